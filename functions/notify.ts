@@ -1,0 +1,10 @@
+import { type NotifyInput, notify } from '#shared/deploy/notify.ts';
+import { requireEnv } from '#shared/env.ts';
+import { defineTask } from '#shared/task.ts';
+
+const env = requireEnv('NOTIFICATION_TOPIC_ARN');
+
+/** Publishes the outcome of a deployment (succeeded, failed, rolled back, rollback failed) to SNS. */
+export const handler = defineTask('notify', (input: NotifyInput) =>
+  notify(input, env.NOTIFICATION_TOPIC_ARN),
+);

@@ -1,0 +1,10 @@
+import { planDeployment } from '#shared/deploy/plan.ts';
+import { requireEnv } from '#shared/env.ts';
+import { defineTask } from '#shared/task.ts';
+
+const env = requireEnv('NOTIFICATION_TOPIC_ARN');
+
+/** "Plan the deployment": config, live slot, fleet size, steps and loop bounds. Read-only. */
+export const handler = defineTask('plan-deployment', (input: unknown) =>
+  planDeployment(input, env.NOTIFICATION_TOPIC_ARN),
+);

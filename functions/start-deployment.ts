@@ -1,0 +1,11 @@
+import type { S3Event } from 'aws-lambda';
+import { startDeployments } from '#shared/deploy/start.ts';
+import { requireEnv } from '#shared/env.ts';
+import { defineTask } from '#shared/task.ts';
+
+const env = requireEnv('STATE_MACHINE_ARN');
+
+/** S3 "object created" notifications on the release prefix → one execution per artifact version. */
+export const handler = defineTask('start-deployment', (event: Partial<S3Event>) =>
+  startDeployments(event, env.STATE_MACHINE_ARN),
+);

@@ -1,0 +1,120 @@
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Filter,
+  type Instance,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { DeployConfig } from '../domain/config.ts';
+import { MANAGED_BY, TAG, type Tags, toAwsTags } from '../domain/tags.ts';
+
+export const ec2 = new EC2Client({});
+
+export interface InstanceSummary {
+  id: string;
+  state: string;
+  stateReason?: string;
+  tags: Tags;
+}
+
+function summarize(instance: Instance): InstanceSummary {
+  return {
+    id: instance.InstanceId ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
+    tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  };
+}
+
+/**
+ * Launches up to `count` instances from the launch template with the baked AMI, tagged at launch.
+ * MinCount 1 lets EC2 launch what capacity allows, so the caller sees a shortfall instead of an
+ * all-or-nothing failure. The client token makes a retried call return the same instances.
+ */
+export async function launchInstances(args: {
+  launchTemplate: DeployConfig['launchTemplate'];
+  amiId: string;
+  count: number;
+  clientToken: string;
+  tags: Tags;
+}): Promise<string[]> {
+  const { id, name, version } = args.launchTemplate;
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      LaunchTemplate: { ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Version: version },
+      ImageId: args.amiId,
+      MinCount: 1,
+      MaxCount: args.count,
+      ClientToken: args.clientToken,
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: toAwsTags(args.tags) },
+        { ResourceType: 'volume', Tags: toAwsTags(args.tags) },
+      ],
+    }),
+  );
+  return (out.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
+}
+
+async function describe(filters: Filter[], instanceIds?: string[]): Promise<InstanceSummary[]> {
+  const found: InstanceSummary[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await ec2.send(
+      new DescribeInstancesCommand({
+        ...(instanceIds ? { InstanceIds: instanceIds } : { Filters: filters, MaxResults: 1000 }),
+        NextToken,
+      }),
+    );
+    for (const reservation of out.Reservations ?? []) {
+      for (const instance of reservation.Instances ?? []) found.push(summarize(instance));
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+export function describeInstances(instanceIds: string[]): Promise<InstanceSummary[]> {
+  return instanceIds.length === 0 ? Promise.resolve([]) : describe([], instanceIds);
+}
+
+const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+
+/** Instances this service launched that match every tag given and are not (being) terminated. */
+export function findManagedInstances(tags: Tags): Promise<InstanceSummary[]> {
+  return describe([
+    { Name: `tag:${TAG.managedBy}`, Values: [MANAGED_BY] },
+    ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+    { Name: 'instance-state-name', Values: LIVE_STATES },
+  ]);
+}
+
+export async function terminateInstances(instanceIds: string[]): Promise<void> {
+  // TerminateInstances is idempotent: terminating a terminated instance succeeds.
+  for (let i = 0; i < instanceIds.length; i += 1000) {
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 1000) }));
+  }
+}
+
+/** The newest available AMI of ours baked from this artifact, if one exists. */
+export async function findAmiByArtifact(artifactId: string): Promise<string | undefined> {
+  const out = await ec2.send(
+    new DescribeImagesCommand({
+      Owners: ['self'],
+      Filters: [
+        { Name: `tag:${TAG.artifactId}`, Values: [artifactId] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    }),
+  );
+  const images = [...(out.Images ?? [])].sort((x, y) =>
+    (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''),
+  );
+  return images[0]?.ImageId;
+}
+
+export async function tagResources(resourceIds: string[], tags: Tags): Promise<void> {
+  await ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: toAwsTags(tags) }));
+}

@@ -1,0 +1,32 @@
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { isNotFound } from './errors.ts';
+
+export const sfn = new SFNClient({});
+
+export function executionArn(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/** The status of the named execution, or undefined when it was never started. */
+export async function executionStatus(stateMachineArn: string, name: string): Promise<string | undefined> {
+  try {
+    const out = await sfn.send(
+      new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }),
+    );
+    return out.status;
+  } catch (error) {
+    if (isNotFound(error) || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Starts the named execution. Standard workflows treat a repeated start with the same name and
+ * the same input as idempotent, which is what makes duplicate S3 events harmless.
+ */
+export async function startExecution(stateMachineArn: string, name: string, input: unknown): Promise<string> {
+  const out = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  return out.executionArn ?? executionArn(stateMachineArn, name);
+}

@@ -1,0 +1,86 @@
+import { findManagedInstances } from '../aws/ec2.ts';
+import { readWeights } from '../aws/route53.ts';
+import { publish } from '../aws/sns.ts';
+import { buildReport, describeFailure, type Outcome } from '../domain/report.ts';
+import { TAG } from '../domain/tags.ts';
+import { formatWeights } from '../domain/traffic.ts';
+import type { DeploymentState } from '../domain/workflow.ts';
+import { logger } from '../logger.ts';
+
+export interface NotifyInput {
+  outcome: Outcome;
+  executionArn?: string;
+  deployment: DeploymentState;
+}
+
+export interface Notification {
+  outcome: Outcome;
+  subject: string;
+  summary: string;
+  leftOver: string[];
+  messageId: string;
+}
+
+export function consoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/**
+ * What a person must fix after a failed rollback, read from AWS now rather than from the
+ * execution state (which may be stale). Each read is best effort: an outage that broke the
+ * rollback may break these too, and that is said instead.
+ */
+export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
+  const { plan } = state;
+  if (!plan) return [];
+  const left: string[] = [];
+  try {
+    const weights = await readWeights(plan);
+    if ((weights[plan.green] ?? 0) > 0) {
+      left.push(
+        `traffic: ${formatWeights(weights)}; green slot ${plan.green} still carries traffic${plan.blue ? `, set slot ${plan.blue} to 100 and slot ${plan.green} to 0 in one change` : ''}`,
+      );
+    } else {
+      left.push(`traffic: ${formatWeights(weights)} (on blue)`);
+    }
+  } catch (error) {
+    left.push(
+      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
+    );
+  }
+  try {
+    const running = await findManagedInstances({ [TAG.deploymentId]: state.deploymentId });
+    if (running.length > 0) {
+      left.push(
+        `green instances still running: ${running.map((i) => i.id).join(', ')}; terminate them once no traffic reaches slot ${plan.green}`,
+      );
+    }
+  } catch (error) {
+    left.push(
+      `instances: could not list instances tagged ${TAG.deploymentId}=${state.deploymentId} (${(error as Error).name})`,
+    );
+  }
+  return left;
+}
+
+export async function notify(input: NotifyInput, defaultTopicArn: string): Promise<Notification> {
+  const state = input.deployment;
+  const leftOver = input.outcome === 'rollback-failed' ? await whatIsLeft(state) : [];
+  const report = buildReport(state, input.outcome, new Date(), leftOver);
+  const lines = [report.summary, ''];
+  if (input.outcome === 'rollback-failed' && state.rollbackFailure) {
+    lines.push(`Rollback step failed with ${describeFailure(state.rollbackFailure)}`, '');
+  }
+  lines.push(...report.lines);
+  if (input.executionArn) lines.push('', `Execution: ${consoleUrl(input.executionArn)}`);
+  const topic = state.plan?.topicArn ?? defaultTopicArn;
+  const messageId = await publish(topic, report.subject, lines.join('\n'), {
+    outcome: input.outcome,
+    app: state.app ?? '',
+    env: state.env ?? '',
+    version: state.version ?? '',
+  });
+  logger.info('notification sent', { outcome: input.outcome, topic, messageId });
+  return { outcome: input.outcome, subject: report.subject, summary: report.summary, leftOver, messageId };
+}

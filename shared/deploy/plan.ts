@@ -1,0 +1,80 @@
+import { checkAlarms } from '../aws/cloudwatch.ts';
+import { registeredTargets } from '../aws/elbv2.ts';
+import { readWeights } from '../aws/route53.ts';
+import { currentVersion, readObjectText } from '../aws/s3.ts';
+import { configKey } from '../domain/artifact-key.ts';
+import { parseConfigText } from '../domain/config.ts';
+import { buildPlan } from '../domain/plan.ts';
+import { type DeploymentInput, deploymentInputSchema, type Plan } from '../domain/workflow.ts';
+import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
+
+function parseInput(raw: unknown): DeploymentInput {
+  const result = deploymentInputSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new InvalidConfig(`execution input is invalid: ${problems.join('; ')}`);
+}
+
+/**
+ * Loads and validates the app/env config and reads the live state (weights, blue's size), then
+ * decides the plan. Everything here is read-only: a failure leaves nothing to clean up.
+ */
+export async function planDeployment(raw: unknown, defaultTopicArn: string): Promise<Plan> {
+  const deployment = parseInput(raw);
+  const { bucket, key, versionId } = deployment.artifact;
+
+  const current = await currentVersion(bucket, key);
+  if (!current) throw new UnsafeToDeploy(`artifact s3://${bucket}/${key} no longer exists`);
+  if (versionId && current.versionId && current.versionId !== versionId) {
+    throw new UnsafeToDeploy(
+      `artifact s3://${bucket}/${key} was overwritten (uploaded version ${versionId}, current ${current.versionId}); release keys must be immutable, upload a new version under a new key`,
+    );
+  }
+
+  const where = configKey(deployment.app, deployment.env);
+  const text = await readObjectText(bucket, where);
+  if (text === undefined) {
+    throw new InvalidConfig(
+      `s3://${bucket}/${where} not found: every app/env needs a config before its first release`,
+    );
+  }
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) throw new InvalidConfig(`${where}: ${parsed.problems.join('; ')}`);
+  const config = parsed.config;
+
+  const alarms = await checkAlarms(config.alarms);
+  if (alarms.missing.length > 0) {
+    throw new InvalidConfig(
+      `${where}: alarms: no CloudWatch alarm named ${alarms.missing.map((n) => JSON.stringify(n)).join(', ')}`,
+    );
+  }
+
+  const weights = await readWeights(config);
+  const plan = buildPlan({
+    deployment,
+    config,
+    weights,
+    blueTargetCount: 0,
+    defaultTopicArn,
+    now: new Date(),
+  });
+
+  // Green must start empty: anything registered there would get traffic it was never checked for.
+  const leftovers = (await registeredTargets(config.slots[plan.green].targetGroupArn)).filter(
+    (t) => t.state !== 'draining',
+  );
+  if (leftovers.length > 0) {
+    throw new UnsafeToDeploy(
+      `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}); deregister them before deploying`,
+    );
+  }
+  if (plan.blue === null) return plan;
+  const blueTargets = (await registeredTargets(config.slots[plan.blue].targetGroupArn)).filter(
+    (t) => t.state !== 'draining',
+  );
+  return {
+    ...plan,
+    blueTargetCount: blueTargets.length,
+    instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
+  };
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Names derived from an artifact. They must be stable: a duplicate S3 event for the same object
+ * version must produce the same execution name (Step Functions then starts nothing new), and a
+ * retried task must produce the same client tokens.
+ */
+
+export interface ArtifactRef {
+  bucket: string;
+  key: string;
+  /** S3 version id; absent on an unversioned bucket, where the ETag identifies the content. */
+  versionId?: string | undefined;
+  eTag?: string | undefined;
+}
+
+const EXECUTION_NAME_MAX = 80;
+const HASH_LENGTH = 10;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A short, stable id of one uploaded object version. Used in tags to find an AMI baked from it. */
+export function artifactId(ref: ArtifactRef): string {
+  return sha256(`${ref.bucket}/${ref.key}#${ref.versionId ?? ref.eTag ?? ''}`).slice(0, 16);
+}
+
+/**
+ * `<app>-<env>-<version>-<hash>`, at most 80 characters of `[A-Za-z0-9_-]`, readable in the console
+ * and searchable by its app-env prefix. The hash covers bucket, key and version id.
+ */
+export function executionName(app: string, env: string, version: string, ref: ArtifactRef): string {
+  const hash = artifactId(ref).slice(0, HASH_LENGTH);
+  const readable = `${app}-${env}-${version}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const room = EXECUTION_NAME_MAX - HASH_LENGTH - 1;
+  return `${readable.slice(0, room).replace(/[-_]+$/, '')}-${hash}`;
+}
+
+/** EC2 and Image Builder client tokens: at most 64 ASCII characters, stable per deployment and purpose. */
+export function clientToken(deploymentId: string, purpose: string): string {
+  return sha256(`${deploymentId}:${purpose}`).slice(0, 64);
+}

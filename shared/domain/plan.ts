@@ -1,0 +1,102 @@
+import { UnsafeToDeploy } from '../errors.ts';
+import { configKey } from './artifact-key.ts';
+import type { DeployConfig } from './config.ts';
+import { artifactId } from './identity.ts';
+import { findLiveSlot, formatWeights, otherSlot, type Weights } from './traffic.ts';
+import type { DeploymentInput, Plan } from './workflow.ts';
+
+/** How often a Route 53 change is checked, and for how long, before the step gives up. */
+export const DNS_POLL_SECONDS = 10;
+export const DNS_MAX_POLLS = 60;
+
+/** Default check interval of the termination window: about 12 checks, between 1 and 15 minutes apart. */
+export function defaultCheckInterval(waitSeconds: number): number {
+  return Math.min(900, Math.max(60, Math.round(waitSeconds / 12)));
+}
+
+export interface PlanInputs {
+  deployment: DeploymentInput;
+  config: DeployConfig;
+  weights: Weights;
+  /** Targets registered in blue's target group (0 when there is no blue). */
+  blueTargetCount: number;
+  defaultTopicArn: string;
+  now: Date;
+}
+
+/**
+ * Decides everything the rest of the workflow needs: which slot is blue, which is green, the
+ * fleet size, the traffic steps and the bounds of every loop.
+ */
+export function buildPlan({
+  deployment,
+  config,
+  weights,
+  blueTargetCount,
+  defaultTopicArn,
+  now,
+}: PlanInputs): Plan {
+  const live = findLiveSlot(weights);
+  if (live.kind === 'split') {
+    throw new UnsafeToDeploy(
+      `both slots carry traffic (${formatWeights(weights)}); set one weight to 0 by hand, or finish the other deployment, then upload again`,
+    );
+  }
+  const blue = live.kind === 'live' ? live.slot : null;
+  const green = blue === null ? 'a' : otherSlot(blue);
+  const { ttlSeconds } = config.dns;
+  const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds);
+  // A first deploy has nothing to shift away from: it goes to 100 % at once.
+  const percents = blue === null ? [100] : config.traffic.steps;
+  const checkIntervalSeconds =
+    config.termination.checkIntervalSeconds ?? defaultCheckInterval(config.termination.waitSeconds);
+
+  return {
+    deploymentId: deployment.deploymentId,
+    app: deployment.app,
+    env: deployment.env,
+    version: deployment.version,
+    artifactId: artifactId(deployment.artifact),
+    configKey: configKey(deployment.app, deployment.env),
+    startedAt: now.toISOString(),
+    blue,
+    green,
+    blueTargetCount,
+    instanceCount: config.instanceCount ?? Math.max(1, blueTargetCount),
+    slots: config.slots,
+    dns: { ...config.dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
+    launchTemplate: config.launchTemplate,
+    bake: {
+      ...config.bake,
+      maxPolls: Math.ceil((config.bake.timeoutMinutes * 60) / config.bake.pollSeconds) + 1,
+    },
+    health: {
+      ...config.health,
+      maxPolls: Math.ceil(config.health.timeoutSeconds / config.health.pollSeconds) + 1,
+    },
+    steps: percents.map((percent) => ({ percent, settleSeconds: settle })),
+    alarms: config.alarms,
+    termination: {
+      waitSeconds: config.termination.waitSeconds,
+      checkIntervalSeconds,
+      maxChecks: Math.ceil(config.termination.waitSeconds / checkIntervalSeconds) + 2,
+    },
+    topicArn: config.notifications.topicArn ?? defaultTopicArn,
+  };
+}
+
+/** Where the termination window stands at `now`, and when to look again. */
+export function windowProgress(
+  startedAt: Date,
+  waitSeconds: number,
+  checkIntervalSeconds: number,
+  now: Date,
+): { endsAt: Date; done: boolean; nextCheckSeconds: number } {
+  const endsAt = new Date(startedAt.getTime() + waitSeconds * 1000);
+  const remaining = Math.ceil((endsAt.getTime() - now.getTime()) / 1000);
+  return {
+    endsAt,
+    done: remaining <= 0,
+    nextCheckSeconds: Math.max(0, Math.min(checkIntervalSeconds, remaining)),
+  };
+}

@@ -1,0 +1,124 @@
+import { formatWeights } from './traffic.ts';
+import type { CaughtFailure, DeploymentState } from './workflow.ts';
+
+/**
+ * What operators read: notification texts and the cause an execution ends with. Pure functions of
+ * the execution state, so the console, SNS and the simulator all say the same thing.
+ */
+
+export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed';
+
+/**
+ * The message of a caught error. Real Step Functions wraps a Lambda error's Cause as JSON
+ * (`{"errorType","errorMessage","trace"}`); local runners pass the message itself.
+ */
+export function causeMessage(failure: CaughtFailure | undefined): string {
+  if (!failure) return 'unknown error';
+  const raw = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(raw) as { errorMessage?: unknown; errorType?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: the cause is the message.
+  }
+  return raw || failure.Error;
+}
+
+export function describeFailure(failure: CaughtFailure | undefined): string {
+  if (!failure) return 'unknown error';
+  return `${failure.Error}: ${causeMessage(failure)}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(rest).padStart(2, '0')}s`;
+  return `${rest}s`;
+}
+
+function between(from: string | undefined, to: string | undefined): number | undefined {
+  if (!from || !to) return undefined;
+  return (Date.parse(to) - Date.parse(from)) / 1000;
+}
+
+export interface Report {
+  outcome: Outcome;
+  subject: string;
+  summary: string;
+  lines: string[];
+  durations: Record<string, number>;
+}
+
+export function buildReport(
+  state: DeploymentState,
+  outcome: Outcome,
+  now: Date,
+  leftOver: string[] = [],
+): Report {
+  const { app, env, version, plan } = state;
+  const who = `${app}/${env} ${version}`;
+  const nowIso = now.toISOString();
+  const durations: Record<string, number> = {};
+  const record = (name: string, seconds: number | undefined) => {
+    if (seconds !== undefined) durations[name] = seconds;
+  };
+  record('total', between(plan?.startedAt, nowIso));
+  record('bake', between(state.bake?.startedAt, state.bake?.completedAt));
+  record('greenHealthy', between(state.green?.launchedAt, state.health?.healthyAt));
+  record('termination window', state.window ? between(state.window.startedAt, state.retired?.at) : undefined);
+
+  const lines: string[] = [];
+  const ami = state.bake?.amiId;
+  if (ami)
+    lines.push(`AMI: ${ami}${state.bake?.reused ? ' (reused, already baked from this artifact)' : ''}`);
+  if (plan) {
+    lines.push(
+      plan.blue === null
+        ? `First deployment: green is slot ${plan.green}.`
+        : `Blue: slot ${plan.blue} (${plan.blueTargetCount} targets). Green: slot ${plan.green} (${plan.instanceCount} instances).`,
+    );
+  }
+  if (state.green) lines.push(`Green instances: ${state.green.instanceIds.join(', ') || 'none'}`);
+  if (state.shift)
+    lines.push(
+      `Last traffic step: ${state.shift.percent} % on green (${formatWeights(state.shift.weights)}).`,
+    );
+  for (const [name, seconds] of Object.entries(durations))
+    lines.push(`Duration, ${name}: ${formatDuration(seconds)}`);
+
+  let summary: string;
+  let subject: string;
+  const reason = describeFailure(state.failure);
+  switch (outcome) {
+    case 'succeeded': {
+      const retired = state.retired
+        ? `; blue slot ${state.retired.slot} terminated (${state.retired.terminated.length} instances)`
+        : '';
+      summary = `${who} is live on slot ${plan?.green ?? '?'} with ${ami ?? 'its AMI'}${retired}.`;
+      subject = `Deployed ${who}`;
+      break;
+    }
+    case 'failed':
+      summary = `${who} failed before anything was changed: ${reason}`;
+      subject = `Deployment failed: ${who}`;
+      break;
+    case 'rolled-back': {
+      const traffic = state.rollback?.traffic?.summary ?? 'traffic was not moved';
+      const green = state.rollback?.green?.summary ?? 'no green instances';
+      summary = `${who} was rolled back: ${reason}. ${traffic}; ${green}.`;
+      subject = `Rolled back: ${who}`;
+      break;
+    }
+    case 'rollback-failed': {
+      const why = state.rollbackFailure ? describeFailure(state.rollbackFailure) : 'unknown error';
+      const left = leftOver.length > 0 ? leftOver.join('; ') : 'see the execution history';
+      summary = `${who} ROLLBACK FAILED (${why}) while rolling back from ${reason}. Left for a person: ${left}.`;
+      subject = `ROLLBACK FAILED: ${who}`;
+      break;
+    }
+  }
+  return { outcome, subject, summary, lines, durations };
+}

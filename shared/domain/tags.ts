@@ -1,0 +1,61 @@
+import type { Slot } from './traffic.ts';
+
+/**
+ * Tags the service puts on everything it creates. IAM policies condition on MANAGED_BY so the
+ * service can only terminate, deregister or retag what it launched; the other tags let a task
+ * that died halfway be cleaned up by a search instead of by remembered ids.
+ */
+export const TAG = {
+  managedBy: 'bluegreen:managed-by',
+  app: 'bluegreen:app',
+  env: 'bluegreen:env',
+  version: 'bluegreen:version',
+  slot: 'bluegreen:slot',
+  deploymentId: 'bluegreen:deployment-id',
+  artifactId: 'bluegreen:artifact-id',
+  artifact: 'bluegreen:artifact',
+} as const;
+
+export const MANAGED_BY = 'bluegreen-ec2';
+
+export type Tags = Record<string, string>;
+
+export function fleetTags(args: {
+  app: string;
+  env: string;
+  version: string;
+  slot: Slot;
+  deploymentId: string;
+}): Tags {
+  return {
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.app]: args.app,
+    [TAG.env]: args.env,
+    [TAG.version]: args.version,
+    [TAG.slot]: args.slot,
+    [TAG.deploymentId]: args.deploymentId,
+    Name: `${args.app}-${args.env}-${args.slot}-${args.version}`.slice(0, 255),
+  };
+}
+
+export function imageTags(args: {
+  app: string;
+  env: string;
+  version: string;
+  artifactId: string;
+  artifactUri: string;
+}): Tags {
+  return {
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.app]: args.app,
+    [TAG.env]: args.env,
+    [TAG.version]: args.version,
+    [TAG.artifactId]: args.artifactId,
+    // Tag values are at most 256 characters.
+    [TAG.artifact]: args.artifactUri.slice(0, 256),
+  };
+}
+
+export function toAwsTags(tags: Tags): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
+import type { DeployConfig, SlotConfig } from './config.ts';
+import type { Slot } from './traffic.ts';
+
+/**
+ * The shapes of the data the state machine carries from task to task. Each task writes its result
+ * under its own key (ResultPath), so the execution's state in the console reads as a record of
+ * the deployment so far.
+ */
+
+/** The execution input, written by the starter from the S3 event (or by a person in the console). */
+export const deploymentInputSchema = z.strictObject({
+  deploymentId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]'),
+  app: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
+  env: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
+  version: z.string().regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'"),
+  format: z.enum(['zip', 'tar.gz']),
+  artifact: z.strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    key: z.string().min(1).max(1024),
+    versionId: z.string().min(1).max(1024).optional(),
+    eTag: z.string().min(1).max(1024).optional(),
+    size: z.int().min(0).optional(),
+  }),
+});
+export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
+
+export interface Plan {
+  deploymentId: string;
+  app: string;
+  env: string;
+  version: string;
+  artifactId: string;
+  configKey: string;
+  startedAt: string;
+  /** The slot serving traffic when the deploy started; null on a first deploy. */
+  blue: Slot | null;
+  green: Slot;
+  blueTargetCount: number;
+  instanceCount: number;
+  slots: Record<Slot, SlotConfig>;
+  dns: DeployConfig['dns'] & { pollSeconds: number; maxPolls: number };
+  launchTemplate: DeployConfig['launchTemplate'];
+  bake: DeployConfig['bake'] & { maxPolls: number };
+  health: DeployConfig['health'] & { maxPolls: number };
+  /** Percent on green after each step, and how long each step settles before it is checked. */
+  steps: { percent: number; settleSeconds: number }[];
+  alarms: string[];
+  termination: { waitSeconds: number; checkIntervalSeconds: number; maxChecks: number };
+  topicArn: string;
+}
+
+export interface BakeState {
+  status: 'AVAILABLE' | 'BUILDING';
+  reused: boolean;
+  amiId?: string;
+  imageBuildVersionArn?: string;
+  startedAt: string;
+  completedAt?: string;
+  polls: number;
+}
+
+export interface GreenFleet {
+  slot: Slot;
+  amiId: string;
+  instanceIds: string[];
+  launchedAt: string;
+}
+
+export interface HealthState {
+  status: 'HEALTHY' | 'WAITING';
+  polls: number;
+  healthyCount: number;
+  total: number;
+  summary: string;
+  healthyAt?: string;
+}
+
+export interface DnsChange {
+  changeId: string;
+  status: 'PENDING' | 'INSYNC';
+  polls: number;
+  maxPolls: number;
+  submittedAt: string;
+  syncedAt?: string;
+}
+
+export interface ShiftState {
+  index: number;
+  percent: number;
+  weights: Record<Slot, number>;
+  isLast: boolean;
+  settleSeconds: number;
+  dns: DnsChange;
+}
+
+export interface StepCheck {
+  checkedAt: string;
+  summary: string;
+}
+
+export interface WindowState {
+  startedAt: string;
+  endsAt: string;
+  checks: number;
+  done: boolean;
+  nextCheckSeconds: number;
+  summary: string;
+}
+
+export interface BlueRetirement {
+  slot: Slot;
+  deregistered: string[];
+  terminated: string[];
+  at: string;
+}
+
+/** What a Catch puts under $.failure: Error is the thrown name, Cause the message (see parseCause). */
+export interface CaughtFailure {
+  Error: string;
+  Cause?: string;
+}
+
+export interface TrafficRollback {
+  changed: boolean;
+  weights: Record<Slot, number> | null;
+  summary: string;
+  dns: DnsChange | null;
+}
+
+export interface GreenRemoval {
+  deregistered: string[];
+  terminated: string[];
+  summary: string;
+}
+
+/** The accumulated execution state; each key appears once its task has run. */
+export interface DeploymentState extends DeploymentInput {
+  plan?: Plan;
+  bake?: BakeState;
+  green?: GreenFleet;
+  health?: HealthState;
+  shift?: ShiftState;
+  check?: StepCheck;
+  window?: WindowState;
+  retired?: BlueRetirement;
+  failure?: CaughtFailure;
+  /** Set when a rollback step failed after its retries. */
+  rollbackFailure?: CaughtFailure;
+  rollback?: { traffic?: TrafficRollback; green?: GreenRemoval };
+}

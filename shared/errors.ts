@@ -1,0 +1,143 @@
+/**
+ * Every error a task throws on purpose. Step Functions matches Retry and Catch on the thrown
+ * error's `name`, and esbuild minification renames classes, so each class sets its name as a
+ * string literal. `test/unit/error-names.test.ts` fails when the ASL and this module disagree.
+ */
+export abstract class DeploymentError extends Error {
+  /** True when the same call may succeed if retried (the ASL must name it in a Retry). */
+  abstract readonly retryable: boolean;
+}
+
+/** AWS rejected the call for rate (Throttling, RequestLimitExceeded, TooManyRequests...). */
+export class AwsThrottled extends DeploymentError {
+  readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AwsThrottled';
+  }
+}
+
+/** A 5xx, a timeout or a connection reset: the call may succeed later. */
+export class AwsTransient extends DeploymentError {
+  readonly retryable = true;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AwsTransient';
+  }
+}
+
+/** The per-app/env config is missing or breaks the schema. Nothing has been launched. */
+export class InvalidConfig extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidConfig';
+  }
+}
+
+/** The state of the world makes a deploy unsafe to start (traffic split, artifact overwritten...). */
+export class UnsafeToDeploy extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsafeToDeploy';
+  }
+}
+
+/** Image Builder reported the build failed or was cancelled. */
+export class BakeFailed extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BakeFailed';
+  }
+}
+
+/** The build did not reach AVAILABLE within the configured bake timeout. */
+export class BakeTimedOut extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BakeTimedOut';
+  }
+}
+
+/** EC2 launched fewer green instances than the plan needs, or green instances died while booting. */
+export class CapacityShortfall extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'CapacityShortfall';
+  }
+}
+
+/** Green targets did not become (or stay) healthy. */
+export class GreenUnhealthy extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'GreenUnhealthy';
+  }
+}
+
+/** A watched CloudWatch alarm is in ALARM. */
+export class AlarmTriggered extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'AlarmTriggered';
+  }
+}
+
+/** A Route 53 change did not reach INSYNC within the bounded number of checks. */
+export class DnsChangeTimedOut extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DnsChangeTimedOut';
+  }
+}
+
+/** The live DNS weights are not what this step expects; someone else changed them. */
+export class TrafficDrift extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrafficDrift';
+  }
+}
+
+/** A rollback step cannot be completed safely; what is left needs a person. */
+export class RollbackBlocked extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RollbackBlocked';
+  }
+}
+
+/** A polling loop reached its bound without reaching its end condition. */
+export class LoopBoundExceeded extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoopBoundExceeded';
+  }
+}
+
+/** Every error class the tasks may throw, for the ASL cross-check test. */
+export const deploymentErrors = [
+  AwsThrottled,
+  AwsTransient,
+  InvalidConfig,
+  UnsafeToDeploy,
+  BakeFailed,
+  BakeTimedOut,
+  CapacityShortfall,
+  GreenUnhealthy,
+  AlarmTriggered,
+  DnsChangeTimedOut,
+  TrafficDrift,
+  RollbackBlocked,
+  LoopBoundExceeded,
+] as const;

@@ -1,0 +1,30 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { classifyAwsError } from './aws/errors.ts';
+import { logger } from './logger.ts';
+
+/**
+ * Wraps a task's logic as a Lambda handler: structured logs with the Lambda context and the
+ * deployment id, and AWS errors renamed to what the ASL retries. No early-timeout timer: a task
+ * that overruns is retried by Step Functions like any other Lambda timeout.
+ */
+export function defineTask<TInput, TResult>(
+  name: string,
+  run: (input: TInput, context: Context) => Promise<TResult>,
+): (input: TInput, context: Context) => Promise<TResult> {
+  return middy<TInput, TResult>({ timeoutEarlyInMillis: 0 })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({
+      before: (request) => {
+        const event = request.event as { deploymentId?: unknown; deployment?: { deploymentId?: unknown } };
+        const deploymentId = event?.deploymentId ?? event?.deployment?.deploymentId;
+        logger.appendKeys({ task: name, ...(typeof deploymentId === 'string' ? { deploymentId } : {}) });
+      },
+      onError: (request) => {
+        request.error = classifyAwsError(request.error) as Error;
+        logger.warn('task failed', { error: request.error });
+      },
+    })
+    .handler(run) as unknown as (input: TInput, context: Context) => Promise<TResult>;
+}
