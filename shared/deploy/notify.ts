@@ -64,9 +64,30 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
   return left;
 }
 
+/** After a failed blue termination: which blue instances still run. */
+export async function blueLeft(state: DeploymentState): Promise<string[]> {
+  const blue = state.plan?.blue;
+  if (!blue) return [];
+  try {
+    const running = (await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })).filter(
+      (i) => i.tags[TAG.deploymentId] !== state.deploymentId,
+    );
+    return running.length > 0
+      ? [`blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister and terminate them`]
+      : [];
+  } catch (error) {
+    return [`instances: could not list blue slot ${blue} instances (${(error as Error).name}); check them by hand`];
+  }
+}
+
 export async function notify(input: NotifyInput, defaultTopicArn: string): Promise<Notification> {
   const state = input.deployment;
-  const leftOver = input.outcome === 'rollback-failed' ? await whatIsLeft(state) : [];
+  const leftOver =
+    input.outcome === 'rollback-failed'
+      ? await whatIsLeft(state)
+      : input.outcome === 'cleanup-failed'
+        ? await blueLeft(state)
+        : [];
   const report = buildReport(state, input.outcome, new Date(), leftOver);
   const lines = [report.summary, ''];
   if (input.outcome === 'rollback-failed' && state.rollbackFailure) {

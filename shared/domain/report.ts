@@ -6,7 +6,7 @@ import type { CaughtFailure, DeploymentState } from './workflow.ts';
  * the execution state, so the console, SNS and the simulator all say the same thing.
  */
 
-export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed';
+export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'cleanup-failed';
 
 /**
  * The message of a caught error. Real Step Functions wraps a Lambda error's Cause as JSON
@@ -106,8 +106,8 @@ export function buildReport(
       subject = `Deployment failed: ${who}`;
       break;
     case 'rolled-back': {
-      const traffic = state.rollback?.traffic?.summary ?? 'traffic was not moved';
-      const green = state.rollback?.green?.summary ?? 'no green instances';
+      const traffic = state.rollbackTraffic?.summary ?? 'traffic was not moved';
+      const green = state.greenRemoval?.summary ?? 'no green instances';
       summary = `${who} was rolled back: ${reason}. ${traffic}; ${green}.`;
       subject = `Rolled back: ${who}`;
       break;
@@ -117,6 +117,12 @@ export function buildReport(
       const left = leftOver.length > 0 ? leftOver.join('; ') : 'see the execution history';
       summary = `${who} ROLLBACK FAILED (${why}) while rolling back from ${reason}. Left for a person: ${left}.`;
       subject = `ROLLBACK FAILED: ${who}`;
+      break;
+    }
+    case 'cleanup-failed': {
+      const left = leftOver.length > 0 ? leftOver.join('; ') : 'see the execution history';
+      summary = `${who} is live on slot ${plan?.green ?? '?'}, but terminating blue failed: ${reason}. Left for a person: ${left}.`;
+      subject = `Blue not terminated: ${who}`;
       break;
     }
   }

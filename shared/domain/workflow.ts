@@ -148,5 +148,6 @@ export interface DeploymentState extends DeploymentInput {
   failure?: CaughtFailure;
   /** Set when a rollback step failed after its retries. */
   rollbackFailure?: CaughtFailure;
-  rollback?: { traffic?: TrafficRollback; green?: GreenRemoval };
+  rollbackTraffic?: TrafficRollback;
+  greenRemoval?: GreenRemoval;
 }

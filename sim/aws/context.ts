@@ -1,0 +1,12 @@
+import type { SimInstance } from './ec2.ts';
+
+/** What the service models need from the world around them: time, ids and the monitor's hooks. */
+export interface WorldContext {
+  now(): number;
+  /** A new id with the prefix and that many hex digits, deterministic per world. */
+  id(prefix: string, hexDigits: number): string;
+  /** Called before an instance is terminated, while its registrations and traffic are as they were. */
+  beforeTerminate(instance: SimInstance): void;
+  /** Called after a Route 53 change batch was applied. */
+  afterRecordsChange(zoneId: string): void;
+}

@@ -1,0 +1,227 @@
+import type { WorldContext } from './context.ts';
+import { awsError } from './errors.ts';
+
+type Tags = Record<string, string>;
+
+export interface SimInstance {
+  id: string;
+  imageId: string;
+  launchTemplate: string;
+  launchedAt: number;
+  bootSeconds: number;
+  tags: Tags;
+  /** Set when TerminateInstances was called. */
+  terminateRequestedAt?: number;
+  /** Set when the instance dies on its own (a boot failure). */
+  diedAt?: number;
+  stateReason?: string;
+}
+
+export interface SimImage {
+  id: string;
+  name: string;
+  createdAt: number;
+  tags: Tags;
+}
+
+const SHUTDOWN_SECONDS = 30;
+
+function tagList(tags: Tags) {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+function fromTagSpecs(specs: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined): Tags {
+  const spec = (specs ?? []).find((s) => s.ResourceType === 'instance');
+  return Object.fromEntries((spec?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+}
+
+/**
+ * EC2: instances boot (pending → running), can die while booting, shut down when terminated;
+ * RunInstances honours ClientToken and may launch fewer than asked when capacity is short;
+ * AMIs carry tags and can be searched by them.
+ */
+export class Ec2Model {
+  readonly instances = new Map<string, SimInstance>();
+  readonly images = new Map<string, SimImage>();
+  readonly launchTemplates = new Set<string>();
+  private readonly tokens = new Map<string, string[]>();
+  /** How many more instances EC2 will launch (undefined: unlimited). */
+  capacity: number | undefined;
+  bootSeconds = 60;
+  /** Instances launched from these AMIs die while booting. */
+  readonly dyingImages = new Set<string>();
+
+  constructor(private readonly world: WorldContext) {}
+
+  state(instance: SimInstance, now = this.world.now()): string {
+    if (instance.terminateRequestedAt !== undefined) {
+      return now >= instance.terminateRequestedAt + SHUTDOWN_SECONDS * 1000 ? 'terminated' : 'shutting-down';
+    }
+    if (instance.diedAt !== undefined && now >= instance.diedAt) return 'terminated';
+    return now >= instance.launchedAt + instance.bootSeconds * 1000 ? 'running' : 'pending';
+  }
+
+  /** When the instance reached running (undefined while pending or if it never will). */
+  runningSince(instance: SimInstance): number | undefined {
+    const at = instance.launchedAt + instance.bootSeconds * 1000;
+    if (instance.diedAt !== undefined && instance.diedAt <= at) return undefined;
+    return this.world.now() >= at ? at : undefined;
+  }
+
+  /** Adds an instance as if launched earlier (for the starting world). */
+  seedInstance(tags: Tags, imageId: string, launchedAt: number): SimInstance {
+    const instance: SimInstance = {
+      id: this.world.id('i-', 17),
+      imageId,
+      launchTemplate: 'seed',
+      launchedAt,
+      bootSeconds: this.bootSeconds,
+      tags,
+    };
+    this.instances.set(instance.id, instance);
+    return instance;
+  }
+
+  addImage(name: string, tags: Tags): SimImage {
+    const image = { id: this.world.id('ami-', 17), name, createdAt: this.world.now(), tags };
+    this.images.set(image.id, image);
+    return image;
+  }
+
+  private describe(instance: SimInstance) {
+    return {
+      InstanceId: instance.id,
+      ImageId: instance.imageId,
+      LaunchTime: new Date(instance.launchedAt),
+      State: { Name: this.state(instance) },
+      ...(instance.stateReason ? { StateReason: { Code: 'Server.InternalError', Message: instance.stateReason } } : {}),
+      Tags: tagList(instance.tags),
+    };
+  }
+
+  RunInstances(input: {
+    LaunchTemplate?: { LaunchTemplateId?: string; LaunchTemplateName?: string; Version?: string };
+    ImageId?: string;
+    MinCount?: number;
+    MaxCount?: number;
+    ClientToken?: string;
+    TagSpecifications?: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[];
+  }) {
+    const template = input.LaunchTemplate?.LaunchTemplateId ?? input.LaunchTemplate?.LaunchTemplateName ?? '';
+    if (input.ClientToken && this.tokens.has(input.ClientToken)) {
+      const ids = this.tokens.get(input.ClientToken) ?? [];
+      return { Instances: ids.map((id) => this.describe(this.instances.get(id) as SimInstance)) };
+    }
+    if (!this.launchTemplates.has(template)) {
+      throw awsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, ${template}, does not exist.`);
+    }
+    const imageId = input.ImageId ?? '';
+    if (!this.images.has(imageId)) throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+    const min = input.MinCount ?? 1;
+    const max = input.MaxCount ?? min;
+    const available = this.capacity ?? Number.POSITIVE_INFINITY;
+    if (available < min) {
+      throw awsError(
+        'InsufficientInstanceCapacity',
+        'We currently do not have sufficient capacity in the Availability Zone you requested.',
+        500,
+      );
+    }
+    const count = Math.min(max, available);
+    if (this.capacity !== undefined) this.capacity -= count;
+    const tags = fromTagSpecs(input.TagSpecifications);
+    const now = this.world.now();
+    const launched: SimInstance[] = [];
+    for (let i = 0; i < count; i++) {
+      const instance: SimInstance = {
+        id: this.world.id('i-', 17),
+        imageId,
+        launchTemplate: template,
+        launchedAt: now,
+        bootSeconds: this.bootSeconds,
+        tags: { ...tags },
+      };
+      if (this.dyingImages.has(imageId)) {
+        instance.diedAt = now + (this.bootSeconds / 2) * 1000;
+        instance.stateReason = 'Server.InternalError: Internal error on launch';
+      }
+      this.instances.set(instance.id, instance);
+      launched.push(instance);
+    }
+    if (input.ClientToken) this.tokens.set(input.ClientToken, launched.map((i) => i.id));
+    return { Instances: launched.map((i) => this.describe(i)) };
+  }
+
+  DescribeInstances(input: { InstanceIds?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
+    let found: SimInstance[];
+    if (input.InstanceIds && input.InstanceIds.length > 0) {
+      const missing = input.InstanceIds.filter((id) => !this.instances.has(id));
+      if (missing.length > 0) {
+        throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+      }
+      found = input.InstanceIds.map((id) => this.instances.get(id) as SimInstance);
+    } else {
+      found = [...this.instances.values()];
+    }
+    for (const filter of input.Filters ?? []) {
+      const values = filter.Values ?? [];
+      const name = filter.Name ?? '';
+      found = found.filter((instance) => {
+        if (name === 'instance-state-name') return values.includes(this.state(instance));
+        if (name === 'instance-id') return values.includes(instance.id);
+        if (name.startsWith('tag:')) return values.includes(instance.tags[name.slice(4)] ?? '\u0000');
+        throw awsError('InvalidParameterValue', `The filter '${name}' is invalid`);
+      });
+    }
+    return { Reservations: found.length > 0 ? [{ Instances: found.map((i) => this.describe(i)) }] : [] };
+  }
+
+  TerminateInstances(input: { InstanceIds?: string[] }) {
+    const ids = input.InstanceIds ?? [];
+    const missing = ids.filter((id) => !this.instances.has(id));
+    if (missing.length > 0) {
+      throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
+    }
+    const now = this.world.now();
+    const changes = ids.map((id) => {
+      const instance = this.instances.get(id) as SimInstance;
+      const previous = this.state(instance);
+      this.world.beforeTerminate(instance);
+      if (instance.terminateRequestedAt === undefined && previous !== 'terminated') instance.terminateRequestedAt = now;
+      return { InstanceId: id, PreviousState: { Name: previous }, CurrentState: { Name: this.state(instance) } };
+    });
+    return { TerminatingInstances: changes };
+  }
+
+  DescribeImages(input: { Owners?: string[]; ImageIds?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
+    let found = [...this.images.values()];
+    if (input.ImageIds) found = found.filter((i) => input.ImageIds?.includes(i.id));
+    for (const filter of input.Filters ?? []) {
+      const values = filter.Values ?? [];
+      const name = filter.Name ?? '';
+      found = found.filter((image) => {
+        if (name === 'state') return values.includes('available');
+        if (name.startsWith('tag:')) return values.includes(image.tags[name.slice(4)] ?? '\u0000');
+        throw awsError('InvalidParameterValue', `The filter '${name}' is invalid`);
+      });
+    }
+    return {
+      Images: found.map((i) => ({
+        ImageId: i.id,
+        Name: i.name,
+        State: 'available',
+        CreationDate: new Date(i.createdAt).toISOString(),
+        Tags: tagList(i.tags),
+      })),
+    };
+  }
+
+  CreateTags(input: { Resources?: string[]; Tags?: { Key?: string; Value?: string }[] }) {
+    for (const id of input.Resources ?? []) {
+      const target = this.instances.get(id) ?? this.images.get(id);
+      if (!target) throw awsError('InvalidID', `The ID '${id}' is not valid`);
+      for (const tag of input.Tags ?? []) target.tags[tag.Key ?? ''] = tag.Value ?? '';
+    }
+    return {};
+  }
+}

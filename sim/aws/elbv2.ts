@@ -1,0 +1,137 @@
+import type { WorldContext } from './context.ts';
+import type { Ec2Model, SimInstance } from './ec2.ts';
+import { awsError } from './errors.ts';
+
+interface Registration {
+  registeredAt: number;
+  deregisteredAt?: number;
+}
+
+export interface SimTargetGroup {
+  arn: string;
+  port: number;
+  intervalSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  deregistrationDelaySeconds: number;
+  registrations: Map<string, Registration>;
+}
+
+/**
+ * ELBv2 target groups: a registered target is `initial` until the application answers and
+ * healthy-threshold × interval has passed, `unhealthy` when its application fails checks,
+ * `draining` for the deregistration delay after deregistration. Only running instances can be
+ * registered, as on AWS.
+ */
+export class Elbv2Model {
+  readonly targetGroups = new Map<string, SimTargetGroup>();
+  /** Seconds from `running` until the application answers health checks. */
+  appStartSeconds = 20;
+  /** When an instance's application starts failing its health checks (undefined: never). */
+  failingFrom: (instance: SimInstance) => number | undefined = () => undefined;
+
+  constructor(
+    private readonly world: WorldContext,
+    private readonly ec2: Ec2Model,
+  ) {}
+
+  addTargetGroup(arn: string): SimTargetGroup {
+    const group: SimTargetGroup = {
+      arn,
+      port: 80,
+      intervalSeconds: 10,
+      healthyThreshold: 3,
+      unhealthyThreshold: 2,
+      deregistrationDelaySeconds: 300,
+      registrations: new Map(),
+    };
+    this.targetGroups.set(arn, group);
+    return group;
+  }
+
+  private group(arn: string | undefined): SimTargetGroup {
+    const group = this.targetGroups.get(arn ?? '');
+    if (!group) throw awsError('TargetGroupNotFound', `Target groups '${arn}' not found`);
+    return group;
+  }
+
+  /** Registered and not draining. */
+  activeTargets(arn: string): string[] {
+    const group = this.group(arn);
+    const now = this.world.now();
+    return [...group.registrations.entries()]
+      .filter(([, r]) => r.deregisteredAt === undefined || now < r.deregisteredAt)
+      .map(([id]) => id);
+  }
+
+  health(group: SimTargetGroup, id: string): { State: string; Reason?: string; Description?: string } {
+    const now = this.world.now();
+    const registration = group.registrations.get(id);
+    if (!registration) return { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered' };
+    if (registration.deregisteredAt !== undefined) {
+      if (now < registration.deregisteredAt + group.deregistrationDelaySeconds * 1000) {
+        return { State: 'draining', Reason: 'Target.DeregistrationInProgress' };
+      }
+      group.registrations.delete(id);
+      return { State: 'unused', Reason: 'Target.NotRegistered' };
+    }
+    const instance = this.ec2.instances.get(id);
+    if (!instance || this.ec2.state(instance) !== 'running') {
+      return { State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the stopped or terminated state' };
+    }
+    const runningAt = this.ec2.runningSince(instance) ?? now;
+    const checksFrom = Math.max(registration.registeredAt, runningAt + this.appStartSeconds * 1000);
+    const failingAt = this.failingFrom(instance);
+    const healthyAt = checksFrom + group.healthyThreshold * group.intervalSeconds * 1000;
+    const healthy = { State: 'healthy' };
+    const initial = { State: 'initial', Reason: 'Elb.InitialHealthChecking', Description: 'Initial health checks in progress' };
+    if (failingAt === undefined) return now >= healthyAt ? healthy : initial;
+    const unhealthyAt =
+      Math.max(failingAt, registration.registeredAt) + group.unhealthyThreshold * group.intervalSeconds * 1000;
+    if (now >= unhealthyAt) {
+      return { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [502]' };
+    }
+    // A target that was healthy before its application started failing stays healthy until the threshold.
+    return healthyAt <= failingAt && now >= healthyAt ? healthy : initial;
+  }
+
+  RegisterTargets(input: { TargetGroupArn?: string; Targets?: { Id?: string }[] }) {
+    const group = this.group(input.TargetGroupArn);
+    const ids = (input.Targets ?? []).map((t) => t.Id ?? '');
+    const notRunning = ids.filter((id) => {
+      const instance = this.ec2.instances.get(id);
+      return !instance || this.ec2.state(instance) !== 'running';
+    });
+    if (notRunning.length > 0) {
+      throw awsError(
+        'InvalidTarget',
+        `The following targets are not in a running state and cannot be registered: '${notRunning.join(', ')}'`,
+      );
+    }
+    const now = this.world.now();
+    for (const id of ids) {
+      const existing = group.registrations.get(id);
+      if (!existing || existing.deregisteredAt !== undefined) group.registrations.set(id, { registeredAt: now });
+    }
+    return {};
+  }
+
+  DeregisterTargets(input: { TargetGroupArn?: string; Targets?: { Id?: string }[] }) {
+    const group = this.group(input.TargetGroupArn);
+    const now = this.world.now();
+    for (const target of input.Targets ?? []) {
+      const registration = group.registrations.get(target.Id ?? '');
+      if (registration && registration.deregisteredAt === undefined) registration.deregisteredAt = now;
+    }
+    return {};
+  }
+
+  DescribeTargetHealth(input: { TargetGroupArn?: string; Targets?: { Id?: string }[] }) {
+    const group = this.group(input.TargetGroupArn);
+    const ids = input.Targets ? input.Targets.map((t) => t.Id ?? '') : [...group.registrations.keys()];
+    const descriptions = ids
+      .map((id) => ({ Target: { Id: id, Port: group.port }, TargetHealth: this.health(group, id) }))
+      .filter((d) => input.Targets || d.TargetHealth.Reason !== 'Target.NotRegistered');
+    return { TargetHealthDescriptions: descriptions };
+  }
+}

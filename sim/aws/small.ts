@@ -1,0 +1,134 @@
+import type { WorldContext } from './context.ts';
+import { awsError } from './errors.ts';
+
+interface SimObject {
+  body: string;
+  versionId: string;
+  eTag: string;
+}
+
+/** S3: versioned buckets holding text objects. */
+export class S3Model {
+  readonly buckets = new Map<string, Map<string, SimObject[]>>();
+
+  constructor(private readonly world: WorldContext) {}
+
+  addBucket(name: string): void {
+    this.buckets.set(name, new Map());
+  }
+
+  put(bucket: string, key: string, body: string): SimObject {
+    const objects = this.buckets.get(bucket);
+    if (!objects) throw new Error(`no bucket ${bucket}`);
+    const object = { body, versionId: this.world.id('', 32), eTag: `"${this.world.id('', 32)}"` };
+    objects.set(key, [...(objects.get(key) ?? []), object]);
+    return object;
+  }
+
+  private latest(bucket: string | undefined, key: string | undefined): SimObject | undefined {
+    const objects = this.buckets.get(bucket ?? '');
+    if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    return objects.get(key ?? '')?.at(-1);
+  }
+
+  GetObject(input: { Bucket?: string; Key?: string }) {
+    const object = this.latest(input.Bucket, input.Key);
+    if (!object) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    const body = object.body;
+    return {
+      Body: { transformToString: async () => body },
+      VersionId: object.versionId,
+      ETag: object.eTag,
+      ContentLength: body.length,
+    };
+  }
+
+  HeadObject(input: { Bucket?: string; Key?: string }) {
+    const object = this.latest(input.Bucket, input.Key);
+    if (!object) throw awsError('NotFound', 'Not Found', 404);
+    return { VersionId: object.versionId, ETag: object.eTag, ContentLength: object.body.length };
+  }
+}
+
+interface AlarmChange {
+  at: number;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  reason: string;
+}
+
+/** CloudWatch alarms whose state follows a schedule the scenario sets. */
+export class CloudWatchModel {
+  readonly alarms = new Map<string, AlarmChange[]>();
+
+  constructor(private readonly world: WorldContext) {}
+
+  addAlarm(name: string): void {
+    this.alarms.set(name, [{ at: 0, state: 'OK', reason: 'Threshold Crossed: no datapoints above the threshold' }]);
+  }
+
+  setState(name: string, state: AlarmChange['state'], reason: string, at = this.world.now()): void {
+    const history = this.alarms.get(name);
+    if (!history) throw new Error(`no alarm ${name}`);
+    history.push({ at, state, reason });
+    history.sort((x, y) => x.at - y.at);
+  }
+
+  stateAt(name: string, at: number): AlarmChange | undefined {
+    return (this.alarms.get(name) ?? []).filter((c) => c.at <= at).at(-1);
+  }
+
+  /** Whether the alarm was in ALARM at any moment of [from, to]. */
+  alarmedDuring(name: string, from: number, to: number): boolean {
+    const history = this.alarms.get(name) ?? [];
+    if (this.stateAt(name, from)?.state === 'ALARM') return true;
+    return history.some((c) => c.at > from && c.at <= to && c.state === 'ALARM');
+  }
+
+  DescribeAlarms(input: { AlarmNames?: string[] }) {
+    const now = this.world.now();
+    const names = input.AlarmNames ?? [...this.alarms.keys()];
+    const MetricAlarms = names
+      .filter((name) => this.alarms.has(name))
+      .map((name) => {
+        const current = this.stateAt(name, now);
+        return { AlarmName: name, StateValue: current?.state ?? 'INSUFFICIENT_DATA', StateReason: current?.reason ?? '' };
+      });
+    return { MetricAlarms, CompositeAlarms: [] };
+  }
+}
+
+export interface SimMessage {
+  at: number;
+  topicArn: string;
+  subject: string;
+  message: string;
+  attributes: Record<string, string>;
+}
+
+/** SNS: topics that record what was published. */
+export class SnsModel {
+  readonly topics = new Set<string>();
+  readonly messages: SimMessage[] = [];
+
+  constructor(private readonly world: WorldContext) {}
+
+  Publish(input: {
+    TopicArn?: string;
+    Subject?: string;
+    Message?: string;
+    MessageAttributes?: Record<string, { StringValue?: string }>;
+  }) {
+    if (!this.topics.has(input.TopicArn ?? '')) throw awsError('NotFound', 'Topic does not exist', 404);
+    if (!input.Message) throw awsError('InvalidParameter', 'Invalid parameter: Empty message');
+    this.messages.push({
+      at: this.world.now(),
+      topicArn: input.TopicArn ?? '',
+      subject: input.Subject ?? '',
+      message: input.Message,
+      attributes: Object.fromEntries(
+        Object.entries(input.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
+      ),
+    });
+    return { MessageId: this.world.id('', 32) };
+  }
+}

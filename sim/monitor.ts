@@ -1,0 +1,217 @@
+import type { DeployConfig } from '#shared/domain/config.ts';
+import { requiredHealthy } from '#shared/domain/health.ts';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import type { SimInstance } from './aws/ec2.ts';
+import type { SimExecution } from './aws/sfn.ts';
+import type { ExecutionObserver } from './runner.ts';
+import type { World } from './world.ts';
+
+/** The app/env the monitor watches, as the scenario set it up. */
+export interface WatchedApp {
+  app: string;
+  env: string;
+  config: DeployConfig;
+}
+
+interface WeightsAt {
+  at: number;
+  weights: Record<Slot, number>;
+}
+
+interface HealthSample {
+  at: number;
+  slot: Slot;
+  healthy: boolean;
+  detail: string;
+}
+
+export interface FleetCount {
+  a: number;
+  b: number;
+  other: number;
+}
+
+/**
+ * Checks the safety invariants of DESIGN.md against the simulated world: when weights change,
+ * when an instance is terminated, after every state of every execution, and when all is over.
+ * Every breach is recorded with the virtual time and what was seen; none is thrown, so a run
+ * always reports all of them.
+ */
+export class SafetyMonitor implements ExecutionObserver {
+  readonly violations: string[] = [];
+  private readonly weightLog: WeightsAt[] = [];
+  private readonly samples: HealthSample[] = [];
+  private readonly runningExecutions = new Set<string>();
+
+  constructor(
+    private readonly world: World,
+    private readonly watched: WatchedApp,
+  ) {
+    world.hooks.push({
+      afterRecordsChange: () => this.onRecordsChange(),
+      beforeTerminate: (instance) => this.onTerminate(instance),
+    });
+    const start = this.weights();
+    if (start) this.weightLog.push({ at: world.now(), weights: start });
+  }
+
+  private time(at = this.world.now()): string {
+    const s = Math.round((at - this.world.startedAt) / 1000);
+    return `+${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  }
+
+  private violation(text: string): void {
+    const line = `${this.time()} ${text}`;
+    if (!this.violations.includes(line)) this.violations.push(line);
+  }
+
+  /** Weights of the two slot records, or undefined when neither exists. */
+  weights(): Record<Slot, number> | undefined {
+    const { dns } = this.watched.config;
+    const raw = this.world.route53.weights(dns.hostedZoneId, dns.recordName, dns.recordType);
+    if (raw.a === undefined && raw.b === undefined) return undefined;
+    return { a: raw.a ?? 0, b: raw.b ?? 0 };
+  }
+
+  private targetGroup(slot: Slot): string {
+    return this.watched.config.slots[slot].targetGroupArn;
+  }
+
+  /** Healthy and active targets of a slot, judged as the deploy judges green. */
+  slotHealth(slot: Slot): { healthy: boolean; healthyCount: number; active: number } {
+    const arn = this.targetGroup(slot);
+    const group = this.world.elbv2.targetGroups.get(arn);
+    if (!group) return { healthy: false, healthyCount: 0, active: 0 };
+    const active = this.world.elbv2.activeTargets(arn);
+    const healthyCount = active.filter((id) => this.world.elbv2.health(group, id).State === 'healthy').length;
+    const required = requiredHealthy(active.length, this.watched.config.health.minHealthyPercent);
+    return { healthy: active.length > 0 && healthyCount >= required, healthyCount, active: active.length };
+  }
+
+  private onRecordsChange(): void {
+    const weights = this.weights();
+    if (!weights) return;
+    this.weightLog.push({ at: this.world.now(), weights });
+    if (weights.a + weights.b === 0) this.violation('invariant 1: all weighted records were set to 0');
+    for (const slot of SLOTS) {
+      if (weights[slot] === 0) continue;
+      const health = this.slotHealth(slot);
+      if (!health.healthy) {
+        this.violation(
+          `invariant 1: traffic (${weights[slot]}) sent to slot ${slot} with ${health.healthyCount} of ${health.active} targets healthy`,
+        );
+      }
+    }
+  }
+
+  private slotOf(instanceId: string): Slot | undefined {
+    return SLOTS.find((slot) => this.world.elbv2.activeTargets(this.targetGroup(slot)).includes(instanceId));
+  }
+
+  /** Since when the slot has held all traffic without a break, or undefined if it does not now. */
+  private allTrafficSince(slot: Slot): number | undefined {
+    let since: number | undefined;
+    for (const entry of this.weightLog) {
+      const all = entry.weights[slot] > 0 && entry.weights[slot === 'a' ? 'b' : 'a'] === 0;
+      if (all && since === undefined) since = entry.at;
+      if (!all) since = undefined;
+    }
+    return since;
+  }
+
+  private onTerminate(instance: SimInstance): void {
+    if (instance.terminateRequestedAt !== undefined) return;
+    const weights = this.weights();
+    const slot = this.slotOf(instance.id);
+    if (slot && weights && weights[slot] > 0) {
+      this.violation(`invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`);
+    }
+    const owner = instance.tags[TAG.deploymentId];
+    if (owner && this.runningExecutions.has(owner)) return; // a deployment removing its own green
+    // Retiring blue: green must have carried everything for the whole window, calmly.
+    const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
+    if (!blue) return;
+    const green: Slot = blue === 'a' ? 'b' : 'a';
+    const since = this.allTrafficSince(green);
+    const { waitSeconds } = this.watched.config.termination;
+    if (since === undefined) {
+      this.violation(`invariant 2: blue ${instance.id} terminated while slot ${green} does not carry all traffic`);
+      return;
+    }
+    const now = this.world.now();
+    if (now - since < waitSeconds * 1000) {
+      this.violation(
+        `invariant 2: blue ${instance.id} terminated ${Math.round((now - since) / 1000)} s after green took all traffic (window ${waitSeconds} s)`,
+      );
+    }
+    for (const alarm of this.watched.config.alarms) {
+      if (this.world.cloudwatch.alarmedDuring(alarm, since, now)) {
+        this.violation(`invariant 2: blue ${instance.id} terminated although alarm ${alarm} fired during the window`);
+      }
+    }
+    const bad = this.samples.find((s) => s.slot === green && s.at >= since && !s.healthy);
+    if (bad) {
+      this.violation(`invariant 2: blue ${instance.id} terminated although green was unhealthy at ${this.time(bad.at)}`);
+    }
+  }
+
+  private sample(): void {
+    const at = this.world.now();
+    for (const slot of SLOTS) {
+      const health = this.slotHealth(slot);
+      this.samples.push({ at, slot, healthy: health.healthy, detail: `${health.healthyCount}/${health.active}` });
+    }
+    const weights = this.weights();
+    if (weights && weights.a + weights.b === 0 && this.weightLog.some((w) => w.weights.a + w.weights.b > 0)) {
+      this.violation('invariant 1: every weighted record has weight 0');
+    }
+  }
+
+  stateEntered(execution: SimExecution): void {
+    this.runningExecutions.add(execution.name);
+  }
+
+  stateExited(): void {
+    this.sample();
+  }
+
+  executionEnded(execution: SimExecution): void {
+    this.runningExecutions.delete(execution.name);
+    this.sample();
+  }
+
+  /** Running instances of the app/env per slot (active in its target group), and in neither. */
+  fleets(): FleetCount {
+    const count: FleetCount = { a: 0, b: 0, other: 0 };
+    for (const instance of this.world.ec2.instances.values()) {
+      const state = this.world.ec2.state(instance);
+      if (state !== 'pending' && state !== 'running') continue;
+      if (instance.tags[TAG.app] !== this.watched.app || instance.tags[TAG.env] !== this.watched.env) continue;
+      if (instance.tags[TAG.managedBy] !== MANAGED_BY) continue;
+      count[this.slotOf(instance.id) ?? 'other'] += 1;
+    }
+    return count;
+  }
+
+  /** Invariant 3, once every execution has ended. */
+  finish(options: { wasLiveAtStart: boolean }): void {
+    const fleets = this.fleets();
+    const weights = this.weights() ?? { a: 0, b: 0 };
+    if (fleets.other > 0) this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
+    const withFleet = SLOTS.filter((slot) => fleets[slot] > 0);
+    if (withFleet.length > 1) {
+      this.violation(`invariant 3: both slots run instances at the end (a=${fleets.a}, b=${fleets.b})`);
+    }
+    if (withFleet.length === 0) {
+      if (options.wasLiveAtStart) this.violation('invariant 3: no fleet runs at the end');
+      return;
+    }
+    const [live] = withFleet as [Slot];
+    const other: Slot = live === 'a' ? 'b' : 'a';
+    if (!(weights[live] > 0 && weights[other] === 0)) {
+      this.violation(`invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`);
+    }
+    if (!this.slotHealth(live).healthy) this.violation(`invariant 1: the live slot ${live} is not healthy at the end`);
+  }
+}

@@ -1,0 +1,56 @@
+import { cloudwatch } from '#shared/aws/cloudwatch.ts';
+import { ec2 } from '#shared/aws/ec2.ts';
+import { elbv2 } from '#shared/aws/elbv2.ts';
+import { imagebuilder } from '#shared/aws/imagebuilder.ts';
+import { route53 } from '#shared/aws/route53.ts';
+import { s3 } from '#shared/aws/s3.ts';
+import { sfn } from '#shared/aws/sfn.ts';
+import { sns } from '#shared/aws/sns.ts';
+import type { Service, World } from './world.ts';
+
+let current: World | undefined;
+let attached = false;
+
+interface MiddlewareClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: unknown,
+        context: { commandName?: string },
+      ) => (args: { input: unknown }) => Promise<{ output: unknown; response: unknown }>,
+      options: { step: 'initialize'; name: string; priority: 'high' },
+    ): void;
+  };
+}
+
+/**
+ * Routes the handlers' own SDK clients (the module-scope ones in shared/aws/) into the simulated
+ * world: a middleware at the front of each client's stack answers every command from the world
+ * before anything is serialized, signed or sent. The code that runs is the code Lambda runs.
+ */
+export function routeClientsTo(world: World): void {
+  current = world;
+  if (attached) return;
+  attached = true;
+  const clients: [MiddlewareClient, Service][] = [
+    [ec2 as unknown as MiddlewareClient, 'ec2'],
+    [elbv2 as unknown as MiddlewareClient, 'elbv2'],
+    [route53 as unknown as MiddlewareClient, 'route53'],
+    [imagebuilder as unknown as MiddlewareClient, 'imagebuilder'],
+    [cloudwatch as unknown as MiddlewareClient, 'cloudwatch'],
+    [sns as unknown as MiddlewareClient, 'sns'],
+    [s3 as unknown as MiddlewareClient, 's3'],
+    [sfn as unknown as MiddlewareClient, 'sfn'],
+  ];
+  for (const [client, service] of clients) {
+    client.middlewareStack.add(
+      (_next, context) => async (args) => {
+        if (!current) throw new Error('no simulated world is active');
+        const operation = (context.commandName ?? '').replace(/Command$/, '');
+        const output = (await current.call(service, operation, args.input)) as Record<string, unknown>;
+        return { output: { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated' } }, response: {} };
+      },
+      { step: 'initialize', name: 'simulatedAws', priority: 'high' },
+    );
+  }
+}

@@ -1,0 +1,166 @@
+import { setImmediate as realSetImmediate } from 'node:timers/promises';
+import type { Context } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { SimExecution } from './aws/sfn.ts';
+import type { InstalledClock } from './clock.ts';
+import { functionArn, type LoadedDefinition } from './definition.ts';
+
+export type Handler = (input: unknown, context: Context) => Promise<unknown>;
+
+/** What the runner reports as an execution moves; the printer and the safety monitor listen. */
+export interface ExecutionObserver {
+  stateEntered?(execution: SimExecution, state: string, type: string): void;
+  stateExited?(execution: SimExecution, state: string, type: string, output: unknown): void;
+  stateFailed?(execution: SimExecution, state: string, error: string, cause: string): void;
+  stateRetried?(execution: SimExecution, state: string, attempt: number): void;
+  executionEnded?(execution: SimExecution): void;
+}
+
+/** Invokes a task as Lambda would: JSON in, JSON out, a context, errors by name and message. */
+export type TaskInterceptor = (
+  call: { execution: SimExecution; state: string; functionKey: string; input: unknown },
+  invoke: () => Promise<unknown>,
+) => Promise<unknown>;
+
+function lambdaContext(functionKey: string, requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `bluegreen-ec2-sim-${functionKey}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(functionKey),
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/bluegreen-ec2-sim-${functionKey}`,
+    logStreamName: 'simulated',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * Runs executions of the real ASL with aws-local-stepfunctions, each Task state mapped to the real
+ * handler of the function its Resource names, and drives the virtual clock until every execution
+ * has ended. The clock only moves while no handler is running, as time in a Lambda is short next
+ * to the waits between tasks.
+ */
+export class Runner {
+  private readonly machine: StateMachine;
+  private readonly running = new Set<Promise<void>>();
+  private readonly aborts = new Map<string, () => void>();
+  private inFlight = 0;
+  private requests = 0;
+  interceptor: TaskInterceptor | undefined;
+
+  constructor(
+    private readonly loaded: LoadedDefinition,
+    private readonly handlers: Record<string, Handler>,
+    private readonly observers: ExecutionObserver[],
+  ) {
+    this.machine = new StateMachine(loaded.definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+  }
+
+  private async invoke(execution: SimExecution, state: string, functionKey: string, input: unknown): Promise<unknown> {
+    const handler = this.handlers[functionKey];
+    if (!handler) throw new Error(`no handler for function ${functionKey} (state "${state}")`);
+    this.inFlight += 1;
+    try {
+      const run = async () => {
+        this.requests += 1;
+        const event = JSON.parse(JSON.stringify(input ?? null));
+        const result = await handler(event, lambdaContext(functionKey, `sim-${this.requests}`));
+        return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      };
+      const call = { execution, state, functionKey, input };
+      return await (this.interceptor ? this.interceptor(call, run) : run());
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  start(execution: SimExecution): void {
+    const taskResourceLocalHandlers = Object.fromEntries(
+      Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
+        state,
+        (input: unknown) => this.invoke(execution, state, functionKey, input) as never,
+      ]),
+    );
+    const run = this.machine.run(JSON.parse(execution.input), {
+      overrides: { taskResourceLocalHandlers },
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: execution.arn, Name: execution.name, StartTime: new Date(execution.startedAt).toISOString() },
+      },
+    });
+    this.aborts.set(execution.name, run.abort);
+    const events = (async () => {
+      for await (const event of run.eventLogs) {
+        if (event.type === 'StateEntered') {
+          execution.transitions += 1;
+          execution.states.push({ at: Date.now(), name: event.state.name });
+          for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
+        } else if (event.type === 'StateExited') {
+          for (const o of this.observers) o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
+        } else if (event.type === 'StateFailed') {
+          for (const o of this.observers) o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));
+        } else if (event.type === 'StateRetried') {
+          for (const o of this.observers) o.stateRetried?.(execution, event.state.name, event.retry.attempt);
+        }
+      }
+    })();
+    const done = run.result.then(
+      (output) => {
+        if (output === null && execution.status === 'RUNNING') {
+          execution.status = 'ABORTED';
+        } else {
+          execution.status = 'SUCCEEDED';
+          execution.output = output;
+        }
+      },
+      (error: Error & { cause?: Error }) => {
+        execution.status = 'FAILED';
+        execution.error = error.cause?.name ?? error.name;
+        execution.cause = error.cause?.message ?? error.message;
+      },
+    );
+    const settled: Promise<void> = Promise.all([done, events]).then(() => {
+      execution.stoppedAt = Date.now();
+      this.running.delete(settled);
+      this.aborts.delete(execution.name);
+      for (const o of this.observers) o.executionEnded?.(execution);
+    });
+    this.running.add(settled);
+  }
+
+  /** Stops an execution as the console's Stop button does: no Catch runs. */
+  stop(name: string): boolean {
+    const abort = this.aborts.get(name);
+    abort?.();
+    return abort !== undefined;
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Advances the virtual clock timer by timer until no execution runs and `keepGoing` (pending
+   * scenario events) says there is nothing more to wait for.
+   */
+  async runUntilSettled(clock: InstalledClock, keepGoing: () => boolean = () => false): Promise<void> {
+    let idleSpins = 0;
+    while (this.running.size > 0 || keepGoing()) {
+      if (this.inFlight > 0 || clock.countTimers() === 0) {
+        await realSetImmediate();
+        idleSpins += 1;
+        if (idleSpins > 100_000) throw new Error('simulation stalled: executions are running but nothing is scheduled');
+        continue;
+      }
+      idleSpins = 0;
+      await clock.nextAsync();
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { encodeEventKey } from '#shared/domain/artifact-key.ts';
+import type { DeployConfigInput } from '#shared/domain/config.ts';
+import { artifactId, executionName } from '#shared/domain/identity.ts';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import { ACCOUNT, DEFAULT_TOPIC_ARN, REGION, type World } from './world.ts';
+
+export const APP = 'web';
+export const ENV = 'prod';
+export const BUCKET = `bluegreen-releases-${ACCOUNT}`;
+export const ALARM = 'web-prod-5xx';
+const ZONE = 'Z0123456789ABCDEFGHIJ';
+const ELB_ZONE = 'Z35SXDOTRQ7X7K';
+const TARGET_GROUPS: Record<Slot, string> = {
+  a: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-prod-a/0123456789abcdef`,
+  b: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-prod-b/fedcba9876543210`,
+};
+const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/web-build`;
+
+export type Status = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'IGNORED';
+
+/** The config of the default world, as an operator would write it. */
+export function defaultConfig(): DeployConfigInput {
+  return {
+    slots: {
+      a: {
+        targetGroupArn: TARGET_GROUPS.a,
+        loadBalancer: { dnsName: `web-prod-a-1234567890.${REGION}.elb.amazonaws.com`, hostedZoneId: ELB_ZONE },
+      },
+      b: {
+        targetGroupArn: TARGET_GROUPS.b,
+        loadBalancer: { dnsName: `web-prod-b-0987654321.${REGION}.elb.amazonaws.com`, hostedZoneId: ELB_ZONE },
+      },
+    },
+    dns: { hostedZoneId: ZONE, recordName: 'web.example.com' },
+    launchTemplate: { id: 'lt-0123456789abcdef0' },
+    bake: {
+      parentImage: 'ami-0abcdef1234567890',
+      infrastructureConfigurationArn: INFRA,
+      installCommand: './install.sh',
+    },
+    alarms: [ALARM],
+  };
+}
+
+export interface Delivery {
+  at: number;
+  event: S3Event;
+}
+
+/** What a scenario can change before the upload, and how it delivers S3 events. */
+export interface ScenarioContext {
+  world: World;
+  config: DeployConfigInput;
+  /** Writes an object and returns the S3 event record S3 would send for it. */
+  upload(key: string, body?: string): S3EventRecord;
+  /** Delivers an S3 event to the starter function after `afterSeconds` of virtual time. */
+  deliver(records: S3EventRecord[], afterSeconds?: number): void;
+  /** Stops an execution as the console's Stop button does. */
+  stop(name: string): boolean;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  expect: Status;
+  /** How many executions must have started (default 1, 0 when IGNORED). */
+  executions?: number;
+  /** No blue fleet, weights 0/0: the app's first release. */
+  firstDeploy?: boolean;
+  /** Nothing may be launched, changed or terminated. */
+  changesNothing?: boolean;
+  /** Changes the world (faults, timings) and the config before anything is uploaded. */
+  prepare?(ctx: ScenarioContext): void;
+  /** Uploads and delivers; by default release 1.1.0 is uploaded and its event delivered once. */
+  act?(ctx: ScenarioContext): void;
+}
+
+export function releaseKey(version: string, suffix = 'zip'): string {
+  return `releases/${APP}/${ENV}/${version}.${suffix}`;
+}
+
+export function s3Record(bucket: string, key: string, object: { versionId: string; eTag: string; size: number }, at: number): S3EventRecord {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: REGION,
+    eventTime: new Date(at).toISOString(),
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: { 'x-amz-request-id': 'SIMULATED', 'x-amz-id-2': 'SIMULATED' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'release-zip',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'A3EXAMPLE' }, arn: `arn:aws:s3:::${bucket}` },
+      object: {
+        key: encodeEventKey(key),
+        size: object.size,
+        eTag: object.eTag.replace(/"/g, ''),
+        versionId: object.versionId,
+        sequencer: at.toString(16).toUpperCase().padStart(18, '0'),
+      },
+    },
+  };
+}
+
+/**
+ * The starting world: two slots of web/prod, blue live in slot a with three healthy instances of
+ * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
+ */
+export function seedWorld(world: World, options: { firstDeploy: boolean }): void {
+  const config = defaultConfig();
+  world.s3.addBucket(BUCKET);
+  world.sns.topics.add(DEFAULT_TOPIC_ARN);
+  world.route53.addZone(ZONE);
+  world.ec2.launchTemplates.add('lt-0123456789abcdef0');
+  world.imagebuilder.infrastructureConfigurations.add(INFRA);
+  world.cloudwatch.addAlarm(ALARM);
+  for (const slot of SLOTS) {
+    world.elbv2.addTargetGroup(TARGET_GROUPS[slot]);
+    world.route53.put(ZONE, {
+      Name: 'web.example.com',
+      Type: 'A',
+      SetIdentifier: slot,
+      Weight: options.firstDeploy ? 0 : slot === 'a' ? 100 : 0,
+      AliasTarget: {
+        HostedZoneId: ELB_ZONE,
+        DNSName: config.slots[slot].loadBalancer.dnsName,
+        EvaluateTargetHealth: true,
+      },
+    });
+  }
+  if (options.firstDeploy) return;
+  const longAgo = world.now() - 2 * 86_400_000;
+  const oldKey = releaseKey('1.0.0');
+  const old = { bucket: BUCKET, key: oldKey, versionId: 'v1' };
+  world.ec2.addImage('web-1.0.0', {
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.artifactId]: artifactId(old),
+    [TAG.version]: '1.0.0',
+  });
+  const ami = [...world.ec2.images.keys()].at(-1) ?? '';
+  const deploymentId = executionName(APP, ENV, '1.0.0', old);
+  const group = world.elbv2.targetGroups.get(TARGET_GROUPS.a);
+  for (let i = 0; i < 3; i++) {
+    const instance = world.ec2.seedInstance(
+      {
+        [TAG.managedBy]: MANAGED_BY,
+        [TAG.app]: APP,
+        [TAG.env]: ENV,
+        [TAG.version]: '1.0.0',
+        [TAG.slot]: 'a',
+        [TAG.deploymentId]: deploymentId,
+      },
+      ami,
+      longAgo,
+    );
+    group?.registrations.set(instance.id, { registeredAt: longAgo });
+  }
+}
+
+function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
+  const record = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
+  ctx.deliver([record], afterSeconds);
+  return record;
+}
+
+const greenWeightReaches = (world: World, percent: number, then: () => void) => {
+  let fired = false;
+  world.hooks.push({
+    afterRecordsChange: () => {
+      const weights = world.route53.weights(ZONE, 'web.example.com', 'A');
+      if (!fired && weights.b === percent) {
+        fired = true;
+        then();
+      }
+    },
+  });
+};
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'happy',
+    summary: 'Release 1.1.0 replaces 1.0.0: bake, launch, 10/50/100 %, one-hour window, blue terminated.',
+    expect: 'SUCCEEDED',
+  },
+  {
+    name: 'first-deploy',
+    summary: 'No fleet yet and both weights 0: green goes to 100 % at once, nothing to terminate.',
+    expect: 'SUCCEEDED',
+    firstDeploy: true,
+  },
+  {
+    name: 'bake-fails',
+    summary: 'The Image Builder build fails after 12 minutes: nothing launched, the execution fails.',
+    expect: 'FAILED',
+    prepare: ({ world }) => {
+      world.imagebuilder.failure = {
+        afterMinutes: 12,
+        reason: 'Component bluegreen-install-artifact failed at step InstallArtifact: ./install.sh exited with 1',
+      };
+    },
+  },
+  {
+    name: 'capacity-shortfall',
+    summary: 'EC2 can launch only 2 of the 3 green instances: rolled back, the 2 terminated.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.ec2.capacity = 2;
+    },
+  },
+  {
+    name: 'green-unhealthy',
+    summary: 'Green instances boot but fail their health checks: rolled back at the health timeout.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.elbv2.failingFrom = (instance) => (instance.tags[TAG.version] === '1.1.0' ? instance.launchedAt : undefined);
+    },
+  },
+  {
+    name: 'alarm-during-shift',
+    summary: 'The 5xx alarm fires while green takes 50 %: traffic returns to blue, green terminated.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 50, () =>
+        world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 4.2 % > 1 %', world.now() + 90_000),
+      );
+    },
+  },
+  {
+    name: 'alarm-during-termination-wait',
+    summary: 'The 5xx alarm fires 25 minutes into the termination window: blue takes traffic back.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 100, () =>
+        world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 2.0 % > 1 %', world.now() + 25 * 60_000),
+      );
+    },
+  },
+  {
+    name: 'throttled',
+    summary: 'Route 53 and EC2 throttle the first calls of several operations; the retries absorb it.',
+    expect: 'SUCCEEDED',
+    prepare: ({ world }) => {
+      for (const operation of ['ChangeResourceRecordSets', 'GetChange', 'ListResourceRecordSets']) {
+        world.inject({ service: 'route53', operation, kind: 'throttle', times: 2 });
+      }
+      for (const operation of ['RunInstances', 'DescribeInstances', 'TerminateInstances']) {
+        world.inject({ service: 'ec2', operation, kind: 'throttle', times: 2 });
+      }
+      world.inject({ service: 'elbv2', operation: 'DescribeTargetHealth', kind: 'throttle', times: 1 });
+    },
+  },
+  {
+    name: 'duplicate-event',
+    summary: 'S3 delivers the same upload event twice, 45 s apart: one execution runs.',
+    expect: 'SUCCEEDED',
+    executions: 1,
+    act: (ctx) => {
+      const record = uploadRelease(ctx);
+      ctx.deliver([record], 45);
+    },
+  },
+  {
+    name: 'bad-config',
+    summary: 'config/web/prod.json breaks the schema in two places: the execution fails in Plan, naming both.',
+    expect: 'FAILED',
+    changesNothing: true,
+    prepare: ({ config }) => {
+      config.traffic = { steps: [10, 50] };
+      config.slots.b.targetGroupArn = 'web-prod-b';
+    },
+  },
+  {
+    name: 'bad-key',
+    summary: 'Uploads with hostile keys (uppercase and space, ../ traversal, broken encoding): ignored.',
+    expect: 'IGNORED',
+    executions: 0,
+    changesNothing: true,
+    act: (ctx) => {
+      const records = [
+        ctx.upload('releases/Web App/prod/1.1.0.zip'),
+        ctx.upload('releases/web/prod/../../config/web/prod.zip'),
+        ctx.upload('releases/web/prod/1.1.0.zip.exe'),
+      ];
+      const broken = ctx.upload('releases/web/prod/1.2.0.zip');
+      broken.s3.object.key = 'releases/web/prod/%E0%A4%A.zip';
+      ctx.deliver([...records, broken]);
+    },
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
+
+export { uploadRelease, TARGET_GROUPS, ZONE };

@@ -1,0 +1,219 @@
+import { pathToFileURL } from 'node:url';
+import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
+import { validateConfig } from '#shared/domain/config.ts';
+import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
+import type { SimExecution } from './aws/sfn.ts';
+import { installClock } from './clock.ts';
+import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import { type FleetCount, SafetyMonitor } from './monitor.ts';
+import { Printer } from './printer.ts';
+import { routeClientsTo } from './router.ts';
+import { type Handler, Runner } from './runner.ts';
+import {
+  APP,
+  BUCKET,
+  type Delivery,
+  defaultConfig,
+  ENV,
+  type Scenario,
+  type ScenarioContext,
+  type Status,
+  s3Record,
+  seedWorld,
+  uploadRelease,
+} from './scenarios.ts';
+import { World } from './world.ts';
+
+export interface Summary {
+  scenario: string;
+  status: Status;
+  expected: Status;
+  ok: boolean;
+  liveSlot: Slot | null;
+  weights: { a: number | null; b: number | null };
+  running: FleetCount;
+  executions: number;
+  transitions: number;
+  virtualSeconds: number;
+  violations: string[];
+  cause: string | null;
+  notifications: { subject: string; summary: string }[];
+  apiCalls: Record<string, number>;
+  wallMs: number;
+  problems: string[];
+}
+
+/** Operations that change something; a scenario that must change nothing may call none of them. */
+export const MUTATING_OPERATIONS = new Set([
+  'RunInstances',
+  'TerminateInstances',
+  'CreateTags',
+  'RegisterTargets',
+  'DeregisterTargets',
+  'ChangeResourceRecordSets',
+  'CreateComponent',
+  'CreateImageRecipe',
+  'CreateImage',
+  'CancelImageCreation',
+]);
+
+let handlerCache: Promise<Record<string, Handler>> | undefined;
+
+/** The handlers serverless.yml names, imported once per process. */
+export function loadHandlers(): Promise<Record<string, Handler>> {
+  handlerCache ??= (async () => {
+    const handlers: Record<string, Handler> = {};
+    for (const [key, { module, exportName }] of Object.entries(loadFunctionHandlers())) {
+      const loaded = (await import(pathToFileURL(module).href)) as Record<string, Handler>;
+      const handler = loaded[exportName];
+      if (typeof handler !== 'function') throw new Error(`${module} has no export ${exportName}`);
+      handlers[key] = handler;
+    }
+    return handlers;
+  })();
+  return handlerCache;
+}
+
+/** Sets what the functions read from their environment in Lambda, pointed at the simulated account. */
+export function simulatedEnvironment(verbose = false): void {
+  const defaults: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'ASIASIMULATED',
+    AWS_SECRET_ACCESS_KEY: 'simulated',
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
+    NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
+    POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
+}
+
+function statusOf(execution: SimExecution | undefined): Status {
+  if (!execution) return 'IGNORED';
+  if (execution.status === 'SUCCEEDED') return 'SUCCEEDED';
+  if (execution.status === 'ABORTED' || execution.error === 'DeploymentRolledBack') return 'ROLLED_BACK';
+  return 'FAILED';
+}
+
+export interface RunOptions {
+  print?: (line: string) => void;
+  verbose?: boolean;
+}
+
+/** Runs one scenario in a fresh simulated account on the virtual clock and reports the outcome. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<Summary> {
+  const wallStart = performance.now();
+  simulatedEnvironment(options.verbose);
+  const handlers = await loadHandlers();
+  const loaded = loadDefinition();
+  const clock = installClock();
+  try {
+    const world = new World();
+    routeClientsTo(world);
+    seedWorld(world, { firstDeploy: scenario.firstDeploy ?? false });
+    const deliveries: Delivery[] = [];
+    let pending = 0;
+    let runner: Runner | undefined;
+    const ctx: ScenarioContext = {
+      world,
+      config: defaultConfig(),
+      upload(key, body = 'artifact') {
+        const object = world.s3.put(BUCKET, key, body);
+        return s3Record(BUCKET, key, { ...object, size: body.length }, world.now());
+      },
+      deliver(records: S3EventRecord[], afterSeconds = 0) {
+        const event: S3Event = { Records: records };
+        deliveries.push({ at: world.now() + afterSeconds * 1000, event });
+        pending += 1;
+        setTimeout(() => {
+          void deliver(event, 0).finally(() => {
+            pending -= 1;
+          });
+        }, afterSeconds * 1000);
+      },
+      stop: (name) => runner?.stop(name) ?? false,
+    };
+    // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
+    const deliver = async (event: S3Event, attempt: number): Promise<void> => {
+      try {
+        await handlers.startDeployment?.(event, { awsRequestId: `s3-${attempt}` } as Context);
+      } catch (error) {
+        options.print?.(`starter failed (attempt ${attempt + 1}): ${(error as Error).name}: ${(error as Error).message}`);
+        if (attempt < 2) {
+          pending += 1;
+          await new Promise((resolve) => setTimeout(resolve, 60_000 * (attempt + 1)));
+          pending -= 1;
+          await deliver(event, attempt + 1);
+        }
+      }
+    };
+    scenario.prepare?.(ctx);
+    world.s3.put(BUCKET, `config/${APP}/${ENV}.json`, JSON.stringify(ctx.config, null, 2));
+    // The monitor judges by the config under test, or by the default one when the scenario broke it.
+    const parsed = validateConfig(ctx.config);
+    const fallback = validateConfig(defaultConfig());
+    const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
+    if (!config) throw new Error('the default config is invalid');
+    const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
+    const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
+    runner = new Runner(loaded, handlers, [monitor, printer]);
+    const activeRunner = runner;
+    world.sfn.onStart = (execution) => activeRunner.start(execution);
+    const before = {
+      weights: monitor.weights(),
+      instances: [...world.ec2.instances.keys()],
+      fleets: monitor.fleets(),
+    };
+    const wasLiveAtStart = before.weights !== undefined && findLiveSlot(before.weights).kind === 'live';
+
+    if (scenario.act) scenario.act(ctx);
+    else uploadRelease(ctx);
+    await runner.runUntilSettled(clock, () => pending > 0);
+    monitor.finish({ wasLiveAtStart });
+
+    const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
+    const last = executions.at(-1);
+    const status = statusOf(last);
+    const weights = monitor.weights() ?? { a: 0, b: 0 };
+    const live = findLiveSlot(weights);
+    const running = monitor.fleets();
+    const problems: string[] = [];
+    if (status !== scenario.expect) problems.push(`status ${status}, expected ${scenario.expect}`);
+    const expectedExecutions = scenario.executions ?? (scenario.expect === 'IGNORED' ? 0 : 1);
+    if (executions.length !== expectedExecutions) {
+      problems.push(`${executions.length} executions started, expected ${expectedExecutions}`);
+    }
+    if (running.other !== 0) problems.push(`${running.other} instance(s) run outside both slots`);
+    if (scenario.changesNothing) {
+      const mutations = world.calls.filter((c) => MUTATING_OPERATIONS.has(c.operation));
+      if (mutations.length > 0) {
+        problems.push(`changed something: ${mutations.map((c) => `${c.service}:${c.operation}`).join(', ')}`);
+      }
+      const after = monitor.weights();
+      if (JSON.stringify(after) !== JSON.stringify(before.weights)) problems.push('the weights changed');
+      if (JSON.stringify(running) !== JSON.stringify(before.fleets)) problems.push('the blue fleet changed');
+    }
+    problems.push(...monitor.violations.map((v) => `violation: ${v}`));
+    const summary: Summary = {
+      scenario: scenario.name,
+      status,
+      expected: scenario.expect,
+      ok: problems.length === 0,
+      liveSlot: live.kind === 'live' ? live.slot : null,
+      weights: { a: weights.a, b: weights.b },
+      running,
+      executions: executions.length,
+      transitions: executions.reduce((sum, e) => sum + e.transitions, 0),
+      virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
+      violations: monitor.violations,
+      cause: last?.cause ?? null,
+      notifications: world.sns.messages.map((m) => ({ subject: m.subject, summary: m.message.split('\n')[0] ?? '' })),
+      apiCalls: world.callCounts(),
+      wallMs: Math.round(performance.now() - wallStart),
+      problems,
+    };
+    return summary;
+  } finally {
+    clock.uninstall();
+  }
+}

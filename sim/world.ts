@@ -1,0 +1,132 @@
+import type { WorldContext } from './aws/context.ts';
+import { Ec2Model, type SimInstance } from './aws/ec2.ts';
+import { Elbv2Model } from './aws/elbv2.ts';
+import { type FaultKind, faultError } from './aws/errors.ts';
+import { ImagebuilderModel } from './aws/imagebuilder.ts';
+import { Route53Model } from './aws/route53.ts';
+import { SfnModel } from './aws/sfn.ts';
+import { CloudWatchModel, S3Model, SnsModel } from './aws/small.ts';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
+export const DEFAULT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-ec2-sim-deployments`;
+
+export type Service = 'ec2' | 'elbv2' | 'route53' | 'imagebuilder' | 'cloudwatch' | 'sns' | 's3' | 'sfn';
+
+/** Makes a call fail: `times` times, optionally only when `when` says so. */
+export interface FaultRule {
+  service: Service;
+  /** Operation name (e.g. ChangeResourceRecordSets); all operations when absent. */
+  operation?: string;
+  kind: FaultKind;
+  times: number;
+  /** Only calls for which this holds are failed (and counted). */
+  when?: (input: unknown) => boolean;
+}
+
+export interface ApiCall {
+  at: number;
+  service: Service;
+  operation: string;
+  error?: string;
+}
+
+/** Listeners the safety monitor and scenarios hang on the world. */
+export interface WorldHooks {
+  beforeTerminate?: (instance: SimInstance) => void;
+  afterRecordsChange?: (zoneId: string) => void;
+}
+
+/**
+ * A simulated AWS account: the service models, the faults injected into them, and a log of every
+ * API call. Time is whatever Date.now() says: the virtual clock when the simulator runs.
+ */
+export class World implements WorldContext {
+  readonly ec2: Ec2Model;
+  readonly elbv2: Elbv2Model;
+  readonly route53: Route53Model;
+  readonly imagebuilder: ImagebuilderModel;
+  readonly cloudwatch: CloudWatchModel;
+  readonly sns: SnsModel;
+  readonly s3: S3Model;
+  readonly sfn: SfnModel;
+  readonly faults: FaultRule[] = [];
+  readonly calls: ApiCall[] = [];
+  readonly hooks: WorldHooks[] = [];
+  readonly startedAt: number;
+  private counter = 0;
+
+  constructor() {
+    this.startedAt = Date.now();
+    this.ec2 = new Ec2Model(this);
+    this.elbv2 = new Elbv2Model(this, this.ec2);
+    this.route53 = new Route53Model(this);
+    this.imagebuilder = new ImagebuilderModel(this, this.ec2, REGION, ACCOUNT);
+    this.cloudwatch = new CloudWatchModel(this);
+    this.sns = new SnsModel(this);
+    this.s3 = new S3Model(this);
+    this.sfn = new SfnModel(this, STATE_MACHINE_ARN);
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  id(prefix: string, hexDigits: number): string {
+    this.counter += 1;
+    return `${prefix}${this.counter.toString(16).padStart(hexDigits, '0')}`;
+  }
+
+  beforeTerminate(instance: SimInstance): void {
+    for (const hook of this.hooks) hook.beforeTerminate?.(instance);
+  }
+
+  afterRecordsChange(zoneId: string): void {
+    for (const hook of this.hooks) hook.afterRecordsChange?.(zoneId);
+  }
+
+  inject(rule: FaultRule): void {
+    this.faults.push(rule);
+  }
+
+  private model(service: Service): Record<string, unknown> {
+    return this[service] as unknown as Record<string, unknown>;
+  }
+
+  /** One API call, as the SDK client would make it. */
+  async call(service: Service, operation: string, input: unknown): Promise<unknown> {
+    const call: ApiCall = { at: this.now(), service, operation };
+    this.calls.push(call);
+    const rule = this.faults.find(
+      (f) => f.times > 0 && f.service === service && (!f.operation || f.operation === operation) && (!f.when || f.when(input)),
+    );
+    if (rule) {
+      rule.times -= 1;
+      const error = faultError(service, operation, rule.kind);
+      call.error = error.name;
+      throw error;
+    }
+    const model = this.model(service);
+    const handler = model[operation];
+    if (typeof handler !== 'function') {
+      throw new Error(`the simulated ${service} does not implement ${operation}`);
+    }
+    try {
+      return (handler as (input: unknown) => unknown).call(model, input ?? {});
+    } catch (error) {
+      call.error = (error as Error).name;
+      throw error;
+    }
+  }
+
+  /** API calls by `service:Operation`, for reports. */
+  callCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const call of this.calls) {
+      const key = `${call.service}:${call.operation}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+}
