@@ -1,6 +1,6 @@
-import { type NotifyInput, notify } from '#shared/deploy/notify.ts';
 import { requireEnv } from '#shared/env.ts';
 import { defineTask } from '#shared/task.ts';
+import { type NotifyInput, notify } from '#shared/tasks/notify.ts';
 
 const env = requireEnv('NOTIFICATION_TOPIC_ARN');
 

@@ -1,6 +1,6 @@
-import { planDeployment } from '#shared/deploy/plan.ts';
 import { requireEnv } from '#shared/env.ts';
 import { defineTask } from '#shared/task.ts';
+import { planDeployment } from '#shared/tasks/plan-deployment.ts';
 
 const env = requireEnv('NOTIFICATION_TOPIC_ARN');
 

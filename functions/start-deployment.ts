@@ -1,7 +1,7 @@
 import type { S3Event } from 'aws-lambda';
-import { startDeployments } from '#shared/deploy/start.ts';
 import { requireEnv } from '#shared/env.ts';
 import { defineTask } from '#shared/task.ts';
+import { startDeployments } from '#shared/tasks/start-deployment.ts';
 
 const env = requireEnv('STATE_MACHINE_ARN');
 

@@ -48,7 +48,9 @@ async function main(): Promise<number> {
   }
   const scenario = findScenario(values.scenario);
   if (!scenario) {
-    console.error(`unknown scenario "${values.scenario}"; one of: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    console.error(
+      `unknown scenario "${values.scenario}"; one of: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
     return 2;
   }
   const progress = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
@@ -59,16 +61,21 @@ async function main(): Promise<number> {
   } else {
     const invariants = summary.violations.length === 0 ? 'all held' : `${summary.violations.length} VIOLATED`;
     console.log('');
-    console.log(`Result:      ${summary.status} (expected ${summary.expected})${summary.ok ? '' : '  ✗ NOT AS EXPECTED'}`);
+    console.log(
+      `Result:      ${summary.status} (expected ${summary.expected})${summary.ok ? '' : '  ✗ NOT AS EXPECTED'}`,
+    );
     if (summary.cause) console.log(`Cause:       ${summary.cause}`);
-    console.log(`Live slot:   ${summary.liveSlot ?? 'none'}  weights a=${summary.weights.a} b=${summary.weights.b}`);
+    console.log(
+      `Live slot:   ${summary.liveSlot ?? 'none'}  weights a=${summary.weights.a} b=${summary.weights.b}`,
+    );
     console.log(`Running:     a=${summary.running.a} b=${summary.running.b} other=${summary.running.other}`);
     console.log(
       `Took:        ${formatDuration(summary.virtualSeconds)} virtual, ${summary.wallMs} ms wall; ${summary.executions} execution(s), ${summary.transitions} state transitions, ${Object.values(summary.apiCalls).reduce((a, b) => a + b, 0)} AWS API calls`,
     );
     console.log(`Invariants:  ${invariants}`);
     for (const v of summary.violations) console.log(`  - ${v}`);
-    for (const p of summary.problems.filter((p) => !p.startsWith('violation:'))) console.log(`Problem:     ${p}`);
+    for (const p of summary.problems.filter((p) => !p.startsWith('violation:')))
+      console.log(`Problem:     ${p}`);
     for (const n of summary.notifications) console.log(`Notified:    ${n.subject}`);
   }
   return summary.ok ? 0 : 1;

@@ -1,4 +1,4 @@
-import FakeTimers, { type InstalledClock } from '@sinonjs/fake-timers';
+import { type Clock, withGlobal } from '@sinonjs/fake-timers';
 
 /**
  * The virtual clock: Date and timers are faked on the global object, so Wait states, retry
@@ -7,12 +7,12 @@ import FakeTimers, { type InstalledClock } from '@sinonjs/fake-timers';
  */
 export const SIM_EPOCH = Date.parse('2026-03-02T09:00:00.000Z');
 
+export type InstalledClock = Clock;
+
 export function installClock(start = SIM_EPOCH): InstalledClock {
-  return FakeTimers.withGlobal(globalThis).install({
+  return withGlobal(globalThis).install({
     now: start,
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
     shouldClearNativeTimers: true,
   });
 }
-
-export type { InstalledClock };

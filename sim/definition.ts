@@ -12,9 +12,22 @@ type Json = Record<string, unknown>;
 
 /** Reads YAML that may hold CloudFormation short-form tags (!Ref, !GetAtt...) as plain values. */
 export function readYaml(path: string): Json {
-  const tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'If', 'Equals', 'Not', 'Select', 'Split', 'ImportValue', 'FindInMap'].map(
-    (name) => ({ tag: `!${name}`, resolve: (value: unknown) => ({ [name === 'Ref' ? 'Ref' : `Fn::${name}`]: value }) }),
-  );
+  const tags = [
+    'Ref',
+    'GetAtt',
+    'Sub',
+    'Join',
+    'If',
+    'Equals',
+    'Not',
+    'Select',
+    'Split',
+    'ImportValue',
+    'FindInMap',
+  ].map((name) => ({
+    tag: `!${name}`,
+    resolve: (value: unknown) => ({ [name === 'Ref' ? 'Ref' : `Fn::${name}`]: value }),
+  }));
   return parse(readFileSync(path, 'utf8'), { merge: true, maxAliasCount: -1, customTags: tags }) as Json;
 }
 
@@ -34,14 +47,16 @@ function resolveStates(states: Json, tasks: Record<string, string>): void {
     const state = raw as Json;
     if (state.Type === 'Task') {
       const resource = state.Resource as Json | string;
-      const getAtt = typeof resource === 'object' ? (resource['Fn::GetAtt'] as string[] | undefined) : undefined;
+      const getAtt =
+        typeof resource === 'object' ? (resource['Fn::GetAtt'] as string[] | undefined) : undefined;
       if (!getAtt?.[0] || getAtt[1] !== 'Arn') {
         throw new Error(`task state "${name}" must name its function as Fn::GetAtt: [function, Arn]`);
       }
       tasks[name] = getAtt[0];
       state.Resource = functionArn(getAtt[0]);
     }
-    for (const branch of (state.Branches as Json[] | undefined) ?? []) resolveStates(branch.States as Json, tasks);
+    for (const branch of (state.Branches as Json[] | undefined) ?? [])
+      resolveStates(branch.States as Json, tasks);
   }
 }
 
@@ -54,14 +69,19 @@ export function loadDefinition(path = ASL_PATH): LoadedDefinition {
 }
 
 /** serverless.yml function key → handler module path (e.g. functions/plan-deployment.ts) and export. */
-export function loadFunctionHandlers(path = SERVERLESS_PATH): Record<string, { module: string; exportName: string }> {
+export function loadFunctionHandlers(
+  path = SERVERLESS_PATH,
+): Record<string, { module: string; exportName: string }> {
   const config = readYaml(path);
   const functions = (config.functions ?? {}) as Record<string, { handler?: string }>;
   return Object.fromEntries(
     Object.entries(functions).map(([key, fn]) => {
       const handler = fn.handler ?? '';
       const dot = handler.lastIndexOf('.');
-      return [key, { module: resolve(ROOT, `${handler.slice(0, dot)}.ts`), exportName: handler.slice(dot + 1) }];
+      return [
+        key,
+        { module: resolve(ROOT, `${handler.slice(0, dot)}.ts`), exportName: handler.slice(dot + 1) },
+      ];
     }),
   );
 }

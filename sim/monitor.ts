@@ -125,7 +125,9 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights();
     const slot = this.slotOf(instance.id);
     if (slot && weights && weights[slot] > 0) {
-      this.violation(`invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`);
+      this.violation(
+        `invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`,
+      );
     }
     const owner = instance.tags[TAG.deploymentId];
     if (owner && this.runningExecutions.has(owner)) return; // a deployment removing its own green
@@ -136,7 +138,9 @@ export class SafetyMonitor implements ExecutionObserver {
     const since = this.allTrafficSince(green);
     const { waitSeconds } = this.watched.config.termination;
     if (since === undefined) {
-      this.violation(`invariant 2: blue ${instance.id} terminated while slot ${green} does not carry all traffic`);
+      this.violation(
+        `invariant 2: blue ${instance.id} terminated while slot ${green} does not carry all traffic`,
+      );
       return;
     }
     const now = this.world.now();
@@ -147,12 +151,16 @@ export class SafetyMonitor implements ExecutionObserver {
     }
     for (const alarm of this.watched.config.alarms) {
       if (this.world.cloudwatch.alarmedDuring(alarm, since, now)) {
-        this.violation(`invariant 2: blue ${instance.id} terminated although alarm ${alarm} fired during the window`);
+        this.violation(
+          `invariant 2: blue ${instance.id} terminated although alarm ${alarm} fired during the window`,
+        );
       }
     }
     const bad = this.samples.find((s) => s.slot === green && s.at >= since && !s.healthy);
     if (bad) {
-      this.violation(`invariant 2: blue ${instance.id} terminated although green was unhealthy at ${this.time(bad.at)}`);
+      this.violation(
+        `invariant 2: blue ${instance.id} terminated although green was unhealthy at ${this.time(bad.at)}`,
+      );
     }
   }
 
@@ -160,7 +168,12 @@ export class SafetyMonitor implements ExecutionObserver {
     const at = this.world.now();
     for (const slot of SLOTS) {
       const health = this.slotHealth(slot);
-      this.samples.push({ at, slot, healthy: health.healthy, detail: `${health.healthyCount}/${health.active}` });
+      this.samples.push({
+        at,
+        slot,
+        healthy: health.healthy,
+        detail: `${health.healthyCount}/${health.active}`,
+      });
     }
     const weights = this.weights();
     if (weights && weights.a + weights.b === 0 && this.weightLog.some((w) => w.weights.a + w.weights.b > 0)) {
@@ -187,7 +200,8 @@ export class SafetyMonitor implements ExecutionObserver {
     for (const instance of this.world.ec2.instances.values()) {
       const state = this.world.ec2.state(instance);
       if (state !== 'pending' && state !== 'running') continue;
-      if (instance.tags[TAG.app] !== this.watched.app || instance.tags[TAG.env] !== this.watched.env) continue;
+      if (instance.tags[TAG.app] !== this.watched.app || instance.tags[TAG.env] !== this.watched.env)
+        continue;
       if (instance.tags[TAG.managedBy] !== MANAGED_BY) continue;
       count[this.slotOf(instance.id) ?? 'other'] += 1;
     }
@@ -198,7 +212,8 @@ export class SafetyMonitor implements ExecutionObserver {
   finish(options: { wasLiveAtStart: boolean }): void {
     const fleets = this.fleets();
     const weights = this.weights() ?? { a: 0, b: 0 };
-    if (fleets.other > 0) this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
+    if (fleets.other > 0)
+      this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
     const withFleet = SLOTS.filter((slot) => fleets[slot] > 0);
     if (withFleet.length > 1) {
       this.violation(`invariant 3: both slots run instances at the end (a=${fleets.a}, b=${fleets.b})`);
@@ -210,8 +225,11 @@ export class SafetyMonitor implements ExecutionObserver {
     const [live] = withFleet as [Slot];
     const other: Slot = live === 'a' ? 'b' : 'a';
     if (!(weights[live] > 0 && weights[other] === 0)) {
-      this.violation(`invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`);
+      this.violation(
+        `invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`,
+      );
     }
-    if (!this.slotHealth(live).healthy) this.violation(`invariant 1: the live slot ${live} is not healthy at the end`);
+    if (!this.slotHealth(live).healthy)
+      this.violation(`invariant 1: the live slot ${live} is not healthy at the end`);
   }
 }

@@ -30,21 +30,38 @@ const DESCRIBERS: Record<string, Describe> = {
   }),
   '$.bake': (b: BakeState) =>
     b.status === 'AVAILABLE'
-      ? { text: b.reused ? `reusing ${b.amiId}, already baked from this artifact` : `AMI ${b.amiId} is available` }
-      : { text: `Image Builder is building ${b.imageBuildVersionArn?.split('/').slice(-3).join('/')}`, key: 'building' },
-  '$.green': (g: GreenFleet) => ({ text: `${g.instanceIds.length} instance(s) in slot ${g.slot}: ${g.instanceIds.join(', ')}` }),
+      ? {
+          text: b.reused
+            ? `reusing ${b.amiId}, already baked from this artifact`
+            : `AMI ${b.amiId} is available`,
+        }
+      : {
+          text: `Image Builder is building ${b.imageBuildVersionArn?.split('/').slice(-3).join('/')}`,
+          key: 'building',
+        },
+  '$.green': (g: GreenFleet) => ({
+    text: `${g.instanceIds.length} instance(s) in slot ${g.slot}: ${g.instanceIds.join(', ')}`,
+  }),
   '$.health': (h: HealthState) => ({ text: h.summary, key: `${h.status}${h.healthyCount}` }),
   '$.shift': (s: ShiftState) => ({ text: `${s.percent} % to green: ${formatWeights(s.weights)}` }),
   '$.shift.dns': (d: DnsChange) =>
-    d.status === 'INSYNC' ? { text: `INSYNC after ${d.polls} check(s)` } : { text: 'PENDING', key: `pending${d.changeId}` },
+    d.status === 'INSYNC'
+      ? { text: `INSYNC after ${d.polls} check(s)` }
+      : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.check': (c: StepCheck) => ({ text: c.summary }),
   '$.window': (w: WindowState) => ({
-    text: w.done ? `window over: ${w.summary}` : `check ${w.checks}: ${w.summary}; next in ${formatDuration(w.nextCheckSeconds)}`,
+    text: w.done
+      ? `window over: ${w.summary}`
+      : `check ${w.checks}: ${w.summary}; next in ${formatDuration(w.nextCheckSeconds)}`,
   }),
-  '$.retired': (r: BlueRetirement) => ({ text: `slot ${r.slot}: terminated ${r.terminated.join(', ') || 'nothing'}` }),
+  '$.retired': (r: BlueRetirement) => ({
+    text: `slot ${r.slot}: terminated ${r.terminated.join(', ') || 'nothing'}`,
+  }),
   '$.rollbackTraffic': (r: TrafficRollback) => ({ text: r.summary }),
   '$.rollbackTraffic.dns': (d: DnsChange) =>
-    d.status === 'INSYNC' ? { text: `INSYNC after ${d.polls} check(s)` } : { text: 'PENDING', key: `pending${d.changeId}` },
+    d.status === 'INSYNC'
+      ? { text: `INSYNC after ${d.polls} check(s)` }
+      : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.greenRemoval': (g: GreenRemoval) => ({ text: g.summary }),
   '$.notification': (n: { subject?: string }) => ({ text: `SNS: ${n.subject ?? ''}` }),
 };
@@ -54,7 +71,10 @@ function read(value: unknown, path: string): unknown {
     .replace(/^\$\.?/, '')
     .split('.')
     .filter(Boolean)
-    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
+    .reduce<unknown>(
+      (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 }
 
 /** Prints each state as it runs, with the virtual time and what the task found or did. */
@@ -96,7 +116,7 @@ export class Printer implements ExecutionObserver {
       this.print?.(`${this.clock()}  execution ${execution.name} started`);
     }
     if (this.verbose && (type === 'Wait' || type === 'Choice')) this.line(execution, state, '');
-    if (type === 'Fail' || type === 'Succeed') this.line(execution, state, '');
+    if (type === 'Succeed') this.line(execution, state, '');
   }
 
   stateExited(execution: SimExecution, state: string, type: string, output: unknown): void {
@@ -104,7 +124,9 @@ export class Printer implements ExecutionObserver {
     const path = this.resultPaths[state];
     const describe = path ? DESCRIBERS[path] : undefined;
     if (!path || !describe) return;
-    const { text, key } = describe(read(output, path) as never);
+    const value = read(output, path);
+    if (value === undefined || value === null) return; // the task failed; stateFailed said so
+    const { text, key } = describe(value as never);
     const dedupe = `${execution.name}|${state}`;
     if (key && this.lastKey.get(dedupe) === key && !this.verbose) return;
     this.lastKey.set(dedupe, key ?? '');
@@ -115,12 +137,25 @@ export class Printer implements ExecutionObserver {
     this.line(execution, state, `✗ ${error}: ${cause}`);
   }
 
+  /** What the starter function did with an S3 event. */
+  delivery(result: {
+    started: string[];
+    duplicates: string[];
+    ignored: { key: string; reason: string }[];
+  }): void {
+    for (const name of result.duplicates)
+      this.print?.(`${this.clock()}  S3 event: duplicate of ${name}, nothing started`);
+    for (const { key, reason } of result.ignored)
+      this.print?.(`${this.clock()}  S3 event: ignored ${key}: ${reason}`);
+  }
+
   stateRetried(execution: SimExecution, state: string, attempt: number): void {
     this.line(execution, state, `↻ retry ${attempt}`);
   }
 
   executionEnded(execution: SimExecution): void {
-    const how = execution.status === 'FAILED' ? `FAILED (${execution.error}): ${execution.cause}` : execution.status;
+    const how =
+      execution.status === 'FAILED' ? `FAILED (${execution.error}): ${execution.cause}` : execution.status;
     this.print?.(`${this.clock()}  execution ${execution.name} ended ${how}`);
   }
 }

@@ -48,7 +48,10 @@ export function routeClientsTo(world: World): void {
         if (!current) throw new Error('no simulated world is active');
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         const output = (await current.call(service, operation, args.input)) as Record<string, unknown>;
-        return { output: { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated' } }, response: {} };
+        return {
+          output: { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated' } },
+          response: {},
+        };
       },
       { step: 'initialize', name: 'simulatedAws', priority: 'high' },
     );

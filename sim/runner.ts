@@ -63,7 +63,12 @@ export class Runner {
     });
   }
 
-  private async invoke(execution: SimExecution, state: string, functionKey: string, input: unknown): Promise<unknown> {
+  private async invoke(
+    execution: SimExecution,
+    state: string,
+    functionKey: string,
+    input: unknown,
+  ): Promise<unknown> {
     const handler = this.handlers[functionKey];
     if (!handler) throw new Error(`no handler for function ${functionKey} (state "${state}")`);
     this.inFlight += 1;
@@ -92,7 +97,11 @@ export class Runner {
       overrides: { taskResourceLocalHandlers },
       noThrowOnAbort: true,
       context: {
-        Execution: { Id: execution.arn, Name: execution.name, StartTime: new Date(execution.startedAt).toISOString() },
+        Execution: {
+          Id: execution.arn,
+          Name: execution.name,
+          StartTime: new Date(execution.startedAt).toISOString(),
+        },
       },
     });
     this.aborts.set(execution.name, run.abort);
@@ -103,9 +112,11 @@ export class Runner {
           execution.states.push({ at: Date.now(), name: event.state.name });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
-          for (const o of this.observers) o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
+          for (const o of this.observers)
+            o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
         } else if (event.type === 'StateFailed') {
-          for (const o of this.observers) o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));
+          for (const o of this.observers)
+            o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));
         } else if (event.type === 'StateRetried') {
           for (const o of this.observers) o.stateRetried?.(execution, event.state.name, event.retry.attempt);
         }
@@ -156,7 +167,8 @@ export class Runner {
       if (this.inFlight > 0 || clock.countTimers() === 0) {
         await realSetImmediate();
         idleSpins += 1;
-        if (idleSpins > 100_000) throw new Error('simulation stalled: executions are running but nothing is scheduled');
+        if (idleSpins > 100_000)
+          throw new Error('simulation stalled: executions are running but nothing is scheduled');
         continue;
       }
       idleSpins = 0;

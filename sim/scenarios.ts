@@ -26,11 +26,17 @@ export function defaultConfig(): DeployConfigInput {
     slots: {
       a: {
         targetGroupArn: TARGET_GROUPS.a,
-        loadBalancer: { dnsName: `web-prod-a-1234567890.${REGION}.elb.amazonaws.com`, hostedZoneId: ELB_ZONE },
+        loadBalancer: {
+          dnsName: `web-prod-a-1234567890.${REGION}.elb.amazonaws.com`,
+          hostedZoneId: ELB_ZONE,
+        },
       },
       b: {
         targetGroupArn: TARGET_GROUPS.b,
-        loadBalancer: { dnsName: `web-prod-b-0987654321.${REGION}.elb.amazonaws.com`, hostedZoneId: ELB_ZONE },
+        loadBalancer: {
+          dnsName: `web-prod-b-0987654321.${REGION}.elb.amazonaws.com`,
+          hostedZoneId: ELB_ZONE,
+        },
       },
     },
     dns: { hostedZoneId: ZONE, recordName: 'web.example.com' },
@@ -81,7 +87,12 @@ export function releaseKey(version: string, suffix = 'zip'): string {
   return `releases/${APP}/${ENV}/${version}.${suffix}`;
 }
 
-export function s3Record(bucket: string, key: string, object: { versionId: string; eTag: string; size: number }, at: number): S3EventRecord {
+export function s3Record(
+  bucket: string,
+  key: string,
+  object: { versionId: string; eTag: string; size: number },
+  at: number,
+): S3EventRecord {
   return {
     eventVersion: '2.1',
     eventSource: 'aws:s3',
@@ -199,7 +210,8 @@ export const SCENARIOS: Scenario[] = [
     prepare: ({ world }) => {
       world.imagebuilder.failure = {
         afterMinutes: 12,
-        reason: 'Component bluegreen-install-artifact failed at step InstallArtifact: ./install.sh exited with 1',
+        reason:
+          'Component bluegreen-install-artifact failed at step InstallArtifact: ./install.sh exited with 1',
       };
     },
   },
@@ -216,7 +228,8 @@ export const SCENARIOS: Scenario[] = [
     summary: 'Green instances boot but fail their health checks: rolled back at the health timeout.',
     expect: 'ROLLED_BACK',
     prepare: ({ world }) => {
-      world.elbv2.failingFrom = (instance) => (instance.tags[TAG.version] === '1.1.0' ? instance.launchedAt : undefined);
+      world.elbv2.failingFrom = (instance) =>
+        instance.tags[TAG.version] === '1.1.0' ? instance.launchedAt : undefined;
     },
   },
   {
@@ -225,7 +238,12 @@ export const SCENARIOS: Scenario[] = [
     expect: 'ROLLED_BACK',
     prepare: ({ world }) => {
       greenWeightReaches(world, 50, () =>
-        world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 4.2 % > 1 %', world.now() + 90_000),
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 4.2 % > 1 %',
+          world.now() + 90_000,
+        ),
       );
     },
   },
@@ -235,7 +253,12 @@ export const SCENARIOS: Scenario[] = [
     expect: 'ROLLED_BACK',
     prepare: ({ world }) => {
       greenWeightReaches(world, 100, () =>
-        world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 2.0 % > 1 %', world.now() + 25 * 60_000),
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 2.0 % > 1 %',
+          world.now() + 25 * 60_000,
+        ),
       );
     },
   },
@@ -265,7 +288,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'bad-config',
-    summary: 'config/web/prod.json breaks the schema in two places: the execution fails in Plan, naming both.',
+    summary:
+      'config/web/prod.json breaks the schema in two places: the execution fails in Plan, naming both.',
     expect: 'FAILED',
     changesNothing: true,
     prepare: ({ config }) => {
@@ -296,4 +320,4 @@ export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
 
-export { uploadRelease, TARGET_GROUPS, ZONE };
+export { TARGET_GROUPS, uploadRelease, ZONE };

@@ -111,6 +111,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const world = new World();
     routeClientsTo(world);
     seedWorld(world, { firstDeploy: scenario.firstDeploy ?? false });
+    const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
     const deliveries: Delivery[] = [];
     let pending = 0;
     let runner: Runner | undefined;
@@ -136,9 +137,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
     const deliver = async (event: S3Event, attempt: number): Promise<void> => {
       try {
-        await handlers.startDeployment?.(event, { awsRequestId: `s3-${attempt}` } as Context);
+        const result = await handlers.startDeployment?.(event, { awsRequestId: `s3-${attempt}` } as Context);
+        printer.delivery(result as Parameters<Printer['delivery']>[0]);
       } catch (error) {
-        options.print?.(`starter failed (attempt ${attempt + 1}): ${(error as Error).name}: ${(error as Error).message}`);
+        options.print?.(
+          `starter failed (attempt ${attempt + 1}): ${(error as Error).name}: ${(error as Error).message}`,
+        );
         if (attempt < 2) {
           pending += 1;
           await new Promise((resolve) => setTimeout(resolve, 60_000 * (attempt + 1)));
@@ -155,7 +159,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
     if (!config) throw new Error('the default config is invalid');
     const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
     runner = new Runner(loaded, handlers, [monitor, printer]);
     const activeRunner = runner;
     world.sfn.onStart = (execution) => activeRunner.start(execution);
@@ -207,7 +210,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
       violations: monitor.violations,
       cause: last?.cause ?? null,
-      notifications: world.sns.messages.map((m) => ({ subject: m.subject, summary: m.message.split('\n')[0] ?? '' })),
+      notifications: world.sns.messages.map((m) => ({
+        subject: m.subject,
+        summary: m.message.split('\n')[0] ?? '',
+      })),
       apiCalls: world.callCounts(),
       wallMs: Math.round(performance.now() - wallStart),
       problems,

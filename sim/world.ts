@@ -99,7 +99,11 @@ export class World implements WorldContext {
     const call: ApiCall = { at: this.now(), service, operation };
     this.calls.push(call);
     const rule = this.faults.find(
-      (f) => f.times > 0 && f.service === service && (!f.operation || f.operation === operation) && (!f.when || f.when(input)),
+      (f) =>
+        f.times > 0 &&
+        f.service === service &&
+        (!f.operation || f.operation === operation) &&
+        (!f.when || f.when(input)),
     );
     if (rule) {
       rule.times -= 1;

@@ -1,4 +1,5 @@
 import type { ArtifactFormat } from './artifact-key.ts';
+import { imageTags } from './tags.ts';
 
 /**
  * Names and documents for the Image Builder resources of a bake. One install component serves
@@ -87,4 +88,21 @@ export function installComponentDocument(name: string): string {
     '            - rm -rf /tmp/bluegreen-artifact',
     '',
   ].join('\n');
+}
+
+/** Tags for the recipe, the build and the AMI: the artifact id is how a later deploy finds the AMI. */
+export function bakeTags(state: {
+  app: string;
+  env: string;
+  version: string;
+  artifact: { bucket: string; key: string };
+  plan: { artifactId: string };
+}): Record<string, string> {
+  return imageTags({
+    app: state.app,
+    env: state.env,
+    version: state.version,
+    artifactId: state.plan.artifactId,
+    artifactUri: `s3://${state.artifact.bucket}/${state.artifact.key}`,
+  });
 }

@@ -30,7 +30,9 @@ function tagList(tags: Tags) {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
-function fromTagSpecs(specs: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined): Tags {
+function fromTagSpecs(
+  specs: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined,
+): Tags {
   const spec = (specs ?? []).find((s) => s.ResourceType === 'instance');
   return Object.fromEntries((spec?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }
@@ -94,7 +96,9 @@ export class Ec2Model {
       ImageId: instance.imageId,
       LaunchTime: new Date(instance.launchedAt),
       State: { Name: this.state(instance) },
-      ...(instance.stateReason ? { StateReason: { Code: 'Server.InternalError', Message: instance.stateReason } } : {}),
+      ...(instance.stateReason
+        ? { StateReason: { Code: 'Server.InternalError', Message: instance.stateReason } }
+        : {}),
       Tags: tagList(instance.tags),
     };
   }
@@ -113,10 +117,14 @@ export class Ec2Model {
       return { Instances: ids.map((id) => this.describe(this.instances.get(id) as SimInstance)) };
     }
     if (!this.launchTemplates.has(template)) {
-      throw awsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, ${template}, does not exist.`);
+      throw awsError(
+        'InvalidLaunchTemplateId.NotFound',
+        `The specified launch template, ${template}, does not exist.`,
+      );
     }
     const imageId = input.ImageId ?? '';
-    if (!this.images.has(imageId)) throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+    if (!this.images.has(imageId))
+      throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
     const min = input.MinCount ?? 1;
     const max = input.MaxCount ?? min;
     const available = this.capacity ?? Number.POSITIVE_INFINITY;
@@ -148,7 +156,11 @@ export class Ec2Model {
       this.instances.set(instance.id, instance);
       launched.push(instance);
     }
-    if (input.ClientToken) this.tokens.set(input.ClientToken, launched.map((i) => i.id));
+    if (input.ClientToken)
+      this.tokens.set(
+        input.ClientToken,
+        launched.map((i) => i.id),
+      );
     return { Instances: launched.map((i) => this.describe(i)) };
   }
 
@@ -187,13 +199,22 @@ export class Ec2Model {
       const instance = this.instances.get(id) as SimInstance;
       const previous = this.state(instance);
       this.world.beforeTerminate(instance);
-      if (instance.terminateRequestedAt === undefined && previous !== 'terminated') instance.terminateRequestedAt = now;
-      return { InstanceId: id, PreviousState: { Name: previous }, CurrentState: { Name: this.state(instance) } };
+      if (instance.terminateRequestedAt === undefined && previous !== 'terminated')
+        instance.terminateRequestedAt = now;
+      return {
+        InstanceId: id,
+        PreviousState: { Name: previous },
+        CurrentState: { Name: this.state(instance) },
+      };
     });
     return { TerminatingInstances: changes };
   }
 
-  DescribeImages(input: { Owners?: string[]; ImageIds?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
+  DescribeImages(input: {
+    Owners?: string[];
+    ImageIds?: string[];
+    Filters?: { Name?: string; Values?: string[] }[];
+  }) {
     let found = [...this.images.values()];
     if (input.ImageIds) found = found.filter((i) => input.ImageIds?.includes(i.id));
     for (const filter of input.Filters ?? []) {

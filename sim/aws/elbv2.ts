@@ -67,7 +67,8 @@ export class Elbv2Model {
   health(group: SimTargetGroup, id: string): { State: string; Reason?: string; Description?: string } {
     const now = this.world.now();
     const registration = group.registrations.get(id);
-    if (!registration) return { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered' };
+    if (!registration)
+      return { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered' };
     if (registration.deregisteredAt !== undefined) {
       if (now < registration.deregisteredAt + group.deregistrationDelaySeconds * 1000) {
         return { State: 'draining', Reason: 'Target.DeregistrationInProgress' };
@@ -77,19 +78,32 @@ export class Elbv2Model {
     }
     const instance = this.ec2.instances.get(id);
     if (!instance || this.ec2.state(instance) !== 'running') {
-      return { State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the stopped or terminated state' };
+      return {
+        State: 'unused',
+        Reason: 'Target.InvalidState',
+        Description: 'Target is in the stopped or terminated state',
+      };
     }
     const runningAt = this.ec2.runningSince(instance) ?? now;
     const checksFrom = Math.max(registration.registeredAt, runningAt + this.appStartSeconds * 1000);
     const failingAt = this.failingFrom(instance);
     const healthyAt = checksFrom + group.healthyThreshold * group.intervalSeconds * 1000;
     const healthy = { State: 'healthy' };
-    const initial = { State: 'initial', Reason: 'Elb.InitialHealthChecking', Description: 'Initial health checks in progress' };
+    const initial = {
+      State: 'initial',
+      Reason: 'Elb.InitialHealthChecking',
+      Description: 'Initial health checks in progress',
+    };
     if (failingAt === undefined) return now >= healthyAt ? healthy : initial;
     const unhealthyAt =
-      Math.max(failingAt, registration.registeredAt) + group.unhealthyThreshold * group.intervalSeconds * 1000;
+      Math.max(failingAt, registration.registeredAt) +
+      group.unhealthyThreshold * group.intervalSeconds * 1000;
     if (now >= unhealthyAt) {
-      return { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [502]' };
+      return {
+        State: 'unhealthy',
+        Reason: 'Target.ResponseCodeMismatch',
+        Description: 'Health checks failed with these codes: [502]',
+      };
     }
     // A target that was healthy before its application started failing stays healthy until the threshold.
     return healthyAt <= failingAt && now >= healthyAt ? healthy : initial;
@@ -111,7 +125,8 @@ export class Elbv2Model {
     const now = this.world.now();
     for (const id of ids) {
       const existing = group.registrations.get(id);
-      if (!existing || existing.deregisteredAt !== undefined) group.registrations.set(id, { registeredAt: now });
+      if (!existing || existing.deregisteredAt !== undefined)
+        group.registrations.set(id, { registeredAt: now });
     }
     return {};
   }

@@ -45,7 +45,8 @@ export class ImagebuilderModel {
   }
 
   CreateComponent(input: { name?: string; semanticVersion?: string; data?: string }) {
-    if (!input.data?.includes('phases:')) throw awsError('InvalidParameterValueException', 'component document has no phases');
+    if (!input.data?.includes('phases:'))
+      throw awsError('InvalidParameterValueException', 'component document has no phases');
     const arn = this.arn('component', `${input.name}/${input.semanticVersion}/1`);
     if (this.components.has(arn)) {
       throw awsError('ResourceAlreadyExistsException', `The component ${arn} already exists.`);
@@ -61,10 +62,14 @@ export class ImagebuilderModel {
     components?: { componentArn?: string }[];
   }) {
     const arn = this.arn('image-recipe', `${input.name}/${input.semanticVersion}`);
-    if (this.recipes.has(arn)) throw awsError('ResourceAlreadyExistsException', `The image recipe ${arn} already exists.`);
+    if (this.recipes.has(arn))
+      throw awsError('ResourceAlreadyExistsException', `The image recipe ${arn} already exists.`);
     for (const component of input.components ?? []) {
       if (!this.components.has(component.componentArn ?? '')) {
-        throw awsError('ResourceNotFoundException', `The component ${component.componentArn} does not exist.`);
+        throw awsError(
+          'ResourceNotFoundException',
+          `The component ${component.componentArn} does not exist.`,
+        );
       }
     }
     this.recipes.set(arn, { name: input.name ?? '', parentImage: input.parentImage ?? '' });
@@ -80,7 +85,8 @@ export class ImagebuilderModel {
     const existing = input.clientToken ? this.tokens.get(input.clientToken) : undefined;
     if (existing) return { imageBuildVersionArn: existing };
     const recipe = this.recipes.get(input.imageRecipeArn ?? '');
-    if (!recipe) throw awsError('ResourceNotFoundException', `The image recipe ${input.imageRecipeArn} does not exist.`);
+    if (!recipe)
+      throw awsError('ResourceNotFoundException', `The image recipe ${input.imageRecipeArn} does not exist.`);
     if (!this.infrastructureConfigurations.has(input.infrastructureConfigurationArn ?? '')) {
       throw awsError(
         'ResourceNotFoundException',
@@ -89,7 +95,12 @@ export class ImagebuilderModel {
     }
     const arn = this.arn('image', `${recipe.name}/1.0.0/${this.builds.size + 1}`);
     const now = this.world.now();
-    const build: SimBuild = { arn, recipeArn: input.imageRecipeArn ?? '', startedAt: now, tags: input.tags ?? {} };
+    const build: SimBuild = {
+      arn,
+      recipeArn: input.imageRecipeArn ?? '',
+      startedAt: now,
+      tags: input.tags ?? {},
+    };
     if (this.failure) {
       build.failsAt = now + this.failure.afterMinutes * 60_000;
       build.failReason = this.failure.reason;
@@ -116,7 +127,8 @@ export class ImagebuilderModel {
 
   GetImage(input: { imageBuildVersionArn?: string }) {
     const build = this.builds.get(input.imageBuildVersionArn ?? '');
-    if (!build) throw awsError('ResourceNotFoundException', `The image ${input.imageBuildVersionArn} does not exist.`);
+    if (!build)
+      throw awsError('ResourceNotFoundException', `The image ${input.imageBuildVersionArn} does not exist.`);
     const status = this.status(build);
     return {
       image: {
@@ -132,7 +144,8 @@ export class ImagebuilderModel {
 
   CancelImageCreation(input: { imageBuildVersionArn?: string }) {
     const build = this.builds.get(input.imageBuildVersionArn ?? '');
-    if (!build) throw awsError('ResourceNotFoundException', `The image ${input.imageBuildVersionArn} does not exist.`);
+    if (!build)
+      throw awsError('ResourceNotFoundException', `The image ${input.imageBuildVersionArn} does not exist.`);
     build.cancelledAt ??= this.world.now();
     return { imageBuildVersionArn: build.arn };
   }

@@ -71,7 +71,8 @@ export class Route53Model {
     const next = new Map(zone);
     for (const change of changes) {
       const record = change.ResourceRecordSet;
-      if (!record?.Name || !record.Type) throw awsError('InvalidInput', 'Invalid request: missing record name or type');
+      if (!record?.Name || !record.Type)
+        throw awsError('InvalidInput', 'Invalid request: missing record name or type');
       const weight = record.Weight;
       if (weight !== undefined && (!Number.isInteger(weight) || weight < 0 || weight > 255)) {
         throw awsError('InvalidInput', `Invalid request: weight ${weight} is not between 0 and 255`);
@@ -82,11 +83,19 @@ export class Route53Model {
           next.set(key, { ...record, Name: fqdn(record.Name) });
           break;
         case 'CREATE':
-          if (next.has(key)) throw awsError('InvalidChangeBatch', `Tried to create resource record set ${key} but it already exists`);
+          if (next.has(key))
+            throw awsError(
+              'InvalidChangeBatch',
+              `Tried to create resource record set ${key} but it already exists`,
+            );
           next.set(key, { ...record, Name: fqdn(record.Name) });
           break;
         case 'DELETE':
-          if (!next.delete(key)) throw awsError('InvalidChangeBatch', `Tried to delete resource record set ${key} but it was not found`);
+          if (!next.delete(key))
+            throw awsError(
+              'InvalidChangeBatch',
+              `Tried to delete resource record set ${key} but it was not found`,
+            );
           break;
         default:
           throw awsError('InvalidInput', `Invalid action ${change.Action}`);
@@ -97,16 +106,27 @@ export class Route53Model {
     const change: SimChange = { id: this.world.id('C', 13).toUpperCase(), submittedAt: this.world.now() };
     this.changes.set(change.id, change);
     this.world.afterRecordsChange((input.HostedZoneId ?? '').replace(/^\/hostedzone\//, ''));
-    return { ChangeInfo: { Id: `/change/${change.id}`, Status: 'PENDING', SubmittedAt: new Date(change.submittedAt) } };
+    return {
+      ChangeInfo: {
+        Id: `/change/${change.id}`,
+        Status: 'PENDING',
+        SubmittedAt: new Date(change.submittedAt),
+      },
+    };
   }
 
   GetChange(input: { Id?: string }) {
     const id = (input.Id ?? '').replace(/^\/change\//, '');
     const change = this.changes.get(id);
-    if (!change) throw awsError('NoSuchChange', `A change with the specified change ID does not exist: ${id}`, 404);
+    if (!change)
+      throw awsError('NoSuchChange', `A change with the specified change ID does not exist: ${id}`, 404);
     const insync = this.world.now() >= change.submittedAt + this.propagationSeconds * 1000;
     return {
-      ChangeInfo: { Id: `/change/${id}`, Status: insync ? 'INSYNC' : 'PENDING', SubmittedAt: new Date(change.submittedAt) },
+      ChangeInfo: {
+        Id: `/change/${id}`,
+        Status: insync ? 'INSYNC' : 'PENDING',
+        SubmittedAt: new Date(change.submittedAt),
+      },
     };
   }
 
@@ -120,7 +140,8 @@ export class Route53Model {
     const sorted = [...zone.values()].sort((x, y) => keyOf(x).localeCompare(keyOf(y)));
     const start = input.StartRecordName ? fqdn(input.StartRecordName) : '';
     const from = sorted.findIndex(
-      (r) => r.Name > start || (r.Name === start && (!input.StartRecordType || r.Type >= input.StartRecordType)),
+      (r) =>
+        r.Name > start || (r.Name === start && (!input.StartRecordType || r.Type >= input.StartRecordType)),
     );
     const max = Number(input.MaxItems ?? 300);
     const page = from < 0 ? [] : sorted.slice(from, from + max);

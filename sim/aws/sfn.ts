@@ -61,7 +61,8 @@ export class SfnModel {
 
   DescribeExecution(input: { executionArn?: string }) {
     const execution = [...this.executions.values()].find((e) => e.arn === input.executionArn);
-    if (!execution) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+    if (!execution)
+      throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
     return {
       executionArn: execution.arn,
       name: execution.name,

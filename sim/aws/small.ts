@@ -63,7 +63,9 @@ export class CloudWatchModel {
   constructor(private readonly world: WorldContext) {}
 
   addAlarm(name: string): void {
-    this.alarms.set(name, [{ at: 0, state: 'OK', reason: 'Threshold Crossed: no datapoints above the threshold' }]);
+    this.alarms.set(name, [
+      { at: 0, state: 'OK', reason: 'Threshold Crossed: no datapoints above the threshold' },
+    ]);
   }
 
   setState(name: string, state: AlarmChange['state'], reason: string, at = this.world.now()): void {
@@ -91,7 +93,11 @@ export class CloudWatchModel {
       .filter((name) => this.alarms.has(name))
       .map((name) => {
         const current = this.stateAt(name, now);
-        return { AlarmName: name, StateValue: current?.state ?? 'INSUFFICIENT_DATA', StateReason: current?.reason ?? '' };
+        return {
+          AlarmName: name,
+          StateValue: current?.state ?? 'INSUFFICIENT_DATA',
+          StateReason: current?.reason ?? '',
+        };
       });
     return { MetricAlarms, CompositeAlarms: [] };
   }

@@ -69,14 +69,18 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const blue = state.plan?.blue;
   if (!blue) return [];
   try {
-    const running = (await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })).filter(
-      (i) => i.tags[TAG.deploymentId] !== state.deploymentId,
-    );
+    const running = (
+      await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
+    ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
     return running.length > 0
-      ? [`blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister and terminate them`]
+      ? [
+          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister and terminate them`,
+        ]
       : [];
   } catch (error) {
-    return [`instances: could not list blue slot ${blue} instances (${(error as Error).name}); check them by hand`];
+    return [
+      `instances: could not list blue slot ${blue} instances (${(error as Error).name}); check them by hand`,
+    ];
   }
 }
 

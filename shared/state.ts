@@ -1,4 +1,4 @@
-import type { DeploymentState } from '../domain/workflow.ts';
+import type { DeploymentState } from './domain/workflow.ts';
 
 type Required<K extends keyof DeploymentState> = DeploymentState & {
   [P in K]-?: NonNullable<DeploymentState[P]>;

@@ -1,12 +1,11 @@
-import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
-import { deregisterTargets, describeTargetHealth } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
+import { retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
-import { need, nowIso } from './state.ts';
+import { need, nowIso } from '../state.ts';
 
 /**
  * Deregisters and terminates the blue fleet, found by tag. The records are read first: blue is
@@ -21,16 +20,11 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
   if ((weights[blue] ?? 0) !== 0 || (weights[plan.green] ?? 0) === 0) {
     throw new TrafficDrift(`not terminating blue slot ${blue}: the records hold ${formatWeights(weights)}`);
   }
-  const instances = (
-    await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
-  ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
-  const ids = instances.map((i) => i.id);
-  const targetGroupArn = plan.slots[blue].targetGroupArn;
-  const registered = (await describeTargetHealth(targetGroupArn, ids))
-    .filter((t) => t.reason !== 'Target.NotRegistered' && t.state !== 'draining')
-    .map((t) => t.id);
-  await deregisterTargets(targetGroupArn, registered);
-  await terminateInstances(ids);
-  logger.info('blue fleet terminated', { slot: blue, instanceIds: ids });
-  return { slot: blue, deregistered: registered, terminated: ids, at: nowIso() };
+  const retired = await retireInstances(
+    plan.slots[blue].targetGroupArn,
+    { [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue },
+    (tags) => tags[TAG.deploymentId] === state.deploymentId,
+  );
+  logger.info('blue fleet terminated', { slot: blue, instanceIds: retired.terminated });
+  return { slot: blue, ...retired, at: nowIso() };
 }

@@ -1,0 +1,52 @@
+import { describeInstances } from '../aws/ec2.ts';
+import { describeTargetHealth, registerTargets } from '../aws/elbv2.ts';
+import { describeHealth, evaluateHealth } from '../domain/health.ts';
+import type { DeploymentState, HealthState } from '../domain/workflow.ts';
+import { CapacityShortfall, GreenUnhealthy } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { need, nowIso, secondsSince } from '../state.ts';
+
+/**
+ * One bounded poll while green boots: registers instances once they run (ELB refuses instances
+ * that are still pending), then judges target health against the minimum healthy percent.
+ */
+export async function checkGreenHealth(input: DeploymentState): Promise<HealthState> {
+  const state = need(input, 'plan', 'green');
+  const { plan, green } = state;
+  const polls = (state.health?.polls ?? 0) + 1;
+  const instances = await describeInstances(green.instanceIds);
+  const dead = instances.filter((i) => i.state !== 'pending' && i.state !== 'running');
+  if (dead.length > 0) {
+    const what = dead
+      .map((i) => `${i.id} ${i.state}${i.stateReason ? ` (${i.stateReason})` : ''}`)
+      .join(', ');
+    throw new CapacityShortfall(`green instances stopped while booting: ${what}`);
+  }
+  const targetGroupArn = plan.slots[green.slot].targetGroupArn;
+  const reported = await describeTargetHealth(targetGroupArn, green.instanceIds);
+  const unregistered = new Set(reported.filter((t) => t.reason === 'Target.NotRegistered').map((t) => t.id));
+  const toRegister = instances
+    .filter((i) => i.state === 'running' && unregistered.has(i.id))
+    .map((i) => i.id);
+  if (toRegister.length > 0) {
+    await registerTargets(targetGroupArn, toRegister);
+    logger.info('registered green instances', { instanceIds: toRegister });
+  }
+  const verdict = evaluateHealth(green.instanceIds, reported, plan.health.minHealthyPercent);
+  const summary = describeHealth(verdict);
+  if (verdict.healthy) {
+    return {
+      status: 'HEALTHY',
+      polls,
+      healthyCount: verdict.healthyCount,
+      total: verdict.total,
+      summary,
+      healthyAt: nowIso(),
+    };
+  }
+  const waited = secondsSince(green.launchedAt);
+  if (polls >= plan.health.maxPolls || waited >= plan.health.timeoutSeconds) {
+    throw new GreenUnhealthy(`green not healthy ${Math.round(waited)} s after launch: ${summary}`);
+  }
+  return { status: 'WAITING', polls, healthyCount: verdict.healthyCount, total: verdict.total, summary };
+}

@@ -1,0 +1,40 @@
+import { launchInstances } from '../aws/ec2.ts';
+import { clientToken } from '../domain/identity.ts';
+import { fleetTags } from '../domain/tags.ts';
+import type { DeploymentState, GreenFleet } from '../domain/workflow.ts';
+import { CapacityShortfall } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { need, nowIso } from '../state.ts';
+
+/**
+ * Launches the green fleet, tagged at launch so it can be found and cleaned up by tag even if
+ * this task dies halfway. Fewer instances than planned is a failure the rollback cleans up.
+ */
+export async function launchGreen(input: DeploymentState): Promise<GreenFleet> {
+  const state = need(input, 'plan', 'bake');
+  const { plan } = state;
+  const amiId = state.bake.amiId;
+  if (!amiId) throw new TypeError('execution state has no baked AMI id');
+  let instanceIds: string[];
+  try {
+    instanceIds = await launchInstances({
+      launchTemplate: plan.launchTemplate,
+      amiId,
+      count: plan.instanceCount,
+      clientToken: clientToken(state.deploymentId, 'green-fleet'),
+      tags: fleetTags({ ...state, slot: plan.green }),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'InsufficientInstanceCapacity') {
+      throw new CapacityShortfall(`EC2 has no capacity for the green fleet: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  logger.info('green fleet launched', { instanceIds, slot: plan.green });
+  if (instanceIds.length < plan.instanceCount) {
+    throw new CapacityShortfall(
+      `EC2 launched ${instanceIds.length} of ${plan.instanceCount} green instances (insufficient capacity)`,
+    );
+  }
+  return { slot: plan.green, amiId, instanceIds, launchedAt: nowIso() };
+}

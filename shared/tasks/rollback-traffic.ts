@@ -1,0 +1,39 @@
+import { readWeights, writeWeights } from '../aws/route53.ts';
+import { formatWeights, weightsForStep } from '../domain/traffic.ts';
+import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
+import { RollbackBlocked } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { need } from '../state.ts';
+
+/**
+ * Puts all traffic back on blue in one change batch. Reads the records first so a retried or
+ * repeated rollback writes nothing when traffic is already home.
+ */
+export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
+  const state = need(input, 'plan');
+  const { plan } = state;
+  const current = await readWeights(plan);
+  if ((current[plan.green] ?? 0) === 0) {
+    return {
+      changed: false,
+      weights: null,
+      summary: `traffic never left blue (${formatWeights(current)})`,
+      dns: null,
+    };
+  }
+  if (plan.blue === null) {
+    throw new RollbackBlocked(
+      `green slot ${plan.green} carries traffic (${formatWeights(current)}) and this was the first deployment: there is no previous fleet to return it to`,
+    );
+  }
+  const weights = weightsForStep(plan.green, 0);
+  const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
+  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
+  logger.warn('traffic rolled back to blue', { weights, changeId });
+  return {
+    changed: true,
+    weights,
+    summary: `traffic returned to slot ${plan.blue} (${formatWeights(weights)})`,
+    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
+  };
+}

@@ -1,0 +1,56 @@
+import { readWeights, writeWeights } from '../aws/route53.ts';
+import { greenVerdict } from '../checks.ts';
+import { describeHealth } from '../domain/health.ts';
+import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
+import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
+import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { need } from '../state.ts';
+
+function same(current: Weights, expected: Record<Slot, number>): boolean {
+  return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
+}
+
+/** Whether the records hold what they must before this step: the previous step's, or the start. */
+function expectedBefore(plan: Plan, previous: ShiftState | undefined, current: Weights): boolean {
+  if (previous) return same(current, previous.weights);
+  if (plan.blue === null) return (current.a ?? 0) === 0 && (current.b ?? 0) === 0;
+  return (current[plan.green] ?? 0) === 0 && (current[plan.blue] ?? 0) > 0;
+}
+
+/**
+ * Moves traffic to the next step: one change batch holding both weighted records. Green's health
+ * is checked right before the write (traffic only goes to healthy targets), and the records must
+ * still hold what this deployment last wrote (nobody else is moving traffic).
+ */
+export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> {
+  const state = need(input, 'plan', 'green');
+  const { plan, green } = state;
+  const index = state.shift ? state.shift.index + 1 : 0;
+  const step = plan.steps[index];
+  if (!step) throw new LoopBoundExceeded(`no traffic step ${index + 1}: the plan has ${plan.steps.length}`);
+  const weights = weightsForStep(plan.green, step.percent);
+
+  const verdict = await greenVerdict(plan, green);
+  if (!verdict.healthy)
+    throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
+
+  const current = await readWeights(plan);
+  // A retry after a write that succeeded finds the target weights already in place: fine.
+  if (!same(current, weights) && !expectedBefore(plan, state.shift, current)) {
+    throw new TrafficDrift(
+      `the records hold ${formatWeights(current)}, not what this deployment last wrote; someone else is moving traffic`,
+    );
+  }
+  const comment = `${state.deploymentId} step ${index + 1}/${plan.steps.length}: ${step.percent}% to slot ${plan.green}`;
+  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
+  logger.info('traffic step written', { index, percent: step.percent, weights, changeId });
+  return {
+    index,
+    percent: step.percent,
+    weights,
+    isLast: index === plan.steps.length - 1,
+    settleSeconds: step.settleSeconds,
+    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
+  };
+}

@@ -1,0 +1,67 @@
+import { findAmiByArtifact } from '../aws/ec2.ts';
+import { ensureInstallComponent, ensureRecipe, startImageBuild } from '../aws/imagebuilder.ts';
+import {
+  bakeTags,
+  componentArn,
+  INSTALL_COMPONENT,
+  installParameters,
+  RECIPE_VERSION,
+  recipeArn,
+  recipeName,
+} from '../domain/bake.ts';
+import { clientToken } from '../domain/identity.ts';
+import type { BakeState, DeploymentState } from '../domain/workflow.ts';
+import { logger } from '../logger.ts';
+import { need, nowIso } from '../state.ts';
+
+/** Reuses the AMI already baked from this artifact, or starts an Image Builder build. */
+export async function startBake(input: DeploymentState): Promise<BakeState> {
+  const state = need(input, 'plan');
+  const { plan } = state;
+  const startedAt = nowIso();
+  const existing = await findAmiByArtifact(plan.artifactId);
+  if (existing) {
+    logger.info('reusing AMI baked from the same artifact', { amiId: existing, artifactId: plan.artifactId });
+    return {
+      status: 'AVAILABLE',
+      reused: true,
+      amiId: existing,
+      startedAt,
+      completedAt: startedAt,
+      polls: 0,
+    };
+  }
+  const scope = plan.bake.infrastructureConfigurationArn;
+  const component = await ensureInstallComponent(
+    componentArn(scope),
+    INSTALL_COMPONENT.name,
+    INSTALL_COMPONENT.version,
+    clientToken(INSTALL_COMPONENT.name, INSTALL_COMPONENT.version).slice(0, 36),
+  );
+  const name = recipeName(state.app, state.env, plan.artifactId);
+  const tags = bakeTags(state);
+  const recipe = await ensureRecipe({
+    arn: recipeArn(scope, name),
+    name,
+    version: RECIPE_VERSION,
+    parentImage: plan.bake.parentImage,
+    componentArn: component,
+    parameters: installParameters({
+      bucket: state.artifact.bucket,
+      key: state.artifact.key,
+      format: state.format,
+      installDirectory: plan.bake.installDirectory,
+      installCommand: plan.bake.installCommand,
+    }),
+    tags,
+    token: clientToken(plan.artifactId, 'recipe').slice(0, 36),
+  });
+  const imageBuildVersionArn = await startImageBuild({
+    recipeArn: recipe,
+    infrastructureConfigurationArn: scope,
+    tags,
+    token: clientToken(state.deploymentId, 'image').slice(0, 36),
+  });
+  logger.info('image build started', { imageBuildVersionArn });
+  return { status: 'BUILDING', reused: false, imageBuildVersionArn, startedAt, polls: 0 };
+}
