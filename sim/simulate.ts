@@ -102,6 +102,11 @@ export interface RunOptions {
 
 /** Runs one scenario in a fresh simulated account on the virtual clock and reports the outcome. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<Summary> {
+  return (await simulate(scenario, options)).summary;
+}
+
+/** Like runScenario, and hands back the world as it ended, for tests that look closer. */
+export async function simulate(scenario: Scenario, options: RunOptions = {}): Promise<{ summary: Summary; world: World }> {
   const wallStart = performance.now();
   simulatedEnvironment(options.verbose);
   const handlers = await loadHandlers();
@@ -218,7 +223,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       wallMs: Math.round(performance.now() - wallStart),
       problems,
     };
-    return summary;
+    return { summary, world };
   } finally {
     clock.uninstall();
   }

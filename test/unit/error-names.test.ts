@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deploymentErrors } from '#shared/errors.ts';
+import { loadDefinition, ROOT } from '../../sim/definition.ts';
+
+interface Retrier {
+  ErrorEquals: string[];
+  MaxAttempts?: number;
+}
+interface State {
+  Type: string;
+  Retry?: Retrier[];
+  Catch?: { ErrorEquals: string[] }[];
+}
+
+const { definition } = loadDefinition();
+const states = Object.entries(definition.States as Record<string, State>);
+const tasks = states.filter(([, s]) => s.Type === 'Task');
+const builtIn = (name: string) => /^(States|Lambda|Sandbox)\./.test(name);
+
+function sources(dir: string): string {
+  return readdirSync(dir)
+    .map((entry) => join(dir, entry))
+    .map((path) => (statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? readFileSync(path, 'utf8') : ''))
+    .join('\n');
+}
+const code = sources(join(ROOT, 'shared')) + sources(join(ROOT, 'functions'));
+const classes = new Map(deploymentErrors.map((E) => [new E('x').name, new E('x')]));
+
+describe('error names shared by the code and the ASL', () => {
+  it('every error class sets its name to its own class name, literally', () => {
+    for (const E of deploymentErrors) {
+      expect(new E('x').name).toBe(E.name);
+      expect(code).toContain(`this.name = '${E.name}'`);
+    }
+  });
+
+  it('every name in a Retry or Catch is thrown somewhere in the code', () => {
+    const named = new Set(
+      states.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals)),
+    );
+    for (const name of [...named].filter((n) => !builtIn(n))) {
+      expect(classes.has(name), `${name} is in the ASL but no error class has that name`).toBe(true);
+      expect(code, `${name} is in the ASL but never thrown`).toMatch(new RegExp(`new ${name}\\(`));
+    }
+  });
+
+  it('every retryable error is retried by every task that can throw it', () => {
+    const retryable = [...classes.values()].filter((e) => e.retryable).map((e) => e.name);
+    expect(retryable.length).toBeGreaterThan(0);
+    for (const [name, state] of tasks) {
+      const retried = (state.Retry ?? [])
+        .filter((r) => (r.MaxAttempts ?? 3) > 0)
+        .flatMap((r) => r.ErrorEquals);
+      for (const error of retryable) {
+        expect(retried.includes(error) || retried.includes('States.ALL'), `"${name}" does not retry ${error}`).toBe(true);
+      }
+    }
+  });
+
+  it('no non-retryable error is retried', () => {
+    const permanent = [...classes.values()].filter((e) => !e.retryable).map((e) => e.name);
+    for (const [name, state] of tasks) {
+      for (const retrier of state.Retry ?? []) {
+        if ((retrier.MaxAttempts ?? 3) === 0) continue;
+        for (const error of retrier.ErrorEquals) {
+          expect(permanent.includes(error), `"${name}" retries ${error}, which cannot succeed on retry`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('every task catches everything, so no failure ends an execution without a notification', () => {
+    for (const [name, state] of tasks) {
+      expect(
+        (state.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL')),
+        `"${name}" has no Catch for States.ALL`,
+      ).toBe(true);
+    }
+  });
+});

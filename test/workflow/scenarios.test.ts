@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { TAG } from '#shared/domain/tags.ts';
+import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import type { World } from '../../sim/world.ts';
+
+// Each scenario runs the real ASL with the real handlers against the simulated account; the
+// safety monitor checks the invariants of DESIGN.md after every state and at every weight change
+// and termination, and records each breach as a violation.
+
+function scenario(name: string): Scenario {
+  const found = findScenario(name);
+  if (!found) throw new Error(`no scenario ${name}`);
+  return found;
+}
+
+function writes(world: World, operation: string): number {
+  return world.calls.filter((c) => c.operation === operation && !c.error).length;
+}
+
+function runningVersions(world: World): string[] {
+  return [...world.ec2.instances.values()]
+    .filter((i) => ['pending', 'running'].includes(world.ec2.state(i)))
+    .map((i) => i.tags[TAG.version] ?? '?')
+    .sort();
+}
+
+describe.each(SCENARIOS.map((s) => [s.name, s] as const))('scenario %s', (_name, s) => {
+  it(`ends ${s.expect} with every safety invariant held after every state`, async () => {
+    const { summary } = await simulate(s);
+    expect(summary.violations).toEqual([]);
+    expect(summary.problems).toEqual([]);
+    expect(summary.status).toBe(s.expect);
+    expect(summary.running.other).toBe(0);
+    expect(summary.ok).toBe(true);
+  });
+});
+
+describe('what each scenario leaves behind', () => {
+  it('happy: 1.1.0 serves all traffic from slot b, blue is gone, in 10/50/100 steps', async () => {
+    const { summary, world } = await simulate(scenario('happy'));
+    expect(summary).toMatchObject({ liveSlot: 'b', weights: { a: 0, b: 100 }, running: { a: 0, b: 3, other: 0 } });
+    expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+    const written = world.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').length;
+    expect(written).toBe(3);
+    // Bake (20 min) + 3 steps of 5 min + the one-hour window, which starts with the last step.
+    expect(summary.virtualSeconds).toBeGreaterThanOrEqual(20 * 60 + 10 * 60 + 3600);
+    expect(summary.notifications.map((n) => n.subject)).toEqual(['Deployed web/prod 1.1.0']);
+  });
+
+  it('first-deploy: one instance in slot a takes 100 % at once; nothing is terminated', async () => {
+    const { summary, world } = await simulate(scenario('first-deploy'));
+    expect(summary).toMatchObject({ liveSlot: 'a', weights: { a: 100, b: 0 }, running: { a: 1, b: 0, other: 0 } });
+    expect(writes(world, 'ChangeResourceRecordSets')).toBe(1);
+    expect(writes(world, 'TerminateInstances')).toBe(0);
+  });
+
+  it('bake-fails: nothing is launched and the cause carries the build failure', async () => {
+    const { summary, world } = await simulate(scenario('bake-fails'));
+    expect(writes(world, 'RunInstances')).toBe(0);
+    expect(summary.cause).toContain('./install.sh exited with 1');
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
+  it('capacity-shortfall: the two instances EC2 did launch are terminated', async () => {
+    const { summary, world } = await simulate(scenario('capacity-shortfall'));
+    expect(summary.cause).toContain('EC2 launched 2 of 3 green instances');
+    expect(writes(world, 'ChangeResourceRecordSets')).toBe(0);
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
+  it('green-unhealthy: traffic never moves and the cause names the failing targets', async () => {
+    const { summary, world } = await simulate(scenario('green-unhealthy'));
+    expect(writes(world, 'ChangeResourceRecordSets')).toBe(0);
+    expect(summary.cause).toMatch(/green not healthy \d+ s after launch: 0 of 3 green targets healthy/);
+    expect(summary.cause).toContain('Target.ResponseCodeMismatch');
+  });
+
+  it('alarm-during-shift: traffic returns to blue in one batch and green is terminated', async () => {
+    const { summary, world } = await simulate(scenario('alarm-during-shift'));
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(writes(world, 'ChangeResourceRecordSets')).toBe(3); // 10 %, 50 %, back to 0 %
+    expect(summary.cause).toContain('web-prod-5xx');
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
+  it('alarm-during-termination-wait: blue, still running, takes the traffic back', async () => {
+    const { summary, world } = await simulate(scenario('alarm-during-termination-wait'));
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+    expect(summary.notifications.at(-1)?.subject).toBe('Rolled back: web/prod 1.1.0');
+  });
+
+  it('throttled: every injected throttle was hit and retried', async () => {
+    const { summary, world } = await simulate(scenario('throttled'));
+    const throttled = world.calls.filter((c) => c.error && /Throttl|RequestLimitExceeded/.test(c.error));
+    // 2 each on three Route 53 and three EC2 operations, 1 on DescribeTargetHealth.
+    expect(throttled.length).toBe(13);
+    expect(world.faults.every((f) => f.times === 0)).toBe(true);
+    expect(summary.status).toBe('SUCCEEDED');
+  });
+
+  it('duplicate-event: the second delivery starts nothing', async () => {
+    const { summary, world } = await simulate(scenario('duplicate-event'));
+    expect(summary.executions).toBe(1);
+    expect(world.calls.filter((c) => c.operation === 'StartExecution')).toHaveLength(1);
+    expect(world.calls.filter((c) => c.operation === 'DescribeExecution')).toHaveLength(2);
+  });
+
+  it('bad-config: fails in Plan naming both broken fields, and changes nothing', async () => {
+    const { summary, world } = await simulate(scenario('bad-config'));
+    expect(summary.cause).toContain('slots.b.targetGroupArn: must be a target group ARN');
+    expect(summary.cause).toContain('traffic.steps: the last step must be 100');
+    expect(writes(world, 'RunInstances') + writes(world, 'CreateImage')).toBe(0);
+    expect(summary.notifications.map((n) => n.subject)).toEqual(['Deployment failed: web/prod 1.1.0']);
+  });
+
+  it('bad-key: no execution, no AWS call at all', async () => {
+    const { summary, world } = await simulate(scenario('bad-key'));
+    expect(summary.executions).toBe(0);
+    expect(world.calls).toEqual([]);
+  });
+});
+
+describe('the safety monitor', () => {
+  it('flags blue terminated before green carried all traffic for the whole window', async () => {
+    const sabotage: Scenario = {
+      name: 'sabotage',
+      summary: 'someone terminates blue as soon as green takes 50 %',
+      expect: 'SUCCEEDED',
+      prepare: ({ world }) => {
+        let done = false;
+        world.hooks.push({
+          afterRecordsChange: () => {
+            const b = world.route53.weights('Z0123456789ABCDEFGHIJ', 'web.example.com', 'A').b;
+            if (done || b !== 50) return;
+            done = true;
+            const blue = [...world.ec2.instances.values()].filter((i) => i.tags[TAG.version] === '1.0.0').map((i) => i.id);
+            void world.call('ec2', 'TerminateInstances', { InstanceIds: blue });
+          },
+        });
+      },
+    };
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(/invariant 3: i-\w+ terminated while registered in slot a, which carries traffic/);
+    expect(summary.violations.join('\n')).toMatch(/invariant 2: blue i-\w+ terminated while slot b does not carry all traffic/);
+    expect(summary.ok).toBe(false);
+  });
+});
