@@ -7,7 +7,11 @@ export const SCHEMA_PATH = resolve(import.meta.dirname, '../schema/deploy-config
 
 export function renderSchema(): string {
   return `${JSON.stringify(
-    { ...configJsonSchema(), $id: 'https://github.com/bluegreen-ec2/bluegreen-ec2/schema/deploy-config.schema.json', title: 'bluegreen-ec2 deployment config' },
+    {
+      ...configJsonSchema(),
+      $id: 'https://github.com/bluegreen-ec2/bluegreen-ec2/schema/deploy-config.schema.json',
+      title: 'bluegreen-ec2 deployment config',
+    },
     null,
     2,
   )}\n`;

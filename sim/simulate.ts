@@ -106,7 +106,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 }
 
 /** Like runScenario, and hands back the world as it ended, for tests that look closer. */
-export async function simulate(scenario: Scenario, options: RunOptions = {}): Promise<{ summary: Summary; world: World }> {
+export async function simulate(
+  scenario: Scenario,
+  options: RunOptions = {},
+): Promise<{ summary: Summary; world: World }> {
   const wallStart = performance.now();
   simulatedEnvironment(options.verbose);
   const handlers = await loadHandlers();

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEventKey, encodeEventKey, parseArtifactKey, parseEventKey } from '#shared/domain/artifact-key.ts';
+import {
+  decodeEventKey,
+  encodeEventKey,
+  parseArtifactKey,
+  parseEventKey,
+} from '#shared/domain/artifact-key.ts';
 
 describe('release artifact keys', () => {
   it('parses a zip release into app, env, version and format', () => {

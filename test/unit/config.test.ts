@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfigText, validateConfig } from '#shared/domain/config.ts';
 import { renderSchema, SCHEMA_PATH } from '../../scripts/write-schema.ts';
 
-const example = JSON.parse(readFileSync(new URL('../../examples/web-prod.config.json', import.meta.url), 'utf8'));
+const example = JSON.parse(
+  readFileSync(new URL('../../examples/web-prod.config.json', import.meta.url), 'utf8'),
+);
 
 function problemsOf(config: unknown): string[] {
   const result = validateConfig(config);
@@ -34,7 +36,11 @@ describe('deployment config', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config.dns).toMatchObject({ recordType: 'A', ttlSeconds: 60, evaluateTargetHealth: true });
-    expect(result.config.bake).toMatchObject({ installDirectory: '/opt/app', timeoutMinutes: 120, pollSeconds: 60 });
+    expect(result.config.bake).toMatchObject({
+      installDirectory: '/opt/app',
+      timeoutMinutes: 120,
+      pollSeconds: 60,
+    });
     expect(result.config.health.pollSeconds).toBe(15);
     expect(result.config.notifications).toEqual({});
   });
@@ -43,22 +49,57 @@ describe('deployment config', () => {
     const result = validateConfig(without('traffic'));
     const config = result.ok ? result.config : undefined;
     expect(config?.traffic).toEqual({ steps: [10, 50, 100], stepWaitSeconds: 300 });
-    expect(validateConfig(without('termination'))).toMatchObject({ ok: true, config: { termination: { waitSeconds: 3600 } } });
+    expect(validateConfig(without('termination'))).toMatchObject({
+      ok: true,
+      config: { termination: { waitSeconds: 3600 } },
+    });
   });
 
   it.each([
     ['slots.b', withValue('slots.b', undefined), 'slots.b'],
-    ['a malformed target group ARN', withValue('slots.a.targetGroupArn', 'tg-web'), 'slots.a.targetGroupArn: must be a target group ARN'],
-    ['the same target group in both slots', withValue('slots.b.targetGroupArn', example.slots.a.targetGroupArn), 'slots.b.targetGroupArn: slots a and b must use different target groups'],
+    [
+      'a malformed target group ARN',
+      withValue('slots.a.targetGroupArn', 'tg-web'),
+      'slots.a.targetGroupArn: must be a target group ARN',
+    ],
+    [
+      'the same target group in both slots',
+      withValue('slots.b.targetGroupArn', example.slots.a.targetGroupArn),
+      'slots.b.targetGroupArn: slots a and b must use different target groups',
+    ],
     ['a hosted zone id in lower case', withValue('dns.hostedZoneId', 'z123'), 'dns.hostedZoneId'],
-    ['both a launch template id and name', withValue('launchTemplate', { id: 'lt-0123456789abcdef0', name: 'web' }), 'launchTemplate: give exactly one of id or name'],
-    ['steps that do not end at 100', withValue('traffic.steps', [10, 50]), 'traffic.steps: the last step must be 100'],
+    [
+      'both a launch template id and name',
+      withValue('launchTemplate', { id: 'lt-0123456789abcdef0', name: 'web' }),
+      'launchTemplate: give exactly one of id or name',
+    ],
+    [
+      'steps that do not end at 100',
+      withValue('traffic.steps', [10, 50]),
+      'traffic.steps: the last step must be 100',
+    ],
     ['steps that go down', withValue('traffic.steps', [50, 10, 100]), 'traffic.steps: steps must increase'],
-    ['a termination wait over 48 hours', withValue('termination.waitSeconds', 172801), 'termination.waitSeconds'],
+    [
+      'a termination wait over 48 hours',
+      withValue('termination.waitSeconds', 172801),
+      'termination.waitSeconds',
+    ],
     ['an unknown field', withValue('trafic', {}), 'Unrecognized key'],
-    ['an install directory with ..', withValue('bake.installDirectory', '/opt/../etc'), 'bake.installDirectory: must not contain ..'],
-    ['an install directory with a quote', withValue('bake.installDirectory', "/opt/app'; rm -rf /"), 'bake.installDirectory'],
-    ['an alarm name with a control character', withValue('alarms', ['web\u0007']), 'alarms.[0]: must not contain control characters'],
+    [
+      'an install directory with ..',
+      withValue('bake.installDirectory', '/opt/../etc'),
+      'bake.installDirectory: must not contain ..',
+    ],
+    [
+      'an install directory with a quote',
+      withValue('bake.installDirectory', "/opt/app'; rm -rf /"),
+      'bake.installDirectory',
+    ],
+    [
+      'an alarm name with a control character',
+      withValue('alarms', ['web\u0007']),
+      'alarms.[0]: must not contain control characters',
+    ],
     ['zero instances', withValue('instanceCount', 0), 'instanceCount'],
   ])('names the field when a config has %s', (_what, config, expected) => {
     expect(problemsOf(config).join('\n')).toContain(expected);
@@ -71,7 +112,10 @@ describe('deployment config', () => {
   });
 
   it('reports a file that is not JSON', () => {
-    expect(parseConfigText('{ "slots": ')).toEqual({ ok: false, problems: [expect.stringContaining('not valid JSON')] });
+    expect(parseConfigText('{ "slots": ')).toEqual({
+      ok: false,
+      problems: [expect.stringContaining('not valid JSON')],
+    });
   });
 
   it('publishes a JSON Schema generated from the same schema (npm run schema)', () => {

@@ -22,7 +22,9 @@ const builtIn = (name: string) => /^(States|Lambda|Sandbox)\./.test(name);
 function sources(dir: string): string {
   return readdirSync(dir)
     .map((entry) => join(dir, entry))
-    .map((path) => (statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? readFileSync(path, 'utf8') : ''))
+    .map((path) =>
+      statSync(path).isDirectory() ? sources(path) : path.endsWith('.ts') ? readFileSync(path, 'utf8') : '',
+    )
     .join('\n');
 }
 const code = sources(join(ROOT, 'shared')) + sources(join(ROOT, 'functions'));
@@ -54,7 +56,10 @@ describe('error names shared by the code and the ASL', () => {
         .filter((r) => (r.MaxAttempts ?? 3) > 0)
         .flatMap((r) => r.ErrorEquals);
       for (const error of retryable) {
-        expect(retried.includes(error) || retried.includes('States.ALL'), `"${name}" does not retry ${error}`).toBe(true);
+        expect(
+          retried.includes(error) || retried.includes('States.ALL'),
+          `"${name}" does not retry ${error}`,
+        ).toBe(true);
       }
     }
   });
@@ -65,7 +70,9 @@ describe('error names shared by the code and the ASL', () => {
       for (const retrier of state.Retry ?? []) {
         if ((retrier.MaxAttempts ?? 3) === 0) continue;
         for (const error of retrier.ErrorEquals) {
-          expect(permanent.includes(error), `"${name}" retries ${error}, which cannot succeed on retry`).toBe(false);
+          expect(permanent.includes(error), `"${name}" retries ${error}, which cannot succeed on retry`).toBe(
+            false,
+          );
         }
       }
     }

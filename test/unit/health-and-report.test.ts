@@ -36,7 +36,11 @@ describe('green health', () => {
 
 describe('failure causes', () => {
   it('reads the message out of a real Step Functions Lambda cause (JSON)', () => {
-    const cause = JSON.stringify({ errorType: 'GreenUnhealthy', errorMessage: '0 of 3 healthy', trace: ['at x'] });
+    const cause = JSON.stringify({
+      errorType: 'GreenUnhealthy',
+      errorMessage: '0 of 3 healthy',
+      trace: ['at x'],
+    });
     expect(causeMessage({ Error: 'GreenUnhealthy', Cause: cause })).toBe('0 of 3 healthy');
   });
 

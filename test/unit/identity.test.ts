@@ -10,7 +10,9 @@ describe('execution names', () => {
   });
 
   it('are the same for the same object version, so a duplicate event starts nothing', () => {
-    expect(executionName('web', 'prod', '1.1.0', { ...ref })).toBe(executionName('web', 'prod', '1.1.0', ref));
+    expect(executionName('web', 'prod', '1.1.0', { ...ref })).toBe(
+      executionName('web', 'prod', '1.1.0', ref),
+    );
   });
 
   it('differ when the same key is uploaded again (a new version id)', () => {

@@ -18,7 +18,14 @@ const deployment: DeploymentInput = {
 };
 const now = new Date('2026-03-02T09:00:00Z');
 const plan = (weights: { a: number | null; b: number | null }, blueTargetCount = 3) =>
-  buildPlan({ deployment, config, weights, blueTargetCount, defaultTopicArn: 'arn:aws:sns:us-east-1:1:t', now });
+  buildPlan({
+    deployment,
+    config,
+    weights,
+    blueTargetCount,
+    defaultTopicArn: 'arn:aws:sns:us-east-1:1:t',
+    now,
+  });
 
 describe('the live slot', () => {
   it('is the one with weight > 0', () => {
@@ -72,7 +79,14 @@ describe('the plan', () => {
   it('never settles a step for less than the record TTL', () => {
     const slow = validateConfig({ ...example, dns: { ...example.dns, ttlSeconds: 900 } });
     if (!slow.ok) throw new Error('invalid');
-    const p = buildPlan({ deployment, config: slow.config, weights: { a: 100, b: 0 }, blueTargetCount: 3, defaultTopicArn: 't', now });
+    const p = buildPlan({
+      deployment,
+      config: slow.config,
+      weights: { a: 100, b: 0 },
+      blueTargetCount: 3,
+      defaultTopicArn: 't',
+      now,
+    });
     expect(p.steps.every((s) => s.settleSeconds === 900)).toBe(true);
   });
 

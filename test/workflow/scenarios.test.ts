@@ -39,7 +39,11 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('scenario %s', (_name,
 describe('what each scenario leaves behind', () => {
   it('happy: 1.1.0 serves all traffic from slot b, blue is gone, in 10/50/100 steps', async () => {
     const { summary, world } = await simulate(scenario('happy'));
-    expect(summary).toMatchObject({ liveSlot: 'b', weights: { a: 0, b: 100 }, running: { a: 0, b: 3, other: 0 } });
+    expect(summary).toMatchObject({
+      liveSlot: 'b',
+      weights: { a: 0, b: 100 },
+      running: { a: 0, b: 3, other: 0 },
+    });
     expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
     const written = world.calls.filter((c) => c.operation === 'ChangeResourceRecordSets').length;
     expect(written).toBe(3);
@@ -50,7 +54,11 @@ describe('what each scenario leaves behind', () => {
 
   it('first-deploy: one instance in slot a takes 100 % at once; nothing is terminated', async () => {
     const { summary, world } = await simulate(scenario('first-deploy'));
-    expect(summary).toMatchObject({ liveSlot: 'a', weights: { a: 100, b: 0 }, running: { a: 1, b: 0, other: 0 } });
+    expect(summary).toMatchObject({
+      liveSlot: 'a',
+      weights: { a: 100, b: 0 },
+      running: { a: 1, b: 0, other: 0 },
+    });
     expect(writes(world, 'ChangeResourceRecordSets')).toBe(1);
     expect(writes(world, 'TerminateInstances')).toBe(0);
   });
@@ -135,15 +143,21 @@ describe('the safety monitor', () => {
             const b = world.route53.weights('Z0123456789ABCDEFGHIJ', 'web.example.com', 'A').b;
             if (done || b !== 50) return;
             done = true;
-            const blue = [...world.ec2.instances.values()].filter((i) => i.tags[TAG.version] === '1.0.0').map((i) => i.id);
+            const blue = [...world.ec2.instances.values()]
+              .filter((i) => i.tags[TAG.version] === '1.0.0')
+              .map((i) => i.id);
             void world.call('ec2', 'TerminateInstances', { InstanceIds: blue });
           },
         });
       },
     };
     const { summary } = await simulate(sabotage);
-    expect(summary.violations.join('\n')).toMatch(/invariant 3: i-\w+ terminated while registered in slot a, which carries traffic/);
-    expect(summary.violations.join('\n')).toMatch(/invariant 2: blue i-\w+ terminated while slot b does not carry all traffic/);
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 3: i-\w+ terminated while registered in slot a, which carries traffic/,
+    );
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 2: blue i-\w+ terminated while slot b does not carry all traffic/,
+    );
     expect(summary.ok).toBe(false);
   });
 });

@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export type Json = Record<string, unknown>;
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Runs `osls package` into a temporary folder (offline: no credentials, no network) and returns
+ * the generated CloudFormation template. The framework is called by its own bin: with
+ * serverless-step-functions installed, node_modules/.bin/serverless may be v4.
+ */
+export async function packageTemplate(): Promise<Json> {
+  const out = mkdtempSync(join(tmpdir(), 'bluegreen-package-'));
+  await promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/osls/bin/serverless.js'),
+      'package',
+      '--stage',
+      'prod',
+      '--region',
+      'us-east-1',
+      '--package',
+      out,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: 'bluegreen-no-such-profile',
+      },
+      timeout: 170_000,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Json;
+}
+
+/** IAM action prefix of each AWS SDK client package. */
+const SERVICE_PREFIX: Record<string, string> = {
+  'client-ec2': 'ec2',
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-route-53': 'route53',
+  'client-imagebuilder': 'imagebuilder',
+  'client-cloudwatch': 'cloudwatch',
+  'client-sns': 'sns',
+  'client-s3': 's3',
+  'client-sfn': 'states',
+  'client-dynamodb': 'dynamodb',
+  'client-ssm': 'ssm',
+  'client-secrets-manager': 'secretsmanager',
+};
+
+/** Operations whose IAM action has another name. */
+const ACTION_NAME: Record<string, string> = {
+  's3:HeadObject': 's3:GetObject',
+};
+
+/**
+ * The AWS actions a function's code can call: its handler is bundled (our code only, packages
+ * external, tree-shaken) and every `new XCommand(` left in it is an operation it calls.
+ */
+export async function actionsCalledBy(handlerModule: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [join(ROOT, handlerModule)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    treeShaking: true,
+    logLevel: 'error',
+  });
+  const text = result.outputFiles[0]?.text ?? '';
+  const packageOf = new Map<string, string>();
+  for (const match of text.matchAll(/import\s*{([^}]*)}\s*from\s*"@aws-sdk\/([^"]+)"/g)) {
+    for (const name of (match[1] ?? '').split(',').map((n) => n.trim())) packageOf.set(name, match[2] ?? '');
+  }
+  const actions = new Set<string>();
+  for (const match of text.matchAll(/new (\w+)Command\(/g)) {
+    const command = match[1] ?? '';
+    const pkg = packageOf.get(`${command}Command`) ?? '';
+    const prefix = SERVICE_PREFIX[pkg];
+    if (!prefix) throw new Error(`${handlerModule}: no IAM prefix known for ${command}Command from ${pkg}`);
+    const action = `${prefix}:${command}`;
+    actions.add(ACTION_NAME[action] ?? action);
+  }
+  return actions;
+}
+
+export function asList<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** The statements of a function's own role (serverless-iam-roles-per-function). */
+export function roleStatements(template: Json, functionKey: string): Statement[] {
+  const resources = template.Resources as Record<string, { Properties: Json }>;
+  const logical = `${functionKey[0]?.toUpperCase()}${functionKey.slice(1)}`;
+  const role = resources[`${logical}IamRoleLambdaExecution`];
+  if (!role) throw new Error(`no role for ${functionKey}`);
+  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+}
