@@ -2,7 +2,7 @@ import { describeInstances } from '../aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '../aws/elbv2.ts';
 import { describeHealth, evaluateHealth } from '../domain/health.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
-import { CapacityShortfall, GreenUnhealthy } from '../errors.ts';
+import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
 
@@ -14,7 +14,18 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
   const state = need(input, 'plan', 'green');
   const { plan, green } = state;
   const polls = (state.health?.polls ?? 0) + 1;
-  const instances = await describeInstances(green.instanceIds);
+  let instances: Awaited<ReturnType<typeof describeInstances>>;
+  try {
+    instances = await describeInstances(green.instanceIds);
+  } catch (error) {
+    // EC2 is eventually consistent: instances RunInstances just returned may not be visible yet.
+    if ((error as Error).name === 'InvalidInstanceID.NotFound') {
+      throw new AwsTransient(`green instances not visible yet: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
   const dead = instances.filter((i) => i.state !== 'pending' && i.state !== 'running');
   if (dead.length > 0) {
     const what = dead

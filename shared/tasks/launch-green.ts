@@ -6,6 +6,16 @@ import { CapacityShortfall } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need, nowIso } from '../state.ts';
 
+/** EC2's ways of saying it cannot launch what was asked for (capacity or account limits). */
+const CAPACITY_ERRORS = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'InstanceLimitExceeded',
+  'VcpuLimitExceeded',
+]);
+
 /**
  * Launches the green fleet, tagged at launch so it can be found and cleaned up by tag even if
  * this task dies halfway. Fewer instances than planned is a failure the rollback cleans up.
@@ -25,7 +35,7 @@ export async function launchGreen(input: DeploymentState): Promise<GreenFleet> {
       tags: fleetTags({ ...state, slot: plan.green }),
     });
   } catch (error) {
-    if ((error as Error).name === 'InsufficientInstanceCapacity') {
+    if (CAPACITY_ERRORS.has((error as Error).name)) {
       throw new CapacityShortfall(`EC2 has no capacity for the green fleet: ${(error as Error).message}`);
     }
     throw error;

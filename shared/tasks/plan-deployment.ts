@@ -21,13 +21,19 @@ function parseInput(raw: unknown): DeploymentInput {
  */
 export async function planDeployment(raw: unknown, defaultTopicArn: string): Promise<Plan> {
   const deployment = parseInput(raw);
-  const { bucket, key, versionId } = deployment.artifact;
+  const { bucket, key, versionId, eTag } = deployment.artifact;
 
   const current = await currentVersion(bucket, key);
   if (!current) throw new UnsafeToDeploy(`artifact s3://${bucket}/${key} no longer exists`);
-  if (versionId && current.versionId && current.versionId !== versionId) {
+  // S3 events carry the ETag without the quotes HeadObject puts around it.
+  const unquote = (tag: string | undefined) => tag?.replace(/"/g, '');
+  const overwritten =
+    versionId && current.versionId
+      ? current.versionId !== versionId
+      : eTag !== undefined && current.eTag !== undefined && unquote(current.eTag) !== unquote(eTag);
+  if (overwritten) {
     throw new UnsafeToDeploy(
-      `artifact s3://${bucket}/${key} was overwritten (uploaded version ${versionId}, current ${current.versionId}); release keys must be immutable, upload a new version under a new key`,
+      `artifact s3://${bucket}/${key} was overwritten since this upload (version ${versionId ?? unquote(eTag)}, now ${current.versionId ?? unquote(current.eTag)}); release keys must be immutable, upload a new version under a new key`,
     );
   }
 

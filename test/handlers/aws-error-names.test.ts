@@ -1,0 +1,246 @@
+import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
+import { handler as checkBake } from '../../functions/check-bake.ts';
+import { handler as launchGreen } from '../../functions/launch-green.ts';
+import { handler as planDeployment } from '../../functions/plan-deployment.ts';
+import { handler as shiftTraffic } from '../../functions/shift-traffic.ts';
+import { handler as startDeployment } from '../../functions/start-deployment.ts';
+import { handler as terminateBlue } from '../../functions/terminate-blue.ts';
+import {
+  AMI_ID,
+  awsError,
+  BUCKET,
+  deployment,
+  ETAG,
+  GREEN_IDS,
+  greenFleet,
+  healthy,
+  KEY,
+  lambdaContext,
+  SIZE,
+  stateWith,
+  VERSION_ID,
+  weightedRecords,
+} from './fixtures.ts';
+
+const ec2Mock = mockClient(EC2Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const imagebuilderMock = mockClient(ImagebuilderClient);
+const route53Mock = mockClient(Route53Client);
+const s3Mock = mockClient(S3Client);
+const sfnMock = mockClient(SFNClient);
+
+afterEach(() => {
+  ec2Mock.reset();
+  elbv2Mock.reset();
+  imagebuilderMock.reset();
+  route53Mock.reset();
+  s3Mock.reset();
+  sfnMock.reset();
+});
+
+const context = lambdaContext('anyTask');
+
+/** One way to reach an AWS call from a real handler, with the calls before it answered. */
+interface Path {
+  what: string;
+  failWith(error: Error): void;
+  invoke(context: Context): Promise<unknown>;
+}
+
+const paths: Path[] = [
+  {
+    what: 'start-deployment (DescribeExecution)',
+    failWith: (error) => sfnMock.on(DescribeExecutionCommand).rejects(error),
+    invoke: (ctx) =>
+      startDeployment(
+        {
+          Records: [
+            {
+              eventVersion: '2.1',
+              eventSource: 'aws:s3',
+              awsRegion: 'us-east-1',
+              eventTime: '2026-03-02T09:00:00.000Z',
+              eventName: 'ObjectCreated:Put',
+              userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
+              requestParameters: { sourceIPAddress: '203.0.113.10' },
+              responseElements: {
+                'x-amz-request-id': 'C3D13FE58DE4C810',
+                'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZ',
+              },
+              s3: {
+                s3SchemaVersion: '1.0',
+                configurationId: 'release-zip',
+                bucket: {
+                  name: BUCKET,
+                  ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+                  arn: `arn:aws:s3:::${BUCKET}`,
+                },
+                object: {
+                  key: KEY,
+                  size: SIZE,
+                  eTag: ETAG,
+                  versionId: VERSION_ID,
+                  sequencer: '0055AED6DCD90281E5',
+                },
+              },
+            },
+          ],
+        },
+        ctx,
+      ),
+  },
+  {
+    what: 'plan-deployment (HeadObject)',
+    failWith: (error) => s3Mock.on(HeadObjectCommand).rejects(error),
+    invoke: (ctx) => planDeployment(deployment, ctx),
+  },
+  {
+    what: 'check-bake (GetImage)',
+    failWith: (error) => imagebuilderMock.on(GetImageCommand).rejects(error),
+    invoke: (ctx) =>
+      checkBake(
+        stateWith({
+          bake: {
+            status: 'BUILDING',
+            reused: false,
+            imageBuildVersionArn:
+              'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-5d1c0b2f9a8e/1.0.0/1',
+            startedAt: '2026-03-02T09:00:05.000Z',
+            polls: 3,
+          },
+        }),
+        ctx,
+      ),
+  },
+  {
+    what: 'launch-green (RunInstances)',
+    failWith: (error) => ec2Mock.on(RunInstancesCommand).rejects(error),
+    invoke: (ctx) =>
+      launchGreen(
+        stateWith({
+          bake: {
+            status: 'AVAILABLE',
+            reused: true,
+            amiId: AMI_ID,
+            startedAt: '2026-03-02T09:00:05.000Z',
+            polls: 0,
+          },
+        }),
+        ctx,
+      ),
+  },
+  {
+    what: 'shift-traffic (ChangeResourceRecordSets)',
+    failWith: (error) => {
+      elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+      route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+      route53Mock.on(ChangeResourceRecordSetsCommand).rejects(error);
+    },
+    invoke: (ctx) => shiftTraffic(stateWith({ green: greenFleet }), ctx),
+  },
+  {
+    what: 'terminate-blue (DescribeInstances)',
+    failWith: (error) => {
+      route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+      ec2Mock.on(DescribeInstancesCommand).rejects(error);
+    },
+    invoke: (ctx) => terminateBlue(stateWith({ green: greenFleet }), ctx),
+  },
+];
+
+const throttles = [
+  () => awsError('Throttling', 'Rate exceeded', 400),
+  () => awsError('RequestLimitExceeded', 'Request limit exceeded.', 503),
+  () => awsError('ThrottlingException', 'Rate exceeded', 400),
+  () => awsError('TooManyRequestsException', 'Too Many Requests', 429),
+  () => awsError('SlowDown', 'Please reduce your request rate.', 503),
+];
+
+const transients = [
+  () => awsError('ServiceUnavailable', 'Service Unavailable', 503),
+  () => awsError('InternalError', 'An internal error has occurred', 500),
+  () =>
+    awsError(
+      'RequestTimeout',
+      'Your socket connection to the server was not read from or written to within the timeout period.',
+      400,
+    ),
+  () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+];
+
+const ownNames = [
+  () => awsError('AccessDenied', 'Access Denied', 403),
+  () => awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403),
+  () => awsError('ValidationError', '1 validation error detected', 400),
+];
+
+describe.each(paths.map((p) => [p.what, p] as const))('errors of AWS calls in %s', (_what, path) => {
+  it.each(throttles.map((make) => [make().name, make] as const))(
+    'surface a %s error as AwsThrottled, for the state machine to retry',
+    async (name, make) => {
+      // Prepare
+      const sdkError = make();
+      path.failWith(sdkError);
+
+      // Act
+      const run = path.invoke(context);
+
+      // Assess
+      await expect(run).rejects.toBeInstanceOf(AwsThrottled);
+      await expect(run).rejects.toMatchObject({
+        name: 'AwsThrottled',
+        message: expect.stringContaining(`${name}: `),
+        cause: sdkError,
+      });
+    },
+  );
+
+  it.each(
+    transients.map(
+      (make) => [`${make().name} ${(make() as { code?: string }).code ?? ''}`.trim(), make] as const,
+    ),
+  )('surface a transient failure (%s) as AwsTransient', async (_name, make) => {
+    // Prepare
+    const sdkError = make();
+    path.failWith(sdkError);
+
+    // Act
+    const run = path.invoke(context);
+
+    // Assess
+    await expect(run).rejects.toBeInstanceOf(AwsTransient);
+    await expect(run).rejects.toMatchObject({ name: 'AwsTransient', cause: sdkError });
+  });
+
+  it.each(ownNames.map((make) => [make().name, make] as const))(
+    'let a %s error keep its own name, so it fails the task',
+    async (name, make) => {
+      // Prepare
+      const sdkError = make();
+      path.failWith(sdkError);
+
+      // Act
+      const run = path.invoke(context);
+
+      // Assess
+      await expect(run).rejects.toBe(sdkError);
+      await expect(run).rejects.toMatchObject({ name });
+    },
+  );
+});

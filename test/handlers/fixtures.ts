@@ -1,0 +1,167 @@
+import type { Context } from 'aws-lambda';
+import { type DeployConfig, validateConfig } from '#shared/domain/config.ts';
+import { executionName } from '#shared/domain/identity.ts';
+import { buildPlan } from '#shared/domain/plan.ts';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import type { Slot } from '#shared/domain/traffic.ts';
+import type { DeploymentInput, DeploymentState, GreenFleet, Plan } from '#shared/domain/workflow.ts';
+import example from '../../examples/web-prod.config.json' with { type: 'json' };
+
+// Realistic values shared by the handler tests: web/prod releasing 1.1.0 while 1.0.0 serves
+// all traffic from slot a (three instances), with the example config of the repo.
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+export const BUCKET = `bluegreen-releases-${ACCOUNT}`;
+export const KEY = 'releases/web/prod/1.1.0.zip';
+export const VERSION_ID = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
+export const ETAG = 'd41d8cd98f00b204e9800998ecf8427e';
+export const SIZE = 48_213_504;
+export const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
+export const TOPIC_ARN = process.env.NOTIFICATION_TOPIC_ARN ?? '';
+export const CONFIG_KEY = 'config/web/prod.json';
+
+export const exampleConfigText = JSON.stringify(example);
+
+export function exampleConfig(): DeployConfig {
+  const parsed = validateConfig(example);
+  if (!parsed.ok) throw new Error(`examples/web-prod.config.json is invalid: ${parsed.problems.join('; ')}`);
+  return parsed.config;
+}
+
+export const config = exampleConfig();
+export const TARGET_GROUP: Record<Slot, string> = {
+  a: config.slots.a.targetGroupArn,
+  b: config.slots.b.targetGroupArn,
+};
+export const ZONE_ID = config.dns.hostedZoneId;
+export const RECORD_NAME = 'web.example.com.';
+
+export const artifact = { bucket: BUCKET, key: KEY, versionId: VERSION_ID, eTag: ETAG, size: SIZE };
+export const DEPLOYMENT_ID = executionName('web', 'prod', '1.1.0', artifact);
+/** The deployment that launched the blue fleet now serving traffic. */
+export const BLUE_DEPLOYMENT_ID = executionName('web', 'prod', '1.0.0', {
+  bucket: BUCKET,
+  key: 'releases/web/prod/1.0.0.zip',
+  versionId: 'Fq9bUDsTrgbXUMkkG3bU0A8ttx1rcSYa',
+});
+
+export const deployment: DeploymentInput = {
+  deploymentId: DEPLOYMENT_ID,
+  app: 'web',
+  env: 'prod',
+  version: '1.1.0',
+  format: 'zip',
+  artifact,
+};
+
+/** The plan of this deployment: blue is slot a with three targets, green is slot b. */
+export function planFor(
+  weights: { a: number | null; b: number | null } = { a: 100, b: 0 },
+  blueTargetCount = 3,
+): Plan {
+  return buildPlan({
+    deployment,
+    config,
+    weights,
+    blueTargetCount,
+    defaultTopicArn: TOPIC_ARN,
+    now: new Date('2026-03-02T09:00:00Z'),
+  });
+}
+
+export const AMI_ID = 'ami-0f3c9a1d2b4e5f607';
+export const BLUE_IDS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003'];
+export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8e7f6a5b40003'];
+
+export const greenFleet: GreenFleet = {
+  slot: 'b',
+  amiId: AMI_ID,
+  instanceIds: GREEN_IDS,
+  launchedAt: '2026-03-02T09:24:10.000Z',
+};
+
+/** The execution state as the state machine carries it, with whatever the earlier tasks wrote. */
+export function stateWith(extra: Partial<DeploymentState> = {}): DeploymentState {
+  return { ...deployment, plan: planFor(), ...extra };
+}
+
+/** A minimal Lambda context; the handlers only log it. */
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: `bluegreen-ec2-prod-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:bluegreen-ec2-prod-${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+    logGroupName: `/aws/lambda/bluegreen-ec2-prod-${functionName}`,
+    logStreamName: '2026/03/02/[$LATEST]0123456789abcdef0123456789abcdef',
+    getRemainingTimeInMillis: () => 30_000,
+  } as Context;
+}
+
+/** Both weighted records as ListResourceRecordSets returns them, plus a neighbour it also lists. */
+export function weightedRecords(weights: Record<Slot, number>) {
+  return {
+    ResourceRecordSets: (['a', 'b'] as const).flatMap((slot) => [
+      {
+        Name: RECORD_NAME,
+        Type: 'A' as const,
+        SetIdentifier: slot,
+        Weight: weights[slot],
+        AliasTarget: {
+          HostedZoneId: config.slots[slot].loadBalancer.hostedZoneId,
+          DNSName: `${config.slots[slot].loadBalancer.dnsName}.`,
+          EvaluateTargetHealth: true,
+        },
+      },
+    ]),
+    IsTruncated: false,
+    MaxItems: 100,
+  };
+}
+
+/** An SDK-style error, as the AWS SDK throws it after its own retries. */
+export function awsError(name: string, message: string, httpStatusCode: number): Error {
+  const $fault = httpStatusCode >= 500 ? 'server' : 'client';
+  return Object.assign(new Error(message), { name, $fault, $metadata: { httpStatusCode } });
+}
+
+export function fleetInstanceTags(slot: Slot, version: string, deploymentId: string) {
+  return [
+    { Key: TAG.managedBy, Value: MANAGED_BY },
+    { Key: TAG.app, Value: 'web' },
+    { Key: TAG.env, Value: 'prod' },
+    { Key: TAG.version, Value: version },
+    { Key: TAG.slot, Value: slot },
+    { Key: TAG.deploymentId, Value: deploymentId },
+    { Key: 'Name', Value: `web-prod-${slot}-${version}` },
+  ];
+}
+
+/** A DescribeInstances page holding running instances with the given tags. */
+export function reservation(ids: string[], tags: { Key: string; Value: string }[]) {
+  return {
+    Reservations: [
+      {
+        ReservationId: 'r-0123456789abcdef0',
+        Instances: ids.map((InstanceId) => ({
+          InstanceId,
+          State: { Code: 16, Name: 'running' as const },
+          Tags: tags,
+        })),
+      },
+    ],
+  };
+}
+
+export function healthy(ids: string[]) {
+  return {
+    TargetHealthDescriptions: ids.map((Id) => ({
+      Target: { Id, Port: 80 },
+      HealthCheckPort: '80',
+      TargetHealth: { State: 'healthy' as const },
+    })),
+  };
+}

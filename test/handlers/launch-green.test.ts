@@ -1,0 +1,170 @@
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BakeState } from '#shared/domain/workflow.ts';
+import { handler } from '../../functions/launch-green.ts';
+import { AMI_ID, awsError, DEPLOYMENT_ID, GREEN_IDS, lambdaContext, planFor, stateWith } from './fixtures.ts';
+
+const ec2Mock = mockClient(EC2Client);
+
+afterEach(() => {
+  ec2Mock.reset();
+});
+
+const context = lambdaContext('launchGreen');
+
+const baked: BakeState = {
+  status: 'AVAILABLE',
+  reused: false,
+  amiId: AMI_ID,
+  imageBuildVersionArn:
+    'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-5d1c0b2f9a8e/1.0.0/1',
+  startedAt: '2026-03-02T09:00:05.000Z',
+  completedAt: '2026-03-02T09:21:05.000Z',
+  polls: 21,
+};
+
+function launched(ids: string[]) {
+  return {
+    ReservationId: 'r-0f1e2d3c4b5a69788',
+    Instances: ids.map((InstanceId) => ({ InstanceId, State: { Code: 0, Name: 'pending' as const } })),
+  };
+}
+
+describe('launch-green', () => {
+  it('launches up to the planned count from the launch template with the baked AMI', async () => {
+    // Prepare
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    const result = await handler(stateWith({ bake: baked }), context);
+
+    // Assess
+    const runs = ec2Mock.commandCalls(RunInstancesCommand);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.args[0].input).toMatchObject({
+      LaunchTemplate: { LaunchTemplateName: 'web-prod', Version: '$Default' },
+      ImageId: AMI_ID,
+      MinCount: 1,
+      MaxCount: 3,
+    });
+    expect(result).toEqual({
+      slot: 'b',
+      amiId: AMI_ID,
+      instanceIds: GREEN_IDS,
+      launchedAt: expect.any(String),
+    });
+  });
+
+  it('asks for as many instances as the plan says, whatever blue had', async () => {
+    // Prepare
+    const ids = [
+      'i-0aaaaaaaaaaaaaaa1',
+      'i-0aaaaaaaaaaaaaaa2',
+      'i-0aaaaaaaaaaaaaaa3',
+      'i-0aaaaaaaaaaaaaaa4',
+      'i-0aaaaaaaaaaaaaaa5',
+    ];
+    ec2Mock.on(RunInstancesCommand).resolves(launched(ids));
+
+    // Act
+    const result = await handler(stateWith({ plan: planFor({ a: 100, b: 0 }, 5), bake: baked }), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input).toMatchObject({
+      MinCount: 1,
+      MaxCount: 5,
+    });
+    expect(result.instanceIds).toEqual(ids);
+  });
+
+  it('sends the same client token on a retry of the same deployment, so EC2 launches no second fleet', async () => {
+    // Prepare
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(stateWith({ bake: baked }), context);
+    await handler(stateWith({ bake: baked }), context);
+    await handler(stateWith({ bake: baked, deploymentId: 'web-prod-1_2_0-77a1c3e9b0' }), context);
+
+    // Assess
+    const tokens = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
+    expect(tokens).toHaveLength(3);
+    expect(tokens[0]).toMatch(/^[0-9a-f]{1,64}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+  });
+
+  it('tags the instances and their volumes at launch with the deployment id and the green slot', async () => {
+    // Prepare
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(stateWith({ bake: baked }), context);
+
+    // Assess
+    const specs = ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input.TagSpecifications ?? [];
+    expect(specs.map((s) => s.ResourceType)).toEqual(['instance', 'volume']);
+    for (const spec of specs) {
+      expect(spec.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'bluegreen:managed-by', Value: 'bluegreen-ec2' },
+          { Key: 'bluegreen:deployment-id', Value: DEPLOYMENT_ID },
+          { Key: 'bluegreen:slot', Value: 'b' },
+          { Key: 'bluegreen:app', Value: 'web' },
+          { Key: 'bluegreen:env', Value: 'prod' },
+          { Key: 'bluegreen:version', Value: '1.1.0' },
+        ]),
+      );
+    }
+  });
+
+  it('fails with CapacityShortfall when EC2 launches fewer instances than planned', async () => {
+    // Prepare
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS.slice(0, 2)));
+
+    // Act
+    const run = handler(stateWith({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'CapacityShortfall',
+      message: expect.stringContaining('EC2 launched 2 of 3 green instances'),
+    });
+  });
+
+  it('fails with CapacityShortfall when EC2 has no capacity at all', async () => {
+    // Prepare
+    ec2Mock
+      .on(RunInstancesCommand)
+      .rejects(
+        awsError(
+          'InsufficientInstanceCapacity',
+          'We currently do not have sufficient c7g.large capacity in the Availability Zone you requested (us-east-1a).',
+          500,
+        ),
+      );
+
+    // Act
+    const run = handler(stateWith({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'CapacityShortfall',
+      message: expect.stringContaining('sufficient c7g.large capacity'),
+    });
+  });
+
+  it('launches nothing when the bake left no AMI id', async () => {
+    // Prepare
+    const { amiId: _none, ...building } = baked;
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    const run = handler(stateWith({ bake: { ...building, status: 'BUILDING' } }), context);
+
+    // Assess
+    await expect(run).rejects.toThrow(/no baked AMI id/);
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,339 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  NoSuchKey,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/plan-deployment.ts';
+import {
+  BLUE_IDS,
+  BUCKET,
+  CONFIG_KEY,
+  deployment,
+  exampleConfigText,
+  healthy,
+  KEY,
+  lambdaContext,
+  RECORD_NAME,
+  TARGET_GROUP,
+  TOPIC_ARN,
+  VERSION_ID,
+  weightedRecords,
+  ZONE_ID,
+} from './fixtures.ts';
+
+const s3Mock = mockClient(S3Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+const route53Mock = mockClient(Route53Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+
+afterEach(() => {
+  s3Mock.reset();
+  cloudwatchMock.reset();
+  route53Mock.reset();
+  elbv2Mock.reset();
+});
+
+const context = lambdaContext('planDeployment');
+
+/** A GetObject body: the SDK's stream mixin, reduced to what the code reads. */
+function body(text: string): NonNullable<GetObjectCommandOutput['Body']> {
+  return { transformToString: async () => text } as NonNullable<GetObjectCommandOutput['Body']>;
+}
+
+function alarm(name: string) {
+  return {
+    AlarmName: name,
+    StateValue: 'OK' as const,
+    StateReason: 'Threshold Crossed: no datapoints were received',
+  };
+}
+
+/** The account as it is before a normal release: config uploaded, alarms OK, blue live in slot a. */
+function liveAccount(configText = exampleConfigText) {
+  s3Mock
+    .on(HeadObjectCommand)
+    .resolves({ VersionId: VERSION_ID, ETag: '"d41d8cd98f00b204e9800998ecf8427e"' });
+  s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY }).resolves({ Body: body(configText) });
+  cloudwatchMock
+    .on(DescribeAlarmsCommand)
+    .resolves({ MetricAlarms: [alarm('web-prod-5xx'), alarm('web-prod-latency-p99')], CompositeAlarms: [] });
+  route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+  elbv2Mock
+    .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+    .resolves({ TargetHealthDescriptions: [] });
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+}
+
+describe('plan-deployment', () => {
+  it('plans green in the idle slot, sized like the targets registered in blue, in 10/50/100 steps', async () => {
+    // Prepare
+    liveAccount();
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({
+      deploymentId: deployment.deploymentId,
+      configKey: CONFIG_KEY,
+      blue: 'a',
+      green: 'b',
+      blueTargetCount: 3,
+      instanceCount: 3,
+      alarms: ['web-prod-5xx', 'web-prod-latency-p99'],
+      topicArn: TOPIC_ARN,
+    });
+    expect(plan.steps.map((s) => s.percent)).toEqual([10, 50, 100]);
+    const reads = route53Mock.commandCalls(ListResourceRecordSetsCommand);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.args[0].input).toMatchObject({
+      HostedZoneId: ZONE_ID,
+      StartRecordName: RECORD_NAME,
+      StartRecordType: 'A',
+    });
+    const healthReads = elbv2Mock.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input);
+    expect(healthReads).toEqual([{ TargetGroupArn: TARGET_GROUP.b }, { TargetGroupArn: TARGET_GROUP.a }]);
+  });
+
+  it('does not count blue targets that are draining when sizing green', async () => {
+    // Prepare
+    liveAccount();
+    const [first = '', second = '', third = ''] = BLUE_IDS;
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: first, Port: 80 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: second, Port: 80 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.Timeout' } },
+        {
+          Target: { Id: third, Port: 80 },
+          TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress' },
+        },
+      ],
+    });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blueTargetCount: 2, instanceCount: 2 });
+  });
+
+  it('reads the artifact and its config from the bucket the release was uploaded to', async () => {
+    // Prepare
+    liveAccount();
+
+    // Act
+    await handler(deployment, context);
+
+    // Assess
+    expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY });
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: CONFIG_KEY,
+    });
+    expect(cloudwatchMock.commandCalls(DescribeAlarmsCommand)[0]?.args[0].input).toMatchObject({
+      AlarmNames: ['web-prod-5xx', 'web-prod-latency-p99'],
+      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+    });
+  });
+
+  it('fails with InvalidConfig naming config/web/prod.json when the app has no config yet', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(
+        new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }),
+      );
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message: expect.stringContaining(`s3://${BUCKET}/config/web/prod.json not found`),
+    });
+    expect(route53Mock.calls()).toHaveLength(0);
+    expect(elbv2Mock.calls()).toHaveLength(0);
+  });
+
+  it('fails with InvalidConfig naming each broken field of the config', async () => {
+    // Prepare
+    const broken = JSON.parse(exampleConfigText);
+    broken.slots.b.targetGroupArn = 'web-prod-b';
+    broken.traffic.steps = [10, 50];
+    liveAccount(JSON.stringify(broken));
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'InvalidConfig' });
+    await expect(run).rejects.toThrow(
+      /^config\/web\/prod\.json: .*slots\.b\.targetGroupArn: must be a target group ARN/,
+    );
+    await expect(run).rejects.toThrow(/traffic\.steps: the last step must be 100/);
+    expect(route53Mock.calls()).toHaveLength(0);
+  });
+
+  it('fails with InvalidConfig when the config file is not JSON', async () => {
+    // Prepare
+    liveAccount('{ "slots": { "a": ');
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message: expect.stringMatching(/^config\/web\/prod\.json: \(file\): not valid JSON/),
+    });
+  });
+
+  it('refuses with UnsafeToDeploy, showing the weights, when both slots carry traffic', async () => {
+    // Prepare
+    liveAccount();
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining('both slots carry traffic (a=90 b=10)'),
+    });
+    expect(elbv2Mock.calls()).toHaveLength(0);
+  });
+
+  it('refuses with UnsafeToDeploy when the artifact was overwritten after the upload event', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock.on(HeadObjectCommand).resolves({ VersionId: 'Xn4T0Bkhd2fMf.5Uq1lqNQ2TD5gEzGj4' });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining(
+        `uploaded version ${VERSION_ID}, current Xn4T0Bkhd2fMf.5Uq1lqNQ2TD5gEzGj4`,
+      ),
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('refuses with UnsafeToDeploy when the artifact was deleted after the upload event', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock
+      .on(HeadObjectCommand)
+      .rejects(
+        Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }),
+      );
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining(`s3://${BUCKET}/${KEY} no longer exists`),
+    });
+  });
+
+  it('fails with InvalidConfig naming an alarm of the config that CloudWatch does not have', async () => {
+    // Prepare
+    liveAccount();
+    cloudwatchMock
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [alarm('web-prod-5xx')], CompositeAlarms: [] });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message: expect.stringContaining('alarms: no CloudWatch alarm named "web-prod-latency-p99"'),
+    });
+    expect(route53Mock.calls()).toHaveLength(0);
+  });
+
+  it('accepts a composite alarm of the config', async () => {
+    // Prepare
+    liveAccount();
+    cloudwatchMock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [alarm('web-prod-5xx')],
+      CompositeAlarms: [{ AlarmName: 'web-prod-latency-p99', StateValue: 'OK' }],
+    });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.green).toBe('b');
+  });
+
+  it('refuses with UnsafeToDeploy when the green target group still has targets registered', async () => {
+    // Prepare
+    liveAccount();
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+      .resolves(healthy(['i-0deadbeef00000001']));
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining(
+        "green slot b's target group still has registered targets (i-0deadbeef00000001)",
+      ),
+    });
+  });
+
+  it('plans a first deploy into slot a, one instance, straight to 100 %', async () => {
+    // Prepare
+    liveAccount();
+    route53Mock
+      .on(ListResourceRecordSetsCommand)
+      .resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 100 });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blue: null, green: 'a', instanceCount: 1, blueTargetCount: 0 });
+    expect(plan.steps.map((s) => s.percent)).toEqual([100]);
+    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(1);
+  });
+
+  it('fails with InvalidConfig naming the field when the execution input was edited by hand', async () => {
+    // Prepare
+    liveAccount();
+
+    // Act
+    const run = handler({ ...deployment, app: 'Web App' }, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message: expect.stringContaining('execution input is invalid: app: must be 1-32 lowercase letters'),
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+});

@@ -1,0 +1,109 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/rollback-traffic.ts';
+import {
+  DEPLOYMENT_ID,
+  greenFleet,
+  lambdaContext,
+  planFor,
+  RECORD_NAME,
+  stateWith,
+  weightedRecords,
+  ZONE_ID,
+} from './fixtures.ts';
+
+const route53Mock = mockClient(Route53Client);
+
+afterEach(() => {
+  route53Mock.reset();
+});
+
+const context = lambdaContext('rollbackTraffic');
+const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx (Threshold Crossed)' };
+
+function route53Accepts() {
+  route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
+    ChangeInfo: {
+      Id: '/change/C1R0LLBACK00000000',
+      Status: 'PENDING',
+      SubmittedAt: new Date('2026-03-02T09:40:00Z'),
+    },
+  });
+}
+
+describe('rollback-traffic', () => {
+  it('puts all traffic back on blue with both records in one change batch', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, failure }), context);
+
+    // Assess
+    const writes = route53Mock.commandCalls(ChangeResourceRecordSetsCommand);
+    expect(writes).toHaveLength(1);
+    const input = writes[0]?.args[0].input;
+    expect(input?.HostedZoneId).toBe(ZONE_ID);
+    expect(input?.ChangeBatch?.Comment).toBe(`${DEPLOYMENT_ID} rollback: all traffic to slot a`);
+    expect(
+      input?.ChangeBatch?.Changes?.map((c) => [
+        c.Action,
+        c.ResourceRecordSet?.Name,
+        c.ResourceRecordSet?.SetIdentifier,
+        c.ResourceRecordSet?.Weight,
+      ]),
+    ).toEqual([
+      ['UPSERT', RECORD_NAME, 'a', 100],
+      ['UPSERT', RECORD_NAME, 'b', 0],
+    ]);
+    expect(result).toMatchObject({
+      changed: true,
+      weights: { a: 100, b: 0 },
+      dns: { changeId: '/change/C1R0LLBACK00000000', status: 'PENDING', polls: 0 },
+    });
+  });
+
+  it('writes nothing when traffic never left blue', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, failure }), context);
+
+    // Assess
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(result).toEqual({
+      changed: false,
+      weights: null,
+      summary: 'traffic never left blue (a=100 b=0)',
+      dns: null,
+    });
+  });
+
+  it('refuses with RollbackBlocked when a first deployment already carries traffic', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+    const firstDeploy = planFor({ a: 0, b: 0 }, 0);
+
+    // Act
+    const run = handler(
+      stateWith({ plan: firstDeploy, green: { ...greenFleet, slot: 'a' }, failure }),
+      context,
+    );
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'RollbackBlocked',
+      message: expect.stringContaining('there is no previous fleet to return it to'),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+});

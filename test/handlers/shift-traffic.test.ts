@@ -1,0 +1,294 @@
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ChangeResourceRecordSetsCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ShiftState } from '#shared/domain/workflow.ts';
+import { handler } from '../../functions/shift-traffic.ts';
+import {
+  config,
+  DEPLOYMENT_ID,
+  GREEN_IDS,
+  greenFleet,
+  healthy,
+  lambdaContext,
+  RECORD_NAME,
+  stateWith,
+  TARGET_GROUP,
+  weightedRecords,
+  ZONE_ID,
+} from './fixtures.ts';
+
+const route53Mock = mockClient(Route53Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+
+afterEach(() => {
+  route53Mock.reset();
+  elbv2Mock.reset();
+});
+
+const context = lambdaContext('shiftTraffic');
+const SUBMITTED_AT = new Date('2026-03-02T09:31:00.000Z');
+
+/** What shift-traffic returned for the first step, as the state machine hands it back. */
+const firstStep: ShiftState = {
+  index: 0,
+  percent: 10,
+  weights: { a: 90, b: 10 },
+  isLast: false,
+  settleSeconds: 300,
+  dns: {
+    changeId: '/change/C2682N5HXP0BZ4',
+    status: 'INSYNC',
+    polls: 2,
+    maxPolls: 60,
+    submittedAt: '2026-03-02T09:31:00.000Z',
+    syncedAt: '2026-03-02T09:31:20.000Z',
+  },
+};
+
+function route53Accepts() {
+  route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
+    ChangeInfo: { Id: '/change/C0743215NX5FBGQ4SGJ9', Status: 'PENDING', SubmittedAt: SUBMITTED_AT },
+  });
+}
+
+describe('shift-traffic', () => {
+  it('writes both weighted records in one change batch, 90/10 on the first step', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    const writes = route53Mock.commandCalls(ChangeResourceRecordSetsCommand);
+    expect(writes).toHaveLength(1);
+    const input = writes[0]?.args[0].input;
+    expect(input?.HostedZoneId).toBe(ZONE_ID);
+    expect(input?.ChangeBatch?.Changes).toEqual([
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: RECORD_NAME,
+          Type: 'A',
+          SetIdentifier: 'a',
+          Weight: 90,
+          AliasTarget: {
+            DNSName: config.slots.a.loadBalancer.dnsName,
+            HostedZoneId: config.slots.a.loadBalancer.hostedZoneId,
+            EvaluateTargetHealth: true,
+          },
+        },
+      },
+      {
+        Action: 'UPSERT',
+        ResourceRecordSet: {
+          Name: RECORD_NAME,
+          Type: 'A',
+          SetIdentifier: 'b',
+          Weight: 10,
+          AliasTarget: {
+            DNSName: config.slots.b.loadBalancer.dnsName,
+            HostedZoneId: config.slots.b.loadBalancer.hostedZoneId,
+            EvaluateTargetHealth: true,
+          },
+        },
+      },
+    ]);
+    expect(input?.ChangeBatch?.Comment).toBe(`${DEPLOYMENT_ID} step 1/3: 10% to slot b`);
+    expect(result).toEqual({
+      index: 0,
+      percent: 10,
+      weights: { a: 90, b: 10 },
+      isLast: false,
+      settleSeconds: 300,
+      dns: {
+        changeId: '/change/C0743215NX5FBGQ4SGJ9',
+        status: 'PENDING',
+        polls: 0,
+        maxPolls: 60,
+        submittedAt: SUBMITTED_AT.toISOString(),
+      },
+    });
+  });
+
+  it('moves on to 50/50 after the first step, from the weights that step wrote', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, shift: firstStep }), context);
+
+    // Assess
+    const changes = route53Mock.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input.ChangeBatch
+      ?.Changes;
+    expect(changes?.map((c) => [c.ResourceRecordSet?.SetIdentifier, c.ResourceRecordSet?.Weight])).toEqual([
+      ['a', 50],
+      ['b', 50],
+    ]);
+    expect(result).toMatchObject({ index: 1, percent: 50, isLast: false });
+  });
+
+  it('checks the health of exactly the green instances, in the green target group, before writing', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    await handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    const healthReads = elbv2Mock.commandCalls(DescribeTargetHealthCommand);
+    expect(healthReads).toHaveLength(1);
+    expect(healthReads[0]?.args[0].input).toEqual({
+      TargetGroupArn: TARGET_GROUP.b,
+      Targets: GREEN_IDS.map((Id) => ({ Id })),
+    });
+  });
+
+  it('refuses with GreenUnhealthy, and writes nothing, when a green target is not healthy', async () => {
+    // Prepare
+    const [first = '', second = '', third = ''] = GREEN_IDS;
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: first, Port: 80 }, TargetHealth: { State: 'healthy' } },
+        {
+          Target: { Id: second, Port: 80 },
+          TargetHealth: {
+            State: 'unhealthy',
+            Reason: 'Target.ResponseCodeMismatch',
+            Description: 'Health checks failed with these codes: [502]',
+          },
+        },
+        { Target: { Id: third, Port: 80 }, TargetHealth: { State: 'healthy' } },
+      ],
+    });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'GreenUnhealthy',
+      message: expect.stringContaining(
+        `2 of 3 green targets healthy (3 required); ${second} unhealthy (Target.ResponseCodeMismatch)`,
+      ),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses with GreenUnhealthy when ELB no longer reports a green instance', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS.slice(0, 2)));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'GreenUnhealthy' });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses with TrafficDrift when someone else moved traffic before the first step', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 70, b: 30 }));
+    route53Accepts();
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('the records hold a=70 b=30'),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses with TrafficDrift when the records are no longer what the previous step wrote', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet, shift: firstStep }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('a=100 b=0'),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('writes the step again, without error, when a retry finds the records already at its weights', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    const writes = route53Mock.commandCalls(ChangeResourceRecordSetsCommand);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.args[0].input.ChangeBatch?.Changes?.map((c) => c.ResourceRecordSet?.Weight)).toEqual([
+      90, 10,
+    ]);
+    expect(result).toMatchObject({ index: 0, percent: 10, weights: { a: 90, b: 10 } });
+  });
+
+  it('marks the 100 % step as the last one', async () => {
+    // Prepare
+    const secondStep: ShiftState = { ...firstStep, index: 1, percent: 50, weights: { a: 50, b: 50 } };
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Accepts();
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, shift: secondStep }), context);
+
+    // Assess
+    expect(result).toMatchObject({ index: 2, percent: 100, weights: { a: 0, b: 100 }, isLast: true });
+  });
+
+  it('fails with LoopBoundExceeded, writing nothing, when asked for a step past the last', async () => {
+    // Prepare
+    const lastStep: ShiftState = {
+      ...firstStep,
+      index: 2,
+      percent: 100,
+      weights: { a: 0, b: 100 },
+      isLast: true,
+    };
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    route53Accepts();
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet, shift: lastStep }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'LoopBoundExceeded' });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,245 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/start-deployment.ts';
+import {
+  awsError,
+  BUCKET,
+  ETAG,
+  KEY,
+  lambdaContext,
+  SIZE,
+  STATE_MACHINE_ARN,
+  VERSION_ID,
+} from './fixtures.ts';
+
+const sfnMock = mockClient(SFNClient);
+
+afterEach(() => {
+  sfnMock.reset();
+});
+
+const context = lambdaContext('startDeployment');
+const EXECUTION_NAME = /^web-prod-1_1_0-[0-9a-f]{10}$/;
+
+/** An S3 "object created" record, its key encoded the way S3 encodes it in notifications. */
+function record(
+  key: string,
+  object: { versionId?: string; eTag?: string; size?: number } = {},
+): S3EventRecord {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: '2026-03-02T09:00:00.000Z',
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'release-zip',
+      bucket: {
+        name: BUCKET,
+        ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+        arn: `arn:aws:s3:::${BUCKET}`,
+      },
+      object: {
+        key,
+        size: object.size ?? SIZE,
+        eTag: object.eTag ?? ETAG,
+        versionId: object.versionId ?? VERSION_ID,
+        sequencer: '0055AED6DCD90281E5',
+      },
+    },
+  };
+}
+
+function s3Event(...records: S3EventRecord[]): S3Event {
+  return { Records: records };
+}
+
+function notStarted(executionArn: string) {
+  return new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: {} });
+}
+
+describe('start-deployment', () => {
+  it('starts one execution named after the release, with the artifact as its input', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    // Act
+    const result = await handler(s3Event(record(KEY)), context);
+
+    // Assess
+    const starts = sfnMock.commandCalls(StartExecutionCommand);
+    expect(starts).toHaveLength(1);
+    const sent = starts[0]?.args[0].input;
+    expect(sent?.stateMachineArn).toBe(STATE_MACHINE_ARN);
+    expect(sent?.name).toMatch(EXECUTION_NAME);
+    expect(JSON.parse(sent?.input ?? '{}')).toEqual({
+      deploymentId: sent?.name,
+      app: 'web',
+      env: 'prod',
+      version: '1.1.0',
+      format: 'zip',
+      artifact: { bucket: BUCKET, key: KEY, versionId: VERSION_ID, eTag: ETAG, size: SIZE },
+    });
+    expect(result).toEqual({ started: [sent?.name], duplicates: [], ignored: [] });
+  });
+
+  it('gives a different object version of the same key its own execution name', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    // Act
+    const first = await handler(s3Event(record(KEY)), context);
+    const second = await handler(s3Event(record(KEY, { versionId: 'UIORUnfndfhnw89493jJFJ.Ihn2' })), context);
+
+    // Assess
+    expect(first.started[0]).toMatch(EXECUTION_NAME);
+    expect(second.started[0]).toMatch(EXECUTION_NAME);
+    expect(second.started[0]).not.toBe(first.started[0]);
+  });
+
+  it('starts nothing for a duplicate delivery whose execution already exists', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date() });
+
+    // Act
+    const result = await handler(s3Event(record(KEY)), context);
+
+    // Assess
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(result.started).toEqual([]);
+    expect(result.duplicates).toHaveLength(1);
+    expect(result.duplicates[0]).toMatch(EXECUTION_NAME);
+  });
+
+  it('looks the execution up by its ARN and starts it when Step Functions says it does not exist', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    // Act
+    const result = await handler(s3Event(record(KEY)), context);
+
+    // Assess
+    const name = result.started[0] ?? '';
+    expect(name).toMatch(EXECUTION_NAME);
+    const lookups = sfnMock.commandCalls(DescribeExecutionCommand);
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]?.args[0].input).toEqual({
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${name}`,
+    });
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('counts a delivery that lost the race to start the same execution as a duplicate, not an error', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+
+    // Act
+    const result = await handler(s3Event(record(KEY)), context);
+
+    // Assess
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(result.started).toEqual([]);
+    expect(result.duplicates).toHaveLength(1);
+    expect(result.duplicates[0]).toMatch(EXECUTION_NAME);
+  });
+
+  it('fails the invocation when Step Functions refuses the lookup for another reason', async () => {
+    // Prepare
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform states:DescribeExecution', 400));
+
+    // Act
+    const run = handler(s3Event(record(KEY)), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['an app name with a space', 'releases/Web+App/prod/1.zip', /app "Web App"/],
+    ['broken percent-encoding', 'releases/web/prod/%E0%A4%A.zip', /not valid URL encoding/],
+    ['a key outside releases/', 'uploads/web/prod/1.1.0.zip', /is not under releases\//],
+    ['a path that climbs out of the app folder', 'releases/web/prod/../../config/web/prod.zip', /segments/],
+    ['an unsupported file type', 'releases/web/prod/1.1.0.zip.exe', /must end in \.zip or \.tar\.gz/],
+  ])(
+    'ignores an upload with %s, says why, and calls Step Functions not at all',
+    async (_what, key, reason) => {
+      // Prepare
+      sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+
+      // Act
+      const result = await handler(s3Event(record(key)), context);
+
+      // Assess
+      expect(result.started).toEqual([]);
+      expect(result.duplicates).toEqual([]);
+      expect(result.ignored).toEqual([{ key, reason: expect.stringMatching(reason) }]);
+      expect(sfnMock.calls()).toHaveLength(0);
+    },
+  );
+
+  it('starts the good release of a batch and ignores the bad key next to it', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+
+    // Act
+    const result = await handler(s3Event(record('releases/Web+App/prod/1.zip'), record(KEY)), context);
+
+    // Assess
+    expect(result.started).toHaveLength(1);
+    expect(result.ignored.map((i) => i.key)).toEqual(['releases/Web+App/prod/1.zip']);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('does nothing for the s3:TestEvent S3 sends when notifications are configured', async () => {
+    // Prepare
+    const testEvent = {
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2026-03-02T08:59:00.000Z',
+      Bucket: BUCKET,
+      RequestId: 'A47D0F7B8DFB8A5B',
+      HostId: 'xmfAsTeMZ8Z9iDcP2oHoi0ZQeh3dUEvMgVK6bGnLIUZvuvV6TbEOtMSBWAUtMc3LakLMiKL0TXg=',
+    } as unknown as S3Event;
+
+    // Act
+    const result = await handler(testEvent, context);
+
+    // Assess
+    expect(result).toEqual({ started: [], duplicates: [], ignored: [] });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('does nothing for an event with an empty Records list', async () => {
+    // Act
+    const result = await handler({ Records: [] }, context);
+
+    // Assess
+    expect(result).toEqual({ started: [], duplicates: [], ignored: [] });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+});
