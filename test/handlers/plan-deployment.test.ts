@@ -228,10 +228,29 @@ describe('plan-deployment', () => {
     await expect(run).rejects.toMatchObject({
       name: 'UnsafeToDeploy',
       message: expect.stringContaining(
-        `uploaded version ${VERSION_ID}, current Xn4T0Bkhd2fMf.5Uq1lqNQ2TD5gEzGj4`,
+        `was overwritten since this upload (version ${VERSION_ID}, now Xn4T0Bkhd2fMf.5Uq1lqNQ2TD5gEzGj4)`,
       ),
     });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('refuses with UnsafeToDeploy when an artifact on an unversioned bucket was overwritten (ETag differs)', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: '"0cc175b9c0f1b6a831c399e269772661"' });
+    const unversioned = {
+      ...deployment,
+      artifact: { ...deployment.artifact, versionId: undefined, eTag: 'd41d8cd98f00b204e9800998ecf8427e' },
+    };
+
+    // Act
+    const run = handler(JSON.parse(JSON.stringify(unversioned)), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining('now 0cc175b9c0f1b6a831c399e269772661'),
+    });
   });
 
   it('refuses with UnsafeToDeploy when the artifact was deleted after the upload event', async () => {
