@@ -5,7 +5,7 @@ import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { SimInstance } from './aws/ec2.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { ExecutionObserver } from './runner.ts';
-import type { World } from './world.ts';
+import { APPROVALS_TABLE, type World } from './world.ts';
 
 /** The app/env the monitor watches, as the scenario set it up. */
 export interface WatchedApp {
@@ -94,8 +94,17 @@ export class SafetyMonitor implements ExecutionObserver {
     if (!weights) return;
     this.weightLog.push({ at: this.world.now(), weights });
     if (weights.a + weights.b === 0) this.violation('invariant 1: all weighted records were set to 0');
+    const before = this.weightLog.at(-2)?.weights;
     for (const slot of SLOTS) {
       if (weights[slot] === 0) continue;
+      if (
+        before &&
+        before[slot] === 0 &&
+        this.requiresApproval('traffic-shift') &&
+        !this.approved('traffic-shift')
+      ) {
+        this.violation(`approval: traffic sent to slot ${slot} without an approval to shift traffic`);
+      }
       const health = this.slotHealth(slot);
       if (!health.healthy) {
         this.violation(
@@ -103,6 +112,20 @@ export class SafetyMonitor implements ExecutionObserver {
         );
       }
     }
+  }
+
+  private requiresApproval(stage: 'traffic-shift' | 'blue-termination'): boolean {
+    return this.watched.config.approval?.before.includes(stage) ?? false;
+  }
+
+  /** Whether an approver's decision to go ahead with the stage is on record. */
+  private approved(stage: 'traffic-shift' | 'blue-termination'): boolean {
+    const table = this.world.dynamodb.tables.get(APPROVALS_TABLE);
+    if (!table) return false;
+    return this.world.dynamodb.items(APPROVALS_TABLE).some((item) => {
+      const decision = item.decision as { stage?: string; decision?: string } | undefined;
+      return decision?.stage === stage && decision.decision === 'approved';
+    });
   }
 
   private slotOf(instanceId: string): Slot | undefined {
@@ -155,6 +178,9 @@ export class SafetyMonitor implements ExecutionObserver {
           `invariant 2: blue ${instance.id} terminated although alarm ${alarm} fired during the window`,
         );
       }
+    }
+    if (this.requiresApproval('blue-termination') && !this.approved('blue-termination')) {
+      this.violation(`invariant 2: blue ${instance.id} terminated without an approval to terminate blue`);
     }
     const bad = this.samples.find((s) => s.slot === green && s.at >= since && !s.healthy);
     if (bad) {

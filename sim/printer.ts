@@ -1,3 +1,4 @@
+import type { DecisionRecord } from '#shared/domain/approval.ts';
 import { formatDuration } from '#shared/domain/report.ts';
 import { formatWeights } from '#shared/domain/traffic.ts';
 import type {
@@ -64,6 +65,12 @@ const DESCRIBERS: Record<string, Describe> = {
       : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.greenRemoval': (g: GreenRemoval) => ({ text: g.summary }),
   '$.notification': (n: { subject?: string }) => ({ text: `SNS: ${n.subject ?? ''}` }),
+  '$.shiftApproval': (d: DecisionRecord) => ({
+    text: `${d.decision} by ${d.approver}${d.comment ? `: "${d.comment}"` : ''}`,
+  }),
+  '$.terminationApproval': (d: DecisionRecord) => ({
+    text: `${d.decision} by ${d.approver}${d.comment ? `: "${d.comment}"` : ''}`,
+  }),
 };
 
 function read(value: unknown, path: string): unknown {
@@ -135,6 +142,11 @@ export class Printer implements ExecutionObserver {
 
   stateFailed(execution: SimExecution, state: string, error: string, cause: string): void {
     this.line(execution, state, `✗ ${error}: ${cause}`);
+  }
+
+  /** Something that happened outside the state machine (a link sent, a page opened). */
+  note(text: string): void {
+    this.print?.(`${this.clock()}  ${''.padEnd(46)} ${text}`);
   }
 
   /** What the starter function did with an S3 event. */

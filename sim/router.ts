@@ -1,9 +1,11 @@
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
+import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import { elbv2 } from '#shared/aws/elbv2.ts';
 import { imagebuilder } from '#shared/aws/imagebuilder.ts';
 import { route53 } from '#shared/aws/route53.ts';
 import { s3 } from '#shared/aws/s3.ts';
+import { secrets } from '#shared/aws/secrets.ts';
 import { sfn } from '#shared/aws/sfn.ts';
 import { sns } from '#shared/aws/sns.ts';
 import type { Service, World } from './world.ts';
@@ -41,6 +43,8 @@ export function routeClientsTo(world: World): void {
     [sns as unknown as MiddlewareClient, 'sns'],
     [s3 as unknown as MiddlewareClient, 's3'],
     [sfn as unknown as MiddlewareClient, 'sfn'],
+    [dynamodb as unknown as MiddlewareClient, 'dynamodb'],
+    [secrets as unknown as MiddlewareClient, 'secretsmanager'],
   ];
   for (const [client, service] of clients) {
     client.middlewareStack.add(

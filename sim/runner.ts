@@ -1,4 +1,8 @@
 import { setImmediate as realSetImmediate } from 'node:timers/promises';
+
+/** Captured before the virtual clock replaces the global one. */
+const realSetTimeout = globalThis.setTimeout;
+
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { SimExecution } from './aws/sfn.ts';
@@ -6,6 +10,25 @@ import type { InstalledClock } from './clock.ts';
 import { functionArn, type LoadedDefinition } from './definition.ts';
 
 export type Handler = (input: unknown, context: Context) => Promise<unknown>;
+
+/** Task tokens for `.waitForTaskToken` states, which aws-local-stepfunctions does not generate. */
+export interface CallbackBroker {
+  issueToken(execution: string, state: string): string;
+  waitFor(token: string): Promise<unknown>;
+  closeTokens(execution: string, state?: string): void;
+}
+
+/** What $$.Task.Token holds until the runner puts a real token in the payload. */
+const TOKEN_PLACEHOLDER = 'SIMULATED-TASK-TOKEN-PLACEHOLDER';
+
+function withToken(value: unknown, token: string): unknown {
+  if (value === TOKEN_PLACEHOLDER) return token;
+  if (Array.isArray(value)) return value.map((v) => withToken(v, token));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withToken(v, token)]));
+  }
+  return value;
+}
 
 /** What the runner reports as an execution moves; the printer and the safety monitor listen. */
 export interface ExecutionObserver {
@@ -57,6 +80,7 @@ export class Runner {
     private readonly loaded: LoadedDefinition,
     private readonly handlers: Record<string, Handler>,
     private readonly observers: ExecutionObserver[],
+    private readonly broker?: CallbackBroker,
   ) {
     this.machine = new StateMachine(loaded.definition as never, {
       validationOptions: { checkArn: true, checkPaths: true },
@@ -86,11 +110,41 @@ export class Runner {
     }
   }
 
+  /**
+   * `lambda:invoke.waitForTaskToken`: invoke the function with the payload (a fresh token in place
+   * of $$.Task.Token), then wait for SendTaskSuccess / SendTaskFailure. The wait is not a running
+   * handler, so the clock moves on, and the state's own timeout can fire.
+   */
+  private async invokeAndWait(
+    execution: SimExecution,
+    state: string,
+    functionKey: string,
+    input: unknown,
+  ): Promise<unknown> {
+    if (!this.broker) throw new Error(`state "${state}" waits for a task token but the runner has no broker`);
+    const token = this.broker.issueToken(execution.name, state);
+    const payload = withToken((input as { Payload?: unknown })?.Payload, token);
+    try {
+      await this.invoke(execution, state, functionKey, payload);
+    } catch (error) {
+      this.broker.closeTokens(execution.name, state);
+      throw error;
+    }
+    return this.broker.waitFor(token);
+  }
+
   start(execution: SimExecution): void {
     const taskResourceLocalHandlers = Object.fromEntries(
       Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
         state,
-        (input: unknown) => this.invoke(execution, state, functionKey, input) as never,
+        (input: unknown) => {
+          const call = this.loaded.callbacks.has(state)
+            ? this.invokeAndWait(execution, state, functionKey, input)
+            : this.invoke(execution, state, functionKey, input);
+          // The runner may stop listening (a state's own timeout, a Stop): never leave it unhandled.
+          call.catch(() => undefined);
+          return call as never;
+        },
       ]),
     );
     const run = this.machine.run(JSON.parse(execution.input), {
@@ -102,6 +156,7 @@ export class Runner {
           Name: execution.name,
           StartTime: new Date(execution.startedAt).toISOString(),
         },
+        Task: { Token: TOKEN_PLACEHOLDER },
       },
     });
     this.aborts.set(execution.name, run.abort);
@@ -112,9 +167,11 @@ export class Runner {
           execution.states.push({ at: Date.now(), name: event.state.name });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
+          this.broker?.closeTokens(execution.name, event.state.name);
           for (const o of this.observers)
             o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
         } else if (event.type === 'StateFailed') {
+          this.broker?.closeTokens(execution.name, event.state.name);
           for (const o of this.observers)
             o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));
         } else if (event.type === 'StateRetried') {
@@ -139,6 +196,7 @@ export class Runner {
     );
     const settled: Promise<void> = Promise.all([done, events]).then(() => {
       execution.stoppedAt = Date.now();
+      this.broker?.closeTokens(execution.name);
       this.running.delete(settled);
       this.aborts.delete(execution.name);
       for (const o of this.observers) o.executionEnded?.(execution);
@@ -161,9 +219,19 @@ export class Runner {
    * Advances the virtual clock timer by timer until no execution runs and `keepGoing` (pending
    * scenario events) says there is nothing more to wait for.
    */
-  async runUntilSettled(clock: InstalledClock, keepGoing: () => boolean = () => false): Promise<void> {
+  async runUntilSettled(
+    clock: InstalledClock,
+    keepGoing: () => boolean = () => false,
+    hold: () => boolean = () => false,
+  ): Promise<void> {
     let idleSpins = 0;
     while (this.running.size > 0 || keepGoing()) {
+      if (hold()) {
+        // A person is acting in real time (a browser on an approval link): virtual time waits.
+        await new Promise((resolve) => realSetTimeout(resolve, 20));
+        idleSpins = 0;
+        continue;
+      }
       if (this.inFlight > 0 || clock.countTimers() === 0) {
         await realSetImmediate();
         idleSpins += 1;

@@ -4,7 +4,15 @@ import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
-import { ACCOUNT, DEFAULT_TOPIC_ARN, REGION, type World } from './world.ts';
+import type { ApproverBehaviour } from './approver.ts';
+import {
+  ACCOUNT,
+  APPROVALS_TABLE,
+  DEFAULT_TOPIC_ARN,
+  REGION,
+  SIGNING_SECRET_ID,
+  type World,
+} from './world.ts';
 
 export const APP = 'web';
 export const ENV = 'prod';
@@ -77,6 +85,10 @@ export interface Scenario {
   firstDeploy?: boolean;
   /** Nothing may be launched, changed or terminated. */
   changesNothing?: boolean;
+  /** How approvers (or link scanners) answer approval links; set with an approval config. */
+  approvers?: ApproverBehaviour;
+  /** A person answers in a browser (`--serve`): virtual time stands still while they decide. */
+  needsPerson?: boolean;
   /** Changes the world (faults, timings) and the config before anything is uploaded. */
   prepare?(ctx: ScenarioContext): void;
   /** Uploads and delivers; by default release 1.1.0 is uploaded and its event delivered once. */
@@ -129,6 +141,11 @@ export function seedWorld(world: World, options: { firstDeploy: boolean }): void
   world.ec2.launchTemplates.add('lt-0123456789abcdef0');
   world.imagebuilder.infrastructureConfigurations.add(INFRA);
   world.cloudwatch.addAlarm(ALARM);
+  world.dynamodb.addTable(APPROVALS_TABLE);
+  world.secretsmanager.secrets.set(
+    SIGNING_SECRET_ID,
+    'simulated-signing-key-0123456789abcdefghijklmnopqrstuvwxyz',
+  );
   for (const slot of SLOTS) {
     world.elbv2.addTargetGroup(TARGET_GROUPS[slot]);
     world.route53.put(ZONE, {
@@ -189,6 +206,12 @@ const greenWeightReaches = (world: World, percent: number, then: () => void) => 
       }
     },
   });
+};
+
+export const APPROVERS = ['alice@example.com', 'bob@example.com'];
+
+const approvalBeforeShift = ({ config }: ScenarioContext) => {
+  config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
 };
 
 export const SCENARIOS: Scenario[] = [
@@ -312,6 +335,47 @@ export const SCENARIOS: Scenario[] = [
       const broken = ctx.upload('releases/web/prod/1.2.0.zip');
       broken.s3.object.key = 'releases/web/prod/%E0%A4%A.zip';
       ctx.deliver([...records, broken]);
+    },
+  },
+  {
+    name: 'approval-approved',
+    summary: 'Approval before the first shift: Alice opens her link 20 minutes later and approves.',
+    expect: 'SUCCEEDED',
+    prepare: approvalBeforeShift,
+    approvers: { kind: 'approve', afterMinutes: 20, comment: 'Canary dashboards look good.' },
+  },
+  {
+    name: 'approval-rejected',
+    summary: 'Approval before the first shift: Alice rejects with a comment; green is removed.',
+    expect: 'ROLLED_BACK',
+    prepare: approvalBeforeShift,
+    approvers: {
+      kind: 'reject',
+      afterMinutes: 20,
+      comment: 'Release notes are missing the schema migration.',
+    },
+  },
+  {
+    name: 'approval-timeout',
+    summary: 'Nobody answers within 24 hours: the deploy rolls back, traffic never moved.',
+    expect: 'ROLLED_BACK',
+    prepare: approvalBeforeShift,
+    approvers: { kind: 'ignore' },
+  },
+  {
+    name: 'approval-prefetch',
+    summary: 'A mail scanner fetches every link on delivery: nothing is approved, the wait times out.',
+    expect: 'ROLLED_BACK',
+    prepare: approvalBeforeShift,
+    approvers: { kind: 'prefetch' },
+  },
+  {
+    name: 'approval-manual',
+    summary: 'Approval before the shift and before blue goes; you decide in a browser (needs --serve PORT).',
+    expect: 'SUCCEEDED',
+    needsPerson: true,
+    prepare: ({ config }) => {
+      config.approval = { before: ['traffic-shift', 'blue-termination'], approvers: APPROVERS };
     },
   },
 ];

@@ -2,9 +2,11 @@ import { pathToFileURL } from 'node:url';
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { validateConfig } from '#shared/domain/config.ts';
 import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
+import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { installClock } from './clock.ts';
 import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import type { HttpHandler } from './http.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { routeClientsTo } from './router.ts';
@@ -22,7 +24,7 @@ import {
   seedWorld,
   uploadRelease,
 } from './scenarios.ts';
-import { World } from './world.ts';
+import { APPROVAL_BASE_URL, APPROVALS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
 
 export interface Summary {
   scenario: string;
@@ -38,6 +40,8 @@ export interface Summary {
   violations: string[];
   cause: string | null;
   notifications: { subject: string; summary: string }[];
+  /** Decisions actually recorded on approval links. */
+  approvals: { stage: string; decision: string; approver: string }[];
   apiCalls: Record<string, number>;
   wallMs: number;
   problems: string[];
@@ -82,6 +86,9 @@ export function simulatedEnvironment(verbose = false): void {
     AWS_SECRET_ACCESS_KEY: 'simulated',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
+    APPROVALS_TABLE,
+    SIGNING_SECRET_ID,
+    APPROVAL_BASE_URL,
     POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
@@ -98,6 +105,8 @@ function statusOf(execution: SimExecution | undefined): Status {
 export interface RunOptions {
   print?: (line: string) => void;
   verbose?: boolean;
+  /** A person answers approval links (a browser via --serve): virtual time waits while they decide. */
+  person?: { onLink: (approver: string, url: string) => void };
 }
 
 /** Runs one scenario in a fresh simulated account on the virtual clock and reports the outcome. */
@@ -167,7 +176,26 @@ export async function simulate(
     const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
     if (!config) throw new Error('the default config is invalid');
     const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    runner = new Runner(loaded, handlers, [monitor, printer]);
+    runner = new Runner(loaded, handlers, [monitor, printer], world.sfn);
+    const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
+    world.sns.subscribers.push((message) => {
+      if (message.attributes.kind === 'approval-request')
+        printer.note(`approval link sent to ${message.attributes.approver}`);
+    });
+    if (scenario.approvers) {
+      simulateApprovers(world, approvalPage, scenario.approvers, ({ request, status }) => {
+        const who = request.headers?.['user-agent'] ?? '';
+        printer.note(`${request.method} ${new URL(request.url).pathname} -> ${status} (${who})`);
+      });
+    }
+    const person = options.person;
+    if (person) {
+      world.sns.subscribers.push((message) => {
+        if (message.attributes.kind !== 'approval-request') return;
+        for (const url of approvalLinks(message.message))
+          person.onLink(message.attributes.approver ?? '', url);
+      });
+    }
     const activeRunner = runner;
     world.sfn.onStart = (execution) => activeRunner.start(execution);
     const before = {
@@ -179,7 +207,11 @@ export async function simulate(
 
     if (scenario.act) scenario.act(ctx);
     else uploadRelease(ctx);
-    await runner.runUntilSettled(clock, () => pending > 0);
+    await runner.runUntilSettled(
+      clock,
+      () => pending > 0,
+      () => person !== undefined && world.sfn.openTokens > 0,
+    );
     monitor.finish({ wasLiveAtStart });
 
     const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
@@ -222,6 +254,12 @@ export async function simulate(
         subject: m.subject,
         summary: m.message.split('\n')[0] ?? '',
       })),
+      approvals: world.dynamodb
+        .items(APPROVALS_TABLE)
+        .flatMap((item) =>
+          item.decision ? [item.decision as { stage: string; decision: string; approver: string }] : [],
+        )
+        .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
       apiCalls: world.callCounts(),
       wallMs: Math.round(performance.now() - wallStart),
       problems,

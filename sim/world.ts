@@ -1,18 +1,32 @@
 import type { WorldContext } from './aws/context.ts';
+import { DynamoDbModel } from './aws/dynamodb.ts';
 import { Ec2Model, type SimInstance } from './aws/ec2.ts';
 import { Elbv2Model } from './aws/elbv2.ts';
 import { type FaultKind, faultError } from './aws/errors.ts';
 import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
-import { CloudWatchModel, S3Model, SnsModel } from './aws/small.ts';
+import { CloudWatchModel, S3Model, SecretsModel, SnsModel } from './aws/small.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
 export const DEFAULT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-ec2-sim-deployments`;
+export const APPROVALS_TABLE = 'bluegreen-ec2-sim-approvals';
+export const SIGNING_SECRET_ID = 'bluegreen-ec2-sim/approval-signing-key';
+export const APPROVAL_BASE_URL = 'https://approvals.example.test';
 
-export type Service = 'ec2' | 'elbv2' | 'route53' | 'imagebuilder' | 'cloudwatch' | 'sns' | 's3' | 'sfn';
+export type Service =
+  | 'ec2'
+  | 'elbv2'
+  | 'route53'
+  | 'imagebuilder'
+  | 'cloudwatch'
+  | 'sns'
+  | 's3'
+  | 'sfn'
+  | 'dynamodb'
+  | 'secretsmanager';
 
 /** Makes a call fail: `times` times, optionally only when `when` says so. */
 export interface FaultRule {
@@ -51,6 +65,8 @@ export class World implements WorldContext {
   readonly sns: SnsModel;
   readonly s3: S3Model;
   readonly sfn: SfnModel;
+  readonly dynamodb = new DynamoDbModel();
+  readonly secretsmanager = new SecretsModel();
   readonly faults: FaultRule[] = [];
   readonly calls: ApiCall[] = [];
   readonly hooks: WorldHooks[] = [];

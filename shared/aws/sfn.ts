@@ -1,4 +1,10 @@
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { isNotFound } from './errors.ts';
 
 export const sfn = new SFNClient({});
@@ -29,4 +35,17 @@ export async function startExecution(stateMachineArn: string, name: string, inpu
     new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
   );
   return out.executionArn ?? executionArn(stateMachineArn, name);
+}
+
+export async function sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+  await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+}
+
+export async function sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+  await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) }));
+}
+
+/** Step Functions no longer waits on this token (timed out, already answered, or unknown). */
+export function isGoneToken(error: unknown): boolean {
+  return ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes((error as Error)?.name);
 }

@@ -155,6 +155,30 @@ const terminationSchema = z
   })
   .describe('The termination window before blue is terminated.');
 
+const approvalSchema = z
+  .strictObject({
+    before: z
+      .array(z.enum(['traffic-shift', 'blue-termination']))
+      .min(1)
+      .max(2)
+      .refine((stages) => new Set(stages).size === stages.length, { message: 'name each stage once' })
+      .describe(
+        'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
+      ),
+    approvers: z
+      .array(z.email('must be an email address').max(254))
+      .min(1)
+      .max(20)
+      .describe('Who may approve; each gets their own signed link.'),
+    timeoutSeconds: z
+      .int()
+      .min(300)
+      .max(604800)
+      .default(86400)
+      .describe('How long to wait for an answer before rolling back (default 24 h).'),
+  })
+  .describe('Manual approval by link. Without it the deployment never waits for a person.');
+
 export const deployConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -194,6 +218,7 @@ export const deployConfigSchema = z
       .default([])
       .describe('CloudWatch alarm names; any of them in ALARM rolls the deploy back.'),
     termination: terminationSchema.prefault({}),
+    approval: approvalSchema.optional(),
     notifications: z
       .strictObject({
         topicArn: z

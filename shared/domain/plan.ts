@@ -82,6 +82,13 @@ export function buildPlan({
       maxChecks: Math.ceil(config.termination.waitSeconds / checkIntervalSeconds) + 2,
     },
     topicArn: config.notifications.topicArn ?? defaultTopicArn,
+    approval: {
+      // A first deploy shifts nothing away from anyone, but is still a change a person may gate.
+      beforeShift: config.approval?.before.includes('traffic-shift') ?? false,
+      beforeTermination: (config.approval?.before.includes('blue-termination') ?? false) && blue !== null,
+      approvers: config.approval?.approvers.map((a) => a.toLowerCase()) ?? [],
+      timeoutSeconds: config.approval?.timeoutSeconds ?? 86400,
+    },
   };
 }
 

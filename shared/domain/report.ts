@@ -6,6 +6,12 @@ import type { CaughtFailure, DeploymentState } from './workflow.ts';
  * the execution state, so the console, SNS and the simulator all say the same thing.
  */
 
+/** The execution's page in the Step Functions console. */
+export function consoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
 export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'cleanup-failed';
 
 /**
@@ -27,6 +33,21 @@ export function causeMessage(failure: CaughtFailure | undefined): string {
 export function describeFailure(failure: CaughtFailure | undefined): string {
   if (!failure) return 'unknown error';
   return `${failure.Error}: ${causeMessage(failure)}`;
+}
+
+/** Why the execution failed, said the way an operator thinks of it. */
+export function describeReason(state: DeploymentState): string {
+  const { failure, plan } = state;
+  if (failure?.Error === 'States.Timeout' && plan) {
+    const hours = formatDuration(plan.approval.timeoutSeconds);
+    if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) {
+      return `no approver answered within ${hours} (approval to shift traffic)`;
+    }
+    if (plan.approval.beforeTermination && state.window?.done && !state.terminationApproval) {
+      return `no approver answered within ${hours} (approval to terminate blue)`;
+    }
+  }
+  return describeFailure(failure);
 }
 
 export function formatDuration(seconds: number): string {
@@ -86,12 +107,19 @@ export function buildReport(
     lines.push(
       `Last traffic step: ${state.shift.percent} % on green (${formatWeights(state.shift.weights)}).`,
     );
+  for (const approval of [state.shiftApproval, state.terminationApproval]) {
+    if (!approval) continue;
+    const said = approval.comment ? `: "${approval.comment}"` : '';
+    lines.push(
+      `Approval (${approval.stage}): ${approval.decision} by ${approval.approver} at ${approval.at}${said}`,
+    );
+  }
   for (const [name, seconds] of Object.entries(durations))
     lines.push(`Duration, ${name}: ${formatDuration(seconds)}`);
 
   let summary: string;
   let subject: string;
-  const reason = describeFailure(state.failure);
+  const reason = describeReason(state);
   switch (outcome) {
     case 'succeeded': {
       const retired = state.retired

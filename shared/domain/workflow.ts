@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
 import type { Slot } from './traffic.ts';
@@ -49,6 +50,8 @@ export interface Plan {
   alarms: string[];
   termination: { waitSeconds: number; checkIntervalSeconds: number; maxChecks: number };
   topicArn: string;
+  /** Where the deployment waits for a person; both false when no approval is configured. */
+  approval: { beforeShift: boolean; beforeTermination: boolean; approvers: string[]; timeoutSeconds: number };
 }
 
 export interface BakeState {
@@ -148,6 +151,8 @@ export interface DeploymentState extends DeploymentInput {
   failure?: CaughtFailure;
   /** Set when a rollback step failed after its retries. */
   rollbackFailure?: CaughtFailure;
+  shiftApproval?: DecisionRecord;
+  terminationApproval?: DecisionRecord;
   rollbackTraffic?: TrafficRollback;
   greenRemoval?: GreenRemoval;
 }

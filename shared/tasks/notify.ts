@@ -1,7 +1,7 @@
 import { findManagedInstances } from '../aws/ec2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { publish } from '../aws/sns.ts';
-import { buildReport, describeFailure, type Outcome } from '../domain/report.ts';
+import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
@@ -19,11 +19,6 @@ export interface Notification {
   summary: string;
   leftOver: string[];
   messageId: string;
-}
-
-export function consoleUrl(executionArn: string): string {
-  const region = executionArn.split(':')[3] ?? 'us-east-1';
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
 /**

@@ -23,9 +23,19 @@ export interface SimExecution {
  * same name and input while the execution runs returns it, anything else with that name is
  * ExecutionAlreadyExists. Starting an execution hands it to the runner.
  */
+interface WaitingTask {
+  execution: string;
+  state: string;
+  open: boolean;
+  resolve: (output: unknown) => void;
+  reject: (error: Error) => void;
+  promise: Promise<unknown>;
+}
+
 export class SfnModel {
   readonly executions = new Map<string, SimExecution>();
   onStart: ((execution: SimExecution) => void) | undefined;
+  private readonly waiting = new Map<string, WaitingTask>();
 
   constructor(
     private readonly world: WorldContext,
@@ -57,6 +67,60 @@ export class SfnModel {
     this.executions.set(name, execution);
     this.onStart?.(execution);
     return { executionArn: execution.arn, startDate: new Date(execution.startedAt) };
+  }
+
+  /** A new task token for a `.waitForTaskToken` state, as Step Functions puts in $$.Task.Token. */
+  issueToken(execution: string, state: string): string {
+    const token = `AQB${this.world.id('', 24)}${Buffer.from(`${execution}/${state}`).toString('base64url')}`;
+    let resolve: (output: unknown) => void = () => undefined;
+    let reject: (error: Error) => void = () => undefined;
+    const promise = new Promise<unknown>((yes, no) => {
+      resolve = yes;
+      reject = no;
+    });
+    this.waiting.set(token, { execution, state, open: true, resolve, reject, promise });
+    return token;
+  }
+
+  /** Resolves when SendTaskSuccess arrives, rejects (error name = the error code) on SendTaskFailure. */
+  waitFor(token: string): Promise<unknown> {
+    const task = this.waiting.get(token);
+    if (!task) throw new Error(`unknown token ${token}`);
+    return task.promise;
+  }
+
+  /** The state stopped waiting (answered, timed out, execution ended): its tokens stop working. */
+  closeTokens(execution: string, state?: string): void {
+    for (const task of this.waiting.values()) {
+      if (task.execution === execution && (state === undefined || task.state === state)) task.open = false;
+    }
+  }
+
+  /** How many tasks wait for a callback now. */
+  get openTokens(): number {
+    return [...this.waiting.values()].filter((t) => t.open).length;
+  }
+
+  private take(token: string | undefined): WaitingTask {
+    const task = this.waiting.get(token ?? '');
+    if (!task) throw awsError('InvalidToken', 'Invalid token');
+    if (!task.open) throw awsError('TaskTimedOut', 'Task Timed Out');
+    task.open = false;
+    return task;
+  }
+
+  SendTaskSuccess(input: { taskToken?: string; output?: string }) {
+    const task = this.take(input.taskToken);
+    task.resolve(JSON.parse(input.output ?? 'null'));
+    return {};
+  }
+
+  SendTaskFailure(input: { taskToken?: string; error?: string; cause?: string }) {
+    const task = this.take(input.taskToken);
+    const error = new Error(input.cause ?? '');
+    error.name = input.error ?? 'States.TaskFailed';
+    task.reject(error);
+    return {};
   }
 
   DescribeExecution(input: { executionArn?: string }) {

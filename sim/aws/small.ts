@@ -115,6 +115,8 @@ export interface SimMessage {
 export class SnsModel {
   readonly topics = new Set<string>();
   readonly messages: SimMessage[] = [];
+  /** Called for every message published, as a subscriber would receive it. */
+  readonly subscribers: ((message: SimMessage) => void)[] = [];
 
   constructor(private readonly world: WorldContext) {}
 
@@ -126,7 +128,7 @@ export class SnsModel {
   }) {
     if (!this.topics.has(input.TopicArn ?? '')) throw awsError('NotFound', 'Topic does not exist', 404);
     if (!input.Message) throw awsError('InvalidParameter', 'Invalid parameter: Empty message');
-    this.messages.push({
+    const message: SimMessage = {
       at: this.world.now(),
       topicArn: input.TopicArn ?? '',
       subject: input.Subject ?? '',
@@ -134,7 +136,22 @@ export class SnsModel {
       attributes: Object.fromEntries(
         Object.entries(input.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
       ),
-    });
+    };
+    this.messages.push(message);
+    for (const subscriber of this.subscribers) subscriber(message);
     return { MessageId: this.world.id('', 32) };
+  }
+}
+
+/** Secrets Manager: named string secrets. */
+export class SecretsModel {
+  readonly secrets = new Map<string, string>();
+
+  GetSecretValue(input: { SecretId?: string }) {
+    const value = this.secrets.get(input.SecretId ?? '');
+    if (value === undefined) {
+      throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
+    return { Name: input.SecretId, SecretString: value, VersionId: 'simulated' };
   }
 }

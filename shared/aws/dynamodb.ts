@@ -1,0 +1,107 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/approval.ts';
+
+export const dynamodb = new DynamoDBClient({});
+
+/** One pending approval, keyed by its opaque id. The task token never leaves this table. */
+export interface ApprovalItem {
+  id: string;
+  taskToken: string;
+  executionArn: string;
+  summary: ApprovalSummary;
+  approvers: string[];
+  /** Link expiry (seconds since the epoch): the approval task's own timeout. */
+  expiresAt: number;
+  /** DynamoDB TTL: the item is removed a week after the link expired. */
+  ttl: number;
+  state: ApprovalState;
+  createdAt: string;
+  notified?: boolean;
+  decision?: DecisionRecord;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/** Writes the approval unless it exists already (a retried request task); says which. */
+export async function createApproval(table: string, item: ApprovalItem): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export async function getApproval(table: string, id: string): Promise<ApprovalItem | undefined> {
+  const out = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
+  );
+  return out.Item ? (unmarshall(out.Item) as ApprovalItem) : undefined;
+}
+
+export async function markNotified(table: string, id: string): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: marshall({ id }),
+      UpdateExpression: 'SET notified = :yes',
+      ExpressionAttributeValues: marshall({ ':yes': true }),
+    }),
+  );
+}
+
+/**
+ * Records the decision if, and only if, the approval is still pending and unexpired: the
+ * conditional write is what makes a link single-use. False when someone else got there first.
+ */
+export async function recordDecision(
+  table: string,
+  id: string,
+  record: DecisionRecord,
+  nowSeconds: number,
+): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: marshall({ id }),
+        UpdateExpression: 'SET #state = :state, decision = :decision',
+        ConditionExpression: '#state = :pending AND expiresAt > :now',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({
+          ':state': record.decision === 'approved' ? 'APPROVED' : 'REJECTED',
+          ':decision': record,
+          ':pending': 'PENDING',
+          ':now': nowSeconds,
+        }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Moves a decided approval back to PENDING (Step Functions did not take the answer) or on to EXPIRED. */
+export async function setState(table: string, id: string, state: ApprovalState): Promise<void> {
+  await dynamodb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: marshall({ id }),
+      UpdateExpression: state === 'PENDING' ? 'SET #state = :state REMOVE decision' : 'SET #state = :state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':state': state }),
+    }),
+  );
+}

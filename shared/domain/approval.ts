@@ -1,0 +1,125 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
+ * an HMAC-SHA256 over the three, keyed by a secret only the service holds. The Step Functions task
+ * token stays in the approvals table: it never appears in a URL, a page or a log line.
+ */
+
+export const APPROVAL_STAGES = ['traffic-shift', 'blue-termination'] as const;
+export type ApprovalStage = (typeof APPROVAL_STAGES)[number];
+
+export const STAGE_TITLES: Record<ApprovalStage, string> = {
+  'traffic-shift': 'shift traffic to the new release',
+  'blue-termination': 'terminate the previous fleet',
+};
+
+/** The error SendTaskFailure reports when an approver rejects. */
+export const APPROVAL_REJECTED = 'ApprovalRejected';
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export const MAX_COMMENT = 1000;
+
+function hmac(key: Buffer, text: string): string {
+  return createHmac('sha256', key).update(text, 'utf8').digest('base64url');
+}
+
+/** The approval's id: derived from the token so a retried request task writes the same record. */
+export function approvalId(key: Buffer, taskToken: string): string {
+  return hmac(key, `approval-id\u0000${taskToken}`).slice(0, 32);
+}
+
+export interface LinkFields {
+  id: string;
+  approver: string;
+  /** Expiry, seconds since the epoch. */
+  expires: number;
+}
+
+export function normalizeApprover(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function signLink(key: Buffer, link: LinkFields): string {
+  return hmac(
+    key,
+    `approval-link\u0000${link.id}\u0000${normalizeApprover(link.approver)}\u0000${link.expires}`,
+  );
+}
+
+/** Constant-time check of a link's signature. */
+export function verifyLink(key: Buffer, link: LinkFields, signature: string): boolean {
+  if (!SIGNATURE_PATTERN.test(signature)) return false;
+  const expected = Buffer.from(signLink(key, link), 'base64url');
+  const given = Buffer.from(signature, 'base64url');
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export function linkUrl(baseUrl: string, key: Buffer, link: LinkFields): string {
+  const query = new URLSearchParams({
+    approver: normalizeApprover(link.approver),
+    expires: String(link.expires),
+    signature: signLink(key, link),
+  });
+  return `${baseUrl.replace(/\/+$/, '')}/approvals/${link.id}?${query}`;
+}
+
+/** The link's fields as they arrive in a query string or a form. */
+export const linkParamsSchema = z.object({
+  approver: z.email().max(254),
+  expires: z.string().regex(/^\d{10}$/, 'must be a time in seconds'),
+  signature: z.string().regex(SIGNATURE_PATTERN, 'is malformed'),
+});
+
+export const decisionFormSchema = linkParamsSchema.extend({
+  decision: z.enum(['approve', 'reject']),
+  comment: z
+    .string()
+    .max(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`)
+    .optional()
+    .transform((c) => c?.trim() ?? ''),
+});
+export type DecisionForm = z.infer<typeof decisionFormSchema>;
+
+export type ApprovalState = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+
+/** What an approver sees: a plain summary of the deployment they are asked about. */
+export interface ApprovalSummary {
+  app: string;
+  env: string;
+  version: string;
+  deploymentId: string;
+  stage: ApprovalStage;
+  amiId: string;
+  greenHealth: string;
+  weights: string;
+  executionUrl: string;
+  requestedAt: string;
+}
+
+export interface DecisionRecord {
+  stage: ApprovalStage;
+  decision: 'approved' | 'rejected';
+  approver: string;
+  comment: string;
+  at: string;
+}
+
+export function summaryText(summary: ApprovalSummary): string {
+  return [
+    `${summary.app}/${summary.env} ${summary.version} is waiting for approval to ${STAGE_TITLES[summary.stage]}.`,
+    '',
+    `AMI:          ${summary.amiId}`,
+    `Green health: ${summary.greenHealth}`,
+    `Weights:      ${summary.weights}`,
+    `Execution:    ${summary.executionUrl}`,
+  ].join('\n');
+}
+
+/** The cause a rejection ends the wait with: who, when, and what they said. */
+export function rejectionCause(record: DecisionRecord): string {
+  const said = record.comment ? `: "${record.comment}"` : ' (no comment)';
+  return `rejected by ${record.approver} at ${record.at}${said}`;
+}

@@ -1,0 +1,122 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { ACCOUNT } from './world.ts';
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const ROUTE = /^\/approvals\/([^/]+)$/;
+let requests = 0;
+
+/** The event API Gateway (HTTP API, payload 2.0, route `ANY /approvals/{id}`) hands the function. */
+export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | undefined {
+  const url = new URL(request.url, 'http://localhost');
+  const match = url.pathname.match(ROUTE);
+  if (!match) return undefined;
+  requests += 1;
+  const headers = Object.fromEntries(
+    Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  const query = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: 'ANY /approvals/{id}',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers: { host: url.host, ...headers },
+    ...(query ? { queryStringParameters: query } : {}),
+    pathParameters: { id: decodeURIComponent(match[1] ?? '') },
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: 'simapi',
+      domainName: url.host,
+      domainPrefix: 'simapi',
+      http: {
+        method: request.method.toUpperCase(),
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? 'simulated',
+      },
+      requestId: `sim-http-${requests}`,
+      routeKey: 'ANY /approvals/{id}',
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    ...(request.body !== undefined
+      ? { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }
+      : { isBase64Encoded: false }),
+  };
+}
+
+/** Calls the function the way API Gateway would; unrouted paths get API Gateway's own 404. */
+export async function callHttp(handler: HttpHandler, request: HttpRequest): Promise<HttpResponse> {
+  const event = apiGatewayEvent(request);
+  if (!event)
+    return { status: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' };
+  const result = await handler(event, { awsRequestId: event.requestContext.requestId } as Context);
+  return {
+    status: result.statusCode ?? 200,
+    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    body: result.body ?? '',
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      // API Gateway caps payloads too; beyond this the function's own limit has long refused it.
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** A local HTTP server in front of the function, standing in for the HTTP API. */
+export function serveHttp(handler: () => HttpHandler, port: number, host = '127.0.0.1'): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    try {
+      const body = ['GET', 'HEAD'].includes(req.method ?? 'GET')
+        ? undefined
+        : await readBody(req, 1024 * 1024);
+      const response = await callHttp(handler(), {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+        ),
+        ...(body !== undefined ? { body } : {}),
+      });
+      res.writeHead(response.status, response.headers);
+      res.end(req.method === 'HEAD' ? undefined : response.body);
+    } catch (error) {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`simulator error: ${(error as Error).message}`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
