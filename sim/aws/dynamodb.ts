@@ -19,7 +19,7 @@ function nameOf(token: string, input: ExpressionInput): string {
   return name;
 }
 
-function valueOf(token: string, input: ExpressionInput): unknown {
+function placeholderValue(token: string, input: ExpressionInput): unknown {
   const value = input.ExpressionAttributeValues?.[token];
   if (!value)
     throw awsError(
@@ -68,7 +68,7 @@ export function evaluateCondition(
     }
     const cmp = clause.trim().match(/^([#\w]+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/);
     if (!cmp) throw awsError('ValidationException', `Invalid ConditionExpression: cannot read "${clause}"`);
-    return compare(current[nameOf(cmp[1] ?? '', input)], cmp[2] ?? '', valueOf(cmp[3] ?? '', input));
+    return compare(current[nameOf(cmp[1] ?? '', input)], cmp[2] ?? '', placeholderValue(cmp[3] ?? '', input));
   });
 }
 

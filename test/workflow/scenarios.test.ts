@@ -25,16 +25,19 @@ function runningVersions(world: World): string[] {
     .sort();
 }
 
-describe.each(SCENARIOS.filter((s) => !s.needsPerson).map((s) => [s.name, s] as const))('scenario %s', (_name, s) => {
-  it(`ends ${s.expect} with every safety invariant held after every state`, async () => {
-    const { summary } = await simulate(s);
-    expect(summary.violations).toEqual([]);
-    expect(summary.problems).toEqual([]);
-    expect(summary.status).toBe(s.expect);
-    expect(summary.running.other).toBe(0);
-    expect(summary.ok).toBe(true);
-  });
-});
+describe.each(SCENARIOS.filter((s) => !s.needsPerson).map((s) => [s.name, s] as const))(
+  'scenario %s',
+  (_name, s) => {
+    it(`ends ${s.expect} with every safety invariant held after every state`, async () => {
+      const { summary } = await simulate(s);
+      expect(summary.violations).toEqual([]);
+      expect(summary.problems).toEqual([]);
+      expect(summary.status).toBe(s.expect);
+      expect(summary.running.other).toBe(0);
+      expect(summary.ok).toBe(true);
+    });
+  },
+);
 
 describe('what each scenario leaves behind', () => {
   it('happy: 1.1.0 serves all traffic from slot b, blue is gone, in 10/50/100 steps', async () => {
