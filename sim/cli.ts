@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
 
-const USAGE = `Usage: npm run simulate -- [--scenario NAME] [--json] [--verbose] [--list]
+const USAGE = `Usage: npm run simulate -- [--scenario NAME] [--json] [--verbose] [--list] [--serve PORT]
 
 Runs a whole blue/green deployment against a simulated AWS account on a virtual clock:
 the real state machine (statemachines/deploy.asl.yml) and the real Lambda handlers.
@@ -9,6 +9,9 @@ the real state machine (statemachines/deploy.asl.yml) and the real Lambda handle
   --scenario NAME  which world and faults to simulate (default: happy); --list shows them
   --json           print progress to stderr and one JSON summary as the last line of stdout
   --verbose        also print Wait and Choice states and the handlers' logs
+  --serve PORT     serve approval links on http://127.0.0.1:PORT (0 picks a free port) and let
+                   a person answer them in a browser; virtual time waits while they decide.
+                   Needed by approval-manual.
   --list           list the scenarios and exit
   --help           this text`;
 
@@ -21,6 +24,7 @@ async function main(): Promise<number> {
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         list: { type: 'boolean', default: false },
+        serve: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -38,8 +42,26 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  let server: import('node:http').Server | undefined;
+  let handlerRef: import('./http.ts').HttpHandler | undefined;
+  if (values.serve !== undefined) {
+    const port = Number(values.serve);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      console.error(`--serve needs a port number 0-65535, got "${values.serve}"`);
+      return 2;
+    }
+    const { serveHttp } = await import('./http.ts');
+    server = await serveHttp(() => {
+      if (!handlerRef) throw new Error('the approval page is not loaded yet');
+      return handlerRef;
+    }, port);
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    // Links must point at this server; the functions read it from their environment at load.
+    process.env.APPROVAL_BASE_URL = `http://127.0.0.1:${bound}`;
+  }
   // The environment must be in place before any handler module is loaded.
-  const { runScenario, simulatedEnvironment } = await import('./simulate.ts');
+  const { loadHandlers, runScenario, simulatedEnvironment } = await import('./simulate.ts');
   simulatedEnvironment(values.verbose);
   const { SCENARIOS, findScenario } = await import('./scenarios.ts');
   if (values.list) {
@@ -53,9 +75,28 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  if (scenario.needsPerson && !server) {
+    console.error(`scenario ${scenario.name} waits for you to answer approval links: add --serve PORT`);
+    return 2;
+  }
   const progress = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   progress(`scenario ${scenario.name}: ${scenario.summary}`);
-  const summary = await runScenario(scenario, { print: progress, verbose: values.verbose });
+  if (server) {
+    handlerRef = (await loadHandlers()).approvalPage as unknown as import('./http.ts').HttpHandler;
+  }
+  const summary = await runScenario(scenario, {
+    print: progress,
+    verbose: values.verbose,
+    ...(server
+      ? {
+          person: {
+            onLink: (approver: string, url: string) =>
+              progress(`APPROVAL LINK for ${approver}: ${url}  (open it in a browser; the simulation waits)`),
+          },
+        }
+      : {}),
+  });
+  server?.close();
   if (values.json) {
     console.log(JSON.stringify(summary));
   } else {

@@ -7,3 +7,6 @@ process.env.STATE_MACHINE_ARN ??=
 process.env.NOTIFICATION_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.APPROVALS_TABLE ??= 'bluegreen-ec2-sim-approvals';
+process.env.SIGNING_SECRET_ID ??= 'bluegreen-ec2-sim/approval-signing-key';
+process.env.APPROVAL_BASE_URL ??= 'https://approvals.example.test';

@@ -1,0 +1,136 @@
+import type { Context } from 'aws-lambda';
+import { type LinkFields, linkUrl } from '#shared/domain/approval.ts';
+import { validateConfig } from '#shared/domain/config.ts';
+import { buildPlan } from '#shared/domain/plan.ts';
+import type { DeploymentState } from '#shared/domain/workflow.ts';
+import { approvalLinks } from '../../sim/approver.ts';
+import { callHttp, type HttpHandler, type HttpRequest, type HttpResponse } from '../../sim/http.ts';
+import { routeClientsTo } from '../../sim/router.ts';
+import { APPROVERS, defaultConfig, seedWorld } from '../../sim/scenarios.ts';
+import { loadHandlers } from '../../sim/simulate.ts';
+import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
+
+export const STATE = 'Ask for approval to shift traffic';
+
+export interface PendingApproval {
+  token: string;
+  id: string;
+  /** Resolves with SendTaskSuccess's output; rejects with SendTaskFailure's error. */
+  outcome: Promise<unknown>;
+  links: Record<string, string>;
+}
+
+/**
+ * A simulated account with the approval functions wired to it: request approvals as the state
+ * machine would (a fresh task token each), then talk to the page as a browser would.
+ */
+export async function approvalHarness() {
+  const handlers = await loadHandlers();
+  const world = new World();
+  routeClientsTo(world);
+  seedWorld(world, { firstDeploy: false });
+  const key = Buffer.from(world.secretsmanager.secrets.get(SIGNING_SECRET_ID) ?? '', 'utf8');
+  const page = handlers.approvalPage as unknown as HttpHandler;
+
+  function deployment(name: string): DeploymentState {
+    const config = defaultConfig();
+    config.approval = { before: ['traffic-shift'], approvers: APPROVERS, timeoutSeconds: 3600 };
+    const parsed = validateConfig(config);
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    const input = {
+      deploymentId: name,
+      app: 'web',
+      env: 'prod',
+      version: '1.1.0',
+      format: 'zip' as const,
+      artifact: {
+        bucket: 'bluegreen-releases-123456789012',
+        key: 'releases/web/prod/1.1.0.zip',
+        versionId: 'v2',
+      },
+    };
+    const plan = buildPlan({
+      deployment: input,
+      config: parsed.config,
+      weights: { a: 100, b: 0 },
+      blueTargetCount: 3,
+      defaultTopicArn: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
+      now: new Date(),
+    });
+    return {
+      ...input,
+      plan,
+      bake: { status: 'AVAILABLE', reused: false, amiId: 'ami-0123456789abcdef0', startedAt: '', polls: 0 },
+      health: {
+        status: 'HEALTHY',
+        polls: 3,
+        healthyCount: 3,
+        total: 3,
+        summary: '3 of 3 green targets healthy',
+      },
+    };
+  }
+
+  async function request(name = 'web-prod-1_1_0-0123456789'): Promise<PendingApproval> {
+    const token = world.sfn.issueToken(name, STATE);
+    const outcome = world.sfn.waitFor(token);
+    outcome.catch(() => undefined);
+    const before = world.sns.messages.length;
+    const result = (await handlers.requestApproval?.(
+      {
+        token,
+        stage: 'traffic-shift',
+        executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+        deployment: deployment(name),
+      },
+      { awsRequestId: 'test' } as Context,
+    )) as { id: string };
+    const links: Record<string, string> = {};
+    for (const message of world.sns.messages.slice(before)) {
+      const [url] = approvalLinks(message.message);
+      if (url) links[message.attributes.approver ?? ''] = url;
+    }
+    return { token, id: result.id, outcome, links };
+  }
+
+  /** A link signed with the real key, for fields a forger could not sign. */
+  function signed(fields: LinkFields): string {
+    return linkUrl(APPROVAL_BASE_URL, key, fields);
+  }
+
+  function http(req: HttpRequest): Promise<HttpResponse> {
+    return callHttp(page, req);
+  }
+
+  /** POSTs the decision form for a link, the way the page's own form does. */
+  function post(
+    url: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<HttpResponse> {
+    const link = new URL(url);
+    const form = new URLSearchParams({ ...Object.fromEntries(link.searchParams), ...fields });
+    return http({
+      method: 'POST',
+      url: `${link.origin}${link.pathname}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: form.toString(),
+    });
+  }
+
+  /** Whether the outcome promise has settled (the execution resumed). */
+  async function settled(outcome: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
+    const marker = Symbol('pending');
+    try {
+      const value = await Promise.race([
+        outcome,
+        new Promise((resolve) => setImmediate(() => resolve(marker))),
+      ]);
+      return value === marker ? 'pending' : 'resolved';
+    } catch {
+      return 'rejected';
+    }
+  }
+
+  return { world, key, request, signed, http, post, settled, deployment };
+}
