@@ -1,0 +1,317 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../../sim/simulate.ts';
+
+// A real browser on the approval page the simulator serves (`npm run simulate -- --scenario
+// approval-manual --serve 0 --json`): the simulation's virtual clock holds while an approval is
+// pending, so the browser answers in real time and the deployment then runs on to its end.
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ARTIFACTS = join(ROOT, 'test', '.artifacts');
+const DOCS = join(ROOT, 'docs');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const APPROVER = 'alice@example.com';
+const WAIT_MS = 60_000;
+
+type Child = ChildProcessByStdio<null, Readable, Readable>;
+
+/** The simulator as a child process: its approval links as they are printed, its summary at the end. */
+class Simulation {
+  private readonly child: Child;
+  private readonly stderr: string[] = [];
+  private stdout = '';
+  private partial = '';
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly listeners = new Set<() => void>();
+  /** Alice's approval links, one per round of approvals, in the order they were printed. */
+  readonly links: string[] = [];
+
+  constructor(scenario: string) {
+    // Node with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild process,
+    // which killing the child would leave behind, still holding its approval open forever.
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'sim/cli.ts', '--scenario', scenario, '--serve', '0', '--json'],
+      { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (this.partial + chunk).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) this.line(line);
+      this.changed();
+    });
+    this.child.on('error', (error) => {
+      this.stderr.push(`spawn failed: ${error.message}`);
+      this.exit ??= { code: null, signal: null };
+      this.changed();
+    });
+    // 'close', not 'exit': stdout and stderr have been read to the end by then.
+    this.child.on('close', (code, signal) => {
+      if (this.partial) this.line(this.partial);
+      this.partial = '';
+      this.exit = { code, signal };
+      this.changed();
+    });
+  }
+
+  private line(line: string): void {
+    this.stderr.push(line);
+    const match = line.match(/^APPROVAL LINK for ([^:]+): (\S+)/);
+    if (match?.[1] === APPROVER && match[2]) this.links.push(match[2]);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** The last lines the simulator wrote to stderr, for failure messages. */
+  tail(lines = 25): string {
+    return this.stderr.slice(-lines).join('\n');
+  }
+
+  /** Resolves with what `check` finds once it finds something; fails on timeout or exit first. */
+  private waitFor<T>(what: string, check: () => T | undefined, timeoutMs = WAIT_MS): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = (error?: Error, value?: T) => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        if (error) reject(error);
+        else resolve(value as T);
+      };
+      const listener = () => {
+        let found: T | undefined;
+        try {
+          found = check();
+        } catch (error) {
+          done(error as Error);
+          return;
+        }
+        if (found !== undefined) done(undefined, found);
+        else if (this.exit)
+          done(
+            new Error(
+              `the simulator exited (code ${this.exit.code}, signal ${this.exit.signal}) before ${what}; its stderr ended:\n${this.tail()}`,
+            ),
+          );
+      };
+      const timer = setTimeout(
+        () =>
+          done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; its stderr ended:\n${this.tail()}`)),
+        timeoutMs,
+      );
+      this.listeners.add(listener);
+      listener();
+    });
+  }
+
+  /** Alice's link of the given round (0: before the traffic shift, 1: before blue is terminated). */
+  link(round: number): Promise<string> {
+    return this.waitFor(`approval round ${round + 1} (a link for ${APPROVER})`, () => this.links[round]);
+  }
+
+  /** The summary JSON, the last line of stdout, once the simulator has exited. */
+  summary(): Promise<Summary> {
+    return this.waitFor('the simulator to exit', () => {
+      if (!this.exit) return undefined;
+      const last = this.stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        return JSON.parse(last) as Summary;
+      } catch {
+        throw new Error(
+          `the simulator exited (code ${this.exit.code}) without a JSON summary; stdout ended "${last}"; stderr ended:\n${this.tail()}`,
+        );
+      }
+    });
+  }
+
+  /** Ends the child (a no-op when it has already exited). */
+  stop(): void {
+    if (this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+    }
+  }
+}
+
+let browser: Browser;
+let context: BrowserContext | undefined;
+let sim: Simulation | undefined;
+
+function startSimulation(): Simulation {
+  sim = new Simulation('approval-manual');
+  return sim;
+}
+
+async function openPage(): Promise<{ page: Page; messages: string[] }> {
+  context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.setDefaultNavigationTimeout(WAIT_MS);
+  const messages: string[] = [];
+  page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => messages.push(`pageerror: ${error.message}`));
+  return { page, messages };
+}
+
+/** What the browser logged about content the page's Content-Security-Policy blocked. */
+function cspViolations(messages: string[]): string[] {
+  return messages.filter((m) => /Content[- ]Security[- ]Policy|Refused to/i.test(m));
+}
+
+/** Opens a link and fails unless the server answered with the given status. */
+async function visit(page: Page, url: string, status = 200) {
+  const response = await page.goto(url, { waitUntil: 'load' });
+  if (!response) throw new Error(`no response for ${url}`);
+  expect(response.status(), `GET ${url}`).toBe(status);
+  return response;
+}
+
+/** Presses a button of the approval form and waits for the page it posts to. */
+async function press(page: Page, button: 'Approve' | 'Reject', comment: string): Promise<void> {
+  await page.getByLabel('Comment (optional)').fill(comment);
+  const [response] = await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.getByRole('button', { name: button }).click(),
+  ]);
+  expect(response?.request().method()).toBe('POST');
+  expect(response?.status()).toBe(200);
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM}: the browser tests drive Debian's chromium package, which .ci/run installs ` +
+        '(locally: apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)',
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterEach(async () => {
+  sim?.stop();
+  sim = undefined;
+  await context?.close();
+  context = undefined;
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the approval page in a real browser', () => {
+  it(
+    'an approver opens the link, sees the deployment, approves, and the deploy shifts traffic',
+    { timeout: 120_000 },
+    async () => {
+      const run = startSimulation();
+      const { page, messages } = await openPage();
+      const first = await run.link(0);
+
+      // Link scanners and previews fetch links: a GET shows the page and decides nothing.
+      for (let i = 0; i < 2; i += 1) {
+        const prefetch = await fetch(first, { headers: { 'user-agent': 'SafeLinks-Scanner/1.0' } });
+        expect(prefetch.status).toBe(200);
+        expect(await prefetch.text()).toContain('Approve web/prod 1.1.0?');
+      }
+
+      const response = await visit(page, first);
+      const headers = response.headers();
+      expect(headers['content-security-policy']).toContain("default-src 'none'");
+      expect(headers['referrer-policy']).toBe('no-referrer');
+      expect(headers['cache-control']).toBe('no-store');
+
+      expect(await page.title()).toBe('Approve web/prod 1.1.0?');
+      await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
+      expect(await page.getByText('shift traffic to the new release').isVisible()).toBe(true);
+      expect(await page.getByText(`You are acting as ${APPROVER}`).isVisible()).toBe(true);
+      const summary = page.locator('dl');
+      expect(await summary.getByText('1.1.0', { exact: true }).isVisible()).toBe(true);
+      expect(await summary.getByText(/^ami-[0-9a-f]+$/).isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Approve' }).isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Reject' }).isVisible()).toBe(true);
+      // The inline stylesheet is allowed by its hash: the Approve button is green, not unstyled.
+      expect(await page.evaluate('getComputedStyle(document.querySelector("button.approve")).backgroundColor')).toBe(
+        'rgb(26, 127, 55)',
+      );
+      expect(cspViolations(messages)).toEqual([]);
+
+      await mkdir(ARTIFACTS, { recursive: true });
+      await mkdir(DOCS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
+      await page.screenshot({ path: join(DOCS, 'approval-page.png'), fullPage: true });
+
+      await press(page, 'Approve', 'Canary looks healthy');
+      await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
+      expect(await page.getByText('You approved web/prod 1.1.0. The deployment continues.').isVisible()).toBe(
+        true,
+      );
+
+      // Before blue is terminated the deployment asks again, with a fresh link.
+      const second = await run.link(1);
+      expect(second).not.toBe(first);
+
+      // The first link is single-use: opening it again says who decided, and decides nothing.
+      await visit(page, first, 409);
+      await page.getByRole('heading', { level: 1, name: 'Already decided' }).waitFor();
+      expect(await page.getByText(`already approved by ${APPROVER}`).isVisible()).toBe(true);
+      expect(await page.getByText('Comment: Canary looks healthy').isVisible()).toBe(true);
+
+      await visit(page, second);
+      expect(await page.getByText('terminate the previous fleet').isVisible()).toBe(true);
+      await press(page, 'Approve', 'Green has served everything for an hour');
+      await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
+
+      const result = await run.summary();
+      expect(result.status, run.tail()).toBe('SUCCEEDED');
+      expect(result.approvals).toEqual([
+        { stage: 'traffic-shift', decision: 'approved', approver: APPROVER },
+        { stage: 'blue-termination', decision: 'approved', approver: APPROVER },
+      ]);
+      expect(result.weights.b).toBe(100);
+      expect(result.violations).toEqual([]);
+      expect(cspViolations(messages)).toEqual([]);
+    },
+  );
+
+  it('a second run: the approver clicks Reject and the deploy rolls back', { timeout: 120_000 }, async () => {
+    const run = startSimulation();
+    const { page, messages } = await openPage();
+    const first = await run.link(0);
+
+    await visit(page, first);
+    await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
+    await press(page, 'Reject', 'Error rate on the canary is too high');
+    await page.getByRole('heading', { level: 1, name: 'Rejected' }).waitFor();
+    expect(await page.getByText('You rejected web/prod 1.1.0. The deployment rolls back.').isVisible()).toBe(
+      true,
+    );
+
+    const result = await run.summary();
+    expect(result.status, run.tail()).toBe('ROLLED_BACK');
+    expect(result.approvals).toEqual([{ stage: 'traffic-shift', decision: 'rejected', approver: APPROVER }]);
+    expect(result.weights).toEqual({ a: 100, b: 0 });
+    expect(result.violations).toEqual([]);
+    expect(run.links).toHaveLength(1);
+    expect(cspViolations(messages)).toEqual([]);
+  });
+});
