@@ -54,7 +54,8 @@ export function simulateApprovers(
     onExchange(exchange);
     return response;
   };
-  let acted = false;
+  // The first approver to read each request answers it (one answer per approval id).
+  const answered = new Set<string>();
   world.sns.subscribers.push((message) => {
     if (message.attributes.kind !== 'approval-request') return;
     const [url] = approvalLinks(message.message);
@@ -66,8 +67,9 @@ export function simulateApprovers(
       }, 2_000);
       return;
     }
-    if (behaviour.kind === 'ignore' || acted) return;
-    acted = true; // the first approver to read the message answers
+    const id = new URL(url).pathname;
+    if (behaviour.kind === 'ignore' || answered.has(id)) return;
+    answered.add(id);
     setTimeout(async () => {
       const page = await call({
         method: 'GET',

@@ -1,5 +1,8 @@
 import { setImmediate as realSetImmediate } from 'node:timers/promises';
 
+/** A person gets this long (wall time) to answer before virtual time moves on without them. */
+const MAX_HOLD_MS = 30 * 60_000;
+
 /** Captured before the virtual clock replaces the global one. */
 const realSetTimeout = globalThis.setTimeout;
 
@@ -225,13 +228,15 @@ export class Runner {
     hold: () => boolean = () => false,
   ): Promise<void> {
     let idleSpins = 0;
+    let heldSince: number | undefined;
     while (this.running.size > 0 || keepGoing()) {
-      if (hold()) {
+      if (hold() && performance.now() - (heldSince ??= performance.now()) < MAX_HOLD_MS) {
         // A person is acting in real time (a browser on an approval link): virtual time waits.
         await new Promise((resolve) => realSetTimeout(resolve, 20));
         idleSpins = 0;
         continue;
       }
+      if (!hold()) heldSince = undefined;
       if (this.inFlight > 0 || clock.countTimers() === 0) {
         await realSetImmediate();
         idleSpins += 1;

@@ -370,6 +370,15 @@ export const SCENARIOS: Scenario[] = [
     approvers: { kind: 'prefetch' },
   },
   {
+    name: 'approval-both-stages',
+    summary: 'Approval before the shift and before blue is terminated: Alice approves both.',
+    expect: 'SUCCEEDED',
+    prepare: ({ config }) => {
+      config.approval = { before: ['traffic-shift', 'blue-termination'], approvers: APPROVERS };
+    },
+    approvers: { kind: 'approve', afterMinutes: 5, comment: 'Go.' },
+  },
+  {
     name: 'approval-manual',
     summary: 'Approval before the shift and before blue goes; you decide in a browser (needs --serve PORT).',
     expect: 'SUCCEEDED',

@@ -29,7 +29,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
 const STYLE = `
 body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
-dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}textarea{width:100%;min-height:5rem;font:inherit}
+dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}textarea{width:100%;box-sizing:border-box;min-height:5rem;font:inherit}
 .actions{display:flex;gap:1rem;margin-top:1rem}button{font:inherit;padding:.5rem 1.25rem;border-radius:.3rem;border:1px solid #888;cursor:pointer}
 .approve{background:#1a7f37;color:#fff;border-color:#1a7f37}.reject{background:#cf222e;color:#fff;border-color:#cf222e}
 .as{background:#f6f8fa;padding:.5rem .75rem;border-radius:.3rem}.status{font-size:1.2rem;font-weight:600}`;

@@ -105,7 +105,11 @@ class Simulation {
       };
       const timer = setTimeout(
         () =>
-          done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; its stderr ended:\n${this.tail()}`)),
+          done(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what}; its stderr ended:\n${this.tail()}`,
+            ),
+          ),
         timeoutMs,
       );
       this.listeners.add(listener);
@@ -151,7 +155,7 @@ function startSimulation(): Simulation {
 }
 
 async function openPage(): Promise<{ page: Page; messages: string[] }> {
-  context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  context = await browser.newContext({ viewport: { width: 900, height: 640 } });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.setDefaultNavigationTimeout(WAIT_MS);
@@ -174,15 +178,19 @@ async function visit(page: Page, url: string, status = 200) {
   return response;
 }
 
-/** Presses a button of the approval form and waits for the page it posts to. */
+/** Presses a button of the approval form and waits for the page the form posts to. */
 async function press(page: Page, button: 'Approve' | 'Reject', comment: string): Promise<void> {
   await page.getByLabel('Comment (optional)').fill(comment);
   const [response] = await Promise.all([
-    page.waitForNavigation({ waitUntil: 'load' }),
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
     page.getByRole('button', { name: button }).click(),
   ]);
-  expect(response?.request().method()).toBe('POST');
-  expect(response?.status()).toBe(200);
+  await page.waitForLoadState('load');
+  const sent = new URLSearchParams(response.request().postData() ?? '');
+  expect(sent.get('decision')).toBe(button.toLowerCase());
+  expect(sent.get('comment')).toBe(comment);
+  expect(sent.get('approver')).toBe(APPROVER);
+  expect(response.status()).toBe(200);
 }
 
 beforeAll(async () => {
@@ -219,79 +227,80 @@ afterAll(async () => {
 });
 
 describe('the approval page in a real browser', () => {
-  it(
-    'an approver opens the link, sees the deployment, approves, and the deploy shifts traffic',
-    { timeout: 120_000 },
-    async () => {
-      const run = startSimulation();
-      const { page, messages } = await openPage();
-      const first = await run.link(0);
+  it('an approver opens the link, sees the deployment, approves, and the deploy shifts traffic', {
+    timeout: 120_000,
+  }, async () => {
+    const run = startSimulation();
+    const { page, messages } = await openPage();
+    const first = await run.link(0);
 
-      // Link scanners and previews fetch links: a GET shows the page and decides nothing.
-      for (let i = 0; i < 2; i += 1) {
-        const prefetch = await fetch(first, { headers: { 'user-agent': 'SafeLinks-Scanner/1.0' } });
-        expect(prefetch.status).toBe(200);
-        expect(await prefetch.text()).toContain('Approve web/prod 1.1.0?');
-      }
+    // Link scanners and previews fetch links: a GET shows the page and decides nothing.
+    for (let i = 0; i < 2; i += 1) {
+      const prefetch = await fetch(first, {
+        headers: { 'user-agent': 'SafeLinks-Scanner/1.0' },
+        signal: AbortSignal.timeout(WAIT_MS),
+      });
+      expect(prefetch.status).toBe(200);
+      expect(await prefetch.text()).toContain('Approve web/prod 1.1.0?');
+    }
 
-      const response = await visit(page, first);
-      const headers = response.headers();
-      expect(headers['content-security-policy']).toContain("default-src 'none'");
-      expect(headers['referrer-policy']).toBe('no-referrer');
-      expect(headers['cache-control']).toBe('no-store');
+    const response = await visit(page, first);
+    const headers = response.headers();
+    expect(headers['content-security-policy']).toContain("default-src 'none'");
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    expect(headers['cache-control']).toBe('no-store');
 
-      expect(await page.title()).toBe('Approve web/prod 1.1.0?');
-      await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
-      expect(await page.getByText('shift traffic to the new release').isVisible()).toBe(true);
-      expect(await page.getByText(`You are acting as ${APPROVER}`).isVisible()).toBe(true);
-      const summary = page.locator('dl');
-      expect(await summary.getByText('1.1.0', { exact: true }).isVisible()).toBe(true);
-      expect(await summary.getByText(/^ami-[0-9a-f]+$/).isVisible()).toBe(true);
-      expect(await page.getByRole('button', { name: 'Approve' }).isVisible()).toBe(true);
-      expect(await page.getByRole('button', { name: 'Reject' }).isVisible()).toBe(true);
-      // The inline stylesheet is allowed by its hash: the Approve button is green, not unstyled.
-      expect(await page.evaluate('getComputedStyle(document.querySelector("button.approve")).backgroundColor')).toBe(
-        'rgb(26, 127, 55)',
-      );
-      expect(cspViolations(messages)).toEqual([]);
+    expect(await page.title()).toBe('Approve web/prod 1.1.0?');
+    await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
+    expect(await page.getByText('shift traffic to the new release').isVisible()).toBe(true);
+    expect(await page.getByText(`You are acting as ${APPROVER}`).isVisible()).toBe(true);
+    const summary = page.locator('dl');
+    expect(await summary.getByText('1.1.0', { exact: true }).isVisible()).toBe(true);
+    expect(await summary.getByText(/^ami-[0-9a-f]+$/).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Approve' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Reject' }).isVisible()).toBe(true);
+    // The inline stylesheet is allowed by its hash: the Approve button is green, not unstyled.
+    expect(
+      await page.evaluate('getComputedStyle(document.querySelector("button.approve")).backgroundColor'),
+    ).toBe('rgb(26, 127, 55)');
+    expect(cspViolations(messages)).toEqual([]);
 
-      await mkdir(ARTIFACTS, { recursive: true });
-      await mkdir(DOCS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
-      await page.screenshot({ path: join(DOCS, 'approval-page.png'), fullPage: true });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await mkdir(DOCS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
+    await page.screenshot({ path: join(DOCS, 'approval-page.png'), fullPage: true });
 
-      await press(page, 'Approve', 'Canary looks healthy');
-      await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
-      expect(await page.getByText('You approved web/prod 1.1.0. The deployment continues.').isVisible()).toBe(
-        true,
-      );
+    await press(page, 'Approve', 'Canary looks healthy');
+    await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
+    expect(await page.getByText('You approved web/prod 1.1.0. The deployment continues.').isVisible()).toBe(
+      true,
+    );
 
-      // Before blue is terminated the deployment asks again, with a fresh link.
-      const second = await run.link(1);
-      expect(second).not.toBe(first);
+    // Before blue is terminated the deployment asks again, with a fresh link.
+    const second = await run.link(1);
+    expect(second).not.toBe(first);
 
-      // The first link is single-use: opening it again says who decided, and decides nothing.
-      await visit(page, first, 409);
-      await page.getByRole('heading', { level: 1, name: 'Already decided' }).waitFor();
-      expect(await page.getByText(`already approved by ${APPROVER}`).isVisible()).toBe(true);
-      expect(await page.getByText('Comment: Canary looks healthy').isVisible()).toBe(true);
+    // The first link is single-use: opening it again says who decided, and decides nothing.
+    await visit(page, first, 409);
+    await page.getByRole('heading', { level: 1, name: 'Already decided' }).waitFor();
+    expect(await page.getByText(`already approved by ${APPROVER}`).isVisible()).toBe(true);
+    expect(await page.getByText('Comment: Canary looks healthy').isVisible()).toBe(true);
 
-      await visit(page, second);
-      expect(await page.getByText('terminate the previous fleet').isVisible()).toBe(true);
-      await press(page, 'Approve', 'Green has served everything for an hour');
-      await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
+    await visit(page, second);
+    expect(await page.getByText('terminate the previous fleet').isVisible()).toBe(true);
+    await press(page, 'Approve', 'Green has served everything for an hour');
+    await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
 
-      const result = await run.summary();
-      expect(result.status, run.tail()).toBe('SUCCEEDED');
-      expect(result.approvals).toEqual([
-        { stage: 'traffic-shift', decision: 'approved', approver: APPROVER },
-        { stage: 'blue-termination', decision: 'approved', approver: APPROVER },
-      ]);
-      expect(result.weights.b).toBe(100);
-      expect(result.violations).toEqual([]);
-      expect(cspViolations(messages)).toEqual([]);
-    },
-  );
+    const result = await run.summary();
+    expect(result.status, run.tail()).toBe('SUCCEEDED');
+    expect(result.approvals).toEqual([
+      { stage: 'traffic-shift', decision: 'approved', approver: APPROVER },
+      { stage: 'blue-termination', decision: 'approved', approver: APPROVER },
+    ]);
+    expect(result.weights.b).toBe(100);
+    expect(result.violations).toEqual([]);
+    expect(cspViolations(messages)).toEqual([]);
+  });
 
   it('a second run: the approver clicks Reject and the deploy rolls back', { timeout: 120_000 }, async () => {
     const run = startSimulation();
