@@ -230,13 +230,15 @@ export class Runner {
     let idleSpins = 0;
     let heldSince: number | undefined;
     while (this.running.size > 0 || keepGoing()) {
-      if (hold() && performance.now() - (heldSince ??= performance.now()) < MAX_HOLD_MS) {
+      const holding = hold();
+      if (holding) heldSince ??= performance.now();
+      else heldSince = undefined;
+      if (holding && performance.now() - (heldSince ?? 0) < MAX_HOLD_MS) {
         // A person is acting in real time (a browser on an approval link): virtual time waits.
         await new Promise((resolve) => realSetTimeout(resolve, 20));
         idleSpins = 0;
         continue;
       }
-      if (!hold()) heldSince = undefined;
       if (this.inFlight > 0 || clock.countTimers() === 0) {
         await realSetImmediate();
         idleSpins += 1;

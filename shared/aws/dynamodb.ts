@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/approval.ts';
+import type { LockItem } from '../domain/lock.ts';
 
 export const dynamodb = new DynamoDBClient({});
 
@@ -104,4 +105,37 @@ export async function setState(table: string, id: string, state: ApprovalState):
       ExpressionAttributeValues: marshall({ ':state': state }),
     }),
   );
+}
+
+/** Reads a lock item (consistent read). */
+export async function getLock(table: string, id: string): Promise<LockItem | undefined> {
+  const out = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
+  );
+  return out.Item ? (unmarshall(out.Item) as LockItem) : undefined;
+}
+
+/**
+ * Writes the next version of a lock item if nobody else wrote since it was read (optimistic
+ * concurrency on `version`). False on a lost race: read again and decide again.
+ */
+export async function putLock(table: string, next: LockItem): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(next, { removeUndefinedValues: true }),
+        ...(next.version === 1
+          ? { ConditionExpression: 'attribute_not_exists(id)' }
+          : {
+              ConditionExpression: 'version = :previous',
+              ExpressionAttributeValues: marshall({ ':previous': next.version - 1 }),
+            }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }

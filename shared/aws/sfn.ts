@@ -13,17 +13,20 @@ export function executionArn(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-/** The status of the named execution, or undefined when it was never started. */
-export async function executionStatus(stateMachineArn: string, name: string): Promise<string | undefined> {
+/** The status of an execution, or undefined when it was never started. */
+export async function statusOf(arn: string): Promise<string | undefined> {
   try {
-    const out = await sfn.send(
-      new DescribeExecutionCommand({ executionArn: executionArn(stateMachineArn, name) }),
-    );
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     return out.status;
   } catch (error) {
     if (isNotFound(error) || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
     throw error;
   }
+}
+
+/** The status of the named execution of the state machine, or undefined when it was never started. */
+export function executionStatus(stateMachineArn: string, name: string): Promise<string | undefined> {
+  return statusOf(executionArn(stateMachineArn, name));
 }
 
 /**

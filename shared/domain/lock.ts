@@ -1,0 +1,140 @@
+/**
+ * One deployment per app/env at a time. The lock is one item per app/env: its owner (the
+ * execution that may change things) and the executions waiting for it, each parked on a task token.
+ * Only the newest upload may wait: an older waiter is superseded the moment a newer one arrives,
+ * and an upload older than the owner's is superseded at once (deploying it would go backwards).
+ * These functions decide; the caller writes the new item (conditionally on its version) and then
+ * carries out the effects.
+ */
+
+export interface LockParty {
+  /** Execution name (the deployment id). */
+  name: string;
+  executionArn: string;
+  /** When the artifact was uploaded (the S3 event time); orders competing deployments. */
+  uploadedAt: string;
+  since: string;
+}
+
+export interface LockWaiter extends LockParty {
+  token: string;
+}
+
+export interface LockItem {
+  id: string;
+  version: number;
+  owner?: LockParty;
+  waiters: LockWaiter[];
+}
+
+export type LockEffect =
+  | { kind: 'resume'; token: string; output: LockGrant }
+  | { kind: 'supersede'; token: string; by: LockParty };
+
+export interface LockGrant {
+  acquiredAt: string;
+  /** The execution that held the lock before, when it had stopped without releasing it. */
+  tookOverFrom?: string;
+}
+
+export interface LockDecision {
+  /** The item to write; undefined when nothing changes. */
+  item?: LockItem;
+  effects: LockEffect[];
+  outcome: 'acquired' | 'waiting' | 'superseded';
+  holder?: LockParty;
+}
+
+export function lockId(app: string, env: string): string {
+  return `${app}/${env}`;
+}
+
+/** Whether `a` is a newer upload than `b` (ties broken by name, so the order is total). */
+export function isNewer(
+  a: Pick<LockParty, 'uploadedAt' | 'name'>,
+  b: Pick<LockParty, 'uploadedAt' | 'name'>,
+): boolean {
+  if (a.uploadedAt !== b.uploadedAt) return a.uploadedAt > b.uploadedAt;
+  return a.name > b.name;
+}
+
+function owner(party: LockParty, now: string): LockParty {
+  return { name: party.name, executionArn: party.executionArn, uploadedAt: party.uploadedAt, since: now };
+}
+
+/**
+ * A deployment asks for the lock. `ownerRunning` says whether the current owner's execution still
+ * runs: an owner that stopped without releasing (a crash the recovery missed) is taken over.
+ */
+export function decideAcquire(
+  current: LockItem | undefined,
+  me: LockWaiter,
+  ownerRunning: boolean,
+  id: string,
+  now: string,
+): LockDecision {
+  const item: LockItem = current ?? { id, version: 0, waiters: [] };
+  const others = item.waiters.filter((w) => w.name !== me.name);
+  if (item.owner?.name === me.name) {
+    return {
+      effects: [{ kind: 'resume', token: me.token, output: { acquiredAt: item.owner.since } }],
+      outcome: 'acquired',
+    };
+  }
+  const free = !item.owner || !ownerRunning;
+  if (!free && item.owner && isNewer(item.owner, me)) {
+    // An older upload arriving late: deploying it now would roll the app backwards.
+    return {
+      effects: [{ kind: 'supersede', token: me.token, by: item.owner }],
+      outcome: 'superseded',
+      holder: item.owner,
+    };
+  }
+  const newest = [me, ...others].reduce((best, w) => (isNewer(w, best) ? w : best));
+  const losers = [me, ...others].filter((w) => w.name !== newest.name);
+  const effects: LockEffect[] = losers.map((w) => ({ kind: 'supersede', token: w.token, by: newest }));
+  if (free) {
+    const tookOverFrom = item.owner?.name;
+    const grant: LockGrant = { acquiredAt: now, ...(tookOverFrom ? { tookOverFrom } : {}) };
+    const next: LockItem = { id: item.id, version: item.version + 1, owner: owner(newest, now), waiters: [] };
+    return {
+      item: next,
+      effects: [{ kind: 'resume', token: newest.token, output: grant }, ...effects],
+      outcome: newest.name === me.name ? 'acquired' : 'superseded',
+      holder: owner(newest, now),
+    };
+  }
+  const next: LockItem = { ...item, version: item.version + 1, waiters: [newest] };
+  return {
+    item: next,
+    effects,
+    outcome: newest.name === me.name ? 'waiting' : 'superseded',
+    ...(item.owner ? { holder: item.owner } : {}),
+  };
+}
+
+/** The owner is done: the newest waiter, if any, becomes the owner and is resumed. */
+export function decideRelease(current: LockItem | undefined, ownerName: string, now: string): LockDecision {
+  if (!current || current.owner?.name !== ownerName) return { effects: [], outcome: 'superseded' };
+  if (current.waiters.length === 0) {
+    return {
+      item: { id: current.id, version: current.version + 1, waiters: [] },
+      effects: [],
+      outcome: 'acquired',
+    };
+  }
+  const newest = current.waiters.reduce((best, w) => (isNewer(w, best) ? w : best));
+  const holder = owner(newest, now);
+  const next: LockItem = { id: current.id, version: current.version + 1, owner: holder, waiters: [] };
+  return {
+    item: next,
+    effects: [
+      { kind: 'resume', token: newest.token, output: { acquiredAt: now } },
+      ...current.waiters
+        .filter((w) => w.name !== newest.name)
+        .map((w): LockEffect => ({ kind: 'supersede', token: w.token, by: newest })),
+    ],
+    outcome: 'acquired',
+    holder,
+  };
+}

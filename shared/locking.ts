@@ -1,0 +1,92 @@
+import { getLock, putLock } from './aws/dynamodb.ts';
+import { isGoneToken, sendTaskFailure, sendTaskSuccess, statusOf } from './aws/sfn.ts';
+import {
+  decideAcquire,
+  decideRelease,
+  type LockDecision,
+  type LockEffect,
+  type LockWaiter,
+  lockId,
+} from './domain/lock.ts';
+import { logger } from './logger.ts';
+
+/** The error a superseded deployment's lock wait fails with (matched in the ASL). */
+export const SUPERSEDED = 'DeploymentSuperseded';
+
+const MAX_RACES = 8;
+
+/** Resumes or supersedes parked executions; says which resumes did not land (the waiter gave up). */
+async function carryOut(effects: LockEffect[]): Promise<Set<string>> {
+  const gone = new Set<string>();
+  for (const effect of effects) {
+    try {
+      if (effect.kind === 'resume') await sendTaskSuccess(effect.token, effect.output);
+      else {
+        await sendTaskFailure(
+          effect.token,
+          SUPERSEDED,
+          `superseded by ${effect.by.name}, uploaded ${effect.by.uploadedAt}: only the newest upload for an app/env is deployed`,
+        );
+      }
+    } catch (error) {
+      if (!isGoneToken(error)) throw error;
+      if (effect.kind === 'resume') gone.add(effect.token);
+    }
+  }
+  return gone;
+}
+
+/** Reads, decides, writes conditionally; on a lost race, again. */
+async function transact(
+  table: string,
+  id: string,
+  decide: (item: Awaited<ReturnType<typeof getLock>>) => Promise<LockDecision>,
+): Promise<LockDecision> {
+  for (let attempt = 0; attempt < MAX_RACES; attempt++) {
+    const current = await getLock(table, id);
+    const decision = await decide(current);
+    if (!decision.item || (await putLock(table, decision.item))) return decision;
+  }
+  throw new Error(`lock ${id}: gave up after ${MAX_RACES} concurrent updates`);
+}
+
+/**
+ * Asks for the app/env lock on behalf of a parked execution (its task token). The execution is
+ * resumed now if the lock is free, later by the releasing owner, or failed as superseded.
+ */
+export async function acquireLock(
+  table: string,
+  app: string,
+  env: string,
+  me: LockWaiter,
+): Promise<LockDecision> {
+  const id = lockId(app, env);
+  const decision = await transact(table, id, async (current) => {
+    const other = current?.owner && current.owner.name !== me.name ? current.owner : undefined;
+    const running = other ? (await statusOf(other.executionArn)) === 'RUNNING' : true;
+    if (other && !running)
+      logger.warn('taking over the lock of a stopped execution', { lock: id, owner: other.name });
+    return decideAcquire(current, me, running, id, new Date().toISOString());
+  });
+  const gone = await carryOut(decision.effects);
+  // The execution given the lock stopped waiting meanwhile: pass the lock on.
+  if (decision.holder && [...gone].length > 0) await releaseLock(table, app, env, decision.holder.name);
+  logger.info('lock requested', { lock: id, outcome: decision.outcome, holder: decision.holder?.name });
+  return decision;
+}
+
+/** The owner is done (any end): the newest waiter gets the lock. A no-op for anyone but the owner. */
+export async function releaseLock(table: string, app: string, env: string, ownerName: string): Promise<void> {
+  const id = lockId(app, env);
+  let releasing = ownerName;
+  for (let handoffs = 0; handoffs < MAX_RACES; handoffs++) {
+    const decision = await transact(table, id, async (current) =>
+      decideRelease(current, releasing, new Date().toISOString()),
+    );
+    if (!decision.item) return;
+    const gone = await carryOut(decision.effects);
+    logger.info('lock released', { lock: id, by: releasing, to: decision.holder?.name });
+    if (!decision.holder || gone.size === 0) return;
+    releasing = decision.holder.name;
+  }
+}
