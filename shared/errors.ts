@@ -125,6 +125,15 @@ export class LoopBoundExceeded extends DeploymentError {
   }
 }
 
+/**
+ * Errors a parked execution is failed with through SendTaskFailure rather than thrown by a task:
+ * the ASL catches them by these names.
+ */
+export const CALLBACK_ERRORS = {
+  superseded: 'DeploymentSuperseded',
+  approvalRejected: 'ApprovalRejected',
+} as const;
+
 /** Every error class the tasks may throw, for the ASL cross-check test. */
 export const deploymentErrors = [
   AwsThrottled,

@@ -8,10 +8,8 @@ import {
   type LockWaiter,
   lockId,
 } from './domain/lock.ts';
+import { CALLBACK_ERRORS } from './errors.ts';
 import { logger } from './logger.ts';
-
-/** The error a superseded deployment's lock wait fails with (matched in the ASL). */
-export const SUPERSEDED = 'DeploymentSuperseded';
 
 const MAX_RACES = 8;
 
@@ -24,7 +22,7 @@ async function carryOut(effects: LockEffect[]): Promise<Set<string>> {
       else {
         await sendTaskFailure(
           effect.token,
-          SUPERSEDED,
+          CALLBACK_ERRORS.superseded,
           `superseded by ${effect.by.name}, uploaded ${effect.by.uploadedAt}: only the newest upload for an app/env is deployed`,
         );
       }

@@ -220,6 +220,19 @@ export class SafetyMonitor implements ExecutionObserver {
     this.sample();
   }
 
+  /** The version running in a slot (undefined when none or mixed). */
+  liveVersion(slot: Slot | undefined): string | undefined {
+    if (!slot) return undefined;
+    const active = this.world.elbv2.activeTargets(this.targetGroup(slot));
+    const versions = new Set(
+      active
+        .map((id) => this.world.ec2.instances.get(id))
+        .filter((i) => i && ['pending', 'running'].includes(this.world.ec2.state(i)))
+        .map((i) => i?.tags[TAG.version]),
+    );
+    return versions.size === 1 ? [...versions][0] : undefined;
+  }
+
   /** Running instances of the app/env per slot (active in its target group), and in neither. */
   fleets(): FleetCount {
     const count: FleetCount = { a: 0, b: 0, other: 0 };
@@ -234,8 +247,29 @@ export class SafetyMonitor implements ExecutionObserver {
     return count;
   }
 
-  /** Invariant 3, once every execution has ended. */
-  finish(options: { wasLiveAtStart: boolean }): void {
+  /** Invariant 4: the spans in which two executions changed things never overlap. */
+  private checkOverlap(mutating: (operation: string) => boolean): void {
+    // Spans in call order, not time: two calls at the same virtual instant still happen in turn.
+    const spans = new Map<string, { first: number; last: number }>();
+    for (const [index, call] of this.world.calls.entries()) {
+      if (!call.actor || call.error || !mutating(call.operation)) continue;
+      const span = spans.get(call.actor) ?? { first: index, last: index };
+      span.last = index;
+      spans.set(call.actor, span);
+    }
+    const list = [...spans.entries()];
+    for (const [i, [a, x]] of list.entries()) {
+      for (const [b, y] of list.slice(i + 1)) {
+        if (x.first <= y.last && y.first <= x.last) {
+          this.violation(`invariant 4: ${a} and ${b} changed things at the same time`);
+        }
+      }
+    }
+  }
+
+  /** Invariants 3 and 4, once every execution has ended. */
+  finish(options: { wasLiveAtStart: boolean; mutating: (operation: string) => boolean }): void {
+    this.checkOverlap(options.mutating);
     const fleets = this.fleets();
     const weights = this.weights() ?? { a: 0, b: 0 };
     if (fleets.other > 0)

@@ -8,6 +8,7 @@ import type {
   GreenFleet,
   GreenRemoval,
   HealthState,
+  LockState,
   Plan,
   ShiftState,
   StepCheck,
@@ -23,6 +24,9 @@ type Describe = (value: never) => { text: string; key?: string };
 
 /** One line per task result, keyed by the ResultPath the task writes. */
 const DESCRIBERS: Record<string, Describe> = {
+  '$.lock': (l: LockState) => ({
+    text: l.tookOverFrom ? `acquired (taken over from stopped ${l.tookOverFrom})` : 'acquired',
+  }),
   '$.plan': (p: Plan) => ({
     text:
       p.blue === null

@@ -11,6 +11,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { SimExecution } from './aws/sfn.ts';
 import type { InstalledClock } from './clock.ts';
 import { functionArn, type LoadedDefinition } from './definition.ts';
+import { actor } from './world.ts';
 
 export type Handler = (input: unknown, context: Context) => Promise<unknown>;
 
@@ -103,7 +104,9 @@ export class Runner {
       const run = async () => {
         this.requests += 1;
         const event = JSON.parse(JSON.stringify(input ?? null));
-        const result = await handler(event, lambdaContext(functionKey, `sim-${this.requests}`));
+        const result = await actor.run(execution.name, () =>
+          handler(event, lambdaContext(functionKey, `sim-${this.requests}`)),
+        );
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       };
       const call = { execution, state, functionKey, input };

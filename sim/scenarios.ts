@@ -9,6 +9,7 @@ import {
   ACCOUNT,
   APPROVALS_TABLE,
   DEFAULT_TOPIC_ARN,
+  LOCKS_TABLE,
   REGION,
   SIGNING_SECRET_ID,
   type World,
@@ -73,6 +74,8 @@ export interface ScenarioContext {
   deliver(records: S3EventRecord[], afterSeconds?: number): void;
   /** Stops an execution as the console's Stop button does. */
   stop(name: string): boolean;
+  /** Runs something after `seconds` of virtual time; the simulation waits for it. */
+  after(seconds: number, action: () => void): void;
 }
 
 export interface Scenario {
@@ -87,6 +90,8 @@ export interface Scenario {
   changesNothing?: boolean;
   /** How approvers (or link scanners) answer approval links; set with an approval config. */
   approvers?: ApproverBehaviour;
+  /** The version that must serve all traffic at the end. */
+  expectLive?: string;
   /** A person answers in a browser (`--serve`): virtual time stands still while they decide. */
   needsPerson?: boolean;
   /** Changes the world (faults, timings) and the config before anything is uploaded. */
@@ -142,6 +147,7 @@ export function seedWorld(world: World, options: { firstDeploy: boolean }): void
   world.imagebuilder.infrastructureConfigurations.add(INFRA);
   world.cloudwatch.addAlarm(ALARM);
   world.dynamodb.addTable(APPROVALS_TABLE);
+  world.dynamodb.addTable(LOCKS_TABLE);
   world.secretsmanager.secrets.set(
     SIGNING_SECRET_ID,
     'simulated-signing-key-0123456789abcdefghijklmnopqrstuvwxyz',
@@ -336,6 +342,21 @@ export const SCENARIOS: Scenario[] = [
       broken.s3.object.key = 'releases/web/prod/%E0%A4%A.zip';
       ctx.deliver([...records, broken]);
     },
+  },
+  {
+    name: 'concurrent-uploads',
+    summary:
+      '1.1.0, 1.2.0 and 1.3.0 uploaded 20 s apart: 1.1.0 deploys, 1.2.0 is superseded, 1.3.0 goes live after.',
+    expect: 'SUCCEEDED',
+    executions: 3,
+    act: (ctx) => {
+      for (const [i, version] of ['1.1.0', '1.2.0', '1.3.0'].entries()) {
+        ctx.after(i * 20, () =>
+          ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]),
+        );
+      }
+    },
+    expectLive: '1.3.0',
   },
   {
     name: 'approval-approved',

@@ -24,7 +24,7 @@ import {
   seedWorld,
   uploadRelease,
 } from './scenarios.ts';
-import { APPROVAL_BASE_URL, APPROVALS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
+import { APPROVAL_BASE_URL, APPROVALS_TABLE, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
 
 export interface Summary {
   scenario: string;
@@ -32,6 +32,8 @@ export interface Summary {
   expected: Status;
   ok: boolean;
   liveSlot: Slot | null;
+  /** The version the live slot's instances run. */
+  liveVersion: string | null;
   weights: { a: number | null; b: number | null };
   running: FleetCount;
   executions: number;
@@ -87,6 +89,7 @@ export function simulatedEnvironment(verbose = false): void {
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
     APPROVALS_TABLE,
+    LOCKS_TABLE,
     SIGNING_SECRET_ID,
     APPROVAL_BASE_URL,
     POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
@@ -150,6 +153,13 @@ export async function simulate(
         }, afterSeconds * 1000);
       },
       stop: (name) => runner?.stop(name) ?? false,
+      after(seconds, action) {
+        pending += 1;
+        setTimeout(() => {
+          pending -= 1;
+          action();
+        }, seconds * 1000);
+      },
     };
     // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
     const deliver = async (event: S3Event, attempt: number): Promise<void> => {
@@ -212,7 +222,7 @@ export async function simulate(
       () => pending > 0,
       () => person !== undefined && world.sfn.openTokens > 0,
     );
-    monitor.finish({ wasLiveAtStart });
+    monitor.finish({ wasLiveAtStart, mutating: (operation) => MUTATING_OPERATIONS.has(operation) });
 
     const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
     const last = executions.at(-1);
@@ -227,6 +237,10 @@ export async function simulate(
       problems.push(`${executions.length} executions started, expected ${expectedExecutions}`);
     }
     if (running.other !== 0) problems.push(`${running.other} instance(s) run outside both slots`);
+    const liveVersion = monitor.liveVersion(live.kind === 'live' ? live.slot : undefined);
+    if (scenario.expectLive && liveVersion !== scenario.expectLive) {
+      problems.push(`${liveVersion ?? 'nothing'} is live, expected ${scenario.expectLive}`);
+    }
     if (scenario.changesNothing) {
       const mutations = world.calls.filter((c) => MUTATING_OPERATIONS.has(c.operation));
       if (mutations.length > 0) {
@@ -243,6 +257,7 @@ export async function simulate(
       expected: scenario.expect,
       ok: problems.length === 0,
       liveSlot: live.kind === 'live' ? live.slot : null,
+      liveVersion: liveVersion ?? null,
       weights: { a: weights.a, b: weights.b },
       running,
       executions: executions.length,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WorldContext } from './aws/context.ts';
 import { DynamoDbModel } from './aws/dynamodb.ts';
 import { Ec2Model, type SimInstance } from './aws/ec2.ts';
@@ -13,6 +14,7 @@ export const ACCOUNT = '123456789012';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
 export const DEFAULT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-ec2-sim-deployments`;
 export const APPROVALS_TABLE = 'bluegreen-ec2-sim-approvals';
+export const LOCKS_TABLE = 'bluegreen-ec2-sim-locks';
 export const SIGNING_SECRET_ID = 'bluegreen-ec2-sim/approval-signing-key';
 export const APPROVAL_BASE_URL = 'https://approvals.example.test';
 
@@ -44,7 +46,12 @@ export interface ApiCall {
   service: Service;
   operation: string;
   error?: string;
+  /** The execution whose task made the call (undefined for the starter). */
+  actor?: string;
 }
+
+/** Which execution's task is running, carried through its promise chain. */
+export const actor = new AsyncLocalStorage<string>();
 
 /** Listeners the safety monitor and scenarios hang on the world. */
 export interface WorldHooks {
@@ -112,7 +119,8 @@ export class World implements WorldContext {
 
   /** One API call, as the SDK client would make it. */
   async call(service: Service, operation: string, input: unknown): Promise<unknown> {
-    const call: ApiCall = { at: this.now(), service, operation };
+    const by = actor.getStore();
+    const call: ApiCall = { at: this.now(), service, operation, ...(by ? { actor: by } : {}) };
     this.calls.push(call);
     const rule = this.faults.find(
       (f) =>

@@ -10,3 +10,4 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.APPROVALS_TABLE ??= 'bluegreen-ec2-sim-approvals';
 process.env.SIGNING_SECRET_ID ??= 'bluegreen-ec2-sim/approval-signing-key';
 process.env.APPROVAL_BASE_URL ??= 'https://approvals.example.test';
+process.env.LOCKS_TABLE ??= 'bluegreen-ec2-sim-locks';

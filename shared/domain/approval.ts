@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { CALLBACK_ERRORS } from '../errors.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
@@ -16,7 +17,7 @@ export const STAGE_TITLES: Record<ApprovalStage, string> = {
 };
 
 /** The error SendTaskFailure reports when an approver rejects. */
-export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const APPROVAL_REJECTED = CALLBACK_ERRORS.approvalRejected;
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{43}$/;

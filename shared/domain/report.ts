@@ -12,7 +12,13 @@ export function consoleUrl(executionArn: string): string {
   return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }
 
-export type Outcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-failed' | 'cleanup-failed';
+export type Outcome =
+  | 'succeeded'
+  | 'failed'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'cleanup-failed'
+  | 'superseded';
 
 /**
  * The message of a caught error. Real Step Functions wraps a Lambda error's Cause as JSON
@@ -147,6 +153,10 @@ export function buildReport(
       subject = `ROLLBACK FAILED: ${who}`;
       break;
     }
+    case 'superseded':
+      summary = `${who} was not deployed: ${causeMessage(state.failure)}. Nothing was changed.`;
+      subject = `Superseded: ${who}`;
+      break;
     case 'cleanup-failed': {
       const left = leftOver.length > 0 ? leftOver.join('; ') : 'see the execution history';
       summary = `${who} is live on slot ${plan?.green ?? '?'}, but terminating blue failed: ${reason}. Left for a person: ${left}.`;

@@ -11,12 +11,14 @@ import type { Slot } from './traffic.ts';
  */
 
 /** The execution input, written by the starter from the S3 event (or by a person in the console). */
-export const deploymentInputSchema = z.strictObject({
+const deploymentShape = {
   deploymentId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]'),
   app: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
   env: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
   version: z.string().regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'"),
   format: z.enum(['zip', 'tar.gz']),
+  /** When the artifact was uploaded (the S3 event time): the newest upload wins the lock. */
+  uploadedAt: z.iso.datetime({ offset: true }).optional(),
   artifact: z.strictObject({
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
     key: z.string().min(1).max(1024),
@@ -24,7 +26,12 @@ export const deploymentInputSchema = z.strictObject({
     eTag: z.string().min(1).max(1024).optional(),
     size: z.int().min(0).optional(),
   }),
-});
+};
+
+/** The execution input exactly: a hand-started execution with an unknown key is refused. */
+export const deploymentInputSchema = z.strictObject(deploymentShape);
+/** The input's fields within the execution state, which also holds what the tasks wrote. */
+export const deploymentFieldsSchema = z.object(deploymentShape);
 export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
 
 export interface Plan {
@@ -139,7 +146,13 @@ export interface GreenRemoval {
 }
 
 /** The accumulated execution state; each key appears once its task has run. */
+export interface LockState {
+  acquiredAt: string;
+  tookOverFrom?: string;
+}
+
 export interface DeploymentState extends DeploymentInput {
+  lock?: LockState;
   plan?: Plan;
   bake?: BakeState;
   green?: GreenFleet;

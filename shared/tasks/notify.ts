@@ -5,6 +5,7 @@ import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domai
 import { TAG } from '../domain/tags.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
+import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 
 export interface NotifyInput {
@@ -79,8 +80,14 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   }
 }
 
-export async function notify(input: NotifyInput, defaultTopicArn: string): Promise<Notification> {
+export async function notify(
+  input: NotifyInput,
+  defaultTopicArn: string,
+  locksTable: string,
+): Promise<Notification> {
   const state = input.deployment;
+  // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
+  await releaseLock(locksTable, state.app, state.env, state.deploymentId);
   const leftOver =
     input.outcome === 'rollback-failed'
       ? await whatIsLeft(state)

@@ -5,11 +5,11 @@ import { currentVersion, readObjectText } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import { buildPlan } from '../domain/plan.ts';
-import { type DeploymentInput, deploymentInputSchema, type Plan } from '../domain/workflow.ts';
+import { type DeploymentInput, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 
 function parseInput(raw: unknown): DeploymentInput {
-  const result = deploymentInputSchema.safeParse(raw);
+  const result = deploymentFieldsSchema.safeParse(raw);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   throw new InvalidConfig(`execution input is invalid: ${problems.join('; ')}`);

@@ -50,7 +50,18 @@ export async function startDeployments(
       ...(typeof object.size === 'number' ? { size: object.size } : {}),
     };
     const name = executionName(app, env, version, artifact);
-    const input: DeploymentInput = { deploymentId: name, app, env, version, format, artifact };
+    const uploadedAt = Number.isNaN(Date.parse(record.eventTime))
+      ? undefined
+      : new Date(record.eventTime).toISOString();
+    const input: DeploymentInput = {
+      deploymentId: name,
+      app,
+      env,
+      version,
+      format,
+      ...(uploadedAt ? { uploadedAt } : {}),
+      artifact,
+    };
     const existing = await executionStatus(stateMachineArn, name);
     if (existing !== undefined) {
       logger.info('duplicate S3 event: execution already exists, starting nothing', {

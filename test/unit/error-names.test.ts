@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deploymentErrors } from '#shared/errors.ts';
+import { CALLBACK_ERRORS, deploymentErrors } from '#shared/errors.ts';
 import { loadDefinition, ROOT } from '../../sim/definition.ts';
 
 interface Retrier {
@@ -42,7 +42,14 @@ describe('error names shared by the code and the ASL', () => {
     const named = new Set(
       states.flatMap(([, s]) => [...(s.Retry ?? []), ...(s.Catch ?? [])].flatMap((r) => r.ErrorEquals)),
     );
+    const callbacks = Object.entries(CALLBACK_ERRORS);
     for (const name of [...named].filter((n) => !builtIn(n))) {
+      const callback = callbacks.find(([, value]) => value === name);
+      if (callback) {
+        // Sent with SendTaskFailure to a parked execution, not thrown.
+        expect(code).toMatch(new RegExp(`CALLBACK_ERRORS\\.${callback[0]}\\b`));
+        continue;
+      }
       expect(classes.has(name), `${name} is in the ASL but no error class has that name`).toBe(true);
       expect(code, `${name} is in the ASL but never thrown`).toMatch(new RegExp(`new ${name}\\(`));
     }

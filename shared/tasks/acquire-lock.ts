@@ -1,0 +1,35 @@
+import type { LockWaiter } from '../domain/lock.ts';
+import { type DeploymentState, deploymentInputSchema } from '../domain/workflow.ts';
+import { InvalidConfig } from '../errors.ts';
+import { acquireLock } from '../locking.ts';
+
+export interface LockRequest {
+  /** The task token this execution waits on until it owns the lock. */
+  token: string;
+  executionArn: string;
+  deployment: DeploymentState;
+}
+
+/**
+ * "Take the deployment lock": resumes this execution at once when the app/env is free, parks it
+ * when another deployment runs (the owner resumes it on release), or fails it as superseded when a
+ * newer upload for the same app/env exists. Nothing has been changed yet at this point.
+ */
+export async function requestLock(request: LockRequest, table: string): Promise<{ outcome: string }> {
+  const parsed = deploymentInputSchema.safeParse(request.deployment);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InvalidConfig(`execution input is invalid: ${problems.join('; ')}`);
+  }
+  const deployment = parsed.data;
+  const now = new Date().toISOString();
+  const me: LockWaiter = {
+    name: deployment.deploymentId,
+    executionArn: request.executionArn,
+    uploadedAt: deployment.uploadedAt ?? now,
+    since: now,
+    token: request.token,
+  };
+  const decision = await acquireLock(table, deployment.app, deployment.env, me);
+  return { outcome: decision.outcome };
+}
