@@ -3,7 +3,6 @@ import { requiredHealthy } from '#shared/domain/health.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { SimInstance } from './aws/ec2.ts';
-import type { SimExecution } from './aws/sfn.ts';
 import type { ExecutionObserver } from './runner.ts';
 import { APPROVALS_TABLE, type World } from './world.ts';
 
@@ -42,7 +41,6 @@ export class SafetyMonitor implements ExecutionObserver {
   readonly violations: string[] = [];
   private readonly weightLog: WeightsAt[] = [];
   private readonly samples: HealthSample[] = [];
-  private readonly runningExecutions = new Set<string>();
 
   constructor(
     private readonly world: World,
@@ -152,8 +150,10 @@ export class SafetyMonitor implements ExecutionObserver {
         `invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`,
       );
     }
-    const owner = instance.tags[TAG.deploymentId];
-    if (owner && this.runningExecutions.has(owner)) return; // a deployment removing its own green
+    // A deployment (or the recovery of one) removing its own green, which never went live: no
+    // window applies. Blue is a fleet from a deployment that succeeded, or from before this world.
+    const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');
+    if (owner && owner.status !== 'SUCCEEDED') return;
     // Retiring blue: green must have carried everything for the whole window, calmly.
     const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
     if (!blue) return;
@@ -207,16 +207,11 @@ export class SafetyMonitor implements ExecutionObserver {
     }
   }
 
-  stateEntered(execution: SimExecution): void {
-    this.runningExecutions.add(execution.name);
-  }
-
   stateExited(): void {
     this.sample();
   }
 
-  executionEnded(execution: SimExecution): void {
-    this.runningExecutions.delete(execution.name);
+  executionEnded(): void {
     this.sample();
   }
 
@@ -268,7 +263,12 @@ export class SafetyMonitor implements ExecutionObserver {
   }
 
   /** Invariants 3 and 4, once every execution has ended. */
-  finish(options: { wasLiveAtStart: boolean; mutating: (operation: string) => boolean }): void {
+  finish(options: {
+    wasLiveAtStart: boolean;
+    mutating: (operation: string) => boolean;
+    /** The weights the world started with; a split nobody touched is not the service's doing. */
+    startWeights?: Record<Slot, number> | undefined;
+  }): void {
     this.checkOverlap(options.mutating);
     const fleets = this.fleets();
     const weights = this.weights() ?? { a: 0, b: 0 };
@@ -284,7 +284,12 @@ export class SafetyMonitor implements ExecutionObserver {
     }
     const [live] = withFleet as [Slot];
     const other: Slot = live === 'a' ? 'b' : 'a';
-    if (!(weights[live] > 0 && weights[other] === 0)) {
+    const untouchedSplit =
+      options.startWeights !== undefined &&
+      options.startWeights.a > 0 &&
+      options.startWeights.b > 0 &&
+      JSON.stringify(options.startWeights) === JSON.stringify(weights);
+    if (!(weights[live] > 0 && weights[other] === 0) && !untouchedSplit) {
       this.violation(
         `invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`,
       );

@@ -174,6 +174,13 @@ export class Runner {
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
           this.broker?.closeTokens(execution.name, event.state.name);
+          if (event.state.type === 'Task') {
+            execution.history.push({
+              at: Date.now(),
+              name: event.state.name,
+              output: JSON.stringify(event.state.output),
+            });
+          }
           for (const o of this.observers)
             o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
         } else if (event.type === 'StateFailed') {

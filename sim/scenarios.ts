@@ -86,10 +86,14 @@ export interface Scenario {
   executions?: number;
   /** No blue fleet, weights 0/0: the app's first release. */
   firstDeploy?: boolean;
+  /** Weights the records start with (default a=100 b=0). */
+  startWeights?: Record<Slot, number>;
   /** Nothing may be launched, changed or terminated. */
   changesNothing?: boolean;
   /** How approvers (or link scanners) answer approval links; set with an approval config. */
   approvers?: ApproverBehaviour;
+  /** The scenario breaks the safety invariants on purpose (a rollback that cannot finish). */
+  breaksInvariants?: boolean;
   /** The version that must serve all traffic at the end. */
   expectLive?: string;
   /** A person answers in a browser (`--serve`): virtual time stands still while they decide. */
@@ -138,7 +142,10 @@ export function s3Record(
  * The starting world: two slots of web/prod, blue live in slot a with three healthy instances of
  * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
  */
-export function seedWorld(world: World, options: { firstDeploy: boolean }): void {
+export function seedWorld(
+  world: World,
+  options: { firstDeploy: boolean; weights?: Record<Slot, number> },
+): void {
   const config = defaultConfig();
   world.s3.addBucket(BUCKET);
   world.sns.topics.add(DEFAULT_TOPIC_ARN);
@@ -158,7 +165,7 @@ export function seedWorld(world: World, options: { firstDeploy: boolean }): void
       Name: 'web.example.com',
       Type: 'A',
       SetIdentifier: slot,
-      Weight: options.firstDeploy ? 0 : slot === 'a' ? 100 : 0,
+      Weight: options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0),
       AliasTarget: {
         HostedZoneId: ELB_ZONE,
         DNSName: config.slots[slot].loadBalancer.dnsName,
@@ -357,6 +364,51 @@ export const SCENARIOS: Scenario[] = [
       }
     },
     expectLive: '1.3.0',
+  },
+  {
+    name: 'stopped-by-operator',
+    summary:
+      'An operator presses Stop 30 s after green takes 50 %: traffic back to blue, green terminated, lock released.',
+    expect: 'ROLLED_BACK',
+    prepare: (ctx) => {
+      greenWeightReaches(ctx.world, 50, () =>
+        ctx.after(30, () => {
+          const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+          if (running) ctx.stop(running.name);
+        }),
+      );
+    },
+  },
+  {
+    name: 'rollback-fails',
+    summary:
+      'The alarm fires at 50 % and Route 53 refuses every change from then on: the rollback fails and says what is left.',
+    expect: 'FAILED',
+    breaksInvariants: true,
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 50, () => {
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 4.2 % > 1 %',
+          world.now() + 90_000,
+        );
+        world.inject({
+          service: 'route53',
+          operation: 'ChangeResourceRecordSets',
+          kind: 'transient',
+          times: 1_000_000,
+        });
+      });
+    },
+  },
+  {
+    name: 'split-traffic-at-start',
+    summary:
+      'Both slots carry traffic when the upload arrives (a=60 b=40): refused, the weights shown, nothing changed.',
+    expect: 'FAILED',
+    changesNothing: true,
+    startWeights: { a: 60, b: 40 },
   },
   {
     name: 'approval-approved',

@@ -24,7 +24,7 @@ import {
   seedWorld,
   uploadRelease,
 } from './scenarios.ts';
-import { APPROVAL_BASE_URL, APPROVALS_TABLE, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
+import { APPROVAL_BASE_URL, APPROVALS_TABLE, actor, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
 
 export interface Summary {
   scenario: string;
@@ -130,9 +130,13 @@ export async function simulate(
   try {
     const world = new World();
     routeClientsTo(world);
-    seedWorld(world, { firstDeploy: scenario.firstDeploy ?? false });
+    seedWorld(world, {
+      firstDeploy: scenario.firstDeploy ?? false,
+      ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
+    });
     const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
     const deliveries: Delivery[] = [];
+    const recoveries: { execution: string; actions?: string[]; leftOver?: string[] }[] = [];
     let pending = 0;
     let runner: Runner | undefined;
     const ctx: ScenarioContext = {
@@ -186,7 +190,52 @@ export async function simulate(
     const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
     if (!config) throw new Error('the default config is invalid');
     const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    runner = new Runner(loaded, handlers, [monitor, printer], world.sfn);
+    // EventBridge: an execution that stopped, timed out or failed reaches the recovery function.
+    const eventBridge = {
+      executionEnded(execution: SimExecution) {
+        if (!['ABORTED', 'TIMED_OUT', 'FAILED'].includes(execution.status)) return;
+        ctx.after(2, () => {
+          pending += 1;
+          const event = {
+            version: '0',
+            id: `sim-${execution.name}`,
+            'detail-type': 'Step Functions Execution Status Change',
+            source: 'aws.states',
+            account: '123456789012',
+            time: new Date().toISOString(),
+            region: 'us-east-1',
+            resources: [execution.arn],
+            detail: {
+              executionArn: execution.arn,
+              stateMachineArn: world.sfn.stateMachineArn,
+              name: execution.name,
+              status: execution.status,
+              input: execution.input,
+              error: execution.error ?? null,
+              cause: execution.cause ?? null,
+            },
+          };
+          const recover = handlers.recoverExecution;
+          if (!recover) throw new Error('serverless.yml has no recoverExecution function');
+          void actor
+            .run(execution.name, () => recover(event, { awsRequestId: 'eventbridge' } as Context))
+            .then(
+              (report) => {
+                const r = report as { actions?: string[]; leftOver?: string[] };
+                if (r?.actions?.length)
+                  printer.note(`recovery of ${execution.name}: ${r.actions.join('; ')}`);
+                recoveries.push({ execution: execution.name, ...(r ?? {}) });
+              },
+              (error: Error) =>
+                printer.note(`recovery of ${execution.name} failed: ${error.name}: ${error.message}`),
+            )
+            .finally(() => {
+              pending -= 1;
+            });
+        });
+      },
+    };
+    runner = new Runner(loaded, handlers, [monitor, printer, eventBridge], world.sfn);
     const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
     world.sns.subscribers.push((message) => {
       if (message.attributes.kind === 'approval-request')
@@ -222,7 +271,16 @@ export async function simulate(
       () => pending > 0,
       () => person !== undefined && world.sfn.openTokens > 0,
     );
-    monitor.finish({ wasLiveAtStart, mutating: (operation) => MUTATING_OPERATIONS.has(operation) });
+    monitor.finish({
+      wasLiveAtStart,
+      mutating: (operation) => MUTATING_OPERATIONS.has(operation),
+      startWeights: before.weights,
+    });
+    const lock = world.dynamodb.items(LOCKS_TABLE).find((item) => item.owner);
+    if (lock)
+      monitor.violations.push(
+        `the lock of ${String(lock.id)} is still held by ${JSON.stringify(lock.owner)}`,
+      );
 
     const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
     const last = executions.at(-1);
@@ -250,7 +308,15 @@ export async function simulate(
       if (JSON.stringify(after) !== JSON.stringify(before.weights)) problems.push('the weights changed');
       if (JSON.stringify(running) !== JSON.stringify(before.fleets)) problems.push('the blue fleet changed');
     }
-    problems.push(...monitor.violations.map((v) => `violation: ${v}`));
+    if (scenario.breaksInvariants) {
+      // A failed rollback breaks invariants; what matters is that the report says what is left.
+      if (monitor.violations.length === 0)
+        problems.push('expected the failed rollback to leave something behind');
+      if (!last?.cause?.includes('Left for a person:'))
+        problems.push('the cause does not say what is left for a person');
+    } else {
+      problems.push(...monitor.violations.map((v) => `violation: ${v}`));
+    }
     const summary: Summary = {
       scenario: scenario.name,
       status,

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -51,4 +52,30 @@ export async function sendTaskFailure(taskToken: string, error: string, cause: s
 /** Step Functions no longer waits on this token (timed out, already answered, or unknown). */
 export function isGoneToken(error: unknown): boolean {
   return ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes((error as Error)?.name);
+}
+
+/**
+ * The output a state exited with, from the execution's history: the first TaskStateExited of
+ * that state. Read page by page from the start, so an early state costs one call.
+ */
+export async function stateOutput(executionArnValue: string, stateName: string): Promise<unknown> {
+  let nextToken: string | undefined;
+  do {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn: executionArnValue,
+        maxResults: 200,
+        includeExecutionData: true,
+        nextToken,
+      }),
+    );
+    for (const event of out.events ?? []) {
+      const exited = event.stateExitedEventDetails;
+      if (event.type === 'TaskStateExited' && exited?.name === stateName && exited.output) {
+        return JSON.parse(exited.output);
+      }
+    }
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return undefined;
 }

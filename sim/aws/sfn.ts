@@ -16,6 +16,8 @@ export interface SimExecution {
   transitions: number;
   /** Every state entered, with the virtual time, for reports. */
   states: { at: number; name: string }[];
+  /** TaskStateExited events with their output, as GetExecutionHistory returns them. */
+  history: { at: number; name: string; output: string }[];
 }
 
 /**
@@ -63,6 +65,7 @@ export class SfnModel {
       startedAt: this.world.now(),
       transitions: 0,
       states: [],
+      history: [],
     };
     this.executions.set(name, execution);
     this.onStart?.(execution);
@@ -121,6 +124,24 @@ export class SfnModel {
     error.name = input.error ?? 'States.TaskFailed';
     task.reject(error);
     return {};
+  }
+
+  GetExecutionHistory(input: { executionArn?: string; maxResults?: number; nextToken?: string }) {
+    const execution = [...this.executions.values()].find((e) => e.arn === input.executionArn);
+    if (!execution)
+      throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+    const start = Number(input.nextToken ?? 0);
+    const size = input.maxResults ?? 100;
+    const page = execution.history.slice(start, start + size);
+    return {
+      events: page.map((e, i) => ({
+        id: start + i + 1,
+        timestamp: new Date(e.at),
+        type: 'TaskStateExited',
+        stateExitedEventDetails: { name: e.name, output: e.output },
+      })),
+      ...(start + size < execution.history.length ? { nextToken: String(start + size) } : {}),
+    };
   }
 
   DescribeExecution(input: { executionArn?: string }) {

@@ -1,0 +1,117 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { changeStatus, readWeights, writeWeights } from '../aws/route53.ts';
+import { stateOutput } from '../aws/sfn.ts';
+import { publish } from '../aws/sns.ts';
+import { TAG } from '../domain/tags.ts';
+import { formatWeights, weightsForStep } from '../domain/traffic.ts';
+import { deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
+import { retireInstances } from '../fleet.ts';
+import { releaseLock } from '../locking.ts';
+import { logger } from '../logger.ts';
+
+export interface ExecutionStatusChange {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: string;
+  input?: string | null;
+  error?: string | null;
+  cause?: string | null;
+}
+
+/** Ends the state machine reaches through its own Catch paths: nothing left to recover but the lock. */
+const HANDLED_ENDS = new Set([
+  'DeploymentFailed',
+  'DeploymentRolledBack',
+  'RollbackFailed',
+  'BlueNotTerminated',
+  'DeploymentSuperseded',
+]);
+
+export const PLAN_STATE = 'Plan the deployment';
+
+export interface RecoverySettings {
+  locksTable: string;
+  defaultTopicArn: string;
+  /** Pause between GetChange polls; the whole recovery stays well inside the Lambda timeout. */
+  pollMs?: number;
+}
+
+export interface RecoveryReport {
+  execution: string;
+  status: string;
+  actions: string[];
+  leftOver: string[];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Step Functions runs no Catch when an execution is stopped, times out, or dies on a runtime
+ * error. This handler, on the execution's status change, does what the rollback would have: all
+ * traffic back to the slot that was live before, this deployment's instances terminated, the lock
+ * released, everyone told. Every step is idempotent (EventBridge delivers at least once).
+ */
+export async function recoverExecution(
+  event: EventBridgeEvent<string, ExecutionStatusChange>,
+  settings: RecoverySettings,
+): Promise<RecoveryReport> {
+  const detail = event.detail;
+  const report: RecoveryReport = { execution: detail.name, status: detail.status, actions: [], leftOver: [] };
+  const input = deploymentFieldsSchema.safeParse(JSON.parse(detail.input ?? '{}'));
+  if (!input.success) {
+    logger.warn('status change of an execution without a deployment input; nothing to do', {
+      execution: detail.name,
+    });
+    return report;
+  }
+  const deployment = input.data;
+  if (detail.status === 'FAILED' && HANDLED_ENDS.has(detail.error ?? '')) {
+    // The workflow ended through its own failure path; only make sure the lock is free.
+    await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
+    return report;
+  }
+  const planned = (await stateOutput(detail.executionArn, PLAN_STATE)) as { plan?: Plan } | undefined;
+  const plan = planned?.plan;
+  if (plan?.green) {
+    const weights = await readWeights(plan);
+    if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
+      const { changeId } = await writeWeights(
+        plan,
+        weightsForStep(plan.green, 0),
+        `${deployment.deploymentId} ${detail.status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
+      );
+      for (let i = 0; i < 24 && (await changeStatus(changeId)) !== 'INSYNC'; i++)
+        await sleep(settings.pollMs ?? 5000);
+      // Resolvers may keep the old answer for a TTL; green must outlive it.
+      await sleep(plan.dns.ttlSeconds * 1000);
+      report.actions.push(`traffic returned to slot ${plan.blue}`);
+    }
+    const after = await readWeights(plan);
+    if ((after[plan.green] ?? 0) === 0) {
+      const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
+        [TAG.deploymentId]: deployment.deploymentId,
+      });
+      if (removed.terminated.length > 0)
+        report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
+    } else {
+      report.leftOver.push(
+        `green slot ${plan.green} carries traffic (${formatWeights(after)}) and there is no previous fleet to return it to; its instances were kept`,
+      );
+    }
+  }
+  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
+  report.actions.push('lock released');
+  const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
+  const summary = `${who} was ${detail.status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
+  await publish(plan?.topicArn ?? settings.defaultTopicArn, `Stopped: ${who}`, summary, {
+    outcome: 'stopped',
+    app: deployment.app,
+    env: deployment.env,
+    version: deployment.version,
+  });
+  logger.warn('recovered a stopped execution', { ...report });
+  return report;
+}
