@@ -28,7 +28,7 @@ function runningVersions(world: World): string[] {
 describe.each(SCENARIOS.filter((s) => !s.needsPerson).map((s) => [s.name, s] as const))(
   'scenario %s',
   (_name, s) => {
-    it(`ends ${s.expect} with every safety invariant held after every state`, async () => {
+    it(`ends ${s.expect}${s.breaksInvariants ? ' and names what is left' : ' with every safety invariant held after every state'}`, async () => {
       const { summary } = await simulate(s);
       expect(summary.violations).toEqual([]);
       expect(summary.problems).toEqual([]);
