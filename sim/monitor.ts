@@ -179,6 +179,7 @@ export class SafetyMonitor implements ExecutionObserver {
         );
       }
     }
+    this.checkDrained(instance);
     if (this.requiresApproval('blue-termination') && !this.approved('blue-termination')) {
       this.violation(`invariant 2: blue ${instance.id} terminated without an approval to terminate blue`);
     }
@@ -187,6 +188,27 @@ export class SafetyMonitor implements ExecutionObserver {
       this.violation(
         `invariant 2: blue ${instance.id} terminated although green was unhealthy at ${this.time(bad.at)}`,
       );
+    }
+  }
+
+  /** Blue is terminated only once deregistered and drained (ELB done, idle, or the delay over). */
+  private checkDrained(instance: SimInstance): void {
+    const now = this.world.now();
+    for (const slot of SLOTS) {
+      const group = this.world.elbv2.targetGroups.get(this.targetGroup(slot));
+      const registration = group?.registrations.get(instance.id);
+      if (!group || !registration) continue;
+      if (registration.deregisteredAt === undefined) {
+        this.violation(`invariant 2: blue ${instance.id} terminated while still registered in slot ${slot}`);
+        continue;
+      }
+      const draining = now < registration.deregisteredAt + group.deregistrationDelaySeconds * 1000;
+      const targetGroup = group.arn.slice(group.arn.indexOf('targetgroup/'));
+      if (draining && this.world.cloudwatch.requests(targetGroup, now - 120_000, now) > 0) {
+        this.violation(
+          `invariant 2: blue ${instance.id} terminated while slot ${slot} still drains requests`,
+        );
+      }
     }
   }
 

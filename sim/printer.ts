@@ -3,6 +3,7 @@ import { formatDuration } from '#shared/domain/report.ts';
 import { formatWeights } from '#shared/domain/traffic.ts';
 import type {
   BakeState,
+  BlueDrain,
   BlueRetirement,
   DnsChange,
   GreenFleet,
@@ -59,6 +60,10 @@ const DESCRIBERS: Record<string, Describe> = {
       ? `window over: ${w.summary}`
       : `check ${w.checks}: ${w.summary}; next in ${formatDuration(w.nextCheckSeconds)}`,
   }),
+  '$.drain': (d: BlueDrain) =>
+    d.drained
+      ? { text: `slot ${d.slot} drained: ${d.reason}` }
+      : { text: `slot ${d.slot}: ${d.deregistered.length} target(s) draining`, key: 'draining' },
   '$.retired': (r: BlueRetirement) => ({
     text: `slot ${r.slot}: terminated ${r.terminated.join(', ') || 'nothing'}`,
   }),

@@ -170,7 +170,7 @@ export class Runner {
       for await (const event of run.eventLogs) {
         if (event.type === 'StateEntered') {
           execution.transitions += 1;
-          execution.states.push({ at: Date.now(), name: event.state.name });
+          execution.states.push({ at: Date.now(), name: event.state.name, type: event.state.type });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
           this.broker?.closeTokens(execution.name, event.state.name);
@@ -188,6 +188,7 @@ export class Runner {
           for (const o of this.observers)
             o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));
         } else if (event.type === 'StateRetried') {
+          execution.retries += 1;
           for (const o of this.observers) o.stateRetried?.(execution, event.state.name, event.retry.attempt);
         }
       }

@@ -159,8 +159,14 @@ export function seedWorld(
     SIGNING_SECRET_ID,
     'simulated-signing-key-0123456789abcdefghijklmnopqrstuvwxyz',
   );
+  // Requests reach a slot's target group while its record has weight, and for a TTL after.
+  world.cloudwatch.requests = (targetGroup, from, to) => {
+    const slot = SLOTS.find((s) => TARGET_GROUPS[s].endsWith(targetGroup));
+    return slot && world.route53.carriedTraffic('web.example.com', slot, from - 60_000, to) ? 1200 : 0;
+  };
   for (const slot of SLOTS) {
-    world.elbv2.addTargetGroup(TARGET_GROUPS[slot]);
+    const group = world.elbv2.addTargetGroup(TARGET_GROUPS[slot]);
+    group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/web-prod-${slot}/50dc6c495c0c9188`;
     world.route53.put(ZONE, {
       Name: 'web.example.com',
       Type: 'A',
@@ -226,6 +232,28 @@ export const APPROVERS = ['alice@example.com', 'bob@example.com'];
 const approvalBeforeShift = ({ config }: ScenarioContext) => {
   config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
 };
+
+/**
+ * The largest config the schema allows, in a world where every wait runs to just short of its
+ * bound: the execution that writes the most history events.
+ */
+function longestAllowed({ world, config }: ScenarioContext): void {
+  config.bake.timeoutMinutes = 240;
+  config.bake.pollSeconds = 15;
+  config.health = { timeoutSeconds: 3600, pollSeconds: 5 };
+  config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 3600 };
+  config.termination = { waitSeconds: 172_800, checkIntervalSeconds: 60 };
+  config.approval = {
+    before: ['traffic-shift', 'blue-termination'],
+    approvers: APPROVERS,
+    timeoutSeconds: 604_800,
+  };
+  world.imagebuilder.buildMinutes = 239;
+  world.ec2.bootSeconds = 3400;
+  world.route53.propagationSeconds = 170;
+  for (const group of world.elbv2.targetGroups.values()) group.deregistrationDelaySeconds = 3600;
+  world.cloudwatch.requests = () => 5;
+}
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -409,6 +437,32 @@ export const SCENARIOS: Scenario[] = [
     expect: 'FAILED',
     changesNothing: true,
     startWeights: { a: 60, b: 40 },
+  },
+  {
+    name: 'longest-allowed',
+    summary:
+      'Every limit at its maximum: a 4 h bake, 1 h health, 10 steps of 1 h, a 48 h window, two approvals, a slow drain.',
+    expect: 'SUCCEEDED',
+    prepare: (ctx) => longestAllowed(ctx),
+    approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
+  },
+  {
+    name: 'longest-rollback',
+    summary:
+      'As longest-allowed, then the alarm fires at the last check of the window: the longest rollback.',
+    expect: 'ROLLED_BACK',
+    prepare: (ctx) => {
+      longestAllowed(ctx);
+      greenWeightReaches(ctx.world, 100, () =>
+        ctx.world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed',
+          ctx.world.now() + (172_800 - 600) * 1000,
+        ),
+      );
+    },
+    approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
   },
   {
     name: 'approval-approved',

@@ -6,6 +6,7 @@ import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { installClock } from './clock.ts';
 import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
@@ -38,6 +39,8 @@ export interface Summary {
   running: FleetCount;
   executions: number;
   transitions: number;
+  /** The most history events any execution of the run wrote (Step Functions allows 25,000). */
+  historyEvents: number;
   virtualSeconds: number;
   violations: string[];
   cause: string | null;
@@ -328,6 +331,7 @@ export async function simulate(
       running,
       executions: executions.length,
       transitions: executions.reduce((sum, e) => sum + e.transitions, 0),
+      historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
       virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
       violations: monitor.violations,
       cause: last?.cause ?? null,

@@ -1,4 +1,4 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 
 export const cloudwatch = new CloudWatchClient({});
 
@@ -32,4 +32,34 @@ export async function checkAlarms(names: readonly string[]): Promise<AlarmReport
   }
   report.missing = names.filter((name) => !seen.has(name));
   return report;
+}
+
+/** Requests the target group served in the last `seconds` (undefined when CloudWatch has no data). */
+export async function recentRequests(
+  dimensions: { TargetGroup: string; LoadBalancer?: string },
+  seconds: number,
+): Promise<number | undefined> {
+  const end = new Date();
+  const out = await cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(end.getTime() - seconds * 1000),
+      EndTime: end,
+      MetricDataQueries: [
+        {
+          Id: 'requests',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'RequestCount',
+              Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ],
+    }),
+  );
+  const values = out.MetricDataResults?.[0]?.Values ?? [];
+  return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
 }

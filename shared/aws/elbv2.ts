@@ -1,5 +1,7 @@
 import {
   DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
@@ -46,4 +48,26 @@ export async function deregisterTargets(targetGroupArn: string, instanceIds: str
     const Targets = instanceIds.slice(i, i + 1000).map((Id) => ({ Id }));
     await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets }));
   }
+}
+
+/** How long ELB keeps a deregistered target draining (deregistration_delay.timeout_seconds). */
+export async function deregistrationDelaySeconds(targetGroupArn: string): Promise<number> {
+  const out = await elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn }));
+  const value = out.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+  return value === undefined ? 300 : Number(value);
+}
+
+/** The CloudWatch dimensions of a target group: its own and its load balancer's ARN suffixes. */
+export async function metricDimensions(
+  targetGroupArn: string,
+): Promise<{ TargetGroup: string; LoadBalancer?: string }> {
+  const out = await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] }));
+  const suffix = (arn: string, marker: string) => arn.slice(arn.indexOf(marker));
+  const loadBalancer = out.TargetGroups?.[0]?.LoadBalancerArns?.[0];
+  return {
+    TargetGroup: suffix(targetGroupArn, 'targetgroup/'),
+    ...(loadBalancer
+      ? { LoadBalancer: suffix(loadBalancer, loadBalancer.includes(':loadbalancer/app/') ? 'app/' : 'net/') }
+      : {}),
+  };
 }

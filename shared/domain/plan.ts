@@ -5,13 +5,39 @@ import { artifactId } from './identity.ts';
 import { findLiveSlot, formatWeights, otherSlot, type Weights } from './traffic.ts';
 import type { DeploymentInput, Plan } from './workflow.ts';
 
-/** How often a Route 53 change is checked, and for how long, before the step gives up. */
+/**
+ * How often a Route 53 change is checked, and how many times before the step gives up. Route 53
+ * propagates within 60 s as a rule; three minutes without INSYNC is a fault.
+ */
 export const DNS_POLL_SECONDS = 10;
-export const DNS_MAX_POLLS = 60;
+export const DNS_MAX_POLLS = 18;
+
+/**
+ * The most polls any waiting loop may take. A Standard execution may write 25,000 history
+ * events and each poll writes 9 (Wait, Task, Choice), so every loop is bounded by count, and a long
+ * timeout polls less often instead of more times.
+ */
+export const MAX_POLLS = 60;
+export const MAX_WINDOW_CHECKS = 100;
+
+/** The poll interval that keeps a wait of `timeoutSeconds` within MAX_POLLS polls. */
+export function boundedPoll(
+  timeoutSeconds: number,
+  pollSeconds: number,
+): { pollSeconds: number; maxPolls: number } {
+  const every = Math.max(pollSeconds, Math.ceil(timeoutSeconds / MAX_POLLS));
+  return { pollSeconds: every, maxPolls: Math.ceil(timeoutSeconds / every) + 1 };
+}
 
 /** Default check interval of the termination window: about 12 checks, between 1 and 15 minutes apart. */
 export function defaultCheckInterval(waitSeconds: number): number {
   return Math.min(900, Math.max(60, Math.round(waitSeconds / 12)));
+}
+
+/** The window's check interval, never so short that the window takes more than MAX_WINDOW_CHECKS. */
+export function windowCheckInterval(waitSeconds: number, configured: number | undefined): number {
+  const wanted = configured ?? defaultCheckInterval(waitSeconds);
+  return Math.max(wanted, Math.ceil(waitSeconds / MAX_WINDOW_CHECKS));
 }
 
 export interface PlanInputs {
@@ -48,8 +74,10 @@ export function buildPlan({
   const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds);
   // A first deploy has nothing to shift away from: it goes to 100 % at once.
   const percents = blue === null ? [100] : config.traffic.steps;
-  const checkIntervalSeconds =
-    config.termination.checkIntervalSeconds ?? defaultCheckInterval(config.termination.waitSeconds);
+  const checkIntervalSeconds = windowCheckInterval(
+    config.termination.waitSeconds,
+    config.termination.checkIntervalSeconds,
+  );
 
   return {
     deploymentId: deployment.deploymentId,
@@ -66,14 +94,8 @@ export function buildPlan({
     slots: config.slots,
     dns: { ...config.dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
     launchTemplate: config.launchTemplate,
-    bake: {
-      ...config.bake,
-      maxPolls: Math.ceil((config.bake.timeoutMinutes * 60) / config.bake.pollSeconds) + 1,
-    },
-    health: {
-      ...config.health,
-      maxPolls: Math.ceil(config.health.timeoutSeconds / config.health.pollSeconds) + 1,
-    },
+    bake: { ...config.bake, ...boundedPoll(config.bake.timeoutMinutes * 60, config.bake.pollSeconds) },
+    health: { ...config.health, ...boundedPoll(config.health.timeoutSeconds, config.health.pollSeconds) },
     steps: percents.map((percent) => ({ percent, settleSeconds: settle })),
     alarms: config.alarms,
     termination: {

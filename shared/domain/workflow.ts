@@ -119,6 +119,21 @@ export interface WindowState {
   summary: string;
 }
 
+export interface BlueDrain {
+  slot: Slot;
+  instanceIds: string[];
+  deregistered: string[];
+  deregisteredAt: string;
+  /** When ELB's deregistration delay is over: draining ends then at the latest. */
+  drainUntil: string;
+  drained: boolean;
+  reason: string;
+  polls: number;
+  maxPolls: number;
+  pollSeconds: number;
+  nextCheckSeconds: number;
+}
+
 export interface BlueRetirement {
   slot: Slot;
   deregistered: string[];
@@ -160,6 +175,7 @@ export interface DeploymentState extends DeploymentInput {
   shift?: ShiftState;
   check?: StepCheck;
   window?: WindowState;
+  drain?: BlueDrain;
   retired?: BlueRetirement;
   failure?: CaughtFailure;
   /** Set when a rollback step failed after its retries. */

@@ -1,30 +1,25 @@
+import { terminateInstances } from '../aws/ec2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { TAG } from '../domain/tags.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
-import { retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
- * Deregisters and terminates the blue fleet, found by tag. The records are read first: blue is
- * never terminated while it carries any traffic, whatever the execution state claims.
+ * Terminates the drained blue fleet (the instances deregistered before). The records are read
+ * once more: blue is never terminated while it carries any traffic.
  */
 export async function terminateBlue(input: DeploymentState): Promise<BlueRetirement> {
-  const state = need(input, 'plan');
-  const { plan } = state;
-  const blue = plan.blue;
-  if (blue === null) return { slot: plan.green, deregistered: [], terminated: [], at: nowIso() };
+  const state = need(input, 'plan', 'drain');
+  const { plan, drain } = state;
   const weights = await readWeights(plan);
-  if ((weights[blue] ?? 0) !== 0 || (weights[plan.green] ?? 0) === 0) {
-    throw new TrafficDrift(`not terminating blue slot ${blue}: the records hold ${formatWeights(weights)}`);
+  if ((weights[drain.slot] ?? 0) !== 0) {
+    throw new TrafficDrift(
+      `not terminating blue slot ${drain.slot}: the records hold ${formatWeights(weights)}`,
+    );
   }
-  const retired = await retireInstances(
-    plan.slots[blue].targetGroupArn,
-    { [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue },
-    (tags) => tags[TAG.deploymentId] === state.deploymentId,
-  );
-  logger.info('blue fleet terminated', { slot: blue, instanceIds: retired.terminated });
-  return { slot: blue, ...retired, at: nowIso() };
+  await terminateInstances(drain.instanceIds);
+  logger.info('blue fleet terminated', { slot: drain.slot, instanceIds: drain.instanceIds });
+  return { slot: drain.slot, deregistered: drain.deregistered, terminated: drain.instanceIds, at: nowIso() };
 }

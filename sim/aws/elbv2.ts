@@ -9,6 +9,7 @@ interface Registration {
 
 export interface SimTargetGroup {
   arn: string;
+  loadBalancerArn?: string;
   port: number;
   intervalSeconds: number;
   healthyThreshold: number;
@@ -107,6 +108,26 @@ export class Elbv2Model {
     }
     // A target that was healthy before its application started failing stays healthy until the threshold.
     return healthyAt <= failingAt && now >= healthyAt ? healthy : initial;
+  }
+
+  DescribeTargetGroups(input: { TargetGroupArns?: string[] }) {
+    const groups = (input.TargetGroupArns ?? [...this.targetGroups.keys()]).map((arn) => this.group(arn));
+    return {
+      TargetGroups: groups.map((g) => ({
+        TargetGroupArn: g.arn,
+        Port: g.port,
+        LoadBalancerArns: g.loadBalancerArn ? [g.loadBalancerArn] : [],
+      })),
+    };
+  }
+
+  DescribeTargetGroupAttributes(input: { TargetGroupArn?: string }) {
+    const group = this.group(input.TargetGroupArn);
+    return {
+      Attributes: [
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(group.deregistrationDelaySeconds) },
+      ],
+    };
   }
 
   RegisterTargets(input: { TargetGroupArn?: string; Targets?: { Id?: string }[] }) {

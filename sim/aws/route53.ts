@@ -32,6 +32,8 @@ function keyOf(record: Pick<SimRecord, 'Name' | 'Type' | 'SetIdentifier'>): stri
 export class Route53Model {
   readonly zones = new Map<string, Map<string, SimRecord>>();
   private readonly changes = new Map<string, SimChange>();
+  /** Every weight ever written, for metrics that follow traffic. */
+  readonly weightLog: { at: number; name: string; setIdentifier: string; weight: number }[] = [];
   propagationSeconds = 40;
 
   constructor(private readonly world: WorldContext) {}
@@ -48,6 +50,22 @@ export class Route53Model {
 
   put(zoneId: string, record: SimRecord): void {
     this.zone(zoneId).set(keyOf(record), { ...record, Name: fqdn(record.Name) });
+    if (record.SetIdentifier !== undefined && record.Weight !== undefined) {
+      this.weightLog.push({
+        at: 0,
+        name: fqdn(record.Name),
+        setIdentifier: record.SetIdentifier,
+        weight: record.Weight,
+      });
+    }
+  }
+
+  /** Whether the weighted record had weight > 0 at any moment of [from, to]. */
+  carriedTraffic(name: string, setIdentifier: string, from: number, to: number): boolean {
+    const log = this.weightLog.filter((e) => e.name === fqdn(name) && e.setIdentifier === setIdentifier);
+    const before = log.filter((e) => e.at <= from).at(-1);
+    if ((before?.weight ?? 0) > 0) return true;
+    return log.some((e) => e.at > from && e.at <= to && e.weight > 0);
   }
 
   /** Weighted records of one name and type, by set identifier. */
@@ -103,6 +121,17 @@ export class Route53Model {
     }
     zone.clear();
     for (const [key, record] of next) zone.set(key, record);
+    for (const change of changes) {
+      const record = change.ResourceRecordSet;
+      if (record?.SetIdentifier !== undefined && record.Weight !== undefined) {
+        this.weightLog.push({
+          at: this.world.now(),
+          name: fqdn(record.Name),
+          setIdentifier: record.SetIdentifier,
+          weight: record.Weight,
+        });
+      }
+    }
     const change: SimChange = { id: this.world.id('C', 13).toUpperCase(), submittedAt: this.world.now() };
     this.changes.set(change.id, change);
     this.world.afterRecordsChange((input.HostedZoneId ?? '').replace(/^\/hostedzone\//, ''));

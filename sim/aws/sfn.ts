@@ -15,7 +15,9 @@ export interface SimExecution {
   output?: unknown;
   transitions: number;
   /** Every state entered, with the virtual time, for reports. */
-  states: { at: number; name: string }[];
+  states: { at: number; name: string; type: string }[];
+  /** Task attempts retried (each writes more history events). */
+  retries: number;
   /** TaskStateExited events with their output, as GetExecutionHistory returns them. */
   history: { at: number; name: string; output: string }[];
 }
@@ -65,6 +67,7 @@ export class SfnModel {
       startedAt: this.world.now(),
       transitions: 0,
       states: [],
+      retries: 0,
       history: [],
     };
     this.executions.set(name, execution);

@@ -59,6 +59,8 @@ interface AlarmChange {
 /** CloudWatch alarms whose state follows a schedule the scenario sets. */
 export class CloudWatchModel {
   readonly alarms = new Map<string, AlarmChange[]>();
+  /** RequestCount of a target group (by its dimension) over [from, to]; set by the world's setup. */
+  requests: (targetGroup: string, from: number, to: number) => number = () => 0;
 
   constructor(private readonly world: WorldContext) {}
 
@@ -84,6 +86,27 @@ export class CloudWatchModel {
     const history = this.alarms.get(name) ?? [];
     if (this.stateAt(name, from)?.state === 'ALARM') return true;
     return history.some((c) => c.at > from && c.at <= to && c.state === 'ALARM');
+  }
+
+  GetMetricData(input: {
+    StartTime?: Date;
+    EndTime?: Date;
+    MetricDataQueries?: {
+      Id?: string;
+      MetricStat?: { Metric?: { MetricName?: string; Dimensions?: { Name?: string; Value?: string }[] } };
+    }[];
+  }) {
+    const from = input.StartTime?.getTime() ?? this.world.now();
+    const to = input.EndTime?.getTime() ?? this.world.now();
+    return {
+      MetricDataResults: (input.MetricDataQueries ?? []).map((query) => {
+        const metric = query.MetricStat?.Metric;
+        if (metric?.MetricName !== 'RequestCount')
+          throw awsError('InvalidParameterValue', `unsupported metric ${metric?.MetricName}`);
+        const group = metric.Dimensions?.find((d) => d.Name === 'TargetGroup')?.Value ?? '';
+        return { Id: query.Id, StatusCode: 'Complete', Values: [this.requests(group, from, to)] };
+      }),
+    };
   }
 
   DescribeAlarms(input: { AlarmNames?: string[] }) {

@@ -96,13 +96,32 @@ describe('the plan', () => {
 
   it('bounds every polling loop', () => {
     const p = plan({ a: 100, b: 0 });
-    expect(p.bake.maxPolls).toBe(Math.ceil((120 * 60) / 60) + 1);
-    expect(p.health.maxPolls).toBe(Math.ceil(900 / 15) + 1);
+    // A two-hour bake timeout is polled every 2 minutes, not every minute: at most 60 polls.
+    expect(p.bake).toMatchObject({ pollSeconds: 120, maxPolls: 61 });
+    expect(p.health).toMatchObject({ pollSeconds: 15, maxPolls: 61 });
     expect(p.termination.maxChecks).toBeGreaterThan(3600 / p.termination.checkIntervalSeconds);
   });
 });
 
 describe('the termination window', () => {
+  it('checks at most 100 times however long it is', () => {
+    const long = validateConfig({
+      ...example,
+      termination: { waitSeconds: 172800, checkIntervalSeconds: 60 },
+    });
+    if (!long.ok) throw new Error('invalid');
+    const p = buildPlan({
+      deployment,
+      config: long.config,
+      weights: { a: 100, b: 0 },
+      blueTargetCount: 3,
+      defaultTopicArn: 't',
+      now,
+    });
+    expect(p.termination.checkIntervalSeconds).toBe(1728);
+    expect(p.termination.maxChecks).toBe(102);
+  });
+
   it('checks about 12 times, between 1 and 15 minutes apart', () => {
     expect(defaultCheckInterval(3600)).toBe(300);
     expect(defaultCheckInterval(60)).toBe(60);

@@ -1,0 +1,38 @@
+import { recentRequests } from '../aws/cloudwatch.ts';
+import { describeTargetHealth, metricDimensions } from '../aws/elbv2.ts';
+import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
+import { need, secondsSince } from '../state.ts';
+
+/** How long the target group must have served nothing for blue to count as idle. */
+const IDLE_SECONDS = 120;
+
+/**
+ * One bounded check of blue's draining. Done when ELB no longer reports any blue target draining,
+ * when CloudWatch shows the target group served no request for two minutes, or when the
+ * deregistration delay is over (ELB ends draining then), whichever comes first.
+ */
+export async function checkDrain(input: DeploymentState): Promise<BlueDrain> {
+  const state = need(input, 'plan', 'drain');
+  const { drain, plan } = state;
+  if (drain.drained) return drain;
+  const polls = drain.polls + 1;
+  const targetGroupArn = plan.slots[drain.slot].targetGroupArn;
+  const stillDraining = (await describeTargetHealth(targetGroupArn, drain.deregistered)).filter(
+    (t) => t.state === 'draining',
+  );
+  const done = (reason: string): BlueDrain => ({
+    ...drain,
+    polls,
+    drained: true,
+    reason,
+    nextCheckSeconds: 0,
+  });
+  if (stillDraining.length === 0) return done('ELB finished draining');
+  if (secondsSince(drain.deregisteredAt) >= 60) {
+    const requests = await recentRequests(await metricDimensions(targetGroupArn), IDLE_SECONDS);
+    if (requests === 0) return done(`no request in the last ${IDLE_SECONDS} s`);
+  }
+  const left = Math.ceil((Date.parse(drain.drainUntil) - Date.now()) / 1000);
+  if (left <= 0 || polls >= drain.maxPolls) return done('the deregistration delay is over');
+  return { ...drain, polls, nextCheckSeconds: Math.max(1, Math.min(drain.pollSeconds, left)) };
+}
