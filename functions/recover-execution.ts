@@ -5,7 +5,7 @@ import { type ExecutionStatusChange, recoverExecution } from '#shared/tasks/reco
 
 const env = requireEnv('LOCKS_TABLE', 'NOTIFICATION_TOPIC_ARN');
 
-/** EventBridge: an execution stopped, timed out or failed without running its own rollback. */
+/** EventBridge, every execution end: a lock left behind, or a stop/timeout/crash with no rollback run. */
 export const handler = defineTask(
   'recover-execution',
   (event: EventBridgeEvent<string, ExecutionStatusChange>) =>

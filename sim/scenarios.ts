@@ -431,6 +431,25 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'blue-termination-fails',
+    summary:
+      'EC2 refuses to terminate blue after the window: green stays live, the cause lists the blue instances left.',
+    expect: 'FAILED',
+    breaksInvariants: true,
+    prepare: ({ world }) => {
+      world.inject({
+        service: 'ec2',
+        operation: 'TerminateInstances',
+        kind: 'permanent',
+        times: 1_000_000,
+        when: (input) =>
+          ((input as { InstanceIds?: string[] }).InstanceIds ?? []).some(
+            (id) => world.ec2.instances.get(id)?.tags[TAG.version] === '1.0.0',
+          ),
+      });
+    },
+  },
+  {
     name: 'split-traffic-at-start',
     summary:
       'Both slots carry traffic when the upload arrives (a=60 b=40): refused, the weights shown, nothing changed.',

@@ -53,6 +53,9 @@ export interface ApiCall {
 /** Which execution's task is running, carried through its promise chain. */
 export const actor = new AsyncLocalStorage<string>();
 
+/** A fault every AWS call made inside this scope meets (the fault matrix sets it per task). */
+export const ambientFault = new AsyncLocalStorage<FaultKind>();
+
 /** Listeners the safety monitor and scenarios hang on the world. */
 export interface WorldHooks {
   beforeTerminate?: (instance: SimInstance) => void;
@@ -129,6 +132,12 @@ export class World implements WorldContext {
         (!f.operation || f.operation === operation) &&
         (!f.when || f.when(input)),
     );
+    const ambient = ambientFault.getStore();
+    if (ambient) {
+      const error = faultError(service, operation, ambient);
+      call.error = error.name;
+      throw error;
+    }
     if (rule) {
       rule.times -= 1;
       const error = faultError(service, operation, rule.kind);

@@ -70,7 +70,7 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
     ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
     return running.length > 0
       ? [
-          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister and terminate them`,
+          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister them if still registered, then terminate them`,
         ]
       : [];
   } catch (error) {

@@ -49,7 +49,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Step Functions runs no Catch when an execution is stopped, times out, or dies on a runtime
+ * Every execution's end reaches this handler. Step Functions runs no Catch when an execution is stopped, times out, or dies on a runtime
  * error. This handler, on the execution's status change, does what the rollback would have: all
  * traffic back to the slot that was live before, this deployment's instances terminated, the lock
  * released, everyone told. Every step is idempotent (EventBridge delivers at least once).
@@ -68,8 +68,9 @@ export async function recoverExecution(
     return report;
   }
   const deployment = input.data;
-  if (detail.status === 'FAILED' && HANDLED_ENDS.has(detail.error ?? '')) {
-    // The workflow ended through its own failure path; only make sure the lock is free.
+  if (detail.status === 'SUCCEEDED' || (detail.status === 'FAILED' && HANDLED_ENDS.has(detail.error ?? ''))) {
+    // The workflow ended through its own paths; only make sure the lock is free (the release in
+    // the final notification may have failed with it).
     await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
     return report;
   }

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadDefinition } from '../../sim/definition.ts';
+import { findScenario, type Scenario, type Status } from '../../sim/scenarios.ts';
+import { type Summary, simulate } from '../../sim/simulate.ts';
+import { ambientFault } from '../../sim/world.ts';
+
+/**
+ * Every Task state of the ASL × every kind of fault, each run through the simulator on a base
+ * scenario that reaches the state. Generated from the ASL: a new state is covered without editing
+ * this file (and fails here if no base scenario reaches it).
+ */
+
+const FAULTS = [
+  'throttling',
+  'transient',
+  'permanent',
+  'lambda-timeout',
+  'lambda-crash',
+  'delivered-twice',
+] as const;
+type Fault = (typeof FAULTS)[number];
+
+/** Faults the retries must absorb: the run ends as the base scenario does. */
+const ABSORBED: Fault[] = ['throttling', 'transient', 'lambda-timeout', 'lambda-crash', 'delivered-twice'];
+
+/** Base scenarios, in order of preference; each Task state is tested on the first that reaches it. */
+const BASES = [
+  'happy',
+  'alarm-during-shift',
+  'approval-both-stages',
+  'bad-config',
+  'concurrent-uploads',
+  'rollback-fails',
+  'blue-termination-fails',
+];
+
+const { definition, tasks } = loadDefinition();
+const states = definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>;
+const taskStates = Object.keys(tasks);
+
+/** What a permanent failure of the state must lead to, read from where its Catch goes. */
+interface Expected {
+  status: Status;
+  /** Invariants the run may break, honestly: a rollback or cleanup that cannot finish. */
+  breaks: boolean;
+  /** Whether the cause can list what is left (not when the notifier itself is what failed). */
+  listsLeftovers: boolean;
+}
+
+function expectedOnPermanent(state: string, base: Summary): Expected {
+  const next = states[state]?.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next ?? '';
+  if (next === 'Return traffic to blue')
+    return { status: 'ROLLED_BACK', breaks: false, listsLeftovers: false };
+  if (next === 'Notify that the deployment failed')
+    return { status: 'FAILED', breaks: false, listsLeftovers: false };
+  if (next === 'Notify that the rollback failed')
+    return { status: 'FAILED', breaks: true, listsLeftovers: true };
+  if (next === 'Notify that blue was not terminated')
+    return { status: 'FAILED', breaks: true, listsLeftovers: true };
+  // A notification that fails changes nothing but the message.
+  return { status: base.status, breaks: base.violations.length > 0, listsLeftovers: false };
+}
+
+function inject(state: string, fault: Fault) {
+  let attempts = 0;
+  return async (call: { state: string }, invoke: () => Promise<unknown>) => {
+    if (call.state !== state) return invoke();
+    attempts += 1;
+    const first = attempts === 1;
+    switch (fault) {
+      case 'throttling':
+        return first ? ambientFault.run('throttle', invoke) : invoke();
+      case 'transient':
+        return first ? ambientFault.run('transient', invoke) : invoke();
+      case 'permanent':
+        return ambientFault.run('permanent', invoke);
+      case 'lambda-timeout': {
+        // The function did its work, then ran out of time before it could answer.
+        const result = await invoke();
+        if (!first) return result;
+        throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
+      }
+      case 'lambda-crash':
+        if (first)
+          throw Object.assign(new Error('Lambda was unable to start the function'), {
+            name: 'Lambda.ServiceException',
+          });
+        return invoke();
+      case 'delivered-twice':
+        // At-least-once: the same invocation runs twice; every side effect must be idempotent.
+        if (first) await invoke();
+        return invoke();
+    }
+  };
+}
+
+const bases = new Map<string, { scenario: Scenario; summary: Summary; visited: Set<string> }>();
+const coverage = new Map<string, string>();
+const outcomes: Record<string, number> = {};
+
+beforeAll(async () => {
+  for (const name of BASES) {
+    const scenario = findScenario(name);
+    if (!scenario) throw new Error(`no scenario ${name}`);
+    const { summary, world } = await simulate(scenario);
+    const visited = new Set([...world.sfn.executions.values()].flatMap((e) => e.states.map((s) => s.name)));
+    bases.set(name, { scenario, summary, visited });
+  }
+  for (const state of taskStates) {
+    const base = BASES.find((name) => bases.get(name)?.visited.has(state));
+    if (base) coverage.set(state, base);
+  }
+});
+
+afterAll(() => {
+  const total = Object.values(outcomes).reduce((a, b) => a + b, 0);
+  console.log(
+    `fault matrix: ${taskStates.length} task states × ${FAULTS.length} faults = ${total} cases; outcomes ${JSON.stringify(outcomes)}`,
+  );
+});
+
+describe('the fault matrix', () => {
+  it('reaches every Task state of the ASL from some base scenario', () => {
+    expect(taskStates.filter((state) => !coverage.has(state))).toEqual([]);
+    expect(taskStates.length * FAULTS.length).toBeGreaterThanOrEqual(100);
+  });
+
+  describe.each(taskStates)('%s', (state) => {
+    it.each(FAULTS)('%s', async (fault) => {
+      const baseName = coverage.get(state);
+      const base = baseName ? bases.get(baseName) : undefined;
+      if (!base) throw new Error(`no base scenario reaches "${state}"`);
+      const baseBreaks = base.summary.violations.length > 0;
+      const expected: Expected = ABSORBED.includes(fault)
+        ? { status: base.summary.status, breaks: baseBreaks, listsLeftovers: baseBreaks }
+        : expectedOnPermanent(state, base.summary);
+      const { summary } = await simulate(
+        { ...base.scenario, expect: expected.status, breaksInvariants: expected.breaks },
+        { intercept: inject(state, fault) },
+      );
+      outcomes[summary.status] = (outcomes[summary.status] ?? 0) + 1;
+      if (fault !== 'permanent' && fault !== 'delivered-twice') {
+        // The fault was felt: the state machine retried the task.
+        expect(summary.retries).toBeGreaterThan(base.summary.retries);
+      }
+      expect(summary.status, summary.cause ?? '').toBe(expected.status);
+      if (expected.breaks) {
+        if (expected.listsLeftovers) expect(summary.cause).toContain('Left for a person:');
+      } else {
+        expect(summary.violations).toEqual([]);
+        expect(summary.running.other).toBe(0);
+      }
+      expect(summary.problems).toEqual([]);
+      if (ABSORBED.includes(fault) && base.summary.liveVersion)
+        expect(summary.liveVersion).toBe(base.summary.liveVersion);
+    });
+  });
+});
