@@ -29,10 +29,12 @@ export async function checkDrain(input: DeploymentState): Promise<BlueDrain> {
   });
   if (stillDraining.length === 0) return done('ELB finished draining');
   if (secondsSince(drain.deregisteredAt) >= 60) {
+    // ELB publishes RequestCount only while requests flow: no data points is idle too.
     const requests = await recentRequests(await metricDimensions(targetGroupArn), IDLE_SECONDS);
-    if (requests === 0) return done(`no request in the last ${IDLE_SECONDS} s`);
+    if (!requests) return done(`no request in the last ${IDLE_SECONDS} s`);
   }
   const left = Math.ceil((Date.parse(drain.drainUntil) - Date.now()) / 1000);
-  if (left <= 0 || polls >= drain.maxPolls) return done('the deregistration delay is over');
+  if (left <= 0) return done('the deregistration delay is over');
+  if (polls >= drain.maxPolls) return done(`checked ${polls} times, the most allowed`);
   return { ...drain, polls, nextCheckSeconds: Math.max(1, Math.min(drain.pollSeconds, left)) };
 }

@@ -30,10 +30,16 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
   const instanceIds = instances.map((i) => i.id);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
-  const registered = (await describeTargetHealth(targetGroupArn, instanceIds))
-    .filter((t) => t.reason !== 'Target.NotRegistered' && t.state !== 'draining')
-    .map((t) => t.id);
-  await deregisterTargets(targetGroupArn, registered);
+  // Targets already draining (a retry of this task, or someone else's deregistration) are watched
+  // like the ones deregistered now: terminating them early would cut their connections.
+  const targets = (await describeTargetHealth(targetGroupArn, instanceIds)).filter(
+    (t) => t.reason !== 'Target.NotRegistered',
+  );
+  const registered = targets.map((t) => t.id);
+  await deregisterTargets(
+    targetGroupArn,
+    targets.filter((t) => t.state !== 'draining').map((t) => t.id),
+  );
   const delay = await deregistrationDelaySeconds(targetGroupArn);
   const now = new Date();
   const bound = delay + 60;

@@ -16,11 +16,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { handler as checkBake } from '../../functions/check-bake.ts';
+import { handler as deregisterBlue } from '../../functions/deregister-blue.ts';
 import { handler as launchGreen } from '../../functions/launch-green.ts';
 import { handler as planDeployment } from '../../functions/plan-deployment.ts';
 import { handler as shiftTraffic } from '../../functions/shift-traffic.ts';
 import { handler as startDeployment } from '../../functions/start-deployment.ts';
-import { handler as terminateBlue } from '../../functions/terminate-blue.ts';
 import {
   AMI_ID,
   awsError,
@@ -155,12 +155,12 @@ const paths: Path[] = [
     invoke: (ctx) => shiftTraffic(stateWith({ green: greenFleet }), ctx),
   },
   {
-    what: 'terminate-blue (DescribeInstances)',
+    what: 'deregister-blue (DescribeInstances)',
     failWith: (error) => {
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
       ec2Mock.on(DescribeInstancesCommand).rejects(error);
     },
-    invoke: (ctx) => terminateBlue(stateWith({ green: greenFleet }), ctx),
+    invoke: (ctx) => deregisterBlue(stateWith({ green: greenFleet }), ctx),
   },
 ];
 

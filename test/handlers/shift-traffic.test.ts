@@ -47,7 +47,7 @@ const firstStep: ShiftState = {
     changeId: '/change/C2682N5HXP0BZ4',
     status: 'INSYNC',
     polls: 2,
-    maxPolls: 60,
+    maxPolls: 18,
     submittedAt: '2026-03-02T09:31:00.000Z',
     syncedAt: '2026-03-02T09:31:20.000Z',
   },
@@ -115,7 +115,7 @@ describe('shift-traffic', () => {
         changeId: '/change/C0743215NX5FBGQ4SGJ9',
         status: 'PENDING',
         polls: 0,
-        maxPolls: 60,
+        maxPolls: 18,
         submittedAt: SUBMITTED_AT.toISOString(),
       },
     });

@@ -1,32 +1,53 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  DeregisterTargetsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/terminate-blue.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
   DEPLOYMENT_ID,
   fleetInstanceTags,
+  GREEN_IDS,
   greenFleet,
   lambdaContext,
   planFor,
+  RECORD_NAME,
   reservation,
   stateWith,
-  TARGET_GROUP,
   weightedRecords,
+  ZONE_ID,
 } from './fixtures.ts';
 
 const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const route53Mock = mockClient(Route53Client);
 
+const NOW = new Date('2026-03-02T10:37:42.000Z');
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  // Any search by tag would find more than the drained fleet: terminate-blue must not search.
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
+      ...reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)).Reservations,
+    ],
+  });
+  ec2Mock.on(TerminateInstancesCommand).resolves({
+    TerminatingInstances: BLUE_IDS.map((InstanceId) => ({
+      InstanceId,
+      CurrentState: { Code: 32, Name: 'shutting-down' },
+      PreviousState: { Code: 16, Name: 'running' },
+    })),
+  });
+});
+
 afterEach(() => {
+  vi.useRealTimers();
   ec2Mock.reset();
   elbv2Mock.reset();
   route53Mock.reset();
@@ -34,37 +55,36 @@ afterEach(() => {
 
 const context = lambdaContext('terminateBlue');
 const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
-/** An instance of this very deployment that carries blue's slot tag: it must survive. */
-const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
 
-function blueFleetFound() {
-  ec2Mock.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
-      ...reservation([OWN_INSTANCE], fleetInstanceTags('a', '1.1.0', DEPLOYMENT_ID)).Reservations,
-    ],
-  });
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: [
-      { Target: { Id: BLUE_1, Port: 80 }, TargetHealth: { State: 'healthy' } },
-      { Target: { Id: BLUE_2, Port: 80 }, TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' } },
-      { Target: { Id: BLUE_3, Port: 80 }, TargetHealth: { State: 'healthy' } },
-    ],
-  });
-  ec2Mock.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [] });
-  elbv2Mock.on(DeregisterTargetsCommand).resolves({});
+/** Blue as check-drain left it: slot a, two of its three instances deregistered and drained. */
+function drained(extra: Partial<BlueDrain> = {}): BlueDrain {
+  return {
+    slot: 'a',
+    instanceIds: BLUE_IDS,
+    deregistered: [BLUE_1, BLUE_3],
+    deregisteredAt: '2026-03-02T10:31:12.000Z',
+    drainUntil: '2026-03-02T10:36:12.000Z',
+    drained: true,
+    reason: 'ELB finished draining',
+    polls: 4,
+    maxPolls: 13,
+    pollSeconds: 30,
+    nextCheckSeconds: 0,
+    ...extra,
+  };
 }
+
+const terminating = (drain: BlueDrain = drained()) => stateWith({ green: greenFleet, drain });
 
 describe('terminate-blue', () => {
   it.each([[{ a: 100, b: 0 }], [{ a: 10, b: 90 }], [{ a: 1, b: 99 }]])(
-    'refuses with TrafficDrift, deregistering and terminating nothing, while blue still has weight (%o)',
+    'refuses with TrafficDrift, terminating nothing, when the drained slot has weight again (%o)',
     async (weights) => {
       // Prepare
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
-      blueFleetFound();
 
       // Act
-      const run = handler(stateWith({ green: greenFleet }), context);
+      const run = handler(terminating(), context);
 
       // Assess
       await expect(run).rejects.toMatchObject({
@@ -74,101 +94,111 @@ describe('terminate-blue', () => {
         ),
       });
       expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-      expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
     },
   );
 
-  it('refuses with TrafficDrift when neither slot carries traffic', async () => {
+  it('reads the weighted records of the deployment before terminating anything', async () => {
     // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 0 }));
-    blueFleetFound();
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+
+    // Act
+    await handler(terminating(), context);
+
+    // Assess
+    const reads = route53Mock.commandCalls(ListResourceRecordSetsCommand);
+    expect(reads.map((c) => c.args[0].input)).toEqual([
+      { HostedZoneId: ZONE_ID, StartRecordName: RECORD_NAME, StartRecordType: 'A', MaxItems: 100 },
+    ]);
+    const [read, termination] = [reads[0], ec2Mock.commandCalls(TerminateInstancesCommand)[0]];
+    if (!read || !termination) throw new Error('expected one read of the records and one termination');
+    expect(read.calledBefore(termination)).toBe(true);
+  });
+
+  it('terminates exactly the instances of the drain, registered or not, without searching by tag', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+
+    // Act
+    const result = await handler(terminating(), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
+      { InstanceIds: [BLUE_1, BLUE_2, BLUE_3] },
+    ]);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(elbv2Mock.calls()).toHaveLength(0);
+    expect(result).toEqual({
+      slot: 'a',
+      deregistered: [BLUE_1, BLUE_3],
+      terminated: BLUE_IDS,
+      at: '2026-03-02T10:37:42.000Z',
+    });
+  });
+
+  it('terminates only the drained instances when the drain holds fewer than blue had', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+
+    // Act
+    const result = await handler(
+      terminating(drained({ instanceIds: [BLUE_2], deregistered: [BLUE_2] })),
+      context,
+    );
+
+    // Assess
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
+      { InstanceIds: [BLUE_2] },
+    ]);
+    expect(result.terminated).toEqual([BLUE_2]);
+  });
+
+  it('terminates nothing, and says so, when the drain found no blue instance', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+
+    // Act
+    const result = await handler(
+      terminating(drained({ instanceIds: [], deregistered: [], reason: 'nothing was registered' })),
+      context,
+    );
+
+    // Assess
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(result).toEqual({ slot: 'a', deregistered: [], terminated: [], at: '2026-03-02T10:37:42.000Z' });
+  });
+
+  it('judges the weight of the slot that was drained, slot b when blue was b', async () => {
+    // Prepare
+    const blueIsB = stateWith({
+      plan: planFor({ a: 0, b: 100 }),
+      green: { ...greenFleet, slot: 'a' },
+      drain: drained({ slot: 'b' }),
+    });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+
+    // Act
+    const run = handler(blueIsB, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('not terminating blue slot b: the records hold a=0 b=100'),
+    });
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it('refuses to run without the drain that deregister-blue and check-drain write', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
 
     // Act
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({ name: 'TrafficDrift' });
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-  });
-
-  it('finds blue by its app, env and slot tags among the instances this service launched', async () => {
-    // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
-    blueFleetFound();
-
-    // Act
-    await handler(stateWith({ green: greenFleet }), context);
-
-    // Assess
-    const searches = ec2Mock.commandCalls(DescribeInstancesCommand);
-    expect(searches).toHaveLength(1);
-    expect(searches[0]?.args[0].input.Filters).toEqual([
-      { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
-      { Name: 'tag:bluegreen:app', Values: ['web'] },
-      { Name: 'tag:bluegreen:env', Values: ['prod'] },
-      { Name: 'tag:bluegreen:slot', Values: ['a'] },
-      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-    ]);
-  });
-
-  it('deregisters the registered blue targets, then terminates every blue instance', async () => {
-    // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
-    blueFleetFound();
-
-    // Act
-    const result = await handler(stateWith({ green: greenFleet }), context);
-
-    // Assess
-    const deregistrations = elbv2Mock.commandCalls(DeregisterTargetsCommand);
-    expect(deregistrations).toHaveLength(1);
-    expect(deregistrations[0]?.args[0].input).toEqual({
-      TargetGroupArn: TARGET_GROUP.a,
-      Targets: [{ Id: BLUE_1 }, { Id: BLUE_3 }],
+    await expect(run).rejects.toMatchObject({
+      name: 'TypeError',
+      message: expect.stringContaining('execution state is missing drain'),
     });
-    const terminations = ec2Mock.commandCalls(TerminateInstancesCommand);
-    expect(terminations).toHaveLength(1);
-    expect(terminations[0]?.args[0].input).toEqual({ InstanceIds: BLUE_IDS });
-    const [deregistration, termination] = [deregistrations[0], terminations[0]];
-    if (!deregistration || !termination) throw new Error('expected one deregistration and one termination');
-    expect(deregistration.calledBefore(termination)).toBe(true);
-    expect(result).toMatchObject({ slot: 'a', deregistered: [BLUE_1, BLUE_3], terminated: BLUE_IDS });
-  });
-
-  it('never terminates an instance tagged with the current deployment id', async () => {
-    // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
-    blueFleetFound();
-
-    // Act
-    const result = await handler(stateWith({ green: greenFleet }), context);
-
-    // Assess
-    const terminated = ec2Mock
-      .commandCalls(TerminateInstancesCommand)
-      .flatMap((c) => c.args[0].input.InstanceIds);
-    expect(terminated).toHaveLength(3);
-    expect(terminated).not.toContain(OWN_INSTANCE);
-    const health = elbv2Mock.commandCalls(DescribeTargetHealthCommand)[0]?.args[0].input;
-    expect(health?.Targets?.map((t) => t.Id)).not.toContain(OWN_INSTANCE);
-    expect(result.terminated).not.toContain(OWN_INSTANCE);
-  });
-
-  it('terminates nothing, and says so, on a first deployment', async () => {
-    // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    blueFleetFound();
-    const firstDeploy = planFor({ a: 0, b: 0 }, 0);
-
-    // Act
-    const result = await handler(
-      stateWith({ plan: firstDeploy, green: { ...greenFleet, slot: 'a' } }),
-      context,
-    );
-
-    // Assess
-    expect(result).toMatchObject({ slot: 'a', deregistered: [], terminated: [] });
-    expect(ec2Mock.calls()).toHaveLength(0);
-    expect(elbv2Mock.calls()).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 });

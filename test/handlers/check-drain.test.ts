@@ -1,0 +1,345 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type TargetHealthStateEnum,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { BlueDrain } from '#shared/domain/workflow.ts';
+import { handler } from '../../functions/check-drain.ts';
+import { BLUE_IDS, greenFleet, lambdaContext, stateWith, TARGET_GROUP } from './fixtures.ts';
+
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+
+const NOW = new Date('2026-03-02T10:35:00.000Z');
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  elbv2Mock.reset();
+  cloudwatchMock.reset();
+});
+
+const context = lambdaContext('checkDrain');
+const [BLUE_1 = '', , BLUE_3 = ''] = BLUE_IDS;
+const LOAD_BALANCER_A =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-a/50dc6c495c0c9188';
+
+const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
+
+/**
+ * Blue's drain as deregister-blue wrote it `elapsed` seconds ago: two of its three instances were
+ * registered, with the default 300 s deregistration delay.
+ */
+function drainStarted(elapsed: number, extra: Partial<BlueDrain> = {}): BlueDrain {
+  return {
+    slot: 'a',
+    instanceIds: BLUE_IDS,
+    deregistered: [BLUE_1, BLUE_3],
+    deregisteredAt: secondsAgo(elapsed),
+    drainUntil: secondsAgo(elapsed - 300),
+    drained: false,
+    reason: 'draining',
+    polls: Math.floor(elapsed / 30),
+    maxPolls: 13,
+    pollSeconds: 30,
+    nextCheckSeconds: 30,
+    ...extra,
+  };
+}
+
+function targets(state: TargetHealthStateEnum) {
+  const description =
+    state === 'draining'
+      ? { State: state, Reason: 'Target.DeregistrationInProgress' as const }
+      : { State: state, Reason: 'Target.NotRegistered' as const };
+  return {
+    TargetHealthDescriptions: [BLUE_1, BLUE_3].map((Id) => ({
+      Target: { Id, Port: 80 },
+      TargetHealth: description,
+    })),
+  };
+}
+
+/** ELB still reports both targets draining, and CloudWatch counted these requests per minute. */
+function stillDraining(requestsPerMinute: number[]) {
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves(targets('draining'));
+  elbv2Mock.on(DescribeTargetGroupsCommand).resolves({
+    TargetGroups: [
+      {
+        TargetGroupArn: TARGET_GROUP.a,
+        TargetGroupName: 'web-prod-a',
+        Protocol: 'HTTP',
+        Port: 80,
+        TargetType: 'instance',
+        LoadBalancerArns: [LOAD_BALANCER_A],
+      },
+    ],
+  });
+  cloudwatchMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      {
+        Id: 'requests',
+        Label: 'RequestCount',
+        Timestamps: requestsPerMinute.map((_, i) => new Date(NOW.getTime() - (i + 1) * 60_000)),
+        Values: requestsPerMinute,
+        StatusCode: 'Complete',
+      },
+    ],
+  });
+}
+
+const checking = (drain: BlueDrain) => stateWith({ green: greenFleet, drain });
+
+describe('check-drain', () => {
+  it('is done once ELB no longer reports draining any of the targets deregister-blue deregistered', async () => {
+    // Prepare
+    stillDraining([12, 40]);
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(targets('unused'));
+
+    // Act
+    const result = await handler(checking(drainStarted(90, { polls: 3 })), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.a, Targets: [{ Id: BLUE_1 }, { Id: BLUE_3 }] },
+    ]);
+    expect(cloudwatchMock.calls()).toHaveLength(0);
+    expect(result).toEqual({
+      ...drainStarted(90),
+      polls: 4,
+      drained: true,
+      reason: 'ELB finished draining',
+      nextCheckSeconds: 0,
+    });
+  });
+
+  it('keeps waiting while any one deregistered target is still draining', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        {
+          Target: { Id: BLUE_1, Port: 80 },
+          TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' },
+        },
+        {
+          Target: { Id: BLUE_3, Port: 80 },
+          TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress' },
+        },
+      ],
+    });
+
+    // Act
+    const result = await handler(checking(drainStarted(90, { polls: 3 })), context);
+
+    // Assess
+    expect(result).toEqual({ ...drainStarted(90), polls: 4, drained: false, nextCheckSeconds: 30 });
+  });
+
+  it.each([0, 30, 59])(
+    'does not ask CloudWatch %i s after deregistration, and checks again in 30 s',
+    async (elapsed) => {
+      // Prepare
+      stillDraining([0, 0]);
+
+      // Act
+      const result = await handler(checking(drainStarted(elapsed, { polls: 1 })), context);
+
+      // Assess
+      expect(cloudwatchMock.calls()).toHaveLength(0);
+      expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
+      expect(result).toEqual({ ...drainStarted(elapsed), polls: 2, drained: false, nextCheckSeconds: 30 });
+    },
+  );
+
+  it('is done once 60 s have passed and the target group served no request in the last 120 s', async () => {
+    // Prepare
+    stillDraining([0, 0]);
+
+    // Act
+    const result = await handler(checking(drainStarted(60, { polls: 2 })), context);
+
+    // Assess
+    expect(result).toEqual({
+      ...drainStarted(60),
+      polls: 3,
+      drained: true,
+      reason: 'no request in the last 120 s',
+      nextCheckSeconds: 0,
+    });
+  });
+
+  it('asks CloudWatch for the RequestCount of blue’s target group behind its load balancer over 120 s', async () => {
+    // Prepare
+    stillDraining([0, 0]);
+
+    // Act
+    await handler(checking(drainStarted(75)), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArns: [TARGET_GROUP.a] },
+    ]);
+    const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
+    expect(queries).toHaveLength(1);
+    expect(queries[0]?.args[0].input).toEqual({
+      StartTime: new Date('2026-03-02T10:33:00.000Z'),
+      EndTime: NOW,
+      MetricDataQueries: [
+        {
+          Id: 'requests',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/ApplicationELB',
+              MetricName: 'RequestCount',
+              Dimensions: [
+                { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
+                { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
+              ],
+            },
+            Period: 60,
+            Stat: 'Sum',
+          },
+        },
+      ],
+    });
+  });
+
+  it('keeps waiting when requests were served in the last 120 s', async () => {
+    // Prepare
+    stillDraining([0, 7]);
+
+    // Act
+    const result = await handler(checking(drainStarted(150, { polls: 5 })), context);
+
+    // Assess
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    expect(result).toEqual({ ...drainStarted(150), polls: 6, drained: false, nextCheckSeconds: 30 });
+  });
+
+  it('counts no data points as idle: ELB publishes RequestCount only while requests flow', async () => {
+    // Prepare
+    stillDraining([]);
+
+    // Act
+    const result = await handler(checking(drainStarted(150, { polls: 5 })), context);
+
+    // Assess
+    expect(result).toMatchObject({ polls: 6, drained: true, reason: 'no request in the last 120 s' });
+  });
+
+  it('is done once the deregistration delay is over, even while ELB still reports draining', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+
+    // Act
+    const result = await handler(checking(drainStarted(301, { polls: 10 })), context);
+
+    // Assess
+    expect(result).toEqual({
+      ...drainStarted(301),
+      polls: 11,
+      drained: true,
+      reason: 'the deregistration delay is over',
+      nextCheckSeconds: 0,
+    });
+  });
+
+  it('is done when the checks reach their bound, whatever ELB and CloudWatch say', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+    const almostBounded = drainStarted(150, { polls: 12, maxPolls: 13 });
+
+    // Act
+    const result = await handler(checking(almostBounded), context);
+
+    // Assess
+    expect(result).toMatchObject({
+      polls: 13,
+      drained: true,
+      reason: 'checked 13 times, the most allowed',
+      nextCheckSeconds: 0,
+    });
+  });
+
+  it('keeps waiting one check short of the bound', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+
+    // Act
+    const result = await handler(checking(drainStarted(150, { polls: 11, maxPolls: 13 })), context);
+
+    // Assess
+    expect(result).toMatchObject({ polls: 12, drained: false, nextCheckSeconds: 30 });
+  });
+
+  it('checks next when the delay ends if that is sooner than 30 s', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+
+    // Act
+    const result = await handler(checking(drainStarted(288, { polls: 9 })), context);
+
+    // Assess
+    expect(result).toMatchObject({ polls: 10, drained: false, nextCheckSeconds: 12 });
+  });
+
+  it('waits between checks as long as deregister-blue chose for a long delay', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+    const longDelay = drainStarted(200, {
+      drainUntil: secondsAgo(200 - 3600),
+      polls: 1,
+      maxPolls: 21,
+      pollSeconds: 183,
+      nextCheckSeconds: 183,
+    });
+
+    // Act
+    const result = await handler(checking(longDelay), context);
+
+    // Assess
+    expect(result).toEqual({ ...longDelay, polls: 2, nextCheckSeconds: 183 });
+  });
+
+  it('asks nothing and changes nothing once blue is drained', async () => {
+    // Prepare
+    stillDraining([3, 5]);
+    const drained = drainStarted(120, {
+      drained: true,
+      reason: 'ELB finished draining',
+      nextCheckSeconds: 0,
+    });
+
+    // Act
+    const result = await handler(checking(drained), context);
+
+    // Assess
+    expect(result).toEqual(drained);
+    expect(elbv2Mock.calls()).toHaveLength(0);
+    expect(cloudwatchMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses to run without the drain that deregister-blue writes', async () => {
+    // Prepare
+    stillDraining([0, 0]);
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TypeError',
+      message: expect.stringContaining('execution state is missing drain'),
+    });
+    expect(elbv2Mock.calls()).toHaveLength(0);
+  });
+});

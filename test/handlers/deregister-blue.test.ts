@@ -1,0 +1,377 @@
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../functions/deregister-blue.ts';
+import {
+  BLUE_DEPLOYMENT_ID,
+  BLUE_IDS,
+  DEPLOYMENT_ID,
+  fleetInstanceTags,
+  greenFleet,
+  lambdaContext,
+  reservation,
+  stateWith,
+  TARGET_GROUP,
+  weightedRecords,
+} from './fixtures.ts';
+
+const ec2Mock = mockClient(EC2Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const route53Mock = mockClient(Route53Client);
+
+/** When the termination window ended and blue is retired. */
+const NOW = new Date('2026-03-02T10:31:12.000Z');
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  ec2Mock.reset();
+  elbv2Mock.reset();
+  route53Mock.reset();
+});
+
+const context = lambdaContext('deregisterBlue');
+const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
+/** An instance of this very deployment that carries blue's slot tag: it must never be touched. */
+const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
+
+/** The attributes of blue's target group; `null` leaves the deregistration delay out. */
+function targetGroupAttributes(delaySeconds: string | null) {
+  return {
+    Attributes: [
+      { Key: 'stickiness.enabled', Value: 'false' },
+      ...(delaySeconds === null
+        ? []
+        : [{ Key: 'deregistration_delay.timeout_seconds', Value: delaySeconds }]),
+      { Key: 'stickiness.type', Value: 'lb_cookie' },
+      { Key: 'load_balancing.algorithm.type', Value: 'round_robin' },
+      { Key: 'slow_start.duration_seconds', Value: '0' },
+    ],
+  };
+}
+
+/** Blue (plus a stray instance of this deployment in slot a): one of its three targets is not registered. */
+function blueFleetFound({ delaySeconds = '120' }: { delaySeconds?: string | null } = {}) {
+  ec2Mock.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
+      ...reservation([OWN_INSTANCE], fleetInstanceTags('a', '1.1.0', DEPLOYMENT_ID)).Reservations,
+    ],
+  });
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+    TargetHealthDescriptions: [
+      { Target: { Id: BLUE_1, Port: 80 }, HealthCheckPort: '80', TargetHealth: { State: 'healthy' } },
+      {
+        Target: { Id: BLUE_2, Port: 80 },
+        TargetHealth: {
+          State: 'unused',
+          Reason: 'Target.NotRegistered',
+          Description: 'Target is not registered to the target group',
+        },
+      },
+      { Target: { Id: BLUE_3, Port: 80 }, HealthCheckPort: '80', TargetHealth: { State: 'healthy' } },
+    ],
+  });
+  elbv2Mock.on(DeregisterTargetsCommand).resolves({});
+  elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves(targetGroupAttributes(delaySeconds));
+}
+
+const afterTheWindow = () => stateWith({ green: greenFleet });
+
+describe('deregister-blue', () => {
+  it.each([[{ a: 100, b: 0 }], [{ a: 10, b: 90 }], [{ a: 1, b: 99 }]])(
+    'refuses with TrafficDrift, deregistering nothing, while blue still has weight (%o)',
+    async (weights) => {
+      // Prepare
+      route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
+      blueFleetFound();
+
+      // Act
+      const run = handler(afterTheWindow(), context);
+
+      // Assess
+      await expect(run).rejects.toMatchObject({
+        name: 'TrafficDrift',
+        message: expect.stringContaining(
+          `not retiring blue slot a: the records hold a=${weights.a} b=${weights.b}`,
+        ),
+      });
+      expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+      expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    },
+  );
+
+  it('refuses with TrafficDrift, deregistering nothing, when green carries no traffic either', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 0 }));
+    blueFleetFound();
+
+    // Act
+    const run = handler(afterTheWindow(), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('the records hold a=0 b=0'),
+    });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it("refuses with TrafficDrift when green's weighted record is gone", async () => {
+    // Prepare
+    const records = weightedRecords({ a: 0, b: 100 });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves({
+      ...records,
+      ResourceRecordSets: records.ResourceRecordSets.filter((r) => r.SetIdentifier === 'a'),
+    });
+    blueFleetFound();
+
+    // Act
+    const run = handler(afterTheWindow(), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('the records hold a=0 b=no record'),
+    });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('finds blue by its app, env and slot tags among the instances this service launched', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+
+    // Act
+    await handler(afterTheWindow(), context);
+
+    // Assess
+    const searches = ec2Mock.commandCalls(DescribeInstancesCommand);
+    expect(searches).toHaveLength(1);
+    expect(searches[0]?.args[0].input.Filters).toEqual([
+      { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
+      { Name: 'tag:bluegreen:app', Values: ['web'] },
+      { Name: 'tag:bluegreen:env', Values: ['prod'] },
+      { Name: 'tag:bluegreen:slot', Values: ['a'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    ]);
+  });
+
+  it('deregisters only the blue targets that are registered, from blue’s target group', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    const lookups = elbv2Mock.commandCalls(DescribeTargetHealthCommand);
+    expect(lookups.map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.a, Targets: BLUE_IDS.map((Id) => ({ Id })) },
+    ]);
+    const deregistrations = elbv2Mock.commandCalls(DeregisterTargetsCommand);
+    expect(deregistrations.map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.a, Targets: [{ Id: BLUE_1 }, { Id: BLUE_3 }] },
+    ]);
+    const [lookup, deregistration] = [lookups[0], deregistrations[0]];
+    if (!lookup || !deregistration)
+      throw new Error('expected one target health lookup and one deregistration');
+    expect(lookup.calledBefore(deregistration)).toBe(true);
+    expect(result).toMatchObject({ slot: 'a', instanceIds: BLUE_IDS, deregistered: [BLUE_1, BLUE_3] });
+  });
+
+  it('keeps watching targets already draining when it is retried after deregistering them', async () => {
+    // Prepare: the first attempt deregistered blue, then failed before it could answer.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [BLUE_1, BLUE_2, BLUE_3].map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'draining', Reason: 'Target.DeregistrationInProgress' },
+      })),
+    });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ deregistered: BLUE_IDS, drained: false, reason: 'draining' });
+  });
+
+  it('never touches an instance tagged with the current deployment id', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    const askedAbout = elbv2Mock
+      .commandCalls(DescribeTargetHealthCommand)
+      .flatMap((c) => c.args[0].input.Targets?.map((t) => t.Id) ?? []);
+    const deregistered = elbv2Mock
+      .commandCalls(DeregisterTargetsCommand)
+      .flatMap((c) => c.args[0].input.Targets?.map((t) => t.Id) ?? []);
+    expect(askedAbout).not.toContain(OWN_INSTANCE);
+    expect(deregistered).not.toContain(OWN_INSTANCE);
+    expect(result.instanceIds).not.toContain(OWN_INSTANCE);
+    expect(result.deregistered).not.toContain(OWN_INSTANCE);
+  });
+
+  it('reads the deregistration delay of blue’s target group and drains until it is over', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: '120' });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetGroupAttributesCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.a },
+    ]);
+    expect(result).toEqual({
+      slot: 'a',
+      instanceIds: BLUE_IDS,
+      deregistered: [BLUE_1, BLUE_3],
+      deregisteredAt: '2026-03-02T10:31:12.000Z',
+      drainUntil: '2026-03-02T10:33:12.000Z',
+      drained: false,
+      reason: 'draining',
+      polls: 0,
+      // (120 s delay + 60 s margin) / 30 s per check, plus one.
+      maxPolls: 7,
+      pollSeconds: 30,
+      nextCheckSeconds: 30,
+    });
+  });
+
+  it('drains for 300 s, the ELB default, when the target group does not list its delay', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: null });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(result).toMatchObject({
+      drained: false,
+      deregisteredAt: '2026-03-02T10:31:12.000Z',
+      drainUntil: '2026-03-02T10:36:12.000Z',
+      maxPolls: 13,
+      nextCheckSeconds: 30,
+    });
+  });
+
+  it('checks first when the delay is over if that comes before the usual 30 s', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: '10' });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(result).toMatchObject({
+      drained: false,
+      drainUntil: '2026-03-02T10:31:22.000Z',
+      maxPolls: 4,
+      nextCheckSeconds: 10,
+    });
+  });
+
+  it('spaces the checks of a long delay so that they stay within 21, the delay plus a margin', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: '3600' });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(result).toMatchObject({
+      drained: false,
+      drainUntil: '2026-03-02T11:31:12.000Z',
+      maxPolls: 21,
+      pollSeconds: 183,
+      nextCheckSeconds: 183,
+    });
+    expect(result.maxPolls * result.pollSeconds).toBeGreaterThanOrEqual(3600 + 60);
+  });
+
+  it('checks again after a second when the target group drains for no time at all', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: '0' });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(result).toMatchObject({
+      drained: false,
+      drainUntil: '2026-03-02T10:31:12.000Z',
+      nextCheckSeconds: 1,
+    });
+  });
+
+  it('deregisters nothing and reports blue drained when none of its targets is registered', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: BLUE_IDS.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: {
+          State: 'unused' as const,
+          Reason: 'Target.NotRegistered' as const,
+          Description: 'Target is not registered to the target group',
+        },
+      })),
+    });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(result).toMatchObject({
+      slot: 'a',
+      instanceIds: BLUE_IDS,
+      deregistered: [],
+      drained: true,
+      reason: 'nothing was registered',
+    });
+  });
+
+  it('reports blue drained, asking ELB nothing about targets, when no blue instance is left', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(result).toMatchObject({ instanceIds: [], deregistered: [], drained: true });
+  });
+});
