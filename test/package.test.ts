@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDefinition, loadFunctionHandlers } from '../sim/definition.ts';
-import { actionsCalledBy, asList, type Json, packageTemplate, roleStatements } from './support/template.ts';
+import {
+  actionsCalledBy,
+  asList,
+  type Json,
+  packageTemplate,
+  roleStatements,
+  type Statement,
+} from './support/template.ts';
 
 type Resource = { Type: string; Properties: Json; DependsOn?: unknown };
 
@@ -32,6 +39,19 @@ const IMPLIED: Record<string, Record<string, string>> = {
     'ec2:CreateTags': 'RunInstances tags on launch (TagSpecifications)',
     'iam:PassRole': "RunInstances passes the launch template's instance profile",
   },
+};
+
+/**
+ * Mutating actions that may be allowed on "*" without a condition, each with the reason: AWS
+ * supports no resource-level permission or condition key for them.
+ */
+const UNCONDITIONED_EXCEPTIONS: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions; needed by active tracing',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions; needed by active tracing',
+  'logs:CreateLogDelivery': 'Step Functions execution logging; the log delivery APIs take no resource ARN',
+  'logs:UpdateLogDelivery': 'Step Functions execution logging; the log delivery APIs take no resource ARN',
+  'logs:DeleteLogDelivery': 'Step Functions execution logging; the log delivery APIs take no resource ARN',
+  'logs:PutResourcePolicy': 'Step Functions execution logging writes the log group resource policy',
 };
 
 let template: Json;
@@ -99,6 +119,36 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
 
   it('creates the deployment notification topic', () => {
     expect(resources.DeploymentTopic?.Type).toBe('AWS::SNS::Topic');
+  });
+
+  it('lets every function with active tracing write its traces', () => {
+    for (const key of Object.keys(handlers)) {
+      const actions = roleStatements(template, key).flatMap((s) => asList(s.Action));
+      expect(actions, key).toContain('xray:PutTraceSegments');
+    }
+  });
+
+  it('allows no mutating action on every resource ("*") without a condition, but the listed exceptions', () => {
+    const found: string[] = [];
+    for (const [name, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::IAM::Role') continue;
+      const policies = (resource.Properties.Policies ?? []) as {
+        PolicyDocument: { Statement: Statement[] };
+      }[];
+      for (const statement of policies.flatMap((p) => p.PolicyDocument.Statement)) {
+        if (
+          statement.Effect !== 'Allow' ||
+          !asList(statement.Resource as unknown).includes('*') ||
+          statement.Condition
+        )
+          continue;
+        for (const action of asList(statement.Action)) {
+          if (/^[\w-]+:(Describe|Get|List|Head)/.test(action)) continue;
+          if (!(action in UNCONDITIONED_EXCEPTIONS)) found.push(`${name}: ${action}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
   });
 
   describe.each(Object.keys(handlers))('the role of %s', (key) => {
