@@ -132,6 +132,8 @@ export class LoopBoundExceeded extends DeploymentError {
 export const CALLBACK_ERRORS = {
   superseded: 'DeploymentSuperseded',
   approvalRejected: 'ApprovalRejected',
+  /** The same name AlarmTriggered carries when a task throws it. */
+  alarm: 'AlarmTriggered',
 } as const;
 
 /** Every error class the tasks may throw, for the ASL cross-check test. */

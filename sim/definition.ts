@@ -52,12 +52,18 @@ function getAttFunction(value: unknown): string | undefined {
   return getAtt?.[0] && getAtt[1] === 'Arn' ? getAtt[0] : undefined;
 }
 
-/** Where Parameters place the whole state input (`"key.$": "$"`), as a path into the Parameters output. */
-function pathOfWholeInput(parameters: unknown, prefix = '$'): string | undefined {
+/** Where Parameters put the value of `path` (or of a prefix of it), as a path into their output. */
+function whereParametersPut(parameters: unknown, path: string, prefix = '$'): string | undefined {
   if (!parameters || typeof parameters !== 'object') return undefined;
   for (const [key, value] of Object.entries(parameters as Json)) {
-    if (key.endsWith('.$') && value === '$') return `${prefix}.${key.slice(0, -2)}`;
-    const nested = pathOfWholeInput(value, `${prefix}.${key}`);
+    if (
+      key.endsWith('.$') &&
+      typeof value === 'string' &&
+      (path === value || path.startsWith(`${value === '$' ? '$' : value}.`))
+    ) {
+      return `${prefix}.${key.slice(0, -2)}${path.slice(value.length)}`;
+    }
+    const nested = whereParametersPut(value, path, `${prefix}.${key}`);
     if (nested) return nested;
   }
   return undefined;
@@ -65,18 +71,18 @@ function pathOfWholeInput(parameters: unknown, prefix = '$'): string | undefined
 
 /**
  * AWS resolves TimeoutSecondsPath against the state input; aws-local-stepfunctions resolves it
- * against the input after Parameters. Where Parameters carry the whole input, the path is
- * rewritten to read the same value there.
+ * against the input after Parameters. Where Parameters carry that value, the path is rewritten to
+ * read it there.
  */
 function adaptTimeoutPath(name: string, state: Json): void {
   const path = state.TimeoutSecondsPath;
   if (typeof path !== 'string' || !state.Parameters) return;
-  const base = pathOfWholeInput(state.Parameters);
-  if (!base)
+  const moved = whereParametersPut(state.Parameters, path);
+  if (!moved)
     throw new Error(
-      `task state "${name}": TimeoutSecondsPath needs the whole input in its Parameters to simulate`,
+      `task state "${name}": its Parameters must carry ${path} for TimeoutSecondsPath to be simulated`,
     );
-  state.TimeoutSecondsPath = `${base}${path.slice(1)}`;
+  state.TimeoutSecondsPath = moved;
 }
 
 function resolveStates(states: Json, tasks: Record<string, string>, callbacks: Set<string>): void {
@@ -130,5 +136,35 @@ export function loadFunctionHandlers(
         { module: resolve(ROOT, `${handler.slice(0, dot)}.ts`), exportName: handler.slice(dot + 1) },
       ];
     }),
+  );
+}
+
+/** EventBridge rules of serverless.yml: each function's `eventBridge` patterns, Refs resolved. */
+export function loadEventRules(
+  refs: Record<string, string>,
+  path = SERVERLESS_PATH,
+): { target: string; pattern: Record<string, unknown> }[] {
+  const config = readYaml(path);
+  const functions = (config.functions ?? {}) as Record<
+    string,
+    { events?: { eventBridge?: { pattern?: Json } }[] }
+  >;
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value && typeof value === 'object') {
+      const ref = (value as Json).Ref;
+      if (typeof ref === 'string') {
+        const resolved = refs[ref];
+        if (!resolved) throw new Error(`event pattern refers to ${ref}, which the simulator does not know`);
+        return resolved;
+      }
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    }
+    return value;
+  };
+  return Object.entries(functions).flatMap(([target, fn]) =>
+    (fn.events ?? [])
+      .filter((e) => e.eventBridge?.pattern)
+      .map((e) => ({ target, pattern: resolve(e.eventBridge?.pattern) as Record<string, unknown> })),
   );
 }

@@ -96,6 +96,8 @@ function read(value: unknown, path: string): unknown {
 /** Prints each state as it runs, with the virtual time and what the task found or did. */
 export class Printer implements ExecutionObserver {
   private readonly resultPaths: Record<string, string>;
+  /** Waits whose timeout is their normal end (a Catch on States.Timeout leads on). */
+  private readonly timedWaits: Set<string>;
   private readonly lastKey = new Map<string, string>();
   private readonly labels = new Map<string, string>();
 
@@ -105,7 +107,15 @@ export class Printer implements ExecutionObserver {
     private readonly print: ((line: string) => void) | undefined,
     private readonly verbose: boolean,
   ) {
-    const states = (loaded.definition.States ?? {}) as Record<string, { ResultPath?: string }>;
+    const states = (loaded.definition.States ?? {}) as Record<
+      string,
+      { ResultPath?: string; Catch?: { ErrorEquals: string[] }[] }
+    >;
+    this.timedWaits = new Set(
+      Object.entries(states)
+        .filter(([, s]) => s.Catch?.some((c) => c.ErrorEquals.includes('States.Timeout')))
+        .map(([name]) => name),
+    );
     this.resultPaths = Object.fromEntries(
       Object.entries(states)
         .filter(([, s]) => typeof s.ResultPath === 'string')
@@ -150,6 +160,7 @@ export class Printer implements ExecutionObserver {
   }
 
   stateFailed(execution: SimExecution, state: string, error: string, cause: string): void {
+    if (error === 'States.Timeout' && this.timedWaits.has(state) && !this.verbose) return;
     this.line(execution, state, `✗ ${error}: ${cause}`);
   }
 

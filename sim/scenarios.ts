@@ -239,7 +239,9 @@ const approvalBeforeShift = ({ config }: ScenarioContext) => {
  */
 function longestAllowed({ world, config }: ScenarioContext): void {
   config.bake.timeoutMinutes = 240;
-  config.bake.pollSeconds = 15;
+  config.bake.pollSeconds = 60;
+  // Events lost: every wait runs on its fallback polls, the longest way.
+  world.events.lostSources.add('aws.imagebuilder');
   config.health = { timeoutSeconds: 3600, pollSeconds: 5 };
   config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 3600 };
   config.termination = { waitSeconds: 172_800, checkIntervalSeconds: 60 };
@@ -447,6 +449,17 @@ export const SCENARIOS: Scenario[] = [
             (id) => world.ec2.instances.get(id)?.tags[TAG.version] === '1.0.0',
           ),
       });
+    },
+  },
+  {
+    name: 'slow-drain',
+    summary:
+      'Clients that ignore DNS keep calling blue: it is terminated only after the 5-minute deregistration delay.',
+    expect: 'SUCCEEDED',
+    prepare: ({ world }) => {
+      const traffic = world.cloudwatch.requests;
+      world.cloudwatch.requests = (group, from, to) =>
+        group.includes('web-prod-a') ? 40 : traffic(group, from, to);
     },
   },
   {

@@ -5,7 +5,7 @@ import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
 import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { installClock } from './clock.ts';
-import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import { loadDefinition, loadEventRules, loadFunctionHandlers } from './definition.ts';
 import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
@@ -143,7 +143,6 @@ export async function simulate(
     });
     const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
     const deliveries: Delivery[] = [];
-    const recoveries: { execution: string; actions?: string[]; leftOver?: string[] }[] = [];
     let pending = 0;
     let runner: Runner | undefined;
     const ctx: ScenarioContext = {
@@ -197,54 +196,57 @@ export async function simulate(
     const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
     if (!config) throw new Error('the default config is invalid');
     const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    // EventBridge: an execution that stopped, timed out or failed reaches the recovery function.
+    // EventBridge: the rules of serverless.yml route AWS events to their functions, a second later.
+    world.events.rules.push(...loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn }));
+    world.events.deliver = (target, event) =>
+      ctx.after(1, () => {
+        const handler = handlers[target];
+        if (!handler)
+          throw new Error(`an event rule targets ${target}, which serverless.yml does not define`);
+        pending += 1;
+        const name = event.source === 'aws.states' ? String(event.detail.name) : undefined;
+        const run = () => handler(event, { awsRequestId: event.id } as Context);
+        void (name ? actor.run(name, run) : run())
+          .then(
+            (result) => {
+              const r = result as { actions?: string[] } | undefined;
+              if (r?.actions?.length) printer.note(`recovery of ${name}: ${r.actions.join('; ')}`);
+            },
+            (error: Error) =>
+              printer.note(`${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}`),
+          )
+          .finally(() => {
+            pending -= 1;
+          });
+      });
+    // Step Functions puts a status-change event when an execution ends.
     const eventBridge = {
       executionEnded(execution: SimExecution) {
-        if (!['SUCCEEDED', 'ABORTED', 'TIMED_OUT', 'FAILED'].includes(execution.status)) return;
-        ctx.after(2, () => {
-          pending += 1;
-          const event = {
-            version: '0',
-            id: `sim-${execution.name}`,
-            'detail-type': 'Step Functions Execution Status Change',
-            source: 'aws.states',
-            account: '123456789012',
-            time: new Date().toISOString(),
-            region: 'us-east-1',
-            resources: [execution.arn],
-            detail: {
-              executionArn: execution.arn,
-              stateMachineArn: world.sfn.stateMachineArn,
-              name: execution.name,
-              status: execution.status,
-              input: execution.input,
-              error: execution.error ?? null,
-              cause: execution.cause ?? null,
-            },
-          };
-          const recover = handlers.recoverExecution;
-          if (!recover) throw new Error('serverless.yml has no recoverExecution function');
-          void actor
-            .run(execution.name, () => recover(event, { awsRequestId: 'eventbridge' } as Context))
-            .then(
-              (report) => {
-                const r = report as { actions?: string[]; leftOver?: string[] };
-                if (r?.actions?.length)
-                  printer.note(`recovery of ${execution.name}: ${r.actions.join('; ')}`);
-                recoveries.push({ execution: execution.name, ...(r ?? {}) });
-              },
-              (error: Error) =>
-                printer.note(`recovery of ${execution.name} failed: ${error.name}: ${error.message}`),
-            )
-            .finally(() => {
-              pending -= 1;
-            });
+        world.events.put({
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          resources: [execution.arn],
+          detail: {
+            executionArn: execution.arn,
+            stateMachineArn: world.sfn.stateMachineArn,
+            name: execution.name,
+            status: execution.status,
+            input: execution.input,
+            error: execution.error ?? null,
+            cause: execution.cause ?? null,
+          },
         });
       },
     };
     runner = new Runner(loaded, handlers, [monitor, printer, eventBridge], world.sfn);
     if (options.intercept) runner.interceptor = options.intercept;
     const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
+    // A person answers these waits; virtual time stands still for them (and only them).
+    const approvalStates = new Set(
+      Object.entries(loaded.tasks)
+        .filter(([, fn]) => fn === 'requestApproval')
+        .map(([state]) => state),
+    );
     world.sns.subscribers.push((message) => {
       if (message.attributes.kind === 'approval-request')
         printer.note(`approval link sent to ${message.attributes.approver}`);
@@ -277,7 +279,7 @@ export async function simulate(
     await runner.runUntilSettled(
       clock,
       () => pending > 0,
-      () => person !== undefined && world.sfn.openTokens > 0,
+      () => person !== undefined && world.sfn.openTokens(approvalStates) > 0,
     );
     monitor.finish({
       wasLiveAtStart,

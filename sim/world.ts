@@ -4,6 +4,7 @@ import { DynamoDbModel } from './aws/dynamodb.ts';
 import { Ec2Model, type SimInstance } from './aws/ec2.ts';
 import { Elbv2Model } from './aws/elbv2.ts';
 import { type FaultKind, faultError } from './aws/errors.ts';
+import { EventBusModel } from './aws/eventbridge.ts';
 import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
@@ -76,6 +77,7 @@ export class World implements WorldContext {
   readonly s3: S3Model;
   readonly sfn: SfnModel;
   readonly dynamodb = new DynamoDbModel();
+  readonly events: EventBusModel;
   readonly secretsmanager = new SecretsModel();
   readonly faults: FaultRule[] = [];
   readonly calls: ApiCall[] = [];
@@ -93,6 +95,7 @@ export class World implements WorldContext {
     this.sns = new SnsModel(this);
     this.s3 = new S3Model(this);
     this.sfn = new SfnModel(this, STATE_MACHINE_ARN);
+    this.events = new EventBusModel(ACCOUNT, REGION, () => this.now());
   }
 
   now(): number {
@@ -107,6 +110,21 @@ export class World implements WorldContext {
   beforeTerminate(instance: SimInstance): void {
     for (const hook of this.hooks) hook.beforeTerminate?.(instance);
   }
+
+  /** Runs `action` at virtual time `at` (the simulation keeps going until then). */
+  schedule(at: number, action: () => void): void {
+    this.scheduled += 1;
+    setTimeout(
+      () => {
+        this.scheduled -= 1;
+        action();
+      },
+      Math.max(0, at - this.now()),
+    );
+  }
+
+  /** Scheduled actions still to run. */
+  scheduled = 0;
 
   afterRecordsChange(zoneId: string): void {
     for (const hook of this.hooks) hook.afterRecordsChange?.(zoneId);

@@ -1,4 +1,11 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/approval.ts';
 import type { LockItem } from '../domain/lock.ts';
@@ -138,4 +145,46 @@ export async function putLock(table: string, next: LockItem): Promise<boolean> {
     if (isConditionFailure(error)) return false;
     throw error;
   }
+}
+
+/** An execution parked on a task token until an AWS event (or its own timeout) resumes it. */
+export interface WaitItem {
+  id: string;
+  token: string;
+  /** For alarm watches: the alarm names whose ALARM resumes (fails) the wait. */
+  alarms?: string[];
+  /** DynamoDB TTL: waits expire on their own. */
+  ttl: number;
+}
+
+export async function putWait(table: string, item: WaitItem): Promise<void> {
+  await dynamodb.send(
+    new PutItemCommand({ TableName: table, Item: marshall(item, { removeUndefinedValues: true }) }),
+  );
+}
+
+export async function getWait(table: string, id: string): Promise<WaitItem | undefined> {
+  const out = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
+  );
+  return out.Item ? (unmarshall(out.Item) as WaitItem) : undefined;
+}
+
+/** The alarm watches that name this alarm (a small table: one item per running deployment). */
+export async function findAlarmWatches(table: string, alarmName: string): Promise<WaitItem[]> {
+  const found: WaitItem[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(id, :prefix) AND contains(alarms, :alarm)',
+        ExpressionAttributeValues: marshall({ ':prefix': 'watch#', ':alarm': alarmName }),
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of out.Items ?? []) found.push(unmarshall(item) as WaitItem);
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return found;
 }

@@ -95,7 +95,12 @@ const bakeSchema = z
       .default('/opt/app')
       .describe('Where the artifact is unpacked on the image.'),
     timeoutMinutes: z.int().min(10).max(240).default(120).describe('Give up on the build after this long.'),
-    pollSeconds: z.int().min(15).max(600).default(60).describe('How often the build status is checked.'),
+    pollSeconds: z
+      .int()
+      .min(60)
+      .max(3600)
+      .default(600)
+      .describe("How often the build is checked if Image Builder's end-of-build event does not arrive."),
   })
   .describe('How the AMI is baked with EC2 Image Builder.');
 

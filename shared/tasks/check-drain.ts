@@ -1,10 +1,7 @@
-import { recentRequests } from '../aws/cloudwatch.ts';
-import { describeTargetHealth, metricDimensions } from '../aws/elbv2.ts';
+import { describeTargetHealth } from '../aws/elbv2.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
-import { need, secondsSince } from '../state.ts';
-
-/** How long the target group must have served nothing for blue to count as idle. */
-const IDLE_SECONDS = 120;
+import { IDLE_SECONDS, targetGroupIdle } from '../drain.ts';
+import { need } from '../state.ts';
 
 /**
  * One bounded check of blue's draining. Done when ELB no longer reports any blue target draining,
@@ -28,11 +25,7 @@ export async function checkDrain(input: DeploymentState): Promise<BlueDrain> {
     nextCheckSeconds: 0,
   });
   if (stillDraining.length === 0) return done('ELB finished draining');
-  if (secondsSince(drain.deregisteredAt) >= 60) {
-    // ELB publishes RequestCount only while requests flow: no data points is idle too.
-    const requests = await recentRequests(await metricDimensions(targetGroupArn), IDLE_SECONDS);
-    if (!requests) return done(`no request in the last ${IDLE_SECONDS} s`);
-  }
+  if (await targetGroupIdle(targetGroupArn)) return done(`no request in the last ${IDLE_SECONDS} s`);
   const left = Math.ceil((Date.parse(drain.drainUntil) - Date.now()) / 1000);
   if (left <= 0) return done('the deregistration delay is over');
   if (polls >= drain.maxPolls) return done(`checked ${polls} times, the most allowed`);

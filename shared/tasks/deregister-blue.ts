@@ -4,6 +4,7 @@ import { readWeights } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
+import { IDLE_SECONDS, targetGroupIdle } from '../drain.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
@@ -41,6 +42,8 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     targets.filter((t) => t.state !== 'draining').map((t) => t.id),
   );
   const delay = await deregistrationDelaySeconds(targetGroupArn);
+  // Blue has carried no traffic for the whole window: usually it is idle already.
+  const idle = registered.length === 0 || (await targetGroupIdle(targetGroupArn));
   const now = new Date();
   const bound = delay + 60;
   const every = Math.max(DRAIN_POLL_SECONDS, Math.ceil(bound / DRAIN_MAX_POLLS));
@@ -51,8 +54,13 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     deregistered: registered,
     deregisteredAt: now.toISOString(),
     drainUntil: new Date(now.getTime() + delay * 1000).toISOString(),
-    drained: registered.length === 0,
-    reason: registered.length === 0 ? 'nothing was registered' : 'draining',
+    drained: idle,
+    reason:
+      registered.length === 0
+        ? 'nothing was registered'
+        : idle
+          ? `no request in the last ${IDLE_SECONDS} s`
+          : 'draining',
     polls: 0,
     maxPolls: Math.ceil(bound / every) + 1,
     pollSeconds: every,

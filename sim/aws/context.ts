@@ -9,4 +9,15 @@ export interface WorldContext {
   beforeTerminate(instance: SimInstance): void;
   /** Called after a Route 53 change batch was applied. */
   afterRecordsChange(zoneId: string): void;
+  /** Runs `action` at virtual time `at`. */
+  schedule(at: number, action: () => void): void;
+  /** Puts an event on the default event bus. */
+  readonly events: {
+    put(event: {
+      source: string;
+      'detail-type': string;
+      resources: string[];
+      detail: Record<string, unknown>;
+    }): void;
+  };
 }

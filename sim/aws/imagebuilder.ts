@@ -107,7 +107,23 @@ export class ImagebuilderModel {
     }
     this.builds.set(arn, build);
     if (input.clientToken) this.tokens.set(input.clientToken, arn);
+    // Image Builder puts a state-change event when the build ends.
+    const endsAt = build.failsAt ?? now + this.buildMinutes * 60_000;
+    this.world.schedule(endsAt, () => this.announce(build));
     return { imageBuildVersionArn: arn, clientToken: input.clientToken };
+  }
+
+  private announce(build: SimBuild): void {
+    const status = this.status(build);
+    this.world.events.put({
+      source: 'aws.imagebuilder',
+      'detail-type': 'EC2 Image Builder Image State Change',
+      resources: [build.arn],
+      detail: {
+        'previous-state': { status: 'BUILDING' },
+        state: { status, ...(build.failReason ? { reason: build.failReason } : {}) },
+      },
+    });
   }
 
   private status(build: SimBuild): string {
@@ -146,7 +162,10 @@ export class ImagebuilderModel {
     const build = this.builds.get(input.imageBuildVersionArn ?? '');
     if (!build)
       throw awsError('ResourceNotFoundException', `The image ${input.imageBuildVersionArn} does not exist.`);
-    build.cancelledAt ??= this.world.now();
+    if (build.cancelledAt === undefined) {
+      build.cancelledAt = this.world.now();
+      this.announce(build);
+    }
     return { imageBuildVersionArn: build.arn };
   }
 }

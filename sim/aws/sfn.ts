@@ -102,9 +102,9 @@ export class SfnModel {
     }
   }
 
-  /** How many tasks wait for a callback now. */
-  get openTokens(): number {
-    return [...this.waiting.values()].filter((t) => t.open).length;
+  /** How many tasks of these states wait for a callback now (all states when none are given). */
+  openTokens(states?: Set<string>): number {
+    return [...this.waiting.values()].filter((t) => t.open && (!states || states.has(t.state))).length;
   }
 
   private take(token: string | undefined): WaitingTask {

@@ -73,8 +73,18 @@ export class CloudWatchModel {
   setState(name: string, state: AlarmChange['state'], reason: string, at = this.world.now()): void {
     const history = this.alarms.get(name);
     if (!history) throw new Error(`no alarm ${name}`);
+    const previous = this.stateAt(name, at)?.state ?? 'INSUFFICIENT_DATA';
     history.push({ at, state, reason });
     history.sort((x, y) => x.at - y.at);
+    // CloudWatch puts an alarm state-change event when the state changes.
+    this.world.schedule(at, () =>
+      this.world.events.put({
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`],
+        detail: { alarmName: name, state: { value: state, reason }, previousState: { value: previous } },
+      }),
+    );
   }
 
   stateAt(name: string, at: number): AlarmChange | undefined {

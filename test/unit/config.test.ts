@@ -39,7 +39,7 @@ describe('deployment config', () => {
     expect(result.config.bake).toMatchObject({
       installDirectory: '/opt/app',
       timeoutMinutes: 120,
-      pollSeconds: 60,
+      pollSeconds: 600,
     });
     expect(result.config.health.pollSeconds).toBe(15);
     expect(result.config.notifications).toEqual({});

@@ -96,8 +96,8 @@ describe('the plan', () => {
 
   it('bounds every polling loop', () => {
     const p = plan({ a: 100, b: 0 });
-    // A two-hour bake timeout is polled every 2 minutes, not every minute: at most 60 polls.
-    expect(p.bake).toMatchObject({ pollSeconds: 120, maxPolls: 61 });
+    // The bake waits on Image Builder's event; without one it checks every 10 minutes.
+    expect(p.bake).toMatchObject({ pollSeconds: 600, maxPolls: 13 });
     expect(p.health).toMatchObject({ pollSeconds: 15, maxPolls: 61 });
     expect(p.termination.maxChecks).toBeGreaterThan(3600 / p.termination.checkIntervalSeconds);
   });

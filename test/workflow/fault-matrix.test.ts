@@ -26,6 +26,7 @@ const ABSORBED: Fault[] = ['throttling', 'transient', 'lambda-timeout', 'lambda-
 /** Base scenarios, in order of preference; each Task state is tested on the first that reaches it. */
 const BASES = [
   'happy',
+  'slow-drain',
   'alarm-during-shift',
   'approval-both-stages',
   'bad-config',

@@ -1,0 +1,34 @@
+import { putWait } from '../aws/dynamodb.ts';
+import { getImageStatus } from '../aws/imagebuilder.ts';
+import { sendTaskSuccess } from '../aws/sfn.ts';
+import { arnScope } from '../domain/bake.ts';
+import { BAKE_FALLBACK_SECONDS, bakeWaitId, FINAL_IMAGE_STATES, waitTtl } from '../domain/waits.ts';
+import { logger } from '../logger.ts';
+
+export interface BakeWaitRequest {
+  token: string;
+  imageBuildVersionArn: string;
+}
+
+/**
+ * "Wait for the AMI bake": parks the execution until Image Builder's state-change event says the
+ * build ended. The build may have ended before the wait was stored, so its status is read once
+ * after: a finished build resumes the execution at once.
+ */
+export async function awaitBake(request: BakeWaitRequest, table: string): Promise<{ waiting: boolean }> {
+  await putWait(table, {
+    id: bakeWaitId(request.imageBuildVersionArn),
+    token: request.token,
+    ttl: waitTtl(new Date(), BAKE_FALLBACK_SECONDS),
+  });
+  const image = await getImageStatus(
+    request.imageBuildVersionArn,
+    arnScope(request.imageBuildVersionArn).region,
+  );
+  if (FINAL_IMAGE_STATES.has(image.status)) {
+    await sendTaskSuccess(request.token, { status: image.status });
+    return { waiting: false };
+  }
+  logger.info('waiting for the image build to end', { imageBuildVersionArn: request.imageBuildVersionArn });
+  return { waiting: true };
+}
