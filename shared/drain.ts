@@ -5,10 +5,13 @@ import { metricDimensions } from './aws/elbv2.ts';
 export const IDLE_SECONDS = 120;
 
 /**
- * Whether the target group served no request in the last two minutes. ELB publishes RequestCount
- * only while requests flow, so no data points is idle too.
+ * Whether the target group (behind an Application Load Balancer) served no request in the last two
+ * minutes. ELB publishes RequestCount only while requests flow, so no data points is idle too.
  */
 export async function targetGroupIdle(targetGroupArn: string): Promise<boolean> {
-  const requests = await recentRequests(await metricDimensions(targetGroupArn), IDLE_SECONDS);
+  const { application, ...dimensions } = await metricDimensions(targetGroupArn);
+  // Only ALBs count requests; behind any other load balancer draining runs its full course.
+  if (!application) return false;
+  const requests = await recentRequests(dimensions, IDLE_SECONDS);
   return !requests;
 }

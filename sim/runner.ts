@@ -79,6 +79,8 @@ export class Runner {
   private inFlight = 0;
   private requests = 0;
   interceptor: TaskInterceptor | undefined;
+  /** Virtual time a task takes before its result reaches the state machine (Lambda and transition latency). */
+  taskLatencyMs = 0;
 
   constructor(
     private readonly loaded: LoadedDefinition,
@@ -113,6 +115,8 @@ export class Runner {
       return await (this.interceptor ? this.interceptor(call, run) : run());
     } finally {
       this.inFlight -= 1;
+      // Outside the in-flight count, so the clock can move through it.
+      if (this.taskLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.taskLatencyMs));
     }
   }
 

@@ -1,4 +1,4 @@
-import type { S3Event, S3EventRecord } from 'aws-lambda';
+import type { S3EventRecord } from 'aws-lambda';
 import { encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
@@ -21,47 +21,55 @@ export const BUCKET = `bluegreen-releases-${ACCOUNT}`;
 export const ALARM = 'web-prod-5xx';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const ELB_ZONE = 'Z35SXDOTRQ7X7K';
-const TARGET_GROUPS: Record<Slot, string> = {
-  a: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-prod-a/0123456789abcdef`,
-  b: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-prod-b/fedcba9876543210`,
-};
+/** The names of one app's slots in the simulated account (web/prod unless said otherwise). */
+export function appNames(app = APP) {
+  return {
+    targetGroups: {
+      a: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${app}-prod-a/0123456789abcdef`,
+      b: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${app}-prod-b/fedcba9876543210`,
+    } as Record<Slot, string>,
+    loadBalancers: {
+      a: `${app}-prod-a-1234567890.${REGION}.elb.amazonaws.com`,
+      b: `${app}-prod-b-0987654321.${REGION}.elb.amazonaws.com`,
+    } as Record<Slot, string>,
+    record: `${app}.example.com`,
+    alarm: `${app}-prod-5xx`,
+  };
+}
+const TARGET_GROUPS = appNames().targetGroups;
 const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/web-build`;
 
 export type Status = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'IGNORED';
 
 /** The config of the default world, as an operator would write it. */
-export function defaultConfig(): DeployConfigInput {
+export function defaultConfig(app = APP): DeployConfigInput {
+  const names = appNames(app);
   return {
     slots: {
       a: {
-        targetGroupArn: TARGET_GROUPS.a,
+        targetGroupArn: names.targetGroups.a,
         loadBalancer: {
-          dnsName: `web-prod-a-1234567890.${REGION}.elb.amazonaws.com`,
+          dnsName: names.loadBalancers.a,
           hostedZoneId: ELB_ZONE,
         },
       },
       b: {
-        targetGroupArn: TARGET_GROUPS.b,
+        targetGroupArn: names.targetGroups.b,
         loadBalancer: {
-          dnsName: `web-prod-b-0987654321.${REGION}.elb.amazonaws.com`,
+          dnsName: names.loadBalancers.b,
           hostedZoneId: ELB_ZONE,
         },
       },
     },
-    dns: { hostedZoneId: ZONE, recordName: 'web.example.com' },
+    dns: { hostedZoneId: ZONE, recordName: names.record },
     launchTemplate: { id: 'lt-0123456789abcdef0' },
     bake: {
       parentImage: 'ami-0abcdef1234567890',
       infrastructureConfigurationArn: INFRA,
       installCommand: './install.sh',
     },
-    alarms: [ALARM],
+    alarms: [names.alarm],
   };
-}
-
-export interface Delivery {
-  at: number;
-  event: S3Event;
 }
 
 /** What a scenario can change before the upload, and how it delivers S3 events. */
@@ -104,8 +112,8 @@ export interface Scenario {
   act?(ctx: ScenarioContext): void;
 }
 
-export function releaseKey(version: string, suffix = 'zip'): string {
-  return `releases/${APP}/${ENV}/${version}.${suffix}`;
+export function releaseKey(version: string, suffix = 'zip', app = APP): string {
+  return `releases/${app}/${ENV}/${version}.${suffix}`;
 }
 
 export function s3Record(
@@ -138,21 +146,13 @@ export function s3Record(
   };
 }
 
-/**
- * The starting world: two slots of web/prod, blue live in slot a with three healthy instances of
- * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
- */
-export function seedWorld(
-  world: World,
-  options: { firstDeploy: boolean; weights?: Record<Slot, number> },
-): void {
-  const config = defaultConfig();
+/** What every simulated account has, whatever apps it holds. */
+export function seedAccount(world: World): void {
   world.s3.addBucket(BUCKET);
   world.sns.topics.add(DEFAULT_TOPIC_ARN);
   world.route53.addZone(ZONE);
   world.ec2.launchTemplates.add('lt-0123456789abcdef0');
   world.imagebuilder.infrastructureConfigurations.add(INFRA);
-  world.cloudwatch.addAlarm(ALARM);
   world.dynamodb.addTable(APPROVALS_TABLE);
   world.dynamodb.addTable(LOCKS_TABLE);
   world.secretsmanager.secrets.set(
@@ -161,41 +161,55 @@ export function seedWorld(
   );
   // Requests reach a slot's target group while its record has weight, and for a TTL after.
   world.cloudwatch.requests = (targetGroup, from, to) => {
-    const slot = SLOTS.find((s) => TARGET_GROUPS[s].endsWith(targetGroup));
-    return slot && world.route53.carriedTraffic('web.example.com', slot, from - 60_000, to) ? 1200 : 0;
+    const match = targetGroup.match(/^targetgroup\/([a-z0-9-]+)-prod-([ab])\//);
+    if (!match) return 0;
+    const [, app = '', slot = ''] = match;
+    return world.route53.carriedTraffic(appNames(app).record, slot, from - 60_000, to) ? 1200 : 0;
   };
+}
+
+export interface AppSeed {
+  app?: string;
+  firstDeploy: boolean;
+  weights?: Record<Slot, number>;
+  /** Blue's size (default 3). */
+  blueCount?: number;
+}
+
+/**
+ * One app's starting state: two slots of <app>/prod, blue live in slot a with healthy instances of
+ * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
+ */
+export function seedApp(world: World, options: AppSeed): void {
+  const app = options.app ?? APP;
+  const names = appNames(app);
+  world.cloudwatch.addAlarm(names.alarm);
   for (const slot of SLOTS) {
-    const group = world.elbv2.addTargetGroup(TARGET_GROUPS[slot]);
-    group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/web-prod-${slot}/50dc6c495c0c9188`;
+    const group = world.elbv2.addTargetGroup(names.targetGroups[slot]);
+    group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
     world.route53.put(ZONE, {
-      Name: 'web.example.com',
+      Name: names.record,
       Type: 'A',
       SetIdentifier: slot,
       Weight: options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0),
-      AliasTarget: {
-        HostedZoneId: ELB_ZONE,
-        DNSName: config.slots[slot].loadBalancer.dnsName,
-        EvaluateTargetHealth: true,
-      },
+      AliasTarget: { HostedZoneId: ELB_ZONE, DNSName: names.loadBalancers[slot], EvaluateTargetHealth: true },
     });
   }
   if (options.firstDeploy) return;
   const longAgo = world.now() - 2 * 86_400_000;
-  const oldKey = releaseKey('1.0.0');
-  const old = { bucket: BUCKET, key: oldKey, versionId: 'v1' };
-  world.ec2.addImage('web-1.0.0', {
+  const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app), versionId: 'v1' };
+  const ami = world.ec2.addImage(`${app}-1.0.0`, {
     [TAG.managedBy]: MANAGED_BY,
     [TAG.artifactId]: artifactId(old),
     [TAG.version]: '1.0.0',
-  });
-  const ami = [...world.ec2.images.keys()].at(-1) ?? '';
-  const deploymentId = executionName(APP, ENV, '1.0.0', old);
-  const group = world.elbv2.targetGroups.get(TARGET_GROUPS.a);
-  for (let i = 0; i < 3; i++) {
+  }).id;
+  const deploymentId = executionName(app, ENV, '1.0.0', old);
+  const group = world.elbv2.targetGroups.get(names.targetGroups.a);
+  for (let i = 0; i < (options.blueCount ?? 3); i++) {
     const instance = world.ec2.seedInstance(
       {
         [TAG.managedBy]: MANAGED_BY,
-        [TAG.app]: APP,
+        [TAG.app]: app,
         [TAG.env]: ENV,
         [TAG.version]: '1.0.0',
         [TAG.slot]: 'a',
@@ -208,6 +222,12 @@ export function seedWorld(
   }
 }
 
+/** The default world: the account and web/prod. */
+export function seedWorld(world: World, options: AppSeed): void {
+  seedAccount(world);
+  seedApp(world, options);
+}
+
 function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
   const record = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
   ctx.deliver([record], afterSeconds);
@@ -218,7 +238,7 @@ const greenWeightReaches = (world: World, percent: number, then: () => void) => 
   let fired = false;
   world.hooks.push({
     afterRecordsChange: () => {
-      const weights = world.route53.weights(ZONE, 'web.example.com', 'A');
+      const weights = world.route53.weights(ZONE, appNames().record, 'A');
       if (!fired && weights.b === percent) {
         fired = true;
         then();

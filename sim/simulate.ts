@@ -1,31 +1,29 @@
 import { pathToFileURL } from 'node:url';
-import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { validateConfig } from '#shared/domain/config.ts';
 import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
 import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { installClock } from './clock.ts';
-import { loadDefinition, loadEventRules, loadFunctionHandlers } from './definition.ts';
+import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import { Harness } from './harness.ts';
 import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { routeClientsTo } from './router.ts';
-import { type Handler, Runner, type TaskInterceptor } from './runner.ts';
+import type { Handler, TaskInterceptor } from './runner.ts';
 import {
   APP,
   BUCKET,
-  type Delivery,
   defaultConfig,
   ENV,
   type Scenario,
   type ScenarioContext,
   type Status,
-  s3Record,
   seedWorld,
   uploadRelease,
 } from './scenarios.ts';
-import { APPROVAL_BASE_URL, APPROVALS_TABLE, actor, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
+import { APPROVAL_BASE_URL, APPROVALS_TABLE, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
 
 export interface Summary {
   scenario: string;
@@ -115,6 +113,8 @@ export interface RunOptions {
   verbose?: boolean;
   /** Wraps every task invocation (the fault matrix injects its faults here). */
   intercept?: TaskInterceptor;
+  /** Virtual time each task takes (Lambda and Step Functions latency); 0 by default. */
+  taskLatencyMs?: number;
   /** A person answers approval links (a browser via --serve): virtual time waits while they decide. */
   person?: { onLink: (approver: string, url: string) => void };
 }
@@ -142,51 +142,14 @@ export async function simulate(
       ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
     });
     const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
-    const deliveries: Delivery[] = [];
-    let pending = 0;
-    let runner: Runner | undefined;
+    let harness: Harness | undefined;
     const ctx: ScenarioContext = {
       world,
       config: defaultConfig(),
-      upload(key, body = 'artifact') {
-        const object = world.s3.put(BUCKET, key, body);
-        return s3Record(BUCKET, key, { ...object, size: body.length }, world.now());
-      },
-      deliver(records: S3EventRecord[], afterSeconds = 0) {
-        const event: S3Event = { Records: records };
-        deliveries.push({ at: world.now() + afterSeconds * 1000, event });
-        pending += 1;
-        setTimeout(() => {
-          void deliver(event, 0).finally(() => {
-            pending -= 1;
-          });
-        }, afterSeconds * 1000);
-      },
-      stop: (name) => runner?.stop(name) ?? false,
-      after(seconds, action) {
-        pending += 1;
-        setTimeout(() => {
-          pending -= 1;
-          action();
-        }, seconds * 1000);
-      },
-    };
-    // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
-    const deliver = async (event: S3Event, attempt: number): Promise<void> => {
-      try {
-        const result = await handlers.startDeployment?.(event, { awsRequestId: `s3-${attempt}` } as Context);
-        printer.delivery(result as Parameters<Printer['delivery']>[0]);
-      } catch (error) {
-        options.print?.(
-          `starter failed (attempt ${attempt + 1}): ${(error as Error).name}: ${(error as Error).message}`,
-        );
-        if (attempt < 2) {
-          pending += 1;
-          await new Promise((resolve) => setTimeout(resolve, 60_000 * (attempt + 1)));
-          pending -= 1;
-          await deliver(event, attempt + 1);
-        }
-      }
+      upload: (key, body) => (harness as Harness).upload(key, body),
+      deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
+      stop: (name) => harness?.runner.stop(name) ?? false,
+      after: (seconds, action) => (harness as Harness).after(seconds, action),
     };
     scenario.prepare?.(ctx);
     world.s3.put(BUCKET, `config/${APP}/${ENV}.json`, JSON.stringify(ctx.config, null, 2));
@@ -196,50 +159,10 @@ export async function simulate(
     const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
     if (!config) throw new Error('the default config is invalid');
     const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    // EventBridge: the rules of serverless.yml route AWS events to their functions, a second later.
-    world.events.rules.push(...loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn }));
-    world.events.deliver = (target, event) =>
-      ctx.after(1, () => {
-        const handler = handlers[target];
-        if (!handler)
-          throw new Error(`an event rule targets ${target}, which serverless.yml does not define`);
-        pending += 1;
-        const name = event.source === 'aws.states' ? String(event.detail.name) : undefined;
-        const run = () => handler(event, { awsRequestId: event.id } as Context);
-        void (name ? actor.run(name, run) : run())
-          .then(
-            (result) => {
-              const r = result as { actions?: string[] } | undefined;
-              if (r?.actions?.length) printer.note(`recovery of ${name}: ${r.actions.join('; ')}`);
-            },
-            (error: Error) =>
-              printer.note(`${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}`),
-          )
-          .finally(() => {
-            pending -= 1;
-          });
-      });
-    // Step Functions puts a status-change event when an execution ends.
-    const eventBridge = {
-      executionEnded(execution: SimExecution) {
-        world.events.put({
-          source: 'aws.states',
-          'detail-type': 'Step Functions Execution Status Change',
-          resources: [execution.arn],
-          detail: {
-            executionArn: execution.arn,
-            stateMachineArn: world.sfn.stateMachineArn,
-            name: execution.name,
-            status: execution.status,
-            input: execution.input,
-            error: execution.error ?? null,
-            cause: execution.cause ?? null,
-          },
-        });
-      },
-    };
-    runner = new Runner(loaded, handlers, [monitor, printer, eventBridge], world.sfn);
-    if (options.intercept) runner.interceptor = options.intercept;
+    harness = new Harness(world, handlers, loaded, printer, [monitor], {
+      intercept: options.intercept,
+      taskLatencyMs: options.taskLatencyMs,
+    });
     const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
     // A person answers these waits; virtual time stands still for them (and only them).
     const approvalStates = new Set(
@@ -248,8 +171,9 @@ export async function simulate(
         .map(([state]) => state),
     );
     world.sns.subscribers.push((message) => {
-      if (message.attributes.kind === 'approval-request')
+      if (message.attributes.kind === 'approval-request') {
         printer.note(`approval link sent to ${message.attributes.approver}`);
+      }
     });
     if (scenario.approvers) {
       simulateApprovers(world, approvalPage, scenario.approvers, ({ request, status }) => {
@@ -265,8 +189,6 @@ export async function simulate(
           person.onLink(message.attributes.approver ?? '', url);
       });
     }
-    const activeRunner = runner;
-    world.sfn.onStart = (execution) => activeRunner.start(execution);
     const before = {
       weights: monitor.weights(),
       instances: [...world.ec2.instances.keys()],
@@ -276,11 +198,7 @@ export async function simulate(
 
     if (scenario.act) scenario.act(ctx);
     else uploadRelease(ctx);
-    await runner.runUntilSettled(
-      clock,
-      () => pending > 0,
-      () => person !== undefined && world.sfn.openTokens(approvalStates) > 0,
-    );
+    await harness.run(clock, () => person !== undefined && world.sfn.openTokens(approvalStates) > 0);
     monitor.finish({
       wasLiveAtStart,
       mutating: (operation) => MUTATING_OPERATIONS.has(operation),

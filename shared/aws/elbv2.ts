@@ -57,17 +57,19 @@ export async function deregistrationDelaySeconds(targetGroupArn: string): Promis
   return value === undefined ? 300 : Number(value);
 }
 
-/** The CloudWatch dimensions of a target group: its own and its load balancer's ARN suffixes. */
+/**
+ * The CloudWatch dimensions of a target group (its own and its load balancer's ARN suffixes), and
+ * the kind of load balancer: only an Application Load Balancer publishes RequestCount.
+ */
 export async function metricDimensions(
   targetGroupArn: string,
-): Promise<{ TargetGroup: string; LoadBalancer?: string }> {
+): Promise<{ TargetGroup: string; LoadBalancer?: string; application: boolean }> {
   const out = await elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] }));
-  const suffix = (arn: string, marker: string) => arn.slice(arn.indexOf(marker));
-  const loadBalancer = out.TargetGroups?.[0]?.LoadBalancerArns?.[0];
+  const loadBalancer = out.TargetGroups?.[0]?.LoadBalancerArns?.[0] ?? '';
+  const application = loadBalancer.includes(':loadbalancer/app/');
   return {
-    TargetGroup: suffix(targetGroupArn, 'targetgroup/'),
-    ...(loadBalancer
-      ? { LoadBalancer: suffix(loadBalancer, loadBalancer.includes(':loadbalancer/app/') ? 'app/' : 'net/') }
-      : {}),
+    TargetGroup: targetGroupArn.slice(targetGroupArn.indexOf('targetgroup/')),
+    ...(application ? { LoadBalancer: loadBalancer.slice(loadBalancer.indexOf('app/')) } : {}),
+    application,
   };
 }

@@ -1,6 +1,6 @@
 import { putWait } from '../aws/dynamodb.ts';
 import { getImageStatus } from '../aws/imagebuilder.ts';
-import { sendTaskSuccess } from '../aws/sfn.ts';
+import { isGoneToken, sendTaskSuccess } from '../aws/sfn.ts';
 import { arnScope } from '../domain/bake.ts';
 import { BAKE_FALLBACK_SECONDS, bakeWaitId, FINAL_IMAGE_STATES, waitTtl } from '../domain/waits.ts';
 import { logger } from '../logger.ts';
@@ -8,6 +8,8 @@ import { logger } from '../logger.ts';
 export interface BakeWaitRequest {
   token: string;
   imageBuildVersionArn: string;
+  /** How long the state waits before it polls anyway. */
+  seconds?: number;
 }
 
 /**
@@ -19,14 +21,17 @@ export async function awaitBake(request: BakeWaitRequest, table: string): Promis
   await putWait(table, {
     id: bakeWaitId(request.imageBuildVersionArn),
     token: request.token,
-    ttl: waitTtl(new Date(), BAKE_FALLBACK_SECONDS),
+    ttl: waitTtl(new Date(), request.seconds ?? BAKE_FALLBACK_SECONDS),
   });
   const image = await getImageStatus(
     request.imageBuildVersionArn,
     arnScope(request.imageBuildVersionArn).region,
   );
   if (FINAL_IMAGE_STATES.has(image.status)) {
-    await sendTaskSuccess(request.token, { status: image.status });
+    // The event may have resumed the wait in between: then the token is gone, which is fine.
+    await sendTaskSuccess(request.token, { status: image.status }).catch((error: unknown) => {
+      if (!isGoneToken(error)) throw error;
+    });
     return { waiting: false };
   }
   logger.info('waiting for the image build to end', { imageBuildVersionArn: request.imageBuildVersionArn });

@@ -64,6 +64,6 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     polls: 0,
     maxPolls: Math.ceil(bound / every) + 1,
     pollSeconds: every,
-    nextCheckSeconds: Math.max(1, Math.min(every, delay)),
+    nextCheckSeconds: idle ? 0 : Math.max(1, Math.min(every, delay)),
   };
 }

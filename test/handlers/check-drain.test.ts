@@ -145,7 +145,7 @@ describe('check-drain', () => {
   });
 
   it.each([0, 30, 59])(
-    'does not ask CloudWatch %i s after deregistration, and checks again in 30 s',
+    'asks CloudWatch %i s after deregistration already, and is done when the target group is idle',
     async (elapsed) => {
       // Prepare
       stillDraining([0, 0]);
@@ -154,27 +154,50 @@ describe('check-drain', () => {
       const result = await handler(checking(drainStarted(elapsed, { polls: 1 })), context);
 
       // Assess
-      expect(cloudwatchMock.calls()).toHaveLength(0);
-      expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
-      expect(result).toEqual({ ...drainStarted(elapsed), polls: 2, drained: false, nextCheckSeconds: 30 });
+      expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(1);
+      expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+      expect(result).toEqual({
+        ...drainStarted(elapsed),
+        polls: 2,
+        drained: true,
+        reason: 'no request in the last 120 s',
+        nextCheckSeconds: 0,
+      });
     },
   );
 
-  it('is done once 60 s have passed and the target group served no request in the last 120 s', async () => {
+  it('asks CloudWatch on every check that still sees a target draining', async () => {
     // Prepare
+    stillDraining([1, 4]);
+    let drain = drainStarted(0, { polls: 0 });
+
+    // Act
+    for (let check = 0; check < 4; check += 1) {
+      drain = await handler(checking(drain), context);
+      vi.setSystemTime(new Date(Date.now() + drain.nextCheckSeconds * 1000));
+    }
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(4);
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(4);
+    expect(drain).toMatchObject({ polls: 4, drained: false, reason: 'draining' });
+  });
+
+  it('stops asking once the target group went idle between two checks', async () => {
+    // Prepare
+    stillDraining([1, 4]);
+    const first = await handler(checking(drainStarted(30, { polls: 1 })), context);
     stillDraining([0, 0]);
 
     // Act
-    const result = await handler(checking(drainStarted(60, { polls: 2 })), context);
+    const second = await handler(checking(first), context);
+    const third = await handler(checking(second), context);
 
     // Assess
-    expect(result).toEqual({
-      ...drainStarted(60),
-      polls: 3,
-      drained: true,
-      reason: 'no request in the last 120 s',
-      nextCheckSeconds: 0,
-    });
+    expect(first).toMatchObject({ polls: 2, drained: false });
+    expect(second).toMatchObject({ polls: 3, drained: true, reason: 'no request in the last 120 s' });
+    expect(third).toEqual(second);
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(2);
   });
 
   it('asks CloudWatch for the RequestCount of blue’s target group behind its load balancer over 120 s', async () => {

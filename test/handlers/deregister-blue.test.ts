@@ -1,7 +1,9 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -25,6 +27,7 @@ import {
 const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const route53Mock = mockClient(Route53Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
 
 /** When the termination window ended and blue is retired. */
 const NOW = new Date('2026-03-02T10:31:12.000Z');
@@ -39,12 +42,15 @@ afterEach(() => {
   ec2Mock.reset();
   elbv2Mock.reset();
   route53Mock.reset();
+  cloudwatchMock.reset();
 });
 
 const context = lambdaContext('deregisterBlue');
 const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 /** An instance of this very deployment that carries blue's slot tag: it must never be touched. */
 const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
+const LOAD_BALANCER_A =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-a/50dc6c495c0c9188';
 
 /** The attributes of blue's target group; `null` leaves the deregistration delay out. */
 function targetGroupAttributes(delaySeconds: string | null) {
@@ -61,8 +67,18 @@ function targetGroupAttributes(delaySeconds: string | null) {
   };
 }
 
-/** Blue (plus a stray instance of this deployment in slot a): one of its three targets is not registered. */
-function blueFleetFound({ delaySeconds = '120' }: { delaySeconds?: string | null } = {}) {
+/**
+ * Blue (plus a stray instance of this deployment in slot a): one of its three targets is not
+ * registered. Unless told otherwise its target group still served a few requests per minute lately
+ * (CloudWatch lists the newest minute first).
+ */
+function blueFleetFound({
+  delaySeconds = '120',
+  requestsPerMinute = [2, 5],
+}: {
+  delaySeconds?: string | null;
+  requestsPerMinute?: number[];
+} = {}) {
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
       ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
@@ -85,6 +101,29 @@ function blueFleetFound({ delaySeconds = '120' }: { delaySeconds?: string | null
   });
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
   elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves(targetGroupAttributes(delaySeconds));
+  elbv2Mock.on(DescribeTargetGroupsCommand).resolves({
+    TargetGroups: [
+      {
+        TargetGroupArn: TARGET_GROUP.a,
+        TargetGroupName: 'web-prod-a',
+        Protocol: 'HTTP',
+        Port: 80,
+        TargetType: 'instance',
+        LoadBalancerArns: [LOAD_BALANCER_A],
+      },
+    ],
+  });
+  cloudwatchMock.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      {
+        Id: 'requests',
+        Label: 'RequestCount',
+        Timestamps: requestsPerMinute.map((_, i) => new Date(NOW.getTime() - (i + 1) * 60_000)),
+        Values: requestsPerMinute,
+        StatusCode: 'Complete',
+      },
+    ],
+  });
 }
 
 const afterTheWindow = () => stateWith({ green: greenFleet });
@@ -209,6 +248,7 @@ describe('deregister-blue', () => {
 
     // Assess
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
     expect(result).toMatchObject({ deregistered: BLUE_IDS, drained: false, reason: 'draining' });
   });
 
@@ -351,6 +391,8 @@ describe('deregister-blue', () => {
 
     // Assess
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(0);
+    expect(cloudwatchMock.calls()).toHaveLength(0);
     expect(result).toMatchObject({
       slot: 'a',
       instanceIds: BLUE_IDS,
@@ -372,6 +414,103 @@ describe('deregister-blue', () => {
     // Assess
     expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
-    expect(result).toMatchObject({ instanceIds: [], deregistered: [], drained: true });
+    expect(cloudwatchMock.calls()).toHaveLength(0);
+    expect(result).toMatchObject({
+      instanceIds: [],
+      deregistered: [],
+      drained: true,
+      reason: 'nothing was registered',
+    });
+  });
+
+  it('reports blue drained at once when its target group served no request in the last 120 s', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ delaySeconds: '300', requestsPerMinute: [0, 0] });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
+    expect(result).toEqual({
+      slot: 'a',
+      instanceIds: BLUE_IDS,
+      deregistered: [BLUE_1, BLUE_3],
+      deregisteredAt: '2026-03-02T10:31:12.000Z',
+      drainUntil: '2026-03-02T10:36:12.000Z',
+      drained: true,
+      reason: 'no request in the last 120 s',
+      polls: 0,
+      maxPolls: 13,
+      pollSeconds: 30,
+      nextCheckSeconds: 0,
+    });
+  });
+
+  it('counts no RequestCount data point as idle and reports blue drained at once', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ requestsPerMinute: [] });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(result).toMatchObject({ drained: true, reason: 'no request in the last 120 s' });
+  });
+
+  it('keeps draining when blue’s target group served requests in the last 120 s', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ requestsPerMinute: [0, 1] });
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
+    expect(result).toMatchObject({ drained: false, reason: 'draining', polls: 0, nextCheckSeconds: 30 });
+  });
+
+  it('asks CloudWatch, after deregistering, for the RequestCount of blue’s target group over 120 s', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ requestsPerMinute: [0, 0] });
+
+    // Act
+    await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArns: [TARGET_GROUP.a] },
+    ]);
+    const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
+    expect(queries.map((c) => c.args[0].input)).toEqual([
+      {
+        StartTime: new Date('2026-03-02T10:29:12.000Z'),
+        EndTime: NOW,
+        MetricDataQueries: [
+          {
+            Id: 'requests',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/ApplicationELB',
+                MetricName: 'RequestCount',
+                Dimensions: [
+                  { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
+                  { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          },
+        ],
+      },
+    ]);
+    const [deregistration, query] = [elbv2Mock.commandCalls(DeregisterTargetsCommand)[0], queries[0]];
+    if (!deregistration || !query) throw new Error('expected one deregistration and one metric query');
+    expect(deregistration.calledBefore(query)).toBe(true);
   });
 });

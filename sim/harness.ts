@@ -1,0 +1,118 @@
+import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
+import type { SimExecution } from './aws/sfn.ts';
+import type { InstalledClock } from './clock.ts';
+import { type LoadedDefinition, loadEventRules } from './definition.ts';
+import type { Printer } from './printer.ts';
+import { type ExecutionObserver, type Handler, Runner, type TaskInterceptor } from './runner.ts';
+import { BUCKET, s3Record } from './scenarios.ts';
+import { actor, type World } from './world.ts';
+
+/**
+ * The wiring every simulation shares: S3 deliveries to the starter (retried as Lambda retries an
+ * async invocation), EventBridge rules of serverless.yml routing AWS events to their functions,
+ * Step Functions status-change events, and the runner that executes the state machine. Keeps count
+ * of what is still to happen, so the clock runs until everything has.
+ */
+export class Harness {
+  readonly runner: Runner;
+  private pending = 0;
+
+  constructor(
+    readonly world: World,
+    private readonly handlers: Record<string, Handler>,
+    loaded: LoadedDefinition,
+    private readonly printer: Printer,
+    observers: ExecutionObserver[],
+    options: { intercept?: TaskInterceptor | undefined; taskLatencyMs?: number | undefined } = {},
+  ) {
+    world.events.rules.push(...loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn }));
+    world.events.deliver = (target, event) => this.after(1, () => this.onEvent(target, event));
+    const statusEvents: ExecutionObserver = {
+      executionEnded: (execution: SimExecution) =>
+        world.events.put({
+          source: 'aws.states',
+          'detail-type': 'Step Functions Execution Status Change',
+          resources: [execution.arn],
+          detail: {
+            executionArn: execution.arn,
+            stateMachineArn: world.sfn.stateMachineArn,
+            name: execution.name,
+            status: execution.status,
+            input: execution.input,
+            error: execution.error ?? null,
+            cause: execution.cause ?? null,
+          },
+        }),
+    };
+    this.runner = new Runner(loaded, handlers, [...observers, printer, statusEvents], world.sfn);
+    if (options.intercept) this.runner.interceptor = options.intercept;
+    if (options.taskLatencyMs) this.runner.taskLatencyMs = options.taskLatencyMs;
+    world.sfn.onStart = (execution) => this.runner.start(execution);
+  }
+
+  /** Something more will happen later: the clock must keep running until it has. */
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.pending += 1;
+    return promise.finally(() => {
+      this.pending -= 1;
+    });
+  }
+
+  /** Runs something after `seconds` of virtual time. */
+  after(seconds: number, action: () => void): void {
+    this.pending += 1;
+    setTimeout(() => {
+      this.pending -= 1;
+      action();
+    }, seconds * 1000);
+  }
+
+  /** Writes an object and returns the S3 event record S3 would send for it. */
+  upload(key: string, body = 'artifact'): S3EventRecord {
+    const object = this.world.s3.put(BUCKET, key, body);
+    return s3Record(BUCKET, key, { ...object, size: body.length }, this.world.now());
+  }
+
+  /** Delivers an S3 event to the starter after `afterSeconds`. */
+  deliver(records: S3EventRecord[], afterSeconds = 0): void {
+    this.after(afterSeconds, () => void this.track(this.start({ Records: records }, 0)));
+  }
+
+  // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
+  private async start(event: S3Event, attempt: number): Promise<void> {
+    try {
+      const result = await this.handlers.startDeployment?.(event, {
+        awsRequestId: `s3-${attempt}`,
+      } as Context);
+      this.printer.delivery(result as Parameters<Printer['delivery']>[0]);
+    } catch (error) {
+      this.printer.note(
+        `starter failed (attempt ${attempt + 1}): ${(error as Error).name}: ${(error as Error).message}`,
+      );
+      if (attempt < 2) {
+        await this.track(new Promise((resolve) => setTimeout(resolve, 60_000 * (attempt + 1))));
+        await this.start(event, attempt + 1);
+      }
+    }
+  }
+
+  private onEvent(target: string, event: Parameters<NonNullable<World['events']['deliver']>>[1]): void {
+    const handler = this.handlers[target];
+    if (!handler) throw new Error(`an event rule targets ${target}, which serverless.yml does not define`);
+    const name = event.source === 'aws.states' ? String(event.detail.name) : undefined;
+    const run = () => handler(event, { awsRequestId: event.id } as Context);
+    void this.track(name ? actor.run(name, run) : run()).then(
+      (result) => {
+        const r = result as { actions?: string[] } | undefined;
+        if (r?.actions?.length) this.printer.note(`recovery of ${name}: ${r.actions.join('; ')}`);
+      },
+      (error: Error) =>
+        this.printer.note(`${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}`),
+    );
+  }
+
+  /** Runs the clock until every execution has ended and nothing else is due. */
+  run(clock: InstalledClock, hold: () => boolean = () => false): Promise<void> {
+    return this.runner.runUntilSettled(clock, () => this.pending > 0, hold);
+  }
+}
