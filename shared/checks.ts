@@ -1,14 +1,8 @@
 import { checkAlarms } from './aws/cloudwatch.ts';
-import { describeTargetHealth } from './aws/elbv2.ts';
-import { describeHealth, evaluateHealth, type HealthVerdict } from './domain/health.ts';
+import { describeHealth } from './domain/health.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
-
-/** Green's target health judged against the instances it should have. */
-export async function greenVerdict(plan: Plan, green: GreenFleet): Promise<HealthVerdict> {
-  const reported = await describeTargetHealth(plan.slots[green.slot].targetGroupArn, green.instanceIds);
-  return evaluateHealth(green.instanceIds, reported, plan.health.minHealthyPercent);
-}
+import { greenVerdict } from './green-health.ts';
 
 /**
  * The guard run after every traffic step and throughout the termination window: any watched

@@ -264,12 +264,19 @@ export class SafetyMonitor implements ExecutionObserver {
     return count;
   }
 
-  /** Invariant 4: the spans in which two executions changed things never overlap. */
+  /** Invariant 4: the spans in which two executions for this app/env changed things never overlap. */
   private checkOverlap(mutating: (operation: string) => boolean): void {
     // Spans in call order, not time: two calls at the same virtual instant still happen in turn.
     const spans = new Map<string, { first: number; last: number }>();
+    const mine = (name: string) => {
+      const input = JSON.parse(this.world.sfn.executions.get(name)?.input ?? '{}') as {
+        app?: string;
+        env?: string;
+      };
+      return input.app === this.watched.app && input.env === this.watched.env;
+    };
     for (const [index, call] of this.world.calls.entries()) {
-      if (!call.actor || call.error || !mutating(call.operation)) continue;
+      if (!call.actor || call.error || !mutating(call.operation) || !mine(call.actor)) continue;
       const span = spans.get(call.actor) ?? { first: index, last: index };
       span.last = index;
       spans.set(call.actor, span);

@@ -96,6 +96,8 @@ export interface Scenario {
   firstDeploy?: boolean;
   /** Weights the records start with (default a=100 b=0). */
   startWeights?: Record<Slot, number>;
+  /** Blue's size (default 3). */
+  blueCount?: number;
   /** Nothing may be launched, changed or terminated. */
   changesNothing?: boolean;
   /** How approvers (or link scanners) answer approval links; set with an approval config. */

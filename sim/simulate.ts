@@ -140,6 +140,7 @@ export async function simulate(
     seedWorld(world, {
       firstDeploy: scenario.firstDeploy ?? false,
       ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
+      ...(scenario.blueCount ? { blueCount: scenario.blueCount } : {}),
     });
     const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
     let harness: Harness | undefined;

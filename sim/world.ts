@@ -126,6 +126,9 @@ export class World implements WorldContext {
   /** Scheduled actions still to run. */
   scheduled = 0;
 
+  /** Route 53's account-wide rate limit (requests per second); off unless a scenario sets it. */
+  route53RatePerSecond: number | undefined;
+
   afterRecordsChange(zoneId: string): void {
     for (const hook of this.hooks) hook.afterRecordsChange?.(zoneId);
   }
@@ -150,6 +153,17 @@ export class World implements WorldContext {
         (!f.operation || f.operation === operation) &&
         (!f.when || f.when(input)),
     );
+    if (service === 'route53' && this.route53RatePerSecond !== undefined) {
+      const now = call.at;
+      const recent = this.calls.filter(
+        (c) => c.service === 'route53' && c !== call && c.at > now - 1000,
+      ).length;
+      if (recent >= this.route53RatePerSecond) {
+        const error = faultError(service, operation, 'throttle');
+        call.error = error.name;
+        throw error;
+      }
+    }
     const ambient = ambientFault.getStore();
     if (ambient) {
       const error = faultError(service, operation, ambient);

@@ -3,11 +3,13 @@ import { loadDefinition, loadFunctionHandlers } from '../sim/definition.ts';
 import {
   actionsCalledBy,
   asList,
+  clientsBundled,
   type Json,
   packageTemplate,
   roleStatements,
   type Statement,
-} from './support/template.ts';
+  sdkUse,
+} from '../sim/packaging.ts';
 
 type Resource = { Type: string; Properties: Json; DependsOn?: unknown };
 
@@ -162,6 +164,12 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       expect(unused, `${key} is allowed actions it never calls`).toEqual([]);
       const missing = [...called].filter((action) => !allowed.has(action));
       expect(missing, `${key} calls actions its role does not allow`).toEqual([]);
+    });
+
+    it('bundles no AWS SDK client it does not call', async () => {
+      const module = `${handlers[key]?.module.replace(/^.*\/functions\//, 'functions/')}`;
+      const [bundled, use] = await Promise.all([clientsBundled(module), sdkUse(module)]);
+      expect([...bundled].sort()).toEqual([...use.clients].sort());
     });
 
     it('can terminate, deregister or register only what carries the service tag', () => {

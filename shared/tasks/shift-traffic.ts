@@ -1,9 +1,9 @@
 import { readWeights, writeWeights } from '../aws/route53.ts';
-import { greenVerdict } from '../checks.ts';
 import { describeHealth } from '../domain/health.ts';
 import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
+import { greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = resolve(import.meta.dirname, '..');
 
 export type Json = Record<string, unknown>;
 
@@ -17,12 +17,14 @@ export interface Statement {
 }
 
 /**
- * Runs `osls package` into a temporary folder (offline: no credentials, no network) and returns
- * the generated CloudFormation template. The framework is called by its own bin: with
+ * Runs `osls package` into a folder (offline: no credentials, no network) and returns the folder
+ * and the generated CloudFormation template. The framework is called by its own bin: with
  * serverless-step-functions installed, node_modules/.bin/serverless may be v4.
  */
-export async function packageTemplate(): Promise<Json> {
-  const out = mkdtempSync(join(tmpdir(), 'bluegreen-package-'));
+export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen-package-'))): Promise<{
+  dir: string;
+  template: Json;
+}> {
   await promisify(execFile)(
     process.execPath,
     [
@@ -49,7 +51,16 @@ export async function packageTemplate(): Promise<Json> {
       maxBuffer: 16 * 1024 * 1024,
     },
   );
-  return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Json;
+  return {
+    dir: out,
+    template: JSON.parse(
+      readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Json,
+  };
+}
+
+export async function packageTemplate(): Promise<Json> {
+  return (await packageService()).template;
 }
 
 /** IAM action prefix of each AWS SDK client package. */
@@ -77,6 +88,34 @@ const ACTION_NAME: Record<string, string> = {
  * external, tree-shaken) and every `new XCommand(` left in it is an operation it calls.
  */
 export async function actionsCalledBy(handlerModule: string): Promise<Set<string>> {
+  return (await sdkUse(handlerModule)).actions;
+}
+
+/** The SDK client packages whose code a function's bundle contains (tree-shaken, as deployed). */
+export async function clientsBundled(handlerModule: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [join(ROOT, handlerModule)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    metafile: true,
+    treeShaking: true,
+    logLevel: 'error',
+    outdir: 'unused',
+  });
+  const clients = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const input of Object.keys(output.inputs)) {
+      const match = input.match(/node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//);
+      if (match?.[1] && output.inputs[input]?.bytesInOutput) clients.add(match[1]);
+    }
+  }
+  return clients;
+}
+
+/** The actions a function calls and the client packages they come from. */
+export async function sdkUse(handlerModule: string): Promise<{ actions: Set<string>; clients: Set<string> }> {
   const result = await build({
     entryPoints: [join(ROOT, handlerModule)],
     bundle: true,
@@ -93,6 +132,7 @@ export async function actionsCalledBy(handlerModule: string): Promise<Set<string
     for (const name of (match[1] ?? '').split(',').map((n) => n.trim())) packageOf.set(name, match[2] ?? '');
   }
   const actions = new Set<string>();
+  const clients = new Set<string>();
   for (const match of text.matchAll(/new (\w+)Command\(/g)) {
     const command = match[1] ?? '';
     const pkg = packageOf.get(`${command}Command`) ?? '';
@@ -100,8 +140,9 @@ export async function actionsCalledBy(handlerModule: string): Promise<Set<string
     if (!prefix) throw new Error(`${handlerModule}: no IAM prefix known for ${command}Command from ${pkg}`);
     const action = `${prefix}:${command}`;
     actions.add(ACTION_NAME[action] ?? action);
+    clients.add(pkg);
   }
-  return actions;
+  return { actions, clients };
 }
 
 export function asList<T>(value: T | T[] | undefined): T[] {

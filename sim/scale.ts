@@ -1,0 +1,86 @@
+import { validateConfig } from '#shared/domain/config.ts';
+import { installClock } from './clock.ts';
+import { loadDefinition } from './definition.ts';
+import { Harness } from './harness.ts';
+import { SafetyMonitor } from './monitor.ts';
+import { Printer } from './printer.ts';
+import { routeClientsTo } from './router.ts';
+import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './scenarios.ts';
+import { loadHandlers, MUTATING_OPERATIONS, simulatedEnvironment } from './simulate.ts';
+import { World } from './world.ts';
+
+export interface ScaleResult {
+  apps: number;
+  status: 'SUCCEEDED' | 'FAILED';
+  succeeded: number;
+  virtualSeconds: number;
+  apiCalls: number;
+  throttled: number;
+  violations: string[];
+}
+
+/**
+ * Many apps deploying at once in one account: every app gets its own slots, records (one hosted
+ * zone, as an account usually has) and config; all releases are uploaded in the same second; Route
+ * 53 answers at most `route53RatePerSecond` requests a second account-wide, as AWS does.
+ */
+export async function simulateApps(options: {
+  apps: number;
+  blueCount?: number;
+  route53RatePerSecond?: number;
+  taskLatencyMs?: number;
+}): Promise<ScaleResult> {
+  simulatedEnvironment();
+  const handlers = await loadHandlers();
+  const loaded = loadDefinition();
+  const clock = installClock();
+  try {
+    const world = new World();
+    routeClientsTo(world);
+    seedAccount(world);
+    if (options.route53RatePerSecond !== undefined) world.route53RatePerSecond = options.route53RatePerSecond;
+    const names = Array.from({ length: options.apps }, (_, i) =>
+      options.apps === 1 ? 'web' : `web${i + 1}`,
+    );
+    const monitors: SafetyMonitor[] = [];
+    for (const app of names) {
+      seedApp(world, {
+        app,
+        firstDeploy: false,
+        ...(options.blueCount ? { blueCount: options.blueCount } : {}),
+      });
+      const config = defaultConfig(app);
+      world.s3.put(BUCKET, `config/${app}/${ENV}.json`, JSON.stringify(config));
+      const parsed = validateConfig(config);
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      monitors.push(new SafetyMonitor(world, { app, env: ENV, config: parsed.config }));
+    }
+    const printer = new Printer(world, loaded, undefined, false);
+    const harness = new Harness(world, handlers, loaded, printer, monitors, {
+      taskLatencyMs: options.taskLatencyMs,
+    });
+    for (const app of names) harness.deliver([harness.upload(releaseKey('1.1.0', 'zip', app), `PK ${app}`)]);
+    await harness.run(clock);
+    const violations: string[] = [];
+    for (const [i, monitor] of monitors.entries()) {
+      monitor.finish({ wasLiveAtStart: true, mutating: (operation) => MUTATING_OPERATIONS.has(operation) });
+      violations.push(...monitor.violations.map((v) => `${names[i]}: ${v}`));
+    }
+    const executions = [...world.sfn.executions.values()];
+    const succeeded = executions.filter((e) => e.status === 'SUCCEEDED').length;
+    return {
+      apps: options.apps,
+      status:
+        succeeded === options.apps && executions.length === options.apps && violations.length === 0
+          ? 'SUCCEEDED'
+          : 'FAILED',
+      succeeded,
+      virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
+      apiCalls: world.calls.length,
+      throttled: world.calls.filter((c) => c.error && /Throttl|RequestLimitExceeded/.test(c.error)).length,
+      violations,
+    };
+  } finally {
+    clock.uninstall();
+  }
+}
