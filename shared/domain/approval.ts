@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { CALLBACK_ERRORS } from '../errors.ts';
+import { z } from '../zod.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
@@ -68,19 +68,20 @@ export function linkUrl(baseUrl: string, key: Buffer, link: LinkFields): string 
 }
 
 /** The link's fields as they arrive in a query string or a form. */
-export const linkParamsSchema = z.object({
-  approver: z.email().max(254),
-  expires: z.string().regex(/^\d{10}$/, 'must be a time in seconds'),
-  signature: z.string().regex(SIGNATURE_PATTERN, 'is malformed'),
-});
+const linkShape = {
+  approver: z.email().check(z.maxLength(254)),
+  expires: z.string().check(z.regex(/^\d{10}$/, 'must be a time in seconds')),
+  signature: z.string().check(z.regex(SIGNATURE_PATTERN, 'is malformed')),
+};
+export const linkParamsSchema = z.object(linkShape);
 
-export const decisionFormSchema = linkParamsSchema.extend({
+export const decisionFormSchema = z.object({
+  ...linkShape,
   decision: z.enum(['approve', 'reject']),
-  comment: z
-    .string()
-    .max(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`)
-    .optional()
-    .transform((c) => c?.trim() ?? ''),
+  comment: z.pipe(
+    z.optional(z.string().check(z.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`))),
+    z.transform((c: string | undefined) => c?.trim() ?? ''),
+  ),
 });
 export type DecisionForm = z.infer<typeof decisionFormSchema>;
 

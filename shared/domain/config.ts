@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 
 /**
  * The per-app/env deployment config, `config/<app>/<env>.json` in the release bucket.
@@ -8,238 +8,262 @@ import { z } from 'zod';
 
 const printable = /^[^\p{Cc}]*$/u;
 
-const hostname = z
-  .string()
-  .max(253)
-  .regex(
-    /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
-    'must be a DNS name such as app.example.com',
-  );
+/** A string matching `pattern` (the message says what it must look like). */
+function text(pattern: RegExp, message: string, ...checks: z.core.$ZodCheck<string>[]) {
+  return z.string().check(...checks, z.regex(pattern, message));
+}
 
-const hostedZoneId = z
-  .string()
-  .regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
+/** An integer within [min, max]. */
+function int(min: number, max: number) {
+  return z.int().check(z.minimum(min), z.maximum(max));
+}
 
-const targetGroupArn = z
-  .string()
-  .regex(
-    /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
-    'must be a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)',
-  );
+function about<T extends z.ZodMiniType>(schema: T, description: string): T {
+  return schema.check(z.describe(description)) as T;
+}
 
-const slotSchema = z
-  .strictObject({
-    targetGroupArn: targetGroupArn.describe("The slot's target group; green instances are registered here."),
-    loadBalancer: z
-      .strictObject({
-        dnsName: hostname.describe("The slot load balancer's DNS name (the alias target)."),
-        hostedZoneId: hostedZoneId.describe(
+const hostname = text(
+  /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
+  'must be a DNS name such as app.example.com',
+  z.maxLength(253),
+);
+
+const hostedZoneId = () =>
+  text(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
+
+const slotSchema = about(
+  z.strictObject({
+    targetGroupArn: about(
+      text(
+        /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
+        'must be a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID)',
+      ),
+      "The slot's target group; green instances are registered here.",
+    ),
+    loadBalancer: about(
+      z.strictObject({
+        dnsName: about(hostname, "The slot load balancer's DNS name (the alias target)."),
+        hostedZoneId: about(
+          hostedZoneId(),
           "The load balancer's canonical hosted zone id (CanonicalHostedZoneID), not your zone's.",
         ),
-      })
-      .describe('The load balancer the weighted record of this slot aliases.'),
-  })
-  .describe('One of the two slots: a load balancer, its target group and one weighted record.');
+      }),
+      'The load balancer the weighted record of this slot aliases.',
+    ),
+  }),
+  'One of the two slots: a load balancer, its target group and one weighted record.',
+);
 
-const launchTemplateSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id such as lt-0123456789abcdef0')
-      .optional()
-      .describe('Launch template id. Give id or name, not both.'),
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9().\-/_]{3,128}$/, 'must be 3-128 characters of letters, digits and ( ) . - / _')
-      .optional()
-      .describe('Launch template name. Give id or name, not both.'),
-    version: z
-      .string()
-      .regex(/^(\$Latest|\$Default|[1-9][0-9]{0,8})$/, 'must be $Latest, $Default or a version number')
-      .default('$Default')
-      .describe('Launch template version: a number, $Latest or $Default.'),
-  })
-  .refine((lt) => (lt.id === undefined) !== (lt.name === undefined), {
-    message: 'give exactly one of id or name',
-  })
-  .describe('The launch template green instances are launched from; the AMI is replaced by the baked one.');
+const launchTemplateSchema = about(
+  z
+    .strictObject({
+      id: about(
+        z.optional(text(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id such as lt-0123456789abcdef0')),
+        'Launch template id. Give id or name, not both.',
+      ),
+      name: about(
+        z.optional(
+          text(/^[A-Za-z0-9().\-/_]{3,128}$/, 'must be 3-128 characters of letters, digits and ( ) . - / _'),
+        ),
+        'Launch template name. Give id or name, not both.',
+      ),
+      version: about(
+        z._default(
+          text(/^(\$Latest|\$Default|[1-9][0-9]{0,8})$/, 'must be $Latest, $Default or a version number'),
+          '$Default',
+        ),
+        'Launch template version: a number, $Latest or $Default.',
+      ),
+    })
+    .check(
+      z.refine((lt) => (lt.id === undefined) !== (lt.name === undefined), {
+        message: 'give exactly one of id or name',
+      }),
+    ),
+  'The launch template green instances are launched from; the AMI is replaced by the baked one.',
+);
 
-const bakeSchema = z
-  .strictObject({
-    parentImage: z
-      .string()
-      .regex(
+const bakeSchema = about(
+  z.strictObject({
+    parentImage: about(
+      text(
         /^(ami-[0-9a-f]{8,17}|arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(\d{12}|aws):image\/[a-z0-9-_]+\/[0-9x.]+(\/\d+)?)$/,
         'must be an AMI id (ami-...) or an Image Builder image ARN',
-      )
-      .describe('The base image the AMI is built on: an AMI id or an Image Builder image ARN.'),
-    infrastructureConfigurationArn: z
-      .string()
-      .regex(
+      ),
+      'The base image the AMI is built on: an AMI id or an Image Builder image ARN.',
+    ),
+    infrastructureConfigurationArn: about(
+      text(
         /^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:infrastructure-configuration\/[a-z0-9-_]+$/,
         'must be an Image Builder infrastructure configuration ARN',
-      )
-      .describe('Where Image Builder runs the build (instance type, subnet, instance profile).'),
-    installCommand: z
-      .string()
-      .min(1)
-      .max(4096)
-      .regex(printable, 'must not contain control characters')
-      .describe(
-        'Shell command run as root in the unpacked artifact directory while baking, e.g. ./install.sh',
       ),
-    installDirectory: z
-      .string()
-      .regex(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /')
-      .refine((path) => !path.split('/').includes('..'), 'must not contain ..')
-      .default('/opt/app')
-      .describe('Where the artifact is unpacked on the image.'),
-    timeoutMinutes: z.int().min(10).max(240).default(120).describe('Give up on the build after this long.'),
-    pollSeconds: z
-      .int()
-      .min(60)
-      .max(3600)
-      .default(600)
-      .describe("How often the build is checked if Image Builder's end-of-build event does not arrive."),
-  })
-  .describe('How the AMI is baked with EC2 Image Builder.');
-
-const trafficSchema = z
-  .strictObject({
-    steps: z
-      .array(z.int().min(1).max(100))
-      .min(1)
-      .max(10)
-      .default([10, 50, 100])
-      .refine((steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)), {
-        message: 'steps must increase',
-      })
-      .refine((steps) => steps.at(-1) === 100, { message: 'the last step must be 100' })
-      .describe('Percent of traffic on green at each step; increasing, ending at 100.'),
-    stepWaitSeconds: z
-      .int()
-      .min(0)
-      .max(3600)
-      .default(300)
-      .describe('How long each step is watched before the next (never less than the record TTL).'),
-  })
-  .describe('How traffic moves from blue to green.');
-
-const healthSchema = z
-  .strictObject({
-    timeoutSeconds: z
-      .int()
-      .min(60)
-      .max(3600)
-      .default(900)
-      .describe('How long green has, from launch, to boot and pass its health checks.'),
-    pollSeconds: z.int().min(5).max(300).default(15).describe('How often green target health is checked.'),
-    minHealthyPercent: z
-      .int()
-      .min(1)
-      .max(100)
-      .default(100)
-      .describe('Share of green targets that must be healthy before and while traffic moves.'),
-  })
-  .describe('When green counts as healthy.');
-
-const terminationSchema = z
-  .strictObject({
-    waitSeconds: z
-      .int()
-      .min(0)
-      .max(172800)
-      .default(3600)
-      .describe('How long blue stays up after green carries 100 %, while alarms and health are watched.'),
-    checkIntervalSeconds: z
-      .int()
-      .min(60)
-      .max(3600)
-      .optional()
-      .describe('How often alarms and health are checked during the window (default: wait / 12, 60-900 s).'),
-  })
-  .describe('The termination window before blue is terminated.');
-
-const approvalSchema = z
-  .strictObject({
-    before: z
-      .array(z.enum(['traffic-shift', 'blue-termination']))
-      .min(1)
-      .max(2)
-      .refine((stages) => new Set(stages).size === stages.length, { message: 'name each stage once' })
-      .describe(
-        'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
+      'Where Image Builder runs the build (instance type, subnet, instance profile).',
+    ),
+    installCommand: about(
+      text(printable, 'must not contain control characters', z.minLength(1), z.maxLength(4096)),
+      'Shell command run as root in the unpacked artifact directory while baking, e.g. ./install.sh',
+    ),
+    installDirectory: about(
+      z._default(
+        text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /').check(
+          z.refine((path) => !path.split('/').includes('..'), { message: 'must not contain ..' }),
+        ),
+        '/opt/app',
       ),
-    approvers: z
-      .array(z.email('must be an email address').max(254))
-      .min(1)
-      .max(20)
-      .describe('Who may approve; each gets their own signed link.'),
-    timeoutSeconds: z
-      .int()
-      .min(300)
-      .max(604800)
-      .default(86400)
-      .describe('How long to wait for an answer before rolling back (default 24 h).'),
-  })
-  .describe('Manual approval by link. Without it the deployment never waits for a person.');
+      'Where the artifact is unpacked on the image.',
+    ),
+    timeoutMinutes: about(z._default(int(10, 240), 120), 'Give up on the build after this long.'),
+    pollSeconds: about(
+      z._default(int(60, 3600), 600),
+      "How often the build is checked if Image Builder's end-of-build event does not arrive.",
+    ),
+  }),
+  'How the AMI is baked with EC2 Image Builder.',
+);
 
-export const deployConfigSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    slots: z.strictObject({ a: slotSchema, b: slotSchema }).describe('The two slots of this app/env.'),
-    dns: z
-      .strictObject({
-        hostedZoneId: hostedZoneId.describe('Your hosted zone that holds the weighted records.'),
-        recordName: hostname.describe('The name both weighted records share, e.g. app.example.com'),
-        recordType: z.enum(['A', 'AAAA']).default('A').describe('The type both weighted records share.'),
-        ttlSeconds: z
-          .int()
-          .min(0)
-          .max(3600)
-          .default(60)
-          .describe(
+const trafficSchema = about(
+  z.strictObject({
+    steps: about(
+      z._default(
+        z.array(int(1, 100)).check(
+          z.minLength(1),
+          z.maxLength(10),
+          z.refine((steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)), {
+            message: 'steps must increase',
+          }),
+          z.refine((steps) => steps.at(-1) === 100, { message: 'the last step must be 100' }),
+        ),
+        [10, 50, 100],
+      ),
+      'Percent of traffic on green at each step; increasing, ending at 100.',
+    ),
+    stepWaitSeconds: about(
+      z._default(int(0, 3600), 300),
+      'How long each step is watched before the next (never less than the record TTL).',
+    ),
+  }),
+  'How traffic moves from blue to green.',
+);
+
+const healthSchema = about(
+  z.strictObject({
+    timeoutSeconds: about(
+      z._default(int(60, 3600), 900),
+      'How long green has, from launch, to boot and pass its health checks.',
+    ),
+    pollSeconds: about(z._default(int(5, 300), 15), 'How often green target health is checked.'),
+    minHealthyPercent: about(
+      z._default(int(1, 100), 100),
+      'Share of green targets that must be healthy before and while traffic moves.',
+    ),
+  }),
+  'When green counts as healthy.',
+);
+
+const terminationSchema = about(
+  z.strictObject({
+    waitSeconds: about(
+      z._default(int(0, 172800), 3600),
+      'How long blue stays up after green carries 100 %, while alarms and health are watched.',
+    ),
+    checkIntervalSeconds: about(
+      z.optional(int(60, 3600)),
+      'How often alarms and health are checked during the window (default: wait / 12, 60-900 s).',
+    ),
+  }),
+  'The termination window before blue is terminated.',
+);
+
+const approvalSchema = about(
+  z.strictObject({
+    before: about(
+      z.array(z.enum(['traffic-shift', 'blue-termination'])).check(
+        z.minLength(1),
+        z.maxLength(2),
+        z.refine((stages) => new Set(stages).size === stages.length, { message: 'name each stage once' }),
+      ),
+      'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
+    ),
+    approvers: about(
+      z
+        .array(z.email('must be an email address').check(z.maxLength(254)))
+        .check(z.minLength(1), z.maxLength(20)),
+      'Who may approve; each gets their own signed link.',
+    ),
+    timeoutSeconds: about(
+      z._default(int(300, 604800), 86400),
+      'How long to wait for an answer before rolling back (default 24 h).',
+    ),
+  }),
+  'Manual approval by link. Without it the deployment never waits for a person.',
+);
+
+export const deployConfigSchema = about(
+  z
+    .strictObject({
+      $schema: z.optional(z.string()),
+      slots: about(z.strictObject({ a: slotSchema, b: slotSchema }), 'The two slots of this app/env.'),
+      dns: about(
+        z.strictObject({
+          hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
+          recordName: about(hostname, 'The name both weighted records share, e.g. app.example.com'),
+          recordType: about(z._default(z.enum(['A', 'AAAA']), 'A'), 'The type both weighted records share.'),
+          ttlSeconds: about(
+            z._default(int(0, 3600), 60),
             'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
           ),
-        evaluateTargetHealth: z
-          .boolean()
-          .default(true)
-          .describe('EvaluateTargetHealth on the alias records.'),
-      })
-      .describe('The Route 53 weighted records that split traffic between the slots.'),
-    launchTemplate: launchTemplateSchema,
-    instanceCount: z
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe("Green fleet size (default: blue's current registered target count, at least 1)."),
-    bake: bakeSchema,
-    traffic: trafficSchema.prefault({}),
-    health: healthSchema.prefault({}),
-    alarms: z
-      .array(z.string().min(1).max(255).regex(printable, 'must not contain control characters'))
-      .max(100)
-      .default([])
-      .describe('CloudWatch alarm names; any of them in ALARM rolls the deploy back.'),
-    termination: terminationSchema.prefault({}),
-    approval: approvalSchema.optional(),
-    notifications: z
-      .strictObject({
-        topicArn: z
-          .string()
-          .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
-          .optional()
-          .describe("Topic for this app/env's notifications (default: the service's topic)."),
-      })
-      .prefault({})
-      .describe('Where deployment notifications go.'),
-  })
-  .refine((config) => config.slots.a.targetGroupArn !== config.slots.b.targetGroupArn, {
-    message: 'slots a and b must use different target groups',
-    path: ['slots', 'b', 'targetGroupArn'],
-  })
-  .describe('Blue/green deployment config for one app/env.');
+          evaluateTargetHealth: about(
+            z._default(z.boolean(), true),
+            'EvaluateTargetHealth on the alias records.',
+          ),
+        }),
+        'The Route 53 weighted records that split traffic between the slots.',
+      ),
+      launchTemplate: launchTemplateSchema,
+      instanceCount: about(
+        z.optional(int(1, 1000)),
+        "Green fleet size (default: blue's current registered target count, at least 1).",
+      ),
+      bake: bakeSchema,
+      traffic: z.prefault(trafficSchema, {}),
+      health: z.prefault(healthSchema, {}),
+      alarms: about(
+        z._default(
+          z
+            .array(text(printable, 'must not contain control characters', z.minLength(1), z.maxLength(255)))
+            .check(z.maxLength(100)),
+          [],
+        ),
+        'CloudWatch alarm names; any of them in ALARM rolls the deploy back.',
+      ),
+      termination: z.prefault(terminationSchema, {}),
+      approval: z.optional(approvalSchema),
+      notifications: about(
+        z.prefault(
+          z.strictObject({
+            topicArn: about(
+              z.optional(
+                text(
+                  /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+                  'must be an SNS topic ARN',
+                ),
+              ),
+              "Topic for this app/env's notifications (default: the service's topic).",
+            ),
+          }),
+          {},
+        ),
+        'Where deployment notifications go.',
+      ),
+    })
+    .check(
+      z.refine((config) => config.slots.a.targetGroupArn !== config.slots.b.targetGroupArn, {
+        message: 'slots a and b must use different target groups',
+        path: ['slots', 'b', 'targetGroupArn'],
+      }),
+    ),
+  'Blue/green deployment config for one app/env.',
+);
 
 /** The config as written in the bucket (defaults optional). */
 export type DeployConfigInput = z.input<typeof deployConfigSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../zod.ts';
 import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
@@ -12,19 +12,21 @@ import type { Slot } from './traffic.ts';
 
 /** The execution input, written by the starter from the S3 event (or by a person in the console). */
 const deploymentShape = {
-  deploymentId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]'),
-  app: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
-  env: z.string().regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens'),
-  version: z.string().regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'"),
+  deploymentId: z
+    .string()
+    .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]')),
+  app: z.string().check(z.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
+  env: z.string().check(z.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
+  version: z.string().check(z.regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'")),
   format: z.enum(['zip', 'tar.gz']),
   /** When the artifact was uploaded (the S3 event time): the newest upload wins the lock. */
-  uploadedAt: z.iso.datetime({ offset: true }).optional(),
+  uploadedAt: z.optional(z.iso.datetime({ offset: true })),
   artifact: z.strictObject({
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-    key: z.string().min(1).max(1024),
-    versionId: z.string().min(1).max(1024).optional(),
-    eTag: z.string().min(1).max(1024).optional(),
-    size: z.int().min(0).optional(),
+    bucket: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+    key: z.string().check(z.minLength(1), z.maxLength(1024)),
+    versionId: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+    eTag: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
+    size: z.optional(z.int().check(z.minimum(0))),
   }),
 };
 
