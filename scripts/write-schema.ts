@@ -1,14 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { configJsonSchema } from '#shared/domain/config.ts';
+import { toJSONSchema } from 'zod/mini';
+import { deployConfigSchema } from '#shared/domain/config.ts';
 
 /** Writes schema/deploy-config.schema.json from the zod schema (`npm run schema`). */
 export const SCHEMA_PATH = resolve(import.meta.dirname, '../schema/deploy-config.schema.json');
 
+/** The published JSON Schema of the config, for editor completion in config files. */
 export function renderSchema(): string {
   return `${JSON.stringify(
     {
-      ...configJsonSchema(),
+      ...(toJSONSchema(deployConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+        string,
+        unknown
+      >),
       $id: 'https://github.com/bluegreen-ec2/bluegreen-ec2/schema/deploy-config.schema.json',
       title: 'bluegreen-ec2 deployment config',
     },

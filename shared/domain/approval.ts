@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import * as z from 'zod/mini';
 import { CALLBACK_ERRORS } from '../errors.ts';
-import { z } from '../zod.ts';
+import '../zod.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and

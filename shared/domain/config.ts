@@ -1,4 +1,5 @@
-import { z } from '../zod.ts';
+import * as z from 'zod/mini';
+import '../zod.ts';
 
 /**
  * The per-app/env deployment config, `config/<app>/<env>.json` in the release bucket.
@@ -298,12 +299,4 @@ export function parseConfigText(text: string): ConfigParseResult {
     return { ok: false, problems: [`(file): not valid JSON: ${(error as Error).message}`] };
   }
   return validateConfig(json);
-}
-
-/** The published JSON Schema, for editor completion in config files. */
-export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(deployConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
-    string,
-    unknown
-  >;
 }

@@ -1,4 +1,5 @@
-import { z } from '../zod.ts';
+import * as z from 'zod/mini';
+import '../zod.ts';
 import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
