@@ -12,7 +12,7 @@ export interface ColdStart {
   bundleBytes: number;
   /** Median module init of the packaged bundle, in a fresh process each time. */
   initMs: number;
-  /** The same for a bundle that only constructs the SDK clients the function calls. */
+  /** The same for a bundle of just the SDK clients the function calls, with the commands it sends. */
   sdkInitMs: number;
   clients: string[];
 }
@@ -49,10 +49,20 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function medianImport(file: string, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await importTime(file));
-  return Math.round(median(times) * 10) / 10;
+/**
+ * Median import times of a bundle and of its baseline, measured in pairs started together (one per
+ * core), so that whatever else the machine does weighs on both alike.
+ */
+async function pairedMedians(file: string, baseline: string, runs: number): Promise<[number, number]> {
+  const own: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const [a, b] = await Promise.all([importTime(file), importTime(baseline)]);
+    own.push(a);
+    base.push(b);
+  }
+  const round = (value: number) => Math.round(value * 10) / 10;
+  return [round(median(own)), round(median(base))];
 }
 
 const CLIENT_CLASS: Record<string, string> = {
@@ -68,14 +78,17 @@ const CLIENT_CLASS: Record<string, string> = {
   'client-secrets-manager': 'SecretsManagerClient',
 };
 
-/** A bundle that constructs these clients and nothing else, built like the functions are. */
-async function sdkOnlyBundle(clients: string[], dir: string): Promise<string> {
-  const lines = clients.map((pkg) => {
+/**
+ * A bundle of these clients (constructed) and commands (kept) and nothing else, built like the
+ * functions are: what the function's init would cost with none of the service's own code.
+ */
+async function sdkOnlyBundle(commands: Map<string, Set<string>>, dir: string, id: string): Promise<string> {
+  const lines = [...commands.entries()].map(([pkg, names], i) => {
     const name = CLIENT_CLASS[pkg];
     if (!name) throw new Error(`no client class known for @aws-sdk/${pkg}`);
-    return `import { ${name} } from '@aws-sdk/${pkg}';\nnew ${name}({});`;
+    return `import { ${name}, ${[...names].join(', ')} } from '@aws-sdk/${pkg}';\nnew ${name}({});\nexport const commands${i} = [${[...names].join(', ')}];`;
   });
-  const entry = join(dir, `${clients.join('+') || 'none'}.mjs`);
+  const entry = join(dir, `sdk-${id}.mjs`);
   writeFileSync(entry, `${lines.join('\n')}\n`);
   const out = entry.replace(/\.mjs$/, '.bundle.mjs');
   await build({
@@ -104,7 +117,7 @@ export async function measureColdStarts(
   progress('packaging the functions (osls package)...');
   const { dir } = await packageService();
   const work = mkdtempSync(join(tmpdir(), 'bluegreen-coldstart-'));
-  const baselines = new Map<string, Promise<number>>();
+  const baselines = new Map<string, Promise<string>>();
   const results: Record<string, ColdStart> = {};
   for (const [key, { module }] of Object.entries(loadFunctionHandlers())) {
     const unzipped = join(work, key);
@@ -114,18 +127,17 @@ export async function measureColdStarts(
     const bundle = readdirSync(functionsDir).find((f) => f.endsWith('.mjs'));
     if (!bundle) throw new Error(`${key}.zip holds no .mjs bundle`);
     const file = join(functionsDir, bundle);
-    const clients = [...(await sdkUse(module.replace(`${ROOT}/`, ''))).clients].sort();
-    const id = clients.join('+');
-    if (!baselines.has(id))
-      baselines.set(
-        id,
-        sdkOnlyBundle(clients, work).then((f) => medianImport(f, runs)),
-      );
-    const initMs = await medianImport(file, runs);
-    const sdkInitMs = await (baselines.get(id) as Promise<number>);
+    const use = await sdkUse(module.replace(`${ROOT}/`, ''));
+    const clients = [...use.clients].sort();
+    const id = [...use.commands.entries()]
+      .map(([pkg, names]) => `${pkg}:${[...names].sort().join(',')}`)
+      .sort()
+      .join('+');
+    if (!baselines.has(id)) baselines.set(id, sdkOnlyBundle(use.commands, work, String(baselines.size)));
+    const [initMs, sdkInitMs] = await pairedMedians(file, await (baselines.get(id) as Promise<string>), runs);
     results[key] = { bundleBytes: statSync(file).size, initMs, sdkInitMs, clients };
     progress(
-      `${key}: ${initMs} ms init (SDK clients alone ${sdkInitMs} ms), ${Math.round(statSync(file).size / 1024)} KiB`,
+      `${key}: ${initMs} ms init (its SDK clients and commands alone ${sdkInitMs} ms), ${Math.round(statSync(file).size / 1024)} KiB`,
     );
   }
   return results;

@@ -115,7 +115,9 @@ export async function clientsBundled(handlerModule: string): Promise<Set<string>
 }
 
 /** The actions a function calls and the client packages they come from. */
-export async function sdkUse(handlerModule: string): Promise<{ actions: Set<string>; clients: Set<string> }> {
+export async function sdkUse(
+  handlerModule: string,
+): Promise<{ actions: Set<string>; clients: Set<string>; commands: Map<string, Set<string>> }> {
   const result = await build({
     entryPoints: [join(ROOT, handlerModule)],
     bundle: true,
@@ -133,6 +135,7 @@ export async function sdkUse(handlerModule: string): Promise<{ actions: Set<stri
   }
   const actions = new Set<string>();
   const clients = new Set<string>();
+  const commands = new Map<string, Set<string>>();
   for (const match of text.matchAll(/new (\w+)Command\(/g)) {
     const command = match[1] ?? '';
     const pkg = packageOf.get(`${command}Command`) ?? '';
@@ -141,8 +144,9 @@ export async function sdkUse(handlerModule: string): Promise<{ actions: Set<stri
     const action = `${prefix}:${command}`;
     actions.add(ACTION_NAME[action] ?? action);
     clients.add(pkg);
+    commands.set(pkg, (commands.get(pkg) ?? new Set()).add(`${command}Command`));
   }
-  return { actions, clients };
+  return { actions, clients, commands };
 }
 
 export function asList<T>(value: T | T[] | undefined): T[] {
