@@ -42,6 +42,8 @@ export interface Summary {
   /** The most history events any execution of the run wrote (Step Functions allows 25,000). */
   historyEvents: number;
   virtualSeconds: number;
+  /** The same, to the millisecond. */
+  virtualMs: number;
   violations: string[];
   cause: string | null;
   notifications: { subject: string; summary: string }[];
@@ -265,6 +267,7 @@ export async function simulate(
       retries: executions.reduce((sum, e) => sum + e.retries, 0),
       historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
       virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
+      virtualMs: world.now() - world.startedAt,
       violations: monitor.violations,
       cause: last?.cause ?? null,
       notifications: world.sns.messages.map((m) => ({

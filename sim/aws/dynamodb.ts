@@ -66,6 +66,14 @@ export function evaluateCondition(
       const present = current[nameOf(fn[2] ?? '', input)] !== undefined;
       return fn[1] === 'attribute_exists' ? present : !present;
     }
+    const two = clause.trim().match(/^(begins_with|contains)\(\s*([#\w]+)\s*,\s*(:\w+)\s*\)$/);
+    if (two) {
+      const value = current[nameOf(two[2] ?? '', input)];
+      const operand = placeholderValue(two[3] ?? '', input);
+      if (two[1] === 'begins_with') return typeof value === 'string' && value.startsWith(String(operand));
+      if (typeof value === 'string') return value.includes(String(operand));
+      return Array.isArray(value) && value.some((v) => JSON.stringify(v) === JSON.stringify(operand));
+    }
     const cmp = clause.trim().match(/^([#\w]+)\s*(=|<>|<=|>=|<|>)\s*(:\w+)$/);
     if (!cmp) throw awsError('ValidationException', `Invalid ConditionExpression: cannot read "${clause}"`);
     return compare(current[nameOf(cmp[1] ?? '', input)], cmp[2] ?? '', placeholderValue(cmp[3] ?? '', input));
@@ -105,6 +113,13 @@ export class DynamoDbModel {
     }
     table.set(id, structuredClone(input.Item ?? {}));
     return {};
+  }
+
+  Scan(input: { TableName?: string; FilterExpression?: string; ExclusiveStartKey?: Item } & ExpressionInput) {
+    const items = [...this.table(input.TableName).values()].filter(
+      (item) => !input.FilterExpression || evaluateCondition(input.FilterExpression, item, input),
+    );
+    return { Items: items.map((item) => structuredClone(item)), Count: items.length };
   }
 
   GetItem(input: { TableName?: string; Key?: Item }) {

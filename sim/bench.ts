@@ -1,0 +1,297 @@
+import { parseArgs } from 'node:util';
+import { formatDuration } from '#shared/domain/report.ts';
+import { measureColdStarts } from './coldstart.ts';
+import type { TaskInterceptor } from './runner.ts';
+import { simulateApps } from './scale.ts';
+import { findScenario, type Scenario } from './scenarios.ts';
+import { simulate, simulatedEnvironment } from './simulate.ts';
+import type { World } from './world.ts';
+
+/**
+ * Published us-east-1 prices, read 2026-11 (free tiers left out):
+ * - Step Functions Standard: $0.025 per 1,000 state transitions, https://aws.amazon.com/step-functions/pricing/
+ * - Lambda (arm64): $0.20 per 1M requests and $0.0000133334 per GB-second, https://aws.amazon.com/lambda/pricing/
+ */
+const PRICE = {
+  transition: 0.025 / 1000,
+  lambdaRequest: 0.2 / 1_000_000,
+  lambdaGbSecond: 0.0000133334,
+};
+/** The functions' memory (serverless.yml provider.memorySize) and an assumed mean duration per call. */
+const LAMBDA_GB = 256 / 1024;
+/** Each task's latency in the simulation, and the Lambda duration billed for it: warm, in-region calls. */
+const TASK_MS = 100;
+
+/** The standard deploy of the bench: what a typical release of a mid-size fleet meets. */
+const STANDARD = {
+  buildMinutes: 20,
+  bootSeconds: 90,
+  healthChecks: 3,
+  healthIntervalSeconds: 10,
+  instances: 4,
+  steps: [10, 50, 100],
+  stepWaitSeconds: 300,
+  ttlSeconds: 60,
+  windowSeconds: 3600,
+  /** Route 53's change propagation (PENDING to INSYNC) in the simulated account. */
+  insyncSeconds: 40,
+};
+
+function standardScenario(
+  name: string,
+  extra?: (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void,
+): Scenario {
+  return {
+    name,
+    summary: 'the standard deploy of the bench',
+    expect: extra ? 'ROLLED_BACK' : 'SUCCEEDED',
+    blueCount: STANDARD.instances,
+    prepare: (ctx) => {
+      const { world, config } = ctx;
+      world.imagebuilder.buildMinutes = STANDARD.buildMinutes;
+      world.ec2.bootSeconds = STANDARD.bootSeconds;
+      world.elbv2.appStartSeconds = 0;
+      for (const group of world.elbv2.targetGroups.values()) {
+        group.healthyThreshold = STANDARD.healthChecks;
+        group.intervalSeconds = STANDARD.healthIntervalSeconds;
+      }
+      world.route53.propagationSeconds = STANDARD.insyncSeconds;
+      config.traffic = { steps: STANDARD.steps, stepWaitSeconds: STANDARD.stepWaitSeconds };
+      config.dns.ttlSeconds = STANDARD.ttlSeconds;
+      config.termination = { waitSeconds: STANDARD.windowSeconds };
+      extra?.(ctx);
+    },
+  };
+}
+
+/**
+ * The time AWS and the configured waits take on the critical path, with no overhead of ours: the
+ * build, boot and health checks, every step's propagation and wait, and the window, which starts
+ * once the last change is in sync and resolvers have had one TTL (the last step's wait runs inside it).
+ */
+function inherentSeconds(): number {
+  const s = STANDARD;
+  const health = s.bootSeconds + s.healthChecks * s.healthIntervalSeconds;
+  const settle = Math.max(s.stepWaitSeconds, s.ttlSeconds);
+  const steps = (s.steps.length - 1) * (s.insyncSeconds + settle) + s.insyncSeconds + s.ttlSeconds;
+  return s.buildMinutes * 60 + health + steps + s.windowSeconds;
+}
+
+function counter(): { intercept: TaskInterceptor; count: () => number } {
+  let calls = 0;
+  return {
+    intercept: (_call, invoke) => {
+      calls += 1;
+      return invoke();
+    },
+    count: () => calls,
+  };
+}
+
+/** Lambda invocations: the tasks, the starter, and every function an event reached. */
+function invocations(world: World, tasks: number): number {
+  return tasks + world.events.delivered.length + 1;
+}
+
+async function standardDeploy() {
+  const tasks = counter();
+  const { summary, world } = await simulate(standardScenario('bench-standard'), {
+    intercept: tasks.intercept,
+    taskLatencyMs: TASK_MS,
+  });
+  const total = summary.virtualMs / 1000;
+  const inherent = inherentSeconds();
+  const lambdaCalls = invocations(world, tasks.count());
+  const cost =
+    summary.transitions * PRICE.transition +
+    lambdaCalls * (PRICE.lambdaRequest + LAMBDA_GB * (TASK_MS / 1000) * PRICE.lambdaGbSecond);
+  return {
+    status: summary.status,
+    inherentSeconds: inherent,
+    totalSeconds: Math.round(total * 10) / 10,
+    overheadSeconds: Math.round((total - inherent) * 10) / 10,
+    overheadPercent: Math.round(((total - inherent) / inherent) * 10000) / 100,
+    transitions: summary.transitions,
+    lambdaInvocations: lambdaCalls,
+    apiCalls: world.callCounts(),
+    costUsd: Math.round(cost * 100000) / 100000,
+    violations: summary.violations,
+  };
+}
+
+/** Alarm into ALARM during the 50 % step; how long until all traffic is back on blue. */
+async function rollbackLatency() {
+  let alarmAt = 0;
+  const scenario = standardScenario('bench-rollback', ({ world }) => {
+    world.hooks.push({
+      afterRecordsChange: () => {
+        const b = world.route53.weights('Z0123456789ABCDEFGHIJ', 'web.example.com', 'A').b;
+        if (b === 50 && !alarmAt) {
+          alarmAt = world.now() + 90_000;
+          world.cloudwatch.setState(
+            'web-prod-5xx',
+            'ALARM',
+            'Threshold Crossed: 5xx rate 4.2 % > 1 %',
+            alarmAt,
+          );
+        }
+      },
+    });
+  });
+  const { summary, world } = await simulate(scenario, { taskLatencyMs: TASK_MS });
+  const back = world.route53.weightLog.find(
+    (e) => e.at >= alarmAt && e.setIdentifier === 'b' && e.weight === 0,
+  );
+  const toWrite = back ? (back.at - alarmAt) / 1000 : Number.NaN;
+  return {
+    status: summary.status,
+    detectAndWriteSeconds: Math.round(toWrite * 10) / 10,
+    insyncSeconds: world.route53.propagationSeconds,
+    rollbackSeconds: Math.round((toWrite + world.route53.propagationSeconds) * 10) / 10,
+  };
+}
+
+async function worstCase() {
+  const scenario = findScenario('longest-allowed');
+  if (!scenario) throw new Error('no longest-allowed scenario');
+  const { summary } = await simulate(scenario);
+  return { status: summary.status, events: summary.historyEvents, transitions: summary.transitions };
+}
+
+function table(rows: [string, string, string][]): string {
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '10' },
+      'skip-cold-start': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs needs a whole number, got ${values.runs}`);
+  const say = values.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
+  simulatedEnvironment();
+  const started = performance.now();
+
+  say('standard deploy...');
+  const standard = await standardDeploy();
+  say('rollback latency...');
+  const rollback = await rollbackLatency();
+  say('worst-case history...');
+  const worst = await worstCase();
+  say('scale: a 500-instance fleet...');
+  const fleet500 = await simulateApps({
+    apps: 1,
+    blueCount: 500,
+    route53RatePerSecond: 5,
+    taskLatencyMs: TASK_MS,
+  });
+  say('scale: 20 apps at once under Route 53 5 req/s...');
+  const concurrent20 = await simulateApps({ apps: 20, route53RatePerSecond: 5, taskLatencyMs: TASK_MS });
+  const coldStart = values['skip-cold-start'] ? {} : await measureColdStarts(runs, say);
+  const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
+
+  const coldRatios = Object.entries(coldStart).map(([key, c]) => [key, c.initMs / c.sdkInitMs] as const);
+  const targets = {
+    overheadUnder1Percent: standard.overheadPercent <= 1,
+    transitionsUnder150: standard.transitions <= 150,
+    rollbackWithin60sPlusInsync: rollback.detectAndWriteSeconds <= 60,
+    coldStartWithin10Percent: coldRatios
+      .filter(([, r]) => r > 1.1)
+      .map(([key, r]) => `${key} ${r.toFixed(2)}x`),
+    scaleRunsSucceed: fleet500.status === 'SUCCEEDED' && concurrent20.status === 'SUCCEEDED',
+    historyUnder5000: worst.events < 5000,
+  };
+
+  const rows: [string, string, string][] = [
+    ['measure', 'value', 'target'],
+    ['standard deploy, inherent', formatDuration(standard.inherentSeconds), ''],
+    ['standard deploy, total (virtual)', `${formatDuration(standard.totalSeconds)} (${standard.status})`, ''],
+    ['overhead', `${standard.overheadSeconds} s = ${standard.overheadPercent} %`, '<= 1 %'],
+    ['state transitions', String(standard.transitions), '<= 150'],
+    ['Lambda invocations', String(standard.lambdaInvocations), ''],
+    ['AWS API calls', String(Object.values(standard.apiCalls).reduce((a, b) => a + b, 0)), ''],
+    ['cost per deploy (Step Functions + Lambda)', `$${standard.costUsd}`, ''],
+    ['rollback: alarm to write', `${rollback.detectAndWriteSeconds} s`, '<= 60 s'],
+    ['rollback: + INSYNC', `${rollback.rollbackSeconds} s (${rollback.insyncSeconds} s INSYNC)`, ''],
+    ['worst-case history events', String(worst.events), '< 5,000 (limit 25,000)'],
+    [
+      'scale: 500 instances',
+      `${fleet500.status} in ${formatDuration(fleet500.virtualSeconds)}, ${fleet500.apiCalls} API calls`,
+      'SUCCEEDED',
+    ],
+    [
+      'scale: 20 apps at once',
+      `${concurrent20.status} (${concurrent20.succeeded}/20) in ${formatDuration(concurrent20.virtualSeconds)}, ${concurrent20.apiCalls} API calls, ${concurrent20.throttled} throttled and retried`,
+      'all SUCCEEDED',
+    ],
+  ];
+  for (const [key, c] of Object.entries(coldStart)) {
+    rows.push([
+      `cold start ${key}`,
+      `${c.initMs} ms (SDK ${c.sdkInitMs} ms, x${(c.initMs / c.sdkInitMs).toFixed(2)}), ${Math.round(c.bundleBytes / 1024)} KiB`,
+      '<= x1.10',
+    ]);
+  }
+  say('');
+  say(table(rows));
+  say(`\nAPI calls of the standard deploy: ${JSON.stringify(standard.apiCalls)}`);
+  say(`bench took ${wallSeconds} s of wall time`);
+  if (values.json) {
+    console.log(
+      JSON.stringify({
+        overheadPercent: standard.overheadPercent,
+        overheadSeconds: standard.overheadSeconds,
+        inherentSeconds: standard.inherentSeconds,
+        totalSeconds: standard.totalSeconds,
+        transitions: standard.transitions,
+        lambdaInvocations: standard.lambdaInvocations,
+        apiCalls: standard.apiCalls,
+        costUsd: standard.costUsd,
+        rollbackSeconds: rollback.rollbackSeconds,
+        rollbackDetectSeconds: rollback.detectAndWriteSeconds,
+        insyncSeconds: rollback.insyncSeconds,
+        worstCaseEvents: worst.events,
+        coldStart,
+        scale: {
+          fleet500: {
+            status: fleet500.status,
+            virtualSeconds: fleet500.virtualSeconds,
+            apiCalls: fleet500.apiCalls,
+          },
+          concurrent20: {
+            status: concurrent20.status,
+            virtualSeconds: concurrent20.virtualSeconds,
+            apiCalls: concurrent20.apiCalls,
+            throttled: concurrent20.throttled,
+          },
+        },
+        targets,
+        wallSeconds,
+      }),
+    );
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);
