@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { toJSONSchema } from 'zod/mini';
-import { deployConfigSchema } from '#shared/domain/config.ts';
+import { deployConfigSchema, descriptions } from '#shared/domain/config.ts';
 
 /** Writes schema/deploy-config.schema.json from the zod schema (`npm run schema`). */
 export const SCHEMA_PATH = resolve(import.meta.dirname, '../schema/deploy-config.schema.json');
@@ -10,10 +10,11 @@ export const SCHEMA_PATH = resolve(import.meta.dirname, '../schema/deploy-config
 export function renderSchema(): string {
   return `${JSON.stringify(
     {
-      ...(toJSONSchema(deployConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
-        string,
-        unknown
-      >),
+      ...(toJSONSchema(deployConfigSchema, {
+        io: 'input',
+        target: 'draft-2020-12',
+        metadata: descriptions,
+      }) as Record<string, unknown>),
       $id: 'https://github.com/bluegreen-ec2/bluegreen-ec2/schema/deploy-config.schema.json',
       title: 'bluegreen-ec2 deployment config',
     },

@@ -19,15 +19,20 @@ function int(min: number, max: number) {
   return z.int().check(z.minimum(min), z.maximum(max));
 }
 
+/** What each field means, for the published JSON Schema; kept aside so validation never pays for it. */
+export const descriptions = z.registry<{ description: string }>();
+
 function about<T extends z.ZodMiniType>(schema: T, description: string): T {
-  return schema.check(z.describe(description)) as T;
+  descriptions.add(schema, { description });
+  return schema;
 }
 
-const hostname = text(
-  /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
-  'must be a DNS name such as app.example.com',
-  z.maxLength(253),
-);
+const hostname = () =>
+  text(
+    /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
+    'must be a DNS name such as app.example.com',
+    z.maxLength(253),
+  );
 
 const hostedZoneId = () =>
   text(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
@@ -43,7 +48,7 @@ const slotSchema = about(
     ),
     loadBalancer: about(
       z.strictObject({
-        dnsName: about(hostname, "The slot load balancer's DNS name (the alias target)."),
+        dnsName: about(hostname(), "The slot load balancer's DNS name (the alias target)."),
         hostedZoneId: about(
           hostedZoneId(),
           "The load balancer's canonical hosted zone id (CanonicalHostedZoneID), not your zone's.",
@@ -207,7 +212,7 @@ export const deployConfigSchema = about(
       dns: about(
         z.strictObject({
           hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
-          recordName: about(hostname, 'The name both weighted records share, e.g. app.example.com'),
+          recordName: about(hostname(), 'The name both weighted records share, e.g. app.example.com'),
           recordType: about(z._default(z.enum(['A', 'AAAA']), 'A'), 'The type both weighted records share.'),
           ttlSeconds: about(
             z._default(int(0, 3600), 60),
