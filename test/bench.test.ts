@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../sim/packaging.ts';
+
+// The bench measures; this only checks that it runs and reports what it promises. Timings are
+// never asserted here: they belong to `npm run bench`.
+
+describe('npm run bench -- --json', () => {
+  it('ends with one JSON object holding every promised key, and counts that do not depend on timing', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'sim/bench.ts'), '--json', '--skip-cold-start'],
+      { cwd: ROOT, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 },
+    );
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    for (const key of [
+      'overheadPercent',
+      'overheadSeconds',
+      'transitions',
+      'costUsd',
+      'rollbackSeconds',
+      'worstCaseEvents',
+      'coldStart',
+      'scale',
+    ]) {
+      expect(report, key).toHaveProperty(key);
+    }
+    expect(report.scale.fleet500.status).toBe('SUCCEEDED');
+    expect(report.scale.concurrent20.status).toBe('SUCCEEDED');
+    expect(report.transitions).toBeLessThanOrEqual(150);
+    expect(report.worstCaseEvents).toBeLessThan(5000);
+    expect(report.apiCalls['route53:ChangeResourceRecordSets']).toBe(3);
+  });
+});
