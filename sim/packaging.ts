@@ -91,19 +91,25 @@ export async function actionsCalledBy(handlerModule: string): Promise<Set<string
   return (await sdkUse(handlerModule)).actions;
 }
 
-/** The SDK client packages whose code a function's bundle contains (tree-shaken, as deployed). */
-export async function clientsBundled(handlerModule: string): Promise<Set<string>> {
-  const result = await build({
+/** A function's handler bundled in memory and tree-shaken, for reading what it holds. */
+function bundleInMemory(handlerModule: string, options: { packagesExternal: boolean }) {
+  return build({
     entryPoints: [join(ROOT, handlerModule)],
     bundle: true,
     write: false,
     format: 'esm',
     platform: 'node',
-    metafile: true,
     treeShaking: true,
     logLevel: 'error',
+    metafile: true,
     outdir: 'unused',
+    ...(options.packagesExternal ? { packages: 'external' as const } : {}),
   });
+}
+
+/** The SDK client packages whose code a function's bundle contains (tree-shaken, as deployed). */
+export async function clientsBundled(handlerModule: string): Promise<Set<string>> {
+  const result = await bundleInMemory(handlerModule, { packagesExternal: false });
   const clients = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const input of Object.keys(output.inputs)) {
@@ -118,16 +124,7 @@ export async function clientsBundled(handlerModule: string): Promise<Set<string>
 export async function sdkUse(
   handlerModule: string,
 ): Promise<{ actions: Set<string>; clients: Set<string>; commands: Map<string, Set<string>> }> {
-  const result = await build({
-    entryPoints: [join(ROOT, handlerModule)],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    packages: 'external',
-    treeShaking: true,
-    logLevel: 'error',
-  });
+  const result = await bundleInMemory(handlerModule, { packagesExternal: true });
   const text = result.outputFiles[0]?.text ?? '';
   const packageOf = new Map<string, string>();
   for (const match of text.matchAll(/import\s*{([^}]*)}\s*from\s*"@aws-sdk\/([^"]+)"/g)) {
