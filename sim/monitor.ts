@@ -4,7 +4,7 @@ import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { SimInstance } from './aws/ec2.ts';
 import type { ExecutionObserver } from './runner.ts';
-import { APPROVALS_TABLE, type World } from './world.ts';
+import { APPROVALS_TABLE, actor, type World } from './world.ts';
 
 /** The app/env the monitor watches, as the scenario set it up. */
 export interface WatchedApp {
@@ -154,6 +154,10 @@ export class SafetyMonitor implements ExecutionObserver {
     // window applies. Blue is a fleet from a deployment that succeeded, or from before this world.
     const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');
     if (owner && owner.status !== 'SUCCEEDED') return;
+    // A deployment clearing a slot before it launches anything (healing a split) is not retiring
+    // blue: the window does not apply, only the traffic check above.
+    const by = actor.getStore();
+    if (by && !this.world.calls.some((c) => c.actor === by && c.operation === 'RunInstances')) return;
     // Retiring blue: green must have carried everything for the whole window, calmly.
     const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
     if (!blue) return;
@@ -303,8 +307,14 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights() ?? { a: 0, b: 0 };
     if (fleets.other > 0)
       this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
+    const untouchedSplit =
+      options.startWeights !== undefined &&
+      options.startWeights.a > 0 &&
+      options.startWeights.b > 0 &&
+      JSON.stringify(options.startWeights) === JSON.stringify(weights);
     const withFleet = SLOTS.filter((slot) => fleets[slot] > 0);
-    if (withFleet.length > 1) {
+    // Both slots serving a split the run found and left alone is the world's state, not the run's.
+    if (withFleet.length > 1 && !untouchedSplit) {
       this.violation(`invariant 3: both slots run instances at the end (a=${fleets.a}, b=${fleets.b})`);
     }
     if (withFleet.length === 0) {
@@ -313,11 +323,6 @@ export class SafetyMonitor implements ExecutionObserver {
     }
     const [live] = withFleet as [Slot];
     const other: Slot = live === 'a' ? 'b' : 'a';
-    const untouchedSplit =
-      options.startWeights !== undefined &&
-      options.startWeights.a > 0 &&
-      options.startWeights.b > 0 &&
-      JSON.stringify(options.startWeights) === JSON.stringify(weights);
     if (!(weights[live] > 0 && weights[other] === 0) && !untouchedSplit) {
       this.violation(
         `invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`,

@@ -28,11 +28,25 @@ const DESCRIBERS: Record<string, Describe> = {
   '$.lock': (l: LockState) => ({
     text: l.tookOverFrom ? `acquired (taken over from stopped ${l.tookOverFrom})` : 'acquired',
   }),
+  '$.healing': (h: { to: string; from: string }) => ({
+    text: `all traffic to slot ${h.to}, away from slot ${h.from}`,
+  }),
+  '$.healing.dns': (d: DnsChange) =>
+    d.status === 'INSYNC'
+      ? { text: `INSYNC after ${d.polls} check(s)` }
+      : { text: 'PENDING', key: `pending${d.changeId}` },
+  '$.cleared': (c: { slot: string; deregistered: string[]; terminated?: string[] }) => ({
+    text: c.terminated
+      ? `slot ${c.slot}: terminated ${c.terminated.join(', ') || 'nothing'}`
+      : `slot ${c.slot}: deregistered ${c.deregistered.join(', ') || 'nothing'}`,
+  }),
   '$.plan': (p: Plan) => ({
     text:
       p.blue === null
         ? `first deployment: green = slot ${p.green}, ${p.instanceCount} instance(s), straight to 100 %`
-        : `blue = slot ${p.blue} (${p.blueTargetCount} targets), green = slot ${p.green}, ${p.instanceCount} instances, steps ${p.steps.map((s) => s.percent).join('/')} %`,
+        : p.heal
+          ? `both slots carry traffic (a=${p.heal.weights.a} b=${p.heal.weights.b}): heal toward slot ${p.heal.to} first; then green = slot ${p.green}`
+          : `blue = slot ${p.blue} (${p.blueTargetCount} targets), green = slot ${p.green}, ${p.instanceCount} instances, steps ${p.steps.map((s) => s.percent).join('/')} %`,
   }),
   '$.bake': (b: BakeState) =>
     b.status === 'AVAILABLE'

@@ -105,7 +105,7 @@ export interface Scenario {
   /** The scenario breaks the safety invariants on purpose (a rollback that cannot finish). */
   breaksInvariants?: boolean;
   /** The version that must serve all traffic at the end. */
-  expectLive?: string;
+  expectLive?: string | undefined;
   /** A person answers in a browser (`--serve`): virtual time stands still while they decide. */
   needsPerson?: boolean;
   /** Changes the world (faults, timings) and the config before anything is uploaded. */
@@ -259,13 +259,46 @@ const approvalBeforeShift = ({ config }: ScenarioContext) => {
  * The largest config the schema allows, in a world where every wait runs to just short of its
  * bound: the execution that writes the most history events.
  */
+const SPLIT_WEIGHTS = { a: 60, b: 40 };
+
+/** Slot b runs a half-finished earlier deploy (weights a=60 b=40): 3 instances, one failing its checks. */
+function halfFinishedSlotB(world: ScenarioContext['world']): void {
+  const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
+  const longAgo = world.now() - 86_400_000;
+  for (let i = 0; i < 3; i++) {
+    const instance = world.ec2.seedInstance(
+      {
+        [TAG.managedBy]: MANAGED_BY,
+        [TAG.app]: APP,
+        [TAG.env]: ENV,
+        [TAG.version]: '1.0.1',
+        [TAG.slot]: 'b',
+        [TAG.deploymentId]: 'web-prod-1_0_1-0000000000',
+      },
+      'ami-0000000000000abcd',
+      longAgo,
+    );
+    group?.registrations.set(instance.id, { registeredAt: longAgo });
+    if (i === 0) {
+      const failing = instance.id;
+      world.elbv2.failingFrom = (x) => (x.id === failing ? longAgo : undefined);
+    }
+  }
+}
+
 function longestAllowed({ world, config }: ScenarioContext): void {
   config.bake.timeoutMinutes = 240;
   config.bake.pollSeconds = 60;
   // Events lost: every wait runs on its fallback polls, the longest way.
   world.events.lostSources.add('aws.imagebuilder');
   config.health = { timeoutSeconds: 3600, pollSeconds: 5 };
-  config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 3600 };
+  config.traffic = {
+    steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    stepWaitSeconds: 3600,
+    // A split to heal first: the longest way to the bake.
+    healSplit: true,
+  };
+  halfFinishedSlotB(world);
   config.termination = { waitSeconds: 172_800, checkIntervalSeconds: 60 };
   config.approval = {
     before: ['traffic-shift', 'blue-termination'],
@@ -495,8 +528,9 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'longest-allowed',
     summary:
-      'Every limit at its maximum: a 4 h bake, 1 h health, 10 steps of 1 h, a 48 h window, two approvals, a slow drain.',
+      'Every limit at its maximum: a split healed first, a 4 h bake, 1 h health, 10 steps of 1 h, a 48 h window, two approvals, a slow drain.',
     expect: 'SUCCEEDED',
+    startWeights: SPLIT_WEIGHTS,
     prepare: (ctx) => longestAllowed(ctx),
     approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
   },
@@ -505,6 +539,7 @@ export const SCENARIOS: Scenario[] = [
     summary:
       'As longest-allowed, then the alarm fires at the last check of the window: the longest rollback.',
     expect: 'ROLLED_BACK',
+    startWeights: SPLIT_WEIGHTS,
     prepare: (ctx) => {
       longestAllowed(ctx);
       greenWeightReaches(ctx.world, 100, () =>
@@ -517,6 +552,18 @@ export const SCENARIOS: Scenario[] = [
       );
     },
     approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
+  },
+  {
+    name: 'split-traffic-heal',
+    summary:
+      'Both slots carry traffic (a=60 b=40), healSplit is on: all to the healthier a, b cleared, then 1.1.0 deploys to b.',
+    expect: 'SUCCEEDED',
+    startWeights: SPLIT_WEIGHTS,
+    expectLive: '1.1.0',
+    prepare: ({ world, config }) => {
+      config.traffic = { healSplit: true };
+      halfFinishedSlotB(world);
+    },
   },
   {
     name: 'approval-approved',

@@ -147,6 +147,10 @@ const trafficSchema = about(
       z._default(int(0, 3600), 300),
       'How long each step is watched before the next (never less than the record TTL).',
     ),
+    healSplit: about(
+      z._default(z.boolean(), false),
+      'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
+    ),
   }),
   'How traffic moves from blue to green.',
 );

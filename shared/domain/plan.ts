@@ -2,7 +2,7 @@ import { UnsafeToDeploy } from '../errors.ts';
 import { configKey } from './artifact-key.ts';
 import type { DeployConfig } from './config.ts';
 import { artifactId } from './identity.ts';
-import { findLiveSlot, formatWeights, otherSlot, type Weights } from './traffic.ts';
+import { findLiveSlot, formatWeights, otherSlot, type Slot, type Weights } from './traffic.ts';
 import type { DeploymentInput, Plan } from './workflow.ts';
 
 /**
@@ -40,6 +40,31 @@ export function windowCheckInterval(waitSeconds: number, configured: number | un
   return Math.max(wanted, Math.ceil(waitSeconds / MAX_WINDOW_CHECKS));
 }
 
+/** Healthy and registered targets of a slot's target group. */
+export interface SlotHealth {
+  healthy: number;
+  registered: number;
+}
+
+/**
+ * The slot a split heals toward: the larger share of healthy targets, then more healthy targets,
+ * then more traffic. Undefined when neither slot has a healthy target (nothing to heal toward).
+ */
+export function healthierSlot(
+  weights: Record<Slot, number>,
+  health: Record<Slot, SlotHealth>,
+): Slot | undefined {
+  const score = (slot: Slot) => [
+    health[slot].registered === 0 ? 0 : health[slot].healthy / health[slot].registered,
+    health[slot].healthy,
+    weights[slot],
+  ];
+  const [a, b] = [score('a'), score('b')];
+  const first = a.findIndex((value, i) => value !== b[i]);
+  const best: Slot = first === -1 || (a[first] ?? 0) > (b[first] ?? 0) ? 'a' : 'b';
+  return health[best].healthy > 0 ? best : undefined;
+}
+
 export interface PlanInputs {
   deployment: DeploymentInput;
   config: DeployConfig;
@@ -48,6 +73,8 @@ export interface PlanInputs {
   blueTargetCount: number;
   defaultTopicArn: string;
   now: Date;
+  /** Both slots' target health, read when a split may be healed. */
+  slotHealth?: Record<Slot, SlotHealth> | undefined;
 }
 
 /**
@@ -61,14 +88,24 @@ export function buildPlan({
   blueTargetCount,
   defaultTopicArn,
   now,
+  slotHealth,
 }: PlanInputs): Plan {
   const live = findLiveSlot(weights);
+  let heal: Plan['heal'];
   if (live.kind === 'split') {
-    throw new UnsafeToDeploy(
-      `both slots carry traffic (${formatWeights(weights)}); set one weight to 0 by hand, or finish the other deployment, then upload again`,
-    );
+    const toward =
+      config.traffic.healSplit && slotHealth ? healthierSlot(live.weights, slotHealth) : undefined;
+    if (!toward) {
+      const why = config.traffic.healSplit
+        ? 'and neither has a healthy target to heal toward'
+        : '; set one weight to 0 by hand, or finish the other deployment, then upload again (or set traffic.healSplit)';
+      throw new UnsafeToDeploy(
+        `both slots carry traffic (${formatWeights(weights)}) ${why}`.replace(' ;', ';'),
+      );
+    }
+    heal = { to: toward, from: otherSlot(toward), weights: live.weights };
   }
-  const blue = live.kind === 'live' ? live.slot : null;
+  const blue = heal ? heal.to : live.kind === 'live' ? live.slot : null;
   const green = blue === null ? 'a' : otherSlot(blue);
   const { ttlSeconds } = config.dns;
   const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds);
@@ -104,6 +141,7 @@ export function buildPlan({
       maxChecks: Math.ceil(config.termination.waitSeconds / checkIntervalSeconds) + 2,
     },
     topicArn: config.notifications.topicArn ?? defaultTopicArn,
+    ...(heal ? { heal } : {}),
     approval: {
       // A first deploy shifts nothing away from anyone, but is still a change a person may gate.
       beforeShift: config.approval?.before.includes('traffic-shift') ?? false,

@@ -136,7 +136,14 @@ export function buildReport(
       break;
     }
     case 'failed':
-      summary = `${who} failed before anything was changed: ${reason}`;
+      if (!state.healing) summary = `${who} failed before anything was changed: ${reason}`;
+      else {
+        const left =
+          leftOver.length > 0
+            ? ` Left for a person: ${leftOver.join('; ')}.`
+            : ` Slot ${state.healing.from} was cleared; nothing else was changed.`;
+        summary = `${who} failed after healing a traffic split (all traffic moved to slot ${state.healing.to}): ${reason}.${left}`;
+      }
       subject = `Deployment failed: ${who}`;
       break;
     case 'rolled-back': {

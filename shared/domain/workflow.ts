@@ -60,6 +60,8 @@ export interface Plan {
   alarms: string[];
   termination: { waitSeconds: number; checkIntervalSeconds: number; maxChecks: number };
   topicArn: string;
+  /** Both slots carried traffic and the config allows healing: everything moves to `to` first. */
+  heal?: { to: Slot; from: Slot; weights: Record<Slot, number> };
   /** Where the deployment waits for a person; both false when no approval is configured. */
   approval: { beforeShift: boolean; beforeTermination: boolean; approvers: string[]; timeoutSeconds: number };
 }
@@ -171,6 +173,8 @@ export interface LockState {
 
 export interface DeploymentState extends DeploymentInput {
   lock?: LockState;
+  /** Set while a traffic split is healed (traffic.healSplit). */
+  healing?: { to: Slot; from: Slot; dns: DnsChange };
   plan?: Plan;
   bake?: BakeState;
   green?: GreenFleet;

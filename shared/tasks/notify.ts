@@ -80,6 +80,58 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   }
 }
 
+/**
+ * After a deploy that healed a traffic split failed: whatever of the slot that lost its traffic is
+ * still there (traffic on it, our instances in it). Empty when the heal finished its cleanup.
+ */
+export async function healLeft(state: DeploymentState): Promise<string[]> {
+  const { plan, healing } = state;
+  if (!plan || !healing) return [];
+  const left: string[] = [];
+  try {
+    const weights = await readWeights(plan);
+    if ((weights[healing.from] ?? 0) > 0) {
+      left.push(
+        `traffic: ${formatWeights(weights)}; slot ${healing.from} still carries traffic, set it to 0 and slot ${healing.to} to 100 in one change`,
+      );
+    }
+  } catch (error) {
+    left.push(
+      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
+    );
+  }
+  try {
+    const running = await findManagedInstances({
+      [TAG.app]: state.app,
+      [TAG.env]: state.env,
+      [TAG.slot]: healing.from,
+    });
+    if (running.length > 0) {
+      left.push(
+        `slot ${healing.from} instances still running: ${running.map((i) => i.id).join(', ')}; deregister them from ${plan.slots[healing.from].targetGroupArn} if still registered, then terminate them`,
+      );
+    }
+  } catch (error) {
+    left.push(
+      `instances: could not list slot ${healing.from} instances (${(error as Error).name}); check them by hand`,
+    );
+  }
+  return left;
+}
+
+async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<string[]> {
+  switch (outcome) {
+    case 'rollback-failed':
+      return whatIsLeft(state);
+    case 'cleanup-failed':
+      return blueLeft(state);
+    case 'failed':
+      return healLeft(state);
+    default:
+      return [];
+  }
+}
+
 export async function notify(
   input: NotifyInput,
   defaultTopicArn: string,
@@ -88,12 +140,7 @@ export async function notify(
   const state = input.deployment;
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
   await releaseLock(locksTable, state.app, state.env, state.deploymentId);
-  const leftOver =
-    input.outcome === 'rollback-failed'
-      ? await whatIsLeft(state)
-      : input.outcome === 'cleanup-failed'
-        ? await blueLeft(state)
-        : [];
+  const leftOver = await leftOverFor(input.outcome, state);
   const report = buildReport(state, input.outcome, new Date(), leftOver);
   const lines = [report.summary, ''];
   if (input.outcome === 'rollback-failed' && state.rollbackFailure) {

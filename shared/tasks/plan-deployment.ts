@@ -4,7 +4,8 @@ import { readWeights } from '../aws/route53.ts';
 import { currentVersion, readObjectText } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
-import { buildPlan } from '../domain/plan.ts';
+import { buildPlan, type SlotHealth } from '../domain/plan.ts';
+import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type DeploymentInput, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 
@@ -56,6 +57,23 @@ export async function planDeployment(raw: unknown, defaultTopicArn: string): Pro
   }
 
   const weights = await readWeights(config);
+  // A split may be healed (traffic.healSplit): toward the slot whose targets are healthier.
+  const split = findLiveSlot(weights).kind === 'split' && config.traffic.healSplit;
+  const slotHealth = split
+    ? Object.fromEntries(
+        await Promise.all(
+          SLOTS.map(async (slot) => {
+            const targets = (await registeredTargets(config.slots[slot].targetGroupArn)).filter(
+              (t) => t.state !== 'draining',
+            );
+            return [
+              slot,
+              { healthy: targets.filter((t) => t.state === 'healthy').length, registered: targets.length },
+            ];
+          }),
+        ),
+      )
+    : undefined;
   const plan = buildPlan({
     deployment,
     config,
@@ -63,12 +81,16 @@ export async function planDeployment(raw: unknown, defaultTopicArn: string): Pro
     blueTargetCount: 0,
     defaultTopicArn,
     now: new Date(),
+    slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
   });
 
   // Green must start empty: anything registered there would get traffic it was never checked for.
-  const leftovers = (await registeredTargets(config.slots[plan.green].targetGroupArn)).filter(
-    (t) => t.state !== 'draining',
-  );
+  // (When a split is healed, the healing clears the other slot first.)
+  const leftovers = plan.heal
+    ? []
+    : (await registeredTargets(config.slots[plan.green].targetGroupArn)).filter(
+        (t) => t.state !== 'draining',
+      );
   if (leftovers.length > 0) {
     throw new UnsafeToDeploy(
       `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}); deregister them before deploying`,

@@ -48,7 +48,7 @@ describe('deployment config', () => {
   it('defaults traffic to 10/50/100 with 5-minute steps and a one-hour termination window', () => {
     const result = validateConfig(without('traffic'));
     const config = result.ok ? result.config : undefined;
-    expect(config?.traffic).toEqual({ steps: [10, 50, 100], stepWaitSeconds: 300 });
+    expect(config?.traffic).toEqual({ steps: [10, 50, 100], stepWaitSeconds: 300, healSplit: false });
     expect(validateConfig(without('termination'))).toMatchObject({
       ok: true,
       config: { termination: { waitSeconds: 3600 } },

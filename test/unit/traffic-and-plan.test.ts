@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/domain/config.ts';
-import { buildPlan, defaultCheckInterval, windowProgress } from '#shared/domain/plan.ts';
+import { buildPlan, defaultCheckInterval, healthierSlot, windowProgress } from '#shared/domain/plan.ts';
 import { findLiveSlot, weightsForStep } from '#shared/domain/traffic.ts';
 import type { DeploymentInput } from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
@@ -94,6 +94,22 @@ describe('the plan', () => {
     expect(() => plan({ a: 70, b: 30 })).toThrow(/both slots carry traffic \(a=70 b=30\)/);
   });
 
+  it('refuses a split it may heal when neither slot has a healthy target', () => {
+    const healing = { ...config, traffic: { ...config.traffic, healSplit: true } };
+    const none = { healthy: 0, registered: 3 };
+    expect(() =>
+      buildPlan({
+        deployment,
+        config: healing,
+        weights: { a: 70, b: 30 },
+        blueTargetCount: 0,
+        defaultTopicArn: 't',
+        now,
+        slotHealth: { a: none, b: none },
+      }),
+    ).toThrow('both slots carry traffic (a=70 b=30) and neither has a healthy target to heal toward');
+  });
+
   it('bounds every polling loop', () => {
     const p = plan({ a: 100, b: 0 });
     // The bake waits on Image Builder's event; without one it checks every 10 minutes.
@@ -134,5 +150,23 @@ describe('the termination window', () => {
     expect(windowProgress(start, 3600, 300, at(0))).toMatchObject({ done: false, nextCheckSeconds: 300 });
     expect(windowProgress(start, 3600, 300, at(3500))).toMatchObject({ done: false, nextCheckSeconds: 100 });
     expect(windowProgress(start, 3600, 300, at(3600))).toMatchObject({ done: true, nextCheckSeconds: 0 });
+  });
+});
+
+describe('the slot a split heals toward', () => {
+  const health = (healthy: number, registered: number) => ({ healthy, registered });
+
+  it('is the one with the larger share of healthy targets, whatever the weights', () => {
+    expect(healthierSlot({ a: 90, b: 10 }, { a: health(2, 4), b: health(3, 3) })).toBe('b');
+  });
+
+  it('breaks a tie on share by more healthy targets, then by more traffic', () => {
+    expect(healthierSlot({ a: 50, b: 50 }, { a: health(2, 2), b: health(4, 4) })).toBe('b');
+    expect(healthierSlot({ a: 40, b: 60 }, { a: health(3, 3), b: health(3, 3) })).toBe('b');
+    expect(healthierSlot({ a: 50, b: 50 }, { a: health(3, 3), b: health(3, 3) })).toBe('a');
+  });
+
+  it('is none when neither slot has a healthy target', () => {
+    expect(healthierSlot({ a: 50, b: 50 }, { a: health(0, 3), b: health(0, 0) })).toBeUndefined();
   });
 });

@@ -33,10 +33,17 @@ const BASES = [
   'concurrent-uploads',
   'rollback-fails',
   'blue-termination-fails',
+  'split-traffic-heal',
 ];
 
 const { definition, tasks } = loadDefinition();
-const states = definition.States as Record<string, { Catch?: { ErrorEquals: string[]; Next: string }[] }>;
+interface AslState {
+  Next?: string;
+  Default?: string;
+  Choices?: { Next: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+}
+const states = definition.States as Record<string, AslState>;
 const taskStates = Object.keys(tasks);
 
 /** What a permanent failure of the state must lead to, read from where its Catch goes. */
@@ -48,12 +55,35 @@ interface Expected {
   listsLeftovers: boolean;
 }
 
+/**
+ * The states between the heal's traffic write and the bake, read from the ASL: a deploy that fails
+ * there has moved traffic but not yet cleared the other slot, and must say what is left.
+ */
+function healCleanupStates(): Set<string> {
+  const found = new Set<string>();
+  const walk = (name: string | undefined) => {
+    if (!name || name === BAKE_STATE || found.has(name)) return;
+    found.add(name);
+    const state = states[name];
+    walk(state?.Next);
+    walk(state?.Default);
+    for (const choice of state?.Choices ?? []) walk(choice.Next);
+  };
+  walk(states[HEAL_STATE]?.Next);
+  return found;
+}
+const HEAL_STATE = 'Move all traffic to the healthier slot';
+const BAKE_STATE = 'Find or start the AMI bake';
+const afterHeal = healCleanupStates();
+
 function expectedOnPermanent(state: string, base: Summary): Expected {
   const next = states[state]?.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next ?? '';
   if (next === 'Return traffic to blue')
     return { status: 'ROLLED_BACK', breaks: false, listsLeftovers: false };
   if (next === 'Notify that the deployment failed')
-    return { status: 'FAILED', breaks: false, listsLeftovers: false };
+    return afterHeal.has(state)
+      ? { status: 'FAILED', breaks: true, listsLeftovers: true }
+      : { status: 'FAILED', breaks: false, listsLeftovers: false };
   if (next === 'Notify that the rollback failed')
     return { status: 'FAILED', breaks: true, listsLeftovers: true };
   if (next === 'Notify that blue was not terminated')
@@ -122,6 +152,7 @@ afterAll(() => {
 
 describe('the fault matrix', () => {
   it('reaches every Task state of the ASL from some base scenario', () => {
+    expect([...afterHeal].filter((state) => taskStates.includes(state)).length).toBeGreaterThan(0);
     expect(taskStates.filter((state) => !coverage.has(state))).toEqual([]);
     expect(taskStates.length * FAULTS.length).toBeGreaterThanOrEqual(100);
   });
@@ -136,7 +167,13 @@ describe('the fault matrix', () => {
         ? { status: base.summary.status, breaks: baseBreaks, listsLeftovers: baseBreaks }
         : expectedOnPermanent(state, base.summary);
       const { summary } = await simulate(
-        { ...base.scenario, expect: expected.status, breaksInvariants: expected.breaks },
+        {
+          ...base.scenario,
+          expect: expected.status,
+          breaksInvariants: expected.breaks,
+          // A deploy that fails puts no new version live.
+          expectLive: ABSORBED.includes(fault) ? base.scenario.expectLive : undefined,
+        },
         { intercept: inject(state, fault) },
       );
       outcomes[summary.status] = (outcomes[summary.status] ?? 0) + 1;

@@ -1,0 +1,52 @@
+import { registeredTargets } from '../aws/elbv2.ts';
+import { readWeights, writeWeights } from '../aws/route53.ts';
+import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
+import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
+import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { need } from '../state.ts';
+
+export interface Healing {
+  to: Slot;
+  from: Slot;
+  dns: DnsChange;
+}
+
+function same(current: Weights, expected: Record<Slot, number>): boolean {
+  return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
+}
+
+/**
+ * "Move all traffic to the healthier slot": a deploy that found both slots carrying traffic, with
+ * traffic.healSplit set, first puts everything on the healthier one (one change batch), so the
+ * deploy can start from one live slot. The weights must still be the split the plan saw.
+ */
+export async function healSplit(input: DeploymentState): Promise<Healing> {
+  const { plan, deploymentId } = need(input, 'plan');
+  const heal = plan.heal;
+  if (!heal) throw new TypeError('the plan has no split to heal');
+  const target = weightsForStep(heal.from, 0);
+  const current = await readWeights(plan);
+  if (!same(current, target) && !same(current, heal.weights)) {
+    throw new TrafficDrift(
+      `the records hold ${formatWeights(current)}, not the split the plan saw; not healing`,
+    );
+  }
+  const healthy = (await registeredTargets(plan.slots[heal.to].targetGroupArn)).filter(
+    (t) => t.state === 'healthy',
+  );
+  if (healthy.length === 0) {
+    throw new UnsafeToDeploy(`slot ${heal.to} has no healthy target any more; not moving traffic to it`);
+  }
+  const { changeId, submittedAt } = await writeWeights(
+    plan,
+    target,
+    `${deploymentId} heal: all traffic to slot ${heal.to}`,
+  );
+  logger.warn('healing a traffic split', { from: heal.from, to: heal.to, was: heal.weights });
+  return {
+    to: heal.to,
+    from: heal.from,
+    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
+  };
+}
