@@ -9,7 +9,15 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
-import { BLUE_IDS, greenFleet, lambdaContext, stateWith, TARGET_GROUP } from './fixtures.ts';
+import {
+  BLUE_IDS,
+  blueTargetGroup,
+  greenFleet,
+  lambdaContext,
+  requestCounts,
+  stateWith,
+  TARGET_GROUP,
+} from './fixtures.ts';
 
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
@@ -29,8 +37,6 @@ afterEach(() => {
 
 const context = lambdaContext('checkDrain');
 const [BLUE_1 = '', , BLUE_3 = ''] = BLUE_IDS;
-const LOAD_BALANCER_A =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-a/50dc6c495c0c9188';
 
 const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 
@@ -71,29 +77,8 @@ function targets(state: TargetHealthStateEnum) {
 /** ELB still reports both targets draining, and CloudWatch counted these requests per minute. */
 function stillDraining(requestsPerMinute: number[]) {
   elbv2Mock.on(DescribeTargetHealthCommand).resolves(targets('draining'));
-  elbv2Mock.on(DescribeTargetGroupsCommand).resolves({
-    TargetGroups: [
-      {
-        TargetGroupArn: TARGET_GROUP.a,
-        TargetGroupName: 'web-prod-a',
-        Protocol: 'HTTP',
-        Port: 80,
-        TargetType: 'instance',
-        LoadBalancerArns: [LOAD_BALANCER_A],
-      },
-    ],
-  });
-  cloudwatchMock.on(GetMetricDataCommand).resolves({
-    MetricDataResults: [
-      {
-        Id: 'requests',
-        Label: 'RequestCount',
-        Timestamps: requestsPerMinute.map((_, i) => new Date(NOW.getTime() - (i + 1) * 60_000)),
-        Values: requestsPerMinute,
-        StatusCode: 'Complete',
-      },
-    ],
-  });
+  elbv2Mock.on(DescribeTargetGroupsCommand).resolves(blueTargetGroup());
+  cloudwatchMock.on(GetMetricDataCommand).resolves(requestCounts(requestsPerMinute, NOW));
 }
 
 const checking = (drain: BlueDrain) => stateWith({ green: greenFleet, drain });

@@ -14,10 +14,12 @@ import { handler } from '../../functions/deregister-blue.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
+  blueTargetGroup,
   DEPLOYMENT_ID,
   fleetInstanceTags,
   greenFleet,
   lambdaContext,
+  requestCounts,
   reservation,
   stateWith,
   TARGET_GROUP,
@@ -49,8 +51,6 @@ const context = lambdaContext('deregisterBlue');
 const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 /** An instance of this very deployment that carries blue's slot tag: it must never be touched. */
 const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
-const LOAD_BALANCER_A =
-  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-a/50dc6c495c0c9188';
 
 /** The attributes of blue's target group; `null` leaves the deregistration delay out. */
 function targetGroupAttributes(delaySeconds: string | null) {
@@ -101,29 +101,8 @@ function blueFleetFound({
   });
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
   elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves(targetGroupAttributes(delaySeconds));
-  elbv2Mock.on(DescribeTargetGroupsCommand).resolves({
-    TargetGroups: [
-      {
-        TargetGroupArn: TARGET_GROUP.a,
-        TargetGroupName: 'web-prod-a',
-        Protocol: 'HTTP',
-        Port: 80,
-        TargetType: 'instance',
-        LoadBalancerArns: [LOAD_BALANCER_A],
-      },
-    ],
-  });
-  cloudwatchMock.on(GetMetricDataCommand).resolves({
-    MetricDataResults: [
-      {
-        Id: 'requests',
-        Label: 'RequestCount',
-        Timestamps: requestsPerMinute.map((_, i) => new Date(NOW.getTime() - (i + 1) * 60_000)),
-        Values: requestsPerMinute,
-        StatusCode: 'Complete',
-      },
-    ],
-  });
+  elbv2Mock.on(DescribeTargetGroupsCommand).resolves(blueTargetGroup());
+  cloudwatchMock.on(GetMetricDataCommand).resolves(requestCounts(requestsPerMinute, NOW));
 }
 
 const afterTheWindow = () => stateWith({ green: greenFleet });

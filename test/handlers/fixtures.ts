@@ -165,3 +165,37 @@ export function healthy(ids: string[]) {
     })),
   };
 }
+
+export const LOAD_BALANCER_A =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-a/50dc6c495c0c9188';
+
+/** DescribeTargetGroups for blue's target group (slot a) behind its ALB. */
+export function blueTargetGroup() {
+  return {
+    TargetGroups: [
+      {
+        TargetGroupArn: TARGET_GROUP.a,
+        TargetGroupName: 'web-prod-a',
+        Protocol: 'HTTP' as const,
+        Port: 80,
+        TargetType: 'instance' as const,
+        LoadBalancerArns: [LOAD_BALANCER_A],
+      },
+    ],
+  };
+}
+
+/** GetMetricData for the target group's RequestCount, newest minute first, ending at `now`. */
+export function requestCounts(requestsPerMinute: number[], now: Date) {
+  return {
+    MetricDataResults: [
+      {
+        Id: 'requests',
+        Label: 'RequestCount',
+        Timestamps: requestsPerMinute.map((_, i) => new Date(now.getTime() - (i + 1) * 60_000)),
+        Values: requestsPerMinute,
+        StatusCode: 'Complete' as const,
+      },
+    ],
+  };
+}
