@@ -24,17 +24,14 @@ import { handler as startDeployment } from '../../functions/start-deployment.ts'
 import {
   AMI_ID,
   awsError,
-  BUCKET,
   deployment,
-  ETAG,
   GREEN_IDS,
   greenFleet,
   healthy,
   KEY,
   lambdaContext,
-  SIZE,
+  s3Record,
   stateWith,
-  VERSION_ID,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -67,43 +64,7 @@ const paths: Path[] = [
   {
     what: 'start-deployment (DescribeExecution)',
     failWith: (error) => sfnMock.on(DescribeExecutionCommand).rejects(error),
-    invoke: (ctx) =>
-      startDeployment(
-        {
-          Records: [
-            {
-              eventVersion: '2.1',
-              eventSource: 'aws:s3',
-              awsRegion: 'us-east-1',
-              eventTime: '2026-03-02T09:00:00.000Z',
-              eventName: 'ObjectCreated:Put',
-              userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
-              requestParameters: { sourceIPAddress: '203.0.113.10' },
-              responseElements: {
-                'x-amz-request-id': 'C3D13FE58DE4C810',
-                'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZ',
-              },
-              s3: {
-                s3SchemaVersion: '1.0',
-                configurationId: 'release-zip',
-                bucket: {
-                  name: BUCKET,
-                  ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
-                  arn: `arn:aws:s3:::${BUCKET}`,
-                },
-                object: {
-                  key: KEY,
-                  size: SIZE,
-                  eTag: ETAG,
-                  versionId: VERSION_ID,
-                  sequencer: '0055AED6DCD90281E5',
-                },
-              },
-            },
-          ],
-        },
-        ctx,
-      ),
+    invoke: (ctx) => startDeployment({ Records: [s3Record(KEY)] }, ctx),
   },
   {
     what: 'plan-deployment (HeadObject)',

@@ -1,4 +1,4 @@
-import type { Context } from 'aws-lambda';
+import type { Context, S3EventRecord } from 'aws-lambda';
 import { type DeployConfig, validateConfig } from '#shared/domain/config.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
@@ -197,5 +197,41 @@ export function requestCounts(requestsPerMinute: number[], now: Date) {
         StatusCode: 'Complete' as const,
       },
     ],
+  };
+}
+
+/** An S3 "object created" record, its key encoded the way S3 encodes it in notifications. */
+export function s3Record(
+  key: string,
+  object: { versionId?: string; eTag?: string; size?: number } = {},
+): S3EventRecord {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: '2026-03-02T09:00:00.000Z',
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: {
+      'x-amz-request-id': 'C3D13FE58DE4C810',
+      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'release-zip',
+      bucket: {
+        name: BUCKET,
+        ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
+        arn: `arn:aws:s3:::${BUCKET}`,
+      },
+      object: {
+        key,
+        size: object.size ?? SIZE,
+        eTag: object.eTag ?? ETAG,
+        versionId: object.versionId ?? VERSION_ID,
+        sequencer: '0055AED6DCD90281E5',
+      },
+    },
   };
 }

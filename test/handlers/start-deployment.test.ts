@@ -15,6 +15,7 @@ import {
   ETAG,
   KEY,
   lambdaContext,
+  s3Record as record,
   SIZE,
   STATE_MACHINE_ARN,
   VERSION_ID,
@@ -28,42 +29,6 @@ afterEach(() => {
 
 const context = lambdaContext('startDeployment');
 const EXECUTION_NAME = /^web-prod-1_1_0-[0-9a-f]{10}$/;
-
-/** An S3 "object created" record, its key encoded the way S3 encodes it in notifications. */
-function record(
-  key: string,
-  object: { versionId?: string; eTag?: string; size?: number } = {},
-): S3EventRecord {
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: 'us-east-1',
-    eventTime: '2026-03-02T09:00:00.000Z',
-    eventName: 'ObjectCreated:Put',
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
-    requestParameters: { sourceIPAddress: '203.0.113.10' },
-    responseElements: {
-      'x-amz-request-id': 'C3D13FE58DE4C810',
-      'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
-    },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'release-zip',
-      bucket: {
-        name: BUCKET,
-        ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
-        arn: `arn:aws:s3:::${BUCKET}`,
-      },
-      object: {
-        key,
-        size: object.size ?? SIZE,
-        eTag: object.eTag ?? ETAG,
-        versionId: object.versionId ?? VERSION_ID,
-        sequencer: '0055AED6DCD90281E5',
-      },
-    },
-  };
-}
 
 function s3Event(...records: S3EventRecord[]): S3Event {
   return { Records: records };
