@@ -103,8 +103,9 @@ export class Harness {
     const run = () => handler(event, { awsRequestId: event.id } as Context);
     void this.track(name ? actor.run(name, run) : run()).then(
       (result) => {
-        const r = result as { actions?: string[] } | undefined;
+        const r = result as { actions?: string[]; leftOver?: string[] } | undefined;
         if (r?.actions?.length) this.printer.note(`recovery of ${name}: ${r.actions.join('; ')}`);
+        if (r?.leftOver?.length) this.printer.note(`left for a person: ${r.leftOver.join('; ')}`);
       },
       (error: Error) =>
         this.printer.note(`${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}`),

@@ -141,6 +141,10 @@ export class SafetyMonitor implements ExecutionObserver {
     return since;
   }
 
+  private isWatched(instance: SimInstance): boolean {
+    return instance.tags[TAG.app] === this.watched.app && instance.tags[TAG.env] === this.watched.env;
+  }
+
   private onTerminate(instance: SimInstance): void {
     if (instance.terminateRequestedAt !== undefined) return;
     const weights = this.weights();
@@ -150,6 +154,8 @@ export class SafetyMonitor implements ExecutionObserver {
         `invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`,
       );
     }
+    // Another app's fleet (many apps share one world at scale): its own monitor judges it.
+    if (!this.isWatched(instance)) return;
     // A deployment (or the recovery of one) removing its own green, which never went live: no
     // window applies. Blue is a fleet from a deployment that succeeded, or from before this world.
     const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');
@@ -260,8 +266,7 @@ export class SafetyMonitor implements ExecutionObserver {
     for (const instance of this.world.ec2.instances.values()) {
       const state = this.world.ec2.state(instance);
       if (state !== 'pending' && state !== 'running') continue;
-      if (instance.tags[TAG.app] !== this.watched.app || instance.tags[TAG.env] !== this.watched.env)
-        continue;
+      if (!this.isWatched(instance)) continue;
       if (instance.tags[TAG.managedBy] !== MANAGED_BY) continue;
       count[this.slotOf(instance.id) ?? 'other'] += 1;
     }

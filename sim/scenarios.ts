@@ -236,6 +236,13 @@ function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
   return record;
 }
 
+/** Clients that ignore DNS keep calling blue (slot a): 40 requests a minute, whatever the weights. */
+function slowDrain(world: World): void {
+  const traffic = world.cloudwatch.requests;
+  world.cloudwatch.requests = (group, from, to) =>
+    group.includes('web-prod-a') ? 40 : traffic(group, from, to);
+}
+
 const greenWeightReaches = (world: World, percent: number, then: () => void) => {
   let fired = false;
   world.hooks.push({
@@ -511,10 +518,25 @@ export const SCENARIOS: Scenario[] = [
     summary:
       'Clients that ignore DNS keep calling blue: it is terminated only after the 5-minute deregistration delay.',
     expect: 'SUCCEEDED',
-    prepare: ({ world }) => {
-      const traffic = world.cloudwatch.requests;
-      world.cloudwatch.requests = (group, from, to) =>
-        group.includes('web-prod-a') ? 40 : traffic(group, from, to);
+    prepare: ({ world }) => slowDrain(world),
+  },
+  {
+    name: 'stopped-while-blue-drains',
+    summary:
+      'As slow-drain, and an operator presses Stop while blue drains: blue cannot serve again, so green stays live and what is left of blue is named.',
+    expect: 'FAILED',
+    breaksInvariants: true,
+    expectLive: '1.1.0',
+    prepare: (ctx) => {
+      slowDrain(ctx.world);
+      const running = () => [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+      const stopOnceBlueDrains = () => {
+        const execution = running();
+        if (!execution) return;
+        if (ctx.world.calls.some((c) => c.operation === 'DeregisterTargets')) ctx.stop(execution.name);
+        else ctx.after(30, stopOnceBlueDrains);
+      };
+      greenWeightReaches(ctx.world, 100, () => ctx.after(30, stopOnceBlueDrains));
     },
   },
   {
@@ -524,6 +546,18 @@ export const SCENARIOS: Scenario[] = [
     expect: 'FAILED',
     changesNothing: true,
     startWeights: { a: 60, b: 40 },
+  },
+  {
+    name: 'shortest-allowed',
+    summary:
+      'Every wait the schema allows at 0 (step wait, record TTL, termination window): still succeeds, every timeout valid.',
+    expect: 'SUCCEEDED',
+    expectLive: '1.1.0',
+    prepare: ({ config }) => {
+      config.traffic = { steps: [50, 100], stepWaitSeconds: 0 };
+      config.termination = { waitSeconds: 0 };
+      config.dns = { ...config.dns, ttlSeconds: 0 };
+    },
   },
   {
     name: 'longest-allowed',

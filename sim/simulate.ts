@@ -103,10 +103,29 @@ export function simulatedEnvironment(verbose = false): void {
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
 }
 
-function statusOf(execution: SimExecution | undefined): Status {
+/**
+ * The recovery's notification of an execution that ended with no Catch (stopped, timed out,
+ * runtime error): what the operator learns of it.
+ */
+function recoveryOf(execution: SimExecution | undefined, world: World): string | undefined {
+  if (!execution || ['SUCCEEDED', 'FAILED'].includes(execution.status)) return undefined;
+  const { app, env, version } = JSON.parse(execution.input) as {
+    app?: string;
+    env?: string;
+    version?: string;
+  };
+  return world.sns.messages.find(
+    (m) => m.attributes.outcome === 'stopped' && m.subject === `Stopped: ${app}/${env} ${version}`,
+  )?.message;
+}
+
+function statusOf(execution: SimExecution | undefined, world: World): Status {
   if (!execution) return 'IGNORED';
   if (execution.status === 'SUCCEEDED') return 'SUCCEEDED';
-  if (execution.status === 'ABORTED' || execution.error === 'DeploymentRolledBack') return 'ROLLED_BACK';
+  if (execution.error === 'DeploymentRolledBack') return 'ROLLED_BACK';
+  // Stopped: rolled back by the recovery, unless it had to leave something for a person.
+  if (execution.status === 'ABORTED')
+    return recoveryOf(execution, world)?.includes('Left for a person:') ? 'FAILED' : 'ROLLED_BACK';
   return 'FAILED';
 }
 
@@ -215,7 +234,7 @@ export async function simulate(
 
     const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
     const last = executions.at(-1);
-    const status = statusOf(last);
+    const status = statusOf(last, world);
     const weights = monitor.weights() ?? { a: 0, b: 0 };
     const live = findLiveSlot(weights);
     const running = monitor.fleets();
@@ -247,7 +266,7 @@ export async function simulate(
         problems.push('expected the failed rollback to leave something behind');
       // When the notifier itself failed, the cause is the raw error: nothing could list the rest.
       const notifierDown = /notification not sent/.test(last?.states.at(-1)?.name ?? '');
-      if (!notifierDown && !last?.cause?.includes('Left for a person:')) {
+      if (!notifierDown && !(last?.cause ?? recoveryOf(last, world) ?? '').includes('Left for a person:')) {
         problems.push('the cause does not say what is left for a person');
       }
     } else {
@@ -269,7 +288,8 @@ export async function simulate(
       virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
       virtualMs: world.now() - world.startedAt,
       violations: monitor.violations,
-      cause: last?.cause ?? null,
+      // A stopped execution has no cause of its own: the recovery's notification says what happened.
+      cause: last?.cause ?? recoveryOf(last, world)?.split('\n')[0] ?? null,
       notifications: world.sns.messages.map((m) => ({
         subject: m.subject,
         summary: m.message.split('\n')[0] ?? '',

@@ -35,6 +35,11 @@ export async function registeredTargets(targetGroupArn: string): Promise<TargetH
   return all.filter((t) => t.state !== 'unused' || t.reason !== 'Target.NotRegistered');
 }
 
+/** The ids of the targets ELB reports healthy (registered and passing their checks). */
+export async function healthyTargets(targetGroupArn: string): Promise<string[]> {
+  return (await describeTargetHealth(targetGroupArn)).filter((t) => t.state === 'healthy').map((t) => t.id);
+}
+
 // RegisterTargets and DeregisterTargets are idempotent and take at most 1,000 targets per call.
 export async function registerTargets(targetGroupArn: string, instanceIds: string[]): Promise<void> {
   for (let i = 0; i < instanceIds.length; i += 1000) {

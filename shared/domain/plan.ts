@@ -108,7 +108,8 @@ export function buildPlan({
   const blue = heal ? heal.to : live.kind === 'live' ? live.slot : null;
   const green = blue === null ? 'a' : otherSlot(blue);
   const { ttlSeconds } = config.dns;
-  const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds);
+  // Step Functions takes no task timeout under 1 s, and both may be 0.
+  const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds, 1);
   // A first deploy has nothing to shift away from: it goes to 100 % at once.
   const percents = blue === null ? [100] : config.traffic.steps;
   const checkIntervalSeconds = windowCheckInterval(

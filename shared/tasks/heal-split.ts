@@ -1,4 +1,4 @@
-import { registeredTargets } from '../aws/elbv2.ts';
+import { healthyTargets } from '../aws/elbv2.ts';
 import { readWeights, writeWeights } from '../aws/route53.ts';
 import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
@@ -32,10 +32,7 @@ export async function healSplit(input: DeploymentState): Promise<Healing> {
       `the records hold ${formatWeights(current)}, not the split the plan saw; not healing`,
     );
   }
-  const healthy = (await registeredTargets(plan.slots[heal.to].targetGroupArn)).filter(
-    (t) => t.state === 'healthy',
-  );
-  if (healthy.length === 0) {
+  if ((await healthyTargets(plan.slots[heal.to].targetGroupArn)).length === 0) {
     throw new UnsafeToDeploy(`slot ${heal.to} has no healthy target any more; not moving traffic to it`);
   }
   const { changeId, submittedAt } = await writeWeights(

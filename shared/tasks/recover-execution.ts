@@ -1,4 +1,5 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import { healthyTargets } from '../aws/elbv2.ts';
 import { changeStatus, readWeights, writeWeights } from '../aws/route53.ts';
 import { stateOutput } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
@@ -49,6 +50,51 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * All traffic back to blue and this deployment's instances gone, as the rollback would have done;
+ * unless blue can no longer serve (stopped while blue was being retired, or blue died meanwhile):
+ * then green stays live and whole, and what is left of blue is for a person.
+ */
+async function restoreTraffic(
+  plan: Plan,
+  deploymentId: string,
+  status: string,
+  settings: RecoverySettings,
+  report: RecoveryReport,
+): Promise<void> {
+  const weights = await readWeights(plan);
+  if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
+    if ((await healthyTargets(plan.slots[plan.blue].targetGroupArn)).length === 0) {
+      report.leftOver.push(
+        `blue slot ${plan.blue} has no healthy target, so traffic stays on green slot ${plan.green} (${formatWeights(weights)}) and its instances were kept; once green is checked, terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
+      );
+      return;
+    }
+    const { changeId } = await writeWeights(
+      plan,
+      weightsForStep(plan.green, 0),
+      `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
+    );
+    for (let i = 0; i < 24 && (await changeStatus(changeId)) !== 'INSYNC'; i++)
+      await sleep(settings.pollMs ?? 5000);
+    // Resolvers may keep the old answer for a TTL; green must outlive it.
+    await sleep(plan.dns.ttlSeconds * 1000);
+    report.actions.push(`traffic returned to slot ${plan.blue}`);
+  }
+  const after = await readWeights(plan);
+  if ((after[plan.green] ?? 0) > 0) {
+    report.leftOver.push(
+      `green slot ${plan.green} carries traffic (${formatWeights(after)}) and there is no previous fleet to return it to; its instances were kept`,
+    );
+    return;
+  }
+  const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
+    [TAG.deploymentId]: deploymentId,
+  });
+  if (removed.terminated.length > 0)
+    report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
+}
+
+/**
  * Every execution's end reaches this handler. Step Functions runs no Catch when an execution is stopped, times out, or dies on a runtime
  * error. This handler, on the execution's status change, does what the rollback would have: all
  * traffic back to the slot that was live before, this deployment's instances terminated, the lock
@@ -76,33 +122,7 @@ export async function recoverExecution(
   }
   const planned = (await stateOutput(detail.executionArn, PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
-  if (plan?.green) {
-    const weights = await readWeights(plan);
-    if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
-      const { changeId } = await writeWeights(
-        plan,
-        weightsForStep(plan.green, 0),
-        `${deployment.deploymentId} ${detail.status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
-      );
-      for (let i = 0; i < 24 && (await changeStatus(changeId)) !== 'INSYNC'; i++)
-        await sleep(settings.pollMs ?? 5000);
-      // Resolvers may keep the old answer for a TTL; green must outlive it.
-      await sleep(plan.dns.ttlSeconds * 1000);
-      report.actions.push(`traffic returned to slot ${plan.blue}`);
-    }
-    const after = await readWeights(plan);
-    if ((after[plan.green] ?? 0) === 0) {
-      const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
-        [TAG.deploymentId]: deployment.deploymentId,
-      });
-      if (removed.terminated.length > 0)
-        report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
-    } else {
-      report.leftOver.push(
-        `green slot ${plan.green} carries traffic (${formatWeights(after)}) and there is no previous fleet to return it to; its instances were kept`,
-      );
-    }
-  }
+  if (plan?.green) await restoreTraffic(plan, deployment.deploymentId, detail.status, settings, report);
   await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
   report.actions.push('lock released');
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;

@@ -1,3 +1,4 @@
+import { healthyTargets } from '../aws/elbv2.ts';
 import { readWeights, writeWeights } from '../aws/route53.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
@@ -24,6 +25,12 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   if (plan.blue === null) {
     throw new RollbackBlocked(
       `green slot ${plan.green} carries traffic (${formatWeights(current)}) and this was the first deployment: there is no previous fleet to return it to`,
+    );
+  }
+  // Blue must still be able to serve: traffic never goes to a slot with no healthy target.
+  if ((await healthyTargets(plan.slots[plan.blue].targetGroupArn)).length === 0) {
+    throw new RollbackBlocked(
+      `blue slot ${plan.blue} has no healthy target to return traffic to; green slot ${plan.green} keeps it (${formatWeights(current)})`,
     );
   }
   const weights = weightsForStep(plan.green, 0);

@@ -1,26 +1,39 @@
 import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/rollback-traffic.ts';
 import {
+  BLUE_IDS,
   DEPLOYMENT_ID,
   greenFleet,
+  healthy,
   lambdaContext,
   planFor,
   RECORD_NAME,
   stateWith,
+  TARGET_GROUP,
   weightedRecords,
   ZONE_ID,
 } from './fixtures.ts';
 
 const route53Mock = mockClient(Route53Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+
+beforeEach(() => {
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+});
 
 afterEach(() => {
   route53Mock.reset();
+  elbv2Mock.reset();
 });
 
 const context = lambdaContext('rollbackTraffic');
@@ -67,6 +80,27 @@ describe('rollback-traffic', () => {
       weights: { a: 100, b: 0 },
       dns: { changeId: '/change/C1R0LLBACK00000000', status: 'PENDING', polls: 0 },
     });
+  });
+
+  it('refuses with RollbackBlocked, writing nothing, when blue has no healthy target left', async () => {
+    // Prepare: blue's targets are draining (it was being retired) or gone.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
+      TargetHealthDescriptions: BLUE_IDS.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'draining' as const, Reason: 'Target.DeregistrationInProgress' as const },
+      })),
+    });
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet, failure }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'RollbackBlocked',
+      message: 'blue slot a has no healthy target to return traffic to; green slot b keeps it (a=0 b=100)',
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 
   it('writes nothing when traffic never left blue', async () => {
