@@ -8,6 +8,10 @@ const env = requireEnv('LOCKS_TABLE', 'NOTIFICATION_TOPIC_ARN');
 /** EventBridge, every execution end: a lock left behind, or a stop/timeout/crash with no rollback run. */
 export const handler = defineTask(
   'recover-execution',
-  (event: EventBridgeEvent<string, ExecutionStatusChange>) =>
-    recoverExecution(event, { locksTable: env.LOCKS_TABLE, defaultTopicArn: env.NOTIFICATION_TOPIC_ARN }),
+  (event: EventBridgeEvent<string, ExecutionStatusChange>, context) =>
+    recoverExecution(event, {
+      locksTable: env.LOCKS_TABLE,
+      defaultTopicArn: env.NOTIFICATION_TOPIC_ARN,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    }),
 );

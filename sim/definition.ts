@@ -143,12 +143,14 @@ export function loadFunctionHandlers(
 export function loadEventRules(
   refs: Record<string, string>,
   path = SERVERLESS_PATH,
-): { target: string; pattern: Record<string, unknown> }[] {
+): { target: string; pattern: Record<string, unknown>; timeoutSeconds: number }[] {
   const config = readYaml(path);
   const functions = (config.functions ?? {}) as Record<
     string,
-    { events?: { eventBridge?: { pattern?: Json } }[] }
+    { timeout?: number; events?: { eventBridge?: { pattern?: Json } }[] }
   >;
+  // Lambda's default is 3 s; the provider may set another.
+  const providerTimeout = ((config.provider ?? {}) as { timeout?: number }).timeout ?? 3;
   const resolve = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(resolve);
     if (value && typeof value === 'object') {
@@ -165,6 +167,10 @@ export function loadEventRules(
   return Object.entries(functions).flatMap(([target, fn]) =>
     (fn.events ?? [])
       .filter((e) => e.eventBridge?.pattern)
-      .map((e) => ({ target, pattern: resolve(e.eventBridge?.pattern) as Record<string, unknown> })),
+      .map((e) => ({
+        target,
+        pattern: resolve(e.eventBridge?.pattern) as Record<string, unknown>,
+        timeoutSeconds: fn.timeout ?? providerTimeout,
+      })),
   );
 }

@@ -17,6 +17,9 @@ export class Harness {
   readonly runner: Runner;
   private pending = 0;
 
+  /** Each event-driven function's timeout in seconds, from serverless.yml. */
+  private readonly timeouts = new Map<string, number>();
+
   constructor(
     readonly world: World,
     private readonly handlers: Record<string, Handler>,
@@ -25,7 +28,9 @@ export class Harness {
     observers: ExecutionObserver[],
     options: { intercept?: TaskInterceptor | undefined; taskLatencyMs?: number | undefined } = {},
   ) {
-    world.events.rules.push(...loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn }));
+    const rules = loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn });
+    world.events.rules.push(...rules);
+    for (const rule of rules) this.timeouts.set(rule.target, rule.timeoutSeconds);
     world.events.deliver = (target, event) => this.after(1, () => this.onEvent(target, event));
     const statusEvents: ExecutionObserver = {
       executionEnded: (execution: SimExecution) =>
@@ -100,7 +105,13 @@ export class Harness {
     const handler = this.handlers[target];
     if (!handler) throw new Error(`an event rule targets ${target}, which serverless.yml does not define`);
     const name = event.source === 'aws.states' ? String(event.detail.name) : undefined;
-    const run = () => handler(event, { awsRequestId: event.id } as Context);
+    // The function's own timeout (serverless.yml), on the virtual clock.
+    const deadline = this.world.now() + (this.timeouts.get(target) ?? 3) * 1000;
+    const context = {
+      awsRequestId: event.id,
+      getRemainingTimeInMillis: () => deadline - this.world.now(),
+    } as Context;
+    const run = () => handler(event, context);
     void this.track(name ? actor.run(name, run) : run()).then(
       (result) => {
         const r = result as { actions?: string[]; leftOver?: string[] } | undefined;

@@ -130,6 +130,18 @@ export class SafetyMonitor implements ExecutionObserver {
     return SLOTS.find((slot) => this.world.elbv2.activeTargets(this.targetGroup(slot)).includes(instanceId));
   }
 
+  /** When the slot's weight last went from above 0 to 0 (undefined if it never did or has weight now). */
+  private trafficLostAt(slot: Slot): number | undefined {
+    let lost: number | undefined;
+    let before = 0;
+    for (const entry of this.weightLog) {
+      if (before > 0 && entry.weights[slot] === 0) lost = entry.at;
+      if (entry.weights[slot] > 0) lost = undefined;
+      before = entry.weights[slot];
+    }
+    return lost;
+  }
+
   /** Since when the slot has held all traffic without a break, or undefined if it does not now. */
   private allTrafficSince(slot: Slot): number | undefined {
     let since: number | undefined;
@@ -156,6 +168,15 @@ export class SafetyMonitor implements ExecutionObserver {
     }
     // Another app's fleet (many apps share one world at scale): its own monitor judges it.
     if (!this.isWatched(instance)) return;
+    // Resolvers may hand out the old answer for a TTL after a slot's weight went to 0.
+    const tagged = instance.tags[TAG.slot] as Slot | undefined;
+    const lostAt = tagged ? this.trafficLostAt(tagged) : undefined;
+    const { ttlSeconds } = this.watched.config.dns;
+    if (lostAt !== undefined && this.world.now() - lostAt < ttlSeconds * 1000) {
+      this.violation(
+        `invariant 1: ${instance.id} terminated ${Math.round((this.world.now() - lostAt) / 1000)} s after slot ${tagged} stopped taking traffic, inside the record TTL (${ttlSeconds} s)`,
+      );
+    }
     // A deployment (or the recovery of one) removing its own green, which never went live: no
     // window applies. Blue is a fleet from a deployment that succeeded, or from before this world.
     const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');

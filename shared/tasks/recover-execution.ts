@@ -34,9 +34,14 @@ export const PLAN_STATE = 'Plan the deployment';
 export interface RecoverySettings {
   locksTable: string;
   defaultTopicArn: string;
-  /** Pause between GetChange polls; the whole recovery stays well inside the Lambda timeout. */
+  /** Pause between GetChange polls. */
   pollMs?: number;
+  /** Time left before the function times out (the Lambda context's); waits never outlast it. */
+  remainingMs: () => number;
 }
+
+/** Kept for the lock release and the notification after the last wait. */
+const RESERVE_MS = 20_000;
 
 export interface RecoveryReport {
   execution: string;
@@ -62,6 +67,9 @@ async function restoreTraffic(
   report: RecoveryReport,
 ): Promise<void> {
   const weights = await readWeights(plan);
+  // Stopped before a heal moved anything: the split stays as the deploy found it, as refused.
+  const { heal } = plan;
+  if (heal && weights.a === heal.weights.a && weights.b === heal.weights.b) return;
   if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
     if ((await healthyTargets(plan.slots[plan.blue].targetGroupArn)).length === 0) {
       report.leftOver.push(
@@ -74,11 +82,22 @@ async function restoreTraffic(
       weightsForStep(plan.green, 0),
       `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
     );
-    for (let i = 0; i < 24 && (await changeStatus(changeId)) !== 'INSYNC'; i++)
-      await sleep(settings.pollMs ?? 5000);
-    // Resolvers may keep the old answer for a TTL; green must outlive it.
-    await sleep(plan.dns.ttlSeconds * 1000);
     report.actions.push(`traffic returned to slot ${plan.blue}`);
+    const pollMs = settings.pollMs ?? 5000;
+    let synced = false;
+    while (!synced && settings.remainingMs() > pollMs + RESERVE_MS) {
+      synced = (await changeStatus(changeId)) === 'INSYNC';
+      if (!synced) await sleep(pollMs);
+    }
+    // Resolvers may keep the old answer for a TTL; green must outlive it.
+    const ttlMs = plan.dns.ttlSeconds * 1000;
+    if (!synced || settings.remainingMs() < ttlMs + RESERVE_MS) {
+      report.leftOver.push(
+        `green instances in slot ${plan.green} were kept: Route 53 change ${changeId} ${synced ? `is in sync, but the record TTL (${plan.dns.ttlSeconds} s) is longer than this recovery can wait` : 'was not in sync before this recovery had to stop'}; terminate the instances tagged ${TAG.deploymentId}=${deploymentId} once it is in sync and ${plan.dns.ttlSeconds} s have passed`,
+      );
+      return;
+    }
+    await sleep(ttlMs);
   }
   const after = await readWeights(plan);
   if ((after[plan.green] ?? 0) > 0) {

@@ -7,14 +7,16 @@ import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 
 /**
- * Puts all traffic back on blue in one change batch. Reads the records first so a retried or
- * repeated rollback writes nothing when traffic is already home.
+ * Puts all traffic back on blue in one change batch. Writes nothing when traffic never left blue
+ * (no step was shifted and green has no weight). Once a step was shifted it always writes, even
+ * when the records already point at blue: a retry after its own write must still wait for INSYNC
+ * and the TTL before green goes.
  */
 export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
   const state = need(input, 'plan');
   const { plan } = state;
   const current = await readWeights(plan);
-  if ((current[plan.green] ?? 0) === 0) {
+  if ((current[plan.green] ?? 0) === 0 && !state.shift) {
     return {
       changed: false,
       weights: null,

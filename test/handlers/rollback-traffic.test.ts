@@ -103,6 +103,33 @@ describe('rollback-traffic', () => {
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 
+  it('writes again, to wait on, when a retry after its own write finds traffic already on blue', async () => {
+    // Prepare: a step was shifted, and the first attempt's write already took effect.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+    const shift = {
+      index: 0,
+      percent: 10,
+      weights: { a: 90, b: 10 },
+      isLast: false,
+      settleSeconds: 300,
+      dns: {
+        changeId: 'C1',
+        status: 'INSYNC' as const,
+        polls: 2,
+        maxPolls: 18,
+        submittedAt: '2026-03-02T09:31:00.000Z',
+      },
+    };
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, shift, failure }), context);
+
+    // Assess: green is removed only after this change is INSYNC and a TTL has passed.
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    expect(result).toMatchObject({ changed: true, weights: { a: 100, b: 0 }, dns: { status: 'PENDING' } });
+  });
+
   it('writes nothing when traffic never left blue', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));

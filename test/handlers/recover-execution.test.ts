@@ -1,0 +1,158 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildPlan } from '#shared/domain/plan.ts';
+import type { Plan } from '#shared/domain/workflow.ts';
+import type { ExecutionStatusChange } from '#shared/tasks/recover-execution.ts';
+import { handler } from '../../functions/recover-execution.ts';
+import {
+  BLUE_IDS,
+  config,
+  DEPLOYMENT_ID,
+  deployment,
+  fleetInstanceTags,
+  GREEN_IDS,
+  healthy,
+  lambdaContext,
+  planFor,
+  reservation,
+  TARGET_GROUP,
+  TOPIC_ARN,
+  weightedRecords,
+} from './fixtures.ts';
+
+const sfnMock = mockClient(SFNClient);
+const route53Mock = mockClient(Route53Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const ec2Mock = mockClient(EC2Client);
+const dynamoMock = mockClient(DynamoDBClient);
+const snsMock = mockClient(SNSClient);
+
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
+
+/** The execution the operator stopped, whose "Plan the deployment" state wrote `plan`. */
+function stopped(plan: Plan): EventBridgeEvent<string, ExecutionStatusChange> {
+  sfnMock.on(GetExecutionHistoryCommand).resolves({
+    events: [
+      {
+        id: 5,
+        type: 'TaskStateExited',
+        timestamp: new Date('2026-03-02T09:00:01Z'),
+        stateExitedEventDetails: { name: 'Plan the deployment', output: JSON.stringify({ plan }) },
+      },
+    ],
+  });
+  return {
+    id: 'e-1',
+    version: '0',
+    account: '123456789012',
+    time: '2026-03-02T09:40:00Z',
+    region: 'us-east-1',
+    resources: [EXECUTION_ARN],
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    detail: {
+      executionArn: EXECUTION_ARN,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-deploy',
+      name: DEPLOYMENT_ID,
+      status: 'ABORTED',
+      input: JSON.stringify(deployment),
+    },
+  };
+}
+
+/** A Lambda context with this much time left. */
+function withTimeLeft(ms: number): Context {
+  return { ...lambdaContext('recoverExecution'), getRemainingTimeInMillis: () => ms };
+}
+
+beforeEach(() => {
+  dynamoMock.on(GetItemCommand).resolves({});
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
+    ChangeInfo: { Id: '/change/C0RECOVER', Status: 'PENDING', SubmittedAt: new Date() },
+  });
+  route53Mock.on(GetChangeCommand).resolves({
+    ChangeInfo: { Id: '/change/C0RECOVER', Status: 'INSYNC', SubmittedAt: new Date() },
+  });
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(TerminateInstancesCommand).resolves({});
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+});
+
+afterEach(() => {
+  for (const mock of [sfnMock, route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock]) mock.reset();
+});
+
+describe('recover-execution, after a Stop', () => {
+  it('keeps green and its traffic when blue has no healthy target left (stopped while blue drains)', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
+      TargetHealthDescriptions: BLUE_IDS.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'draining' as const, Reason: 'Target.DeregistrationInProgress' as const },
+      })),
+    });
+
+    const report = await handler(stopped(planFor()), withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(report.leftOver).toEqual([expect.stringContaining('blue slot a has no healthy target')]);
+    const published = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(published).toContain('Left for a person: blue slot a has no healthy target');
+  });
+
+  it('keeps green running when the record TTL is longer than the time it has left to wait', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    const plan = planFor();
+
+    // The example's TTL is 60 s; 30 s are left.
+    const report = await handler(stopped(plan), withTimeLeft(30_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(report.actions).toContain('traffic returned to slot a');
+    expect(report.leftOver).toEqual([
+      expect.stringContaining(
+        `the record TTL (${plan.dns.ttlSeconds} s) is longer than this recovery can wait`,
+      ),
+    ]);
+  });
+
+  it('leaves a split untouched when stopped before the heal moved it', async () => {
+    const split = { a: 60, b: 40 };
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(split));
+    const healing = buildPlan({
+      deployment,
+      config: { ...config, traffic: { ...config.traffic, healSplit: true } },
+      weights: split,
+      blueTargetCount: 0,
+      defaultTopicArn: TOPIC_ARN,
+      now: new Date('2026-03-02T09:00:00Z'),
+      slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
+    });
+
+    const report = await handler(stopped(healing), withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(report).toMatchObject({ actions: ['lock released'], leftOver: [] });
+  });
+});
