@@ -9,9 +9,8 @@ import type { Tags } from './domain/tags.ts';
 export async function retireInstances(
   targetGroupArn: string,
   tags: Tags,
-  keep: (tags: Tags) => boolean = () => false,
 ): Promise<{ deregistered: string[]; terminated: string[] }> {
-  const instances = (await findManagedInstances(tags)).filter((i) => !keep(i.tags));
+  const instances = await findManagedInstances(tags);
   const ids = instances.map((i) => i.id);
   const registered = (await describeTargetHealth(targetGroupArn, ids))
     .filter((t) => t.reason !== 'Target.NotRegistered' && t.state !== 'draining')

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
 import { measureColdStarts } from './coldstart.ts';
+import { HISTORY_LIMIT } from './history.ts';
 import type { TaskInterceptor } from './runner.ts';
 import { simulateApps } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
@@ -226,7 +227,11 @@ async function main(): Promise<number> {
     ['cost per deploy (Step Functions + Lambda)', `$${standard.costUsd}`, ''],
     ['rollback: alarm to write', `${rollback.detectAndWriteSeconds} s`, '<= 60 s'],
     ['rollback: + INSYNC', `${rollback.rollbackSeconds} s (${rollback.insyncSeconds} s INSYNC)`, ''],
-    ['worst-case history events', String(worst.events), '< 5,000 (limit 25,000)'],
+    [
+      'worst-case history events',
+      String(worst.events),
+      `< 5,000 (limit ${HISTORY_LIMIT.toLocaleString('en-US')})`,
+    ],
     [
       'scale: 500 instances',
       `${fleet500.status} in ${formatDuration(fleet500.virtualSeconds)}, ${fleet500.apiCalls} API calls`,

@@ -17,4 +17,5 @@ export function historyEvents(execution: SimExecution, loaded: LoadedDefinition)
   return events;
 }
 
+/** Step Functions ends a Standard execution that writes more history events than this. */
 export const HISTORY_LIMIT = 25_000;

@@ -1,7 +1,7 @@
 import type { DeployConfig } from '#shared/domain/config.ts';
 import { requiredHealthy } from '#shared/domain/health.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
-import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import { otherSlot, SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { SimInstance } from './aws/ec2.ts';
 import type { ExecutionObserver } from './runner.ts';
 import { APPROVALS_TABLE, actor, type World } from './world.ts';
@@ -146,7 +146,7 @@ export class SafetyMonitor implements ExecutionObserver {
   private allTrafficSince(slot: Slot): number | undefined {
     let since: number | undefined;
     for (const entry of this.weightLog) {
-      const all = entry.weights[slot] > 0 && entry.weights[slot === 'a' ? 'b' : 'a'] === 0;
+      const all = entry.weights[slot] > 0 && entry.weights[otherSlot(slot)] === 0;
       if (all && since === undefined) since = entry.at;
       if (!all) since = undefined;
     }
@@ -188,7 +188,7 @@ export class SafetyMonitor implements ExecutionObserver {
     // Retiring blue: green must have carried everything for the whole window, calmly.
     const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
     if (!blue) return;
-    const green: Slot = blue === 'a' ? 'b' : 'a';
+    const green = otherSlot(blue);
     const since = this.allTrafficSince(green);
     const { waitSeconds } = this.watched.config.termination;
     if (since === undefined) {
@@ -348,7 +348,7 @@ export class SafetyMonitor implements ExecutionObserver {
       return;
     }
     const [live] = withFleet as [Slot];
-    const other: Slot = live === 'a' ? 'b' : 'a';
+    const other = otherSlot(live);
     if (!(weights[live] > 0 && weights[other] === 0) && !untouchedSplit) {
       this.violation(
         `invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`,

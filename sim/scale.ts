@@ -1,3 +1,4 @@
+import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { installClock } from './clock.ts';
 import { loadDefinition } from './definition.ts';
@@ -50,7 +51,7 @@ export async function simulateApps(options: {
         ...(options.blueCount ? { blueCount: options.blueCount } : {}),
       });
       const config = defaultConfig(app);
-      world.s3.put(BUCKET, `config/${app}/${ENV}.json`, JSON.stringify(config));
+      world.s3.put(BUCKET, configKey(app, ENV), JSON.stringify(config));
       const parsed = validateConfig(config);
       if (!parsed.ok) throw new Error(parsed.problems.join('; '));
       monitors.push(new SafetyMonitor(world, { app, env: ENV, config: parsed.config }));

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
 import { approvalLinks, simulateApprovers } from './approver.ts';
@@ -174,7 +175,7 @@ export async function simulate(
       after: (seconds, action) => (harness as Harness).after(seconds, action),
     };
     scenario.prepare?.(ctx);
-    world.s3.put(BUCKET, `config/${APP}/${ENV}.json`, JSON.stringify(ctx.config, null, 2));
+    world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));
     // The monitor judges by the config under test, or by the default one when the scenario broke it.
     const parsed = validateConfig(ctx.config);
     const fallback = validateConfig(defaultConfig());

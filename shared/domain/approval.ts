@@ -84,7 +84,6 @@ export const decisionFormSchema = z.object({
     z.transform((c: string | undefined) => c?.trim() ?? ''),
   ),
 });
-export type DecisionForm = z.infer<typeof decisionFormSchema>;
 
 export type ApprovalState = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 

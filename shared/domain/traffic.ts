@@ -14,6 +14,11 @@ export type LiveSlot =
   | { kind: 'none' }
   | { kind: 'split'; weights: Record<Slot, number> };
 
+/** Whether the records hold exactly these weights (a missing record counts as 0). */
+export function sameWeights(current: Weights, expected: Record<Slot, number>): boolean {
+  return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
+}
+
 export function otherSlot(slot: Slot): Slot {
   return slot === 'a' ? 'b' : 'a';
 }

@@ -10,7 +10,7 @@ import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 
 /** How often draining is checked at least, and at most how many times (the delay plus a margin). */
-export const DRAIN_POLL_SECONDS = 30;
+const DRAIN_POLL_SECONDS = 30;
 const DRAIN_MAX_POLLS = 20;
 
 /**

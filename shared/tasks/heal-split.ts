@@ -1,6 +1,6 @@
 import { healthyTargets } from '../aws/elbv2.ts';
 import { readWeights, writeWeights } from '../aws/route53.ts';
-import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
+import { formatWeights, type Slot, sameWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
 import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -10,10 +10,6 @@ export interface Healing {
   to: Slot;
   from: Slot;
   dns: DnsChange;
-}
-
-function same(current: Weights, expected: Record<Slot, number>): boolean {
-  return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
 }
 
 /**
@@ -27,7 +23,7 @@ export async function healSplit(input: DeploymentState): Promise<Healing> {
   if (!heal) throw new TypeError('the plan has no split to heal');
   const target = weightsForStep(heal.from, 0);
   const current = await readWeights(plan);
-  if (!same(current, target) && !same(current, heal.weights)) {
+  if (!sameWeights(current, target) && !sameWeights(current, heal.weights)) {
     throw new TrafficDrift(
       `the records hold ${formatWeights(current)}, not the split the plan saw; not healing`,
     );

@@ -1,19 +1,15 @@
 import { readWeights, writeWeights } from '../aws/route53.ts';
 import { describeHealth } from '../domain/health.ts';
-import { formatWeights, type Slot, type Weights, weightsForStep } from '../domain/traffic.ts';
+import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
 import { greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 
-function same(current: Weights, expected: Record<Slot, number>): boolean {
-  return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
-}
-
 /** Whether the records hold what they must before this step: the previous step's, or the start. */
 function expectedBefore(plan: Plan, previous: ShiftState | undefined, current: Weights): boolean {
-  if (previous) return same(current, previous.weights);
+  if (previous) return sameWeights(current, previous.weights);
   if (plan.blue === null) return (current.a ?? 0) === 0 && (current.b ?? 0) === 0;
   return (current[plan.green] ?? 0) === 0 && (current[plan.blue] ?? 0) > 0;
 }
@@ -37,7 +33,7 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
 
   const current = await readWeights(plan);
   // A retry after a write that succeeded finds the target weights already in place: fine.
-  if (!same(current, weights) && !expectedBefore(plan, state.shift, current)) {
+  if (!sameWeights(current, weights) && !expectedBefore(plan, state.shift, current)) {
     throw new TrafficDrift(
       `the records hold ${formatWeights(current)}, not what this deployment last wrote; someone else is moving traffic`,
     );
