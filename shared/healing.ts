@@ -8,7 +8,7 @@ export interface ClearedSlot {
   slot: Slot;
   instanceIds: string[];
   deregistered: string[];
-  /** How long to let the deregistered targets drain (the delay, at most five minutes). */
+  /** How long to let the deregistered targets drain: the target group's deregistration delay. */
   drainSeconds: number;
   terminated?: string[];
 }

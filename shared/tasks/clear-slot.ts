@@ -35,6 +35,6 @@ export async function clearSlot(input: DeploymentState): Promise<ClearedSlot> {
     slot,
     instanceIds: [...ourIds],
     deregistered: registered.map((t) => t.id),
-    drainSeconds: registered.length === 0 ? 0 : Math.min(delay, 300),
+    drainSeconds: registered.length === 0 ? 0 : delay,
   };
 }

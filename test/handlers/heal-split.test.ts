@@ -166,13 +166,13 @@ describe('clear-slot', () => {
     });
   });
 
-  it('deregisters our instances in the slot that lost its traffic and drains at most five minutes', async () => {
+  it('deregisters our instances in the slot that lost its traffic and waits out the deregistration delay', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(STRAY_IDS));
 
     const result = await clearSlot(healingState({ healing }), lambdaContext('clearSlot'));
 
-    expect(result).toEqual({ slot: 'b', instanceIds: STRAY_IDS, deregistered: STRAY_IDS, drainSeconds: 300 });
+    expect(result).toEqual({ slot: 'b', instanceIds: STRAY_IDS, deregistered: STRAY_IDS, drainSeconds: 600 });
     const calls = elbv2Mock.commandCalls(DeregisterTargetsCommand);
     expect(calls.map((c) => [c.args[0].input.TargetGroupArn, c.args[0].input.Targets])).toEqual([
       [TARGET_GROUP.b, STRAY_IDS.map((Id) => ({ Id }))],
