@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { CALLBACK_ERRORS } from '../errors.ts';
-import '../zod.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
@@ -70,18 +69,22 @@ export function linkUrl(baseUrl: string, key: Buffer, link: LinkFields): string 
 
 /** The link's fields as they arrive in a query string or a form. */
 const linkShape = {
-  approver: z.email().check(z.maxLength(254)),
-  expires: z.string().check(z.regex(/^\d{10}$/, 'must be a time in seconds')),
-  signature: z.string().check(z.regex(SIGNATURE_PATTERN, 'is malformed')),
+  approver: v.pipe(v.string(), v.email(), v.maxLength(254)),
+  expires: v.pipe(v.string(), v.regex(/^\d{10}$/, 'must be a time in seconds')),
+  signature: v.pipe(v.string(), v.regex(SIGNATURE_PATTERN, 'is malformed')),
 };
-export const linkParamsSchema = z.object(linkShape);
+export const linkParamsSchema = v.object(linkShape);
 
-export const decisionFormSchema = z.object({
+export const decisionFormSchema = v.object({
   ...linkShape,
-  decision: z.enum(['approve', 'reject']),
-  comment: z.pipe(
-    z.optional(z.string().check(z.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`))),
-    z.transform((c: string | undefined) => c?.trim() ?? ''),
+  decision: v.picklist(['approve', 'reject']),
+  comment: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`),
+      v.transform((c) => c.trim()),
+    ),
+    '',
   ),
 });
 

@@ -1,5 +1,5 @@
-import * as z from 'zod/mini';
-import '../zod.ts';
+import * as v from 'valibot';
+import { type Parsed, parseWith } from '../validation.ts';
 
 /**
  * The per-app/env deployment config, `config/<app>/<env>.json` in the release bucket.
@@ -10,35 +10,35 @@ import '../zod.ts';
 const printable = /^[^\p{Cc}]*$/u;
 
 /** A string matching `pattern` (the message says what it must look like). */
-function text(pattern: RegExp, message: string, ...checks: z.core.$ZodCheck<string>[]) {
-  return z.string().check(...checks, z.regex(pattern, message));
+function text(pattern: RegExp, message: string) {
+  return v.pipe(v.string(), v.regex(pattern, message));
 }
 
 /** An integer within [min, max]. */
 function int(min: number, max: number) {
-  return z.int().check(z.minimum(min), z.maximum(max));
+  return v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 }
 
-/** What each field means, for the published JSON Schema; kept aside so validation never pays for it. */
-export const descriptions = z.registry<{ description: string }>();
-
-function about<T extends z.ZodMiniType>(schema: T, description: string): T {
-  descriptions.add(schema, { description });
-  return schema;
+/** What the field means, for the published JSON Schema (validation ignores it). */
+function about<const T extends v.GenericSchema>(schema: T, description: string) {
+  return v.pipe(schema, v.description(description));
 }
 
 const hostname = () =>
-  text(
-    /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
-    'must be a DNS name such as app.example.com',
-    z.maxLength(253),
+  v.pipe(
+    v.string(),
+    v.maxLength(253),
+    v.regex(
+      /^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}\.?$/,
+      'must be a DNS name such as app.example.com',
+    ),
   );
 
 const hostedZoneId = () =>
   text(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
 
 const slotSchema = about(
-  z.strictObject({
+  v.strictObject({
     targetGroupArn: about(
       text(
         /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
@@ -47,7 +47,7 @@ const slotSchema = about(
       "The slot's target group; green instances are registered here.",
     ),
     loadBalancer: about(
-      z.strictObject({
+      v.strictObject({
         dnsName: about(hostname(), "The slot load balancer's DNS name (the alias target)."),
         hostedZoneId: about(
           hostedZoneId(),
@@ -60,37 +60,34 @@ const slotSchema = about(
   'One of the two slots: a load balancer, its target group and one weighted record.',
 );
 
-const launchTemplateSchema = about(
-  z
-    .strictObject({
-      id: about(
-        z.optional(text(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id such as lt-0123456789abcdef0')),
-        'Launch template id. Give id or name, not both.',
-      ),
-      name: about(
-        z.optional(
-          text(/^[A-Za-z0-9().\-/_]{3,128}$/, 'must be 3-128 characters of letters, digits and ( ) . - / _'),
-        ),
-        'Launch template name. Give id or name, not both.',
-      ),
-      version: about(
-        z._default(
-          text(/^(\$Latest|\$Default|[1-9][0-9]{0,8})$/, 'must be $Latest, $Default or a version number'),
-          '$Default',
-        ),
-        'Launch template version: a number, $Latest or $Default.',
-      ),
-    })
-    .check(
-      z.refine((lt) => (lt.id === undefined) !== (lt.name === undefined), {
-        message: 'give exactly one of id or name',
-      }),
+const launchTemplateSchema = v.pipe(
+  v.strictObject({
+    id: about(
+      v.optional(text(/^lt-[0-9a-f]{8,17}$/, 'must be a launch template id such as lt-0123456789abcdef0')),
+      'Launch template id. Give id or name, not both.',
     ),
-  'The launch template green instances are launched from; the AMI is replaced by the baked one.',
+    name: about(
+      v.optional(
+        text(/^[A-Za-z0-9().\-/_]{3,128}$/, 'must be 3-128 characters of letters, digits and ( ) . - / _'),
+      ),
+      'Launch template name. Give id or name, not both.',
+    ),
+    version: about(
+      v.optional(
+        text(/^(\$Latest|\$Default|[1-9][0-9]{0,8})$/, 'must be $Latest, $Default or a version number'),
+        '$Default',
+      ),
+      'Launch template version: a number, $Latest or $Default.',
+    ),
+  }),
+  v.check((lt) => (lt.id === undefined) !== (lt.name === undefined), 'give exactly one of id or name'),
+  v.description(
+    'The launch template green instances are launched from; the AMI is replaced by the baked one.',
+  ),
 );
 
 const bakeSchema = about(
-  z.strictObject({
+  v.strictObject({
     parentImage: about(
       text(
         /^(ami-[0-9a-f]{8,17}|arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(\d{12}|aws):image\/[a-z0-9-_]+\/[0-9x.]+(\/\d+)?)$/,
@@ -106,21 +103,27 @@ const bakeSchema = about(
       'Where Image Builder runs the build (instance type, subnet, instance profile).',
     ),
     installCommand: about(
-      text(printable, 'must not contain control characters', z.minLength(1), z.maxLength(4096)),
+      v.pipe(
+        v.string(),
+        v.minLength(1),
+        v.maxLength(4096),
+        v.regex(printable, 'must not contain control characters'),
+      ),
       'Shell command run as root in the unpacked artifact directory while baking, e.g. ./install.sh',
     ),
     installDirectory: about(
-      z._default(
-        text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /').check(
-          z.refine((path) => !path.split('/').includes('..'), { message: 'must not contain ..' }),
+      v.optional(
+        v.pipe(
+          text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /'),
+          v.check((path) => !path.split('/').includes('..'), 'must not contain ..'),
         ),
         '/opt/app',
       ),
       'Where the artifact is unpacked on the image.',
     ),
-    timeoutMinutes: about(z._default(int(10, 240), 120), 'Give up on the build after this long.'),
+    timeoutMinutes: about(v.optional(int(10, 240), 120), 'Give up on the build after this long.'),
     pollSeconds: about(
-      z._default(int(60, 3600), 600),
+      v.optional(int(60, 3600), 600),
       "How often the build is checked if Image Builder's end-of-build event does not arrive.",
     ),
   }),
@@ -128,27 +131,29 @@ const bakeSchema = about(
 );
 
 const trafficSchema = about(
-  z.strictObject({
+  v.strictObject({
     steps: about(
-      z._default(
-        z.array(int(1, 100)).check(
-          z.minLength(1),
-          z.maxLength(10),
-          z.refine((steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)), {
-            message: 'steps must increase',
-          }),
-          z.refine((steps) => steps.at(-1) === 100, { message: 'the last step must be 100' }),
+      v.optional(
+        v.pipe(
+          v.array(int(1, 100)),
+          v.minLength(1),
+          v.maxLength(10),
+          v.check(
+            (steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)),
+            'steps must increase',
+          ),
+          v.check((steps) => steps.at(-1) === 100, 'the last step must be 100'),
         ),
         [10, 50, 100],
       ),
       'Percent of traffic on green at each step; increasing, ending at 100.',
     ),
     stepWaitSeconds: about(
-      z._default(int(0, 3600), 300),
+      v.optional(int(0, 3600), 300),
       'How long each step is watched before the next (never less than the record TTL).',
     ),
     healSplit: about(
-      z._default(z.boolean(), false),
+      v.optional(v.boolean(), false),
       'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
     ),
   }),
@@ -156,14 +161,14 @@ const trafficSchema = about(
 );
 
 const healthSchema = about(
-  z.strictObject({
+  v.strictObject({
     timeoutSeconds: about(
-      z._default(int(60, 3600), 900),
+      v.optional(int(60, 3600), 900),
       'How long green has, from launch, to boot and pass its health checks.',
     ),
-    pollSeconds: about(z._default(int(5, 300), 15), 'How often green target health is checked.'),
+    pollSeconds: about(v.optional(int(5, 300), 15), 'How often green target health is checked.'),
     minHealthyPercent: about(
-      z._default(int(1, 100), 100),
+      v.optional(int(1, 100), 100),
       'Share of green targets that must be healthy before and while traffic moves.',
     ),
   }),
@@ -171,13 +176,13 @@ const healthSchema = about(
 );
 
 const terminationSchema = about(
-  z.strictObject({
+  v.strictObject({
     waitSeconds: about(
-      z._default(int(0, 172800), 3600),
+      v.optional(int(0, 172800), 3600),
       'How long blue stays up after green carries 100 %, while alarms and health are watched.',
     ),
     checkIntervalSeconds: about(
-      z.optional(int(60, 3600)),
+      v.optional(int(60, 3600)),
       'How often alarms and health are checked during the window (default: wait / 12, 60-900 s).',
     ),
   }),
@@ -185,118 +190,122 @@ const terminationSchema = about(
 );
 
 const approvalSchema = about(
-  z.strictObject({
+  v.strictObject({
     before: about(
-      z.array(z.enum(['traffic-shift', 'blue-termination'])).check(
-        z.minLength(1),
-        z.maxLength(2),
-        z.refine((stages) => new Set(stages).size === stages.length, { message: 'name each stage once' }),
+      v.pipe(
+        v.array(v.picklist(['traffic-shift', 'blue-termination'])),
+        v.minLength(1),
+        v.maxLength(2),
+        v.check((stages) => new Set(stages).size === stages.length, 'name each stage once'),
       ),
       'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
     ),
     approvers: about(
-      z
-        .array(z.email('must be an email address').check(z.maxLength(254)))
-        .check(z.minLength(1), z.maxLength(20)),
+      v.pipe(
+        v.array(v.pipe(v.string(), v.email('must be an email address'), v.maxLength(254))),
+        v.minLength(1),
+        v.maxLength(20),
+      ),
       'Who may approve; each gets their own signed link.',
     ),
     timeoutSeconds: about(
-      z._default(int(300, 604800), 86400),
+      v.optional(int(300, 604800), 86400),
       'How long to wait for an answer before rolling back (default 24 h).',
     ),
   }),
   'Manual approval by link. Without it the deployment never waits for a person.',
 );
 
-export const deployConfigSchema = about(
-  z
-    .strictObject({
-      $schema: z.optional(z.string()),
-      slots: about(z.strictObject({ a: slotSchema, b: slotSchema }), 'The two slots of this app/env.'),
-      dns: about(
-        z.strictObject({
-          hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
-          recordName: about(hostname(), 'The name both weighted records share, e.g. app.example.com'),
-          recordType: about(z._default(z.enum(['A', 'AAAA']), 'A'), 'The type both weighted records share.'),
-          ttlSeconds: about(
-            z._default(int(0, 3600), 60),
-            'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
+export const deployConfigSchema = v.pipe(
+  v.strictObject({
+    $schema: v.optional(v.string()),
+    slots: about(v.strictObject({ a: slotSchema, b: slotSchema }), 'The two slots of this app/env.'),
+    dns: about(
+      v.strictObject({
+        hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
+        recordName: about(hostname(), 'The name both weighted records share, e.g. app.example.com'),
+        recordType: about(
+          v.optional(v.picklist(['A', 'AAAA']), 'A'),
+          'The type both weighted records share.',
+        ),
+        ttlSeconds: about(
+          v.optional(int(0, 3600), 60),
+          'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
+        ),
+        evaluateTargetHealth: about(
+          v.optional(v.boolean(), true),
+          'EvaluateTargetHealth on the alias records.',
+        ),
+      }),
+      'The Route 53 weighted records that split traffic between the slots.',
+    ),
+    launchTemplate: launchTemplateSchema,
+    instanceCount: about(
+      v.optional(int(1, 1000)),
+      "Green fleet size (default: blue's current registered target count, at least 1).",
+    ),
+    bake: bakeSchema,
+    traffic: v.optional(trafficSchema, {}),
+    health: v.optional(healthSchema, {}),
+    alarms: about(
+      v.optional(
+        v.pipe(
+          v.array(
+            v.pipe(
+              v.string(),
+              v.minLength(1),
+              v.maxLength(255),
+              v.regex(printable, 'must not contain control characters'),
+            ),
           ),
-          evaluateTargetHealth: about(
-            z._default(z.boolean(), true),
-            'EvaluateTargetHealth on the alias records.',
+          v.maxLength(100),
+        ),
+        [],
+      ),
+      'CloudWatch alarm names; any of them in ALARM rolls the deploy back.',
+    ),
+    termination: v.optional(terminationSchema, {}),
+    approval: v.optional(approvalSchema),
+    notifications: about(
+      v.optional(
+        v.strictObject({
+          topicArn: about(
+            v.optional(
+              text(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN'),
+            ),
+            "Topic for this app/env's notifications (default: the service's topic).",
           ),
         }),
-        'The Route 53 weighted records that split traffic between the slots.',
+        {},
       ),
-      launchTemplate: launchTemplateSchema,
-      instanceCount: about(
-        z.optional(int(1, 1000)),
-        "Green fleet size (default: blue's current registered target count, at least 1).",
-      ),
-      bake: bakeSchema,
-      traffic: z.prefault(trafficSchema, {}),
-      health: z.prefault(healthSchema, {}),
-      alarms: about(
-        z._default(
-          z
-            .array(text(printable, 'must not contain control characters', z.minLength(1), z.maxLength(255)))
-            .check(z.maxLength(100)),
-          [],
-        ),
-        'CloudWatch alarm names; any of them in ALARM rolls the deploy back.',
-      ),
-      termination: z.prefault(terminationSchema, {}),
-      approval: z.optional(approvalSchema),
-      notifications: about(
-        z.prefault(
-          z.strictObject({
-            topicArn: about(
-              z.optional(
-                text(
-                  /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
-                  'must be an SNS topic ARN',
-                ),
-              ),
-              "Topic for this app/env's notifications (default: the service's topic).",
-            ),
-          }),
-          {},
-        ),
-        'Where deployment notifications go.',
-      ),
-    })
-    .check(
-      z.refine((config) => config.slots.a.targetGroupArn !== config.slots.b.targetGroupArn, {
-        message: 'slots a and b must use different target groups',
-        path: ['slots', 'b', 'targetGroupArn'],
-      }),
+      'Where deployment notifications go.',
     ),
-  'Blue/green deployment config for one app/env.',
+  }),
+  v.forward(
+    v.check(
+      (config) => config.slots.a.targetGroupArn !== config.slots.b.targetGroupArn,
+      'slots a and b must use different target groups',
+    ),
+    ['slots', 'b', 'targetGroupArn'] as const,
+  ),
+  v.description('Blue/green deployment config for one app/env.'),
 );
 
 /** The config as written in the bucket (defaults optional). */
-export type DeployConfigInput = z.input<typeof deployConfigSchema>;
+export type DeployConfigInput = v.InferInput<typeof deployConfigSchema>;
 /** The config after validation, every default filled in. */
-export type DeployConfig = z.output<typeof deployConfigSchema>;
+export type DeployConfig = v.InferOutput<typeof deployConfigSchema>;
 export type SlotConfig = DeployConfig['slots']['a'];
 
 export type ConfigParseResult = { ok: true; config: DeployConfig } | { ok: false; problems: string[] };
 
-function pathOf(path: readonly PropertyKey[]): string {
-  return path.length === 0
-    ? '(root)'
-    : path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.');
+function asConfigResult(parsed: Parsed<DeployConfig>): ConfigParseResult {
+  return parsed.ok ? { ok: true, config: parsed.value } : parsed;
 }
 
 /** Validates parsed JSON; every problem names the field it is about. */
 export function validateConfig(json: unknown): ConfigParseResult {
-  const result = deployConfigSchema.safeParse(json);
-  if (result.success) return { ok: true, config: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`),
-  };
+  return asConfigResult(parseWith(deployConfigSchema, json));
 }
 
 /** Parses the raw text of a config file. */

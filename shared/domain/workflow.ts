@@ -1,5 +1,6 @@
-import * as z from 'zod/mini';
-import '../zod.ts';
+import * as v from 'valibot';
+import { InvalidConfig } from '../errors.ts';
+import { parseWith } from '../validation.ts';
 import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
@@ -13,29 +14,40 @@ import type { Slot } from './traffic.ts';
 
 /** The execution input, written by the starter from the S3 event (or by a person in the console). */
 const deploymentShape = {
-  deploymentId: z
-    .string()
-    .check(z.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]')),
-  app: z.string().check(z.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
-  env: z.string().check(z.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
-  version: z.string().check(z.regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'")),
-  format: z.enum(['zip', 'tar.gz']),
+  deploymentId: v.pipe(
+    v.string(),
+    v.regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 characters of [A-Za-z0-9_-]'),
+  ),
+  app: v.pipe(v.string(), v.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
+  env: v.pipe(v.string(), v.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
+  version: v.pipe(v.string(), v.regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'")),
+  format: v.picklist(['zip', 'tar.gz']),
   /** When the artifact was uploaded (the S3 event time): the newest upload wins the lock. */
-  uploadedAt: z.optional(z.iso.datetime({ offset: true })),
-  artifact: z.strictObject({
-    bucket: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
-    key: z.string().check(z.minLength(1), z.maxLength(1024)),
-    versionId: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-    eTag: z.optional(z.string().check(z.minLength(1), z.maxLength(1024))),
-    size: z.optional(z.int().check(z.minimum(0))),
+  uploadedAt: v.optional(v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 time with its offset'))),
+  artifact: v.strictObject({
+    bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+    key: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
+    versionId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+    eTag: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+    size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   }),
 };
 
 /** The execution input exactly: a hand-started execution with an unknown key is refused. */
-export const deploymentInputSchema = z.strictObject(deploymentShape);
+export const deploymentInputSchema = v.strictObject(deploymentShape);
 /** The input's fields within the execution state, which also holds what the tasks wrote. */
-export const deploymentFieldsSchema = z.object(deploymentShape);
-export type DeploymentInput = z.infer<typeof deploymentInputSchema>;
+export const deploymentFieldsSchema = v.object(deploymentShape);
+export type DeploymentInput = v.InferOutput<typeof deploymentInputSchema>;
+
+/**
+ * The deployment's fields out of an execution's input or state (`exact`: nothing else allowed),
+ * or InvalidConfig naming every bad field: an execution started by hand gets a clear refusal.
+ */
+export function readDeployment(raw: unknown, exact = false): DeploymentInput {
+  const parsed = parseWith(exact ? deploymentInputSchema : deploymentFieldsSchema, raw);
+  if (parsed.ok) return parsed.value;
+  throw new InvalidConfig(`execution input is invalid: ${parsed.problems.join('; ')}`);
+}
 
 export interface Plan {
   deploymentId: string;

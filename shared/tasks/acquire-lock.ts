@@ -1,6 +1,5 @@
 import type { LockWaiter } from '../domain/lock.ts';
-import { type DeploymentState, deploymentInputSchema } from '../domain/workflow.ts';
-import { InvalidConfig } from '../errors.ts';
+import { type DeploymentState, readDeployment } from '../domain/workflow.ts';
 import { acquireLock } from '../locking.ts';
 
 export interface LockRequest {
@@ -16,12 +15,7 @@ export interface LockRequest {
  * newer upload for the same app/env exists. Nothing has been changed yet at this point.
  */
 export async function requestLock(request: LockRequest, table: string): Promise<{ outcome: string }> {
-  const parsed = deploymentInputSchema.safeParse(request.deployment);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InvalidConfig(`execution input is invalid: ${problems.join('; ')}`);
-  }
-  const deployment = parsed.data;
+  const deployment = readDeployment(request.deployment, true);
   const now = new Date().toISOString();
   const me: LockWaiter = {
     name: deployment.deploymentId,

@@ -15,6 +15,7 @@ import {
 } from '../domain/approval.ts';
 import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
 import { logger } from '../logger.ts';
+import { parseWith } from '../validation.ts';
 
 export interface PageSettings {
   table: string;
@@ -95,17 +96,17 @@ export async function serveApproval(
     fields = { ...(event.queryStringParameters ?? {}) } as Record<string, string>;
   }
 
-  const link = linkParamsSchema.safeParse(fields);
-  if (!link.success) {
+  const link = parseWith(linkParamsSchema, fields);
+  if (!link.ok) {
     return refuse(
       400,
       'Incomplete link',
       'This link is incomplete or damaged. Open it again from the message you received.',
     );
   }
-  const linkFields: LinkFields = { id, approver: link.data.approver, expires: Number(link.data.expires) };
+  const linkFields: LinkFields = { id, approver: link.value.approver, expires: Number(link.value.expires) };
   const key = await signingKey(settings.secretId);
-  if (!verifyLink(key, linkFields, link.data.signature)) {
+  if (!verifyLink(key, linkFields, link.value.signature)) {
     logger.warn('approval link with a bad signature', { approvalId: id });
     return refuse(
       403,
@@ -141,22 +142,21 @@ export async function serveApproval(
       200,
       confirmationPage(item.summary, {
         approver,
-        expires: link.data.expires,
-        signature: link.data.signature,
+        expires: link.value.expires,
+        signature: link.value.signature,
       }),
     );
   }
 
-  const form = decisionFormSchema.safeParse(fields);
-  if (!form.success) {
-    const problems = form.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ');
-    return refuse(400, 'Incomplete form', `The decision could not be read: ${problems}.`);
+  const form = parseWith(decisionFormSchema, fields);
+  if (!form.ok) {
+    return refuse(400, 'Incomplete form', `The decision could not be read: ${form.problems.join('; ')}.`);
   }
   const record: DecisionRecord = {
     stage: item.summary.stage,
-    decision: form.data.decision === 'approve' ? 'approved' : 'rejected',
+    decision: form.value.decision === 'approve' ? 'approved' : 'rejected',
     approver,
-    comment: form.data.comment,
+    comment: form.value.comment,
     at: new Date(now).toISOString(),
   };
   if (!(await recordDecision(settings.table, id, record, Math.floor(now / 1000)))) {

@@ -6,22 +6,15 @@ import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
-import { type DeploymentInput, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
+import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-
-function parseInput(raw: unknown): DeploymentInput {
-  const result = deploymentFieldsSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new InvalidConfig(`execution input is invalid: ${problems.join('; ')}`);
-}
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size), then
  * decides the plan. Everything here is read-only: a failure leaves nothing to clean up.
  */
 export async function planDeployment(raw: unknown, defaultTopicArn: string): Promise<Plan> {
-  const deployment = parseInput(raw);
+  const deployment = readDeployment(raw);
   const { bucket, key, versionId, eTag } = deployment.artifact;
 
   const current = await currentVersion(bucket, key);

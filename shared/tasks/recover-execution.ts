@@ -9,6 +9,7 @@ import { deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
+import { parseWith } from '../validation.ts';
 
 export interface ExecutionStatusChange {
   executionArn: string;
@@ -125,14 +126,14 @@ export async function recoverExecution(
 ): Promise<RecoveryReport> {
   const detail = event.detail;
   const report: RecoveryReport = { execution: detail.name, status: detail.status, actions: [], leftOver: [] };
-  const input = deploymentFieldsSchema.safeParse(JSON.parse(detail.input ?? '{}'));
-  if (!input.success) {
+  const input = parseWith(deploymentFieldsSchema, JSON.parse(detail.input ?? '{}'));
+  if (!input.ok) {
     logger.warn('status change of an execution without a deployment input; nothing to do', {
       execution: detail.name,
     });
     return report;
   }
-  const deployment = input.data;
+  const deployment = input.value;
   if (detail.status === 'SUCCEEDED' || (detail.status === 'FAILED' && HANDLED_ENDS.has(detail.error ?? ''))) {
     // The workflow ended through its own paths; only make sure the lock is free (the release in
     // the final notification may have failed with it).

@@ -56,7 +56,8 @@ describe('deployment config', () => {
   });
 
   it.each([
-    ['slots.b', withValue('slots.b', undefined), 'slots.b'],
+    ['no slot b', without('slots.b'), 'slots.b: is required'],
+    ['slot b set to nothing', withValue('slots.b', undefined), 'slots.b: Invalid type: Expected Object'],
     [
       'a malformed target group ARN',
       withValue('slots.a.targetGroupArn', 'tg-web'),
@@ -84,7 +85,9 @@ describe('deployment config', () => {
       withValue('termination.waitSeconds', 172801),
       'termination.waitSeconds',
     ],
-    ['an unknown field', withValue('trafic', {}), 'Unrecognized key'],
+    ['an unknown field', withValue('trafic', {}), '(root): unknown field "trafic"'],
+    ['an unknown nested field', withValue('dns.ttl', 30), 'dns: unknown field "ttl"'],
+    ['a number where text goes', withValue('dns.recordName', 42), 'dns.recordName: Invalid type'],
     [
       'an install directory with ..',
       withValue('bake.installDirectory', '/opt/../etc'),
@@ -103,6 +106,12 @@ describe('deployment config', () => {
     ['zero instances', withValue('instanceCount', 0), 'instanceCount'],
   ])('names the field when a config has %s', (_what, config, expected) => {
     expect(problemsOf(config).join('\n')).toContain(expected);
+  });
+
+  it('keeps each problem short when a field holds a huge value', () => {
+    const [problem] = problemsOf(withValue('dns.recordType', 'X'.repeat(100_000)));
+    expect(problem).toMatch(/^dns\.recordType: Invalid type: Expected \("A" \| "AAAA"\) but received "XXX/);
+    expect(problem?.length).toBeLessThanOrEqual(300);
   });
 
   it('lists every problem at once', () => {
