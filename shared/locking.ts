@@ -1,5 +1,5 @@
 import { getLock, putLock } from './aws/dynamodb.ts';
-import { isGoneToken, sendTaskFailure, sendTaskSuccess, statusOf } from './aws/sfn.ts';
+import { sendTaskFailure, sendTaskSuccess, statusOf } from './aws/sfn.ts';
 import {
   decideAcquire,
   decideRelease,
@@ -17,18 +17,14 @@ const MAX_RACES = 8;
 async function carryOut(effects: LockEffect[]): Promise<Set<string>> {
   const gone = new Set<string>();
   for (const effect of effects) {
-    try {
-      if (effect.kind === 'resume') await sendTaskSuccess(effect.token, effect.output);
-      else {
-        await sendTaskFailure(
-          effect.token,
-          CALLBACK_ERRORS.superseded,
-          `superseded by ${effect.by.name}, uploaded ${effect.by.uploadedAt}: only the newest upload for an app/env is deployed`,
-        );
-      }
-    } catch (error) {
-      if (!isGoneToken(error)) throw error;
-      if (effect.kind === 'resume') gone.add(effect.token);
+    if (effect.kind === 'resume') {
+      if (!(await sendTaskSuccess(effect.token, effect.output))) gone.add(effect.token);
+    } else {
+      await sendTaskFailure(
+        effect.token,
+        CALLBACK_ERRORS.superseded,
+        `superseded by ${effect.by.name}, uploaded ${effect.by.uploadedAt}: only the newest upload for an app/env is deployed`,
+      );
     }
   }
   return gone;

@@ -41,17 +41,35 @@ export async function startExecution(stateMachineArn: string, name: string, inpu
   return out.executionArn ?? executionArn(stateMachineArn, name);
 }
 
-export async function sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
-  await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
-}
-
-export async function sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-  await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) }));
-}
-
 /** Step Functions no longer waits on this token (timed out, already answered, or unknown). */
-export function isGoneToken(error: unknown): boolean {
+function isGoneToken(error: unknown): boolean {
   return ['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist'].includes((error as Error)?.name);
+}
+
+/**
+ * Sends a callback: true when it resumed the task, false when Step Functions no longer waits on
+ * the token (timed out, answered already: task tokens are single-use). Any other error throws.
+ */
+async function callback(send: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await send();
+    return true;
+  } catch (error) {
+    if (isGoneToken(error)) return false;
+    throw error;
+  }
+}
+
+/** Resumes a waiting task with its output; false if the token is gone. */
+export function sendTaskSuccess(taskToken: string, output: unknown): Promise<boolean> {
+  return callback(() => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+}
+
+/** Fails a waiting task with an error name the ASL catches; false if the token is gone. */
+export function sendTaskFailure(taskToken: string, error: string, cause: string): Promise<boolean> {
+  return callback(() =>
+    sfn.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) })),
+  );
 }
 
 /**

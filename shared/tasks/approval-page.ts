@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ApprovalItem, getApproval, recordDecision, setState } from '../aws/dynamodb.ts';
 import { signingKey } from '../aws/secrets.ts';
-import { isGoneToken, sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
+import { sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
 import {
   APPROVAL_REJECTED,
   type DecisionRecord,
@@ -169,18 +169,13 @@ export async function serveApproval(
           'This approval link has expired; the deployment did not wait any longer.',
         );
   }
+  let delivered: boolean;
   try {
-    if (record.decision === 'approved') await sendTaskSuccess(item.taskToken, record);
-    else await sendTaskFailure(item.taskToken, APPROVAL_REJECTED, rejectionCause(record));
+    delivered =
+      record.decision === 'approved'
+        ? await sendTaskSuccess(item.taskToken, record)
+        : await sendTaskFailure(item.taskToken, APPROVAL_REJECTED, rejectionCause(record));
   } catch (error) {
-    if (isGoneToken(error)) {
-      await setState(settings.table, id, 'EXPIRED');
-      return refuse(
-        410,
-        'Approval expired',
-        'The deployment stopped waiting before your answer arrived; nothing was changed.',
-      );
-    }
     // Step Functions did not take the answer: make the link usable again.
     await setState(settings.table, id, 'PENDING');
     logger.error('could not resume the execution', { approvalId: id, error });
@@ -188,6 +183,14 @@ export async function serveApproval(
       503,
       'Try again',
       'Your answer could not be delivered. Nothing was decided; please try again.',
+    );
+  }
+  if (!delivered) {
+    await setState(settings.table, id, 'EXPIRED');
+    return refuse(
+      410,
+      'Approval expired',
+      'The deployment stopped waiting before your answer arrived; nothing was changed.',
     );
   }
   logger.info('approval decided', { approvalId: id, decision: record.decision, approver });

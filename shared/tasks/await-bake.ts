@@ -1,6 +1,6 @@
 import { putWait } from '../aws/dynamodb.ts';
 import { getImageStatus } from '../aws/imagebuilder.ts';
-import { isGoneToken, sendTaskSuccess } from '../aws/sfn.ts';
+import { sendTaskSuccess } from '../aws/sfn.ts';
 import { arnScope } from '../domain/bake.ts';
 import { BAKE_FALLBACK_SECONDS, bakeWaitId, FINAL_IMAGE_STATES, waitTtl } from '../domain/waits.ts';
 import { logger } from '../logger.ts';
@@ -29,9 +29,7 @@ export async function awaitBake(request: BakeWaitRequest, table: string): Promis
   );
   if (FINAL_IMAGE_STATES.has(image.status)) {
     // The event may have resumed the wait in between: then the token is gone, which is fine.
-    await sendTaskSuccess(request.token, { status: image.status }).catch((error: unknown) => {
-      if (!isGoneToken(error)) throw error;
-    });
+    await sendTaskSuccess(request.token, { status: image.status });
     return { waiting: false };
   }
   logger.info('waiting for the image build to end', { imageBuildVersionArn: request.imageBuildVersionArn });

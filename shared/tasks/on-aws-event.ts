@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { findAlarmWatches, getWait } from '../aws/dynamodb.ts';
-import { isGoneToken, sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
+import { sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
 import { bakeWaitId, FINAL_IMAGE_STATES } from '../domain/waits.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -12,17 +12,6 @@ interface ImageStateChange {
 interface AlarmStateChange {
   alarmName?: string;
   state?: { value?: string; reason?: string };
-}
-
-/** Resumes a parked task; a token the state machine gave up on (timed out, answered) is ignored. */
-async function resume(action: () => Promise<void>): Promise<boolean> {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    if (isGoneToken(error)) return false;
-    throw error;
-  }
 }
 
 /**
@@ -40,13 +29,13 @@ export async function onAwsEvent(
     const arn = event.resources?.[0];
     if (!arn || !FINAL_IMAGE_STATES.has(status)) return { resumed };
     const wait = await getWait(table, bakeWaitId(arn));
-    if (wait && (await resume(() => sendTaskSuccess(wait.token, { status })))) resumed += 1;
+    if (wait && (await sendTaskSuccess(wait.token, { status }))) resumed += 1;
   } else if (event.source === 'aws.cloudwatch') {
     const name = event.detail.alarmName;
     if (!name || event.detail.state?.value !== 'ALARM') return { resumed };
     const cause = `alarm in ALARM: ${name} (${event.detail.state.reason ?? 'no reason'})`;
     for (const watch of await findAlarmWatches(table, name)) {
-      if (await resume(() => sendTaskFailure(watch.token, CALLBACK_ERRORS.alarm, cause))) resumed += 1;
+      if (await sendTaskFailure(watch.token, CALLBACK_ERRORS.alarm, cause)) resumed += 1;
     }
   }
   logger.info('aws event handled', { source: event.source, detailType: event['detail-type'], resumed });

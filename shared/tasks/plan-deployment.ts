@@ -4,6 +4,7 @@ import { readWeights } from '../aws/route53.ts';
 import { currentVersion, readObjectText } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
+import type { TargetHealthState } from '../domain/health.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
@@ -50,15 +51,26 @@ export async function planDeployment(raw: unknown, defaultTopicArn: string): Pro
   }
 
   const weights = await readWeights(config);
+  // Each slot's registered targets (draining ones are on their way out), read once however often
+  // the plan needs them.
+  const read = new Map<Slot, Promise<TargetHealthState[]>>();
+  const targetsOf = (slot: Slot): Promise<TargetHealthState[]> => {
+    let targets = read.get(slot);
+    if (!targets) {
+      targets = registeredTargets(config.slots[slot].targetGroupArn).then((all) =>
+        all.filter((t) => t.state !== 'draining'),
+      );
+      read.set(slot, targets);
+    }
+    return targets;
+  };
   // A split may be healed (traffic.healSplit): toward the slot whose targets are healthier.
   const split = findLiveSlot(weights).kind === 'split' && config.traffic.healSplit;
   const slotHealth = split
     ? Object.fromEntries(
         await Promise.all(
           SLOTS.map(async (slot) => {
-            const targets = (await registeredTargets(config.slots[slot].targetGroupArn)).filter(
-              (t) => t.state !== 'draining',
-            );
+            const targets = await targetsOf(slot);
             return [
               slot,
               { healthy: targets.filter((t) => t.state === 'healthy').length, registered: targets.length },
@@ -79,20 +91,14 @@ export async function planDeployment(raw: unknown, defaultTopicArn: string): Pro
 
   // Green must start empty: anything registered there would get traffic it was never checked for.
   // (When a split is healed, the healing clears the other slot first.)
-  const leftovers = plan.heal
-    ? []
-    : (await registeredTargets(config.slots[plan.green].targetGroupArn)).filter(
-        (t) => t.state !== 'draining',
-      );
+  const leftovers = plan.heal ? [] : await targetsOf(plan.green);
   if (leftovers.length > 0) {
     throw new UnsafeToDeploy(
       `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}); deregister them before deploying`,
     );
   }
   if (plan.blue === null) return plan;
-  const blueTargets = (await registeredTargets(config.slots[plan.blue].targetGroupArn)).filter(
-    (t) => t.state !== 'draining',
-  );
+  const blueTargets = await targetsOf(plan.blue);
   return {
     ...plan,
     blueTargetCount: blueTargets.length,

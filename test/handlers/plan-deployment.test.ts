@@ -105,6 +105,28 @@ describe('plan-deployment', () => {
     expect(healthReads).toEqual([{ TargetGroupArn: TARGET_GROUP.b }, { TargetGroupArn: TARGET_GROUP.a }]);
   });
 
+  it('plans to heal a split toward the healthier slot, reading each target group once', async () => {
+    // Prepare
+    const config = JSON.parse(exampleConfigText);
+    liveAccount(JSON.stringify({ ...config, traffic: { ...config.traffic, healSplit: true } }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 60, b: 40 }));
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+      .resolves(healthy(['i-0deadbeef00000001']));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blue: 'a', green: 'b', blueTargetCount: 3, instanceCount: 3 });
+    expect(plan.heal).toBeDefined();
+    const healthReads = elbv2Mock.commandCalls(DescribeTargetHealthCommand).map((c) => c.args[0].input);
+    expect(healthReads).toHaveLength(2);
+    expect(healthReads).toEqual(
+      expect.arrayContaining([{ TargetGroupArn: TARGET_GROUP.a }, { TargetGroupArn: TARGET_GROUP.b }]),
+    );
+  });
+
   it('does not count blue targets that are draining when sizing green', async () => {
     // Prepare
     liveAccount();
