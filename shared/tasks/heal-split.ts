@@ -1,10 +1,10 @@
-import { healthyTargets } from '../aws/elbv2.ts';
-import { readWeights, writeWeights } from '../aws/route53.ts';
+import { readWeights } from '../aws/route53.ts';
 import { formatWeights, type Slot, sameWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
 import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
+import { moveAllTrafficTo } from '../traffic-moves.ts';
 
 export interface Healing {
   to: Slot;
@@ -28,18 +28,9 @@ export async function healSplit(input: DeploymentState): Promise<Healing> {
       `the records hold ${formatWeights(current)}, not the split the plan saw; not healing`,
     );
   }
-  if ((await healthyTargets(plan.slots[heal.to].targetGroupArn)).length === 0) {
+  const dns = await moveAllTrafficTo(plan, heal.to, `${deploymentId} heal: all traffic to slot ${heal.to}`);
+  if (!dns)
     throw new UnsafeToDeploy(`slot ${heal.to} has no healthy target any more; not moving traffic to it`);
-  }
-  const { changeId, submittedAt } = await writeWeights(
-    plan,
-    target,
-    `${deploymentId} heal: all traffic to slot ${heal.to}`,
-  );
   logger.warn('healing a traffic split', { from: heal.from, to: heal.to, was: heal.weights });
-  return {
-    to: heal.to,
-    from: heal.from,
-    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
-  };
+  return { to: heal.to, from: heal.from, dns };
 }

@@ -1,14 +1,14 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { healthyTargets } from '../aws/elbv2.ts';
-import { changeStatus, readWeights, writeWeights } from '../aws/route53.ts';
+import { changeStatus, readWeights } from '../aws/route53.ts';
 import { stateOutput } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights, weightsForStep } from '../domain/traffic.ts';
+import { formatWeights } from '../domain/traffic.ts';
 import { deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
+import { moveAllTrafficTo } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 
 export interface ExecutionStatusChange {
@@ -72,17 +72,18 @@ async function restoreTraffic(
   const { heal } = plan;
   if (heal && weights.a === heal.weights.a && weights.b === heal.weights.b) return;
   if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
-    if ((await healthyTargets(plan.slots[plan.blue].targetGroupArn)).length === 0) {
+    const dns = await moveAllTrafficTo(
+      plan,
+      plan.blue,
+      `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
+    );
+    if (!dns) {
       report.leftOver.push(
         `blue slot ${plan.blue} has no healthy target, so traffic stays on green slot ${plan.green} (${formatWeights(weights)}) and its instances were kept; once green is checked, terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
       );
       return;
     }
-    const { changeId } = await writeWeights(
-      plan,
-      weightsForStep(plan.green, 0),
-      `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
-    );
+    const { changeId } = dns;
     report.actions.push(`traffic returned to slot ${plan.blue}`);
     const pollMs = settings.pollMs ?? 5000;
     let synced = false;

@@ -1,10 +1,10 @@
-import { healthyTargets } from '../aws/elbv2.ts';
-import { readWeights, writeWeights } from '../aws/route53.ts';
+import { readWeights } from '../aws/route53.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
+import { moveAllTrafficTo } from '../traffic-moves.ts';
 
 /**
  * Puts all traffic back on blue in one change batch. Writes nothing when traffic never left blue
@@ -29,20 +29,19 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
       `green slot ${plan.green} carries traffic (${formatWeights(current)}) and this was the first deployment: there is no previous fleet to return it to`,
     );
   }
-  // Blue must still be able to serve: traffic never goes to a slot with no healthy target.
-  if ((await healthyTargets(plan.slots[plan.blue].targetGroupArn)).length === 0) {
+  const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
+  const dns = await moveAllTrafficTo(plan, plan.blue, comment);
+  if (!dns) {
     throw new RollbackBlocked(
       `blue slot ${plan.blue} has no healthy target to return traffic to; green slot ${plan.green} keeps it (${formatWeights(current)})`,
     );
   }
   const weights = weightsForStep(plan.green, 0);
-  const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
-  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
-  logger.warn('traffic rolled back to blue', { weights, changeId });
+  logger.warn('traffic rolled back to blue', { weights, changeId: dns.changeId });
   return {
     changed: true,
     weights,
     summary: `traffic returned to slot ${plan.blue} (${formatWeights(weights)})`,
-    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
+    dns,
   };
 }

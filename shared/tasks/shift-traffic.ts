@@ -1,4 +1,4 @@
-import { readWeights, writeWeights } from '../aws/route53.ts';
+import { readWeights } from '../aws/route53.ts';
 import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
@@ -6,6 +6,7 @@ import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
 import { greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
+import { writeChange } from '../traffic-moves.ts';
 
 /** Whether the records hold what they must before this step: the previous step's, or the start. */
 function expectedBefore(plan: Plan, previous: ShiftState | undefined, current: Weights): boolean {
@@ -39,14 +40,14 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
     );
   }
   const comment = `${state.deploymentId} step ${index + 1}/${plan.steps.length}: ${step.percent}% to slot ${plan.green}`;
-  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
-  logger.info('traffic step written', { index, percent: step.percent, weights, changeId });
+  const dns = await writeChange(plan, weights, comment);
+  logger.info('traffic step written', { index, percent: step.percent, weights, changeId: dns.changeId });
   return {
     index,
     percent: step.percent,
     weights,
     isLast: index === plan.steps.length - 1,
     settleSeconds: step.settleSeconds,
-    dns: { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt },
+    dns,
   };
 }

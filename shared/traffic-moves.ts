@@ -1,0 +1,26 @@
+import { healthyTargets } from './aws/elbv2.ts';
+import { writeWeights } from './aws/route53.ts';
+import { otherSlot, type Slot, weightsForStep } from './domain/traffic.ts';
+import type { DnsChange, Plan } from './domain/workflow.ts';
+
+type Records = Pick<Plan, 'dns' | 'slots'>;
+
+/** Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries it. */
+export async function writeChange(
+  plan: Records,
+  weights: Record<Slot, number>,
+  comment: string,
+): Promise<DnsChange> {
+  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
+  return { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt };
+}
+
+/**
+ * Puts all traffic on `to` in one change batch, but only if `to` has a healthy target right now:
+ * traffic never goes to a slot that cannot serve it (rollback, healing a split and the stop
+ * recovery all move traffic this way). Null, with nothing written, when it has none.
+ */
+export async function moveAllTrafficTo(plan: Records, to: Slot, comment: string): Promise<DnsChange | null> {
+  if ((await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
+  return writeChange(plan, weightsForStep(otherSlot(to), 0), comment);
+}
