@@ -20,36 +20,34 @@ export const MANAGED_BY = 'bluegreen-ec2';
 
 export type Tags = Record<string, string>;
 
-export function fleetTags(args: {
+interface Release {
   app: string;
   env: string;
   version: string;
-  slot: Slot;
-  deploymentId: string;
-}): Tags {
+}
+
+/** What every resource the service creates carries: who made it, for which app/env and release. */
+function releaseTags(release: Release): Tags {
   return {
     [TAG.managedBy]: MANAGED_BY,
-    [TAG.app]: args.app,
-    [TAG.env]: args.env,
-    [TAG.version]: args.version,
+    [TAG.app]: release.app,
+    [TAG.env]: release.env,
+    [TAG.version]: release.version,
+  };
+}
+
+export function fleetTags(args: Release & { slot: Slot; deploymentId: string }): Tags {
+  return {
+    ...releaseTags(args),
     [TAG.slot]: args.slot,
     [TAG.deploymentId]: args.deploymentId,
     Name: `${args.app}-${args.env}-${args.slot}-${args.version}`.slice(0, 255),
   };
 }
 
-export function imageTags(args: {
-  app: string;
-  env: string;
-  version: string;
-  artifactId: string;
-  artifactUri: string;
-}): Tags {
+export function imageTags(args: Release & { artifactId: string; artifactUri: string }): Tags {
   return {
-    [TAG.managedBy]: MANAGED_BY,
-    [TAG.app]: args.app,
-    [TAG.env]: args.env,
-    [TAG.version]: args.version,
+    ...releaseTags(args),
     [TAG.artifactId]: args.artifactId,
     // Tag values are at most 256 characters.
     [TAG.artifact]: args.artifactUri.slice(0, 256),
