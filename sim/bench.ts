@@ -38,14 +38,13 @@ const STANDARD = {
   insyncSeconds: 40,
 };
 
-function standardScenario(
-  name: string,
-  extra?: (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void,
-): Scenario {
+type Variation = (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void;
+
+function standardScenario(name: string, extra?: Variation): Scenario {
   return {
     name,
     summary: 'the standard deploy of the bench',
-    expect: extra ? 'ROLLED_BACK' : 'SUCCEEDED',
+    expect: 'SUCCEEDED',
     blueCount: STANDARD.instances,
     prepare: (ctx) => {
       const { world, config } = ctx;
@@ -70,12 +69,12 @@ function standardScenario(
  * build, boot and health checks, every step's propagation and wait, and the window, which starts
  * once the last change is in sync and resolvers have had one TTL (the last step's wait runs inside it).
  */
-function inherentSeconds(): number {
+function inherentSeconds(buildMinutes = STANDARD.buildMinutes): number {
   const s = STANDARD;
   const health = s.bootSeconds + s.healthChecks * s.healthIntervalSeconds;
   const settle = Math.max(s.stepWaitSeconds, s.ttlSeconds);
   const steps = (s.steps.length - 1) * (s.insyncSeconds + settle) + s.insyncSeconds + s.ttlSeconds;
-  return s.buildMinutes * 60 + health + steps + s.windowSeconds;
+  return buildMinutes * 60 + health + steps + s.windowSeconds;
 }
 
 function counter(): { intercept: TaskInterceptor; count: () => number } {
@@ -94,14 +93,46 @@ function invocations(world: World, tasks: number): number {
   return tasks + world.events.delivered.length + 1;
 }
 
-async function standardDeploy() {
+/**
+ * The waits without AWS's events: EventBridge delivers service events best effort, so each wait
+ * has a bounded fallback poll; these variations show what the events save.
+ */
+const EVENTS_LOST: Variation = ({ world }) => {
+  world.events.lostSources.add('aws.imagebuilder');
+  world.events.lostSources.add('aws.cloudwatch');
+};
+
+/**
+ * A build that does not end on a poll: the standard 20 minutes end exactly on the second
+ * 10-minute fallback poll, which would hide what the end-of-build event saves.
+ */
+const OFF_POLL_BUILD_MINUTES = 25;
+
+function offPollBuild(
+  eventsLost: boolean,
+  pollSeconds?: number,
+): { buildMinutes: number; variation: Variation } {
+  return {
+    buildMinutes: OFF_POLL_BUILD_MINUTES,
+    variation: (ctx) => {
+      ctx.world.imagebuilder.buildMinutes = OFF_POLL_BUILD_MINUTES;
+      if (eventsLost) EVENTS_LOST(ctx);
+      if (pollSeconds) ctx.config.bake.pollSeconds = pollSeconds;
+    },
+  };
+}
+
+async function standardDeploy(
+  name = 'bench-standard',
+  options: { buildMinutes?: number; variation?: Variation } = {},
+) {
   const tasks = counter();
-  const { summary, world } = await simulate(standardScenario('bench-standard'), {
+  const { summary, world } = await simulate(standardScenario(name, options.variation), {
     intercept: tasks.intercept,
     taskLatencyMs: TASK_MS,
   });
   const total = summary.virtualMs / 1000;
-  const inherent = inherentSeconds();
+  const inherent = inherentSeconds(options.buildMinutes);
   const lambdaCalls = invocations(world, tasks.count());
   const cost =
     summary.transitions * PRICE.transition +
@@ -121,9 +152,11 @@ async function standardDeploy() {
 }
 
 /** Alarm into ALARM during the 50 % step; how long until all traffic is back on blue. */
-async function rollbackLatency() {
+async function rollbackLatency(variation?: Variation) {
   let alarmAt = 0;
-  const scenario = standardScenario('bench-rollback', ({ world }) => {
+  const scenario = standardScenario('bench-rollback', (ctx) => {
+    const { world } = ctx;
+    variation?.(ctx);
     world.hooks.push({
       afterRecordsChange: () => {
         const b = world.route53.weights('Z0123456789ABCDEFGHIJ', 'web.example.com', 'A').b;
@@ -139,7 +172,10 @@ async function rollbackLatency() {
       },
     });
   });
-  const { summary, world } = await simulate(scenario, { taskLatencyMs: TASK_MS });
+  const { summary, world } = await simulate(
+    { ...scenario, expect: 'ROLLED_BACK' },
+    { taskLatencyMs: TASK_MS },
+  );
   const back = world.route53.weightLog.find(
     (e) => e.at >= alarmAt && e.setIdentifier === 'b' && e.weight === 0,
   );
@@ -188,8 +224,15 @@ async function main(): Promise<number> {
 
   say('standard deploy...');
   const standard = await standardDeploy();
+  say('standard deploy with the AWS events lost (fallback polls only)...');
+  const bakeWaits = {
+    event: await standardDeploy('bench-build-event', offPollBuild(false)),
+    polledEvery10Minutes: await standardDeploy('bench-build-polled-10m', offPollBuild(true)),
+    polledEveryMinute: await standardDeploy('bench-build-polled-1m', offPollBuild(true, 60)),
+  };
   say('rollback latency...');
   const rollback = await rollbackLatency();
+  const rollbackEventLost = await rollbackLatency(EVENTS_LOST);
   say('worst-case history...');
   const worst = await worstCase();
   say('scale: a 500-instance fleet...');
@@ -225,7 +268,23 @@ async function main(): Promise<number> {
     ['Lambda invocations', String(standard.lambdaInvocations), ''],
     ['AWS API calls', String(Object.values(standard.apiCalls).reduce((a, b) => a + b, 0)), ''],
     ['cost per deploy (Step Functions + Lambda)', `$${standard.costUsd}`, ''],
+    ...(
+      [
+        ['end-of-build event', bakeWaits.event],
+        ['event lost, fallback poll every 10 min', bakeWaits.polledEvery10Minutes],
+        ['event lost, poll every minute', bakeWaits.polledEveryMinute],
+      ] as const
+    ).map(([how, run]): [string, string, string] => [
+      `${OFF_POLL_BUILD_MINUTES}-min build: ${how}`,
+      `overhead ${run.overheadSeconds} s = ${run.overheadPercent} %, ${run.transitions} transitions`,
+      '',
+    ]),
     ['rollback: alarm to write', `${rollback.detectAndWriteSeconds} s`, '<= 60 s'],
+    [
+      'rollback: alarm to write, alarm event lost',
+      `${rollbackEventLost.detectAndWriteSeconds} s (the step's own check)`,
+      '',
+    ],
     ['rollback: + INSYNC', `${rollback.rollbackSeconds} s (${rollback.insyncSeconds} s INSYNC)`, ''],
     [
       'worst-case history events',
@@ -265,6 +324,13 @@ async function main(): Promise<number> {
         lambdaInvocations: standard.lambdaInvocations,
         apiCalls: standard.apiCalls,
         costUsd: standard.costUsd,
+        bakeWait: Object.fromEntries(
+          Object.entries(bakeWaits).map(([how, run]) => [
+            how,
+            { overheadSeconds: run.overheadSeconds, transitions: run.transitions, status: run.status },
+          ]),
+        ),
+        rollbackDetectSecondsAlarmEventLost: rollbackEventLost.detectAndWriteSeconds,
         rollbackSeconds: rollback.rollbackSeconds,
         rollbackDetectSeconds: rollback.detectAndWriteSeconds,
         insyncSeconds: rollback.insyncSeconds,

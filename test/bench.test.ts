@@ -32,5 +32,10 @@ describe('npm run bench -- --json', () => {
     expect(report.transitions).toBeLessThanOrEqual(150);
     expect(report.worstCaseEvents).toBeLessThan(5000);
     expect(report.apiCalls['route53:ChangeResourceRecordSets']).toBe(3);
+    // The bake wait with and without the end-of-build event: the same deploy, in virtual time.
+    const { event, polledEvery10Minutes, polledEveryMinute } = report.bakeWait;
+    for (const run of [event, polledEvery10Minutes, polledEveryMinute]) expect(run.status).toBe('SUCCEEDED');
+    expect(event.overheadSeconds).toBeLessThan(polledEvery10Minutes.overheadSeconds);
+    expect(event.transitions).toBeLessThan(polledEveryMinute.transitions);
   });
 });
