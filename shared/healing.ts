@@ -1,6 +1,8 @@
+import { findManagedInstances } from './aws/ec2.ts';
 import { readWeights } from './aws/route53.ts';
+import { TAG } from './domain/tags.ts';
 import { formatWeights, type Slot } from './domain/traffic.ts';
-import type { DeploymentState } from './domain/workflow.ts';
+import type { DeploymentState, Plan } from './domain/workflow.ts';
 import { TrafficDrift } from './errors.ts';
 
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
@@ -24,4 +26,43 @@ export async function slotWithoutTraffic(
     throw new TrafficDrift(`slot ${slot} still carries traffic (${formatWeights(weights)}); not clearing it`);
   }
   return slot;
+}
+
+/**
+ * What is left of a heal that did not finish: traffic still on the slot it was clearing, our
+ * instances still running in that slot (after a deploy's own ones were removed). Read from AWS
+ * now, each read best effort: an outage that stopped the heal may break these too, and that is said.
+ */
+export async function healLeftovers(
+  plan: Pick<Plan, 'dns' | 'slots'>,
+  app: string,
+  env: string,
+  heal: { from: Slot; to: Slot },
+): Promise<string[]> {
+  const left: string[] = [];
+  try {
+    const weights = await readWeights(plan);
+    if ((weights[heal.from] ?? 0) > 0) {
+      left.push(
+        `traffic: ${formatWeights(weights)}; slot ${heal.from} still carries traffic, set it to 0 and slot ${heal.to} to 100 in one change`,
+      );
+    }
+  } catch (error) {
+    left.push(
+      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
+    );
+  }
+  try {
+    const running = await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: heal.from });
+    if (running.length > 0) {
+      left.push(
+        `slot ${heal.from} instances still running: ${running.map((i) => i.id).join(', ')}; deregister them from ${plan.slots[heal.from].targetGroupArn} if still registered, then terminate them`,
+      );
+    }
+  } catch (error) {
+    left.push(
+      `instances: could not list slot ${heal.from} instances (${(error as Error).name}); check them by hand`,
+    );
+  }
+  return left;
 }

@@ -1,6 +1,6 @@
 import { healthyTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
-import { otherSlot, type Slot, weightsForStep } from './domain/traffic.ts';
+import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
@@ -19,8 +19,20 @@ export async function writeChange(
  * Puts all traffic on `to` in one change batch, but only if `to` has a healthy target right now:
  * traffic never goes to a slot that cannot serve it (rollback, healing a split and the stop
  * recovery all move traffic this way). Null, with nothing written, when it has none.
+ *
+ * When the records (`current`) already send everything to `to`, as after a retry of a write that
+ * landed, the batch is written again without the check: it moves nothing, and its change is one
+ * to wait on (Route 53 applies changes in order), so the caller still waits for INSYNC and the
+ * TTL before it removes what traffic left.
  */
-export async function moveAllTrafficTo(plan: Records, to: Slot, comment: string): Promise<DnsChange | null> {
-  if ((await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
-  return writeChange(plan, weightsForStep(otherSlot(to), 0), comment);
+export async function moveAllTrafficTo(
+  plan: Records,
+  to: Slot,
+  comment: string,
+  current: Weights,
+): Promise<DnsChange | null> {
+  const target = weightsForStep(otherSlot(to), 0);
+  const there = sameWeights(current, target);
+  if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
+  return writeChange(plan, target, comment);
 }

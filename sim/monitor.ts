@@ -103,6 +103,10 @@ export class SafetyMonitor implements ExecutionObserver {
       ) {
         this.violation(`approval: traffic sent to slot ${slot} without an approval to shift traffic`);
       }
+      // A write that gives the slot no larger share sends it no traffic: lowering an unhealthy
+      // blue's share, or writing the same weights again, is what moves traffic away from it.
+      const share = (w: Record<Slot, number>) => w[slot] / (w.a + w.b || 1);
+      if (before && share(weights) <= share(before)) continue;
       const health = this.slotHealth(slot);
       if (!health.healthy) {
         this.violation(
@@ -298,15 +302,9 @@ export class SafetyMonitor implements ExecutionObserver {
   private checkOverlap(mutating: (operation: string) => boolean): void {
     // Spans in call order, not time: two calls at the same virtual instant still happen in turn.
     const spans = new Map<string, { first: number; last: number }>();
-    const mine = (name: string) => {
-      const input = JSON.parse(this.world.sfn.executions.get(name)?.input ?? '{}') as {
-        app?: string;
-        env?: string;
-      };
-      return input.app === this.watched.app && input.env === this.watched.env;
-    };
     for (const [index, call] of this.world.calls.entries()) {
-      if (!call.actor || call.error || !mutating(call.operation) || !mine(call.actor)) continue;
+      if (!call.actor || call.error || !mutating(call.operation) || !this.isWatchedExecution(call.actor))
+        continue;
       const span = spans.get(call.actor) ?? { first: index, last: index };
       span.last = index;
       spans.set(call.actor, span);
@@ -321,6 +319,15 @@ export class SafetyMonitor implements ExecutionObserver {
     }
   }
 
+  /** Whether the named execution deploys the watched app/env. */
+  private isWatchedExecution(name: string): boolean {
+    const input = JSON.parse(this.world.sfn.executions.get(name)?.input ?? '{}') as {
+      app?: string;
+      env?: string;
+    };
+    return input.app === this.watched.app && input.env === this.watched.env;
+  }
+
   /** Invariants 3 and 4, once every execution has ended. */
   finish(options: {
     wasLiveAtStart: boolean;
@@ -333,7 +340,11 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights() ?? { a: 0, b: 0 };
     if (fleets.other > 0)
       this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
+    const launched = this.world.calls.some(
+      (c) => c.operation === 'RunInstances' && !c.error && c.actor && this.isWatchedExecution(c.actor),
+    );
     const untouchedSplit =
+      !launched &&
       options.startWeights !== undefined &&
       options.startWeights.a > 0 &&
       options.startWeights.b > 0 &&

@@ -243,7 +243,7 @@ function slowDrain(world: World): void {
     group.includes('web-prod-a') ? 40 : traffic(group, from, to);
 }
 
-const greenWeightReaches = (world: World, percent: number, then: () => void) => {
+export const greenWeightReaches = (world: World, percent: number, then: () => void) => {
   let fired = false;
   world.hooks.push({
     afterRecordsChange: () => {
@@ -262,14 +262,10 @@ const approvalBeforeShift = ({ config }: ScenarioContext) => {
   config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
 };
 
-/**
- * The largest config the schema allows, in a world where every wait runs to just short of its
- * bound: the execution that writes the most history events.
- */
-const SPLIT_WEIGHTS = { a: 60, b: 40 };
+export const SPLIT_WEIGHTS = { a: 60, b: 40 };
 
 /** Slot b runs a half-finished earlier deploy (weights a=60 b=40): 3 instances, one failing its checks. */
-function halfFinishedSlotB(world: ScenarioContext['world']): void {
+export function halfFinishedSlotB(world: ScenarioContext['world']): void {
   const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
   const longAgo = world.now() - 86_400_000;
   for (let i = 0; i < 3; i++) {
@@ -293,6 +289,37 @@ function halfFinishedSlotB(world: ScenarioContext['world']): void {
   }
 }
 
+/** The execution running now, if any. */
+export function runningExecution(ctx: ScenarioContext) {
+  return [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+}
+
+/**
+ * Presses Stop `delaySeconds` after the running execution first enters `state` (a state after
+ * the first weight change: watching starts there).
+ */
+export function stopWhenIn(ctx: ScenarioContext, state: string, delaySeconds: number): void {
+  const watch = () => {
+    const execution = runningExecution(ctx);
+    if (!execution) return;
+    if (execution.states.some((s) => s.name === state))
+      ctx.after(delaySeconds, () => ctx.stop(execution.name));
+    else ctx.after(1, watch);
+  };
+  let watching = false;
+  ctx.world.hooks.push({
+    afterRecordsChange: () => {
+      if (watching) return;
+      watching = true;
+      ctx.after(0, watch);
+    },
+  });
+}
+
+/**
+ * The largest config the schema allows, in a world where every wait runs to just short of its
+ * bound: the execution that writes the most history events.
+ */
 function longestAllowed({ world, config }: ScenarioContext): void {
   config.bake.timeoutMinutes = 240;
   config.bake.pollSeconds = 60;

@@ -28,7 +28,12 @@ export async function healSplit(input: DeploymentState): Promise<Healing> {
       `the records hold ${formatWeights(current)}, not the split the plan saw; not healing`,
     );
   }
-  const dns = await moveAllTrafficTo(plan, heal.to, `${deploymentId} heal: all traffic to slot ${heal.to}`);
+  const dns = await moveAllTrafficTo(
+    plan,
+    heal.to,
+    `${deploymentId} heal: all traffic to slot ${heal.to}`,
+    current,
+  );
   if (!dns)
     throw new UnsafeToDeploy(`slot ${heal.to} has no healthy target any more; not moving traffic to it`);
   logger.warn('healing a traffic split', { from: heal.from, to: heal.to, was: heal.weights });

@@ -3,8 +3,9 @@ import { readWeights } from '../aws/route53.ts';
 import { publish } from '../aws/sns.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights } from '../domain/traffic.ts';
+import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
+import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 
@@ -82,41 +83,17 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
 
 /**
  * After a deploy that healed a traffic split failed: whatever of the slot that lost its traffic is
- * still there (traffic on it, our instances in it). Empty when the heal finished its cleanup.
+ * still there. The heal may have written and failed before it could say so (no `healing` in the
+ * state): the records, changed from the split the plan saw, tell.
  */
 export async function healLeft(state: DeploymentState): Promise<string[]> {
-  const { plan, healing } = state;
-  if (!plan || !healing) return [];
-  const left: string[] = [];
-  try {
-    const weights = await readWeights(plan);
-    if ((weights[healing.from] ?? 0) > 0) {
-      left.push(
-        `traffic: ${formatWeights(weights)}; slot ${healing.from} still carries traffic, set it to 0 and slot ${healing.to} to 100 in one change`,
-      );
-    }
-  } catch (error) {
-    left.push(
-      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
-    );
+  const heal = state.plan?.heal;
+  if (!state.plan || !heal) return [];
+  if (!state.healing) {
+    const weights = await readWeights(state.plan).catch(() => undefined);
+    if (weights && sameWeights(weights, heal.weights)) return [];
   }
-  try {
-    const running = await findManagedInstances({
-      [TAG.app]: state.app,
-      [TAG.env]: state.env,
-      [TAG.slot]: healing.from,
-    });
-    if (running.length > 0) {
-      left.push(
-        `slot ${healing.from} instances still running: ${running.map((i) => i.id).join(', ')}; deregister them from ${plan.slots[healing.from].targetGroupArn} if still registered, then terminate them`,
-      );
-    }
-  } catch (error) {
-    left.push(
-      `instances: could not list slot ${healing.from} instances (${(error as Error).name}); check them by hand`,
-    );
-  }
-  return left;
+  return healLeftovers(state.plan, state.app, state.env, heal);
 }
 
 async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<string[]> {

@@ -3,9 +3,10 @@ import { changeStatus, readWeights } from '../aws/route53.ts';
 import { stateOutput } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights } from '../domain/traffic.ts';
+import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import { deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
+import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
@@ -55,27 +56,52 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** States whose first output says this deployment moved traffic (the history keeps it). */
+const HEAL_STATE = 'Move all traffic to the healthier slot';
+const SHIFT_STATE = 'Shift traffic to the next step';
+
+interface Stopped {
+  plan: Plan;
+  executionArn: string;
+  deploymentId: string;
+  app: string;
+  env: string;
+  status: string;
+}
+
+/** Whether the deployment moved traffic: the records say so, or else its history does. */
+async function moved(executionArn: string, state: string, weightsSay: boolean): Promise<boolean> {
+  return weightsSay || (await stateOutput(executionArn, state)) !== undefined;
+}
+
 /**
- * All traffic back to blue and this deployment's instances gone, as the rollback would have done;
- * unless blue can no longer serve (stopped while blue was being retired, or blue died meanwhile):
- * then green stays live and whole, and what is left of blue is for a person.
+ * All traffic back to blue and this deployment's instances gone, as the rollback would have done.
+ * Once any traffic step was written, green goes only after a change putting everything on blue is
+ * in sync and resolvers have had the TTL, even when the records already point at blue (a Stop
+ * during the rollback's own wait, or this event delivered twice). Unless blue can no longer serve
+ * (stopped while blue was being retired, or blue died meanwhile): then green stays live and whole,
+ * and what is left of blue is for a person. A heal that ran leaves what it had not cleared listed.
  */
 async function restoreTraffic(
-  plan: Plan,
-  deploymentId: string,
-  status: string,
+  stopped: Stopped,
   settings: RecoverySettings,
   report: RecoveryReport,
 ): Promise<void> {
+  const { plan, executionArn, deploymentId, status } = stopped;
   const weights = await readWeights(plan);
-  // Stopped before a heal moved anything: the split stays as the deploy found it, as refused.
+  // The heal comes before anything is launched. Whether it ran is in the history: the weights
+  // alone cannot tell, since a traffic step may recreate the very split the deploy found.
   const { heal } = plan;
-  if (heal && weights.a === heal.weights.a && weights.b === heal.weights.b) return;
-  if ((weights[plan.green] ?? 0) > 0 && plan.blue) {
+  const healed =
+    heal !== undefined && (await moved(executionArn, HEAL_STATE, !sameWeights(weights, heal.weights)));
+  if (heal && !healed) return;
+  const shifted = await moved(executionArn, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
+  if (shifted && plan.blue) {
     const dns = await moveAllTrafficTo(
       plan,
       plan.blue,
       `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
+      weights,
     );
     if (!dns) {
       report.leftOver.push(
@@ -113,6 +139,7 @@ async function restoreTraffic(
   });
   if (removed.terminated.length > 0)
     report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
+  if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
 }
 
 /**
@@ -143,7 +170,18 @@ export async function recoverExecution(
   }
   const planned = (await stateOutput(detail.executionArn, PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
-  if (plan?.green) await restoreTraffic(plan, deployment.deploymentId, detail.status, settings, report);
+  if (plan?.green) {
+    const { deploymentId, app, env } = deployment;
+    const stopped = {
+      plan,
+      executionArn: detail.executionArn,
+      deploymentId,
+      app,
+      env,
+      status: detail.status,
+    };
+    await restoreTraffic(stopped, settings, report);
+  }
   await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
   report.actions.push('lock released');
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;

@@ -30,7 +30,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
     );
   }
   const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
-  const dns = await moveAllTrafficTo(plan, plan.blue, comment);
+  const dns = await moveAllTrafficTo(plan, plan.blue, comment, current);
   if (!dns) {
     throw new RollbackBlocked(
       `blue slot ${plan.blue} has no healthy target to return traffic to; green slot ${plan.green} keeps it (${formatWeights(current)})`,

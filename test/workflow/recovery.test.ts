@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { TAG } from '#shared/domain/tags.ts';
+import {
+  ALARM,
+  appNames,
+  greenWeightReaches,
+  halfFinishedSlotB,
+  runningExecution,
+  type Scenario,
+  SPLIT_WEIGHTS,
+  stopWhenIn,
+  ZONE,
+} from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+
+// Stops, duplicate events and lost responses at the awkward moments: the recovery that runs on an
+// execution's end, and tasks retried after their own write, must still keep every invariant.
+
+describe('stopped while the rollback waits', () => {
+  it('keeps green until a change putting all traffic on blue is in sync and the TTL has passed', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-during-rollback-ttl',
+      summary: 'alarm at 50 %; the rollback writes blue 100; Stop while it waits out the TTL',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', ctx.world.now() + 90_000),
+        );
+        stopWhenIn(ctx, 'Let resolvers leave green', 5);
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    // The recovery wrote all traffic to blue again to have a change to wait on.
+    const writes = world.calls.filter((c) => c.operation === 'ChangeResourceRecordSets' && !c.error);
+    expect(writes.length).toBe(4);
+  });
+
+  it('waits the same way when the status change arrives twice', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-status-event-twice',
+      summary: 'stopped at 50 %, and EventBridge delivers the status change twice, 10 s apart',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        const { world } = ctx;
+        const put = world.events.put.bind(world.events);
+        world.events.put = (event) => {
+          put(event);
+          if (event.source === 'aws.states') world.schedule(world.now() + 10_000, () => put(event));
+        };
+        greenWeightReaches(world, 50, () =>
+          ctx.after(30, () => {
+            const running = runningExecution(ctx);
+            if (running) ctx.stop(running.name);
+          }),
+        );
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+  });
+});
+
+describe('stopped around a heal', () => {
+  it('names the fleet of the slot being cleared when stopped while it drains', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-during-heal',
+      summary: 'a split healed toward a; Stop while slot b drains',
+      expect: 'FAILED',
+      breaksInvariants: true,
+      startWeights: SPLIT_WEIGHTS,
+      prepare: (ctx) => {
+        ctx.config.traffic = { healSplit: true };
+        halfFinishedSlotB(ctx.world);
+        stopWhenIn(ctx, 'Let the other slot drain', 5);
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.status).toBe('FAILED');
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(summary.cause).toMatch(/Left for a person: slot b instances still running: i-\w+, i-\w+, i-\w+/);
+    for (const violation of summary.violations) expect(violation).toMatch(/ invariant 3: /);
+  });
+
+  it('rolls a traffic step back even when it recreates the split the deploy found', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-at-a-step-equal-to-the-healed-split',
+      summary: 'a=50 b=50 healed toward a; 1.1.0 takes 50 % on b (a=50 b=50 again); Stop',
+      expect: 'ROLLED_BACK',
+      startWeights: { a: 50, b: 50 },
+      prepare: (ctx) => {
+        ctx.config.traffic = { healSplit: true };
+        halfFinishedSlotB(ctx.world);
+        let heals = 0;
+        ctx.world.hooks.push({
+          afterRecordsChange: () => {
+            const w = ctx.world.route53.weights(ZONE, appNames().record, 'A');
+            if (w.a === 50 && w.b === 50 && ++heals === 1)
+              ctx.after(30, () => {
+                const running = runningExecution(ctx);
+                if (running) ctx.stop(running.name);
+              });
+          },
+        });
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0, other: 0 },
+    });
+  });
+});
+
+describe('a heal retried after its own write', () => {
+  it('goes on when the records already hold the heal, though the slot then fails its checks', async () => {
+    const scenario: Scenario = {
+      name: 'heal-response-lost',
+      summary: "the heal's write lands, its response is lost; slot a fails its checks right after",
+      expect: 'SUCCEEDED',
+      startWeights: SPLIT_WEIGHTS,
+      prepare: ({ world, config }) => {
+        config.traffic = { healSplit: true };
+        halfFinishedSlotB(world);
+        const route53 = world.route53 as unknown as Record<string, (input: unknown) => unknown>;
+        const write = route53.ChangeResourceRecordSets?.bind(world.route53);
+        let first = true;
+        route53.ChangeResourceRecordSets = (input: unknown) => {
+          const out = write?.(input);
+          if (first) {
+            first = false;
+            const failing = world.elbv2.failingFrom;
+            // Slot a's targets fail their checks from now on: the retry finds no healthy one.
+            const long = world.now() - 3_600_000;
+            world.elbv2.failingFrom = (x) => (x.tags[TAG.slot] === 'a' ? long : failing(x));
+            throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+          }
+          return out;
+        };
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(summary.cause).toBeNull();
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      liveSlot: 'b',
+      weights: { a: 0, b: 100 },
+      running: { a: 0, b: 3, other: 0 },
+    });
+  });
+});
