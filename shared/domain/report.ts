@@ -135,17 +135,20 @@ export function buildReport(
       subject = `Deployed ${who}`;
       break;
     }
-    case 'failed':
-      if (!state.healing) summary = `${who} failed before anything was changed: ${reason}`;
+    case 'failed': {
+      // The heal may have written and failed before it could say so: then only what it left tells.
+      const healing = state.healing ?? (leftOver.length > 0 ? plan?.heal : undefined);
+      if (!healing) summary = `${who} failed before anything was changed: ${reason}`;
       else {
         const left =
           leftOver.length > 0
             ? ` Left for a person: ${leftOver.join('; ')}.`
-            : ` Slot ${state.healing.from} was cleared; nothing else was changed.`;
-        summary = `${who} failed after healing a traffic split (all traffic moved to slot ${state.healing.to}): ${reason}.${left}`;
+            : ` Slot ${healing.from} was cleared; nothing else was changed.`;
+        summary = `${who} failed after healing a traffic split (all traffic moved to slot ${healing.to}): ${reason}.${left}`;
       }
       subject = `Deployment failed: ${who}`;
       break;
+    }
     case 'rolled-back': {
       const traffic = state.rollbackTraffic?.summary ?? 'traffic was not moved';
       const green = state.greenRemoval?.summary ?? 'no green instances';

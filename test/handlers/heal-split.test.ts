@@ -270,6 +270,33 @@ describe('a deploy that fails after healing', () => {
     expect(report.summary).toContain('Slot b was cleared; nothing else was changed.');
   });
 
+  it('tells from the records when the heal wrote but failed before it could say so', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation(STRAY_IDS, fleetInstanceTags('b', '1.0.1', BLUE_DEPLOYMENT_ID)));
+    const state = healingState({ failure: { Error: 'AwsThrottled', Cause: 'Rate exceeded' } });
+
+    const left = await healLeft(state);
+    const report = buildReport(state, 'failed', new Date(), left);
+
+    expect(left).toEqual([expect.stringMatching(/^slot b instances still running: /)]);
+    expect(report.summary).toMatch(/failed after healing a traffic split \(all traffic moved to slot a\)/);
+  });
+
+  it('says nothing changed when the heal never wrote', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
+    const state = healingState({ failure: { Error: 'AwsThrottled', Cause: 'Rate exceeded' } });
+
+    const left = await healLeft(state);
+
+    expect(left).toEqual([]);
+    expect(buildReport(state, 'failed', new Date(), left).summary).toContain(
+      'failed before anything was changed',
+    );
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+  });
+
   it('asks for the weights to be fixed when the cleared slot still carries traffic', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
