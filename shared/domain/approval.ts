@@ -69,7 +69,7 @@ export function linkUrl(baseUrl: string, key: Buffer, link: LinkFields): string 
 
 /** The link's fields as they arrive in a query string or a form. */
 const linkShape = {
-  approver: v.pipe(v.string(), v.email(), v.maxLength(254)),
+  approver: v.pipe(v.string(), v.rfcEmail('must be an email address'), v.maxLength(254)),
   expires: v.pipe(v.string(), v.regex(/^\d{10}$/, 'must be a time in seconds')),
   signature: v.pipe(v.string(), v.regex(SIGNATURE_PATTERN, 'is malformed')),
 };
@@ -77,7 +77,7 @@ export const linkParamsSchema = v.object(linkShape);
 
 export const decisionFormSchema = v.object({
   ...linkShape,
-  decision: v.picklist(['approve', 'reject']),
+  decision: v.picklist(['approve', 'reject'], 'must be approve or reject'),
   comment: v.optional(
     v.pipe(
       v.string(),

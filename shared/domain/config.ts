@@ -202,7 +202,7 @@ const approvalSchema = about(
     ),
     approvers: about(
       v.pipe(
-        v.array(v.pipe(v.string(), v.email('must be an email address'), v.maxLength(254))),
+        v.array(v.pipe(v.string(), v.rfcEmail('must be an email address'), v.maxLength(254))),
         v.minLength(1),
         v.maxLength(20),
       ),

@@ -12,6 +12,25 @@ import type { Slot } from './traffic.ts';
  * the deployment so far.
  */
 
+/** Whether the date part of an ISO timestamp exists (2026-02-30 does not). */
+function realDate(timestamp: string): boolean {
+  const [year = 0, month = 0, day = 0] = timestamp.slice(0, 10).split('-').map(Number);
+  return (
+    new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day && !Number.isNaN(Date.parse(timestamp))
+  );
+}
+
+/**
+ * A time with its offset, made one canonical UTC string: uploads are ordered by comparing these
+ * as text, which only works when every one is written the same way.
+ */
+const instant = v.pipe(
+  v.string(),
+  v.isoTimestamp('must be an ISO 8601 time with its offset, such as 2026-11-26T10:00:00.000Z'),
+  v.check(realDate, 'is not a date in the calendar'),
+  v.transform((timestamp) => new Date(timestamp).toISOString()),
+);
+
 /** The execution input, written by the starter from the S3 event (or by a person in the console). */
 const deploymentShape = {
   deploymentId: v.pipe(
@@ -23,13 +42,13 @@ const deploymentShape = {
   version: v.pipe(v.string(), v.regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'")),
   format: v.picklist(['zip', 'tar.gz']),
   /** When the artifact was uploaded (the S3 event time): the newest upload wins the lock. */
-  uploadedAt: v.optional(v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 time with its offset'))),
+  uploadedAt: v.optional(instant),
   artifact: v.strictObject({
     bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
     key: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
     versionId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
     eTag: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
-    size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+    size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
   }),
 };
 

@@ -104,6 +104,13 @@ describe('deployment config', () => {
       'alarms.[0]: must not contain control characters',
     ],
     ['zero instances', withValue('instanceCount', 0), 'instanceCount'],
+    ['a section given as an array', withValue('traffic', []), 'traffic: must be an object, not an array'],
+    [
+      'notifications as an array',
+      withValue('notifications', []),
+      'notifications: must be an object, not an array',
+    ],
+    ['a launch template as an array', withValue('launchTemplate', []), 'launchTemplate: must be an object'],
   ])('names the field when a config has %s', (_what, config, expected) => {
     expect(problemsOf(config).join('\n')).toContain(expected);
   });
@@ -114,10 +121,36 @@ describe('deployment config', () => {
     expect(problem?.length).toBeLessThanOrEqual(300);
   });
 
+  it('takes approvers whose address has an apostrophe or a plus', () => {
+    const approval = {
+      before: ['traffic-shift'],
+      approvers: ["o'brien@example.com", 'ops+deploys@example.com'],
+    };
+    expect(validateConfig(withValue('approval', approval))).toMatchObject({ ok: true });
+    expect(problemsOf(withValue('approval', { ...approval, approvers: ['not an address'] }))).toEqual([
+      'approval.approvers.[0]: must be an email address',
+    ]);
+  });
+
+  it('lists at most 20 problems and counts the rest', () => {
+    const problems = problemsOf(
+      withValue(
+        'alarms',
+        Array.from({ length: 50 }, () => 7),
+      ),
+    );
+    expect(problems).toHaveLength(21);
+    expect(problems.at(-1)).toBe('(more): 30 further problems not listed');
+  });
+
   it('lists every problem at once', () => {
     const broken = withValue('traffic.steps', [10, 50]) as typeof example;
     broken.slots.a.targetGroupArn = 'nope';
     expect(problemsOf(broken)).toHaveLength(2);
+  });
+
+  it('refuses a config that is an array with one problem, not one per missing field', () => {
+    expect(problemsOf([])).toEqual(['(root): must be an object, not an array']);
   });
 
   it('reports a file that is not JSON', () => {
