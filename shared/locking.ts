@@ -1,5 +1,5 @@
 import { getLock, putLock } from './aws/dynamodb.ts';
-import { sendTaskFailure, sendTaskSuccess, statusOf } from './aws/sfn.ts';
+import { executionState, sendTaskFailure, sendTaskSuccess } from './aws/sfn.ts';
 import {
   decideAcquire,
   decideRelease,
@@ -7,6 +7,7 @@ import {
   type LockEffect,
   type LockWaiter,
   lockId,
+  ownerActive,
 } from './domain/lock.ts';
 import { CALLBACK_ERRORS } from './errors.ts';
 import { logger } from './logger.ts';
@@ -57,10 +58,11 @@ export async function acquireLock(
   const id = lockId(app, env);
   const decision = await transact(table, id, async (current) => {
     const other = current?.owner && current.owner.name !== me.name ? current.owner : undefined;
-    const running = other ? (await statusOf(other.executionArn)) === 'RUNNING' : true;
+    const now = new Date();
+    const running = other ? ownerActive(await executionState(other.executionArn), now) : true;
     if (other && !running)
       logger.warn('taking over the lock of a stopped execution', { lock: id, owner: other.name });
-    return decideAcquire(current, me, running, id, new Date().toISOString());
+    return decideAcquire(current, me, running, id, now.toISOString());
   });
   const gone = await carryOut(decision.effects);
   // The execution given the lock stopped waiting meanwhile: pass the lock on.

@@ -16,9 +16,17 @@ export function executionArn(stateMachineArn: string, name: string): string {
 
 /** The status of an execution, or undefined when it was never started. */
 export async function statusOf(arn: string): Promise<string | undefined> {
+  return (await executionState(arn))?.status;
+}
+
+/** An execution's status and, once it has ended, when; undefined when it does not exist. */
+export async function executionState(arn: string): Promise<{ status?: string; stopDate?: Date } | undefined> {
   try {
     const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-    return out.status;
+    return {
+      ...(out.status ? { status: out.status } : {}),
+      ...(out.stopDate ? { stopDate: out.stopDate } : {}),
+    };
   } catch (error) {
     if (isNotFound(error) || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
     throw error;

@@ -63,8 +63,28 @@ function owner(party: LockParty, now: string): LockParty {
 }
 
 /**
- * A deployment asks for the lock. `ownerRunning` says whether the current owner's execution still
- * runs: an owner that stopped without releasing (a crash the recovery missed) is taken over.
+ * How long an ended owner keeps the lock when it did not release it. An execution that was
+ * stopped, timed out or crashed is recovered by a function that puts traffic back (waiting for
+ * Route 53 and the record TTL) and then releases the lock, handing it to the newest waiter; a
+ * deployment that took over before it finished would change the same records and fleets at once.
+ * The recovery runs for at most 5 minutes, and Lambda retries a failed one twice (after 1 and 2
+ * minutes): after 20 minutes it will not come, and the lock is taken over.
+ */
+export const RECOVERY_GRACE_SECONDS = 1200;
+
+/** Whether an owner holds the lock still: it runs, or it ended so recently that its recovery may. */
+export function ownerActive(state: { status?: string; stopDate?: Date } | undefined, now: Date): boolean {
+  if (!state) return false;
+  if (state.status === 'RUNNING') return true;
+  return (
+    state.stopDate !== undefined && now.getTime() - state.stopDate.getTime() < RECOVERY_GRACE_SECONDS * 1000
+  );
+}
+
+/**
+ * A deployment asks for the lock. `ownerRunning` says whether the current owner still holds it
+ * (see ownerActive): an owner that ended without releasing, and whose recovery did not release it
+ * either, is taken over.
  */
 export function decideAcquire(
   current: LockItem | undefined,

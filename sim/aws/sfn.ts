@@ -156,6 +156,7 @@ export class SfnModel {
       name: execution.name,
       status: execution.status,
       startDate: new Date(execution.startedAt),
+      ...(execution.stoppedAt !== undefined ? { stopDate: new Date(execution.stoppedAt) } : {}),
       input: execution.input,
     };
   }

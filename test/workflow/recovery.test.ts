@@ -5,6 +5,7 @@ import {
   appNames,
   greenWeightReaches,
   halfFinishedSlotB,
+  releaseKey,
   runningExecution,
   type Scenario,
   SPLIT_WEIGHTS,
@@ -60,6 +61,41 @@ describe('stopped while the rollback waits', () => {
     const { summary } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+  });
+});
+
+describe('an upload while a stopped deployment is being recovered', () => {
+  it.each([
+    ['2 s after the Stop', 2, false],
+    ['half a second after the Stop, with a split healed first', 0.5, true],
+  ])('waits for the recovery to release the lock (%s), then deploys', async (_when, delay, heal) => {
+    const scenario: Scenario = {
+      name: 'upload-during-recovery',
+      summary: 'Stop at 50 %; a newer upload arrives while the recovery restores traffic',
+      expect: 'SUCCEEDED',
+      executions: 2,
+      expectLive: '1.2.0',
+      ...(heal ? { startWeights: SPLIT_WEIGHTS } : {}),
+      prepare: (ctx) => {
+        if (heal) {
+          ctx.config.traffic = { healSplit: true };
+          halfFinishedSlotB(ctx.world);
+        }
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            const running = runningExecution(ctx);
+            if (running) ctx.stop(running.name);
+            ctx.after(delay, () =>
+              ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]),
+            );
+          }),
+        );
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0', executions: 2 });
+    expect(summary.running.other).toBe(0);
   });
 });
 
