@@ -1,3 +1,4 @@
+import { alarmedSince } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
@@ -6,10 +7,25 @@ import { greenVerdict } from './green-health.ts';
 
 /**
  * The guard run after every traffic step and throughout the termination window: any watched
- * alarm in ALARM (or gone), or green below its healthy minimum, fails the task into the rollback.
+ * alarm in ALARM now or at any moment since the previous check (or gone), or green below its
+ * healthy minimum, fails the task into the rollback.
  */
-export async function assertGreenGood(plan: Plan, green: GreenFleet): Promise<string> {
+export async function assertGreenGood(plan: Plan, green: GreenFleet, since: string): Promise<string> {
   const alarms = await checkAlarms(plan.alarms);
+  // An alarm not in ALARM now whose state changed since: read whether it was in ALARM meanwhile
+  // (it fired while a DNS change propagated or a person decided, or its event was lost).
+  const from = new Date(since);
+  for (const alarm of alarms.quiet) {
+    if (alarm.transitionedAt && alarm.transitionedAt < from) continue;
+    const fired = await alarmedSince(alarm.name, from);
+    if (fired) {
+      const when = fired.at.toISOString();
+      alarms.alarming.push({
+        name: alarm.name,
+        reason: `in ALARM at ${when}, cleared since: ${fired.reason || 'no reason'}`,
+      });
+    }
+  }
   if (alarms.alarming.length > 0) {
     const what = alarms.alarming.map((a) => `${a.name} (${a.reason || 'no reason'})`).join(', ');
     throw new AlarmTriggered(`alarm in ALARM: ${what}`);

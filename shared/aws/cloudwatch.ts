@@ -5,11 +5,13 @@ export const cloudwatch = new CloudWatchClient({});
 export interface AlarmReport {
   alarming: { name: string; reason: string }[];
   missing: string[];
+  /** The alarms not in ALARM, with when their state last changed (if CloudWatch says). */
+  quiet: { name: string; transitionedAt?: Date }[];
 }
 
 /** Which of the named alarms (metric or composite) are in ALARM, and which do not exist. */
 export async function checkAlarms(names: readonly string[]): Promise<AlarmReport> {
-  const report: AlarmReport = { alarming: [], missing: [] };
+  const report: AlarmReport = { alarming: [], missing: [], quiet: [] };
   const seen = new Set<string>();
   for (let i = 0; i < names.length; i += 100) {
     let NextToken: string | undefined;
@@ -25,7 +27,10 @@ export async function checkAlarms(names: readonly string[]): Promise<AlarmReport
         seen.add(alarm.AlarmName ?? '');
         if (alarm.StateValue === 'ALARM') {
           report.alarming.push({ name: alarm.AlarmName ?? '', reason: alarm.StateReason ?? '' });
+          continue;
         }
+        const transitionedAt = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
+        report.quiet.push({ name: alarm.AlarmName ?? '', ...(transitionedAt ? { transitionedAt } : {}) });
       }
       NextToken = out.NextToken;
     } while (NextToken);

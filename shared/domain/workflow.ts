@@ -152,6 +152,8 @@ export interface WindowState {
   checks: number;
   done: boolean;
   nextCheckSeconds: number;
+  /** When this check began: the next one looks for alarms that fired since. */
+  checkedAt: string;
   summary: string;
 }
 

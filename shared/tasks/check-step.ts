@@ -2,9 +2,16 @@ import { assertGreenGood } from '../checks.ts';
 import type { DeploymentState, StepCheck } from '../domain/workflow.ts';
 import { need, nowIso } from '../state.ts';
 
-/** After a step has settled: alarms and green health. */
+/**
+ * After a step has settled: alarms and green health. An alarm counts that was in ALARM at any
+ * moment since the previous step's check (or, at the first step, since its write): nothing
+ * watches alarms while a change propagates.
+ */
 export async function checkStep(input: DeploymentState): Promise<StepCheck> {
-  const state = need(input, 'plan', 'green');
-  const summary = await assertGreenGood(state.plan, state.green);
-  return { checkedAt: nowIso(), summary };
+  const state = need(input, 'plan', 'green', 'shift');
+  const since = state.check?.checkedAt ?? state.shift.dns.submittedAt;
+  // Taken before the reads: the next check looks from here, so no moment goes unwatched.
+  const checkedAt = nowIso();
+  const summary = await assertGreenGood(state.plan, state.green, since);
+  return { checkedAt, summary };
 }

@@ -2,7 +2,7 @@ import { assertGreenGood } from '../checks.ts';
 import { windowProgress } from '../domain/plan.ts';
 import type { DeploymentState, WindowState } from '../domain/workflow.ts';
 import { LoopBoundExceeded } from '../errors.ts';
-import { need } from '../state.ts';
+import { need, nowIso } from '../state.ts';
 
 /**
  * One check of the termination window. The window starts once the 100 % change is INSYNC and
@@ -15,7 +15,11 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
   const startedAt =
     state.window?.startedAt ?? new Date(Date.parse(syncedAt) + plan.dns.ttlSeconds * 1000).toISOString();
   const checks = (state.window?.checks ?? 0) + 1;
-  const summary = await assertGreenGood(plan, state.green);
+  // Since the previous check: the wait between checks, and an approval to terminate blue, may
+  // have seen an alarm fire and clear.
+  const since = state.window?.checkedAt ?? state.check?.checkedAt ?? syncedAt;
+  const checkedAt = nowIso();
+  const summary = await assertGreenGood(plan, state.green, since);
   const { waitSeconds, checkIntervalSeconds, maxChecks } = plan.termination;
   const progress = windowProgress(new Date(startedAt), waitSeconds, checkIntervalSeconds, new Date());
   if (!progress.done && checks >= maxChecks) {
@@ -29,6 +33,7 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
     checks,
     done: progress.done,
     nextCheckSeconds: progress.nextCheckSeconds,
+    checkedAt,
     summary,
   };
 }

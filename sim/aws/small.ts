@@ -119,6 +119,18 @@ export class CloudWatchModel {
     };
   }
 
+  /** The changes up to `at` that moved the alarm to another state, oldest first. */
+  private transitions(name: string, at: number): { change: AlarmChange; from: AlarmChange['state'] }[] {
+    const out: { change: AlarmChange; from: AlarmChange['state'] }[] = [];
+    let state: AlarmChange['state'] = 'INSUFFICIENT_DATA';
+    for (const change of this.alarms.get(name) ?? []) {
+      if (change.at > at) break;
+      if (change.state !== state) out.push({ change, from: state });
+      state = change.state;
+    }
+    return out;
+  }
+
   DescribeAlarms(input: { AlarmNames?: string[] }) {
     const now = this.world.now();
     const names = input.AlarmNames ?? [...this.alarms.keys()];
@@ -126,13 +138,52 @@ export class CloudWatchModel {
       .filter((name) => this.alarms.has(name))
       .map((name) => {
         const current = this.stateAt(name, now);
+        const transitioned = this.transitions(name, now).at(-1)?.change.at ?? 0;
         return {
           AlarmName: name,
           StateValue: current?.state ?? 'INSUFFICIENT_DATA',
           StateReason: current?.reason ?? '',
+          StateUpdatedTimestamp: new Date(current?.at ?? 0),
+          StateTransitionedTimestamp: new Date(transitioned),
         };
       });
     return { MetricAlarms, CompositeAlarms: [] };
+  }
+
+  /** State updates of one alarm in [StartDate, EndDate], newest first unless asked otherwise. */
+  DescribeAlarmHistory(input: {
+    AlarmName?: string;
+    HistoryItemType?: string;
+    StartDate?: Date;
+    EndDate?: Date;
+    ScanBy?: string;
+    MaxRecords?: number;
+    NextToken?: string;
+  }) {
+    const name = input.AlarmName ?? '';
+    const from = input.StartDate?.getTime() ?? 0;
+    const to = input.EndDate?.getTime() ?? this.world.now();
+    const items = this.transitions(name, to)
+      .filter(({ change }) => change.at >= from)
+      .map(({ change, from: old }) => ({
+        AlarmName: name,
+        AlarmType: 'MetricAlarm',
+        Timestamp: new Date(change.at),
+        HistoryItemType: 'StateUpdate',
+        HistorySummary: `Alarm updated from ${old} to ${change.state}`,
+        HistoryData: JSON.stringify({
+          version: '1.0',
+          oldState: { stateValue: old },
+          newState: { stateValue: change.state, stateReason: change.reason },
+        }),
+      }));
+    if (input.ScanBy !== 'TimestampAscending') items.reverse();
+    const start = Number(input.NextToken ?? 0);
+    const size = input.MaxRecords ?? 100;
+    return {
+      AlarmHistoryItems: items.slice(start, start + size),
+      ...(start + size < items.length ? { NextToken: String(start + size) } : {}),
+    };
   }
 }
 

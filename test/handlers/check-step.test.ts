@@ -1,0 +1,113 @@
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ShiftState } from '#shared/domain/workflow.ts';
+import { handler } from '../../functions/check-step.ts';
+import { GREEN_IDS, greenFleet, healthy, lambdaContext, stateWith, TARGET_GROUP } from './fixtures.ts';
+
+const cloudwatchMock = mockClient(CloudWatchClient);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+
+afterEach(() => {
+  cloudwatchMock.reset();
+  elbv2Mock.reset();
+});
+
+const context = lambdaContext('checkStep');
+const WRITTEN_AT = '2026-03-02T09:31:00.000Z';
+
+const step: ShiftState = {
+  index: 2,
+  percent: 100,
+  weights: { a: 0, b: 100 },
+  isLast: true,
+  settleSeconds: 300,
+  dns: { changeId: 'C1', status: 'INSYNC', polls: 4, maxPolls: 18, submittedAt: WRITTEN_AT },
+};
+
+const QUIET_FOR_DAYS = {
+  AlarmName: 'web-prod-latency-p99',
+  StateValue: 'OK' as const,
+  StateReason: 'Threshold Crossed: p99 80 ms',
+  StateTransitionedTimestamp: new Date('2026-02-01T00:00:00Z'),
+};
+
+function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
+  return {
+    AlarmName: 'web-prod-5xx',
+    StateValue: state,
+    StateReason: state === 'ALARM' ? 'Threshold Crossed: 5xx 4 %' : 'Threshold Crossed: 5xx 0.1 %',
+    StateTransitionedTimestamp: new Date(transitionedAt),
+  };
+}
+
+beforeEach(() => {
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
+});
+
+describe('check-step', () => {
+  it('passes when no alarm changed state since the step was written, reading no history', async () => {
+    cloudwatchMock
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [alarm('OK', '2026-03-01T00:00:00Z'), QUIET_FOR_DAYS] });
+
+    const check = await handler(stateWith({ green: greenFleet, shift: step }), context);
+
+    expect(check.summary).toContain('2 alarm(s) OK');
+    expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)).toHaveLength(0);
+  });
+
+  it('rolls back for an alarm that went into ALARM and cleared since the step was written', async () => {
+    cloudwatchMock
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [alarm('OK', '2026-03-02T09:31:40Z'), QUIET_FOR_DAYS] });
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({
+      AlarmHistoryItems: [
+        {
+          AlarmName: 'web-prod-5xx',
+          Timestamp: new Date('2026-03-02T09:31:40Z'),
+          HistoryItemType: 'StateUpdate',
+          HistoryData: JSON.stringify({ newState: { stateValue: 'OK' } }),
+        },
+        {
+          AlarmName: 'web-prod-5xx',
+          Timestamp: new Date('2026-03-02T09:31:10Z'),
+          HistoryItemType: 'StateUpdate',
+          HistoryData: JSON.stringify({ newState: { stateValue: 'ALARM', stateReason: '5xx 4 %' } }),
+        },
+      ],
+    });
+
+    await expect(handler(stateWith({ green: greenFleet, shift: step }), context)).rejects.toMatchObject({
+      name: 'AlarmTriggered',
+      message: 'alarm in ALARM: web-prod-5xx (in ALARM at 2026-03-02T09:31:10.000Z, cleared since: 5xx 4 %)',
+    });
+    expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input).toMatchObject({
+      AlarmName: 'web-prod-5xx',
+      HistoryItemType: 'StateUpdate',
+      StartDate: new Date(WRITTEN_AT),
+    });
+  });
+
+  it('looks back to the previous check, not the write, after the first step', async () => {
+    cloudwatchMock
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [alarm('OK', '2026-03-02T09:30:30Z'), QUIET_FOR_DAYS] });
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).resolves({ AlarmHistoryItems: [] });
+    const previous = { checkedAt: '2026-03-02T09:30:00.000Z', summary: 'ok' };
+
+    await handler(stateWith({ green: greenFleet, shift: step, check: previous }), context);
+
+    expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input.StartDate).toEqual(
+      new Date(previous.checkedAt),
+    );
+  });
+});

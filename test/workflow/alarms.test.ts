@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ALARM, APPROVERS, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+
+// An alarm that goes into ALARM and clears again while nothing waits on its event: the next
+// check reads its history, and blue, still running, takes the traffic back.
+
+describe('an alarm that fires and clears between checks', () => {
+  it('rolls back when it fired while the 100 % change propagated', async () => {
+    const scenario: Scenario = {
+      name: 'alarm-blip-during-dns',
+      summary: 'the alarm is in ALARM for 25 s while the 100 % change propagates',
+      expect: 'ROLLED_BACK',
+      prepare: ({ world }) => {
+        greenWeightReaches(world, 100, () => {
+          world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx 3 %', world.now() + 5_000);
+          world.cloudwatch.setState(ALARM, 'OK', 'Threshold Crossed: 5xx 0.1 %', world.now() + 30_000);
+        });
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0 },
+    });
+    expect(summary.cause).toMatch(
+      /web-prod-5xx \(in ALARM at .*, cleared since: Threshold Crossed: 5xx 3 %\)/,
+    );
+  });
+
+  it('rolls back when it fired while an approver decided whether blue may go', async () => {
+    const scenario: Scenario = {
+      name: 'alarm-during-termination-approval',
+      summary: 'approval before blue goes; the alarm fires for 5 minutes while the approver decides',
+      expect: 'ROLLED_BACK',
+      prepare: ({ world, config }) => {
+        config.approval = { before: ['blue-termination'], approvers: APPROVERS };
+        greenWeightReaches(world, 100, () => {
+          world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', world.now() + 3_900_000);
+          world.cloudwatch.setState(ALARM, 'OK', 'back to normal', world.now() + 4_200_000);
+        });
+      },
+      approvers: { kind: 'approve', afterMinutes: 30, comment: 'ok' },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0 },
+    });
+  });
+
+  it('reads no alarm history when no alarm changed state', async () => {
+    const { summary } = await simulate({
+      name: 'quiet',
+      summary: 'a deploy with quiet alarms',
+      expect: 'SUCCEEDED',
+    });
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(summary.apiCalls['cloudwatch:DescribeAlarmHistory'] ?? 0).toBe(0);
+  });
+});
