@@ -81,27 +81,38 @@ export function sendTaskFailure(taskToken: string, error: string, cause: string)
 }
 
 /**
- * The output a state exited with, from the execution's history: the first TaskStateExited of
- * that state. Read page by page from the start, so an early state costs one call.
+ * An execution's history, read page by page from the start only as far as the questions asked
+ * need (an early state costs one call), each page read once however many states are asked for.
  */
-export async function stateOutput(executionArnValue: string, stateName: string): Promise<unknown> {
-  let nextToken: string | undefined;
-  do {
+export class ExecutionHistory {
+  private readonly exits = new Map<string, unknown>();
+  private nextToken: string | undefined;
+  private read = false;
+
+  constructor(private readonly executionArn: string) {}
+
+  /** The output the state first exited with (its first TaskStateExited); undefined if it never did. */
+  async firstOutput(stateName: string): Promise<unknown> {
+    while (!this.exits.has(stateName) && (!this.read || this.nextToken)) await this.readPage();
+    return this.exits.get(stateName);
+  }
+
+  private async readPage(): Promise<void> {
     const out = await sfn.send(
       new GetExecutionHistoryCommand({
-        executionArn: executionArnValue,
+        executionArn: this.executionArn,
         maxResults: 200,
         includeExecutionData: true,
-        nextToken,
+        nextToken: this.nextToken,
       }),
     );
+    this.read = true;
     for (const event of out.events ?? []) {
       const exited = event.stateExitedEventDetails;
-      if (event.type === 'TaskStateExited' && exited?.name === stateName && exited.output) {
-        return JSON.parse(exited.output);
+      if (event.type === 'TaskStateExited' && exited?.name && exited.output && !this.exits.has(exited.name)) {
+        this.exits.set(exited.name, JSON.parse(exited.output));
       }
     }
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return undefined;
+    this.nextToken = out.nextToken;
+  }
 }

@@ -1,6 +1,7 @@
 import { findManagedInstances } from '../aws/ec2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { publish } from '../aws/sns.ts';
+import { settleBake } from '../bake-cleanup.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
@@ -118,12 +119,19 @@ export async function notify(
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
   await releaseLock(locksTable, state.app, state.env, state.deploymentId);
   const leftOver = await leftOverFor(input.outcome, state);
+  // A deploy that failed while its AMI baked leaves the build running: settle it.
+  const { plan, bake: baking } = state;
+  const arn =
+    input.outcome === 'failed' && baking?.status === 'BUILDING' ? baking.imageBuildVersionArn : undefined;
+  const bake = plan && arn ? await settleBake({ ...state, plan }, arn) : {};
   const report = buildReport(state, input.outcome, new Date(), leftOver);
   const lines = [report.summary, ''];
   if (input.outcome === 'rollback-failed' && state.rollbackFailure) {
     lines.push(`Rollback step failed with ${describeFailure(state.rollbackFailure)}`, '');
   }
   lines.push(...report.lines);
+  if (bake.action) lines.push(`Bake: ${bake.action}.`);
+  if (bake.left) lines.push(`Left for a person: ${bake.left}.`);
   if (input.executionArn) lines.push('', `Execution: ${consoleUrl(input.executionArn)}`);
   const topic = state.plan?.topicArn ?? defaultTopicArn;
   const messageId = await publish(topic, report.subject, lines.join('\n'), {

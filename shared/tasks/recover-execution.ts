@@ -1,10 +1,11 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { changeStatus, readWeights } from '../aws/route53.ts';
-import { stateOutput } from '../aws/sfn.ts';
+import { ExecutionHistory } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
+import { settleBake } from '../bake-cleanup.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
-import { deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
+import { type BakeState, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
@@ -59,10 +60,12 @@ function sleep(ms: number): Promise<void> {
 /** States whose first output says this deployment moved traffic (the history keeps it). */
 const HEAL_STATE = 'Move all traffic to the healthier slot';
 const SHIFT_STATE = 'Shift traffic to the next step';
+const BAKE_STATE = 'Find or start the AMI bake';
+const LAUNCH_STATE = 'Launch the green fleet';
 
 interface Stopped {
   plan: Plan;
-  executionArn: string;
+  history: ExecutionHistory;
   deploymentId: string;
   app: string;
   env: string;
@@ -70,8 +73,8 @@ interface Stopped {
 }
 
 /** Whether the deployment moved traffic: the records say so, or else its history does. */
-async function moved(executionArn: string, state: string, weightsSay: boolean): Promise<boolean> {
-  return weightsSay || (await stateOutput(executionArn, state)) !== undefined;
+async function moved(history: ExecutionHistory, state: string, weightsSay: boolean): Promise<boolean> {
+  return weightsSay || (await history.firstOutput(state)) !== undefined;
 }
 
 /**
@@ -87,15 +90,15 @@ async function restoreTraffic(
   settings: RecoverySettings,
   report: RecoveryReport,
 ): Promise<void> {
-  const { plan, executionArn, deploymentId, status } = stopped;
+  const { plan, history, deploymentId, status } = stopped;
   const weights = await readWeights(plan);
   // The heal comes before anything is launched. Whether it ran is in the history: the weights
   // alone cannot tell, since a traffic step may recreate the very split the deploy found.
   const { heal } = plan;
   const healed =
-    heal !== undefined && (await moved(executionArn, HEAL_STATE, !sameWeights(weights, heal.weights)));
+    heal !== undefined && (await moved(history, HEAL_STATE, !sameWeights(weights, heal.weights)));
   if (heal && !healed) return;
-  const shifted = await moved(executionArn, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
+  const shifted = await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
   if (shifted && plan.blue) {
     const dns = await moveAllTrafficTo(
       plan,
@@ -168,13 +171,25 @@ export async function recoverExecution(
     await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
     return report;
   }
-  const planned = (await stateOutput(detail.executionArn, PLAN_STATE)) as { plan?: Plan } | undefined;
+  const history = new ExecutionHistory(detail.executionArn);
+  const planned = (await history.firstOutput(PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
+  if (plan) {
+    // A build this deployment started runs on when the execution stops before green is launched
+    // from its AMI: settle it.
+    const baking = (await history.firstOutput(BAKE_STATE)) as { bake?: BakeState } | undefined;
+    const arn = baking?.bake?.imageBuildVersionArn;
+    if (arn && (await history.firstOutput(LAUNCH_STATE)) === undefined) {
+      const settled = await settleBake({ ...deployment, plan }, arn);
+      if (settled.action) report.actions.push(settled.action);
+      if (settled.left) report.leftOver.push(settled.left);
+    }
+  }
   if (plan?.green) {
     const { deploymentId, app, env } = deployment;
     const stopped = {
       plan,
-      executionArn: detail.executionArn,
+      history,
       deploymentId,
       app,
       env,

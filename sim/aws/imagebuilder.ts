@@ -40,6 +40,11 @@ export class ImagebuilderModel {
     return this.builds.size;
   }
 
+  /** Builds that were cancelled (CancelImageCreation). */
+  get cancelledCount(): number {
+    return [...this.builds.values()].filter((b) => b.cancelledAt !== undefined).length;
+  }
+
   private arn(kind: string, path: string): string {
     return `arn:aws:imagebuilder:${this.region}:${this.account}:${kind}/${path}`;
   }

@@ -99,6 +99,48 @@ describe('an upload while a stopped deployment is being recovered', () => {
   });
 });
 
+describe('a deployment that ends while its AMI bakes', () => {
+  it('cancels the build when it is stopped', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-while-baking',
+      summary: 'Stop 5 minutes into the bake',
+      expect: 'ROLLED_BACK',
+      act: (ctx) => {
+        ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0')]);
+        ctx.after(300, () => {
+          const running = runningExecution(ctx);
+          if (running) ctx.stop(running.name);
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(world.imagebuilder.cancelledCount).toBe(1);
+    expect(summary.notifications.at(-1)?.summary).toMatch(/image build arn:aws:imagebuilder:\S+ cancelled/);
+  });
+
+  it('cancels the build when the deployment fails while waiting for it', async () => {
+    const scenario: Scenario = {
+      name: 'failed-while-baking',
+      summary: 'the wait for the bake cannot be stored (access denied)',
+      expect: 'FAILED',
+      prepare: ({ world }) => {
+        world.inject({
+          service: 'dynamodb',
+          operation: 'PutItem',
+          kind: 'permanent',
+          times: 1,
+          when: (input) => JSON.stringify(input).includes('bake'),
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.status).toBe('FAILED');
+    expect(world.imagebuilder.cancelledCount).toBe(1);
+    expect(summary.notifications.at(-1)?.summary).toContain('failed before anything was changed');
+  });
+});
+
 describe('stopped around a heal', () => {
   it('names the fleet of the slot being cleared when stopped while it drains', async () => {
     const scenario: Scenario = {
