@@ -1,5 +1,5 @@
 import { findManagedInstances, terminateInstances } from './aws/ec2.ts';
-import { deregisterTargets, describeTargetHealth } from './aws/elbv2.ts';
+import { deregisterTargets, deregistrationDelaySeconds, describeTargetHealth } from './aws/elbv2.ts';
 import type { Tags } from './domain/tags.ts';
 
 /**
@@ -18,4 +18,24 @@ export async function retireInstances(
   await deregisterTargets(targetGroupArn, registered);
   await terminateInstances(ids);
   return { deregistered: registered, terminated: ids };
+}
+
+/**
+ * Deregisters every instance of ours matching the tags from the target group, so the load
+ * balancer sends them no new request while those in flight finish. How long to let them drain:
+ * the target group's deregistration delay while any was still in service (registered or already
+ * draining, as after a retry), else nothing.
+ */
+export async function takeOutOfService(
+  targetGroupArn: string,
+  tags: Tags,
+): Promise<{ instanceIds: string[]; deregistered: string[]; drainSeconds: number }> {
+  const ids = (await findManagedInstances(tags)).map((i) => i.id);
+  const inService = (await describeTargetHealth(targetGroupArn, ids)).filter(
+    (t) => t.reason !== 'Target.NotRegistered',
+  );
+  const deregistered = inService.filter((t) => t.state !== 'draining').map((t) => t.id);
+  await deregisterTargets(targetGroupArn, deregistered);
+  const drainSeconds = inService.length > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
+  return { instanceIds: ids, deregistered, drainSeconds };
 }

@@ -6,6 +6,7 @@ import type {
   BlueDrain,
   BlueRetirement,
   DnsChange,
+  GreenDrain,
   GreenFleet,
   GreenRemoval,
   HealthState,
@@ -86,6 +87,9 @@ const DESCRIBERS: Record<string, Describe> = {
     d.status === 'INSYNC'
       ? { text: `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
+  '$.greenDrain': (d: GreenDrain) => ({
+    text: `${d.deregistered.length} green target(s) deregistered; draining for ${d.drainSeconds} s`,
+  }),
   '$.greenRemoval': (g: GreenRemoval) => ({ text: g.summary }),
   '$.notification': (n: { subject?: string }) => ({ text: `SNS: ${n.subject ?? ''}` }),
   '$.shiftApproval': (d: DecisionRecord) => ({

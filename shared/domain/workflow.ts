@@ -192,6 +192,14 @@ export interface TrafficRollback {
   dns: DnsChange | null;
 }
 
+/** Green taken out of service in a rollback, before it is terminated. */
+export interface GreenDrain {
+  instanceIds: string[];
+  deregistered: string[];
+  /** How long to let requests in flight finish: the target group's deregistration delay. */
+  drainSeconds: number;
+}
+
 export interface GreenRemoval {
   deregistered: string[];
   terminated: string[];

@@ -1,0 +1,102 @@
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/drain-green.ts';
+import {
+  DEPLOYMENT_ID,
+  fleetInstanceTags,
+  GREEN_IDS,
+  greenFleet,
+  lambdaContext,
+  reservation,
+  stateWith,
+  TARGET_GROUP,
+  weightedRecords,
+} from './fixtures.ts';
+
+const ec2Mock = mockClient(EC2Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const route53Mock = mockClient(Route53Client);
+
+afterEach(() => {
+  ec2Mock.reset();
+  elbv2Mock.reset();
+  route53Mock.reset();
+});
+
+const context = lambdaContext('drainGreen');
+const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
+const state = stateWith({ green: greenFleet });
+
+function targets(states: [string, string, string?][]) {
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+    TargetHealthDescriptions: states.map(([Id, State, Reason]) => ({
+      Target: { Id, Port: 80 },
+      TargetHealth: {
+        State: State as 'healthy',
+        ...(Reason ? { Reason: Reason as 'Target.NotRegistered' } : {}),
+      },
+    })),
+  });
+}
+
+beforeEach(() => {
+  route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  elbv2Mock.on(DeregisterTargetsCommand).resolves({});
+  elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves({
+    Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '120' }],
+  });
+});
+
+describe('drain-green', () => {
+  it("deregisters green's registered targets and waits the target group's deregistration delay", async () => {
+    targets([
+      [GREEN_1, 'healthy'],
+      [GREEN_2, 'unhealthy', 'Target.FailedHealthChecks'],
+      [GREEN_3, 'unused', 'Target.NotRegistered'],
+    ]);
+
+    const drain = await handler(state, context);
+
+    expect(drain).toEqual({ instanceIds: GREEN_IDS, deregistered: [GREEN_1, GREEN_2], drainSeconds: 120 });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({
+      TargetGroupArn: TARGET_GROUP.b,
+      Targets: [{ Id: GREEN_1 }, { Id: GREEN_2 }],
+    });
+  });
+
+  it('still waits out the delay when a retry finds them draining already', async () => {
+    targets([
+      [GREEN_1, 'draining', 'Target.DeregistrationInProgress'],
+      [GREEN_2, 'draining', 'Target.DeregistrationInProgress'],
+    ]);
+
+    const drain = await handler(state, context);
+
+    expect(drain).toMatchObject({ deregistered: [], drainSeconds: 120 });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('waits for nothing when nothing of green was in service', async () => {
+    targets([[GREEN_1, 'unused', 'Target.NotRegistered']]);
+
+    expect(await handler(state, context)).toMatchObject({ deregistered: [], drainSeconds: 0 });
+  });
+
+  it('refuses while green carries traffic', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+
+    await expect(handler(state, context)).rejects.toMatchObject({ name: 'RollbackBlocked' });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+});
