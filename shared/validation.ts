@@ -8,31 +8,11 @@ import * as v from 'valibot';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-/** An unknown key: reported at its object, the key quoted (it may be any string at all). */
-function isUnknownKey(issue: v.BaseIssue<unknown>): boolean {
-  return issue.kind === 'schema' && issue.expected === 'never' && issue.path?.at(-1)?.origin === 'key';
-}
-
-/** `slots.a.targetGroupArn`, `alarms.[0]`, or `(root)`. */
-function fieldOf(issue: v.BaseIssue<unknown>): string {
-  const path = issue.path ?? [];
-  return fieldName((isUnknownKey(issue) ? path.slice(0, -1) : path).map((item) => item.key as PropertyKey));
-}
-
-/** What is wrong, in words: unknown and missing keys said plainly, the rest as the schema says it. */
-function messageOf(issue: v.BaseIssue<unknown>): string {
-  if (isUnknownKey(issue)) {
-    const key = JSON.stringify(String(issue.path?.at(-1)?.key));
-    return `unknown field ${key.length > 80 ? `${cut(key, 79)}"` : key} (the published JSON Schema lists every field)`;
-  }
-  if (issue.kind === 'schema' && issue.received === 'undefined' && issue.expected?.startsWith('"')) {
-    return 'is required';
-  }
-  return issue.message;
-}
-
 /** A problem quotes what it received; a huge value is cut so the error stays readable. */
 const MAX_PROBLEM = 300;
+
+/** More problems than this are counted, not listed: the error must stay readable. */
+const MAX_PROBLEMS = 20;
 
 /** Cut to at most `max` characters, never through a surrogate pair, marked with `...`. */
 function cut(text: string, max: number): string {
@@ -44,20 +24,32 @@ function cut(text: string, max: number): string {
   return `${chars.join('')}...`;
 }
 
-/** More problems than this are counted, not listed: the error must stay readable. */
-const MAX_PROBLEMS = 20;
-
-/** Every problem of a failed parse, as `field: what is wrong`. */
-export function problemsOf(issues: readonly v.BaseIssue<unknown>[]): string[] {
-  const problems = issues
-    .slice(0, MAX_PROBLEMS)
-    .map((issue) => cut(`${fieldOf(issue)}: ${messageOf(issue)}`, MAX_PROBLEM));
-  if (issues.length > MAX_PROBLEMS)
-    problems.push(`(more): ${issues.length - MAX_PROBLEMS} further problems not listed`);
-  return problems;
+/** `slots.a.targetGroupArn`, `alarms.[0]`, or `(root)`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.length === 0
+    ? '(root)'
+    : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.');
 }
 
-/** The parts of a schema this module looks into; every valibot schema has them or not. */
+/** An unknown key of a strict object (valibot reports only the first of each object). */
+function isUnknownKey(issue: v.BaseIssue<unknown>): boolean {
+  return issue.kind === 'schema' && issue.expected === 'never' && issue.path?.at(-1)?.origin === 'key';
+}
+
+interface Problem {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+/** What valibot found, in words: a missing key said plainly, the rest as the schema says it. */
+function fromIssue(issue: v.BaseIssue<unknown>): Problem {
+  const path = (issue.path ?? []).map((item) => item.key as PropertyKey);
+  const missing =
+    issue.kind === 'schema' && issue.received === 'undefined' && issue.expected?.startsWith('"');
+  return { path, message: missing ? 'is required' : issue.message };
+}
+
+/** The parts of a schema the walk below looks into; every valibot schema has them or not. */
 interface SchemaShape {
   type: string;
   pipe?: readonly SchemaShape[];
@@ -69,52 +61,73 @@ interface SchemaShape {
 const OBJECT_TYPES = new Set(['object', 'strict_object', 'loose_object', 'object_with_rest']);
 
 /**
- * Fields where the input holds an array and the schema an object. valibot's objects take arrays
- * (`typeof [] === 'object'`), so a section whose fields are all optional would read `[]` as `{}`:
- * these are found by walking the schema alongside the input.
+ * What valibot does not say, found by walking the schema alongside the input: an array where an
+ * object belongs (valibot's objects take arrays, `typeof [] === 'object'`, so a section whose
+ * fields are all optional would read `[]` as `{}`), and every unknown key of a strict object.
  */
-function arraysForObjects(schema: SchemaShape, input: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+function structuralProblems(schema: SchemaShape, input: unknown, path: PropertyKey[] = []): Problem[] {
   const inner = schema.pipe?.[0] ?? schema.wrapped;
-  if (inner && inner !== schema) return arraysForObjects(inner, input, path);
+  if (inner && inner !== schema) return structuralProblems(inner, input, path);
   if (OBJECT_TYPES.has(schema.type) && schema.entries) {
-    if (Array.isArray(input)) return [path];
+    if (Array.isArray(input)) return [{ path, message: 'must be an object, not an array' }];
     if (typeof input !== 'object' || input === null) return [];
-    return Object.entries(schema.entries).flatMap(([key, entry]) =>
+    const entries = schema.entries;
+    const unknown =
+      schema.type === 'strict_object'
+        ? Object.keys(input)
+            .filter((key) => !Object.hasOwn(entries, key))
+            .map((key) => {
+              const quoted = JSON.stringify(key);
+              const shown = quoted.length > 80 ? `${cut(quoted, 79)}"` : quoted;
+              return {
+                path,
+                message: `unknown field ${shown} (the published JSON Schema lists every field)`,
+              };
+            })
+        : [];
+    const below = Object.entries(entries).flatMap(([key, entry]) =>
       Object.hasOwn(input, key)
-        ? arraysForObjects(entry, (input as Record<string, unknown>)[key], [...path, key])
+        ? structuralProblems(entry, (input as Record<string, unknown>)[key], [...path, key])
         : [],
     );
+    return [...unknown, ...below];
   }
   if (schema.type === 'array' && schema.item && Array.isArray(input)) {
     const item = schema.item;
-    return input.flatMap((value, index) => arraysForObjects(item, value, [...path, index]));
+    return input.flatMap((value, index) => structuralProblems(item, value, [...path, index]));
   }
   return [];
 }
 
-function fieldName(path: readonly PropertyKey[]): string {
-  return path.length === 0
-    ? '(root)'
-    : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.');
+/** Every problem, as `field: what is wrong`, at most MAX_PROBLEMS of them listed. */
+function describe(problems: readonly Problem[]): string[] {
+  const lines = problems
+    .slice(0, MAX_PROBLEMS)
+    .map((problem) => cut(`${fieldName(problem.path)}: ${problem.message}`, MAX_PROBLEM));
+  if (problems.length > MAX_PROBLEMS)
+    lines.push(`(more): ${problems.length - MAX_PROBLEMS} further problems not listed`);
+  return lines;
 }
 
-/**
- * Parses `input` with `schema`: the output, or the problems found (every field with one; of the
- * unknown keys of an object, the first).
- */
+/** Whether `path` lies at or below `prefix`. */
+function within(path: readonly PropertyKey[], prefix: readonly PropertyKey[]): boolean {
+  return prefix.length <= path.length && prefix.every((key, i) => path[i] === key);
+}
+
+/** Parses `input` with `schema`: the output, or every problem found, each naming its field. */
 export function parseWith<const S extends v.GenericSchema>(
   schema: S,
   input: unknown,
 ): Parsed<v.InferOutput<S>> {
-  const arrays = arraysForObjects(schema as SchemaShape, input).map(fieldName);
+  const structural = structuralProblems(schema as SchemaShape, input);
   const result = v.safeParse(schema, input);
-  if (result.success && arrays.length === 0) return { ok: true, value: result.output };
-  // What valibot says below a misplaced array (its "missing" fields) would only repeat it.
-  const within = (problem: string) =>
-    arrays.some((field) => field === '(root)' || problem.startsWith(`${field}.`));
-  const rest = result.success ? [] : problemsOf(result.issues).filter((problem) => !within(problem));
-  return {
-    ok: false,
-    problems: [...arrays.map((field) => `${field}: must be an object, not an array`), ...rest],
-  };
+  if (result.success && structural.length === 0) return { ok: true, value: result.output };
+  // Below a misplaced array valibot only repeats it (its "missing" fields); unknown keys are all
+  // listed above already.
+  const arrays = structural.filter((p) => p.message.startsWith('must be an object')).map((p) => p.path);
+  const found = (result.success ? [] : result.issues)
+    .filter((issue) => !isUnknownKey(issue))
+    .map(fromIssue)
+    .filter((problem) => !arrays.some((array) => within(problem.path, array)));
+  return { ok: false, problems: describe([...structural, ...found]) };
 }

@@ -41,6 +41,14 @@ describe('the execution input', () => {
     );
   });
 
+  it('names every unknown key, not only the first', () => {
+    expect(() =>
+      readDeployment({ ...input, k0: 1, k1: 2, artifact: { ...input.artifact, k2: 3 } }, true),
+    ).toThrow(
+      'execution input is invalid: (root): unknown field "k0" (the published JSON Schema lists every field); (root): unknown field "k1" (the published JSON Schema lists every field); artifact: unknown field "k2"',
+    );
+  });
+
   it('refuses an unknown key only where the input must be exact', () => {
     expect(() => readDeployment({ ...input, extra: 1 }, true)).toThrow(
       'execution input is invalid: (root): unknown field "extra"',
