@@ -4,6 +4,7 @@ import { TAG } from './domain/tags.ts';
 import { formatWeights, type Slot } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
 import { TrafficDrift } from './errors.ts';
+import { requireNoTraffic } from './traffic-moves.ts';
 
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
 export interface ClearedSlot {
@@ -21,10 +22,11 @@ export async function slotWithoutTraffic(
 ) {
   const slot = state.plan.heal?.from;
   if (!slot) throw new TypeError('the plan has no split to heal');
-  const weights = await readWeights(state.plan);
-  if ((weights[slot] ?? 0) !== 0) {
-    throw new TrafficDrift(`slot ${slot} still carries traffic (${formatWeights(weights)}); not clearing it`);
-  }
+  await requireNoTraffic(
+    state.plan,
+    slot,
+    (weights) => new TrafficDrift(`slot ${slot} still carries traffic (${weights}); not clearing it`),
+  );
   return slot;
 }
 

@@ -1,11 +1,10 @@
-import { readWeights } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights } from '../domain/traffic.ts';
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { takeOutOfService } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
+import { requireNoTraffic } from '../traffic-moves.ts';
 
 /**
  * "Take green out of service": in a rollback, once resolvers have left green, its instances are
@@ -15,12 +14,14 @@ import { need } from '../state.ts';
 export async function drainGreen(input: DeploymentState): Promise<GreenDrain> {
   const state = need(input, 'plan');
   const { plan } = state;
-  const weights = await readWeights(plan);
-  if ((weights[plan.green] ?? 0) > 0) {
-    throw new RollbackBlocked(
-      `green slot ${plan.green} still carries traffic (${formatWeights(weights)}); not taking it out of service`,
-    );
-  }
+  await requireNoTraffic(
+    plan,
+    plan.green,
+    (weights) =>
+      new RollbackBlocked(
+        `green slot ${plan.green} still carries traffic (${weights}); not taking it out of service`,
+      ),
+  );
   const drain = await takeOutOfService(plan.slots[plan.green].targetGroupArn, {
     [TAG.deploymentId]: state.deploymentId,
   });

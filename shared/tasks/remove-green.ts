@@ -1,11 +1,10 @@
-import { readWeights } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights } from '../domain/traffic.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
+import { requireNoTraffic } from '../traffic-moves.ts';
 
 /**
  * Deregisters and terminates every instance this deployment launched, found by its deployment
@@ -15,12 +14,12 @@ import { need } from '../state.ts';
 export async function removeGreen(input: DeploymentState): Promise<GreenRemoval> {
   const state = need(input, 'plan');
   const { plan } = state;
-  const weights = await readWeights(plan);
-  if ((weights[plan.green] ?? 0) > 0) {
-    throw new RollbackBlocked(
-      `green slot ${plan.green} still carries traffic (${formatWeights(weights)}); not terminating it`,
-    );
-  }
+  await requireNoTraffic(
+    plan,
+    plan.green,
+    (weights) =>
+      new RollbackBlocked(`green slot ${plan.green} still carries traffic (${weights}); not terminating it`),
+  );
   const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
     [TAG.deploymentId]: state.deploymentId,
   });
