@@ -1,10 +1,9 @@
 import { findManagedInstances } from './aws/ec2.ts';
-import { readWeights } from './aws/route53.ts';
+import { readWeights, requireNoTraffic } from './aws/route53.ts';
 import { TAG } from './domain/tags.ts';
 import { formatWeights, type Slot } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
 import { TrafficDrift } from './errors.ts';
-import { requireNoTraffic } from './traffic-moves.ts';
 
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
 export interface ClearedSlot {

@@ -1,13 +1,6 @@
 import { healthyTargets } from './aws/elbv2.ts';
-import { readWeights, writeWeights } from './aws/route53.ts';
-import {
-  formatWeights,
-  otherSlot,
-  type Slot,
-  sameWeights,
-  type Weights,
-  weightsForStep,
-} from './domain/traffic.ts';
+import { writeWeights } from './aws/route53.ts';
+import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
@@ -42,17 +35,4 @@ export async function moveAllTrafficTo(
   const there = sameWeights(current, target);
   if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
   return writeChange(plan, target, comment);
-}
-
-/**
- * Makes sure `slot` carries no traffic before its instances are taken out of service or
- * terminated: otherwise `refuse` is thrown, given the weights as read.
- */
-export async function requireNoTraffic(
-  plan: Pick<Plan, 'dns'>,
-  slot: Slot,
-  refuse: (weights: string) => Error,
-): Promise<void> {
-  const weights = await readWeights(plan);
-  if ((weights[slot] ?? 0) > 0) throw refuse(formatWeights(weights));
 }

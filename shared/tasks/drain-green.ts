@@ -1,10 +1,10 @@
+import { requireNoTraffic } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { takeOutOfService } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
-import { requireNoTraffic } from '../traffic-moves.ts';
 
 /**
  * "Take green out of service": in a rollback, once resolvers have left green, its instances are

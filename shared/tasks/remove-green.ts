@@ -1,10 +1,10 @@
+import { requireNoTraffic } from '../aws/route53.ts';
 import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
-import { requireNoTraffic } from '../traffic-moves.ts';
 
 /**
  * Deregisters and terminates every instance this deployment launched, found by its deployment
