@@ -1,4 +1,4 @@
-import { alarmedSince } from './aws/alarm-history.ts';
+import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
@@ -16,7 +16,7 @@ export async function assertGreenGood(plan: Plan, green: GreenFleet, since: stri
   // (it fired while a DNS change propagated or a person decided, or its event was lost).
   const from = new Date(since);
   for (const alarm of alarms.quiet) {
-    if (alarm.transitionedAt && alarm.transitionedAt < from) continue;
+    if (alarm.transitionedAt && alarm.transitionedAt.getTime() < from.getTime() - CLOCK_MARGIN_MS) continue;
     const fired = await alarmedSince(alarm.name, from);
     if (fired) {
       const when = fired.at.toISOString();

@@ -6,6 +6,8 @@
 export abstract class DeploymentError extends Error {
   /** True when the same call may succeed if retried (the ASL must name it in a Retry). */
   abstract readonly retryable: boolean;
+  /** The one state whose task throws it, when only one does (only that state must retry it). */
+  readonly onlyIn?: string;
 }
 
 /** AWS rejected the call for rate (Throttling, RequestLimitExceeded, TooManyRequests...). */
@@ -117,6 +119,20 @@ export class RollbackBlocked extends DeploymentError {
 }
 
 /** A polling loop reached its bound without reaching its end condition. */
+/**
+ * The lock's owner has ended, and its recovery is still putting traffic back: the lock task fails
+ * with this and Step Functions asks again a minute later (its Retry), so no waiter can be left
+ * parked behind a recovery that never comes.
+ */
+export class LockRecovering extends DeploymentError {
+  readonly retryable = true;
+  override readonly onlyIn = 'Take the deployment lock';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockRecovering';
+  }
+}
+
 export class LoopBoundExceeded extends DeploymentError {
   readonly retryable = false;
   constructor(message: string) {
@@ -151,4 +167,5 @@ export const deploymentErrors = [
   TrafficDrift,
   RollbackBlocked,
   LoopBoundExceeded,
+  LockRecovering,
 ] as const;

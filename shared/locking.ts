@@ -7,9 +7,10 @@ import {
   type LockEffect,
   type LockWaiter,
   lockId,
-  ownerActive,
+  ownerState,
+  RECOVERY_GRACE_SECONDS,
 } from './domain/lock.ts';
-import { CALLBACK_ERRORS } from './errors.ts';
+import { CALLBACK_ERRORS, LockRecovering } from './errors.ts';
 import { logger } from './logger.ts';
 
 const MAX_RACES = 8;
@@ -59,16 +60,26 @@ export async function acquireLock(
   const decision = await transact(table, id, async (current) => {
     const other = current?.owner && current.owner.name !== me.name ? current.owner : undefined;
     const now = new Date();
-    const running = other ? ownerActive(await executionState(other.executionArn), now) : true;
-    if (other && !running)
+    const owner = other ? ownerState(await executionState(other.executionArn), now) : 'running';
+    if (other && owner === 'ended')
       logger.warn('taking over the lock of a stopped execution', { lock: id, owner: other.name });
-    return decideAcquire(current, me, running, id, now.toISOString());
+    return decideAcquire(current, me, owner, id, now.toISOString());
   });
+  if (decision.outcome === 'recovering') {
+    throw new LockRecovering(
+      `${decision.holder?.name} has ended and its recovery may still be putting traffic back; it releases the lock when done (taken over ${RECOVERY_GRACE_SECONDS / 60} minutes after the end at the latest)`,
+    );
+  }
   const gone = await carryOut(decision.effects);
   // The execution given the lock stopped waiting meanwhile: pass the lock on.
   if (decision.holder && [...gone].length > 0) await releaseLock(table, app, env, decision.holder.name);
   logger.info('lock requested', { lock: id, outcome: decision.outcome, holder: decision.holder?.name });
   return decision;
+}
+
+/** The name of the deployment that holds the app/env lock, if any. */
+export async function lockHolder(table: string, app: string, env: string): Promise<string | undefined> {
+  return (await getLock(table, lockId(app, env)))?.owner?.name;
 }
 
 /** The owner is done (any end): the newest waiter gets the lock. A no-op for anyone but the owner. */

@@ -1,10 +1,23 @@
 import { DescribeAlarmHistoryCommand } from '@aws-sdk/client-cloudwatch';
+import { logger } from '../logger.ts';
 import { cloudwatch } from './cloudwatch.ts';
 
-/** History pages read per alarm at most (100 state changes each). */
-const MAX_HISTORY_PAGES = 5;
+/**
+ * History pages read per alarm at most (100 state changes each): an alarm on a sparse metric that
+ * flips between OK and INSUFFICIENT_DATA every minute through a 7-day approval wait fits.
+ */
+const MAX_HISTORY_PAGES = 110;
 
-/** When the alarm last went into ALARM after `since`, and why; undefined if it did not. */
+/**
+ * How far before `since` the history is read: `since` comes from the function's clock, the
+ * history's times from CloudWatch's, and a moment in between must not go unread.
+ */
+export const CLOCK_MARGIN_MS = 30_000;
+
+/**
+ * When the alarm went into ALARM after `since` (its latest time), and why; undefined if it did
+ * not. Only a real transition to ALARM counts: flips between OK and INSUFFICIENT_DATA do not.
+ */
 export async function alarmedSince(
   name: string,
   since: Date,
@@ -16,8 +29,7 @@ export async function alarmedSince(
         AlarmName: name,
         AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
         HistoryItemType: 'StateUpdate',
-        StartDate: since,
-        EndDate: new Date(),
+        StartDate: new Date(since.getTime() - CLOCK_MARGIN_MS),
         ScanBy: 'TimestampDescending',
         MaxRecords: 100,
         NextToken,
@@ -35,11 +47,9 @@ export async function alarmedSince(
     NextToken = out.NextToken;
     if (!NextToken) return undefined;
   }
-  // More changes than that in one interval: an alarm this restless has surely fired.
-  return {
-    at: since,
-    reason: `more than ${MAX_HISTORY_PAGES * 100} state changes since ${since.toISOString()}`,
-  };
+  // Read no further: what was read holds no ALARM, and the current state (checked too) is not one.
+  logger.warn('alarm history too long to read in full', { alarm: name, since, pages: MAX_HISTORY_PAGES });
+  return undefined;
 }
 
 function parseHistoryData(

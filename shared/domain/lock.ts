@@ -41,7 +41,8 @@ export interface LockDecision {
   /** The item to write; undefined when nothing changes. */
   item?: LockItem;
   effects: LockEffect[];
-  outcome: 'acquired' | 'waiting' | 'superseded';
+  /** `recovering`: it would wait behind an owner whose recovery runs; ask again later. */
+  outcome: 'acquired' | 'waiting' | 'superseded' | 'recovering';
   holder?: LockParty;
 }
 
@@ -72,27 +73,34 @@ function owner(party: LockParty, now: string): LockParty {
  */
 export const RECOVERY_GRACE_SECONDS = 1200;
 
-/** Whether an owner holds the lock still: it runs, or it ended so recently that its recovery may. */
-export function ownerActive(state: { status?: string; stopDate?: Date } | undefined, now: Date): boolean {
-  if (!state) return false;
-  if (state.status === 'RUNNING') return true;
-  return (
-    state.stopDate !== undefined && now.getTime() - state.stopDate.getTime() < RECOVERY_GRACE_SECONDS * 1000
-  );
+/**
+ * Where the lock's owner is: running; ended so recently that its recovery may still be putting
+ * traffic back (it releases the lock when done); or ended for good, its lock free to take over.
+ */
+export type OwnerState = 'running' | 'recovering' | 'ended';
+
+export function ownerState(state: { status?: string; stopDate?: Date } | undefined, now: Date): OwnerState {
+  if (!state) return 'ended';
+  if (state.status === 'RUNNING') return 'running';
+  const recent =
+    state.stopDate !== undefined && now.getTime() - state.stopDate.getTime() < RECOVERY_GRACE_SECONDS * 1000;
+  return recent ? 'recovering' : 'ended';
 }
 
 /**
- * A deployment asks for the lock. `ownerRunning` says whether the current owner still holds it
- * (see ownerActive): an owner that ended without releasing, and whose recovery did not release it
- * either, is taken over.
+ * A deployment asks for the lock, the current owner being where `ownerIs` says (see ownerState).
+ * An owner that ended without releasing, and whose recovery did not release it either, is taken
+ * over. Behind an owner whose recovery may still run nobody parks (the recovery may never come to
+ * resume them): the caller is told to ask again.
  */
 export function decideAcquire(
   current: LockItem | undefined,
   me: LockWaiter,
-  ownerRunning: boolean,
+  ownerIs: OwnerState,
   id: string,
   now: string,
 ): LockDecision {
+  const ownerRunning = ownerIs !== 'ended';
   const item: LockItem = current ?? { id, version: 0, waiters: [] };
   const others = item.waiters.filter((w) => w.name !== me.name);
   if (item.owner?.name === me.name) {
@@ -123,6 +131,9 @@ export function decideAcquire(
       outcome: newest.name === me.name ? 'acquired' : 'superseded',
       holder: owner(newest, now),
     };
+  }
+  if (ownerIs === 'recovering' && newest.name === me.name) {
+    return { effects: [], outcome: 'recovering', ...(item.owner ? { holder: item.owner } : {}) };
   }
   const next: LockItem = { ...item, version: item.version + 1, waiters: [newest] };
   return {

@@ -27,7 +27,7 @@ function realDate(timestamp: string): boolean {
 const instant = v.pipe(
   v.string(),
   v.isoTimestamp('must be an ISO 8601 time with its offset, such as 2026-11-26T10:00:00.000Z'),
-  v.check(realDate, 'is not a date in the calendar'),
+  v.check(realDate, 'is not a real time: check the date (2026-02-30 does not exist) and the offset (+01:00)'),
   v.transform((timestamp) => new Date(timestamp).toISOString()),
 );
 

@@ -8,7 +8,7 @@ import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import { type BakeState, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
-import { releaseLock } from '../locking.ts';
+import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
@@ -175,6 +175,14 @@ export async function recoverExecution(
   const planned = (await history.firstOutput(PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
   if (plan) {
+    // Recovered only while this deployment still holds the lock (it took it before planning): if
+    // it does not, an earlier delivery of this event, or a retry, has recovered it and handed the
+    // lock on, and the next deployment may be changing the same records by now.
+    const holder = await lockHolder(settings.locksTable, deployment.app, deployment.env);
+    if (holder !== deployment.deploymentId) {
+      logger.info('recovered already: this deployment no longer holds the lock', { holder });
+      return report;
+    }
     // A build this deployment started runs on when the execution stops before green is launched
     // from its AMI: settle it.
     const baking = (await history.firstOutput(BAKE_STATE)) as { bake?: BakeState } | undefined;
@@ -197,7 +205,6 @@ export async function recoverExecution(
     };
     await restoreTraffic(stopped, settings, report);
   }
-  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
   report.actions.push('lock released');
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
   const summary = `${who} was ${detail.status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
@@ -207,6 +214,9 @@ export async function recoverExecution(
     env: deployment.env,
     version: deployment.version,
   });
+  // Told first, released last: a retry after a failed release recovers (idempotently) and tells
+  // again, rather than hold a lock whose story nobody heard.
+  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
   logger.warn('recovered a stopped execution', { ...report });
   return report;
 }

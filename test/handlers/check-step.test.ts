@@ -93,8 +93,31 @@ describe('check-step', () => {
     expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input).toMatchObject({
       AlarmName: 'web-prod-5xx',
       HistoryItemType: 'StateUpdate',
-      StartDate: new Date(WRITTEN_AT),
+      // From a little before the write: the function's clock and CloudWatch's may differ.
+      StartDate: new Date(Date.parse(WRITTEN_AT) - 30_000),
     });
+  });
+
+  it('counts no flip between OK and INSUFFICIENT_DATA, however many', async () => {
+    cloudwatchMock
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [alarm('OK', '2026-03-02T09:35:00Z'), QUIET_FOR_DAYS] });
+    const flips = (page: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        AlarmName: 'web-prod-5xx',
+        Timestamp: new Date(Date.parse('2026-03-02T09:35:00Z') - (page * 100 + i) * 1000),
+        HistoryItemType: 'StateUpdate' as const,
+        HistoryData: JSON.stringify({ newState: { stateValue: i % 2 ? 'OK' : 'INSUFFICIENT_DATA' } }),
+      }));
+    cloudwatchMock.on(DescribeAlarmHistoryCommand).callsFake((input: { NextToken?: string }) => {
+      const page = Number(input.NextToken ?? 0);
+      return { AlarmHistoryItems: flips(page), ...(page < 7 ? { NextToken: String(page + 1) } : {}) };
+    });
+
+    const check = await handler(stateWith({ green: greenFleet, shift: step }), context);
+
+    expect(check.summary).toContain('2 alarm(s) OK');
+    expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)).toHaveLength(8);
   });
 
   it('looks back to the previous check, not the write, after the first step', async () => {
@@ -107,7 +130,7 @@ describe('check-step', () => {
     await handler(stateWith({ green: greenFleet, shift: step, check: previous }), context);
 
     expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input.StartDate).toEqual(
-      new Date(previous.checkedAt),
+      new Date(Date.parse(previous.checkedAt) - 30_000),
     );
   });
 });

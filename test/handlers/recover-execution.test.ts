@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -80,8 +81,21 @@ function withTimeLeft(ms: number): Context {
   return { ...lambdaContext('recoverExecution'), getRemainingTimeInMillis: () => ms };
 }
 
+/** The app/env lock item, held by `owner`. */
+function lockHeldBy(owner: string) {
+  return {
+    Item: marshall({
+      id: 'web/prod',
+      version: 4,
+      owner: { name: owner, executionArn: EXECUTION_ARN, uploadedAt: '2026-03-02T08:59:00.000Z', since: '' },
+      waiters: [],
+    }),
+  };
+}
+
 beforeEach(() => {
-  dynamoMock.on(GetItemCommand).resolves({});
+  // The stopped deployment still holds the lock: nothing has recovered it yet.
+  dynamoMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
     ChangeInfo: { Id: '/change/C0RECOVER', Status: 'PENDING', SubmittedAt: new Date() },
@@ -101,6 +115,18 @@ afterEach(() => {
 });
 
 describe('recover-execution, after a Stop', () => {
+  it('does nothing once the deployment no longer holds the lock (the event again, after the hand-off)', async () => {
+    dynamoMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+
+    const report = await handler(stopped(planFor()), withTimeLeft(290_000));
+
+    expect(report).toMatchObject({ actions: [], leftOver: [] });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
   it('keeps green and its traffic when blue has no healthy target left (stopped while blue drains)', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
     elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({

@@ -56,18 +56,27 @@ describe('error names shared by the code and the ASL', () => {
   });
 
   it('every retryable error is retried by every task that can throw it', () => {
-    const retryable = [...classes.values()].filter((e) => e.retryable).map((e) => e.name);
+    const retryable = [...classes.values()].filter((e) => e.retryable);
     expect(retryable.length).toBeGreaterThan(0);
     for (const [name, state] of tasks) {
       const retried = (state.Retry ?? [])
         .filter((r) => (r.MaxAttempts ?? 3) > 0)
         .flatMap((r) => r.ErrorEquals);
-      for (const error of retryable) {
+      const thrownHere = retryable
+        .filter((e) => e.onlyIn === undefined || e.onlyIn === name)
+        .map((e) => e.name);
+      for (const error of thrownHere) {
         expect(
           retried.includes(error) || retried.includes('States.ALL'),
           `"${name}" does not retry ${error}`,
         ).toBe(true);
       }
+    }
+  });
+
+  it('an error thrown by one state only names a state that exists', () => {
+    for (const error of [...classes.values()].filter((e) => e.onlyIn)) {
+      expect(states.map(([name]) => name)).toContain(error.onlyIn);
     }
   });
 

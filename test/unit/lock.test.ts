@@ -1,27 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { decideAcquire, type LockItem, ownerActive, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
+import { decideAcquire, type LockItem, ownerState, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 
-describe('whether the owner of the lock still holds it', () => {
+describe('where the owner of the lock is', () => {
   it.each([
-    ['runs', { status: 'RUNNING' }, true],
+    ['runs', { status: 'RUNNING' }, 'running'],
     [
       'was stopped a minute ago (its recovery may still be putting traffic back)',
       { status: 'ABORTED', stopDate: ago(60) },
-      true,
+      'recovering',
     ],
-    ['crashed just inside the grace', { status: 'FAILED', stopDate: ago(RECOVERY_GRACE_SECONDS - 1) }, true],
+    [
+      'crashed just inside the grace',
+      { status: 'FAILED', stopDate: ago(RECOVERY_GRACE_SECONDS - 1) },
+      'recovering',
+    ],
     [
       'was stopped longer ago than any recovery takes',
       { status: 'ABORTED', stopDate: ago(RECOVERY_GRACE_SECONDS) },
-      false,
+      'ended',
     ],
-    ['ended with no end time known', { status: 'SUCCEEDED' }, false],
-    ['does not exist', undefined, false],
-  ])('yes if it %s', (_what, state, active) => {
-    expect(ownerActive(state, NOW)).toBe(active);
+    ['ended with no end time known', { status: 'SUCCEEDED' }, 'ended'],
+    ['does not exist', undefined, 'ended'],
+  ] as const)('it %s: %s', (_what, state, where) => {
+    expect(ownerState(state, NOW)).toBe(where);
   });
 });
 
@@ -41,15 +45,27 @@ describe('asking for the lock', () => {
   };
   const item: LockItem = { id: 'web/prod', version: 3, owner, waiters: [] };
 
-  it('waits while the owner holds it, to be resumed by its release', () => {
-    const decision = decideAcquire(item, me, true, 'web/prod', NOW.toISOString());
+  it('waits while the owner runs, to be resumed by its release', () => {
+    const decision = decideAcquire(item, me, 'running', 'web/prod', NOW.toISOString());
     expect(decision.outcome).toBe('waiting');
     expect(decision.item?.waiters.map((w) => w.name)).toEqual([me.name]);
     expect(decision.effects).toEqual([]);
   });
 
-  it('takes it over from an owner that no longer holds it, and says from whom', () => {
-    const decision = decideAcquire(item, me, false, 'web/prod', NOW.toISOString());
+  it('does not park behind an owner whose recovery may still run: it is to ask again', () => {
+    const decision = decideAcquire(item, me, 'recovering', 'web/prod', NOW.toISOString());
+    expect(decision).toEqual({ effects: [], outcome: 'recovering', holder: owner });
+  });
+
+  it('is superseded at once behind a recovering owner that was a newer upload', () => {
+    const older = { ...me, uploadedAt: '2026-11-26T08:00:00.000Z' };
+    expect(decideAcquire(item, older, 'recovering', 'web/prod', NOW.toISOString()).outcome).toBe(
+      'superseded',
+    );
+  });
+
+  it('takes it over from an owner that ended for good, and says from whom', () => {
+    const decision = decideAcquire(item, me, 'ended', 'web/prod', NOW.toISOString());
     expect(decision.outcome).toBe('acquired');
     expect(decision.item?.owner?.name).toBe(me.name);
     expect(decision.effects).toEqual([

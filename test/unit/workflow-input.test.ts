@@ -22,9 +22,10 @@ describe('the execution input', () => {
   });
 
   it.each([
-    ['a day that does not exist', '2026-02-30T10:00:00Z', 'uploadedAt: is not a date in the calendar'],
+    ['a day that does not exist', '2026-02-30T10:00:00Z', 'uploadedAt: is not a real time: check the date'],
     ['no offset', '2026-11-26T10:00:00', 'uploadedAt: must be an ISO 8601 time with its offset'],
     ['not a time', 'yesterday', 'uploadedAt: must be an ISO 8601 time'],
+    ['an offset without minutes', '2026-11-26T10:00:00+01', 'uploadedAt: is not a real time'],
   ])('refuses an upload time with %s', (_what, uploadedAt, problem) => {
     expect(() => readDeployment({ ...input, uploadedAt }, true)).toThrow(problem);
   });

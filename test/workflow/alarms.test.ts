@@ -53,6 +53,31 @@ describe('an alarm that fires and clears between checks', () => {
     });
   });
 
+  it('does not count an alarm that only flips between OK and INSUFFICIENT_DATA, however long', async () => {
+    const scenario: Scenario = {
+      name: 'sparse-metric-alarm',
+      summary: 'the alarm flips OK / INSUFFICIENT_DATA every 2 minutes; the approver answers after 18 h',
+      expect: 'SUCCEEDED',
+      prepare: ({ world, config }) => {
+        config.approval = { before: ['blue-termination'], approvers: APPROVERS };
+        greenWeightReaches(world, 100, () => {
+          const start = world.now() + 3_900_000;
+          for (let i = 1; i <= 600; i++)
+            world.cloudwatch.setState(
+              ALARM,
+              i % 2 ? 'INSUFFICIENT_DATA' : 'OK',
+              'sparse data',
+              start + i * 120_000,
+            );
+        });
+      },
+      approvers: { kind: 'approve', afterMinutes: 18 * 60, comment: 'ok' },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+  });
+
   it('reads no alarm history when no alarm changed state', async () => {
     const { summary } = await simulate({
       name: 'quiet',

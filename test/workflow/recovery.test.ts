@@ -141,6 +141,87 @@ describe('a deployment that ends while its AMI bakes', () => {
   });
 });
 
+describe('the lock of a stopped deployment', () => {
+  it('is taken over once its grace is over when the recovery never comes, so a newer upload does not wait 6 h', async () => {
+    const scenario: Scenario = {
+      name: 'recovery-never-comes',
+      summary: 'Stop at 50 %; every attempt of the recovery fails; a newer upload arrives 2 s later',
+      expect: 'FAILED',
+      executions: 2,
+      breaksInvariants: true,
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            const running = runningExecution(ctx);
+            if (running) ctx.stop(running.name);
+            ctx.world.inject({
+              service: 'sfn',
+              operation: 'GetExecutionHistory',
+              kind: 'permanent',
+              times: 3,
+            });
+            ctx.after(2, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+          }),
+        );
+      },
+    };
+    const { world } = await simulate(scenario);
+    const newer = [...world.sfn.executions.values()].find((e) => e.name.startsWith('web-prod-1_2_0'));
+    const waited = ((newer?.stoppedAt ?? 0) - (newer?.startedAt ?? 0)) / 60_000;
+    // It asked again each minute, took the lock over after the 20 minutes of grace, and then
+    // refused the split the stopped deployment left (its green still takes 50 %), saying so.
+    expect(waited).toBeGreaterThanOrEqual(20);
+    expect(waited).toBeLessThan(30);
+    expect(newer?.cause).toMatch(/both slots carry traffic/);
+  });
+
+  it.each([
+    // While the first recovery still waits: both recover the same way, and both tell.
+    ['10 s', 10, 2],
+    // After it handed the lock on: the duplicate finds it held by the next deployment.
+    ['150 s', 150, 1],
+    ['8 minutes', 480, 1],
+  ])(
+    'is not touched by a duplicate of the Stop event %s later, while the next deployment holds it',
+    async (_when, delay, told) => {
+      const scenario: Scenario = {
+        name: 'duplicate-stop-event-with-upload',
+        summary: 'Stop at 50 %; a newer upload; the status change delivered again later',
+        expect: 'SUCCEEDED',
+        executions: 2,
+        expectLive: '1.2.0',
+        prepare: (ctx) => {
+          const { world } = ctx;
+          const put = world.events.put.bind(world.events);
+          let again = false;
+          world.events.put = (event) => {
+            put(event);
+            if (
+              event.source === 'aws.states' &&
+              !again &&
+              (event.detail as { status?: string }).status === 'ABORTED'
+            ) {
+              again = true;
+              world.schedule(world.now() + delay * 1000, () => put(event));
+            }
+          };
+          greenWeightReaches(world, 50, () =>
+            ctx.after(30, () => {
+              const running = runningExecution(ctx);
+              if (running) ctx.stop(running.name);
+              ctx.after(2, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+            }),
+          );
+        },
+      };
+      const { summary } = await simulate(scenario);
+      expect(summary.violations).toEqual([]);
+      expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
+      expect(summary.notifications.filter((n) => n.summary.includes('was aborted'))).toHaveLength(told);
+    },
+  );
+});
+
 describe('stopped around a heal', () => {
   it('names the fleet of the slot being cleared when stopped while it drains', async () => {
     const scenario: Scenario = {
