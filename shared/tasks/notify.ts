@@ -116,14 +116,15 @@ export async function notify(
   locksTable: string,
 ): Promise<Notification> {
   const state = input.deployment;
-  // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
-  await releaseLock(locksTable, state.app, state.env, state.deploymentId);
-  const leftOver = await leftOverFor(input.outcome, state);
-  // A deploy that failed while its AMI baked leaves the build running: settle it.
+  // A deploy that failed while its AMI baked leaves the build running: settle it while this
+  // deployment still holds the lock (settleBake never throws: what it cannot do, it says).
   const { plan, bake: baking } = state;
   const arn =
     input.outcome === 'failed' && baking?.status === 'BUILDING' ? baking.imageBuildVersionArn : undefined;
   const bake = plan && arn ? await settleBake({ ...state, plan }, arn) : {};
+  // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
+  await releaseLock(locksTable, state.app, state.env, state.deploymentId);
+  const leftOver = await leftOverFor(input.outcome, state);
   const report = buildReport(state, input.outcome, new Date(), leftOver);
   const lines = [report.summary, ''];
   if (input.outcome === 'rollback-failed' && state.rollbackFailure) {
