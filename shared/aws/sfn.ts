@@ -19,12 +19,15 @@ export async function statusOf(arn: string): Promise<string | undefined> {
   return (await executionState(arn))?.status;
 }
 
-/** An execution's status and, once it has ended, when; undefined when it does not exist. */
-export async function executionState(arn: string): Promise<{ status?: string; stopDate?: Date } | undefined> {
+/** An execution's status, its error if it failed and, once it has ended, when; undefined when it does not exist. */
+export async function executionState(
+  arn: string,
+): Promise<{ status?: string; error?: string; stopDate?: Date } | undefined> {
   try {
     const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     return {
       ...(out.status ? { status: out.status } : {}),
+      ...(out.error ? { error: out.error } : {}),
       ...(out.stopDate ? { stopDate: out.stopDate } : {}),
     };
   } catch (error) {

@@ -1,3 +1,5 @@
+import { endedOnItsOwnPath } from './workflow.ts';
+
 /**
  * One deployment per app/env at a time. The lock is one item per app/env: its owner (the
  * execution that may change things) and the executions waiting for it, each parked on a task token.
@@ -74,14 +76,20 @@ function owner(party: LockParty, now: string): LockParty {
 export const RECOVERY_GRACE_SECONDS = 1200;
 
 /**
- * Where the lock's owner is: running; ended so recently that its recovery may still be putting
- * traffic back (it releases the lock when done); or ended for good, its lock free to take over.
+ * Where the lock's owner is: running; stopped, timed out or crashed so recently that its recovery
+ * may still be putting traffic back (it releases the lock when done); or ended for good, its lock
+ * free to take over.
  */
 export type OwnerState = 'running' | 'recovering' | 'ended';
 
-export function ownerState(state: { status?: string; stopDate?: Date } | undefined, now: Date): OwnerState {
+export function ownerState(
+  state: { status?: string; error?: string; stopDate?: Date } | undefined,
+  now: Date,
+): OwnerState {
   if (!state) return 'ended';
   if (state.status === 'RUNNING') return 'running';
+  // Ended through its own paths: nothing will put traffic back, only its release was lost.
+  if (endedOnItsOwnPath(state.status, state.error)) return 'ended';
   const recent =
     state.stopDate !== undefined && now.getTime() - state.stopDate.getTime() < RECOVERY_GRACE_SECONDS * 1000;
   return recent ? 'recovering' : 'ended';

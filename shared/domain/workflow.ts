@@ -233,3 +233,23 @@ export interface DeploymentState extends DeploymentInput {
   rollbackTraffic?: TrafficRollback;
   greenRemoval?: GreenRemoval;
 }
+
+/** The errors of the state machine's Fail states: the ends it reaches through its own paths. */
+export const WORKFLOW_END_ERRORS = [
+  'DeploymentFailed',
+  'DeploymentRolledBack',
+  'RollbackFailed',
+  'BlueNotTerminated',
+  'DeploymentSuperseded',
+] as const;
+
+/**
+ * Whether an execution ended through its own paths (succeeded, or failed in one of its Fail
+ * states), so nothing is left to recover but the lock; not when stopped, timed out or crashed.
+ */
+export function endedOnItsOwnPath(status: string | undefined, error: string | null | undefined): boolean {
+  return (
+    status === 'SUCCEEDED' ||
+    (status === 'FAILED' && (WORKFLOW_END_ERRORS as readonly string[]).includes(error ?? ''))
+  );
+}

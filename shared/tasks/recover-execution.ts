@@ -5,7 +5,7 @@ import { publish } from '../aws/sns.ts';
 import { settleBake } from '../bake-cleanup.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
-import { type BakeState, deploymentFieldsSchema, type Plan } from '../domain/workflow.ts';
+import { type BakeState, deploymentFieldsSchema, endedOnItsOwnPath, type Plan } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
@@ -22,15 +22,6 @@ export interface ExecutionStatusChange {
   error?: string | null;
   cause?: string | null;
 }
-
-/** Ends the state machine reaches through its own Catch paths: nothing left to recover but the lock. */
-const HANDLED_ENDS = new Set([
-  'DeploymentFailed',
-  'DeploymentRolledBack',
-  'RollbackFailed',
-  'BlueNotTerminated',
-  'DeploymentSuperseded',
-]);
 
 export const PLAN_STATE = 'Plan the deployment';
 
@@ -165,7 +156,7 @@ export async function recoverExecution(
     return report;
   }
   const deployment = input.value;
-  if (detail.status === 'SUCCEEDED' || (detail.status === 'FAILED' && HANDLED_ENDS.has(detail.error ?? ''))) {
+  if (endedOnItsOwnPath(detail.status, detail.error)) {
     // The workflow ended through its own paths; only make sure the lock is free (the release in
     // the final notification may have failed with it).
     await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);

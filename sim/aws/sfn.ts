@@ -157,6 +157,7 @@ export class SfnModel {
       status: execution.status,
       startDate: new Date(execution.startedAt),
       ...(execution.stoppedAt !== undefined ? { stopDate: new Date(execution.stoppedAt) } : {}),
+      ...(execution.error ? { error: execution.error } : {}),
       input: execution.input,
     };
   }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WORKFLOW_END_ERRORS } from '#shared/domain/workflow.ts';
 import { CALLBACK_ERRORS, deploymentErrors } from '#shared/errors.ts';
 import { loadDefinition, ROOT } from '../../sim/definition.ts';
 
@@ -36,6 +37,11 @@ describe('error names shared by the code and the ASL', () => {
       expect(new E('x').name).toBe(E.name);
       expect(code).toContain(`this.name = '${E.name}'`);
     }
+  });
+
+  it("the ends the code knows as the state machine's own are exactly its Fail states' errors", () => {
+    const fails = states.filter(([, s]) => s.Type === 'Fail').map(([, s]) => (s as { Error?: string }).Error);
+    expect(new Set(fails)).toEqual(new Set(WORKFLOW_END_ERRORS));
   });
 
   it('every name in a Retry or Catch is thrown somewhere in the code', () => {

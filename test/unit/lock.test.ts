@@ -22,7 +22,23 @@ describe('where the owner of the lock is', () => {
       { status: 'ABORTED', stopDate: ago(RECOVERY_GRACE_SECONDS) },
       'ended',
     ],
-    ['ended with no end time known', { status: 'SUCCEEDED' }, 'ended'],
+    ['ended with no end time known', { status: 'ABORTED' }, 'ended'],
+    [
+      'succeeded a minute ago (nothing to recover: only its release was lost)',
+      { status: 'SUCCEEDED', stopDate: ago(60) },
+      'ended',
+    ],
+    [
+      'rolled back a minute ago, through its own path',
+      { status: 'FAILED', error: 'DeploymentRolledBack', stopDate: ago(60) },
+      'ended',
+    ],
+    [
+      'crashed a minute ago (a runtime error: its recovery runs)',
+      { status: 'FAILED', error: 'States.Runtime', stopDate: ago(60) },
+      'recovering',
+    ],
+    ['timed out a minute ago', { status: 'TIMED_OUT', stopDate: ago(60) }, 'recovering'],
     ['does not exist', undefined, 'ended'],
   ] as const)('it %s: %s', (_what, state, where) => {
     expect(ownerState(state, NOW)).toBe(where);
