@@ -65,12 +65,13 @@ export async function acquireLock(
       logger.warn('taking over the lock of a stopped execution', { lock: id, owner: other.name });
     return decideAcquire(current, me, owner, id, now.toISOString());
   });
+  const gone = await carryOut(decision.effects);
   if (decision.outcome === 'recovering') {
+    // Recorded as the newest waiter; asks again in a minute (the lock task's Retry).
     throw new LockRecovering(
       `${decision.holder?.name} has ended and its recovery may still be putting traffic back; it releases the lock when done (taken over ${RECOVERY_GRACE_SECONDS / 60} minutes after the end at the latest)`,
     );
   }
-  const gone = await carryOut(decision.effects);
   // The execution given the lock stopped waiting meanwhile: pass the lock on.
   if (decision.holder && [...gone].length > 0) await releaseLock(table, app, env, decision.holder.name);
   logger.info('lock requested', { lock: id, outcome: decision.outcome, holder: decision.holder?.name });

@@ -43,6 +43,8 @@ export class Harness {
             stateMachineArn: world.sfn.stateMachineArn,
             name: execution.name,
             status: execution.status,
+            startDate: execution.startedAt,
+            stopDate: execution.stoppedAt ?? null,
             input: execution.input,
             error: execution.error ?? null,
             cause: execution.cause ?? null,

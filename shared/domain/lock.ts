@@ -20,6 +20,16 @@ export interface LockParty {
 
 export interface LockWaiter extends LockParty {
   token: string;
+  /**
+   * It asks again rather than wait on its token (it was behind an owner whose recovery may still
+   * run): given the lock, it is not resumed but finds itself the owner when it next asks.
+   */
+  polling?: boolean;
+}
+
+/** The resume a waiter given the lock needs: none when it polls (its token died with its ask). */
+function resume(waiter: LockWaiter, output: LockGrant): LockEffect[] {
+  return waiter.polling ? [] : [{ kind: 'resume', token: waiter.token, output }];
 }
 
 export interface LockItem {
@@ -98,8 +108,9 @@ export function ownerState(
 /**
  * A deployment asks for the lock, the current owner being where `ownerIs` says (see ownerState).
  * An owner that ended without releasing, and whose recovery did not release it either, is taken
- * over. Behind an owner whose recovery may still run nobody parks (the recovery may never come to
- * resume them): the caller is told to ask again.
+ * over. Behind an owner whose recovery may still run nobody parks on a token (the recovery may
+ * never come to resume them): the newest is recorded as a polling waiter, so newer uploads
+ * supersede it and the release hands it the lock, and is told to ask again.
  */
 export function decideAcquire(
   current: LockItem | undefined,
@@ -135,13 +146,14 @@ export function decideAcquire(
     const next: LockItem = { id: item.id, version: item.version + 1, owner: owner(newest, now), waiters: [] };
     return {
       item: next,
-      effects: [{ kind: 'resume', token: newest.token, output: grant }, ...effects],
+      effects: [...resume(newest.name === me.name ? me : newest, grant), ...effects],
       outcome: newest.name === me.name ? 'acquired' : 'superseded',
       holder: owner(newest, now),
     };
   }
   if (ownerIs === 'recovering' && newest.name === me.name) {
-    return { effects: [], outcome: 'recovering', ...(item.owner ? { holder: item.owner } : {}) };
+    const next: LockItem = { ...item, version: item.version + 1, waiters: [{ ...me, polling: true }] };
+    return { item: next, effects, outcome: 'recovering', ...(item.owner ? { holder: item.owner } : {}) };
   }
   const next: LockItem = { ...item, version: item.version + 1, waiters: [newest] };
   return {
@@ -168,7 +180,7 @@ export function decideRelease(current: LockItem | undefined, ownerName: string, 
   return {
     item: next,
     effects: [
-      { kind: 'resume', token: newest.token, output: { acquiredAt: now } },
+      ...resume(newest, { acquiredAt: now }),
       ...current.waiters
         .filter((w) => w.name !== newest.name)
         .map((w): LockEffect => ({ kind: 'supersede', token: w.token, by: newest })),

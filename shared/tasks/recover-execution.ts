@@ -3,9 +3,16 @@ import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
 import { settleBake } from '../bake-cleanup.ts';
+import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
-import { type BakeState, deploymentFieldsSchema, endedOnItsOwnPath, type Plan } from '../domain/workflow.ts';
+import {
+  type BakeState,
+  type DeploymentInput,
+  deploymentFieldsSchema,
+  endedOnItsOwnPath,
+  type Plan,
+} from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
@@ -18,6 +25,8 @@ export interface ExecutionStatusChange {
   stateMachineArn: string;
   name: string;
   status: string;
+  /** When it ended (epoch milliseconds), as the status-change event carries it. */
+  stopDate?: number | null;
   input?: string | null;
   error?: string | null;
   cause?: string | null;
@@ -142,6 +151,28 @@ async function restoreTraffic(
  * traffic back to the slot that was live before, this deployment's instances terminated, the lock
  * released, everyone told. Every step is idempotent (EventBridge delivers at least once).
  */
+/** Tells what was done and what is left, then hands the lock on (after: a retry tells again). */
+async function tell(
+  deployment: DeploymentInput,
+  status: string,
+  plan: Plan | undefined,
+  report: RecoveryReport,
+  settings: RecoverySettings,
+): Promise<void> {
+  report.actions.push('lock released');
+  const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
+  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
+  await publish(plan?.topicArn ?? settings.defaultTopicArn, `Stopped: ${who}`, summary, {
+    outcome: 'stopped',
+    app: deployment.app,
+    env: deployment.env,
+    version: deployment.version,
+  });
+  // Told first, released last: a retry after a failed release recovers (idempotently) and tells
+  // again, rather than hold a lock whose story nobody heard.
+  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
+}
+
 export async function recoverExecution(
   event: EventBridgeEvent<string, ExecutionStatusChange>,
   settings: RecoverySettings,
@@ -174,6 +205,16 @@ export async function recoverExecution(
       logger.info('recovered already: this deployment no longer holds the lock', { holder });
       return report;
     }
+    // Too late to act safely: a recovery still running when the lock's grace is over would
+    // change things beside the deployment that takes the lock over. A person finishes instead.
+    const endedAt = detail.stopDate ?? Date.parse(event.time);
+    if (Date.now() + settings.remainingMs() > endedAt + RECOVERY_GRACE_SECONDS * 1000) {
+      report.leftOver.push(
+        `this recovery started ${Math.round((Date.now() - endedAt) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing: put all traffic on slot ${plan.blue ?? plan.green} if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} once resolvers have left them`,
+      );
+      await tell(deployment, detail.status, plan, report, settings);
+      return report;
+    }
     // A build this deployment started runs on when the execution stops before green is launched
     // from its AMI: settle it.
     const baking = (await history.firstOutput(BAKE_STATE)) as { bake?: BakeState } | undefined;
@@ -196,18 +237,7 @@ export async function recoverExecution(
     };
     await restoreTraffic(stopped, settings, report);
   }
-  report.actions.push('lock released');
-  const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
-  const summary = `${who} was ${detail.status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
-  await publish(plan?.topicArn ?? settings.defaultTopicArn, `Stopped: ${who}`, summary, {
-    outcome: 'stopped',
-    app: deployment.app,
-    env: deployment.env,
-    version: deployment.version,
-  });
-  // Told first, released last: a retry after a failed release recovers (idempotently) and tells
-  // again, rather than hold a lock whose story nobody heard.
-  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
+  await tell(deployment, detail.status, plan, report, settings);
   logger.warn('recovered a stopped execution', { ...report });
   return report;
 }

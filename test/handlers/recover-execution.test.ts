@@ -71,6 +71,7 @@ function stopped(plan: Plan): EventBridgeEvent<string, ExecutionStatusChange> {
       stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-deploy',
       name: DEPLOYMENT_ID,
       status: 'ABORTED',
+      stopDate: Date.now() - 5_000,
       input: JSON.stringify(deployment),
     },
   };
@@ -115,6 +116,23 @@ afterEach(() => {
 });
 
 describe('recover-execution, after a Stop', () => {
+  it('changes nothing when it starts too near the end of the lock grace, and says what to do', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    const late = stopped(planFor());
+    late.detail.stopDate = Date.now() - 19 * 60_000;
+
+    const report = await handler(late, withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(report.leftOver).toEqual([
+      expect.stringMatching(/^this recovery started 19 minutes after the execution ended/),
+    ]);
+    expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
+      'Left for a person: this recovery started',
+    );
+  });
+
   it('does nothing once the deployment no longer holds the lock (the event again, after the hand-off)', async () => {
     dynamoMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));

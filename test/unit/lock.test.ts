@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decideAcquire, type LockItem, ownerState, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
+import {
+  decideAcquire,
+  decideRelease,
+  type LockItem,
+  ownerState,
+  RECOVERY_GRACE_SECONDS,
+} from '#shared/domain/lock.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
@@ -68,9 +74,35 @@ describe('asking for the lock', () => {
     expect(decision.effects).toEqual([]);
   });
 
-  it('does not park behind an owner whose recovery may still run: it is to ask again', () => {
+  it('behind an owner whose recovery may still run, is recorded as polling and told to ask again', () => {
     const decision = decideAcquire(item, me, 'recovering', 'web/prod', NOW.toISOString());
-    expect(decision).toEqual({ effects: [], outcome: 'recovering', holder: owner });
+    expect(decision).toMatchObject({ outcome: 'recovering', holder: owner, effects: [] });
+    expect(decision.item?.waiters).toEqual([{ ...me, polling: true }]);
+  });
+
+  it('supersedes an older polling waiter when a newer upload asks during the recovery', () => {
+    const older = { ...me, name: 'web-prod-1_2_0-x', uploadedAt: '2026-11-26T09:10:00.000Z', token: 't1' };
+    const withOlder: LockItem = { ...item, waiters: [{ ...older, polling: true }] };
+    const newer = { ...me, name: 'web-prod-1_3_0-y', uploadedAt: '2026-11-26T09:40:00.000Z', token: 't3' };
+    const decision = decideAcquire(withOlder, newer, 'recovering', 'web/prod', NOW.toISOString());
+    expect(decision.outcome).toBe('recovering');
+    expect(decision.item?.waiters.map((w) => w.name)).toEqual([newer.name]);
+    expect(decision.effects).toEqual([{ kind: 'supersede', token: 't1', by: newer }]);
+  });
+
+  it('the release hands the lock to a polling waiter without resuming it; its next ask finds it the owner', () => {
+    const polling: LockItem = { ...item, waiters: [{ ...me, polling: true }] };
+    const released = decideRelease(polling, owner.name, NOW.toISOString());
+    expect(released.item?.owner?.name).toBe(me.name);
+    expect(released.effects).toEqual([]);
+    const asked = decideAcquire(
+      released.item,
+      { ...me, token: 't9' },
+      'running',
+      'web/prod',
+      NOW.toISOString(),
+    );
+    expect(asked).toMatchObject({ outcome: 'acquired', effects: [{ kind: 'resume', token: 't9' }] });
   });
 
   it('is superseded at once behind a recovering owner that was a newer upload', () => {

@@ -8,11 +8,13 @@ import {
   releaseKey,
   runningExecution,
   type Scenario,
+  type ScenarioContext,
   SPLIT_WEIGHTS,
   stopWhenIn,
   ZONE,
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
+import type { World } from '../../sim/world.ts';
 
 // Stops, duplicate events and lost responses at the awkward moments: the recovery that runs on an
 // execution's end, and tasks retried after their own write, must still keep every invariant.
@@ -220,6 +222,113 @@ describe('the lock of a stopped deployment', () => {
       expect(summary.notifications.filter((n) => n.summary.includes('was aborted'))).toHaveLength(told);
     },
   );
+});
+
+describe('uploads around a stopped deployment', () => {
+  const upload = (ctx: ScenarioContext, version: string) =>
+    ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]);
+  const stopVersion = (ctx: ScenarioContext, version: string) => {
+    const execution = [...ctx.world.sfn.executions.values()].find((e) =>
+      e.name.includes(version.replaceAll('.', '_')),
+    );
+    if (execution) ctx.stop(execution.name);
+  };
+  const outcome = (world: World, version: string) =>
+    [...world.sfn.executions.values()].find((e) => e.name.includes(version.replaceAll('.', '_')));
+
+  it('deploys only the newest: a waiter parked before the Stop is superseded by an upload during the recovery', async () => {
+    const scenario: Scenario = {
+      name: 'newest-wins-across-a-stop',
+      summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; 1.3.0 arrives while it is recovered',
+      expect: 'SUCCEEDED',
+      executions: 3,
+      expectLive: '1.3.0',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () => {
+          upload(ctx, '1.2.0');
+          ctx.after(30, () => {
+            stopVersion(ctx, '1.1.0');
+            ctx.after(2, () => upload(ctx, '1.3.0'));
+          });
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(outcome(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
+    expect(outcome(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
+  });
+
+  it('hands the lock on even when the resume of the next owner failed and the recovery is retried', async () => {
+    const scenario: Scenario = {
+      name: 'resume-lost-on-release',
+      summary:
+        '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; the resume of 1.2.0 is throttled; the recovery runs again',
+      expect: 'SUCCEEDED',
+      executions: 2,
+      expectLive: '1.2.0',
+      prepare: (ctx) => {
+        const { world } = ctx;
+        const put = world.events.put.bind(world.events);
+        let again = false;
+        world.events.put = (event) => {
+          put(event);
+          if (
+            event.source === 'aws.states' &&
+            !again &&
+            (event.detail as { status?: string }).status === 'ABORTED'
+          ) {
+            again = true;
+            world.schedule(world.now() + 60_000, () => put(event));
+          }
+        };
+        greenWeightReaches(world, 50, () => {
+          upload(ctx, '1.2.0');
+          ctx.after(30, () => {
+            world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'throttle', times: 1 });
+            stopVersion(ctx, '1.1.0');
+          });
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
+    const waited = outcome(world, '1.2.0');
+    // It asked again within its 30-minute wait and found itself the owner.
+    expect(((waited?.stoppedAt ?? 0) - (waited?.startedAt ?? 0)) / 3_600_000).toBeLessThan(3);
+  });
+
+  it('lets a waiter parked before the Stop ask again, so it is not left for 6 h when the recovery never comes', async () => {
+    const scenario: Scenario = {
+      name: 'parked-waiter-recovery-never-comes',
+      summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; every recovery attempt fails',
+      expect: 'FAILED',
+      executions: 2,
+      breaksInvariants: true,
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () => {
+          upload(ctx, '1.2.0');
+          ctx.after(30, () => {
+            ctx.world.inject({
+              service: 'sfn',
+              operation: 'GetExecutionHistory',
+              kind: 'permanent',
+              times: 3,
+            });
+            stopVersion(ctx, '1.1.0');
+          });
+        });
+      },
+    };
+    const { world } = await simulate(scenario);
+    const waiter = outcome(world, '1.2.0');
+    const minutes = ((waiter?.stoppedAt ?? 0) - (waiter?.startedAt ?? 0)) / 60_000;
+    // It re-asked at its 30-minute mark, took the lock over and refused the split left behind.
+    expect(minutes).toBeLessThan(60);
+    expect(waiter?.cause).toMatch(/both slots carry traffic/);
+  });
 });
 
 describe('stopped around a heal', () => {
