@@ -16,6 +16,23 @@ import {
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
 
+/** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
+function stopEventAgain(world: World, seconds: number): void {
+  const put = world.events.put.bind(world.events);
+  let again = false;
+  world.events.put = (event) => {
+    put(event);
+    if (
+      event.source === 'aws.states' &&
+      !again &&
+      (event.detail as { status?: string }).status === 'ABORTED'
+    ) {
+      again = true;
+      world.schedule(world.now() + seconds * 1000, () => put(event));
+    }
+  };
+}
+
 // Stops, duplicate events and lost responses at the awkward moments: the recovery that runs on an
 // execution's end, and tasks retried after their own write, must still keep every invariant.
 
@@ -194,19 +211,7 @@ describe('the lock of a stopped deployment', () => {
         expectLive: '1.2.0',
         prepare: (ctx) => {
           const { world } = ctx;
-          const put = world.events.put.bind(world.events);
-          let again = false;
-          world.events.put = (event) => {
-            put(event);
-            if (
-              event.source === 'aws.states' &&
-              !again &&
-              (event.detail as { status?: string }).status === 'ABORTED'
-            ) {
-              again = true;
-              world.schedule(world.now() + delay * 1000, () => put(event));
-            }
-          };
+          stopEventAgain(world, delay);
           greenWeightReaches(world, 50, () =>
             ctx.after(30, () => {
               const running = runningExecution(ctx);
@@ -270,19 +275,7 @@ describe('uploads around a stopped deployment', () => {
       expectLive: '1.2.0',
       prepare: (ctx) => {
         const { world } = ctx;
-        const put = world.events.put.bind(world.events);
-        let again = false;
-        world.events.put = (event) => {
-          put(event);
-          if (
-            event.source === 'aws.states' &&
-            !again &&
-            (event.detail as { status?: string }).status === 'ABORTED'
-          ) {
-            again = true;
-            world.schedule(world.now() + 60_000, () => put(event));
-          }
-        };
+        stopEventAgain(world, 60);
         greenWeightReaches(world, 50, () => {
           upload(ctx, '1.2.0');
           ctx.after(30, () => {
