@@ -13,6 +13,9 @@ import { actor, type World } from './world.ts';
  * Step Functions status-change events, and the runner that executes the state machine. Keeps count
  * of what is still to happen, so the clock runs until everything has.
  */
+/** Lambda retries a failed asynchronous invocation twice (its default). */
+const ASYNC_RETRIES = 2;
+
 export class Harness {
   readonly runner: Runner;
   private pending = 0;
@@ -103,7 +106,15 @@ export class Harness {
     }
   }
 
-  private onEvent(target: string, event: Parameters<NonNullable<World['events']['deliver']>>[1]): void {
+  /**
+   * One asynchronous invocation of an event rule's target, as Lambda makes it: a function error is
+   * retried twice, after about 1 and 2 minutes (Lambda's default for asynchronous invocations).
+   */
+  private onEvent(
+    target: string,
+    event: Parameters<NonNullable<World['events']['deliver']>>[1],
+    attempt = 0,
+  ): void {
     const handler = this.handlers[target];
     if (!handler) throw new Error(`an event rule targets ${target}, which serverless.yml does not define`);
     const name = event.source === 'aws.states' ? String(event.detail.name) : undefined;
@@ -120,8 +131,13 @@ export class Harness {
         if (r?.actions?.length) this.printer.note(`recovery of ${name}: ${r.actions.join('; ')}`);
         if (r?.leftOver?.length) this.printer.note(`left for a person: ${r.leftOver.join('; ')}`);
       },
-      (error: Error) =>
-        this.printer.note(`${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}`),
+      (error: Error) => {
+        const retryIn = attempt < ASYNC_RETRIES ? 60 * (attempt + 1) : undefined;
+        this.printer.note(
+          `${target} failed on ${event['detail-type']}: ${error.name}: ${error.message}${retryIn ? `; Lambda retries in ${retryIn} s` : '; Lambda gives up'}`,
+        );
+        if (retryIn) this.after(retryIn, () => this.onEvent(target, event, attempt + 1));
+      },
     );
   }
 

@@ -57,6 +57,32 @@ describe('stopped while the rollback waits', () => {
     expect(writes.length).toBe(4);
   });
 
+  it("recovers on Lambda's retry when its first attempt fails", async () => {
+    const scenario: Scenario = {
+      name: 'recovery-retried',
+      summary: 'stopped at 50 %; the first attempt of the recovery cannot read the history',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            ctx.world.inject({
+              service: 'sfn',
+              operation: 'GetExecutionHistory',
+              kind: 'permanent',
+              times: 1,
+            });
+            const running = runningExecution(ctx);
+            if (running) ctx.stop(running.name);
+          }),
+        );
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expect(world.calls.filter((c) => c.operation === 'GetExecutionHistory' && c.error)).toHaveLength(1);
+  });
+
   it('waits the same way when the status change arrives twice', async () => {
     const scenario: Scenario = {
       name: 'stopped-status-event-twice',
