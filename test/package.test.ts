@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 import { loadDefinition, loadFunctionHandlers } from '../sim/definition.ts';
 import {
   actionsCalledBy,
@@ -117,6 +118,18 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       expect(n.Function).toEqual({ 'Fn::GetAtt': ['StartDeploymentLambdaFunction', 'Arn'] });
     }
     expect(resources.StartDeploymentS3Permission?.Properties.Principal).toBe('s3.amazonaws.com');
+  });
+
+  it("keeps every attempt of the stop recovery inside the lock's grace", () => {
+    const config = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        JSON.stringify(r.Properties).includes('RecoverExecution'),
+    );
+    const props = config?.Properties as { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+    expect(props.MaximumRetryAttempts).toBe(2);
+    // The oldest event an attempt may start on, plus the function's timeout, within the grace.
+    expect(props.MaximumEventAgeInSeconds + 300).toBeLessThan(RECOVERY_GRACE_SECONDS);
   });
 
   it('creates the deployment notification topic', () => {
