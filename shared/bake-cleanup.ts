@@ -1,6 +1,7 @@
 import { tagResources } from './aws/ec2.ts';
+import { imageBuilds } from './aws/image-builds.ts';
 import { cancelImageBuild, getImageStatus } from './aws/imagebuilder.ts';
-import { arnScope, bakeTags } from './domain/bake.ts';
+import { arnScope, bakeTags, imageVersionArn, recipeName } from './domain/bake.ts';
 import { clientToken } from './domain/identity.ts';
 
 /** Image Builder's states of a build that has not ended. */
@@ -34,4 +35,30 @@ export async function settleBake(
       left: `image build ${imageBuildVersionArn}: could not cancel it or tag its AMI (${(error as Error).name}); cancel it, or deregister its AMI, by hand`,
     };
   }
+}
+
+/**
+ * The builds a deployment may have started though no state recorded it (stopped while its bake
+ * task ran, after CreateImage): every build of its recipe's image version that has not ended is
+ * settled. Only this app/env and artifact build that image version, one deployment at a time.
+ */
+export async function settleUnrecordedBuilds(
+  owner: BakeOwner & { app: string; env: string },
+  infrastructureConfigurationArn: string,
+): Promise<{ actions: string[]; left: string[] }> {
+  const done = { actions: [] as string[], left: [] as string[] };
+  const name = recipeName(owner.app, owner.env, owner.plan.artifactId);
+  try {
+    const builds = await imageBuilds(imageVersionArn(infrastructureConfigurationArn, name));
+    for (const build of builds.filter((b) => RUNNING_STATES.has(b.status))) {
+      const settled = await settleBake(owner, build.arn);
+      if (settled.action) done.actions.push(settled.action);
+      if (settled.left) done.left.push(settled.left);
+    }
+  } catch (error) {
+    done.left.push(
+      `image builds of ${name}: could not list them (${(error as Error).name}); cancel any still building by hand`,
+    );
+  }
+  return done;
 }

@@ -26,6 +26,12 @@ export function recipeName(app: string, env: string, artifactId: string): string
 
 export const RECIPE_VERSION = '1.0.0';
 
+/** The image version a recipe's builds belong to (Image Builder names it after the recipe). */
+export function imageVersionArn(scopeArn: string, name: string): string {
+  const { partition, region, account } = arnScope(scopeArn);
+  return `arn:${partition}:imagebuilder:${region}:${account}:image/${name.toLowerCase()}/${RECIPE_VERSION}`;
+}
+
 export function recipeArn(scopeArn: string, name: string): string {
   const { partition, region, account } = arnScope(scopeArn);
   return `arn:${partition}:imagebuilder:${region}:${account}:image-recipe/${name}/${RECIPE_VERSION}`;

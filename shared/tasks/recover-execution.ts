@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
 import { publish } from '../aws/sns.ts';
-import { settleBake } from '../bake-cleanup.ts';
+import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
@@ -219,10 +219,19 @@ export async function recoverExecution(
     // from its AMI: settle it.
     const baking = (await history.firstOutput(BAKE_STATE)) as { bake?: BakeState } | undefined;
     const arn = baking?.bake?.imageBuildVersionArn;
-    if (arn && (await history.firstOutput(LAUNCH_STATE)) === undefined) {
+    const launched = (await history.firstOutput(LAUNCH_STATE)) !== undefined;
+    if (arn && !launched) {
       const settled = await settleBake({ ...deployment, plan }, arn);
       if (settled.action) report.actions.push(settled.action);
       if (settled.left) report.leftOver.push(settled.left);
+    } else if (!baking) {
+      // Stopped while the bake task ran: a build it started is in no state yet.
+      const settled = await settleUnrecordedBuilds(
+        { ...deployment, plan },
+        plan.bake.infrastructureConfigurationArn,
+      );
+      report.actions.push(...settled.actions);
+      report.leftOver.push(...settled.left);
     }
   }
   if (plan?.green) {

@@ -163,6 +163,15 @@ export class ImagebuilderModel {
     };
   }
 
+  ListImageBuildVersions(input: { imageVersionArn?: string; nextToken?: string }) {
+    const prefix = `${input.imageVersionArn ?? ''}/`;
+    return {
+      imageSummaryList: [...this.builds.values()]
+        .filter((b) => b.arn.startsWith(prefix))
+        .map((b) => ({ arn: b.arn, state: { status: this.status(b) } })),
+    };
+  }
+
   CancelImageCreation(input: { imageBuildVersionArn?: string }) {
     const build = this.builds.get(input.imageBuildVersionArn ?? '');
     if (!build)

@@ -4,6 +4,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ImagebuilderClient, ListImageBuildVersionsCommand } from '@aws-sdk/client-imagebuilder';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -42,6 +43,7 @@ const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
 const dynamoMock = mockClient(DynamoDBClient);
 const snsMock = mockClient(SNSClient);
+const imagebuilderMock = mockClient(ImagebuilderClient);
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
 
@@ -98,6 +100,8 @@ beforeEach(() => {
   // The stopped deployment still holds the lock: nothing has recovered it yet.
   dynamoMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // No build of this deployment's recipe is still running.
+  imagebuilderMock.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [] });
   route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
     ChangeInfo: { Id: '/change/C0RECOVER', Status: 'PENDING', SubmittedAt: new Date() },
   });
@@ -112,7 +116,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const mock of [sfnMock, route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock]) mock.reset();
+  for (const mock of [sfnMock, route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock, imagebuilderMock])
+    mock.reset();
 });
 
 describe('recover-execution, after a Stop', () => {

@@ -164,6 +164,26 @@ describe('a deployment that ends while its AMI bakes', () => {
     expect(summary.notifications.at(-1)?.summary).toMatch(/image build arn:aws:imagebuilder:\S+ cancelled/);
   });
 
+  it('finds and cancels the build when it is stopped while the bake task runs, before it said which', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-in-the-bake-task',
+      summary: 'Stop right after CreateImage, before the bake task returns',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        const imagebuilder = ctx.world.imagebuilder as unknown as Record<string, (input: unknown) => unknown>;
+        const create = imagebuilder.CreateImage?.bind(ctx.world.imagebuilder);
+        imagebuilder.CreateImage = (input: unknown) => {
+          const out = create?.(input);
+          const running = runningExecution(ctx);
+          if (running) ctx.stop(running.name);
+          return out;
+        };
+      },
+    };
+    const { world } = await simulate(scenario);
+    expect(world.imagebuilder.cancelledCount).toBe(1);
+  });
+
   it('cancels the build when the deployment fails while waiting for it', async () => {
     const scenario: Scenario = {
       name: 'failed-while-baking',
