@@ -5,6 +5,7 @@ import {
   decideRelease,
   type LockDecision,
   type LockEffect,
+  type LockParty,
   type LockWaiter,
   lockId,
   ownerState,
@@ -73,9 +74,15 @@ export async function acquireLock(
     );
   }
   // The execution given the lock stopped waiting meanwhile: pass the lock on.
-  if (decision.holder && [...gone].length > 0) await releaseLock(table, app, env, decision.holder.name);
+  if (decision.holder && gone.size > 0 && !(await stillRunning(decision.holder)))
+    await releaseLock(table, app, env, decision.holder.name);
   logger.info('lock requested', { lock: id, outcome: decision.outcome, holder: decision.holder?.name });
   return decision;
+}
+
+/** Whether the execution still runs (and so will ask for the lock again). */
+async function stillRunning(party: LockParty): Promise<boolean> {
+  return (await executionState(party.executionArn))?.status === 'RUNNING';
 }
 
 /** The name of the deployment that holds the app/env lock, if any. */
@@ -94,7 +101,11 @@ export async function releaseLock(table: string, app: string, env: string, owner
     if (!decision.item) return;
     const gone = await carryOut(decision.effects);
     logger.info('lock released', { lock: id, by: releasing, to: decision.holder?.name });
-    if (!decision.holder || gone.size === 0) return;
+    if (!decision.holder) return;
+    const resumed = decision.effects.some((e) => e.kind === 'resume') && gone.size === 0;
+    // Not resumed (it polls, or its token is gone): it keeps the lock if it still runs, since
+    // it asks again and finds itself the owner; one that ended passes it on.
+    if (resumed || (await stillRunning(decision.holder))) return;
     releasing = decision.holder.name;
   }
 }

@@ -164,9 +164,21 @@ export function decideAcquire(
   };
 }
 
-/** The owner is done: the newest waiter, if any, becomes the owner and is resumed. */
+/**
+ * An execution is done: as the owner, the newest waiter, if any, becomes the owner and is resumed
+ * (unless it polls). As a waiter (it ended while waiting), it is taken off the list, so the lock
+ * is never handed to it. Anyone else changes nothing.
+ */
 export function decideRelease(current: LockItem | undefined, ownerName: string, now: string): LockDecision {
-  if (!current || current.owner?.name !== ownerName) return { effects: [], outcome: 'superseded' };
+  if (!current || current.owner?.name !== ownerName) {
+    if (!current?.waiters.some((w) => w.name === ownerName)) return { effects: [], outcome: 'superseded' };
+    const waiters = current.waiters.filter((w) => w.name !== ownerName);
+    return {
+      item: { ...current, version: current.version + 1, waiters },
+      effects: [],
+      outcome: 'superseded',
+    };
+  }
   if (current.waiters.length === 0) {
     return {
       item: { id: current.id, version: current.version + 1, waiters: [] },

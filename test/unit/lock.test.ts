@@ -105,6 +105,13 @@ describe('asking for the lock', () => {
     expect(asked).toMatchObject({ outcome: 'acquired', effects: [{ kind: 'resume', token: 't9' }] });
   });
 
+  it('a waiter that ends while waiting is taken off the list, so the lock never reaches it', () => {
+    const waiting: LockItem = { ...item, waiters: [{ ...me, polling: true }] };
+    const gone = decideRelease(waiting, me.name, NOW.toISOString());
+    expect(gone.item).toEqual({ ...item, version: item.version + 1, waiters: [] });
+    expect(decideRelease(gone.item, owner.name, NOW.toISOString()).item?.owner).toBeUndefined();
+  });
+
   it('is superseded at once behind a recovering owner that was a newer upload', () => {
     const older = { ...me, uploadedAt: '2026-11-26T08:00:00.000Z' };
     expect(decideAcquire(item, older, 'recovering', 'web/prod', NOW.toISOString()).outcome).toBe(

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { greenWeightReaches, releaseKey, type Scenario, type ScenarioContext } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import { actor, type World } from '../../sim/world.ts';
+
+// The lock handed over at awkward moments: a resume that lands after the waiter asked again and
+// found itself the owner, and a waiter that ends before the lock reaches it.
+
+const upload = (ctx: ScenarioContext, version: string) =>
+  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]);
+const exec = (world: World, version: string) =>
+  [...world.sfn.executions.values()].find((e) => e.name.includes(version.replaceAll('.', '_')));
+const stopVersion = (ctx: ScenarioContext, version: string) => {
+  const execution = exec(ctx.world, version);
+  if (execution) ctx.stop(execution.name);
+};
+const rel = (world: World, ms?: number) =>
+  ms === undefined ? '-' : ((ms - world.startedAt) / 1000).toFixed(1);
+
+const LOCK = 'Take the deployment lock';
+
+/**
+ * 1.1.0 deploys; 1.2.0 parks on the lock at A. 1.1.0 is stopped `lead` seconds before A + 1800
+ * (1.2.0's 30-minute re-ask); the recovery's SendTaskSuccess to 1.2.0 takes 2 s (one SDK retry);
+ * 1.3.0 is uploaded 10 minutes after the stop.
+ */
+async function run(lead: number, withNewer: boolean) {
+  const log: string[] = [];
+  const scenario: Scenario = {
+    name: 'reask-vs-release',
+    summary: 'release and the 30-minute re-ask at the same moment',
+    expect: 'SUCCEEDED',
+    executions: withNewer ? 3 : 2,
+    prepare: (ctx) => {
+      const { world } = ctx;
+      const sfn = world.sfn as unknown as Record<string, (i: unknown) => unknown>;
+      const send = sfn.SendTaskSuccess?.bind(world.sfn);
+      let delayed = false;
+      sfn.SendTaskSuccess = (input: unknown) => {
+        const by = actor.getStore() ?? '';
+        if (!delayed && by.includes('1_1_0') && exec(world, '1.1.0')?.status !== 'RUNNING') {
+          delayed = true;
+          log.push(`${rel(world, world.now())} recovery SendTaskSuccess sent (lands 2 s later)`);
+          return new Promise((resolve, reject) =>
+            setTimeout(() => {
+              try {
+                resolve(send?.(input));
+                log.push(`${rel(world, world.now())} recovery SendTaskSuccess landed`);
+              } catch (e) {
+                log.push(`${rel(world, world.now())} recovery SendTaskSuccess -> ${(e as Error).name}`);
+                reject(e);
+              }
+            }, 2000),
+          );
+        }
+        return send?.(input);
+      };
+      const put = world.dynamodb.PutItem.bind(world.dynamodb);
+      world.dynamodb.PutItem = ((input: { Item?: Record<string, { S?: string }> }) => {
+        const out = put(input as never);
+        const item = JSON.stringify(input.Item ?? {});
+        if (item.includes('web/prod') && !item.includes('#'))
+          log.push(
+            `${rel(world, world.now())} lock write by ${actor.getStore()}: owner=${/"owner".{0,80}?web-prod-(1_\d_0)/.exec(item)?.[1] ?? 'none'}`,
+          );
+        return out;
+      }) as typeof world.dynamodb.PutItem;
+    },
+    act: (ctx) => {
+      const { world } = ctx;
+      upload(ctx, '1.1.0');
+      ctx.after(60, () => {
+        upload(ctx, '1.2.0');
+        const watch = () => {
+          const at = exec(world, '1.2.0')?.states.find((s) => s.name === LOCK)?.at;
+          if (at === undefined) return ctx.after(0.1, watch);
+          log.push(`${rel(world, at)} 1.2.0 asks (times out at ${rel(world, at + 1_800_000)})`);
+          ctx.after((at + 1_800_000 - world.now()) / 1000 - lead, () => {
+            log.push(`${rel(world, world.now())} stop 1.1.0`);
+            ctx.stop(exec(world, '1.1.0')?.name ?? '');
+            if (withNewer) ctx.after(600, () => upload(ctx, '1.3.0'));
+          });
+        };
+        ctx.after(0.1, watch);
+      });
+    },
+  };
+  const result = await simulate(scenario);
+  const { world, summary } = result;
+  for (const e of world.sfn.executions.values()) {
+    const plan = e.states.find((s) => s.name === 'Plan the deployment')?.at;
+    log.push(
+      `${e.name} ${e.status} ${e.error ?? ''} start ${rel(world, e.startedAt)} planned ${rel(world, plan)} end ${rel(world, e.stoppedAt)}`,
+    );
+  }
+  return { log, summary, world };
+}
+
+describe('handing the lock over', () => {
+  it('keeps it with a waiter that asked again and found itself the owner, though the old resume fails', async () => {
+    const { log, summary, world } = await run(101, true);
+    expect(exec(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(true);
+    expect(summary.violations, log.join('\n')).toEqual([]);
+  });
+
+  it('never hands it to a waiter that ended before it came its turn', async () => {
+    const scenario: Scenario = {
+      name: 'polling-waiter-stopped',
+      summary: '1.1.0 stopped at 50 %; 1.2.0 polls for the lock and is stopped; 1.3.0 five minutes later',
+      expect: 'SUCCEEDED',
+      executions: 3,
+      expectLive: '1.3.0',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            stopVersion(ctx, '1.1.0');
+            ctx.after(2, () => upload(ctx, '1.2.0'));
+            ctx.after(20, () => stopVersion(ctx, '1.2.0'));
+            ctx.after(300, () => upload(ctx, '1.3.0'));
+          }),
+        );
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.problems.filter((p) => /still held by/.test(p))).toEqual([]);
+    expect(summary.violations).toEqual([]);
+    const newest = exec(world, '1.3.0');
+    const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
+    // It took the free lock at once instead of waiting out a dead waiter's grace.
+    expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
+  });
+});
