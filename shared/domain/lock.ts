@@ -37,6 +37,17 @@ export interface LockItem {
   version: number;
   owner?: LockParty;
   waiters: LockWaiter[];
+  /**
+   * The newest upload that ever held the lock: an older one arriving later (an S3 event that was
+   * late, or a hand-started execution with an old upload time) is superseded even once the lock
+   * is free, since deploying it would take the app back.
+   */
+  newest?: LockParty;
+}
+
+/** The newer of the two, by upload time. */
+function newerOf(a: LockParty | undefined, b: LockParty): LockParty {
+  return a && isNewer(a, b) ? a : b;
 }
 
 export type LockEffect =
@@ -129,12 +140,15 @@ export function decideAcquire(
     };
   }
   const free = !item.owner || !ownerRunning;
-  if (!free && item.owner && isNewer(item.owner, me)) {
-    // An older upload arriving late: deploying it now would roll the app backwards.
+  // An older upload arriving late: deploying it now would roll the app backwards.
+  const ahead = [...(!free && item.owner ? [item.owner] : []), ...(item.newest ? [item.newest] : [])].find(
+    (party) => party.name !== me.name && isNewer(party, me),
+  );
+  if (ahead) {
     return {
-      effects: [{ kind: 'supersede', token: me.token, by: item.owner }],
+      effects: [{ kind: 'supersede', token: me.token, by: ahead }],
       outcome: 'superseded',
-      holder: item.owner,
+      ...(item.owner ? { holder: item.owner } : {}),
     };
   }
   const newest = [me, ...others].reduce((best, w) => (isNewer(w, best) ? w : best));
@@ -143,7 +157,14 @@ export function decideAcquire(
   if (free) {
     const tookOverFrom = item.owner?.name;
     const grant: LockGrant = { acquiredAt: now, ...(tookOverFrom ? { tookOverFrom } : {}) };
-    const next: LockItem = { id: item.id, version: item.version + 1, owner: owner(newest, now), waiters: [] };
+    const holder = owner(newest, now);
+    const next: LockItem = {
+      id: item.id,
+      version: item.version + 1,
+      owner: holder,
+      waiters: [],
+      newest: newerOf(item.newest, holder),
+    };
     return {
       item: next,
       effects: [...resume(newest.name === me.name ? me : newest, grant), ...effects],
@@ -181,14 +202,25 @@ export function decideRelease(current: LockItem | undefined, ownerName: string, 
   }
   if (current.waiters.length === 0) {
     return {
-      item: { id: current.id, version: current.version + 1, waiters: [] },
+      item: {
+        id: current.id,
+        version: current.version + 1,
+        waiters: [],
+        ...(current.newest ? { newest: current.newest } : {}),
+      },
       effects: [],
       outcome: 'acquired',
     };
   }
   const newest = current.waiters.reduce((best, w) => (isNewer(w, best) ? w : best));
   const holder = owner(newest, now);
-  const next: LockItem = { id: current.id, version: current.version + 1, owner: holder, waiters: [] };
+  const next: LockItem = {
+    id: current.id,
+    version: current.version + 1,
+    owner: holder,
+    waiters: [],
+    newest: newerOf(current.newest, holder),
+  };
   return {
     item: next,
     effects: [

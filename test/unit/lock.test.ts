@@ -108,7 +108,7 @@ describe('asking for the lock', () => {
   it('a waiter that ends while waiting is taken off the list, so the lock never reaches it', () => {
     const waiting: LockItem = { ...item, waiters: [{ ...me, polling: true }] };
     const gone = decideRelease(waiting, me.name, NOW.toISOString());
-    expect(gone.item).toEqual({ ...item, version: item.version + 1, waiters: [] });
+    expect(gone.item).toMatchObject({ owner, version: item.version + 1, waiters: [] });
     expect(decideRelease(gone.item, owner.name, NOW.toISOString()).item?.owner).toBeUndefined();
   });
 
@@ -117,6 +117,23 @@ describe('asking for the lock', () => {
     expect(decideAcquire(item, older, 'recovering', 'web/prod', NOW.toISOString()).outcome).toBe(
       'superseded',
     );
+  });
+
+  it('supersedes an upload older than the newest that ever held it, though the lock is free', () => {
+    const free: LockItem = { id: 'web/prod', version: 9, waiters: [], newest: { ...me, since: '' } };
+    const late = { ...me, name: 'web-prod-1_1_5-z', uploadedAt: '2026-11-26T09:20:00.000Z', token: 't5' };
+    const decision = decideAcquire(free, late, 'running', 'web/prod', NOW.toISOString());
+    expect(decision.outcome).toBe('superseded');
+    expect(decision.effects).toEqual([{ kind: 'supersede', token: 't5', by: free.newest }]);
+    // The newest itself, asking again, is not held back by its own record.
+    expect(decideAcquire(free, me, 'running', 'web/prod', NOW.toISOString()).outcome).toBe('acquired');
+  });
+
+  it('remembers the newest holder through hand-overs and releases', () => {
+    const taken = decideAcquire(item, me, 'ended', 'web/prod', NOW.toISOString());
+    expect(taken.item?.newest?.name).toBe(me.name);
+    const released = decideRelease(taken.item, me.name, NOW.toISOString());
+    expect(released.item?.newest?.name).toBe(me.name);
   });
 
   it('takes it over from an owner that ended for good, and says from whom', () => {

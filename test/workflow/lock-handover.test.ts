@@ -130,4 +130,24 @@ describe('handing the lock over', () => {
     expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
   });
+
+  it('refuses an older upload whose event arrives after a newer one was deployed', async () => {
+    const scenario: Scenario = {
+      name: 'late-older-event',
+      summary: '1.1.5 is uploaded first, but its event arrives two hours later, after 1.2.0 was deployed',
+      expect: 'SUCCEEDED',
+      executions: 2,
+      expectLive: '1.2.0',
+      act: (ctx) => {
+        const late = ctx.upload(releaseKey('1.1.5'), 'PK\u0003\u0004 web 1.1.5');
+        ctx.after(1, () => upload(ctx, '1.2.0'));
+        ctx.deliver([late], 7200);
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(exec(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
+    expect(exec(world, '1.1.5')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(summary).toMatchObject({ liveVersion: '1.2.0', weights: { a: 0, b: 100 } });
+  });
 });
