@@ -6,6 +6,8 @@ export interface LockRequest {
   /** The task token this execution waits on until it owns the lock. */
   token: string;
   executionArn: string;
+  /** When the execution started ($$.Execution.StartTime): the upload time of one started by hand. */
+  startedAt?: string;
   deployment: DeploymentState;
 }
 
@@ -20,7 +22,9 @@ export async function requestLock(request: LockRequest, table: string): Promise<
   const me: LockWaiter = {
     name: deployment.deploymentId,
     executionArn: request.executionArn,
-    uploadedAt: deployment.uploadedAt ?? now,
+    // Fixed per execution, not per ask: a waiter asks again and again, and must not grow newer.
+    uploadedAt:
+      deployment.uploadedAt ?? (request.startedAt ? new Date(request.startedAt).toISOString() : now),
     since: now,
     token: request.token,
   };

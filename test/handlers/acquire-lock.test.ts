@@ -1,0 +1,40 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { handler } from '../../functions/acquire-lock.ts';
+import { DEPLOYMENT_ID, deployment, lambdaContext } from './fixtures.ts';
+
+const dynamoMock = mockClient(DynamoDBClient);
+const sfnMock = mockClient(SFNClient);
+
+afterEach(() => {
+  dynamoMock.reset();
+  sfnMock.reset();
+});
+
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
+
+describe('acquire-lock', () => {
+  it('orders an execution started by hand by its start time, the same on every ask', async () => {
+    dynamoMock.on(GetItemCommand).resolves({});
+    dynamoMock.on(PutItemCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const { uploadedAt: _none, ...byHand } = deployment;
+    const request = {
+      token: 'token-1',
+      executionArn: EXECUTION_ARN,
+      startedAt: '2026-03-02T09:00:00.000Z',
+      deployment: byHand,
+    };
+
+    await handler(request, lambdaContext('acquireLock'));
+
+    const put = dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(put && unmarshall(put).owner).toMatchObject({
+      name: DEPLOYMENT_ID,
+      uploadedAt: '2026-03-02T09:00:00.000Z',
+    });
+  });
+});
