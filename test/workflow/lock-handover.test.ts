@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { greenWeightReaches, releaseKey, type Scenario, type ScenarioContext } from '../../sim/scenarios.ts';
+import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, type World } from '../../sim/world.ts';
+import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
 
-const upload = (ctx: ScenarioContext, version: string) =>
-  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]);
-const exec = (world: World, version: string) =>
-  [...world.sfn.executions.values()].find((e) => e.name.includes(version.replaceAll('.', '_')));
-const stopVersion = (ctx: ScenarioContext, version: string) => {
-  const execution = exec(ctx.world, version);
-  if (execution) ctx.stop(execution.name);
-};
 const rel = (world: World, ms?: number) =>
   ms === undefined ? '-' : ((ms - world.startedAt) / 1000).toFixed(1);
 
@@ -38,7 +31,7 @@ async function run(lead: number, withNewer: boolean) {
       let delayed = false;
       sfn.SendTaskSuccess = (input: unknown) => {
         const by = actor.getStore() ?? '';
-        if (!delayed && by.includes('1_1_0') && exec(world, '1.1.0')?.status !== 'RUNNING') {
+        if (!delayed && by.includes('1_1_0') && executionOf(world, '1.1.0')?.status !== 'RUNNING') {
           delayed = true;
           log.push(`${rel(world, world.now())} recovery SendTaskSuccess sent (lands 2 s later)`);
           return new Promise((resolve, reject) =>
@@ -68,17 +61,17 @@ async function run(lead: number, withNewer: boolean) {
     },
     act: (ctx) => {
       const { world } = ctx;
-      upload(ctx, '1.1.0');
+      uploadRelease(ctx, '1.1.0');
       ctx.after(60, () => {
-        upload(ctx, '1.2.0');
+        uploadRelease(ctx, '1.2.0');
         const watch = () => {
-          const at = exec(world, '1.2.0')?.states.find((s) => s.name === LOCK)?.at;
+          const at = executionOf(world, '1.2.0')?.states.find((s) => s.name === LOCK)?.at;
           if (at === undefined) return ctx.after(0.1, watch);
           log.push(`${rel(world, at)} 1.2.0 asks (times out at ${rel(world, at + 1_800_000)})`);
           ctx.after((at + 1_800_000 - world.now()) / 1000 - lead, () => {
             log.push(`${rel(world, world.now())} stop 1.1.0`);
-            ctx.stop(exec(world, '1.1.0')?.name ?? '');
-            if (withNewer) ctx.after(600, () => upload(ctx, '1.3.0'));
+            ctx.stop(executionOf(world, '1.1.0')?.name ?? '');
+            if (withNewer) ctx.after(600, () => uploadRelease(ctx, '1.3.0'));
           });
         };
         ctx.after(0.1, watch);
@@ -99,7 +92,7 @@ async function run(lead: number, withNewer: boolean) {
 describe('handing the lock over', () => {
   it('keeps it with a waiter that asked again and found itself the owner, though the old resume fails', async () => {
     const { log, summary, world } = await run(101, true);
-    expect(exec(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(true);
+    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(true);
     expect(summary.violations, log.join('\n')).toEqual([]);
   });
 
@@ -113,10 +106,10 @@ describe('handing the lock over', () => {
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 50, () =>
           ctx.after(30, () => {
-            stopVersion(ctx, '1.1.0');
-            ctx.after(2, () => upload(ctx, '1.2.0'));
-            ctx.after(20, () => stopVersion(ctx, '1.2.0'));
-            ctx.after(300, () => upload(ctx, '1.3.0'));
+            stopRelease(ctx, '1.1.0');
+            ctx.after(2, () => uploadRelease(ctx, '1.2.0'));
+            ctx.after(20, () => stopRelease(ctx, '1.2.0'));
+            ctx.after(300, () => uploadRelease(ctx, '1.3.0'));
           }),
         );
       },
@@ -124,7 +117,7 @@ describe('handing the lock over', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.problems.filter((p) => /still held by/.test(p))).toEqual([]);
     expect(summary.violations).toEqual([]);
-    const newest = exec(world, '1.3.0');
+    const newest = executionOf(world, '1.3.0');
     const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
     // It took the free lock at once instead of waiting out a dead waiter's grace.
     expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
@@ -140,14 +133,14 @@ describe('handing the lock over', () => {
       expectLive: '1.2.0',
       act: (ctx) => {
         const late = ctx.upload(releaseKey('1.1.5'), 'PK\u0003\u0004 web 1.1.5');
-        ctx.after(1, () => upload(ctx, '1.2.0'));
+        ctx.after(1, () => uploadRelease(ctx, '1.2.0'));
         ctx.deliver([late], 7200);
       },
     };
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
-    expect(exec(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
-    expect(exec(world, '1.1.5')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(executionOf(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
+    expect(executionOf(world, '1.1.5')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
     expect(summary).toMatchObject({ liveVersion: '1.2.0', weights: { a: 0, b: 100 } });
   });
 });

@@ -8,13 +8,13 @@ import {
   releaseKey,
   runningExecution,
   type Scenario,
-  type ScenarioContext,
   SPLIT_WEIGHTS,
   stopWhenIn,
   ZONE,
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
+import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
 function stopEventAgain(world: World, seconds: number): void {
@@ -276,17 +276,6 @@ describe('the lock of a stopped deployment', () => {
 });
 
 describe('uploads around a stopped deployment', () => {
-  const upload = (ctx: ScenarioContext, version: string) =>
-    ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]);
-  const stopVersion = (ctx: ScenarioContext, version: string) => {
-    const execution = [...ctx.world.sfn.executions.values()].find((e) =>
-      e.name.includes(version.replaceAll('.', '_')),
-    );
-    if (execution) ctx.stop(execution.name);
-  };
-  const outcome = (world: World, version: string) =>
-    [...world.sfn.executions.values()].find((e) => e.name.includes(version.replaceAll('.', '_')));
-
   it('deploys only the newest: a waiter parked before the Stop is superseded by an upload during the recovery', async () => {
     const scenario: Scenario = {
       name: 'newest-wins-across-a-stop',
@@ -296,18 +285,18 @@ describe('uploads around a stopped deployment', () => {
       expectLive: '1.3.0',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 50, () => {
-          upload(ctx, '1.2.0');
+          uploadRelease(ctx, '1.2.0');
           ctx.after(30, () => {
-            stopVersion(ctx, '1.1.0');
-            ctx.after(2, () => upload(ctx, '1.3.0'));
+            stopRelease(ctx, '1.1.0');
+            ctx.after(2, () => uploadRelease(ctx, '1.3.0'));
           });
         });
       },
     };
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
-    expect(outcome(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
-    expect(outcome(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(executionOf(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
+    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
   });
 
@@ -323,10 +312,10 @@ describe('uploads around a stopped deployment', () => {
         const { world } = ctx;
         stopEventAgain(world, 60);
         greenWeightReaches(world, 50, () => {
-          upload(ctx, '1.2.0');
+          uploadRelease(ctx, '1.2.0');
           ctx.after(30, () => {
             world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'throttle', times: 1 });
-            stopVersion(ctx, '1.1.0');
+            stopRelease(ctx, '1.1.0');
           });
         });
       },
@@ -334,7 +323,7 @@ describe('uploads around a stopped deployment', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
-    const waited = outcome(world, '1.2.0');
+    const waited = executionOf(world, '1.2.0');
     // It asked again within its 30-minute wait and found itself the owner.
     expect(((waited?.stoppedAt ?? 0) - (waited?.startedAt ?? 0)) / 3_600_000).toBeLessThan(3);
   });
@@ -348,7 +337,7 @@ describe('uploads around a stopped deployment', () => {
       breaksInvariants: true,
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 50, () => {
-          upload(ctx, '1.2.0');
+          uploadRelease(ctx, '1.2.0');
           ctx.after(30, () => {
             ctx.world.inject({
               service: 'sfn',
@@ -356,13 +345,13 @@ describe('uploads around a stopped deployment', () => {
               kind: 'permanent',
               times: 3,
             });
-            stopVersion(ctx, '1.1.0');
+            stopRelease(ctx, '1.1.0');
           });
         });
       },
     };
     const { world } = await simulate(scenario);
-    const waiter = outcome(world, '1.2.0');
+    const waiter = executionOf(world, '1.2.0');
     const minutes = ((waiter?.stoppedAt ?? 0) - (waiter?.startedAt ?? 0)) / 60_000;
     // It re-asked at its 30-minute mark, took the lock over and refused the split left behind.
     expect(minutes).toBeLessThan(60);
