@@ -45,9 +45,19 @@ export interface LockItem {
   newest?: LockParty;
 }
 
-/** The newer of the two, by upload time. */
-function newerOf(a: LockParty | undefined, b: LockParty): LockParty {
-  return a && isNewer(a, b) ? a : b;
+/**
+ * The item's next version, with this owner (if any) and these waiters; the record of the newest
+ * upload that ever held it moves forward when the owner is newer.
+ */
+function nextVersion(item: LockItem, owner: LockParty | undefined, waiters: LockWaiter[]): LockItem {
+  const newest = owner && !(item.newest && isNewer(item.newest, owner)) ? owner : item.newest;
+  return {
+    id: item.id,
+    version: item.version + 1,
+    ...(owner ? { owner } : {}),
+    waiters,
+    ...(newest ? { newest } : {}),
+  };
 }
 
 export type LockEffect =
@@ -158,27 +168,19 @@ export function decideAcquire(
     const tookOverFrom = item.owner?.name;
     const grant: LockGrant = { acquiredAt: now, ...(tookOverFrom ? { tookOverFrom } : {}) };
     const holder = owner(newest, now);
-    const next: LockItem = {
-      id: item.id,
-      version: item.version + 1,
-      owner: holder,
-      waiters: [],
-      newest: newerOf(item.newest, holder),
-    };
     return {
-      item: next,
+      item: nextVersion(item, holder, []),
       effects: [...resume(newest.name === me.name ? me : newest, grant), ...effects],
       outcome: newest.name === me.name ? 'acquired' : 'superseded',
-      holder: owner(newest, now),
+      holder,
     };
   }
   if (ownerIs === 'recovering' && newest.name === me.name) {
-    const next: LockItem = { ...item, version: item.version + 1, waiters: [{ ...me, polling: true }] };
+    const next = nextVersion(item, item.owner, [{ ...me, polling: true }]);
     return { item: next, effects, outcome: 'recovering', ...(item.owner ? { holder: item.owner } : {}) };
   }
-  const next: LockItem = { ...item, version: item.version + 1, waiters: [newest] };
   return {
-    item: next,
+    item: nextVersion(item, item.owner, [newest]),
     effects,
     outcome: newest.name === me.name ? 'waiting' : 'superseded',
     ...(item.owner ? { holder: item.owner } : {}),
@@ -194,35 +196,15 @@ export function decideRelease(current: LockItem | undefined, ownerName: string, 
   if (!current || current.owner?.name !== ownerName) {
     if (!current?.waiters.some((w) => w.name === ownerName)) return { effects: [], outcome: 'superseded' };
     const waiters = current.waiters.filter((w) => w.name !== ownerName);
-    return {
-      item: { ...current, version: current.version + 1, waiters },
-      effects: [],
-      outcome: 'superseded',
-    };
+    return { item: nextVersion(current, current.owner, waiters), effects: [], outcome: 'superseded' };
   }
   if (current.waiters.length === 0) {
-    return {
-      item: {
-        id: current.id,
-        version: current.version + 1,
-        waiters: [],
-        ...(current.newest ? { newest: current.newest } : {}),
-      },
-      effects: [],
-      outcome: 'acquired',
-    };
+    return { item: nextVersion(current, undefined, []), effects: [], outcome: 'acquired' };
   }
   const newest = current.waiters.reduce((best, w) => (isNewer(w, best) ? w : best));
   const holder = owner(newest, now);
-  const next: LockItem = {
-    id: current.id,
-    version: current.version + 1,
-    owner: holder,
-    waiters: [],
-    newest: newerOf(current.newest, holder),
-  };
   return {
-    item: next,
+    item: nextVersion(current, holder, []),
     effects: [
       ...resume(newest, { acquiredAt: now }),
       ...current.waiters
