@@ -1,8 +1,5 @@
-import { requireNoTraffic } from '../aws/route53.ts';
-import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
-import { RollbackBlocked } from '../errors.ts';
-import { takeOutOfService } from '../fleet.ts';
+import { idleGreen, takeOutOfService } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 
@@ -14,17 +11,8 @@ import { need } from '../state.ts';
 export async function drainGreen(input: DeploymentState): Promise<GreenDrain> {
   const state = need(input, 'plan');
   const { plan } = state;
-  await requireNoTraffic(
-    plan,
-    plan.green,
-    (weights) =>
-      new RollbackBlocked(
-        `green slot ${plan.green} still carries traffic (${weights}); not taking it out of service`,
-      ),
-  );
-  const drain = await takeOutOfService(plan.slots[plan.green].targetGroupArn, {
-    [TAG.deploymentId]: state.deploymentId,
-  });
+  const green = await idleGreen(plan, state.deploymentId, 'taking it out of service');
+  const drain = await takeOutOfService(green.targetGroupArn, green.tags);
   logger.warn('green taken out of service', { ...drain });
   return drain;
 }

@@ -1,8 +1,5 @@
-import { requireNoTraffic } from '../aws/route53.ts';
-import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
-import { RollbackBlocked } from '../errors.ts';
-import { retireInstances } from '../fleet.ts';
+import { idleGreen, retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
 import { need } from '../state.ts';
 
@@ -14,15 +11,8 @@ import { need } from '../state.ts';
 export async function removeGreen(input: DeploymentState): Promise<GreenRemoval> {
   const state = need(input, 'plan');
   const { plan } = state;
-  await requireNoTraffic(
-    plan,
-    plan.green,
-    (weights) =>
-      new RollbackBlocked(`green slot ${plan.green} still carries traffic (${weights}); not terminating it`),
-  );
-  const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
-    [TAG.deploymentId]: state.deploymentId,
-  });
+  const green = await idleGreen(plan, state.deploymentId, 'terminating it');
+  const removed = await retireInstances(green.targetGroupArn, green.tags);
   logger.warn('green fleet removed', { instanceIds: removed.terminated });
   return {
     ...removed,
