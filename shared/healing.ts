@@ -1,7 +1,7 @@
 import { findManagedInstances } from './aws/ec2.ts';
 import { readWeights, requireNoTraffic } from './aws/route53.ts';
 import { TAG } from './domain/tags.ts';
-import { formatWeights, type Slot } from './domain/traffic.ts';
+import { formatWeights, type Slot, type Weights } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
 import { TrafficDrift } from './errors.ts';
 
@@ -39,10 +39,12 @@ export async function healLeftovers(
   app: string,
   env: string,
   heal: { from: Slot; to: Slot },
+  /** The weights, when the caller has just read them. */
+  read?: Weights,
 ): Promise<string[]> {
   const left: string[] = [];
   try {
-    const weights = await readWeights(plan);
+    const weights = read ?? (await readWeights(plan));
     if ((weights[heal.from] ?? 0) > 0) {
       left.push(
         `traffic: ${formatWeights(weights)}; slot ${heal.from} still carries traffic, set it to 0 and slot ${heal.to} to 100 in one change`,

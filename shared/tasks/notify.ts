@@ -90,11 +90,9 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
 export async function healLeft(state: DeploymentState): Promise<string[]> {
   const heal = state.plan?.heal;
   if (!state.plan || !heal) return [];
-  if (!state.healing) {
-    const weights = await readWeights(state.plan).catch(() => undefined);
-    if (weights && sameWeights(weights, heal.weights)) return [];
-  }
-  return healLeftovers(state.plan, state.app, state.env, heal);
+  const weights = await readWeights(state.plan).catch(() => undefined);
+  if (!state.healing && weights && sameWeights(weights, heal.weights)) return [];
+  return healLeftovers(state.plan, state.app, state.env, heal, weights);
 }
 
 async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<string[]> {
