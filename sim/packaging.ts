@@ -21,7 +21,10 @@ export interface Statement {
  * and the generated CloudFormation template. The framework is called by its own bin: with
  * serverless-step-functions installed, node_modules/.bin/serverless may be v4.
  */
-export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen-package-'))): Promise<{
+export async function packageService(
+  out = mkdtempSync(join(tmpdir(), 'bluegreen-package-')),
+  stage = 'prod',
+): Promise<{
   dir: string;
   template: Json;
 }> {
@@ -31,7 +34,7 @@ export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen
       join(ROOT, 'node_modules/osls/bin/serverless.js'),
       'package',
       '--stage',
-      'prod',
+      stage,
       '--region',
       'us-east-1',
       '--package',
@@ -59,8 +62,8 @@ export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen
   };
 }
 
-export async function packageTemplate(): Promise<Json> {
-  return (await packageService()).template;
+export async function packageTemplate(stage = 'prod'): Promise<Json> {
+  return (await packageService(undefined, stage)).template;
 }
 
 /** IAM action prefix of each AWS SDK client package. */
