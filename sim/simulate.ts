@@ -105,6 +105,7 @@ export function simulatedEnvironment(verbose = false): void {
     AWS_SECRET_ACCESS_KEY: 'simulated',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
+    NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
     APPROVALS_TABLE,
     LOCKS_TABLE,
     SIGNING_SECRET_ID,
