@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, VIEWPORT } from '../support/browser.ts';
 import { APPROVER, ROOT, Simulation, WAIT_MS } from '../support/simulation.ts';
 
 // A real browser on the approval page the simulator serves (`npm run simulate -- --scenario
@@ -11,7 +11,6 @@ import { APPROVER, ROOT, Simulation, WAIT_MS } from '../support/simulation.ts';
 
 const ARTIFACTS = join(ROOT, 'test', '.artifacts');
 const DOCS = join(ROOT, 'docs');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let context: BrowserContext | undefined;
 let sim: Simulation | undefined;
@@ -22,7 +21,7 @@ function startSimulation(): Simulation {
 }
 
 async function openPage(): Promise<{ page: Page; messages: string[] }> {
-  context = await browser.newContext({ viewport: { width: 900, height: 640 } });
+  context = await browser.newContext({ viewport: VIEWPORT });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.setDefaultNavigationTimeout(WAIT_MS);
@@ -61,25 +60,7 @@ async function press(page: Page, button: 'Approve' | 'Reject', comment: string):
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM}: the browser tests drive Debian's chromium package, which .ci/run installs ` +
-        '(locally: apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)',
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterEach(async () => {
