@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import sparticuz from '@sparticuz/chromium';
 import { type Browser, chromium } from 'playwright-core';
 
-// The browser for the approval page's test: the headless
+// The browser for the approval page's test and for `npm run docs:screenshot`: the headless
 // Chromium that @sparticuz/chromium ships inside its npm package (brotli-compressed, unpacked to
 // the temp directory on first use), so `npm ci` is all a machine needs: no apt, no browser
 // download. CHROMIUM_PATH points at another Chromium instead.

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Summary } from '../../sim/simulate.ts';
 
 // The simulator as a child process serving its approval links (`npm run simulate -- --scenario
-// approval-manual --serve 0 --json`), for the browser test.
+// approval-manual --serve 0 --json`), shared by the browser test and `npm run docs:screenshot`.
 
 /** The repository's root: the simulator runs from there. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
