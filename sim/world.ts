@@ -59,6 +59,14 @@ export const actor = new AsyncLocalStorage<string>();
 /** Which Lambda function's handler is running (its serverless.yml key). */
 export const lambdaFunction = new AsyncLocalStorage<string>();
 
+/** Who makes a call that is not the service's: a person, in a test that checks the monitor. */
+export const SOMEONE_ELSE = '(someone else)';
+
+/** Runs `action` as someone other than the service (its calls are not the service's roles'). */
+export function asSomeoneElse<T>(action: () => T): T {
+  return lambdaFunction.run(SOMEONE_ELSE, action);
+}
+
 /**
  * Listeners told of every API call before the world answers it, with its input and the world as
  * it is then (the IAM evaluation turns each call into the requests AWS would authorize).

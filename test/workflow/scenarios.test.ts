@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TAG } from '#shared/domain/tags.ts';
 import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import type { World } from '../../sim/world.ts';
+import { asSomeoneElse, type World } from '../../sim/world.ts';
 
 // Each scenario runs the real ASL with the real handlers against the simulated account; the
 // safety monitor checks the invariants of DESIGN.md after every state and at every weight change
@@ -157,7 +157,7 @@ describe('the safety monitor', () => {
             const blue = [...world.ec2.instances.values()]
               .filter((i) => i.tags[TAG.version] === '1.0.0')
               .map((i) => i.id);
-            void world.call('ec2', 'TerminateInstances', { InstanceIds: blue });
+            void asSomeoneElse(() => world.call('ec2', 'TerminateInstances', { InstanceIds: blue }));
           },
         });
       },
