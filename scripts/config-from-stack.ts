@@ -6,7 +6,9 @@ import { validateConfig } from '#shared/domain/config.ts';
  * Writes an app/env's deploy config from the outputs of its app stack (examples/app-stack.cfn.yml):
  *
  *   aws cloudformation describe-stacks --stack-name web-prod --query Stacks[0].Outputs > outputs.json
- *   npm run config:from-stack -- --outputs outputs.json [--base config.json] > config.json
+ *   npm run --silent config:from-stack -- --outputs outputs.json [--base config.json] > config.json
+ *
+ * (--silent keeps npm's banner, which it prints on stdout, out of config.json.)
  *
  * No AWS call: the outputs are turned into the config's fields one to one, and the result is
  * validated with the service's own schema, so what this prints is what Plan will accept. Fields
@@ -120,7 +122,8 @@ export function configFromOutputs(rawOutputs: unknown, base?: unknown): ConfigFr
   return checked.ok ? { ok: true, config } : { ok: false, problems: checked.problems };
 }
 
-const USAGE = 'usage: npm run config:from-stack -- --outputs outputs.json [--base config.json] > config.json';
+const USAGE =
+  'usage: npm run --silent config:from-stack -- --outputs outputs.json [--base config.json] > config.json';
 
 function readJson(path: string, what: string): unknown {
   let text: string;

@@ -315,7 +315,7 @@ describe('npm run config:from-stack', () => {
     (args) => {
       const { code, stderr } = run(...args);
       expect(code).toBe(2);
-      expect(stderr).toContain('usage: npm run config:from-stack -- --outputs outputs.json');
+      expect(stderr).toContain('usage: npm run --silent config:from-stack -- --outputs outputs.json');
     },
   );
 });
