@@ -109,10 +109,10 @@ export class World implements WorldContext {
     this.ec2 = new Ec2Model(this);
     this.elbv2 = new Elbv2Model(this, this.ec2);
     this.route53 = new Route53Model(this);
-    this.imagebuilder = new ImagebuilderModel(this, this.ec2, REGION, ACCOUNT);
     this.cloudwatch = new CloudWatchModel(this);
     this.sns = new SnsModel(this);
     this.s3 = new S3Model(this);
+    this.imagebuilder = new ImagebuilderModel(this, this.ec2, this.s3, REGION, ACCOUNT);
     this.sfn = new SfnModel(this, STATE_MACHINE_ARN);
     this.events = new EventBusModel(ACCOUNT, REGION, () => this.now());
   }

@@ -36,7 +36,8 @@ export function ensureInstallComponent(
         name,
         semanticVersion: version,
         platform: 'Linux',
-        description: 'Downloads a release artifact from S3, unpacks it and runs its install command.',
+        description:
+          'Downloads one S3 object version of a release artifact with the AWS CLI (the parent image needs it; Amazon Linux has it), unpacks it and runs its install command.',
         data: installComponentDocument(name),
         clientToken: token,
         tags: { 'bluegreen:managed-by': 'bluegreen-ec2' },

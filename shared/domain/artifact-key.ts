@@ -15,6 +15,18 @@ export const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 /** Letters, digits and inner `.`, `_`, `-`, 1-64 characters, never two dots in a row. */
 export const VERSION_PATTERN = /^(?!.*\.\.)[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 
+/**
+ * An S3 object version id as S3 writes them (opaque, URL-ready, at most 1,024 bytes: base64-like
+ * letters, digits and . _ - + / =, or `null` for an object written before versioning). Nothing
+ * else is accepted: the id goes into the bake's download command.
+ */
+export const S3_VERSION_ID_PATTERN = /^[A-Za-z0-9._+/=-]{1,1024}$/;
+
+/** The key a release of app/env/version in this format is uploaded under. */
+export function releaseKeyOf(artifact: ArtifactKey): string {
+  return `${RELEASE_PREFIX}${artifact.app}/${artifact.env}/${artifact.version}.${artifact.format}`;
+}
+
 export interface ArtifactKey {
   app: string;
   env: string;

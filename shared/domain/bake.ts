@@ -1,4 +1,5 @@
-import type { ArtifactFormat } from './artifact-key.ts';
+import { InvalidConfig } from '../errors.ts';
+import { type ArtifactFormat, S3_VERSION_ID_PATTERN } from './artifact-key.ts';
 import { imageTags } from './tags.ts';
 
 /**
@@ -7,7 +8,12 @@ import { imageTags } from './tags.ts';
  * after the artifact, so a recipe never changes once created.
  */
 
-export const INSTALL_COMPONENT = { name: 'bluegreen-install-artifact', version: '1.0.0' } as const;
+/**
+ * The install component every app shares. Image Builder components are immutable: a changed
+ * document needs a new version (a new name/version is created next to the old one, which
+ * recipes baked earlier keep naming). 2.0.0 downloads the artifact by its S3 version id.
+ */
+export const INSTALL_COMPONENT = { name: 'bluegreen-install-artifact', version: '2.0.0' } as const;
 
 /** Region and account of an Image Builder ARN (the infrastructure configuration's, here). */
 export function arnScope(arn: string): { partition: string; region: string; account: string } {
@@ -37,35 +43,106 @@ export function recipeArn(scopeArn: string, name: string): string {
   return `arn:${partition}:imagebuilder:${region}:${account}:image-recipe/${name}/${RECIPE_VERSION}`;
 }
 
+/**
+ * What each parameter of the install component may hold. The document puts them into a bash
+ * script inside single quotes, so none may hold a quote, a newline or a control character; each
+ * is also held to what AWS allows for it. (The install command is the config author's own shell
+ * command and goes in unquoted: the config schema keeps it to one printable line.)
+ */
+const PARAMETER_RULES: Record<string, { pattern: RegExp; means: string }> = {
+  ArtifactBucket: { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, means: 'an S3 bucket name' },
+  ArtifactKey: {
+    pattern: /^[A-Za-z0-9._/-]{1,1024}$/,
+    means: 'an object key of letters, digits and . _ - /',
+  },
+  ArtifactVersionId: {
+    pattern: S3_VERSION_ID_PATTERN,
+    means: 'an S3 version id (letters, digits and . _ - + / =)',
+  },
+  ArtifactBucketOwner: { pattern: /^\d{12}$/, means: 'a 12-digit AWS account id' },
+  ArtifactRegion: { pattern: /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, means: 'an AWS Region such as eu-west-1' },
+  ArtifactFormat: { pattern: /^(zip|tar\.gz)$/, means: 'zip or tar.gz' },
+  InstallDirectory: {
+    pattern: /^\/[A-Za-z0-9._/-]{0,255}$/,
+    means: 'an absolute path of letters, digits and . _ - /',
+  },
+  InstallCommand: { pattern: /^[^\p{Cc}]{1,4096}$/u, means: 'one line of printable characters' },
+};
+
+/**
+ * The install component's parameters for one release: the exact object version to download
+ * (bucket, key, version id; owner and Region of the bucket) and how to install it. Throws
+ * InvalidConfig naming the parameter when a value could break out of the document's quoting:
+ * the schemas have refused such values already, so this only guards against a new caller.
+ */
 export function installParameters(args: {
   bucket: string;
   key: string;
+  versionId: string;
+  bucketOwner: string;
+  region: string;
   format: ArtifactFormat;
   installDirectory: string;
   installCommand: string;
 }): Record<string, string> {
-  return {
-    ArtifactS3Uri: `s3://${args.bucket}/${args.key}`,
+  const parameters: Record<string, string> = {
+    ArtifactBucket: args.bucket,
+    ArtifactKey: args.key,
+    ArtifactVersionId: args.versionId,
+    ArtifactBucketOwner: args.bucketOwner,
+    ArtifactRegion: args.region,
     ArtifactFormat: args.format,
     InstallDirectory: args.installDirectory,
     InstallCommand: args.installCommand,
   };
+  const problems = Object.entries(parameters)
+    .filter(([name, value]) => !PARAMETER_RULES[name]?.pattern.test(value))
+    .map(
+      ([name, value]) =>
+        `${name} ${JSON.stringify(value.slice(0, 80))} must be ${PARAMETER_RULES[name]?.means}`,
+    );
+  if (problems.length > 0) throw new InvalidConfig(`install component parameters: ${problems.join('; ')}`);
+  return parameters;
 }
 
+/** Where the download step leaves the artifact for the install step. */
+const ARTIFACT_DIR = '/tmp/bluegreen-artifact';
+const ARTIFACT_PATH = `${ARTIFACT_DIR}/artifact`;
+
 /**
- * The AWSTOE document of the install component. Parameters are validated before they get here
- * (bucket and key charsets, an absolute install path without quotes); the install command is
- * the config author's own shell command, run as root on the build instance.
+ * The AWSTOE document of the install component (schema 1.0). AWSTOE's S3Download action takes a
+ * source URI, a destination, expectedBucketOwner and overwrite, and no object version (its input
+ * table in the Image Builder user guide, "Action modules supported by AWSTOE component manager"),
+ * so the download is `aws s3api get-object --version-id` in bash: the AMI holds exactly the object
+ * the S3 event named, even if the key is written again while the build runs. The parent image
+ * needs the AWS CLI (Amazon Linux 2023 and 2 have it), and the build instance profile needs
+ * s3:GetObject and s3:GetObjectVersion on the release keys. Each script is a YAML block scalar,
+ * so a parameter value never changes how the YAML parses, and every value but the install
+ * command sits inside single quotes (installParameters keeps quotes out of them).
  */
 export function installComponentDocument(name: string): string {
   return [
     `name: ${name}`,
-    'description: Download a release artifact from S3, unpack it and run its install command.',
+    'description: >-',
+    '  Downloads one S3 object version of a release artifact with the AWS CLI (the parent image',
+    '  needs it; Amazon Linux has it), unpacks it and runs its install command.',
     'schemaVersion: 1.0',
     'parameters:',
-    '  - ArtifactS3Uri:',
+    '  - ArtifactBucket:',
     '      type: string',
-    '      description: s3://bucket/key of the release artifact.',
+    '      description: The release bucket.',
+    '  - ArtifactKey:',
+    '      type: string',
+    '      description: The release artifact key, releases/<app>/<env>/<version>.<zip|tar.gz>.',
+    '  - ArtifactVersionId:',
+    '      type: string',
+    '      description: The S3 version id of the object to bake.',
+    '  - ArtifactBucketOwner:',
+    '      type: string',
+    '      description: The account id that must own the bucket.',
+    '  - ArtifactRegion:',
+    '      type: string',
+    "      description: The bucket's Region.",
     '  - ArtifactFormat:',
     '      type: string',
     '      description: zip or tar.gz.',
@@ -79,19 +156,26 @@ export function installComponentDocument(name: string): string {
     '  - name: build',
     '    steps:',
     '      - name: DownloadArtifact',
-    '        action: S3Download',
+    '        action: ExecuteBash',
+    '        maxAttempts: 3',
     '        inputs:',
-    "          - source: '{{ ArtifactS3Uri }}'",
-    '            destination: /tmp/bluegreen-artifact/artifact',
+    '          commands:',
+    '            - |',
+    '              set -euo pipefail',
+    `              mkdir -p ${ARTIFACT_DIR}`,
+    "              aws s3api get-object --region '{{ ArtifactRegion }}' --bucket '{{ ArtifactBucket }}' --key '{{ ArtifactKey }}' --version-id '{{ ArtifactVersionId }}' --expected-bucket-owner '{{ ArtifactBucketOwner }}' " +
+      ARTIFACT_PATH,
     '      - name: InstallArtifact',
     '        action: ExecuteBash',
     '        inputs:',
     '          commands:',
-    '            - set -euo pipefail',
-    "            - mkdir -p '{{ InstallDirectory }}'",
-    "            - if [ '{{ ArtifactFormat }}' = zip ]; then unzip -o -q /tmp/bluegreen-artifact/artifact -d '{{ InstallDirectory }}'; else tar -xzf /tmp/bluegreen-artifact/artifact -C '{{ InstallDirectory }}'; fi",
-    "            - cd '{{ InstallDirectory }}' && {{ InstallCommand }}",
-    '            - rm -rf /tmp/bluegreen-artifact',
+    '            - |',
+    '              set -euo pipefail',
+    "              mkdir -p '{{ InstallDirectory }}'",
+    `              if [ '{{ ArtifactFormat }}' = zip ]; then unzip -o -q ${ARTIFACT_PATH} -d '{{ InstallDirectory }}'; else tar -xzf ${ARTIFACT_PATH} -C '{{ InstallDirectory }}'; fi`,
+    `              rm -rf ${ARTIFACT_DIR}`,
+    "              cd '{{ InstallDirectory }}'",
+    '              {{ InstallCommand }}',
     '',
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import { configKey } from './artifact-key.ts';
 import type { DeployConfig } from './config.ts';
 import { artifactId } from './identity.ts';
 import { findLiveSlot, formatWeights, otherSlot, type Slot, type Weights } from './traffic.ts';
-import type { DeploymentInput, Plan } from './workflow.ts';
+import type { PinnedDeployment, Plan } from './workflow.ts';
 
 /**
  * How often a Route 53 change is checked, and how many times before the step gives up. Route 53
@@ -66,7 +66,8 @@ export function healthierSlot(
 }
 
 export interface PlanInputs {
-  deployment: DeploymentInput;
+  /** The deployment, its artifact's version id known (Plan finds it when the input had none). */
+  deployment: PinnedDeployment;
   config: DeployConfig;
   weights: Weights;
   /** Targets registered in blue's target group (0 when there is no blue). */
@@ -123,6 +124,7 @@ export function buildPlan({
     env: deployment.env,
     version: deployment.version,
     artifactId: artifactId(deployment.artifact),
+    artifactVersionId: deployment.artifact.versionId,
     configKey: configKey(deployment.app, deployment.env),
     startedAt: now.toISOString(),
     blue,

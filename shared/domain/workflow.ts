@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { InvalidConfig } from '../errors.ts';
 import { parseWith } from '../validation.ts';
 import type { DecisionRecord } from './approval.ts';
-import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
+import { NAME_PATTERN, releaseKeyOf, S3_VERSION_ID_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
 import type { Slot } from './traffic.ts';
 
@@ -46,17 +46,47 @@ const deploymentShape = {
   artifact: v.strictObject({
     bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
     key: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
-    versionId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+    /** Always there when S3 started the execution (the release bucket is versioned). */
+    versionId: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(S3_VERSION_ID_PATTERN, 'must be an S3 version id: 1-1024 letters, digits, . _ - + / ='),
+      ),
+    ),
     eTag: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
     size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
   }),
 };
 
+/**
+ * The key must be the one app, env, version and format name: the bake downloads this key, and
+ * every name and tag is made from the other four, so they cannot tell different stories.
+ */
+const KEY_MATCHES =
+  'must be releases/<app>/<env>/<version>.<format> with the app, env, version and format given';
+type KeyFields = {
+  app: string;
+  env: string;
+  version: string;
+  format: 'zip' | 'tar.gz';
+  artifact: { key: string };
+};
+const keyMatches = (input: KeyFields) => input.artifact.key === releaseKeyOf(input);
+const KEY_PATHS = [['app'], ['env'], ['version'], ['format'], ['artifact', 'key']] as const;
+
 /** The execution input exactly: a hand-started execution with an unknown key is refused. */
-export const deploymentInputSchema = v.strictObject(deploymentShape);
+export const deploymentInputSchema = v.pipe(
+  v.strictObject(deploymentShape),
+  v.forward(v.partialCheck(KEY_PATHS, keyMatches, KEY_MATCHES), ['artifact', 'key']),
+);
 /** The input's fields within the execution state, which also holds what the tasks wrote. */
-export const deploymentFieldsSchema = v.object(deploymentShape);
+export const deploymentFieldsSchema = v.pipe(
+  v.object(deploymentShape),
+  v.forward(v.partialCheck(KEY_PATHS, keyMatches, KEY_MATCHES), ['artifact', 'key']),
+);
 export type DeploymentInput = v.InferOutput<typeof deploymentInputSchema>;
+/** A deployment whose artifact's S3 version id is known, as Plan makes it before planning. */
+export type PinnedDeployment = DeploymentInput & { artifact: { versionId: string } };
 
 /**
  * The deployment's fields out of an execution's input or state (`exact`: nothing else allowed),
@@ -74,6 +104,12 @@ export interface Plan {
   env: string;
   version: string;
   artifactId: string;
+  /**
+   * The S3 version id of the artifact this deployment bakes: the event's, or for an execution
+   * started by hand without one, the version Plan found under the key (and checked against the
+   * ETag when one was given). The bake downloads exactly this version.
+   */
+  artifactVersionId: string;
   configKey: string;
   startedAt: string;
   /** The slot serving traffic when the deploy started; null on a first deploy. */

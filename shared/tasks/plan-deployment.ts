@@ -37,6 +37,17 @@ export async function planDeployment(
     );
   }
 
+  // The bake downloads one object version. S3 events always name it (the release bucket is
+  // versioned); an execution started by hand may not, and then it deploys the version under the
+  // key now (the one whose ETag was just checked, when an ETag was given).
+  const pinnedVersionId = versionId ?? current.versionId;
+  if (pinnedVersionId === undefined) {
+    throw new UnsafeToDeploy(
+      `artifact s3://${bucket}/${key} has no S3 version id: the bake downloads one object version, so the bucket must be versioned (the service's release bucket is)`,
+    );
+  }
+  const pinned = { ...deployment, artifact: { ...deployment.artifact, versionId: pinnedVersionId } };
+
   const where = configKey(deployment.app, deployment.env);
   const text = await readObjectText(bucket, where);
   if (text === undefined) {
@@ -88,7 +99,7 @@ export async function planDeployment(
       )
     : undefined;
   const plan = buildPlan({
-    deployment,
+    deployment: pinned,
     config,
     weights,
     blueTargetCount: 0,

@@ -1,6 +1,7 @@
 import { findAmiByArtifact } from '../aws/ec2.ts';
 import { ensureInstallComponent, ensureRecipe, startImageBuild } from '../aws/imagebuilder.ts';
 import {
+  arnScope,
   bakeTags,
   componentArn,
   INSTALL_COMPONENT,
@@ -32,6 +33,19 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     };
   }
   const scope = plan.bake.infrastructureConfigurationArn;
+  // Checked before anything is created: a value that could break the download command stops here.
+  const parameters = installParameters({
+    bucket: state.artifact.bucket,
+    key: state.artifact.key,
+    versionId: plan.artifactVersionId,
+    // The release bucket belongs to the service's stack: the account and Region Image Builder
+    // builds in (the infrastructure configuration's).
+    bucketOwner: arnScope(scope).account,
+    region: arnScope(scope).region,
+    format: state.format,
+    installDirectory: plan.bake.installDirectory,
+    installCommand: plan.bake.installCommand,
+  });
   const component = await ensureInstallComponent(
     componentArn(scope),
     INSTALL_COMPONENT.name,
@@ -46,13 +60,7 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     version: RECIPE_VERSION,
     parentImage: plan.bake.parentImage,
     componentArn: component,
-    parameters: installParameters({
-      bucket: state.artifact.bucket,
-      key: state.artifact.key,
-      format: state.format,
-      installDirectory: plan.bake.installDirectory,
-      installCommand: plan.bake.installCommand,
-    }),
+    parameters,
     tags,
     token: clientToken(plan.artifactId, 'recipe').slice(0, 36),
   });

@@ -1,6 +1,8 @@
+import { parse } from 'yaml';
 import type { WorldContext } from './context.ts';
 import type { Ec2Model } from './ec2.ts';
 import { awsError } from './errors.ts';
+import type { S3Model } from './small.ts';
 
 interface SimBuild {
   arn: string;
@@ -11,17 +13,46 @@ interface SimBuild {
   failReason?: string;
   cancelledAt?: number;
   amiId?: string;
+  /** The S3 object version the build downloaded (bucket/key#versionId), once it has. */
+  downloaded?: string;
+}
+
+/** What an AMI holds: the body of the object version its build downloaded. */
+export interface BakedArtifact {
+  bucket: string;
+  key: string;
+  versionId: string;
+  body: string;
+}
+
+/** The parameters a component document declares, and whether each has a default. */
+function declaredParameters(document: string): Map<string, boolean> {
+  const parsed = parse(document) as { parameters?: Record<string, { default?: unknown }>[] };
+  return new Map(
+    (parsed.parameters ?? []).flatMap((entry) =>
+      Object.entries(entry).map(([name, spec]) => [name, spec?.default !== undefined] as const),
+    ),
+  );
 }
 
 /**
- * EC2 Image Builder: components and recipes are created once per name/version; CreateImage
- * honours its client token; a build moves PENDING → BUILDING → TESTING → DISTRIBUTING →
- * AVAILABLE over `buildMinutes`, or FAILED when a failure is injected. The output AMI appears in
- * EC2 when the build completes.
+ * EC2 Image Builder: components and recipes are created once per name/version; a recipe must
+ * give each component exactly the parameters its document declares; CreateImage honours its
+ * client token; a build moves PENDING → BUILDING → TESTING → DISTRIBUTING → AVAILABLE over
+ * `buildMinutes`, or FAILED when a failure is injected. Early in BUILDING the install component
+ * downloads the object version its ArtifactBucket/ArtifactKey/ArtifactVersionId name from S3 (a
+ * missing version fails the build, as `aws s3api get-object` would); the output AMI appears in
+ * EC2 when the build completes, and `baked` says what it holds.
  */
 export class ImagebuilderModel {
-  readonly components = new Set<string>();
-  readonly recipes = new Map<string, { name: string; parentImage: string }>();
+  /** Component ARN → the parameters its document declares (name → has a default). */
+  readonly components = new Map<string, Map<string, boolean>>();
+  readonly recipes = new Map<
+    string,
+    { name: string; parentImage: string; parameters: Record<string, Record<string, string>> }
+  >();
+  /** AMI id → the artifact its build downloaded. */
+  readonly baked = new Map<string, BakedArtifact>();
   readonly infrastructureConfigurations = new Set<string>();
   private readonly builds = new Map<string, SimBuild>();
   private readonly tokens = new Map<string, string>();
@@ -32,6 +63,7 @@ export class ImagebuilderModel {
   constructor(
     private readonly world: WorldContext,
     private readonly ec2: Ec2Model,
+    private readonly s3: S3Model,
     private readonly region: string,
     private readonly account: string,
   ) {}
@@ -56,7 +88,16 @@ export class ImagebuilderModel {
     if (this.components.has(arn)) {
       throw awsError('ResourceAlreadyExistsException', `The component ${arn} already exists.`);
     }
-    this.components.add(arn);
+    let parameters: Map<string, boolean>;
+    try {
+      parameters = declaredParameters(input.data);
+    } catch (error) {
+      throw awsError(
+        'InvalidParameterValueException',
+        `component document is not valid YAML: ${String(error)}`,
+      );
+    }
+    this.components.set(arn, parameters);
     return { componentBuildVersionArn: arn };
   }
 
@@ -64,20 +105,37 @@ export class ImagebuilderModel {
     name?: string;
     semanticVersion?: string;
     parentImage?: string;
-    components?: { componentArn?: string }[];
+    components?: { componentArn?: string; parameters?: { name?: string; value?: string[] }[] }[];
   }) {
     const arn = this.arn('image-recipe', `${input.name}/${input.semanticVersion}`);
     if (this.recipes.has(arn))
       throw awsError('ResourceAlreadyExistsException', `The image recipe ${arn} already exists.`);
+    const parameters: Record<string, Record<string, string>> = {};
     for (const component of input.components ?? []) {
-      if (!this.components.has(component.componentArn ?? '')) {
+      const declared = this.components.get(component.componentArn ?? '');
+      if (!declared) {
         throw awsError(
           'ResourceNotFoundException',
           `The component ${component.componentArn} does not exist.`,
         );
       }
+      const given = Object.fromEntries(
+        (component.parameters ?? []).map((p) => [p.name ?? '', (p.value ?? []).join(',')]),
+      );
+      const unknown = Object.keys(given).filter((name) => !declared.has(name));
+      const missing = [...declared].filter(([name, hasDefault]) => !hasDefault && !(name in given));
+      if (unknown.length > 0 || missing.length > 0) {
+        throw awsError(
+          'InvalidParameterValueException',
+          `Parameters of component ${component.componentArn} do not match its document: ${[
+            ...unknown.map((name) => `${name} is not a parameter`),
+            ...missing.map(([name]) => `${name} has no value and no default`),
+          ].join('; ')}`,
+        );
+      }
+      parameters[component.componentArn ?? ''] = given;
     }
-    this.recipes.set(arn, { name: input.name ?? '', parentImage: input.parentImage ?? '' });
+    this.recipes.set(arn, { name: input.name ?? '', parentImage: input.parentImage ?? '', parameters });
     return { imageRecipeArn: arn };
   }
 
@@ -112,10 +170,35 @@ export class ImagebuilderModel {
     }
     this.builds.set(arn, build);
     if (input.clientToken) this.tokens.set(input.clientToken, arn);
+    // The install component runs early in BUILDING and downloads its artifact then.
+    this.world.schedule(now + this.buildMinutes * 60_000 * 0.1, () =>
+      this.download(build, recipe.parameters),
+    );
     // Image Builder puts a state-change event when the build ends.
     const endsAt = build.failsAt ?? now + this.buildMinutes * 60_000;
     this.world.schedule(endsAt, () => this.announce(build));
     return { imageBuildVersionArn: arn, clientToken: input.clientToken };
+  }
+
+  /**
+   * What `aws s3api get-object --version-id` does on the build instance: the named version or
+   * nothing. A recipe without the parameters (another component) downloads nothing.
+   */
+  private download(build: SimBuild, parameters: Record<string, Record<string, string>>): void {
+    if (build.cancelledAt !== undefined || (build.failsAt !== undefined && this.world.now() >= build.failsAt))
+      return;
+    for (const given of Object.values(parameters)) {
+      const { ArtifactBucket: bucket, ArtifactKey: key, ArtifactVersionId: versionId } = given;
+      if (bucket === undefined || key === undefined || versionId === undefined) continue;
+      const object = this.s3.version(bucket, key, versionId);
+      if (!object) {
+        build.failsAt = this.world.now();
+        build.failReason = `Component bluegreen-install-artifact failed at step DownloadArtifact: An error occurred (NoSuchVersion) when calling the GetObject operation: s3://${bucket}/${key} has no version ${versionId}`;
+        this.announce(build);
+        return;
+      }
+      build.downloaded = JSON.stringify({ bucket, key, versionId, body: object.body });
+    }
   }
 
   private announce(build: SimBuild): void {
@@ -137,11 +220,14 @@ export class ImagebuilderModel {
     if (build.failsAt !== undefined && now >= build.failsAt) return 'FAILED';
     const elapsed = (now - build.startedAt) / (this.buildMinutes * 60_000);
     if (elapsed >= 1) {
-      // Image Builder tags every AMI it outputs with the build that made it.
-      build.amiId ??= this.ec2.addImage(build.arn.split('/').slice(-3).join('-'), {
-        CreatedBy: 'EC2 Image Builder',
-        Ec2ImageBuilderArn: build.arn,
-      }).id;
+      if (build.amiId === undefined) {
+        // Image Builder tags every AMI it outputs with the build that made it.
+        build.amiId = this.ec2.addImage(build.arn.split('/').slice(-3).join('-'), {
+          CreatedBy: 'EC2 Image Builder',
+          Ec2ImageBuilderArn: build.arn,
+        }).id;
+        if (build.downloaded) this.baked.set(build.amiId, JSON.parse(build.downloaded) as BakedArtifact);
+      }
       return 'AVAILABLE';
     }
     if (elapsed < 0.05) return 'PENDING';

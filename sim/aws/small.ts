@@ -35,6 +35,14 @@ export class S3Model {
     return objects.get(key ?? '')?.at(-1);
   }
 
+  /** One version of an object, as GetObject with a VersionId finds it. */
+  version(bucket: string, key: string, versionId: string): SimObject | undefined {
+    return this.buckets
+      .get(bucket)
+      ?.get(key)
+      ?.find((object) => object.versionId === versionId);
+  }
+
   GetObject(input: { Bucket?: string; Key?: string }) {
     const object = this.latest(input.Bucket, input.Key);
     if (!object) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);

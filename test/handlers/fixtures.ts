@@ -4,7 +4,7 @@ import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
-import type { DeploymentInput, DeploymentState, GreenFleet, Plan } from '#shared/domain/workflow.ts';
+import type { DeploymentState, GreenFleet, PinnedDeployment, Plan } from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 // Realistic values shared by the handler tests: web/prod releasing 1.1.0 while 1.0.0 serves
@@ -46,7 +46,7 @@ export const BLUE_DEPLOYMENT_ID = executionName('web', 'prod', '1.0.0', {
   versionId: 'Fq9bUDsTrgbXUMkkG3bU0A8ttx1rcSYa',
 });
 
-export const deployment: DeploymentInput = {
+export const deployment: PinnedDeployment = {
   deploymentId: DEPLOYMENT_ID,
   app: 'web',
   env: 'prod',

