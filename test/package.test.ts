@@ -188,9 +188,11 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(cycle, `dependency cycle: ${cycle?.join(' -> ')}`).toBeUndefined();
   });
 
-  it(cfnLint
+  // Named for what it did, so that the report says so when the template was not linted.
+  const lintTest = cfnLint
     ? `passes cfn-lint (${cfnLint}, .cfnlintrc.yaml) with no error`
-    : `is NOT linted: ${NO_CFN_LINT}`, { timeout: 180_000 }, async () => {
+    : 'is NOT linted: cfn-lint is not on PATH';
+  it(lintTest, { timeout: 180_000 }, async () => {
     if (!cfnLint) {
       console.warn(NO_CFN_LINT);
       return;
@@ -210,12 +212,17 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
         );
       },
     );
-    const findings = JSON.parse(stdout || '[]') as CfnLintFinding[];
-    const describe = (f: CfnLintFinding) =>
+    let findings: CfnLintFinding[];
+    try {
+      findings = JSON.parse(stdout || '[]') as CfnLintFinding[];
+    } catch {
+      throw new Error(`cfn-lint printed no JSON findings (exit code ${code}): ${stderr || stdout}`);
+    }
+    const show = (f: CfnLintFinding) =>
       `${f.Rule.Id} ${(f.Location.Path ?? []).slice(0, 2).join('/')}: ${f.Message}`;
     const others = findings.filter((f) => f.Level !== 'Error');
-    if (others.length > 0) console.warn(`cfn-lint warnings:\n${others.map(describe).join('\n')}`);
-    expect(findings.filter((f) => f.Level === 'Error').map(describe)).toEqual([]);
+    if (others.length > 0) console.warn(`cfn-lint warnings:\n${others.map(show).join('\n')}`);
+    expect(findings.filter((f) => f.Level === 'Error').map(show)).toEqual([]);
     expect(code & 2, `cfn-lint exit code ${code}: ${stderr}`).toBe(0);
     // Anything but findings (a crash, a bad config) is no clean result.
     expect(code & ~(2 | 4 | 8), `cfn-lint exit code ${code}: ${stderr}`).toBe(0);
