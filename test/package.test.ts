@@ -402,13 +402,18 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(resources.LocksTable?.Properties.TableName).toBe('bluegreen-ec2-prod-locks');
     expect(resources.ApprovalsTable?.Properties.TableName).toBe('bluegreen-ec2-prod-approvals');
     expect(resources.ApprovalSigningKey?.Properties.Name).toBe('bluegreen-ec2-prod/approval-signing-key');
-    // Every `bluegreen-ec2-<stage>-...` name the README gives exists in the stack of stage prod.
+    // Every name the README gives for a resource of the stack (`...bluegreen-ec2-<stage>...` in
+    // backticks) is one the template of stage prod creates: the stack is named bluegreen-ec2-prod.
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const named = [...readme.matchAll(/bluegreen-ec2-<stage>([-/][\w/-]*\w)/g)].map(
-      (m) => `bluegreen-ec2-prod${m[1]}`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's pseudo parameters
+    const [stackName, accountId] = ['${AWS::StackName}', '${AWS::AccountId}'];
+    const named = [...readme.matchAll(/`([^`\s]*bluegreen-ec2-<stage>[^`\s]+)`/g)].map((m) =>
+      (m[1] ?? '').replaceAll('<stage>', 'prod').replaceAll('<account>', accountId),
     );
-    expect(named.length).toBeGreaterThan(0);
-    const text = JSON.stringify(template);
+    expect(named).toEqual(
+      expect.arrayContaining(['bluegreen-ec2-prod-locks', 'bluegreen-ec2-prod-approvals']),
+    );
+    const text = JSON.stringify(template).replaceAll(stackName, 'bluegreen-ec2-prod');
     for (const name of new Set(named)) expect(text, name).toContain(`"${name}"`);
   });
 
