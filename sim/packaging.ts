@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +30,10 @@ export interface Statement {
  * and the generated CloudFormation template. The framework is called by its own bin: with
  * serverless-step-functions installed, node_modules/.bin/serverless may be v4.
  */
-export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen-package-'))): Promise<{
+export async function packageService(
+  out = mkdtempSync(join(tmpdir(), 'bluegreen-package-')),
+  stage = 'prod',
+): Promise<{
   dir: string;
   template: Json;
 }> {
@@ -31,7 +43,7 @@ export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen
       join(ROOT, 'node_modules/osls/bin/serverless.js'),
       'package',
       '--stage',
-      'prod',
+      stage,
       '--region',
       'us-east-1',
       '--package',
@@ -59,8 +71,32 @@ export async function packageService(out = mkdtempSync(join(tmpdir(), 'bluegreen
   };
 }
 
-export async function packageTemplate(): Promise<Json> {
-  return (await packageService()).template;
+/**
+ * The template of `osls package` for a stage, from a cache under node_modules/.cache kept per
+ * content of what it is made from (serverless.yml, the ASL, the lockfile): packaging takes
+ * 20-50 s, and the template does not depend on the functions' code.
+ */
+export async function cachedTemplatePath(stage: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of [
+    'serverless.yml',
+    'package-lock.json',
+    ...readdirSync(join(ROOT, 'statemachines')).map((f) => `statemachines/${f}`),
+  ])
+    hash.update(`${file}\0${readFileSync(join(ROOT, file))}\0`);
+  const dir = join(ROOT, 'node_modules', '.cache', 'bluegreen-package');
+  const path = join(dir, `${stage}-${hash.digest('hex').slice(0, 16)}.json`);
+  if (existsSync(path)) return path;
+  const { template } = await packageService(undefined, stage);
+  mkdirSync(dir, { recursive: true });
+  const partial = `${path}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(template));
+  renameSync(partial, path);
+  return path;
+}
+
+export async function packageTemplate(stage = 'prod'): Promise<Json> {
+  return (await packageService(undefined, stage)).template;
 }
 
 /** IAM action prefix of each AWS SDK client package. */

@@ -17,7 +17,7 @@ import {
 
 export const APP = 'web';
 export const ENV = 'prod';
-export const BUCKET = `bluegreen-releases-${ACCOUNT}`;
+export const BUCKET = `bluegreen-ec2-sim-releases-${ACCOUNT}`;
 export const ALARM = 'web-prod-5xx';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const ELB_ZONE = 'Z35SXDOTRQ7X7K';
@@ -38,6 +38,21 @@ export function appNames(app = APP) {
 }
 const TARGET_GROUPS = appNames().targetGroups;
 const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/web-build`;
+/** The launch template every simulated app launches from, as examples/ creates it. */
+export const LAUNCH_TEMPLATE = {
+  id: 'lt-0123456789abcdef0',
+  name: 'web-prod',
+  // The service launches only from templates that carry its tag.
+  tags: { [TAG.managedBy]: MANAGED_BY },
+  // Under the path the service's iam:PassRole is scoped to (stack parameter InstanceRoleNames).
+  instanceProfile: {
+    arn: `arn:aws:iam::${ACCOUNT}:instance-profile/bluegreen-ec2/web-prod-instance`,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/bluegreen-ec2/web-prod-instance`,
+  },
+  subnetId: 'subnet-0a1b2c3d4e5f60718',
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  securityGroupIds: ['sg-0123456789abcdef0'],
+};
 
 export type Status = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED' | 'IGNORED';
 
@@ -62,7 +77,7 @@ export function defaultConfig(app = APP): DeployConfigInput {
       },
     },
     dns: { hostedZoneId: ZONE, recordName: names.record },
-    launchTemplate: { id: 'lt-0123456789abcdef0' },
+    launchTemplate: { id: LAUNCH_TEMPLATE.id },
     bake: {
       parentImage: 'ami-0abcdef1234567890',
       infrastructureConfigurationArn: INFRA,
@@ -153,7 +168,7 @@ export function seedAccount(world: World): void {
   world.s3.addBucket(BUCKET);
   world.sns.topics.add(DEFAULT_TOPIC_ARN);
   world.route53.addZone(ZONE);
-  world.ec2.launchTemplates.add('lt-0123456789abcdef0');
+  world.ec2.addLaunchTemplate(structuredClone(LAUNCH_TEMPLATE));
   world.imagebuilder.infrastructureConfigurations.add(INFRA);
   world.dynamodb.addTable(APPROVALS_TABLE);
   world.dynamodb.addTable(LOCKS_TABLE);
@@ -187,7 +202,11 @@ export function seedApp(world: World, options: AppSeed): void {
   const names = appNames(app);
   world.cloudwatch.addAlarm(names.alarm);
   for (const slot of SLOTS) {
-    const group = world.elbv2.addTargetGroup(names.targetGroups[slot]);
+    // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
+    const group = world.elbv2.addTargetGroup(names.targetGroups[slot], {
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.slot]: slot,
+    });
     group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
     world.route53.put(ZONE, {
       Name: names.record,
@@ -201,6 +220,8 @@ export function seedApp(world: World, options: AppSeed): void {
   const longAgo = world.now() - 2 * 86_400_000;
   const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app), versionId: 'v1' };
   const ami = world.ec2.addImage(`${app}-1.0.0`, {
+    CreatedBy: 'EC2 Image Builder',
+    Ec2ImageBuilderArn: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-${app}-prod-0000000000/1.0.0/1`,
     [TAG.managedBy]: MANAGED_BY,
     [TAG.artifactId]: artifactId(old),
     [TAG.version]: '1.0.0',

@@ -24,7 +24,14 @@ import {
   seedWorld,
   uploadRelease,
 } from './scenarios.ts';
-import { APPROVAL_BASE_URL, APPROVALS_TABLE, LOCKS_TABLE, SIGNING_SECRET_ID, World } from './world.ts';
+import {
+  APPROVAL_BASE_URL,
+  APPROVALS_TABLE,
+  LOCKS_TABLE,
+  lambdaFunction,
+  SIGNING_SECRET_ID,
+  World,
+} from './world.ts';
 
 export interface Summary {
   scenario: string;
@@ -79,7 +86,11 @@ export function loadHandlers(): Promise<Record<string, Handler>> {
       const loaded = (await import(pathToFileURL(module).href)) as Record<string, Handler>;
       const handler = loaded[exportName];
       if (typeof handler !== 'function') throw new Error(`${module} has no export ${exportName}`);
-      handlers[key] = handler;
+      // Every call the handler makes is attributed to its function (and so to its IAM role).
+      handlers[key] = ((event: unknown, context: unknown) =>
+        lambdaFunction.run(key, () =>
+          (handler as (e: unknown, c: unknown) => unknown)(event, context),
+        )) as Handler;
     }
     return handlers;
   })();
@@ -94,6 +105,7 @@ export function simulatedEnvironment(verbose = false): void {
     AWS_SECRET_ACCESS_KEY: 'simulated',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
+    NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
     APPROVALS_TABLE,
     LOCKS_TABLE,
     SIGNING_SECRET_ID,

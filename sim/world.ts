@@ -49,10 +49,21 @@ export interface ApiCall {
   error?: string;
   /** The execution whose task made the call (undefined for the starter). */
   actor?: string;
+  /** The serverless.yml function whose handler made the call. */
+  fn?: string;
 }
 
 /** Which execution's task is running, carried through its promise chain. */
 export const actor = new AsyncLocalStorage<string>();
+
+/** Which Lambda function's handler is running (its serverless.yml key). */
+export const lambdaFunction = new AsyncLocalStorage<string>();
+
+/**
+ * Listeners told of every API call before the world answers it, with its input and the world as
+ * it is then (the IAM evaluation turns each call into the requests AWS would authorize).
+ */
+export const callObservers = new Set<(world: World, call: ApiCall, input: unknown) => void>();
 
 /** A fault every AWS call made inside this scope meets (the fault matrix sets it per task). */
 export const ambientFault = new AsyncLocalStorage<FaultKind>();
@@ -144,8 +155,16 @@ export class World implements WorldContext {
   /** One API call, as the SDK client would make it. */
   async call(service: Service, operation: string, input: unknown): Promise<unknown> {
     const by = actor.getStore();
-    const call: ApiCall = { at: this.now(), service, operation, ...(by ? { actor: by } : {}) };
+    const fn = lambdaFunction.getStore();
+    const call: ApiCall = {
+      at: this.now(),
+      service,
+      operation,
+      ...(by ? { actor: by } : {}),
+      ...(fn ? { fn } : {}),
+    };
     this.calls.push(call);
+    for (const observe of callObservers) observe(this, call, input);
     const rule = this.faults.find(
       (f) =>
         f.times > 0 &&

@@ -86,6 +86,10 @@ const UNCONDITIONED_EXCEPTIONS: Record<string, string> = {
   'logs:UpdateLogDelivery': 'Step Functions execution logging; the log delivery APIs take no resource ARN',
   'logs:DeleteLogDelivery': 'Step Functions execution logging; the log delivery APIs take no resource ARN',
   'logs:PutResourcePolicy': 'Step Functions execution logging writes the log group resource policy',
+  'states:SendTaskSuccess':
+    'the service authorization reference lists no resource type or condition key: the task token is the authorization',
+  'states:SendTaskFailure':
+    'the service authorization reference lists no resource type or condition key: the task token is the authorization',
 };
 
 /** cfn-lint's version when it is on PATH (a Python tool: pip, not npm), else undefined. */

@@ -11,3 +11,4 @@ process.env.APPROVALS_TABLE ??= 'bluegreen-ec2-sim-approvals';
 process.env.SIGNING_SECRET_ID ??= 'bluegreen-ec2-sim/approval-signing-key';
 process.env.APPROVAL_BASE_URL ??= 'https://approvals.example.test';
 process.env.LOCKS_TABLE ??= 'bluegreen-ec2-sim-locks';
+process.env.NOTIFICATION_TOPIC_NAMES ??= 'bluegreen-*';

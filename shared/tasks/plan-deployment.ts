@@ -5,6 +5,7 @@ import { currentVersion, readObjectText } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
+import { topicProblem } from '../domain/notifications.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
@@ -14,7 +15,11 @@ import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
  * Loads and validates the app/env config and reads the live state (weights, blue's size), then
  * decides the plan. Everything here is read-only: a failure leaves nothing to clean up.
  */
-export async function planDeployment(raw: unknown, defaultTopicArn: string): Promise<Plan> {
+export async function planDeployment(
+  raw: unknown,
+  defaultTopicArn: string,
+  topicNames: string,
+): Promise<Plan> {
   const deployment = readDeployment(raw);
   const { bucket, key, versionId, eTag } = deployment.artifact;
 
@@ -42,6 +47,9 @@ export async function planDeployment(raw: unknown, defaultTopicArn: string): Pro
   const parsed = parseConfigText(text);
   if (!parsed.ok) throw new InvalidConfig(`${where}: ${parsed.problems.join('; ')}`);
   const config = parsed.config;
+  const topic = config.notifications.topicArn;
+  const topicRefused = topic ? topicProblem(topic, defaultTopicArn, topicNames) : undefined;
+  if (topicRefused) throw new InvalidConfig(`${where}: ${topicRefused}`);
 
   const alarms = await checkAlarms(config.alarms);
   if (alarms.missing.length > 0) {

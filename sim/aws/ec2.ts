@@ -24,6 +24,19 @@ export interface SimImage {
   tags: Tags;
 }
 
+/** What a launch template holds that IAM authorizes a launch from it on. */
+export interface SimLaunchTemplate {
+  id: string;
+  name: string;
+  tags: Tags;
+  /** The role of the template's instance profile (passed to EC2 on launch). */
+  instanceProfile: { arn: string; roleArn: string };
+  subnetId: string;
+  vpcId: string;
+  securityGroupIds: string[];
+  keyName?: string;
+}
+
 const SHUTDOWN_SECONDS = 30;
 
 function tagList(tags: Tags) {
@@ -45,7 +58,8 @@ function fromTagSpecs(
 export class Ec2Model {
   readonly instances = new Map<string, SimInstance>();
   readonly images = new Map<string, SimImage>();
-  readonly launchTemplates = new Set<string>();
+  /** Launch templates by id and by name. */
+  readonly launchTemplates = new Map<string, SimLaunchTemplate>();
   private readonly tokens = new Map<string, string[]>();
   /** How many more instances EC2 will launch (undefined: unlimited). */
   capacity: number | undefined;
@@ -82,6 +96,11 @@ export class Ec2Model {
     };
     this.instances.set(instance.id, instance);
     return instance;
+  }
+
+  addLaunchTemplate(template: SimLaunchTemplate): void {
+    this.launchTemplates.set(template.id, template);
+    this.launchTemplates.set(template.name, template);
   }
 
   addImage(name: string, tags: Tags): SimImage {

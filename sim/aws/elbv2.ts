@@ -15,6 +15,7 @@ export interface SimTargetGroup {
   healthyThreshold: number;
   unhealthyThreshold: number;
   deregistrationDelaySeconds: number;
+  tags: Record<string, string>;
   registrations: Map<string, Registration>;
 }
 
@@ -36,9 +37,10 @@ export class Elbv2Model {
     private readonly ec2: Ec2Model,
   ) {}
 
-  addTargetGroup(arn: string): SimTargetGroup {
+  addTargetGroup(arn: string, tags: Record<string, string> = {}): SimTargetGroup {
     const group: SimTargetGroup = {
       arn,
+      tags,
       port: 80,
       intervalSeconds: 10,
       healthyThreshold: 3,

@@ -137,7 +137,11 @@ export class ImagebuilderModel {
     if (build.failsAt !== undefined && now >= build.failsAt) return 'FAILED';
     const elapsed = (now - build.startedAt) / (this.buildMinutes * 60_000);
     if (elapsed >= 1) {
-      build.amiId ??= this.ec2.addImage(build.arn.split('/').slice(-3).join('-'), {}).id;
+      // Image Builder tags every AMI it outputs with the build that made it.
+      build.amiId ??= this.ec2.addImage(build.arn.split('/').slice(-3).join('-'), {
+        CreatedBy: 'EC2 Image Builder',
+        Ec2ImageBuilderArn: build.arn,
+      }).id;
       return 'AVAILABLE';
     }
     if (elapsed < 0.05) return 'PENDING';

@@ -25,6 +25,10 @@ export class S3Model {
     return object;
   }
 
+  exists(bucket: string, key: string): boolean {
+    return (this.buckets.get(bucket)?.get(key)?.length ?? 0) > 0;
+  }
+
   private latest(bucket: string | undefined, key: string | undefined): SimObject | undefined {
     const objects = this.buckets.get(bucket ?? '');
     if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);

@@ -1,149 +1,17 @@
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Summary } from '../../sim/simulate.ts';
+import { launchBrowser, VIEWPORT } from '../support/browser.ts';
+import { APPROVER, ROOT, Simulation, WAIT_MS } from '../support/simulation.ts';
 
 // A real browser on the approval page the simulator serves (`npm run simulate -- --scenario
 // approval-manual --serve 0 --json`): the simulation's virtual clock holds while an approval is
 // pending, so the browser answers in real time and the deployment then runs on to its end.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// Gitignored: a test run leaves the work tree as it found it. The README's picture is
+// docs/approval-page.png, which only `npm run docs:screenshot` rewrites.
 const ARTIFACTS = join(ROOT, 'test', '.artifacts');
-const DOCS = join(ROOT, 'docs');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const APPROVER = 'alice@example.com';
-const WAIT_MS = 60_000;
-
-type Child = ChildProcessByStdio<null, Readable, Readable>;
-
-/** The simulator as a child process: its approval links as they are printed, its summary at the end. */
-class Simulation {
-  private readonly child: Child;
-  private readonly stderr: string[] = [];
-  private stdout = '';
-  private partial = '';
-  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly listeners = new Set<() => void>();
-  /** Alice's approval links, one per round of approvals, in the order they were printed. */
-  readonly links: string[] = [];
-
-  constructor(scenario: string) {
-    // Node with tsx's loader, not the tsx CLI: the CLI runs the script in a grandchild process,
-    // which killing the child would leave behind, still holding its approval open forever.
-    this.child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'sim/cli.ts', '--scenario', scenario, '--serve', '0', '--json'],
-      { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stdout += chunk;
-    });
-    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      const lines = (this.partial + chunk).split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const line of lines) this.line(line);
-      this.changed();
-    });
-    this.child.on('error', (error) => {
-      this.stderr.push(`spawn failed: ${error.message}`);
-      this.exit ??= { code: null, signal: null };
-      this.changed();
-    });
-    // 'close', not 'exit': stdout and stderr have been read to the end by then.
-    this.child.on('close', (code, signal) => {
-      if (this.partial) this.line(this.partial);
-      this.partial = '';
-      this.exit = { code, signal };
-      this.changed();
-    });
-  }
-
-  private line(line: string): void {
-    this.stderr.push(line);
-    const match = line.match(/^APPROVAL LINK for ([^:]+): (\S+)/);
-    if (match?.[1] === APPROVER && match[2]) this.links.push(match[2]);
-  }
-
-  private changed(): void {
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  /** The last lines the simulator wrote to stderr, for failure messages. */
-  tail(lines = 25): string {
-    return this.stderr.slice(-lines).join('\n');
-  }
-
-  /** Resolves with what `check` finds once it finds something; fails on timeout or exit first. */
-  private waitFor<T>(what: string, check: () => T | undefined, timeoutMs = WAIT_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = (error?: Error, value?: T) => {
-        clearTimeout(timer);
-        this.listeners.delete(listener);
-        if (error) reject(error);
-        else resolve(value as T);
-      };
-      const listener = () => {
-        let found: T | undefined;
-        try {
-          found = check();
-        } catch (error) {
-          done(error as Error);
-          return;
-        }
-        if (found !== undefined) done(undefined, found);
-        else if (this.exit)
-          done(
-            new Error(
-              `the simulator exited (code ${this.exit.code}, signal ${this.exit.signal}) before ${what}; its stderr ended:\n${this.tail()}`,
-            ),
-          );
-      };
-      const timer = setTimeout(
-        () =>
-          done(
-            new Error(
-              `timed out after ${timeoutMs} ms waiting for ${what}; its stderr ended:\n${this.tail()}`,
-            ),
-          ),
-        timeoutMs,
-      );
-      this.listeners.add(listener);
-      listener();
-    });
-  }
-
-  /** Alice's link of the given round (0: before the traffic shift, 1: before blue is terminated). */
-  link(round: number): Promise<string> {
-    return this.waitFor(`approval round ${round + 1} (a link for ${APPROVER})`, () => this.links[round]);
-  }
-
-  /** The summary JSON, the last line of stdout, once the simulator has exited. */
-  summary(): Promise<Summary> {
-    return this.waitFor('the simulator to exit', () => {
-      if (!this.exit) return undefined;
-      const last = this.stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        return JSON.parse(last) as Summary;
-      } catch {
-        throw new Error(
-          `the simulator exited (code ${this.exit.code}) without a JSON summary; stdout ended "${last}"; stderr ended:\n${this.tail()}`,
-        );
-      }
-    });
-  }
-
-  /** Ends the child (a no-op when it has already exited). */
-  stop(): void {
-    if (this.exit === undefined && this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-    }
-  }
-}
 
 let browser: Browser;
 let context: BrowserContext | undefined;
@@ -155,7 +23,7 @@ function startSimulation(): Simulation {
 }
 
 async function openPage(): Promise<{ page: Page; messages: string[] }> {
-  context = await browser.newContext({ viewport: { width: 900, height: 640 } });
+  context = await browser.newContext({ viewport: VIEWPORT });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.setDefaultNavigationTimeout(WAIT_MS);
@@ -194,25 +62,7 @@ async function press(page: Page, button: 'Approve' | 'Reject', comment: string):
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM}: the browser tests drive Debian's chromium package, which .ci/run installs ` +
-        '(locally: apt-get install chromium, or set CHROMIUM_PATH to a Chromium binary)',
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 afterEach(async () => {
@@ -266,9 +116,7 @@ describe('the approval page in a real browser', () => {
     expect(cspViolations(messages)).toEqual([]);
 
     await mkdir(ARTIFACTS, { recursive: true });
-    await mkdir(DOCS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
-    await page.screenshot({ path: join(DOCS, 'approval-page.png'), fullPage: true });
 
     await press(page, 'Approve', 'Canary looks healthy');
     await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();

@@ -12,7 +12,7 @@ import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
-export const BUCKET = `bluegreen-releases-${ACCOUNT}`;
+export const BUCKET = `bluegreen-ec2-sim-releases-${ACCOUNT}`;
 export const KEY = 'releases/web/prod/1.1.0.zip';
 export const VERSION_ID = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
 export const ETAG = 'd41d8cd98f00b204e9800998ecf8427e';

@@ -312,6 +312,46 @@ describe('plan-deployment', () => {
     expect(route53Mock.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['of another account', 'arn:aws:sns:us-east-1:999999999999:bluegreen-web', 'is not in this account'],
+    [
+      'named outside NotificationTopicNames',
+      'arn:aws:sns:us-east-1:123456789012:web-alerts',
+      'named like "bluegreen-*"',
+    ],
+  ])(
+    'fails with InvalidConfig naming notifications.topicArn for a topic %s, before reading any weight',
+    async (_what, topicArn, says) => {
+      // Prepare
+      const config = { ...JSON.parse(exampleConfigText), notifications: { topicArn } };
+      liveAccount(JSON.stringify(config));
+
+      // Act
+      const run = handler(deployment, context);
+
+      // Assess
+      await expect(run).rejects.toMatchObject({
+        name: 'InvalidConfig',
+        message: expect.stringMatching(
+          new RegExp(`notifications\\.topicArn: .*${says.replace(/[*"]/g, '.')}`),
+        ),
+      });
+      expect(route53Mock.calls()).toHaveLength(0);
+    },
+  );
+
+  it('plans with a topic of this account in another region whose name the stack allows', async () => {
+    // Prepare
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:bluegreen-web-prod';
+    liveAccount(JSON.stringify({ ...JSON.parse(exampleConfigText), notifications: { topicArn } }));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ topicArn });
+  });
+
   it('accepts a composite alarm of the config', async () => {
     // Prepare
     liveAccount();

@@ -44,7 +44,7 @@ export async function approvalHarness() {
       version: '1.1.0',
       format: 'zip' as const,
       artifact: {
-        bucket: 'bluegreen-releases-123456789012',
+        bucket: 'bluegreen-ec2-sim-releases-123456789012',
         key: 'releases/web/prod/1.1.0.zip',
         versionId: 'v2',
       },

@@ -8,7 +8,11 @@ const input = {
   version: '1.1.0',
   format: 'zip',
   uploadedAt: '2026-11-26T10:00:00.000Z',
-  artifact: { bucket: 'bluegreen-releases-123456789012', key: 'releases/web/prod/1.1.0.zip', size: 1024 },
+  artifact: {
+    bucket: 'bluegreen-ec2-sim-releases-123456789012',
+    key: 'releases/web/prod/1.1.0.zip',
+    size: 1024,
+  },
 };
 
 describe('the execution input', () => {

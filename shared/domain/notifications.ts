@@ -1,0 +1,31 @@
+/**
+ * Whether the service may publish to a config's topic: its IAM policy allows this account's
+ * topics, in any region, whose name matches the stack parameter NotificationTopicNames (IAM
+ * wildcards: `*` any run of characters, `?` one). Checked in Plan, so a topic the final
+ * notification could not reach fails the deploy before anything is launched, instead of the
+ * outcome being lost after it.
+ */
+export function topicProblem(
+  topicArn: string,
+  serviceTopicArn: string,
+  namePattern: string,
+): string | undefined {
+  const [, partition, , , account, name = ''] = topicArn.split(':');
+  const [, ownPartition, , , ownAccount] = serviceTopicArn.split(':');
+  if (topicArn === serviceTopicArn) return undefined;
+  if (partition !== ownPartition || account !== ownAccount) {
+    return `notifications.topicArn: ${topicArn} is not in this account (${ownAccount}); the service publishes only to its own account's topics`;
+  }
+  if (!wildcardMatch(namePattern, name)) {
+    return `notifications.topicArn: the service may publish only to topics named like "${namePattern}" (stack parameter NotificationTopicNames), not "${name}"`;
+  }
+  return undefined;
+}
+
+function wildcardMatch(pattern: string, text: string): boolean {
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(text);
+}

@@ -1,0 +1,47 @@
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { ACCOUNT } from '../world.ts';
+import type { IamRequest } from './requests.ts';
+import type { PolicyDocument } from './template.ts';
+
+export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+export interface Evaluation {
+  decision: Decision;
+  /** Why the request could not be evaluated (an ARN or a condition key the action does not take). */
+  invalid?: string;
+}
+
+/**
+ * Evaluates one request against a role's identity policies with AWS's evaluation logic
+ * (@cloud-copilot/iam-simulate), in the simulated account, with no SCP, RCP or boundary: what the
+ * role's own policies allow. The library also checks the request against AWS's service
+ * authorization reference (the resource ARN must be of a type the action takes, the context keys
+ * ones it supplies), so a request built wrongly is reported instead of being judged.
+ */
+export async function evaluate(
+  roleArn: string,
+  policies: PolicyDocument[],
+  request: IamRequest,
+): Promise<Evaluation> {
+  const result = await runSimulation(
+    {
+      identityPolicies: policies.map((policy, i) => ({
+        name: `policy-${i}`,
+        policy: { Version: '2012-10-17', ...policy },
+      })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action: request.action,
+        principal: roleArn,
+        resource: { accountId: ACCOUNT, resource: request.resource },
+        contextVariables: request.context,
+      },
+    },
+    {},
+  );
+  if (result.resultType === 'error') {
+    return { decision: 'ImplicitlyDenied', invalid: JSON.stringify(result.errors) };
+  }
+  return { decision: result.overallResult as Decision };
+}

@@ -1,0 +1,60 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { loadFunctionHandlers } from '../sim/definition.ts';
+import type { RecordingResult } from '../sim/iam/recorder.ts';
+import { cachedTemplatePath, sdkUse } from '../sim/packaging.ts';
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    /** The packaged template (stage sim) whose roles every recorded call is evaluated against. */
+    iamTemplate: string;
+    /** Where each test file writes what its recording found. */
+    iamResults: string;
+  }
+}
+
+/** Test files of the suite, to tell a whole run from a partial one. */
+function testFiles(dir = join(import.meta.dirname)): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? testFiles(join(dir, entry.name))
+      : entry.name.endsWith('.test.ts')
+        ? [join(dir, entry.name)]
+        : [],
+  );
+}
+
+export default async function setup(project: TestProject) {
+  const results = mkdtempSync(join(tmpdir(), 'bluegreen-iam-'));
+  project.provide('iamTemplate', await cachedTemplatePath('sim'));
+  project.provide('iamResults', results);
+  return async () => {
+    const files = readdirSync(results).map(
+      (f) => JSON.parse(readFileSync(join(results, f), 'utf8')) as RecordingResult,
+    );
+    rmSync(results, { recursive: true, force: true });
+    const allowed = new Set(files.flatMap((f) => f.allowed));
+    const calls = files.reduce((sum, f) => sum + f.calls, 0);
+    console.log(
+      `IAM evaluation: ${allowed.size} distinct requests from ${calls} recorded AWS calls in ${files.length} test files, each allowed by its function's packaged role`,
+    );
+    // Only a whole run can tell whether some call of the code was never evaluated.
+    if (files.length < testFiles().length) return;
+    const reached = new Set(files.flatMap((f) => f.reached));
+    const missing: string[] = [];
+    for (const [fn, { module }] of Object.entries(loadFunctionHandlers())) {
+      const { commands } = await sdkUse(module.replace(/^.*\/functions\//, 'functions/'));
+      for (const command of [...commands.values()].flatMap((set) => [...set])) {
+        const operation = command.replace(/Command$/, '');
+        if (!reached.has(`${fn} ${operation}`)) missing.push(`${fn}: ${operation}`);
+      }
+    }
+    if (missing.length > 0) {
+      throw new Error(
+        `IAM evaluation: these calls of the code were never made against the simulated account, so their permissions are unproven:\n${missing.join('\n')}`,
+      );
+    }
+  };
+}

