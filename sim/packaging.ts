@@ -81,6 +81,8 @@ export async function cachedTemplatePath(stage: string): Promise<string> {
   for (const file of [
     'serverless.yml',
     'package-lock.json',
+    // The local osls plugin changes the template too.
+    'scripts/osls-drop-unused-default-role.js',
     ...readdirSync(join(ROOT, 'statemachines')).map((f) => `statemachines/${f}`),
   ])
     hash.update(`${file}\0${readFileSync(join(ROOT, file))}\0`);

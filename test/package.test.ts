@@ -1,5 +1,18 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
+import { requestLock } from '#shared/tasks/acquire-lock.ts';
+import { awaitBake } from '#shared/tasks/await-bake.ts';
+import { watchAlarms } from '#shared/tasks/watch-alarms.ts';
 import { loadDefinition, loadFunctionHandlers } from '../sim/definition.ts';
 import {
   actionsCalledBy,
@@ -7,12 +20,21 @@ import {
   clientsBundled,
   type Json,
   packageTemplate,
+  ROOT,
   roleStatements,
   type Statement,
   sdkUse,
 } from '../sim/packaging.ts';
+import { dependencyGraph, findCycle } from '../sim/template-graph.ts';
+import { deployment } from './handlers/fixtures.ts';
 
-type Resource = { Type: string; Properties: Json; DependsOn?: unknown };
+type Resource = {
+  Type: string;
+  Properties: Json;
+  DependsOn?: unknown;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
 
 /**
  * Actions a function needs beyond the operations its code sends, each with the reason. An
@@ -42,6 +64,15 @@ const IMPLIED: Record<string, Record<string, string>> = {
     'ec2:CreateTags': 'RunInstances tags on launch (TagSpecifications)',
     'iam:PassRole': "RunInstances passes the launch template's instance profile",
   },
+  startDeployment: {
+    'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
+  },
+  onAwsEvent: {
+    'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
+  },
+  recoverExecution: {
+    'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
+  },
 };
 
 /**
@@ -61,6 +92,25 @@ const UNCONDITIONED_EXCEPTIONS: Record<string, string> = {
     'the service authorization reference lists no resource type or condition key: the task token is the authorization',
 };
 
+/** cfn-lint's version when it is on PATH (a Python tool: pip, not npm), else undefined. */
+const cfnLint = (() => {
+  const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : undefined;
+})();
+const NO_CFN_LINT =
+  'cfn-lint is not on PATH: the packaged CloudFormation template was NOT linted (install cfn-lint 1.x, e.g. `pip install cfn-lint`, to lint it)';
+if (!cfnLint) console.warn(NO_CFN_LINT);
+
+interface CfnLintFinding {
+  Rule: { Id: string };
+  Level: 'Error' | 'Warning' | 'Informational';
+  Message: string;
+  Location: { Path?: (string | number)[]; Start?: { LineNumber: number } };
+}
+
+/** Whether a value is `{Ref: name}`. */
+const isRef = (value: unknown, name: string) => JSON.stringify(value) === JSON.stringify({ Ref: name });
+
 let template: Json;
 let resources: Record<string, Resource>;
 const handlers = loadFunctionHandlers();
@@ -74,13 +124,14 @@ beforeAll(async () => {
 const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
 
 describe('the packaged CloudFormation template (osls package, offline)', () => {
-  it('holds the state machine with execution logging and tracing on', () => {
+  it('holds the state machine with tracing on, logging errors without execution data (task tokens)', () => {
     const machine = resources.DeployStateMachine;
     expect(machine?.Type).toBe('AWS::StepFunctions::StateMachine');
     expect(machine?.Properties.StateMachineType).toBe('STANDARD');
+    // Execution data would put every task's payload, task tokens included, into CloudWatch Logs.
     expect(machine?.Properties.LoggingConfiguration).toMatchObject({
-      Level: 'ALL',
-      IncludeExecutionData: true,
+      Level: 'ERROR',
+      IncludeExecutionData: false,
     });
     expect(machine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
@@ -136,8 +187,284 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(props.MaximumEventAgeInSeconds + 300).toBeLessThan(RECOVERY_GRACE_SECONDS);
   });
 
-  it('creates the deployment notification topic', () => {
-    expect(resources.DeploymentTopic?.Type).toBe('AWS::SNS::Topic');
+  it('has no dependency cycle (CloudFormation rejects a template with one)', () => {
+    const cycle = findCycle(dependencyGraph(template));
+    expect(cycle, `dependency cycle: ${cycle?.join(' -> ')}`).toBeUndefined();
+  });
+
+  // Named for what it did, so that the report says so when the template was not linted.
+  const lintTest = cfnLint
+    ? `passes cfn-lint (${cfnLint}, .cfnlintrc.yaml) with no error`
+    : 'is NOT linted: cfn-lint is not on PATH';
+  it(lintTest, { timeout: 180_000 }, async () => {
+    if (!cfnLint) {
+      console.warn(NO_CFN_LINT);
+      return;
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'bluegreen-cfn-lint-')), 'template.json');
+    writeFileSync(file, JSON.stringify(template, null, 2));
+    // Run in the repo so that cfn-lint reads its .cfnlintrc.yaml. Exit code: bit 2 errors, 4
+    // warnings, 8 informational; the findings' levels say the same in detail.
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
+      (done) => {
+        execFile(
+          'cfn-lint',
+          ['--format', 'json', '--', file],
+          { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 170_000 },
+          (error, stdout, stderr) =>
+            done({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+        );
+      },
+    );
+    let findings: CfnLintFinding[];
+    try {
+      findings = JSON.parse(stdout || '[]') as CfnLintFinding[];
+    } catch {
+      throw new Error(`cfn-lint printed no JSON findings (exit code ${code}): ${stderr || stdout}`);
+    }
+    const show = (f: CfnLintFinding) =>
+      `${f.Rule.Id} ${(f.Location.Path ?? []).slice(0, 2).join('/')}: ${f.Message}`;
+    const others = findings.filter((f) => f.Level !== 'Error');
+    if (others.length > 0) console.warn(`cfn-lint warnings:\n${others.map(show).join('\n')}`);
+    expect(findings.filter((f) => f.Level === 'Error').map(show)).toEqual([]);
+    expect(code & 2, `cfn-lint exit code ${code}: ${stderr}`).toBe(0);
+    // Anything but findings (a crash, a bad config) is no clean result.
+    expect(code & ~(2 | 4 | 8), `cfn-lint exit code ${code}: ${stderr}`).toBe(0);
+  });
+
+  it('sends every asynchronous invocation that still fails to an alarmed dead-letter queue', () => {
+    // Whatever S3 or EventBridge invokes is invoked asynchronously: retried twice, then dropped
+    // unless there is an on-failure destination.
+    const asyncFunctions = new Set(
+      Object.values(resources)
+        .filter(
+          (r) =>
+            r.Type === 'AWS::Lambda::Permission' &&
+            ['s3.amazonaws.com', 'events.amazonaws.com'].includes(r.Properties.Principal as string),
+        )
+        .map((r) => (r.Properties.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]),
+    );
+    expect([...asyncFunctions].sort()).toEqual([
+      'OnAwsEventLambdaFunction',
+      'RecoverExecutionLambdaFunction',
+      'StartDeploymentLambdaFunction',
+    ]);
+    const queues = new Set<string>();
+    for (const fn of asyncFunctions) {
+      const config = Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && isRef(r.Properties.FunctionName, fn),
+      );
+      expect(config?.Properties.Qualifier, fn).toBe('$LATEST');
+      const destination = (config?.Properties.DestinationConfig as { OnFailure?: { Destination?: unknown } })
+        ?.OnFailure?.Destination as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      const queue = destination?.['Fn::GetAtt']?.[0] ?? '';
+      expect(resources[queue]?.Type, `${fn}: on-failure destination`).toBe('AWS::SQS::Queue');
+      queues.add(queue);
+      // Lambda sends to the destination with the function's own role.
+      const key = fn.replace(/LambdaFunction$/, '');
+      const sends = roleStatements(template, `${key[0]?.toLowerCase()}${key.slice(1)}`).filter(
+        (st) => st.Effect === 'Allow' && asList(st.Action).includes('sqs:SendMessage'),
+      );
+      expect(
+        sends.map((st) => st.Resource),
+        fn,
+      ).toEqual([{ 'Fn::GetAtt': [queue, 'Arn'] }]);
+    }
+    expect(queues.size).toBe(1);
+    const [queue = ''] = queues;
+    expect(resources[queue]?.Properties).toMatchObject({
+      MessageRetentionPeriod: 14 * 86_400,
+      SqsManagedSseEnabled: true,
+    });
+    // Any message in it notifies the deployments topic.
+    const alarms = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        JSON.stringify(r.Properties.Dimensions) ===
+          JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'DeploymentTopic' }],
+    });
+  });
+
+  it('lets CloudWatch alarms publish to the encrypted topic (its own KMS key, not alias/aws/sns)', () => {
+    const topic = resources.DeploymentTopic;
+    expect(topic?.Type).toBe('AWS::SNS::Topic');
+    // The AWS-managed key's policy cannot be changed to let CloudWatch use it.
+    const keyId = (topic?.Properties.KmsMasterKeyId as { Ref?: string })?.Ref ?? '';
+    const key = resources[keyId];
+    expect(key?.Type).toBe('AWS::KMS::Key');
+    expect(key?.Properties.EnableKeyRotation).toBe(true);
+    const statements =
+      (key?.Properties.KeyPolicy as { Statement?: (Statement & { Principal: unknown })[] } | undefined)
+        ?.Statement ?? [];
+    const allows = (principal: unknown) =>
+      statements
+        .filter((st) => st.Effect === 'Allow' && JSON.stringify(st.Principal) === JSON.stringify(principal))
+        .flatMap((st) => asList(st.Action));
+    expect(allows({ Service: 'cloudwatch.amazonaws.com' })).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+    );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+    expect(allows({ AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } })).toEqual([
+      'kms:*',
+    ]);
+    // Everyone else in the account only through SNS: the publishing functions need no KMS grant.
+    const viaSns = statements.find((st) => JSON.stringify(st.Principal) === JSON.stringify({ AWS: '*' }));
+    expect(viaSns?.Condition?.StringEquals).toEqual({
+      'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+      'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' },
+    });
+    const policy = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::SNS::TopicPolicy' &&
+        JSON.stringify(r.Properties.Topics) === '[{"Ref":"DeploymentTopic"}]',
+    );
+    const publish = (
+      (
+        policy?.Properties.PolicyDocument as
+          | { Statement?: (Statement & { Principal: unknown })[] }
+          | undefined
+      )?.Statement ?? []
+    ).find((st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
+    expect(publish).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Resource: { Ref: 'DeploymentTopic' },
+    });
+    expect(publish?.Condition?.StringEquals?.['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
+  it('lets DynamoDB remove the waits parked in the locks table, by the attribute the code writes, never a lock', async () => {
+    const ttl = resources.LocksTable?.Properties.TimeToLiveSpecification as {
+      AttributeName: string;
+      Enabled: boolean;
+    };
+    expect(ttl?.Enabled).toBe(true);
+    // What the tasks that park executions in the locks table write, with their clients mocked.
+    const dynamodb = mockClient(DynamoDBClient);
+    const imagebuilder = mockClient(ImagebuilderClient);
+    const cloudwatch = mockClient(CloudWatchClient);
+    const sfn = mockClient(SFNClient);
+    try {
+      dynamodb.on(GetItemCommand).resolves({});
+      dynamodb.on(PutItemCommand).resolves({});
+      imagebuilder.on(GetImageCommand).resolves({ image: { state: { status: 'BUILDING' } } });
+      cloudwatch
+        .on(DescribeAlarmsCommand)
+        .resolves({ MetricAlarms: [{ AlarmName: 'web-5xx', StateValue: 'OK' }] });
+      sfn.on(SendTaskSuccessCommand).resolves({});
+      const table = 'locks';
+      const imageBuildVersionArn =
+        'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-0/1.0.0/1';
+      await awaitBake({ token: 'bake-token', imageBuildVersionArn, seconds: 900 }, table);
+      await watchAlarms(
+        { token: 'watch-token', deploymentId: 'web-prod-1', alarms: ['web-5xx'], seconds: 300 },
+        table,
+      );
+      await requestLock(
+        { token: 'lock-token', executionArn: 'arn:aws:states:::execution:x:y', deployment },
+        table,
+      );
+      const items = dynamodb.commandCalls(PutItemCommand).map((c) => unmarshall(c.args[0].input.Item ?? {}));
+      const now = Date.now() / 1000;
+      const waits = items.filter((item) => /^(bake|watch)#/.test(String(item.id)));
+      expect(waits.map((item) => String(item.id).split('#')[0])).toEqual(['bake', 'watch']);
+      for (const wait of waits) {
+        expect(typeof wait[ttl.AttributeName], `${wait.id} carries ${ttl.AttributeName}`).toBe('number');
+        // Seconds since the epoch (DynamoDB ignores milliseconds as a date far in the future).
+        expect(wait[ttl.AttributeName]).toBeGreaterThan(now);
+        expect(wait[ttl.AttributeName]).toBeLessThan(now + 30 * 86_400);
+      }
+      // The lock item also remembers the newest upload ever deployed: it must not expire.
+      const locks = items.filter((item) => item.id === 'web/prod');
+      expect(locks).toHaveLength(1);
+      expect(locks[0]).not.toHaveProperty(ttl.AttributeName);
+    } finally {
+      for (const mock of [dynamodb, imagebuilder, cloudwatch, sfn]) mock.restore();
+    }
+  });
+
+  it('keeps the data and keys when the stack is deleted or a resource replaced, under the names the README uses', () => {
+    for (const name of [
+      'ReleaseBucket',
+      'LocksTable',
+      'ApprovalsTable',
+      'ApprovalSigningKey',
+      'DeploymentTopicKey',
+    ]) {
+      expect(resources[name]?.DeletionPolicy, name).toBe('Retain');
+      expect(resources[name]?.UpdateReplacePolicy, name).toBe('Retain');
+    }
+    expect(resources.LocksTable?.Properties.TableName).toBe('bluegreen-ec2-prod-locks');
+    expect(resources.ApprovalsTable?.Properties.TableName).toBe('bluegreen-ec2-prod-approvals');
+    expect(resources.ApprovalSigningKey?.Properties.Name).toBe('bluegreen-ec2-prod/approval-signing-key');
+    // Every name the README gives for a resource of the stack (`...bluegreen-ec2-<stage>...` in
+    // backticks) is one the template of stage prod creates: the stack is named bluegreen-ec2-prod.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's pseudo parameters
+    const [stackName, accountId] = ['${AWS::StackName}', '${AWS::AccountId}'];
+    const named = [...readme.matchAll(/`([^`\s]*bluegreen-ec2-<stage>[^`\s]+)`/g)].map((m) =>
+      (m[1] ?? '').replaceAll('<stage>', 'prod').replaceAll('<account>', accountId),
+    );
+    expect(named).toEqual(
+      expect.arrayContaining(['bluegreen-ec2-prod-locks', 'bluegreen-ec2-prod-approvals']),
+    );
+    const text = JSON.stringify(template).replaceAll(stackName, 'bluegreen-ec2-prod');
+    for (const name of new Set(named)) expect(text, name).toContain(`"${name}"`);
+  });
+
+  it('outputs what operators look up: bucket, topic, state machine, tables, dead-letter queue, approval URL', () => {
+    const outputs = template.Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.ReleaseBucketName?.Value).toEqual({ Ref: 'ReleaseBucket' });
+    expect(outputs.DeploymentTopicArn?.Value).toEqual({ Ref: 'DeploymentTopic' });
+    expect(outputs.StateMachineArn?.Value).toEqual({ Ref: 'DeployStateMachine' });
+    expect(outputs.LocksTableName?.Value).toEqual({ Ref: 'LocksTable' });
+    expect(outputs.ApprovalsTableName?.Value).toEqual({ Ref: 'ApprovalsTable' });
+    expect(outputs.DeadLetterQueueUrl?.Value).toEqual({ Ref: 'DeadLetterQueue' });
+    expect(resources.DeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
+    // The same base URL the approval links are built from.
+    const environment = resources.RequestApprovalLambdaFunction?.Properties.Environment as
+      | { Variables?: Json }
+      | undefined;
+    const base = environment?.Variables?.APPROVAL_BASE_URL;
+    expect(outputs.ApprovalApiUrl?.Value).toEqual(base);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+    expect(JSON.stringify(base)).toContain('${HttpApi}');
+  });
+
+  it('throttles the approval API stage', () => {
+    const stage = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    expect(stage).toHaveLength(1);
+    const settings = stage[0]?.Properties.DefaultRouteSettings as {
+      ThrottlingRateLimit?: number;
+      ThrottlingBurstLimit?: number;
+    };
+    expect(settings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(settings.ThrottlingBurstLimit).toBeGreaterThanOrEqual(settings.ThrottlingRateLimit ?? Infinity);
+    // People click approval links: far below the account's default of 10,000 requests per second.
+    expect(settings.ThrottlingBurstLimit).toBeLessThanOrEqual(100);
+  });
+
+  it('publishes no function versions (nothing invokes one)', () => {
+    expect(Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Version')).toEqual([]);
+    expect(Object.keys(template.Outputs as Json).filter((k) => k.endsWith('QualifiedArn'))).toEqual([]);
+  });
+
+  it("creates no role that nothing uses (the framework's default role is dropped)", () => {
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    const used = new Set([...dependencyGraph(template).values()].flatMap((deps) => [...deps]));
+    const unused = Object.entries(resources)
+      .filter(([name, r]) => r.Type === 'AWS::IAM::Role' && !used.has(name))
+      .map(([name]) => name);
+    expect(unused).toEqual([]);
   });
 
   it('lets every function with active tracing write its traces', () => {
