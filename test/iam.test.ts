@@ -6,6 +6,7 @@ import { evaluate } from '../sim/iam/evaluate.ts';
 import { IamRecorder, packagedPolicies, roleArn } from '../sim/iam/recorder.ts';
 import { type IamRequest, secretArn } from '../sim/iam/requests.ts';
 import type { PolicyDocument } from '../sim/iam/template.ts';
+import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { findScenario, LAUNCH_TEMPLATE, ZONE } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
 import { ACCOUNT, REGION } from '../sim/world.ts';
@@ -346,6 +347,19 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
 ];
+
+describe('calls no simulated test reaches', () => {
+  it.each(Object.entries(NOT_REACHED_IN_THE_SIMULATOR))(
+    '%s: allowed by its role (%s)',
+    async (key, { requests }) => {
+      const fn = key.split(' ')[0] ?? '';
+      for (const request of requests) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], request);
+        expect(result, `${request.action} on ${request.resource}`).toEqual({ decision: 'Allowed' });
+      }
+    },
+  );
+});
 
 describe('hostile calls', () => {
   it.each(HOSTILE.map((h) => [h.what, h.request] as const))(
