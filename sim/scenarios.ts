@@ -37,7 +37,7 @@ export function appNames(app = APP) {
   };
 }
 const TARGET_GROUPS = appNames().targetGroups;
-const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/web-build`;
+const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/bluegreen-web-prod`;
 /** The launch template every simulated app launches from, as examples/ creates it. */
 export const LAUNCH_TEMPLATE = {
   id: 'lt-0123456789abcdef0',

@@ -102,6 +102,7 @@ export class World implements WorldContext {
   readonly calls: ApiCall[] = [];
   readonly hooks: WorldHooks[] = [];
   readonly startedAt: number;
+  readonly region = REGION;
   private counter = 0;
 
   constructor() {

@@ -13,7 +13,7 @@ import { RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 import { requestLock } from '#shared/tasks/acquire-lock.ts';
 import { awaitBake } from '#shared/tasks/await-bake.ts';
 import { watchAlarms } from '#shared/tasks/watch-alarms.ts';
-import { loadDefinition, loadFunctionHandlers } from '../sim/definition.ts';
+import { loadDefinition, loadFunctionHandlers, readYaml, SERVERLESS_PATH } from '../sim/definition.ts';
 import {
   actionsCalledBy,
   asList,
@@ -122,6 +122,31 @@ beforeAll(async () => {
 });
 
 const logicalId = (key: string) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
+
+describe('the stack parameters', () => {
+  const declared = () =>
+    (template.Parameters ?? {}) as Record<string, { Default?: string; AllowedPattern?: string }>;
+
+  it('are each sent on deploy from params, whose defaults are the template’s safe defaults', () => {
+    const service = readYaml(SERVERLESS_PATH) as {
+      params: { default: Record<string, string> };
+      provider: { stackParameters: { ParameterKey: string; ParameterValue: string }[] };
+    };
+    const sent = service.provider.stackParameters.map((p) => p.ParameterKey).sort();
+    expect(sent).toEqual(Object.keys(declared()).sort());
+    for (const { ParameterKey, ParameterValue } of service.provider.stackParameters) {
+      const name = ParameterValue.match(/^\$\{param:(\w+)\}$/)?.[1] ?? '';
+      expect(service.params.default[name], ParameterKey).toBe(declared()[ParameterKey]?.Default);
+    }
+  });
+
+  it('refuse "/" as the instance role path, which would let every role be passed to EC2', () => {
+    const pattern = new RegExp(declared().InstanceRolePath?.AllowedPattern ?? '');
+    expect(pattern.test('/')).toBe(false);
+    expect(pattern.test('/bluegreen-ec2/')).toBe(true);
+    expect(pattern.test('/teams/web/')).toBe(true);
+  });
+});
 
 describe('the packaged CloudFormation template (osls package, offline)', () => {
   it('holds the state machine with tracing on, logging errors without execution data (task tokens)', () => {
@@ -286,7 +311,11 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(alarms).toHaveLength(1);
     expect(alarms[0]?.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+      // Messages sent per minute: each new dead letter alarms again (alarm actions run only on
+      // a change into ALARM, which a count of visible messages would not make again).
+      MetricName: 'NumberOfMessagesSent',
+      Statistic: 'Sum',
+      TreatMissingData: 'notBreaching',
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: 'DeploymentTopic' }],

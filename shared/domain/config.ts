@@ -97,10 +97,10 @@ const bakeSchema = about(
     ),
     infrastructureConfigurationArn: about(
       text(
-        /^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:infrastructure-configuration\/[a-z0-9-_]+$/,
-        'must be an Image Builder infrastructure configuration ARN',
+        /^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:infrastructure-configuration\/bluegreen-[a-z0-9-_]+$/,
+        'must be the ARN of an Image Builder infrastructure configuration named bluegreen-...',
       ),
-      'Where Image Builder runs the build (instance type, subnet, instance profile).',
+      'Where Image Builder runs the build (instance type, subnet, instance profile); its name starts with bluegreen- (the only ones the service may build with).',
     ),
     installCommand: about(
       v.pipe(

@@ -1,6 +1,6 @@
 /**
  * Whether the service may publish to a config's topic: its IAM policy allows this account's
- * topics, in any region, whose name matches the stack parameter NotificationTopicNames (IAM
+ * topics in its own Region (SNS takes a publish only in the topic's Region), whose name matches the stack parameter NotificationTopicNames (IAM
  * wildcards: `*` any run of characters, `?` one). Checked in Plan, so a topic the final
  * notification could not reach fails the deploy before anything is launched, instead of the
  * outcome being lost after it.
@@ -10,11 +10,14 @@ export function topicProblem(
   serviceTopicArn: string,
   namePattern: string,
 ): string | undefined {
-  const [, partition, , , account, name = ''] = topicArn.split(':');
-  const [, ownPartition, , , ownAccount] = serviceTopicArn.split(':');
+  const [, partition, , region, account, name = ''] = topicArn.split(':');
+  const [, ownPartition, , ownRegion, ownAccount] = serviceTopicArn.split(':');
   if (topicArn === serviceTopicArn) return undefined;
   if (partition !== ownPartition || account !== ownAccount) {
     return `notifications.topicArn: ${topicArn} is not in this account (${ownAccount}); the service publishes only to its own account's topics`;
+  }
+  if (region !== ownRegion) {
+    return `notifications.topicArn: ${topicArn} is not in the service's Region (${ownRegion}); SNS refuses a publish to another Region's topic`;
   }
   if (!wildcardMatch(namePattern, name)) {
     return `notifications.topicArn: the service may publish only to topics named like "${namePattern}" (stack parameter NotificationTopicNames), not "${name}"`;

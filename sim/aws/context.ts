@@ -2,6 +2,8 @@ import type { SimInstance } from './ec2.ts';
 
 /** What the service models need from the world around them: time, ids and the monitor's hooks. */
 export interface WorldContext {
+  /** The Region the functions run in (their clients call it). */
+  readonly region: string;
   now(): number;
   /** A new id with the prefix and that many hex digits, deterministic per world. */
   id(prefix: string, hexDigits: number): string;

@@ -222,6 +222,9 @@ export class SnsModel {
     Message?: string;
     MessageAttributes?: Record<string, { StringValue?: string }>;
   }) {
+    // The client publishes in its own Region; SNS refuses a topic of another one.
+    if ((input.TopicArn ?? '').split(':')[3] !== this.world.region)
+      throw awsError('InvalidParameter', 'Invalid parameter: TopicArn');
     if (!this.topics.has(input.TopicArn ?? '')) throw awsError('NotFound', 'Topic does not exist', 404);
     if (!input.Message) throw awsError('InvalidParameter', 'Invalid parameter: Empty message');
     const message: SimMessage = {

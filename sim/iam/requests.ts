@@ -106,6 +106,11 @@ function runInstancesRequests(world: World, input: Json): IamRequest[] {
         ? { 'ec2:Subnet': ec2Arn('subnet', template.subnetId), 'ec2:Vpc': ec2Arn('vpc', template.vpcId) }
         : {}),
     }),
+    // The root volume is created from the AMI's snapshot, which is authorized too.
+    request('ec2:RunInstances', `arn:${P}:ec2:${REGION}::snapshot/snap-${imageId.replace(/^ami-/, '')}`, {
+      ...fromTemplate,
+      'ec2:Owner': image ? ACCOUNT : 'amazon',
+    }),
     request('ec2:RunInstances', `arn:${P}:ec2:${REGION}::image/${imageId}`, {
       ...fromTemplate,
       ...resourceTags(image?.tags),
@@ -224,6 +229,8 @@ function imagebuilderRequests(operation: string, input: Json): IamRequest[] {
         request('imagebuilder:CreateImageRecipe', arn, requestTags(tags)),
         ...tagged(arn),
         // The recipe's components and an Image Builder parent image are read when it is created.
+        // These reads (and CreateImage's below) are the roles' documented assumption: the
+        // service authorization reference lists no dependent actions for the create calls.
         ...((input.components ?? []) as { componentArn?: string }[]).map((c) =>
           request('imagebuilder:GetComponent', String(c.componentArn)),
         ),

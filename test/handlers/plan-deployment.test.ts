@@ -393,6 +393,7 @@ describe('plan-deployment', () => {
       'arn:aws:sns:us-east-1:123456789012:web-alerts',
       'named like "bluegreen-*"',
     ],
+    ['of another Region', 'arn:aws:sns:eu-west-1:123456789012:bluegreen-web', "not in the service's Region"],
   ])(
     'fails with InvalidConfig naming notifications.topicArn for a topic %s, before reading any weight',
     async (_what, topicArn, says) => {
@@ -414,9 +415,9 @@ describe('plan-deployment', () => {
     },
   );
 
-  it('plans with a topic of this account in another region whose name the stack allows', async () => {
+  it('plans with a topic of this account and Region whose name the stack allows', async () => {
     // Prepare
-    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:bluegreen-web-prod';
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:bluegreen-web-prod';
     liveAccount(JSON.stringify({ ...JSON.parse(exampleConfigText), notifications: { topicArn } }));
 
     // Act

@@ -8,9 +8,9 @@ describe('which topics a config may name', () => {
     expect(topicProblem(SERVICE_TOPIC, SERVICE_TOPIC, 'team-*')).toBeUndefined();
   });
 
-  it('accepts this account’s topics in any region whose name matches the pattern', () => {
+  it('accepts this account’s topics in its Region whose name matches the pattern', () => {
     expect(
-      topicProblem('arn:aws:sns:eu-west-1:123456789012:bluegreen-web', SERVICE_TOPIC, 'bluegreen-*'),
+      topicProblem('arn:aws:sns:us-east-1:123456789012:bluegreen-web', SERVICE_TOPIC, 'bluegreen-*'),
     ).toBeUndefined();
     expect(
       topicProblem('arn:aws:sns:us-east-1:123456789012:team-a', SERVICE_TOPIC, 'team-?'),
@@ -25,6 +25,12 @@ describe('which topics a config may name', () => {
     expect(
       topicProblem('arn:aws:sns:us-east-1:123456789012:bluegreenXweb', SERVICE_TOPIC, 'bluegreen.web'),
     ).toContain('notifications.topicArn');
+  });
+
+  it('refuses a topic of another Region, which SNS would refuse to publish to', () => {
+    expect(topicProblem('arn:aws:sns:eu-west-1:123456789012:bluegreen-web', SERVICE_TOPIC, '*')).toContain(
+      "is not in the service's Region (us-east-1)",
+    );
   });
 
   it('refuses a topic of another account or partition', () => {
