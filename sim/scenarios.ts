@@ -424,6 +424,35 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'alarm-before-launch',
+    summary:
+      'The 5xx alarm fires while the AMI bakes and stays: green is never launched, no traffic moves, and the cause says the alarm fired before traffic moved.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.cloudwatch.setState(
+        ALARM,
+        'ALARM',
+        'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+        world.now() + 5 * 60_000,
+      );
+    },
+  },
+  {
+    name: 'alarm-before-first-shift',
+    summary:
+      'The 5xx alarm fires while green boots: no traffic moves to green, green is removed, and the cause says the alarm fired before traffic moved.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      // The standard bake ends at 20 minutes; green then boots and passes its checks.
+      world.cloudwatch.setState(
+        ALARM,
+        'ALARM',
+        'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+        world.now() + 21 * 60_000,
+      );
+    },
+  },
+  {
     name: 'alarm-during-termination-wait',
     summary: 'The 5xx alarm fires 25 minutes into the termination window: blue takes traffic back.',
     expect: 'ROLLED_BACK',

@@ -1,3 +1,4 @@
+import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { launchInstances } from '../aws/ec2.ts';
 import { clientToken } from '../domain/identity.ts';
 import { fleetTags } from '../domain/tags.ts';
@@ -25,6 +26,9 @@ export async function launchGreen(input: DeploymentState): Promise<GreenFleet> {
   const { plan } = state;
   const amiId = state.bake.amiId;
   if (!amiId) throw new TypeError('execution state has no baked AMI id');
+  // A retry after a launch whose answer was lost fails here too: the rollback finds the instances
+  // by their deployment tag.
+  await assertAlarmsQuietBeforeTraffic(plan, 'before launching green');
   let instanceIds: string[];
   try {
     instanceIds = await launchInstances({

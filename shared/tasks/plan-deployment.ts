@@ -1,3 +1,4 @@
+import { firingBeforeTraffic } from '../alarm-guards.ts';
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
@@ -117,6 +118,12 @@ export async function planDeployment(
     );
   }
   if (plan.blue === null) return plan;
+  // Traffic that is already failing would be blamed on the release: nothing starts then.
+  if (alarms.alarming.length > 0) {
+    throw new UnsafeToDeploy(
+      `${firingBeforeTraffic(alarms.alarming)}; nothing was launched and no traffic moved: deploy again once it is OK`,
+    );
+  }
   const blueTargets = await targetsOf(plan.blue);
   return {
     ...plan,

@@ -1,3 +1,4 @@
+import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { readWeights } from '../aws/route53.ts';
 import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
@@ -31,6 +32,7 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   const verdict = await greenVerdict(plan, green);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
+  if (index === 0) await assertAlarmsQuietBeforeTraffic(plan, 'right before the first traffic step');
 
   const current = await readWeights(plan);
   // A retry after a write that succeeded finds the target weights already in place: fine.

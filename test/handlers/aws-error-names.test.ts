@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetHealthCommand,
@@ -13,7 +14,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { handler as checkBake } from '../../functions/check-bake.ts';
 import { handler as deregisterBlue } from '../../functions/deregister-blue.ts';
@@ -23,6 +24,7 @@ import { handler as shiftTraffic } from '../../functions/shift-traffic.ts';
 import { handler as startDeployment } from '../../functions/start-deployment.ts';
 import {
   AMI_ID,
+  alarmStates,
   awsError,
   deployment,
   GREEN_IDS,
@@ -35,6 +37,7 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
+const cloudwatchMock = mockClient(CloudWatchClient);
 const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const imagebuilderMock = mockClient(ImagebuilderClient);
@@ -42,7 +45,13 @@ const route53Mock = mockClient(Route53Client);
 const s3Mock = mockClient(S3Client);
 const sfnMock = mockClient(SFNClient);
 
+// The guards before launch and before the first step read the watched alarms: all OK here.
+beforeEach(() => {
+  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+});
+
 afterEach(() => {
+  cloudwatchMock.reset();
   ec2Mock.reset();
   elbv2Mock.reset();
   imagebuilderMock.reset();

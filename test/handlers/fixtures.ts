@@ -235,3 +235,15 @@ export function s3Record(
     },
   };
 }
+
+/** DescribeAlarms as CloudWatch answers it: every alarm asked for, OK unless named in `alarming`. */
+export function alarmStates(alarming: string[] = []) {
+  return (input: { AlarmNames?: string[] }) => ({
+    MetricAlarms: (input.AlarmNames ?? []).map((AlarmName) =>
+      alarming.includes(AlarmName)
+        ? { AlarmName, StateValue: 'ALARM' as const, StateReason: 'Threshold Crossed' }
+        : { AlarmName, StateValue: 'OK' as const },
+    ),
+    CompositeAlarms: [],
+  });
+}

@@ -1,14 +1,30 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/launch-green.ts';
-import { AMI_ID, awsError, DEPLOYMENT_ID, GREEN_IDS, lambdaContext, planFor, stateWith } from './fixtures.ts';
+import {
+  AMI_ID,
+  alarmStates,
+  awsError,
+  DEPLOYMENT_ID,
+  GREEN_IDS,
+  lambdaContext,
+  planFor,
+  stateWith,
+} from './fixtures.ts';
 
 const ec2Mock = mockClient(EC2Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+
+beforeEach(() => {
+  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+});
 
 afterEach(() => {
   ec2Mock.reset();
+  cloudwatchMock.reset();
 });
 
 const context = lambdaContext('launchGreen');
@@ -32,6 +48,21 @@ function launched(ids: string[]) {
 }
 
 describe('launch-green', () => {
+  it('launches nothing, with AlarmTriggered saying it fired before any traffic moved, when a watched alarm is in ALARM', async () => {
+    // Prepare
+    cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
+
+    // Act
+    const run = handler(stateWith({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'AlarmTriggered',
+      message: expect.stringContaining('before any traffic moved to the release'),
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
+
   it('launches up to the planned count from the launch template with the baked AMI', async () => {
     // Prepare
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));

@@ -427,6 +427,32 @@ describe('plan-deployment', () => {
     expect(plan).toMatchObject({ topicArn });
   });
 
+  it('refuses with UnsafeToDeploy when a watched alarm is already in ALARM while blue serves, before sizing green', async () => {
+    // Prepare
+    liveAccount();
+    cloudwatchMock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        { ...alarm('web-prod-5xx'), StateValue: 'ALARM', StateReason: 'Threshold Crossed: 5xx 3 %' },
+        alarm('web-prod-latency-p99'),
+      ],
+      CompositeAlarms: [],
+    });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringMatching(
+        /alarm in ALARM before any traffic moved to the release, so not caused by it: web-prod-5xx \(Threshold Crossed: 5xx 3 %\); nothing was launched/,
+      ),
+    });
+    expect(
+      elbv2Mock.commandCalls(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }),
+    ).toHaveLength(0);
+  });
+
   it('accepts a composite alarm of the config', async () => {
     // Prepare
     liveAccount();

@@ -1,3 +1,4 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -8,10 +9,11 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/shift-traffic.ts';
 import {
+  alarmStates,
   config,
   DEPLOYMENT_ID,
   GREEN_IDS,
@@ -27,10 +29,16 @@ import {
 
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+
+beforeEach(() => {
+  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+});
 
 afterEach(() => {
   route53Mock.reset();
   elbv2Mock.reset();
+  cloudwatchMock.reset();
 });
 
 const context = lambdaContext('shiftTraffic');
@@ -119,6 +127,37 @@ describe('shift-traffic', () => {
         submittedAt: SUBMITTED_AT.toISOString(),
       },
     });
+  });
+
+  it('writes nothing before the first step, with AlarmTriggered, when a watched alarm is already in ALARM', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+    cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'AlarmTriggered',
+      message: expect.stringContaining('checked right before the first traffic step'),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('leaves later steps to the step checks: no alarm read before the second step', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
+    route53Accepts();
+
+    // Act
+    await handler(stateWith({ green: greenFleet, shift: firstStep }), context);
+
+    // Assess
+    expect(cloudwatchMock.commandCalls(DescribeAlarmsCommand)).toHaveLength(0);
   });
 
   it('moves on to 50/50 after the first step, from the weights that step wrote', async () => {

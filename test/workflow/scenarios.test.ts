@@ -103,6 +103,50 @@ describe('what each scenario leaves behind', () => {
     expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });
 
+  /** The scenario, recording the largest share of traffic green's slot (b) ever had. */
+  function watchingGreenWeight(name: string): { scenario: Scenario; most: () => number } {
+    const base = scenario(name);
+    let most = 0;
+    return {
+      scenario: {
+        ...base,
+        prepare: (ctx) => {
+          base.prepare?.(ctx);
+          ctx.world.hooks.push({
+            afterRecordsChange: () => {
+              most = Math.max(
+                most,
+                ctx.world.route53.weights('Z0123456789ABCDEFGHIJ', 'web.example.com', 'A').b ?? 0,
+              );
+            },
+          });
+        },
+      },
+      most: () => most,
+    };
+  }
+
+  it('alarm-before-launch: an alarm already firing launches nothing, moves no traffic, and is not blamed on the release', async () => {
+    const watched = watchingGreenWeight('alarm-before-launch');
+    const { summary, world } = await simulate(watched.scenario);
+    expect(writes(world, 'RunInstances')).toBe(0);
+    expect(watched.most()).toBe(0);
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(summary.cause).toContain(
+      'alarm in ALARM before any traffic moved to the release, so not caused by it',
+    );
+    expect(summary.cause).toContain('checked before launching green');
+  });
+
+  it('alarm-before-first-shift: an alarm that fires while green boots moves no traffic to green', async () => {
+    const watched = watchingGreenWeight('alarm-before-first-shift');
+    const { summary, world } = await simulate(watched.scenario);
+    expect(writes(world, 'RunInstances')).toBe(1);
+    expect(watched.most()).toBe(0);
+    expect(summary.cause).toContain('checked right before the first traffic step');
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
   it('alarm-during-termination-wait: blue, still running, takes the traffic back', async () => {
     const { summary, world } = await simulate(scenario('alarm-during-termination-wait'));
     expect(summary.weights).toEqual({ a: 100, b: 0 });
