@@ -119,6 +119,7 @@ const SERVICE_PREFIX: Record<string, string> = {
 /** Operations whose IAM action has another name. */
 const ACTION_NAME: Record<string, string> = {
   's3:HeadObject': 's3:GetObject',
+  's3:ListObjectVersions': 's3:ListBucketVersions',
 };
 
 /**

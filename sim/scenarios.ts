@@ -424,6 +424,20 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'release-key-rewritten',
+    summary:
+      'Release 1.1.0 is uploaded, then 1.1.0 again with other bits 5 minutes later: the first deploys its own bits, the second is refused before anything launches.',
+    expect: 'FAILED',
+    executions: 2,
+    expectLive: '1.1.0',
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(300, () =>
+        ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0, rebuilt')]),
+      );
+    },
+  },
+  {
     name: 'alarm-before-launch',
     summary:
       'The 5xx alarm fires while the AMI bakes and stays: green is never launched, no traffic moves, and the cause says the alarm fired before traffic moved.',

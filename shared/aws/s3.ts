@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from './errors.ts';
 
 export const s3 = new S3Client({});
@@ -29,4 +29,37 @@ export async function currentVersion(
     if (isNotFound(error) || (error as Error).name === 'NotFound') return undefined;
     throw error;
   }
+}
+
+/**
+ * The other versions (and delete markers) the key has had besides `versionId`, oldest first: a
+ * release key written twice holds two builds under one version name.
+ */
+export async function otherVersions(
+  bucket: string,
+  key: string,
+  versionId: string,
+): Promise<{ versionId: string; lastModified?: Date }[]> {
+  const found: { versionId: string; lastModified?: Date }[] = [];
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const out = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: key,
+        KeyMarker,
+        VersionIdMarker,
+        MaxKeys: 100,
+      }),
+    );
+    for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
+      // The prefix also matches longer keys (1.1.0.zip.bak): only this key counts.
+      if (v.Key !== key || !v.VersionId || v.VersionId === versionId) continue;
+      found.push({ versionId: v.VersionId, ...(v.LastModified ? { lastModified: v.LastModified } : {}) });
+    }
+    KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+    VersionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+  } while (KeyMarker);
+  return found.sort((x, y) => (x.lastModified?.getTime() ?? 0) - (y.lastModified?.getTime() ?? 0));
 }

@@ -2,7 +2,7 @@ import { firingBeforeTraffic } from '../alarm-guards.ts';
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { currentVersion, readObjectText } from '../aws/s3.ts';
+import { currentVersion, otherVersions, readObjectText } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
@@ -48,6 +48,14 @@ export async function planDeployment(
     );
   }
   const pinned = { ...deployment, artifact: { ...deployment.artifact, versionId: pinnedVersionId } };
+  // Release keys are immutable: a key that held another object before names two builds.
+  const others = await otherVersions(bucket, key, pinnedVersionId);
+  const first = others[0];
+  if (first) {
+    throw new UnsafeToDeploy(
+      `release key s3://${bucket}/${key} was written before (version ${first.versionId}${first.lastModified ? `, ${first.lastModified.toISOString()}` : ''}); release keys are immutable: upload this build under a new version`,
+    );
+  }
 
   const where = configKey(deployment.app, deployment.env);
   const text = await readObjectText(bucket, where);

@@ -5,6 +5,8 @@ interface SimObject {
   body: string;
   versionId: string;
   eTag: string;
+  /** When it was written. */
+  at: number;
 }
 
 /** S3: versioned buckets holding text objects. */
@@ -20,7 +22,12 @@ export class S3Model {
   put(bucket: string, key: string, body: string): SimObject {
     const objects = this.buckets.get(bucket);
     if (!objects) throw new Error(`no bucket ${bucket}`);
-    const object = { body, versionId: this.world.id('', 32), eTag: `"${this.world.id('', 32)}"` };
+    const object = {
+      body,
+      versionId: this.world.id('', 32),
+      eTag: `"${this.world.id('', 32)}"`,
+      at: this.world.now(),
+    };
     objects.set(key, [...(objects.get(key) ?? []), object]);
     return object;
   }
@@ -53,6 +60,23 @@ export class S3Model {
       ETag: object.eTag,
       ContentLength: body.length,
     };
+  }
+
+  ListObjectVersions(input: { Bucket?: string; Prefix?: string; MaxKeys?: number; KeyMarker?: string }) {
+    const objects = this.buckets.get(input.Bucket ?? '');
+    if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    const versions = [...objects.entries()]
+      .filter(([key]) => key.startsWith(input.Prefix ?? ''))
+      .flatMap(([key, list]) =>
+        list.map((o, i) => ({
+          Key: key,
+          VersionId: o.versionId,
+          ETag: o.eTag,
+          IsLatest: i === list.length - 1,
+          LastModified: new Date(o.at),
+        })),
+      );
+    return { Versions: versions, DeleteMarkers: [], IsTruncated: false };
   }
 
   HeadObject(input: { Bucket?: string; Key?: string }) {

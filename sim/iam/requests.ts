@@ -290,6 +290,12 @@ function s3Requests(world: World, operation: string, input: Json): IamRequest[] 
       if (!world.s3.exists(bucket, key)) requests.push(request('s3:ListBucket', `arn:${P}:s3:::${bucket}`));
       return requests;
     }
+    case 'ListObjectVersions':
+      return [
+        request('s3:ListBucketVersions', `arn:${P}:s3:::${bucket}`, {
+          's3:prefix': String(input.Prefix ?? ''),
+        }),
+      ];
     default:
       throw new Error(`no IAM mapping for s3:${operation}`);
   }

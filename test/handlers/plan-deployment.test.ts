@@ -8,6 +8,7 @@ import {
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   NoSuchKey,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -65,6 +66,13 @@ function liveAccount(configText = exampleConfigText) {
     .on(HeadObjectCommand)
     .resolves({ VersionId: VERSION_ID, ETag: '"d41d8cd98f00b204e9800998ecf8427e"' });
   s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY }).resolves({ Body: body(configText) });
+  s3Mock.on(ListObjectVersionsCommand).resolves({
+    Versions: [
+      { Key: KEY, VersionId: VERSION_ID, IsLatest: true },
+      // A longer key under the same prefix is another release.
+      { Key: `${KEY}.bak`, VersionId: 'other-key-version', IsLatest: true },
+    ],
+  });
   cloudwatchMock
     .on(DescribeAlarmsCommand)
     .resolves({ MetricAlarms: [alarm('web-prod-5xx'), alarm('web-prod-latency-p99')], CompositeAlarms: [] });
@@ -255,6 +263,38 @@ describe('plan-deployment', () => {
       ),
     });
     expect(s3Mock.commandCalls(GetObjectCommand)).toHaveLength(0);
+  });
+
+  it('refuses with UnsafeToDeploy when the release key held another object before this one', async () => {
+    // Prepare
+    liveAccount();
+    s3Mock.on(ListObjectVersionsCommand).resolves({
+      Versions: [
+        { Key: KEY, VersionId: VERSION_ID, IsLatest: true, LastModified: new Date('2026-03-02T09:05:00Z') },
+        {
+          Key: KEY,
+          VersionId: 'first-build',
+          IsLatest: false,
+          LastModified: new Date('2026-03-02T09:00:00Z'),
+        },
+      ],
+    });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining(
+        `release key s3://${BUCKET}/${KEY} was written before (version first-build, 2026-03-02T09:00:00.000Z); release keys are immutable`,
+      ),
+    });
+    expect(s3Mock.commandCalls(ListObjectVersionsCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: BUCKET,
+      Prefix: KEY,
+    });
+    expect(route53Mock.calls()).toHaveLength(0);
   });
 
   it('refuses with UnsafeToDeploy when an artifact on an unversioned bucket was overwritten (ETag differs)', async () => {

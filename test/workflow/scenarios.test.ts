@@ -103,6 +103,22 @@ describe('what each scenario leaves behind', () => {
     expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });
 
+  it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
+    const { summary, world } = await simulate(scenario('release-key-rewritten'));
+    const live = [...world.ec2.instances.values()].filter((i) => world.ec2.state(i) === 'running');
+    expect(live.map((i) => world.imagebuilder.baked.get(i.imageId)?.body)).toEqual([
+      'PK\u0003\u0004 web 1.1.0',
+      'PK\u0003\u0004 web 1.1.0',
+      'PK\u0003\u0004 web 1.1.0',
+    ]);
+    expect(writes(world, 'RunInstances')).toBe(1);
+    expect(summary.notifications.map((n) => n.subject)).toEqual([
+      'Deployed web/prod 1.1.0',
+      'Deployment failed: web/prod 1.1.0',
+    ]);
+    expect(world.sns.messages.at(-1)?.message).toContain('release keys are immutable');
+  });
+
   /** The scenario, recording the largest share of traffic green's slot (b) ever had. */
   function watchingGreenWeight(name: string): { scenario: Scenario; most: () => number } {
     const base = scenario(name);
