@@ -438,6 +438,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'blue-dies-then-alarm',
+    summary:
+      "Green takes 100 %, blue's instances all die, then the alarm fires: green keeps the traffic (blue cannot take it), and what is left for a person never says to move traffic to blue.",
+    expect: 'FAILED',
+    expectLive: '1.1.0',
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 100, () => {
+        for (const instance of world.ec2.instances.values()) {
+          if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+        }
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 2.2 % > 1 %',
+          world.now() + 10 * 60_000,
+        );
+      });
+    },
+  },
+  {
     name: 'alarm-before-launch',
     summary:
       'The 5xx alarm fires while the AMI bakes and stays: green is never launched, no traffic moves, and the cause says the alarm fired before traffic moved.',

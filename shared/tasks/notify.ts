@@ -1,10 +1,12 @@
 import { findManagedInstances } from '../aws/ec2.ts';
+import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { publish } from '../aws/sns.ts';
 import { settleBake } from '../bake-cleanup.ts';
+import { leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights, sameWeights } from '../domain/traffic.ts';
+import { sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
@@ -24,6 +26,15 @@ export interface Notification {
   messageId: string;
 }
 
+/** A read that says why it failed instead of throwing. */
+async function read<T>(what: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await what() };
+  } catch (error) {
+    return { ok: false, error: (error as Error).name };
+  }
+}
+
 /**
  * What a person must fix after a failed rollback, read from AWS now rather than from the
  * execution state (which may be stale). Each read is best effort: an outage that broke the
@@ -32,34 +43,28 @@ export interface Notification {
 export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
   const { plan } = state;
   if (!plan) return [];
-  const left: string[] = [];
-  try {
-    const weights = await readWeights(plan);
-    if ((weights[plan.green] ?? 0) > 0) {
-      left.push(
-        `traffic: ${formatWeights(weights)}; green slot ${plan.green} still carries traffic${plan.blue ? `, set slot ${plan.blue} to 100 and slot ${plan.green} to 0 in one change` : ''}`,
-      );
-    } else {
-      left.push(`traffic: ${formatWeights(weights)} (on blue)`);
-    }
-  } catch (error) {
-    left.push(
-      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
-    );
-  }
-  try {
-    const running = await findManagedInstances({ [TAG.deploymentId]: state.deploymentId });
-    if (running.length > 0) {
-      left.push(
-        `green instances still running: ${running.map((i) => i.id).join(', ')}; terminate them once no traffic reaches slot ${plan.green}`,
-      );
-    }
-  } catch (error) {
-    left.push(
-      `instances: could not list instances tagged ${TAG.deploymentId}=${state.deploymentId} (${(error as Error).name})`,
-    );
-  }
-  return left;
+  const blue = plan.blue;
+  const [weights, blueTargets, greenInstances] = await Promise.all([
+    read(() => readWeights(plan)),
+    blue
+      ? read(async () => {
+          const targets = await registeredTargets(plan.slots[blue].targetGroupArn);
+          return { registered: targets.length, healthy: targets.filter((t) => t.state === 'healthy').length };
+        })
+      : Promise.resolve(undefined),
+    read(async () =>
+      (await findManagedInstances({ [TAG.deploymentId]: state.deploymentId })).map((i) => i.id),
+    ),
+  ]);
+  return leftForAPerson({
+    blue,
+    green: plan.green,
+    recordName: plan.dns.recordName,
+    weights,
+    ...(blueTargets ? { blueTargets } : {}),
+    greenInstances,
+    deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
+  });
 }
 
 /** After a failed blue termination: which blue instances still run. */

@@ -103,6 +103,18 @@ describe('what each scenario leaves behind', () => {
     expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
   });
 
+  it('blue-dies-then-alarm: green keeps the traffic, and nothing tells a person to move it to the dead blue', async () => {
+    const { summary, world } = await simulate(scenario('blue-dies-then-alarm'));
+    expect(summary.weights).toEqual({ a: 0, b: 100 });
+    expect(summary.cause).toContain('RollbackBlocked');
+    for (const text of [summary.cause ?? '', world.sns.messages.at(-1)?.message ?? '']) {
+      expect(text).toContain(
+        'blue slot a has no healthy target (3 registered), so keep the traffic on slot b',
+      );
+      expect(text).not.toMatch(/set slot a to 100|terminate them once no traffic/);
+    }
+  });
+
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
     const { summary, world } = await simulate(scenario('release-key-rewritten'));
     const live = [...world.ec2.instances.values()].filter((i) => world.ec2.state(i) === 'running');

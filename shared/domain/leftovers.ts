@@ -1,0 +1,63 @@
+import type { Slot, Weights } from './traffic.ts';
+import { formatWeights } from './traffic.ts';
+
+/** A fact read from AWS, or why it could not be read. */
+export type Read<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** What is there when a rollback could not finish, read once, before any words are chosen. */
+export interface LeftFacts {
+  blue: Slot | null;
+  green: Slot;
+  recordName: string;
+  weights: Read<Weights>;
+  /** Blue's registered and healthy targets (when there is a blue slot). */
+  blueTargets?: Read<{ registered: number; healthy: number }>;
+  /** The instances this deployment launched that still run. */
+  greenInstances: Read<string[]>;
+  deploymentTag: string;
+}
+
+/**
+ * What is left for a person, from the facts: never an instruction to move traffic to a slot with
+ * no healthy target, or to terminate the fleet that carries the traffic, which the service itself
+ * refused to do.
+ */
+export function leftForAPerson(f: LeftFacts): string[] {
+  const left: string[] = [];
+  const greenCarries = f.weights.ok && (f.weights.value[f.green] ?? 0) > 0;
+  const blueHealthy = f.blueTargets?.ok === true && f.blueTargets.value.healthy > 0;
+  if (!f.weights.ok) {
+    left.push(
+      `traffic: could not read the weights of ${f.recordName} (${f.weights.error}); check them by hand`,
+    );
+  } else if (!greenCarries) {
+    left.push(`traffic: ${formatWeights(f.weights.value)} (on blue)`);
+  } else if (f.blue === null) {
+    left.push(
+      `traffic: ${formatWeights(f.weights.value)}; green slot ${f.green} carries it, there is no other slot to move it to`,
+    );
+  } else if (blueHealthy) {
+    left.push(
+      `traffic: ${formatWeights(f.weights.value)}; green slot ${f.green} still carries traffic, set slot ${f.blue} to 100 and slot ${f.green} to 0 in one change`,
+    );
+  } else if (f.blueTargets?.ok) {
+    left.push(
+      `traffic: ${formatWeights(f.weights.value)}; blue slot ${f.blue} has no healthy target (${f.blueTargets.value.registered} registered), so keep the traffic on slot ${f.green}: move it to slot ${f.blue} only once slot ${f.blue} has healthy targets`,
+    );
+  } else {
+    left.push(
+      `traffic: ${formatWeights(f.weights.value)}; green slot ${f.green} still carries traffic; blue slot ${f.blue}'s health could not be read (${f.blueTargets?.error ?? 'not read'}): move traffic to slot ${f.blue} only once its targets are healthy`,
+    );
+  }
+  if (!f.greenInstances.ok) {
+    left.push(`instances: could not list instances tagged ${f.deploymentTag} (${f.greenInstances.error})`);
+  } else if (f.greenInstances.value.length > 0) {
+    const ids = f.greenInstances.value.join(', ');
+    left.push(
+      greenCarries && !blueHealthy
+        ? `green instances running in slot ${f.green}: ${ids}; they serve the traffic: keep them until it is on a healthy slot`
+        : `green instances still running: ${ids}; terminate them once no traffic reaches slot ${f.green}`,
+    );
+  }
+  return left;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { type LeftFacts, leftForAPerson } from '#shared/domain/leftovers.ts';
+
+const base: LeftFacts = {
+  blue: 'a',
+  green: 'b',
+  recordName: 'web.example.com',
+  weights: { ok: true, value: { a: 50, b: 50 } },
+  blueTargets: { ok: true, value: { registered: 3, healthy: 3 } },
+  greenInstances: { ok: true, value: ['i-0g1', 'i-0g2'] },
+  deploymentTag: 'bluegreen:deployment-id=web-prod-1_1_0-0123456789',
+};
+
+describe('what is left for a person after a rollback that could not finish', () => {
+  it('tells to move traffic back to a healthy blue and then terminate green', () => {
+    expect(leftForAPerson(base)).toEqual([
+      'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
+      'green instances still running: i-0g1, i-0g2; terminate them once no traffic reaches slot b',
+    ]);
+  });
+
+  it('never tells to move traffic to a blue with no healthy target, nor to terminate the green that serves it', () => {
+    const left = leftForAPerson({
+      ...base,
+      weights: { ok: true, value: { a: 0, b: 100 } },
+      blueTargets: { ok: true, value: { registered: 3, healthy: 0 } },
+    });
+    expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
+    expect(left).toEqual([
+      'traffic: a=0 b=100; blue slot a has no healthy target (3 registered), so keep the traffic on slot b: move it to slot a only once slot a has healthy targets',
+      'green instances running in slot b: i-0g1, i-0g2; they serve the traffic: keep them until it is on a healthy slot',
+    ]);
+  });
+
+  it('does not tell to move traffic to blue when its health could not be read', () => {
+    const left = leftForAPerson({ ...base, blueTargets: { ok: false, error: 'ThrottlingException' } });
+    expect(left[0]).toContain("blue slot a's health could not be read (ThrottlingException)");
+    expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
+  });
+
+  it('says traffic is on blue, and to terminate green, when green carries none', () => {
+    expect(leftForAPerson({ ...base, weights: { ok: true, value: { a: 100, b: 0 } } })).toEqual([
+      'traffic: a=100 b=0 (on blue)',
+      'green instances still running: i-0g1, i-0g2; terminate them once no traffic reaches slot b',
+    ]);
+  });
+
+  it('says what could not be read, to check by hand', () => {
+    expect(
+      leftForAPerson({
+        ...base,
+        weights: { ok: false, error: 'AccessDenied' },
+        greenInstances: { ok: false, error: 'RequestLimitExceeded' },
+      }),
+    ).toEqual([
+      'traffic: could not read the weights of web.example.com (AccessDenied); check them by hand',
+      'instances: could not list instances tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789 (RequestLimitExceeded)',
+    ]);
+  });
+});
