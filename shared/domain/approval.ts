@@ -93,6 +93,34 @@ export const decisionFormSchema = v.object({
   ),
 });
 
+/** The fields a link's query string carries, and the fields the page's form posts. */
+export const LINK_FIELDS = ['approver', 'expires', 'signature'] as const;
+export const FORM_FIELDS = [...LINK_FIELDS, 'decision', 'comment'] as const;
+
+function fieldName(name: string): string {
+  return name === '' ? 'an unnamed field' : `"${name}"`;
+}
+
+/**
+ * A query string or form as one value per field, refusing a field that is repeated (which one
+ * would count? `decision=reject&decision=approve` must not be read as either) or not one of
+ * `allowed`. The problem names the field as sent; the page escapes it.
+ */
+export function strictFields(
+  pairs: Iterable<[string, string]>,
+  allowed: readonly string[],
+): { ok: true; fields: Record<string, string> } | { ok: false; problem: string } {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    if (!allowed.includes(name))
+      return { ok: false, problem: `${fieldName(name)} is not a field of this form` };
+    if (Object.hasOwn(fields, name))
+      return { ok: false, problem: `${fieldName(name)} was sent more than once` };
+    fields[name] = value;
+  }
+  return { ok: true, fields };
+}
+
 export type ApprovalState = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 
 /** What an approver sees: a plain summary of the deployment they are asked about. */

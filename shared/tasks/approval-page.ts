@@ -6,11 +6,14 @@ import {
   APPROVAL_REJECTED,
   type DecisionRecord,
   decisionFormSchema,
+  FORM_FIELDS,
   ID_PATTERN,
+  LINK_FIELDS,
   type LinkFields,
   linkParamsSchema,
   normalizeApprover,
   rejectionCause,
+  strictFields,
   verifyLink,
 } from '../domain/approval.ts';
 import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
@@ -83,7 +86,7 @@ export async function serveApproval(
   const id = event.pathParameters?.id ?? '';
   if (!ID_PATTERN.test(id)) return refuse(404, 'No such approval', 'This link does not name an approval.');
 
-  let fields: Record<string, string>;
+  let pairs: Iterable<[string, string]>;
   if (method === 'POST') {
     const type = header(event, 'content-type').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
@@ -91,10 +94,29 @@ export async function serveApproval(
     }
     const body = bodyOf(event);
     if (typeof body !== 'string') return body;
-    fields = Object.fromEntries(new URLSearchParams(body));
+    pairs = new URLSearchParams(body);
   } else {
-    fields = { ...(event.queryStringParameters ?? {}) } as Record<string, string>;
+    // rawQueryString keeps a repeated parameter apart; queryStringParameters joins it with commas.
+    pairs =
+      event.rawQueryString !== undefined
+        ? new URLSearchParams(event.rawQueryString)
+        : Object.entries(event.queryStringParameters ?? {}).map(([k, v]): [string, string] => [k, v ?? '']);
   }
+  const strict = strictFields(pairs, method === 'POST' ? FORM_FIELDS : LINK_FIELDS);
+  if (!strict.ok) {
+    return method === 'POST'
+      ? refuse(
+          400,
+          'Unreadable form',
+          `The decision could not be read: ${strict.problem}. Nothing was decided.`,
+        )
+      : refuse(
+          400,
+          'Damaged link',
+          `This link is damaged: ${strict.problem}. Open it again from the message you received.`,
+        );
+  }
+  const fields = strict.fields;
 
   const link = parseWith(linkParamsSchema, fields);
   if (!link.ok) {

@@ -29,6 +29,27 @@ function withId(url: string, id: string): string {
   return link.toString();
 }
 
+/** The link's signature with only the spare bits of its last character changed (same decoded bytes). */
+function spareBitsChanged(url: string): string {
+  const signature = new URL(url).searchParams.get('signature') ?? '';
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = [...alphabet]
+    .map((c) => signature.slice(0, -1) + c)
+    .find((s) => s !== signature && Buffer.from(s, 'base64url').equals(Buffer.from(signature, 'base64url')));
+  return tamper(url, 'signature', twin ?? '');
+}
+
+/** POSTs a form body exactly as written (repeated or unknown fields included) for a link. */
+function postRaw(url: string, extra: string): Promise<{ status: number; body: string }> {
+  const link = new URL(url);
+  return h.http({
+    method: 'POST',
+    url: `${link.origin}${link.pathname}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `${link.searchParams.toString()}&${extra}`,
+  });
+}
+
 function stateOf(id: string): unknown {
   return h.world.dynamodb.items(APPROVALS_TABLE).find((item) => item.id === id)?.state;
 }
@@ -110,6 +131,16 @@ describe('hostile requests are refused and resume nothing', () => {
       403,
     ],
     [
+      'a signature whose last character differs only in its spare bits',
+      (h, url) => h.post(spareBitsChanged(url), { decision: 'approve' }),
+      403,
+    ],
+    [
+      'the same signature trick on GET',
+      (h, url) => h.http({ method: 'GET', url: spareBitsChanged(url) }),
+      403,
+    ],
+    [
       'a changed approver',
       (h, url) => h.post(tamper(url, 'approver', 'bob@example.com'), { decision: 'approve' }),
       403,
@@ -172,6 +203,51 @@ describe('hostile requests are refused and resume nothing', () => {
     expect(response.body ?? '').not.toMatch(/at \w+ \(|Error:|stack/);
     expect(await h.settled(approval.outcome)).toBe('pending');
     expect(stateOf(approval.id)).toBe('PENDING');
+  });
+
+  const ambiguous: [string, string, string][] = [
+    ['a repeated decision (reject, then approve)', 'decision=reject&decision=approve', 'decision'],
+    ['a repeated decision (approve, then reject)', 'decision=approve&decision=reject', 'decision'],
+    ['a repeated decision with the same value', 'decision=approve&decision=approve', 'decision'],
+    ['a repeated comment', 'decision=approve&comment=a&comment=b', 'comment'],
+    ['a repeated approver', 'decision=approve&approver=bob%40example.com', 'approver'],
+    ['a repeated signature', 'decision=approve&signature=x', 'signature'],
+    ['an unknown field', 'decision=approve&force=yes', 'force'],
+    [
+      'an unknown field with markup in its name',
+      'decision=approve&%3Cb%3Ex%3C%2Fb%3E=1',
+      '&lt;b&gt;x&lt;/b&gt;',
+    ],
+    ['an empty field name', 'decision=approve&=1', 'an unnamed field'],
+  ];
+
+  it.each(ambiguous)(
+    'refuses %s with 400 naming the field, and decides nothing',
+    async (_what, extra, named) => {
+      const approval = await h.request();
+      const url = approval.links['alice@example.com'] ?? '';
+      const response = await postRaw(url, extra);
+      expect(response.status).toBe(400);
+      expect(response.body).toContain(named);
+      expect(response.body).not.toContain('<b>');
+      expect(h.world.calls.filter((c) => c.operation.startsWith('SendTask'))).toHaveLength(0);
+      expect(await h.settled(approval.outcome)).toBe('pending');
+      expect(stateOf(approval.id)).toBe('PENDING');
+    },
+  );
+
+  it('refuses a link whose query string repeats or adds a field (GET)', async () => {
+    const approval = await h.request();
+    const url = approval.links['alice@example.com'] ?? '';
+    for (const [extra, named] of [
+      ['approver=bob%40example.com', 'approver'],
+      ['utm_source=mail', 'utm_source'],
+    ]) {
+      const response = await h.http({ method: 'GET', url: `${url}&${extra}` });
+      expect(response.status).toBe(400);
+      expect(response.body).toContain(named);
+      expect(response.body).not.toContain('name="decision"');
+    }
   });
 
   it('refuses an expired link with 410', async () => {

@@ -31,7 +31,13 @@ describe('an approval link signature', () => {
   it('refuses a signature of another length or alphabet without throwing', () => {
     const key = randomBytes(32);
     const signature = signLink(key, fields);
-    for (const bad of ['', signature.slice(0, -1), `${signature}A`, `${signature.slice(0, -1)}=`, `${signature.slice(0, -1)}/`]) {
+    for (const bad of [
+      '',
+      signature.slice(0, -1),
+      `${signature}A`,
+      `${signature.slice(0, -1)}=`,
+      `${signature.slice(0, -1)}/`,
+    ]) {
       expect(verifyLink(key, fields, bad)).toBe(false);
     }
   });
