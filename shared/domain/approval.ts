@@ -121,7 +121,12 @@ export function strictFields(
   return { ok: true, fields };
 }
 
-export type ApprovalState = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+/**
+ * PENDING: waits for an answer. DECIDING: an answer was recorded and sent, and its outcome is not
+ * confirmed yet (see approval-outcome.ts). APPROVED / REJECTED: the deployment received that answer.
+ * EXPIRED: the deployment no longer waits (timed out, stopped, ended) and received no answer.
+ */
+export type ApprovalState = 'PENDING' | 'DECIDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 
 /** What an approver sees: a plain summary of the deployment they are asked about. */
 export interface ApprovalSummary {
