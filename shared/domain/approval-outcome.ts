@@ -30,7 +30,7 @@ export type CallbackOutcome =
   | { kind: 'timed-out' }
   /** Submitted, and no answer, failure or timeout since. */
   | { kind: 'waiting' }
-  /** The state was not entered in the newest 25,000 events (the most an execution writes). */
+  /** The state is not among the events read (the newest 5,000), or the execution does not exist. */
   | { kind: 'not-entered' };
 
 export type Settlement =
@@ -125,12 +125,14 @@ export function settle(
           };
     case 'timed-out':
       return { kind: 'ended', ending: 'timed out waiting for approval' };
-    case 'waiting':
-    case 'not-entered': {
+    case 'waiting': {
+      // The wait was open when the execution ended: no answer reached it.
       const ending = executionEnding(execution);
-      if (ending) return { kind: 'ended', ending };
-      return outcome.kind === 'waiting' ? { kind: 'waiting' } : { kind: 'unknown' };
+      return ending ? { kind: 'ended', ending } : { kind: 'waiting' };
     }
+    case 'not-entered':
+      // Nothing read says how the wait went: an answer may have arrived, so nothing is settled.
+      return { kind: 'unknown' };
   }
 }
 
