@@ -15,10 +15,21 @@ export const handler = defineTask(
       return await serveApproval(event, { table: env.APPROVALS_TABLE, secretId: env.SIGNING_SECRET_ID });
     } catch (error) {
       logger.error('approval page failed', { error });
+      // A POST may have failed after the answer went out: never tell the approver nothing happened.
+      const posted = event.requestContext?.http?.method === 'POST';
       return {
         statusCode: 500,
         headers: SECURITY_HEADERS,
-        body: messagePage('Something went wrong', 'Nothing was decided. Please try again in a minute.'),
+        body: posted
+          ? messagePage(
+              'Something went wrong',
+              'Your answer may or may not have reached the deployment.',
+              'Open the link again in a minute to see whether your answer was taken.',
+            )
+          : messagePage(
+              'Something went wrong',
+              'Opening this link never decides anything. Please try again in a minute.',
+            ),
       };
     }
   },

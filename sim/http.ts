@@ -32,7 +32,11 @@ export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | 
   const headers = Object.fromEntries(
     Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
   );
-  const query = url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : undefined;
+  // API Gateway joins the values of a repeated parameter with commas (rawQueryString keeps them).
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
   const now = Date.now();
   return {
     version: '2.0',
@@ -40,7 +44,7 @@ export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | 
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers: { host: url.host, ...headers },
-    ...(query ? { queryStringParameters: query } : {}),
+    ...(url.searchParams.size > 0 ? { queryStringParameters: query } : {}),
     pathParameters: { id: decodeURIComponent(match[1] ?? '') },
     requestContext: {
       accountId: ACCOUNT,

@@ -138,8 +138,11 @@ export class Runner {
       await this.invoke(execution, state, functionKey, payload);
     } catch (error) {
       this.broker.closeTokens(execution.name, state);
+      const { name, message } = error as Error;
+      execution.history.push({ at: Date.now(), type: 'TaskFailed', error: name, cause: message });
       throw error;
     }
+    execution.history.push({ at: Date.now(), type: 'TaskSubmitted' });
     return this.broker.waitFor(token);
   }
 
@@ -173,6 +176,11 @@ export class Runner {
     const events = (async () => {
       for await (const event of run.eventLogs) {
         if (event.type === 'StateEntered') {
+          execution.history.push({
+            at: Date.now(),
+            type: `${event.state.type}StateEntered`,
+            name: event.state.name,
+          });
           execution.transitions += 1;
           execution.states.push({ at: Date.now(), name: event.state.name, type: event.state.type });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
@@ -181,6 +189,7 @@ export class Runner {
           if (event.state.type === 'Task') {
             execution.history.push({
               at: Date.now(),
+              type: 'TaskStateExited',
               name: event.state.name,
               output: JSON.stringify(event.state.output),
             });
@@ -188,6 +197,15 @@ export class Runner {
           for (const o of this.observers)
             o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
         } else if (event.type === 'StateFailed') {
+          // A `.waitForTaskToken` wait that ran out (its own TimeoutSeconds) is a TaskTimedOut.
+          if (event.Error === 'States.Timeout' && this.loaded.callbacks.has(event.state.name)) {
+            execution.history.push({
+              at: Date.now(),
+              type: 'TaskTimedOut',
+              error: 'States.Timeout',
+              cause: String(event.Cause ?? ''),
+            });
+          }
           this.broker?.closeTokens(execution.name, event.state.name);
           for (const o of this.observers)
             o.stateFailed?.(execution, event.state.name, event.Error, String(event.Cause));

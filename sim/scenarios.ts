@@ -752,6 +752,24 @@ export const SCENARIOS: Scenario[] = [
     approvers: { kind: 'approve', afterMinutes: 5, comment: 'Go.' },
   },
   {
+    name: 'approval-response-lost',
+    summary:
+      "Approval before the shift and before blue goes: each approval takes effect but its response is lost and the SDK's retry meets the used token; the page reads the history and tells Alice she approved.",
+    expect: 'SUCCEEDED',
+    prepare: ({ world, config }) => {
+      config.approval = { before: ['traffic-shift', 'blue-termination'], approvers: APPROVERS };
+      world.inject({
+        service: 'sfn',
+        operation: 'SendTaskSuccess',
+        kind: 'response-lost-then-retried',
+        times: 2,
+        // Only the approval page's answers carry an approver.
+        when: (input) => String((input as { output?: string }).output).includes('"approver"'),
+      });
+    },
+    approvers: { kind: 'approve', afterMinutes: 5, comment: 'Go.' },
+  },
+  {
     name: 'approval-manual',
     summary: 'Approval before the shift and before blue goes; you decide in a browser (needs --serve PORT).',
     expect: 'SUCCEEDED',

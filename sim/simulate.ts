@@ -312,7 +312,10 @@ export async function simulate(
       approvals: world.dynamodb
         .items(APPROVALS_TABLE)
         .flatMap((item) =>
-          item.decision ? [item.decision as { stage: string; decision: string; approver: string }] : [],
+          // Only answers the deployment received (a DECIDING record's answer is not confirmed yet).
+          item.decision && (item.state === 'APPROVED' || item.state === 'REJECTED')
+            ? [item.decision as { stage: string; decision: string; approver: string }]
+            : [],
         )
         .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
       apiCalls: world.callCounts(),

@@ -3,7 +3,7 @@ import type { WorldContext } from './aws/context.ts';
 import { DynamoDbModel } from './aws/dynamodb.ts';
 import { Ec2Model, type SimInstance } from './aws/ec2.ts';
 import { Elbv2Model } from './aws/elbv2.ts';
-import { type FaultKind, faultError } from './aws/errors.ts';
+import { type AfterEffectFault, type FaultKind, faultError, responseLostError } from './aws/errors.ts';
 import { EventBusModel } from './aws/eventbridge.ts';
 import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
@@ -31,12 +31,15 @@ export type Service =
   | 'dynamodb'
   | 'secretsmanager';
 
-/** Makes a call fail: `times` times, optionally only when `when` says so. */
+/**
+ * Makes a call fail: `times` times, optionally only when `when` says so. A FaultKind fails the
+ * call before it does anything; an AfterEffectFault lets it take effect and then loses its response.
+ */
 export interface FaultRule {
   service: Service;
   /** Operation name (e.g. ChangeResourceRecordSets); all operations when absent. */
   operation?: string;
-  kind: FaultKind;
+  kind: FaultKind | AfterEffectFault;
   times: number;
   /** Only calls for which this holds are failed (and counted). */
   when?: (input: unknown) => boolean;
@@ -200,10 +203,17 @@ export class World implements WorldContext {
     }
     if (rule) {
       rule.times -= 1;
+      if (rule.kind === 'response-lost' || rule.kind === 'response-lost-then-retried') {
+        return this.loseResponse(service, operation, input, call, rule.kind);
+      }
       const error = faultError(service, operation, rule.kind);
       call.error = error.name;
       throw error;
     }
+    return this.answer(service, operation, input, call);
+  }
+
+  private answer(service: Service, operation: string, input: unknown, call: ApiCall): unknown {
     const model = this.model(service);
     const handler = model[operation];
     if (typeof handler !== 'function') {
@@ -213,6 +223,35 @@ export class World implements WorldContext {
       return (handler as (input: unknown) => unknown).call(model, input ?? {});
     } catch (error) {
       call.error = (error as Error).name;
+      throw error;
+    }
+  }
+
+  /** The call takes effect; its response is lost, and the SDK may send it once more. */
+  private loseResponse(
+    service: Service,
+    operation: string,
+    input: unknown,
+    call: ApiCall,
+    kind: AfterEffectFault,
+  ): unknown {
+    try {
+      this.answer(service, operation, input, call);
+    } catch {
+      // Whatever it answered, the caller never hears it.
+    }
+    const lost = responseLostError(service, operation);
+    call.error = lost.name;
+    if (kind === 'response-lost') throw lost;
+    const retry: ApiCall = { ...call, at: this.now() };
+    delete retry.error;
+    this.calls.push(retry);
+    for (const observe of callObservers) observe(this, retry, input);
+    try {
+      return this.answer(service, operation, input, retry);
+    } catch (error) {
+      const metadata = ((error as { $metadata?: object }).$metadata ?? {}) as Record<string, unknown>;
+      (error as { $metadata?: object }).$metadata = { ...metadata, attempts: 2 };
       throw error;
     }
   }

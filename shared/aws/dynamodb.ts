@@ -26,7 +26,14 @@ export interface ApprovalItem {
   state: ApprovalState;
   createdAt: string;
   notified?: boolean;
+  /** DECIDING: the answer sent, outcome unconfirmed; APPROVED / REJECTED: the answer received. */
   decision?: DecisionRecord;
+  /** DECIDING: which try sent `decision` (a settle or a new claim is conditional on it). */
+  attempt?: string;
+  /** EXPIRED: how the deployment stopped waiting, completing "web/prod 1.1.0 …". */
+  ended?: string;
+  /** EXPIRED: an answer that was sent but never reached the deployment. */
+  unusedAnswer?: DecisionRecord;
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -69,28 +76,33 @@ export async function markNotified(table: string, id: string): Promise<void> {
 }
 
 /**
- * Records the decision if, and only if, the approval is still pending and unexpired: the
- * conditional write is what makes a link single-use. False when someone else got there first.
+ * Records an answer (state DECIDING, the answer in `decision`, `attempt` naming this try) if, and
+ * only if, the approval is still pending and unexpired, or still holds the unconfirmed attempt
+ * `replacing` that the execution showed never arrived: the conditional write is what makes a link
+ * single-use. False when someone else got there first.
  */
-export async function recordDecision(
+export async function claimDecision(
   table: string,
   id: string,
-  record: DecisionRecord,
-  nowSeconds: number,
+  claim: { record: DecisionRecord; attempt: string; nowSeconds: number; replacing?: string },
 ): Promise<boolean> {
+  const { record, attempt, nowSeconds, replacing } = claim;
   try {
     await dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: marshall({ id }),
-        UpdateExpression: 'SET #state = :state, decision = :decision',
-        ConditionExpression: '#state = :pending AND expiresAt > :now',
-        ExpressionAttributeNames: { '#state': 'state' },
+        UpdateExpression: 'SET #state = :deciding, decision = :decision, #attempt = :attempt',
+        ConditionExpression: replacing
+          ? '#state = :deciding AND #attempt = :was AND expiresAt > :now'
+          : '#state = :pending AND expiresAt > :now',
+        ExpressionAttributeNames: { '#state': 'state', '#attempt': 'attempt' },
         ExpressionAttributeValues: marshall({
-          ':state': record.decision === 'approved' ? 'APPROVED' : 'REJECTED',
+          ':deciding': 'DECIDING',
           ':decision': record,
-          ':pending': 'PENDING',
+          ':attempt': attempt,
           ':now': nowSeconds,
+          ...(replacing ? { ':was': replacing } : { ':pending': 'PENDING' }),
         }),
       }),
     );
@@ -101,17 +113,58 @@ export async function recordDecision(
   }
 }
 
-/** Moves a decided approval back to PENDING (Step Functions did not take the answer) or on to EXPIRED. */
-export async function setState(table: string, id: string, state: ApprovalState): Promise<void> {
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: table,
-      Key: marshall({ id }),
-      UpdateExpression: state === 'PENDING' ? 'SET #state = :state REMOVE decision' : 'SET #state = :state',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: marshall({ ':state': state }),
-    }),
-  );
+/** Where an answer in DECIDING goes once its outcome is known. */
+export type Settled =
+  /** Step Functions refused it (it did nothing): the link is usable again. */
+  | { state: 'PENDING' }
+  /** The deployment received this answer (the attempt, or what the history says was received). */
+  | { state: 'APPROVED' | 'REJECTED'; decision: DecisionRecord }
+  /** The deployment no longer waits and received no answer; `ended` says how, `unused` is the answer it never got. */
+  | { state: 'EXPIRED'; ended: string; unused: DecisionRecord };
+
+/**
+ * Moves an approval out of DECIDING if it still holds `attempt` (nobody settled it meanwhile).
+ * False when it no longer does.
+ */
+export async function settleDecision(
+  table: string,
+  id: string,
+  attempt: string,
+  next: Settled,
+): Promise<boolean> {
+  const names: Record<string, string> = { '#state': 'state', '#attempt': 'attempt' };
+  const values: Record<string, unknown> = {
+    ':state': next.state,
+    ':deciding': 'DECIDING',
+    ':attempt': attempt,
+  };
+  let update: string;
+  if (next.state === 'PENDING') {
+    update = 'SET #state = :state REMOVE decision, #attempt';
+  } else if (next.state === 'EXPIRED') {
+    update = 'SET #state = :state, #ended = :ended, #unused = :unused REMOVE decision, #attempt';
+    Object.assign(names, { '#ended': 'ended', '#unused': 'unusedAnswer' });
+    Object.assign(values, { ':ended': next.ended, ':unused': next.unused });
+  } else {
+    update = 'SET #state = :state, decision = :decision REMOVE #attempt';
+    values[':decision'] = next.decision;
+  }
+  try {
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: marshall({ id }),
+        UpdateExpression: update,
+        ConditionExpression: '#state = :deciding AND #attempt = :attempt',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 }
 
 /** Reads a lock item (consistent read). */

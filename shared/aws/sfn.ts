@@ -6,6 +6,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import type { CallbackOutcome } from '../domain/approval-outcome.ts';
 import { isNotFound } from './errors.ts';
 
 export const sfn = new SFNClient({});
@@ -69,6 +70,93 @@ async function callback(send: () => Promise<unknown>): Promise<boolean> {
     if (isGoneToken(error)) return false;
     throw error;
   }
+}
+
+/**
+ * What is known of a callback's effect. `delivered`: Step Functions took it. `refused`: Step
+ * Functions answered a single attempt with a 4xx (throttled, invalid): it did nothing. `unsure`:
+ * anything else. A lost response (a dropped connection, a timeout, a 5xx) may hide a call that took
+ * effect, and when the SDK retried, the retry's TaskTimedOut may be the answer to our own first
+ * attempt; only the execution's history can tell.
+ */
+export type Delivery = { delivery: 'delivered' } | { delivery: 'refused' | 'unsure'; error: unknown };
+
+async function deliver(send: () => Promise<unknown>): Promise<Delivery> {
+  try {
+    await send();
+    return { delivery: 'delivered' };
+  } catch (error) {
+    const metadata = (error as { $metadata?: { attempts?: number; httpStatusCode?: number } })?.$metadata;
+    const status = metadata?.httpStatusCode ?? 0;
+    const once = (metadata?.attempts ?? 1) <= 1;
+    const refused = once && status >= 400 && status < 500 && !isGoneToken(error);
+    return { delivery: refused ? 'refused' : 'unsure', error };
+  }
+}
+
+/** SendTaskSuccess or SendTaskFailure for an answer a person gave, saying what is known of its effect. */
+export function deliverAnswer(
+  taskToken: string,
+  answer: { output: unknown } | { error: string; cause: string },
+): Promise<Delivery> {
+  return deliver(() =>
+    'output' in answer
+      ? sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(answer.output) }))
+      : sfn.send(
+          new SendTaskFailureCommand({ taskToken, error: answer.error, cause: answer.cause.slice(0, 32768) }),
+        ),
+  );
+}
+
+/**
+ * The newest 5,000 events, in pages of 200 (each event may carry a state's input or output, and
+ * the page function has 10 s): more than the most any deployment writes (4,714, README
+ * "Performance"). A state not found in them is `not-entered`, which settles nothing.
+ */
+const HISTORY_PAGE_SIZE = 200;
+const HISTORY_PAGES = 25;
+
+/**
+ * Reads the execution's history from its newest event back to the newest entry of `stateName`
+ * (a sequential state machine writes each state's events together) and says how that state's wait
+ * went: the newest of TaskSubmitted, TaskSucceeded, TaskFailed and TaskTimedOut within it.
+ * Read-only: states:GetExecutionHistory, with execution data (who answered is in the output).
+ */
+export async function callbackOutcome(executionArn: string, stateName: string): Promise<CallbackOutcome> {
+  let nextToken: string | undefined;
+  let newest: CallbackOutcome | undefined;
+  for (let page = 0; page < HISTORY_PAGES; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: HISTORY_PAGE_SIZE,
+        includeExecutionData: true,
+        nextToken,
+      }),
+    );
+    for (const event of out.events ?? []) {
+      const type = event.type ?? '';
+      if (type.endsWith('StateEntered')) {
+        if (event.stateEnteredEventDetails?.name === stateName) return newest ?? { kind: 'waiting' };
+        newest = undefined;
+      } else if (newest) {
+        // An older event of the same state: the newest one already says how it went.
+      } else if (type === 'TaskSubmitted') {
+        newest = { kind: 'waiting' };
+      } else if (type === 'TaskSucceeded') {
+        newest = { kind: 'succeeded', output: event.taskSucceededEventDetails?.output ?? '' };
+      } else if (type === 'TaskFailed') {
+        const d = event.taskFailedEventDetails;
+        newest = { kind: 'failed', error: d?.error ?? '', cause: d?.cause ?? '' };
+      } else if (type === 'TaskTimedOut') {
+        newest = { kind: 'timed-out' };
+      }
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return { kind: 'not-entered' };
 }
 
 /** Resumes a waiting task with its output; false if the token is gone. */

@@ -68,13 +68,17 @@ export interface FormFields {
   signature: string;
 }
 
-/** GET: the summary, who the approver acts as, and the two buttons. Changes nothing. */
-export function confirmationPage(summary: ApprovalSummary, fields: FormFields): string {
+/**
+ * GET: the summary, who the approver acts as, and the two buttons. Changes nothing. `note`: what
+ * became of an earlier answer, when one was sent and never arrived.
+ */
+export function confirmationPage(summary: ApprovalSummary, fields: FormFields, note?: string): string {
   const what = STAGE_TITLES[summary.stage];
   return page(
     `Approve ${summary.app}/${summary.env} ${summary.version}?`,
     html`<h1>Approve ${summary.app}/${summary.env} ${summary.version}?</h1>
 <p>The deployment is waiting for approval to <strong>${what}</strong>.</p>
+${note ? html`<p class="as">${note}</p>` : ''}
 <dl>
 <dt>App / env</dt><dd>${summary.app} / ${summary.env}</dd>
 <dt>Version</dt><dd>${summary.version}</dd>

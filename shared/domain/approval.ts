@@ -50,11 +50,16 @@ export function signLink(key: Buffer, link: LinkFields): string {
   );
 }
 
-/** Constant-time check of a link's signature. */
+/**
+ * Constant-time check of a link's signature. The strings are compared, not the bytes they decode
+ * to: 43 base64url characters hold 258 bits for the HMAC's 256, and a decoder ignores the last
+ * character's two spare bits, so four strings would decode to the same bytes. Only the canonical
+ * encoding (the one signLink writes) verifies.
+ */
 export function verifyLink(key: Buffer, link: LinkFields, signature: string): boolean {
   if (!SIGNATURE_PATTERN.test(signature)) return false;
-  const expected = Buffer.from(signLink(key, link), 'base64url');
-  const given = Buffer.from(signature, 'base64url');
+  const expected = Buffer.from(signLink(key, link), 'ascii');
+  const given = Buffer.from(signature, 'ascii');
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
@@ -88,7 +93,40 @@ export const decisionFormSchema = v.object({
   ),
 });
 
-export type ApprovalState = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
+/** The fields a link's query string carries, and the fields the page's form posts. */
+export const LINK_FIELDS = ['approver', 'expires', 'signature'] as const;
+export const FORM_FIELDS = [...LINK_FIELDS, 'decision', 'comment'] as const;
+
+function fieldName(name: string): string {
+  return name === '' ? 'an unnamed field' : `"${name}"`;
+}
+
+/**
+ * A query string or form as one value per field, refusing a field that is repeated (which one
+ * would count? `decision=reject&decision=approve` must not be read as either) or not one of
+ * `allowed`. The problem names the field as sent; the page escapes it.
+ */
+export function strictFields(
+  pairs: Iterable<[string, string]>,
+  allowed: readonly string[],
+): { ok: true; fields: Record<string, string> } | { ok: false; problem: string } {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    if (!allowed.includes(name))
+      return { ok: false, problem: `${fieldName(name)} is not a field of this form` };
+    if (Object.hasOwn(fields, name))
+      return { ok: false, problem: `${fieldName(name)} was sent more than once` };
+    fields[name] = value;
+  }
+  return { ok: true, fields };
+}
+
+/**
+ * PENDING: waits for an answer. DECIDING: an answer was recorded and sent, and its outcome is not
+ * confirmed yet (see approval-outcome.ts). APPROVED / REJECTED: the deployment received that answer.
+ * EXPIRED: the deployment no longer waits (timed out, stopped, ended) and received no answer.
+ */
+export type ApprovalState = 'PENDING' | 'DECIDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 
 /** What an approver sees: a plain summary of the deployment they are asked about. */
 export interface ApprovalSummary {

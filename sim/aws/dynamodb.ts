@@ -80,6 +80,26 @@ export function evaluateCondition(
   });
 }
 
+/**
+ * DynamoDB refuses a request whose ExpressionAttributeNames or ExpressionAttributeValues hold a
+ * placeholder that none of its expressions uses.
+ */
+function checkPlaceholdersUsed(input: ExpressionInput, ...expressions: (string | undefined)[]): void {
+  const used = new Set(expressions.join(' ').match(/[#:][A-Za-z0-9_]+/g) ?? []);
+  for (const [kind, map] of [
+    ['ExpressionAttributeNames', input.ExpressionAttributeNames],
+    ['ExpressionAttributeValues', input.ExpressionAttributeValues],
+  ] as const) {
+    const unused = Object.keys(map ?? {}).filter((k) => !used.has(k));
+    if (unused.length > 0) {
+      throw awsError(
+        'ValidationException',
+        `Value provided in ${kind} unused in expressions: keys: {${unused.join(', ')}}`,
+      );
+    }
+  }
+}
+
 /** DynamoDB tables keyed by `id`, with conditional writes and SET/REMOVE updates. */
 export class DynamoDbModel {
   readonly tables = new Map<string, Map<string, Item>>();
@@ -106,6 +126,7 @@ export class DynamoDbModel {
   }
 
   PutItem(input: { TableName?: string; Item?: Item; ConditionExpression?: string } & ExpressionInput) {
+    checkPlaceholdersUsed(input, input.ConditionExpression);
     const table = this.table(input.TableName);
     const id = this.key(input.Item);
     if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, table.get(id), input)) {
@@ -116,6 +137,7 @@ export class DynamoDbModel {
   }
 
   Scan(input: { TableName?: string; FilterExpression?: string; ExclusiveStartKey?: Item } & ExpressionInput) {
+    checkPlaceholdersUsed(input, input.FilterExpression);
     const items = [...this.table(input.TableName).values()].filter(
       (item) => !input.FilterExpression || evaluateCondition(input.FilterExpression, item, input),
     );
@@ -135,6 +157,7 @@ export class DynamoDbModel {
       ConditionExpression?: string;
     } & ExpressionInput,
   ) {
+    checkPlaceholdersUsed(input, input.UpdateExpression, input.ConditionExpression);
     const table = this.table(input.TableName);
     const id = this.key(input.Key);
     const existing = table.get(id);

@@ -1,7 +1,7 @@
 /** Errors shaped like the AWS SDK's service exceptions, so the real error handling runs on them. */
 export class SimulatedAwsError extends Error {
   readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode: number; requestId: string };
+  readonly $metadata: { httpStatusCode?: number; requestId?: string; attempts?: number };
   constructor(name: string, message: string, status = 400) {
     super(message);
     this.name = name;
@@ -39,4 +39,23 @@ export function faultError(service: string, operation: string, kind: FaultKind):
     case 'permanent':
       return awsError('AccessDenied', `simulated: not authorized to perform ${service}:${operation}`, 403);
   }
+}
+
+/**
+ * Faults that strike after the call took effect: the service did what was asked, but its response
+ * never reached the caller. `response-lost`: the caller gets the network error (the SDK gave up).
+ * `response-lost-then-retried`: the SDK's own retry sends the call again and the caller gets that
+ * second answer (for a single-use task token, TaskTimedOut), with `$metadata.attempts` 2.
+ */
+export type AfterEffectFault = 'response-lost' | 'response-lost-then-retried';
+
+/** What the SDK throws when a connection drops before the response arrived: no HTTP status at all. */
+export function responseLostError(service: string, operation: string): Error {
+  const error = new Error(
+    `simulated: ${service} ${operation} took effect but its response was lost (socket hang up)`,
+  ) as Error & { code: string; $metadata: { attempts: number } };
+  error.name = 'TimeoutError';
+  error.code = 'ECONNRESET';
+  error.$metadata = { attempts: 1 };
+  return error;
 }

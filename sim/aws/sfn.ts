@@ -18,8 +18,42 @@ export interface SimExecution {
   states: { at: number; name: string; type: string }[];
   /** Task attempts retried (each writes more history events). */
   retries: number;
-  /** TaskStateExited events with their output, as GetExecutionHistory returns them. */
-  history: { at: number; name: string; output: string }[];
+  /** The history events GetExecutionHistory returns, oldest first (see SimHistoryEvent). */
+  history: SimHistoryEvent[];
+}
+
+/**
+ * The history events the simulator writes: every state's `<Type>StateEntered` and every Task's
+ * TaskStateExited; for a `.waitForTaskToken` task also how its wait went (TaskSubmitted once the
+ * function returned, then TaskSucceeded / TaskFailed from the callback, TaskTimedOut, or TaskFailed
+ * when the function itself failed). Step Functions writes more (TaskScheduled, TaskStarted, ...);
+ * these are the ones the service reads.
+ */
+export type SimHistoryEvent =
+  | { at: number; type: 'TaskStateExited'; name: string; output: string }
+  | { at: number; type: `${string}StateEntered`; name: string }
+  | { at: number; type: 'TaskSubmitted' }
+  | { at: number; type: 'TaskSucceeded'; output: string }
+  | { at: number; type: 'TaskFailed' | 'TaskTimedOut'; error: string; cause: string };
+
+/** One simulated history event as GetExecutionHistory shapes it. */
+function historyEvent(e: SimHistoryEvent, id: number) {
+  const base = { id, previousEventId: id - 1, timestamp: new Date(e.at), type: e.type };
+  const task = { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+  switch (e.type) {
+    case 'TaskStateExited':
+      return { ...base, stateExitedEventDetails: { name: e.name, output: e.output } };
+    case 'TaskSubmitted':
+      return { ...base, taskSubmittedEventDetails: task };
+    case 'TaskSucceeded':
+      return { ...base, taskSucceededEventDetails: { ...task, output: e.output } };
+    case 'TaskFailed':
+      return { ...base, taskFailedEventDetails: { ...task, error: e.error, cause: e.cause } };
+    case 'TaskTimedOut':
+      return { ...base, taskTimedOutEventDetails: { ...task, error: e.error, cause: e.cause } };
+    default:
+      return { ...base, stateEnteredEventDetails: { name: (e as { name: string }).name } };
+  }
 }
 
 /**
@@ -115,8 +149,18 @@ export class SfnModel {
     return task;
   }
 
+  /** Writes an event into the history of the named execution (if it is known here). */
+  record(execution: string, event: SimHistoryEvent): void {
+    this.executions.get(execution)?.history.push(event);
+  }
+
   SendTaskSuccess(input: { taskToken?: string; output?: string }) {
     const task = this.take(input.taskToken);
+    this.record(task.execution, {
+      at: this.world.now(),
+      type: 'TaskSucceeded',
+      output: input.output ?? 'null',
+    });
     task.resolve(JSON.parse(input.output ?? 'null'));
     return {};
   }
@@ -125,25 +169,33 @@ export class SfnModel {
     const task = this.take(input.taskToken);
     const error = new Error(input.cause ?? '');
     error.name = input.error ?? 'States.TaskFailed';
+    this.record(task.execution, {
+      at: this.world.now(),
+      type: 'TaskFailed',
+      error: error.name,
+      cause: input.cause ?? '',
+    });
     task.reject(error);
     return {};
   }
 
-  GetExecutionHistory(input: { executionArn?: string; maxResults?: number; nextToken?: string }) {
+  GetExecutionHistory(input: {
+    executionArn?: string;
+    maxResults?: number;
+    nextToken?: string;
+    reverseOrder?: boolean;
+  }) {
     const execution = [...this.executions.values()].find((e) => e.arn === input.executionArn);
     if (!execution)
       throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+    const size = input.maxResults || 100;
+    if (size > 1000) throw awsError('ValidationException', 'maxResults must be at most 1000');
+    const events = execution.history.map((e, i) => historyEvent(e, i + 1));
+    if (input.reverseOrder) events.reverse();
     const start = Number(input.nextToken ?? 0);
-    const size = input.maxResults ?? 100;
-    const page = execution.history.slice(start, start + size);
     return {
-      events: page.map((e, i) => ({
-        id: start + i + 1,
-        timestamp: new Date(e.at),
-        type: 'TaskStateExited',
-        stateExitedEventDetails: { name: e.name, output: e.output },
-      })),
-      ...(start + size < execution.history.length ? { nextToken: String(start + size) } : {}),
+      events: events.slice(start, start + size),
+      ...(start + size < events.length ? { nextToken: String(start + size) } : {}),
     };
   }
 

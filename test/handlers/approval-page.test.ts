@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signLink } from '#shared/domain/approval.ts';
 import { APPROVALS_TABLE } from '../../sim/world.ts';
 import { approvalHarness } from '../support/approvals.ts';
@@ -15,6 +15,7 @@ beforeEach(async () => {
 
 afterEach(() => {
   h.world.faults.length = 0;
+  vi.useRealTimers();
 });
 
 function tamper(url: string, param: string, value: string): string {
@@ -29,9 +30,44 @@ function withId(url: string, id: string): string {
   return link.toString();
 }
 
-function stateOf(id: string): unknown {
-  return h.world.dynamodb.items(APPROVALS_TABLE).find((item) => item.id === id)?.state;
+/** The link's signature with only the spare bits of its last character changed (same decoded bytes). */
+function spareBitsChanged(url: string): string {
+  const signature = new URL(url).searchParams.get('signature') ?? '';
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const twin = [...alphabet]
+    .map((c) => signature.slice(0, -1) + c)
+    .find((s) => s !== signature && Buffer.from(s, 'base64url').equals(Buffer.from(signature, 'base64url')));
+  return tamper(url, 'signature', twin ?? '');
 }
+
+/** POSTs a form body exactly as written (repeated or unknown fields included) for a link. */
+function postRaw(url: string, extra: string): Promise<{ status: number; body: string }> {
+  const link = new URL(url);
+  return h.http({
+    method: 'POST',
+    url: `${link.origin}${link.pathname}`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `${link.searchParams.toString()}&${extra}`,
+  });
+}
+
+function itemOf(id: string): Record<string, unknown> | undefined {
+  return h.world.dynamodb.items(APPROVALS_TABLE).find((item) => item.id === id);
+}
+
+function stateOf(id: string): unknown {
+  return itemOf(id)?.state;
+}
+
+/** The calls `action` makes into the simulated account, as `service:Operation`. */
+async function callsDuring<T>(action: () => Promise<T>): Promise<{ result: T; calls: string[] }> {
+  const before = h.world.calls.length;
+  const result = await action();
+  return { result, calls: h.world.calls.slice(before).map((c) => `${c.service}:${c.operation}`) };
+}
+
+const WRITES = /UpdateItem|PutItem|DeleteItem|SendTask/;
+const CLAIMS_NOTHING_HAPPENED = /nothing was (decided|changed)/i;
 
 describe('an approval link', () => {
   it('sends each approver their own link, without the task token anywhere in it', async () => {
@@ -110,6 +146,16 @@ describe('hostile requests are refused and resume nothing', () => {
       403,
     ],
     [
+      'a signature whose last character differs only in its spare bits',
+      (h, url) => h.post(spareBitsChanged(url), { decision: 'approve' }),
+      403,
+    ],
+    [
+      'the same signature trick on GET',
+      (h, url) => h.http({ method: 'GET', url: spareBitsChanged(url) }),
+      403,
+    ],
+    [
       'a changed approver',
       (h, url) => h.post(tamper(url, 'approver', 'bob@example.com'), { decision: 'approve' }),
       403,
@@ -174,6 +220,51 @@ describe('hostile requests are refused and resume nothing', () => {
     expect(stateOf(approval.id)).toBe('PENDING');
   });
 
+  const ambiguous: [string, string, string][] = [
+    ['a repeated decision (reject, then approve)', 'decision=reject&decision=approve', 'decision'],
+    ['a repeated decision (approve, then reject)', 'decision=approve&decision=reject', 'decision'],
+    ['a repeated decision with the same value', 'decision=approve&decision=approve', 'decision'],
+    ['a repeated comment', 'decision=approve&comment=a&comment=b', 'comment'],
+    ['a repeated approver', 'decision=approve&approver=bob%40example.com', 'approver'],
+    ['a repeated signature', 'decision=approve&signature=x', 'signature'],
+    ['an unknown field', 'decision=approve&force=yes', 'force'],
+    [
+      'an unknown field with markup in its name',
+      'decision=approve&%3Cb%3Ex%3C%2Fb%3E=1',
+      '&lt;b&gt;x&lt;/b&gt;',
+    ],
+    ['an empty field name', 'decision=approve&=1', 'an unnamed field'],
+  ];
+
+  it.each(ambiguous)(
+    'refuses %s with 400 naming the field, and decides nothing',
+    async (_what, extra, named) => {
+      const approval = await h.request();
+      const url = approval.links['alice@example.com'] ?? '';
+      const response = await postRaw(url, extra);
+      expect(response.status).toBe(400);
+      expect(response.body).toContain(named);
+      expect(response.body).not.toContain('<b>');
+      expect(h.world.calls.filter((c) => c.operation.startsWith('SendTask'))).toHaveLength(0);
+      expect(await h.settled(approval.outcome)).toBe('pending');
+      expect(stateOf(approval.id)).toBe('PENDING');
+    },
+  );
+
+  it('refuses a link whose query string repeats or adds a field (GET)', async () => {
+    const approval = await h.request();
+    const url = approval.links['alice@example.com'] ?? '';
+    for (const [extra, named] of [
+      ['approver=bob%40example.com', 'approver'],
+      ['utm_source=mail', 'utm_source'],
+    ]) {
+      const response = await h.http({ method: 'GET', url: `${url}&${extra}` });
+      expect(response.status).toBe(400);
+      expect(response.body).toContain(named);
+      expect(response.body).not.toContain('name="decision"');
+    }
+  });
+
   it('refuses an expired link with 410', async () => {
     const approval = await h.request();
     const url = h.signed({
@@ -221,12 +312,15 @@ describe('hostile requests are refused and resume nothing', () => {
     await expect(approval.outcome).resolves.toMatchObject({ decision: 'approved' });
   });
 
-  it('says the approval expired when Step Functions no longer waits (TaskTimedOut), and marks it so', async () => {
+  it('says the approval timed out when Step Functions no longer waits (TaskTimedOut), and marks it so', async () => {
     const approval = await h.request();
-    h.world.sfn.closeTokens('web-prod-1_1_0-0123456789');
+    h.timeOut();
     const response = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' });
     expect(response.status).toBe(410);
-    expect(response.body).toContain('stopped waiting before your answer arrived');
+    expect(response.body).toContain(
+      'web/prod 1.1.0 timed out waiting for approval before your answer arrived',
+    );
+    expect(response.body).toContain('Your answer was not used.');
     expect(stateOf(approval.id)).toBe('EXPIRED');
   });
 
@@ -289,5 +383,219 @@ describe('hostile requests are refused and resume nothing', () => {
     expect(signLink(h.key, { ...fields, approver: 'bob@example.com' })).not.toBe(signature);
     expect(signLink(h.key, { ...fields, expires: 1900000001 })).not.toBe(signature);
     expect(signLink(h.key, { ...fields, approver: 'ALICE@example.com' })).toBe(signature);
+  });
+});
+
+describe('a deployment that no longer waits', () => {
+  it.each([
+    ['ABORTED', 'was stopped'],
+    ['TIMED_OUT', 'timed out'],
+    ['FAILED', 'failed'],
+    ['SUCCEEDED', 'has ended'],
+  ] as const)(
+    'GET after the execution ended %s says it %s, shows no buttons, and writes nothing',
+    async (status, says) => {
+      const approval = await h.request();
+      h.end(status);
+      const { result: page, calls } = await callsDuring(() =>
+        h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' }),
+      );
+      expect(page.status).toBe(410);
+      expect(page.body).toContain(`web/prod 1.1.0 ${says}`);
+      expect(page.body).toContain('no longer waits for an answer');
+      expect(page.body).not.toContain('<form');
+      expect(page.body).not.toContain('name="decision"');
+      expect(calls).toContain('sfn:DescribeExecution');
+      expect(calls.filter((c) => WRITES.test(c))).toEqual([]);
+      expect(stateOf(approval.id)).toBe('PENDING');
+    },
+  );
+
+  it('POST after a Stop answers 410: the deployment was stopped, the answer was not used; later pages say so too', async () => {
+    const approval = await h.request();
+    h.end('ABORTED');
+    const response = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' });
+    expect(response.status).toBe(410);
+    expect(response.body).toContain('web/prod 1.1.0 was stopped before your answer arrived');
+    expect(response.body).toContain('Your answer was not used.');
+    expect(response.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    expect(stateOf(approval.id)).toBe('EXPIRED');
+    const later = await h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' });
+    expect(later.status).toBe(410);
+    expect(later.body).toContain('web/prod 1.1.0 was stopped');
+    expect(later.body).not.toContain('<form');
+  });
+});
+
+describe('an answer whose outcome is not known at once', () => {
+  it.each([
+    [
+      'approve',
+      'SendTaskSuccess',
+      'You approved web/prod 1.1.0',
+      'APPROVED',
+      'already approved by alice@example.com',
+    ],
+    [
+      'reject',
+      'SendTaskFailure',
+      'You rejected web/prod 1.1.0',
+      'REJECTED',
+      'already rejected by alice@example.com',
+    ],
+  ] as const)(
+    '%s: the call took effect, its response was lost and the SDK retry got TaskTimedOut: the history says what happened',
+    async (decision, operation, told, state, toldLater) => {
+      const approval = await h.request();
+      h.world.inject({ service: 'sfn', operation, kind: 'response-lost-then-retried', times: 1 });
+      const { result: response, calls } = await callsDuring(() =>
+        h.post(approval.links['alice@example.com'] ?? '', { decision }),
+      );
+      // The call took effect, the SDK's retry met the used token, and the history told the page.
+      expect(calls.filter((c) => c === `sfn:${operation}`)).toHaveLength(2);
+      expect(h.world.calls.filter((c) => c.operation === operation).map((c) => c.error)).toEqual([
+        'TimeoutError',
+        'TaskTimedOut',
+      ]);
+      expect(calls).toContain('sfn:GetExecutionHistory');
+      expect(response.status).toBe(200);
+      expect(response.body).toContain(told);
+      expect(response.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+      expect(await h.settled(approval.outcome)).toBe(decision === 'approve' ? 'resolved' : 'rejected');
+      expect(stateOf(approval.id)).toBe(state);
+      const bob = await h.post(approval.links['bob@example.com'] ?? '', {
+        decision: decision === 'approve' ? 'reject' : 'approve',
+      });
+      expect(bob.status).toBe(409);
+      expect(bob.body).toContain(toldLater);
+      expect(bob.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    },
+  );
+
+  it('the response was lost and the history cannot be read yet: the page says the outcome is unknown, the record keeps the attempt, and a later request settles it', async () => {
+    const approval = await h.request();
+    h.world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'response-lost', times: 1 });
+    h.world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'transient', times: 1000 });
+    const response = await h.post(approval.links['alice@example.com'] ?? '', {
+      decision: 'approve',
+      comment: 'ship it',
+    });
+    expect(response.status).toBe(503);
+    expect(response.body).toContain('Outcome not known yet');
+    expect(response.body).toContain('Your answer (approve) may have reached the deployment');
+    expect(response.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    expect(itemOf(approval.id)).toMatchObject({
+      state: 'DECIDING',
+      decision: {
+        decision: 'approved',
+        approver: 'alice@example.com',
+        comment: 'ship it',
+        at: expect.any(String),
+      },
+    });
+
+    // Bob opens his link while it is still unknown: no buttons, and nothing written.
+    const { result: bobPage, calls } = await callsDuring(() =>
+      h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' }),
+    );
+    expect(bobPage.status).toBe(503);
+    expect(bobPage.body).toContain('An answer from alice@example.com (approve)');
+    expect(bobPage.body).not.toContain('name="decision"');
+    expect(bobPage.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    expect(calls.filter((c) => WRITES.test(c))).toEqual([]);
+
+    // The history can be read again: it settles the approval, Bob's answer resumes nothing.
+    h.world.faults.length = 0;
+    const bob = await h.post(approval.links['bob@example.com'] ?? '', { decision: 'reject' });
+    expect(bob.status).toBe(409);
+    expect(bob.body).toContain('already approved by alice@example.com');
+    expect(stateOf(approval.id)).toBe('APPROVED');
+    expect(h.world.calls.filter((c) => c.operation === 'SendTaskFailure')).toHaveLength(0);
+    await expect(approval.outcome).resolves.toMatchObject({
+      decision: 'approved',
+      approver: 'alice@example.com',
+    });
+  });
+
+  it('an answer met by a server error (it did not take effect): unknown at first, then the link works again once the history shows the deployment still waits', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    const approval = await h.request();
+    h.world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'transient', times: 1 });
+    const first = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' });
+    expect(first.status).toBe(503);
+    expect(first.body).toContain('Outcome not known yet');
+    expect(first.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    expect(stateOf(approval.id)).toBe('DECIDING');
+    expect(await h.settled(approval.outcome)).toBe('pending');
+
+    // Within a minute the answer may still arrive: no buttons yet.
+    const soon = await h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' });
+    expect(soon.status).toBe(503);
+    expect(soon.body).not.toContain('name="decision"');
+
+    // Later the history still shows the wait open: the earlier answer never arrived.
+    vi.setSystemTime(Date.now() + 61_000);
+    const { result: page, calls } = await callsDuring(() =>
+      h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' }),
+    );
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('name="decision"');
+    expect(page.body).toContain(
+      'An earlier answer from alice@example.com (approve) did not reach the deployment',
+    );
+    expect(calls.filter((c) => WRITES.test(c))).toEqual([]);
+    expect(stateOf(approval.id)).toBe('DECIDING');
+
+    const bob = await h.post(approval.links['bob@example.com'] ?? '', { decision: 'reject', comment: 'no' });
+    expect(bob.status).toBe(200);
+    expect(bob.body).toContain('You rejected web/prod 1.1.0');
+    expect(stateOf(approval.id)).toBe('REJECTED');
+    await expect(approval.outcome).rejects.toMatchObject({
+      name: 'ApprovalRejected',
+      message: expect.stringMatching(/^rejected by bob@example.com/),
+    });
+  });
+
+  it('the approval times out while an answer is unconfirmed: later pages say it timed out and the answer was not used', async () => {
+    const approval = await h.request();
+    h.world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'transient', times: 1 });
+    expect((await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' })).status).toBe(
+      503,
+    );
+    h.timeOut();
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.status).toBe(410);
+    expect(page.body).toContain('web/prod 1.1.0 timed out waiting for approval');
+    expect(page.body).toContain('The answer from alice@example.com (approve) was not used.');
+    const bob = await h.post(approval.links['bob@example.com'] ?? '', { decision: 'reject' });
+    expect(bob.status).toBe(410);
+    expect(stateOf(approval.id)).toBe('EXPIRED');
+  });
+
+  it('a failure after the answer was sent never says nothing was decided, and a later GET shows the outcome', async () => {
+    const approval = await h.request();
+    h.world.inject({
+      service: 'dynamodb',
+      operation: 'UpdateItem',
+      kind: 'permanent',
+      times: 1,
+      when: (input) => JSON.stringify(input).includes('"APPROVED"'),
+    });
+    const response = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' });
+    expect(response.status).toBe(500);
+    expect(response.body).not.toMatch(CLAIMS_NOTHING_HAPPENED);
+    expect(response.body).toContain('Open the link again in a minute to see whether your answer was taken');
+    await expect(approval.outcome).resolves.toMatchObject({ decision: 'approved' });
+    const later = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(later.status).toBe(409);
+    expect(later.body).toContain('already approved by alice@example.com');
+  });
+
+  it('a GET that fails says that opening the link decides nothing', async () => {
+    const approval = await h.request();
+    h.world.inject({ service: 'sfn', operation: 'DescribeExecution', kind: 'permanent', times: 1 });
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.status).toBe(500);
+    expect(page.body).toContain('Opening this link never decides anything');
   });
 });

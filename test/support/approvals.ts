@@ -4,6 +4,7 @@ import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
 import { approvalLinks } from '../../sim/approver.ts';
+import type { ExecutionStatus } from '../../sim/aws/sfn.ts';
 import { callHttp, type HttpHandler, type HttpRequest, type HttpResponse } from '../../sim/http.ts';
 import { routeClientsTo } from '../../sim/router.ts';
 import { APPROVERS, defaultConfig, seedWorld } from '../../sim/scenarios.ts';
@@ -71,7 +72,15 @@ export async function approvalHarness() {
     };
   }
 
+  /**
+   * As the state machine would: the execution runs (started once), enters the approval state,
+   * invokes the request task with a fresh token, and waits (TaskSubmitted).
+   */
   async function request(name = 'web-prod-1_1_0-0123456789'): Promise<PendingApproval> {
+    if (!world.sfn.executions.has(name)) {
+      world.sfn.StartExecution({ stateMachineArn: STATE_MACHINE_ARN, name, input: '{}' });
+    }
+    world.sfn.record(name, { at: Date.now(), type: 'TaskStateEntered', name: STATE });
     const token = world.sfn.issueToken(name, STATE);
     const outcome = world.sfn.waitFor(token);
     outcome.catch(() => undefined);
@@ -85,12 +94,33 @@ export async function approvalHarness() {
       },
       { awsRequestId: 'test' } as Context,
     )) as { id: string };
+    world.sfn.record(name, { at: Date.now(), type: 'TaskSubmitted' });
     const links: Record<string, string> = {};
     for (const message of world.sns.messages.slice(before)) {
       const [url] = approvalLinks(message.message);
       if (url) links[message.attributes.approver ?? ''] = url;
     }
     return { token, id: result.id, outcome, links };
+  }
+
+  /** The execution ends as it would by a Stop (ABORTED) or otherwise: no token works any more. */
+  function end(status: ExecutionStatus = 'ABORTED', name = 'web-prod-1_1_0-0123456789'): void {
+    const execution = world.sfn.executions.get(name);
+    if (!execution) throw new Error(`no execution ${name}`);
+    execution.status = status;
+    execution.stoppedAt = Date.now();
+    world.sfn.closeTokens(name);
+  }
+
+  /** The approval state's own timeout fires: the wait ends with States.Timeout (the execution rolls back). */
+  function timeOut(name = 'web-prod-1_1_0-0123456789'): void {
+    world.sfn.record(name, {
+      at: Date.now(),
+      type: 'TaskTimedOut',
+      error: 'States.Timeout',
+      cause: 'The task timed out',
+    });
+    world.sfn.closeTokens(name, STATE);
   }
 
   /** A link signed with the real key, for fields a forger could not sign. */
@@ -132,5 +162,5 @@ export async function approvalHarness() {
     }
   }
 
-  return { world, key, request, signed, http, post, settled, deployment };
+  return { world, key, request, end, timeOut, signed, http, post, settled, deployment };
 }

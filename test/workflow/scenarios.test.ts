@@ -191,6 +191,25 @@ describe('what each scenario leaves behind', () => {
     expect(summary.status).toBe('SUCCEEDED');
   });
 
+  it('approval-response-lost: both answers arrived though their responses were lost, and the records say approved', async () => {
+    const { summary, world } = await simulate(scenario('approval-response-lost'));
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(summary.approvals).toEqual([
+      { stage: 'traffic-shift', decision: 'approved', approver: 'alice@example.com' },
+      { stage: 'blue-termination', decision: 'approved', approver: 'alice@example.com' },
+    ]);
+    const answers = world.calls.filter((c) => c.fn === 'approvalPage' && c.operation === 'SendTaskSuccess');
+    expect(answers.map((c) => c.error)).toEqual([
+      'TimeoutError',
+      'TaskTimedOut',
+      'TimeoutError',
+      'TaskTimedOut',
+    ]);
+    expect(
+      world.calls.filter((c) => c.fn === 'approvalPage' && c.operation === 'GetExecutionHistory').length,
+    ).toBe(2);
+  });
+
   it('duplicate-event: the second delivery starts nothing', async () => {
     const { summary, world } = await simulate(scenario('duplicate-event'));
     expect(summary.executions).toBe(1);
