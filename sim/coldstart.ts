@@ -22,6 +22,7 @@ const ENVIRONMENT: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',
   NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bench',
+  NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
   LOCKS_TABLE: 'bench-locks',
   APPROVALS_TABLE: 'bench-approvals',
   SIGNING_SECRET_ID: 'bench-secret',
