@@ -14,6 +14,7 @@ import {
   verifyLink,
 } from '../domain/approval.ts';
 import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
+import { quoted } from '../domain/text.ts';
 import { logger } from '../logger.ts';
 import { parseWith } from '../validation.ts';
 
@@ -44,7 +45,7 @@ function decidedPage(item: ApprovalItem): Response {
     409,
     'Already decided',
     `This deployment was already ${d.decision} by ${d.approver} at ${d.at}.`,
-    d.comment ? `Comment: ${d.comment}` : undefined,
+    d.comment ? `Comment: ${quoted(d.comment)}` : undefined,
   );
 }
 
