@@ -2,6 +2,7 @@ import type { S3Event } from 'aws-lambda';
 import { executionStatus, startExecution } from '../aws/sfn.ts';
 import { parseEventKey } from '../domain/artifact-key.ts';
 import { executionName } from '../domain/identity.ts';
+import { uploadOrder } from '../domain/lock.ts';
 import type { DeploymentInput } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 
@@ -21,6 +22,7 @@ export async function startDeployments(
   stateMachineArn: string,
 ): Promise<StartResult> {
   const result: StartResult = { started: [], duplicates: [], ignored: [] };
+  const receivedAt = new Date().toISOString();
   const records = Array.isArray(event?.Records) ? event.Records : [];
   if (records.length === 0) logger.info('event holds no S3 records (an s3:TestEvent?); nothing to do');
   for (const record of records) {
@@ -50,16 +52,26 @@ export async function startDeployments(
       ...(typeof object.size === 'number' ? { size: object.size } : {}),
     };
     const name = executionName(app, env, version, artifact);
-    const uploadedAt = Number.isNaN(Date.parse(record.eventTime))
+    const eventTime = Number.isNaN(Date.parse(record.eventTime))
       ? undefined
       : new Date(record.eventTime).toISOString();
+    // Ordered by the S3 event time, bounded by this receipt: no one event's time can block the
+    // app/env (see uploadOrder).
+    const uploadedAt = uploadOrder(eventTime, receivedAt);
+    if (eventTime && eventTime !== uploadedAt) {
+      logger.warn('S3 event time is later than its receipt; the upload counts as received now', {
+        key: parsed.key,
+        eventTime,
+        receivedAt,
+      });
+    }
     const input: DeploymentInput = {
       deploymentId: name,
       app,
       env,
       version,
       format,
-      ...(uploadedAt ? { uploadedAt } : {}),
+      uploadedAt,
       artifact,
     };
     const existing = await executionStatus(stateMachineArn, name);
