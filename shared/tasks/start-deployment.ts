@@ -15,11 +15,16 @@ export interface StartResult {
 /**
  * Turns S3 "object created" records into executions. A key that is not a release is logged and
  * ignored (never a crash, never a launch). The execution name is derived from the object version,
- * so a duplicate delivery of the same event lands on the same name and starts nothing.
+ * so a duplicate delivery of the same event lands on the same name and starts nothing. The input
+ * names the delivery (`deliveryId`, the Lambda request id): two deliveries racing past the lookup
+ * at the same moment differ in input, so Step Functions starts one and refuses the other with
+ * ExecutionAlreadyExists (with the same input it would answer both as the one start, and both
+ * would say they started it); a retry of one delivery keeps its request id and its input.
  */
 export async function startDeployments(
   event: Partial<S3Event>,
   stateMachineArn: string,
+  deliveryId?: string,
 ): Promise<StartResult> {
   const result: StartResult = { started: [], duplicates: [], ignored: [] };
   const receivedAt = new Date().toISOString();
@@ -72,6 +77,7 @@ export async function startDeployments(
       version,
       format,
       uploadedAt,
+      ...(deliveryId ? { deliveryId } : {}),
       artifact,
     };
     const existing = await executionStatus(stateMachineArn, name);
@@ -86,13 +92,17 @@ export async function startDeployments(
     try {
       await startExecution(stateMachineArn, name, input);
     } catch (error) {
-      // Another delivery of the same event won the race between the check and the start.
+      // Another delivery of the same event won the race between the check and the start (its
+      // input names another delivery, so this start was refused, not answered as the same).
       if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
-      logger.info('duplicate S3 event: execution started concurrently', { name });
+      logger.info('duplicate S3 event: another delivery started the execution at the same time', {
+        name,
+        deliveryId,
+      });
       result.duplicates.push(name);
       continue;
     }
-    logger.info('deployment started', { name, app, env, version, key: parsed.key });
+    logger.info('deployment started', { name, app, env, version, key: parsed.key, deliveryId });
     result.started.push(name);
   }
   return result;

@@ -60,6 +60,7 @@ describe('start-deployment', () => {
       version: '1.1.0',
       format: 'zip',
       uploadedAt: '2026-03-02T09:00:00.000Z',
+      deliveryId: context.awsRequestId,
       artifact: { bucket: BUCKET, key: KEY, versionId: VERSION_ID, eTag: ETAG, size: SIZE },
     });
     expect(result).toEqual({ started: [sent?.name], duplicates: [], ignored: [] });
