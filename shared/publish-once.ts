@@ -103,7 +103,8 @@ async function publishClaimed<T>(
     );
     value = composed.result(messageId);
   } catch (error) {
-    // Nothing went out: free the claim, so the retry publishes at once instead of waiting it out.
+    // Nothing went out (or SNS took it and its answer was lost: at least once): free the claim,
+    // so the retry publishes at once instead of waiting it out.
     if (recorded)
       await settlePublication(table, { ...claim, state: 'abandoned', until: 0 }).catch((e: unknown) =>
         logger.warn('could not free the claim on the notification', { record: claim.id, error: e }),
