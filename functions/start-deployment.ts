@@ -6,6 +6,6 @@ import { startDeployments } from '#shared/tasks/start-deployment.ts';
 const env = requireEnv('STATE_MACHINE_ARN');
 
 /** S3 "object created" notifications on the release prefix → one execution per artifact version. */
-export const handler = defineTask('start-deployment', (event: Partial<S3Event>) =>
-  startDeployments(event, env.STATE_MACHINE_ARN),
+export const handler = defineTask('start-deployment', (event: Partial<S3Event>, context) =>
+  startDeployments(event, env.STATE_MACHINE_ARN, context?.awsRequestId),
 );

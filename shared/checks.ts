@@ -1,6 +1,7 @@
 import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
+import { alarmsCause, quoted } from './domain/text.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
 import { greenVerdict } from './green-health.ts';
@@ -18,20 +19,12 @@ export async function assertGreenGood(plan: Plan, green: GreenFleet, since: stri
   for (const alarm of alarms.quiet) {
     if (alarm.transitionedAt && alarm.transitionedAt.getTime() < from.getTime() - CLOCK_MARGIN_MS) continue;
     const fired = await alarmedSince(alarm.name, from);
-    if (fired) {
-      const when = fired.at.toISOString();
-      alarms.alarming.push({
-        name: alarm.name,
-        reason: `in ALARM at ${when}, cleared since: ${fired.reason || 'no reason'}`,
-      });
-    }
+    if (fired)
+      alarms.alarming.push({ name: alarm.name, reason: fired.reason, firedAt: fired.at.toISOString() });
   }
-  if (alarms.alarming.length > 0) {
-    const what = alarms.alarming.map((a) => `${a.name} (${a.reason || 'no reason'})`).join(', ');
-    throw new AlarmTriggered(`alarm in ALARM: ${what}`);
-  }
+  if (alarms.alarming.length > 0) throw new AlarmTriggered(alarmsCause(alarms.alarming));
   if (alarms.missing.length > 0) {
-    throw new AlarmTriggered(`watched alarm no longer exists: ${alarms.missing.join(', ')}`);
+    throw new AlarmTriggered(`watched alarm no longer exists: ${alarms.missing.map(quoted).join(', ')}`);
   }
   const verdict = await greenVerdict(plan, green);
   const summary = describeHealth(verdict);

@@ -8,6 +8,8 @@ export abstract class DeploymentError extends Error {
   abstract readonly retryable: boolean;
   /** The one state whose task throws it, when only one does (only that state must retry it). */
   readonly onlyIn?: string;
+  /** The one function (serverless.yml key) that throws it: only its task states must retry it. */
+  readonly onlyInFunction?: string;
 }
 
 /** AWS rejected the call for rate (Throttling, RequestLimitExceeded, TooManyRequests...). */
@@ -133,6 +135,20 @@ export class LockRecovering extends DeploymentError {
   }
 }
 
+/**
+ * Another invocation is publishing this execution's final notification at this moment (the same
+ * task delivered twice): this one publishes nothing and asks again later (the notify states'
+ * Retry), when the other has recorded what it sent or, had it died, its claim has run out.
+ */
+export class NotificationInFlight extends DeploymentError {
+  readonly retryable = true;
+  override readonly onlyInFunction = 'notify';
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotificationInFlight';
+  }
+}
+
 export class LoopBoundExceeded extends DeploymentError {
   readonly retryable = false;
   constructor(message: string) {
@@ -168,4 +184,5 @@ export const deploymentErrors = [
   RollbackBlocked,
   LoopBoundExceeded,
   LockRecovering,
+  NotificationInFlight,
 ] as const;

@@ -10,6 +10,7 @@ import {
   lockId,
   ownerState,
   RECOVERY_GRACE_SECONDS,
+  supersededCause,
 } from './domain/lock.ts';
 import { CALLBACK_ERRORS, LockRecovering } from './errors.ts';
 import { logger } from './logger.ts';
@@ -23,11 +24,7 @@ async function carryOut(effects: LockEffect[]): Promise<Set<string>> {
     if (effect.kind === 'resume') {
       if (!(await sendTaskSuccess(effect.token, effect.output))) gone.add(effect.token);
     } else {
-      await sendTaskFailure(
-        effect.token,
-        CALLBACK_ERRORS.superseded,
-        `superseded by ${effect.by.name}, uploaded ${effect.by.uploadedAt}: only the newest upload for an app/env is deployed`,
-      );
+      await sendTaskFailure(effect.token, CALLBACK_ERRORS.superseded, supersededCause(effect));
     }
   }
   return gone;

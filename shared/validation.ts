@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { quoted } from './domain/text.ts';
 
 /**
  * Schemas are valibot's: plain objects built by small functions, so a Lambda's init pays almost
@@ -77,8 +78,8 @@ function structuralProblems(schema: SchemaShape, input: unknown, path: PropertyK
         ? Object.keys(input)
             .filter((key) => !Object.hasOwn(entries, key))
             .map((key) => {
-              const quoted = JSON.stringify(key);
-              const shown = quoted.length > 80 ? `${cut(quoted, 79)}"` : quoted;
+              const named = quoted(key);
+              const shown = named.length > 80 ? `${cut(named, 79)}"` : named;
               return {
                 path,
                 message: `unknown field ${shown} (the published JSON Schema lists every field)`,

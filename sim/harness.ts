@@ -83,16 +83,22 @@ export class Harness {
     return s3Record(BUCKET, key, { ...object, size: body.length }, this.world.now());
   }
 
+  private deliveries = 0;
+
   /** Delivers an S3 event to the starter after `afterSeconds`. */
   deliver(records: S3EventRecord[], afterSeconds = 0): void {
-    this.after(afterSeconds, () => void this.track(this.start({ Records: records }, 0)));
+    // Each delivery is its own asynchronous invocation, with its own request id.
+    const requestId = `s3-delivery-${++this.deliveries}`;
+    this.after(afterSeconds, () => void this.track(this.start({ Records: records }, requestId, 0)));
   }
 
-  // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice.
-  private async start(event: S3Event, attempt: number): Promise<void> {
+  // S3 invokes the starter asynchronously: Lambda retries a failed invocation twice, with the
+  // invocation's own request id.
+  private async start(event: S3Event, requestId: string, attempt: number): Promise<void> {
     try {
       const result = await this.handlers.startDeployment?.(event, {
-        awsRequestId: `s3-${attempt}`,
+        awsRequestId: requestId,
+        getRemainingTimeInMillis: () => 60_000,
       } as Context);
       this.printer.delivery(result as Parameters<Printer['delivery']>[0]);
     } catch (error) {
@@ -101,7 +107,7 @@ export class Harness {
       );
       if (attempt < 2) {
         await this.track(new Promise((resolve) => setTimeout(resolve, 60_000 * (attempt + 1))));
-        await this.start(event, attempt + 1);
+        await this.start(event, requestId, attempt + 1);
       }
     }
   }

@@ -3,7 +3,8 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@
 export const cloudwatch = new CloudWatchClient({});
 
 export interface AlarmReport {
-  alarming: { name: string; reason: string }[];
+  /** `firedAt`: not in ALARM now, but it was then (read from its history). */
+  alarming: { name: string; reason: string; firedAt?: string }[];
   missing: string[];
   /** The alarms not in ALARM, with when their state last changed (if CloudWatch says). */
   quiet: { name: string; transitionedAt?: Date }[];

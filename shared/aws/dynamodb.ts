@@ -9,6 +9,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/approval.ts';
 import type { LockItem } from '../domain/lock.ts';
+import type { PublicationRecord } from '../domain/publication.ts';
 
 export const dynamodb = new DynamoDBClient({});
 
@@ -240,4 +241,49 @@ export async function findAlarmWatches(table: string, alarmName: string): Promis
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return found;
+}
+
+/**
+ * Claims the publication of a final notification: written only if no record exists (`expected`
+ * undefined) or the record still has the claimant that was read (taking over a claim whose
+ * invocation gave up or died). False when another invocation got there first.
+ */
+export async function claimPublication<T>(
+  table: string,
+  record: PublicationRecord<T>,
+  expected?: string,
+): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(record, { removeUndefinedValues: true }),
+        ...(expected === undefined
+          ? { ConditionExpression: 'attribute_not_exists(id)' }
+          : {
+              ConditionExpression: 'claimant = :expected',
+              ExpressionAttributeValues: marshall({ ':expected': expected }),
+            }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export async function getPublication<T>(
+  table: string,
+  id: string,
+): Promise<PublicationRecord<T> | undefined> {
+  const out = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
+  );
+  return out.Item ? (unmarshall(out.Item) as PublicationRecord<T>) : undefined;
+}
+
+/** Records what was published, or that the claimant gave up (only while it holds the claim). */
+export async function settlePublication<T>(table: string, record: PublicationRecord<T>): Promise<boolean> {
+  return claimPublication(table, record, record.claimant);
 }

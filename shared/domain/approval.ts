@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
 import { CALLBACK_ERRORS } from '../errors.ts';
+import { quoted } from './text.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
@@ -161,8 +162,8 @@ export function summaryText(summary: ApprovalSummary): string {
   ].join('\n');
 }
 
-/** The cause a rejection ends the wait with: who, when, and what they said. */
+/** The cause a rejection ends the wait with: who, when, and what they said (quoted, one line). */
 export function rejectionCause(record: DecisionRecord): string {
-  const said = record.comment ? `: "${record.comment}"` : ' (no comment)';
-  return `rejected by ${record.approver} at ${record.at}${said}`;
+  const said = record.comment ? `: ${quoted(record.comment)}` : ' (no comment)';
+  return `rejected by ${quoted(record.approver)} at ${record.at}${said}`;
 }

@@ -6,6 +6,8 @@
  * env and version end up in execution names, tags, Image Builder resource names and log lines.
  */
 
+import { quoted } from './text.ts';
+
 export const RELEASE_PREFIX = 'releases/';
 export const ARTIFACT_FORMATS = ['tar.gz', 'zip'] as const;
 export type ArtifactFormat = (typeof ARTIFACT_FORMATS)[number];
@@ -51,7 +53,7 @@ export function encodeEventKey(key: string): string {
 }
 
 function describe(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+  return quoted(value.length > 80 ? `${value.slice(0, 80)}...` : value);
 }
 
 /** Parses an already-decoded object key. */

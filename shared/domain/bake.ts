@@ -1,6 +1,7 @@
 import { InvalidConfig } from '../errors.ts';
 import { type ArtifactFormat, S3_VERSION_ID_PATTERN } from './artifact-key.ts';
 import { imageTags } from './tags.ts';
+import { quoted } from './text.ts';
 
 /**
  * Names and documents for the Image Builder resources of a bake. One install component serves
@@ -97,10 +98,7 @@ export function installParameters(args: {
   };
   const problems = Object.entries(parameters)
     .filter(([name, value]) => !PARAMETER_RULES[name]?.pattern.test(value))
-    .map(
-      ([name, value]) =>
-        `${name} ${JSON.stringify(value.slice(0, 80))} must be ${PARAMETER_RULES[name]?.means}`,
-    );
+    .map(([name, value]) => `${name} ${quoted(value.slice(0, 80))} must be ${PARAMETER_RULES[name]?.means}`);
   if (problems.length > 0) throw new InvalidConfig(`install component parameters: ${problems.join('; ')}`);
   return parameters;
 }

@@ -13,7 +13,10 @@ export interface LockParty {
   /** Execution name (the deployment id). */
   name: string;
   executionArn: string;
-  /** When the artifact was uploaded (the S3 event time); orders competing deployments. */
+  /**
+   * When the artifact was uploaded: the S3 event time, bounded by when it was received (see
+   * uploadOrder); orders competing deployments.
+   */
   uploadedAt: string;
   since: string;
 }
@@ -62,7 +65,21 @@ function nextVersion(item: LockItem, owner: LockParty | undefined, waiters: Lock
 
 export type LockEffect =
   | { kind: 'resume'; token: string; output: LockGrant }
-  | { kind: 'supersede'; token: string; by: LockParty };
+  | { kind: 'supersede'; token: string; by: LockParty; loser: Pick<LockParty, 'name' | 'uploadedAt'> };
+
+function supersede(loser: LockWaiter, by: LockParty): LockEffect {
+  return {
+    kind: 'supersede',
+    token: loser.token,
+    by,
+    loser: { name: loser.name, uploadedAt: loser.uploadedAt },
+  };
+}
+
+/** What a superseded upload is told: who is newer, and both upload times, so the order is plain. */
+export function supersededCause(effect: Extract<LockEffect, { kind: 'supersede' }>): string {
+  return `superseded by ${effect.by.name} (uploaded ${effect.by.uploadedAt}), newer than this upload (uploaded ${effect.loser.uploadedAt}): only the newest upload for an app/env is deployed`;
+}
 
 export interface LockGrant {
   acquiredAt: string;
@@ -83,12 +100,32 @@ export function lockId(app: string, env: string): string {
   return `${app}/${env}`;
 }
 
+/**
+ * The time that orders an upload: the S3 event time, but never later than when the upload was
+ * received (by the starter; for an execution started by hand, its start). S3 sets event times,
+ * but a client-side copy, a replayed or a forged event can carry any time, and one three hours
+ * ahead would make every upload of the next three hours look older, and so superseded. Both are
+ * canonical ISO strings (they compare as text).
+ */
+export function uploadOrder(eventTime: string | undefined, receivedAt: string): string {
+  return eventTime !== undefined && eventTime < receivedAt ? eventTime : receivedAt;
+}
+
+/**
+ * A party's upload time as it orders: never later than when it asked for the lock (`since`), so
+ * even an item written before uploads were bounded by their receipt cannot block the app/env.
+ */
+function orderOf(party: Pick<LockParty, 'uploadedAt'> & { since?: string }): string {
+  return party.since ? uploadOrder(party.uploadedAt, party.since) : party.uploadedAt;
+}
+
 /** Whether `a` is a newer upload than `b` (ties broken by name, so the order is total). */
 export function isNewer(
-  a: Pick<LockParty, 'uploadedAt' | 'name'>,
-  b: Pick<LockParty, 'uploadedAt' | 'name'>,
+  a: Pick<LockParty, 'uploadedAt' | 'name'> & { since?: string },
+  b: Pick<LockParty, 'uploadedAt' | 'name'> & { since?: string },
 ): boolean {
-  if (a.uploadedAt !== b.uploadedAt) return a.uploadedAt > b.uploadedAt;
+  const [x, y] = [orderOf(a), orderOf(b)];
+  if (x !== y) return x > y;
   return a.name > b.name;
 }
 
@@ -156,14 +193,14 @@ export function decideAcquire(
   );
   if (ahead) {
     return {
-      effects: [{ kind: 'supersede', token: me.token, by: ahead }],
+      effects: [supersede(me, ahead)],
       outcome: 'superseded',
       ...(item.owner ? { holder: item.owner } : {}),
     };
   }
   const newest = [me, ...others].reduce((best, w) => (isNewer(w, best) ? w : best));
   const losers = [me, ...others].filter((w) => w.name !== newest.name);
-  const effects: LockEffect[] = losers.map((w) => ({ kind: 'supersede', token: w.token, by: newest }));
+  const effects: LockEffect[] = losers.map((w) => supersede(w, newest));
   if (free) {
     const tookOverFrom = item.owner?.name;
     const grant: LockGrant = { acquiredAt: now, ...(tookOverFrom ? { tookOverFrom } : {}) };
@@ -207,9 +244,7 @@ export function decideRelease(current: LockItem | undefined, ownerName: string, 
     item: nextVersion(current, holder, []),
     effects: [
       ...resume(newest, { acquiredAt: now }),
-      ...current.waiters
-        .filter((w) => w.name !== newest.name)
-        .map((w): LockEffect => ({ kind: 'supersede', token: w.token, by: newest })),
+      ...current.waiters.filter((w) => w.name !== newest.name).map((w) => supersede(w, newest)),
     ],
     outcome: 'acquired',
     holder,

@@ -1,3 +1,4 @@
+import { oneLine, quoted } from './text.ts';
 import { formatWeights } from './traffic.ts';
 import type { CaughtFailure, DeploymentState } from './workflow.ts';
 
@@ -22,18 +23,19 @@ export type Outcome =
 
 /**
  * The message of a caught error. Real Step Functions wraps a Lambda error's Cause as JSON
- * (`{"errorType","errorMessage","trace"}`); local runners pass the message itself.
+ * (`{"errorType","errorMessage","trace"}`); local runners pass the message itself. Kept to one
+ * line: a cause goes into a summary line, and whatever people wrote in it must not add lines.
  */
 export function causeMessage(failure: CaughtFailure | undefined): string {
   if (!failure) return 'unknown error';
   const raw = failure.Cause ?? '';
   try {
     const parsed = JSON.parse(raw) as { errorMessage?: unknown; errorType?: unknown };
-    if (parsed && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    if (parsed && typeof parsed.errorMessage === 'string') return oneLine(parsed.errorMessage);
   } catch {
     // Not JSON: the cause is the message.
   }
-  return raw || failure.Error;
+  return oneLine(raw || failure.Error);
 }
 
 export function describeFailure(failure: CaughtFailure | undefined): string {
@@ -115,9 +117,10 @@ export function buildReport(
     );
   for (const approval of [state.shiftApproval, state.terminationApproval]) {
     if (!approval) continue;
-    const said = approval.comment ? `: "${approval.comment}"` : '';
+    // The approver's name and words, quoted on this one line (they are text from a person).
+    const said = approval.comment ? `: ${quoted(approval.comment)}` : '';
     lines.push(
-      `Approval (${approval.stage}): ${approval.decision} by ${approval.approver} at ${approval.at}${said}`,
+      `Approval (${approval.stage}): ${approval.decision} by ${quoted(approval.approver)} at ${approval.at}${said}`,
     );
   }
   for (const [name, seconds] of Object.entries(durations))

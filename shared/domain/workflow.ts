@@ -41,8 +41,18 @@ const deploymentShape = {
   env: v.pipe(v.string(), v.regex(NAME_PATTERN, 'must be 1-32 lowercase letters, digits or inner hyphens')),
   version: v.pipe(v.string(), v.regex(VERSION_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'")),
   format: v.picklist(['zip', 'tar.gz']),
-  /** When the artifact was uploaded (the S3 event time): the newest upload wins the lock. */
+  /**
+   * When the artifact was uploaded (the S3 event time, never later than its receipt): the newest
+   * upload wins the lock.
+   */
   uploadedAt: v.optional(instant),
+  /**
+   * The S3 delivery that started it: the starter's Lambda request id (Lambda keeps it when it
+   * retries the invocation). Another delivery of the same event carries another, so Step Functions
+   * refuses its start with ExecutionAlreadyExists instead of answering it as this start (same name
+   * and same input), and the starter can tell it was a duplicate.
+   */
+  deliveryId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
   artifact: v.strictObject({
     bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
     key: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),

@@ -1,4 +1,4 @@
-import type { LockWaiter } from '../domain/lock.ts';
+import { type LockWaiter, uploadOrder } from '../domain/lock.ts';
 import { type DeploymentState, readDeployment } from '../domain/workflow.ts';
 import { acquireLock } from '../locking.ts';
 
@@ -23,8 +23,12 @@ export async function requestLock(request: LockRequest, table: string): Promise<
     name: deployment.deploymentId,
     executionArn: request.executionArn,
     // Fixed per execution, not per ask: a waiter asks again and again, and must not grow newer.
-    uploadedAt:
-      deployment.uploadedAt ?? (request.startedAt ? new Date(request.startedAt).toISOString() : now),
+    // Never later than the execution's start (Step Functions' own time): an upload time typed by
+    // hand, or a forged one, cannot put this deployment ahead of every later upload.
+    uploadedAt: uploadOrder(
+      deployment.uploadedAt,
+      request.startedAt ? new Date(request.startedAt).toISOString() : now,
+    ),
     since: now,
     token: request.token,
   };

@@ -33,6 +33,7 @@ import {
   verb,
 } from '../domain/approval-outcome.ts';
 import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
+import { quoted } from '../domain/text.ts';
 import { logger } from '../logger.ts';
 import { parseWith } from '../validation.ts';
 
@@ -93,7 +94,7 @@ function alreadyDecided(d: DecisionRecord): Response {
     409,
     'Already decided',
     `This deployment was already ${d.decision} by ${d.approver} at ${d.at}.`,
-    d.comment ? `Comment: ${d.comment}` : undefined,
+    d.comment ? `Comment: ${quoted(d.comment)}` : undefined,
   );
 }
 

@@ -2,6 +2,7 @@ import { tagResources } from '../aws/ec2.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
 import { arnScope, bakeTags } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
+import { quoted } from '../domain/text.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { BakeFailed, BakeTimedOut } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -25,7 +26,8 @@ export async function checkBake(input: DeploymentState): Promise<BakeState> {
   }
   if (FAILED_STATES.has(image.status)) {
     throw new BakeFailed(
-      `Image Builder build ${arn} ended ${image.status}: ${image.reason ?? 'no reason given'}`,
+      // The reason quotes the build's output (and so the config's install command): one quoted line.
+      `Image Builder build ${arn} ended ${image.status}: ${image.reason ? quoted(image.reason) : 'no reason given'}`,
     );
   }
   if (polls >= plan.bake.maxPolls) {

@@ -1,9 +1,9 @@
 import { findManagedInstances } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { publish } from '../aws/sns.ts';
 import { settleBake } from '../bake-cleanup.ts';
 import { leftForAPerson, type Read } from '../domain/leftovers.ts';
+import { publicationId } from '../domain/publication.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
@@ -11,6 +11,7 @@ import type { DeploymentState } from '../domain/workflow.ts';
 import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
+import { publishOnce } from '../publish-once.ts';
 
 export interface NotifyInput {
   outcome: Outcome;
@@ -113,10 +114,19 @@ async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<st
   }
 }
 
+/**
+ * The final notification of every end path: tells once, then hands the app/env on. Told first,
+ * released last: a lock table that keeps failing can delay the hand-over (the recovery function,
+ * run on every execution's end, releases it too, and the next deployment takes over the lock of an
+ * execution that ended on its own path at once), but never the message. Told once: the
+ * publication is recorded under `notified#<execution>` (see publishOnce), so a retry after a
+ * timeout, or the same invocation delivered twice, returns what was sent and publishes nothing.
+ */
 export async function notify(
   input: NotifyInput,
   defaultTopicArn: string,
   locksTable: string,
+  remainingMs: () => number = () => 60_000,
 ): Promise<Notification> {
   const state = input.deployment;
   // A deploy that failed while its AMI baked leaves the build running: settle it while this
@@ -125,25 +135,53 @@ export async function notify(
   const arn =
     input.outcome === 'failed' && baking?.status === 'BUILDING' ? baking.imageBuildVersionArn : undefined;
   const bake = plan && arn ? await settleBake({ ...state, plan }, arn) : {};
+  const told = await publishOnce<Notification>(
+    locksTable,
+    publicationId(state.deploymentId),
+    remainingMs,
+    async () => {
+      const leftOver = await leftOverFor(input.outcome, state);
+      const report = buildReport(state, input.outcome, new Date(), leftOver);
+      const lines = [report.summary, ''];
+      if (input.outcome === 'rollback-failed' && state.rollbackFailure) {
+        lines.push(`Rollback step failed with ${describeFailure(state.rollbackFailure)}`, '');
+      }
+      lines.push(...report.lines);
+      if (bake.action) lines.push(`Bake: ${bake.action}.`);
+      if (bake.left) lines.push(`Left for a person: ${bake.left}.`);
+      if (input.executionArn) lines.push('', `Execution: ${consoleUrl(input.executionArn)}`);
+      return {
+        topicArn: state.plan?.topicArn ?? defaultTopicArn,
+        subject: report.subject,
+        message: lines.join('\n'),
+        attributes: {
+          outcome: input.outcome,
+          app: state.app ?? '',
+          env: state.env ?? '',
+          version: state.version ?? '',
+          deployment: state.deploymentId ?? '',
+        },
+        result: (messageId) => ({
+          outcome: input.outcome,
+          subject: report.subject,
+          summary: report.summary,
+          leftOver,
+          messageId,
+        }),
+      };
+    },
+  );
+  if (!told.repeat)
+    logger.info('notification sent', { outcome: input.outcome, messageId: told.value.messageId });
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
-  await releaseLock(locksTable, state.app, state.env, state.deploymentId);
-  const leftOver = await leftOverFor(input.outcome, state);
-  const report = buildReport(state, input.outcome, new Date(), leftOver);
-  const lines = [report.summary, ''];
-  if (input.outcome === 'rollback-failed' && state.rollbackFailure) {
-    lines.push(`Rollback step failed with ${describeFailure(state.rollbackFailure)}`, '');
+  try {
+    await releaseLock(locksTable, state.app, state.env, state.deploymentId);
+  } catch (error) {
+    // Not thrown: the message is out, and a retry must not be what hands the lock on (the
+    // recovery on this execution's end releases it, and the next deployment takes it over).
+    logger.error('notified, but could not release the lock; it is released when the execution ends', {
+      error,
+    });
   }
-  lines.push(...report.lines);
-  if (bake.action) lines.push(`Bake: ${bake.action}.`);
-  if (bake.left) lines.push(`Left for a person: ${bake.left}.`);
-  if (input.executionArn) lines.push('', `Execution: ${consoleUrl(input.executionArn)}`);
-  const topic = state.plan?.topicArn ?? defaultTopicArn;
-  const messageId = await publish(topic, report.subject, lines.join('\n'), {
-    outcome: input.outcome,
-    app: state.app ?? '',
-    env: state.env ?? '',
-    version: state.version ?? '',
-  });
-  logger.info('notification sent', { outcome: input.outcome, topic, messageId });
-  return { outcome: input.outcome, subject: report.subject, summary: report.summary, leftOver, messageId };
+  return told.value;
 }

@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { findAlarmWatches, getWait } from '../aws/dynamodb.ts';
 import { sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
+import { alarmsCause } from '../domain/text.ts';
 import { bakeWaitId, FINAL_IMAGE_STATES } from '../domain/waits.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -33,7 +34,7 @@ export async function onAwsEvent(
   } else if (event.source === 'aws.cloudwatch') {
     const name = event.detail.alarmName;
     if (!name || event.detail.state?.value !== 'ALARM') return { resumed };
-    const cause = `alarm in ALARM: ${name} (${event.detail.state.reason ?? 'no reason'})`;
+    const cause = alarmsCause([{ name, reason: event.detail.state.reason ?? '' }]);
     for (const watch of await findAlarmWatches(table, name)) {
       if (await sendTaskFailure(watch.token, CALLBACK_ERRORS.alarm, cause)) resumed += 1;
     }

@@ -8,6 +8,7 @@ import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { topicProblem } from '../domain/notifications.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
+import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
@@ -74,7 +75,7 @@ export async function planDeployment(
   const alarms = await checkAlarms(config.alarms);
   if (alarms.missing.length > 0) {
     throw new InvalidConfig(
-      `${where}: alarms: no CloudWatch alarm named ${alarms.missing.map((n) => JSON.stringify(n)).join(', ')}`,
+      `${where}: alarms: no CloudWatch alarm named ${alarms.missing.map(quoted).join(', ')}`,
     );
   }
 

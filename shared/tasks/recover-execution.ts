@@ -1,9 +1,9 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
-import { publish } from '../aws/sns.ts';
 import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
+import { publicationId } from '../domain/publication.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import {
@@ -17,6 +17,7 @@ import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
+import { publishOnce } from '../publish-once.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 
@@ -162,14 +163,28 @@ async function tell(
   report.actions.push('lock released');
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
   const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
-  await publish(plan?.topicArn ?? settings.defaultTopicArn, `Stopped: ${who}`, summary, {
-    outcome: 'stopped',
-    app: deployment.app,
-    env: deployment.env,
-    version: deployment.version,
-  });
-  // Told first, released last: a retry after a failed release recovers (idempotently) and tells
-  // again, rather than hold a lock whose story nobody heard.
+  // Told once: the status change delivered twice, or this function retried, finds the
+  // publication recorded and publishes nothing (see publishOnce).
+  await publishOnce(
+    settings.locksTable,
+    publicationId(deployment.deploymentId, 'recovery'),
+    settings.remainingMs,
+    async () => ({
+      topicArn: plan?.topicArn ?? settings.defaultTopicArn,
+      subject: `Stopped: ${who}`,
+      message: summary,
+      attributes: {
+        outcome: 'stopped',
+        app: deployment.app,
+        env: deployment.env,
+        version: deployment.version,
+        deployment: deployment.deploymentId,
+      },
+      result: (messageId) => messageId,
+    }),
+  );
+  // Told first, released last: a retry after a failed release recovers (idempotently), rather
+  // than hold a lock whose story nobody heard.
   await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
 }
 

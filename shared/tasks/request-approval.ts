@@ -10,6 +10,7 @@ import {
   summaryText,
 } from '../domain/approval.ts';
 import { consoleUrl } from '../domain/report.ts';
+import { quoted } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
@@ -88,7 +89,7 @@ export async function requestApproval(
     const message = [
       summaryText(stored?.summary ?? summary),
       '',
-      `Review it and approve or reject here (the link is for ${approver} only and expires ${new Date(linkExpires * 1000).toISOString()}):`,
+      `Review it and approve or reject here (the link is for ${quoted(approver)} only and expires ${new Date(linkExpires * 1000).toISOString()}):`,
       url,
       '',
       'Opening the link changes nothing: the decision is a button on the page.',

@@ -1,6 +1,7 @@
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { putWait } from '../aws/dynamodb.ts';
 import { sendTaskFailure } from '../aws/sfn.ts';
+import { alarmsCause } from '../domain/text.ts';
 import { alarmWatchId, waitTtl } from '../domain/waits.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -29,9 +30,8 @@ export async function watchAlarms(request: AlarmWatchRequest, table: string): Pr
   });
   const report = await checkAlarms(request.alarms);
   if (report.alarming.length > 0) {
-    const what = report.alarming.map((a) => `${a.name} (${a.reason || 'no reason'})`).join(', ');
     // The alarm's event may have failed the wait already: then the token is gone, which is fine.
-    await sendTaskFailure(request.token, CALLBACK_ERRORS.alarm, `alarm in ALARM: ${what}`);
+    await sendTaskFailure(request.token, CALLBACK_ERRORS.alarm, alarmsCause(report.alarming));
     return { watching: 0 };
   }
   logger.info('watching alarms', { alarms: request.alarms.length, seconds: request.seconds });

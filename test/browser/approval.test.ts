@@ -132,7 +132,7 @@ describe('the approval page in a real browser', () => {
     await visit(page, first, 409);
     await page.getByRole('heading', { level: 1, name: 'Already decided' }).waitFor();
     expect(await page.getByText(`already approved by ${APPROVER}`).isVisible()).toBe(true);
-    expect(await page.getByText('Comment: Canary looks healthy').isVisible()).toBe(true);
+    expect(await page.getByText('Comment: "Canary looks healthy"').isVisible()).toBe(true);
 
     await visit(page, second);
     expect(await page.getByText('terminate the previous fleet').isVisible()).toBe(true);

@@ -37,4 +37,22 @@ describe('acquire-lock', () => {
       uploadedAt: '2026-03-02T09:00:00.000Z',
     });
   });
+
+  it('counts an upload time later than the execution’s start as its start', async () => {
+    dynamoMock.on(GetItemCommand).resolves({});
+    dynamoMock.on(PutItemCommand).resolves({});
+    sfnMock.on(SendTaskSuccessCommand).resolves({});
+    const request = {
+      token: 'token-1',
+      executionArn: EXECUTION_ARN,
+      startedAt: '2026-03-02T09:00:00.000Z',
+      // Typed by hand (or a replayed event): three hours after the execution even started.
+      deployment: { ...deployment, uploadedAt: '2026-03-02T12:00:00.000Z' },
+    };
+
+    await handler(request, lambdaContext('acquireLock'));
+
+    const put = dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(put && unmarshall(put).owner).toMatchObject({ uploadedAt: '2026-03-02T09:00:00.000Z' });
+  });
 });

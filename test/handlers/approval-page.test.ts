@@ -133,7 +133,7 @@ describe('an approval link', () => {
     expect(response.body).toContain('The deployment rolls back.');
     await expect(approval.outcome).rejects.toMatchObject({
       name: 'ApprovalRejected',
-      message: expect.stringMatching(/^rejected by bob@example.com at .+: "Not during the sale"$/),
+      message: expect.stringMatching(/^rejected by "bob@example.com" at .+: "Not during the sale"$/),
     });
   });
 });
@@ -373,7 +373,7 @@ describe('hostile requests are refused and resume nothing', () => {
     const later = await h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' });
     expect(later.status).toBe(409);
     expect(later.body).not.toContain('<script>');
-    expect(later.body).toContain('Comment: &lt;script&gt;');
+    expect(later.body).toContain('Comment: &quot;&lt;script&gt;');
   });
 
   it('signs over id, approver and expiry: changing any one breaks the signature', async () => {

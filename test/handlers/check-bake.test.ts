@@ -73,7 +73,7 @@ describe('check-bake', () => {
     await expect(run).rejects.toMatchObject({
       name: 'BakeFailed',
       message: expect.stringContaining(
-        `${BUILD_ARN} ended FAILED: Image Builder could not build the image: ./install.sh exited with 1`,
+        `${BUILD_ARN} ended FAILED: "Image Builder could not build the image: ./install.sh exited with 1"`,
       ),
     });
     expect(ec2Mock.calls()).toHaveLength(0);

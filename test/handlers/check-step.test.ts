@@ -88,7 +88,8 @@ describe('check-step', () => {
 
     await expect(handler(stateWith({ green: greenFleet, shift: step }), context)).rejects.toMatchObject({
       name: 'AlarmTriggered',
-      message: 'alarm in ALARM: web-prod-5xx (in ALARM at 2026-03-02T09:31:10.000Z, cleared since: 5xx 4 %)',
+      message:
+        'alarm in ALARM: "web-prod-5xx" (in ALARM at 2026-03-02T09:31:10.000Z, cleared since: "5xx 4 %")',
     });
     expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input).toMatchObject({
       AlarmName: 'web-prod-5xx',

@@ -212,7 +212,7 @@ describe('on-aws-event: CloudWatch alarm state changes', () => {
     const result = await deliver(alarmStateChange('ALARM'));
 
     // Assess
-    const cause = `alarm in ALARM: ${ERRORS_ALARM} (${THRESHOLD_CROSSED})`;
+    const cause = `alarm in ALARM: "${ERRORS_ALARM}" ("${THRESHOLD_CROSSED}")`;
     expect(sfnMock.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: WEB_TOKEN, error: 'AlarmTriggered', cause },
       { taskToken: API_TOKEN, error: 'AlarmTriggered', cause },

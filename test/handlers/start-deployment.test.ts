@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/start-deployment.ts';
 import {
   awsError,
@@ -60,9 +60,30 @@ describe('start-deployment', () => {
       version: '1.1.0',
       format: 'zip',
       uploadedAt: '2026-03-02T09:00:00.000Z',
+      deliveryId: context.awsRequestId,
       artifact: { bucket: BUCKET, key: KEY, versionId: VERSION_ID, eTag: ETAG, size: SIZE },
     });
     expect(result).toEqual({ started: [sent?.name], duplicates: [], ignored: [] });
+  });
+
+  it('orders an upload whose event time is ahead of its receipt by when it was received', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-03-02T09:00:05.000Z'));
+    const ahead = { ...record(KEY), eventTime: '2026-03-02T12:00:00.000Z' };
+
+    // Act
+    try {
+      await handler(s3Event(ahead), context);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    // Assess
+    const sent = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(sent.uploadedAt).toBe('2026-03-02T09:00:05.000Z');
   });
 
   it('gives a different object version of the same key its own execution name', async () => {

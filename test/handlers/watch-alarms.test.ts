@@ -143,7 +143,7 @@ describe('watch-alarms', () => {
       {
         taskToken: TOKEN,
         error: 'AlarmTriggered',
-        cause: `alarm in ALARM: ${ERRORS_ALARM} (${THRESHOLD_CROSSED})`,
+        cause: `alarm in ALARM: "${ERRORS_ALARM}" ("${THRESHOLD_CROSSED}")`,
       },
     ]);
     expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
@@ -164,7 +164,7 @@ describe('watch-alarms', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]?.args[0].input).toMatchObject({
       error: 'AlarmTriggered',
-      cause: `alarm in ALARM: ${ERRORS_ALARM} (${THRESHOLD_CROSSED}), ${LATENCY_ALARM} (no reason)`,
+      cause: `alarm in ALARM: "${ERRORS_ALARM}" ("${THRESHOLD_CROSSED}"), "${LATENCY_ALARM}" (no reason)`,
     });
   });
 
@@ -181,7 +181,7 @@ describe('watch-alarms', () => {
     // Assess
     const cause = sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '';
     expect(cause).toHaveLength(32_768);
-    expect(cause.startsWith(`alarm in ALARM: ${names[0]} (`)).toBe(true);
+    expect(cause.startsWith(`alarm in ALARM: "${names[0]}" (`)).toBe(true);
   });
 
   it('reads no alarm and fails no wait when the watch cannot be stored', async () => {

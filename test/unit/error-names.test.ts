@@ -15,7 +15,7 @@ interface State {
   Catch?: { ErrorEquals: string[] }[];
 }
 
-const { definition } = loadDefinition();
+const { definition, tasks: functionOf } = loadDefinition();
 const states = Object.entries(definition.States as Record<string, State>);
 const tasks = states.filter(([, s]) => s.Type === 'Task');
 const builtIn = (name: string) => /^(States|Lambda|Sandbox)\./.test(name);
@@ -70,6 +70,7 @@ describe('error names shared by the code and the ASL', () => {
         .flatMap((r) => r.ErrorEquals);
       const thrownHere = retryable
         .filter((e) => e.onlyIn === undefined || e.onlyIn === name)
+        .filter((e) => e.onlyInFunction === undefined || e.onlyInFunction === functionOf[name])
         .map((e) => e.name);
       for (const error of thrownHere) {
         expect(
@@ -83,6 +84,12 @@ describe('error names shared by the code and the ASL', () => {
   it('an error thrown by one state only names a state that exists', () => {
     for (const error of [...classes.values()].filter((e) => e.onlyIn)) {
       expect(states.map(([name]) => name)).toContain(error.onlyIn);
+    }
+  });
+
+  it('an error thrown by one function only names a function some task state runs', () => {
+    for (const error of [...classes.values()].filter((e) => e.onlyInFunction)) {
+      expect(Object.values(functionOf)).toContain(error.onlyInFunction);
     }
   });
 

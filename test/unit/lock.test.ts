@@ -5,6 +5,7 @@ import {
   type LockItem,
   ownerState,
   RECOVERY_GRACE_SECONDS,
+  uploadOrder,
 } from '#shared/domain/lock.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -87,7 +88,14 @@ describe('asking for the lock', () => {
     const decision = decideAcquire(withOlder, newer, 'recovering', 'web/prod', NOW.toISOString());
     expect(decision.outcome).toBe('recovering');
     expect(decision.item?.waiters.map((w) => w.name)).toEqual([newer.name]);
-    expect(decision.effects).toEqual([{ kind: 'supersede', token: 't1', by: newer }]);
+    expect(decision.effects).toEqual([
+      {
+        kind: 'supersede',
+        token: 't1',
+        by: newer,
+        loser: { name: older.name, uploadedAt: older.uploadedAt },
+      },
+    ]);
   });
 
   it('the release hands the lock to a polling waiter without resuming it; its next ask finds it the owner', () => {
@@ -124,7 +132,14 @@ describe('asking for the lock', () => {
     const late = { ...me, name: 'web-prod-1_1_5-z', uploadedAt: '2026-11-26T09:20:00.000Z', token: 't5' };
     const decision = decideAcquire(free, late, 'running', 'web/prod', NOW.toISOString());
     expect(decision.outcome).toBe('superseded');
-    expect(decision.effects).toEqual([{ kind: 'supersede', token: 't5', by: free.newest }]);
+    expect(decision.effects).toEqual([
+      {
+        kind: 'supersede',
+        token: 't5',
+        by: free.newest,
+        loser: { name: late.name, uploadedAt: late.uploadedAt },
+      },
+    ]);
     // The newest itself, asking again, is not held back by its own record.
     expect(decideAcquire(free, me, 'running', 'web/prod', NOW.toISOString()).outcome).toBe('acquired');
   });
@@ -142,6 +157,53 @@ describe('asking for the lock', () => {
     expect(decision.item?.owner?.name).toBe(me.name);
     expect(decision.effects).toEqual([
       { kind: 'resume', token: 't2', output: { acquiredAt: NOW.toISOString(), tookOverFrom: owner.name } },
+    ]);
+  });
+});
+
+describe('the time that orders uploads', () => {
+  const received = '2026-11-26T10:00:00.000Z';
+
+  it('is the S3 event time, but never later than when the upload was received', () => {
+    expect(uploadOrder('2026-11-26T09:59:58.000Z', received)).toBe('2026-11-26T09:59:58.000Z');
+    // A client-side copy, a replayed or a forged event can carry any time: three hours ahead
+    // counts as the receipt, so it cannot make every later upload look older.
+    expect(uploadOrder('2026-11-26T13:00:00.000Z', received)).toBe(received);
+    expect(uploadOrder(undefined, received)).toBe(received);
+  });
+
+  it('lets no upload recorded with a time ahead of its own lock-taking block the app/env', () => {
+    // Written before the bound existed: the newest holder says it was uploaded at 13:00, though it
+    // took the lock at 09:00. A real upload of 09:30 is newer, not superseded.
+    const ahead = {
+      name: 'web-prod-1_1_0-a',
+      executionArn: 'arn:1',
+      uploadedAt: '2026-11-26T13:00:00.000Z',
+      since: '2026-11-26T09:00:00.000Z',
+    };
+    const free: LockItem = { id: 'web/prod', version: 4, waiters: [], newest: ahead };
+    const next = {
+      name: 'web-prod-1_2_0-b',
+      executionArn: 'arn:2',
+      uploadedAt: '2026-11-26T09:30:00.000Z',
+      since: '2026-11-26T09:30:05.000Z',
+      token: 't2',
+    };
+    expect(decideAcquire(free, next, 'running', 'web/prod', NOW.toISOString()).outcome).toBe('acquired');
+  });
+
+  it('tells a superseded upload both upload times, its own too', () => {
+    const newest = {
+      name: 'web-prod-1_2_0-b',
+      executionArn: 'arn:2',
+      uploadedAt: '2026-11-26T09:30:00.000Z',
+      since: '2026-11-26T09:30:05.000Z',
+    };
+    const free: LockItem = { id: 'web/prod', version: 9, waiters: [], newest };
+    const late = { ...newest, name: 'web-prod-1_1_5-z', uploadedAt: '2026-11-26T09:20:00.000Z', token: 't5' };
+    const decision = decideAcquire(free, late, 'running', 'web/prod', NOW.toISOString());
+    expect(decision.effects).toEqual([
+      { kind: 'supersede', token: 't5', by: newest, loser: { name: late.name, uploadedAt: late.uploadedAt } },
     ]);
   });
 });

@@ -26,7 +26,7 @@ describe('an alarm that fires and clears between checks', () => {
       running: { a: 3, b: 0 },
     });
     expect(summary.cause).toMatch(
-      /web-prod-5xx \(in ALARM at .*, cleared since: Threshold Crossed: 5xx 3 %\)/,
+      /"web-prod-5xx" \(in ALARM at .*, cleared since: "Threshold Crossed: 5xx 3 %"\)/,
     );
   });
 

@@ -166,7 +166,7 @@ describe('the fault matrix', () => {
       const expected: Expected = ABSORBED.includes(fault)
         ? { status: base.summary.status, breaks: baseBreaks, listsLeftovers: baseBreaks }
         : expectedOnPermanent(state, base.summary);
-      const { summary } = await simulate(
+      const { summary, world } = await simulate(
         {
           ...base.scenario,
           expect: expected.status,
@@ -189,6 +189,24 @@ describe('the fault matrix', () => {
         expect(summary.running.other).toBe(0);
       }
       expect(summary.problems).toEqual([]);
+      // One outcome, one message: whatever the fault, every execution's end is told exactly once
+      // (a retry after a timeout, or the invocation delivered twice, tells nobody again), except
+      // when publishing is what fails for good.
+      const told = new Map<string, number>();
+      for (const message of world.sns.messages.filter((m) => m.attributes.outcome)) {
+        const name = message.attributes.deployment ?? '(unnamed)';
+        told.set(name, (told.get(name) ?? 0) + 1);
+      }
+      for (const execution of world.sfn.executions.values()) {
+        const silenced =
+          fault === 'permanent' &&
+          tasks[state] === 'notify' &&
+          execution.states.some((entered) => entered.name === state);
+        expect(told.get(execution.name) ?? 0, `final notifications of ${execution.name}`).toBe(
+          silenced ? 0 : 1,
+        );
+      }
+      expect([...told.keys()].filter((name) => !world.sfn.executions.has(name))).toEqual([]);
       if (ABSORBED.includes(fault) && base.summary.liveVersion)
         expect(summary.liveVersion).toBe(base.summary.liveVersion);
     });

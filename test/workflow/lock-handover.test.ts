@@ -142,5 +142,33 @@ describe('handing the lock over', () => {
     expect(executionOf(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
     expect(executionOf(world, '1.1.5')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
     expect(summary).toMatchObject({ liveVersion: '1.2.0', weights: { a: 0, b: 100 } });
+    // Its cause and its notification say why: who is newer, and both upload times.
+    const cause = executionOf(world, '1.1.5')?.cause ?? '';
+    expect(cause).toMatch(
+      /superseded by web-prod-1_2_0-\w+ \(uploaded \S+\), newer than this upload \(uploaded \S+\)/,
+    );
+    const told = world.sns.messages.find((m) => m.subject === 'Superseded: web/prod 1.1.5');
+    expect(told?.message.split('\n')[0]).toBe(cause);
+  });
+
+  it('lets no event time far ahead block the uploads after it', async () => {
+    const scenario: Scenario = {
+      name: 'event-time-ahead',
+      summary:
+        "1.1.0's S3 event says it was uploaded three hours from now; 1.2.0 is uploaded 10 minutes later",
+      expect: 'SUCCEEDED',
+      executions: 2,
+      expectLive: '1.2.0',
+      act: (ctx) => {
+        const ahead = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
+        ahead.eventTime = new Date(ctx.world.now() + 3 * 3600_000).toISOString();
+        ctx.deliver([ahead]);
+        ctx.after(600, () => uploadRelease(ctx, '1.2.0'));
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.problems).toEqual([]);
+    expect(executionOf(world, '1.2.0')?.error).toBeUndefined();
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
   });
 });

@@ -1,0 +1,58 @@
+/**
+ * Text that people wrote, on its way into what operators and approvers read: an approver's comment
+ * and name, an alarm's name (config) and reason (anyone allowed SetAlarmState writes one), a build's
+ * failure reason (it quotes the config's install command). Put into an SNS body, an execution cause
+ * or a page as it is, a newline makes a line of its own ("Deployed web/prod 1.1.0" in a rollback
+ * message), and a bidi control reorders what follows it on screen.
+ *
+ * `quoted` is the one way such text enters a message: one line, in double quotes, as a JSON string
+ * literal, so the quote cannot be closed from inside and the original reads back exactly
+ * (JSON.parse). Beyond what JSON escapes (C0 controls, `"`, `\`, lone surrogates), every character
+ * that breaks a line, steers bidi or is invisible is escaped by its code point: C1 controls and DEL
+ * (\p{Cc}), format characters (\p{Cf}: U+200B-200F, U+202A-202E, U+2060-2069, U+061C, U+FEFF, tag
+ * characters, ...), and the line and paragraph separators U+2028/2029 (\p{Zl}, \p{Zp}). Letters,
+ * marks, emoji and other scripts stay as written (an emoji sequence joined with U+200D shows its
+ * joiner escaped: the price of escaping every invisible character).
+ *
+ * A small function rather than a library: jsesc, the well-kept one, escapes either every non-ASCII
+ * character (a comment in German or Hebrew becomes unreadable) or, with `minimal`, leaves bidi
+ * controls as they are; JSON.stringify does the rest of the work here.
+ */
+
+const INVISIBLE_OR_LINE_BREAKING = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+function escapeUnits(character: string): string {
+  let escaped = '';
+  for (let i = 0; i < character.length; i++) {
+    escaped += `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  }
+  return escaped;
+}
+
+/** Text from a person as one quoted line, safe in a notification, a cause or a page. */
+export function quoted(text: string): string {
+  return JSON.stringify(String(text)).replace(INVISIBLE_OR_LINE_BREAKING, escapeUnits);
+}
+
+/**
+ * Any text kept to one line the same way, without quotes: for a cause as a whole, whose parts from
+ * people are quoted already (this changes nothing in them), so that no source that forgot to quote
+ * can add a line to a notification.
+ */
+export function oneLine(text: string): string {
+  return String(text).replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, escapeUnits);
+}
+
+/**
+ * An alarm as causes name it: its name and CloudWatch's (or a person's) reason, both quoted; one
+ * that was in ALARM at `firedAt` and has cleared since says so.
+ */
+export function alarmText(name: string, reason: string | undefined, firedAt?: string): string {
+  const why = reason ? quoted(reason) : 'no reason';
+  return `${quoted(name)} (${firedAt ? `in ALARM at ${firedAt}, cleared since: ${why}` : why})`;
+}
+
+/** The alarms in ALARM, as the cause that fails a deployment names them. */
+export function alarmsCause(alarming: readonly { name: string; reason: string; firedAt?: string }[]): string {
+  return `alarm in ALARM: ${alarming.map((a) => alarmText(a.name, a.reason, a.firedAt)).join(', ')}`;
+}

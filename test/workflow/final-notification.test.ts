@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import { lambdaFunction, type World } from '../../sim/world.ts';
+import { uploadRelease } from '../support/releases.ts';
+
+// The final notifier tells first and releases the lock last: a locks table that keeps failing
+// for it costs the hand-over some time (the recovery on the execution's end releases the lock),
+// never the message.
+
+/** Every call the final notifier makes to DynamoDB fails, for the whole run. */
+function locksTableFailsForTheNotifier(world: World): void {
+  world.inject({
+    service: 'dynamodb',
+    kind: 'throttle',
+    times: 100_000,
+    when: () => lambdaFunction.getStore() === 'notify',
+  });
+}
+
+function toldPerExecution(world: World): Record<string, string[]> {
+  const told: Record<string, string[]> = {};
+  for (const message of world.sns.messages.filter((m) => m.attributes.outcome)) {
+    const name = message.attributes.deployment ?? '(unnamed)';
+    told[name] = [...(told[name] ?? []), message.subject];
+  }
+  return told;
+}
+
+describe('the final notification when the locks table keeps failing', () => {
+  it('is sent, once, and the lock is freed at the execution’s end', async () => {
+    const scenario: Scenario = {
+      name: 'locks-table-down-for-notifier',
+      summary:
+        'every DynamoDB call of the final notifier is throttled: the deploy is told, the lock freed after',
+      expect: 'SUCCEEDED',
+      prepare: ({ world }) => locksTableFailsForTheNotifier(world),
+    };
+    const { summary, world } = await simulate(scenario);
+    // The run's own checks include "the lock is still held" at the end.
+    expect(summary.problems).toEqual([]);
+    const [execution] = world.sfn.executions.values();
+    expect(toldPerExecution(world)).toEqual({ [execution?.name ?? '']: ['Deployed web/prod 1.1.0'] });
+    expect(execution?.states.map((s) => s.name)).toContain('Deployment succeeded');
+  });
+
+  it('still hands the app/env to the upload waiting behind it', async () => {
+    const scenario: Scenario = {
+      name: 'locks-table-down-for-notifier-with-waiter',
+      summary: '1.1.0 deploys, 1.2.0 waits; the final notifier cannot reach the locks table',
+      expect: 'SUCCEEDED',
+      executions: 2,
+      expectLive: '1.2.0',
+      prepare: ({ world }) => locksTableFailsForTheNotifier(world),
+      act: (ctx) => {
+        uploadRelease(ctx, '1.1.0');
+        ctx.after(60, () => uploadRelease(ctx, '1.2.0'));
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.problems).toEqual([]);
+    const told = toldPerExecution(world);
+    expect(Object.values(told).sort()).toEqual([['Deployed web/prod 1.1.0'], ['Deployed web/prod 1.2.0']]);
+  });
+});
