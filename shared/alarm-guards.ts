@@ -1,4 +1,5 @@
 import { checkAlarms } from './aws/cloudwatch.ts';
+import { alarmText, quoted } from './domain/text.ts';
 import type { Plan } from './domain/workflow.ts';
 import { AlarmTriggered } from './errors.ts';
 
@@ -6,7 +7,7 @@ import { AlarmTriggered } from './errors.ts';
 
 /** What a watched alarm that fires before any traffic reached green says. */
 export function firingBeforeTraffic(alarming: { name: string; reason: string }[]): string {
-  const what = alarming.map((a) => `${a.name} (${a.reason || 'no reason'})`).join(', ');
+  const what = alarming.map((a) => alarmText(a.name, a.reason)).join(', ');
   return `alarm in ALARM before any traffic moved to the release, so not caused by it: ${what}`;
 }
 
@@ -23,7 +24,7 @@ export async function assertAlarmsQuietBeforeTraffic(plan: Plan, moment: string)
   }
   if (alarms.missing.length > 0) {
     throw new AlarmTriggered(
-      `watched alarm no longer exists: ${alarms.missing.join(', ')}; checked ${moment}`,
+      `watched alarm no longer exists: ${alarms.missing.map(quoted).join(', ')}; checked ${moment}`,
     );
   }
 }

@@ -84,18 +84,34 @@ function approvedRecord(output: string, stage: ApprovalStage, attempt?: Decision
     : { stage, decision: 'approved', approver: 'an unknown approver', comment: '', at: 'an unknown time' };
 }
 
-const REJECTION = /^rejected by (\S+) at (\S+)(?:: "([\s\S]*)"| \(no comment\))$/;
+// rejectionCause's format: the approver and the comment are JSON string literals (quoted()).
+const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
+const REJECTION = new RegExp(
+  String.raw`^rejected by (${LITERAL}) at (\S+)(?:: (${LITERAL})| \(no comment\))$`,
+);
+
+/** A quoted() literal read back, or undefined when it is not one. */
+function unquote(literal: string | undefined): string | undefined {
+  if (literal === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(literal);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Who rejected, from the cause SendTaskFailure carried (rejectionCause's format). */
 function rejectedRecord(cause: string, stage: ApprovalStage, attempt?: DecisionRecord): DecisionRecord {
   const match = cause.match(REJECTION);
-  if (match) {
+  const approver = unquote(match?.[1]);
+  if (match && approver !== undefined) {
     return {
       stage,
       decision: 'rejected',
-      approver: match[1] ?? '',
+      approver,
       at: match[2] ?? '',
-      comment: match[3] ?? '',
+      comment: unquote(match[3]) ?? '',
     };
   }
   return attempt?.decision === 'rejected'

@@ -552,7 +552,7 @@ describe('an answer whose outcome is not known at once', () => {
     expect(stateOf(approval.id)).toBe('REJECTED');
     await expect(approval.outcome).rejects.toMatchObject({
       name: 'ApprovalRejected',
-      message: expect.stringMatching(/^rejected by bob@example.com/),
+      message: expect.stringMatching(/^rejected by "bob@example.com"/),
     });
   });
 

@@ -485,7 +485,7 @@ describe('plan-deployment', () => {
     await expect(run).rejects.toMatchObject({
       name: 'UnsafeToDeploy',
       message: expect.stringMatching(
-        /alarm in ALARM before any traffic moved to the release, so not caused by it: web-prod-5xx \(Threshold Crossed: 5xx 3 %\); nothing was launched/,
+        /alarm in ALARM before any traffic moved to the release, so not caused by it: "web-prod-5xx" \("Threshold Crossed: 5xx 3 %"\); nothing was launched/,
       ),
     });
     expect(
