@@ -61,7 +61,9 @@ export async function publishOnce<T>(
     // A record exists. Errors from here on are thrown (and retried): the table has just answered,
     // and publishing unrecorded now could repeat a message that went out.
     const found = await getPublication<T>(table, id);
-    const where = found ? standing(found, Date.now()) : undefined;
+    // Our own claim: the SDK retried a put that was written but whose answer was lost.
+    const ours = found?.state === 'publishing' && found.claimant === claim.claimant;
+    const where = found && !ours ? standing(found, Date.now()) : undefined;
     if (where?.kind === 'published') {
       logger.info('notification published already: not publishing it again', { record: id });
       return { value: where.published, repeat: true };
@@ -71,12 +73,12 @@ export async function publishOnce<T>(
         `another invocation is publishing this notification (its claim runs until ${new Date(where.until).toISOString()}); asking again after it`,
       );
     }
-    if (!(await claimPublication(table, claim, where?.claimant))) {
+    if (!ours && !(await claimPublication(table, claim, where?.claimant))) {
       throw new NotificationInFlight(
         'another invocation took over the claim on this notification at the same moment; asking again after it',
       );
     }
-    if (found?.state === 'publishing') {
+    if (!ours && found?.state === 'publishing') {
       logger.warn(
         'taking over the notification of an invocation that died before it recorded the publication: it may have gone out once already (at least once)',
         { record: id },

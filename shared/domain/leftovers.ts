@@ -24,7 +24,10 @@ export interface LeftFacts {
  */
 export function leftForAPerson(f: LeftFacts): string[] {
   const left: string[] = [];
-  const greenCarries = f.weights.ok && (f.weights.value[f.green] ?? 0) > 0;
+  // All weights 0 is an even split: green carries traffic then too.
+  const greenCarries =
+    f.weights.ok &&
+    ((f.weights.value[f.green] ?? 0) > 0 || Object.values(f.weights.value).every((w) => (w ?? 0) === 0));
   const blueHealthy = f.blueTargets?.ok === true && f.blueTargets.value.healthy > 0;
   if (!f.weights.ok) {
     left.push(

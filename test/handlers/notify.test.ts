@@ -161,6 +161,22 @@ describe('the final notification', () => {
     expect(record()).toMatchObject({ state: 'published', published: told });
   });
 
+  it('publishes at once when the SDK retried its own claim, whose first put took effect', async () => {
+    // The claim's put is written, its response lost; the SDK's retry then fails its condition.
+    world.inject({
+      service: 'dynamodb',
+      operation: 'PutItem',
+      kind: 'response-lost-then-retried',
+      times: 1,
+      when: (i) => JSON.stringify(i).includes(publicationId(NAME)),
+    });
+
+    const told = await notify(input, context());
+
+    expect(finals()).toHaveLength(1);
+    expect(record()).toMatchObject({ state: 'published', published: told });
+  });
+
   it('frees its claim when the publish fails, so the retry publishes at once', async () => {
     world.inject({ service: 'sns', operation: 'Publish', kind: 'transient', times: 1 });
 

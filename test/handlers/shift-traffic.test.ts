@@ -147,6 +147,21 @@ describe('shift-traffic', () => {
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 
+  it('lets a retry of the first step that finds its weights written go on, whatever the alarms: past the before-traffic moment', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
+    route53Accepts();
+    cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet }), context);
+
+    // Assess
+    expect(result).toMatchObject({ index: 0, weights: { a: 90, b: 10 } });
+    expect(cloudwatchMock.commandCalls(DescribeAlarmsCommand)).toHaveLength(0);
+  });
+
   it('leaves later steps to the step checks: no alarm read before the second step', async () => {
     // Prepare
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));

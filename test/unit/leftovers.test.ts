@@ -45,6 +45,16 @@ describe('what is left for a person after a rollback that could not finish', () 
     ]);
   });
 
+  it('counts all weights 0 (Route 53 then splits evenly) as green carrying traffic', () => {
+    const left = leftForAPerson({
+      ...base,
+      weights: { ok: true, value: { a: 0, b: 0 } },
+      blueTargets: { ok: true, value: { registered: 3, healthy: 0 } },
+    });
+    expect(left.join('\n')).not.toMatch(/on blue|terminate them/);
+    expect(left[1]).toContain('they serve the traffic');
+  });
+
   it('says what could not be read, to check by hand', () => {
     expect(
       leftForAPerson({
