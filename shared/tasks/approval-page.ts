@@ -314,8 +314,9 @@ export async function serveApproval(
     nowSeconds: Math.floor(now / 1000),
     ...(replacing !== undefined ? { replacing } : {}),
   });
-  if (!claimed) {
-    const latest = await getApproval(settings.table, id);
+  const latest = claimed ? undefined : await getApproval(settings.table, id);
+  // Our own attempt when the SDK retried an update that took effect: it is ours to send.
+  if (!claimed && latest?.attempt !== attempt) {
     if (latest?.state === 'DECIDING' && latest.decision) return unknownPage(latest.decision, false);
     return latest && latest.state !== 'PENDING'
       ? decidedPage(latest)

@@ -472,6 +472,23 @@ describe('an answer whose outcome is not known at once', () => {
     },
   );
 
+  it('sends the answer when the SDK retried its own record of it, whose first write took effect', async () => {
+    const approval = await h.request();
+    h.world.inject({
+      service: 'dynamodb',
+      operation: 'UpdateItem',
+      kind: 'response-lost-then-retried',
+      times: 1,
+    });
+
+    const response = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'approve' });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toContain('You approved web/prod 1.1.0');
+    expect(await h.settled(approval.outcome)).toBe('resolved');
+    expect(stateOf(approval.id)).toBe('APPROVED');
+  });
+
   it('the response was lost and the history cannot be read yet: the page says the outcome is unknown, the record keeps the attempt, and a later request settles it', async () => {
     const approval = await h.request();
     h.world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'response-lost', times: 1 });
