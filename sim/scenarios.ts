@@ -367,6 +367,17 @@ function longestAllowed({ world, config }: ScenarioContext): void {
   world.cloudwatch.requests = () => 5;
 }
 
+/** The 5xx alarm goes into ALARM that many minutes after the upload, and stays there. */
+function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
+  return ({ world }) =>
+    world.cloudwatch.setState(
+      ALARM,
+      'ALARM',
+      'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+      world.now() + minutes * 60_000,
+    );
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'happy',
@@ -462,29 +473,15 @@ export const SCENARIOS: Scenario[] = [
     summary:
       'The 5xx alarm fires while the AMI bakes and stays: green is never launched, no traffic moves, and the cause says the alarm fired before traffic moved.',
     expect: 'ROLLED_BACK',
-    prepare: ({ world }) => {
-      world.cloudwatch.setState(
-        ALARM,
-        'ALARM',
-        'Threshold Crossed: 5xx rate 3.1 % > 1 %',
-        world.now() + 5 * 60_000,
-      );
-    },
+    prepare: alarmFiringAfter(5),
   },
   {
     name: 'alarm-before-first-shift',
     summary:
       'The 5xx alarm fires while green boots: no traffic moves to green, green is removed, and the cause says the alarm fired before traffic moved.',
     expect: 'ROLLED_BACK',
-    prepare: ({ world }) => {
-      // The standard bake ends at 20 minutes; green then boots and passes its checks.
-      world.cloudwatch.setState(
-        ALARM,
-        'ALARM',
-        'Threshold Crossed: 5xx rate 3.1 % > 1 %',
-        world.now() + 21 * 60_000,
-      );
-    },
+    // The standard bake ends at 20 minutes; green then boots and passes its checks.
+    prepare: alarmFiringAfter(21),
   },
   {
     name: 'alarm-during-termination-wait',
