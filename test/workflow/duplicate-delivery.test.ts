@@ -1,7 +1,7 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { routeClientsTo } from '../../sim/router.ts';
-import { releaseKey, s3Record, seedWorld } from '../../sim/scenarios.ts';
+import { BUCKET, releaseKey, s3Record, seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { World } from '../../sim/world.ts';
 
@@ -16,14 +16,24 @@ function invocation(requestId: string): Context {
   return { awsRequestId: requestId, getRemainingTimeInMillis: () => 30_000 } as Context;
 }
 
+/** The starter against a fresh account, and the S3 event of release 1.1.0's upload. */
+async function uploadedRelease() {
+  const handlers = await loadHandlers();
+  const world = new World();
+  routeClientsTo(world);
+  seedWorld(world, { firstDeploy: false });
+  // Started, not run: only the start is under test.
+  world.sfn.onStart = () => undefined;
+  const key = releaseKey('1.1.0');
+  const object = world.s3.put(BUCKET, key, 'PK\u0003\u0004 web 1.1.0');
+  const event: S3Event = { Records: [s3Record(BUCKET, key, { ...object, size: 16 }, world.now())] };
+  const start = handlers.startDeployment as unknown as (e: S3Event, c: Context) => Promise<StartResult>;
+  return { world, event, start };
+}
+
 describe('two deliveries of one S3 event at the same moment', () => {
   it('start one execution, and one says it started it while the other says it was a duplicate', async () => {
-    const handlers = await loadHandlers();
-    const world = new World();
-    routeClientsTo(world);
-    seedWorld(world, { firstDeploy: false });
-    // Started, not run: only the start is under test.
-    world.sfn.onStart = () => undefined;
+    const { world, event, start } = await uploadedRelease();
     // Neither lookup answers before both were asked: the race the pre-check cannot close.
     const describe = world.sfn.DescribeExecution.bind(world.sfn);
     let asked = 0;
@@ -37,15 +47,7 @@ describe('two deliveries of one S3 event at the same moment', () => {
       await barrier;
       return describe(input);
     }) as unknown as typeof world.sfn.DescribeExecution;
-    const key = releaseKey('1.1.0');
-    const object = world.s3.put('bluegreen-ec2-sim-releases-123456789012', key, 'PK\u0003\u0004 web 1.1.0');
-    const event: S3Event = {
-      Records: [
-        s3Record('bluegreen-ec2-sim-releases-123456789012', key, { ...object, size: 16 }, world.now()),
-      ],
-    };
 
-    const start = handlers.startDeployment as unknown as (e: S3Event, c: Context) => Promise<StartResult>;
     const results = await Promise.all([
       start(event, invocation('delivery-1')),
       start(event, invocation('delivery-2')),
@@ -59,19 +61,7 @@ describe('two deliveries of one S3 event at the same moment', () => {
   });
 
   it('count a retry of the same delivery (Lambda keeps its request id) as the same start', async () => {
-    const handlers = await loadHandlers();
-    const world = new World();
-    routeClientsTo(world);
-    seedWorld(world, { firstDeploy: false });
-    world.sfn.onStart = () => undefined;
-    const key = releaseKey('1.1.0');
-    const object = world.s3.put('bluegreen-ec2-sim-releases-123456789012', key, 'PK\u0003\u0004 web 1.1.0');
-    const event: S3Event = {
-      Records: [
-        s3Record('bluegreen-ec2-sim-releases-123456789012', key, { ...object, size: 16 }, world.now()),
-      ],
-    };
-    const start = handlers.startDeployment as unknown as (e: S3Event, c: Context) => Promise<StartResult>;
+    const { world, event, start } = await uploadedRelease();
 
     // The first attempt started the execution and then failed (a later record, a timeout): Lambda
     // retries it with the same request id, and the execution is not started again.
