@@ -1,5 +1,5 @@
 import { checkAlarms } from './aws/cloudwatch.ts';
-import { alarmText, quoted } from './domain/text.ts';
+import { alarmList, missingAlarmsCause } from './domain/text.ts';
 import type { Plan } from './domain/workflow.ts';
 import { AlarmTriggered } from './errors.ts';
 
@@ -7,8 +7,7 @@ import { AlarmTriggered } from './errors.ts';
 
 /** What a watched alarm that fires before any traffic reached green says. */
 export function firingBeforeTraffic(alarming: { name: string; reason: string }[]): string {
-  const what = alarming.map((a) => alarmText(a.name, a.reason)).join(', ');
-  return `alarm in ALARM before any traffic moved to the release, so not caused by it: ${what}`;
+  return `alarm in ALARM before any traffic moved to the release, so not caused by it: ${alarmList(alarming)}`;
 }
 
 /**
@@ -23,8 +22,6 @@ export async function assertAlarmsQuietBeforeTraffic(plan: Plan, moment: string)
     throw new AlarmTriggered(`${firingBeforeTraffic(alarms.alarming)}; checked ${moment}`);
   }
   if (alarms.missing.length > 0) {
-    throw new AlarmTriggered(
-      `watched alarm no longer exists: ${alarms.missing.map(quoted).join(', ')}; checked ${moment}`,
-    );
+    throw new AlarmTriggered(`${missingAlarmsCause(alarms.missing)}; checked ${moment}`);
   }
 }

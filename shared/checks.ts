@@ -1,7 +1,7 @@
 import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
-import { alarmsCause, quoted } from './domain/text.ts';
+import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
 import { greenVerdict } from './green-health.ts';
@@ -24,7 +24,7 @@ export async function assertGreenGood(plan: Plan, green: GreenFleet, since: stri
   }
   if (alarms.alarming.length > 0) throw new AlarmTriggered(alarmsCause(alarms.alarming));
   if (alarms.missing.length > 0) {
-    throw new AlarmTriggered(`watched alarm no longer exists: ${alarms.missing.map(quoted).join(', ')}`);
+    throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
   }
   const verdict = await greenVerdict(plan, green);
   const summary = describeHealth(verdict);

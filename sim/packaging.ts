@@ -97,8 +97,8 @@ export async function cachedTemplatePath(stage: string): Promise<string> {
   return path;
 }
 
-export async function packageTemplate(stage = 'prod'): Promise<Json> {
-  return (await packageService(undefined, stage)).template;
+export async function packageTemplate(): Promise<Json> {
+  return (await packageService()).template;
 }
 
 /** IAM action prefix of each AWS SDK client package. */

@@ -175,8 +175,7 @@ export class World implements WorldContext {
       ...(by ? { actor: by } : {}),
       ...(fn ? { fn } : {}),
     };
-    this.calls.push(call);
-    for (const observe of callObservers) observe(this, call, input);
+    this.record(call, input);
     const rule = this.faults.find(
       (f) =>
         f.times > 0 &&
@@ -213,6 +212,12 @@ export class World implements WorldContext {
     return this.answer(service, operation, input, call);
   }
 
+  /** Logs a call and tells the observers, before the world answers it. */
+  private record(call: ApiCall, input: unknown): void {
+    this.calls.push(call);
+    for (const observe of callObservers) observe(this, call, input);
+  }
+
   private answer(service: Service, operation: string, input: unknown, call: ApiCall): unknown {
     const model = this.model(service);
     const handler = model[operation];
@@ -245,8 +250,7 @@ export class World implements WorldContext {
     if (kind === 'response-lost') throw lost;
     const retry: ApiCall = { ...call, at: this.now() };
     delete retry.error;
-    this.calls.push(retry);
-    for (const observe of callObservers) observe(this, retry, input);
+    this.record(retry, input);
     try {
       return this.answer(service, operation, input, retry);
     } catch (error) {

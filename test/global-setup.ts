@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadFunctionHandlers } from '../sim/definition.ts';
-import type { RecordingResult } from '../sim/iam/recorder.ts';
+import { packagedPolicies, type RecordingResult } from '../sim/iam/recorder.ts';
+import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { cachedTemplatePath, sdkUse } from '../sim/packaging.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
-    /** The packaged template (stage sim) whose roles every recorded call is evaluated against. */
-    iamTemplate: string;
+    /** Each function's packaged role (stage sim, resolved once), every recorded call is evaluated against. */
+    iamPolicies: Record<string, PolicyDocument[]>;
     /** Where each test file writes what its recording found. */
     iamResults: string;
   }
@@ -29,7 +30,7 @@ function testFiles(dir = join(import.meta.dirname)): string[] {
 
 export default async function setup(project: TestProject) {
   const results = mkdtempSync(join(tmpdir(), 'bluegreen-iam-'));
-  project.provide('iamTemplate', await cachedTemplatePath('sim'));
+  project.provide('iamPolicies', packagedPolicies(await cachedTemplatePath('sim')));
   project.provide('iamResults', results);
   return async () => {
     const files = readdirSync(results).map(

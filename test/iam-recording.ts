@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
-import { IamRecorder, packagedPolicies } from '../sim/iam/recorder.ts';
+import { IamRecorder } from '../sim/iam/recorder.ts';
 
 // Every test file: each AWS call a handler makes into a simulated world (scenarios, the fault
 // matrix, recovery and lock tests, the approval page...) is evaluated against the packaged IAM
@@ -13,7 +13,7 @@ const recorder = new IamRecorder().start();
 
 afterAll(async () => {
   recorder.stop();
-  const result = await recorder.evaluate(packagedPolicies(inject('iamTemplate')));
+  const result = await recorder.evaluate(inject('iamPolicies'));
   writeFileSync(join(inject('iamResults'), `${randomUUID()}.json`), JSON.stringify(result));
   if (result.denied.length > 0 || result.unattributed.length > 0) {
     throw new Error(

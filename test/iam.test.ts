@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { loadFunctionHandlers } from '../sim/definition.ts';
 import { evaluate } from '../sim/iam/evaluate.ts';
-import { IamRecorder, packagedPolicies, roleArn } from '../sim/iam/recorder.ts';
+import { IamRecorder, roleArn } from '../sim/iam/recorder.ts';
 import { type IamRequest, secretArn } from '../sim/iam/requests.ts';
 import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
@@ -22,7 +22,7 @@ let policies: Record<string, PolicyDocument[]>;
 const counts = { hostileDenied: 0 };
 
 beforeAll(() => {
-  policies = packagedPolicies(inject('iamTemplate'));
+  policies = inject('iamPolicies');
 });
 
 afterAll(() => {

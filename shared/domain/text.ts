@@ -52,7 +52,17 @@ export function alarmText(name: string, reason: string | undefined, firedAt?: st
   return `${quoted(name)} (${firedAt ? `in ALARM at ${firedAt}, cleared since: ${why}` : why})`;
 }
 
+/** The alarms named one after the other, each with its reason. */
+export function alarmList(alarming: readonly { name: string; reason: string; firedAt?: string }[]): string {
+  return alarming.map((a) => alarmText(a.name, a.reason, a.firedAt)).join(', ');
+}
+
 /** The alarms in ALARM, as the cause that fails a deployment names them. */
 export function alarmsCause(alarming: readonly { name: string; reason: string; firedAt?: string }[]): string {
-  return `alarm in ALARM: ${alarming.map((a) => alarmText(a.name, a.reason, a.firedAt)).join(', ')}`;
+  return `alarm in ALARM: ${alarmList(alarming)}`;
+}
+
+/** Watched alarms CloudWatch no longer has, as a cause names them. */
+export function missingAlarmsCause(missing: readonly string[]): string {
+  return `watched alarm no longer exists: ${missing.map(quoted).join(', ')}`;
 }

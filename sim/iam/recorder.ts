@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadFunctionHandlers } from '../definition.ts';
-import { type ApiCall, callObservers, SOMEONE_ELSE, type World } from '../world.ts';
+import { ACCOUNT, type ApiCall, callObservers, SOMEONE_ELSE, type World } from '../world.ts';
 import { evaluate } from './evaluate.ts';
 import { type IamRequest, iamRequestsFor } from './requests.ts';
 import { SIM_STACK } from './stack.ts';
@@ -18,7 +18,7 @@ export interface RecordingResult {
   unattributed: string[];
 }
 
-export const roleArn = (fn: string) => `arn:aws:iam::123456789012:role/bluegreen-ec2-sim-${fn}`;
+export const roleArn = (fn: string) => `arn:aws:iam::${ACCOUNT}:role/${SIM_STACK.name}-${fn}`;
 const roleId = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}IamRoleLambdaExecution`;
 
 /** Each function's role in the packaged template, resolved as deployed into the simulated account. */

@@ -1,4 +1,4 @@
-import { LAUNCH_TEMPLATE, ZONE } from '../scenarios.ts';
+import { appNames, LAUNCH_TEMPLATE, ZONE } from '../scenarios.ts';
 import type { Stack } from './template.ts';
 
 /**
@@ -10,7 +10,7 @@ export const SIM_STACK: Stack = {
   name: 'bluegreen-ec2-sim',
   parameters: {
     HostedZoneIds: ZONE,
-    RecordNames: 'web.example.com',
+    RecordNames: appNames().record,
     InstanceRolePath: `/${LAUNCH_TEMPLATE.instanceProfile.roleArn.split('/')[1]}/`,
     NotificationTopicNames: 'bluegreen-*',
   },
