@@ -1,5 +1,6 @@
-import { healthyTargets } from './aws/elbv2.ts';
+import { healthyTargets, slotTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
+import { returnToBlue } from './domain/return-to-blue.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
@@ -17,8 +18,8 @@ export async function writeChange(
 
 /**
  * Puts all traffic on `to` in one change batch, but only if `to` has a healthy target right now:
- * traffic never goes to a slot that cannot serve it (rollback, healing a split and the stop
- * recovery all move traffic this way). Null, with nothing written, when it has none.
+ * traffic never goes to a slot that cannot serve it (healing a split moves traffic this way).
+ * Null, with nothing written, when it has none.
  *
  * When the records (`current`) already send everything to `to`, as after a retry of a write that
  * landed, the batch is written again without the check: it moves nothing, and its change is one
@@ -35,4 +36,38 @@ export async function moveAllTrafficTo(
   const there = sameWeights(current, target);
   if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
   return writeChange(plan, target, comment);
+}
+
+export type ReturnResult = { dns: DnsChange } | { refused: string };
+
+/**
+ * Undoing a deployment: all traffic back on blue in one change batch, if the rollback rule
+ * (domain/return-to-blue.ts) allows it with both slots' target health read now; the refusal's
+ * reason otherwise, with nothing written. The state machine's rollback and the recovery after a
+ * Stop both return traffic this way. Records that already send everything to blue are written
+ * again without the check, as in moveAllTrafficTo.
+ */
+export async function returnTrafficToBlue(
+  plan: Records & Pick<Plan, 'green' | 'health'>,
+  blue: Slot,
+  greenFailed: boolean,
+  comment: string,
+  current: Weights,
+): Promise<ReturnResult> {
+  const target = weightsForStep(plan.green, 0);
+  if (!sameWeights(current, target)) {
+    const [blueTargets, greenTargets] = await Promise.all([
+      slotTargets(plan.slots[blue].targetGroupArn),
+      slotTargets(plan.slots[plan.green].targetGroupArn),
+    ]);
+    const decision = returnToBlue({
+      slots: { blue, green: plan.green },
+      blue: blueTargets,
+      green: greenTargets,
+      minHealthyPercent: plan.health.minHealthyPercent,
+      greenFailed,
+    });
+    if (!decision.toBlue) return { refused: decision.why };
+  }
+  return { dns: await writeChange(plan, target, comment) };
 }

@@ -40,6 +40,8 @@ export interface ExecutionObserver {
   stateExited?(execution: SimExecution, state: string, type: string, output: unknown): void;
   stateFailed?(execution: SimExecution, state: string, error: string, cause: string): void;
   stateRetried?(execution: SimExecution, state: string, attempt: number): void;
+  /** A Task state's function is about to be invoked with this input (each attempt). */
+  taskInvoked?(execution: SimExecution, state: string, input: unknown): void;
   executionEnded?(execution: SimExecution): void;
 }
 
@@ -111,6 +113,7 @@ export class Runner {
         );
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       };
+      for (const o of this.observers) o.taskInvoked?.(execution, state, input);
       const call = { execution, state, functionKey, input };
       return await (this.interceptor ? this.interceptor(call, run) : run());
     } finally {

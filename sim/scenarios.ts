@@ -277,6 +277,17 @@ export const greenWeightReaches = (world: World, percent: number, then: () => vo
   });
 };
 
+/** `count` of blue's (1.0.0) instances start failing their health checks now and keep failing. */
+export function blueFailsChecks(world: World, count: number): void {
+  const failing = [...world.ec2.instances.values()]
+    .filter((i) => i.tags[TAG.version] === '1.0.0')
+    .slice(0, count)
+    .map((i) => i.id);
+  const at = world.now();
+  const before = world.elbv2.failingFrom;
+  world.elbv2.failingFrom = (instance) => (failing.includes(instance.id) ? at : before(instance));
+}
+
 export const APPROVERS = ['alice@example.com', 'bob@example.com'];
 
 const approvalBeforeShift = ({ config }: ScenarioContext) => {
@@ -466,6 +477,58 @@ export const SCENARIOS: Scenario[] = [
           world.now() + 10 * 60_000,
         );
       });
+    },
+  },
+  {
+    name: 'alarm-with-partly-healthy-blue',
+    summary:
+      "One of blue's three instances fails its checks while green takes 10 %, then the 5xx alarm fires at 50 %: green failed, so traffic returns to blue's two healthy targets and green is terminated.",
+    expect: 'ROLLED_BACK',
+    expectLive: '1.0.0',
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 10, () => blueFailsChecks(world, 1));
+      greenWeightReaches(world, 50, () =>
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+          world.now() + 90_000,
+        ),
+      );
+    },
+  },
+  {
+    name: 'stopped-with-partly-healthy-blue',
+    summary:
+      "One of blue's three instances fails its checks while green takes 10 %, then an operator presses Stop at 50 %: a person's Stop is a verdict on green, so the recovery returns traffic to blue's two healthy targets.",
+    expect: 'ROLLED_BACK',
+    expectLive: '1.0.0',
+    prepare: (ctx) => {
+      greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
+      greenWeightReaches(ctx.world, 50, () =>
+        ctx.after(30, () => {
+          const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+          if (running) ctx.stop(running.name);
+        }),
+      );
+    },
+  },
+  {
+    name: 'alarm-with-unhealthy-blue',
+    summary:
+      "All of blue's instances fail their checks while green takes 10 %, then the 5xx alarm fires at 50 %: blue has no healthy target, so the rollback leaves the traffic where it is and says what is left.",
+    expect: 'FAILED',
+    breaksInvariants: true,
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 10, () => blueFailsChecks(world, 3));
+      greenWeightReaches(world, 50, () =>
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+          world.now() + 90_000,
+        ),
+      );
     },
   },
   {

@@ -1,10 +1,11 @@
 import { findManagedInstances } from '../aws/ec2.ts';
-import { registeredTargets } from '../aws/elbv2.ts';
+import { slotTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { settleBake } from '../bake-cleanup.ts';
 import { leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
@@ -45,14 +46,10 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
   const { plan } = state;
   if (!plan) return [];
   const blue = plan.blue;
-  const [weights, blueTargets, greenInstances] = await Promise.all([
+  const [weights, blueTargets, greenTargets, greenInstances] = await Promise.all([
     read(() => readWeights(plan)),
-    blue
-      ? read(async () => {
-          const targets = await registeredTargets(plan.slots[blue].targetGroupArn);
-          return { registered: targets.length, healthy: targets.filter((t) => t.state === 'healthy').length };
-        })
-      : Promise.resolve(undefined),
+    blue ? read(() => slotTargets(plan.slots[blue].targetGroupArn)) : Promise.resolve(undefined),
+    read(() => slotTargets(plan.slots[plan.green].targetGroupArn)),
     read(async () =>
       (await findManagedInstances({ [TAG.deploymentId]: state.deploymentId })).map((i) => i.id),
     ),
@@ -63,6 +60,9 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
     recordName: plan.dns.recordName,
     weights,
     ...(blueTargets ? { blueTargets } : {}),
+    greenTargets,
+    minHealthyPercent: plan.health.minHealthyPercent,
+    greenFailed: failedOnGreen({ error: state.failure?.Error }),
     greenInstances,
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
   });

@@ -4,6 +4,7 @@ import { ExecutionHistory } from '../aws/sfn.ts';
 import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import {
@@ -18,7 +19,7 @@ import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
-import { moveAllTrafficTo } from '../traffic-moves.ts';
+import { returnTrafficToBlue } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 
 export interface ExecutionStatusChange {
@@ -82,9 +83,10 @@ async function moved(history: ExecutionHistory, state: string, weightsSay: boole
  * All traffic back to blue and this deployment's instances gone, as the rollback would have done.
  * Once any traffic step was written, green goes only after a change putting everything on blue is
  * in sync and resolvers have had the TTL, even when the records already point at blue (a Stop
- * during the rollback's own wait, or this event delivered twice). Unless blue can no longer serve
- * (stopped while blue was being retired, or blue died meanwhile): then green stays live and whole,
- * and what is left of blue is for a person. A heal that ran leaves what it had not cleared listed.
+ * during the rollback's own wait, or this event delivered twice). Unless the rollback rule refuses
+ * (domain/return-to-blue.ts: blue has no healthy target, as when stopped while blue was being
+ * retired, or is less healthy than a green nothing is wrong with): then green stays whole, and the
+ * choice of the slot to keep is for a person. A heal that ran leaves what it had not cleared listed.
  */
 async function restoreTraffic(
   stopped: Stopped,
@@ -101,19 +103,21 @@ async function restoreTraffic(
   if (heal && !healed) return;
   const shifted = await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
   if (shifted && plan.blue) {
-    const dns = await moveAllTrafficTo(
+    // A person's Stop is a verdict on green; a timeout or a runtime error is not.
+    const back = await returnTrafficToBlue(
       plan,
       plan.blue,
+      failedOnGreen({ status }),
       `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
       weights,
     );
-    if (!dns) {
+    if ('refused' in back) {
       report.leftOver.push(
-        `blue slot ${plan.blue} has no healthy target, so traffic stays on green slot ${plan.green} (${formatWeights(weights)}) and its instances were kept; once green is checked, terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
+        `traffic stays as it is (${formatWeights(weights)}), not returned to blue slot ${plan.blue}: ${back.refused}; green slot ${plan.green}'s instances were kept. Move all traffic to slot ${plan.blue} only once it has a healthy target and is at least as healthy as slot ${plan.green}; or, once green is checked, put all traffic on slot ${plan.green} and terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
       );
       return;
     }
-    const { changeId } = dns;
+    const { changeId } = back.dns;
     report.actions.push(`traffic returned to slot ${plan.blue}`);
     const pollMs = settings.pollMs ?? 5000;
     let synced = false;

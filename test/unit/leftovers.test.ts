@@ -7,6 +7,9 @@ const base: LeftFacts = {
   recordName: 'web.example.com',
   weights: { ok: true, value: { a: 50, b: 50 } },
   blueTargets: { ok: true, value: { registered: 3, healthy: 3 } },
+  greenTargets: { ok: true, value: { registered: 2, healthy: 2 } },
+  minHealthyPercent: 100,
+  greenFailed: true,
   greenInstances: { ok: true, value: ['i-0g1', 'i-0g2'] },
   deploymentTag: 'bluegreen:deployment-id=web-prod-1_1_0-0123456789',
 };
@@ -30,6 +33,23 @@ describe('what is left for a person after a rollback that could not finish', () 
       'traffic: a=0 b=100; blue slot a has no healthy target (3 registered), so keep the traffic on slot b: move it to slot a only once slot a has healthy targets',
       'green instances running in slot b: i-0g1, i-0g2; they serve the traffic: keep them until it is on a healthy slot',
     ]);
+  });
+
+  it('tells to move traffic back to a partly healthy blue when green failed', () => {
+    const left = leftForAPerson({ ...base, blueTargets: { ok: true, value: { registered: 3, healthy: 2 } } });
+    expect(left[0]).toContain('set slot a to 100 and slot b to 0 in one change');
+  });
+
+  it('does not tell to move traffic to a blue less healthy than a green nothing is wrong with', () => {
+    const left = leftForAPerson({
+      ...base,
+      blueTargets: { ok: true, value: { registered: 3, healthy: 2 } },
+      greenFailed: false,
+    });
+    expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
+    expect(left[0]).toBe(
+      'traffic: a=50 b=50; not moved back to slot a: blue is less healthy than green and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
+    );
   });
 
   it('does not tell to move traffic to blue when its health could not be read', () => {
