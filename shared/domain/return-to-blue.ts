@@ -28,7 +28,7 @@ export type ReturnDecision = { toBlue: true; why: string } | { toBlue: false; wh
  * ABORTED). Anything else (an AWS fault, a task or the execution timing out, a runtime error, an
  * approval nobody answered) says nothing about the release.
  */
-const VERDICTS_ON_GREEN: readonly string[] = [
+export const VERDICTS_ON_GREEN: readonly string[] = [
   CALLBACK_ERRORS.alarm,
   'GreenUnhealthy',
   CALLBACK_ERRORS.approvalRejected,
