@@ -20,7 +20,11 @@ export interface ReturnFacts {
   greenFailed: boolean;
 }
 
-export type ReturnDecision = { toBlue: true; why: string } | { toBlue: false; why: string };
+export interface ReturnDecision {
+  toBlue: boolean;
+  /** Why, with both slots' counts: for the cause, or for what is left for a person. */
+  why: string;
+}
 
 /**
  * The ends that are a verdict on green itself: an alarm fired, green's targets fell below their
@@ -34,7 +38,10 @@ export const VERDICTS_ON_GREEN: readonly string[] = [
   CALLBACK_ERRORS.approvalRejected,
 ];
 
-/** Whether a rollback caught with `error`, or a recovery of an execution that ended with `status`, was a verdict on green. */
+/**
+ * Whether the deployment failed on a verdict about green: the rollback passes the error it was
+ * caught with, the recovery the status the execution ended with.
+ */
 export function failedOnGreen(end: { error?: string | undefined; status?: string | undefined }): boolean {
   return (end.error !== undefined && VERDICTS_ON_GREEN.includes(end.error)) || end.status === 'ABORTED';
 }

@@ -9,10 +9,11 @@ import { returnTrafficToBlue } from '../traffic-moves.ts';
 
 /**
  * Puts all traffic back on blue in one change batch, when the rollback rule allows it (blue has a
- * healthy target and is healthier than green; see domain/return-to-blue.ts). Writes nothing when traffic never left blue
- * (no step was shifted and green has no weight). Once a step was shifted it always writes, even
- * when the records already point at blue: a retry after its own write must still wait for INSYNC
- * and the TTL before green goes.
+ * healthy target and is healthier than green; see domain/return-to-blue.ts); otherwise the traffic
+ * stays and the rollback is blocked, saying why. Writes nothing when traffic never left blue (no
+ * step was shifted and green has no weight). Once a step was shifted it always writes, even when
+ * the records already point at blue: a retry after its own write must still wait for INSYNC and
+ * the TTL before green goes.
  */
 export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
   const state = need(input, 'plan');
