@@ -59,9 +59,9 @@ function count(t: SlotTargets): string {
  * healthy") as it applies when a deployment is undone, where blue may be only partly healthy. All
  * traffic goes back to blue when, at that moment,
  *   1. blue has at least one healthy target, and
- *   2. blue is healthier than green: green is failing (the deployment failed on a verdict about
- *      green, or green is below its healthy minimum now), or blue's healthy share of its registered
- *      targets is at least green's.
+ *   2. blue is fit to take it back: green is failing (the deployment failed on a verdict about
+ *      green, or green is below its healthy minimum now), or blue meets the same healthy minimum
+ *      green had to meet, or blue's healthy share of its registered targets is at least green's.
  * Otherwise the traffic stays where it is (a blue with no healthy target cannot serve at all; a
  * blue less healthy than a green nothing is wrong with is a person's call), and what is left says
  * so. The rollback, the recovery after a Stop, what is left for a person, and the simulator's
@@ -82,11 +82,17 @@ export function returnToBlue(f: ReturnFacts): ReturnDecision {
       why: `green is below its ${f.minHealthyPercent} % healthy minimum (${blue}; ${green})`,
     };
   }
+  if (f.blue.registered > 0 && f.blue.healthy >= requiredHealthy(f.blue.registered, f.minHealthyPercent)) {
+    return {
+      toBlue: true,
+      why: `blue meets the ${f.minHealthyPercent} % healthy minimum green had to meet (${blue}; ${green})`,
+    };
+  }
   if (share(f.blue) >= share(f.green)) {
     return { toBlue: true, why: `blue is at least as healthy as green (${blue}; ${green})` };
   }
   return {
     toBlue: false,
-    why: `blue is less healthy than green and nothing says green failed (${blue}; ${green})`,
+    why: `blue is below its healthy minimum, less healthy than green, and nothing says green failed (${blue}; ${green})`,
   };
 }

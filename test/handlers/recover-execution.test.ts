@@ -189,7 +189,7 @@ describe('recover-execution, after a Stop', () => {
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(timedOut.leftOver).toEqual([
       expect.stringContaining(
-        'not returned to blue slot a: blue is less healthy than green and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+        'not returned to blue slot a: blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
       ),
     ]);
 

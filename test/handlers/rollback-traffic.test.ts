@@ -149,7 +149,7 @@ describe('rollback-traffic', () => {
     await expect(run).rejects.toMatchObject({
       name: 'RollbackBlocked',
       message:
-        'not returning traffic to blue slot a: blue is less healthy than green and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=50 b=50)',
+        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=50 b=50)',
     });
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });

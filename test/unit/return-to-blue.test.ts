@@ -24,14 +24,22 @@ describe('the rollback rule: when traffic goes back to blue', () => {
 
   it('goes back when blue is at least as healthy as a green nothing is wrong with', () => {
     expect(returnToBlue(facts([3, 3], [3, 3], false)).toBlue).toBe(true);
-    expect(returnToBlue({ ...facts([3, 4], [4, 5], false), minHealthyPercent: 50 }).toBlue).toBe(false);
-    expect(returnToBlue({ ...facts([4, 5], [3, 4], false), minHealthyPercent: 50 }).toBlue).toBe(true);
+    expect(returnToBlue({ ...facts([3, 4], [4, 5], false), minHealthyPercent: 80 }).toBlue).toBe(false);
+    expect(returnToBlue({ ...facts([4, 5], [3, 4], false), minHealthyPercent: 80 }).toBlue).toBe(true);
+  });
+
+  it('goes back to a blue that meets the healthy minimum green had to meet, whatever the failure', () => {
+    expect(returnToBlue({ ...facts([3, 4], [5, 5], false), minHealthyPercent: 50 })).toEqual({
+      toBlue: true,
+      why: 'blue meets the 50 % healthy minimum green had to meet (blue slot a: 3 of 4 targets healthy; green slot b: 5 of 5 targets healthy)',
+    });
+    expect(returnToBlue({ ...facts([1, 4], [5, 5], false), minHealthyPercent: 50 }).toBlue).toBe(false);
   });
 
   it('keeps a green nothing is wrong with rather than move it to a less healthy blue', () => {
     expect(returnToBlue(facts([2, 3], [3, 3], false))).toEqual({
       toBlue: false,
-      why: 'blue is less healthy than green and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+      why: 'blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
     });
   });
 

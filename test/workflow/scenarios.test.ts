@@ -301,7 +301,7 @@ describe('the safety monitor', () => {
     };
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
-      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is less healthy than green and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
+      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
     );
     expect(summary.ok).toBe(false);
   });
