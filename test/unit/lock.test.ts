@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '#shared/domain/config.ts';
 import {
   decideAcquire,
   decideRelease,
+  LOCK_ASK_SECONDS,
+  LOCK_REASKS,
+  LOCK_WAIT_SECONDS,
   type LockItem,
+  longestHoldSeconds,
   ownerState,
   RECOVERY_GRACE_SECONDS,
   uploadOrder,
 } from '#shared/domain/lock.ts';
+import { loadDefinition } from '../../sim/definition.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
@@ -205,5 +211,38 @@ describe('the time that orders uploads', () => {
     expect(decision.effects).toEqual([
       { kind: 'supersede', token: 't5', by: newest, loser: { name: late.name, uploadedAt: late.uploadedAt } },
     ]);
+  });
+});
+
+describe('how long an upload waits for the lock', () => {
+  const lockState = (loadDefinition().definition.States as Record<string, unknown>)[
+    'Take the deployment lock'
+  ] as {
+    TimeoutSeconds: number;
+    Retry: { ErrorEquals: string[]; MaxAttempts: number }[];
+  };
+  const reasks = lockState.Retry.find((r) => r.ErrorEquals.includes('States.Timeout'))?.MaxAttempts ?? 0;
+
+  it('asks as often as the state machine does, and so waits as long as it says', () => {
+    expect(lockState.TimeoutSeconds).toBe(LOCK_ASK_SECONDS);
+    expect(reasks).toBe(LOCK_REASKS);
+  });
+
+  it('outlasts the longest an owner can hold it: two week-long approvals, a two-day window and more', () => {
+    const approvalsAndWindow =
+      LIMITS.approvalStages * LIMITS.approvalTimeoutSeconds + LIMITS.terminationWaitSeconds;
+    expect(longestHoldSeconds()).toBeGreaterThan(approvalsAndWindow + LIMITS.bakeTimeoutMinutes * 60);
+    expect(LOCK_WAIT_SECONDS).toBeGreaterThanOrEqual(longestHoldSeconds());
+  });
+
+  it('grows with a limit that grows', () => {
+    const longer = { ...LIMITS, approvalTimeoutSeconds: LIMITS.approvalTimeoutSeconds * 2 };
+    expect(longestHoldSeconds(longer) - longestHoldSeconds()).toBe(
+      LIMITS.approvalStages * LIMITS.approvalTimeoutSeconds,
+    );
+  });
+
+  it('keeps the waiting execution far under 25,000 history events (4 per ask)', () => {
+    expect((reasks + 1) * 4).toBeLessThan(5_000);
   });
 });
