@@ -220,10 +220,12 @@ export function decideAcquire(
   ownerIs: OwnerState,
   id: string,
   now: string,
+  ended: ReadonlySet<string> = new Set(),
 ): LockDecision {
   const ownerRunning = ownerIs !== 'ended';
   const item: LockItem = current ?? { id, version: 0, waiters: [] };
-  const others = item.waiters.filter((w) => w.name !== me.name);
+  // A waiter whose execution has ended is dropped: it is never handed the lock nor told anything.
+  const others = item.waiters.filter((w) => w.name !== me.name && !ended.has(w.name));
   if (item.owner?.name === me.name) {
     return {
       effects: [{ kind: 'resume', token: me.token, output: { acquiredAt: item.owner.since } }],
@@ -269,26 +271,33 @@ export function decideAcquire(
 }
 
 /**
- * An execution is done: as the owner, the newest waiter, if any, becomes the owner and is resumed
- * (unless it polls). As a waiter (it ended while waiting), it is taken off the list, so the lock
- * is never handed to it. Anyone else changes nothing.
+ * An execution is done: as the owner, the newest waiter still running, if any, becomes the owner
+ * and is resumed (unless it polls); waiters in `ended` (their executions ended while they waited,
+ * and nobody took them off the list) are dropped, never handed the lock. As a waiter (it ended
+ * while waiting), it is taken off the list. Anyone else changes nothing.
  */
-export function decideRelease(current: LockItem | undefined, ownerName: string, now: string): LockDecision {
+export function decideRelease(
+  current: LockItem | undefined,
+  ownerName: string,
+  now: string,
+  ended: ReadonlySet<string> = new Set(),
+): LockDecision {
   if (!current || current.owner?.name !== ownerName) {
     if (!current?.waiters.some((w) => w.name === ownerName)) return { effects: [], outcome: 'superseded' };
     const waiters = current.waiters.filter((w) => w.name !== ownerName);
     return { item: nextVersion(current, current.owner, waiters), effects: [], outcome: 'superseded' };
   }
-  if (current.waiters.length === 0) {
+  const waiting = current.waiters.filter((w) => !ended.has(w.name));
+  if (waiting.length === 0) {
     return { item: nextVersion(current, undefined, []), effects: [], outcome: 'acquired' };
   }
-  const newest = current.waiters.reduce((best, w) => (isNewer(w, best) ? w : best));
+  const newest = waiting.reduce((best, w) => (isNewer(w, best) ? w : best));
   const holder = owner(newest, now);
   return {
     item: nextVersion(current, holder, []),
     effects: [
       ...resume(newest, { acquiredAt: now }),
-      ...current.waiters.filter((w) => w.name !== newest.name).map((w) => supersede(w, newest)),
+      ...waiting.filter((w) => w.name !== newest.name).map((w) => supersede(w, newest)),
     ],
     outcome: 'acquired',
     holder,

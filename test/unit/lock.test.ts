@@ -126,6 +126,34 @@ describe('asking for the lock', () => {
     expect(decideRelease(gone.item, owner.name, NOW.toISOString()).item?.owner).toBeUndefined();
   });
 
+  it('the release never hands the lock to a waiter whose execution ended: the lock is free', () => {
+    const waiting: LockItem = { ...item, waiters: [me] };
+    const released = decideRelease(waiting, owner.name, NOW.toISOString(), new Set([me.name]));
+    expect(released.item).toMatchObject({ waiters: [] });
+    expect(released.item?.owner).toBeUndefined();
+    expect(released.effects).toEqual([]);
+  });
+
+  it('the release skips an ended waiter and hands the lock to the next one still running', () => {
+    const older = { ...me, name: 'web-prod-1_1_5-c', uploadedAt: '2026-11-26T09:20:00.000Z', token: 't3' };
+    const waiting: LockItem = { ...item, waiters: [older, me] };
+    const released = decideRelease(waiting, owner.name, NOW.toISOString(), new Set([me.name]));
+    expect(released.item?.owner?.name).toBe(older.name);
+    expect(released.effects).toEqual([
+      { kind: 'resume', token: 't3', output: { acquiredAt: NOW.toISOString() } },
+    ]);
+  });
+
+  it('a free lock goes to the one asking, not to a listed waiter that ended (told nothing)', () => {
+    const newer = { ...me, name: 'web-prod-1_3_0-d', uploadedAt: '2026-11-26T09:40:00.000Z', token: 't4' };
+    const free: LockItem = { id: 'web/prod', version: 4, waiters: [newer] };
+    const asked = decideAcquire(free, me, 'ended', 'web/prod', NOW.toISOString(), new Set([newer.name]));
+    expect(asked).toMatchObject({ outcome: 'acquired', holder: { name: me.name } });
+    expect(asked.effects).toEqual([
+      { kind: 'resume', token: 't2', output: { acquiredAt: NOW.toISOString() } },
+    ]);
+  });
+
   it('is superseded at once behind a recovering owner that was a newer upload', () => {
     const older = { ...me, uploadedAt: '2026-11-26T08:00:00.000Z' };
     expect(decideAcquire(item, older, 'recovering', 'web/prod', NOW.toISOString()).outcome).toBe(

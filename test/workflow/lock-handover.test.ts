@@ -4,7 +4,7 @@ import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
 import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
-import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
+import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
@@ -124,6 +124,67 @@ describe('handing the lock over', () => {
     // It took the free lock at once instead of waiting out a dead waiter's grace.
     expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
+  });
+
+  describe('a waiter stopped while it waits', () => {
+    /** 1.1.0 deploys; 1.2.0 parks on the lock 10 minutes in and is stopped 20 minutes later. */
+    function stoppedWaiter(recovered: boolean, seen: { waitersAfterStop?: unknown; owners: string[] }) {
+      const scenario: Scenario = {
+        name: 'stopped-waiter',
+        summary: '1.2.0 waits for the lock behind 1.1.0 and is stopped; 1.1.0 ends; 1.3.0 is uploaded later',
+        expect: 'SUCCEEDED',
+        executions: 3,
+        expectLive: '1.3.0',
+        prepare: ({ world }) => {
+          const put = world.dynamodb.PutItem.bind(world.dynamodb);
+          world.dynamodb.PutItem = ((input: Parameters<typeof put>[0]) => {
+            const out = put(input);
+            const owner = input.Item?.owner?.M?.name?.S;
+            if (input.Item?.id?.S === 'web/prod' && owner) seen.owners.push(owner);
+            return out;
+          }) as typeof put;
+        },
+        act: (ctx) => {
+          uploadRelease(ctx, '1.1.0');
+          ctx.after(600, () => uploadRelease(ctx, '1.2.0'));
+          ctx.after(1800, () => {
+            if (!recovered) recoveryNeverComes(ctx.world, '1.2.0');
+            stopRelease(ctx, '1.2.0');
+          });
+          ctx.after(1860, () => {
+            seen.waitersAfterStop = ctx.world.dynamodb
+              .items(LOCKS_TABLE)
+              .find((i) => i.id === 'web/prod')?.waiters;
+          });
+          ctx.after(4 * 3600, () => uploadRelease(ctx, '1.3.0'));
+        },
+      };
+      return simulate(scenario);
+    }
+
+    it('is taken off the waiters by its recovery', async () => {
+      const seen: { waitersAfterStop?: unknown; owners: string[] } = { owners: [] };
+      const { summary } = await stoppedWaiter(true, seen);
+      expect(seen.waitersAfterStop).toEqual([]);
+      expect(seen.owners.filter((o) => o.includes('1_2_0'))).toEqual([]);
+      expect(summary.problems).toEqual([]);
+    });
+
+    it('is never handed the lock, though its recovery never ran: the lock is free for the next upload', async () => {
+      const seen: { waitersAfterStop?: unknown; owners: string[] } = { owners: [] };
+      const { summary, world } = await stoppedWaiter(false, seen);
+      // Still listed (nobody took it off), but checked before the hand-over, and skipped.
+      expect(seen.waitersAfterStop).toHaveLength(1);
+      expect(seen.owners.filter((o) => o.includes('1_2_0'))).toEqual([]);
+      // No resume was sent to its dead token.
+      const resumes = world.calls.filter((c) => c.operation === 'SendTaskSuccess' && c.fn !== 'onAwsEvent');
+      expect(resumes.filter((c) => c.error)).toEqual([]);
+      expect(world.sfn.openTokens()).toBe(0);
+      const newest = executionOf(world, '1.3.0');
+      const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
+      expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
+      expect(summary.problems).toEqual([]);
+    });
   });
 
   it('refuses an older upload whose event arrives after a newer one was deployed', async () => {

@@ -14,7 +14,7 @@ import {
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { LOCKS_TABLE, type World } from '../../sim/world.ts';
-import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
+import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
 function stopEventAgain(world: World, seconds: number): void {
@@ -30,26 +30,6 @@ function stopEventAgain(world: World, seconds: number): void {
       again = true;
       world.schedule(world.now() + seconds * 1000, () => put(event));
     }
-  };
-}
-
-/**
- * The recovery never runs for the next Stop: its status change is lost, or every attempt of it dies
- * (a Lambda timeout or crash, before it could tell or release anything).
- */
-function recoveryNeverComes(world: World): void {
-  const put = world.events.put.bind(world.events);
-  let dropped = false;
-  world.events.put = (event) => {
-    if (
-      !dropped &&
-      event.source === 'aws.states' &&
-      (event.detail as { status?: string }).status === 'ABORTED'
-    ) {
-      dropped = true;
-      return;
-    }
-    put(event);
   };
 }
 
