@@ -170,6 +170,19 @@ describe('a recovery that meets faults', () => {
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
   });
 
+  it('that cannot even read the history tells what to check by hand, and frees the app', async () => {
+    const scenario = stopAtHalf('recovery-blind', (world) =>
+      world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1_000_000 }),
+    );
+    const { world } = await simulate(scenario);
+    const told = stoppedMessages(world);
+    expect(told).toHaveLength(1);
+    expect(told[0]?.message).toContain(
+      "before it could read what the deployment had done: check the weights of web/prod's records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged bluegreen:deployment-id=web-prod-1_1_0-",
+    );
+    expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+  });
+
   it('whose release fails is retried by Lambda, which only releases: one message', async () => {
     let until = 0;
     const scenario = stopAtHalf('recovery-release-fails', (world) => {
