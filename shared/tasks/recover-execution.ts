@@ -7,6 +7,7 @@ import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
 import { TAG } from '../domain/tags.ts';
+import { oneLine } from '../domain/text.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import {
   type BakeState,
@@ -65,6 +66,8 @@ export interface RecoveryReport {
   status: string;
   actions: string[];
   leftOver: string[];
+  /** It gave up before it could read what the deployment had done. */
+  blind?: boolean;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -196,7 +199,7 @@ async function leftWhenGivingUp(
   plan: Plan | undefined,
   error: unknown,
 ): Promise<string[]> {
-  const why = `this recovery could not finish (${(error as Error).name}: ${(error as Error).message})`;
+  const why = `this recovery could not finish (${oneLine(`${(error as Error).name}: ${(error as Error).message}`)})`;
   if (!plan) {
     return [
       `${why} before it could read what the deployment had done: check the weights of ${deployment.app}/${deployment.env}'s records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} unless they carry traffic`,
@@ -214,7 +217,9 @@ async function tell(
   settings: RecoverySettings,
 ): Promise<void> {
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
-  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${[...report.actions, 'lock released'].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
+  // Without a plan it changed nothing, unless its history could not be read to know.
+  const unchanged = !plan && !report.blind;
+  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${unchanged ? ' before it changed anything' : ''}; ${[...report.actions, 'lock released'].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
   await publishOnce(
     settings.locksTable,
     publicationId(deployment.deploymentId, 'recovery'),
@@ -365,6 +370,7 @@ export async function recoverExecution(
     report = {
       ...report,
       leftOver: [...report.leftOver, ...(await leftWhenGivingUp(deployment, known.plan, error))],
+      ...(known.plan ? {} : { blind: true }),
     };
     recovery = { kind: 'recovered', plan: known.plan };
   }

@@ -177,6 +177,7 @@ describe('a recovery that meets faults', () => {
     const { world } = await simulate(scenario);
     const told = stoppedMessages(world);
     expect(told).toHaveLength(1);
+    expect(told[0]?.message).toMatch(/^web\/prod 1\.1\.0 was aborted; lock released\. Left for a person: /);
     expect(told[0]?.message).toContain(
       "before it could read what the deployment had done: check the weights of web/prod's records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged bluegreen:deployment-id=web-prod-1_1_0-",
     );
