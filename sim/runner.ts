@@ -78,6 +78,8 @@ export class Runner {
   private readonly machine: StateMachine;
   private readonly running = new Set<Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
+  /** Executions stopped by stop(): Step Functions schedules nothing more for them. */
+  private readonly stopped = new Set<string>();
   private inFlight = 0;
   private requests = 0;
   interceptor: TaskInterceptor | undefined;
@@ -154,6 +156,9 @@ export class Runner {
       Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
         state,
         (input: unknown) => {
+          // After abort() the library still fires a waiting task's timeout and retries it; Step
+          // Functions runs nothing more for a stopped execution (a task already in flight goes on).
+          if (this.stopped.has(execution.name)) return new Promise<never>(() => undefined);
           const call = this.loaded.callbacks.has(state)
             ? this.invokeAndWait(execution, state, functionKey, input)
             : this.invoke(execution, state, functionKey, input);
@@ -246,6 +251,7 @@ export class Runner {
   /** Stops an execution as the console's Stop button does: no Catch runs. */
   stop(name: string): boolean {
     const abort = this.aborts.get(name);
+    if (abort) this.stopped.add(name);
     abort?.();
     return abort !== undefined;
   }

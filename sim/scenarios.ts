@@ -803,6 +803,20 @@ export const SCENARIOS: Scenario[] = [
     approvers: { kind: 'prefetch' },
   },
   {
+    name: 'upload-behind-late-approval',
+    summary:
+      '1.1.0 waits for approval to shift traffic, answered after 20 hours; 1.2.0 is uploaded an hour in: it waits for the lock all that time, then deploys.',
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: approvalBeforeShift,
+    approvers: { kind: 'approve', afterMinutes: 20 * 60, comment: 'Signed off after the change board.' },
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(3600, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+    },
+  },
+  {
     name: 'approval-both-stages',
     summary: 'Approval before the shift and before blue is terminated: Alice approves both.',
     expect: 'SUCCEEDED',

@@ -1,3 +1,4 @@
+import { LOCK_WAIT_SECONDS } from './lock.ts';
 import { oneLine, quoted } from './text.ts';
 import { formatWeights } from './traffic.ts';
 import type { CaughtFailure, DeploymentState } from './workflow.ts';
@@ -46,6 +47,11 @@ export function describeFailure(failure: CaughtFailure | undefined): string {
 /** Why the execution failed, said the way an operator thinks of it. */
 export function describeReason(state: DeploymentState): string {
   const { failure, plan } = state;
+  // Timed out before it held the lock: its last ask for it ran out.
+  if (failure?.Error === 'States.Timeout' && !state.lock && !plan) {
+    const days = Math.round(LOCK_WAIT_SECONDS / 86_400);
+    return `it gave up waiting for the deployment lock after ${days} days, the longest any deployment of ${state.app}/${state.env} can hold it, while another one still held it; upload ${state.artifact.key} again to deploy it`;
+  }
   if (failure?.Error === 'States.Timeout' && plan) {
     const hours = formatDuration(plan.approval.timeoutSeconds);
     if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) {

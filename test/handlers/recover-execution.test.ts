@@ -204,8 +204,8 @@ describe('recover-execution, after a Stop', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     const plan = planFor();
 
-    // The example's TTL is 60 s; 30 s are left.
-    const report = await handler(stopped(plan), withTimeLeft(30_000));
+    // The example's TTL is 60 s; 50 s are left (in sync at the first look).
+    const report = await handler(stopped(plan), withTimeLeft(50_000));
 
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
