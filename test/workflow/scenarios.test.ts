@@ -276,13 +276,13 @@ describe('the safety monitor', () => {
   // execution would write it, all traffic goes to blue although green is healthy and nothing says
   // it failed, and blue is less healthy. With a 50 % healthy minimum, blue's 2 of 3 would pass the
   // check a forward shift gets; only the rollback rule refuses it.
-  it('flags a rollback that returns traffic to a blue less healthy than a green nothing is wrong with', async () => {
+  it('flags a rollback that returns traffic to a blue below its minimum and less healthy than a green nothing is wrong with', async () => {
     const sabotage: Scenario = {
       name: 'sabotage-rollback-rule',
       summary: 'a rollback task returns all traffic to a partly healthy blue while green is fine',
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
-        ctx.config.health = { ...ctx.config.health, minHealthyPercent: 50 };
+        ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
         greenWeightReaches(ctx.world, 50, () =>
           ctx.after(60, () => {
