@@ -1,18 +1,23 @@
 import { healthyTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
+import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
 
-/** Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries it. */
+/**
+ * Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries
+ * it, checked at most `maxPolls` times (a traffic step's bound unless said otherwise).
+ */
 export async function writeChange(
   plan: Records,
   weights: Record<Slot, number>,
   comment: string,
+  maxPolls = plan.dns.maxPolls,
 ): Promise<DnsChange> {
   const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
-  return { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt };
+  return { changeId, status: 'PENDING', polls: 0, maxPolls, pollSeconds: dnsPollSeconds(0), submittedAt };
 }
 
 /**
@@ -34,5 +39,5 @@ export async function moveAllTrafficTo(
   const target = weightsForStep(otherSlot(to), 0);
   const there = sameWeights(current, target);
   if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
-  return writeChange(plan, target, comment);
+  return writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS);
 }

@@ -83,9 +83,7 @@ async function main(): Promise<number> {
   if (!values.quiet) process.stderr.write('\n');
   const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
   if (values.json) {
-    console.log(
-      JSON.stringify({ firstSeed, runs, failed, wallSeconds, kinds, results }, null, 2),
-    );
+    console.log(JSON.stringify({ firstSeed, runs, failed, wallSeconds, kinds, results }, null, 2));
   } else {
     console.log(
       `${runs} runs from seed ${firstSeed}: ${runs - failed} passed, ${failed} failed (${wallSeconds} s)`,

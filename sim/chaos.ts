@@ -84,7 +84,10 @@ type Fleet = 'green' | 'blue';
 export type ChaosEvent =
   | ({ kind: 'throttle-burst' | 'transient-errors'; times: number } & ApiFault)
   | ({ kind: 'permanent-error' | 'response-lost' } & ApiFault)
-  | { kind: 'lambda-timeout' | 'duplicate-invocation' | 'event-redelivered' | 'stop' | 'newer-upload'; at: number }
+  | {
+      kind: 'lambda-timeout' | 'duplicate-invocation' | 'event-redelivered' | 'stop' | 'newer-upload';
+      at: number;
+    }
   | { kind: 'alarm-blip'; at: number; minutes: number }
   | { kind: 'alarm-lasting'; at: number }
   | { kind: 'green-dies' | 'green-unhealthy' | 'blue-dies' | 'blue-unhealthy'; at: number; which: number }
@@ -115,24 +118,28 @@ const stages = fc.constantFrom<ApprovalStage[]>(
 const which = fc.integer({ min: 0, max: 9 });
 
 const EVENT_ARBITRARIES: Record<EventKind, fc.Arbitrary<ChaosEvent>> = {
-  'throttle-burst': fc.record({
-    kind: fc.constant('throttle-burst' as const),
-    at,
-    times: fc.integer({ min: 1, max: 5 }),
-    target: apiTarget,
-  }).map(({ target, ...rest }) => ({ ...rest, ...target })),
-  'transient-errors': fc.record({
-    kind: fc.constant('transient-errors' as const),
-    at,
-    times: fc.integer({ min: 1, max: 3 }),
-    target: apiTarget,
-  }).map(({ target, ...rest }) => ({ ...rest, ...target })),
-  'permanent-error': fc.record({ kind: fc.constant('permanent-error' as const), at, target: apiTarget }).map(
-    ({ target, ...rest }) => ({ ...rest, ...target }),
-  ),
-  'response-lost': fc.record({ kind: fc.constant('response-lost' as const), at, target: apiTarget }).map(
-    ({ target, ...rest }) => ({ ...rest, ...target }),
-  ),
+  'throttle-burst': fc
+    .record({
+      kind: fc.constant('throttle-burst' as const),
+      at,
+      times: fc.integer({ min: 1, max: 5 }),
+      target: apiTarget,
+    })
+    .map(({ target, ...rest }) => ({ ...rest, ...target })),
+  'transient-errors': fc
+    .record({
+      kind: fc.constant('transient-errors' as const),
+      at,
+      times: fc.integer({ min: 1, max: 3 }),
+      target: apiTarget,
+    })
+    .map(({ target, ...rest }) => ({ ...rest, ...target })),
+  'permanent-error': fc
+    .record({ kind: fc.constant('permanent-error' as const), at, target: apiTarget })
+    .map(({ target, ...rest }) => ({ ...rest, ...target })),
+  'response-lost': fc
+    .record({ kind: fc.constant('response-lost' as const), at, target: apiTarget })
+    .map(({ target, ...rest }) => ({ ...rest, ...target })),
   'lambda-timeout': fc.record({ kind: fc.constant('lambda-timeout' as const), at }),
   'duplicate-invocation': fc.record({ kind: fc.constant('duplicate-invocation' as const), at }),
   'event-redelivered': fc.record({ kind: fc.constant('event-redelivered' as const), at }),
@@ -502,7 +509,14 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
   const executions = [...w.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
   result.executions = executions.map((e) => ({ name: e.name, status: e.status, error: e.error }));
   result.liveVersion = summary.liveVersion;
-  failures.push(...judge(w, summary, executions, { endless, permanentStruck, stopsPressed, newest: versions.at(-1) ?? '' }));
+  failures.push(
+    ...judge(w, summary, executions, {
+      endless,
+      permanentStruck,
+      stopsPressed,
+      newest: versions.at(-1) ?? '',
+    }),
+  );
   return result;
 }
 
