@@ -3,6 +3,7 @@ import {
   type ChaosResult,
   EVENT_KINDS,
   type EventKind,
+  failureKind,
   formatFailure,
   runSchedule,
   scheduleFromSeed,
@@ -82,9 +83,16 @@ async function main(): Promise<number> {
   }
   if (!values.quiet) process.stderr.write('\n');
   const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
+  // How many runs broke each promise (a run can break several).
+  const byKind: Record<string, number> = {};
+  for (const result of results) {
+    for (const kind of new Set(result.failures.map(failureKind))) byKind[kind] = (byKind[kind] ?? 0) + 1;
+  }
+  const failures = Object.fromEntries(Object.entries(byKind).sort(([, x], [, y]) => y - x));
   if (values.json) {
-    console.log(JSON.stringify({ firstSeed, runs, failed, wallSeconds, kinds, results }, null, 2));
+    console.log(JSON.stringify({ firstSeed, runs, failed, wallSeconds, kinds, failures, results }, null, 2));
   } else {
+    for (const [kind, n] of Object.entries(failures)) console.log(`${String(n).padStart(6)} run(s): ${kind}`);
     console.log(
       `${runs} runs from seed ${firstSeed}: ${runs - failed} passed, ${failed} failed (${wallSeconds} s)`,
     );

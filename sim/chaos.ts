@@ -615,6 +615,19 @@ function endOfTraffic(world: World, honest: boolean): string[] {
   return healthy.length > 0 ? [] : [`at the end the live slot ${live.slot} has no healthy target`];
 }
 
+/**
+ * A failure's kind, for counting: the line without its times, ids, names and numbers, so that the
+ * same broken promise in two runs reads the same.
+ */
+export function failureKind(line: string): string {
+  return line
+    .replace(/\+\d\d:\d\d:\d\d /g, '')
+    .replace(/\{.*\}/g, '{...}')
+    .replace(/web-prod-[0-9_]+-[0-9a-f]+/g, 'EXECUTION')
+    .replace(/i-[0-9a-f]{17}/g, 'INSTANCE')
+    .replace(/\d+/g, 'N');
+}
+
 /** A failing run as it is printed: its seed, its events, what they did, and how it ended. */
 export function formatFailure(result: ChaosResult): string {
   const { seed } = result.schedule;
