@@ -583,7 +583,16 @@ function judge(
       world.calls.some(
         (c) => c.operation === 'Publish' && c.error === 'AccessDenied' && c.actor === execution.name,
       );
-    if (count !== 1 && !silenced)
+    // A Publish that took effect but whose response was lost cannot be told from one that failed:
+    // standard SNS topics have no deduplication, and the notifier tells twice rather than never.
+    const unknown = world.calls.filter(
+      (c) =>
+        c.operation === 'Publish' &&
+        c.fn !== 'requestApproval' &&
+        c.error === 'TimeoutError' &&
+        c.actor === execution.name,
+    ).length;
+    if ((count < 1 || count > 1 + unknown) && !silenced)
       failures.push(`${execution.name} (${execution.status}) sent ${count} final notifications`);
   }
   for (const name of told.keys())

@@ -14,7 +14,7 @@ import {
 // failure prints the schedule's events, what they did, and how the run ended; `npm run chaos`
 // runs more. CHAOS_RUNS, CHAOS_SEED and CHAOS_WITHOUT (comma-separated kinds) change the run.
 
-const RUNS = Number(process.env.CHAOS_RUNS ?? 150);
+const RUNS = Number(process.env.CHAOS_RUNS ?? 300);
 const SEED = Number(process.env.CHAOS_SEED ?? 20_261_201);
 const WITHOUT = new Set((process.env.CHAOS_WITHOUT ?? '').split(',').filter(Boolean));
 const KINDS = EVENT_KINDS.filter((kind) => !WITHOUT.has(kind));
