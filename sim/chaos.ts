@@ -45,6 +45,7 @@ export const EVENT_KINDS = [
   'slow-insync',
   'approval-late',
   'approval-never',
+  'lock-item-lost',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -85,7 +86,13 @@ export type ChaosEvent =
   | ({ kind: 'throttle-burst' | 'transient-errors'; times: number } & ApiFault)
   | ({ kind: 'permanent-error' | 'response-lost' } & ApiFault)
   | {
-      kind: 'lambda-timeout' | 'duplicate-invocation' | 'event-redelivered' | 'stop' | 'newer-upload';
+      kind:
+        | 'lambda-timeout'
+        | 'duplicate-invocation'
+        | 'event-redelivered'
+        | 'stop'
+        | 'newer-upload'
+        | 'lock-item-lost';
       at: number;
     }
   | { kind: 'alarm-blip'; at: number; minutes: number }
@@ -175,6 +182,7 @@ const EVENT_ARBITRARIES: Record<EventKind, fc.Arbitrary<ChaosEvent>> = {
     minutes: fc.integer({ min: 30, max: 1800 }),
   }),
   'approval-never': fc.record({ kind: fc.constant('approval-never' as const), stages }),
+  'lock-item-lost': fc.record({ kind: fc.constant('lock-item-lost' as const), at }),
 };
 
 /** Kinds a schedule holds at most once (they set one thing of the world or the config). */
@@ -272,6 +280,8 @@ export function describeEvent(event: ChaosEvent): string {
       return `${when}approval before ${event.stages.join(' and ')}, answered after ${event.minutes} min`;
     case 'approval-never':
       return `${when}approval before ${event.stages.join(' and ')}, never answered`;
+    case 'lock-item-lost':
+      return `${when}the lock item is lost (deleted by hand, or the table restored from a backup)`;
   }
 }
 
@@ -443,6 +453,12 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
       case 'approval-never':
         ctx.config.approval = { before: event.stages, approvers: APPROVERS };
         return;
+      case 'lock-item-lost': {
+        const table = w.dynamodb.tables.get(LOCKS_TABLE);
+        note(`lock item lost (${table?.size ?? 0} item(s) deleted)`);
+        table?.clear();
+        return;
+      }
     }
   };
 
