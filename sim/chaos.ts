@@ -297,7 +297,7 @@ export interface ChaosResult {
   /** What the events did as they happened (an instance that died, the task a fault hit). */
   effects: string[];
   /** Each execution's name, status and how it ended. */
-  executions: { name: string; status: string; error?: string | undefined }[];
+  executions: { name: string; status: string; error?: string | undefined; cause?: string | undefined }[];
   liveVersion: string | null;
   virtualSeconds: number;
   wallMs: number;
@@ -523,7 +523,12 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
   const { summary } = outcome;
   const w = outcome.world;
   const executions = [...w.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
-  result.executions = executions.map((e) => ({ name: e.name, status: e.status, error: e.error }));
+  result.executions = executions.map((e) => ({
+    name: e.name,
+    status: e.status,
+    error: e.error,
+    cause: e.cause,
+  }));
   result.liveVersion = summary.liveVersion;
   failures.push(
     ...judge(w, summary, executions, {
@@ -617,7 +622,27 @@ function judge(
   if (!newest) failures.push(`the newest upload (${run.newest}) started no execution`);
   else if (newest.status === 'SUCCEEDED' && summary.liveVersion !== run.newest)
     failures.push(`${newest.name} succeeded but ${summary.liveVersion ?? 'nothing'} is live`);
+  else failures.push(...failedOfItsOwn(newest, executions, world));
   return failures;
+}
+
+/**
+ * The newest upload may fail, but for a reason of its own (its build, its green, an alarm, a fault,
+ * a Stop), not because it gave up waiting behind an older one, nor because of what an earlier
+ * deploy or the world left in the slot when nobody was told to clean it up.
+ */
+function failedOfItsOwn(newest: SimExecution, executions: SimExecution[], world: World): string[] {
+  if (newest.status !== 'FAILED' || newest.error === 'DeploymentSuperseded') return [];
+  const cause = newest.cause ?? '';
+  const planned = newest.states.some((s) => s.name === 'Plan the deployment');
+  if (!planned && /States\.Timeout/.test(cause))
+    return [`the newest upload ${newest.name} gave up waiting for the lock: ${cause.split('\n')[0]}`];
+  const toldSomeone = executions.some(
+    (e) => e !== newest && causeOf(e, world).includes('Left for a person:'),
+  );
+  if (/still has registered targets/.test(cause) && !toldSomeone)
+    return [`the newest upload ${newest.name} was refused for what was left in the slot: ${cause}`];
+  return [];
 }
 
 /**
@@ -662,7 +687,10 @@ export function formatFailure(result: ChaosResult): string {
       : `seed ${seed} (replay: npm run chaos -- --seed ${seed} --runs 1)`,
     ...describeSchedule(result.schedule).map((line) => `  event  ${line}`),
     ...result.effects.map((line) => `  effect ${line}`),
-    ...result.executions.map((e) => `  ended  ${e.name} ${e.status}${e.error ? ` (${e.error})` : ''}`),
+    ...result.executions.map(
+      (e) =>
+        `  ended  ${e.name} ${e.status}${e.error ? ` (${e.error})` : ''}${e.cause ? `: ${e.cause.split('\n')[0]}` : ''}`,
+    ),
     ...result.failures.map((line) => `  FAIL   ${line}`),
   ];
   return lines.join('\n');
