@@ -344,6 +344,8 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
   const versions = ['1.1.0'];
   const taskFaults: { kind: 'lambda-timeout' | 'duplicate-invocation'; at: number; used: boolean }[] = [];
   const failingSince = new Map<string, number>();
+  /** Instances the schedule killed or made unhealthy. */
+  const hit = new Set<string>();
   const approval = schedule.events.find(
     (e): e is Extract<ChaosEvent, { kind: 'approval-late' | 'approval-never' }> =>
       e.kind === 'approval-late' || e.kind === 'approval-never',
@@ -407,6 +409,7 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
         const instance = id ? w.ec2.instances.get(id) : undefined;
         if (!instance) return note(`${event.kind}: no such instance up`);
         instance.diedAt = w.now();
+        hit.add(instance.id);
         instance.stateReason = 'Server.InternalError: simulated hardware failure';
         note(`${id} (${instance.tags[TAG.version]}) dies`);
         return;
@@ -416,6 +419,7 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
         const id = pickInstance(w, event.kind === 'green-unhealthy' ? 'green' : 'blue', event.which);
         if (!id) return note(`${event.kind}: no such instance up`);
         failingSince.set(id, w.now());
+        hit.add(id);
         note(`${id} (${w.ec2.instances.get(id)?.tags[TAG.version]}) starts failing health checks`);
         return;
       }
@@ -535,6 +539,7 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
       endless,
       permanentStruck,
       stopsPressed,
+      hit,
       newest: versions.at(-1) ?? '',
     }),
   );
@@ -571,7 +576,13 @@ function judge(
   world: World,
   summary: Awaited<ReturnType<typeof simulate>>['summary'],
   executions: SimExecution[],
-  run: { endless: boolean; permanentStruck: number; stopsPressed: number; newest: string },
+  run: {
+    endless: boolean;
+    permanentStruck: number;
+    stopsPressed: number;
+    hit: Set<string>;
+    newest: string;
+  },
 ): string[] {
   const failures: string[] = [];
   if (run.endless) failures.push('the run did not end within 14 days of virtual time');
@@ -579,14 +590,25 @@ function judge(
     (e) => e.status !== 'SUCCEEDED' && causeOf(e, world).includes('Left for a person:'),
   );
   // A cleanup that cannot finish (a permanent error, a Stop while blue drains) leaves things behind.
-  const honest = (run.permanentStruck > 0 || run.stopsPressed > 0) && leftForPerson;
+  // When the notifier itself failed for good, nothing could list the rest (the cause is the raw error).
+  const notifierDown = executions.some((e) => /notification not sent/.test(e.states.at(-1)?.name ?? ''));
+  const honest =
+    (run.permanentStruck > 0 && (leftForPerson || notifierDown)) || (run.stopsPressed > 0 && leftForPerson);
+  // Every instance of ours that is gone was killed by the schedule: no fleet can serve, by the world's doing.
+  const worldKilledAll = [...world.ec2.instances.values()].every(
+    (i) =>
+      ['pending', 'running'].includes(world.ec2.state(i)) ||
+      i.terminateRequestedAt !== undefined ||
+      run.hit.has(i.id),
+  );
   for (const violation of summary.violations) {
     if (honest && /invariant 3:/.test(violation)) continue;
     // Judged below: an instance the world killed after the fleet went live is not the service's doing.
     if (/the live slot [ab] is not healthy at the end/.test(violation)) continue;
+    if (/no fleet runs at the end/.test(violation) && worldKilledAll) continue;
     failures.push(`violation: ${violation}`);
   }
-  failures.push(...endOfTraffic(world, honest));
+  failures.push(...endOfTraffic(world, honest, run.hit));
   const open = world.sfn.openTokens();
   if (open > 0) failures.push(`${open} task token wait(s) still open`);
   for (const item of world.dynamodb.items(LOCKS_TABLE)) {
@@ -619,8 +641,14 @@ function judge(
   for (const name of told.keys())
     if (!world.sfn.executions.has(name)) failures.push(`a final notification names no execution: ${name}`);
   const newest = executions.find((e) => e.name.includes(run.newest.replaceAll('.', '_')));
-  if (!newest) failures.push(`the newest upload (${run.newest}) started no execution`);
-  else if (newest.status === 'SUCCEEDED' && summary.liveVersion !== run.newest)
+  // Lambda retries the starter's asynchronous invocation twice; then the event goes to the
+  // dead-letter queue serverless.yml gives it, whose alarm tells the topic.
+  const starterGaveUp =
+    world.calls.filter((c) => c.fn === 'startDeployment' && c.error && c.error !== 'ExecutionAlreadyExists')
+      .length >= 3;
+  if (!newest) {
+    if (!starterGaveUp) failures.push(`the newest upload (${run.newest}) started no execution`);
+  } else if (newest.status === 'SUCCEEDED' && summary.liveVersion !== run.newest)
     failures.push(`${newest.name} succeeded but ${summary.liveVersion ?? 'nothing'} is live`);
   else failures.push(...failedOfItsOwn(newest, executions, world));
   return failures;
@@ -650,7 +678,7 @@ function failedOfItsOwn(newest: SimExecution, executions: SimExecution[], world:
  * them: an instance that died or went unhealthy has no replacement (the service runs no Auto
  * Scaling group), and the monitor judges every move of traffic onto a slot when it is made.
  */
-function endOfTraffic(world: World, honest: boolean): string[] {
+function endOfTraffic(world: World, honest: boolean, hit: Set<string>): string[] {
   const weights = world.route53.weights(ZONE, appNames().record, 'A');
   const live = findLiveSlot({ a: weights.a ?? null, b: weights.b ?? null });
   if (live.kind === 'none') return ['at the end no slot carries traffic'];
@@ -662,7 +690,11 @@ function endOfTraffic(world: World, honest: boolean): string[] {
   const healthy = group
     ? world.elbv2.activeTargets(arn).filter((id) => world.elbv2.health(group, id).State === 'healthy')
     : [];
-  return healthy.length > 0 ? [] : [`at the end the live slot ${live.slot} has no healthy target`];
+  if (healthy.length > 0) return [];
+  // The schedule killed or broke every instance the slot had: nothing of the service's could serve.
+  const registered = group ? [...group.registrations.keys()] : [];
+  if (registered.length > 0 && registered.every((id) => hit.has(id))) return [];
+  return [`at the end the live slot ${live.slot} has no healthy target`];
 }
 
 /**
