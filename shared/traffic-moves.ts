@@ -1,19 +1,24 @@
 import { healthyTargets, slotTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
+import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
 import { returnToBlue } from './domain/return-to-blue.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
 
-/** Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries it. */
+/**
+ * Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries
+ * it, checked at most `maxPolls` times (a traffic step's bound unless said otherwise).
+ */
 export async function writeChange(
   plan: Records,
   weights: Record<Slot, number>,
   comment: string,
+  maxPolls = plan.dns.maxPolls,
 ): Promise<DnsChange> {
   const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
-  return { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt };
+  return { changeId, status: 'PENDING', polls: 0, maxPolls, pollSeconds: dnsPollSeconds(0), submittedAt };
 }
 
 /**
@@ -35,7 +40,7 @@ export async function moveAllTrafficTo(
   const target = weightsForStep(otherSlot(to), 0);
   const there = sameWeights(current, target);
   if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
-  return writeChange(plan, target, comment);
+  return writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS);
 }
 
 export type ReturnResult = { dns: DnsChange } | { refused: string };
@@ -69,5 +74,5 @@ export async function returnTrafficToBlue(
     });
     if (!decision.toBlue) return { refused: decision.why };
   }
-  return { dns: await writeChange(plan, target, comment) };
+  return { dns: await writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS) };
 }

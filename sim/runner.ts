@@ -69,6 +69,24 @@ function lambdaContext(functionKey: string, requestId: string): Context {
 }
 
 /**
+ * State machines by their definition's text: aws-local-stepfunctions validates a definition when it
+ * is constructed (most of a short run's time), and one machine runs any number of executions.
+ */
+const machines = new Map<string, StateMachine>();
+
+function machineFor(definition: unknown): StateMachine {
+  const key = JSON.stringify(definition);
+  let machine = machines.get(key);
+  if (!machine) {
+    machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    machines.set(key, machine);
+  }
+  return machine;
+}
+
+/**
  * Runs executions of the real ASL with aws-local-stepfunctions, each Task state mapped to the real
  * handler of the function its Resource names, and drives the virtual clock until every execution
  * has ended. The clock only moves while no handler is running, as time in a Lambda is short next
@@ -92,9 +110,7 @@ export class Runner {
     private readonly observers: ExecutionObserver[],
     private readonly broker?: CallbackBroker,
   ) {
-    this.machine = new StateMachine(loaded.definition as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    this.machine = machineFor(loaded.definition);
   }
 
   private async invoke(

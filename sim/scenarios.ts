@@ -562,6 +562,15 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'route53-slow',
+    summary:
+      'Route 53 takes 10 minutes to get each change INSYNC: the first step gives up after 3 minutes and rolls back, and the rollback waits for its change, so green is removed.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.route53.propagationSeconds = 600;
+    },
+  },
+  {
     name: 'throttled',
     summary: 'Route 53 and EC2 throttle the first calls of several operations; the retries absorb it.',
     expect: 'SUCCEEDED',

@@ -13,6 +13,21 @@ export const DNS_POLL_SECONDS = 10;
 export const DNS_MAX_POLLS = 18;
 
 /**
+ * A change that puts all traffic back on the slot that serves (a rollback, healing a split) is not
+ * given up after three minutes: Route 53 applies every change it accepted, and giving up would
+ * leave both fleets running for a person to clean up. It is checked every 10 s for three minutes,
+ * then every minute up to 30 minutes, the bound of the SDKs' own Route 53 waiter
+ * (ResourceRecordSetsChanged: 60 checks, 30 s apart).
+ */
+export const DNS_RETURN_MAX_POLLS = DNS_MAX_POLLS + 27;
+export const DNS_SLOW_POLL_SECONDS = 60;
+
+/** How long to wait before the next check of a change that has been checked `polls` times. */
+export function dnsPollSeconds(polls: number): number {
+  return polls < DNS_MAX_POLLS ? DNS_POLL_SECONDS : DNS_SLOW_POLL_SECONDS;
+}
+
+/**
  * The most polls any waiting loop may take. A Standard execution may write 25,000 history
  * events and each poll writes 9 (Wait, Task, Choice), so every loop is bounded by count, and a long
  * timeout polls less often instead of more times.

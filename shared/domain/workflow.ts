@@ -174,6 +174,8 @@ export interface DnsChange {
   status: 'PENDING' | 'INSYNC';
   polls: number;
   maxPolls: number;
+  /** Seconds to wait before the next check (the state machine's Wait reads it). */
+  pollSeconds: number;
   submittedAt: string;
   syncedAt?: string;
 }

@@ -30,7 +30,7 @@ const step: ShiftState = {
   weights: { a: 0, b: 100 },
   isLast: true,
   settleSeconds: 300,
-  dns: { changeId: 'C1', status: 'INSYNC', polls: 4, maxPolls: 18, submittedAt: WRITTEN_AT },
+  dns: { changeId: 'C1', status: 'INSYNC', polls: 4, maxPolls: 18, pollSeconds: 10, submittedAt: WRITTEN_AT },
 };
 
 const QUIET_FOR_DAYS = {

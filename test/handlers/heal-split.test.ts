@@ -73,6 +73,7 @@ const healing = {
     status: 'INSYNC' as const,
     polls: 2,
     maxPolls: 18,
+    pollSeconds: 10,
     submittedAt: '2026-03-02T09:01:00.000Z',
   },
 };

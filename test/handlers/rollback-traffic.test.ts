@@ -95,7 +95,14 @@ describe('rollback-traffic', () => {
     expect(result).toMatchObject({
       changed: true,
       weights: { a: 100, b: 0 },
-      dns: { changeId: '/change/C1R0LLBACK00000000', status: 'PENDING', polls: 0 },
+      // Given back up only after 30 minutes: Route 53 applies every change it accepted.
+      dns: {
+        changeId: '/change/C1R0LLBACK00000000',
+        status: 'PENDING',
+        polls: 0,
+        maxPolls: 45,
+        pollSeconds: 10,
+      },
     });
   });
 
@@ -169,6 +176,7 @@ describe('rollback-traffic', () => {
         status: 'INSYNC' as const,
         polls: 2,
         maxPolls: 18,
+        pollSeconds: 10,
         submittedAt: '2026-03-02T09:31:00.000Z',
       },
     };

@@ -56,6 +56,7 @@ const firstStep: ShiftState = {
     status: 'INSYNC',
     polls: 2,
     maxPolls: 18,
+    pollSeconds: 10,
     submittedAt: '2026-03-02T09:31:00.000Z',
     syncedAt: '2026-03-02T09:31:20.000Z',
   },
@@ -124,6 +125,7 @@ describe('shift-traffic', () => {
         status: 'PENDING',
         polls: 0,
         maxPolls: 18,
+        pollSeconds: 10,
         submittedAt: SUBMITTED_AT.toISOString(),
       },
     });
