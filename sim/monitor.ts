@@ -1,8 +1,10 @@
 import type { DeployConfig } from '#shared/domain/config.ts';
 import { requiredHealthy } from '#shared/domain/health.ts';
+import { approvalTimedOut } from '#shared/domain/report.ts';
 import { failedOnGreen, returnToBlue, type SlotTargets } from '#shared/domain/return-to-blue.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { otherSlot, SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import type { DeploymentState } from '#shared/domain/workflow.ts';
 import type { SimInstance } from './aws/ec2.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { ExecutionObserver } from './runner.ts';
@@ -48,6 +50,8 @@ export class SafetyMonitor implements ExecutionObserver {
   private readonly samples: HealthSample[] = [];
   /** Per execution, the error its rollback was caught with (the rollback task's $.failure). */
   private readonly failures = new Map<string, string>();
+  /** Executions whose failure was an approval nobody answered in time. */
+  private readonly unapproved = new Set<string>();
   /** The slot a rollback returned all traffic to, under the rollback rule. */
   private returnedTo: Slot | undefined;
 
@@ -108,12 +112,17 @@ export class SafetyMonitor implements ExecutionObserver {
    * health at that moment, and on the error the rollback was caught with (or, for the recovery,
    * on how the execution ended).
    */
-  private checkReturn(blue: Slot, fn: string, execution: string | undefined): void {
+  private checkReturn(
+    blue: Slot,
+    fn: string,
+    execution: string | undefined,
+    before: Record<Slot, number>,
+  ): void {
     const green = otherSlot(blue);
     const name = execution ?? '';
     const greenFailed = failedOnGreen(
       fn === 'rollbackTraffic'
-        ? { error: this.failures.get(name) }
+        ? { error: this.failures.get(name), unapproved: this.unapproved.has(name) }
         : { status: this.world.sfn.executions.get(name)?.status },
     );
     const decision = returnToBlue({
@@ -122,6 +131,7 @@ export class SafetyMonitor implements ExecutionObserver {
       green: this.slotTargets(green),
       minHealthyPercent: this.watched.config.health.minHealthyPercent,
       greenFailed,
+      weights: before,
     });
     if (decision.toBlue) this.returnedTo = blue;
     else
@@ -133,6 +143,9 @@ export class SafetyMonitor implements ExecutionObserver {
   taskInvoked(execution: SimExecution, _state: string, input: unknown): void {
     const error = (input as { failure?: { Error?: unknown } } | null)?.failure?.Error;
     if (typeof error === 'string') this.failures.set(execution.name, error);
+    if (input && typeof input === 'object' && approvalTimedOut(input as DeploymentState)) {
+      this.unapproved.add(execution.name);
+    }
   }
 
   private onRecordsChange(): void {
@@ -157,7 +170,7 @@ export class SafetyMonitor implements ExecutionObserver {
       if (before && share(weights) <= share(before)) continue;
       const fn = lambdaFunction.getStore();
       if (fn && UNDOING.has(fn) && weights[otherSlot(slot)] === 0) {
-        this.checkReturn(slot, fn, actor.getStore());
+        this.checkReturn(slot, fn, actor.getStore(), before ?? weights);
         continue;
       }
       const health = this.slotHealth(slot);

@@ -44,6 +44,17 @@ export function describeFailure(failure: CaughtFailure | undefined): string {
   return `${failure.Error}: ${causeMessage(failure)}`;
 }
 
+/** Which approval no approver answered in time, when that is why the execution failed. */
+export function approvalTimedOut(state: DeploymentState): 'traffic-shift' | 'blue-termination' | null {
+  const { failure, plan } = state;
+  if (failure?.Error !== 'States.Timeout' || !plan) return null;
+  if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) return 'traffic-shift';
+  if (plan.approval.beforeTermination && state.window?.done && !state.terminationApproval) {
+    return 'blue-termination';
+  }
+  return null;
+}
+
 /** Why the execution failed, said the way an operator thinks of it. */
 export function describeReason(state: DeploymentState): string {
   const { failure, plan } = state;
@@ -52,14 +63,12 @@ export function describeReason(state: DeploymentState): string {
     const days = Math.round(LOCK_WAIT_SECONDS / 86_400);
     return `it gave up waiting for the deployment lock after ${days} days, the longest any deployment of ${state.app}/${state.env} can hold it, while another one still held it; upload ${state.artifact.key} again to deploy it`;
   }
-  if (failure?.Error === 'States.Timeout' && plan) {
+  const unanswered = approvalTimedOut(state);
+  if (unanswered && plan) {
     const hours = formatDuration(plan.approval.timeoutSeconds);
-    if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) {
-      return `no approver answered within ${hours} (approval to shift traffic)`;
-    }
-    if (plan.approval.beforeTermination && state.window?.done && !state.terminationApproval) {
-      return `no approver answered within ${hours} (approval to terminate blue)`;
-    }
+    return unanswered === 'traffic-shift'
+      ? `no approver answered within ${hours} (approval to shift traffic)`
+      : `no approver answered within ${hours} (approval to terminate blue)`;
   }
   return describeFailure(failure);
 }

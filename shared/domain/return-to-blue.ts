@@ -18,6 +18,8 @@ export interface ReturnFacts {
   minHealthyPercent: number;
   /** The deployment failed on a verdict about green (see failedOnGreen). */
   greenFailed: boolean;
+  /** The weights right before the return: a blue that already carries most of it takes the rest. */
+  weights: Record<Slot, number>;
 }
 
 export interface ReturnDecision {
@@ -28,9 +30,9 @@ export interface ReturnDecision {
 
 /**
  * The ends that are a verdict on green itself: an alarm fired, green's targets fell below their
- * healthy minimum, an approver rejected the release, or a person stopped the execution (its status
- * ABORTED). Anything else (an AWS fault, a task or the execution timing out, a runtime error, an
- * approval nobody answered) says nothing about the release.
+ * healthy minimum, an approver rejected the release or none approved it in time, or a person
+ * stopped the execution (its status ABORTED). Anything else (an AWS fault, a task or the execution
+ * timing out, a runtime error) says nothing about the release.
  */
 export const VERDICTS_ON_GREEN: readonly string[] = [
   CALLBACK_ERRORS.alarm,
@@ -42,8 +44,17 @@ export const VERDICTS_ON_GREEN: readonly string[] = [
  * Whether the deployment failed on a verdict about green: the rollback passes the error it was
  * caught with, the recovery the status the execution ended with.
  */
-export function failedOnGreen(end: { error?: string | undefined; status?: string | undefined }): boolean {
-  return (end.error !== undefined && VERDICTS_ON_GREEN.includes(end.error)) || end.status === 'ABORTED';
+export function failedOnGreen(end: {
+  error?: string | undefined;
+  status?: string | undefined;
+  /** No approver answered in time (domain/report.ts approvalTimedOut): the release was not accepted. */
+  unapproved?: boolean | undefined;
+}): boolean {
+  return (
+    (end.error !== undefined && VERDICTS_ON_GREEN.includes(end.error)) ||
+    end.status === 'ABORTED' ||
+    end.unapproved === true
+  );
 }
 
 function share(t: SlotTargets): number {
@@ -61,7 +72,9 @@ function count(t: SlotTargets): string {
  *   1. blue has at least one healthy target, and
  *   2. blue is fit to take it back: green is failing (the deployment failed on a verdict about
  *      green, or green is below its healthy minimum now), or blue meets the same healthy minimum
- *      green had to meet, or blue's healthy share of its registered targets is at least green's.
+ *      green had to meet, or blue's healthy share of its registered targets is at least green's,
+ *      or blue already carries at least half of the traffic (taking the rest adds less than it
+ *      carries, and leaving a split helps nobody).
  * Otherwise the traffic stays where it is (a blue with no healthy target cannot serve at all; a
  * blue less healthy than a green nothing is wrong with is a person's call), and what is left says
  * so. The rollback, the recovery after a Stop, what is left for a person, and the simulator's
@@ -88,11 +101,16 @@ export function returnToBlue(f: ReturnFacts): ReturnDecision {
       why: `blue meets the ${f.minHealthyPercent} % healthy minimum green had to meet (${blue}; ${green})`,
     };
   }
+  const blueWeight = f.weights[f.slots.blue] ?? 0;
+  const greenWeight = f.weights[f.slots.green] ?? 0;
+  if (blueWeight > 0 && blueWeight >= greenWeight) {
+    return { toBlue: true, why: `blue already carries most of the traffic (${blue}; ${green})` };
+  }
   if (share(f.blue) >= share(f.green)) {
     return { toBlue: true, why: `blue is at least as healthy as green (${blue}; ${green})` };
   }
   return {
     toBlue: false,
-    why: `blue is below its healthy minimum, less healthy than green, and nothing says green failed (${blue}; ${green})`,
+    why: `blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (${blue}; ${green})`,
   };
 }

@@ -4,7 +4,13 @@ import { readWeights } from '../aws/route53.ts';
 import { settleBake } from '../bake-cleanup.ts';
 import { leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
-import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
+import {
+  approvalTimedOut,
+  buildReport,
+  consoleUrl,
+  describeFailure,
+  type Outcome,
+} from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
@@ -62,7 +68,10 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
     ...(blueTargets ? { blueTargets } : {}),
     greenTargets,
     minHealthyPercent: plan.health.minHealthyPercent,
-    greenFailed: failedOnGreen({ error: state.failure?.Error }),
+    greenFailed: failedOnGreen({
+      error: state.failure?.Error,
+      unapproved: approvalTimedOut(state) !== null,
+    }),
     greenInstances,
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
   });

@@ -1,4 +1,5 @@
 import { readWeights } from '../aws/route53.ts';
+import { approvalTimedOut } from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
@@ -33,7 +34,10 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
     );
   }
   const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
-  const greenFailed = failedOnGreen({ error: state.failure?.Error });
+  const greenFailed = failedOnGreen({
+    error: state.failure?.Error,
+    unapproved: approvalTimedOut(state) !== null,
+  });
   const moved = await returnTrafficToBlue(plan, plan.blue, greenFailed, comment, current);
   if ('refused' in moved) {
     throw new RollbackBlocked(

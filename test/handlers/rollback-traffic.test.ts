@@ -144,7 +144,7 @@ describe('rollback-traffic', () => {
 
   it('keeps the traffic off a partly healthy blue when the failure says nothing about a healthy green', async () => {
     // Prepare
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
     route53Accepts();
     elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueTwoOfThree());
     const dnsFault = { Error: 'DnsChangeTimedOut', Cause: 'Route 53 change C1 not in sync after 18 polls' };
@@ -156,7 +156,7 @@ describe('rollback-traffic', () => {
     await expect(run).rejects.toMatchObject({
       name: 'RollbackBlocked',
       message:
-        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=50 b=50)',
+        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=40 b=60)',
     });
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });

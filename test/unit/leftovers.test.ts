@@ -45,10 +45,11 @@ describe('what is left for a person after a rollback that could not finish', () 
       ...base,
       blueTargets: { ok: true, value: { registered: 3, healthy: 2 } },
       greenFailed: false,
+      weights: { ok: true, value: { a: 40, b: 60 } },
     });
     expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
     expect(left[0]).toBe(
-      'traffic: a=50 b=50; not moved back to slot a: blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
+      'traffic: a=40 b=60; not moved back to slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
     );
   });
 

@@ -173,6 +173,7 @@ describe("the README's Safety section", () => {
         blue: { healthy: 0, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
         greenFailed: true,
       }),
       returnToBlue({
@@ -180,6 +181,7 @@ describe("the README's Safety section", () => {
         blue: { healthy: 2, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
         greenFailed: false,
       }),
     ];
@@ -197,6 +199,7 @@ describe("the README's Safety section", () => {
         blue: { healthy: 2, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
         greenFailed: failedOnGreen({ error: 'AlarmTriggered' }),
       }).toBlue,
     ).toBe(true);

@@ -7,6 +7,7 @@ const facts = (blue: [number, number], green: [number, number], greenFailed: boo
   green: { healthy: green[0], registered: green[1] },
   minHealthyPercent: 100,
   greenFailed,
+  weights: { a: 0, b: 100 },
 });
 
 describe('the rollback rule: when traffic goes back to blue', () => {
@@ -39,8 +40,21 @@ describe('the rollback rule: when traffic goes back to blue', () => {
   it('keeps a green nothing is wrong with rather than move it to a less healthy blue', () => {
     expect(returnToBlue(facts([2, 3], [3, 3], false))).toEqual({
       toBlue: false,
-      why: 'blue is below its healthy minimum, less healthy than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+      why: 'blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
     });
+  });
+
+  it('goes back to a partly healthy blue that already carries most of the traffic', () => {
+    expect(returnToBlue({ ...facts([2, 3], [3, 3], false), weights: { a: 90, b: 10 } })).toEqual({
+      toBlue: true,
+      why: 'blue already carries most of the traffic (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+    });
+    expect(returnToBlue({ ...facts([2, 3], [3, 3], false), weights: { a: 40, b: 60 } }).toBlue).toBe(false);
+  });
+
+  it('counts an approval nobody answered in time as a verdict on green', () => {
+    expect(failedOnGreen({ error: 'States.Timeout', unapproved: true })).toBe(true);
+    expect(failedOnGreen({ error: 'States.Timeout' })).toBe(false);
   });
 
   it('never goes back to a blue with no healthy target, however green fares', () => {

@@ -284,7 +284,7 @@ describe('the safety monitor', () => {
       prepare: (ctx) => {
         ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
-        greenWeightReaches(ctx.world, 50, () =>
+        greenWeightReaches(ctx.world, 100, () =>
           ctx.after(60, () => {
             const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
             if (!running) return;
@@ -301,7 +301,7 @@ describe('the safety monitor', () => {
     };
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
-      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
+      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
     );
     expect(summary.ok).toBe(false);
   });
