@@ -2,12 +2,13 @@ import { findManagedInstances } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { settleBake } from '../bake-cleanup.ts';
-import { leftForAPerson, type Read } from '../domain/leftovers.ts';
+import { idList, leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
+import { blueInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
@@ -73,12 +74,10 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const blue = state.plan?.blue;
   if (!blue) return [];
   try {
-    const running = (
-      await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
-    ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
+    const running = await blueInstances(state, blue);
     return running.length > 0
       ? [
-          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister them if still registered, then terminate them`,
+          `blue instances still running in slot ${blue}: ${idList(running.map((i) => i.id))}; deregister them if still registered, then terminate them`,
         ]
       : [];
   } catch (error) {

@@ -20,6 +20,8 @@ export const SIZE = 48_213_504;
 export const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
 export const TOPIC_ARN = process.env.NOTIFICATION_TOPIC_ARN ?? '';
 export const CONFIG_KEY = 'config/web/prod.json';
+/** The S3 version of the config object Plan read; the tasks read that version again. */
+export const CONFIG_VERSION_ID = 'c0nF1gVersi0n.7dKq2LmNoPqRsTuVwXy';
 
 export const exampleConfigText = JSON.stringify(example);
 
@@ -63,6 +65,7 @@ export function planFor(
   return buildPlan({
     deployment,
     config,
+    configVersionId: CONFIG_VERSION_ID,
     weights,
     blueTargetCount,
     defaultTopicArn: TOPIC_ARN,
@@ -77,7 +80,7 @@ export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8
 export const greenFleet: GreenFleet = {
   slot: 'b',
   amiId: AMI_ID,
-  instanceIds: GREEN_IDS,
+  launched: GREEN_IDS.length,
   launchedAt: '2026-03-02T09:24:10.000Z',
 };
 

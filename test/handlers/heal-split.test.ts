@@ -51,6 +51,7 @@ const SPLIT = { a: 60, b: 40 };
 /** The plan of a deploy that found a=60 b=40 with traffic.healSplit on: heal toward a. */
 function healingPlan(): Plan {
   return buildPlan({
+    configVersionId: 'v-config',
     deployment,
     config: { ...config, traffic: { ...config.traffic, healSplit: true } },
     weights: SPLIT,
