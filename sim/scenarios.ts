@@ -367,6 +367,21 @@ function longestAllowed({ world, config }: ScenarioContext): void {
   world.cloudwatch.requests = () => 5;
 }
 
+/** Green takes 100 %, then blue's instances all die (outside the service), then the alarm fires. */
+function blueDiesThenAlarm({ world }: ScenarioContext): void {
+  greenWeightReaches(world, 100, () => {
+    for (const instance of world.ec2.instances.values()) {
+      if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+    }
+    world.cloudwatch.setState(
+      ALARM,
+      'ALARM',
+      'Threshold Crossed: 5xx rate 2.2 % > 1 %',
+      world.now() + 10 * 60_000,
+    );
+  });
+}
+
 /** The 5xx alarm goes into ALARM that many minutes after the upload, and stays there. */
 function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
   return ({ world }) =>
@@ -454,18 +469,32 @@ export const SCENARIOS: Scenario[] = [
       "Green takes 100 %, blue's instances all die, then the alarm fires: green keeps the traffic (blue cannot take it), and what is left for a person never says to move traffic to blue.",
     expect: 'FAILED',
     expectLive: '1.1.0',
-    prepare: ({ world }) => {
-      greenWeightReaches(world, 100, () => {
-        for (const instance of world.ec2.instances.values()) {
-          if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+    prepare: blueDiesThenAlarm,
+  },
+  {
+    name: 'next-upload-after-blue-died',
+    summary:
+      "As blue-dies-then-alarm; once the alarm is OK again, 1.2.0 is uploaded: blue's dead instances still registered in slot a do not block it (they are ours and dead), the launch deregisters them, and 1.2.0 deploys to slot a.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: blueDiesThenAlarm,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      const next = () => {
+        if (runningExecution(ctx)) ctx.after(60, next);
+        else {
+          // The person fixed what the alarm was about; then the next release is uploaded.
+          ctx.world.cloudwatch.setState(
+            ALARM,
+            'OK',
+            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
+            ctx.world.now(),
+          );
+          ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
         }
-        world.cloudwatch.setState(
-          ALARM,
-          'ALARM',
-          'Threshold Crossed: 5xx rate 2.2 % > 1 %',
-          world.now() + 10 * 60_000,
-        );
-      });
+      };
+      ctx.after(60, next);
     },
   },
   {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TAG } from '#shared/domain/tags.ts';
-import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
+import { appNames, findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { asSomeoneElse, type World } from '../../sim/world.ts';
 
@@ -113,6 +113,17 @@ describe('what each scenario leaves behind', () => {
       );
       expect(text).not.toMatch(/set slot a to 100|terminate them once no traffic/);
     }
+  });
+
+  it("next-upload-after-blue-died: blue's dead targets are deregistered, slot a serves 1.2.0 alone, 1.1.0 is retired", async () => {
+    const { summary, world } = await simulate(scenario('next-upload-after-blue-died'));
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'a', running: { a: 3, b: 0, other: 0 } });
+    const slotA = world.elbv2.targetGroups.get(appNames().targetGroups.a);
+    const registered = [...(slotA?.registrations.entries() ?? [])]
+      .filter(([, r]) => r.deregisteredAt === undefined)
+      .map(([id]) => world.ec2.instances.get(id)?.tags[TAG.version]);
+    expect(registered).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+    expect(summary.notifications.map((n) => n.subject).at(-1)).toBe('Deployed web/prod 1.2.0');
   });
 
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
