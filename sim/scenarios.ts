@@ -382,6 +382,39 @@ function blueDiesThenAlarm({ world }: ScenarioContext): void {
   });
 }
 
+/** The most instances a config may ask for (config.instanceCount). */
+export const LARGEST_FLEET = 1000;
+
+/**
+ * The largest config the schema allows, every list at its longest and every free string at its
+ * longest: 100 alarm names of 255 characters, 20 approvers of 254, 10 steps, a 4,096-character
+ * install command; a split healed first, 1,000 instances each side, two approvals. (The names that
+ * must match the account's resources, such as the record and the target groups, stay as they are.)
+ * The state of its execution must not grow with any of it.
+ */
+function largestConfig({ world, config }: ScenarioContext): void {
+  const alarms = Array.from({ length: 100 }, (_, i) => `web-prod-${i}-`.padEnd(255, 'x'));
+  for (const alarm of alarms) world.cloudwatch.addAlarm(alarm);
+  config.alarms = alarms;
+  config.approval = {
+    before: ['traffic-shift', 'blue-termination'],
+    approvers: Array.from({ length: 20 }, (_, i) => {
+      const domain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.test`;
+      return `${`approver${i}.`.padEnd(254 - 1 - domain.length, 'a')}@${domain}`;
+    }),
+    timeoutSeconds: 604_800,
+  };
+  config.bake = {
+    ...config.bake,
+    installCommand: `./install.sh ${'--flag '.repeat(600)}`.padEnd(4096, 'x').slice(0, 4096),
+    installDirectory: `/${'o'.repeat(255)}`,
+  };
+  config.instanceCount = LARGEST_FLEET;
+  config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 60, healSplit: true };
+  config.termination = { waitSeconds: 600 };
+  halfFinishedSlotB(world);
+}
+
 /** The 5xx alarm goes into ALARM that many minutes after the upload, and stays there. */
 function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
   return ({ world }) =>
@@ -723,6 +756,17 @@ export const SCENARIOS: Scenario[] = [
       );
     },
     approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
+  },
+  {
+    name: 'largest-config',
+    summary:
+      'The largest config the schema allows (100 long alarm names, 20 approvers, 10 steps, a 4 KiB install command), a split healed first, 1,000 instances: every state stays small.',
+    expect: 'SUCCEEDED',
+    startWeights: SPLIT_WEIGHTS,
+    blueCount: LARGEST_FLEET,
+    expectLive: '1.1.0',
+    prepare: (ctx) => largestConfig(ctx),
+    approvers: { kind: 'approve', afterMinutes: 5, comment: 'Checked.' },
   },
   {
     name: 'split-traffic-heal',
