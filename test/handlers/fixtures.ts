@@ -1,4 +1,12 @@
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  type S3ClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
 import type { Context, S3EventRecord } from 'aws-lambda';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { type DeployConfig, validateConfig } from '#shared/domain/config.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
@@ -248,5 +256,24 @@ export function alarmStates(alarming: string[] = []) {
         : { AlarmName, StateValue: 'OK' as const },
     ),
     CompositeAlarms: [],
+  });
+}
+
+/** A GetObject body, as the SDK returns it. */
+export function objectBody(text: string): NonNullable<GetObjectCommandOutput['Body']> {
+  return { transformToString: async () => text } as NonNullable<GetObjectCommandOutput['Body']>;
+}
+
+/**
+ * The config Plan pinned, as S3 answers a GetObject of its version: the tasks that need the alarm
+ * names, approvers or install command read it (the state does not carry them).
+ */
+export function mockPinnedConfig(
+  s3: AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>,
+  text = exampleConfigText,
+): void {
+  s3.on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY, VersionId: CONFIG_VERSION_ID }).resolves({
+    Body: objectBody(text),
+    VersionId: CONFIG_VERSION_ID,
   });
 }
