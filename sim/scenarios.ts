@@ -531,6 +531,27 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'blue-instance-dies-in-window',
+    summary:
+      "One of blue's instances dies during the termination window: blue is retired all the same (its dead target deregistered with the rest), and the next upload, 1.2.0, deploys into slot a.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: ({ world }) =>
+      greenWeightReaches(world, 100, () => {
+        const blue = [...world.ec2.instances.values()].find((i) => i.tags[TAG.version] === '1.0.0');
+        if (blue) blue.diedAt = world.now() + 10 * 60_000;
+      }),
+    act: (ctx) => {
+      uploadRelease(ctx);
+      const next = () => {
+        if (runningExecution(ctx)) ctx.after(60, next);
+        else ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
+      };
+      ctx.after(60, next);
+    },
+  },
+  {
     name: 'alarm-before-launch',
     summary:
       'The 5xx alarm fires while the AMI bakes and stays: green is never launched, no traffic moves, and the cause says the alarm fired before traffic moved.',

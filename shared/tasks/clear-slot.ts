@@ -5,9 +5,9 @@ import { idList } from '../domain/leftovers.ts';
 import { launchedByUs, TAG } from '../domain/tags.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
-import { registeredWithInstances } from '../fleet.ts';
 import { type ClearedSlot, slotWithoutTraffic } from '../healing.ts';
 import { logger } from '../logger.ts';
+import { registeredWithInstances } from '../slot-targets.ts';
 import { need } from '../state.ts';
 
 /**

@@ -4,8 +4,8 @@ import { clientToken } from '../domain/identity.ts';
 import { fleetTags, TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenFleet } from '../domain/workflow.ts';
 import { CapacityShortfall } from '../errors.ts';
-import { releaseDeadTargets } from '../fleet.ts';
 import { logger } from '../logger.ts';
+import { releaseDeadTargets } from '../slot-targets.ts';
 import { need, nowIso } from '../state.ts';
 
 /** EC2's ways of saying it cannot launch what was asked for (capacity or account limits). */

@@ -15,7 +15,7 @@ import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { isDeadOfOurs } from '../fleet.ts';
+import { isDeadOfOurs } from '../slot-targets.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size), then
