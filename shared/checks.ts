@@ -5,14 +5,21 @@ import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
 import { greenVerdict } from './green-health.ts';
+import { pinnedConfig } from './pinned-config.ts';
 
 /**
  * The guard run after every traffic step and throughout the termination window: any watched
  * alarm in ALARM now or at any moment since the previous check (or gone), or green below its
  * healthy minimum, fails the task into the rollback.
  */
-export async function assertGreenGood(plan: Plan, green: GreenFleet, since: string): Promise<string> {
-  const alarms = await checkAlarms(plan.alarms);
+export async function assertGreenGood(
+  plan: Plan,
+  green: GreenFleet,
+  deploymentId: string,
+  since: string,
+): Promise<string> {
+  const watched = plan.alarmCount === 0 ? [] : (await pinnedConfig(plan)).alarms;
+  const alarms = await checkAlarms(watched);
   // An alarm not in ALARM now whose state changed since: read whether it was in ALARM meanwhile
   // (it fired while a DNS change propagated or a person decided, or its event was lost).
   const from = new Date(since);
@@ -26,8 +33,8 @@ export async function assertGreenGood(plan: Plan, green: GreenFleet, since: stri
   if (alarms.missing.length > 0) {
     throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
   }
-  const verdict = await greenVerdict(plan, green);
+  const verdict = await greenVerdict(plan, green, deploymentId);
   const summary = describeHealth(verdict);
   if (!verdict.healthy) throw new GreenUnhealthy(summary);
-  return `${summary}; ${plan.alarms.length} alarm(s) OK`;
+  return `${summary}; ${watched.length} alarm(s) OK`;
 }

@@ -22,6 +22,30 @@ export interface CallbackBroker {
   closeTokens(execution: string, state?: string): void;
 }
 
+/**
+ * Step Functions' payload quota: a state's input (after Parameters) or output, or a task's result,
+ * of more than 256 KiB of UTF-8 JSON fails the execution with States.DataLimitExceeded, a terminal
+ * error that no Catch, not even States.ALL, catches and no Retry retries
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/** The error aws-local-stepfunctions neither retries nor catches (its own States.Runtime is such). */
+class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(state: string, what: string, bytes: number) {
+    super(
+      `The ${what} of state "${state}" has ${bytes} bytes, more than the ${PAYLOAD_LIMIT_BYTES} bytes Step Functions allows`,
+    );
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
 /** What $$.Task.Token holds until the runner puts a real token in the payload. */
 const TOKEN_PLACEHOLDER = 'SIMULATED-TASK-TOKEN-PLACEHOLDER';
 
@@ -167,6 +191,39 @@ export class Runner {
     return this.broker.waitFor(token);
   }
 
+  /** Records the size of a payload; one over the quota fails the execution (see PAYLOAD_LIMIT_BYTES). */
+  private measure(execution: SimExecution, state: string, what: string, value: unknown): void {
+    const bytes = payloadBytes(value);
+    if (bytes > (execution.largestPayload?.bytes ?? -1)) execution.largestPayload = { bytes, state, what };
+    if (bytes > PAYLOAD_LIMIT_BYTES && !execution.dataLimitExceeded) {
+      const error = new DataLimitExceeded(state, what, bytes);
+      execution.dataLimitExceeded = error;
+      this.aborts.get(execution.name)?.();
+    }
+  }
+
+  /**
+   * A task as Step Functions runs it: its input after Parameters and its result are within the
+   * quota, and it is not started at all once the state it was entered with exceeded it (the
+   * runner learns of states a moment after the library enters them, hence the pause).
+   */
+  private async task(execution: SimExecution, state: string, functionKey: string, input: unknown) {
+    this.inFlight += 1;
+    try {
+      await realSetImmediate();
+    } finally {
+      this.inFlight -= 1;
+    }
+    this.measure(execution, state, 'input after Parameters', input);
+    if (execution.dataLimitExceeded) throw execution.dataLimitExceeded;
+    const result = this.loaded.callbacks.has(state)
+      ? await this.invokeAndWait(execution, state, functionKey, input)
+      : await this.invoke(execution, state, functionKey, input);
+    this.measure(execution, state, 'result', result);
+    if (execution.dataLimitExceeded) throw execution.dataLimitExceeded;
+    return result;
+  }
+
   start(execution: SimExecution): void {
     const taskResourceLocalHandlers = Object.fromEntries(
       Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
@@ -175,9 +232,7 @@ export class Runner {
           // After abort() the library still fires a waiting task's timeout and retries it; Step
           // Functions runs nothing more for a stopped execution (a task already in flight goes on).
           if (this.stopped.has(execution.name)) return new Promise<never>(() => undefined);
-          const call = this.loaded.callbacks.has(state)
-            ? this.invokeAndWait(execution, state, functionKey, input)
-            : this.invoke(execution, state, functionKey, input);
+          const call = this.task(execution, state, functionKey, input);
           // The runner may stop listening (a state's own timeout, a Stop): never leave it unhandled.
           call.catch(() => undefined);
           return call as never;
@@ -200,6 +255,7 @@ export class Runner {
     const events = (async () => {
       for await (const event of run.eventLogs) {
         if (event.type === 'StateEntered') {
+          this.measure(execution, event.state.name, 'input', event.state.input);
           execution.history.push({
             at: Date.now(),
             type: `${event.state.type}StateEntered`,
@@ -209,6 +265,7 @@ export class Runner {
           execution.states.push({ at: Date.now(), name: event.state.name, type: event.state.type });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
+          this.measure(execution, event.state.name, 'output', event.state.output);
           this.broker?.closeTokens(execution.name, event.state.name);
           if (event.state.type === 'Task') {
             execution.history.push({
@@ -241,7 +298,12 @@ export class Runner {
     })();
     const done = run.result.then(
       (output) => {
-        if (output === null && execution.status === 'RUNNING') {
+        const limit = execution.dataLimitExceeded;
+        if (limit) {
+          execution.status = 'FAILED';
+          execution.error = limit.name;
+          execution.cause = limit.message;
+        } else if (output === null && execution.status === 'RUNNING') {
           execution.status = 'ABORTED';
         } else {
           execution.status = 'SUCCEEDED';

@@ -2,6 +2,16 @@ import { returnToBlue, type SlotTargets } from './return-to-blue.ts';
 import type { Slot, Weights } from './traffic.ts';
 import { formatWeights } from './traffic.ts';
 
+/**
+ * Instance ids as a cause or a message lists them: the first few and how many more, so that what
+ * the state, a cause or a notification carries does not grow with the fleet (the rest are found
+ * by the tag the same sentence names).
+ */
+export function idList(ids: readonly string[], shown = 5): string {
+  const more = ids.length - shown;
+  return `${ids.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+}
+
 /** A fact read from AWS, or why it could not be read. */
 export type Read<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -83,11 +93,11 @@ export function leftForAPerson(f: LeftFacts): string[] {
   if (!f.greenInstances.ok) {
     left.push(`instances: could not list instances tagged ${f.deploymentTag} (${f.greenInstances.error})`);
   } else if (f.greenInstances.value.length > 0) {
-    const ids = f.greenInstances.value.join(', ');
+    const ids = idList(f.greenInstances.value);
     left.push(
       greenCarries && !backToBlue
-        ? `green instances running in slot ${f.green}: ${ids}; they serve the traffic: keep them until it is on a healthy slot`
-        : `green instances still running: ${ids}; terminate them once no traffic reaches slot ${f.green}`,
+        ? `green instances running in slot ${f.green} (tagged ${f.deploymentTag}): ${ids}; they serve the traffic: keep them until it is on a healthy slot`
+        : `green instances still running (tagged ${f.deploymentTag}): ${ids}; terminate them once no traffic reaches slot ${f.green}`,
     );
   }
   return left;

@@ -84,6 +84,8 @@ export interface PlanInputs {
   /** The deployment, its artifact's version id known (Plan finds it when the input had none). */
   deployment: PinnedDeployment;
   config: DeployConfig;
+  /** The S3 version of the config object read (the tasks read that version again). */
+  configVersionId: string;
   weights: Weights;
   /** Targets registered in blue's target group (0 when there is no blue). */
   blueTargetCount: number;
@@ -100,6 +102,7 @@ export interface PlanInputs {
 export function buildPlan({
   deployment,
   config,
+  configVersionId,
   weights,
   blueTargetCount,
   defaultTopicArn,
@@ -140,7 +143,11 @@ export function buildPlan({
     version: deployment.version,
     artifactId: artifactId(deployment.artifact),
     artifactVersionId: deployment.artifact.versionId,
-    configKey: configKey(deployment.app, deployment.env),
+    config: {
+      bucket: deployment.artifact.bucket,
+      key: configKey(deployment.app, deployment.env),
+      versionId: configVersionId,
+    },
     startedAt: now.toISOString(),
     blue,
     green,
@@ -149,10 +156,15 @@ export function buildPlan({
     slots: config.slots,
     dns: { ...config.dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
     launchTemplate: config.launchTemplate,
-    bake: { ...config.bake, ...boundedPoll(config.bake.timeoutMinutes * 60, config.bake.pollSeconds) },
+    bake: {
+      parentImage: config.bake.parentImage,
+      infrastructureConfigurationArn: config.bake.infrastructureConfigurationArn,
+      timeoutMinutes: config.bake.timeoutMinutes,
+      ...boundedPoll(config.bake.timeoutMinutes * 60, config.bake.pollSeconds),
+    },
     health: { ...config.health, ...boundedPoll(config.health.timeoutSeconds, config.health.pollSeconds) },
     steps: percents.map((percent) => ({ percent, settleSeconds: settle })),
-    alarms: config.alarms,
+    alarmCount: config.alarms.length,
     termination: {
       waitSeconds: config.termination.waitSeconds,
       checkIntervalSeconds,
@@ -164,7 +176,6 @@ export function buildPlan({
       // A first deploy shifts nothing away from anyone, but is still a change a person may gate.
       beforeShift: config.approval?.before.includes('traffic-shift') ?? false,
       beforeTermination: (config.approval?.before.includes('blue-termination') ?? false) && blue !== null,
-      approvers: config.approval?.approvers.map((a) => a.toLowerCase()) ?? [],
       timeoutSeconds: config.approval?.timeoutSeconds ?? 86400,
     },
   };

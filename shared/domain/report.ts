@@ -1,4 +1,5 @@
 import { LOCK_WAIT_SECONDS } from './lock.ts';
+import { TAG } from './tags.ts';
 import { oneLine, quoted } from './text.ts';
 import { formatWeights } from './traffic.ts';
 import type { CaughtFailure, DeploymentState } from './workflow.ts';
@@ -125,7 +126,10 @@ export function buildReport(
         : `Blue: slot ${plan.blue} (${plan.blueTargetCount} targets). Green: slot ${plan.green} (${plan.instanceCount} instances).`,
     );
   }
-  if (state.green) lines.push(`Green instances: ${state.green.instanceIds.join(', ') || 'none'}`);
+  if (state.green)
+    lines.push(
+      `Green instances: ${state.green.launched} launched, tagged ${TAG.deploymentId}=${state.deploymentId}.`,
+    );
   if (state.shift)
     lines.push(
       `Last traffic step: ${state.shift.percent} % on green (${formatWeights(state.shift.weights)}).`,
@@ -147,7 +151,7 @@ export function buildReport(
   switch (outcome) {
     case 'succeeded': {
       const retired = state.retired
-        ? `; blue slot ${state.retired.slot} terminated (${state.retired.terminated.length} instances)`
+        ? `; blue slot ${state.retired.slot} terminated (${state.retired.terminated} instances)`
         : '';
       summary = `${who} is live on slot ${plan?.green ?? '?'} with ${ami ?? 'its AMI'}${retired}.`;
       subject = `Deployed ${who}`;

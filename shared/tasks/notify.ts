@@ -2,7 +2,8 @@ import { findManagedInstances } from '../aws/ec2.ts';
 import { slotTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { settleBake } from '../bake-cleanup.ts';
-import { leftForAPerson, type Read } from '../domain/leftovers.ts';
+import { blueInstances } from '../blue-fleet.ts';
+import { idList, leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
 import {
   approvalTimedOut,
@@ -82,12 +83,10 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const blue = state.plan?.blue;
   if (!blue) return [];
   try {
-    const running = (
-      await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
-    ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
+    const running = await blueInstances(state, blue);
     return running.length > 0
       ? [
-          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister them if still registered, then terminate them`,
+          `blue instances still running in slot ${blue}: ${idList(running.map((i) => i.id))}; deregister them if still registered, then terminate them`,
         ]
       : [];
   } catch (error) {

@@ -161,8 +161,10 @@ async function restoreTraffic(
   const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
     [TAG.deploymentId]: deploymentId,
   });
-  if (removed.terminated.length > 0)
-    report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
+  if (removed.terminated > 0)
+    report.actions.push(
+      `${removed.terminated} green instance(s) terminated (tagged ${TAG.deploymentId}=${deploymentId})`,
+    );
   if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
 }
 

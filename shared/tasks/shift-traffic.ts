@@ -29,7 +29,7 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   if (!step) throw new LoopBoundExceeded(`no traffic step ${index + 1}: the plan has ${plan.steps.length}`);
   const weights = weightsForStep(plan.green, step.percent);
 
-  const verdict = await greenVerdict(plan, green);
+  const verdict = await greenVerdict(plan, green, state.deploymentId);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
   const current = await readWeights(plan);

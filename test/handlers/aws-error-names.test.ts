@@ -26,12 +26,16 @@ import {
   AMI_ID,
   alarmStates,
   awsError,
+  DEPLOYMENT_ID,
   deployment,
+  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
   healthy,
   KEY,
   lambdaContext,
+  mockPinnedConfig,
+  reservation,
   s3Record,
   stateWith,
   weightedRecords,
@@ -46,8 +50,11 @@ const s3Mock = mockClient(S3Client);
 const sfnMock = mockClient(SFNClient);
 
 // The guards before launch and before the first step read the watched alarms: all OK here.
+// The alarm names are read from the pinned config; green's slot holds nothing before the launch.
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+  mockPinnedConfig(s3Mock);
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 });
 
 afterEach(() => {
@@ -119,6 +126,9 @@ const paths: Path[] = [
     what: 'shift-traffic (ChangeResourceRecordSets)',
     failWith: (error) => {
       elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+      ec2Mock
+        .on(DescribeInstancesCommand)
+        .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
       route53Mock.on(ChangeResourceRecordSetsCommand).rejects(error);
     },

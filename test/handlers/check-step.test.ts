@@ -3,20 +3,37 @@ import {
   DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
-import { GREEN_IDS, greenFleet, healthy, lambdaContext, stateWith, TARGET_GROUP } from './fixtures.ts';
+import {
+  DEPLOYMENT_ID,
+  fleetInstanceTags,
+  GREEN_IDS,
+  greenFleet,
+  healthy,
+  lambdaContext,
+  mockPinnedConfig,
+  reservation,
+  stateWith,
+  TARGET_GROUP,
+} from './fixtures.ts';
 
 const cloudwatchMock = mockClient(CloudWatchClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
 
 afterEach(() => {
+  ec2Mock.reset();
+  s3Mock.reset();
   cloudwatchMock.reset();
   elbv2Mock.reset();
 });
@@ -50,6 +67,11 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 }
 
 beforeEach(() => {
+  // Green is found by its deployment tag; the alarm names are read from the pinned config.
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  mockPinnedConfig(s3Mock);
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 

@@ -221,6 +221,7 @@ describe('recover-execution, after a Stop', () => {
     const split = { a: 60, b: 40 };
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(split));
     const healing = buildPlan({
+      configVersionId: 'v-config',
       deployment,
       config: { ...config, traffic: { ...config.traffic, healSplit: true } },
       weights: split,

@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -8,6 +9,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
@@ -16,11 +18,14 @@ import {
   alarmStates,
   config,
   DEPLOYMENT_ID,
+  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
   healthy,
   lambdaContext,
+  mockPinnedConfig,
   RECORD_NAME,
+  reservation,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -29,13 +34,22 @@ import {
 
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
 
 beforeEach(() => {
+  // Green is found by its deployment tag; the alarm names are read from the pinned config.
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  mockPinnedConfig(s3Mock);
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
 });
 
 afterEach(() => {
+  ec2Mock.reset();
+  s3Mock.reset();
   route53Mock.reset();
   elbv2Mock.reset();
   cloudwatchMock.reset();

@@ -3,6 +3,7 @@ import { writeWeights } from '#shared/aws/route53.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import {
+  appNames,
   blueFailsChecks,
   findScenario,
   greenWeightReaches,
@@ -152,6 +153,17 @@ describe('what each scenario leaves behind', () => {
     );
     expect(summary.cause).not.toMatch(/set slot a to 100/);
     expect(summary.violations.filter((v) => !v.includes('invariant 3:'))).toEqual([]);
+  });
+
+  it("next-upload-after-blue-died: blue's dead targets are deregistered, slot a serves 1.2.0 alone, 1.1.0 is retired", async () => {
+    const { summary, world } = await simulate(scenario('next-upload-after-blue-died'));
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'a', running: { a: 3, b: 0, other: 0 } });
+    const slotA = world.elbv2.targetGroups.get(appNames().targetGroups.a);
+    const registered = [...(slotA?.registrations.entries() ?? [])]
+      .filter(([, r]) => r.deregisteredAt === undefined)
+      .map(([id]) => world.ec2.instances.get(id)?.tags[TAG.version]);
+    expect(registered).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+    expect(summary.notifications.map((n) => n.subject).at(-1)).toBe('Deployed web/prod 1.2.0');
   });
 
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
