@@ -164,7 +164,9 @@ describe('a recovery that meets faults', () => {
     expect(message).toContain(
       'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
     );
-    expect(message).toMatch(/green instances still running: i-\w+, i-\w+, i-\w+/);
+    expect(message).toMatch(
+      /green instances still running \(tagged bluegreen:deployment-id=[\w-]+\): i-\w+, i-\w+, i-\w+/,
+    );
     expect(summary.status).toBe('FAILED');
     expect(summary.violations.filter((v) => /lock/.test(v))).toEqual([]);
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
