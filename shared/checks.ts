@@ -2,16 +2,27 @@ import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
 import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
+import type { Slot } from './domain/traffic.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
 import { greenVerdict } from './green-health.ts';
+import { assertGreenStillOurs, assertRecordsAsWritten } from './slot-ownership.ts';
 
 /**
- * The guard run after every traffic step and throughout the termination window: any watched
+ * The guard run after every traffic step and throughout the termination window: green's slot no
+ * longer this deployment's alone, the records not what it last wrote (`written`), any watched
  * alarm in ALARM now or at any moment since the previous check (or gone), or green below its
  * healthy minimum, fails the task into the rollback.
  */
-export async function assertGreenGood(plan: Plan, green: GreenFleet, since: string): Promise<string> {
+export async function assertGreenGood(
+  plan: Plan,
+  deploymentId: string,
+  green: GreenFleet,
+  written: Record<Slot, number>,
+  since: string,
+): Promise<string> {
+  await assertGreenStillOurs(plan, deploymentId, green.instanceIds);
+  await assertRecordsAsWritten(plan, written);
   const alarms = await checkAlarms(plan.alarms);
   // An alarm not in ALARM now whose state changed since: read whether it was in ALARM meanwhile
   // (it fired while a DNS change propagated or a person decided, or its event was lost).

@@ -68,6 +68,7 @@ export const MUTATING_OPERATIONS = new Set([
   'TerminateInstances',
   'CreateTags',
   'RegisterTargets',
+  'AddTags',
   'DeregisterTargets',
   'ChangeResourceRecordSets',
   'CreateComponent',

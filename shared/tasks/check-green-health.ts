@@ -4,6 +4,7 @@ import { describeHealth, evaluateHealth } from '../domain/health.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { assertGreenStillOurs, assertRecordsAsWritten } from '../slot-ownership.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
 
 /**
@@ -33,6 +34,9 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
       .join(', ');
     throw new CapacityShortfall(`green instances stopped while booting: ${what}`);
   }
+  // Before registering anything: the slot is still this deployment's, and nobody sends it traffic.
+  await assertGreenStillOurs(plan, state.deploymentId, green.instanceIds);
+  await assertRecordsAsWritten(plan, undefined);
   const targetGroupArn = plan.slots[green.slot].targetGroupArn;
   const reported = await describeTargetHealth(targetGroupArn, green.instanceIds);
   const unregistered = new Set(reported.filter((t) => t.reason === 'Target.NotRegistered').map((t) => t.id));

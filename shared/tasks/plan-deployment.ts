@@ -7,15 +7,19 @@ import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { topicProblem } from '../domain/notifications.ts';
+import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
+import { checkSlotOwnership, claimSlots, foreignTargets } from '../slot-ownership.ts';
 
 /**
- * Loads and validates the app/env config and reads the live state (weights, blue's size), then
- * decides the plan. Everything here is read-only: a failure leaves nothing to clean up.
+ * Loads and validates the app/env config and reads the live state (weights, blue's size, who
+ * owns the slots), then decides the plan. Everything here is read-only but its last step, which
+ * claims for this app/env the slots nobody owns yet (the first deploy adopts them): a failure
+ * leaves nothing to clean up.
  */
 export async function planDeployment(
   raw: unknown,
@@ -79,6 +83,9 @@ export async function planDeployment(
     );
   }
 
+  // Both slots must be this app/env's, and no other deployment that still runs may hold either.
+  const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
+  const unowned = await checkSlotOwnership(config, me);
   const weights = await readWeights(config);
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
@@ -122,11 +129,17 @@ export async function planDeployment(
   // (When a split is healed, the healing clears the other slot first.)
   const leftovers = plan.heal ? [] : await targetsOf(plan.green);
   if (leftovers.length > 0) {
+    // Whose they are, when the service launched them (another deployment may be filling the slot).
+    const foreign = await foreignTargets(config.slots[plan.green].targetGroupArn, deployment.deploymentId);
+    const whose = foreign.length > 0 ? `: ${foreignInstancesText(foreign)}` : '';
     throw new UnsafeToDeploy(
-      `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}); deregister them before deploying`,
+      `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}${whose}); deregister them before deploying`,
     );
   }
-  if (plan.blue === null) return plan;
+  if (plan.blue === null) {
+    await claimSlots(config, me, unowned);
+    return plan;
+  }
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
     throw new UnsafeToDeploy(
@@ -134,6 +147,7 @@ export async function planDeployment(
     );
   }
   const blueTargets = await targetsOf(plan.blue);
+  await claimSlots(config, me, unowned);
   return {
     ...plan,
     blueTargetCount: blueTargets.length,

@@ -3,12 +3,13 @@ import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { greenHeldByAnother } from '../slot-ownership.ts';
 import { need } from '../state.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
 
 /**
  * Puts all traffic back on blue in one change batch. Writes nothing when traffic never left blue
- * (no step was shifted and green has no weight). Once a step was shifted it always writes, even
+ * (no step was shifted and green has no weight), or when green's slot is another deployment's. Once a step was shifted it always writes, even
  * when the records already point at blue: a retry after its own write must still wait for INSYNC
  * and the TTL before green goes.
  */
@@ -16,6 +17,16 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   const state = need(input, 'plan');
   const { plan } = state;
   const current = await readWeights(plan);
+  // Green's slot taken by another deployment (or app/env): the traffic on it is theirs.
+  const another = await greenHeldByAnother(plan, state.deploymentId);
+  if (another) {
+    return {
+      changed: false,
+      weights: null,
+      summary: `${another}: its traffic is not this deployment's to move (${formatWeights(current)})`,
+      dns: null,
+    };
+  }
   if ((current[plan.green] ?? 0) === 0 && !state.shift) {
     return {
       changed: false,
