@@ -131,9 +131,11 @@ export async function planDeployment(
   if (leftovers.length > 0) {
     // Whose they are, when the service launched them (another deployment may be filling the slot).
     const foreign = await foreignTargets(config.slots[plan.green].targetGroupArn, deployment.deploymentId);
-    const whose = foreign.length > 0 ? `: ${foreignInstancesText(foreign)}` : '';
+    const named = new Set(foreign.map((i) => i.id));
+    const others = leftovers.filter((t) => !named.has(t.id)).map((t) => t.id);
+    const list = [foreignInstancesText(foreign), others.join(', ')].filter(Boolean).join('; ');
     throw new UnsafeToDeploy(
-      `green slot ${plan.green}'s target group still has registered targets (${leftovers.map((t) => t.id).join(', ')}${whose}); deregister them before deploying`,
+      `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
     );
   }
   if (plan.blue === null) {

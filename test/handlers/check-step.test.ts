@@ -4,21 +4,39 @@ import {
   DescribeAlarmsCommand,
 } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
-import { GREEN_IDS, greenFleet, healthy, lambdaContext, stateWith, TARGET_GROUP } from './fixtures.ts';
+import {
+  GREEN_IDS,
+  greenFleet,
+  healthy,
+  lambdaContext,
+  slotTags,
+  stateWith,
+  TARGET_GROUP,
+  weightedRecords,
+} from './fixtures.ts';
 
 const cloudwatchMock = mockClient(CloudWatchClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const route53Mock = mockClient(Route53Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 afterEach(() => {
   cloudwatchMock.reset();
   elbv2Mock.reset();
+  route53Mock.reset();
 });
 
 const context = lambdaContext('checkStep');
@@ -50,6 +68,7 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 }
 
 beforeEach(() => {
+  route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(step.weights));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 

@@ -1,5 +1,11 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeTagsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
@@ -12,11 +18,22 @@ import {
   GREEN_IDS,
   lambdaContext,
   planFor,
+  slotTags,
   stateWith,
 } from './fixtures.ts';
 
 const ec2Mock = mockClient(EC2Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
+const sfnMock = mockClient(SFNClient);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+  // The deployment that claimed the slot before ended.
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+});
 
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
@@ -24,10 +41,18 @@ beforeEach(() => {
 
 afterEach(() => {
   ec2Mock.reset();
+  elbv2Mock.reset();
   cloudwatchMock.reset();
+  sfnMock.reset();
 });
 
 const context = lambdaContext('launchGreen');
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:${DEPLOYMENT_ID}`;
+
+/** What the state machine passes the task: the execution state and the execution. */
+function launchRequest(extra: Parameters<typeof stateWith>[0]) {
+  return { deployment: stateWith(extra), executionArn: EXECUTION_ARN };
+}
 
 const baked: BakeState = {
   status: 'AVAILABLE',
@@ -53,7 +78,7 @@ describe('launch-green', () => {
     cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -68,7 +93,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    const result = await handler(stateWith({ bake: baked }), context);
+    const result = await handler(launchRequest({ bake: baked }), context);
 
     // Assess
     const runs = ec2Mock.commandCalls(RunInstancesCommand);
@@ -99,7 +124,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(ids));
 
     // Act
-    const result = await handler(stateWith({ plan: planFor({ a: 100, b: 0 }, 5), bake: baked }), context);
+    const result = await handler(launchRequest({ plan: planFor({ a: 100, b: 0 }, 5), bake: baked }), context);
 
     // Assess
     expect(ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input).toMatchObject({
@@ -114,9 +139,9 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    await handler(stateWith({ bake: baked }), context);
-    await handler(stateWith({ bake: baked }), context);
-    await handler(stateWith({ bake: baked, deploymentId: 'web-prod-1_2_0-77a1c3e9b0' }), context);
+    await handler(launchRequest({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked, deploymentId: 'web-prod-1_2_0-77a1c3e9b0' }), context);
 
     // Assess
     const tokens = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
@@ -131,7 +156,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    await handler(stateWith({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked }), context);
 
     // Assess
     const specs = ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input.TagSpecifications ?? [];
@@ -155,7 +180,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS.slice(0, 2)));
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -177,7 +202,7 @@ describe('launch-green', () => {
       );
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -192,7 +217,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    const run = handler(stateWith({ bake: { ...building, status: 'BUILDING' } }), context);
+    const run = handler(launchRequest({ bake: { ...building, status: 'BUILDING' } }), context);
 
     // Assess
     await expect(run).rejects.toThrow(/no baked AMI id/);

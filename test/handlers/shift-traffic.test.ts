@@ -1,5 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -21,6 +22,7 @@ import {
   healthy,
   lambdaContext,
   RECORD_NAME,
+  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -30,6 +32,11 @@ import {
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
@@ -204,7 +211,10 @@ describe('shift-traffic', () => {
     await handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    const healthReads = elbv2Mock.commandCalls(DescribeTargetHealthCommand);
+    // (The other read lists every registered target: only green's own instances may be there.)
+    const healthReads = elbv2Mock
+      .commandCalls(DescribeTargetHealthCommand)
+      .filter((call) => call.args[0].input.Targets !== undefined);
     expect(healthReads).toHaveLength(1);
     expect(healthReads[0]?.args[0].input).toEqual({
       TargetGroupArn: TARGET_GROUP.b,
