@@ -63,12 +63,10 @@ function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: 
 
 /**
  * Plan: both slots must belong to this app/env and be claimed by no other deployment that still
- * runs. Returns the slots nobody owns yet, for `claimSlots` once the plan holds.
+ * runs. Read-only: a slot nobody owns yet is claimed at launch (claimGreen).
  */
-export async function checkSlotOwnership(config: Slots, me: Me): Promise<Slot[]> {
-  const arns = SLOTS.map((slot) => config.slots[slot].targetGroupArn);
-  const tags = await targetGroupTags(arns);
-  const unowned: Slot[] = [];
+export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
+  const tags = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));
   for (const slot of SLOTS) {
     const arn = config.slots[slot].targetGroupArn;
     const slotTags = tags.get(arn) ?? {};
@@ -78,30 +76,29 @@ export async function checkSlotOwnership(config: Slots, me: Me): Promise<Slot[]>
     if (claim && claim.deploymentId !== me.deploymentId && (await stillActive(claim))) {
       throw new UnsafeToDeploy(`${inUseCause(slot, arn, claim, slotTags)}; nothing was launched`);
     }
-    if (!ownerOf(slotTags)) unowned.push(slot);
   }
-  return unowned;
-}
-
-/** Claims the slots for this app/env (the first deploy adopts slots the user made). */
-export async function claimSlots(config: Slots, me: SlotOwner, slots: readonly Slot[]): Promise<void> {
-  for (const slot of slots) await tagTargetGroup(config.slots[slot].targetGroupArn, ownerTags(me, slot));
 }
 
 /**
- * Launch: takes green's slot for this deployment, unless it belongs to another app/env, another
- * deployment that still runs holds it, or instances this deployment did not launch are registered
- * there. Idempotent: a retry finds its own claim.
+ * Launch: takes green's slot for this deployment, unless either slot belongs to another app/env,
+ * another deployment that still runs holds green, or instances this deployment did not launch are
+ * registered there. A slot nobody owns yet is claimed for this app/env first (the first deploy
+ * adopts the slots the user made). Idempotent: a retry finds its own claims.
  */
 export async function claimGreen(
   plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
   deploymentId: string,
   executionArn: string,
 ): Promise<void> {
+  const all = await targetGroupTags(SLOTS.map((slot) => plan.slots[slot].targetGroupArn));
+  for (const slot of SLOTS) {
+    const slotArn = plan.slots[slot].targetGroupArn;
+    const slotTags = all.get(slotArn) ?? {};
+    const problem = ownershipProblem(slot, slotArn, slotTags, plan);
+    if (problem) throw new SlotInUse(`${problem}; nothing was launched`);
+  }
   const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) throw new SlotInUse(`${problem}; nothing was launched`);
+  const tags = all.get(arn) ?? {};
   const claim = claimOf(tags);
   const mine = claim?.deploymentId === deploymentId;
   if (claim && !mine && (await stillActive(claim))) {
@@ -114,6 +111,10 @@ export async function claimGreen(
     throw new SlotInUse(
       `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
     );
+  }
+  for (const slot of SLOTS) {
+    const slotArn = plan.slots[slot].targetGroupArn;
+    if (!ownerOf(all.get(slotArn) ?? {})) await tagTargetGroup(slotArn, ownerTags(plan, slot));
   }
   if (!mine) {
     await tagTargetGroup(arn, claimTags({ deploymentId, version: plan.version, executionArn }));

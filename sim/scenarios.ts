@@ -1,7 +1,8 @@
 import type { S3EventRecord } from 'aws-lambda';
-import { encodeEventKey } from '#shared/domain/artifact-key.ts';
+import { configKey, encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
+import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour } from './approver.ts';
@@ -203,9 +204,12 @@ export function seedApp(world: World, options: AppSeed): void {
   world.cloudwatch.addAlarm(names.alarm);
   for (const slot of SLOTS) {
     // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
+    // An app that deployed before owns its slots (its first deploy claimed them); a first deploy
+    // finds them as the user made them and adopts them.
     const group = world.elbv2.addTargetGroup(names.targetGroups[slot], {
       [TAG.managedBy]: MANAGED_BY,
       [TAG.slot]: slot,
+      ...(options.firstDeploy ? {} : { [TAG.app]: app, [TAG.env]: ENV }),
     });
     group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
     world.route53.put(ZONE, {
@@ -376,6 +380,11 @@ function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
       'Threshold Crossed: 5xx rate 3.1 % > 1 %',
       world.now() + minutes * 60_000,
     );
+}
+
+/** The lock item of web/prod is gone (deleted by hand, or a table restored from a backup). */
+export function loseLockItem(world: World, app = APP): void {
+  world.dynamodb.tables.get(LOCKS_TABLE)?.delete(lockId(app, ENV));
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -564,6 +573,36 @@ export const SCENARIOS: Scenario[] = [
       }
     },
     expectLive: '1.3.0',
+  },
+  {
+    name: 'lock-lost-second-deploy',
+    summary:
+      'The lock item is deleted while 1.1.0 bakes, and 1.2.0 is uploaded: 1.2.0 finds slot b claimed by 1.1.0 at launch and stops, launching nothing; 1.1.0 deploys untouched.',
+    expect: 'ROLLED_BACK',
+    executions: 2,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(60, () => {
+        loseLockItem(ctx.world);
+        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+      });
+    },
+    expectLive: '1.1.0',
+  },
+  {
+    name: 'slots-of-another-app',
+    summary:
+      "api/prod's config is a copy of web/prod's, slots and all: api's first release is refused in Plan, naming web/prod, and launches nothing; web/prod 1.1.0 deploys.",
+    expect: 'FAILED',
+    executions: 2,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.world.s3.put(BUCKET, configKey('api', ENV), JSON.stringify(ctx.config, null, 2));
+      ctx.after(60, () =>
+        ctx.deliver([ctx.upload(releaseKey('1.1.0', 'zip', 'api'), 'PK\u0003\u0004 api 1.1.0')]),
+      );
+    },
+    expectLive: '1.1.0',
   },
   {
     name: 'stopped-by-operator',

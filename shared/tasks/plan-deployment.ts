@@ -13,13 +13,12 @@ import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { checkSlotOwnership, claimSlots, foreignTargets } from '../slot-ownership.ts';
+import { checkSlotOwnership, foreignTargets } from '../slot-ownership.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
- * owns the slots), then decides the plan. Everything here is read-only but its last step, which
- * claims for this app/env the slots nobody owns yet (the first deploy adopts them): a failure
- * leaves nothing to clean up.
+ * owns the slots), then decides the plan. Everything here is read-only: a failure leaves nothing
+ * to clean up (slots nobody owns yet are claimed at launch).
  */
 export async function planDeployment(
   raw: unknown,
@@ -85,7 +84,7 @@ export async function planDeployment(
 
   // Both slots must be this app/env's, and no other deployment that still runs may hold either.
   const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
-  const unowned = await checkSlotOwnership(config, me);
+  await checkSlotOwnership(config, me);
   const weights = await readWeights(config);
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
@@ -138,10 +137,7 @@ export async function planDeployment(
       `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
     );
   }
-  if (plan.blue === null) {
-    await claimSlots(config, me, unowned);
-    return plan;
-  }
+  if (plan.blue === null) return plan;
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
     throw new UnsafeToDeploy(
@@ -149,7 +145,6 @@ export async function planDeployment(
     );
   }
   const blueTargets = await targetsOf(plan.blue);
-  await claimSlots(config, me, unowned);
   return {
     ...plan,
     blueTargetCount: blueTargets.length,
