@@ -41,6 +41,8 @@ export class SafetyMonitor implements ExecutionObserver {
   readonly violations: string[] = [];
   private readonly weightLog: WeightsAt[] = [];
   private readonly samples: HealthSample[] = [];
+  /** Slots seen serving several versions (each reported once). */
+  private readonly mixedSlots = new Set<string>();
 
   constructor(
     private readonly world: World,
@@ -102,7 +104,9 @@ export class SafetyMonitor implements ExecutionObserver {
     for (const slot of SLOTS) {
       if (weights[slot] === 0) continue;
       const versions = this.servingVersions(slot);
-      if (versions.length > 1) {
+      const key = `${slot} ${versions.join(' ')}`;
+      if (versions.length > 1 && !this.mixedSlots.has(key)) {
+        this.mixedSlots.add(key);
         this.violation(
           `slot ownership: slot ${slot} carries traffic (${weights[slot]}) and serves ${versions.length} versions at once (${versions.join(', ')})`,
         );
