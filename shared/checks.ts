@@ -6,7 +6,8 @@ import type { Slot } from './domain/traffic.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
 import { greenVerdict } from './green-health.ts';
-import { assertGreenStillOurs, assertRecordsAsWritten } from './slot-ownership.ts';
+import { assertRecordsAsWritten } from './records-check.ts';
+import { assertGreenStillOurs } from './slot-instances.ts';
 
 /**
  * The guard run after every traffic step and throughout the termination window: green's slot no

@@ -4,7 +4,7 @@ import { requireNoTraffic } from './aws/route53.ts';
 import { TAG, type Tags } from './domain/tags.ts';
 import type { Plan } from './domain/workflow.ts';
 import { RollbackBlocked } from './errors.ts';
-import { greenHeldByAnother } from './slot-ownership.ts';
+import { greenHeldByAnother } from './slot-tags.ts';
 
 /**
  * Deregisters from the target group every instance of ours matching the tags that is still

@@ -1,13 +1,9 @@
-import { describeInstances } from './aws/ec2.ts';
-import { registeredTargets, tagTargetGroup, targetGroupTags } from './aws/elbv2.ts';
-import { readWeights } from './aws/route53.ts';
+import { tagTargetGroup, targetGroupTags } from './aws/elbv2.ts';
 import { executionState } from './aws/sfn.ts';
-import { ownerState } from './domain/lock.ts';
 import {
   claimOf,
   claimTags,
   claimText,
-  type ForeignInstance,
   foreignInstancesText,
   ownerOf,
   ownershipProblem,
@@ -16,45 +12,22 @@ import {
   type SlotOwner,
   targetGroupName,
 } from './domain/ownership.ts';
-import { TAG, type Tags } from './domain/tags.ts';
-import { formatWeights, SLOTS, type Slot, sameWeights } from './domain/traffic.ts';
+import type { Tags } from './domain/tags.ts';
+import { SLOTS, type Slot } from './domain/traffic.ts';
 import type { Plan } from './domain/workflow.ts';
-import { SlotInUse, TrafficDrift, UnsafeToDeploy } from './errors.ts';
+import { SlotInUse, UnsafeToDeploy } from './errors.ts';
+import { foreignTargets } from './slot-instances.ts';
 
 type Slots = Pick<Plan, 'slots'>;
 type Me = SlotOwner & { deploymentId: string };
 
-async function tagsOf(targetGroupArn: string): Promise<Tags> {
-  return (await targetGroupTags([targetGroupArn])).get(targetGroupArn) ?? {};
-}
-
 /**
- * Whether the deployment holding a claim may still change the slot: it runs, or it stopped so
- * recently that its recovery may still be putting things back (as the lock judges an owner).
+ * Whether the deployment holding a claim still runs. One that was stopped is put back by its
+ * recovery, which the lock waits for; its claim is then stale.
  */
 async function stillActive(claim: SlotClaim): Promise<boolean> {
   if (!claim.executionArn) return false;
-  return ownerState(await executionState(claim.executionArn), new Date()) !== 'ended';
-}
-
-/**
- * Instances registered in the target group that can serve (not draining, not stopped) and that
- * this deployment did not launch, judged by their launch tags; `known` are ours already.
- */
-export async function foreignTargets(
-  targetGroupArn: string,
-  deploymentId: string,
-  known: readonly string[] = [],
-): Promise<ForeignInstance[]> {
-  const serving = (await registeredTargets(targetGroupArn)).filter(
-    (t) => t.state !== 'draining' && t.state !== 'unused',
-  );
-  const unknown = serving.map((t) => t.id).filter((id) => !known.includes(id));
-  if (unknown.length === 0) return [];
-  const instances = await describeInstances(unknown);
-  return instances
-    .filter((i) => i.tags[TAG.deploymentId] !== deploymentId)
-    .map((i) => ({ id: i.id, tags: i.tags }));
+  return (await executionState(claim.executionArn))?.status === 'RUNNING';
 }
 
 function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: Tags): string {
@@ -118,71 +91,5 @@ export async function claimGreen(
   }
   if (!mine) {
     await tagTargetGroup(arn, claimTags({ deploymentId, version: plan.version, executionArn }));
-  }
-}
-
-/**
- * Every health check and traffic step: green's slot is still this deployment's (its claim, its
- * owner) and holds no instance it did not launch; otherwise SlotInUse naming who else is there.
- */
-export async function assertGreenStillOurs(
-  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env'>,
-  deploymentId: string,
-  known: readonly string[],
-): Promise<void> {
-  const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) throw new SlotInUse(problem);
-  const claim = claimOf(tags);
-  if (claim?.deploymentId !== deploymentId) {
-    const who = claim ? claimText(claim, ownerOf(tags)) : 'nobody (its claim tags were removed)';
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} is now claimed by ${who}, not this deployment: another deployment is using the slot; this one stops and leaves its things alone`,
-    );
-  }
-  const foreign = await foreignTargets(arn, deploymentId, known);
-  if (foreign.length > 0) {
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}): another deployment is using the slot`,
-    );
-  }
-}
-
-/**
- * Why green's slot is not this deployment's to change in a rollback (another app/env owns it, or
- * another deployment claimed it), or undefined when it is: its traffic and its instances are then
- * the other's, and a rollback takes only what it launched.
- */
-export async function greenHeldByAnother(
-  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env'>,
-  deploymentId: string,
-): Promise<string | undefined> {
-  const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) return problem;
-  const claim = claimOf(tags);
-  if (claim && claim.deploymentId !== deploymentId) {
-    return `green slot ${plan.green} is claimed by ${claimText(claim, ownerOf(tags))}`;
-  }
-  return undefined;
-}
-
-/**
- * The records must hold what this deployment last wrote (`expected`), or before its first step
- * no weight on green: otherwise someone else is moving traffic.
- */
-export async function assertRecordsAsWritten(
-  plan: Pick<Plan, 'dns' | 'green'>,
-  expected: Record<Slot, number> | undefined,
-): Promise<void> {
-  const current = await readWeights(plan);
-  const held = expected ? sameWeights(current, expected) : (current[plan.green] ?? 0) === 0;
-  if (!held) {
-    const wanted = expected ? formatWeights(expected) : `no weight on slot ${plan.green}`;
-    throw new TrafficDrift(
-      `the records hold ${formatWeights(current)}, not what this deployment last wrote (${wanted}); someone else is moving traffic`,
-    );
   }
 }

@@ -4,7 +4,8 @@ import { describeHealth, evaluateHealth } from '../domain/health.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { assertGreenStillOurs, assertRecordsAsWritten } from '../slot-ownership.ts';
+import { assertRecordsAsWritten } from '../records-check.ts';
+import { assertGreenStillOurs } from '../slot-instances.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
 
 /**

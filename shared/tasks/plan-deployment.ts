@@ -13,7 +13,8 @@ import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { checkSlotOwnership, foreignTargets } from '../slot-ownership.ts';
+import { foreignTargets } from '../slot-instances.ts';
+import { checkSlotOwnership } from '../slot-ownership.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who

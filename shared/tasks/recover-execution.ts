@@ -18,7 +18,7 @@ import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
-import { greenHeldByAnother } from '../slot-ownership.ts';
+import { greenHeldByAnother } from '../slot-tags.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 

@@ -3,7 +3,7 @@ import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { greenHeldByAnother } from '../slot-ownership.ts';
+import { greenHeldByAnother } from '../slot-tags.ts';
 import { need } from '../state.ts';
 import { moveAllTrafficTo } from '../traffic-moves.ts';
 

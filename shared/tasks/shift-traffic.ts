@@ -6,7 +6,7 @@ import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
 import { greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
-import { assertGreenStillOurs } from '../slot-ownership.ts';
+import { assertGreenStillOurs } from '../slot-instances.ts';
 import { need } from '../state.ts';
 import { writeChange } from '../traffic-moves.ts';
 
