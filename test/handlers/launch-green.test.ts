@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  AddTagsCommand,
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -20,6 +21,7 @@ import {
   planFor,
   slotTags,
   stateWith,
+  TARGET_GROUP,
 } from './fixtures.ts';
 
 const ec2Mock = mockClient(EC2Client);
@@ -73,6 +75,52 @@ function launched(ids: string[]) {
 }
 
 describe('launch-green', () => {
+  it('launches nothing, with SlotInUse naming it, while another deployment that still runs holds green', async () => {
+    // Prepare
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+    // Act
+    const run = handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining("slot b's target group targetgroup/web-prod-b/"),
+    });
+    await expect(run).rejects.toThrow(
+      /claimed by web\/prod 1\.0\.9 \(execution arn:aws:states:.*web-prod-1_0_9-0123456789\), which still runs/,
+    );
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+  });
+
+  it('takes over the claim of a deployment that ended, then launches', async () => {
+    // Prepare
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    const claims = elbv2Mock.commandCalls(AddTagsCommand).map((c) => c.args[0].input);
+    expect(claims).toEqual([
+      {
+        ResourceArns: [TARGET_GROUP.b],
+        Tags: [
+          { Key: 'bluegreen:deployment-id', Value: DEPLOYMENT_ID },
+          { Key: 'bluegreen:version', Value: '1.1.0' },
+          { Key: 'bluegreen:execution', Value: EXECUTION_ARN },
+        ],
+      },
+    ]);
+  });
+
   it('launches nothing, with AlarmTriggered saying it fired before any traffic moved, when a watched alarm is in ALARM', async () => {
     // Prepare
     cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
