@@ -89,12 +89,17 @@ export class SafetyMonitor implements ExecutionObserver {
     return { healthy: active.length > 0 && healthyCount >= required, healthyCount, active: active.length };
   }
 
-  /** The versions of the running instances a slot's target group sends requests to. */
+  /**
+   * The releases (versions the service launched) among the running instances a slot's target
+   * group sends requests to. An instance someone registered by hand is not a release; the
+   * deployment's own checks stop at it (scenario foreign-instance-in-green).
+   */
   private servingVersions(slot: Slot): string[] {
     const versions = this.world.elbv2
       .activeTargets(this.targetGroup(slot))
       .map((id) => this.world.ec2.instances.get(id))
       .filter((i): i is SimInstance => i !== undefined && this.world.ec2.state(i) === 'running')
+      .filter((i) => i.tags[TAG.managedBy] === MANAGED_BY)
       .map((i) => i.tags[TAG.version] ?? '?');
     return [...new Set(versions)].sort();
   }

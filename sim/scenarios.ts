@@ -590,6 +590,28 @@ export const SCENARIOS: Scenario[] = [
     expectLive: '1.1.0',
   },
   {
+    name: 'foreign-instance-in-green',
+    summary:
+      "While green takes 10 %, an instance the service did not launch is registered in slot b: the step's check stops the deploy naming it, traffic returns to blue and only 1.1.0's instances go.",
+    expect: 'ROLLED_BACK',
+    prepare: (ctx) => {
+      const { world } = ctx;
+      // A minute after the write, as the step settles: someone registers an instance by hand.
+      greenWeightReaches(world, 10, () =>
+        ctx.after(60, () => {
+          const stranger = world.ec2.seedInstance(
+            { Name: 'hand-made' },
+            'ami-0abcdef1234567890',
+            world.now() - 600_000,
+          );
+          world.elbv2.targetGroups
+            .get(TARGET_GROUPS.b)
+            ?.registrations.set(stranger.id, { registeredAt: world.now() });
+        }),
+      );
+    },
+  },
+  {
     name: 'slots-of-another-app',
     summary:
       "api/prod's config is a copy of web/prod's, slots and all: api's first release is refused in Plan, naming web/prod, and launches nothing; web/prod 1.1.0 deploys.",

@@ -158,6 +158,16 @@ describe('what each scenario leaves behind', () => {
     ]);
   });
 
+  it('foreign-instance-in-green: the step check names the instance nobody launched; the rollback takes only 1.1.0', async () => {
+    const { summary, world } = await simulate(scenario('foreign-instance-in-green'));
+    expect(summary.cause).toMatch(
+      /SlotInUse: green slot b's target group targetgroup\/web-prod-b\/fedcba9876543210 holds instances this deployment did not launch \(i-\w+ not launched by this service\)/,
+    );
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    const stranger = [...world.ec2.instances.values()].find((i) => i.tags.Name === 'hand-made');
+    expect(stranger && world.ec2.state(stranger)).toBe('running');
+  });
+
   it('slots-of-another-app: api/prod is refused in Plan naming web/prod, launching nothing; web/prod 1.1.0 deploys', async () => {
     const { world } = await simulate(scenario('slots-of-another-app'));
     const web = executionOf(world, '1.1.0');
