@@ -2,6 +2,7 @@ import { checkAlarms } from './aws/cloudwatch.ts';
 import { alarmList, missingAlarmsCause } from './domain/text.ts';
 import type { Plan } from './domain/workflow.ts';
 import { AlarmTriggered } from './errors.ts';
+import { pinnedConfig } from './pinned-config.ts';
 
 // Apart from checks.ts, so the tasks that only need this guard bundle no ELB client.
 
@@ -16,8 +17,8 @@ export function firingBeforeTraffic(alarming: { name: string; reason: string }[]
  * traffic it would be blamed for.
  */
 export async function assertAlarmsQuietBeforeTraffic(plan: Plan, moment: string): Promise<void> {
-  if (plan.blue === null || plan.alarms.length === 0) return;
-  const alarms = await checkAlarms(plan.alarms);
+  if (plan.blue === null || plan.alarmCount === 0) return;
+  const alarms = await checkAlarms((await pinnedConfig(plan)).alarms);
   if (alarms.alarming.length > 0) {
     throw new AlarmTriggered(`${firingBeforeTraffic(alarms.alarming)}; checked ${moment}`);
   }

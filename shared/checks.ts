@@ -5,7 +5,8 @@ import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
 import type { Slot } from './domain/traffic.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
-import { greenVerdict } from './green-health.ts';
+import { greenIds, greenVerdict } from './green-health.ts';
+import { pinnedConfig } from './pinned-config.ts';
 import { assertRecordsAsWritten } from './records-check.ts';
 import { assertGreenStillOurs } from './slot-instances.ts';
 
@@ -17,14 +18,17 @@ import { assertGreenStillOurs } from './slot-instances.ts';
  */
 export async function assertGreenGood(
   plan: Plan,
-  deploymentId: string,
   green: GreenFleet,
+  deploymentId: string,
   written: Record<Slot, number>,
   since: string,
 ): Promise<string> {
-  await assertGreenStillOurs(plan, deploymentId, green.instanceIds);
+  // Green found by its tag once, for both the slot's check and the health verdict.
+  const ours = await greenIds(deploymentId);
+  await assertGreenStillOurs(plan, deploymentId, ours);
   await assertRecordsAsWritten(plan, written);
-  const alarms = await checkAlarms(plan.alarms);
+  const watched = plan.alarmCount === 0 ? [] : (await pinnedConfig(plan)).alarms;
+  const alarms = await checkAlarms(watched);
   // An alarm not in ALARM now whose state changed since: read whether it was in ALARM meanwhile
   // (it fired while a DNS change propagated or a person decided, or its event was lost).
   const from = new Date(since);
@@ -38,8 +42,8 @@ export async function assertGreenGood(
   if (alarms.missing.length > 0) {
     throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
   }
-  const verdict = await greenVerdict(plan, green);
+  const verdict = await greenVerdict(plan, green, deploymentId, ours);
   const summary = describeHealth(verdict);
   if (!verdict.healthy) throw new GreenUnhealthy(summary);
-  return `${summary}; ${plan.alarms.length} alarm(s) OK`;
+  return `${summary}; ${watched.length} alarm(s) OK`;
 }

@@ -1,51 +1,58 @@
 import { findManagedInstances, terminateInstances } from './aws/ec2.ts';
-import { deregisterTargets, deregistrationDelaySeconds, describeTargetHealth } from './aws/elbv2.ts';
+import { deregisterTargets, deregistrationDelaySeconds } from './aws/elbv2.ts';
 import { requireNoTraffic } from './aws/route53.ts';
-import { TAG, type Tags } from './domain/tags.ts';
+import { isDead } from './domain/health.ts';
+import { launchedByUs, TAG, type Tags } from './domain/tags.ts';
 import type { Plan } from './domain/workflow.ts';
 import { RollbackBlocked } from './errors.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
+import { registeredWithInstances } from './slot-targets.ts';
 
 /**
- * Deregisters from the target group every instance of ours matching the tags that is still
- * registered (one already draining, as after a retry, is left to drain). Says which are ours and
- * which were in service, draining ones included.
+ * Deregisters from the target group every registered target whose instance this service launched
+ * with the tags given, whatever state the instance is in (one that died is deregistered too, or it
+ * would stay registered and block the next deploy); one already draining, as after a retry, is
+ * left to drain. Targets the service did not launch are never touched. Says which were ours and
+ * which of those could still serve (draining ones included).
  */
 async function deregisterOurs(targetGroupArn: string, tags: Tags) {
-  const ids = (await findManagedInstances(tags)).map((i) => i.id);
-  const inService = (await describeTargetHealth(targetGroupArn, ids)).filter(
-    (t) => t.reason !== 'Target.NotRegistered',
+  const ours = (await registeredWithInstances(targetGroupArn)).filter((t) =>
+    launchedByUs(t.instance?.tags, tags),
   );
-  const deregistered = inService.filter((t) => t.state !== 'draining').map((t) => t.id);
+  const deregistered = ours.filter((t) => t.state !== 'draining').map((t) => t.id);
   await deregisterTargets(targetGroupArn, deregistered);
-  return { ids, inService, deregistered };
+  const serving = ours.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
+  return { serving, deregistered: deregistered.length };
 }
 
 /**
  * Deregisters from the target group and terminates every instance of ours matching the tags.
- * Both calls are idempotent, so a retried task finishes what a failed one started.
+ * Both calls are idempotent, so a retried task finishes what a failed one started. Counts, not
+ * ids: the state must not grow with the fleet (the instances are found by tag again).
  */
 export async function retireInstances(
   targetGroupArn: string,
   tags: Tags,
-): Promise<{ deregistered: string[]; terminated: string[] }> {
-  const { ids, deregistered } = await deregisterOurs(targetGroupArn, tags);
+): Promise<{ deregistered: number; terminated: number }> {
+  const { deregistered } = await deregisterOurs(targetGroupArn, tags);
+  const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
-  return { deregistered, terminated: ids };
+  return { deregistered, terminated: ids.length };
 }
 
 /**
  * Takes every instance of ours matching the tags out of the target group, so the load balancer
  * sends them no new request while those in flight finish. How long to let them drain: the target
- * group's deregistration delay while any was still in service, else nothing.
+ * group's deregistration delay while any that could serve was registered, else nothing.
  */
 export async function takeOutOfService(
   targetGroupArn: string,
   tags: Tags,
-): Promise<{ instanceIds: string[]; deregistered: string[]; drainSeconds: number }> {
-  const { ids, inService, deregistered } = await deregisterOurs(targetGroupArn, tags);
-  const drainSeconds = inService.length > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
-  return { instanceIds: ids, deregistered, drainSeconds };
+): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
+  const { serving, deregistered } = await deregisterOurs(targetGroupArn, tags);
+  const instances = (await findManagedInstances(tags)).length;
+  const drainSeconds = serving.length > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
+  return { instances, deregistered, drainSeconds };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { findManagedInstances } from './aws/ec2.ts';
 import { readWeights, requireNoTraffic } from './aws/route53.ts';
+import { idList } from './domain/leftovers.ts';
 import { TAG } from './domain/tags.ts';
 import { formatWeights, type Slot, type Weights } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
@@ -8,11 +9,11 @@ import { TrafficDrift } from './errors.ts';
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
 export interface ClearedSlot {
   slot: Slot;
-  instanceIds: string[];
-  deregistered: string[];
+  instances: number;
+  deregistered: number;
   /** How long to let the deregistered targets drain: the target group's deregistration delay. */
   drainSeconds: number;
-  terminated?: string[];
+  terminated?: number;
 }
 
 /** The slot the heal took traffic from; refuses while it still carries any. */
@@ -59,7 +60,7 @@ export async function healLeftovers(
     const running = await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: heal.from });
     if (running.length > 0) {
       left.push(
-        `slot ${heal.from} instances still running: ${running.map((i) => i.id).join(', ')}; deregister them from ${plan.slots[heal.from].targetGroupArn} if still registered, then terminate them`,
+        `slot ${heal.from} instances still running: ${idList(running.map((i) => i.id))}; deregister them from ${plan.slots[heal.from].targetGroupArn} if still registered, then terminate them`,
       );
     }
   } catch (error) {

@@ -5,6 +5,7 @@ import {
   decideRelease,
   type LockDecision,
   type LockEffect,
+  type LockItem,
   type LockParty,
   type LockWaiter,
   lockId,
@@ -28,6 +29,23 @@ async function carryOut(effects: LockEffect[]): Promise<Set<string>> {
     }
   }
   return gone;
+}
+
+/**
+ * The waiters (other than `except`) whose executions have ended: checked before anyone is handed
+ * the lock, since a waiter stopped while it waited may still be listed (its recovery had not run,
+ * or an ask of its that was in flight at the Stop wrote it back). Only the newest upload waits, so
+ * this is one DescribeExecution at most, as a rule.
+ */
+async function endedWaiters(item: LockItem | undefined, except?: string): Promise<Set<string>> {
+  const ended = new Set<string>();
+  for (const waiter of item?.waiters ?? []) {
+    if (waiter.name === except) continue;
+    const state = await executionState(waiter.executionArn);
+    if (!state || (state.status !== undefined && state.status !== 'RUNNING')) ended.add(waiter.name);
+  }
+  if (ended.size > 0) logger.warn('dropping waiters whose executions ended', { waiters: [...ended] });
+  return ended;
 }
 
 /** Reads, decides, writes conditionally; on a lost race, again. */
@@ -61,7 +79,7 @@ export async function acquireLock(
     const owner = other ? ownerState(await executionState(other.executionArn), now) : 'running';
     if (other && owner === 'ended')
       logger.warn('taking over the lock of a stopped execution', { lock: id, owner: other.name });
-    return decideAcquire(current, me, owner, id, now.toISOString());
+    return decideAcquire(current, me, owner, id, now.toISOString(), await endedWaiters(current, me.name));
   });
   const gone = await carryOut(decision.effects);
   if (decision.outcome === 'recovering') {
@@ -93,7 +111,12 @@ export async function releaseLock(table: string, app: string, env: string, owner
   let releasing = ownerName;
   for (let handoffs = 0; handoffs < MAX_RACES; handoffs++) {
     const decision = await transact(table, id, async (current) =>
-      decideRelease(current, releasing, new Date().toISOString()),
+      decideRelease(
+        current,
+        releasing,
+        new Date().toISOString(),
+        current?.owner?.name === releasing ? await endedWaiters(current) : new Set(),
+      ),
     );
     if (!decision.item) return;
     const gone = await carryOut(decision.effects);

@@ -113,17 +113,27 @@ async function publishClaimed<T>(
       );
     throw error;
   }
-  if (recorded) {
-    const settled = await settlePublication(table, { ...claim, state: 'published', published: value }).catch(
-      (error: unknown) => {
-        logger.warn('published, but could not record it: a repeat may publish again', {
+  if (!recorded) {
+    // The claim could not be written before; record what went out now if the table answers, so a
+    // retry of this invocation (its next step may fail too) finds it published instead of telling again.
+    await claimPublication(table, { ...claim, state: 'published', published: value }).catch(
+      (error: unknown) =>
+        logger.warn('published unrecorded, and still could not record it: a repeat may publish again', {
           record: claim.id,
           error,
-        });
-        return true;
-      },
+        }),
     );
-    if (!settled) logger.warn('published after another invocation took the claim over', { record: claim.id });
+    return value;
   }
+  const settled = await settlePublication(table, { ...claim, state: 'published', published: value }).catch(
+    (error: unknown) => {
+      logger.warn('published, but could not record it: a repeat may publish again', {
+        record: claim.id,
+        error,
+      });
+      return true;
+    },
+  );
+  if (!settled) logger.warn('published after another invocation took the claim over', { record: claim.id });
   return value;
 }

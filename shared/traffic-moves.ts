@@ -1,24 +1,30 @@
-import { healthyTargets } from './aws/elbv2.ts';
+import { healthyTargets, slotTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
+import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
+import { returnToBlue } from './domain/return-to-blue.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
 
-/** Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries it. */
+/**
+ * Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries
+ * it, checked at most `maxPolls` times (a traffic step's bound unless said otherwise).
+ */
 export async function writeChange(
   plan: Records,
   weights: Record<Slot, number>,
   comment: string,
+  maxPolls = plan.dns.maxPolls,
 ): Promise<DnsChange> {
   const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
-  return { changeId, status: 'PENDING', polls: 0, maxPolls: plan.dns.maxPolls, submittedAt };
+  return { changeId, status: 'PENDING', polls: 0, maxPolls, pollSeconds: dnsPollSeconds(0), submittedAt };
 }
 
 /**
  * Puts all traffic on `to` in one change batch, but only if `to` has a healthy target right now:
- * traffic never goes to a slot that cannot serve it (rollback, healing a split and the stop
- * recovery all move traffic this way). Null, with nothing written, when it has none.
+ * traffic never goes to a slot that cannot serve it (healing a split moves traffic this way).
+ * Null, with nothing written, when it has none.
  *
  * When the records (`current`) already send everything to `to`, as after a retry of a write that
  * landed, the batch is written again without the check: it moves nothing, and its change is one
@@ -34,5 +40,40 @@ export async function moveAllTrafficTo(
   const target = weightsForStep(otherSlot(to), 0);
   const there = sameWeights(current, target);
   if (!there && (await healthyTargets(plan.slots[to].targetGroupArn)).length === 0) return null;
-  return writeChange(plan, target, comment);
+  return writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS);
+}
+
+export type ReturnResult = { dns: DnsChange } | { refused: string };
+
+/**
+ * Undoing a deployment: all traffic back on blue in one change batch, if the rollback rule
+ * (domain/return-to-blue.ts) allows it with both slots' target health read now; the refusal's
+ * reason otherwise, with nothing written. The state machine's rollback and the recovery after a
+ * Stop both return traffic this way. Records that already send everything to blue are written
+ * again without the check, as in moveAllTrafficTo.
+ */
+export async function returnTrafficToBlue(
+  plan: Records & Pick<Plan, 'green' | 'health'>,
+  blue: Slot,
+  greenFailed: boolean,
+  comment: string,
+  current: Weights,
+): Promise<ReturnResult> {
+  const target = weightsForStep(plan.green, 0);
+  if (!sameWeights(current, target)) {
+    const [blueTargets, greenTargets] = await Promise.all([
+      slotTargets(plan.slots[blue].targetGroupArn),
+      slotTargets(plan.slots[plan.green].targetGroupArn),
+    ]);
+    const decision = returnToBlue({
+      slots: { blue, green: plan.green },
+      blue: blueTargets,
+      green: greenTargets,
+      minHealthyPercent: plan.health.minHealthyPercent,
+      greenFailed,
+      weights: { a: current.a ?? 0, b: current.b ?? 0 },
+    });
+    if (!decision.toBlue) return { refused: decision.why };
+  }
+  return { dns: await writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS) };
 }

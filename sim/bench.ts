@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
 import { measureColdStarts } from './coldstart.ts';
 import { HISTORY_LIMIT } from './history.ts';
-import type { TaskInterceptor } from './runner.ts';
+import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
 import { simulateApps } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
 import { simulate, simulatedEnvironment } from './simulate.ts';
@@ -196,6 +196,21 @@ async function worstCase() {
   return { status: summary.status, events: summary.historyEvents, transitions: summary.transitions };
 }
 
+/**
+ * The largest state (input or output of any state) of any execution of the largest config the
+ * schema allows at 1,000 instances, a split healed first (the longest path): Step Functions fails
+ * an execution past every Catch above 256 KiB, so it must not grow with the fleet or the config.
+ */
+async function largestState() {
+  const scenario = findScenario('largest-config');
+  if (!scenario) throw new Error('no largest-config scenario');
+  const { summary } = await simulate(scenario);
+  return { status: summary.status, bytes: summary.maxStatePayloadBytes, where: summary.largestPayload };
+}
+
+/** Target for the largest state: an eighth of Step Functions' 262,144-byte payload quota. */
+const STATE_TARGET_BYTES = 32_768;
+
 function table(rows: [string, string, string][]): string {
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
   return rows
@@ -239,6 +254,8 @@ async function main(): Promise<number> {
   const rollbackEventLost = await rollbackLatency(EVENTS_LOST);
   say('worst-case history...');
   const worst = await worstCase();
+  say('largest state: the largest config at 1,000 instances...');
+  const state = await largestState();
   say('scale: a 500-instance fleet...');
   const fleet500 = await simulateApps({
     apps: 1,
@@ -261,6 +278,7 @@ async function main(): Promise<number> {
       .map(([key, r]) => `${key} ${r.toFixed(2)}x`),
     scaleRunsSucceed: fleet500.status === 'SUCCEEDED' && concurrent20.status === 'SUCCEEDED',
     historyUnder5000: worst.events < 5000,
+    stateUnder32KiB: state.status === 'SUCCEEDED' && state.bytes <= STATE_TARGET_BYTES,
   };
 
   const rows: [string, string, string][] = [
@@ -294,6 +312,11 @@ async function main(): Promise<number> {
       'worst-case history events',
       String(worst.events),
       `< 5,000 (limit ${HISTORY_LIMIT.toLocaleString('en-US')})`,
+    ],
+    [
+      'largest state (largest config, 1,000 instances)',
+      `${state.bytes.toLocaleString('en-US')} bytes (${state.where?.what ?? '?'} of "${state.where?.state ?? '?'}", ${state.status})`,
+      `<= ${STATE_TARGET_BYTES.toLocaleString('en-US')} (limit ${PAYLOAD_LIMIT_BYTES.toLocaleString('en-US')})`,
     ],
     [
       'scale: 500 instances',
@@ -351,6 +374,7 @@ async function main(): Promise<number> {
         rollbackDetectSeconds: rollback.detectAndWriteSeconds,
         insyncSeconds: rollback.insyncSeconds,
         worstCaseEvents: worst.events,
+        maxStatePayloadBytes: state.bytes,
         coldStart,
         scale: {
           fleet500: {

@@ -10,8 +10,23 @@ export const SERVERLESS_PATH = resolve(ROOT, 'serverless.yml');
 
 type Json = Record<string, unknown>;
 
-/** Reads YAML that may hold CloudFormation short-form tags (!Ref, !GetAtt...) as plain values. */
+/** Parsed YAML by path, with the text it was parsed from: a run reads its files again, parses once. */
+const parsed = new Map<string, { text: string; value: Json }>();
+
+/**
+ * Reads YAML that may hold CloudFormation short-form tags (!Ref, !GetAtt...) as plain values. Each
+ * caller gets its own copy; the file is parsed again only when its text changed.
+ */
 export function readYaml(path: string): Json {
+  const text = readFileSync(path, 'utf8');
+  const cached = parsed.get(path);
+  if (cached?.text === text) return structuredClone(cached.value);
+  const value = parseYaml(text);
+  parsed.set(path, { text, value });
+  return structuredClone(value);
+}
+
+function parseYaml(text: string): Json {
   const tags = [
     'Ref',
     'GetAtt',
@@ -28,7 +43,7 @@ export function readYaml(path: string): Json {
     tag: `!${name}`,
     resolve: (value: unknown) => ({ [name === 'Ref' ? 'Ref' : `Fn::${name}`]: value }),
   }));
-  return parse(readFileSync(path, 'utf8'), { merge: true, maxAliasCount: -1, customTags: tags }) as Json;
+  return parse(text, { merge: true, maxAliasCount: -1, customTags: tags }) as Json;
 }
 
 export function functionArn(functionKey: string): string {

@@ -1,10 +1,17 @@
 import type { DeployConfig } from '#shared/domain/config.ts';
 import { requiredHealthy } from '#shared/domain/health.ts';
+import { approvalTimedOut } from '#shared/domain/report.ts';
+import { failedOnGreen, returnToBlue, type SlotTargets } from '#shared/domain/return-to-blue.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { otherSlot, SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import type { DeploymentState } from '#shared/domain/workflow.ts';
 import type { SimInstance } from './aws/ec2.ts';
+import type { SimExecution } from './aws/sfn.ts';
 import type { ExecutionObserver } from './runner.ts';
-import { APPROVALS_TABLE, actor, type World } from './world.ts';
+import { APPROVALS_TABLE, actor, lambdaFunction, type World } from './world.ts';
+
+/** The functions that undo a deployment's traffic: the rollback task, and the recovery after a Stop. */
+const UNDOING = new Set(['rollbackTraffic', 'recoverExecution']);
 
 /** The app/env the monitor watches, as the scenario set it up. */
 export interface WatchedApp {
@@ -43,6 +50,12 @@ export class SafetyMonitor implements ExecutionObserver {
   private readonly samples: HealthSample[] = [];
   /** Slots seen serving several versions (each reported once). */
   private readonly mixedSlots = new Set<string>();
+  /** Per execution, the error its rollback was caught with (the rollback task's $.failure). */
+  private readonly failures = new Map<string, string>();
+  /** Executions whose failure was an approval nobody answered in time. */
+  private readonly unapproved = new Set<string>();
+  /** The slot a rollback returned all traffic to, under the rollback rule. */
+  private returnedTo: Slot | undefined;
 
   constructor(
     private readonly world: World,
@@ -119,6 +132,54 @@ export class SafetyMonitor implements ExecutionObserver {
     }
   }
 
+  /** Registered (not draining) and healthy targets of a slot, as the rollback rule counts them. */
+  slotTargets(slot: Slot): SlotTargets {
+    const health = this.slotHealth(slot);
+    return { registered: health.active, healthy: health.healthyCount };
+  }
+
+  /**
+   * A rollback or a recovery putting all traffic back on `blue`: judged by the rollback rule
+   * (README, Safety: invariant 1 as it applies to undoing a deployment) on the world's target
+   * health at that moment, and on the error the rollback was caught with (or, for the recovery,
+   * on how the execution ended).
+   */
+  private checkReturn(
+    blue: Slot,
+    fn: string,
+    execution: string | undefined,
+    before: Record<Slot, number>,
+  ): void {
+    const green = otherSlot(blue);
+    const name = execution ?? '';
+    const greenFailed = failedOnGreen(
+      fn === 'rollbackTraffic'
+        ? { error: this.failures.get(name), unapproved: this.unapproved.has(name) }
+        : { status: this.world.sfn.executions.get(name)?.status },
+    );
+    const decision = returnToBlue({
+      slots: { blue, green },
+      blue: this.slotTargets(blue),
+      green: this.slotTargets(green),
+      minHealthyPercent: this.watched.config.health.minHealthyPercent,
+      greenFailed,
+      weights: before,
+    });
+    if (decision.toBlue) this.returnedTo = blue;
+    else
+      this.violation(
+        `invariant 1 (rollback rule): all traffic returned to slot ${blue} although ${decision.why}`,
+      );
+  }
+
+  taskInvoked(execution: SimExecution, _state: string, input: unknown): void {
+    const error = (input as { failure?: { Error?: unknown } } | null)?.failure?.Error;
+    if (typeof error === 'string') this.failures.set(execution.name, error);
+    if (input && typeof input === 'object' && approvalTimedOut(input as DeploymentState)) {
+      this.unapproved.add(execution.name);
+    }
+  }
+
   private onRecordsChange(): void {
     const weights = this.weights();
     if (!weights) return;
@@ -140,6 +201,11 @@ export class SafetyMonitor implements ExecutionObserver {
       // blue's share, or writing the same weights again, is what moves traffic away from it.
       const share = (w: Record<Slot, number>) => w[slot] / (w.a + w.b || 1);
       if (before && share(weights) <= share(before)) continue;
+      const fn = lambdaFunction.getStore();
+      if (fn && UNDOING.has(fn) && weights[otherSlot(slot)] === 0) {
+        this.checkReturn(slot, fn, actor.getStore(), before ?? weights);
+        continue;
+      }
       const health = this.slotHealth(slot);
       if (!health.healthy) {
         this.violation(
@@ -397,7 +463,9 @@ export class SafetyMonitor implements ExecutionObserver {
     const withFleet = SLOTS.filter((slot) => fleets[slot] > 0);
     // Both slots serving a split the run found and left alone is the world's state, not the run's.
     if (withFleet.length > 1 && !untouchedSplit) {
+      // Left by a rollback that could not finish: no slot is the live one to judge further.
       this.violation(`invariant 3: both slots run instances at the end (a=${fleets.a}, b=${fleets.b})`);
+      return;
     }
     if (withFleet.length === 0) {
       if (options.wasLiveAtStart) this.violation('invariant 3: no fleet runs at the end');
@@ -410,7 +478,10 @@ export class SafetyMonitor implements ExecutionObserver {
         `invariant 3: the running fleet (slot ${live}) does not carry all traffic (a=${weights.a} b=${weights.b})`,
       );
     }
-    if (!this.slotHealth(live).healthy)
+    // A slot a rollback returned traffic to may be only partly healthy (the rollback rule), but
+    // never without a healthy target.
+    const health = this.slotHealth(live);
+    if (live === this.returnedTo ? health.healthyCount === 0 : !health.healthy)
       this.violation(`invariant 1: the live slot ${live} is not healthy at the end`);
   }
 }

@@ -36,10 +36,11 @@ const DESCRIBERS: Record<string, Describe> = {
     d.status === 'INSYNC'
       ? { text: `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
-  '$.cleared': (c: { slot: string; deregistered: string[]; terminated?: string[] }) => ({
-    text: c.terminated
-      ? `slot ${c.slot}: terminated ${c.terminated.join(', ') || 'nothing'}`
-      : `slot ${c.slot}: deregistered ${c.deregistered.join(', ') || 'nothing'}`,
+  '$.cleared': (c: { slot: string; deregistered: number; terminated?: number }) => ({
+    text:
+      c.terminated !== undefined
+        ? `slot ${c.slot}: terminated ${c.terminated} instance(s)`
+        : `slot ${c.slot}: deregistered ${c.deregistered} target(s)`,
   }),
   '$.plan': (p: Plan) => ({
     text:
@@ -61,7 +62,7 @@ const DESCRIBERS: Record<string, Describe> = {
           key: 'building',
         },
   '$.green': (g: GreenFleet) => ({
-    text: `${g.instanceIds.length} instance(s) in slot ${g.slot}: ${g.instanceIds.join(', ')}`,
+    text: `${g.launched} instance(s) in slot ${g.slot}`,
   }),
   '$.health': (h: HealthState) => ({ text: h.summary, key: `${h.status}${h.healthyCount}` }),
   '$.shift': (s: ShiftState) => ({ text: `${s.percent} % to green: ${formatWeights(s.weights)}` }),
@@ -78,9 +79,9 @@ const DESCRIBERS: Record<string, Describe> = {
   '$.drain': (d: BlueDrain) =>
     d.drained
       ? { text: `slot ${d.slot} drained: ${d.reason}` }
-      : { text: `slot ${d.slot}: ${d.deregistered.length} target(s) draining`, key: 'draining' },
+      : { text: `slot ${d.slot}: ${d.deregistered} target(s) draining`, key: 'draining' },
   '$.retired': (r: BlueRetirement) => ({
-    text: `slot ${r.slot}: terminated ${r.terminated.join(', ') || 'nothing'}`,
+    text: `slot ${r.slot}: terminated ${r.terminated} instance(s)`,
   }),
   '$.rollbackTraffic': (r: TrafficRollback) => ({ text: r.summary }),
   '$.rollbackTraffic.dns': (d: DnsChange) =>
@@ -88,7 +89,7 @@ const DESCRIBERS: Record<string, Describe> = {
       ? { text: `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.greenDrain': (d: GreenDrain) => ({
-    text: `${d.deregistered.length} green target(s) deregistered; draining for ${d.drainSeconds} s`,
+    text: `${d.deregistered} green target(s) deregistered; draining for ${d.drainSeconds} s`,
   }),
   '$.greenRemoval': (g: GreenRemoval) => ({ text: g.summary }),
   '$.notification': (n: { subject?: string }) => ({ text: `SNS: ${n.subject ?? ''}` }),

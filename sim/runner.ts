@@ -22,6 +22,30 @@ export interface CallbackBroker {
   closeTokens(execution: string, state?: string): void;
 }
 
+/**
+ * Step Functions' payload quota: a state's input (after Parameters) or output, or a task's result,
+ * of more than 256 KiB of UTF-8 JSON fails the execution with States.DataLimitExceeded, a terminal
+ * error that no Catch, not even States.ALL, catches and no Retry retries
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+ */
+export const PAYLOAD_LIMIT_BYTES = 262_144;
+
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/** The error aws-local-stepfunctions neither retries nor catches (its own States.Runtime is such). */
+class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  constructor(state: string, what: string, bytes: number) {
+    super(
+      `The ${what} of state "${state}" has ${bytes} bytes, more than the ${PAYLOAD_LIMIT_BYTES} bytes Step Functions allows`,
+    );
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
 /** What $$.Task.Token holds until the runner puts a real token in the payload. */
 const TOKEN_PLACEHOLDER = 'SIMULATED-TASK-TOKEN-PLACEHOLDER';
 
@@ -40,6 +64,8 @@ export interface ExecutionObserver {
   stateExited?(execution: SimExecution, state: string, type: string, output: unknown): void;
   stateFailed?(execution: SimExecution, state: string, error: string, cause: string): void;
   stateRetried?(execution: SimExecution, state: string, attempt: number): void;
+  /** A Task state's function is about to be invoked with this input (each attempt). */
+  taskInvoked?(execution: SimExecution, state: string, input: unknown): void;
   executionEnded?(execution: SimExecution): void;
 }
 
@@ -67,6 +93,24 @@ function lambdaContext(functionKey: string, requestId: string): Context {
 }
 
 /**
+ * State machines by their definition's text: aws-local-stepfunctions validates a definition when it
+ * is constructed (most of a short run's time), and one machine runs any number of executions.
+ */
+const machines = new Map<string, StateMachine>();
+
+function machineFor(definition: unknown): StateMachine {
+  const key = JSON.stringify(definition);
+  let machine = machines.get(key);
+  if (!machine) {
+    machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    machines.set(key, machine);
+  }
+  return machine;
+}
+
+/**
  * Runs executions of the real ASL with aws-local-stepfunctions, each Task state mapped to the real
  * handler of the function its Resource names, and drives the virtual clock until every execution
  * has ended. The clock only moves while no handler is running, as time in a Lambda is short next
@@ -76,6 +120,8 @@ export class Runner {
   private readonly machine: StateMachine;
   private readonly running = new Set<Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
+  /** Executions stopped by stop(): Step Functions schedules nothing more for them. */
+  private readonly stopped = new Set<string>();
   private inFlight = 0;
   private requests = 0;
   interceptor: TaskInterceptor | undefined;
@@ -88,9 +134,7 @@ export class Runner {
     private readonly observers: ExecutionObserver[],
     private readonly broker?: CallbackBroker,
   ) {
-    this.machine = new StateMachine(loaded.definition as never, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    this.machine = machineFor(loaded.definition);
   }
 
   private async invoke(
@@ -111,6 +155,7 @@ export class Runner {
         );
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       };
+      for (const o of this.observers) o.taskInvoked?.(execution, state, input);
       const call = { execution, state, functionKey, input };
       return await (this.interceptor ? this.interceptor(call, run) : run());
     } finally {
@@ -146,14 +191,48 @@ export class Runner {
     return this.broker.waitFor(token);
   }
 
+  /** Records the size of a payload; one over the quota fails the execution (see PAYLOAD_LIMIT_BYTES). */
+  private measure(execution: SimExecution, state: string, what: string, value: unknown): void {
+    const bytes = payloadBytes(value);
+    if (bytes > (execution.largestPayload?.bytes ?? -1)) execution.largestPayload = { bytes, state, what };
+    if (bytes > PAYLOAD_LIMIT_BYTES && !execution.dataLimitExceeded) {
+      const error = new DataLimitExceeded(state, what, bytes);
+      execution.dataLimitExceeded = error;
+      this.aborts.get(execution.name)?.();
+    }
+  }
+
+  /**
+   * A task as Step Functions runs it: its input after Parameters and its result are within the
+   * quota, and it is not started at all once the state it was entered with exceeded it (the
+   * runner learns of states a moment after the library enters them, hence the pause).
+   */
+  private async task(execution: SimExecution, state: string, functionKey: string, input: unknown) {
+    this.inFlight += 1;
+    try {
+      await realSetImmediate();
+    } finally {
+      this.inFlight -= 1;
+    }
+    this.measure(execution, state, 'input after Parameters', input);
+    if (execution.dataLimitExceeded) throw execution.dataLimitExceeded;
+    const result = this.loaded.callbacks.has(state)
+      ? await this.invokeAndWait(execution, state, functionKey, input)
+      : await this.invoke(execution, state, functionKey, input);
+    this.measure(execution, state, 'result', result);
+    if (execution.dataLimitExceeded) throw execution.dataLimitExceeded;
+    return result;
+  }
+
   start(execution: SimExecution): void {
     const taskResourceLocalHandlers = Object.fromEntries(
       Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
         state,
         (input: unknown) => {
-          const call = this.loaded.callbacks.has(state)
-            ? this.invokeAndWait(execution, state, functionKey, input)
-            : this.invoke(execution, state, functionKey, input);
+          // After abort() the library still fires a waiting task's timeout and retries it; Step
+          // Functions runs nothing more for a stopped execution (a task already in flight goes on).
+          if (this.stopped.has(execution.name)) return new Promise<never>(() => undefined);
+          const call = this.task(execution, state, functionKey, input);
           // The runner may stop listening (a state's own timeout, a Stop): never leave it unhandled.
           call.catch(() => undefined);
           return call as never;
@@ -176,6 +255,7 @@ export class Runner {
     const events = (async () => {
       for await (const event of run.eventLogs) {
         if (event.type === 'StateEntered') {
+          this.measure(execution, event.state.name, 'input', event.state.input);
           execution.history.push({
             at: Date.now(),
             type: `${event.state.type}StateEntered`,
@@ -185,6 +265,7 @@ export class Runner {
           execution.states.push({ at: Date.now(), name: event.state.name, type: event.state.type });
           for (const o of this.observers) o.stateEntered?.(execution, event.state.name, event.state.type);
         } else if (event.type === 'StateExited') {
+          this.measure(execution, event.state.name, 'output', event.state.output);
           this.broker?.closeTokens(execution.name, event.state.name);
           if (event.state.type === 'Task') {
             execution.history.push({
@@ -217,7 +298,12 @@ export class Runner {
     })();
     const done = run.result.then(
       (output) => {
-        if (output === null && execution.status === 'RUNNING') {
+        const limit = execution.dataLimitExceeded;
+        if (limit) {
+          execution.status = 'FAILED';
+          execution.error = limit.name;
+          execution.cause = limit.message;
+        } else if (output === null && execution.status === 'RUNNING') {
           execution.status = 'ABORTED';
         } else {
           execution.status = 'SUCCEEDED';
@@ -243,6 +329,7 @@ export class Runner {
   /** Stops an execution as the console's Stop button does: no Catch runs. */
   stop(name: string): boolean {
     const abort = this.aborts.get(name);
+    if (abort) this.stopped.add(name);
     abort?.();
     return abort !== undefined;
   }

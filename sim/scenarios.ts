@@ -281,6 +281,17 @@ export const greenWeightReaches = (world: World, percent: number, then: () => vo
   });
 };
 
+/** `count` of blue's (1.0.0) instances start failing their health checks now and keep failing. */
+export function blueFailsChecks(world: World, count: number): void {
+  const failing = [...world.ec2.instances.values()]
+    .filter((i) => i.tags[TAG.version] === '1.0.0')
+    .slice(0, count)
+    .map((i) => i.id);
+  const at = world.now();
+  const before = world.elbv2.failingFrom;
+  world.elbv2.failingFrom = (instance) => (failing.includes(instance.id) ? at : before(instance));
+}
+
 export const APPROVERS = ['alice@example.com', 'bob@example.com'];
 
 const approvalBeforeShift = ({ config }: ScenarioContext) => {
@@ -369,6 +380,54 @@ function longestAllowed({ world, config }: ScenarioContext): void {
   world.route53.propagationSeconds = 170;
   for (const group of world.elbv2.targetGroups.values()) group.deregistrationDelaySeconds = 3600;
   world.cloudwatch.requests = () => 5;
+}
+
+/** Green takes 100 %, then blue's instances all die (outside the service), then the alarm fires. */
+function blueDiesThenAlarm({ world }: ScenarioContext): void {
+  greenWeightReaches(world, 100, () => {
+    for (const instance of world.ec2.instances.values()) {
+      if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+    }
+    world.cloudwatch.setState(
+      ALARM,
+      'ALARM',
+      'Threshold Crossed: 5xx rate 2.2 % > 1 %',
+      world.now() + 10 * 60_000,
+    );
+  });
+}
+
+/** The most instances a config may ask for (config.instanceCount). */
+export const LARGEST_FLEET = 1000;
+
+/**
+ * The largest config the schema allows, every list at its longest and every free string at its
+ * longest: 100 alarm names of 255 characters, 20 approvers of 254, 10 steps, a 4,096-character
+ * install command; a split healed first, 1,000 instances each side, two approvals. (The names that
+ * must match the account's resources, such as the record and the target groups, stay as they are.)
+ * The state of its execution must not grow with any of it.
+ */
+function largestConfig({ world, config }: ScenarioContext): void {
+  const alarms = Array.from({ length: 100 }, (_, i) => `web-prod-${i}-`.padEnd(255, 'x'));
+  for (const alarm of alarms) world.cloudwatch.addAlarm(alarm);
+  config.alarms = alarms;
+  config.approval = {
+    before: ['traffic-shift', 'blue-termination'],
+    approvers: Array.from({ length: 20 }, (_, i) => {
+      const domain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.test`;
+      return `${`approver${i}.`.padEnd(254 - 1 - domain.length, 'a')}@${domain}`;
+    }),
+    timeoutSeconds: 604_800,
+  };
+  config.bake = {
+    ...config.bake,
+    installCommand: `./install.sh ${'--flag '.repeat(600)}`.padEnd(4096, 'x').slice(0, 4096),
+    installDirectory: `/${'o'.repeat(255)}`,
+  };
+  config.instanceCount = LARGEST_FLEET;
+  config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 60, healSplit: true };
+  config.termination = { waitSeconds: 600 };
+  halfFinishedSlotB(world);
 }
 
 /** The 5xx alarm goes into ALARM that many minutes after the upload, and stays there. */
@@ -463,18 +522,105 @@ export const SCENARIOS: Scenario[] = [
       "Green takes 100 %, blue's instances all die, then the alarm fires: green keeps the traffic (blue cannot take it), and what is left for a person never says to move traffic to blue.",
     expect: 'FAILED',
     expectLive: '1.1.0',
-    prepare: ({ world }) => {
-      greenWeightReaches(world, 100, () => {
-        for (const instance of world.ec2.instances.values()) {
-          if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+    prepare: blueDiesThenAlarm,
+  },
+  {
+    name: 'next-upload-after-blue-died',
+    summary:
+      "As blue-dies-then-alarm; once the alarm is OK again, 1.2.0 is uploaded: blue's dead instances still registered in slot a do not block it (they are ours and dead), the launch deregisters them, and 1.2.0 deploys to slot a.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: blueDiesThenAlarm,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      const next = () => {
+        if (runningExecution(ctx)) ctx.after(60, next);
+        else {
+          // The person fixed what the alarm was about; then the next release is uploaded.
+          ctx.world.cloudwatch.setState(
+            ALARM,
+            'OK',
+            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
+            ctx.world.now(),
+          );
+          ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
         }
+      };
+      ctx.after(60, next);
+    },
+  },
+  {
+    name: 'blue-instance-dies-in-window',
+    summary:
+      "One of blue's instances dies during the termination window: blue is retired all the same (its dead target deregistered with the rest), and the next upload, 1.2.0, deploys into slot a.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: ({ world }) =>
+      greenWeightReaches(world, 100, () => {
+        const blue = [...world.ec2.instances.values()].find((i) => i.tags[TAG.version] === '1.0.0');
+        if (blue) blue.diedAt = world.now() + 10 * 60_000;
+      }),
+    act: (ctx) => {
+      uploadRelease(ctx);
+      const next = () => {
+        if (runningExecution(ctx)) ctx.after(60, next);
+        else ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
+      };
+      ctx.after(60, next);
+    },
+  },
+  {
+    name: 'alarm-with-partly-healthy-blue',
+    summary:
+      "One of blue's three instances fails its checks while green takes 10 %, then the 5xx alarm fires at 50 %: green failed, so traffic returns to blue's two healthy targets and green is terminated.",
+    expect: 'ROLLED_BACK',
+    expectLive: '1.0.0',
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 10, () => blueFailsChecks(world, 1));
+      greenWeightReaches(world, 50, () =>
         world.cloudwatch.setState(
           ALARM,
           'ALARM',
-          'Threshold Crossed: 5xx rate 2.2 % > 1 %',
-          world.now() + 10 * 60_000,
-        );
-      });
+          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+          world.now() + 90_000,
+        ),
+      );
+    },
+  },
+  {
+    name: 'stopped-with-partly-healthy-blue',
+    summary:
+      "One of blue's three instances fails its checks while green takes 10 %, then an operator presses Stop at 50 %: a person's Stop is a verdict on green, so the recovery returns traffic to blue's two healthy targets.",
+    expect: 'ROLLED_BACK',
+    expectLive: '1.0.0',
+    prepare: (ctx) => {
+      greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
+      greenWeightReaches(ctx.world, 50, () =>
+        ctx.after(30, () => {
+          const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+          if (running) ctx.stop(running.name);
+        }),
+      );
+    },
+  },
+  {
+    name: 'alarm-with-unhealthy-blue',
+    summary:
+      "All of blue's instances fail their checks while green takes 10 %, then the 5xx alarm fires at 50 %: blue has no healthy target, so the rollback leaves the traffic where it is and says what is left.",
+    expect: 'FAILED',
+    breaksInvariants: true,
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 10, () => blueFailsChecks(world, 3));
+      greenWeightReaches(world, 50, () =>
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+          world.now() + 90_000,
+        ),
+      );
     },
   },
   {
@@ -505,6 +651,15 @@ export const SCENARIOS: Scenario[] = [
           world.now() + 25 * 60_000,
         ),
       );
+    },
+  },
+  {
+    name: 'route53-slow',
+    summary:
+      'Route 53 takes 10 minutes to get each change INSYNC: the first step gives up after 3 minutes and rolls back, and the rollback waits for its change, so green is removed.',
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.route53.propagationSeconds = 600;
     },
   },
   {
@@ -757,6 +912,17 @@ export const SCENARIOS: Scenario[] = [
     approvers: { kind: 'approve', afterMinutes: 10_000, comment: 'Checked.' },
   },
   {
+    name: 'largest-config',
+    summary:
+      'The largest config the schema allows (100 long alarm names, 20 approvers, 10 steps, a 4 KiB install command), a split healed first, 1,000 instances: every state stays small.',
+    expect: 'SUCCEEDED',
+    startWeights: SPLIT_WEIGHTS,
+    blueCount: LARGEST_FLEET,
+    expectLive: '1.1.0',
+    prepare: (ctx) => largestConfig(ctx),
+    approvers: { kind: 'approve', afterMinutes: 5, comment: 'Checked.' },
+  },
+  {
     name: 'split-traffic-heal',
     summary:
       'Both slots carry traffic (a=60 b=40), healSplit is on: all to the healthier a, b cleared, then 1.1.0 deploys to b.',
@@ -799,6 +965,20 @@ export const SCENARIOS: Scenario[] = [
     expect: 'ROLLED_BACK',
     prepare: approvalBeforeShift,
     approvers: { kind: 'prefetch' },
+  },
+  {
+    name: 'upload-behind-late-approval',
+    summary:
+      '1.1.0 waits for approval to shift traffic, answered after 20 hours; 1.2.0 is uploaded an hour in: it waits for the lock all that time, then deploys.',
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: approvalBeforeShift,
+    approvers: { kind: 'approve', afterMinutes: 20 * 60, comment: 'Signed off after the change board.' },
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(3600, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+    },
   },
   {
     name: 'approval-both-stages',

@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
+import { endedOnItsOwnPath } from '#shared/domain/workflow.ts';
 import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { installClock } from './clock.ts';
@@ -49,6 +50,10 @@ export interface Summary {
   retries: number;
   /** The most history events any execution of the run wrote (Step Functions allows 25,000). */
   historyEvents: number;
+  /** The largest input or output of any state of any execution, in bytes (Step Functions allows 262,144). */
+  maxStatePayloadBytes: number;
+  /** Where that largest payload was. */
+  largestPayload: { bytes: number; state: string; what: string } | null;
   virtualSeconds: number;
   /** The same, to the millisecond. */
   virtualMs: number;
@@ -122,7 +127,8 @@ export function simulatedEnvironment(verbose = false): void {
  * runtime error): what the operator learns of it.
  */
 function recoveryOf(execution: SimExecution | undefined, world: World): string | undefined {
-  if (!execution || ['SUCCEEDED', 'FAILED'].includes(execution.status)) return undefined;
+  if (!execution || execution.status === 'RUNNING' || endedOnItsOwnPath(execution.status, execution.error))
+    return undefined;
   const { app, env, version } = JSON.parse(execution.input) as {
     app?: string;
     env?: string;
@@ -137,8 +143,9 @@ function statusOf(execution: SimExecution | undefined, world: World): Status {
   if (!execution) return 'IGNORED';
   if (execution.status === 'SUCCEEDED') return 'SUCCEEDED';
   if (execution.error === 'DeploymentRolledBack') return 'ROLLED_BACK';
-  // Stopped: rolled back by the recovery, unless it had to leave something for a person.
-  if (execution.status === 'ABORTED')
+  // Stopped, or failed where no Catch runs (States.DataLimitExceeded): rolled back by the
+  // recovery, unless it had to leave something for a person.
+  if (!endedOnItsOwnPath(execution.status, execution.error))
     return recoveryOf(execution, world)?.includes('Left for a person:') ? 'FAILED' : 'ROLLED_BACK';
   return 'FAILED';
 }
@@ -301,6 +308,14 @@ export async function simulate(
       transitions: executions.reduce((sum, e) => sum + e.transitions, 0),
       retries: executions.reduce((sum, e) => sum + e.retries, 0),
       historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
+      maxStatePayloadBytes: Math.max(0, ...executions.map((e) => e.largestPayload?.bytes ?? 0)),
+      largestPayload:
+        executions
+          .map((e) => e.largestPayload)
+          .reduce<Summary['largestPayload']>(
+            (largest, p) => (p && p.bytes > (largest?.bytes ?? -1) ? p : largest),
+            null,
+          ) ?? null,
       virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
       virtualMs: world.now() - world.startedAt,
       violations: monitor.violations,

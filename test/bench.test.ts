@@ -12,7 +12,7 @@ describe('npm run bench -- --json', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'sim/bench.ts'), '--json', '--skip-cold-start'],
-      { cwd: ROOT, timeout: 120_000, maxBuffer: 8 * 1024 * 1024 },
+      { cwd: ROOT, timeout: 230_000, maxBuffer: 8 * 1024 * 1024 },
     );
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
     for (const key of [
@@ -22,6 +22,7 @@ describe('npm run bench -- --json', () => {
       'costUsd',
       'rollbackSeconds',
       'worstCaseEvents',
+      'maxStatePayloadBytes',
       'coldStart',
       'scale',
     ]) {
@@ -31,11 +32,14 @@ describe('npm run bench -- --json', () => {
     expect(report.scale.concurrent20.status).toBe('SUCCEEDED');
     expect(report.transitions).toBeLessThanOrEqual(150);
     expect(report.worstCaseEvents).toBeLessThan(5000);
+    // The largest state of the largest config at 1,000 instances, in bytes: far from the 256 KiB quota.
+    expect(report.maxStatePayloadBytes).toBeGreaterThan(0);
+    expect(report.maxStatePayloadBytes).toBeLessThanOrEqual(32_768);
     expect(report.apiCalls['route53:ChangeResourceRecordSets']).toBe(3);
     // The bake wait with and without the end-of-build event: the same deploy, in virtual time.
     const { event, polledEvery10Minutes, polledEveryMinute } = report.bakeWait;
     for (const run of [event, polledEvery10Minutes, polledEveryMinute]) expect(run.status).toBe('SUCCEEDED');
     expect(event.overheadSeconds).toBeLessThan(polledEvery10Minutes.overheadSeconds);
     expect(event.transitions).toBeLessThan(polledEveryMinute.transitions);
-  });
+  }, 240_000);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -26,7 +27,7 @@ import {
   sdkUse,
 } from '../sim/packaging.ts';
 import { dependencyGraph, findCycle } from '../sim/template-graph.ts';
-import { deployment } from './handlers/fixtures.ts';
+import { deployment, exampleConfigText, objectBody } from './handlers/fixtures.ts';
 
 type Resource = {
   Type: string;
@@ -40,6 +41,20 @@ type Resource = {
  * Actions a function needs beyond the operations its code sends, each with the reason. An
  * action in a role must be called by the function or listed here.
  */
+/**
+ * The functions whose only GetObject names the VersionId Plan pinned (they read the config by it):
+ * S3 authorizes that as s3:GetObjectVersion, not s3:GetObject (S3 API reference, GetObject).
+ */
+const READS_BY_VERSION = new Set([
+  'startBake',
+  'watchAlarms',
+  'launchGreen',
+  'shiftTraffic',
+  'checkStep',
+  'watchWindow',
+  'requestApproval',
+]);
+
 const IMPLIED: Record<string, Record<string, string>> = {
   '*': {
     'logs:CreateLogStream': 'Lambda writes its logs',
@@ -382,6 +397,7 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     const imagebuilder = mockClient(ImagebuilderClient);
     const cloudwatch = mockClient(CloudWatchClient);
     const sfn = mockClient(SFNClient);
+    const s3 = mockClient(S3Client);
     try {
       dynamodb.on(GetItemCommand).resolves({});
       dynamodb.on(PutItemCommand).resolves({});
@@ -394,8 +410,12 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       const imageBuildVersionArn =
         'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-0/1.0.0/1';
       await awaitBake({ token: 'bake-token', imageBuildVersionArn, seconds: 900 }, table);
+      const pinned = { bucket: 'releases', key: 'config/web/prod.json', versionId: 'v1' };
+      s3.on(GetObjectCommand).resolves({
+        Body: objectBody(JSON.stringify({ ...JSON.parse(exampleConfigText), alarms: ['web-5xx'] })),
+      });
       await watchAlarms(
-        { token: 'watch-token', deploymentId: 'web-prod-1', alarms: ['web-5xx'], seconds: 300 },
+        { token: 'watch-token', deploymentId: 'web-prod-1', config: pinned, seconds: 300 },
         table,
       );
       await requestLock(
@@ -417,7 +437,7 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       expect(locks).toHaveLength(1);
       expect(locks[0]).not.toHaveProperty(ttl.AttributeName);
     } finally {
-      for (const mock of [dynamodb, imagebuilder, cloudwatch, sfn]) mock.restore();
+      for (const mock of [dynamodb, imagebuilder, cloudwatch, sfn, s3]) mock.restore();
     }
   });
 
@@ -531,6 +551,8 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       const called = await actionsCalledBy(
         `${handlers[key]?.module.replace(/^.*\/functions\//, 'functions/')}`,
       );
+      // GetObject with a VersionId (the pinned config) is authorized as s3:GetObjectVersion.
+      if (READS_BY_VERSION.has(key) && called.delete('s3:GetObject')) called.add('s3:GetObjectVersion');
       const allowed = new Set(roleStatements(template, key).flatMap((s) => asList(s.Action)));
       const implied = { ...IMPLIED['*'], ...IMPLIED[key] };
       const unused = [...allowed].filter((action) => !called.has(action) && !(action in implied));

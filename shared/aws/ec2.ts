@@ -91,6 +91,30 @@ export function findManagedInstances(tags: Tags): Promise<InstanceSummary[]> {
   ]);
 }
 
+/**
+ * Instances this service launched that match every tag given, in any state: one terminated a
+ * moment ago (by us, or by dying) is still listed for about an hour, and may still be registered.
+ */
+export function findLaunchedInstances(tags: Tags): Promise<InstanceSummary[]> {
+  return describe([
+    { Name: `tag:${TAG.managedBy}`, Values: [MANAGED_BY] },
+    ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+  ]);
+}
+
+/**
+ * The instances of these ids EC2 still knows, in any state. By filter, not InstanceIds: an id EC2
+ * no longer knows is left out instead of failing the whole call.
+ */
+export async function instancesById(instanceIds: string[]): Promise<InstanceSummary[]> {
+  const found: InstanceSummary[] = [];
+  // At most 200 values a filter.
+  for (let i = 0; i < instanceIds.length; i += 200) {
+    found.push(...(await describe([{ Name: 'instance-id', Values: instanceIds.slice(i, i + 200) }])));
+  }
+  return found;
+}
+
 export async function terminateInstances(instanceIds: string[]): Promise<void> {
   // TerminateInstances is idempotent: terminating a terminated instance succeeds.
   for (let i = 0; i < instanceIds.length; i += 1000) {

@@ -9,6 +9,7 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthState } from '../domain/health.ts';
+import type { SlotTargets } from '../domain/return-to-blue.ts';
 import { type Tags, toAwsTags } from '../domain/tags.ts';
 
 export const elbv2 = new ElasticLoadBalancingV2Client({});
@@ -36,6 +37,12 @@ export async function describeTargetHealth(
 export async function registeredTargets(targetGroupArn: string): Promise<TargetHealthState[]> {
   const all = await describeTargetHealth(targetGroupArn);
   return all.filter((t) => t.state !== 'unused' || t.reason !== 'Target.NotRegistered');
+}
+
+/** A slot's registered (not draining) and healthy targets, as ELB reports them now. */
+export async function slotTargets(targetGroupArn: string): Promise<SlotTargets> {
+  const targets = (await registeredTargets(targetGroupArn)).filter((t) => t.state !== 'draining');
+  return { registered: targets.length, healthy: targets.filter((t) => t.state === 'healthy').length };
 }
 
 /** The ids of the targets ELB reports healthy (registered and passing their checks). */

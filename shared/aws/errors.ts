@@ -25,5 +25,8 @@ export function isAlreadyExists(error: unknown): boolean {
 }
 
 export function isNotFound(error: unknown): boolean {
-  return error instanceof Error && /NotFound|NoSuchKey|NoSuchEntity|NotFoundException/.test(error.name);
+  return (
+    error instanceof Error &&
+    /NotFound|NoSuchKey|NoSuchVersion|NoSuchEntity|NotFoundException/.test(error.name)
+  );
 }

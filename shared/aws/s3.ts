@@ -3,11 +3,21 @@ import { isNotFound } from './errors.ts';
 
 export const s3 = new S3Client({});
 
-/** The object's text, or undefined when there is no such key. */
-export async function readObjectText(bucket: string, key: string): Promise<string | undefined> {
+/**
+ * The object's text and the version read (the current one, or `versionId`), or undefined when
+ * there is no such key.
+ */
+export async function readObject(
+  bucket: string,
+  key: string,
+  versionId?: string,
+): Promise<{ text: string; versionId?: string } | undefined> {
   try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return (await out.Body?.transformToString('utf-8')) ?? '';
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+    );
+    const text = (await out.Body?.transformToString('utf-8')) ?? '';
+    return { text, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -19,6 +19,23 @@ function int(min: number, max: number) {
   return v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 }
 
+/**
+ * The largest value of each setting that bounds how long a deployment can run: the schema
+ * enforces them, and the wait for the lock is derived from them (see longestHoldSeconds).
+ */
+export const LIMITS = {
+  bakeTimeoutMinutes: 240,
+  bakePollSeconds: 3600,
+  steps: 10,
+  stepWaitSeconds: 3600,
+  healthTimeoutSeconds: 3600,
+  terminationWaitSeconds: 172_800,
+  checkIntervalSeconds: 3600,
+  approvalStages: 2,
+  approvalTimeoutSeconds: 604_800,
+  ttlSeconds: 3600,
+} as const;
+
 /** What the field means, for the published JSON Schema (validation ignores it). */
 function about<const T extends v.GenericSchema>(schema: T, description: string) {
   return v.pipe(schema, v.description(description));
@@ -121,9 +138,12 @@ const bakeSchema = about(
       ),
       'Where the artifact is unpacked on the image.',
     ),
-    timeoutMinutes: about(v.optional(int(10, 240), 120), 'Give up on the build after this long.'),
+    timeoutMinutes: about(
+      v.optional(int(10, LIMITS.bakeTimeoutMinutes), 120),
+      'Give up on the build after this long.',
+    ),
     pollSeconds: about(
-      v.optional(int(60, 3600), 600),
+      v.optional(int(60, LIMITS.bakePollSeconds), 600),
       "How often the build is checked if Image Builder's end-of-build event does not arrive.",
     ),
   }),
@@ -137,7 +157,7 @@ const trafficSchema = about(
         v.pipe(
           v.array(int(1, 100)),
           v.minLength(1),
-          v.maxLength(10),
+          v.maxLength(LIMITS.steps),
           v.check(
             (steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)),
             'steps must increase',
@@ -149,7 +169,7 @@ const trafficSchema = about(
       'Percent of traffic on green at each step; increasing, ending at 100.',
     ),
     stepWaitSeconds: about(
-      v.optional(int(0, 3600), 300),
+      v.optional(int(0, LIMITS.stepWaitSeconds), 300),
       'How long each step is watched before the next (never less than the record TTL).',
     ),
     healSplit: about(
@@ -163,7 +183,7 @@ const trafficSchema = about(
 const healthSchema = about(
   v.strictObject({
     timeoutSeconds: about(
-      v.optional(int(60, 3600), 900),
+      v.optional(int(60, LIMITS.healthTimeoutSeconds), 900),
       'How long green has, from launch, to boot and pass its health checks.',
     ),
     pollSeconds: about(v.optional(int(5, 300), 15), 'How often green target health is checked.'),
@@ -178,11 +198,11 @@ const healthSchema = about(
 const terminationSchema = about(
   v.strictObject({
     waitSeconds: about(
-      v.optional(int(0, 172800), 3600),
+      v.optional(int(0, LIMITS.terminationWaitSeconds), 3600),
       'How long blue stays up after green carries 100 %, while alarms and health are watched.',
     ),
     checkIntervalSeconds: about(
-      v.optional(int(60, 3600)),
+      v.optional(int(60, LIMITS.checkIntervalSeconds)),
       'How often alarms and health are checked during the window (default: wait / 12, 60-900 s).',
     ),
   }),
@@ -195,7 +215,7 @@ const approvalSchema = about(
       v.pipe(
         v.array(v.picklist(['traffic-shift', 'blue-termination'])),
         v.minLength(1),
-        v.maxLength(2),
+        v.maxLength(LIMITS.approvalStages),
         v.check((stages) => new Set(stages).size === stages.length, 'name each stage once'),
       ),
       'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
@@ -209,7 +229,7 @@ const approvalSchema = about(
       'Who may approve; each gets their own signed link.',
     ),
     timeoutSeconds: about(
-      v.optional(int(300, 604800), 86400),
+      v.optional(int(300, LIMITS.approvalTimeoutSeconds), 86400),
       'How long to wait for an answer before rolling back (default 24 h).',
     ),
   }),
@@ -229,7 +249,7 @@ export const deployConfigSchema = v.pipe(
           'The type both weighted records share.',
         ),
         ttlSeconds: about(
-          v.optional(int(0, 3600), 60),
+          v.optional(int(0, LIMITS.ttlSeconds), 60),
           'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
         ),
         evaluateTargetHealth: about(

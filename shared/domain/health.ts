@@ -29,13 +29,15 @@ export function evaluateHealth(
   expectedIds: readonly string[],
   reported: readonly TargetHealthState[],
   minHealthyPercent: number,
+  /** How many instances were launched: one EC2 no longer lists counts as not healthy too. */
+  launched = 0,
 ): HealthVerdict {
   const byId = new Map(reported.map((t) => [t.id, t]));
   const states = expectedIds.map(
     (id) => byId.get(id) ?? { id, state: 'unused', reason: 'Target.NotRegistered' },
   );
   const healthyCount = states.filter((t) => t.state === 'healthy').length;
-  const total = expectedIds.length;
+  const total = Math.max(expectedIds.length, launched);
   const required = requiredHealthy(total, minHealthyPercent);
   return {
     healthy: total > 0 && healthyCount >= required,
@@ -55,4 +57,12 @@ export function describeHealth(verdict: HealthVerdict): string {
     .join(', ');
   const more = verdict.notHealthy.length > 5 ? ` and ${verdict.notHealthy.length - 5} more` : '';
   return `${head}; ${shown}${more}`;
+}
+
+/**
+ * An EC2 instance state in which the instance serves nothing and never will again by itself
+ * (stopped, terminated, or on the way): ELB reports such a target `unused` (Target.InvalidState).
+ */
+export function isDead(instanceState: string): boolean {
+  return ['shutting-down', 'terminated', 'stopping', 'stopped'].includes(instanceState);
 }

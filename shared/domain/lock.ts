@@ -1,3 +1,5 @@
+import { LIMITS } from './config.ts';
+import { DNS_MAX_POLLS, DNS_POLL_SECONDS } from './plan.ts';
 import { endedOnItsOwnPath } from './workflow.ts';
 
 /**
@@ -150,6 +152,48 @@ export const RECOVERY_GRACE_SECONDS = 1200;
  */
 export type OwnerState = 'running' | 'recovering' | 'ended';
 
+/** How long one ask for the lock waits on its token before it asks again (the lock state's TimeoutSeconds). */
+export const LOCK_ASK_SECONDS = 1800;
+
+/**
+ * Room for what the limits do not bound one by one: every task and its retries, blue's drain (up
+ * to ELB's largest deregistration delay, an hour), a rollback's DNS change, TTL and green's drain.
+ */
+const OTHER_WORK_SECONDS = 6 * 3600;
+
+/**
+ * The longest an owner can hold the lock under the config's limits: the longest bake (and one late
+ * poll), green's health checks, every traffic step with its DNS change, every approval waiting its
+ * whole timeout, the whole termination window (and one late check), the rest, and the recovery's
+ * grace after a Stop. A waiter waits at most this behind one owner: only the newest upload waits,
+ * and it gets the lock when that owner ends.
+ */
+export function longestHoldSeconds(limits: Record<keyof typeof LIMITS, number> = LIMITS): number {
+  const bake = limits.bakeTimeoutMinutes * 60 + limits.bakePollSeconds;
+  const steps =
+    limits.steps * (Math.max(limits.stepWaitSeconds, limits.ttlSeconds) + DNS_POLL_SECONDS * DNS_MAX_POLLS);
+  const approvals = limits.approvalStages * limits.approvalTimeoutSeconds;
+  const window = limits.terminationWaitSeconds + limits.checkIntervalSeconds;
+  return (
+    bake +
+    limits.healthTimeoutSeconds +
+    steps +
+    approvals +
+    window +
+    OTHER_WORK_SECONDS +
+    RECOVERY_GRACE_SECONDS
+  );
+}
+
+/**
+ * How often a parked waiter asks again (the lock state's Retry on States.Timeout): enough asks to
+ * outlast the longest hold. About 800, 4 history events each: far under Step Functions' 25,000.
+ */
+export const LOCK_REASKS = Math.ceil(longestHoldSeconds() / LOCK_ASK_SECONDS);
+
+/** How long an upload waits for the lock in all before it gives up (and is told so). */
+export const LOCK_WAIT_SECONDS = (LOCK_REASKS + 1) * LOCK_ASK_SECONDS;
+
 export function ownerState(
   state: { status?: string; error?: string; stopDate?: Date } | undefined,
   now: Date,
@@ -176,10 +220,12 @@ export function decideAcquire(
   ownerIs: OwnerState,
   id: string,
   now: string,
+  ended: ReadonlySet<string> = new Set(),
 ): LockDecision {
   const ownerRunning = ownerIs !== 'ended';
   const item: LockItem = current ?? { id, version: 0, waiters: [] };
-  const others = item.waiters.filter((w) => w.name !== me.name);
+  // A waiter whose execution has ended is dropped: it is never handed the lock nor told anything.
+  const others = item.waiters.filter((w) => w.name !== me.name && !ended.has(w.name));
   if (item.owner?.name === me.name) {
     return {
       effects: [{ kind: 'resume', token: me.token, output: { acquiredAt: item.owner.since } }],
@@ -225,26 +271,33 @@ export function decideAcquire(
 }
 
 /**
- * An execution is done: as the owner, the newest waiter, if any, becomes the owner and is resumed
- * (unless it polls). As a waiter (it ended while waiting), it is taken off the list, so the lock
- * is never handed to it. Anyone else changes nothing.
+ * An execution is done: as the owner, the newest waiter still running, if any, becomes the owner
+ * and is resumed (unless it polls); waiters in `ended` (their executions ended while they waited,
+ * and nobody took them off the list) are dropped, never handed the lock. As a waiter (it ended
+ * while waiting), it is taken off the list. Anyone else changes nothing.
  */
-export function decideRelease(current: LockItem | undefined, ownerName: string, now: string): LockDecision {
+export function decideRelease(
+  current: LockItem | undefined,
+  ownerName: string,
+  now: string,
+  ended: ReadonlySet<string> = new Set(),
+): LockDecision {
   if (!current || current.owner?.name !== ownerName) {
     if (!current?.waiters.some((w) => w.name === ownerName)) return { effects: [], outcome: 'superseded' };
     const waiters = current.waiters.filter((w) => w.name !== ownerName);
     return { item: nextVersion(current, current.owner, waiters), effects: [], outcome: 'superseded' };
   }
-  if (current.waiters.length === 0) {
+  const waiting = current.waiters.filter((w) => !ended.has(w.name));
+  if (waiting.length === 0) {
     return { item: nextVersion(current, undefined, []), effects: [], outcome: 'acquired' };
   }
-  const newest = current.waiters.reduce((best, w) => (isNewer(w, best) ? w : best));
+  const newest = waiting.reduce((best, w) => (isNewer(w, best) ? w : best));
   const holder = owner(newest, now);
   return {
     item: nextVersion(current, holder, []),
     effects: [
       ...resume(newest, { acquiredAt: now }),
-      ...current.waiters.filter((w) => w.name !== newest.name).map((w) => supersede(w, newest)),
+      ...waiting.filter((w) => w.name !== newest.name).map((w) => supersede(w, newest)),
     ],
     outcome: 'acquired',
     holder,

@@ -1,3 +1,4 @@
+import { idList } from './leftovers.ts';
 import { TAG, type Tags } from './tags.ts';
 import { quoted } from './text.ts';
 import type { Slot } from './traffic.ts';
@@ -107,7 +108,8 @@ export interface ForeignInstance {
 
 /**
  * Instances registered in a slot that are not this deployment's, grouped by who launched them:
- * "i-1, i-2 of web/prod "1.1.0" (execution "web-prod-1_1_0-...")".
+ * "i-1, i-2 of web/prod "1.1.0" (execution "web-prod-1_1_0-...")"; at most five ids a group
+ * (idList), so a cause does not grow with the fleet.
  */
 export function foreignInstancesText(instances: readonly ForeignInstance[]): string {
   const groups = new Map<string, string[]>();
@@ -122,5 +124,5 @@ export function foreignInstancesText(instances: readonly ForeignInstance[]): str
           )}`;
     groups.set(who, [...(groups.get(who) ?? []), instance.id]);
   }
-  return [...groups.entries()].map(([who, ids]) => `${ids.join(', ')} ${who}`).join('; ');
+  return [...groups.entries()].map(([who, ids]) => `${idList(ids)} ${who}`).join('; ');
 }

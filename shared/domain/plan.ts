@@ -13,6 +13,21 @@ export const DNS_POLL_SECONDS = 10;
 export const DNS_MAX_POLLS = 18;
 
 /**
+ * A change that puts all traffic back on the slot that serves (a rollback, healing a split) is not
+ * given up after three minutes: Route 53 applies every change it accepted, and giving up would
+ * leave both fleets running for a person to clean up. It is checked every 10 s for three minutes,
+ * then every minute up to 30 minutes, the bound of the SDKs' own Route 53 waiter
+ * (ResourceRecordSetsChanged: 60 checks, 30 s apart).
+ */
+export const DNS_RETURN_MAX_POLLS = DNS_MAX_POLLS + 27;
+export const DNS_SLOW_POLL_SECONDS = 60;
+
+/** How long to wait before the next check of a change that has been checked `polls` times. */
+export function dnsPollSeconds(polls: number): number {
+  return polls < DNS_MAX_POLLS ? DNS_POLL_SECONDS : DNS_SLOW_POLL_SECONDS;
+}
+
+/**
  * The most polls any waiting loop may take. A Standard execution may write 25,000 history
  * events and each poll writes 9 (Wait, Task, Choice), so every loop is bounded by count, and a long
  * timeout polls less often instead of more times.
@@ -69,6 +84,8 @@ export interface PlanInputs {
   /** The deployment, its artifact's version id known (Plan finds it when the input had none). */
   deployment: PinnedDeployment;
   config: DeployConfig;
+  /** The S3 version of the config object read (the tasks read that version again). */
+  configVersionId: string;
   weights: Weights;
   /** Targets registered in blue's target group (0 when there is no blue). */
   blueTargetCount: number;
@@ -85,6 +102,7 @@ export interface PlanInputs {
 export function buildPlan({
   deployment,
   config,
+  configVersionId,
   weights,
   blueTargetCount,
   defaultTopicArn,
@@ -125,7 +143,11 @@ export function buildPlan({
     version: deployment.version,
     artifactId: artifactId(deployment.artifact),
     artifactVersionId: deployment.artifact.versionId,
-    configKey: configKey(deployment.app, deployment.env),
+    config: {
+      bucket: deployment.artifact.bucket,
+      key: configKey(deployment.app, deployment.env),
+      versionId: configVersionId,
+    },
     startedAt: now.toISOString(),
     blue,
     green,
@@ -134,10 +156,15 @@ export function buildPlan({
     slots: config.slots,
     dns: { ...config.dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
     launchTemplate: config.launchTemplate,
-    bake: { ...config.bake, ...boundedPoll(config.bake.timeoutMinutes * 60, config.bake.pollSeconds) },
+    bake: {
+      parentImage: config.bake.parentImage,
+      infrastructureConfigurationArn: config.bake.infrastructureConfigurationArn,
+      timeoutMinutes: config.bake.timeoutMinutes,
+      ...boundedPoll(config.bake.timeoutMinutes * 60, config.bake.pollSeconds),
+    },
     health: { ...config.health, ...boundedPoll(config.health.timeoutSeconds, config.health.pollSeconds) },
     steps: percents.map((percent) => ({ percent, settleSeconds: settle })),
-    alarms: config.alarms,
+    alarmCount: config.alarms.length,
     termination: {
       waitSeconds: config.termination.waitSeconds,
       checkIntervalSeconds,
@@ -149,7 +176,6 @@ export function buildPlan({
       // A first deploy shifts nothing away from anyone, but is still a change a person may gate.
       beforeShift: config.approval?.before.includes('traffic-shift') ?? false,
       beforeTermination: (config.approval?.before.includes('blue-termination') ?? false) && blue !== null,
-      approvers: config.approval?.approvers.map((a) => a.toLowerCase()) ?? [],
       timeoutSeconds: config.approval?.timeoutSeconds ?? 86400,
     },
   };

@@ -1,3 +1,5 @@
+import { LOCK_WAIT_SECONDS } from './lock.ts';
+import { TAG } from './tags.ts';
 import { oneLine, quoted } from './text.ts';
 import { formatWeights } from './traffic.ts';
 import type { CaughtFailure, DeploymentState } from './workflow.ts';
@@ -43,17 +45,31 @@ export function describeFailure(failure: CaughtFailure | undefined): string {
   return `${failure.Error}: ${causeMessage(failure)}`;
 }
 
+/** Which approval no approver answered in time, when that is why the execution failed. */
+export function approvalTimedOut(state: DeploymentState): 'traffic-shift' | 'blue-termination' | null {
+  const { failure, plan } = state;
+  if (failure?.Error !== 'States.Timeout' || !plan) return null;
+  if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) return 'traffic-shift';
+  if (plan.approval.beforeTermination && state.window?.done && !state.terminationApproval) {
+    return 'blue-termination';
+  }
+  return null;
+}
+
 /** Why the execution failed, said the way an operator thinks of it. */
 export function describeReason(state: DeploymentState): string {
   const { failure, plan } = state;
-  if (failure?.Error === 'States.Timeout' && plan) {
+  // Timed out before it held the lock: its last ask for it ran out.
+  if (failure?.Error === 'States.Timeout' && !state.lock && !plan) {
+    const days = Math.round(LOCK_WAIT_SECONDS / 86_400);
+    return `it gave up waiting for the deployment lock after ${days} days, the longest any deployment of ${state.app}/${state.env} can hold it, while another one still held it; upload ${state.artifact.key} again to deploy it`;
+  }
+  const unanswered = approvalTimedOut(state);
+  if (unanswered && plan) {
     const hours = formatDuration(plan.approval.timeoutSeconds);
-    if (plan.approval.beforeShift && !state.shiftApproval && !state.shift) {
-      return `no approver answered within ${hours} (approval to shift traffic)`;
-    }
-    if (plan.approval.beforeTermination && state.window?.done && !state.terminationApproval) {
-      return `no approver answered within ${hours} (approval to terminate blue)`;
-    }
+    return unanswered === 'traffic-shift'
+      ? `no approver answered within ${hours} (approval to shift traffic)`
+      : `no approver answered within ${hours} (approval to terminate blue)`;
   }
   return describeFailure(failure);
 }
@@ -110,7 +126,10 @@ export function buildReport(
         : `Blue: slot ${plan.blue} (${plan.blueTargetCount} targets). Green: slot ${plan.green} (${plan.instanceCount} instances).`,
     );
   }
-  if (state.green) lines.push(`Green instances: ${state.green.instanceIds.join(', ') || 'none'}`);
+  if (state.green)
+    lines.push(
+      `Green instances: ${state.green.launched} launched, tagged ${TAG.deploymentId}=${state.deploymentId}.`,
+    );
   if (state.shift)
     lines.push(
       `Last traffic step: ${state.shift.percent} % on green (${formatWeights(state.shift.weights)}).`,
@@ -132,7 +151,7 @@ export function buildReport(
   switch (outcome) {
     case 'succeeded': {
       const retired = state.retired
-        ? `; blue slot ${state.retired.slot} terminated (${state.retired.terminated.length} instances)`
+        ? `; blue slot ${state.retired.slot} terminated (${state.retired.terminated} instances)`
         : '';
       summary = `${who} is live on slot ${plan?.green ?? '?'} with ${ami ?? 'its AMI'}${retired}.`;
       subject = `Deployed ${who}`;

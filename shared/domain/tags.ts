@@ -59,3 +59,12 @@ export function imageTags(args: Release & { artifactId: string; artifactUri: str
 export function toAwsTags(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
+
+/** Whether an instance's tags say this service launched it and match every tag given. */
+export function launchedByUs(instanceTags: Tags | undefined, tags: Tags): boolean {
+  return (
+    instanceTags !== undefined &&
+    instanceTags[TAG.managedBy] === MANAGED_BY &&
+    Object.entries(tags).every(([key, value]) => instanceTags[key] === value)
+  );
+}

@@ -120,7 +120,13 @@ export interface Plan {
    * ETag when one was given). The bake downloads exactly this version.
    */
   artifactVersionId: string;
-  configKey: string;
+  /**
+   * The config object this deployment read, by its S3 version: tasks that need what the plan does
+   * not carry (alarm names, approvers, the install command) read exactly that version, so the
+   * state stays small however long the config's lists are, and a config written meanwhile changes
+   * nothing of a running deploy.
+   */
+  config: PinnedConfig;
   startedAt: string;
   /** The slot serving traffic when the deploy started; null on a first deploy. */
   blue: Slot | null;
@@ -130,17 +136,26 @@ export interface Plan {
   slots: Record<Slot, SlotConfig>;
   dns: DeployConfig['dns'] & { pollSeconds: number; maxPolls: number };
   launchTemplate: DeployConfig['launchTemplate'];
-  bake: DeployConfig['bake'] & { maxPolls: number };
+  /** The bake's settings but the install command and directory (read from the config when baking). */
+  bake: Omit<DeployConfig['bake'], 'installCommand' | 'installDirectory'> & { maxPolls: number };
   health: DeployConfig['health'] & { maxPolls: number };
   /** Percent on green after each step, and how long each step settles before it is checked. */
   steps: { percent: number; settleSeconds: number }[];
-  alarms: string[];
+  /** How many alarms the config watches (their names are read from the pinned config). */
+  alarmCount: number;
   termination: { waitSeconds: number; checkIntervalSeconds: number; maxChecks: number };
   topicArn: string;
   /** Both slots carried traffic and the config allows healing: everything moves to `to` first. */
   heal?: { to: Slot; from: Slot; weights: Record<Slot, number> };
   /** Where the deployment waits for a person; both false when no approval is configured. */
-  approval: { beforeShift: boolean; beforeTermination: boolean; approvers: string[]; timeoutSeconds: number };
+  approval: { beforeShift: boolean; beforeTermination: boolean; timeoutSeconds: number };
+}
+
+/** Where a deployment's config is, as the version Plan read. */
+export interface PinnedConfig {
+  bucket: string;
+  key: string;
+  versionId: string;
 }
 
 export interface BakeState {
@@ -153,10 +168,11 @@ export interface BakeState {
   polls: number;
 }
 
+/** The green fleet: found by this deployment's tag, so the state carries its size, not its ids. */
 export interface GreenFleet {
   slot: Slot;
   amiId: string;
-  instanceIds: string[];
+  launched: number;
   launchedAt: string;
 }
 
@@ -174,6 +190,8 @@ export interface DnsChange {
   status: 'PENDING' | 'INSYNC';
   polls: number;
   maxPolls: number;
+  /** Seconds to wait before the next check (the state machine's Wait reads it). */
+  pollSeconds: number;
   submittedAt: string;
   syncedAt?: string;
 }
@@ -203,10 +221,11 @@ export interface WindowState {
   summary: string;
 }
 
+/** Blue taken out of service: counts (blue is found by its slot's tags again to be terminated). */
 export interface BlueDrain {
   slot: Slot;
-  instanceIds: string[];
-  deregistered: string[];
+  instances: number;
+  deregistered: number;
   deregisteredAt: string;
   /** When ELB's deregistration delay is over: draining ends then at the latest. */
   drainUntil: string;
@@ -220,8 +239,8 @@ export interface BlueDrain {
 
 export interface BlueRetirement {
   slot: Slot;
-  deregistered: string[];
-  terminated: string[];
+  deregistered: number;
+  terminated: number;
   at: string;
 }
 
@@ -240,15 +259,15 @@ export interface TrafficRollback {
 
 /** Green taken out of service in a rollback, before it is terminated. */
 export interface GreenDrain {
-  instanceIds: string[];
-  deregistered: string[];
+  instances: number;
+  deregistered: number;
   /** How long to let requests in flight finish: the target group's deregistration delay. */
   drainSeconds: number;
 }
 
 export interface GreenRemoval {
-  deregistered: string[];
-  terminated: string[];
+  deregistered: number;
+  terminated: number;
   summary: string;
 }
 

@@ -1,4 +1,5 @@
 import { changeStatus } from '../aws/route53.ts';
+import { dnsPollSeconds } from '../domain/plan.ts';
 import type { DnsChange } from '../domain/workflow.ts';
 import { DnsChangeTimedOut } from '../errors.ts';
 import { nowIso } from '../state.ts';
@@ -13,5 +14,5 @@ export async function checkDnsChange(input: { change: DnsChange }): Promise<DnsC
   if (polls >= change.maxPolls) {
     throw new DnsChangeTimedOut(`Route 53 change ${change.changeId} still PENDING after ${polls} checks`);
   }
-  return { ...change, polls };
+  return { ...change, polls, pollSeconds: dnsPollSeconds(polls) };
 }

@@ -14,9 +14,8 @@ export async function checkDrain(input: DeploymentState): Promise<BlueDrain> {
   if (drain.drained) return drain;
   const polls = drain.polls + 1;
   const targetGroupArn = plan.slots[drain.slot].targetGroupArn;
-  const stillDraining = (await describeTargetHealth(targetGroupArn, drain.deregistered)).filter(
-    (t) => t.state === 'draining',
-  );
+  // Every draining target of blue's group: blue's own, and any someone else deregistered there.
+  const stillDraining = (await describeTargetHealth(targetGroupArn)).filter((t) => t.state === 'draining');
   const done = (reason: string): BlueDrain => ({
     ...drain,
     polls,

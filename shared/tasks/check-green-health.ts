@@ -1,6 +1,8 @@
-import { describeInstances } from '../aws/ec2.ts';
+import { findLaunchedInstances } from '../aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '../aws/elbv2.ts';
 import { describeHealth, evaluateHealth } from '../domain/health.ts';
+import { idList } from '../domain/leftovers.ts';
+import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -16,39 +18,34 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
   const state = need(input, 'plan', 'green');
   const { plan, green } = state;
   const polls = (state.health?.polls ?? 0) + 1;
-  let instances: Awaited<ReturnType<typeof describeInstances>>;
-  try {
-    instances = await describeInstances(green.instanceIds);
-  } catch (error) {
-    // EC2 is eventually consistent: instances RunInstances just returned may not be visible yet.
-    if ((error as Error).name === 'InvalidInstanceID.NotFound') {
-      throw new AwsTransient(`green instances not visible yet: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+  // Found by this deployment's tag, in any state (the state carries the fleet's size, not its ids).
+  const instances = await findLaunchedInstances({ [TAG.deploymentId]: state.deploymentId });
+  if (instances.length < green.launched) {
+    // EC2 is eventually consistent: instances RunInstances just returned may not be listed yet.
+    throw new AwsTransient(
+      `green instances not visible yet: EC2 lists ${instances.length} of the ${green.launched} launched`,
+    );
   }
+  const ids = instances.map((i) => i.id);
   const dead = instances.filter((i) => i.state !== 'pending' && i.state !== 'running');
   if (dead.length > 0) {
-    const what = dead
-      .map((i) => `${i.id} ${i.state}${i.stateReason ? ` (${i.stateReason})` : ''}`)
-      .join(', ');
+    const what = idList(dead.map((i) => `${i.id} ${i.state}${i.stateReason ? ` (${i.stateReason})` : ''}`));
     throw new CapacityShortfall(`green instances stopped while booting: ${what}`);
   }
   // Before registering anything: the slot is still this deployment's, and nobody sends it traffic.
-  await assertGreenStillOurs(plan, state.deploymentId, green.instanceIds);
+  await assertGreenStillOurs(plan, state.deploymentId, ids);
   await assertRecordsAsWritten(plan, undefined);
   const targetGroupArn = plan.slots[green.slot].targetGroupArn;
-  const reported = await describeTargetHealth(targetGroupArn, green.instanceIds);
+  const reported = await describeTargetHealth(targetGroupArn, ids);
   const unregistered = new Set(reported.filter((t) => t.reason === 'Target.NotRegistered').map((t) => t.id));
   const toRegister = instances
     .filter((i) => i.state === 'running' && unregistered.has(i.id))
     .map((i) => i.id);
   if (toRegister.length > 0) {
     await registerTargets(targetGroupArn, toRegister);
-    logger.info('registered green instances', { instanceIds: toRegister });
+    logger.info('registered green instances', { registered: toRegister.length });
   }
-  const verdict = evaluateHealth(green.instanceIds, reported, plan.health.minHealthyPercent);
+  const verdict = evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched);
   const summary = describeHealth(verdict);
   if (verdict.healthy) {
     return {

@@ -14,8 +14,8 @@ export async function checkStep(input: DeploymentState): Promise<StepCheck> {
   const checkedAt = nowIso();
   const summary = await assertGreenGood(
     state.plan,
-    state.deploymentId,
     state.green,
+    state.deploymentId,
     state.shift.weights,
     since,
   );

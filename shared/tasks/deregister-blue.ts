@@ -1,12 +1,12 @@
-import { findManagedInstances } from '../aws/ec2.ts';
-import { deregisterTargets, deregistrationDelaySeconds, describeTargetHealth } from '../aws/elbv2.ts';
+import { deregistrationDelaySeconds } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { TAG } from '../domain/tags.ts';
+import { blueInstances } from '../blue-fleet.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
 import { IDLE_SECONDS, targetGroupIdle } from '../drain.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { deregisterBlueTargets } from '../slot-targets.ts';
 import { need } from '../state.ts';
 
 /** How often draining is checked at least, and at most how many times (the delay plus a margin). */
@@ -26,38 +26,29 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   if ((weights[blue] ?? 0) !== 0 || (weights[plan.green] ?? 0) === 0) {
     throw new TrafficDrift(`not retiring blue slot ${blue}: the records hold ${formatWeights(weights)}`);
   }
-  const instances = (
-    await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
-  ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
-  const instanceIds = instances.map((i) => i.id);
+  const instances = await blueInstances(state, blue);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
   // Targets already draining (a retry of this task, or someone else's deregistration) are watched
-  // like the ones deregistered now: terminating them early would cut their connections.
-  const targets = (await describeTargetHealth(targetGroupArn, instanceIds)).filter(
-    (t) => t.reason !== 'Target.NotRegistered',
-  );
-  const registered = targets.map((t) => t.id);
-  await deregisterTargets(
-    targetGroupArn,
-    targets.filter((t) => t.state !== 'draining').map((t) => t.id),
-  );
+  // like the ones deregistered now: terminating them early would cut their connections. Blue's
+  // instances that died are deregistered too, but have nothing to drain.
+  const { serving, deregistered } = await deregisterBlueTargets(targetGroupArn, state, blue);
   const delay = await deregistrationDelaySeconds(targetGroupArn);
   // Blue has carried no traffic for the whole window: usually it is idle already.
-  const idle = registered.length === 0 || (await targetGroupIdle(targetGroupArn));
+  const idle = serving.length === 0 || (await targetGroupIdle(targetGroupArn));
   const now = new Date();
   const bound = delay + 60;
   const every = Math.max(DRAIN_POLL_SECONDS, Math.ceil(bound / DRAIN_MAX_POLLS));
-  logger.info('blue deregistered, draining', { slot: blue, instanceIds: registered, delay });
+  logger.info('blue deregistered, draining', { slot: blue, deregistered, delay });
   return {
     slot: blue,
-    instanceIds,
-    deregistered: registered,
+    instances: instances.length,
+    deregistered,
     deregisteredAt: now.toISOString(),
     drainUntil: new Date(now.getTime() + delay * 1000).toISOString(),
     drained: idle,
     reason:
-      registered.length === 0
-        ? 'nothing was registered'
+      serving.length === 0
+        ? 'nothing that could serve was registered'
         : idle
           ? `no request in the last ${IDLE_SECONDS} s`
           : 'draining',

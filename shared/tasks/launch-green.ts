@@ -1,11 +1,12 @@
 import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { launchInstances } from '../aws/ec2.ts';
 import { clientToken } from '../domain/identity.ts';
-import { fleetTags } from '../domain/tags.ts';
+import { fleetTags, TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenFleet } from '../domain/workflow.ts';
 import { CapacityShortfall } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { claimGreen } from '../slot-ownership.ts';
+import { releaseDeadTargets } from '../slot-targets.ts';
 import { need, nowIso } from '../state.ts';
 
 /** EC2's ways of saying it cannot launch what was asked for (capacity or account limits). */
@@ -33,6 +34,13 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
   // A retry after a launch whose answer was lost fails here too: the rollback finds the instances
   // by their deployment tag.
   await assertAlarmsQuietBeforeTraffic(plan, 'before launching green');
+  // Dead instances of an earlier fleet of ours may still be registered in green's slot (Plan let
+  // only those through): out with them, so the slot holds green alone.
+  const released = await releaseDeadTargets(plan.slots[plan.green].targetGroupArn, {
+    [TAG.app]: state.app,
+    [TAG.env]: state.env,
+  });
+  if (released > 0) logger.warn('deregistered dead instances of ours from green slot', { released });
   let instanceIds: string[];
   try {
     instanceIds = await launchInstances({
@@ -48,11 +56,11 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
     }
     throw error;
   }
-  logger.info('green fleet launched', { instanceIds, slot: plan.green });
+  logger.info('green fleet launched', { launched: instanceIds.length, slot: plan.green });
   if (instanceIds.length < plan.instanceCount) {
     throw new CapacityShortfall(
       `EC2 launched ${instanceIds.length} of ${plan.instanceCount} green instances (insufficient capacity)`,
     );
   }
-  return { slot: plan.green, amiId, instanceIds, launchedAt: nowIso() };
+  return { slot: plan.green, amiId, launched: instanceIds.length, launchedAt: nowIso() };
 }

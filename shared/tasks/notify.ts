@@ -1,10 +1,18 @@
 import { findManagedInstances } from '../aws/ec2.ts';
-import { registeredTargets } from '../aws/elbv2.ts';
+import { slotTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { settleBake } from '../bake-cleanup.ts';
-import { leftForAPerson, type Read } from '../domain/leftovers.ts';
+import { blueInstances } from '../blue-fleet.ts';
+import { idList, leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
-import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
+import {
+  approvalTimedOut,
+  buildReport,
+  consoleUrl,
+  describeFailure,
+  type Outcome,
+} from '../domain/report.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
@@ -45,14 +53,10 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
   const { plan } = state;
   if (!plan) return [];
   const blue = plan.blue;
-  const [weights, blueTargets, greenInstances] = await Promise.all([
+  const [weights, blueTargets, greenTargets, greenInstances] = await Promise.all([
     read(() => readWeights(plan)),
-    blue
-      ? read(async () => {
-          const targets = await registeredTargets(plan.slots[blue].targetGroupArn);
-          return { registered: targets.length, healthy: targets.filter((t) => t.state === 'healthy').length };
-        })
-      : Promise.resolve(undefined),
+    blue ? read(() => slotTargets(plan.slots[blue].targetGroupArn)) : Promise.resolve(undefined),
+    read(() => slotTargets(plan.slots[plan.green].targetGroupArn)),
     read(async () =>
       (await findManagedInstances({ [TAG.deploymentId]: state.deploymentId })).map((i) => i.id),
     ),
@@ -63,6 +67,12 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
     recordName: plan.dns.recordName,
     weights,
     ...(blueTargets ? { blueTargets } : {}),
+    greenTargets,
+    minHealthyPercent: plan.health.minHealthyPercent,
+    greenFailed: failedOnGreen({
+      error: state.failure?.Error,
+      unapproved: approvalTimedOut(state) !== null,
+    }),
     greenInstances,
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
   });
@@ -73,12 +83,10 @@ export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const blue = state.plan?.blue;
   if (!blue) return [];
   try {
-    const running = (
-      await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue })
-    ).filter((i) => i.tags[TAG.deploymentId] !== state.deploymentId);
+    const running = await blueInstances(state, blue);
     return running.length > 0
       ? [
-          `blue instances still running in slot ${blue}: ${running.map((i) => i.id).join(', ')}; deregister them if still registered, then terminate them`,
+          `blue instances still running in slot ${blue}: ${idList(running.map((i) => i.id))}; deregister them if still registered, then terminate them`,
         ]
       : [];
   } catch (error) {

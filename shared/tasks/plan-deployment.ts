@@ -1,20 +1,23 @@
 import { firingBeforeTraffic } from '../alarm-guards.ts';
 import { checkAlarms } from '../aws/cloudwatch.ts';
+import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { currentVersion, otherVersions, readObjectText } from '../aws/s3.ts';
+import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
+import { idList } from '../domain/leftovers.ts';
 import { topicProblem } from '../domain/notifications.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
+import { TAG } from '../domain/tags.ts';
 import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { foreignTargets } from '../slot-instances.ts';
 import { checkSlotOwnership } from '../slot-ownership.ts';
+import { isDeadOfOurs } from '../slot-targets.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
@@ -63,13 +66,20 @@ export async function planDeployment(
   }
 
   const where = configKey(deployment.app, deployment.env);
-  const text = await readObjectText(bucket, where);
-  if (text === undefined) {
+  const object = await readObject(bucket, where);
+  if (object === undefined) {
     throw new InvalidConfig(
       `s3://${bucket}/${where} not found: every app/env needs a config before its first release`,
     );
   }
-  const parsed = parseConfigText(text);
+  // The tasks read the config again by this version (the state does not carry its long lists).
+  const configVersionId = object.versionId;
+  if (configVersionId === undefined) {
+    throw new UnsafeToDeploy(
+      `config s3://${bucket}/${where} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`,
+    );
+  }
+  const parsed = parseConfigText(object.text);
   if (!parsed.ok) throw new InvalidConfig(`${where}: ${parsed.problems.join('; ')}`);
   const config = parsed.config;
   const topic = config.notifications.topicArn;
@@ -118,6 +128,7 @@ export async function planDeployment(
   const plan = buildPlan({
     deployment: pinned,
     config,
+    configVersionId,
     weights,
     blueTargetCount: 0,
     defaultTopicArn,
@@ -126,14 +137,26 @@ export async function planDeployment(
   });
 
   // Green must start empty: anything registered there would get traffic it was never checked for.
-  // (When a split is healed, the healing clears the other slot first.)
-  const leftovers = plan.heal ? [] : await targetsOf(plan.green);
+  // (When a split is healed, the healing clears the other slot first.) A target that is only a
+  // dead instance of ours (an earlier fleet's, stopped or terminated outside the service) serves
+  // nothing: the launch deregisters it. Anything else, and anything not ours, is refused.
+  const registered = plan.heal ? [] : await targetsOf(plan.green);
+  const instances = new Map(
+    (await instancesById(registered.map((t) => t.id))).map((i) => [i.id, i] as const),
+  );
+  const ours = { [TAG.app]: deployment.app, [TAG.env]: deployment.env };
+  const leftovers = registered.filter((t) => !isDeadOfOurs({ ...t, instance: instances.get(t.id) }, ours));
   if (leftovers.length > 0) {
     // Whose they are, when the service launched them (another deployment may be filling the slot).
-    const foreign = await foreignTargets(config.slots[plan.green].targetGroupArn, deployment.deploymentId);
+    const foreign = leftovers.flatMap((t) => {
+      const instance = instances.get(t.id);
+      return instance?.tags[TAG.deploymentId] === undefined ? [] : [{ id: t.id, tags: instance.tags }];
+    });
     const named = new Set(foreign.map((i) => i.id));
     const others = leftovers.filter((t) => !named.has(t.id)).map((t) => t.id);
-    const list = [foreignInstancesText(foreign), others.join(', ')].filter(Boolean).join('; ');
+    const list = [foreignInstancesText(foreign), others.length > 0 ? idList(others) : '']
+      .filter(Boolean)
+      .join('; ');
     throw new UnsafeToDeploy(
       `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
     );

@@ -1,10 +1,14 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import { getPublication } from '../aws/dynamodb.ts';
+import { classifyAwsError } from '../aws/errors.ts';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
 import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
+import { oneLine } from '../domain/text.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import {
   type BakeState,
@@ -19,8 +23,9 @@ import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
 import { greenHeldByAnother } from '../slot-tags.ts';
-import { moveAllTrafficTo } from '../traffic-moves.ts';
+import { returnTrafficToBlue } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
+import { whatIsLeft } from './notify.ts';
 
 export interface ExecutionStatusChange {
   executionArn: string;
@@ -45,14 +50,26 @@ export interface RecoverySettings {
   remainingMs: () => number;
 }
 
-/** Kept for the lock release and the notification after the last wait. */
-const RESERVE_MS = 20_000;
+/**
+ * Kept for what comes after the last wait or the last retry: reading what is left, the
+ * notification and the lock release, each of them with room for a few retries of its own.
+ */
+const RESERVE_MS = 40_000;
+
+/** Kept after the notification's last try for the release, and after the release's for the return. */
+const TELL_KEEP_MS = 15_000;
+const RELEASE_KEEP_MS = 2_000;
+
+/** The longest pause between two tries of a step that failed (full jitter below it). */
+const MAX_BACKOFF_MS = 20_000;
 
 export interface RecoveryReport {
   execution: string;
   status: string;
   actions: string[];
   leftOver: string[];
+  /** It gave up before it could read what the deployment had done. */
+  blind?: boolean;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -83,9 +100,10 @@ async function moved(history: ExecutionHistory, state: string, weightsSay: boole
  * All traffic back to blue and this deployment's instances gone, as the rollback would have done.
  * Once any traffic step was written, green goes only after a change putting everything on blue is
  * in sync and resolvers have had the TTL, even when the records already point at blue (a Stop
- * during the rollback's own wait, or this event delivered twice). Unless blue can no longer serve
- * (stopped while blue was being retired, or blue died meanwhile): then green stays live and whole,
- * and what is left of blue is for a person. A heal that ran leaves what it had not cleared listed.
+ * during the rollback's own wait, or this event delivered twice). Unless the rollback rule refuses
+ * (domain/return-to-blue.ts: blue has no healthy target, as when stopped while blue was being
+ * retired, or is less healthy than a green nothing is wrong with): then green stays whole, and the
+ * choice of the slot to keep is for a person. A heal that ran leaves what it had not cleared listed.
  */
 async function restoreTraffic(
   stopped: Stopped,
@@ -105,19 +123,21 @@ async function restoreTraffic(
   const shifted = !another && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0));
   if (another) report.actions.push(`${another}, so its traffic was left as it is`);
   if (shifted && plan.blue) {
-    const dns = await moveAllTrafficTo(
+    // A person's Stop is a verdict on green; a timeout or a runtime error is not.
+    const back = await returnTrafficToBlue(
       plan,
       plan.blue,
+      failedOnGreen({ status }),
       `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
       weights,
     );
-    if (!dns) {
+    if ('refused' in back) {
       report.leftOver.push(
-        `blue slot ${plan.blue} has no healthy target, so traffic stays on green slot ${plan.green} (${formatWeights(weights)}) and its instances were kept; once green is checked, terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
+        `traffic stays as it is (${formatWeights(weights)}), not returned to blue slot ${plan.blue}: ${back.refused}; green slot ${plan.green}'s instances were kept. Move all traffic to slot ${plan.blue} only once it has a healthy target and is at least as healthy as slot ${plan.green}; or, once green is checked, put all traffic on slot ${plan.green} and terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
       );
       return;
     }
-    const { changeId } = dns;
+    const { changeId } = back.dns;
     report.actions.push(`traffic returned to slot ${plan.blue}`);
     const pollMs = settings.pollMs ?? 5000;
     let synced = false;
@@ -145,18 +165,60 @@ async function restoreTraffic(
   const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
     [TAG.deploymentId]: deploymentId,
   });
-  if (removed.terminated.length > 0)
-    report.actions.push(`green instances terminated: ${removed.terminated.join(', ')}`);
+  if (removed.terminated > 0)
+    report.actions.push(
+      `${removed.terminated} green instance(s) terminated (tagged ${TAG.deploymentId}=${deploymentId})`,
+    );
   if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
 }
 
 /**
- * Every execution's end reaches this handler. Step Functions runs no Catch when an execution is stopped, times out, or dies on a runtime
- * error. This handler, on the execution's status change, does what the rollback would have: all
- * traffic back to the slot that was live before, this deployment's instances terminated, the lock
- * released, everyone told. Every step is idempotent (EventBridge delivers at least once).
+ * Runs `step` until it succeeds, pausing with exponential backoff and full jitter after each
+ * failure, for as long as the invocation has time for another try and `keepMs` after it.
+ * Every step it runs is idempotent (the recovery was built to be run again by Lambda), and a
+ * throttled account (Route 53 allows 5 requests a second across every deployment) needs more
+ * patience than Lambda's two retries: the state machine's own tasks retry throttling ten times.
+ * Throws the last error once time is out.
  */
-/** Tells what was done and what is left, then hands the lock on (after: a retry tells again). */
+async function patiently<T>(
+  what: string,
+  step: () => Promise<T>,
+  settings: RecoverySettings,
+  keepMs = RESERVE_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      const pause = Math.random() * Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt);
+      if (settings.remainingMs() < pause + keepMs) throw error;
+      const failure = classifyAwsError(error) as Error;
+      logger.warn(`${what} failed; trying again`, {
+        attempt: attempt + 1,
+        error: failure.name,
+        pauseMs: pause,
+      });
+      await sleep(pause);
+    }
+  }
+}
+
+/** What a recovery that could not finish names for a person, read now (each read best effort). */
+async function leftWhenGivingUp(
+  deployment: DeploymentInput,
+  plan: Plan | undefined,
+  error: unknown,
+): Promise<string[]> {
+  const why = `this recovery could not finish (${oneLine(`${(error as Error).name}: ${(error as Error).message}`)})`;
+  if (!plan) {
+    return [
+      `${why} before it could read what the deployment had done: check the weights of ${deployment.app}/${deployment.env}'s records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} unless they carry traffic`,
+    ];
+  }
+  return [why, ...(await whatIsLeft({ ...deployment, plan }))];
+}
+
+/** Tells what was done and what is left, once (a retry, or the event again, publishes nothing). */
 async function tell(
   deployment: DeploymentInput,
   status: string,
@@ -164,11 +226,10 @@ async function tell(
   report: RecoveryReport,
   settings: RecoverySettings,
 ): Promise<void> {
-  report.actions.push('lock released');
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
-  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${plan ? '' : ' before it changed anything'}; ${report.actions.join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
-  // Told once: the status change delivered twice, or this function retried, finds the
-  // publication recorded and publishes nothing (see publishOnce).
+  // Without a plan it changed nothing, unless its history could not be read to know.
+  const unchanged = !plan && !report.blind;
+  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${unchanged ? ' before it changed anything' : ''}; ${[...report.actions, 'lock released'].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
   await publishOnce(
     settings.locksTable,
     publicationId(deployment.deploymentId, 'recovery'),
@@ -187,34 +248,32 @@ async function tell(
       result: (messageId) => messageId,
     }),
   );
-  // Told first, released last: a retry after a failed release recovers (idempotently), rather
-  // than hold a lock whose story nobody heard.
-  await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
 }
 
-export async function recoverExecution(
+/** Whether an earlier attempt told already: then only the lock release was left. */
+async function toldAlready(deployment: DeploymentInput, settings: RecoverySettings): Promise<boolean> {
+  const record = await getPublication(
+    settings.locksTable,
+    publicationId(deployment.deploymentId, 'recovery'),
+  );
+  return record?.state === 'published';
+}
+
+type Recovery = { kind: 'recovered-already' } | { kind: 'recovered'; plan: Plan | undefined };
+
+/** One try at putting things back: idempotent, so it is tried again whole after any failure. */
+async function recoverOnce(
   event: EventBridgeEvent<string, ExecutionStatusChange>,
+  deployment: DeploymentInput,
   settings: RecoverySettings,
-): Promise<RecoveryReport> {
+  report: RecoveryReport,
+  known: { plan?: Plan },
+): Promise<Recovery> {
   const detail = event.detail;
-  const report: RecoveryReport = { execution: detail.name, status: detail.status, actions: [], leftOver: [] };
-  const input = parseWith(deploymentFieldsSchema, JSON.parse(detail.input ?? '{}'));
-  if (!input.ok) {
-    logger.warn('status change of an execution without a deployment input; nothing to do', {
-      execution: detail.name,
-    });
-    return report;
-  }
-  const deployment = input.value;
-  if (endedOnItsOwnPath(detail.status, detail.error)) {
-    // The workflow ended through its own paths; only make sure the lock is free (the release in
-    // the final notification may have failed with it).
-    await releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId);
-    return report;
-  }
   const history = new ExecutionHistory(detail.executionArn);
   const planned = (await history.firstOutput(PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
+  if (plan) known.plan = plan;
   if (plan) {
     // Recovered only while this deployment still holds the lock (it took it before planning): if
     // it does not, an earlier delivery of this event, or a retry, has recovered it and handed the
@@ -222,7 +281,7 @@ export async function recoverExecution(
     const holder = await lockHolder(settings.locksTable, deployment.app, deployment.env);
     if (holder !== deployment.deploymentId) {
       logger.info('recovered already: this deployment no longer holds the lock', { holder });
-      return report;
+      return { kind: 'recovered-already' };
     }
     // Too late to act safely: a recovery still running when the lock's grace is over would
     // change things beside the deployment that takes the lock over. A person finishes instead.
@@ -231,8 +290,7 @@ export async function recoverExecution(
       report.leftOver.push(
         `this recovery started ${Math.round((Date.now() - endedAt) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing: put all traffic on slot ${plan.blue ?? plan.green} if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} once resolvers have left them`,
       );
-      await tell(deployment, detail.status, plan, report, settings);
-      return report;
+      return { kind: 'recovered', plan };
     }
     // A build this deployment started runs on when the execution stops before green is launched
     // from its AMI: settle it.
@@ -252,20 +310,89 @@ export async function recoverExecution(
       report.actions.push(...settled.actions);
       report.leftOver.push(...settled.left);
     }
-  }
-  if (plan?.green) {
     const { deploymentId, app, env } = deployment;
-    const stopped = {
-      plan,
-      history,
-      deploymentId,
-      app,
-      env,
-      status: detail.status,
-    };
-    await restoreTraffic(stopped, settings, report);
+    await restoreTraffic({ plan, history, deploymentId, app, env, status: detail.status }, settings, report);
   }
-  await tell(deployment, detail.status, plan, report, settings);
+  return { kind: 'recovered', plan };
+}
+
+/**
+ * Every execution's end reaches this handler. Step Functions runs no Catch when an execution is
+ * stopped, times out, or dies on a runtime error. This handler, on the execution's status change,
+ * does what the rollback would have: all traffic back to the slot that was live before, this
+ * deployment's instances terminated, everyone told, the lock released. Each step is tried again
+ * with backoff while the invocation has time (every step is idempotent: EventBridge delivers at
+ * least once and Lambda retries). One that still cannot finish says so, naming what is left for a
+ * person, and frees the app anyway: told first, released last, so a retry after a failed release
+ * finds the story told and only releases.
+ */
+export async function recoverExecution(
+  event: EventBridgeEvent<string, ExecutionStatusChange>,
+  settings: RecoverySettings,
+): Promise<RecoveryReport> {
+  const detail = event.detail;
+  const input = parseWith(deploymentFieldsSchema, JSON.parse(detail.input ?? '{}'));
+  const fresh = (): RecoveryReport => ({
+    execution: detail.name,
+    status: detail.status,
+    actions: [],
+    leftOver: [],
+  });
+  if (!input.ok) {
+    logger.warn('status change of an execution without a deployment input; nothing to do', {
+      execution: detail.name,
+    });
+    return fresh();
+  }
+  const deployment = input.value;
+  const release = () =>
+    patiently(
+      'releasing the lock',
+      () => releaseLock(settings.locksTable, deployment.app, deployment.env, deployment.deploymentId),
+      settings,
+      RELEASE_KEEP_MS,
+    );
+  if (endedOnItsOwnPath(detail.status, detail.error)) {
+    // The workflow ended through its own paths; only make sure the lock is free (the release in
+    // the final notification may have failed with it).
+    await release();
+    return fresh();
+  }
+  if (await toldAlready(deployment, settings).catch(() => false)) {
+    logger.info('told already by an earlier attempt: only the lock release is left');
+    await release();
+    return fresh();
+  }
+  const known: { plan?: Plan } = {};
+  let report = fresh();
+  let recovery: Recovery;
+  try {
+    recovery = await patiently(
+      'recovering',
+      () => {
+        report = fresh();
+        return recoverOnce(event, deployment, settings, report, known);
+      },
+      settings,
+    );
+  } catch (error) {
+    logger.error('the recovery could not finish: telling what is left and freeing the app', { error });
+    report = {
+      ...report,
+      leftOver: [...report.leftOver, ...(await leftWhenGivingUp(deployment, known.plan, error))],
+      ...(known.plan ? {} : { blind: true }),
+    };
+    recovery = { kind: 'recovered', plan: known.plan };
+  }
+  if (recovery.kind === 'recovered-already') return report;
+  await patiently(
+    'telling',
+    () => tell(deployment, detail.status, recovery.plan, report, settings),
+    settings,
+    TELL_KEEP_MS,
+  );
+  await release();
+  report.actions.push('lock released');
   logger.warn('recovered a stopped execution', { ...report });
   return report;
 }

@@ -1,3 +1,4 @@
+import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { idleGreen, retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
@@ -13,12 +14,12 @@ export async function removeGreen(input: DeploymentState): Promise<GreenRemoval>
   const { plan } = state;
   const green = await idleGreen(plan, state.deploymentId, 'terminating it');
   const removed = await retireInstances(green.targetGroupArn, green.tags);
-  logger.warn('green fleet removed', { instanceIds: removed.terminated });
+  logger.warn('green fleet removed', { ...removed });
   return {
     ...removed,
     summary:
-      removed.terminated.length > 0
-        ? `green instances terminated: ${removed.terminated.join(', ')}`
+      removed.terminated > 0
+        ? `${removed.terminated} green instance(s) terminated (tagged ${TAG.deploymentId}=${state.deploymentId})`
         : 'no green instances to terminate',
   };
 }

@@ -14,6 +14,7 @@ import { quoted } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
+import { pinnedApprovers } from '../pinned-config.ts';
 import { need } from '../state.ts';
 
 export interface ApprovalRequest {
@@ -61,6 +62,7 @@ export async function requestApproval(
 ): Promise<{ id: string }> {
   const state = need(request.deployment, 'plan');
   const { approval } = state.plan;
+  const approvers = await pinnedApprovers(state.plan);
   const key = await signingKey(settings.secretId);
   const id = approvalId(key, request.token);
   const now = new Date();
@@ -71,7 +73,7 @@ export async function requestApproval(
     taskToken: request.token,
     executionArn: request.executionArn,
     summary,
-    approvers: approval.approvers,
+    approvers,
     expiresAt: expires,
     ttl: expires + 7 * 86400,
     state: 'PENDING',
@@ -84,7 +86,7 @@ export async function requestApproval(
   }
   const linkExpires = stored?.expiresAt ?? expires;
   const topic = state.plan.topicArn ?? settings.defaultTopicArn;
-  for (const approver of stored?.approvers ?? approval.approvers) {
+  for (const approver of stored?.approvers ?? approvers) {
     const url = linkUrl(settings.baseUrl, key, { id, approver, expires: linkExpires });
     const message = [
       summaryText(stored?.summary ?? summary),
@@ -110,7 +112,7 @@ export async function requestApproval(
   logger.info('approval requested', {
     approvalId: id,
     stage: request.stage,
-    approvers: approval.approvers.length,
+    approvers: approvers.length,
   });
   return { id };
 }

@@ -1,4 +1,5 @@
-import { terminateInstances } from '../aws/ec2.ts';
+import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
+import { TAG } from '../domain/tags.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { type ClearedSlot, slotWithoutTraffic } from '../healing.ts';
 import { need } from '../state.ts';
@@ -10,7 +11,11 @@ export async function retireClearedSlot(
   const state = need(input, 'plan');
   const cleared = input.cleared;
   if (!cleared) throw new TypeError('execution state has no cleared slot');
-  await slotWithoutTraffic(state);
-  await terminateInstances(cleared.instanceIds);
-  return { ...cleared, terminated: cleared.instanceIds };
+  const slot = await slotWithoutTraffic(state);
+  // Found by tag again: the state carries counts, not the fleet's ids.
+  const ids = (
+    await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot })
+  ).map((i) => i.id);
+  await terminateInstances(ids);
+  return { ...cleared, terminated: ids.length };
 }

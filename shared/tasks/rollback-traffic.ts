@@ -1,17 +1,22 @@
 import { readWeights } from '../aws/route53.ts';
+import { approvalTimedOut } from '../domain/report.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { greenHeldByAnother } from '../slot-tags.ts';
 import { need } from '../state.ts';
-import { moveAllTrafficTo } from '../traffic-moves.ts';
+import { returnTrafficToBlue } from '../traffic-moves.ts';
 
 /**
- * Puts all traffic back on blue in one change batch. Writes nothing when traffic never left blue
- * (no step was shifted and green has no weight), or when green's slot is another deployment's. Once a step was shifted it always writes, even
- * when the records already point at blue: a retry after its own write must still wait for INSYNC
- * and the TTL before green goes.
+ * Puts all traffic back on blue in one change batch, when the rollback rule allows it (blue has a
+ * healthy target and is healthier than green; see domain/return-to-blue.ts); otherwise the traffic
+ * stays and the rollback is blocked, saying why. Writes nothing when traffic never left blue (no
+ * step was shifted and green has no weight), or when green's slot is another deployment's (its
+ * traffic is that deployment's). Once a step was shifted it always writes, even when the records
+ * already point at blue: a retry after its own write must still wait for INSYNC and the TTL before
+ * green goes.
  */
 export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
   const state = need(input, 'plan');
@@ -41,12 +46,17 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
     );
   }
   const comment = `${state.deploymentId} rollback: all traffic to slot ${plan.blue}`;
-  const dns = await moveAllTrafficTo(plan, plan.blue, comment, current);
-  if (!dns) {
+  const greenFailed = failedOnGreen({
+    error: state.failure?.Error,
+    unapproved: approvalTimedOut(state) !== null,
+  });
+  const moved = await returnTrafficToBlue(plan, plan.blue, greenFailed, comment, current);
+  if ('refused' in moved) {
     throw new RollbackBlocked(
-      `blue slot ${plan.blue} has no healthy target to return traffic to; green slot ${plan.green} keeps it (${formatWeights(current)})`,
+      `not returning traffic to blue slot ${plan.blue}: ${moved.refused}; the traffic stays as it is (${formatWeights(current)})`,
     );
   }
+  const { dns } = moved;
   const weights = weightsForStep(plan.green, 0);
   logger.warn('traffic rolled back to blue', { weights, changeId: dns.changeId });
   return {

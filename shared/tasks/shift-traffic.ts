@@ -4,7 +4,7 @@ import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
-import { greenVerdict } from '../green-health.ts';
+import { greenIds, greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
 import { assertGreenStillOurs } from '../slot-instances.ts';
 import { need } from '../state.ts';
@@ -31,8 +31,10 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   if (!step) throw new LoopBoundExceeded(`no traffic step ${index + 1}: the plan has ${plan.steps.length}`);
   const weights = weightsForStep(plan.green, step.percent);
 
-  await assertGreenStillOurs(plan, state.deploymentId, green.instanceIds);
-  const verdict = await greenVerdict(plan, green);
+  // Green found by its tag once, for both the slot's check and the health verdict.
+  const ours = await greenIds(state.deploymentId);
+  await assertGreenStillOurs(plan, state.deploymentId, ours);
+  const verdict = await greenVerdict(plan, green, state.deploymentId, ours);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
   const current = await readWeights(plan);

@@ -13,6 +13,7 @@ import {
 import { clientToken } from '../domain/identity.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
+import { pinnedConfig } from '../pinned-config.ts';
 import { need, nowIso } from '../state.ts';
 
 /** Reuses the AMI already baked from this artifact, or starts an Image Builder build. */
@@ -33,6 +34,7 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     };
   }
   const scope = plan.bake.infrastructureConfigurationArn;
+  const { installCommand, installDirectory } = (await pinnedConfig(plan)).bake;
   // Checked before anything is created: a value that could break the download command stops here.
   const parameters = installParameters({
     bucket: state.artifact.bucket,
@@ -43,8 +45,8 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     bucketOwner: arnScope(scope).account,
     region: arnScope(scope).region,
     format: state.format,
-    installDirectory: plan.bake.installDirectory,
-    installCommand: plan.bake.installCommand,
+    installDirectory,
+    installCommand,
   });
   const component = await ensureInstallComponent(
     componentArn(scope),

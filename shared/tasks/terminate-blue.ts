@@ -1,5 +1,6 @@
 import { terminateInstances } from '../aws/ec2.ts';
 import { readWeights } from '../aws/route53.ts';
+import { blueInstances } from '../blue-fleet.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
@@ -7,8 +8,9 @@ import { logger } from '../logger.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
- * Terminates the drained blue fleet (the instances deregistered before). The records are read
- * once more: blue is never terminated while it carries any traffic.
+ * Terminates the drained blue fleet: our instances in blue's slot, found by tag as when they were
+ * deregistered (not carried in the state, which must not grow with the fleet). The records are
+ * read once more: blue is never terminated while it carries any traffic.
  */
 export async function terminateBlue(input: DeploymentState): Promise<BlueRetirement> {
   const state = need(input, 'plan', 'drain');
@@ -19,7 +21,8 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
       `not terminating blue slot ${drain.slot}: the records hold ${formatWeights(weights)}`,
     );
   }
-  await terminateInstances(drain.instanceIds);
-  logger.info('blue fleet terminated', { slot: drain.slot, instanceIds: drain.instanceIds });
-  return { slot: drain.slot, deregistered: drain.deregistered, terminated: drain.instanceIds, at: nowIso() };
+  const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
+  await terminateInstances(ids);
+  logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });
+  return { slot: drain.slot, deregistered: drain.deregistered, terminated: ids.length, at: nowIso() };
 }

@@ -79,6 +79,11 @@ export class Elbv2Model {
       group.registrations.delete(id);
       return { State: 'unused', Reason: 'Target.NotRegistered' };
     }
+    // A stopped or terminated instance stays registered: ELB reports it `unused` with
+    // Target.InvalidState ("The target is in the stopped or terminated state", TargetHealth in the
+    // ELBv2 API reference, https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html)
+    // until someone deregisters it; the documentation promises no automatic deregistration, so the
+    // simulator keeps it, and the service deregisters what it launched that died.
     const instance = this.ec2.instances.get(id);
     if (!instance || this.ec2.state(instance) !== 'running') {
       return {

@@ -20,6 +20,10 @@ export interface SimExecution {
   retries: number;
   /** The history events GetExecutionHistory returns, oldest first (see SimHistoryEvent). */
   history: SimHistoryEvent[];
+  /** The largest input, output or task result of any state, in UTF-8 bytes of JSON (the runner measures). */
+  largestPayload?: { bytes: number; state: string; what: string };
+  /** Set when a payload exceeded Step Functions' quota: the execution fails with it. */
+  dataLimitExceeded?: Error;
 }
 
 /**

@@ -50,8 +50,12 @@ export class S3Model {
       ?.find((object) => object.versionId === versionId);
   }
 
-  GetObject(input: { Bucket?: string; Key?: string }) {
-    const object = this.latest(input.Bucket, input.Key);
+  GetObject(input: { Bucket?: string; Key?: string; VersionId?: string }) {
+    const object = input.VersionId
+      ? this.version(input.Bucket ?? '', input.Key ?? '', input.VersionId)
+      : this.latest(input.Bucket, input.Key);
+    if (!object && input.VersionId)
+      throw awsError('NoSuchVersion', 'The specified version does not exist.', 404);
     if (!object) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
     const body = object.body;
     return {

@@ -29,11 +29,14 @@ import {
   awsError,
   DEPLOYMENT_ID,
   deployment,
+  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
   healthy,
   KEY,
   lambdaContext,
+  mockPinnedConfig,
+  reservation,
   s3Record,
   slotTags,
   stateWith,
@@ -55,8 +58,11 @@ beforeEach(() => {
 });
 
 // The guards before launch and before the first step read the watched alarms: all OK here.
+// The alarm names are read from the pinned config; green's slot holds nothing before the launch.
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+  mockPinnedConfig(s3Mock);
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 });
 
 afterEach(() => {
@@ -131,6 +137,9 @@ const paths: Path[] = [
     what: 'shift-traffic (ChangeResourceRecordSets)',
     failWith: (error) => {
       elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+      ec2Mock
+        .on(DescribeInstancesCommand)
+        .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
       route53Mock.on(ChangeResourceRecordSetsCommand).rejects(error);
     },

@@ -19,6 +19,7 @@ function pending(polls: number): DnsChange {
     status: 'PENDING',
     polls,
     maxPolls: 60,
+    pollSeconds: polls < 18 ? 10 : 60,
     submittedAt: '2026-03-02T09:31:00.000Z',
   };
 }
@@ -55,6 +56,21 @@ describe('check-dns-change', () => {
 
     // Assess
     expect(result).toEqual(pending(3));
+  });
+
+  it('checks a change still PENDING after 3 minutes once a minute from then on', async () => {
+    // Prepare
+    route53Mock.on(GetChangeCommand).resolves({
+      ChangeInfo: { Id: '/change/C0743215NX5FBGQ4SGJ9', Status: 'PENDING', SubmittedAt: new Date() },
+    });
+
+    // Act
+    const early = await handler({ change: pending(16) }, context);
+    const late = await handler({ change: pending(17) }, context);
+
+    // Assess
+    expect(early).toMatchObject({ polls: 17, pollSeconds: 10 });
+    expect(late).toMatchObject({ polls: 18, pollSeconds: 60 });
   });
 
   it('fails with DnsChangeTimedOut when the change is still PENDING at the last poll', async () => {

@@ -3,21 +3,27 @@ import {
   DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
 import {
+  DEPLOYMENT_ID,
+  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
   healthy,
   lambdaContext,
+  mockPinnedConfig,
+  reservation,
   slotTags,
   stateWith,
   TARGET_GROUP,
@@ -26,6 +32,8 @@ import {
 
 const cloudwatchMock = mockClient(CloudWatchClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
 const route53Mock = mockClient(Route53Client);
 
 // Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
@@ -34,6 +42,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  ec2Mock.reset();
+  s3Mock.reset();
   cloudwatchMock.reset();
   elbv2Mock.reset();
   route53Mock.reset();
@@ -48,7 +58,7 @@ const step: ShiftState = {
   weights: { a: 0, b: 100 },
   isLast: true,
   settleSeconds: 300,
-  dns: { changeId: 'C1', status: 'INSYNC', polls: 4, maxPolls: 18, submittedAt: WRITTEN_AT },
+  dns: { changeId: 'C1', status: 'INSYNC', polls: 4, maxPolls: 18, pollSeconds: 10, submittedAt: WRITTEN_AT },
 };
 
 const QUIET_FOR_DAYS = {
@@ -69,6 +79,11 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 
 beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(step.weights));
+  // Green is found by its deployment tag; the alarm names are read from the pinned config.
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  mockPinnedConfig(s3Mock);
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 

@@ -18,6 +18,7 @@ import {
   DEPLOYMENT_ID,
   fleetInstanceTags,
   greenFleet,
+  healthy,
   lambdaContext,
   requestCounts,
   reservation,
@@ -176,15 +177,16 @@ describe('deregister-blue', () => {
     await handler(afterTheWindow(), context);
 
     // Assess
-    const searches = ec2Mock.commandCalls(DescribeInstancesCommand);
-    expect(searches).toHaveLength(1);
-    expect(searches[0]?.args[0].input.Filters).toEqual([
+    const searches = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters);
+    expect(searches).toContainEqual([
       { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
       { Name: 'tag:bluegreen:app', Values: ['web'] },
       { Name: 'tag:bluegreen:env', Values: ['prod'] },
       { Name: 'tag:bluegreen:slot', Values: ['a'] },
       { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
     ]);
+    // And the instances behind the registered targets, in any state, to tell which are blue's.
+    expect(searches).toContainEqual([{ Name: 'instance-id', Values: [BLUE_1, BLUE_3] }]);
   });
 
   it('deregisters only the blue targets that are registered, from blue’s target group', async () => {
@@ -197,9 +199,7 @@ describe('deregister-blue', () => {
 
     // Assess
     const lookups = elbv2Mock.commandCalls(DescribeTargetHealthCommand);
-    expect(lookups.map((c) => c.args[0].input)).toEqual([
-      { TargetGroupArn: TARGET_GROUP.a, Targets: BLUE_IDS.map((Id) => ({ Id })) },
-    ]);
+    expect(lookups.map((c) => c.args[0].input)).toEqual([{ TargetGroupArn: TARGET_GROUP.a }]);
     const deregistrations = elbv2Mock.commandCalls(DeregisterTargetsCommand);
     expect(deregistrations.map((c) => c.args[0].input)).toEqual([
       { TargetGroupArn: TARGET_GROUP.a, Targets: [{ Id: BLUE_1 }, { Id: BLUE_3 }] },
@@ -208,7 +208,7 @@ describe('deregister-blue', () => {
     if (!lookup || !deregistration)
       throw new Error('expected one target health lookup and one deregistration');
     expect(lookup.calledBefore(deregistration)).toBe(true);
-    expect(result).toMatchObject({ slot: 'a', instanceIds: BLUE_IDS, deregistered: [BLUE_1, BLUE_3] });
+    expect(result).toMatchObject({ slot: 'a', instances: 3, deregistered: 2 });
   });
 
   it('keeps watching targets already draining when it is retried after deregistering them', async () => {
@@ -228,28 +228,25 @@ describe('deregister-blue', () => {
     // Assess
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
     expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
-    expect(result).toMatchObject({ deregistered: BLUE_IDS, drained: false, reason: 'draining' });
+    expect(result).toMatchObject({ deregistered: 0, drained: false, reason: 'draining' });
   });
 
   it('never touches an instance tagged with the current deployment id', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
     blueFleetFound();
+    // It is even registered in blue's target group.
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([BLUE_1, BLUE_2, BLUE_3, OWN_INSTANCE]));
 
     // Act
     const result = await handler(afterTheWindow(), context);
 
     // Assess
-    const askedAbout = elbv2Mock
-      .commandCalls(DescribeTargetHealthCommand)
-      .flatMap((c) => c.args[0].input.Targets?.map((t) => t.Id) ?? []);
     const deregistered = elbv2Mock
       .commandCalls(DeregisterTargetsCommand)
       .flatMap((c) => c.args[0].input.Targets?.map((t) => t.Id) ?? []);
-    expect(askedAbout).not.toContain(OWN_INSTANCE);
-    expect(deregistered).not.toContain(OWN_INSTANCE);
-    expect(result.instanceIds).not.toContain(OWN_INSTANCE);
-    expect(result.deregistered).not.toContain(OWN_INSTANCE);
+    expect(deregistered).toEqual(BLUE_IDS);
+    expect(result).toMatchObject({ instances: 3, deregistered: 3 });
   });
 
   it('reads the deregistration delay of blue’s target group and drains until it is over', async () => {
@@ -266,8 +263,8 @@ describe('deregister-blue', () => {
     ]);
     expect(result).toEqual({
       slot: 'a',
-      instanceIds: BLUE_IDS,
-      deregistered: [BLUE_1, BLUE_3],
+      instances: 3,
+      deregistered: 2,
       deregisteredAt: '2026-03-02T10:31:12.000Z',
       drainUntil: '2026-03-02T10:33:12.000Z',
       drained: false,
@@ -374,32 +371,61 @@ describe('deregister-blue', () => {
     expect(cloudwatchMock.calls()).toHaveLength(0);
     expect(result).toMatchObject({
       slot: 'a',
-      instanceIds: BLUE_IDS,
-      deregistered: [],
+      instances: 3,
+      deregistered: 0,
       drained: true,
-      reason: 'nothing was registered',
+      reason: 'nothing that could serve was registered',
     });
   });
 
-  it('reports blue drained, asking ELB nothing about targets, when no blue instance is left', async () => {
+  it('reports blue drained, deregistering nothing, when no blue instance is left and none is registered', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
     blueFleetFound();
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 
     // Act
     const result = await handler(afterTheWindow(), context);
 
     // Assess
-    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
     expect(cloudwatchMock.calls()).toHaveLength(0);
     expect(result).toMatchObject({
-      instanceIds: [],
-      deregistered: [],
+      instances: 0,
+      deregistered: 0,
       drained: true,
-      reason: 'nothing was registered',
+      reason: 'nothing that could serve was registered',
     });
+  });
+
+  it('deregisters a blue target whose instance died outside the service, with nothing to drain', async () => {
+    // Prepare: blue 2 was terminated by someone else; ELB still lists it (unused, InvalidState).
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        {
+          Target: { Id: BLUE_2, Port: 80 },
+          TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' },
+        },
+      ],
+    });
+    const dead = reservation([BLUE_2], fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID));
+    const [instance] = dead.Reservations[0]?.Instances ?? [];
+    if (instance) instance.State = { Code: 48, Name: 'terminated' as never };
+    ec2Mock
+      .on(DescribeInstancesCommand, { Filters: [{ Name: 'instance-id', Values: [BLUE_2] }] })
+      .resolves(dead);
+
+    // Act
+    const result = await handler(afterTheWindow(), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.a, Targets: [{ Id: BLUE_2 }] },
+    ]);
+    expect(result).toMatchObject({ deregistered: 1, drained: true });
   });
 
   it('reports blue drained at once when its target group served no request in the last 120 s', async () => {
@@ -414,8 +440,8 @@ describe('deregister-blue', () => {
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
     expect(result).toEqual({
       slot: 'a',
-      instanceIds: BLUE_IDS,
-      deregistered: [BLUE_1, BLUE_3],
+      instances: 3,
+      deregistered: 2,
       deregisteredAt: '2026-03-02T10:31:12.000Z',
       drainUntil: '2026-03-02T10:36:12.000Z',
       drained: true,

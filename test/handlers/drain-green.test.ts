@@ -75,7 +75,7 @@ describe('drain-green', () => {
 
     const drain = await handler(state, context);
 
-    expect(drain).toEqual({ instanceIds: GREEN_IDS, deregistered: [GREEN_1, GREEN_2], drainSeconds: 120 });
+    expect(drain).toEqual({ instances: GREEN_IDS.length, deregistered: 2, drainSeconds: 120 });
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({
       TargetGroupArn: TARGET_GROUP.b,
       Targets: [{ Id: GREEN_1 }, { Id: GREEN_2 }],
@@ -90,14 +90,14 @@ describe('drain-green', () => {
 
     const drain = await handler(state, context);
 
-    expect(drain).toMatchObject({ deregistered: [], drainSeconds: 120 });
+    expect(drain).toMatchObject({ deregistered: 0, drainSeconds: 120 });
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 
   it('waits for nothing when nothing of green was in service', async () => {
     targets([[GREEN_1, 'unused', 'Target.NotRegistered']]);
 
-    expect(await handler(state, context)).toMatchObject({ deregistered: [], drainSeconds: 0 });
+    expect(await handler(state, context)).toMatchObject({ deregistered: 0, drainSeconds: 0 });
   });
 
   it('refuses while green carries traffic', async () => {

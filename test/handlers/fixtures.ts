@@ -1,4 +1,12 @@
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  type S3ClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-s3';
 import type { Context, S3EventRecord } from 'aws-lambda';
+import type { AwsStub } from 'aws-sdk-client-mock';
 import { type DeployConfig, validateConfig } from '#shared/domain/config.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
@@ -20,6 +28,8 @@ export const SIZE = 48_213_504;
 export const STATE_MACHINE_ARN = process.env.STATE_MACHINE_ARN ?? '';
 export const TOPIC_ARN = process.env.NOTIFICATION_TOPIC_ARN ?? '';
 export const CONFIG_KEY = 'config/web/prod.json';
+/** The S3 version of the config object Plan read; the tasks read that version again. */
+export const CONFIG_VERSION_ID = 'c0nF1gVersi0n.7dKq2LmNoPqRsTuVwXy';
 
 export const exampleConfigText = JSON.stringify(example);
 
@@ -63,6 +73,7 @@ export function planFor(
   return buildPlan({
     deployment,
     config,
+    configVersionId: CONFIG_VERSION_ID,
     weights,
     blueTargetCount,
     defaultTopicArn: TOPIC_ARN,
@@ -77,7 +88,7 @@ export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8
 export const greenFleet: GreenFleet = {
   slot: 'b',
   amiId: AMI_ID,
-  instanceIds: GREEN_IDS,
+  launched: GREEN_IDS.length,
   launchedAt: '2026-03-02T09:24:10.000Z',
 };
 
@@ -278,5 +289,24 @@ export function slotTags(
           : []),
       ],
     })),
+  });
+}
+
+/** A GetObject body, as the SDK returns it. */
+export function objectBody(text: string): NonNullable<GetObjectCommandOutput['Body']> {
+  return { transformToString: async () => text } as NonNullable<GetObjectCommandOutput['Body']>;
+}
+
+/**
+ * The config Plan pinned, as S3 answers a GetObject of its version: the tasks that need the alarm
+ * names, approvers or install command read it (the state does not carry them).
+ */
+export function mockPinnedConfig(
+  s3: AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig>,
+  text = exampleConfigText,
+): void {
+  s3.on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY, VersionId: CONFIG_VERSION_ID }).resolves({
+    Body: objectBody(text),
+    VersionId: CONFIG_VERSION_ID,
   });
 }

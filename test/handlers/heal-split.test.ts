@@ -51,6 +51,7 @@ const SPLIT = { a: 60, b: 40 };
 /** The plan of a deploy that found a=60 b=40 with traffic.healSplit on: heal toward a. */
 function healingPlan(): Plan {
   return buildPlan({
+    configVersionId: 'v-config',
     deployment,
     config: { ...config, traffic: { ...config.traffic, healSplit: true } },
     weights: SPLIT,
@@ -73,6 +74,7 @@ const healing = {
     status: 'INSYNC' as const,
     polls: 2,
     maxPolls: 18,
+    pollSeconds: 10,
     submittedAt: '2026-03-02T09:01:00.000Z',
   },
 };
@@ -172,7 +174,7 @@ describe('clear-slot', () => {
 
     const result = await clearSlot(healingState({ healing }), lambdaContext('clearSlot'));
 
-    expect(result).toEqual({ slot: 'b', instanceIds: STRAY_IDS, deregistered: STRAY_IDS, drainSeconds: 600 });
+    expect(result).toEqual({ slot: 'b', instances: STRAY_IDS.length, deregistered: 2, drainSeconds: 600 });
     const calls = elbv2Mock.commandCalls(DeregisterTargetsCommand);
     expect(calls.map((c) => [c.args[0].input.TargetGroupArn, c.args[0].input.Targets])).toEqual([
       [TARGET_GROUP.b, STRAY_IDS.map((Id) => ({ Id }))],
@@ -205,13 +207,16 @@ describe('clear-slot', () => {
 describe('retire-cleared-slot', () => {
   const cleared: ClearedSlot = {
     slot: 'b',
-    instanceIds: STRAY_IDS,
-    deregistered: STRAY_IDS,
+    instances: STRAY_IDS.length,
+    deregistered: STRAY_IDS.length,
     drainSeconds: 300,
   };
 
-  it('terminates exactly the instances it cleared', async () => {
+  it("terminates our instances of the cleared slot, found by the slot's tags again", async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation(STRAY_IDS, fleetInstanceTags('b', '1.0.1', BLUE_DEPLOYMENT_ID)));
     ec2Mock.on(TerminateInstancesCommand).resolves({});
 
     const result = await retireClearedSlot(
@@ -219,7 +224,11 @@ describe('retire-cleared-slot', () => {
       lambdaContext('retireClearedSlot'),
     );
 
-    expect(result.terminated).toEqual(STRAY_IDS);
+    expect(result.terminated).toBe(STRAY_IDS.length);
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toContainEqual({
+      Name: 'tag:bluegreen:slot',
+      Values: ['b'],
+    });
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
       STRAY_IDS,
     ]);

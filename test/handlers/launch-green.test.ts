@@ -1,11 +1,18 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import {
   AddTagsCommand,
+  DeregisterTargetsCommand,
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,9 +23,12 @@ import {
   alarmStates,
   awsError,
   DEPLOYMENT_ID,
+  fleetInstanceTags,
   GREEN_IDS,
   lambdaContext,
+  mockPinnedConfig,
   planFor,
+  reservation,
   slotTags,
   stateWith,
   TARGET_GROUP,
@@ -28,17 +38,20 @@ const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
 const sfnMock = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
 
 // Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
 beforeEach(() => {
   elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
   // The deployment that claimed the slot before ended.
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
 });
 
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
+  mockPinnedConfig(s3Mock);
+  // Green's slot is empty, as Plan found it.
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 });
 
 afterEach(() => {
@@ -46,6 +59,7 @@ afterEach(() => {
   elbv2Mock.reset();
   cloudwatchMock.reset();
   sfnMock.reset();
+  s3Mock.reset();
 });
 
 const context = lambdaContext('launchGreen');
@@ -155,7 +169,7 @@ describe('launch-green', () => {
     expect(result).toEqual({
       slot: 'b',
       amiId: AMI_ID,
-      instanceIds: GREEN_IDS,
+      launched: GREEN_IDS.length,
       launchedAt: expect.any(String),
     });
   });
@@ -179,7 +193,7 @@ describe('launch-green', () => {
       MinCount: 1,
       MaxCount: 5,
     });
-    expect(result.instanceIds).toEqual(ids);
+    expect(result.launched).toBe(ids.length);
   });
 
   it('sends the same client token on a retry of the same deployment, so EC2 launches no second fleet', async () => {
@@ -270,5 +284,33 @@ describe('launch-green', () => {
     // Assess
     await expect(run).rejects.toThrow(/no baked AMI id/);
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
+
+  it("deregisters the dead instances of ours an earlier fleet left registered in green's slot", async () => {
+    // Prepare: two targets of an earlier fleet of ours, one terminated and one stopped.
+    const dead = ['i-0dead0000000000001', 'i-0dead0000000000002'];
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: dead.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'unused' as const, Reason: 'Target.InvalidState' as const },
+      })),
+    });
+    const found = reservation(dead, fleetInstanceTags('b', '0.9.0', 'web-prod-0_9_0-0000000000'));
+    const [terminated, stopped] = found.Reservations[0]?.Instances ?? [];
+    if (terminated) terminated.State = { Code: 48, Name: 'terminated' as never };
+    if (stopped) stopped.State = { Code: 80, Name: 'stopped' as never };
+    ec2Mock.on(DescribeInstancesCommand).resolves(found);
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({
+      TargetGroupArn: TARGET_GROUP.b,
+      Targets: dead.map((Id) => ({ Id })),
+    });
+    // Deregistered, it gets no traffic even if someone starts it again: nothing is terminated here.
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 });

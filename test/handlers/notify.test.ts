@@ -51,7 +51,18 @@ beforeEach(async () => {
   world = new World();
   routeClientsTo(world);
   seedWorld(world, { firstDeploy: false });
-  // This deployment holds the lock; a newer one waits on it.
+  // This deployment holds the lock; a newer one, still running, waits on it.
+  world.sfn.executions.set(WAITER, {
+    arn: EXECUTION_ARN.replace(NAME, WAITER),
+    name: WAITER,
+    input: '{}',
+    status: 'RUNNING',
+    startedAt: world.now(),
+    transitions: 0,
+    states: [],
+    retries: 0,
+    history: [],
+  });
   const token = world.sfn.issueToken(WAITER, 'Take the deployment lock');
   world.sfn.waitFor(token).catch(() => undefined);
   world.dynamodb.PutItem({

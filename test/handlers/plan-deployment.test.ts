@@ -21,9 +21,11 @@ import {
   BLUE_IDS,
   BUCKET,
   CONFIG_KEY,
+  CONFIG_VERSION_ID,
   deployment,
   exampleConfigText,
   fleetInstanceTags,
+  GREEN_IDS,
   healthy,
   KEY,
   lambdaContext,
@@ -77,7 +79,9 @@ function liveAccount(configText = exampleConfigText) {
   s3Mock
     .on(HeadObjectCommand)
     .resolves({ VersionId: VERSION_ID, ETag: '"d41d8cd98f00b204e9800998ecf8427e"' });
-  s3Mock.on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY }).resolves({ Body: body(configText) });
+  s3Mock
+    .on(GetObjectCommand, { Bucket: BUCKET, Key: CONFIG_KEY })
+    .resolves({ Body: body(configText), VersionId: CONFIG_VERSION_ID });
   s3Mock.on(ListObjectVersionsCommand).resolves({
     Versions: [
       { Key: KEY, VersionId: VERSION_ID, IsLatest: true },
@@ -93,6 +97,7 @@ function liveAccount(configText = exampleConfigText) {
     .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
     .resolves({ TargetHealthDescriptions: [] });
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+  ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
 }
 
 describe('plan-deployment', () => {
@@ -106,12 +111,13 @@ describe('plan-deployment', () => {
     // Assess
     expect(plan).toMatchObject({
       deploymentId: deployment.deploymentId,
-      configKey: CONFIG_KEY,
+      config: { bucket: BUCKET, key: CONFIG_KEY, versionId: CONFIG_VERSION_ID },
       blue: 'a',
       green: 'b',
       blueTargetCount: 3,
       instanceCount: 3,
-      alarms: ['web-prod-5xx', 'web-prod-latency-p99'],
+      // The names are read from the pinned config; the plan carries how many.
+      alarmCount: 2,
       topicArn: TOPIC_ARN,
     });
     expect(plan.steps.map((s) => s.percent)).toEqual([10, 50, 100]);
@@ -541,6 +547,66 @@ describe('plan-deployment', () => {
       name: 'UnsafeToDeploy',
       message: expect.stringContaining(
         "green slot b's target group still has registered targets (i-0deadbeef00000001 of web/prod 1.0.1 (execution web-prod-1_0_1-0000000000))",
+      ),
+    });
+  });
+
+  it('lets through targets in green that are only dead instances of ours (the launch deregisters them)', async () => {
+    // Prepare: an earlier fleet of ours in slot b died outside the service; ELB still lists it.
+    liveAccount();
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: GREEN_IDS.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'unused' as const, Reason: 'Target.InvalidState' as const },
+      })),
+    });
+    const dead = reservation(GREEN_IDS, fleetInstanceTags('b', '0.9.0', 'web-prod-0_9_0-0000000000'));
+    for (const instance of dead.Reservations[0]?.Instances ?? [])
+      instance.State = { Code: 48, Name: 'terminated' as never };
+    ec2Mock.on(DescribeInstancesCommand).resolves(dead);
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blue: 'a', green: 'b' });
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'instance-id', Values: GREEN_IDS },
+    ]);
+  });
+
+  it.each([
+    ['a running instance of ours', 'running', fleetInstanceTags('b', '0.9.0', 'web-prod-0_9_0-0000000000')],
+    [
+      'a dead instance of another app',
+      'terminated',
+      [
+        { Key: 'bluegreen:managed-by', Value: 'bluegreen-ec2' },
+        { Key: 'bluegreen:app', Value: 'api' },
+        { Key: 'bluegreen:env', Value: 'prod' },
+      ],
+    ],
+    ['a dead instance the service did not launch', 'stopped', [{ Key: 'Name', Value: 'hand-made' }]],
+  ])('refuses a target in green that is %s', async (_what, state, tags) => {
+    // Prepare
+    liveAccount();
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+      .resolves(healthy(['i-0deadbeef00000001']));
+    const found = reservation(['i-0deadbeef00000001'], tags);
+    for (const instance of found.Reservations[0]?.Instances ?? [])
+      instance.State = { Code: 80, Name: state as never };
+    ec2Mock.on(DescribeInstancesCommand).resolves(found);
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      // The id first; an instance of this service's is followed by whose it is.
+      message: expect.stringMatching(
+        /green slot b's target group still has registered targets \(i-0deadbeef00000001( of web\/prod [^)]*\))?\)/,
       ),
     });
   });

@@ -120,6 +120,7 @@ beforeEach(() => {
     .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
   ec2Mock.on(TerminateInstancesCommand).resolves({});
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 
 afterEach(() => {
@@ -172,15 +173,46 @@ describe('recover-execution, after a Stop', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(report.leftOver).toEqual([expect.stringContaining('blue slot a has no healthy target')]);
     const published = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
-    expect(published).toContain('Left for a person: blue slot a has no healthy target');
+    expect(published).toContain(
+      'Left for a person: traffic stays as it is (a=0 b=100), not returned to blue slot a: blue slot a has no healthy target',
+    );
+  });
+
+  it('returns traffic to a partly healthy blue after a Stop, but not after a timeout while green is fine', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
+    const blue = healthy(BLUE_IDS).TargetHealthDescriptions.map((d, i) =>
+      i === 0 ? { ...d, TargetHealth: { State: 'unhealthy' as const } } : d,
+    );
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a })
+      .resolves({ TargetHealthDescriptions: blue });
+    const event = stopped(planFor());
+
+    const timedOut = await handler(
+      { ...event, detail: { ...event.detail, status: 'TIMED_OUT' } },
+      withTimeLeft(290_000),
+    );
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(timedOut.leftOver).toEqual([
+      expect.stringContaining(
+        'not returned to blue slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+      ),
+    ]);
+
+    // Too little time left to wait for the TTL, so the test does not wait it either.
+    const aborted = await handler(event, withTimeLeft(30_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    expect(aborted.actions).toContain('traffic returned to slot a');
   });
 
   it('keeps green running when the record TTL is longer than the time it has left to wait', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     const plan = planFor();
 
-    // The example's TTL is 60 s; 30 s are left.
-    const report = await handler(stopped(plan), withTimeLeft(30_000));
+    // The example's TTL is 60 s; 50 s are left (in sync at the first look).
+    const report = await handler(stopped(plan), withTimeLeft(50_000));
 
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
@@ -196,6 +228,7 @@ describe('recover-execution, after a Stop', () => {
     const split = { a: 60, b: 40 };
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(split));
     const healing = buildPlan({
+      configVersionId: 'v-config',
       deployment,
       config: { ...config, traffic: { ...config.traffic, healSplit: true } },
       weights: split,

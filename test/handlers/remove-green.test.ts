@@ -89,10 +89,14 @@ describe('remove-green', () => {
     await handler(stateWith({ green: greenFleet, failure }), context);
 
     // Assess
-    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
-      { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
-      { Name: 'tag:bluegreen:deployment-id', Values: [DEPLOYMENT_ID] },
-      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    // The registered targets' instances, to tell which are ours; then ours to terminate, by tag.
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters)).toEqual([
+      [{ Name: 'instance-id', Values: [GREEN_1, GREEN_2] }],
+      [
+        { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
+        { Name: 'tag:bluegreen:deployment-id', Values: [DEPLOYMENT_ID] },
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ],
     ]);
   });
 
@@ -111,10 +115,11 @@ describe('remove-green', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceIds: GREEN_IDS },
     ]);
+    // Counts, not ids: the execution state must not grow with the fleet.
     expect(result).toEqual({
-      deregistered: [GREEN_1, GREEN_2],
-      terminated: GREEN_IDS,
-      summary: `green instances terminated: ${GREEN_IDS.join(', ')}`,
+      deregistered: 2,
+      terminated: 3,
+      summary: `3 green instance(s) terminated (tagged bluegreen:deployment-id=${DEPLOYMENT_ID})`,
     });
   });
 
@@ -131,20 +136,55 @@ describe('remove-green', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceIds: GREEN_IDS },
     ]);
-    expect(result.terminated).toEqual(GREEN_IDS);
+    expect(result.terminated).toBe(GREEN_IDS.length);
   });
 
   it('calls nothing destructive, and says so, when no instance of this deployment is left', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 
     // Act
     const result = await handler(stateWith({ failure }), context);
 
     // Assess
-    expect(result).toEqual({ deregistered: [], terminated: [], summary: 'no green instances to terminate' });
+    expect(result).toEqual({ deregistered: 0, terminated: 0, summary: 'no green instances to terminate' });
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('deregisters a green target whose instance died, and never a target the service did not launch', async () => {
+    // Prepare: green 1 died outside the service (ELB: unused, Target.InvalidState); someone else's
+    // instance is registered in green's group too.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    const FOREIGN = 'i-0f0f0f0f0f0f0f0f0';
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        {
+          Target: { Id: GREEN_1, Port: 80 },
+          TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' },
+        },
+        { Target: { Id: FOREIGN, Port: 80 }, TargetHealth: { State: 'healthy' } },
+      ],
+    });
+    const found = reservation([GREEN_1], fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID));
+    const [dead] = found.Reservations[0]?.Instances ?? [];
+    if (dead) dead.State = { Code: 48, Name: 'terminated' as never };
+    found.Reservations[0]?.Instances.push({
+      InstanceId: FOREIGN,
+      State: { Code: 16, Name: 'running' },
+      Tags: [{ Key: 'Name', Value: 'hand-made' }],
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves(found);
+    elbv2Mock.on(DeregisterTargetsCommand).resolves({});
+
+    // Act
+    await handler(stateWith({ green: greenFleet, failure }), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TARGET_GROUP.b, Targets: [{ Id: GREEN_1 }] },
+    ]);
   });
 });

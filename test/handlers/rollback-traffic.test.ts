@@ -14,6 +14,7 @@ import { handler } from '../../functions/rollback-traffic.ts';
 import {
   BLUE_IDS,
   DEPLOYMENT_ID,
+  GREEN_IDS,
   greenFleet,
   healthy,
   lambdaContext,
@@ -36,6 +37,7 @@ beforeEach(() => {
 
 beforeEach(() => {
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
+  elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 
 afterEach(() => {
@@ -54,6 +56,21 @@ function route53Accepts() {
       SubmittedAt: new Date('2026-03-02T09:40:00Z'),
     },
   });
+}
+
+/** Blue with one of its three targets failing its checks. */
+function blueTwoOfThree() {
+  const { TargetHealthDescriptions } = healthy(BLUE_IDS);
+  return {
+    TargetHealthDescriptions: TargetHealthDescriptions.map((d, i) =>
+      i === 0
+        ? {
+            ...d,
+            TargetHealth: { State: 'unhealthy' as const, Reason: 'Target.ResponseCodeMismatch' as const },
+          }
+        : d,
+    ),
+  };
 }
 
 describe('rollback-traffic', () => {
@@ -85,7 +102,14 @@ describe('rollback-traffic', () => {
     expect(result).toMatchObject({
       changed: true,
       weights: { a: 100, b: 0 },
-      dns: { changeId: '/change/C1R0LLBACK00000000', status: 'PENDING', polls: 0 },
+      // Given back up only after 30 minutes: Route 53 applies every change it accepted.
+      dns: {
+        changeId: '/change/C1R0LLBACK00000000',
+        status: 'PENDING',
+        polls: 0,
+        maxPolls: 45,
+        pollSeconds: 10,
+      },
     });
   });
 
@@ -105,7 +129,41 @@ describe('rollback-traffic', () => {
     // Assess
     await expect(run).rejects.toMatchObject({
       name: 'RollbackBlocked',
-      message: 'blue slot a has no healthy target to return traffic to; green slot b keeps it (a=0 b=100)',
+      message:
+        'not returning traffic to blue slot a: blue slot a has no healthy target (0 of 0 targets healthy); the traffic stays as it is (a=0 b=100)',
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  });
+
+  it('returns traffic to a blue with 2 of 3 targets healthy when green failed on an alarm', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Accepts();
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueTwoOfThree());
+
+    // Act
+    const result = await handler(stateWith({ green: greenFleet, failure }), context);
+
+    // Assess
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+    expect(result).toMatchObject({ changed: true, weights: { a: 100, b: 0 } });
+  });
+
+  it('keeps the traffic off a partly healthy blue when the failure says nothing about a healthy green', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
+    route53Accepts();
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueTwoOfThree());
+    const dnsFault = { Error: 'DnsChangeTimedOut', Cause: 'Route 53 change C1 not in sync after 18 polls' };
+
+    // Act
+    const run = handler(stateWith({ green: greenFleet, failure: dnsFault }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'RollbackBlocked',
+      message:
+        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=40 b=60)',
     });
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
@@ -125,6 +183,7 @@ describe('rollback-traffic', () => {
         status: 'INSYNC' as const,
         polls: 2,
         maxPolls: 18,
+        pollSeconds: 10,
         submittedAt: '2026-03-02T09:31:00.000Z',
       },
     };

@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
@@ -9,6 +10,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
@@ -17,11 +19,14 @@ import {
   alarmStates,
   config,
   DEPLOYMENT_ID,
+  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
   healthy,
   lambdaContext,
+  mockPinnedConfig,
   RECORD_NAME,
+  reservation,
   slotTags,
   stateWith,
   TARGET_GROUP,
@@ -31,6 +36,8 @@ import {
 
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
 
 // Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
@@ -39,10 +46,17 @@ beforeEach(() => {
 });
 
 beforeEach(() => {
+  // Green is found by its deployment tag; the alarm names are read from the pinned config.
+  ec2Mock
+    .on(DescribeInstancesCommand)
+    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  mockPinnedConfig(s3Mock);
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
 });
 
 afterEach(() => {
+  ec2Mock.reset();
+  s3Mock.reset();
   route53Mock.reset();
   elbv2Mock.reset();
   cloudwatchMock.reset();
@@ -63,6 +77,7 @@ const firstStep: ShiftState = {
     status: 'INSYNC',
     polls: 2,
     maxPolls: 18,
+    pollSeconds: 10,
     submittedAt: '2026-03-02T09:31:00.000Z',
     syncedAt: '2026-03-02T09:31:20.000Z',
   },
@@ -131,6 +146,7 @@ describe('shift-traffic', () => {
         status: 'PENDING',
         polls: 0,
         maxPolls: 18,
+        pollSeconds: 10,
         submittedAt: SUBMITTED_AT.toISOString(),
       },
     });

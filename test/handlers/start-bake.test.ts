@@ -5,6 +5,7 @@ import {
   CreateImageRecipeCommand,
   ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INSTALL_COMPONENT, installComponentDocument } from '#shared/domain/bake.ts';
@@ -17,6 +18,7 @@ import {
   config,
   KEY,
   lambdaContext,
+  mockPinnedConfig,
   planFor,
   REGION,
   stateWith,
@@ -25,12 +27,15 @@ import {
 
 const imagebuilderMock = mockClient(ImagebuilderClient);
 const ec2Mock = mockClient(EC2Client);
+const s3Mock = mockClient(S3Client);
 const context = lambdaContext('startBake');
 
 const COMPONENT_ARN = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:component/bluegreen-install-artifact/2.0.0/1`;
 const BUILD_ARN = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-web-prod-5d1c0b2f9a8e/1.0.0/1`;
 
 beforeEach(() => {
+  // The install command and directory are read from the pinned config.
+  mockPinnedConfig(s3Mock);
   ec2Mock.on(DescribeImagesCommand).resolves({ Images: [] });
   imagebuilderMock.on(CreateComponentCommand).resolves({ componentBuildVersionArn: COMPONENT_ARN });
   imagebuilderMock.on(CreateImageRecipeCommand).callsFake((input: { name: string }) => ({
@@ -40,6 +45,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  s3Mock.reset();
   imagebuilderMock.reset();
   ec2Mock.reset();
 });

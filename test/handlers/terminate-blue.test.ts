@@ -30,7 +30,7 @@ const NOW = new Date('2026-03-02T10:37:42.000Z');
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
-  // Any search by tag would find more than the drained fleet: terminate-blue must not search.
+  // A search answering more than blue (this deployment's green too): only blue may be terminated.
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
       ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
@@ -60,8 +60,8 @@ const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 function drained(extra: Partial<BlueDrain> = {}): BlueDrain {
   return {
     slot: 'a',
-    instanceIds: BLUE_IDS,
-    deregistered: [BLUE_1, BLUE_3],
+    instances: BLUE_IDS.length,
+    deregistered: 2,
     deregisteredAt: '2026-03-02T10:31:12.000Z',
     drainUntil: '2026-03-02T10:36:12.000Z',
     drained: true,
@@ -114,7 +114,7 @@ describe('terminate-blue', () => {
     expect(read.calledBefore(termination)).toBe(true);
   });
 
-  it('terminates exactly the instances of the drain, registered or not, without searching by tag', async () => {
+  it("terminates blue's instances found by its slot's tags, never this deployment's own", async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
 
@@ -122,49 +122,49 @@ describe('terminate-blue', () => {
     const result = await handler(terminating(), context);
 
     // Assess
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
+      { Name: 'tag:bluegreen:app', Values: ['web'] },
+      { Name: 'tag:bluegreen:env', Values: ['prod'] },
+      { Name: 'tag:bluegreen:slot', Values: ['a'] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+    ]);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceIds: [BLUE_1, BLUE_2, BLUE_3] },
     ]);
-    expect(ec2Mock.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
     expect(elbv2Mock.calls()).toHaveLength(0);
-    expect(result).toEqual({
-      slot: 'a',
-      deregistered: [BLUE_1, BLUE_3],
-      terminated: BLUE_IDS,
-      at: '2026-03-02T10:37:42.000Z',
-    });
+    // Counts, not ids: the execution state must not grow with the fleet.
+    expect(result).toEqual({ slot: 'a', deregistered: 2, terminated: 3, at: '2026-03-02T10:37:42.000Z' });
   });
 
-  it('terminates only the drained instances when the drain holds fewer than blue had', async () => {
+  it('terminates only what still runs when it is retried after a termination that took effect in part', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation([BLUE_2], fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)));
 
     // Act
-    const result = await handler(
-      terminating(drained({ instanceIds: [BLUE_2], deregistered: [BLUE_2] })),
-      context,
-    );
+    const result = await handler(terminating(), context);
 
     // Assess
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input)).toEqual([
       { InstanceIds: [BLUE_2] },
     ]);
-    expect(result.terminated).toEqual([BLUE_2]);
+    expect(result.terminated).toBe(1);
   });
 
-  it('terminates nothing, and says so, when the drain found no blue instance', async () => {
+  it('terminates nothing, and says so, when no blue instance is left', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
 
     // Act
-    const result = await handler(
-      terminating(drained({ instanceIds: [], deregistered: [], reason: 'nothing was registered' })),
-      context,
-    );
+    const result = await handler(terminating(drained({ instances: 0, deregistered: 0 })), context);
 
     // Assess
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-    expect(result).toEqual({ slot: 'a', deregistered: [], terminated: [], at: '2026-03-02T10:37:42.000Z' });
+    expect(result).toEqual({ slot: 'a', deregistered: 0, terminated: 0, at: '2026-03-02T10:37:42.000Z' });
   });
 
   it('judges the weight of the slot that was drained, slot b when blue was b', async () => {

@@ -1,15 +1,27 @@
 import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/watch-alarms.ts';
-import { awsError, config, DEPLOYMENT_ID, lambdaContext } from './fixtures.ts';
+import {
+  awsError,
+  BUCKET,
+  CONFIG_KEY,
+  CONFIG_VERSION_ID,
+  config,
+  DEPLOYMENT_ID,
+  exampleConfigText,
+  lambdaContext,
+  mockPinnedConfig,
+} from './fixtures.ts';
 
 const dynamodbMock = mockClient(DynamoDBClient);
 const cloudwatchMock = mockClient(CloudWatchClient);
 const sfnMock = mockClient(SFNClient);
+const s3Mock = mockClient(S3Client);
 
 /** When the settle wait after the 10 % step starts. */
 const NOW = new Date('2026-03-02T09:30:00.000Z');
@@ -26,6 +38,7 @@ afterEach(() => {
   dynamodbMock.reset();
   cloudwatchMock.reset();
   sfnMock.reset();
+  s3Mock.reset();
 });
 
 const context = lambdaContext('watchAlarms');
@@ -33,9 +46,18 @@ const TABLE = process.env.LOCKS_TABLE ?? '';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAZ2x9cQ1uYp3WkbvOc1yRNbqZWbLdvrU7KkMa0Sc1Y3/EXAMPLE+watchalarms==';
 const [ERRORS_ALARM = '', LATENCY_ALARM = ''] = config.alarms;
 
-/** The payload the state machine sends: the plan's alarms and the settle time of the step. */
+/**
+ * The payload the state machine sends: where the pinned config is (whose alarms are watched, read
+ * from S3 by its version) and the settle time of the step.
+ */
 function watching(alarms: string[] = config.alarms, seconds = 300) {
-  return { token: TOKEN, deploymentId: DEPLOYMENT_ID, alarms, seconds };
+  mockPinnedConfig(s3Mock, JSON.stringify({ ...JSON.parse(exampleConfigText), alarms }));
+  return {
+    token: TOKEN,
+    deploymentId: DEPLOYMENT_ID,
+    config: { bucket: BUCKET, key: CONFIG_KEY, versionId: CONFIG_VERSION_ID },
+    seconds,
+  };
 }
 
 function metricAlarm(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason = ''): MetricAlarm {

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { type LinkFields, linkUrl } from '#shared/domain/approval.ts';
+import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
@@ -7,7 +8,7 @@ import { approvalLinks } from '../../sim/approver.ts';
 import type { ExecutionStatus } from '../../sim/aws/sfn.ts';
 import { callHttp, type HttpHandler, type HttpRequest, type HttpResponse } from '../../sim/http.ts';
 import { routeClientsTo } from '../../sim/router.ts';
-import { APPROVERS, defaultConfig, seedWorld } from '../../sim/scenarios.ts';
+import { APPROVERS, BUCKET, defaultConfig, seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
 
@@ -38,6 +39,8 @@ export async function approvalHarness() {
     config.approval = { before: ['traffic-shift'], approvers: APPROVERS, timeoutSeconds: 3600 };
     const parsed = validateConfig(config);
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    // The tasks read the config by the version Plan pinned.
+    const stored = world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(config));
     const input = {
       deploymentId: name,
       app: 'web',
@@ -51,6 +54,7 @@ export async function approvalHarness() {
       },
     };
     const plan = buildPlan({
+      configVersionId: stored.versionId,
       deployment: input,
       config: parsed.config,
       weights: { a: 100, b: 0 },

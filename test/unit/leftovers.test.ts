@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LeftFacts, leftForAPerson } from '#shared/domain/leftovers.ts';
+import { idList, type LeftFacts, leftForAPerson } from '#shared/domain/leftovers.ts';
 
 const base: LeftFacts = {
   blue: 'a',
@@ -7,6 +7,9 @@ const base: LeftFacts = {
   recordName: 'web.example.com',
   weights: { ok: true, value: { a: 50, b: 50 } },
   blueTargets: { ok: true, value: { registered: 3, healthy: 3 } },
+  greenTargets: { ok: true, value: { registered: 2, healthy: 2 } },
+  minHealthyPercent: 100,
+  greenFailed: true,
   greenInstances: { ok: true, value: ['i-0g1', 'i-0g2'] },
   deploymentTag: 'bluegreen:deployment-id=web-prod-1_1_0-0123456789',
 };
@@ -15,7 +18,7 @@ describe('what is left for a person after a rollback that could not finish', () 
   it('tells to move traffic back to a healthy blue and then terminate green', () => {
     expect(leftForAPerson(base)).toEqual([
       'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
-      'green instances still running: i-0g1, i-0g2; terminate them once no traffic reaches slot b',
+      'green instances still running (tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789): i-0g1, i-0g2; terminate them once no traffic reaches slot b',
     ]);
   });
 
@@ -28,8 +31,26 @@ describe('what is left for a person after a rollback that could not finish', () 
     expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
     expect(left).toEqual([
       'traffic: a=0 b=100; blue slot a has no healthy target (3 registered), so keep the traffic on slot b: move it to slot a only once slot a has healthy targets',
-      'green instances running in slot b: i-0g1, i-0g2; they serve the traffic: keep them until it is on a healthy slot',
+      'green instances running in slot b (tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789): i-0g1, i-0g2; they serve the traffic: keep them until it is on a healthy slot',
     ]);
+  });
+
+  it('tells to move traffic back to a partly healthy blue when green failed', () => {
+    const left = leftForAPerson({ ...base, blueTargets: { ok: true, value: { registered: 3, healthy: 2 } } });
+    expect(left[0]).toContain('set slot a to 100 and slot b to 0 in one change');
+  });
+
+  it('does not tell to move traffic to a blue less healthy than a green nothing is wrong with', () => {
+    const left = leftForAPerson({
+      ...base,
+      blueTargets: { ok: true, value: { registered: 3, healthy: 2 } },
+      greenFailed: false,
+      weights: { ok: true, value: { a: 40, b: 60 } },
+    });
+    expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
+    expect(left[0]).toBe(
+      'traffic: a=40 b=60; not moved back to slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
+    );
   });
 
   it('does not tell to move traffic to blue when its health could not be read', () => {
@@ -41,7 +62,7 @@ describe('what is left for a person after a rollback that could not finish', () 
   it('says traffic is on blue, and to terminate green, when green carries none', () => {
     expect(leftForAPerson({ ...base, weights: { ok: true, value: { a: 100, b: 0 } } })).toEqual([
       'traffic: a=100 b=0 (on blue)',
-      'green instances still running: i-0g1, i-0g2; terminate them once no traffic reaches slot b',
+      'green instances still running (tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789): i-0g1, i-0g2; terminate them once no traffic reaches slot b',
     ]);
   });
 
@@ -66,5 +87,15 @@ describe('what is left for a person after a rollback that could not finish', () 
       'traffic: could not read the weights of web.example.com (AccessDenied); check them by hand',
       'instances: could not list instances tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789 (RequestLimitExceeded)',
     ]);
+  });
+});
+
+describe('instance ids in what a cause or a message says', () => {
+  it('names at most five and counts the rest, so no cause grows with the fleet', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    expect(idList(ids)).toBe(
+      'i-00000000000000000, i-00000000000000001, i-00000000000000002, i-00000000000000003, i-00000000000000004 and 995 more',
+    );
+    expect(idList(ids.slice(0, 2))).toBe('i-00000000000000000, i-00000000000000001');
   });
 });

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '#shared/domain/config.ts';
 import {
   decideAcquire,
   decideRelease,
+  LOCK_ASK_SECONDS,
+  LOCK_REASKS,
+  LOCK_WAIT_SECONDS,
   type LockItem,
+  longestHoldSeconds,
   ownerState,
   RECOVERY_GRACE_SECONDS,
   uploadOrder,
 } from '#shared/domain/lock.ts';
+import { loadDefinition } from '../../sim/definition.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
@@ -120,6 +126,34 @@ describe('asking for the lock', () => {
     expect(decideRelease(gone.item, owner.name, NOW.toISOString()).item?.owner).toBeUndefined();
   });
 
+  it('the release never hands the lock to a waiter whose execution ended: the lock is free', () => {
+    const waiting: LockItem = { ...item, waiters: [me] };
+    const released = decideRelease(waiting, owner.name, NOW.toISOString(), new Set([me.name]));
+    expect(released.item).toMatchObject({ waiters: [] });
+    expect(released.item?.owner).toBeUndefined();
+    expect(released.effects).toEqual([]);
+  });
+
+  it('the release skips an ended waiter and hands the lock to the next one still running', () => {
+    const older = { ...me, name: 'web-prod-1_1_5-c', uploadedAt: '2026-11-26T09:20:00.000Z', token: 't3' };
+    const waiting: LockItem = { ...item, waiters: [older, me] };
+    const released = decideRelease(waiting, owner.name, NOW.toISOString(), new Set([me.name]));
+    expect(released.item?.owner?.name).toBe(older.name);
+    expect(released.effects).toEqual([
+      { kind: 'resume', token: 't3', output: { acquiredAt: NOW.toISOString() } },
+    ]);
+  });
+
+  it('a free lock goes to the one asking, not to a listed waiter that ended (told nothing)', () => {
+    const newer = { ...me, name: 'web-prod-1_3_0-d', uploadedAt: '2026-11-26T09:40:00.000Z', token: 't4' };
+    const free: LockItem = { id: 'web/prod', version: 4, waiters: [newer] };
+    const asked = decideAcquire(free, me, 'ended', 'web/prod', NOW.toISOString(), new Set([newer.name]));
+    expect(asked).toMatchObject({ outcome: 'acquired', holder: { name: me.name } });
+    expect(asked.effects).toEqual([
+      { kind: 'resume', token: 't2', output: { acquiredAt: NOW.toISOString() } },
+    ]);
+  });
+
   it('is superseded at once behind a recovering owner that was a newer upload', () => {
     const older = { ...me, uploadedAt: '2026-11-26T08:00:00.000Z' };
     expect(decideAcquire(item, older, 'recovering', 'web/prod', NOW.toISOString()).outcome).toBe(
@@ -205,5 +239,38 @@ describe('the time that orders uploads', () => {
     expect(decision.effects).toEqual([
       { kind: 'supersede', token: 't5', by: newest, loser: { name: late.name, uploadedAt: late.uploadedAt } },
     ]);
+  });
+});
+
+describe('how long an upload waits for the lock', () => {
+  const lockState = (loadDefinition().definition.States as Record<string, unknown>)[
+    'Take the deployment lock'
+  ] as {
+    TimeoutSeconds: number;
+    Retry: { ErrorEquals: string[]; MaxAttempts: number }[];
+  };
+  const reasks = lockState.Retry.find((r) => r.ErrorEquals.includes('States.Timeout'))?.MaxAttempts ?? 0;
+
+  it('asks as often as the state machine does, and so waits as long as it says', () => {
+    expect(lockState.TimeoutSeconds).toBe(LOCK_ASK_SECONDS);
+    expect(reasks).toBe(LOCK_REASKS);
+  });
+
+  it('outlasts the longest an owner can hold it: two week-long approvals, a two-day window and more', () => {
+    const approvalsAndWindow =
+      LIMITS.approvalStages * LIMITS.approvalTimeoutSeconds + LIMITS.terminationWaitSeconds;
+    expect(longestHoldSeconds()).toBeGreaterThan(approvalsAndWindow + LIMITS.bakeTimeoutMinutes * 60);
+    expect(LOCK_WAIT_SECONDS).toBeGreaterThanOrEqual(longestHoldSeconds());
+  });
+
+  it('grows with a limit that grows', () => {
+    const longer = { ...LIMITS, approvalTimeoutSeconds: LIMITS.approvalTimeoutSeconds * 2 };
+    expect(longestHoldSeconds(longer) - longestHoldSeconds()).toBe(
+      LIMITS.approvalStages * LIMITS.approvalTimeoutSeconds,
+    );
+  });
+
+  it('keeps the waiting execution far under 25,000 history events (4 per ask)', () => {
+    expect((reasks + 1) * 4).toBeLessThan(5_000);
   });
 });

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { firingBeforeTraffic } from '#shared/alarm-guards.ts';
+import { SETTLE_AFTER_MS } from '#shared/domain/approval-outcome.ts';
 import { validateConfig } from '#shared/domain/config.ts';
+import { failedOnGreen, returnToBlue, VERDICTS_ON_GREEN } from '#shared/domain/return-to-blue.ts';
 import { configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 
@@ -143,6 +146,92 @@ describe.each(
     const capabilities = command.match(/--capabilities (\S+)/)?.[1];
     if (iam.length === 0) expect(capabilities).toBeUndefined();
     else expect(capabilities).toBe(named ? 'CAPABILITY_NAMED_IAM' : 'CAPABILITY_IAM');
+  });
+});
+
+// The Safety section's claims, tied to the code that keeps them: the words it quotes are the words
+// the service writes, and the rules it states are the ones the code applies.
+const SAFETY = (README.split('\n## Safety\n')[1]?.split('\n## ')[0] ?? '').replace(/\s+/g, ' ');
+const source = (path: string) => readFileSync(path, 'utf8');
+
+describe("the README's Safety section", () => {
+  it('names only code files that exist', () => {
+    const named = [...new Set(SAFETY.match(/\bshared\/[A-Za-z0-9._/-]+\.ts\b/g) ?? [])];
+    expect(named).toContain('shared/domain/return-to-blue.ts');
+    expect(named.filter((path) => !existsSync(path))).toEqual([]);
+  });
+
+  it('states the rollback rule as the code applies it: the verdicts on green, and the refusals quoted', () => {
+    const verdicts = SAFETY.match(/the deployment failed on ((?:`\w+`(?:, | or )?)+)/)?.[1] ?? '';
+    expect([...verdicts.matchAll(/`(\w+)`/g)].map((m) => m[1]).sort()).toEqual([...VERDICTS_ON_GREEN].sort());
+    expect(SAFETY).toContain('or a person stopped the execution');
+    expect(failedOnGreen({ status: 'ABORTED' })).toBe(true);
+    const slots = { blue: 'a', green: 'b' } as const;
+    const refusals = [
+      returnToBlue({
+        slots,
+        blue: { healthy: 0, registered: 3 },
+        green: { healthy: 3, registered: 3 },
+        minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
+        greenFailed: true,
+      }),
+      returnToBlue({
+        slots,
+        blue: { healthy: 2, registered: 3 },
+        green: { healthy: 3, registered: 3 },
+        minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
+        greenFailed: false,
+      }),
+    ];
+    for (const refusal of refusals) {
+      expect(refusal.toBlue).toBe(false);
+      expect(SAFETY).toContain(`\`${refusal.why.split(' (')[0]}\``);
+    }
+    // The example the section gives: 2 of 3 healthy, and green's alarm fired.
+    expect(SAFETY).toContain(
+      'a blue with 2 of its 3 targets healthy takes the traffic back from a green whose alarm fired',
+    );
+    expect(
+      returnToBlue({
+        slots,
+        blue: { healthy: 2, registered: 3 },
+        green: { healthy: 3, registered: 3 },
+        minHealthyPercent: 100,
+        weights: { a: 0, b: 100 },
+        greenFailed: failedOnGreen({ error: 'AlarmTriggered' }),
+      }).toBlue,
+    ).toBe(true);
+  });
+
+  it('quotes the cause an alarm firing before traffic moved gives, and the moments it is checked', () => {
+    expect(SAFETY).toContain(`\`${firingBeforeTraffic([]).replace(/: $/, '')}\``);
+    expect(source('shared/tasks/launch-green.ts')).toContain("'before launching green'");
+    expect(source('shared/tasks/shift-traffic.ts')).toContain("'right before the first traffic step'");
+    expect(SAFETY).toContain('`checked before launching green`');
+    expect(SAFETY).toContain('`checked right before the first traffic step`');
+  });
+
+  it('quotes the refusal of a release key written twice as Plan words it', () => {
+    expect(SAFETY).toContain('release keys are immutable: upload this build under a new version');
+    expect(source('shared/tasks/plan-deployment.ts')).toContain(
+      'release keys are immutable: upload this build under a new version',
+    );
+  });
+
+  it('says how an unknown approval outcome is shown and when an unanswered wait counts as open again', () => {
+    expect(SETTLE_AFTER_MS).toBe(60_000);
+    expect(SAFETY).toContain('A wait still open a minute after the answer means it never arrived');
+    expect(SAFETY).toContain('the page answers 503 "Outcome not known yet" (`Retry-After: 60`)');
+    const page = source('shared/tasks/approval-page.ts');
+    expect(page).toContain("'Outcome not known yet'");
+    expect(page).toContain("{ 'retry-after': '60' }");
+    expect(SAFETY).toContain('the record goes from `PENDING` to `DECIDING`');
+    // claimDecision: a conditional update from PENDING to DECIDING.
+    const table = source('shared/aws/dynamodb.ts');
+    expect(table).toContain("':deciding': 'DECIDING'");
+    expect(table).toContain("':pending': 'PENDING'");
   });
 });
 

@@ -19,6 +19,7 @@ const deployment: PinnedDeployment = {
 const now = new Date('2026-03-02T09:00:00Z');
 const plan = (weights: { a: number | null; b: number | null }, blueTargetCount = 3) =>
   buildPlan({
+    configVersionId: 'v-config',
     deployment,
     config,
     weights,
@@ -80,6 +81,7 @@ describe('the plan', () => {
     const slow = validateConfig({ ...example, dns: { ...example.dns, ttlSeconds: 900 } });
     if (!slow.ok) throw new Error('invalid');
     const p = buildPlan({
+      configVersionId: 'v-config',
       deployment,
       config: slow.config,
       weights: { a: 100, b: 0 },
@@ -99,6 +101,7 @@ describe('the plan', () => {
     const none = { healthy: 0, registered: 3 };
     expect(() =>
       buildPlan({
+        configVersionId: 'v-config',
         deployment,
         config: healing,
         weights: { a: 70, b: 30 },
@@ -127,6 +130,7 @@ describe('the termination window', () => {
     });
     if (!long.ok) throw new Error('invalid');
     const p = buildPlan({
+      configVersionId: 'v-config',
       deployment,
       config: long.config,
       weights: { a: 100, b: 0 },

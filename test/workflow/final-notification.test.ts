@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { lambdaFunction, type World } from '../../sim/world.ts';
-import { uploadRelease } from '../support/releases.ts';
+import { stopRelease, uploadRelease } from '../support/releases.ts';
 
 // The final notifier tells first and releases the lock last: a locks table that keeps failing
 // for it costs the hand-over some time (the recovery on the execution's end releases the lock),
@@ -61,5 +61,32 @@ describe('the final notification when the locks table keeps failing', () => {
     expect(summary.problems).toEqual([]);
     const told = toldPerExecution(world);
     expect(Object.values(told).sort()).toEqual([['Deployed web/prod 1.1.0'], ['Deployed web/prod 1.2.0']]);
+  });
+});
+
+describe('the recovery of a stopped deploy when the locks table throttles it', () => {
+  it('tells once, though it published before it could record that and then had to be retried', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-recovery-table-throttled',
+      summary:
+        'Stop during the bake; the recovery cannot write its notification claim, publishes, then fails to free the lock and is retried',
+      expect: 'ROLLED_BACK',
+      prepare: ({ world }) =>
+        world.inject({
+          service: 'dynamodb',
+          operation: 'PutItem',
+          kind: 'throttle',
+          times: 2,
+          when: () => lambdaFunction.getStore() === 'recoverExecution',
+        }),
+      act: (ctx) => {
+        uploadRelease(ctx, '1.1.0');
+        ctx.after(8 * 60, () => stopRelease(ctx, '1.1.0'));
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.problems).toEqual([]);
+    const [execution] = world.sfn.executions.values();
+    expect(toldPerExecution(world)).toEqual({ [execution?.name ?? '']: ['Stopped: web/prod 1.1.0'] });
   });
 });

@@ -1,8 +1,10 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
 import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { actor, type World } from '../../sim/world.ts';
-import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
+import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
+import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
@@ -124,6 +126,67 @@ describe('handing the lock over', () => {
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
   });
 
+  describe('a waiter stopped while it waits', () => {
+    /** 1.1.0 deploys; 1.2.0 parks on the lock 10 minutes in and is stopped 20 minutes later. */
+    function stoppedWaiter(recovered: boolean, seen: { waitersAfterStop?: unknown; owners: string[] }) {
+      const scenario: Scenario = {
+        name: 'stopped-waiter',
+        summary: '1.2.0 waits for the lock behind 1.1.0 and is stopped; 1.1.0 ends; 1.3.0 is uploaded later',
+        expect: 'SUCCEEDED',
+        executions: 3,
+        expectLive: '1.3.0',
+        prepare: ({ world }) => {
+          const put = world.dynamodb.PutItem.bind(world.dynamodb);
+          world.dynamodb.PutItem = ((input: Parameters<typeof put>[0]) => {
+            const out = put(input);
+            const owner = input.Item?.owner?.M?.name?.S;
+            if (input.Item?.id?.S === 'web/prod' && owner) seen.owners.push(owner);
+            return out;
+          }) as typeof put;
+        },
+        act: (ctx) => {
+          uploadRelease(ctx, '1.1.0');
+          ctx.after(600, () => uploadRelease(ctx, '1.2.0'));
+          ctx.after(1800, () => {
+            if (!recovered) recoveryNeverComes(ctx.world, '1.2.0');
+            stopRelease(ctx, '1.2.0');
+          });
+          ctx.after(1860, () => {
+            seen.waitersAfterStop = ctx.world.dynamodb
+              .items(LOCKS_TABLE)
+              .find((i) => i.id === 'web/prod')?.waiters;
+          });
+          ctx.after(4 * 3600, () => uploadRelease(ctx, '1.3.0'));
+        },
+      };
+      return simulate(scenario);
+    }
+
+    it('is taken off the waiters by its recovery', async () => {
+      const seen: { waitersAfterStop?: unknown; owners: string[] } = { owners: [] };
+      const { summary } = await stoppedWaiter(true, seen);
+      expect(seen.waitersAfterStop).toEqual([]);
+      expect(seen.owners.filter((o) => o.includes('1_2_0'))).toEqual([]);
+      expect(summary.problems).toEqual([]);
+    });
+
+    it('is never handed the lock, though its recovery never ran: the lock is free for the next upload', async () => {
+      const seen: { waitersAfterStop?: unknown; owners: string[] } = { owners: [] };
+      const { summary, world } = await stoppedWaiter(false, seen);
+      // Still listed (nobody took it off), but checked before the hand-over, and skipped.
+      expect(seen.waitersAfterStop).toHaveLength(1);
+      expect(seen.owners.filter((o) => o.includes('1_2_0'))).toEqual([]);
+      // No resume was sent to its dead token.
+      const resumes = world.calls.filter((c) => c.operation === 'SendTaskSuccess' && c.fn !== 'onAwsEvent');
+      expect(resumes.filter((c) => c.error)).toEqual([]);
+      expect(world.sfn.openTokens()).toBe(0);
+      const newest = executionOf(world, '1.3.0');
+      const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
+      expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
+      expect(summary.problems).toEqual([]);
+    });
+  });
+
   it('refuses an older upload whose event arrives after a newer one was deployed', async () => {
     const scenario: Scenario = {
       name: 'late-older-event',
@@ -170,5 +233,60 @@ describe('handing the lock over', () => {
     expect(summary.problems).toEqual([]);
     expect(executionOf(world, '1.2.0')?.error).toBeUndefined();
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
+  });
+
+  it('tells an upload that gave up waiting why, once, and takes it off the waiters', async () => {
+    // An owner that runs on past every limit of the config (an execution stuck in a state of an
+    // older definition, say): nothing that deploys now can outlast the wait.
+    const stuck = 'web-prod-1_0_9-0000000000';
+    const arn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${stuck}`;
+    const scenario: Scenario = {
+      name: 'lock-wait-gives-up',
+      summary:
+        'the lock is held by an execution that never ends; 1.1.0 waits for it as long as any deployment may hold it',
+      expect: 'FAILED',
+      executions: 2,
+      prepare: ({ world }) => {
+        const at = world.now() - 3600_000;
+        world.sfn.executions.set(stuck, {
+          arn,
+          name: stuck,
+          input: '{}',
+          status: 'RUNNING',
+          startedAt: at,
+          transitions: 0,
+          states: [],
+          retries: 0,
+          history: [],
+        });
+        const owner = {
+          name: stuck,
+          executionArn: arn,
+          uploadedAt: new Date(at).toISOString(),
+          since: new Date(at).toISOString(),
+        };
+        world.dynamodb.PutItem({
+          TableName: LOCKS_TABLE,
+          Item: marshall({ id: 'web/prod', version: 1, owner, waiters: [], newest: owner }),
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    const waiter = executionOf(world, '1.1.0');
+    expect(waiter).toMatchObject({ status: 'FAILED', error: 'DeploymentFailed' });
+    expect(((waiter?.stoppedAt ?? 0) - (waiter?.startedAt ?? 0)) / 1000).toBeGreaterThanOrEqual(
+      LOCK_WAIT_SECONDS,
+    );
+    expect(summary.historyEvents).toBeLessThan(25_000);
+    const told = world.sns.messages.filter((m) => m.subject === 'Deployment failed: web/prod 1.1.0');
+    expect(told).toHaveLength(1);
+    expect(told[0]?.message.split('\n')[0]).toBe(
+      'web/prod 1.1.0 failed before anything was changed: it gave up waiting for the deployment lock after 17 days, the longest any deployment of web/prod can hold it, while another one still held it; upload releases/web/prod/1.1.0.zip again to deploy it',
+    );
+    expect(world.calls.filter((c) => c.operation === 'RunInstances')).toHaveLength(0);
+    // It no longer waits: the owner's release will not hand the lock to it.
+    const lock = world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod');
+    expect(lock).toMatchObject({ owner: { name: stuck }, waiters: [] });
+    expect(world.sfn.openTokens()).toBe(0);
   });
 });

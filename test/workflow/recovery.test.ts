@@ -13,8 +13,8 @@ import {
   ZONE,
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import type { World } from '../../sim/world.ts';
-import { executionOf, stopRelease, uploadRelease } from '../support/releases.ts';
+import { LOCKS_TABLE, type World } from '../../sim/world.ts';
+import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
 function stopEventAgain(world: World, seconds: number): void {
@@ -106,6 +106,113 @@ describe('stopped while the rollback waits', () => {
     const { summary } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+  });
+});
+
+describe('a recovery that meets faults', () => {
+  /** Stops 1.1.0 30 s after green takes 50 %, with `faults` injected at the same moment. */
+  const stopAtHalf = (name: string, faults: (world: World) => void): Scenario => ({
+    name,
+    summary: 'Stop at 50 %, and AWS fails the recovery',
+    expect: 'ROLLED_BACK',
+    prepare: (ctx) => {
+      greenWeightReaches(ctx.world, 50, () =>
+        ctx.after(30, () => {
+          faults(ctx.world);
+          stopRelease(ctx, '1.1.0');
+        }),
+      );
+    },
+  });
+  const stoppedMessages = (world: World) =>
+    world.sns.messages.filter((m) => m.subject === 'Stopped: web/prod 1.1.0');
+
+  it.each([4, 10])(
+    'is as patient as the state machine: %i Route 53 throttles in a row, and traffic is back on blue',
+    async (throttles) => {
+      const scenario = stopAtHalf('recovery-throttled', (world) =>
+        world.inject({ service: 'route53', kind: 'throttle', times: throttles }),
+      );
+      const { summary, world } = await simulate(scenario);
+      // The lock is free too: the monitor reports a lock still held as a violation.
+      expect(summary.violations).toEqual([]);
+      expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+      expect(world.calls.filter((c) => c.service === 'route53' && c.error === 'Throttling')).toHaveLength(
+        throttles,
+      );
+      expect(stoppedMessages(world)).toHaveLength(1);
+    },
+  );
+
+  it('that cannot finish tells once what is left for a person, and frees the app', async () => {
+    const scenario = stopAtHalf('recovery-cannot-finish', (world) =>
+      world.inject({
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        kind: 'permanent',
+        times: 1_000_000,
+      }),
+    );
+    const { summary, world } = await simulate(scenario);
+    const told = stoppedMessages(world);
+    expect(told).toHaveLength(1);
+    const message = told[0]?.message ?? '';
+    expect(message).toMatch(
+      /^web\/prod 1\.1\.0 was aborted; lock released\. Left for a person: this recovery could not finish \(\w+: /,
+    );
+    // What is there now, for a person: the split, and the green instances that still run.
+    expect(message).toContain(
+      'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
+    );
+    expect(message).toMatch(
+      /green instances still running \(tagged bluegreen:deployment-id=[\w-]+\): i-\w+, i-\w+, i-\w+/,
+    );
+    expect(summary.status).toBe('FAILED');
+    expect(summary.violations.filter((v) => /lock/.test(v))).toEqual([]);
+    expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+  });
+
+  it('that cannot even read the history tells what to check by hand, and frees the app', async () => {
+    const scenario = stopAtHalf('recovery-blind', (world) =>
+      world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1_000_000 }),
+    );
+    const { world } = await simulate(scenario);
+    const told = stoppedMessages(world);
+    expect(told).toHaveLength(1);
+    expect(told[0]?.message).toMatch(/^web\/prod 1\.1\.0 was aborted; lock released\. Left for a person: /);
+    expect(told[0]?.message).toContain(
+      "before it could read what the deployment had done: check the weights of web/prod's records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged bluegreen:deployment-id=web-prod-1_1_0-",
+    );
+    expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+  });
+
+  it('whose release fails is retried by Lambda, which only releases: one message', async () => {
+    let until = 0;
+    const scenario = stopAtHalf('recovery-release-fails', (world) => {
+      world.inject({
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        kind: 'permanent',
+        times: 1_000_000,
+      });
+      // The lock item cannot be written for the first invocation's five minutes.
+      until = world.now() + 300_000;
+      world.inject({
+        service: 'dynamodb',
+        operation: 'PutItem',
+        kind: 'permanent',
+        times: 1_000_000,
+        when: (input) =>
+          world.now() < until && (input as { Item?: { id?: { S?: string } } }).Item?.id?.S === 'web/prod',
+      });
+    });
+    const { world } = await simulate(scenario);
+    expect(stoppedMessages(world)).toHaveLength(1);
+    expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+    // The release failed in the first attempt and succeeded in Lambda's retry.
+    const lockWrites = world.calls.filter((c) => c.operation === 'PutItem' && c.fn === 'recoverExecution');
+    expect(lockWrites.some((c) => c.error && c.at < until)).toBe(true);
+    expect(lockWrites.some((c) => !c.error && c.at >= until)).toBe(true);
   });
 });
 
@@ -210,7 +317,7 @@ describe('the lock of a stopped deployment', () => {
   it('is taken over once its grace is over when the recovery never comes, so a newer upload does not wait 6 h', async () => {
     const scenario: Scenario = {
       name: 'recovery-never-comes',
-      summary: 'Stop at 50 %; every attempt of the recovery fails; a newer upload arrives 2 s later',
+      summary: 'Stop at 50 %; the recovery never runs; a newer upload arrives 2 s later',
       expect: 'FAILED',
       executions: 2,
       breaksInvariants: true,
@@ -218,13 +325,8 @@ describe('the lock of a stopped deployment', () => {
         greenWeightReaches(ctx.world, 50, () =>
           ctx.after(30, () => {
             const running = runningExecution(ctx);
+            recoveryNeverComes(ctx.world);
             if (running) ctx.stop(running.name);
-            ctx.world.inject({
-              service: 'sfn',
-              operation: 'GetExecutionHistory',
-              kind: 'permanent',
-              times: 3,
-            });
             ctx.after(2, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
           }),
         );
@@ -332,7 +434,7 @@ describe('uploads around a stopped deployment', () => {
   it('lets a waiter parked before the Stop ask again, so it is not left for 6 h when the recovery never comes', async () => {
     const scenario: Scenario = {
       name: 'parked-waiter-recovery-never-comes',
-      summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; every recovery attempt fails',
+      summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; the recovery never runs',
       expect: 'FAILED',
       executions: 2,
       breaksInvariants: true,
@@ -340,12 +442,7 @@ describe('uploads around a stopped deployment', () => {
         greenWeightReaches(ctx.world, 50, () => {
           uploadRelease(ctx, '1.2.0');
           ctx.after(30, () => {
-            ctx.world.inject({
-              service: 'sfn',
-              operation: 'GetExecutionHistory',
-              kind: 'permanent',
-              times: 3,
-            });
+            recoveryNeverComes(ctx.world);
             stopRelease(ctx, '1.1.0');
           });
         });

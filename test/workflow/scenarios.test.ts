@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { writeWeights } from '#shared/aws/route53.ts';
 import { TAG } from '#shared/domain/tags.ts';
-import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
+import type { Plan } from '#shared/domain/workflow.ts';
+import {
+  appNames,
+  blueFailsChecks,
+  findScenario,
+  greenWeightReaches,
+  SCENARIOS,
+  type Scenario,
+} from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { asSomeoneElse, type World } from '../../sim/world.ts';
+import { actor, asSomeoneElse, lambdaFunction, type World } from '../../sim/world.ts';
 
 // Each scenario runs the real ASL with the real handlers against the simulated account; the
 // safety monitor checks the invariants of DESIGN.md after every state and at every weight change
@@ -182,6 +191,48 @@ describe('what each scenario leaves behind', () => {
     expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
   });
 
+  it('alarm-with-partly-healthy-blue: all traffic returns to blue with 2 of 3 targets healthy, and the monitor accepts it', async () => {
+    const { summary, world } = await simulate(scenario('alarm-with-partly-healthy-blue'));
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(summary.violations).toEqual([]);
+    const blue = world.elbv2.targetGroups.get(
+      [...world.elbv2.targetGroups.keys()].find((arn) => arn.includes('web-prod-a')) ?? '',
+    );
+    const states = [...(blue?.registrations.keys() ?? [])].map((id) =>
+      blue ? world.elbv2.health(blue, id).State : '',
+    );
+    expect(states.sort()).toEqual(['healthy', 'healthy', 'unhealthy']);
+    expect(runningVersions(world)).toEqual(['1.0.0', '1.0.0', '1.0.0']);
+  });
+
+  it('stopped-with-partly-healthy-blue: the recovery returns all traffic to the partly healthy blue', async () => {
+    const { summary } = await simulate(scenario('stopped-with-partly-healthy-blue'));
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    expect(summary.cause).toContain('traffic returned to slot a');
+  });
+
+  it('alarm-with-unhealthy-blue: no traffic is moved to the blue without a healthy target, and nothing tells a person to', async () => {
+    const { summary, world } = await simulate(scenario('alarm-with-unhealthy-blue'));
+    expect(summary.weights).toEqual({ a: 50, b: 50 });
+    expect(writes(world, 'ChangeResourceRecordSets')).toBe(2); // 10 % and 50 %, no rollback write
+    expect(summary.cause).toContain(
+      'RollbackBlocked: not returning traffic to blue slot a: blue slot a has no healthy target',
+    );
+    expect(summary.cause).not.toMatch(/set slot a to 100/);
+    expect(summary.violations.filter((v) => !v.includes('invariant 3:'))).toEqual([]);
+  });
+
+  it("next-upload-after-blue-died: blue's dead targets are deregistered, slot a serves 1.2.0 alone, 1.1.0 is retired", async () => {
+    const { summary, world } = await simulate(scenario('next-upload-after-blue-died'));
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'a', running: { a: 3, b: 0, other: 0 } });
+    const slotA = world.elbv2.targetGroups.get(appNames().targetGroups.a);
+    const registered = [...(slotA?.registrations.entries() ?? [])]
+      .filter(([, r]) => r.deregisteredAt === undefined)
+      .map(([id]) => world.ec2.instances.get(id)?.tags[TAG.version]);
+    expect(registered).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+    expect(summary.notifications.map((n) => n.subject).at(-1)).toBe('Deployed web/prod 1.2.0');
+  });
+
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
     const { summary, world } = await simulate(scenario('release-key-rewritten'));
     const live = [...world.ec2.instances.values()].filter((i) => world.ec2.state(i) === 'running');
@@ -300,6 +351,69 @@ describe('what each scenario leaves behind', () => {
 });
 
 describe('the safety monitor', () => {
+  // A rollback that breaks the rollback rule: at 50 %, written as the rollback task of the running
+  // execution would write it, all traffic goes to blue although green is healthy and nothing says
+  // it failed, and blue is less healthy. With a 50 % healthy minimum, blue's 2 of 3 would pass the
+  // check a forward shift gets; only the rollback rule refuses it.
+  it('flags a rollback that returns traffic to a blue below its minimum and less healthy than a green nothing is wrong with', async () => {
+    const sabotage: Scenario = {
+      name: 'sabotage-rollback-rule',
+      summary: 'a rollback task returns all traffic to a partly healthy blue while green is fine',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
+        greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
+        greenWeightReaches(ctx.world, 100, () =>
+          ctx.after(60, () => {
+            const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+            if (!running) return;
+            const plan = {
+              dns: { recordType: 'A', evaluateTargetHealth: true, ...ctx.config.dns },
+              slots: ctx.config.slots,
+            } as unknown as Plan;
+            void lambdaFunction.run('rollbackTraffic', () =>
+              actor.run(running.name, () => writeWeights(plan, { a: 100, b: 0 }, 'sabotage')),
+            );
+          }),
+        );
+      },
+    };
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
+    );
+    expect(summary.ok).toBe(false);
+  });
+
+  it('flags a rollback that returns traffic to a blue with no healthy target', async () => {
+    const sabotage: Scenario = {
+      name: 'sabotage-dead-blue',
+      summary: 'a rollback task returns all traffic to a blue whose targets all fail their checks',
+      expect: 'FAILED',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 3));
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(60, () => {
+            const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+            if (!running) return;
+            const plan = {
+              dns: { recordType: 'A', evaluateTargetHealth: true, ...ctx.config.dns },
+              slots: ctx.config.slots,
+            } as unknown as Plan;
+            void lambdaFunction.run('rollbackTraffic', () =>
+              actor.run(running.name, () => writeWeights(plan, { a: 100, b: 0 }, 'sabotage')),
+            );
+          }),
+        );
+      },
+    };
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue slot a has no healthy target \(0 of 3 targets healthy\)/,
+    );
+    expect(summary.ok).toBe(false);
+  });
+
   it('flags blue terminated before green carried all traffic for the whole window', async () => {
     const sabotage: Scenario = {
       name: 'sabotage',

@@ -1,0 +1,64 @@
+import { type InstanceSummary, instancesById } from './aws/ec2.ts';
+import { deregisterTargets, registeredTargets } from './aws/elbv2.ts';
+import { type BlueOf, isBlue } from './blue-fleet.ts';
+import { isDead, type TargetHealthState } from './domain/health.ts';
+import { launchedByUs, type Tags } from './domain/tags.ts';
+import type { Slot } from './domain/traffic.ts';
+
+// The targets registered in a slot's target group and whose they are (apart from fleet.ts, which
+// also reads the records, so that the tasks using only these bundle no Route 53 client).
+
+/** A target registered in a slot's target group, with the instance behind it while EC2 lists it. */
+export interface SlotTarget extends TargetHealthState {
+  instance?: InstanceSummary | undefined;
+}
+
+/**
+ * Every target registered in the group (draining ones included), each with its instance in
+ * whatever state it is: a target whose instance died outside the service stays registered, and
+ * ELB reports it `unused` with Target.InvalidState (see sim/aws/elbv2.ts).
+ */
+export async function registeredWithInstances(targetGroupArn: string): Promise<SlotTarget[]> {
+  const targets = await registeredTargets(targetGroupArn);
+  const byId = new Map((await instancesById(targets.map((t) => t.id))).map((i) => [i.id, i]));
+  return targets.map((t) => ({ ...t, instance: byId.get(t.id) }));
+}
+
+/**
+ * Before green is launched into its slot: targets there that are only dead instances of ours (an
+ * earlier fleet's instance that died outside the service) serve nothing; they are deregistered,
+ * so the slot holds green alone (a stopped one, deregistered, can get no traffic if started).
+ * Plan refused anything else.
+ */
+export async function releaseDeadTargets(targetGroupArn: string, tags: Tags): Promise<number> {
+  const dead = (await registeredWithInstances(targetGroupArn)).filter(
+    (t) => t.state !== 'draining' && isDeadOfOurs(t, tags),
+  );
+  await deregisterTargets(
+    targetGroupArn,
+    dead.map((t) => t.id),
+  );
+  return dead.length;
+}
+
+/** A target whose instance this service launched (with the tags given) and that has died. */
+export function isDeadOfOurs(target: SlotTarget, tags: Tags): boolean {
+  return (
+    target.instance !== undefined && launchedByUs(target.instance.tags, tags) && isDead(target.instance.state)
+  );
+}
+
+/**
+ * Takes blue out of its target group: every registered target that is one of blue's instances,
+ * whatever its state (one that died is deregistered too). Targets the service did not launch are
+ * never touched. Says how many were deregistered and which could still serve.
+ */
+export async function deregisterBlueTargets(targetGroupArn: string, of: BlueOf, slot: Slot) {
+  const ours = (await registeredWithInstances(targetGroupArn)).filter((t) =>
+    isBlue(t.instance?.tags, of, slot),
+  );
+  const deregistered = ours.filter((t) => t.state !== 'draining').map((t) => t.id);
+  await deregisterTargets(targetGroupArn, deregistered);
+  const serving = ours.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
+  return { serving, deregistered: deregistered.length };
+}

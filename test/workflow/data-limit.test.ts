@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { findScenario, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import { LOCKS_TABLE } from '../../sim/world.ts';
+
+// Step Functions fails an execution whose state input or output exceeds 256 KiB with
+// States.DataLimitExceeded, which no Catch runs for, not even States.ALL: the rollback branch is
+// never reached, and only the recovery on the execution's status change can put things back.
+
+describe('a state over Step Functions payload quota', () => {
+  it('fails the execution past every Catch, and the recovery rolls back and frees the lock', async () => {
+    let oversized = false;
+    const scenario: Scenario = {
+      name: 'data-limit-exceeded',
+      summary: 'at 50 %, the step check returns more than 256 KiB',
+      expect: 'ROLLED_BACK',
+      prepare: ({ world }) => greenWeightReaches(world, 50, () => (oversized = true)),
+    };
+    const { summary, world } = await simulate(scenario, {
+      intercept: async (call, invoke) => {
+        const result = await invoke();
+        if (!oversized || call.state !== 'Check alarms and green health') return result;
+        return { ...(result as object), padding: 'x'.repeat(300_000) };
+      },
+    });
+    const execution = [...world.sfn.executions.values()][0];
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    // No Catch ran: the rollback branch was never entered.
+    expect(execution?.states.map((s) => s.name)).not.toContain('Return traffic to blue');
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0, other: 0 },
+    });
+    expect(world.dynamodb.items(LOCKS_TABLE).filter((item) => item.owner)).toEqual([]);
+    expect(summary.notifications.map((n) => n.subject)).toEqual(['Stopped: web/prod 1.1.0']);
+  });
+
+  it('is never reached by the largest config the schema allows at 1,000 instances: every state stays under 32 KiB', async () => {
+    const largest = findScenario('largest-config');
+    if (!largest) throw new Error('no largest-config scenario');
+    const { summary } = await simulate(largest);
+    expect(summary.status).toBe('SUCCEEDED');
+    // Counts instead of instance lists, the config read by its pinned version instead of copied.
+    expect(summary.maxStatePayloadBytes).toBeGreaterThan(0);
+    expect(summary.maxStatePayloadBytes).toBeLessThanOrEqual(32_768);
+  });
+});
