@@ -2,13 +2,17 @@ import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
 import { checkAlarms } from './aws/cloudwatch.ts';
 import { describeHealth } from './domain/health.ts';
 import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
+import type { Slot } from './domain/traffic.ts';
 import type { GreenFleet, Plan } from './domain/workflow.ts';
 import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
-import { greenVerdict } from './green-health.ts';
+import { greenIds, greenVerdict } from './green-health.ts';
 import { pinnedConfig } from './pinned-config.ts';
+import { assertRecordsAsWritten } from './records-check.ts';
+import { assertGreenStillOurs } from './slot-instances.ts';
 
 /**
- * The guard run after every traffic step and throughout the termination window: any watched
+ * The guard run after every traffic step and throughout the termination window: green's slot no
+ * longer this deployment's alone, the records not what it last wrote (`written`), any watched
  * alarm in ALARM now or at any moment since the previous check (or gone), or green below its
  * healthy minimum, fails the task into the rollback.
  */
@@ -16,8 +20,13 @@ export async function assertGreenGood(
   plan: Plan,
   green: GreenFleet,
   deploymentId: string,
+  written: Record<Slot, number>,
   since: string,
 ): Promise<string> {
+  // Green found by its tag once, for both the slot's check and the health verdict.
+  const ours = await greenIds(deploymentId);
+  await assertGreenStillOurs(plan, deploymentId, ours);
+  await assertRecordsAsWritten(plan, written);
   const watched = plan.alarmCount === 0 ? [] : (await pinnedConfig(plan)).alarms;
   const alarms = await checkAlarms(watched);
   // An alarm not in ALARM now whose state changed since: read whether it was in ALARM meanwhile
@@ -33,7 +42,7 @@ export async function assertGreenGood(
   if (alarms.missing.length > 0) {
     throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
   }
-  const verdict = await greenVerdict(plan, green, deploymentId);
+  const verdict = await greenVerdict(plan, green, deploymentId, ours);
   const summary = describeHealth(verdict);
   if (!verdict.healthy) throw new GreenUnhealthy(summary);
   return `${summary}; ${watched.length} alarm(s) OK`;

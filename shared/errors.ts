@@ -111,6 +111,18 @@ export class TrafficDrift extends DeploymentError {
   }
 }
 
+/**
+ * Green's slot is another deployment's: claimed by one that still runs, owned by another app/env,
+ * or holding instances this deployment did not launch. Nothing of theirs is touched.
+ */
+export class SlotInUse extends DeploymentError {
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SlotInUse';
+  }
+}
+
 /** A rollback step cannot be completed safely; what is left needs a person. */
 export class RollbackBlocked extends DeploymentError {
   readonly retryable = false;

@@ -5,6 +5,7 @@ import { isDead } from './domain/health.ts';
 import { launchedByUs, TAG, type Tags } from './domain/tags.ts';
 import type { Plan } from './domain/workflow.ts';
 import { RollbackBlocked } from './errors.ts';
+import { greenHeldByAnother } from './slot-tags.ts';
 import { registeredWithInstances } from './slot-targets.ts';
 
 /**
@@ -57,19 +58,23 @@ export async function takeOutOfService(
 /**
  * The green fleet of a rollback, found by this deployment's tag in green's target group, once it
  * carries no traffic: taking it out of service or terminating it while it serves would take the
- * service down, so that is refused (RollbackBlocked).
+ * service down, so that is refused (RollbackBlocked). When another deployment holds green's slot,
+ * the slot's traffic is that deployment's and is served by its own instances: this deployment's
+ * (if it launched any) go regardless, and nothing else is touched.
  */
 export async function idleGreen(
-  plan: Pick<Plan, 'dns' | 'green' | 'slots'>,
+  plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
   deploymentId: string,
   doing: string,
 ): Promise<{ targetGroupArn: string; tags: Tags }> {
-  await requireNoTraffic(
-    plan,
-    plan.green,
-    (weights) =>
-      new RollbackBlocked(`green slot ${plan.green} still carries traffic (${weights}); not ${doing}`),
-  );
+  const another = await greenHeldByAnother(plan, deploymentId);
+  if (!another)
+    await requireNoTraffic(
+      plan,
+      plan.green,
+      (weights) =>
+        new RollbackBlocked(`green slot ${plan.green} still carries traffic (${weights}); not ${doing}`),
+    );
   return {
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },

@@ -48,6 +48,8 @@ export class SafetyMonitor implements ExecutionObserver {
   readonly violations: string[] = [];
   private readonly weightLog: WeightsAt[] = [];
   private readonly samples: HealthSample[] = [];
+  /** Slots seen serving several versions (each reported once). */
+  private readonly mixedSlots = new Set<string>();
   /** Per execution, the error its rollback was caught with (the rollback task's $.failure). */
   private readonly failures = new Map<string, string>();
   /** Executions whose failure was an approval nobody answered in time. */
@@ -98,6 +100,36 @@ export class SafetyMonitor implements ExecutionObserver {
     const healthyCount = active.filter((id) => this.world.elbv2.health(group, id).State === 'healthy').length;
     const required = requiredHealthy(active.length, this.watched.config.health.minHealthyPercent);
     return { healthy: active.length > 0 && healthyCount >= required, healthyCount, active: active.length };
+  }
+
+  /**
+   * The releases (versions the service launched) among the running instances a slot's target
+   * group sends requests to. An instance someone registered by hand is not a release; the
+   * deployment's own checks stop at it (scenario foreign-instance-in-green).
+   */
+  private servingVersions(slot: Slot): string[] {
+    const versions = this.world.elbv2
+      .activeTargets(this.targetGroup(slot))
+      .map((id) => this.world.ec2.instances.get(id))
+      .filter((i): i is SimInstance => i !== undefined && this.world.ec2.state(i) === 'running')
+      .filter((i) => i.tags[TAG.managedBy] === MANAGED_BY)
+      .map((i) => i.tags[TAG.version] ?? '?');
+    return [...new Set(versions)].sort();
+  }
+
+  /** A slot carrying traffic serves one release: two deployments in one slot serve two. */
+  private checkOneVersionPerSlot(weights: Record<Slot, number>): void {
+    for (const slot of SLOTS) {
+      if (weights[slot] === 0) continue;
+      const versions = this.servingVersions(slot);
+      const key = `${slot} ${versions.join(' ')}`;
+      if (versions.length > 1 && !this.mixedSlots.has(key)) {
+        this.mixedSlots.add(key);
+        this.violation(
+          `slot ownership: slot ${slot} carries traffic (${weights[slot]}) and serves ${versions.length} versions at once (${versions.join(', ')})`,
+        );
+      }
+    }
   }
 
   /** Registered (not draining) and healthy targets of a slot, as the rollback rule counts them. */
@@ -152,6 +184,7 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights();
     if (!weights) return;
     this.weightLog.push({ at: this.world.now(), weights });
+    this.checkOneVersionPerSlot(weights);
     if (weights.a + weights.b === 0) this.violation('invariant 1: all weighted records were set to 0');
     const before = this.weightLog.at(-2)?.weights;
     for (const slot of SLOTS) {
@@ -325,6 +358,7 @@ export class SafetyMonitor implements ExecutionObserver {
       });
     }
     const weights = this.weights();
+    if (weights) this.checkOneVersionPerSlot(weights);
     if (weights && weights.a + weights.b === 0 && this.weightLog.some((w) => w.weights.a + w.weights.b > 0)) {
       this.violation('invariant 1: every weighted record has weight 0');
     }
@@ -364,12 +398,23 @@ export class SafetyMonitor implements ExecutionObserver {
     return count;
   }
 
-  /** Invariant 4: the spans in which two executions for this app/env changed things never overlap. */
+  /**
+   * Invariant 4: the spans in which two executions for this app/env changed its fleets, slots or
+   * records never overlap. Baking an image (the recipe, the build, the AMI's tags) makes things of
+   * the deployment's own, named by its artifact: two bakes at once change nothing the other has.
+   */
   private checkOverlap(mutating: (operation: string) => boolean): void {
     // Spans in call order, not time: two calls at the same virtual instant still happen in turn.
     const spans = new Map<string, { first: number; last: number }>();
     for (const [index, call] of this.world.calls.entries()) {
-      if (!call.actor || call.error || !mutating(call.operation) || !this.isWatchedExecution(call.actor))
+      if (
+        !call.actor ||
+        call.error ||
+        !mutating(call.operation) ||
+        call.service === 'imagebuilder' ||
+        (call.service === 'ec2' && call.operation === 'CreateTags') ||
+        !this.isWatchedExecution(call.actor)
+      )
         continue;
       const span = spans.get(call.actor) ?? { first: index, last: index };
       span.last = index;

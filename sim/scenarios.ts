@@ -1,7 +1,8 @@
 import type { S3EventRecord } from 'aws-lambda';
-import { encodeEventKey } from '#shared/domain/artifact-key.ts';
+import { configKey, encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
+import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour } from './approver.ts';
@@ -203,9 +204,12 @@ export function seedApp(world: World, options: AppSeed): void {
   world.cloudwatch.addAlarm(names.alarm);
   for (const slot of SLOTS) {
     // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
+    // An app that deployed before owns its slots (its first deploy claimed them); a first deploy
+    // finds them as the user made them and adopts them.
     const group = world.elbv2.addTargetGroup(names.targetGroups[slot], {
       [TAG.managedBy]: MANAGED_BY,
       [TAG.slot]: slot,
+      ...(options.firstDeploy ? {} : { [TAG.app]: app, [TAG.env]: ENV }),
     });
     group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
     world.route53.put(ZONE, {
@@ -435,6 +439,11 @@ function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
       'Threshold Crossed: 5xx rate 3.1 % > 1 %',
       world.now() + minutes * 60_000,
     );
+}
+
+/** The lock item of web/prod is gone (deleted by hand, or a table restored from a backup). */
+export function loseLockItem(world: World, app = APP): void {
+  world.dynamodb.tables.get(LOCKS_TABLE)?.delete(lockId(app, ENV));
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -719,6 +728,58 @@ export const SCENARIOS: Scenario[] = [
       }
     },
     expectLive: '1.3.0',
+  },
+  {
+    name: 'lock-lost-second-deploy',
+    summary:
+      'The lock item is deleted while 1.1.0 bakes, and 1.2.0 is uploaded: 1.2.0 finds slot b claimed by 1.1.0 at launch and stops, launching nothing; 1.1.0 deploys untouched.',
+    expect: 'ROLLED_BACK',
+    executions: 2,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(60, () => {
+        loseLockItem(ctx.world);
+        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+      });
+    },
+    expectLive: '1.1.0',
+  },
+  {
+    name: 'foreign-instance-in-green',
+    summary:
+      "While green takes 10 %, an instance the service did not launch is registered in slot b: the step's check stops the deploy naming it, traffic returns to blue and only 1.1.0's instances go.",
+    expect: 'ROLLED_BACK',
+    prepare: (ctx) => {
+      const { world } = ctx;
+      // A minute after the write, as the step settles: someone registers an instance by hand.
+      greenWeightReaches(world, 10, () =>
+        ctx.after(60, () => {
+          const stranger = world.ec2.seedInstance(
+            { Name: 'hand-made' },
+            'ami-0abcdef1234567890',
+            world.now() - 600_000,
+          );
+          world.elbv2.targetGroups
+            .get(TARGET_GROUPS.b)
+            ?.registrations.set(stranger.id, { registeredAt: world.now() });
+        }),
+      );
+    },
+  },
+  {
+    name: 'slots-of-another-app',
+    summary:
+      "api/prod's config is a copy of web/prod's, slots and all: api's first release is refused in Plan, naming web/prod, and launches nothing; web/prod 1.1.0 deploys.",
+    expect: 'FAILED',
+    executions: 2,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.world.s3.put(BUCKET, configKey('api', ENV), JSON.stringify(ctx.config, null, 2));
+      ctx.after(60, () =>
+        ctx.deliver([ctx.upload(releaseKey('1.1.0', 'zip', 'api'), 'PK\u0003\u0004 api 1.1.0')]),
+      );
+    },
+    expectLive: '1.1.0',
   },
   {
     name: 'stopped-by-operator',

@@ -73,6 +73,7 @@ export const MUTATING_OPERATIONS = new Set([
   'TerminateInstances',
   'CreateTags',
   'RegisterTargets',
+  'AddTags',
   'DeregisterTargets',
   'ChangeResourceRecordSets',
   'CreateComponent',

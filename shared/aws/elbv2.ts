@@ -1,5 +1,7 @@
 import {
+  AddTagsCommand,
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
@@ -8,6 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthState } from '../domain/health.ts';
 import type { SlotTargets } from '../domain/return-to-blue.ts';
+import { type Tags, toAwsTags } from '../domain/tags.ts';
 
 export const elbv2 = new ElasticLoadBalancingV2Client({});
 
@@ -84,4 +87,24 @@ export async function metricDimensions(
     ...(application ? { LoadBalancer: loadBalancer.slice(loadBalancer.indexOf('app/')) } : {}),
     application,
   };
+}
+
+/** The tags of each target group (DescribeTags takes 20 resources per call). */
+export async function targetGroupTags(arns: string[]): Promise<Map<string, Tags>> {
+  const tags = new Map<string, Tags>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const out = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of out.TagDescriptions ?? []) {
+      tags.set(
+        d.ResourceArn ?? '',
+        Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      );
+    }
+  }
+  return tags;
+}
+
+/** Adds the tags to the target group, overwriting the value of a key it has (AddTags is idempotent). */
+export async function tagTargetGroup(arn: string, tags: Tags): Promise<void> {
+  await elbv2.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toAwsTags(tags) }));
 }

@@ -12,6 +12,8 @@ export const TAG = {
   version: 'bluegreen:version',
   slot: 'bluegreen:slot',
   deploymentId: 'bluegreen:deployment-id',
+  /** On a slot's target group: the execution that claimed it (see ownership.ts). */
+  execution: 'bluegreen:execution',
   artifactId: 'bluegreen:artifact-id',
   artifact: 'bluegreen:artifact',
 } as const;

@@ -6,6 +6,8 @@ import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { assertRecordsAsWritten } from '../records-check.ts';
+import { assertGreenStillOurs } from '../slot-instances.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
 
 /**
@@ -30,6 +32,9 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
     const what = idList(dead.map((i) => `${i.id} ${i.state}${i.stateReason ? ` (${i.stateReason})` : ''}`));
     throw new CapacityShortfall(`green instances stopped while booting: ${what}`);
   }
+  // Before registering anything: the slot is still this deployment's, and nobody sends it traffic.
+  await assertGreenStillOurs(plan, state.deploymentId, ids);
+  await assertRecordsAsWritten(plan, undefined);
   const targetGroupArn = plan.slots[green.slot].targetGroupArn;
   const reported = await describeTargetHealth(targetGroupArn, ids);
   const unregistered = new Set(reported.filter((t) => t.reason === 'Target.NotRegistered').map((t) => t.id));

@@ -12,6 +12,12 @@ export async function checkStep(input: DeploymentState): Promise<StepCheck> {
   const since = state.check?.checkedAt ?? state.shift.dns.submittedAt;
   // Taken before the reads: the next check looks from here, so no moment goes unwatched.
   const checkedAt = nowIso();
-  const summary = await assertGreenGood(state.plan, state.green, state.deploymentId, since);
+  const summary = await assertGreenGood(
+    state.plan,
+    state.green,
+    state.deploymentId,
+    state.shift.weights,
+    since,
+  );
   return { checkedAt, summary };
 }

@@ -5,6 +5,7 @@ import { fleetTags, TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenFleet } from '../domain/workflow.ts';
 import { CapacityShortfall } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { claimGreen } from '../slot-ownership.ts';
 import { releaseDeadTargets } from '../slot-targets.ts';
 import { need, nowIso } from '../state.ts';
 
@@ -19,14 +20,17 @@ const CAPACITY_ERRORS = new Set([
 ]);
 
 /**
- * Launches the green fleet, tagged at launch so it can be found and cleaned up by tag even if
- * this task dies halfway. Fewer instances than planned is a failure the rollback cleans up.
+ * Claims green's slot, then launches the green fleet, tagged at launch so it can be found and
+ * cleaned up by tag even if this task dies halfway. Fewer instances than planned is a failure the rollback cleans up.
  */
-export async function launchGreen(input: DeploymentState): Promise<GreenFleet> {
+export async function launchGreen(input: DeploymentState, executionArn: string): Promise<GreenFleet> {
   const state = need(input, 'plan', 'bake');
   const { plan } = state;
   const amiId = state.bake.amiId;
   if (!amiId) throw new TypeError('execution state has no baked AMI id');
+  // Green's slot is taken for this deployment first: launching into a slot another deployment
+  // fills would put two releases behind one record.
+  await claimGreen(plan, state.deploymentId, executionArn);
   // A retry after a launch whose answer was lost fails here too: the rollback finds the instances
   // by their deployment tag.
   await assertAlarmsQuietBeforeTraffic(plan, 'before launching green');

@@ -9,17 +9,20 @@ import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { topicProblem } from '../domain/notifications.ts';
+import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { TAG } from '../domain/tags.ts';
 import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
+import { checkSlotOwnership } from '../slot-ownership.ts';
 import { isDeadOfOurs } from '../slot-targets.ts';
 
 /**
- * Loads and validates the app/env config and reads the live state (weights, blue's size), then
- * decides the plan. Everything here is read-only: a failure leaves nothing to clean up.
+ * Loads and validates the app/env config and reads the live state (weights, blue's size, who
+ * owns the slots), then decides the plan. Everything here is read-only: a failure leaves nothing
+ * to clean up (slots nobody owns yet are claimed at launch).
  */
 export async function planDeployment(
   raw: unknown,
@@ -90,6 +93,9 @@ export async function planDeployment(
     );
   }
 
+  // Both slots must be this app/env's, and no other deployment that still runs may hold either.
+  const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
+  await checkSlotOwnership(config, me);
   const weights = await readWeights(config);
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
@@ -141,8 +147,18 @@ export async function planDeployment(
   const ours = { [TAG.app]: deployment.app, [TAG.env]: deployment.env };
   const leftovers = registered.filter((t) => !isDeadOfOurs({ ...t, instance: instances.get(t.id) }, ours));
   if (leftovers.length > 0) {
+    // Whose they are, when the service launched them (another deployment may be filling the slot).
+    const foreign = leftovers.flatMap((t) => {
+      const instance = instances.get(t.id);
+      return instance?.tags[TAG.deploymentId] === undefined ? [] : [{ id: t.id, tags: instance.tags }];
+    });
+    const named = new Set(foreign.map((i) => i.id));
+    const others = leftovers.filter((t) => !named.has(t.id)).map((t) => t.id);
+    const list = [foreignInstancesText(foreign), others.length > 0 ? idList(others) : '']
+      .filter(Boolean)
+      .join('; ');
     throw new UnsafeToDeploy(
-      `green slot ${plan.green}'s target group still has registered targets (${idList(leftovers.map((t) => t.id))}); deregister them before deploying`,
+      `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
     );
   }
   if (plan.blue === null) return plan;

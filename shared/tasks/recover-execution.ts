@@ -22,6 +22,7 @@ import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
+import { greenHeldByAnother } from '../slot-tags.ts';
 import { returnTrafficToBlue } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
@@ -117,7 +118,10 @@ async function restoreTraffic(
   const healed =
     heal !== undefined && (await moved(history, HEAL_STATE, !sameWeights(weights, heal.weights)));
   if (heal && !healed) return;
-  const shifted = await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
+  // Green's slot held by another deployment: its traffic is that one's; only ours go.
+  const another = await greenHeldByAnother(plan, deploymentId);
+  const shifted = !another && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0));
+  if (another) report.actions.push(`${another}, so its traffic was left as it is`);
   if (shifted && plan.blue) {
     // A person's Stop is a verdict on green; a timeout or a runtime error is not.
     const back = await returnTrafficToBlue(
@@ -152,7 +156,7 @@ async function restoreTraffic(
     await sleep(ttlMs);
   }
   const after = await readWeights(plan);
-  if ((after[plan.green] ?? 0) > 0) {
+  if (!another && (after[plan.green] ?? 0) > 0) {
     report.leftOver.push(
       `green slot ${plan.green} carries traffic (${formatWeights(after)}) and there is no previous fleet to return it to; its instances were kept`,
     );

@@ -5,6 +5,7 @@ import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { greenHeldByAnother } from '../slot-tags.ts';
 import { need } from '../state.ts';
 import { returnTrafficToBlue } from '../traffic-moves.ts';
 
@@ -12,14 +13,25 @@ import { returnTrafficToBlue } from '../traffic-moves.ts';
  * Puts all traffic back on blue in one change batch, when the rollback rule allows it (blue has a
  * healthy target and is healthier than green; see domain/return-to-blue.ts); otherwise the traffic
  * stays and the rollback is blocked, saying why. Writes nothing when traffic never left blue (no
- * step was shifted and green has no weight). Once a step was shifted it always writes, even when
- * the records already point at blue: a retry after its own write must still wait for INSYNC and
- * the TTL before green goes.
+ * step was shifted and green has no weight), or when green's slot is another deployment's (its
+ * traffic is that deployment's). Once a step was shifted it always writes, even when the records
+ * already point at blue: a retry after its own write must still wait for INSYNC and the TTL before
+ * green goes.
  */
 export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
   const state = need(input, 'plan');
   const { plan } = state;
   const current = await readWeights(plan);
+  // Green's slot taken by another deployment (or app/env): the traffic on it is theirs.
+  const another = await greenHeldByAnother(plan, state.deploymentId);
+  if (another) {
+    return {
+      changed: false,
+      weights: null,
+      summary: `${another}: its traffic is not this deployment's to move (${formatWeights(current)})`,
+      dns: null,
+    };
+  }
   if ((current[plan.green] ?? 0) === 0 && !state.shift) {
     return {
       changed: false,

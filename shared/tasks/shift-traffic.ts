@@ -4,8 +4,9 @@ import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
-import { greenVerdict } from '../green-health.ts';
+import { greenIds, greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
+import { assertGreenStillOurs } from '../slot-instances.ts';
 import { need } from '../state.ts';
 import { writeChange } from '../traffic-moves.ts';
 
@@ -18,8 +19,9 @@ function expectedBefore(plan: Plan, previous: ShiftState | undefined, current: W
 
 /**
  * Moves traffic to the next step: one change batch holding both weighted records. Green's health
- * is checked right before the write (traffic only goes to healthy targets), and the records must
- * still hold what this deployment last wrote (nobody else is moving traffic).
+ * is checked right before the write (traffic only goes to healthy targets), green's slot must still
+ * be this deployment's alone, and the records must still hold what this deployment last wrote
+ * (nobody else is moving traffic).
  */
 export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> {
   const state = need(input, 'plan', 'green');
@@ -29,7 +31,10 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   if (!step) throw new LoopBoundExceeded(`no traffic step ${index + 1}: the plan has ${plan.steps.length}`);
   const weights = weightsForStep(plan.green, step.percent);
 
-  const verdict = await greenVerdict(plan, green, state.deploymentId);
+  // Green found by its tag once, for both the slot's check and the health verdict.
+  const ours = await greenIds(state.deploymentId);
+  await assertGreenStillOurs(plan, state.deploymentId, ours);
+  const verdict = await greenVerdict(plan, green, state.deploymentId, ours);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
   const current = await readWeights(plan);

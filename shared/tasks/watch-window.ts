@@ -19,7 +19,7 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
   // have seen an alarm fire and clear.
   const since = state.window?.checkedAt ?? state.check?.checkedAt ?? syncedAt;
   const checkedAt = nowIso();
-  const summary = await assertGreenGood(plan, state.green, state.deploymentId, since);
+  const summary = await assertGreenGood(plan, state.green, state.deploymentId, shift.weights, since);
   const { waitSeconds, checkIntervalSeconds, maxChecks } = plan.termination;
   const progress = windowProgress(new Date(startedAt), waitSeconds, checkIntervalSeconds, new Date());
   if (!progress.done && checks >= maxChecks) {

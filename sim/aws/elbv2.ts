@@ -128,6 +128,35 @@ export class Elbv2Model {
     };
   }
 
+  /** The tags of up to 20 load balancers or target groups (this model holds target groups). */
+  DescribeTags(input: { ResourceArns?: string[] }) {
+    const arns = input.ResourceArns ?? [];
+    if (arns.length === 0 || arns.length > 20)
+      throw awsError('ValidationError', 'ResourceArns must name between 1 and 20 resources');
+    return {
+      TagDescriptions: arns.map((arn) => ({
+        ResourceArn: arn,
+        Tags: Object.entries(this.group(arn).tags).map(([Key, Value]) => ({ Key, Value })),
+      })),
+    };
+  }
+
+  /** Adds or overwrites tags (AddTags updates the value of a key that exists); 50 tags at most. */
+  AddTags(input: { ResourceArns?: string[]; Tags?: { Key?: string; Value?: string }[] }) {
+    const groups = (input.ResourceArns ?? []).map((arn) => this.group(arn));
+    const tags = input.Tags ?? [];
+    const keys = tags.map((t) => t.Key ?? '');
+    if (new Set(keys).size !== keys.length)
+      throw awsError('DuplicateTagKeys', 'A tag key was specified more than once');
+    for (const group of groups) {
+      const next = { ...group.tags, ...Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value ?? ''])) };
+      if (Object.keys(next).length > 50)
+        throw awsError('TooManyTags', "You've reached the limit on the number of tags for this resource");
+      group.tags = next;
+    }
+    return {};
+  }
+
   DescribeTargetGroupAttributes(input: { TargetGroupArn?: string }) {
     const group = this.group(input.TargetGroupArn);
     return {

@@ -163,7 +163,16 @@ function elbRequests(world: World, operation: string, input: Json): IamRequest[]
     case 'DescribeTargetHealth':
     case 'DescribeTargetGroups':
     case 'DescribeTargetGroupAttributes':
+    case 'DescribeTags':
       return [request(action, '*')];
+    // Authorized on each resource tagged, with the tags it has and the tags asked for.
+    case 'AddTags':
+      return ((input.ResourceArns as string[] | undefined) ?? []).map((arn) =>
+        request(action, arn, {
+          ...resourceTags(world.elbv2.targetGroups.get(arn)?.tags),
+          ...requestTags(tagsOf(input.Tags)),
+        }),
+      );
     case 'RegisterTargets':
     case 'DeregisterTargets': {
       const arn = String(input.TargetGroupArn ?? '');

@@ -22,6 +22,24 @@ const tagAmi: IamRequest = {
  * is a gap in the simulated tests to close with a scenario that reaches it.
  */
 export const NOT_REACHED_IN_THE_SIMULATOR: Record<string, { why: string; requests: IamRequest[] }> = {
+  // Naming who launched an instance found in green's slot: the scenarios lock-lost-second-deploy
+  // (the claim is found first) and foreign-instance-in-green (found by checkStep) reach the others.
+  'planDeployment DescribeInstances': {
+    why: "names who launched the targets left in green's slot: no scenario leaves any there (test/handlers/plan-deployment.test.ts, mocked)",
+    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+  },
+  'launchGreen DescribeInstances': {
+    why: "names an instance registered in green's slot between Plan and launch while no deployment claims it: no scenario registers one then",
+    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+  },
+  'shiftTraffic DescribeInstances': {
+    why: "names an instance registered in green's slot between a step's check and the next step, the same virtual moment: no scenario lands there",
+    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+  },
+  'watchWindow DescribeInstances': {
+    why: "names an instance registered in green's slot during the termination window: no scenario registers one then",
+    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+  },
   'checkBake CancelImageCreation': {
     why: 'cancels a build still running at bake.timeoutMinutes: every simulated build ends in time (test/handlers/check-bake.test.ts, mocked)',
     requests: [{ action: 'imagebuilder:CancelImageCreation', resource: build, context: {} }],

@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -37,6 +38,7 @@ import {
   mockPinnedConfig,
   reservation,
   s3Record,
+  slotTags,
   stateWith,
   weightedRecords,
 } from './fixtures.ts';
@@ -48,6 +50,12 @@ const imagebuilderMock = mockClient(ImagebuilderClient);
 const route53Mock = mockClient(Route53Client);
 const s3Mock = mockClient(S3Client);
 const sfnMock = mockClient(SFNClient);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+});
 
 // The guards before launch and before the first step read the watched alarms: all OK here.
 // The alarm names are read from the pinned config; green's slot holds nothing before the launch.
@@ -110,15 +118,18 @@ const paths: Path[] = [
     failWith: (error) => ec2Mock.on(RunInstancesCommand).rejects(error),
     invoke: (ctx) =>
       launchGreen(
-        stateWith({
-          bake: {
-            status: 'AVAILABLE',
-            reused: true,
-            amiId: AMI_ID,
-            startedAt: '2026-03-02T09:00:05.000Z',
-            polls: 0,
-          },
-        }),
+        {
+          deployment: stateWith({
+            bake: {
+              status: 'AVAILABLE',
+              reused: true,
+              amiId: AMI_ID,
+              startedAt: '2026-03-02T09:00:05.000Z',
+              polls: 0,
+            },
+          }),
+          executionArn: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:${DEPLOYMENT_ID}`,
+        },
         ctx,
       ),
   },

@@ -5,9 +5,11 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,20 +24,29 @@ import {
   lambdaContext,
   mockPinnedConfig,
   reservation,
+  slotTags,
   stateWith,
   TARGET_GROUP,
+  weightedRecords,
 } from './fixtures.ts';
 
 const cloudwatchMock = mockClient(CloudWatchClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);
+const route53Mock = mockClient(Route53Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 afterEach(() => {
   ec2Mock.reset();
   s3Mock.reset();
   cloudwatchMock.reset();
   elbv2Mock.reset();
+  route53Mock.reset();
 });
 
 const context = lambdaContext('checkStep');
@@ -67,6 +78,7 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 }
 
 beforeEach(() => {
+  route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(step.weights));
   // Green is found by its deployment tag; the alarm names are read from the pinned config.
   ec2Mock
     .on(DescribeInstancesCommand)

@@ -1,6 +1,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -16,6 +17,7 @@ import {
   greenFleet,
   lambdaContext,
   reservation,
+  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -24,6 +26,11 @@ import {
 const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const route53Mock = mockClient(Route53Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 afterEach(() => {
   ec2Mock.reset();

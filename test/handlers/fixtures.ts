@@ -259,6 +259,39 @@ export function alarmStates(alarming: string[] = []) {
   });
 }
 
+/**
+ * DescribeTags of the slots' target groups as the service leaves them: web/prod's, each claimed by
+ * `claimedBy` (this deployment unless said otherwise).
+ */
+export function slotTags(
+  claimedBy: { deploymentId: string; version: string } | null = {
+    deploymentId: DEPLOYMENT_ID,
+    version: '1.1.0',
+  },
+) {
+  return (input: { ResourceArns?: string[] }) => ({
+    TagDescriptions: (input.ResourceArns ?? []).map((arn) => ({
+      ResourceArn: arn,
+      Tags: [
+        { Key: TAG.managedBy, Value: MANAGED_BY },
+        { Key: TAG.app, Value: 'web' },
+        { Key: TAG.env, Value: 'prod' },
+        { Key: TAG.slot, Value: arn === TARGET_GROUP.a ? 'a' : 'b' },
+        ...(claimedBy
+          ? [
+              { Key: TAG.deploymentId, Value: claimedBy.deploymentId },
+              { Key: TAG.version, Value: claimedBy.version },
+              {
+                Key: TAG.execution,
+                Value: `arn:aws:states:${REGION}:${ACCOUNT}:execution:bluegreen-ec2-prod-deploy:${claimedBy.deploymentId}`,
+              },
+            ]
+          : []),
+      ],
+    })),
+  });
+}
+
 /** A GetObject body, as the SDK returns it. */
 export function objectBody(text: string): NonNullable<GetObjectCommandOutput['Body']> {
   return { transformToString: async () => text } as NonNullable<GetObjectCommandOutput['Body']>;

@@ -6,11 +6,14 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  AddTagsCommand,
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
@@ -26,14 +29,23 @@ import {
   mockPinnedConfig,
   planFor,
   reservation,
+  slotTags,
   stateWith,
   TARGET_GROUP,
 } from './fixtures.ts';
 
 const ec2Mock = mockClient(EC2Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+  // The deployment that claimed the slot before ended.
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+});
 
 beforeEach(() => {
   cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
@@ -44,12 +56,19 @@ beforeEach(() => {
 
 afterEach(() => {
   ec2Mock.reset();
-  cloudwatchMock.reset();
   elbv2Mock.reset();
+  cloudwatchMock.reset();
+  sfnMock.reset();
   s3Mock.reset();
 });
 
 const context = lambdaContext('launchGreen');
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:${DEPLOYMENT_ID}`;
+
+/** What the state machine passes the task: the execution state and the execution. */
+function launchRequest(extra: Parameters<typeof stateWith>[0]) {
+  return { deployment: stateWith(extra), executionArn: EXECUTION_ARN };
+}
 
 const baked: BakeState = {
   status: 'AVAILABLE',
@@ -70,12 +89,58 @@ function launched(ids: string[]) {
 }
 
 describe('launch-green', () => {
+  it('launches nothing, with SlotInUse naming it, while another deployment that still runs holds green', async () => {
+    // Prepare
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+
+    // Act
+    const run = handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining("slot b's target group targetgroup/web-prod-b/"),
+    });
+    await expect(run).rejects.toThrow(
+      /claimed by web\/prod 1\.0\.9 \(execution arn:aws:states:.*web-prod-1_0_9-0123456789\), which still runs/,
+    );
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+  });
+
+  it('takes over the claim of a deployment that ended, then launches', async () => {
+    // Prepare
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    const claims = elbv2Mock.commandCalls(AddTagsCommand).map((c) => c.args[0].input);
+    expect(claims).toEqual([
+      {
+        ResourceArns: [TARGET_GROUP.b],
+        Tags: [
+          { Key: 'bluegreen:deployment-id', Value: DEPLOYMENT_ID },
+          { Key: 'bluegreen:version', Value: '1.1.0' },
+          { Key: 'bluegreen:execution', Value: EXECUTION_ARN },
+        ],
+      },
+    ]);
+  });
+
   it('launches nothing, with AlarmTriggered saying it fired before any traffic moved, when a watched alarm is in ALARM', async () => {
     // Prepare
     cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -90,7 +155,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    const result = await handler(stateWith({ bake: baked }), context);
+    const result = await handler(launchRequest({ bake: baked }), context);
 
     // Assess
     const runs = ec2Mock.commandCalls(RunInstancesCommand);
@@ -121,7 +186,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(ids));
 
     // Act
-    const result = await handler(stateWith({ plan: planFor({ a: 100, b: 0 }, 5), bake: baked }), context);
+    const result = await handler(launchRequest({ plan: planFor({ a: 100, b: 0 }, 5), bake: baked }), context);
 
     // Assess
     expect(ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input).toMatchObject({
@@ -136,9 +201,9 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    await handler(stateWith({ bake: baked }), context);
-    await handler(stateWith({ bake: baked }), context);
-    await handler(stateWith({ bake: baked, deploymentId: 'web-prod-1_2_0-77a1c3e9b0' }), context);
+    await handler(launchRequest({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked, deploymentId: 'web-prod-1_2_0-77a1c3e9b0' }), context);
 
     // Assess
     const tokens = ec2Mock.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.ClientToken);
@@ -153,7 +218,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    await handler(stateWith({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked }), context);
 
     // Assess
     const specs = ec2Mock.commandCalls(RunInstancesCommand)[0]?.args[0].input.TagSpecifications ?? [];
@@ -177,7 +242,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS.slice(0, 2)));
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -199,7 +264,7 @@ describe('launch-green', () => {
       );
 
     // Act
-    const run = handler(stateWith({ bake: baked }), context);
+    const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -214,7 +279,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    const run = handler(stateWith({ bake: { ...building, status: 'BUILDING' } }), context);
+    const run = handler(launchRequest({ bake: { ...building, status: 'BUILDING' } }), context);
 
     // Assess
     await expect(run).rejects.toThrow(/no baked AMI id/);
@@ -238,7 +303,7 @@ describe('launch-green', () => {
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
 
     // Act
-    await handler(stateWith({ bake: baked }), context);
+    await handler(launchRequest({ bake: baked }), context);
 
     // Assess
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({

@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -14,7 +15,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/plan-deployment.ts';
 import {
   BLUE_IDS,
@@ -31,6 +32,7 @@ import {
   planFor,
   RECORD_NAME,
   reservation,
+  slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
   VERSION_ID,
@@ -43,6 +45,11 @@ const cloudwatchMock = mockClient(CloudWatchClient);
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 afterEach(() => {
   s3Mock.reset();
@@ -255,7 +262,8 @@ describe('plan-deployment', () => {
       name: 'UnsafeToDeploy',
       message: expect.stringContaining('both slots carry traffic (a=90 b=10)'),
     });
-    expect(elbv2Mock.calls()).toHaveLength(0);
+    // Only who owns the slots was read (their tags), none of their targets.
+    expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
   });
 
   it('refuses with UnsafeToDeploy when the artifact was overwritten after the upload event', async () => {
@@ -525,15 +533,20 @@ describe('plan-deployment', () => {
     elbv2Mock
       .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
       .resolves(healthy(['i-0deadbeef00000001']));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(
+        reservation(['i-0deadbeef00000001'], fleetInstanceTags('b', '1.0.1', 'web-prod-1_0_1-0000000000')),
+      );
 
     // Act
     const run = handler(deployment, context);
 
-    // Assess
+    // Assess: the targets are named with who launched them
     await expect(run).rejects.toMatchObject({
       name: 'UnsafeToDeploy',
       message: expect.stringContaining(
-        "green slot b's target group still has registered targets (i-0deadbeef00000001)",
+        "green slot b's target group still has registered targets (i-0deadbeef00000001 of web/prod 1.0.1 (execution web-prod-1_0_1-0000000000))",
       ),
     });
   });
@@ -591,8 +604,9 @@ describe('plan-deployment', () => {
     // Assess
     await expect(run).rejects.toMatchObject({
       name: 'UnsafeToDeploy',
-      message: expect.stringContaining(
-        "green slot b's target group still has registered targets (i-0deadbeef00000001)",
+      // The id first; an instance of this service's is followed by whose it is.
+      message: expect.stringMatching(
+        /green slot b's target group still has registered targets \(i-0deadbeef00000001( of web\/prod [^)]*\))?\)/,
       ),
     });
   });

@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -32,6 +33,7 @@ import {
   lambdaContext,
   planFor,
   reservation,
+  slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
   weightedRecords,
@@ -44,6 +46,11 @@ const ec2Mock = mockClient(EC2Client);
 const dynamoMock = mockClient(DynamoDBClient);
 const snsMock = mockClient(SNSClient);
 const imagebuilderMock = mockClient(ImagebuilderClient);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
 

@@ -1,12 +1,13 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/remove-green.ts';
 import {
   DEPLOYMENT_ID,
@@ -15,6 +16,7 @@ import {
   greenFleet,
   lambdaContext,
   reservation,
+  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -23,6 +25,11 @@ import {
 const ec2Mock = mockClient(EC2Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const route53Mock = mockClient(Route53Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 afterEach(() => {
   ec2Mock.reset();

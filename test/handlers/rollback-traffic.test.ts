@@ -1,4 +1,5 @@
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -19,6 +20,7 @@ import {
   lambdaContext,
   planFor,
   RECORD_NAME,
+  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -27,6 +29,11 @@ import {
 
 const route53Mock = mockClient(Route53Client);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 beforeEach(() => {
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));

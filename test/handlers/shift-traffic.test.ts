@@ -1,6 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -26,6 +27,7 @@ import {
   mockPinnedConfig,
   RECORD_NAME,
   reservation,
+  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -37,6 +39,11 @@ const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const ec2Mock = mockClient(EC2Client);
 const s3Mock = mockClient(S3Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
+
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+beforeEach(() => {
+  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+});
 
 beforeEach(() => {
   // Green is found by its deployment tag; the alarm names are read from the pinned config.
@@ -220,7 +227,10 @@ describe('shift-traffic', () => {
     await handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    const healthReads = elbv2Mock.commandCalls(DescribeTargetHealthCommand);
+    // (The other read lists every registered target: only green's own instances may be there.)
+    const healthReads = elbv2Mock
+      .commandCalls(DescribeTargetHealthCommand)
+      .filter((call) => call.args[0].input.Targets !== undefined);
     expect(healthReads).toHaveLength(1);
     expect(healthReads[0]?.args[0].input).toEqual({
       TargetGroupArn: TARGET_GROUP.b,

@@ -124,6 +124,73 @@ describe('what each scenario leaves behind', () => {
     }
   });
 
+  /** The calls an execution made that changed something, by operation. */
+  function changesBy(world: World, execution: string): string[] {
+    return world.calls
+      .filter((c) => c.actor === execution && !c.error)
+      .filter((c) =>
+        [
+          'RunInstances',
+          'TerminateInstances',
+          'RegisterTargets',
+          'DeregisterTargets',
+          'ChangeResourceRecordSets',
+          'AddTags',
+        ].includes(c.operation),
+      )
+      .map((c) => c.operation);
+  }
+
+  function executionOf(world: World, version: string, app = 'web') {
+    const found = [...world.sfn.executions.values()].find((e) =>
+      e.name.startsWith(`${app}-prod-${version.replace(/\./g, '_')}-`),
+    );
+    if (!found) throw new Error(`no execution of ${app} ${version}`);
+    return found;
+  }
+
+  it('lock-lost-second-deploy: 1.2.0 stops at launch naming 1.1.0 and changes nothing; 1.1.0 deploys untouched', async () => {
+    const { summary, world } = await simulate(scenario('lock-lost-second-deploy'));
+    const first = executionOf(world, '1.1.0');
+    const second = executionOf(world, '1.2.0');
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.error).toBe('DeploymentRolledBack');
+    expect(second.cause).toContain(
+      `SlotInUse: slot b's target group targetgroup/web-prod-b/fedcba9876543210 is claimed by web/prod 1.1.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${first.name}), which still runs`,
+    );
+    expect(changesBy(world, second.name)).toEqual([]);
+    expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+    expect(summary.weights).toEqual({ a: 0, b: 100 });
+    expect(summary.notifications.map((n) => n.subject)).toEqual([
+      'Rolled back: web/prod 1.2.0',
+      'Deployed web/prod 1.1.0',
+    ]);
+  });
+
+  it('foreign-instance-in-green: the step check names the instance nobody launched; the rollback takes only 1.1.0', async () => {
+    const { summary, world } = await simulate(scenario('foreign-instance-in-green'));
+    expect(summary.cause).toMatch(
+      /SlotInUse: green slot b's target group targetgroup\/web-prod-b\/fedcba9876543210 holds instances this deployment did not launch \(i-\w+ not launched by this service\)/,
+    );
+    expect(summary.weights).toEqual({ a: 100, b: 0 });
+    const stranger = [...world.ec2.instances.values()].find((i) => i.tags.Name === 'hand-made');
+    expect(stranger && world.ec2.state(stranger)).toBe('running');
+  });
+
+  it('slots-of-another-app: api/prod is refused in Plan naming web/prod, launching nothing; web/prod 1.1.0 deploys', async () => {
+    const { world } = await simulate(scenario('slots-of-another-app'));
+    const web = executionOf(world, '1.1.0');
+    const api = executionOf(world, '1.1.0', 'api');
+    expect(web.status).toBe('SUCCEEDED');
+    expect(api.error).toBe('DeploymentFailed');
+    expect(api.states.map((s) => s.name)).not.toContain('Launch the green fleet');
+    expect(api.cause).toContain(
+      "slot a's target group targetgroup/web-prod-a/0123456789abcdef belongs to web/prod (its bluegreen:app and bluegreen:env tags), not api/prod",
+    );
+    expect(changesBy(world, api.name)).toEqual([]);
+    expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+  });
+
   it('alarm-with-partly-healthy-blue: all traffic returns to blue with 2 of 3 targets healthy, and the monitor accepts it', async () => {
     const { summary, world } = await simulate(scenario('alarm-with-partly-healthy-blue'));
     expect(summary.weights).toEqual({ a: 100, b: 0 });

@@ -1,0 +1,95 @@
+import { tagTargetGroup, targetGroupTags } from './aws/elbv2.ts';
+import { executionState } from './aws/sfn.ts';
+import {
+  claimOf,
+  claimTags,
+  claimText,
+  foreignInstancesText,
+  ownerOf,
+  ownershipProblem,
+  ownerTags,
+  type SlotClaim,
+  type SlotOwner,
+  targetGroupName,
+} from './domain/ownership.ts';
+import type { Tags } from './domain/tags.ts';
+import { SLOTS, type Slot } from './domain/traffic.ts';
+import type { Plan } from './domain/workflow.ts';
+import { SlotInUse, UnsafeToDeploy } from './errors.ts';
+import { foreignTargets } from './slot-instances.ts';
+
+type Slots = Pick<Plan, 'slots'>;
+type Me = SlotOwner & { deploymentId: string };
+
+/**
+ * Whether the deployment holding a claim still runs. One that was stopped is put back by its
+ * recovery, which the lock waits for; its claim is then stale.
+ */
+async function stillActive(claim: SlotClaim): Promise<boolean> {
+  if (!claim.executionArn) return false;
+  return (await executionState(claim.executionArn))?.status === 'RUNNING';
+}
+
+function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: Tags): string {
+  return `slot ${slot}'s target group ${targetGroupName(targetGroupArn)} is claimed by ${claimText(claim, ownerOf(tags))}, which still runs: two deployments would use one slot (was the lock item lost?)`;
+}
+
+/**
+ * Plan: both slots must belong to this app/env and be claimed by no other deployment that still
+ * runs. Read-only: a slot nobody owns yet is claimed at launch (claimGreen).
+ */
+export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
+  const tags = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));
+  for (const slot of SLOTS) {
+    const arn = config.slots[slot].targetGroupArn;
+    const slotTags = tags.get(arn) ?? {};
+    const problem = ownershipProblem(slot, arn, slotTags, me);
+    if (problem) throw new UnsafeToDeploy(`${problem}; nothing was launched`);
+    const claim = claimOf(slotTags);
+    if (claim && claim.deploymentId !== me.deploymentId && (await stillActive(claim))) {
+      throw new UnsafeToDeploy(`${inUseCause(slot, arn, claim, slotTags)}; nothing was launched`);
+    }
+  }
+}
+
+/**
+ * Launch: takes green's slot for this deployment, unless either slot belongs to another app/env,
+ * another deployment that still runs holds green, or instances this deployment did not launch are
+ * registered there. A slot nobody owns yet is claimed for this app/env first (the first deploy
+ * adopts the slots the user made). Idempotent: a retry finds its own claims.
+ */
+export async function claimGreen(
+  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
+  deploymentId: string,
+  executionArn: string,
+): Promise<void> {
+  const all = await targetGroupTags(SLOTS.map((slot) => plan.slots[slot].targetGroupArn));
+  for (const slot of SLOTS) {
+    const slotArn = plan.slots[slot].targetGroupArn;
+    const slotTags = all.get(slotArn) ?? {};
+    const problem = ownershipProblem(slot, slotArn, slotTags, plan);
+    if (problem) throw new SlotInUse(`${problem}; nothing was launched`);
+  }
+  const arn = plan.slots[plan.green].targetGroupArn;
+  const tags = all.get(arn) ?? {};
+  const claim = claimOf(tags);
+  const mine = claim?.deploymentId === deploymentId;
+  if (claim && !mine && (await stillActive(claim))) {
+    throw new SlotInUse(
+      `${inUseCause(plan.green, arn, claim, tags)}; this deployment launched nothing and leaves its instances, records and tags alone`,
+    );
+  }
+  const foreign = await foreignTargets(arn, deploymentId);
+  if (foreign.length > 0) {
+    throw new SlotInUse(
+      `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
+    );
+  }
+  for (const slot of SLOTS) {
+    const slotArn = plan.slots[slot].targetGroupArn;
+    if (!ownerOf(all.get(slotArn) ?? {})) await tagTargetGroup(slotArn, ownerTags(plan, slot));
+  }
+  if (!mine) {
+    await tagTargetGroup(arn, claimTags({ deploymentId, version: plan.version, executionArn }));
+  }
+}

@@ -1,0 +1,29 @@
+import { targetGroupTags } from './aws/elbv2.ts';
+import { claimOf, claimText, ownerOf, ownershipProblem } from './domain/ownership.ts';
+import type { Tags } from './domain/tags.ts';
+import type { Plan } from './domain/workflow.ts';
+
+/** A target group's tags (who owns the slot, who fills it). */
+export async function tagsOf(targetGroupArn: string): Promise<Tags> {
+  return (await targetGroupTags([targetGroupArn])).get(targetGroupArn) ?? {};
+}
+
+/**
+ * Why green's slot is not this deployment's to change in a rollback (another app/env owns it, or
+ * another deployment claimed it), or undefined when it is: its traffic and its instances are then
+ * the other's, and a rollback takes only what it launched.
+ */
+export async function greenHeldByAnother(
+  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env'>,
+  deploymentId: string,
+): Promise<string | undefined> {
+  const arn = plan.slots[plan.green].targetGroupArn;
+  const tags = await tagsOf(arn);
+  const problem = ownershipProblem(plan.green, arn, tags, plan);
+  if (problem) return problem;
+  const claim = claimOf(tags);
+  if (claim && claim.deploymentId !== deploymentId) {
+    return `green slot ${plan.green} is claimed by ${claimText(claim, ownerOf(tags))}`;
+  }
+  return undefined;
+}
