@@ -27,3 +27,15 @@ export async function greenHeldByAnother(
   }
   return undefined;
 }
+
+/**
+ * Whether green's target group still names this deployment as the one filling it: when the lock
+ * item is gone (deleted by hand, a table restored from a backup), the claim is what says the slot's
+ * instances and traffic are still this deployment's to put back.
+ */
+export async function greenClaimedBy(
+  plan: Pick<Plan, 'slots' | 'green'>,
+  deploymentId: string,
+): Promise<boolean> {
+  return claimOf(await tagsOf(plan.slots[plan.green].targetGroupArn))?.deploymentId === deploymentId;
+}

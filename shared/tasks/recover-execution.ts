@@ -22,7 +22,7 @@ import { healLeftovers } from '../healing.ts';
 import { lockHolder, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
-import { greenHeldByAnother } from '../slot-tags.ts';
+import { greenClaimedBy, greenHeldByAnother } from '../slot-tags.ts';
 import { returnTrafficToBlue } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
@@ -278,10 +278,16 @@ async function recoverOnce(
     // Recovered only while this deployment still holds the lock (it took it before planning): if
     // it does not, an earlier delivery of this event, or a retry, has recovered it and handed the
     // lock on, and the next deployment may be changing the same records by now.
+    // With no lock item at all (deleted by hand, a table restored from a backup), green's claim
+    // on its target group says whether this deployment still has things to put back.
     const holder = await lockHolder(settings.locksTable, deployment.app, deployment.env);
     if (holder !== deployment.deploymentId) {
-      logger.info('recovered already: this deployment no longer holds the lock', { holder });
-      return { kind: 'recovered-already' };
+      const claimed = holder === undefined && (await greenClaimedBy(plan, deployment.deploymentId));
+      if (!claimed) {
+        logger.info('recovered already: this deployment no longer holds the lock', { holder });
+        return { kind: 'recovered-already' };
+      }
+      logger.warn('the lock item is gone; green slot still claimed by this deployment: recovering');
     }
     // Too late to act safely: a recovery still running when the lock's grace is over would
     // change things beside the deployment that takes the lock over. A person finishes instead.

@@ -109,6 +109,29 @@ describe('stopped while the rollback waits', () => {
   });
 });
 
+describe('stopped after the lock item was lost', () => {
+  it("rolls back: green's claim on its target group says the slot is still this deployment's", async () => {
+    const scenario: Scenario = {
+      name: 'stopped-after-lock-item-lost',
+      summary: 'the lock item is deleted by hand at 10 %; Stop at 50 %',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 10, () => ctx.world.dynamodb.tables.get(LOCKS_TABLE)?.clear());
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            const running = runningExecution(ctx);
+            if (running) ctx.stop(running.name);
+          }),
+        );
+      },
+    };
+    const { summary } = await simulate(scenario);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expect(summary.notifications.filter((n) => n.subject.startsWith('Stopped:'))).toHaveLength(1);
+    expect(summary.violations).toEqual([]);
+  });
+});
+
 describe('a recovery that meets faults', () => {
   /** Stops 1.1.0 30 s after green takes 50 %, with `faults` injected at the same moment. */
   const stopAtHalf = (name: string, faults: (world: World) => void): Scenario => ({
