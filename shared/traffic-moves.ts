@@ -71,7 +71,6 @@ export async function returnTrafficToBlue(
       green: greenTargets,
       minHealthyPercent: plan.health.minHealthyPercent,
       greenFailed,
-      weights: { a: current.a ?? 0, b: current.b ?? 0 },
     });
     if (!decision.toBlue) return { refused: decision.why };
   }

@@ -144,12 +144,7 @@ export class SafetyMonitor implements ExecutionObserver {
    * health at that moment, and on the error the rollback was caught with (or, for the recovery,
    * on how the execution ended).
    */
-  private checkReturn(
-    blue: Slot,
-    fn: string,
-    execution: string | undefined,
-    before: Record<Slot, number>,
-  ): void {
+  private checkReturn(blue: Slot, fn: string, execution: string | undefined): void {
     const green = otherSlot(blue);
     const name = execution ?? '';
     const greenFailed = failedOnGreen(
@@ -163,7 +158,6 @@ export class SafetyMonitor implements ExecutionObserver {
       green: this.slotTargets(green),
       minHealthyPercent: this.watched.config.health.minHealthyPercent,
       greenFailed,
-      weights: before,
     });
     if (decision.toBlue) this.returnedTo = blue;
     else
@@ -203,7 +197,7 @@ export class SafetyMonitor implements ExecutionObserver {
       if (before && share(weights) <= share(before)) continue;
       const fn = lambdaFunction.getStore();
       if (fn && UNDOING.has(fn) && weights[otherSlot(slot)] === 0) {
-        this.checkReturn(slot, fn, actor.getStore(), before ?? weights);
+        this.checkReturn(slot, fn, actor.getStore());
         continue;
       }
       const health = this.slotHealth(slot);

@@ -56,7 +56,6 @@ export function leftForAPerson(f: LeftFacts): string[] {
           green: f.greenTargets.ok ? f.greenTargets.value : { registered: 0, healthy: 0 },
           minHealthyPercent: f.minHealthyPercent,
           greenFailed: f.greenFailed,
-          weights: f.weights.ok ? { a: f.weights.value.a ?? 0, b: f.weights.value.b ?? 0 } : { a: 0, b: 0 },
         })
       : undefined;
   const backToBlue = decision?.toBlue === true;

@@ -18,8 +18,6 @@ export interface ReturnFacts {
   minHealthyPercent: number;
   /** The deployment failed on a verdict about green (see failedOnGreen). */
   greenFailed: boolean;
-  /** The weights right before the return: a blue that already carries most of it takes the rest. */
-  weights: Record<Slot, number>;
 }
 
 export interface ReturnDecision {
@@ -72,9 +70,10 @@ function count(t: SlotTargets): string {
  *   1. blue has at least one healthy target, and
  *   2. blue is fit to take it back: green is failing (the deployment failed on a verdict about
  *      green, or green is below its healthy minimum now), or blue meets the same healthy minimum
- *      green had to meet, or blue's healthy share of its registered targets is at least green's,
- *      or blue already carries at least half of the traffic (taking the rest adds less than it
- *      carries, and leaving a split helps nobody).
+ *      green had to meet, or most of blue's registered targets are healthy (a fleet that lost a
+ *      minority of its instances still serves the version that was known to work, where keeping
+ *      a green whose release failed leaves both fleets for a person), or blue's healthy share is
+ *      at least green's.
  * Otherwise the traffic stays where it is (a blue with no healthy target cannot serve at all; a
  * blue less healthy than a green nothing is wrong with is a person's call), and what is left says
  * so. The rollback, the recovery after a Stop, what is left for a person, and the simulator's
@@ -101,16 +100,14 @@ export function returnToBlue(f: ReturnFacts): ReturnDecision {
       why: `blue meets the ${f.minHealthyPercent} % healthy minimum green had to meet (${blue}; ${green})`,
     };
   }
-  const blueWeight = f.weights[f.slots.blue] ?? 0;
-  const greenWeight = f.weights[f.slots.green] ?? 0;
-  if (blueWeight > 0 && blueWeight >= greenWeight) {
-    return { toBlue: true, why: `blue already carries most of the traffic (${blue}; ${green})` };
+  if (f.blue.healthy * 2 > f.blue.registered) {
+    return { toBlue: true, why: `most of blue's targets are healthy (${blue}; ${green})` };
   }
   if (share(f.blue) >= share(f.green)) {
     return { toBlue: true, why: `blue is at least as healthy as green (${blue}; ${green})` };
   }
   return {
     toBlue: false,
-    why: `blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (${blue}; ${green})`,
+    why: `blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (${blue}; ${green})`,
   };
 }

@@ -181,7 +181,7 @@ describe('recover-execution, after a Stop', () => {
   it('returns traffic to a partly healthy blue after a Stop, but not after a timeout while green is fine', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
     const blue = healthy(BLUE_IDS).TargetHealthDescriptions.map((d, i) =>
-      i === 0 ? { ...d, TargetHealth: { State: 'unhealthy' as const } } : d,
+      i < 2 ? { ...d, TargetHealth: { State: 'unhealthy' as const } } : d,
     );
     elbv2Mock
       .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a })
@@ -196,7 +196,7 @@ describe('recover-execution, after a Stop', () => {
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(timedOut.leftOver).toEqual([
       expect.stringContaining(
-        'not returned to blue slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+        'not returned to blue slot a: blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
       ),
     ]);
 

@@ -59,11 +59,11 @@ function route53Accepts() {
 }
 
 /** Blue with one of its three targets failing its checks. */
-function blueTwoOfThree() {
+function blueTwoOfThree(unhealthy = 1) {
   const { TargetHealthDescriptions } = healthy(BLUE_IDS);
   return {
     TargetHealthDescriptions: TargetHealthDescriptions.map((d, i) =>
-      i === 0
+      i < unhealthy
         ? {
             ...d,
             TargetHealth: { State: 'unhealthy' as const, Reason: 'Target.ResponseCodeMismatch' as const },
@@ -153,7 +153,7 @@ describe('rollback-traffic', () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
     route53Accepts();
-    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueTwoOfThree());
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueTwoOfThree(2));
     const dnsFault = { Error: 'DnsChangeTimedOut', Cause: 'Route 53 change C1 not in sync after 18 polls' };
 
     // Act
@@ -163,7 +163,7 @@ describe('rollback-traffic', () => {
     await expect(run).rejects.toMatchObject({
       name: 'RollbackBlocked',
       message:
-        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=40 b=60)',
+        'not returning traffic to blue slot a: blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy); the traffic stays as it is (a=40 b=60)',
     });
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });

@@ -43,13 +43,13 @@ describe('what is left for a person after a rollback that could not finish', () 
   it('does not tell to move traffic to a blue less healthy than a green nothing is wrong with', () => {
     const left = leftForAPerson({
       ...base,
-      blueTargets: { ok: true, value: { registered: 3, healthy: 2 } },
+      blueTargets: { ok: true, value: { registered: 3, healthy: 1 } },
       greenFailed: false,
       weights: { ok: true, value: { a: 40, b: 60 } },
     });
     expect(left.join('\n')).not.toMatch(/set slot a to 100|terminate them/);
     expect(left[0]).toBe(
-      'traffic: a=40 b=60; not moved back to slot a: blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
+      'traffic: a=40 b=60; not moved back to slot a: blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (blue slot a: 1 of 3 targets healthy; green slot b: 2 of 2 targets healthy); move it to slot a only once slot a is at least as healthy as slot b, or keep slot b',
     );
   });
 

@@ -173,15 +173,13 @@ describe("the README's Safety section", () => {
         blue: { healthy: 0, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
-        weights: { a: 0, b: 100 },
         greenFailed: true,
       }),
       returnToBlue({
         slots,
-        blue: { healthy: 2, registered: 3 },
+        blue: { healthy: 1, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
-        weights: { a: 0, b: 100 },
         greenFailed: false,
       }),
     ];
@@ -199,7 +197,6 @@ describe("the README's Safety section", () => {
         blue: { healthy: 2, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
-        weights: { a: 0, b: 100 },
         greenFailed: failedOnGreen({ error: 'AlarmTriggered' }),
       }).toBlue,
     ).toBe(true);

@@ -7,7 +7,6 @@ const facts = (blue: [number, number], green: [number, number], greenFailed: boo
   green: { healthy: green[0], registered: green[1] },
   minHealthyPercent: 100,
   greenFailed,
-  weights: { a: 0, b: 100 },
 });
 
 describe('the rollback rule: when traffic goes back to blue', () => {
@@ -25,7 +24,7 @@ describe('the rollback rule: when traffic goes back to blue', () => {
 
   it('goes back when blue is at least as healthy as a green nothing is wrong with', () => {
     expect(returnToBlue(facts([3, 3], [3, 3], false)).toBlue).toBe(true);
-    expect(returnToBlue({ ...facts([3, 4], [4, 5], false), minHealthyPercent: 80 }).toBlue).toBe(false);
+    expect(returnToBlue({ ...facts([2, 4], [4, 5], false), minHealthyPercent: 80 }).toBlue).toBe(false);
     expect(returnToBlue({ ...facts([4, 5], [3, 4], false), minHealthyPercent: 80 }).toBlue).toBe(true);
   });
 
@@ -38,18 +37,19 @@ describe('the rollback rule: when traffic goes back to blue', () => {
   });
 
   it('keeps a green nothing is wrong with rather than move it to a less healthy blue', () => {
-    expect(returnToBlue(facts([2, 3], [3, 3], false))).toEqual({
+    expect(returnToBlue(facts([1, 3], [3, 3], false))).toEqual({
       toBlue: false,
-      why: 'blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+      why: 'blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
     });
   });
 
-  it('goes back to a partly healthy blue that already carries most of the traffic', () => {
-    expect(returnToBlue({ ...facts([2, 3], [3, 3], false), weights: { a: 90, b: 10 } })).toEqual({
+  it('goes back to a blue with most of its targets healthy, whatever the failure', () => {
+    expect(returnToBlue(facts([3, 5], [5, 5], false))).toEqual({
       toBlue: true,
-      why: 'blue already carries most of the traffic (blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
+      why: "most of blue's targets are healthy (blue slot a: 3 of 5 targets healthy; green slot b: 5 of 5 targets healthy)",
     });
-    expect(returnToBlue({ ...facts([2, 3], [3, 3], false), weights: { a: 40, b: 60 } }).toBlue).toBe(false);
+    expect(returnToBlue(facts([1, 10], [10, 10], false)).toBlue).toBe(false);
+    expect(returnToBlue(facts([2, 4], [4, 4], false)).toBlue).toBe(false);
   });
 
   it('counts an approval nobody answered in time as a verdict on green', () => {

@@ -362,7 +362,7 @@ describe('the safety monitor', () => {
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
-        greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
+        greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 2));
         greenWeightReaches(ctx.world, 100, () =>
           ctx.after(60, () => {
             const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
@@ -380,7 +380,7 @@ describe('the safety monitor', () => {
     };
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
-      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, carries less traffic than green, and nothing says green failed \(blue slot a: 2 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
+      /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed \(blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
     );
     expect(summary.ok).toBe(false);
   });
