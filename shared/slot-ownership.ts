@@ -1,3 +1,4 @@
+import { getPublication } from './aws/dynamodb.ts';
 import { tagTargetGroup, targetGroupTags } from './aws/elbv2.ts';
 import { executionState } from './aws/sfn.ts';
 import {
@@ -12,6 +13,7 @@ import {
   type SlotOwner,
   targetGroupName,
 } from './domain/ownership.ts';
+import { publicationId } from './domain/publication.ts';
 import type { Tags } from './domain/tags.ts';
 import { SLOTS, type Slot } from './domain/traffic.ts';
 import type { Plan } from './domain/workflow.ts';
@@ -23,11 +25,16 @@ type Me = SlotOwner & { deploymentId: string };
 
 /**
  * Whether the deployment holding a claim still runs. One that was stopped is put back by its
- * recovery, which the lock waits for; its claim is then stale.
+ * recovery, which the lock waits for; its claim is then stale. So is the claim of one whose final
+ * notification is recorded: its notifier records it before it hands the lock on, so the next
+ * deployment may plan while Step Functions still reports the last one RUNNING for a moment
+ * (its notifier has not returned yet, or DescribeExecution is behind).
  */
 async function stillActive(claim: SlotClaim): Promise<boolean> {
   if (!claim.executionArn) return false;
-  return (await executionState(claim.executionArn))?.status === 'RUNNING';
+  if ((await executionState(claim.executionArn))?.status !== 'RUNNING') return false;
+  const table = process.env.LOCKS_TABLE;
+  return !(table && (await getPublication(table, publicationId(claim.deploymentId))));
 }
 
 function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: Tags): string {

@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -14,6 +15,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
@@ -39,12 +41,15 @@ const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudwatchMock = mockClient(CloudWatchClient);
 const sfnMock = mockClient(SFNClient);
 const s3Mock = mockClient(S3Client);
+const dynamoMock = mockClient(DynamoDBClient);
 
 // Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
 beforeEach(() => {
   elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
   // The deployment that claimed the slot before ended.
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+  // No final notification recorded for any deployment.
+  dynamoMock.on(GetItemCommand).resolves({});
 });
 
 beforeEach(() => {
@@ -60,6 +65,7 @@ afterEach(() => {
   cloudwatchMock.reset();
   sfnMock.reset();
   s3Mock.reset();
+  dynamoMock.reset();
 });
 
 const context = lambdaContext('launchGreen');
@@ -109,6 +115,25 @@ describe('launch-green', () => {
     );
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+  });
+
+  it('takes over the claim of a deployment that told its end, though Step Functions still says it runs', async () => {
+    // Prepare: the previous deployment's notifier recorded its notification, then handed the lock
+    // on; its execution has not ended yet.
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    dynamoMock
+      .on(GetItemCommand, { Key: marshall({ id: 'notified#web-prod-1_0_9-0123456789' }) })
+      .resolves({ Item: marshall({ id: 'notified#web-prod-1_0_9-0123456789', state: 'published' }) });
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
 
   it('takes over the claim of a deployment that ended, then launches', async () => {
