@@ -112,6 +112,22 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
   {
+    what: 'give a slot that another app/env owns a new owner',
+    request: {
+      action: 'elasticloadbalancing:AddTags',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/billing-prod-a/0123456789abcdef`,
+      context: {
+        'aws:ResourceTag/bluegreen:managed-by': 'bluegreen-ec2',
+        'aws:ResourceTag/bluegreen:app': 'billing',
+        'aws:ResourceTag/bluegreen:env': 'prod',
+        'aws:RequestTag/bluegreen:app': 'web',
+        'aws:RequestTag/bluegreen:env': 'prod',
+        'aws:RequestTag/bluegreen:slot': 'a',
+        'aws:TagKeys': ['bluegreen:app', 'bluegreen:env', 'bluegreen:slot'],
+      },
+    },
+  },
+  {
     what: 'register targets into a target group that is not tagged as the service’s',
     request: {
       action: 'elasticloadbalancing:RegisterTargets',
