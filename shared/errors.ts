@@ -132,7 +132,6 @@ export class RollbackBlocked extends DeploymentError {
   }
 }
 
-/** A polling loop reached its bound without reaching its end condition. */
 /**
  * The lock's owner has ended, and its recovery is still putting traffic back: the lock task fails
  * with this and Step Functions asks again a minute later (its Retry), so no waiter can be left
@@ -161,6 +160,7 @@ export class NotificationInFlight extends DeploymentError {
   }
 }
 
+/** A polling loop reached its bound without reaching its end condition. */
 export class LoopBoundExceeded extends DeploymentError {
   readonly retryable = false;
   constructor(message: string) {

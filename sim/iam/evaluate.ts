@@ -52,23 +52,7 @@ export async function evaluate(
     },
   };
   if (misdescribed(request)) return { decision: runUnsafeSimulation(simulation, {}) };
-  const result = await runSimulation(
-    {
-      identityPolicies: policies.map((policy, i) => ({
-        name: `policy-${i}`,
-        policy: { Version: '2012-10-17', ...policy },
-      })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      request: {
-        action: request.action,
-        principal: roleArn,
-        resource: { accountId: ACCOUNT, resource: request.resource },
-        contextVariables: request.context,
-      },
-    },
-    {},
-  );
+  const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') {
     return { decision: 'ImplicitlyDenied', invalid: JSON.stringify(result.errors) };
   }
