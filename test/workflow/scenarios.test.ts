@@ -7,8 +7,10 @@ import {
   blueFailsChecks,
   findScenario,
   greenWeightReaches,
+  runningExecution,
   SCENARIOS,
   type Scenario,
+  type ScenarioContext,
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, asSomeoneElse, lambdaFunction, type World } from '../../sim/world.ts';
@@ -55,6 +57,19 @@ describe.each(automatic.map((s) => [s.name, s] as const))('scenario %s', (_name,
     expect(summary.ok).toBe(true);
   });
 });
+
+/** A write the rollback task of the running execution could make: all traffic to slot a. */
+function rollbackPutsAllOnSlotA(ctx: ScenarioContext): void {
+  const running = runningExecution(ctx);
+  if (!running) return;
+  const plan = {
+    dns: { recordType: 'A', evaluateTargetHealth: true, ...ctx.config.dns },
+    slots: ctx.config.slots,
+  } as unknown as Plan;
+  void lambdaFunction.run('rollbackTraffic', () =>
+    actor.run(running.name, () => writeWeights(plan, { a: 100, b: 0 }, 'sabotage')),
+  );
+}
 
 describe('what each scenario leaves behind', () => {
   it('happy: 1.1.0 serves all traffic from slot b, blue is gone, in 10/50/100 steps', async () => {
@@ -353,8 +368,7 @@ describe('what each scenario leaves behind', () => {
 describe('the safety monitor', () => {
   // A rollback that breaks the rollback rule: at 50 %, written as the rollback task of the running
   // execution would write it, all traffic goes to blue although green is healthy and nothing says
-  // it failed, and blue is less healthy. With a 50 % healthy minimum, blue's 2 of 3 would pass the
-  // check a forward shift gets; only the rollback rule refuses it.
+  // it failed, and blue is less healthy: 1 of 3 targets healthy, below the 80 % minimum.
   it('flags a rollback that returns traffic to a blue below its minimum and less healthy than a green nothing is wrong with', async () => {
     const sabotage: Scenario = {
       name: 'sabotage-rollback-rule',
@@ -363,19 +377,7 @@ describe('the safety monitor', () => {
       prepare: (ctx) => {
         ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 2));
-        greenWeightReaches(ctx.world, 100, () =>
-          ctx.after(60, () => {
-            const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
-            if (!running) return;
-            const plan = {
-              dns: { recordType: 'A', evaluateTargetHealth: true, ...ctx.config.dns },
-              slots: ctx.config.slots,
-            } as unknown as Plan;
-            void lambdaFunction.run('rollbackTraffic', () =>
-              actor.run(running.name, () => writeWeights(plan, { a: 100, b: 0 }, 'sabotage')),
-            );
-          }),
-        );
+        greenWeightReaches(ctx.world, 100, () => ctx.after(60, () => rollbackPutsAllOnSlotA(ctx)));
       },
     };
     const { summary } = await simulate(sabotage);
@@ -392,19 +394,7 @@ describe('the safety monitor', () => {
       expect: 'FAILED',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 3));
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.after(60, () => {
-            const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
-            if (!running) return;
-            const plan = {
-              dns: { recordType: 'A', evaluateTargetHealth: true, ...ctx.config.dns },
-              slots: ctx.config.slots,
-            } as unknown as Plan;
-            void lambdaFunction.run('rollbackTraffic', () =>
-              actor.run(running.name, () => writeWeights(plan, { a: 100, b: 0 }, 'sabotage')),
-            );
-          }),
-        );
+        greenWeightReaches(ctx.world, 50, () => ctx.after(60, () => rollbackPutsAllOnSlotA(ctx)));
       },
     };
     const { summary } = await simulate(sabotage);
