@@ -330,6 +330,12 @@ export function runningExecution(ctx: ScenarioContext) {
   return [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
 }
 
+/** Presses Stop on the running execution, as an operator does in the console. */
+export function stopRunning(ctx: ScenarioContext): void {
+  const running = runningExecution(ctx);
+  if (running) ctx.stop(running.name);
+}
+
 /**
  * Presses Stop `delaySeconds` after the running execution first enters `state` (a state after
  * the first weight change: watching starts there).
@@ -597,12 +603,7 @@ export const SCENARIOS: Scenario[] = [
     expectLive: '1.0.0',
     prepare: (ctx) => {
       greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
-      greenWeightReaches(ctx.world, 50, () =>
-        ctx.after(30, () => {
-          const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
-          if (running) ctx.stop(running.name);
-        }),
-      );
+      greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
     },
   },
   {
@@ -787,12 +788,7 @@ export const SCENARIOS: Scenario[] = [
       'An operator presses Stop 30 s after green takes 50 %: traffic back to blue, green terminated, lock released.',
     expect: 'ROLLED_BACK',
     prepare: (ctx) => {
-      greenWeightReaches(ctx.world, 50, () =>
-        ctx.after(30, () => {
-          const running = [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
-          if (running) ctx.stop(running.name);
-        }),
-      );
+      greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
     },
   },
   {

@@ -9,6 +9,7 @@ import {
   runningExecution,
   type Scenario,
   SPLIT_WEIGHTS,
+  stopRunning,
   stopWhenIn,
   ZONE,
 } from '../../sim/scenarios.ts';
@@ -95,12 +96,7 @@ describe('stopped while the rollback waits', () => {
           put(event);
           if (event.source === 'aws.states') world.schedule(world.now() + 10_000, () => put(event));
         };
-        greenWeightReaches(world, 50, () =>
-          ctx.after(30, () => {
-            const running = runningExecution(ctx);
-            if (running) ctx.stop(running.name);
-          }),
-        );
+        greenWeightReaches(world, 50, () => ctx.after(30, () => stopRunning(ctx)));
       },
     };
     const { summary } = await simulate(scenario);
@@ -117,12 +113,7 @@ describe('stopped after the lock item was lost', () => {
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 10, () => ctx.world.dynamodb.tables.get(LOCKS_TABLE)?.clear());
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.after(30, () => {
-            const running = runningExecution(ctx);
-            if (running) ctx.stop(running.name);
-          }),
-        );
+        greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
       },
     };
     const { summary } = await simulate(scenario);
@@ -282,10 +273,7 @@ describe('a deployment that ends while its AMI bakes', () => {
       expect: 'ROLLED_BACK',
       act: (ctx) => {
         ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0')]);
-        ctx.after(300, () => {
-          const running = runningExecution(ctx);
-          if (running) ctx.stop(running.name);
-        });
+        ctx.after(300, () => stopRunning(ctx));
       },
     };
     const { summary, world } = await simulate(scenario);
@@ -514,11 +502,7 @@ describe('stopped around a heal', () => {
         ctx.world.hooks.push({
           afterRecordsChange: () => {
             const w = ctx.world.route53.weights(ZONE, appNames().record, 'A');
-            if (w.a === 50 && w.b === 50 && ++heals === 1)
-              ctx.after(30, () => {
-                const running = runningExecution(ctx);
-                if (running) ctx.stop(running.name);
-              });
+            if (w.a === 50 && w.b === 50 && ++heals === 1) ctx.after(30, () => stopRunning(ctx));
           },
         });
       },
