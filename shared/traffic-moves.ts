@@ -1,7 +1,7 @@
 import { healthyTargets, slotTargets } from './aws/elbv2.ts';
 import { writeWeights } from './aws/route53.ts';
 import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
-import { returnToBlue } from './domain/return-to-blue.ts';
+import { type ReturnDecision, returnToBlue } from './domain/return-to-blue.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
 import type { DnsChange, Plan } from './domain/workflow.ts';
 
@@ -46,11 +46,33 @@ export async function moveAllTrafficTo(
 export type ReturnResult = { dns: DnsChange } | { refused: string };
 
 /**
+ * The rollback rule (domain/return-to-blue.ts) on both slots' target health as ELB reports it now:
+ * whether all traffic may go back to blue, and why.
+ */
+export async function returnDecision(
+  plan: Pick<Plan, 'slots' | 'green' | 'health'>,
+  blue: Slot,
+  greenFailed: boolean,
+): Promise<ReturnDecision> {
+  const [blueTargets, greenTargets] = await Promise.all([
+    slotTargets(plan.slots[blue].targetGroupArn),
+    slotTargets(plan.slots[plan.green].targetGroupArn),
+  ]);
+  return returnToBlue({
+    slots: { blue, green: plan.green },
+    blue: blueTargets,
+    green: greenTargets,
+    minHealthyPercent: plan.health.minHealthyPercent,
+    greenFailed,
+  });
+}
+
+/**
  * Undoing a deployment: all traffic back on blue in one change batch, if the rollback rule
- * (domain/return-to-blue.ts) allows it with both slots' target health read now; the refusal's
- * reason otherwise, with nothing written. The state machine's rollback and the recovery after a
- * Stop both return traffic this way. Records that already send everything to blue are written
- * again without the check, as in moveAllTrafficTo.
+ * allows it with both slots' target health read now; the refusal's reason otherwise, with nothing
+ * written. The state machine's rollback and the recovery after a Stop both return traffic this
+ * way. Records that already send everything to blue are written again without the check, as in
+ * moveAllTrafficTo.
  */
 export async function returnTrafficToBlue(
   plan: Records & Pick<Plan, 'green' | 'health'>,
@@ -61,17 +83,7 @@ export async function returnTrafficToBlue(
 ): Promise<ReturnResult> {
   const target = weightsForStep(plan.green, 0);
   if (!sameWeights(current, target)) {
-    const [blueTargets, greenTargets] = await Promise.all([
-      slotTargets(plan.slots[blue].targetGroupArn),
-      slotTargets(plan.slots[plan.green].targetGroupArn),
-    ]);
-    const decision = returnToBlue({
-      slots: { blue, green: plan.green },
-      blue: blueTargets,
-      green: greenTargets,
-      minHealthyPercent: plan.health.minHealthyPercent,
-      greenFailed,
-    });
+    const decision = await returnDecision(plan, blue, greenFailed);
     if (!decision.toBlue) return { refused: decision.why };
   }
   return { dns: await writeChange(plan, target, comment, DNS_RETURN_MAX_POLLS) };

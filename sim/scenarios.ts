@@ -664,6 +664,35 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'route53-slow-blue-weakened',
+    summary:
+      "Route 53 takes 10 minutes per change, and two of blue's three instances fail their checks as the first step is written: the rollback rule would not let blue take the traffic back, so each step's change is waited for up to 30 minutes instead of giving up into a split, and 1.1.0 deploys.",
+    expect: 'SUCCEEDED',
+    expectLive: '1.1.0',
+    prepare: ({ world }) => {
+      world.route53.propagationSeconds = 600;
+      greenWeightReaches(world, 10, () => blueFailsChecks(world, 2));
+    },
+  },
+  {
+    name: 'route53-slow-blue-weakened-alarm',
+    summary:
+      "As route53-slow-blue-weakened, and the alarm fires 5 minutes into the first step's longer wait: it is seen on the next poll of the change, and the rollback (a verdict on green) returns all traffic to blue's one healthy instance.",
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.route53.propagationSeconds = 600;
+      greenWeightReaches(world, 10, () => {
+        blueFailsChecks(world, 2);
+        world.cloudwatch.setState(
+          ALARM,
+          'ALARM',
+          'Threshold Crossed: 5xx rate 2.0 % > 1 %',
+          world.now() + 300_000,
+        );
+      });
+    },
+  },
+  {
     name: 'throttled',
     summary: 'Route 53 and EC2 throttle the first calls of several operations; the retries absorb it.',
     expect: 'SUCCEEDED',

@@ -51,6 +51,7 @@ const READS_BY_VERSION = new Set([
   'launchGreen',
   'shiftTraffic',
   'checkStep',
+  'checkDnsChange',
   'watchWindow',
   'requestApproval',
 ]);

@@ -1,14 +1,36 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DNS_MAX_POLLS, DNS_RETURN_MAX_POLLS } from '#shared/domain/plan.ts';
 import type { DnsChange } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-dns-change.ts';
-import { lambdaContext } from './fixtures.ts';
+import {
+  BLUE_IDS,
+  config,
+  GREEN_IDS,
+  healthy,
+  lambdaContext,
+  mockPinnedConfig,
+  planFor,
+  TARGET_GROUP,
+} from './fixtures.ts';
 
 const route53Mock = mockClient(Route53Client);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const cloudwatchMock = mockClient(CloudWatchClient);
+const s3Mock = mockClient(S3Client);
 
 afterEach(() => {
   route53Mock.reset();
+  elbv2Mock.reset();
+  cloudwatchMock.reset();
+  s3Mock.reset();
 });
 
 const context = lambdaContext('checkDnsChange');
@@ -99,5 +121,76 @@ describe('check-dns-change', () => {
     // Assess
     expect(result).toEqual(synced);
     expect(route53Mock.calls()).toHaveLength(0);
+  });
+
+  describe("a traffic step's change (its plan passed)", () => {
+    // Blue is slot a, green slot b; green's three targets are healthy.
+    const plan = planFor();
+    const step = (polls: number): DnsChange => ({ ...pending(polls), maxPolls: DNS_MAX_POLLS });
+    const blueWith = (healthyCount: number) => ({
+      TargetHealthDescriptions: BLUE_IDS.map((Id, i) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth:
+          i < healthyCount
+            ? { State: 'healthy' as const }
+            : { State: 'unhealthy' as const, Reason: 'Target.FailedHealthChecks' as const },
+      })),
+    });
+    const quiet = {
+      MetricAlarms: config.alarms.map((AlarmName) => ({ AlarmName, StateValue: 'OK' as const })),
+    };
+
+    beforeEach(() => {
+      route53Mock.on(GetChangeCommand).resolves({
+        ChangeInfo: { Id: '/change/C0743215NX5FBGQ4SGJ9', Status: 'PENDING', SubmittedAt: new Date() },
+      });
+      elbv2Mock
+        .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+        .resolves(healthy(GREEN_IDS));
+      mockPinnedConfig(s3Mock);
+      cloudwatchMock.on(DescribeAlarmsCommand).resolves(quiet);
+    });
+
+    it('gives up after 3 minutes while blue could take the traffic back', async () => {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(3));
+
+      const run = handler({ change: step(DNS_MAX_POLLS - 1), plan }, context);
+
+      await expect(run).rejects.toMatchObject({ name: 'DnsChangeTimedOut' });
+    });
+
+    it('waits up to 30 minutes when the rollback rule would refuse blue, instead of leaving a split', async () => {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(1));
+
+      const result = await handler({ change: step(DNS_MAX_POLLS - 1), plan }, context);
+
+      expect(result).toMatchObject({ polls: DNS_MAX_POLLS, maxPolls: DNS_RETURN_MAX_POLLS, pollSeconds: 60 });
+      // The longer wait ends at its own bound.
+      await expect(
+        handler({ change: { ...result, polls: DNS_RETURN_MAX_POLLS - 1 }, plan }, context),
+      ).rejects.toMatchObject({ name: 'DnsChangeTimedOut' });
+    });
+
+    it('fails into the rollback when a watched alarm is in ALARM during the longer wait', async () => {
+      cloudwatchMock.on(DescribeAlarmsCommand).resolves({
+        MetricAlarms: [{ AlarmName: 'web-prod-5xx', StateValue: 'ALARM', StateReason: '5xx 4 %' }],
+      });
+      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 2), maxPolls: DNS_RETURN_MAX_POLLS };
+
+      const run = handler({ change: longer, plan }, context);
+
+      await expect(run).rejects.toMatchObject({
+        name: 'AlarmTriggered',
+        message: expect.stringContaining('web-prod-5xx'),
+      });
+    });
+
+    it('reads no alarm nor target health in the first 3 minutes', async () => {
+      const result = await handler({ change: step(4), plan }, context);
+
+      expect(result).toMatchObject({ polls: 5 });
+      expect(cloudwatchMock.calls()).toHaveLength(0);
+      expect(elbv2Mock.calls()).toHaveLength(0);
+    });
   });
 });
