@@ -548,6 +548,12 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
   });
 
   describe.each(Object.keys(handlers))('the role of %s', (key) => {
+    it('lists no statement twice', () => {
+      const statements = roleStatements(template, key).map((s) => JSON.stringify(s));
+      const twice = statements.filter((s, i) => statements.indexOf(s) !== i);
+      expect(twice, `${key}'s role repeats statements`).toEqual([]);
+    });
+
     it('allows exactly what the function calls, and what those calls imply', async () => {
       const called = await actionsCalledBy(
         `${handlers[key]?.module.replace(/^.*\/functions\//, 'functions/')}`,
