@@ -93,7 +93,7 @@ describe('what is left for a person after a rollback that could not finish', () 
 describe("what is left when green's slot is another deployment's", () => {
   const held = 'green slot b is claimed by web/prod 1.2.0 (execution web-prod-1_2_0-0123456789)';
 
-  it('tells to move none of its traffic, and names only this deployment's instances, kept while the slot serves traffic', () => {
+  it("tells to move none of its traffic, and names only this deployment's instances, kept while the slot serves traffic", () => {
     const left = leftForAPerson({ ...base, greenHeldBy: { ok: true, value: held } });
     expect(left).toEqual([
       `traffic: a=50 b=50; ${held}: its traffic and the instances of that deployment are not this deployment's to move or terminate`,
@@ -102,7 +102,7 @@ describe("what is left when green's slot is another deployment's", () => {
     expect(left.join('\n')).not.toMatch(/set slot a to 100|keep slot b/);
   });
 
-  it('tells to take this deployment's instances out when the slot carries no traffic', () => {
+  it("tells to take this deployment's instances out when the slot carries no traffic", () => {
     const left = leftForAPerson({
       ...base,
       weights: { ok: true, value: { a: 100, b: 0 } },
@@ -121,7 +121,7 @@ describe("what is left when green's slot is another deployment's", () => {
     expect(left.slice(1)).toEqual(leftForAPerson(base));
   });
 
-  it('is as usual when the slot is this deployment's', () => {
+  it("is as usual when the slot is this deployment's", () => {
     expect(leftForAPerson({ ...base, greenHeldBy: { ok: true, value: undefined } })).toEqual(
       leftForAPerson(base),
     );
