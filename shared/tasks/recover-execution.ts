@@ -132,8 +132,10 @@ async function restoreTraffic(
   const shifted = await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
   if (another) report.actions.push(`${another}, so its traffic was left as it is`);
   else if (!ours && shifted) {
+    // Nothing says the traffic is this deployment's to move, and its instances may serve it.
+    const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
     report.leftOver.push(
-      `traffic stays as it is (${formatWeights(weights)}): green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says that its traffic is this deployment's to move${plan.blue ? `; once no other deployment is found to fill it, put all traffic on slot ${plan.blue} if it has healthy targets` : ''}, then terminate the instances tagged ${TAG.deploymentId}=${deploymentId}`,
+      `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${plan.blue ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there and slot ${plan.blue} has healthy targets, then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)` : `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`}`,
     );
     return;
   }

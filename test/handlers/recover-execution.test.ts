@@ -169,9 +169,7 @@ describe('recover-execution, after a Stop', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(report.found).toEqual([expect.stringMatching(/^the lock item of web\/prod was missing from /)]);
     expect(report.leftOver).toEqual([
-      expect.stringContaining(
-        "traffic stays as it is (a=50 b=50): green slot b's target group does not name this deployment as the one filling it",
-      ),
+      `green slot b's target group does not name this deployment as the one filling it (bluegreen:deployment-id), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (a=50 b=50) and the instances tagged bluegreen:deployment-id=${DEPLOYMENT_ID} were kept: once no other deployment is found to fill slot b, put all traffic on slot a if it is not there and slot a has healthy targets, then terminate them once resolvers have left them (the record TTL, 60 s)`,
     ]);
     expect(report.actions).toEqual(['no lock of its to release']);
   });
