@@ -286,12 +286,18 @@ async function tell(
   );
 }
 
-/** Whether an earlier attempt told already: then only the lock release was left. */
-async function toldAlready(deployment: DeploymentInput, settings: RecoverySettings): Promise<boolean> {
-  const record = await getPublication(
-    settings.locksTable,
-    publicationId(deployment.deploymentId, 'recovery'),
-  );
+/**
+ * Whether a message of this deployment's is out: with `recovery`, an earlier attempt of this
+ * recovery told already; without, its final notification did (the last task of every path, so it
+ * was stopped after its own path had ended: the notifier had told, and handed the lock on).
+ * Either way only the lock release is left.
+ */
+async function toldAlready(
+  deployment: DeploymentInput,
+  settings: RecoverySettings,
+  kind?: 'recovery',
+): Promise<boolean> {
+  const record = await getPublication(settings.locksTable, publicationId(deployment.deploymentId, kind));
   return record?.state === 'published';
 }
 
@@ -423,8 +429,15 @@ export async function recoverExecution(
     await release();
     return fresh();
   }
-  if (await toldAlready(deployment, settings).catch(() => false)) {
+  if (await toldAlready(deployment, settings, 'recovery').catch(() => false)) {
     logger.info('told already by an earlier attempt: only the lock release is left');
+    await release();
+    return fresh();
+  }
+  if (await toldAlready(deployment, settings).catch(() => false)) {
+    logger.info(
+      'its final notification is out: stopped after its own path ended; only the lock release is left',
+    );
     await release();
     return fresh();
   }

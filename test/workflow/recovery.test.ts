@@ -108,6 +108,26 @@ describe('stopped while the rollback waits', () => {
   });
 });
 
+describe('stopped in its final notification', () => {
+  it('changes nothing and tells nothing more when stopped in its final notification, after it released the lock', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-in-final-notification',
+      summary: '"Deployed" is published and the lock released; Stop before the notifier returns',
+      expect: 'SUCCEEDED',
+      prepare: (ctx) => {
+        ctx.world.sns.subscribers.push((message) => {
+          if (message.subject.startsWith('Deployed ')) stopRunning(ctx);
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(world.sns.messages.map((m) => m.subject)).toEqual(['Deployed web/prod 1.1.0']);
+    expect(summary).toMatchObject({ weights: { a: 0, b: 100 }, running: { a: 0, b: 3, other: 0 } });
+    expect(world.calls.filter((c) => c.fn === 'recoverExecution' && c.service === 'route53')).toEqual([]);
+  });
+});
+
 describe('stopped after the lock item was lost', () => {
   it("rolls back: green's claim on its target group says the slot is still this deployment's", async () => {
     const scenario: Scenario = {
