@@ -126,20 +126,32 @@ async function restoreTraffic(
   const healed =
     heal !== undefined && (await moved(history, HEAL_STATE, !sameWeights(weights, heal.weights)));
   if (heal && !healed) return;
-  // Green's slot held by another deployment: its traffic is that one's; only ours go.
   const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
-  const ours = !another && (stopped.lockHeld || claimedByMe);
-  const shifted = await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0);
-  if (another) report.actions.push(`${another}, so its traffic was left as it is`);
-  else if (!ours && shifted) {
-    // Nothing says the traffic is this deployment's to move, and its instances may serve it.
-    const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
-    report.leftOver.push(
-      `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${plan.blue ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there and slot ${plan.blue} has healthy targets, then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)` : `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`}`,
-    );
-    return;
-  }
-  if (ours && shifted && plan.blue) {
+  if (another) {
+    // Green's slot held by another deployment: its traffic is that one's; only ours go. With
+    // nobody holding the lock, the claim is all that says whose the slot is, and it names another:
+    // this deployment's instances may be registered there, serving that one's traffic.
+    report.actions.push(`${another}, so its traffic was left as it is`);
+    if (!stopped.lockHeld) {
+      const kept = (await findManagedInstances({ [TAG.deploymentId]: deploymentId })).map((i) => i.id);
+      if (kept.length > 0)
+        report.leftOver.push(
+          `this deployment's instances (tagged ${TAG.deploymentId}=${deploymentId}) were kept, since nobody holds the lock and ${another}: ${idList(kept)}; if they are registered in slot ${plan.green}'s target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
+        );
+      if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
+      return;
+    }
+  } else if (!stopped.lockHeld && !claimedByMe) {
+    // Nobody holds the lock and green's claim does not name this deployment: a traffic step it
+    // wrote is not known to be its own to undo, and its instances may serve it; both are kept.
+    if (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0)) {
+      const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
+      report.leftOver.push(
+        `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${plan.blue ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there and slot ${plan.blue} has healthy targets, then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)` : `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`}`,
+      );
+      return;
+    }
+  } else if (plan.blue && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0))) {
     // A person's Stop is a verdict on green; a timeout or a runtime error is not.
     const back = await returnTrafficToBlue(
       plan,
@@ -171,17 +183,6 @@ async function restoreTraffic(
       return;
     }
     await sleep(ttlMs);
-  }
-  if (another && !stopped.lockHeld) {
-    // With nobody holding the lock, the claim is all that says whose the slot is, and it names
-    // another: this deployment's instances may be registered there, serving that one's traffic.
-    const kept = (await findManagedInstances({ [TAG.deploymentId]: deploymentId })).map((i) => i.id);
-    if (kept.length > 0)
-      report.leftOver.push(
-        `this deployment's instances (tagged ${TAG.deploymentId}=${deploymentId}) were kept, since nobody holds the lock and ${another}: ${idList(kept)}; if they are registered in slot ${plan.green}'s target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
-      );
-    if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
-    return;
   }
   const after = await readWeights(plan);
   if (!another && (after[plan.green] ?? 0) > 0) {
