@@ -7,8 +7,10 @@ import {
   type LockEffect,
   type LockItem,
   type LockParty,
+  type LockStanding,
   type LockWaiter,
   lockId,
+  lockStanding,
   ownerState,
   RECOVERY_GRACE_SECONDS,
   supersededCause,
@@ -100,9 +102,14 @@ async function stillRunning(party: LockParty): Promise<boolean> {
   return (await executionState(party.executionArn))?.status === 'RUNNING';
 }
 
-/** The name of the deployment that holds the app/env lock, if any. */
-export async function lockHolder(table: string, app: string, env: string): Promise<string | undefined> {
-  return (await getLock(table, lockId(app, env)))?.owner?.name;
+/** Where `deploymentId` stands with the app/env lock (see LockStanding). */
+export async function lockStandingOf(
+  table: string,
+  app: string,
+  env: string,
+  deploymentId: string,
+): Promise<LockStanding> {
+  return lockStanding(await getLock(table, lockId(app, env)), deploymentId);
 }
 
 /** The owner is done (any end): the newest waiter gets the lock. A no-op for anyone but the owner. */

@@ -8,34 +8,45 @@ export async function tagsOf(targetGroupArn: string): Promise<Tags> {
   return (await targetGroupTags([targetGroupArn])).get(targetGroupArn) ?? {};
 }
 
-/**
- * Why green's slot is not this deployment's to change in a rollback (another app/env owns it, or
- * another deployment claimed it), or undefined when it is: its traffic and its instances are then
- * the other's, and a rollback takes only what it launched.
- */
+/** Whose green's slot is, by its target group's tags, read once. */
+export interface GreenSlotStanding {
+  /**
+   * Why the slot is not this deployment's to change in a rollback (another app/env owns it, or
+   * another deployment claimed it), or undefined when it is: its traffic and its instances are then
+   * the other's, and a rollback takes only what it launched.
+   */
+  another?: string;
+  /**
+   * The claim names this deployment as the one filling the slot: when the lock item is gone
+   * (deleted by hand, a table restored from a backup), that is what says the slot's instances and
+   * traffic are still this deployment's to put back.
+   */
+  claimedByMe: boolean;
+}
+
+export async function greenSlotStanding(
+  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env'>,
+  deploymentId: string,
+): Promise<GreenSlotStanding> {
+  const arn = plan.slots[plan.green].targetGroupArn;
+  const tags = await tagsOf(arn);
+  const problem = ownershipProblem(plan.green, arn, tags, plan);
+  const claim = claimOf(tags);
+  const claimedByMe = claim?.deploymentId === deploymentId;
+  if (problem) return { another: problem, claimedByMe };
+  if (claim && !claimedByMe) {
+    return {
+      another: `green slot ${plan.green} is claimed by ${claimText(claim, ownerOf(tags))}`,
+      claimedByMe,
+    };
+  }
+  return { claimedByMe };
+}
+
+/** Why green's slot is another's (see GreenSlotStanding.another), or undefined when it is not. */
 export async function greenHeldByAnother(
   plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env'>,
   deploymentId: string,
 ): Promise<string | undefined> {
-  const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) return problem;
-  const claim = claimOf(tags);
-  if (claim && claim.deploymentId !== deploymentId) {
-    return `green slot ${plan.green} is claimed by ${claimText(claim, ownerOf(tags))}`;
-  }
-  return undefined;
-}
-
-/**
- * Whether green's target group still names this deployment as the one filling it: when the lock
- * item is gone (deleted by hand, a table restored from a backup), the claim is what says the slot's
- * instances and traffic are still this deployment's to put back.
- */
-export async function greenClaimedBy(
-  plan: Pick<Plan, 'slots' | 'green'>,
-  deploymentId: string,
-): Promise<boolean> {
-  return claimOf(await tagsOf(plan.slots[plan.green].targetGroupArn))?.deploymentId === deploymentId;
+  return (await greenSlotStanding(plan, deploymentId)).another;
 }

@@ -1,4 +1,5 @@
 import { returnToBlue, type SlotTargets } from './return-to-blue.ts';
+import { TAG } from './tags.ts';
 import type { Slot, Weights } from './traffic.ts';
 import { formatWeights } from './traffic.ts';
 
@@ -32,20 +33,32 @@ export interface LeftFacts {
   /** The instances this deployment launched that still run. */
   greenInstances: Read<string[]>;
   deploymentTag: string;
+  /**
+   * Why green's slot is another deployment's (another app/env owns it, or another deployment
+   * claimed it), undefined when it is not; absent when it was not read.
+   */
+  greenHeldBy?: Read<string | undefined>;
 }
 
 /**
  * What is left for a person, from the facts: never an instruction to move traffic to blue where the
  * rollback rule refused it (a blue with no healthy target, or less healthy than a green nothing is
  * wrong with), or to terminate the fleet that carries the traffic, which the service itself
- * refused to do.
+ * refused to do; and never to move the traffic of a green slot that is another deployment's.
  */
 export function leftForAPerson(f: LeftFacts): string[] {
   const left: string[] = [];
+  if (f.greenHeldBy && !f.greenHeldBy.ok) {
+    left.push(
+      `green slot ${f.green}: could not read whether another deployment holds it (${f.greenHeldBy.error}); before moving its traffic, check that its target group's ${TAG.deploymentId} tag names this deployment or none`,
+    );
+  }
   // All weights 0 is an even split: green carries traffic then too.
   const greenCarries =
     f.weights.ok &&
     ((f.weights.value[f.green] ?? 0) > 0 || Object.values(f.weights.value).every((w) => (w ?? 0) === 0));
+  if (f.greenHeldBy?.ok && f.greenHeldBy.value !== undefined)
+    return heldByAnother(f, f.greenHeldBy.value, greenCarries);
   // The rollback rule, as the rollback itself applies it: a person is told to move traffic to blue
   // only when the service would have.
   const decision =
@@ -97,6 +110,33 @@ export function leftForAPerson(f: LeftFacts): string[] {
       greenCarries && !backToBlue
         ? `green instances running in slot ${f.green} (tagged ${f.deploymentTag}): ${ids}; they serve the traffic: keep them until it is on a healthy slot`
         : `green instances still running (tagged ${f.deploymentTag}): ${ids}; terminate them once no traffic reaches slot ${f.green}`,
+    );
+  }
+  return left;
+}
+
+/**
+ * Green's slot is another deployment's: its traffic and its other instances are that one's, so a
+ * person is told to leave them, and where this deployment's own instances are. Those may still
+ * be registered there and serve what traffic the slot has (the other deployment claimed the slot
+ * after this one ended): they are taken out only once they serve none of it.
+ */
+function heldByAnother(f: LeftFacts, holder: string, greenCarries: boolean): string[] {
+  const traffic = f.weights.ok
+    ? `traffic: ${formatWeights(f.weights.value)}`
+    : `traffic: could not read the weights of ${f.recordName} (${f.weights.error})`;
+  const left = [
+    `${traffic}; ${holder}: its traffic and the instances of that deployment are not this deployment's to move or terminate`,
+  ];
+  if (!f.greenInstances.ok) {
+    left.push(`instances: could not list instances tagged ${f.deploymentTag} (${f.greenInstances.error})`);
+  } else if (f.greenInstances.value.length > 0) {
+    const when =
+      f.weights.ok && !greenCarries
+        ? 'deregister them from its target group if they are registered'
+        : `if they are registered in slot ${f.green}'s target group, deregister them only once it carries no traffic or has healthy targets besides them`;
+    left.push(
+      `only this deployment's instances (tagged ${f.deploymentTag}) are its own: ${idList(f.greenInstances.value)}; ${when}, then terminate them`,
     );
   }
   return left;

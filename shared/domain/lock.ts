@@ -103,6 +103,39 @@ export function lockId(app: string, env: string): string {
 }
 
 /**
+ * Where a stopped deployment stands with its app/env lock, as its recovery reads it: it still
+ * holds it (nothing has recovered it yet); another deployment holds it (an earlier delivery of the
+ * event, or a retry, recovered it and handed the lock on, and that deployment may be changing the
+ * same records by now); or nobody does, though nothing of this deployment's released it: the item
+ * is gone, or names no owner (deleted by hand, a table restored from a backup, or released by its
+ * own final notification just before the Stop).
+ */
+export type LockStanding =
+  | { kind: 'held' }
+  | { kind: 'another'; holder: string }
+  | { kind: 'unheld'; item: 'missing' | 'no-owner' };
+
+export function lockStanding(item: LockItem | undefined, deploymentId: string): LockStanding {
+  const holder = item?.owner?.name;
+  if (holder === deploymentId) return { kind: 'held' };
+  if (holder !== undefined) return { kind: 'another', holder };
+  return { kind: 'unheld', item: item ? 'no-owner' : 'missing' };
+}
+
+/** The lock as a person is told of it when nobody held it (see LockStanding). */
+export function unheldLockText(
+  standing: Extract<LockStanding, { kind: 'unheld' }>,
+  id: string,
+  table: string,
+): string {
+  const found =
+    standing.item === 'missing'
+      ? `the lock item of ${id} was missing from ${table}`
+      : `the lock item of ${id} in ${table} named no owner`;
+  return `${found} (deleted by hand, or the table restored from a backup), so nothing kept another deployment of ${id} from running beside this one: check that none does before changing anything of ${id} by hand`;
+}
+
+/**
  * The time that orders an upload: the S3 event time, but never later than when the upload was
  * received (by the starter; for an execution started by hand, its start). S3 sets event times,
  * but a client-side copy, a replayed or a forged event can carry any time, and one three hours

@@ -44,22 +44,35 @@ async function read<T>(what: () => Promise<T>): Promise<Read<T>> {
   }
 }
 
+/** How the deployment ended where its state does not say, as the caller knows it. */
+export interface LeftContext {
+  /** The status its execution ended with (the recovery's): a Stop is a verdict on green. */
+  status?: string;
+  /**
+   * Why green's slot is another deployment's, or undefined when it is not (slot-tags.ts
+   * greenHeldByAnother): for a caller whose role may read the slot's tags.
+   */
+  greenHeldByAnother?: () => Promise<string | undefined>;
+}
+
 /**
  * What a person must fix after a failed rollback, read from AWS now rather than from the
  * execution state (which may be stale). Each read is best effort: an outage that broke the
  * rollback may break these too, and that is said instead.
  */
-export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
+export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}): Promise<string[]> {
   const { plan } = state;
   if (!plan) return [];
   const blue = plan.blue;
-  const [weights, blueTargets, greenTargets, greenInstances] = await Promise.all([
+  const heldBy = end.greenHeldByAnother;
+  const [weights, blueTargets, greenTargets, greenInstances, greenHeldBy] = await Promise.all([
     read(() => readWeights(plan)),
     blue ? read(() => slotTargets(plan.slots[blue].targetGroupArn)) : Promise.resolve(undefined),
     read(() => slotTargets(plan.slots[plan.green].targetGroupArn)),
     read(async () =>
       (await findManagedInstances({ [TAG.deploymentId]: state.deploymentId })).map((i) => i.id),
     ),
+    heldBy ? read(heldBy) : Promise.resolve(undefined),
   ]);
   return leftForAPerson({
     blue,
@@ -71,10 +84,12 @@ export async function whatIsLeft(state: DeploymentState): Promise<string[]> {
     minHealthyPercent: plan.health.minHealthyPercent,
     greenFailed: failedOnGreen({
       error: state.failure?.Error,
+      status: end.status,
       unapproved: approvalTimedOut(state) !== null,
     }),
     greenInstances,
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
+    ...(greenHeldBy ? { greenHeldBy } : {}),
   });
 }
 

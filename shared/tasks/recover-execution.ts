@@ -1,10 +1,12 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { getPublication } from '../aws/dynamodb.ts';
+import { findManagedInstances } from '../aws/ec2.ts';
 import { classifyAwsError } from '../aws/errors.ts';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
 import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
-import { RECOVERY_GRACE_SECONDS } from '../domain/lock.ts';
+import { idList } from '../domain/leftovers.ts';
+import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
@@ -19,10 +21,10 @@ import {
 } from '../domain/workflow.ts';
 import { retireInstances } from '../fleet.ts';
 import { healLeftovers } from '../healing.ts';
-import { lockHolder, releaseLock } from '../locking.ts';
+import { lockStandingOf, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
-import { greenClaimedBy, greenHeldByAnother } from '../slot-tags.ts';
+import { greenHeldByAnother, greenSlotStanding } from '../slot-tags.ts';
 import { returnTrafficToBlue } from '../traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
@@ -66,6 +68,8 @@ const MAX_BACKOFF_MS = 20_000;
 export interface RecoveryReport {
   execution: string;
   status: string;
+  /** What it found that a person should know, though it could finish (the lock item gone). */
+  found: string[];
   actions: string[];
   leftOver: string[];
   /** It gave up before it could read what the deployment had done. */
@@ -89,6 +93,8 @@ interface Stopped {
   app: string;
   env: string;
   status: string;
+  /** It still holds the app/env lock; else nobody does (see LockStanding). */
+  lockHeld: boolean;
 }
 
 /** Whether the deployment moved traffic: the records say so, or else its history does. */
@@ -104,6 +110,8 @@ async function moved(history: ExecutionHistory, state: string, weightsSay: boole
  * (domain/return-to-blue.ts: blue has no healthy target, as when stopped while blue was being
  * retired, or is less healthy than a green nothing is wrong with): then green stays whole, and the
  * choice of the slot to keep is for a person. A heal that ran leaves what it had not cleared listed.
+ * Traffic is this deployment's to move only while green's slot is not another's, and, when nobody
+ * holds the lock, only when green's claim names this deployment: then nothing else says so.
  */
 async function restoreTraffic(
   stopped: Stopped,
@@ -118,11 +126,32 @@ async function restoreTraffic(
   const healed =
     heal !== undefined && (await moved(history, HEAL_STATE, !sameWeights(weights, heal.weights)));
   if (heal && !healed) return;
-  // Green's slot held by another deployment: its traffic is that one's; only ours go.
-  const another = await greenHeldByAnother(plan, deploymentId);
-  const shifted = !another && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0));
-  if (another) report.actions.push(`${another}, so its traffic was left as it is`);
-  if (shifted && plan.blue) {
+  const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
+  if (another) {
+    // Green's slot held by another deployment: its traffic is that one's; only ours go. With
+    // nobody holding the lock, the claim is all that says whose the slot is, and it names another:
+    // this deployment's instances may be registered there, serving that one's traffic.
+    report.actions.push(`${another}, so its traffic was left as it is`);
+    if (!stopped.lockHeld) {
+      const kept = (await findManagedInstances({ [TAG.deploymentId]: deploymentId })).map((i) => i.id);
+      if (kept.length > 0)
+        report.leftOver.push(
+          `this deployment's instances (tagged ${TAG.deploymentId}=${deploymentId}) were kept, since nobody holds the lock and ${another}: ${idList(kept)}; if they are registered in slot ${plan.green}'s target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
+        );
+      if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
+      return;
+    }
+  } else if (!stopped.lockHeld && !claimedByMe) {
+    // Nobody holds the lock and green's claim does not name this deployment: a traffic step it
+    // wrote is not known to be its own to undo, and its instances may serve it; both are kept.
+    if (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0)) {
+      const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
+      report.leftOver.push(
+        `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${plan.blue ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there and slot ${plan.blue} has healthy targets, then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)` : `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`}`,
+      );
+      return;
+    }
+  } else if (plan.blue && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0))) {
     // A person's Stop is a verdict on green; a timeout or a runtime error is not.
     const back = await returnTrafficToBlue(
       plan,
@@ -207,6 +236,7 @@ async function patiently<T>(
 async function leftWhenGivingUp(
   deployment: DeploymentInput,
   plan: Plan | undefined,
+  status: string,
   error: unknown,
 ): Promise<string[]> {
   const why = `this recovery could not finish (${oneLine(`${(error as Error).name}: ${(error as Error).message}`)})`;
@@ -215,7 +245,13 @@ async function leftWhenGivingUp(
       `${why} before it could read what the deployment had done: check the weights of ${deployment.app}/${deployment.env}'s records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} unless they carry traffic`,
     ];
   }
-  return [why, ...(await whatIsLeft({ ...deployment, plan }))];
+  return [
+    why,
+    ...(await whatIsLeft(
+      { ...deployment, plan },
+      { status, greenHeldByAnother: () => greenHeldByAnother(plan, deployment.deploymentId) },
+    )),
+  ];
 }
 
 /** Tells what was done and what is left, once (a retry, or the event again, publishes nothing). */
@@ -225,11 +261,12 @@ async function tell(
   plan: Plan | undefined,
   report: RecoveryReport,
   settings: RecoverySettings,
+  lockText: string,
 ): Promise<void> {
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
   // Without a plan it changed nothing, unless its history could not be read to know.
   const unchanged = !plan && !report.blind;
-  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${unchanged ? ' before it changed anything' : ''}; ${[...report.actions, 'lock released'].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
+  const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${unchanged ? ' before it changed anything' : ''}; ${[...report.found, ...report.actions, lockText].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
   await publishOnce(
     settings.locksTable,
     publicationId(deployment.deploymentId, 'recovery'),
@@ -250,16 +287,33 @@ async function tell(
   );
 }
 
-/** Whether an earlier attempt told already: then only the lock release was left. */
-async function toldAlready(deployment: DeploymentInput, settings: RecoverySettings): Promise<boolean> {
-  const record = await getPublication(
-    settings.locksTable,
-    publicationId(deployment.deploymentId, 'recovery'),
-  );
+/**
+ * Whether a message of this deployment's is out: with `recovery`, an earlier attempt of this
+ * recovery told already; without, its final notification did (the last task of every path, so it
+ * was stopped after its own path had ended: the notifier had told, and handed the lock on).
+ * Either way only the lock release is left.
+ */
+async function toldAlready(
+  deployment: DeploymentInput,
+  settings: RecoverySettings,
+  kind?: 'recovery',
+): Promise<boolean> {
+  const record = await getPublication(settings.locksTable, publicationId(deployment.deploymentId, kind));
   return record?.state === 'published';
 }
 
 type Recovery = { kind: 'recovered-already' } | { kind: 'recovered'; plan: Plan | undefined };
+
+/** What an invocation has learnt, kept across its attempts. */
+interface Known {
+  plan?: Plan;
+  lock?: LockStanding;
+}
+
+/** The lock's part of the story: released, unless nobody held it. */
+function lockEnd(known: Known): string {
+  return known.lock?.kind === 'unheld' ? 'no lock of its to release' : 'lock released';
+}
 
 /** One try at putting things back: idempotent, so it is tried again whole after any failure. */
 async function recoverOnce(
@@ -267,27 +321,34 @@ async function recoverOnce(
   deployment: DeploymentInput,
   settings: RecoverySettings,
   report: RecoveryReport,
-  known: { plan?: Plan },
+  known: Known,
 ): Promise<Recovery> {
   const detail = event.detail;
   const history = new ExecutionHistory(detail.executionArn);
   const planned = (await history.firstOutput(PLAN_STATE)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
-  if (plan) known.plan = plan;
   if (plan) {
-    // Recovered only while this deployment still holds the lock (it took it before planning): if
-    // it does not, an earlier delivery of this event, or a retry, has recovered it and handed the
-    // lock on, and the next deployment may be changing the same records by now.
-    // With no lock item at all (deleted by hand, a table restored from a backup), green's claim
-    // on its target group says whether this deployment still has things to put back.
-    const holder = await lockHolder(settings.locksTable, deployment.app, deployment.env);
-    if (holder !== deployment.deploymentId) {
-      const claimed = holder === undefined && (await greenClaimedBy(plan, deployment.deploymentId));
-      if (!claimed) {
-        logger.info('recovered already: this deployment no longer holds the lock', { holder });
-        return { kind: 'recovered-already' };
-      }
-      logger.warn('the lock item is gone; green slot still claimed by this deployment: recovering');
+    known.plan = plan;
+    // Whether this is still this deployment's to recover, decided once per invocation (it took
+    // the lock before planning). Another holds the lock: an earlier delivery of this event, or a
+    // retry, recovered it and handed the lock on. Nobody holds it (the item deleted by hand, a
+    // table restored from a backup): what this deployment started itself is still put back, its
+    // build and its own instances, and traffic only where green's claim names it (restoreTraffic);
+    // and a person is told the lock was not there.
+    known.lock ??= await lockStandingOf(
+      settings.locksTable,
+      deployment.app,
+      deployment.env,
+      deployment.deploymentId,
+    );
+    const lock = known.lock;
+    if (lock.kind === 'another') {
+      logger.info('recovered already: this deployment no longer holds the lock', { holder: lock.holder });
+      return { kind: 'recovered-already' };
+    }
+    if (lock.kind === 'unheld') {
+      logger.warn('nobody holds the lock: recovering what this deployment started', { item: lock.item });
+      report.found.push(unheldLockText(lock, lockId(deployment.app, deployment.env), settings.locksTable));
     }
     // Too late to act safely: a recovery still running when the lock's grace is over would
     // change things beside the deployment that takes the lock over. A person finishes instead.
@@ -317,7 +378,11 @@ async function recoverOnce(
       report.leftOver.push(...settled.left);
     }
     const { deploymentId, app, env } = deployment;
-    await restoreTraffic({ plan, history, deploymentId, app, env, status: detail.status }, settings, report);
+    await restoreTraffic(
+      { plan, history, deploymentId, app, env, status: detail.status, lockHeld: lock.kind === 'held' },
+      settings,
+      report,
+    );
   }
   return { kind: 'recovered', plan };
 }
@@ -341,6 +406,7 @@ export async function recoverExecution(
   const fresh = (): RecoveryReport => ({
     execution: detail.name,
     status: detail.status,
+    found: [],
     actions: [],
     leftOver: [],
   });
@@ -364,12 +430,19 @@ export async function recoverExecution(
     await release();
     return fresh();
   }
-  if (await toldAlready(deployment, settings).catch(() => false)) {
+  if (await toldAlready(deployment, settings, 'recovery').catch(() => false)) {
     logger.info('told already by an earlier attempt: only the lock release is left');
     await release();
     return fresh();
   }
-  const known: { plan?: Plan } = {};
+  if (await toldAlready(deployment, settings).catch(() => false)) {
+    logger.info(
+      'its final notification is out: stopped after its own path ended; only the lock release is left',
+    );
+    await release();
+    return fresh();
+  }
+  const known: Known = {};
   let report = fresh();
   let recovery: Recovery;
   try {
@@ -385,7 +458,10 @@ export async function recoverExecution(
     logger.error('the recovery could not finish: telling what is left and freeing the app', { error });
     report = {
       ...report,
-      leftOver: [...report.leftOver, ...(await leftWhenGivingUp(deployment, known.plan, error))],
+      leftOver: [
+        ...report.leftOver,
+        ...(await leftWhenGivingUp(deployment, known.plan, detail.status, error)),
+      ],
       ...(known.plan ? {} : { blind: true }),
     };
     recovery = { kind: 'recovered', plan: known.plan };
@@ -393,12 +469,12 @@ export async function recoverExecution(
   if (recovery.kind === 'recovered-already') return report;
   await patiently(
     'telling',
-    () => tell(deployment, detail.status, recovery.plan, report, settings),
+    () => tell(deployment, detail.status, recovery.plan, report, settings, lockEnd(known)),
     settings,
     TELL_KEEP_MS,
   );
   await release();
-  report.actions.push('lock released');
+  report.actions.push(lockEnd(known));
   logger.warn('recovered a stopped execution', { ...report });
   return report;
 }

@@ -158,6 +158,42 @@ describe('recover-execution, after a Stop', () => {
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
+  it('moves no traffic and keeps green when nobody holds the lock and green names no deployment', async () => {
+    dynamoMock.on(GetItemCommand).resolves({});
+    elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(null));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+
+    const report = await handler(stopped(planFor()), withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(report.found).toEqual([expect.stringMatching(/^the lock item of web\/prod was missing from /)]);
+    expect(report.leftOver).toEqual([
+      `green slot b's target group does not name this deployment as the one filling it (bluegreen:deployment-id), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (a=50 b=50) and the instances tagged bluegreen:deployment-id=${DEPLOYMENT_ID} were kept: once no other deployment is found to fill slot b, put all traffic on slot a if it is not there and slot a has healthy targets, then terminate them once resolvers have left them (the record TTL, 60 s)`,
+    ]);
+    expect(report.actions).toEqual(['no lock of its to release']);
+  });
+
+  it("leaves green's traffic and its own instances when nobody holds the lock and another deployment claimed green", async () => {
+    dynamoMock.on(GetItemCommand).resolves({});
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+
+    const report = await handler(stopped(planFor()), withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    // Its own instances may be registered in the slot the other deployment claimed, serving it.
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    const claimed =
+      'green slot b is claimed by web/prod 1.2.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:web-prod-1_2_0-0123456789)';
+    expect(report.actions).toContain(`${claimed}, so its traffic was left as it is`);
+    expect(report.leftOver).toEqual([
+      `this deployment's instances (tagged bluegreen:deployment-id=${DEPLOYMENT_ID}) were kept, since nobody holds the lock and ${claimed}: ${GREEN_IDS.join(', ')}; if they are registered in slot b's target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
+    ]);
+  });
+
   it('keeps green and its traffic when blue has no healthy target left (stopped while blue drains)', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
     elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({

@@ -90,6 +90,44 @@ describe('what is left for a person after a rollback that could not finish', () 
   });
 });
 
+describe("what is left when green's slot is another deployment's", () => {
+  const held = 'green slot b is claimed by web/prod 1.2.0 (execution web-prod-1_2_0-0123456789)';
+
+  it("tells to move none of its traffic, and names only this deployment's instances, kept while the slot serves traffic", () => {
+    const left = leftForAPerson({ ...base, greenHeldBy: { ok: true, value: held } });
+    expect(left).toEqual([
+      `traffic: a=50 b=50; ${held}: its traffic and the instances of that deployment are not this deployment's to move or terminate`,
+      "only this deployment's instances (tagged bluegreen:deployment-id=web-prod-1_1_0-0123456789) are its own: i-0g1, i-0g2; if they are registered in slot b's target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them",
+    ]);
+    expect(left.join('\n')).not.toMatch(/set slot a to 100|keep slot b/);
+  });
+
+  it("tells to take this deployment's instances out when the slot carries no traffic", () => {
+    const left = leftForAPerson({
+      ...base,
+      weights: { ok: true, value: { a: 100, b: 0 } },
+      greenHeldBy: { ok: true, value: held },
+    });
+    expect(left[1]).toMatch(
+      /i-0g1, i-0g2; deregister them from its target group if they are registered, then terminate them$/,
+    );
+  });
+
+  it('says when whose the slot is could not be read, before the usual instructions', () => {
+    const left = leftForAPerson({ ...base, greenHeldBy: { ok: false, error: 'ThrottlingException' } });
+    expect(left[0]).toBe(
+      "green slot b: could not read whether another deployment holds it (ThrottlingException); before moving its traffic, check that its target group's bluegreen:deployment-id tag names this deployment or none",
+    );
+    expect(left.slice(1)).toEqual(leftForAPerson(base));
+  });
+
+  it("is as usual when the slot is this deployment's", () => {
+    expect(leftForAPerson({ ...base, greenHeldBy: { ok: true, value: undefined } })).toEqual(
+      leftForAPerson(base),
+    );
+  });
+});
+
 describe('instance ids in what a cause or a message says', () => {
   it('names at most five and counts the rest, so no cause grows with the fleet', () => {
     const ids = Array.from({ length: 1000 }, (_, i) => `i-${String(i).padStart(17, '0')}`);

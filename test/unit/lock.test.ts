@@ -7,6 +7,7 @@ import {
   LOCK_REASKS,
   LOCK_WAIT_SECONDS,
   type LockItem,
+  lockStanding,
   longestHoldSeconds,
   ownerState,
   RECOVERY_GRACE_SECONDS,
@@ -55,6 +56,25 @@ describe('where the owner of the lock is', () => {
     ['does not exist', undefined, 'ended'],
   ] as const)('it %s: %s', (_what, state, where) => {
     expect(ownerState(state, NOW)).toBe(where);
+  });
+});
+
+describe('where a stopped deployment stands with its lock', () => {
+  const item = (owner?: string): LockItem => ({
+    id: 'web/prod',
+    version: 3,
+    ...(owner
+      ? { owner: { name: owner, executionArn: `arn:${owner}`, uploadedAt: NOW.toISOString(), since: '' } }
+      : {}),
+    waiters: [],
+  });
+  it.each([
+    ['holds it: nothing has recovered it yet', item('me'), { kind: 'held' }],
+    ['finds it handed on: recovered already', item('next'), { kind: 'another', holder: 'next' }],
+    ['finds no item (deleted by hand, a table restored)', undefined, { kind: 'unheld', item: 'missing' }],
+    ['finds an item with no owner', item(), { kind: 'unheld', item: 'no-owner' }],
+  ] as const)('it %s', (_what, current, standing) => {
+    expect(lockStanding(current, 'me')).toEqual(standing);
   });
 });
 

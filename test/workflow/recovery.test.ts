@@ -3,14 +3,17 @@ import { TAG } from '#shared/domain/tags.ts';
 import {
   ALARM,
   appNames,
+  blueFailsChecks,
   greenWeightReaches,
   halfFinishedSlotB,
+  loseLockItem,
   releaseKey,
   runningExecution,
   type Scenario,
   SPLIT_WEIGHTS,
   stopRunning,
   stopWhenIn,
+  TARGET_GROUPS,
   ZONE,
 } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
@@ -105,6 +108,26 @@ describe('stopped while the rollback waits', () => {
   });
 });
 
+describe('stopped in its final notification', () => {
+  it('changes nothing and tells nothing more when stopped in its final notification, after it released the lock', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-in-final-notification',
+      summary: '"Deployed" is published and the lock released; Stop before the notifier returns',
+      expect: 'SUCCEEDED',
+      prepare: (ctx) => {
+        ctx.world.sns.subscribers.push((message) => {
+          if (message.subject.startsWith('Deployed ')) stopRunning(ctx);
+        });
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(world.sns.messages.map((m) => m.subject)).toEqual(['Deployed web/prod 1.1.0']);
+    expect(summary).toMatchObject({ weights: { a: 0, b: 100 }, running: { a: 0, b: 3, other: 0 } });
+    expect(world.calls.filter((c) => c.fn === 'recoverExecution' && c.service === 'route53')).toEqual([]);
+  });
+});
+
 describe('stopped after the lock item was lost', () => {
   it("rolls back: green's claim on its target group says the slot is still this deployment's", async () => {
     const scenario: Scenario = {
@@ -118,8 +141,33 @@ describe('stopped after the lock item was lost', () => {
     };
     const { summary } = await simulate(scenario);
     expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
-    expect(summary.notifications.filter((n) => n.subject.startsWith('Stopped:'))).toHaveLength(1);
+    const stopped = summary.notifications.filter((n) => n.subject.startsWith('Stopped:'));
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]?.summary).toContain(`the lock item of web/prod was missing from ${LOCKS_TABLE}`);
     expect(summary.violations).toEqual([]);
+  });
+
+  it('cancels the build it started and says the lock item was missing, when stopped while baking', async () => {
+    const scenario: Scenario = {
+      name: 'stopped-while-baking-lock-item-lost',
+      summary: 'the lock item is deleted by hand 4 minutes into the bake; Stop a minute later',
+      expect: 'ROLLED_BACK',
+      act: (ctx) => {
+        ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0')]);
+        ctx.after(240, () => loseLockItem(ctx.world));
+        ctx.after(300, () => stopRunning(ctx));
+      },
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(world.imagebuilder.cancelledCount).toBe(1);
+    // Nothing was launched, so nothing of green's slot, claimed by nobody, was touched.
+    expect(world.calls.filter((c) => c.operation === 'ChangeResourceRecordSets')).toHaveLength(0);
+    expect(summary).toMatchObject({ weights: { a: 100, b: 0 }, running: { a: 3, b: 0, other: 0 } });
+    const stopped = world.sns.messages.filter((m) => m.subject === 'Stopped: web/prod 1.1.0');
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]?.message).toMatch(/image build arn:aws:imagebuilder:\S+ cancelled/);
+    expect(stopped[0]?.message).toContain(`the lock item of web/prod was missing from ${LOCKS_TABLE}`);
   });
 });
 
@@ -184,6 +232,59 @@ describe('a recovery that meets faults', () => {
     expect(summary.status).toBe('FAILED');
     expect(summary.violations.filter((v) => /lock/.test(v))).toEqual([]);
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+  });
+
+  it('that cannot finish after a Stop tells to return traffic to a partly healthy blue, as the rollback rule does for a Stop', async () => {
+    const scenario = stopAtHalf('recovery-cannot-finish-partly-healthy-blue', (world) => {
+      // Two of blue's three targets fail from now: blue is below its healthy minimum and less
+      // healthy than green, so only the Stop (a verdict on green) sends traffic back to it.
+      blueFailsChecks(world, 2);
+      world.inject({
+        service: 'route53',
+        operation: 'ChangeResourceRecordSets',
+        kind: 'permanent',
+        times: 1_000_000,
+      });
+    });
+    const { world } = await simulate(scenario);
+    const told = stoppedMessages(world);
+    expect(told).toHaveLength(1);
+    const message = told[0]?.message ?? '';
+    expect(message).toContain('Left for a person: this recovery could not finish');
+    expect(message).toContain(
+      'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
+    );
+    expect(message).not.toMatch(/nothing says green failed|or keep slot b/);
+    expect(message).toMatch(/terminate them once no traffic reaches slot b/);
+  });
+
+  it("that cannot finish with green's slot claimed by another deployment tells to move none of its traffic", async () => {
+    const other = 'web-prod-1_2_0-0123456789';
+    const scenario = stopAtHalf('recovery-cannot-finish-green-claimed', (world) => {
+      // A second deployment of web/prod (a lost lock item) claimed green's slot.
+      const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
+      if (group) {
+        group.tags = {
+          ...group.tags,
+          [TAG.deploymentId]: other,
+          [TAG.version]: '1.2.0',
+          [TAG.execution]: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}`,
+        };
+      }
+      world.inject({ service: 'ec2', operation: 'TerminateInstances', kind: 'permanent', times: 1_000_000 });
+    });
+    const { world } = await simulate(scenario);
+    const told = stoppedMessages(world);
+    expect(told).toHaveLength(1);
+    const message = told[0]?.message ?? '';
+    expect(message).toContain('Left for a person: this recovery could not finish');
+    expect(message).toContain(
+      `traffic: a=50 b=50; green slot b is claimed by web/prod 1.2.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}): its traffic and the instances of that deployment are not this deployment's to move or terminate`,
+    );
+    expect(message).toMatch(
+      /only this deployment's instances \(tagged bluegreen:deployment-id=web-prod-1_1_0-\w+\) are its own: i-\w+, i-\w+, i-\w+; if they are registered in slot b's target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them/,
+    );
+    expect(message).not.toMatch(/set slot a to 100|once no traffic reaches slot b|keep slot b/);
   });
 
   it('that cannot even read the history tells what to check by hand, and frees the app', async () => {
