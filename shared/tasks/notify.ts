@@ -20,6 +20,7 @@ import { healLeftovers } from '../healing.ts';
 import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
 import { publishOnce } from '../publish-once.ts';
+import { greenHeldByAnother } from '../slot-tags.ts';
 
 export interface NotifyInput {
   outcome: Outcome;
@@ -127,7 +128,11 @@ export async function healLeft(state: DeploymentState): Promise<string[]> {
 async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<string[]> {
   switch (outcome) {
     case 'rollback-failed':
-      return whatIsLeft(state);
+      // Green's slot may have been taken by another deployment since (a lost lock item).
+      return whatIsLeft(state, {
+        greenHeldByAnother: async () =>
+          state.plan ? greenHeldByAnother(state.plan, state.deploymentId) : undefined,
+      });
     case 'cleanup-failed':
       return blueLeft(state);
     case 'failed':
