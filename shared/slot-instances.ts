@@ -1,19 +1,11 @@
 import { findLaunchedInstances, instancesById } from './aws/ec2.ts';
 import { registeredTargets } from './aws/elbv2.ts';
 import { isDead } from './domain/health.ts';
-import {
-  claimOf,
-  claimText,
-  type ForeignInstance,
-  foreignInstancesText,
-  ownerOf,
-  ownershipProblem,
-  targetGroupName,
-} from './domain/ownership.ts';
+import { type ForeignInstance, foreignInstancesText, targetGroupName } from './domain/ownership.ts';
 import { TAG } from './domain/tags.ts';
 import type { Plan } from './domain/workflow.ts';
 import { SlotInUse } from './errors.ts';
-import { tagsOf } from './slot-tags.ts';
+import { requireClaim } from './slot-tags.ts';
 
 /**
  * Instances registered in the target group that can serve (the target not draining nor unused,
@@ -52,17 +44,8 @@ export async function assertGreenStillOurs(
   deploymentId: string,
   found?: readonly string[],
 ): Promise<void> {
+  await requireClaim(plan, plan.green, deploymentId, `green slot ${plan.green}`);
   const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) throw new SlotInUse(problem);
-  const claim = claimOf(tags);
-  if (claim?.deploymentId !== deploymentId) {
-    const who = claim ? claimText(claim, ownerOf(tags)) : 'nobody (its claim tags were removed)';
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} is now claimed by ${who}, not this deployment: another deployment is using the slot; this one stops and leaves its things alone`,
-    );
-  }
   const foreign = await foreignTargets(arn, deploymentId, found);
   if (foreign.length > 0) {
     throw new SlotInUse(

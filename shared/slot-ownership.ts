@@ -60,43 +60,68 @@ export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
 }
 
 /**
- * Launch: takes green's slot for this deployment, unless either slot belongs to another app/env,
- * another deployment that still runs holds green, or instances this deployment did not launch are
- * registered there. A slot nobody owns yet is claimed for this app/env first (the first deploy
- * adopts the slots the user made). Idempotent: a retry finds its own claims.
+ * Takes `slot` for this deployment, unless either slot belongs to another app/env or another
+ * deployment that still runs holds `slot` (SlotInUse, nothing written; `leftAlone` says what the
+ * caller then leaves alone). A slot nobody owns yet is claimed for this app/env first (the first
+ * deploy adopts the slots the user made). `verify` is a last check before the claim is written.
+ * Idempotent: a claim that already names this deployment is left as it is, so launch finds the
+ * claim the heal took for it.
+ */
+export async function claimSlot(
+  plan: Pick<Plan, 'slots' | 'app' | 'env' | 'version'>,
+  slot: Slot,
+  me: { deploymentId: string; executionArn: string },
+  leftAlone: string,
+  verify?: (targetGroupArn: string) => Promise<void>,
+): Promise<void> {
+  const all = await targetGroupTags(SLOTS.map((s) => plan.slots[s].targetGroupArn));
+  for (const each of SLOTS) {
+    const eachArn = plan.slots[each].targetGroupArn;
+    const problem = ownershipProblem(each, eachArn, all.get(eachArn) ?? {}, plan);
+    if (problem) throw new SlotInUse(`${problem}; ${leftAlone}`);
+  }
+  const arn = plan.slots[slot].targetGroupArn;
+  const tags = all.get(arn) ?? {};
+  const claim = claimOf(tags);
+  const mine = claim?.deploymentId === me.deploymentId;
+  if (claim && !mine && (await stillActive(claim))) {
+    throw new SlotInUse(`${inUseCause(slot, arn, claim, tags)}; ${leftAlone}`);
+  }
+  await verify?.(arn);
+  for (const each of SLOTS) {
+    const eachArn = plan.slots[each].targetGroupArn;
+    if (!ownerOf(all.get(eachArn) ?? {})) await tagTargetGroup(eachArn, ownerTags(plan, each));
+  }
+  if (!mine) {
+    await tagTargetGroup(
+      arn,
+      claimTags({ deploymentId: me.deploymentId, version: plan.version, executionArn: me.executionArn }),
+    );
+  }
+}
+
+/**
+ * Launch: takes green's slot for this deployment (claimSlot), refused too while instances this
+ * deployment did not launch are registered there. After a heal the claim is already this
+ * deployment's (the heal took it before clearing the slot).
  */
 export async function claimGreen(
   plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
   deploymentId: string,
   executionArn: string,
 ): Promise<void> {
-  const all = await targetGroupTags(SLOTS.map((slot) => plan.slots[slot].targetGroupArn));
-  for (const slot of SLOTS) {
-    const slotArn = plan.slots[slot].targetGroupArn;
-    const slotTags = all.get(slotArn) ?? {};
-    const problem = ownershipProblem(slot, slotArn, slotTags, plan);
-    if (problem) throw new SlotInUse(`${problem}; nothing was launched`);
-  }
-  const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = all.get(arn) ?? {};
-  const claim = claimOf(tags);
-  const mine = claim?.deploymentId === deploymentId;
-  if (claim && !mine && (await stillActive(claim))) {
-    throw new SlotInUse(
-      `${inUseCause(plan.green, arn, claim, tags)}; this deployment launched nothing and leaves its instances, records and tags alone`,
-    );
-  }
-  const foreign = await foreignTargets(arn, deploymentId);
-  if (foreign.length > 0) {
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
-    );
-  }
-  for (const slot of SLOTS) {
-    const slotArn = plan.slots[slot].targetGroupArn;
-    if (!ownerOf(all.get(slotArn) ?? {})) await tagTargetGroup(slotArn, ownerTags(plan, slot));
-  }
-  if (!mine) {
-    await tagTargetGroup(arn, claimTags({ deploymentId, version: plan.version, executionArn }));
-  }
+  await claimSlot(
+    plan,
+    plan.green,
+    { deploymentId, executionArn },
+    'this deployment launched nothing and leaves its instances, records and tags alone',
+    async (arn) => {
+      const foreign = await foreignTargets(arn, deploymentId);
+      if (foreign.length > 0) {
+        throw new SlotInUse(
+          `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
+        );
+      }
+    },
+  );
 }
