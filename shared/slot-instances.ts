@@ -9,7 +9,8 @@ import { requireClaim } from './slot-tags.ts';
 
 /**
  * Instances registered in the target group that can serve (the target not draining nor unused,
- * the instance not dead) and that this deployment did not launch, judged by their launch tags.
+ * the instance not dead) and that this deployment did not launch, judged by their launch tags
+ * (none for one EC2 does not list).
  * This deployment's own are found by its deployment tag (the state keeps no list of them; `found`
  * are the ids a task already found by that tag in this invocation), so only the others are
  * described.
@@ -29,9 +30,17 @@ export async function foreignTargets(
   const unknown = serving.map((t) => t.id).filter((id) => !ours.has(id));
   if (unknown.length === 0) return [];
   const instances = await instancesById(unknown);
-  return instances
-    .filter((i) => i.tags[TAG.deploymentId] !== deploymentId && !isDead(i.state))
-    .map((i) => ({ id: i.id, tags: i.tags }));
+  const listed = new Set(instances.map((i) => i.id));
+  // A target ELB still checks whose instance EC2 does not list to us (not ours, or not listed yet)
+  // may serve: foreign too, launched by nobody we know. One whose instance is gone is `unused`,
+  // filtered out above.
+  const unlisted = unknown.filter((id) => !listed.has(id)).map((id) => ({ id, tags: {} }));
+  return [
+    ...instances
+      .filter((i) => i.tags[TAG.deploymentId] !== deploymentId && !isDead(i.state))
+      .map((i) => ({ id: i.id, tags: i.tags })),
+    ...unlisted,
+  ];
 }
 
 /**

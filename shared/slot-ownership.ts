@@ -5,7 +5,6 @@ import {
   claimOf,
   claimTags,
   claimText,
-  foreignInstancesText,
   ownerOf,
   ownershipProblem,
   ownerTags,
@@ -18,7 +17,6 @@ import type { Tags } from './domain/tags.ts';
 import { SLOTS, type Slot } from './domain/traffic.ts';
 import type { Plan } from './domain/workflow.ts';
 import { SlotInUse, UnsafeToDeploy } from './errors.ts';
-import { foreignTargets } from './slot-instances.ts';
 
 type Slots = Pick<Plan, 'slots'>;
 type Me = SlotOwner & { deploymentId: string };
@@ -98,30 +96,4 @@ export async function claimSlot(
       claimTags({ deploymentId: me.deploymentId, version: plan.version, executionArn: me.executionArn }),
     );
   }
-}
-
-/**
- * Launch: takes green's slot for this deployment (claimSlot), refused too while instances this
- * deployment did not launch are registered there. After a heal the claim is already this
- * deployment's (the heal took it before clearing the slot).
- */
-export async function claimGreen(
-  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
-  deploymentId: string,
-  executionArn: string,
-): Promise<void> {
-  await claimSlot(
-    plan,
-    plan.green,
-    { deploymentId, executionArn },
-    'this deployment launched nothing and leaves its instances, records and tags alone',
-    async (arn) => {
-      const foreign = await foreignTargets(arn, deploymentId);
-      if (foreign.length > 0) {
-        throw new SlotInUse(
-          `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
-        );
-      }
-    },
-  );
 }

@@ -9,8 +9,10 @@ import type { ApproverBehaviour } from './approver.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
+  actor,
   DEFAULT_TOPIC_ARN,
   LOCKS_TABLE,
+  lambdaFunction,
   REGION,
   SIGNING_SECRET_ID,
   type World,
@@ -981,6 +983,35 @@ export const SCENARIOS: Scenario[] = [
         } else ctx.after(10, whileBDrains);
       };
       ctx.after(10, whileBDrains);
+    },
+  },
+  {
+    name: 'lock-lost-two-heals',
+    summary:
+      "Both slots carry traffic (a=60 b=40), healSplit is on; 1.1.0's heal meets Route 53 throttling before it starts, and meanwhile the lock item is deleted and 1.2.0 uploaded: 1.2.0 heals first and claims slot b; 1.1.0's heal finds b claimed by 1.2.0, which still runs, and stops with SlotInUse, moving and clearing nothing; 1.2.0 deploys.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    startWeights: SPLIT_WEIGHTS,
+    expectLive: '1.2.0',
+    prepare: ({ world, config }) => {
+      config.traffic = { healSplit: true };
+      halfFinishedSlotB(world);
+      world.inject({
+        service: 'route53',
+        operation: 'ListResourceRecordSets',
+        kind: 'throttle',
+        times: 3,
+        when: () =>
+          lambdaFunction.getStore() === 'healSplit' &&
+          (actor.getStore() ?? '').startsWith(`${APP}-${ENV}-1_1_0-`),
+      });
+    },
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(0, () => {
+        loseLockItem(ctx.world);
+        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+      });
     },
   },
   {

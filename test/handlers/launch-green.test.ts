@@ -373,4 +373,24 @@ describe('launch-green', () => {
     expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
+
+  it('launches nothing, with SlotInUse, when green holds a target ELB checks whose instance EC2 does not list', async () => {
+    // Prepare: not gone (ELB sends it health checks), yet not an instance EC2 lists to us.
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: 'i-0abc0000000000001', Port: 80 }, TargetHealth: { State: 'healthy' as const } },
+      ],
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    // Act
+    const run = handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining('(i-0abc0000000000001 not launched by this service)'),
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
 });

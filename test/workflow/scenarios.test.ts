@@ -285,6 +285,21 @@ describe('what each scenario leaves behind', () => {
     expect(summary.weights).toEqual({ a: 0, b: 100 });
   });
 
+  it("lock-lost-two-heals: 1.1.0's heal finds slot b claimed by 1.2.0 and moves, clears and tells a person nothing; 1.2.0 deploys untouched", async () => {
+    const { summary, world } = await simulate(scenario('lock-lost-two-heals'));
+    const first = executionOf(world, '1.1.0');
+    const second = executionOf(world, '1.2.0');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(first.error).toBe('DeploymentFailed');
+    expect(first.cause).toContain(
+      `failed before anything was changed: SlotInUse: slot b's target group targetgroup/web-prod-b/fedcba9876543210 is claimed by web/prod 1.2.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${second.name}), which still runs`,
+    );
+    expect(first.cause).not.toContain('Left for a person');
+    expect(changesBy(world, first.name)).toEqual([]);
+    expect(runningVersions(world)).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+    expect(summary.weights).toEqual({ a: 0, b: 100 });
+  });
+
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
     const { summary, world } = await simulate(scenario('release-key-rewritten'));
     const live = [...world.ec2.instances.values()].filter((i) => world.ec2.state(i) === 'running');
