@@ -41,7 +41,7 @@ function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: 
 
 /**
  * Plan: both slots must belong to this app/env and be claimed by no other deployment that still
- * runs. Read-only: a slot nobody owns yet is claimed at launch (claimGreen).
+ * runs. Read-only: a slot nobody owns yet is claimed later (claimSlot: by the heal, or at launch).
  */
 export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
   const tags = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));

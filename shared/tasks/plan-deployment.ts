@@ -22,7 +22,7 @@ import { isDeadOfOurs, isGone } from '../slot-targets.ts';
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
  * owns the slots), then decides the plan. Everything here is read-only: a failure leaves nothing
- * to clean up (slots nobody owns yet are claimed at launch).
+ * to clean up (slots nobody owns yet are claimed by the heal or at launch).
  */
 export async function planDeployment(
   raw: unknown,
