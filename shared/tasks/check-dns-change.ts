@@ -5,9 +5,9 @@ import { alarmsCause, missingAlarmsCause } from '../domain/text.ts';
 import type { DnsChange, Plan } from '../domain/workflow.ts';
 import { AlarmTriggered, DnsChangeTimedOut } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { pinnedConfig } from '../pinned-config.ts';
+import { pinnedConfig } from '../operations/pinned-config.ts';
+import { returnDecision } from '../operations/traffic-moves.ts';
 import { nowIso } from '../state.ts';
-import { returnDecision } from '../traffic-moves.ts';
 
 type StepPlan = Pick<Plan, 'slots' | 'green' | 'blue' | 'health' | 'alarmCount' | 'config'>;
 

@@ -4,7 +4,6 @@ import { findManagedInstances } from '../aws/ec2.ts';
 import { classifyAwsError } from '../aws/errors.ts';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
-import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { idList } from '../domain/leftovers.ts';
 import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
@@ -19,13 +18,14 @@ import {
   endedOnItsOwnPath,
   type Plan,
 } from '../domain/workflow.ts';
-import { retireInstances } from '../fleet.ts';
-import { healLeftovers } from '../healing.ts';
-import { lockStandingOf, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
-import { publishOnce } from '../publish-once.ts';
-import { greenHeldByAnother, greenSlotStanding } from '../slot-tags.ts';
-import { returnTrafficToBlue } from '../traffic-moves.ts';
+import { settleBake, settleUnrecordedBuilds } from '../operations/bake-cleanup.ts';
+import { retireInstances } from '../operations/fleet.ts';
+import { healLeftovers } from '../operations/healing.ts';
+import { lockStandingOf, releaseLock } from '../operations/locking.ts';
+import { publishOnce } from '../operations/publish-once.ts';
+import { greenHeldByAnother, greenSlotStanding } from '../operations/slot-tags.ts';
+import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-imagebuilder';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { settleBake } from '#shared/bake-cleanup.ts';
+import { settleBake } from '#shared/operations/bake-cleanup.ts';
 import { AMI_ID, deployment, planFor } from './fixtures.ts';
 
 const imagebuilderMock = mockClient(ImagebuilderClient);

@@ -1,9 +1,9 @@
-import { healthyTargets, slotTargets } from './aws/elbv2.ts';
-import { writeWeights } from './aws/route53.ts';
-import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
-import { type ReturnDecision, returnToBlue } from './domain/return-to-blue.ts';
-import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
-import type { DnsChange, Plan } from './domain/workflow.ts';
+import { healthyTargets, slotTargets } from '../aws/elbv2.ts';
+import { writeWeights } from '../aws/route53.ts';
+import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from '../domain/plan.ts';
+import { type ReturnDecision, returnToBlue } from '../domain/return-to-blue.ts';
+import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
+import type { DnsChange, Plan } from '../domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
 
