@@ -6,16 +6,6 @@ import { formatWeights, type Slot, type Weights } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
 import { TrafficDrift } from './errors.ts';
 
-/** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
-export interface ClearedSlot {
-  slot: Slot;
-  instances: number;
-  deregistered: number;
-  /** How long to let the deregistered targets drain: the target group's deregistration delay. */
-  drainSeconds: number;
-  terminated?: number;
-}
-
 /** The slot the heal took traffic from; refuses while it still carries any. */
 export async function slotWithoutTraffic(
   state: DeploymentState & { plan: NonNullable<DeploymentState['plan']> },

@@ -1,13 +1,11 @@
 import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
 import { TAG } from '../domain/tags.ts';
-import type { DeploymentState } from '../domain/workflow.ts';
-import { type ClearedSlot, slotWithoutTraffic } from '../healing.ts';
+import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
+import { slotWithoutTraffic } from '../healing.ts';
 import { need } from '../state.ts';
 
 /** "Terminate the other slot's fleet", once drained; never while the slot carries traffic. */
-export async function retireClearedSlot(
-  input: DeploymentState & { cleared?: ClearedSlot },
-): Promise<ClearedSlot> {
+export async function retireClearedSlot(input: DeploymentState): Promise<ClearedSlot> {
   const state = need(input, 'plan');
   const cleared = input.cleared;
   if (!cleared) throw new TypeError('execution state has no cleared slot');

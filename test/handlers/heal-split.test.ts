@@ -14,8 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
-import type { DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import type { ClearedSlot } from '#shared/healing.ts';
+import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
 import { healLeft } from '#shared/tasks/notify.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
@@ -62,7 +61,7 @@ function healingPlan(): Plan {
   });
 }
 
-function healingState(extra: Partial<DeploymentState> & { cleared?: ClearedSlot } = {}) {
+function healingState(extra: Partial<DeploymentState> = {}) {
   return { ...deployment, plan: healingPlan(), ...extra };
 }
 

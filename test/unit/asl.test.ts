@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
+import { readYaml } from '../../sim/definition.ts';
+import type { States } from '../../statemachines/asl.ts';
+import { deployMachine, rollbackPhase } from '../../statemachines/deploy.ts';
+
+const ASL_PATH = new URL('../../statemachines/deploy.asl.yml', import.meta.url).pathname;
+
+interface Transitions {
+  Next?: string;
+  Default?: string;
+  Choices?: { Next: string }[];
+  Catch?: { Next: string }[];
+}
+
+/** Every state a transition of `states` names that `states` does not hold. */
+function outside(states: States): string[] {
+  const targets = Object.values(states as Record<string, Transitions>).flatMap((s) => [
+    s.Next,
+    s.Default,
+    ...(s.Choices ?? []).map((c) => c.Next),
+    ...(s.Catch ?? []).map((c) => c.Next),
+  ]);
+  return [...new Set(targets)].filter((name): name is string => name !== undefined && !(name in states));
+}
+
+describe('the state machine, written from statemachines/deploy.ts', () => {
+  it('is the hand-written ASL, its anchors resolved', () => {
+    expect(JSON.parse(JSON.stringify(deployMachine()))).toStrictEqual(readYaml(ASL_PATH));
+  });
+
+  it('leads only to states it has, and has every state named in STATE', () => {
+    const { States } = deployMachine();
+    expect(outside(States)).toEqual([]);
+    for (const name of Object.values(STATE)) expect(Object.keys(States)).toContain(name);
+  });
+
+  it('has a rollback phase that can be a state machine of its own: it leads nowhere outside itself', () => {
+    const { startAt, states } = rollbackPhase();
+    expect(Object.keys(states)).toContain(startAt);
+    expect(outside(states)).toEqual([]);
+  });
+});
