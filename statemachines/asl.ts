@@ -32,6 +32,7 @@ type Own = { retry?: Retrier[]; catch?: Catcher[] };
 type Timeout = { TimeoutSeconds: number } | { TimeoutSecondsPath: StatePath };
 type Callback = Own & { timeout: Timeout; payload: Parameters };
 const TIMEOUT = 'States.Timeout';
+const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const getAtt = (fn: string) => ({ 'Fn::GetAtt': [fn, 'Arn'] });
 
 /**
@@ -42,10 +43,8 @@ const getAtt = (fn: string) => ({ 'Fn::GetAtt': [fn, 'Arn'] });
 export function phase(retry: Retrier[], catchers: Catcher[]) {
   const onCallback = retry.map((r) => ({ ...r, ErrorEquals: r.ErrorEquals.filter((e) => e !== TIMEOUT) }));
   const task = (call: object, retries: Retrier[], ResultPath: StatePath, Next: StateName, own: Own = {}) => {
-    const [Retry, Catch] = [
-      [...(own.retry ?? []), ...retries],
-      [...(own.catch ?? []), ...catchers],
-    ];
+    const Retry = [...(own.retry ?? []), ...retries];
+    const Catch = [...(own.catch ?? []), ...catchers];
     return { Type: 'Task', ...call, ResultPath, Retry, Catch, Next };
   };
   return {
@@ -56,15 +55,9 @@ export function phase(retry: Retrier[], catchers: Catcher[]) {
     },
     /** A function invoked with a task token: the execution waits for its callback, or the timeout. */
     callback: (fn: string, result: StatePath, next: StateName, own: Callback) => {
-      const Parameters = {
-        FunctionName: getAtt(fn),
-        Payload: { 'token.$': '$$.Task.Token', ...own.payload },
-      };
-      const call = {
-        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-        Parameters,
-        ...own.timeout,
-      };
+      const Payload = { 'token.$': '$$.Task.Token', ...own.payload };
+      const Parameters = { FunctionName: getAtt(fn), Payload };
+      const call = { Resource: WAIT_FOR_TOKEN, Parameters, ...own.timeout };
       return task(call, onCallback, result, next, own);
     },
   };

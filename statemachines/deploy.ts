@@ -1,3 +1,4 @@
+import type { ApprovalStage } from '#shared/domain/approval.ts';
 import { LOCK_ASK_SECONDS, LOCK_REASKS } from '#shared/domain/lock.ts';
 import type { Outcome } from '#shared/domain/report.ts';
 import { type FailEnd, notSent, STATE, type StateName } from '#shared/domain/states.ts';
@@ -85,22 +86,24 @@ function dnsChange(key: 'healing' | 'shift' | 'rollbackTraffic', then: StateName
 // function's 60 s timeout): after 30, 75, 143 and 244 s.
 const NOTIFY_RETRY = [retrier(['NotificationInFlight'], 30, 4, 1.5), ...AWS_RETRY];
 
+/** What the tasks that need the whole state and the execution are given. */
+const EXECUTION = { 'deployment.$': '$', 'executionArn.$': '$$.Execution.Id' } as const;
+/** Where a final notification leads: an end of the execution. */
+type End = FailEnd | typeof STATE.succeeded;
+
 /**
  * The final notification, told once, then the lock released. An execution that could not tell
  * ends all the same, in a Fail state that says so, with the cause of the failure that led here.
  */
-function notify(name: StateName, outcome: Outcome, end: StateName, failed?: [string, StatePath?]): States {
+function notify(name: StateName, outcome: Outcome, end: End, failed?: [string, StatePath?]): States {
   const [error, cause = '$.failure.Cause'] = failed ?? [];
-  const unsent = error ? notSent(end as FailEnd) : end;
+  const unsent = end === STATE.succeeded ? end : notSent(end);
   const told = phase(NOTIFY_RETRY, catchAll('$.notificationFailure', unsent));
   return {
     [name]: told.lambda('notify', '$.notification', end, { outcome, ...EXECUTION }),
     ...(error && { [end]: fail(error, '$.notification.summary'), [unsent]: fail(error, cause) }),
   };
 }
-
-/** What the tasks that need the whole state and the execution are given. */
-const EXECUTION = { 'deployment.$': '$', 'executionArn.$': '$$.Execution.Id' } as const;
 
 /** Waits out `seconds` listening to the watched alarms: an alarm fails the wait at once. */
 const watchAlarms = (seconds: StatePath, next: StateName) =>
@@ -109,7 +112,7 @@ const watchAlarms = (seconds: StatePath, next: StateName) =>
     payload: { 'deploymentId.$': '$.deploymentId', 'config.$': '$.plan.config', 'seconds.$': seconds },
     catch: onTimeout('$.watch', next),
   });
-const askApproval = (stage: string, result: StatePath, next: StateName) =>
+const askApproval = (stage: ApprovalStage, result: StatePath, next: StateName) =>
   release.callback('requestApproval', result, next, {
     timeout: { TimeoutSecondsPath: '$.plan.approval.timeoutSeconds' },
     payload: { stage, ...EXECUTION },
