@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
 import { ASL_SOURCE_PATH, renderAsl } from '../../scripts/write-asl.ts';
-import { readYaml } from '../../sim/definition.ts';
+import { loadFunctionHandlers, readYaml } from '../../sim/definition.ts';
 import type { States } from '../../statemachines/asl.ts';
 import { deployMachine, rollbackPhase } from '../../statemachines/deploy.ts';
 
@@ -43,5 +44,23 @@ describe('the state machine, written from statemachines/deploy.ts (npm run asl)'
     const { startAt, states } = rollbackPhase();
     expect(Object.keys(states)).toContain(startAt);
     expect(outside(states)).toEqual([]);
+  });
+
+  it('is bundled into no Lambda: functions read the state names, never the builder', async () => {
+    const modules = Object.values(loadFunctionHandlers()).map((h) => h.module);
+    const { metafile } = await build({
+      entryPoints: [...new Set(modules)],
+      bundle: true,
+      write: false,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      outdir: 'unused',
+      metafile: true,
+      logLevel: 'error',
+    });
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs).toContain('shared/domain/states.ts');
+    expect(inputs.filter((path) => path.startsWith('statemachines/'))).toEqual([]);
   });
 });
