@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { APPROVAL_REJECTED, APPROVAL_STAGES, type ApprovalStage, type DecisionRecord } from './approval.ts';
-import { STATE } from './states.ts';
+import { STATE, type StateName } from './states.ts';
 
 /**
  * What became of an approver's answer. The page records the answer (state DECIDING, with who,
@@ -12,7 +12,7 @@ import { STATE } from './states.ts';
  */
 
 /** The approval state of each stage (the history names states). */
-export const APPROVAL_STATE_NAMES: Record<ApprovalStage, string> = {
+export const APPROVAL_STATE_NAMES: Record<ApprovalStage, StateName> = {
   'traffic-shift': STATE.askShiftApproval,
   'blue-termination': STATE.askTerminationApproval,
 };
