@@ -18,8 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
-import type { DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import type { ClearedSlot } from '#shared/operations/healing.ts';
+import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
 import { healLeft } from '#shared/tasks/notify.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
@@ -90,7 +89,7 @@ function healingPlan(): Plan {
   });
 }
 
-function healingState(extra: Partial<DeploymentState> & { cleared?: ClearedSlot } = {}) {
+function healingState(extra: Partial<DeploymentState> = {}) {
   return { ...deployment, plan: healingPlan(), ...extra };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import {
   ALARM,
@@ -50,7 +51,7 @@ describe('stopped while the rollback waits', () => {
         greenWeightReaches(ctx.world, 50, () =>
           ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', ctx.world.now() + 90_000),
         );
-        stopWhenIn(ctx, 'Let resolvers leave green', 5);
+        stopWhenIn(ctx, STATE.leaveGreen, 5);
       },
     };
     const { summary, world } = await simulate(scenario);
@@ -511,7 +512,7 @@ describe('uploads around a stopped deployment', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(executionOf(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
-    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === STATE.plan)).toBe(false);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
   });
 
@@ -580,7 +581,7 @@ describe('stopped around a heal', () => {
       prepare: (ctx) => {
         ctx.config.traffic = { healSplit: true };
         halfFinishedSlotB(ctx.world);
-        stopWhenIn(ctx, 'Let the other slot drain', 5);
+        stopWhenIn(ctx, STATE.drainOtherSlot, 5);
       },
     };
     const { summary } = await simulate(scenario);
