@@ -3,7 +3,7 @@ import { requireEnv } from '#shared/env.ts';
 import { defineTask } from '#shared/task.ts';
 import { type ExecutionStatusChange, recoverExecution } from '#shared/tasks/recover-execution.ts';
 
-const env = requireEnv('LOCKS_TABLE', 'NOTIFICATION_TOPIC_ARN');
+const env = requireEnv('LOCKS_TABLE', 'NOTIFICATION_TOPIC_ARN', 'ROLLBACK_STATE_MACHINE_ARN');
 
 /** EventBridge, every execution end: a lock left behind, or a stop/timeout/crash with no rollback run. */
 export const handler = defineTask(
@@ -12,6 +12,7 @@ export const handler = defineTask(
     recoverExecution(event, {
       locksTable: env.LOCKS_TABLE,
       defaultTopicArn: env.NOTIFICATION_TOPIC_ARN,
+      rollbackStateMachineArn: env.ROLLBACK_STATE_MACHINE_ARN,
       remainingMs: () => context.getRemainingTimeInMillis(),
     }),
 );

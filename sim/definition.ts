@@ -6,6 +6,7 @@ import { ACCOUNT, REGION } from './world.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ASL_PATH = resolve(ROOT, 'statemachines/deploy.asl.yml');
+export const ROLLBACK_ASL_PATH = resolve(ROOT, 'statemachines/rollback.asl.yml');
 export const SERVERLESS_PATH = resolve(ROOT, 'serverless.yml');
 
 type Json = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import type { SimExecution } from './aws/sfn.ts';
 import type { InstalledClock } from './clock.ts';
-import { type LoadedDefinition, loadEventRules } from './definition.ts';
+import { type LoadedDefinition, loadDefinition, loadEventRules, ROLLBACK_ASL_PATH } from './definition.ts';
 import type { Printer } from './printer.ts';
 import { type ExecutionObserver, type Handler, Runner, type TaskInterceptor } from './runner.ts';
 import { BUCKET, s3Record } from './scenarios.ts';
@@ -31,7 +31,10 @@ export class Harness {
     observers: ExecutionObserver[],
     options: { intercept?: TaskInterceptor | undefined; taskLatencyMs?: number | undefined } = {},
   ) {
-    const rules = loadEventRules({ DeployStateMachine: world.sfn.stateMachineArn });
+    const rules = loadEventRules({
+      DeployStateMachine: world.sfn.stateMachineArn,
+      RollbackStateMachine: world.sfn.rollbackStateMachineArn,
+    });
     world.events.rules.push(...rules);
     for (const rule of rules) this.timeouts.set(rule.target, rule.timeoutSeconds);
     world.events.deliver = (target, event) => this.after(1, () => this.onEvent(target, event));
@@ -43,7 +46,7 @@ export class Harness {
           resources: [execution.arn],
           detail: {
             executionArn: execution.arn,
-            stateMachineArn: world.sfn.stateMachineArn,
+            stateMachineArn: execution.stateMachineArn,
             name: execution.name,
             status: execution.status,
             startDate: execution.startedAt,
@@ -55,6 +58,7 @@ export class Harness {
         }),
     };
     this.runner = new Runner(loaded, handlers, [...observers, printer, statusEvents], world.sfn);
+    this.runner.add(world.sfn.rollbackStateMachineArn, loadDefinition(ROLLBACK_ASL_PATH));
     if (options.intercept) this.runner.interceptor = options.intercept;
     if (options.taskLatencyMs) this.runner.taskLatencyMs = options.taskLatencyMs;
     world.sfn.onStart = (execution) => this.runner.start(execution);

@@ -168,9 +168,11 @@ export class SafetyMonitor implements ExecutionObserver {
 
   taskInvoked(execution: SimExecution, _state: string, input: unknown): void {
     const error = (input as { failure?: { Error?: unknown } } | null)?.failure?.Error;
-    if (typeof error === 'string') this.failures.set(execution.name, error);
+    // A rollback execution is judged as part of the deployment it rolls back.
+    const name = execution.deployment ?? execution.name;
+    if (typeof error === 'string') this.failures.set(name, error);
     if (input && typeof input === 'object' && approvalTimedOut(input as DeploymentState)) {
-      this.unapproved.add(execution.name);
+      this.unapproved.add(name);
     }
   }
 

@@ -118,6 +118,8 @@ function machineFor(definition: unknown): StateMachine {
  */
 export class Runner {
   private readonly machine: StateMachine;
+  /** Definitions of further state machines, by ARN (the rollback's); others run `loaded`. */
+  private readonly others = new Map<string, { loaded: LoadedDefinition; machine: StateMachine }>();
   private readonly running = new Set<Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
   /** Executions stopped by stop(): Step Functions schedules nothing more for them. */
@@ -137,6 +139,15 @@ export class Runner {
     this.machine = machineFor(loaded.definition);
   }
 
+  /** Runs the executions of the state machine `arn` on this definition. */
+  add(arn: string, loaded: LoadedDefinition): void {
+    this.others.set(arn, { loaded, machine: machineFor(loaded.definition) });
+  }
+
+  private definitionOf(execution: SimExecution) {
+    return this.others.get(execution.stateMachineArn) ?? { loaded: this.loaded, machine: this.machine };
+  }
+
   private async invoke(
     execution: SimExecution,
     state: string,
@@ -150,7 +161,8 @@ export class Runner {
       const run = async () => {
         this.requests += 1;
         const event = JSON.parse(JSON.stringify(input ?? null));
-        const result = await actor.run(execution.name, () =>
+        // A rollback execution acts for the deployment it rolls back (the monitor judges them as one).
+        const result = await actor.run(execution.deployment ?? execution.name, () =>
           handler(event, lambdaContext(functionKey, `sim-${this.requests}`)),
         );
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
@@ -216,7 +228,7 @@ export class Runner {
     }
     this.measure(execution, state, 'input after Parameters', input);
     if (execution.dataLimitExceeded) throw execution.dataLimitExceeded;
-    const result = this.loaded.callbacks.has(state)
+    const result = this.definitionOf(execution).loaded.callbacks.has(state)
       ? await this.invokeAndWait(execution, state, functionKey, input)
       : await this.invoke(execution, state, functionKey, input);
     this.measure(execution, state, 'result', result);
@@ -225,8 +237,9 @@ export class Runner {
   }
 
   start(execution: SimExecution): void {
+    const { loaded, machine } = this.definitionOf(execution);
     const taskResourceLocalHandlers = Object.fromEntries(
-      Object.entries(this.loaded.tasks).map(([state, functionKey]) => [
+      Object.entries(loaded.tasks).map(([state, functionKey]) => [
         state,
         (input: unknown) => {
           // After abort() the library still fires a waiting task's timeout and retries it; Step
@@ -239,7 +252,7 @@ export class Runner {
         },
       ]),
     );
-    const run = this.machine.run(JSON.parse(execution.input), {
+    const run = machine.run(JSON.parse(execution.input), {
       overrides: { taskResourceLocalHandlers },
       noThrowOnAbort: true,
       context: {
@@ -279,7 +292,7 @@ export class Runner {
             o.stateExited?.(execution, event.state.name, event.state.type, event.state.output);
         } else if (event.type === 'StateFailed') {
           // A `.waitForTaskToken` wait that ran out (its own TimeoutSeconds) is a TaskTimedOut.
-          if (event.Error === 'States.Timeout' && this.loaded.callbacks.has(event.state.name)) {
+          if (event.Error === 'States.Timeout' && loaded.callbacks.has(event.state.name)) {
             execution.history.push({
               at: Date.now(),
               type: 'TaskTimedOut',

@@ -30,6 +30,7 @@ import {
   APPROVALS_TABLE,
   LOCKS_TABLE,
   lambdaFunction,
+  ROLLBACK_STATE_MACHINE_ARN,
   SIGNING_SECRET_ID,
   World,
 } from './world.ts';
@@ -110,6 +111,7 @@ export function simulatedEnvironment(verbose = false): void {
     AWS_ACCESS_KEY_ID: 'ASIASIMULATED',
     AWS_SECRET_ACCESS_KEY: 'simulated',
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
+    ROLLBACK_STATE_MACHINE_ARN: ROLLBACK_STATE_MACHINE_ARN,
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
     NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
     APPROVALS_TABLE,
@@ -129,6 +131,9 @@ export function simulatedEnvironment(verbose = false): void {
 function recoveryOf(execution: SimExecution | undefined, world: World): string | undefined {
   if (!execution || execution.status === 'RUNNING' || endedOnItsOwnPath(execution.status, execution.error))
     return undefined;
+  // The rollback execution the recovery started ends with the rollback's own cause.
+  const rollback = world.sfn.rollbackOf(execution.name);
+  if (rollback) return rollback.cause;
   const { app, env, version } = JSON.parse(execution.input) as {
     app?: string;
     env?: string;
@@ -145,8 +150,11 @@ function statusOf(execution: SimExecution | undefined, world: World): Status {
   if (execution.error === 'DeploymentRolledBack') return 'ROLLED_BACK';
   // Stopped, or failed where no Catch runs (States.DataLimitExceeded): rolled back by the
   // recovery, unless it had to leave something for a person.
-  if (!endedOnItsOwnPath(execution.status, execution.error))
+  if (!endedOnItsOwnPath(execution.status, execution.error)) {
+    const rollback = world.sfn.rollbackOf(execution.name);
+    if (rollback) return rollback.error === 'DeploymentRolledBack' ? 'ROLLED_BACK' : 'FAILED';
     return recoveryOf(execution, world)?.includes('Left for a person:') ? 'FAILED' : 'ROLLED_BACK';
+  }
   return 'FAILED';
 }
 

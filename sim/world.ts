@@ -13,6 +13,7 @@ import { CloudWatchModel, S3Model, SecretsModel, SnsModel } from './aws/small.ts
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
+export const ROLLBACK_STATE_MACHINE_ARN = `${STATE_MACHINE_ARN}-rollback`;
 export const DEFAULT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-ec2-sim-deployments`;
 export const APPROVALS_TABLE = 'bluegreen-ec2-sim-approvals';
 export const LOCKS_TABLE = 'bluegreen-ec2-sim-locks';
@@ -117,7 +118,7 @@ export class World implements WorldContext {
     this.sns = new SnsModel(this);
     this.s3 = new S3Model(this);
     this.imagebuilder = new ImagebuilderModel(this, this.ec2, this.s3, REGION, ACCOUNT);
-    this.sfn = new SfnModel(this, STATE_MACHINE_ARN);
+    this.sfn = new SfnModel(this, STATE_MACHINE_ARN, ROLLBACK_STATE_MACHINE_ARN);
     this.events = new EventBusModel(ACCOUNT, REGION, () => this.now());
   }
 

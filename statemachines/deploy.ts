@@ -305,3 +305,8 @@ export const deployMachine = () =>
       states: { ...preparePhase(), ...releasePhase(), ...retirePhase(), ...rollbackPhase().states },
     },
   );
+
+/** The rollback alone, which the recovery starts for an execution stopped, timed out or crashed. */
+const STOPPED =
+  'The rollback of a stopped deployment: traffic back on blue, green drained and terminated, everyone told.';
+export const rollbackMachine = () => machine(STOPPED, rollbackPhase());

@@ -4,6 +4,8 @@ process.env.AWS_ACCESS_KEY_ID ??= 'ASIATEST';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 process.env.STATE_MACHINE_ARN ??=
   'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy';
+process.env.ROLLBACK_STATE_MACHINE_ARN ??=
+  'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy-rollback';
 process.env.NOTIFICATION_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -177,6 +177,7 @@ export function sendTaskFailure(taskToken: string, error: string, cause: string)
  */
 export class ExecutionHistory {
   private readonly exits = new Map<string, unknown>();
+  private last: unknown;
   private nextToken: string | undefined;
   private read = false;
 
@@ -186,6 +187,12 @@ export class ExecutionHistory {
   async firstOutput(stateName: string): Promise<unknown> {
     while (!this.exits.has(stateName) && (!this.read || this.nextToken)) await this.readPage();
     return this.exits.get(stateName);
+  }
+
+  /** The output of the last task that exited: the execution's last known state (reads every page). */
+  async lastOutput(): Promise<unknown> {
+    while (!this.read || this.nextToken) await this.readPage();
+    return this.last;
   }
 
   private async readPage(): Promise<void> {
@@ -200,8 +207,9 @@ export class ExecutionHistory {
     this.read = true;
     for (const event of out.events ?? []) {
       const exited = event.stateExitedEventDetails;
-      if (event.type === 'TaskStateExited' && exited?.name && exited.output && !this.exits.has(exited.name)) {
-        this.exits.set(exited.name, JSON.parse(exited.output));
+      if (event.type === 'TaskStateExited' && exited?.name && exited.output) {
+        this.last = JSON.parse(exited.output);
+        if (!this.exits.has(exited.name)) this.exits.set(exited.name, this.last);
       }
     }
     this.nextToken = out.nextToken;

@@ -41,3 +41,16 @@ export function executionName(app: string, env: string, version: string, ref: Ar
 export function clientToken(deploymentId: string, purpose: string): string {
   return sha256(`${deploymentId}:${purpose}`).slice(0, 64);
 }
+
+const ROLLBACK_SUFFIX = '-rollback';
+
+/**
+ * The name of the rollback execution of the execution `name`: `<name>-rollback`, within the 80
+ * characters (a long name keeps its start and a hash of the whole), the same for every delivery of
+ * the status change, so a repeated start meets ExecutionAlreadyExists.
+ */
+export function rollbackExecutionName(name: string): string {
+  if (name.length + ROLLBACK_SUFFIX.length <= EXECUTION_NAME_MAX) return `${name}${ROLLBACK_SUFFIX}`;
+  const room = EXECUTION_NAME_MAX - ROLLBACK_SUFFIX.length - HASH_LENGTH - 1;
+  return `${name.slice(0, room)}-${sha256(name).slice(0, HASH_LENGTH)}${ROLLBACK_SUFFIX}`;
+}

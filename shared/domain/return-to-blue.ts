@@ -51,6 +51,7 @@ export function failedOnGreen(end: {
   return (
     (end.error !== undefined && VERDICTS_ON_GREEN.includes(end.error)) ||
     end.status === 'ABORTED' ||
+    end.error === 'ABORTED' ||
     end.unapproved === true
   );
 }

@@ -136,3 +136,26 @@ export async function releaseLock(table: string, app: string, env: string, owner
     releasing = decision.holder.name;
   }
 }
+
+/**
+ * A stopped owner's lock passes to the rollback execution its recovery started: the owner keeps
+ * its name (the rollback's final notification releases it by that name) and is known by the
+ * rollback's executionArn, so a waiter sees a running owner and waits. A no-op for anyone but the owner.
+ */
+export async function handOverLock(
+  table: string,
+  app: string,
+  env: string,
+  ownerName: string,
+  executionArn: string,
+): Promise<void> {
+  await transact(table, lockId(app, env), async (current) =>
+    current?.owner?.name === ownerName && current.owner.executionArn !== executionArn
+      ? {
+          item: { ...current, version: current.version + 1, owner: { ...current.owner, executionArn } },
+          effects: [],
+          outcome: 'acquired',
+        }
+      : { effects: [], outcome: 'acquired' },
+  );
+}

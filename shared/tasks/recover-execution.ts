@@ -3,7 +3,8 @@ import { getPublication } from '../aws/dynamodb.ts';
 import { findManagedInstances } from '../aws/ec2.ts';
 import { classifyAwsError } from '../aws/errors.ts';
 import { changeStatus, readWeights } from '../aws/route53.ts';
-import { ExecutionHistory } from '../aws/sfn.ts';
+import { ExecutionHistory, executionArn, startExecution } from '../aws/sfn.ts';
+import { rollbackExecutionName } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
 import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
@@ -15,6 +16,7 @@ import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import {
   type BakeState,
   type DeploymentInput,
+  type DeploymentState,
   deploymentFieldsSchema,
   endedOnItsOwnPath,
   type Plan,
@@ -23,7 +25,7 @@ import { logger } from '../logger.ts';
 import { settleBake, settleUnrecordedBuilds } from '../operations/bake-cleanup.ts';
 import { retireInstances } from '../operations/fleet.ts';
 import { healLeftovers } from '../operations/healing.ts';
-import { lockStandingOf, releaseLock } from '../operations/locking.ts';
+import { handOverLock, lockStandingOf, releaseLock } from '../operations/locking.ts';
 import { publishOnce } from '../operations/publish-once.ts';
 import { greenHeldByAnother, greenSlotStanding } from '../operations/slot-tags.ts';
 import { returnDecision, returnTrafficToBlue } from '../operations/traffic-moves.ts';
@@ -45,6 +47,8 @@ export interface ExecutionStatusChange {
 export interface RecoverySettings {
   locksTable: string;
   defaultTopicArn: string;
+  /** The rollback state machine (statemachines/rollback.asl.yml): the rollback of a stopped execution. */
+  rollbackStateMachineArn: string;
   /** Pause between GetChange polls. */
   pollMs?: number;
   /** Time left before the function times out (the Lambda context's); waits never outlast it. */
@@ -302,7 +306,39 @@ async function toldAlready(
   return record?.state === 'published';
 }
 
-type Recovery = { kind: 'recovered-already' } | { kind: 'recovered'; plan: Plan | undefined };
+type Recovery =
+  | { kind: 'recovered-already' }
+  | { kind: 'recovered'; plan: Plan | undefined }
+  | { kind: 'rolling-back'; plan: Plan; started: boolean };
+
+/**
+ * Starts the rollback execution of the stopped one, from its last known state, with how it ended
+ * as the failure (a Stop is a verdict on green, as for the rollback rule), and hands it the lock.
+ * Named after the stopped execution: the event again starts nothing new. False when it had started.
+ */
+async function startRollback(
+  detail: ExecutionStatusChange,
+  history: ExecutionHistory,
+  settings: RecoverySettings,
+  lockHeld: boolean,
+): Promise<{ name: string; started: boolean }> {
+  const last = (await history.lastOutput()) as DeploymentState;
+  const name = rollbackExecutionName(detail.name);
+  const cause = `the execution ${detail.name} ended ${detail.status.toLowerCase().replace('_', ' ')}${detail.cause ? `: ${detail.cause}` : ''}`;
+  const input = { ...last, failure: { Error: detail.status, Cause: cause } };
+  let arn: string;
+  let started = true;
+  try {
+    arn = await startExecution(settings.rollbackStateMachineArn, name, input);
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+    arn = executionArn(settings.rollbackStateMachineArn, name);
+    started = false;
+  }
+  if (lockHeld) await handOverLock(settings.locksTable, last.app, last.env, last.deploymentId, arn);
+  logger.warn('rollback execution started', { name, started });
+  return { name, started };
+}
 
 /** What an invocation has learnt, kept across its attempts. */
 interface Known {
@@ -391,6 +427,15 @@ async function recoverOnce(
       report.leftOver.push(...settled.left);
     }
     const { deploymentId, app, env } = deployment;
+    // Green exists: the rollback states put things back, in an execution of their own.
+    if (launched) {
+      const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
+      if (!another && (lock.kind === 'held' || claimedByMe)) {
+        const { name, started } = await startRollback(detail, history, settings, lock.kind === 'held');
+        report.actions.push(`its rollback runs as execution ${name}`);
+        return { kind: 'rolling-back', plan, started };
+      }
+    }
     await restoreTraffic(
       { plan, history, deploymentId, app, env, status: detail.status, lockHeld: lock.kind === 'held' },
       settings,
@@ -480,6 +525,18 @@ export async function recoverExecution(
     recovery = { kind: 'recovered', plan: known.plan };
   }
   if (recovery.kind === 'recovered-already') return report;
+  if (recovery.kind === 'rolling-back') {
+    // The lock is the rollback's to release; with none held, what was found is told as well.
+    if (recovery.started && report.found.length > 0)
+      await patiently(
+        'telling',
+        () => tell(deployment, detail.status, recovery.plan, report, settings, lockEnd(known)),
+        settings,
+        TELL_KEEP_MS,
+      );
+    logger.warn('started the rollback of a stopped execution', { ...report });
+    return report;
+  }
   await patiently(
     'telling',
     () => tell(deployment, detail.status, recovery.plan, report, settings, lockEnd(known)),

@@ -5,7 +5,10 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | '
 
 export interface SimExecution {
   arn: string;
+  stateMachineArn: string;
   name: string;
+  /** For an execution of the rollback state machine: the deployment (execution name) it rolls back. */
+  deployment?: string;
   input: string;
   status: ExecutionStatus;
   startedAt: number;
@@ -60,11 +63,6 @@ function historyEvent(e: SimHistoryEvent, id: number) {
   }
 }
 
-/**
- * Step Functions (Standard) as the starter sees it: names are unique, a repeated start with the
- * same name and input while the execution runs returns it, anything else with that name is
- * ExecutionAlreadyExists. Starting an execution hands it to the runner.
- */
 interface WaitingTask {
   execution: string;
   state: string;
@@ -74,32 +72,68 @@ interface WaitingTask {
   promise: Promise<unknown>;
 }
 
+/**
+ * Step Functions (Standard) with two state machines, the deployment's and the rollback's, each with
+ * its executions by name. As the starter sees it: names are unique per state machine, a repeated
+ * start with the same name and input while the execution runs returns it, anything else with that
+ * name is ExecutionAlreadyExists. Starting an execution hands it to the runner.
+ */
 export class SfnModel {
+  /** The deployment state machine's executions. */
   readonly executions = new Map<string, SimExecution>();
+  /** The rollback state machine's executions (started by the recovery of a stopped deployment). */
+  readonly rollbacks = new Map<string, SimExecution>();
   onStart: ((execution: SimExecution) => void) | undefined;
   private readonly waiting = new Map<string, WaitingTask>();
 
   constructor(
     private readonly world: WorldContext,
     readonly stateMachineArn: string,
+    readonly rollbackStateMachineArn: string,
   ) {}
 
+  /** Every execution of both state machines. */
+  all(): SimExecution[] {
+    return [...this.executions.values(), ...this.rollbacks.values()];
+  }
+
+  /** The rollback execution of the named deployment, if its recovery started one. */
+  rollbackOf(deployment: string): SimExecution | undefined {
+    return [...this.rollbacks.values()].find((e) => e.deployment === deployment);
+  }
+
+  private byArn(arn: string | undefined): SimExecution | undefined {
+    return this.all().find((e) => e.arn === arn);
+  }
+
   StartExecution(input: { stateMachineArn?: string; name?: string; input?: string }) {
-    if (input.stateMachineArn !== this.stateMachineArn) {
+    const executions =
+      input.stateMachineArn === this.stateMachineArn
+        ? this.executions
+        : input.stateMachineArn === this.rollbackStateMachineArn
+          ? this.rollbacks
+          : undefined;
+    if (!executions || !input.stateMachineArn) {
       throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
     }
     const name = input.name ?? this.world.id('', 32);
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw awsError('InvalidName', `Invalid Name: '${name}'`);
-    const existing = this.executions.get(name);
+    const existing = executions.get(name);
     if (existing) {
       if (existing.status === 'RUNNING' && existing.input === (input.input ?? '{}')) {
         return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
       }
       throw awsError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
     }
+    const deployment =
+      executions === this.rollbacks
+        ? (JSON.parse(input.input ?? '{}') as { deploymentId?: string }).deploymentId
+        : undefined;
     const execution: SimExecution = {
-      arn: `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      arn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      stateMachineArn: input.stateMachineArn,
       name,
+      ...(deployment ? { deployment } : {}),
       input: input.input ?? '{}',
       status: 'RUNNING',
       startedAt: this.world.now(),
@@ -108,7 +142,7 @@ export class SfnModel {
       retries: 0,
       history: [],
     };
-    this.executions.set(name, execution);
+    executions.set(name, execution);
     this.onStart?.(execution);
     return { executionArn: execution.arn, startDate: new Date(execution.startedAt) };
   }
@@ -155,7 +189,7 @@ export class SfnModel {
 
   /** Writes an event into the history of the named execution (if it is known here). */
   record(execution: string, event: SimHistoryEvent): void {
-    this.executions.get(execution)?.history.push(event);
+    (this.executions.get(execution) ?? this.rollbacks.get(execution))?.history.push(event);
   }
 
   SendTaskSuccess(input: { taskToken?: string; output?: string }) {
@@ -189,7 +223,7 @@ export class SfnModel {
     nextToken?: string;
     reverseOrder?: boolean;
   }) {
-    const execution = [...this.executions.values()].find((e) => e.arn === input.executionArn);
+    const execution = this.byArn(input.executionArn);
     if (!execution)
       throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
     const size = input.maxResults || 100;
@@ -204,7 +238,7 @@ export class SfnModel {
   }
 
   DescribeExecution(input: { executionArn?: string }) {
-    const execution = [...this.executions.values()].find((e) => e.arn === input.executionArn);
+    const execution = this.byArn(input.executionArn);
     if (!execution)
       throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
     return {

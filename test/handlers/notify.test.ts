@@ -54,6 +54,7 @@ beforeEach(async () => {
   // This deployment holds the lock; a newer one, still running, waits on it.
   world.sfn.executions.set(WAITER, {
     arn: EXECUTION_ARN.replace(NAME, WAITER),
+    stateMachineArn: world.sfn.stateMachineArn,
     name: WAITER,
     input: '{}',
     status: 'RUNNING',

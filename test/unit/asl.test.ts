@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import { ASL_SOURCE_PATH, renderAsl } from '../../scripts/write-asl.ts';
+import { ASL_SOURCE_PATH, ROLLBACK_ASL_SOURCE_PATH, renderAsl } from '../../scripts/write-asl.ts';
 import { loadFunctionHandlers, readYaml } from '../../sim/definition.ts';
 import type { States } from '../../statemachines/asl.ts';
-import { deployMachine, rollbackPhase } from '../../statemachines/deploy.ts';
+import { deployMachine, rollbackMachine, rollbackPhase } from '../../statemachines/deploy.ts';
 
 interface Transitions {
   Next?: string;
@@ -44,6 +44,20 @@ describe('the state machine, written from statemachines/deploy.ts (npm run asl)'
     const { startAt, states } = rollbackPhase();
     expect(Object.keys(states)).toContain(startAt);
     expect(outside(states)).toEqual([]);
+  });
+
+  it('writes the rollback state machine from the same rollback states, checked in as the command writes it', () => {
+    expect(readFileSync(ROLLBACK_ASL_SOURCE_PATH, 'utf8')).toBe(renderAsl(rollbackMachine()));
+    const { States, StartAt } = rollbackMachine();
+    expect(StartAt).toBe(STATE.returnTraffic);
+    expect(States).toStrictEqual(
+      Object.fromEntries(
+        Object.keys(rollbackPhase().states).map((name) => [
+          name,
+          deployMachine().States[name as keyof typeof States],
+        ]),
+      ),
+    );
   });
 
   it('is bundled into no Lambda: functions read the state names, never the builder', async () => {

@@ -249,6 +249,7 @@ describe('handing the lock over', () => {
         const at = world.now() - 3600_000;
         world.sfn.executions.set(stuck, {
           arn,
+          stateMachineArn: STATE_MACHINE_ARN,
           name: stuck,
           input: '{}',
           status: 'RUNNING',
