@@ -2,7 +2,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { getPublication } from '../aws/dynamodb.ts';
 import { findManagedInstances } from '../aws/ec2.ts';
 import { classifyAwsError } from '../aws/errors.ts';
-import { changeStatus, readWeights } from '../aws/route53.ts';
+import { readWeights } from '../aws/route53.ts';
 import { ExecutionHistory, executionArn, startExecution } from '../aws/sfn.ts';
 import { rollbackExecutionName } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
@@ -28,7 +28,7 @@ import { healLeftovers } from '../operations/healing.ts';
 import { handOverLock, lockStandingOf, releaseLock } from '../operations/locking.ts';
 import { publishOnce } from '../operations/publish-once.ts';
 import { greenHeldByAnother, greenSlotStanding } from '../operations/slot-tags.ts';
-import { returnDecision, returnTrafficToBlue } from '../operations/traffic-moves.ts';
+import { returnDecision } from '../operations/traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
 
@@ -49,15 +49,13 @@ export interface RecoverySettings {
   defaultTopicArn: string;
   /** The rollback state machine (statemachines/rollback.asl.yml): the rollback of a stopped execution. */
   rollbackStateMachineArn: string;
-  /** Pause between GetChange polls. */
-  pollMs?: number;
   /** Time left before the function times out (the Lambda context's); waits never outlast it. */
   remainingMs: () => number;
 }
 
 /**
- * Kept for what comes after the last wait or the last retry: reading what is left, the
- * notification and the lock release, each of them with room for a few retries of its own.
+ * Kept for what comes after the last retry: reading what is left, the notification and the lock
+ * release, each of them with room for a few retries of its own.
  */
 const RESERVE_MS = 40_000;
 
@@ -100,21 +98,15 @@ async function moved(history: ExecutionHistory, state: string, weightsSay: boole
 }
 
 /**
- * All traffic back to blue and this deployment's instances gone, as the rollback would have done.
- * Once any traffic step was written, green goes only after a change putting everything on blue is
- * in sync and resolvers have had the TTL, even when the records already point at blue (a Stop
- * during the rollback's own wait, or this event delivered twice). Unless the rollback rule refuses
- * (domain/return-to-blue.ts: blue has no healthy target, as when stopped while blue was being
- * retired, or is less healthy than a green nothing is wrong with): then green stays whole, and the
- * choice of the slot to keep is for a person. A heal that ran leaves what it had not cleared listed.
- * Traffic is this deployment's to move only while green's slot is not another's, and, when nobody
- * holds the lock, only when green's claim names this deployment: then nothing else says so.
+ * What the recovery puts back itself, where no rollback execution is started for it: instances of
+ * a launch that never said what it launched, and nothing of a slot that is not this deployment's.
+ * With green's slot another's, its traffic is that one's and only this deployment's instances go
+ * (kept, and named, when nobody holds the lock). With nobody holding the lock and green's claim
+ * not naming this deployment, a traffic step is not known to be its own to undo: nothing moves,
+ * and what a person may do is what the rollback rule says now. A heal that ran leaves what it had
+ * not cleared listed.
  */
-async function restoreTraffic(
-  stopped: Stopped,
-  settings: RecoverySettings,
-  report: RecoveryReport,
-): Promise<void> {
+async function restoreTraffic(stopped: Stopped, report: RecoveryReport): Promise<void> {
   const { plan, history, deploymentId, status } = stopped;
   const weights = await readWeights(plan);
   // The heal comes before anything is launched. Whether it ran is in the history: the weights
@@ -155,38 +147,6 @@ async function restoreTraffic(
       );
       return;
     }
-  } else if (plan.blue && (await moved(history, STATE.shift, (weights[plan.green] ?? 0) > 0))) {
-    // A person's Stop is a verdict on green; a timeout or a runtime error is not.
-    const back = await returnTrafficToBlue(
-      plan,
-      plan.blue,
-      failedOnGreen({ status }),
-      `${deploymentId} ${status.toLowerCase()}: all traffic back to slot ${plan.blue}`,
-      weights,
-    );
-    if ('refused' in back) {
-      report.leftOver.push(
-        `traffic stays as it is (${formatWeights(weights)}), not returned to blue slot ${plan.blue}: ${back.refused}; green slot ${plan.green}'s instances were kept. Move all traffic to slot ${plan.blue} only once it has a healthy target and is at least as healthy as slot ${plan.green}; or, once green is checked, put all traffic on slot ${plan.green} and terminate what remains of blue (instances tagged ${TAG.slot}=${plan.blue} without ${TAG.deploymentId}=${deploymentId})`,
-      );
-      return;
-    }
-    const { changeId } = back.dns;
-    report.actions.push(`traffic returned to slot ${plan.blue}`);
-    const pollMs = settings.pollMs ?? 5000;
-    let synced = false;
-    while (!synced && settings.remainingMs() > pollMs + RESERVE_MS) {
-      synced = (await changeStatus(changeId)) === 'INSYNC';
-      if (!synced) await sleep(pollMs);
-    }
-    // Resolvers may keep the old answer for a TTL; green must outlive it.
-    const ttlMs = plan.dns.ttlSeconds * 1000;
-    if (!synced || settings.remainingMs() < ttlMs + RESERVE_MS) {
-      report.leftOver.push(
-        `green instances in slot ${plan.green} were kept: Route 53 change ${changeId} ${synced ? `is in sync, but the record TTL (${plan.dns.ttlSeconds} s) is longer than this recovery can wait` : 'was not in sync before this recovery had to stop'}; terminate the instances tagged ${TAG.deploymentId}=${deploymentId} once it is in sync and ${plan.dns.ttlSeconds} s have passed`,
-      );
-      return;
-    }
-    await sleep(ttlMs);
   }
   const after = await readWeights(plan);
   if (!another && (after[plan.green] ?? 0) > 0) {
@@ -317,6 +277,7 @@ type Recovery =
  * Named after the stopped execution: the event again starts nothing new. False when it had started.
  */
 async function startRollback(
+  deployment: DeploymentInput,
   detail: ExecutionStatusChange,
   history: ExecutionHistory,
   settings: RecoverySettings,
@@ -324,8 +285,10 @@ async function startRollback(
 ): Promise<{ name: string; started: boolean }> {
   const last = (await history.lastOutput()) as DeploymentState;
   const name = rollbackExecutionName(detail.name);
-  const cause = `the execution ${detail.name} ended ${detail.status.toLowerCase().replace('_', ' ')}${detail.cause ? `: ${detail.cause}` : ''}`;
-  const input = { ...last, failure: { Error: detail.status, Cause: cause } };
+  const how: string =
+    ({ ABORTED: 'stopped', TIMED_OUT: 'timed out' } as Record<string, string>)[detail.status] ?? 'failed';
+  const cause = `the execution ${detail.name} ${how}${detail.error ? ` (${detail.error}${detail.cause ? `: ${oneLine(detail.cause)}` : ''})` : ''}`;
+  const input = { ...deployment, ...last, failure: { Error: detail.status, Cause: cause } };
   let arn: string;
   let started = true;
   try {
@@ -335,7 +298,8 @@ async function startRollback(
     arn = executionArn(settings.rollbackStateMachineArn, name);
     started = false;
   }
-  if (lockHeld) await handOverLock(settings.locksTable, last.app, last.env, last.deploymentId, arn);
+  const { app, env, deploymentId } = deployment;
+  if (lockHeld) await handOverLock(settings.locksTable, app, env, deploymentId, arn);
   logger.warn('rollback execution started', { name, started });
   return { name, started };
 }
@@ -427,18 +391,25 @@ async function recoverOnce(
       report.leftOver.push(...settled.left);
     }
     const { deploymentId, app, env } = deployment;
-    // Green exists: the rollback states put things back, in an execution of their own.
-    if (launched) {
+    // Green exists or took traffic: the rollback states put things back, in an execution of their own.
+    const greenWeight = async () => ((await readWeights(plan))[plan.green] ?? 0) > 0;
+    // (Before the heal moved it, the split is the deploy's starting point, not green's traffic.)
+    if (launched || (!plan.heal && (await moved(history, STATE.shift, await greenWeight())))) {
       const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
       if (!another && (lock.kind === 'held' || claimedByMe)) {
-        const { name, started } = await startRollback(detail, history, settings, lock.kind === 'held');
+        const { name, started } = await startRollback(
+          deployment,
+          detail,
+          history,
+          settings,
+          lock.kind === 'held',
+        );
         report.actions.push(`its rollback runs as execution ${name}`);
         return { kind: 'rolling-back', plan, started };
       }
     }
     await restoreTraffic(
       { plan, history, deploymentId, app, env, status: detail.status, lockHeld: lock.kind === 'held' },
-      settings,
       report,
     );
   }

@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeTagsCommand,
@@ -12,9 +12,9 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,8 @@ beforeEach(() => {
 });
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
+const ROLLBACK_MACHINE = process.env.ROLLBACK_STATE_MACHINE_ARN ?? '';
+const ROLLBACK_ARN = `${ROLLBACK_MACHINE.replace(':stateMachine:', ':execution:')}:${DEPLOYMENT_ID}-rollback`;
 
 /** The execution the operator stopped, whose "Plan the deployment" state wrote `plan`. */
 function stopped(plan: Plan): EventBridgeEvent<string, ExecutionStatusChange> {
@@ -237,70 +239,55 @@ describe('recover-execution, after a Stop', () => {
     ]);
   });
 
-  it('keeps green and its traffic when blue has no healthy target left (stopped while blue drains)', async () => {
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
-    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
-      TargetHealthDescriptions: BLUE_IDS.map((Id) => ({
-        Target: { Id, Port: 80 },
-        TargetHealth: { State: 'draining' as const, Reason: 'Target.DeregistrationInProgress' as const },
-      })),
+  it('starts the rollback execution, named after the stopped one, from its last known state, and hands it the lock', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });
+    dynamoMock.on(PutItemCommand).resolves({});
+    const plan = planFor();
+
+    const report = await handler(stopped(plan), withTimeLeft(290_000));
+
+    const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(start).toMatchObject({ stateMachineArn: ROLLBACK_MACHINE, name: `${DEPLOYMENT_ID}-rollback` });
+    // A Stop is the rollback's failure, so the rollback rule counts it as a verdict on green.
+    expect(JSON.parse(start?.input ?? '{}')).toMatchObject({
+      plan,
+      failure: { Error: 'ABORTED', Cause: `the execution ${DEPLOYMENT_ID} stopped` },
     });
+    const lock = unmarshall(dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
+    expect(lock.owner).toMatchObject({ name: DEPLOYMENT_ID, executionArn: ROLLBACK_ARN });
+    // The rollback execution moves traffic, terminates green, tells and releases the lock.
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(report.actions).toEqual([`its rollback runs as execution ${DEPLOYMENT_ID}-rollback`]);
+  });
+
+  it('passes a timeout on as the failure, which the rollback rule does not count as a verdict on green', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });
+    dynamoMock.on(PutItemCommand).resolves({});
+    const event = stopped(planFor());
+
+    await handler({ ...event, detail: { ...event.detail, status: 'TIMED_OUT' } }, withTimeLeft(290_000));
+
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input.failure).toEqual({ Error: 'TIMED_OUT', Cause: `the execution ${DEPLOYMENT_ID} timed out` });
+  });
+
+  it('starts nothing new for the status change again: the rollback execution exists already', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejects(Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }));
+    dynamoMock.on(PutItemCommand).resolves({});
 
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
 
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-    expect(report.leftOver).toEqual([expect.stringContaining('blue slot a has no healthy target')]);
-    const published = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
-    expect(published).toContain(
-      'Left for a person: traffic stays as it is (a=0 b=100), not returned to blue slot a: blue slot a has no healthy target',
-    );
-  });
-
-  it('returns traffic to a partly healthy blue after a Stop, but not after a timeout while green is fine', async () => {
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
-    const blue = healthy(BLUE_IDS).TargetHealthDescriptions.map((d, i) =>
-      i < 2 ? { ...d, TargetHealth: { State: 'unhealthy' as const } } : d,
-    );
-    elbv2Mock
-      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a })
-      .resolves({ TargetHealthDescriptions: blue });
-    const event = stopped(planFor());
-
-    const timedOut = await handler(
-      { ...event, detail: { ...event.detail, status: 'TIMED_OUT' } },
-      withTimeLeft(290_000),
-    );
-
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(timedOut.leftOver).toEqual([
-      expect.stringContaining(
-        'not returned to blue slot a: blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed (blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy)',
-      ),
-    ]);
-
-    // Too little time left to wait for the TTL, so the test does not wait it either.
-    const aborted = await handler(event, withTimeLeft(30_000));
-
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
-    expect(aborted.actions).toContain('traffic returned to slot a');
-  });
-
-  it('keeps green running when the record TTL is longer than the time it has left to wait', async () => {
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
-    const plan = planFor();
-
-    // The example's TTL is 60 s; 50 s are left (in sync at the first look).
-    const report = await handler(stopped(plan), withTimeLeft(50_000));
-
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-    expect(report.actions).toContain('traffic returned to slot a');
-    expect(report.leftOver).toEqual([
-      expect.stringContaining(
-        `the record TTL (${plan.dns.ttlSeconds} s) is longer than this recovery can wait`,
-      ),
-    ]);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(report.actions).toEqual([`its rollback runs as execution ${DEPLOYMENT_ID}-rollback`]);
+    expect(report.leftOver).toEqual([]);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
   it('leaves a split untouched when stopped before the heal moved it', async () => {
