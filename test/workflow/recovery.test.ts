@@ -189,6 +189,9 @@ describe('a recovery that meets faults', () => {
   });
   const stoppedMessages = (world: World) =>
     world.sns.messages.filter((m) => m.subject === 'Stopped: web/prod 1.1.0');
+  /** The rollback execution the recovery started tells, as a rollback does. */
+  const rollbackMessages = (world: World, subject: string) =>
+    world.sns.messages.filter((m) => m.subject === `${subject}: web/prod 1.1.0`);
 
   it.each([4, 10])(
     'is as patient as the state machine: %i Route 53 throttles in a row, and traffic is back on blue',
@@ -203,7 +206,8 @@ describe('a recovery that meets faults', () => {
       expect(world.calls.filter((c) => c.service === 'route53' && c.error === 'Throttling')).toHaveLength(
         throttles,
       );
-      expect(stoppedMessages(world)).toHaveLength(1);
+      expect(rollbackMessages(world, 'Rolled back')).toHaveLength(1);
+      expect(world.sns.messages).toHaveLength(1);
     },
   );
 
@@ -217,11 +221,11 @@ describe('a recovery that meets faults', () => {
       }),
     );
     const { summary, world } = await simulate(scenario);
-    const told = stoppedMessages(world);
-    expect(told).toHaveLength(1);
+    const told = rollbackMessages(world, 'ROLLBACK FAILED');
+    expect(world.sns.messages).toHaveLength(1);
     const message = told[0]?.message ?? '';
     expect(message).toMatch(
-      /^web\/prod 1\.1\.0 was aborted; lock released\. Left for a person: this recovery could not finish \(\w+: /,
+      /^web\/prod 1\.1\.0 ROLLBACK FAILED \(AccessDenied: [^)]+\) while rolling back from ABORTED: the execution web-prod-1_1_0-\w+ stopped\. Left for a person: /,
     );
     // What is there now, for a person: the split, and the green instances that still run.
     expect(message).toContain(
@@ -248,12 +252,12 @@ describe('a recovery that meets faults', () => {
       });
     });
     const { world } = await simulate(scenario);
-    const told = stoppedMessages(world);
-    expect(told).toHaveLength(1);
+    const told = rollbackMessages(world, 'ROLLBACK FAILED');
+    expect(world.sns.messages).toHaveLength(1);
     const message = told[0]?.message ?? '';
-    expect(message).toContain('Left for a person: this recovery could not finish');
+    expect(message).toContain('while rolling back from ABORTED');
     expect(message).toContain(
-      'traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
+      'Left for a person: traffic: a=50 b=50; green slot b still carries traffic, set slot a to 100 and slot b to 0 in one change',
     );
     expect(message).not.toMatch(/nothing says green failed|or keep slot b/);
     expect(message).toMatch(/terminate them once no traffic reaches slot b/);
@@ -486,7 +490,9 @@ describe('the lock of a stopped deployment', () => {
       const { summary } = await simulate(scenario);
       expect(summary.violations).toEqual([]);
       expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
-      expect(summary.notifications.filter((n) => n.summary.includes('was aborted'))).toHaveLength(told);
+      expect(
+        summary.notifications.filter((n) => n.summary.includes('was rolled back: ABORTED')),
+      ).toHaveLength(told);
     },
   );
 });
