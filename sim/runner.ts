@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setImmediate as realSetImmediate } from 'node:timers/promises';
 
 /** A person gets this long (wall time) to answer before virtual time moves on without them. */
@@ -14,6 +15,12 @@ import { functionArn, type LoadedDefinition } from './definition.ts';
 import { actor } from './world.ts';
 
 export type Handler = (input: unknown, context: Context) => Promise<unknown>;
+
+/**
+ * Inside a task: awaits an AWS call that takes virtual time (a scenario's slow response), letting
+ * the clock move meanwhile, as it does not while a handler runs. Outside a task there is none.
+ */
+export const slowCall = new AsyncLocalStorage<<T>(call: Promise<T>) => Promise<T>>();
 
 /** Task tokens for `.waitForTaskToken` states, which aws-local-stepfunctions does not generate. */
 export interface CallbackBroker {
@@ -162,8 +169,16 @@ export class Runner {
         this.requests += 1;
         const event = JSON.parse(JSON.stringify(input ?? null));
         // A rollback execution acts for the deployment it rolls back (the monitor judges them as one).
+        const slow = async <T>(call: Promise<T>): Promise<T> => {
+          this.inFlight -= 1;
+          try {
+            return await call;
+          } finally {
+            this.inFlight += 1;
+          }
+        };
         const result = await actor.run(execution.deployment ?? execution.name, () =>
-          handler(event, lambdaContext(functionKey, `sim-${this.requests}`)),
+          slowCall.run(slow, () => handler(event, lambdaContext(functionKey, `sim-${this.requests}`))),
         );
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       };

@@ -35,7 +35,8 @@ describe('a state over Step Functions payload quota', () => {
       running: { a: 3, b: 0, other: 0 },
     });
     expect(world.dynamodb.items(LOCKS_TABLE).filter((item) => item.owner)).toEqual([]);
-    expect(summary.notifications.map((n) => n.subject)).toEqual(['Stopped: web/prod 1.1.0']);
+    // The recovery started the rollback execution, which told.
+    expect(summary.notifications.map((n) => n.subject)).toEqual(['Rolled back: web/prod 1.1.0']);
   });
 
   it('is never reached by the largest config the schema allows at 1,000 instances: every state stays under 32 KiB', async () => {

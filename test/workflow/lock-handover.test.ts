@@ -2,6 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
 import { STATE } from '#shared/domain/states.ts';
+import { slowCall } from '../../sim/runner.ts';
 import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
@@ -10,12 +11,18 @@ import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
 
+/**
+ * How long after the Stop the lock is released: the status event (1 s), then the rollback
+ * execution's change in sync (40 s), the TTL (60 s), green's deregistration delay (300 s).
+ */
+const RELEASE_AFTER_STOP_SECONDS = 401;
+
 const rel = (world: World, ms?: number) =>
   ms === undefined ? '-' : ((ms - world.startedAt) / 1000).toFixed(1);
 
 /**
  * 1.1.0 deploys; 1.2.0 parks on the lock at A. 1.1.0 is stopped `lead` seconds before A + 1800
- * (1.2.0's 30-minute re-ask); the recovery's SendTaskSuccess to 1.2.0 takes 2 s (one SDK retry);
+ * (1.2.0's 30-minute re-ask); the rollback's SendTaskSuccess to 1.2.0 takes 2 s (one SDK retry);
  * 1.3.0 is uploaded 10 minutes after the stop.
  */
 async function run(lead: number, withNewer: boolean) {
@@ -35,7 +42,7 @@ async function run(lead: number, withNewer: boolean) {
         if (!delayed && by.includes('1_1_0') && executionOf(world, '1.1.0')?.status !== 'RUNNING') {
           delayed = true;
           log.push(`${rel(world, world.now())} recovery SendTaskSuccess sent (lands 2 s later)`);
-          return new Promise((resolve, reject) =>
+          const landing = new Promise((resolve, reject) =>
             setTimeout(() => {
               try {
                 resolve(send?.(input));
@@ -46,6 +53,9 @@ async function run(lead: number, withNewer: boolean) {
               }
             }, 2000),
           );
+          // Sent by the rollback execution's final notification: a task, whose clock must move.
+          const outside = slowCall.getStore();
+          return outside ? outside(landing) : landing;
         }
         return send?.(input);
       };
@@ -92,7 +102,7 @@ async function run(lead: number, withNewer: boolean) {
 
 describe('handing the lock over', () => {
   it('keeps it with a waiter that asked again and found itself the owner, though the old resume fails', async () => {
-    const { log, summary, world } = await run(101, true);
+    const { log, summary, world } = await run(RELEASE_AFTER_STOP_SECONDS, true);
     expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === STATE.plan)).toBe(true);
     expect(summary.violations, log.join('\n')).toEqual([]);
   });
