@@ -109,6 +109,43 @@ describe('stopped while the rollback waits', () => {
   });
 });
 
+describe('a Stop during the shift', () => {
+  it("is rolled back in an execution of its own: green is drained for its target group's deregistration delay before it is terminated", async () => {
+    const scenario: Scenario = {
+      name: 'stopped-during-shift',
+      summary: 'Stop 30 s after green takes 50 %',
+      expect: 'ROLLED_BACK',
+      prepare: (ctx) =>
+        greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRelease(ctx, '1.1.0'))),
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    const stopped = executionOf(world, '1.1.0');
+    expect(stopped?.status).toBe('ABORTED');
+    // Visible to the operator by its own name, beside the stopped execution.
+    const rollback = world.sfn.rollbacks.get(`${stopped?.name}-rollback`);
+    expect(rollback).toMatchObject({ status: 'FAILED', error: 'DeploymentRolledBack' });
+    expect(rollback?.arn).toContain(':execution:bluegreen-ec2-sim-deploy-rollback:');
+    expect(rollback?.states.map((s) => s.name)).toEqual(
+      expect.arrayContaining([STATE.leaveGreen, STATE.drainGreen, STATE.letGreenDrain, STATE.removeGreen]),
+    );
+    const delay = world.elbv2.targetGroups.get(TARGET_GROUPS.b)?.deregistrationDelaySeconds ?? 0;
+    expect(delay).toBe(300);
+    const calls = world.calls.filter((c) => c.actor === stopped?.name && !c.error);
+    const deregistered = calls.find((c) => c.operation === 'DeregisterTargets' && c.fn === 'drainGreen');
+    const terminated = calls.find((c) => c.operation === 'TerminateInstances');
+    expect(deregistered).toBeDefined();
+    expect(((terminated?.at ?? 0) - (deregistered?.at ?? 0)) / 1000).toBeGreaterThanOrEqual(delay);
+    // The recovery itself moved nothing: it started the rollback.
+    const changes = ['ChangeResourceRecordSets', 'DeregisterTargets', 'TerminateInstances'];
+    const byRecovery = world.calls.filter(
+      (c) => c.fn === 'recoverExecution' && changes.includes(c.operation),
+    );
+    expect(byRecovery).toEqual([]);
+  });
+});
+
 describe('stopped in its final notification', () => {
   it('changes nothing and tells nothing more when stopped in its final notification, after it released the lock', async () => {
     const scenario: Scenario = {
