@@ -864,6 +864,26 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'stopped-rollback-fails',
+    summary:
+      'An operator presses Stop 30 s after green takes 50 %, and Route 53 refuses every change from then on: the rollback execution fails and says what is left.',
+    expect: 'FAILED',
+    breaksInvariants: true,
+    prepare: (ctx) => {
+      greenWeightReaches(ctx.world, 50, () =>
+        ctx.after(30, () => {
+          ctx.world.inject({
+            service: 'route53',
+            operation: 'ChangeResourceRecordSets',
+            kind: 'permanent',
+            times: 1_000_000,
+          });
+          stopRunning(ctx);
+        }),
+      );
+    },
+  },
+  {
     name: 'rollback-fails',
     summary:
       'The alarm fires at 50 % and Route 53 refuses every change from then on: the rollback fails and says what is left.',

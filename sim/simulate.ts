@@ -313,8 +313,9 @@ export async function simulate(
       weights: { a: weights.a, b: weights.b },
       running,
       executions: executions.length,
-      transitions: executions.reduce((sum, e) => sum + e.transitions, 0),
-      retries: executions.reduce((sum, e) => sum + e.retries, 0),
+      // With the rollback executions the recovery started: their transitions and retries count too.
+      transitions: world.sfn.all().reduce((sum, e) => sum + e.transitions, 0),
+      retries: world.sfn.all().reduce((sum, e) => sum + e.retries, 0),
       historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
       maxStatePayloadBytes: Math.max(0, ...executions.map((e) => e.largestPayload?.bytes ?? 0)),
       largestPayload:

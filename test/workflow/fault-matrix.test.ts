@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import { loadDefinition } from '../../sim/definition.ts';
+import type { SimExecution } from '../../sim/aws/sfn.ts';
+import { loadDefinition, ROLLBACK_ASL_PATH } from '../../sim/definition.ts';
 import { findScenario, type Scenario, type Status } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
 import { ambientFault } from '../../sim/world.ts';
@@ -8,7 +9,8 @@ import { ambientFault } from '../../sim/world.ts';
 /**
  * Every Task state of the ASL × every kind of fault, each run through the simulator on a base
  * scenario that reaches the state. Generated from the ASL: a new state is covered without editing
- * this file (and fails here if no base scenario reaches it).
+ * this file (and fails here if no base scenario reaches it). The rollback state machine's Task
+ * states too, faulted only in the rollback execution the recovery starts after a Stop.
  */
 
 const FAULTS = [
@@ -37,7 +39,11 @@ const BASES = [
   'split-traffic-heal',
 ];
 
+/** Base scenarios for the rollback execution's states: a Stop, and a Stop whose rollback fails. */
+const ROLLBACK_BASES = ['stopped-by-operator', 'stopped-rollback-fails'];
+
 const { definition, tasks } = loadDefinition();
+const rollbackTasks = loadDefinition(ROLLBACK_ASL_PATH).tasks;
 interface AslState {
   Next?: string;
   Default?: string;
@@ -88,10 +94,10 @@ function expectedOnPermanent(state: string, base: Summary): Expected {
   return { status: base.status, breaks: base.violations.length > 0, listsLeftovers: false };
 }
 
-function inject(state: string, fault: Fault) {
+function inject(state: string, fault: Fault, inRollback = false) {
   let attempts = 0;
-  return async (call: { state: string }, invoke: () => Promise<unknown>) => {
-    if (call.state !== state) return invoke();
+  return async (call: { state: string; execution: SimExecution }, invoke: () => Promise<unknown>) => {
+    if (call.state !== state || (inRollback && call.execution.deployment === undefined)) return invoke();
     attempts += 1;
     const first = attempts === 1;
     switch (fault) {
@@ -123,19 +129,25 @@ function inject(state: string, fault: Fault) {
 
 const bases = new Map<string, { scenario: Scenario; summary: Summary; visited: Set<string> }>();
 const coverage = new Map<string, string>();
+const rollbackCoverage = new Map<string, string>();
 const outcomes: Record<string, number> = {};
 
 beforeAll(async () => {
-  for (const name of BASES) {
+  for (const name of [...BASES, ...ROLLBACK_BASES]) {
     const scenario = findScenario(name);
     if (!scenario) throw new Error(`no scenario ${name}`);
     const { summary, world } = await simulate(scenario);
-    const visited = new Set([...world.sfn.executions.values()].flatMap((e) => e.states.map((s) => s.name)));
+    const machine = ROLLBACK_BASES.includes(name) ? world.sfn.rollbacks : world.sfn.executions;
+    const visited = new Set([...machine.values()].flatMap((e) => e.states.map((s) => s.name)));
     bases.set(name, { scenario, summary, visited });
   }
   for (const state of taskStates) {
     const base = BASES.find((name) => bases.get(name)?.visited.has(state));
     if (base) coverage.set(state, base);
+  }
+  for (const state of Object.keys(rollbackTasks)) {
+    const base = ROLLBACK_BASES.find((name) => bases.get(name)?.visited.has(state));
+    if (base) rollbackCoverage.set(state, base);
   }
 });
 
@@ -150,12 +162,20 @@ describe('the fault matrix', () => {
   it('reaches every Task state of the ASL from some base scenario', () => {
     expect([...afterHeal].filter((state) => taskStates.includes(state)).length).toBeGreaterThan(0);
     expect(taskStates.filter((state) => !coverage.has(state))).toEqual([]);
+    expect(Object.keys(rollbackTasks).filter((state) => !rollbackCoverage.has(state))).toEqual([]);
     expect(taskStates.length * FAULTS.length).toBeGreaterThanOrEqual(100);
   });
 
-  describe.each(taskStates)('%s', (state) => {
+  describe.each([
+    ...taskStates.map((state) => ({ state, inRollback: false, title: state })),
+    ...Object.keys(rollbackTasks).map((state) => ({
+      state,
+      inRollback: true,
+      title: `${state} (rollback execution)`,
+    })),
+  ])('$title', ({ state, inRollback }) => {
     it.each(FAULTS)('%s', async (fault) => {
-      const baseName = coverage.get(state);
+      const baseName = (inRollback ? rollbackCoverage : coverage).get(state);
       const base = baseName ? bases.get(baseName) : undefined;
       if (!base) throw new Error(`no base scenario reaches "${state}"`);
       const baseBreaks = base.summary.violations.length > 0;
@@ -170,7 +190,7 @@ describe('the fault matrix', () => {
           // A deploy that fails puts no new version live.
           expectLive: ABSORBED.includes(fault) ? base.scenario.expectLive : undefined,
         },
-        { intercept: inject(state, fault) },
+        { intercept: inject(state, fault, inRollback) },
       );
       outcomes[summary.status] = (outcomes[summary.status] ?? 0) + 1;
       if (fault !== 'permanent' && fault !== 'delivered-twice') {
@@ -194,10 +214,11 @@ describe('the fault matrix', () => {
         told.set(name, (told.get(name) ?? 0) + 1);
       }
       for (const execution of world.sfn.executions.values()) {
+        const ran = inRollback ? world.sfn.rollbackOf(execution.name) : execution;
         const silenced =
           fault === 'permanent' &&
-          tasks[state] === 'notify' &&
-          execution.states.some((entered) => entered.name === state);
+          (inRollback ? rollbackTasks : tasks)[state] === 'notify' &&
+          (ran?.states ?? []).some((entered) => entered.name === state);
         expect(told.get(execution.name) ?? 0, `final notifications of ${execution.name}`).toBe(
           silenced ? 0 : 1,
         );
