@@ -296,7 +296,8 @@ export async function simulate(
         ...monitor.violations.filter((v) => !/invariant 3:/.test(v)).map((v) => `violation: ${v}`),
       );
       // When the notifier itself failed, the cause is the raw error: nothing could list the rest.
-      const notifierDown = /notification not sent/.test(last?.states.at(-1)?.name ?? '');
+      const ended = (last && world.sfn.rollbackOf(last.name)) ?? last;
+      const notifierDown = /notification not sent/.test(ended?.states.at(-1)?.name ?? '');
       if (!notifierDown && !(last?.cause ?? recoveryOf(last, world) ?? '').includes('Left for a person:')) {
         problems.push('the cause does not say what is left for a person');
       }

@@ -453,6 +453,13 @@ export async function recoverExecution(
       settings,
       RELEASE_KEEP_MS,
     );
+  if (detail.stateMachineArn === settings.rollbackStateMachineArn) {
+    // A rollback execution ended: its final notification releases the lock, unless it could not
+    // (the lock is then released here). One that was stopped itself is left to the lock's grace.
+    if (endedOnItsOwnPath(detail.status, detail.error)) await release();
+    else logger.error('a rollback execution was stopped before it finished', { execution: detail.name });
+    return fresh();
+  }
   if (endedOnItsOwnPath(detail.status, detail.error)) {
     // The workflow ended through its own paths; only make sure the lock is free (the release in
     // the final notification may have failed with it).
