@@ -1,14 +1,13 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   blueTargetGroup,
@@ -19,21 +18,11 @@ import {
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
+const { cloudwatchMock, elbv2Mock } = mockAws();
 
 const NOW = new Date('2026-03-02T10:35:00.000Z');
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
-});
+freezeClock(NOW);
 
 const context = lambdaContext('checkDrain');
 const [BLUE_1 = '', , BLUE_3 = ''] = BLUE_IDS;

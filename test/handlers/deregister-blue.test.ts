@@ -1,16 +1,15 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/deregister-blue.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
@@ -27,26 +26,12 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 /** When the termination window ended and blue is retired. */
 const NOW = new Date('2026-03-02T10:31:12.000Z');
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-  cloudwatchMock.reset();
-});
+freezeClock(NOW);
 
 const context = lambdaContext('deregisterBlue');
 const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;

@@ -1,17 +1,11 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
 import type { DeploymentState, Plan } from '#shared/domain/workflow.ts';
@@ -20,6 +14,7 @@ import { healLeft } from '#shared/tasks/notify.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
 import { handler as retireClearedSlot } from '../../functions/retire-cleared-slot.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
@@ -34,15 +29,7 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-});
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 /** Slot b's half-finished fleet from an earlier deploy that left a=60 b=40. */
 const STRAY_IDS = ['i-0e1e2e3e4e5e60001', 'i-0e1e2e3e4e5e60002'];

@@ -1,27 +1,22 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ImagebuilderClient, ListImageBuildVersionsCommand } from '@aws-sdk/client-imagebuilder';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTagsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListImageBuildVersionsCommand } from '@aws-sdk/client-imagebuilder';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
-  Route53Client,
 } from '@aws-sdk/client-route-53';
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import type { ExecutionStatusChange } from '#shared/tasks/recover-execution.ts';
 import { handler } from '../../functions/recover-execution.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   config,
@@ -39,17 +34,8 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const sfnMock = mockClient(SFNClient);
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const dynamoMock = mockClient(DynamoDBClient);
-const snsMock = mockClient(SNSClient);
-const imagebuilderMock = mockClient(ImagebuilderClient);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+const { dynamodbMock, ec2Mock, elbv2Mock, imagebuilderMock, route53Mock, sfnMock, snsMock } = mockAws({
+  slotsOurs: true,
 });
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
@@ -105,7 +91,7 @@ function lockHeldBy(owner: string) {
 
 beforeEach(() => {
   // The stopped deployment still holds the lock: nothing has recovered it yet.
-  dynamoMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
+  dynamodbMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   // No build of this deployment's recipe is still running.
   imagebuilderMock.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [] });
@@ -121,11 +107,6 @@ beforeEach(() => {
   ec2Mock.on(TerminateInstancesCommand).resolves({});
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
-});
-
-afterEach(() => {
-  for (const mock of [sfnMock, route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock, imagebuilderMock])
-    mock.reset();
 });
 
 describe('recover-execution, after a Stop', () => {
@@ -147,7 +128,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('does nothing once the deployment no longer holds the lock (the event again, after the hand-off)', async () => {
-    dynamoMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
+    dynamodbMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
 
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
@@ -159,7 +140,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('moves no traffic and keeps green when nobody holds the lock and green names no deployment', async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
     elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(null));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
 
@@ -175,7 +156,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it("leaves green's traffic and its own instances when nobody holds the lock and another deployment claimed green", async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
     elbv2Mock
       .on(DescribeTagsCommand)
       .callsFake(slotTags({ deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' }));

@@ -1,20 +1,11 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/shift-traffic.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   alarmStates,
   config,
@@ -24,42 +15,25 @@ import {
   greenFleet,
   healthy,
   lambdaContext,
-  mockPinnedConfig,
   RECORD_NAME,
   reservation,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
   ZONE_ID,
 } from './fixtures.ts';
 
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const s3Mock = mockClient(S3Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws({
+  slotsOurs: true,
+  pinnedConfig: true,
+  alarmsOk: true,
 });
 
 beforeEach(() => {
-  // Green is found by its deployment tag; the alarm names are read from the pinned config.
+  // Green is found by its deployment tag.
   ec2Mock
     .on(DescribeInstancesCommand)
     .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
-  mockPinnedConfig(s3Mock);
-  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  s3Mock.reset();
-  route53Mock.reset();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
 });
 
 const context = lambdaContext('shiftTraffic');

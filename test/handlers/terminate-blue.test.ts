@@ -1,10 +1,9 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/terminate-blue.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
@@ -21,15 +20,12 @@ import {
   ZONE_ID,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 const NOW = new Date('2026-03-02T10:37:42.000Z');
 
+freezeClock(NOW);
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
   // A search answering more than blue (this deployment's green too): only blue may be terminated.
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
@@ -44,13 +40,6 @@ beforeEach(() => {
       PreviousState: { Code: 16, Name: 'running' },
     })),
   });
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
 });
 
 const context = lambdaContext('terminateBlue');
