@@ -19,13 +19,12 @@ import {
   awsError,
   DEPLOYMENT_ID,
   deployment,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   healthy,
   KEY,
   lambdaContext,
-  reservation,
   s3Record,
   stateWith,
   weightedRecords,
@@ -106,9 +105,7 @@ const paths: Path[] = [
     what: 'shift-traffic (ChangeResourceRecordSets)',
     failWith: (error) => {
       elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-      ec2Mock
-        .on(DescribeInstancesCommand)
-        .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+      ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
       route53Mock.on(ChangeResourceRecordSetsCommand).rejects(error);
     },

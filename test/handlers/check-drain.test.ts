@@ -10,6 +10,7 @@ import { handler } from '../../functions/check-drain.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
+  blueRequestCountQuery,
   blueTargetGroup,
   greenFleet,
   lambdaContext,
@@ -188,27 +189,9 @@ describe('check-drain', () => {
     ]);
     const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
     expect(queries).toHaveLength(1);
-    expect(queries[0]?.args[0].input).toEqual({
-      StartTime: new Date('2026-03-02T10:33:00.000Z'),
-      EndTime: NOW,
-      MetricDataQueries: [
-        {
-          Id: 'requests',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/ApplicationELB',
-              MetricName: 'RequestCount',
-              Dimensions: [
-                { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
-                { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
-              ],
-            },
-            Period: 60,
-            Stat: 'Sum',
-          },
-        },
-      ],
-    });
+    expect(queries[0]?.args[0].input).toEqual(
+      blueRequestCountQuery(new Date('2026-03-02T10:33:00.000Z'), NOW),
+    );
   });
 
   it('keeps waiting when requests were served in the last 120 s', async () => {

@@ -7,13 +7,11 @@ import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   healthy,
   lambdaContext,
-  reservation,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -55,9 +53,7 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(step.weights));
   // Green is found by its deployment tag; the alarm names are read from the pinned config.
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 

@@ -13,6 +13,8 @@ import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
+  blueInstances,
+  blueRequestCountQuery,
   blueTargetGroup,
   DEPLOYMENT_ID,
   fleetInstanceTags,
@@ -67,7 +69,7 @@ function blueFleetFound({
 } = {}) {
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
-      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
+      ...blueInstances().Reservations,
       ...reservation([OWN_INSTANCE], fleetInstanceTags('a', '1.1.0', DEPLOYMENT_ID)).Reservations,
     ],
   });
@@ -477,27 +479,7 @@ describe('deregister-blue', () => {
     ]);
     const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
     expect(queries.map((c) => c.args[0].input)).toEqual([
-      {
-        StartTime: new Date('2026-03-02T10:29:12.000Z'),
-        EndTime: NOW,
-        MetricDataQueries: [
-          {
-            Id: 'requests',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/ApplicationELB',
-                MetricName: 'RequestCount',
-                Dimensions: [
-                  { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
-                  { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Sum',
-            },
-          },
-        ],
-      },
+      blueRequestCountQuery(new Date('2026-03-02T10:29:12.000Z'), NOW),
     ]);
     const [deregistration, query] = [elbv2Mock.commandCalls(DeregisterTargetsCommand)[0], queries[0]];
     if (!deregistration || !query) throw new Error('expected one deregistration and one metric query');

@@ -9,12 +9,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/drain-green.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
-  reservation,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
@@ -40,9 +38,7 @@ function targets(states: [string, string, string?][]) {
 
 beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
   elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves({
     Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '120' }],

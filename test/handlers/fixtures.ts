@@ -167,6 +167,16 @@ export function reservation(ids: string[], tags: { Key: string; Value: string }[
   };
 }
 
+/** DescribeInstances finding this deployment's green fleet: slot b, 1.1.0, running. */
+export function greenInstances() {
+  return reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID));
+}
+
+/** DescribeInstances finding the blue fleet serving traffic: slot a, 1.0.0, running. */
+export function blueInstances() {
+  return reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID));
+}
+
 export function healthy(ids: string[]) {
   return {
     TargetHealthDescriptions: ids.map((Id) => ({
@@ -208,6 +218,20 @@ export function requestCounts(requestsPerMinute: number[], now: Date) {
         StatusCode: 'Complete' as const,
       },
     ],
+  };
+}
+
+/** The GetMetricData input that reads blue's RequestCount (slot a) per minute, from `start` to `end`. */
+export function blueRequestCountQuery(start: Date, end: Date) {
+  const Dimensions = [
+    { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
+    { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
+  ];
+  const Metric = { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount', Dimensions };
+  return {
+    StartTime: start,
+    EndTime: end,
+    MetricDataQueries: [{ Id: 'requests', MetricStat: { Metric, Period: 60, Stat: 'Sum' } }],
   };
 }
 

@@ -7,13 +7,11 @@ import { handler } from '../../functions/notify.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
+  greenInstances,
   healthy,
   lambdaContext,
   planFor,
-  reservation,
   slotTags,
   stateWith,
   TARGET_GROUP,
@@ -30,9 +28,7 @@ beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   dynamodbMock.onAnyCommand().resolves({});
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
 });

@@ -22,12 +22,11 @@ import {
   config,
   DEPLOYMENT_ID,
   deployment,
-  fleetInstanceTags,
   GREEN_IDS,
+  greenInstances,
   healthy,
   lambdaContext,
   planFor,
-  reservation,
   slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
@@ -101,9 +100,7 @@ beforeEach(() => {
   route53Mock.on(GetChangeCommand).resolves({
     ChangeInfo: { Id: '/change/C0RECOVER', Status: 'INSYNC', SubmittedAt: new Date() },
   });
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   ec2Mock.on(TerminateInstancesCommand).resolves({});
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));

@@ -12,6 +12,7 @@ import {
   fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
   reservation,
   stateWith,
@@ -26,9 +27,7 @@ const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx (Threshold Crossed)' };
 
 function greenFleetFound() {
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DescribeTargetHealthCommand).resolves({
     TargetHealthDescriptions: [
       {

@@ -7,10 +7,10 @@ import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
-  DEPLOYMENT_ID,
+  blueInstances,
   fleetInstanceTags,
-  GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
   planFor,
   RECORD_NAME,
@@ -28,10 +28,7 @@ freezeClock(NOW);
 beforeEach(() => {
   // A search answering more than blue (this deployment's green too): only blue may be terminated.
   ec2Mock.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
-      ...reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)).Reservations,
-    ],
+    Reservations: [...blueInstances().Reservations, ...greenInstances().Reservations],
   });
   ec2Mock.on(TerminateInstancesCommand).resolves({
     TerminatingInstances: BLUE_IDS.map((InstanceId) => ({
