@@ -1,10 +1,12 @@
-import { findManagedInstances } from './aws/ec2.ts';
+import { findManagedInstances, type InstanceSummary } from './aws/ec2.ts';
 import { readWeights, requireNoTraffic } from './aws/route53.ts';
 import { idList } from './domain/leftovers.ts';
+import { foreignInstancesText } from './domain/ownership.ts';
 import { TAG } from './domain/tags.ts';
 import { formatWeights, type Slot, type Weights } from './domain/traffic.ts';
 import type { DeploymentState, Plan } from './domain/workflow.ts';
-import { TrafficDrift } from './errors.ts';
+import { SlotInUse, TrafficDrift } from './errors.ts';
+import { requireClaim } from './slot-tags.ts';
 
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
 export interface ClearedSlot {
@@ -16,12 +18,17 @@ export interface ClearedSlot {
   terminated?: number;
 }
 
-/** The slot the heal took traffic from; refuses while it still carries any. */
-export async function slotWithoutTraffic(
-  state: DeploymentState & { plan: NonNullable<DeploymentState['plan']> },
-) {
+type Planned = DeploymentState & { plan: NonNullable<DeploymentState['plan']> };
+
+/**
+ * The slot the heal took traffic from, still claimed by this deployment (the heal claimed it before
+ * it moved any traffic); refuses while it carries any traffic, and SlotInUse when another
+ * deployment holds it now.
+ */
+export async function slotWithoutTraffic(state: Planned) {
   const slot = state.plan.heal?.from;
   if (!slot) throw new TypeError('the plan has no split to heal');
+  await requireClaim(state.plan, slot, state.deploymentId, `slot ${slot}, which this heal clears`);
   await requireNoTraffic(
     state.plan,
     slot,
@@ -30,13 +37,44 @@ export async function slotWithoutTraffic(
   return slot;
 }
 
+/** Whether EC2 launched the instance after this deployment planned (its clock, not the plan's). */
+function launchedSince(instance: InstanceSummary, plan: Pick<Plan, 'startedAt'>): boolean {
+  return instance.launchedAt !== undefined && instance.launchedAt > plan.startedAt;
+}
+
+/**
+ * What the heal clears is the fleet it found in the slot: instances of ours launched there before
+ * this deployment planned. One launched since came after the heal claimed the slot, so it is
+ * another deployment's (one started while the lock item was lost): SlotInUse naming it, and
+ * nothing is removed.
+ */
+export function requireOnlyTheFleetFound(
+  instances: readonly InstanceSummary[],
+  plan: Pick<Plan, 'startedAt'>,
+  slot: Slot,
+): void {
+  const newer = instances.filter((i) => launchedSince(i, plan));
+  if (newer.length > 0) {
+    throw new SlotInUse(
+      `slot ${slot}, which this heal clears, holds instances launched after this deployment planned (${foreignInstancesText(newer)}): another deployment is using the slot; this one stops and removes nothing`,
+    );
+  }
+}
+
+/** The instances the heal removes from the slot it clears (found by tag: the state keeps no ids). */
+export async function fleetToClear(state: Planned, slot: Slot): Promise<InstanceSummary[]> {
+  const fleet = await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot });
+  requireOnlyTheFleetFound(fleet, state.plan, slot);
+  return fleet;
+}
+
 /**
  * What is left of a heal that did not finish: traffic still on the slot it was clearing, our
  * instances still running in that slot (after a deploy's own ones were removed). Read from AWS
  * now, each read best effort: an outage that stopped the heal may break these too, and that is said.
  */
 export async function healLeftovers(
-  plan: Pick<Plan, 'dns' | 'slots'>,
+  plan: Pick<Plan, 'dns' | 'slots' | 'startedAt'>,
   app: string,
   env: string,
   heal: { from: Slot; to: Slot },
@@ -57,7 +95,10 @@ export async function healLeftovers(
     );
   }
   try {
-    const running = await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: heal.from });
+    // Only the fleet the heal found there: one launched since is another deployment's.
+    const running = (
+      await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: heal.from })
+    ).filter((i) => !launchedSince(i, plan));
     if (running.length > 0) {
       left.push(
         `slot ${heal.from} instances still running: ${idList(running.map((i) => i.id))}; deregister them from ${plan.slots[heal.from].targetGroupArn} if still registered, then terminate them`,

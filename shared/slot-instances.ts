@@ -1,23 +1,16 @@
 import { findLaunchedInstances, instancesById } from './aws/ec2.ts';
 import { registeredTargets } from './aws/elbv2.ts';
 import { isDead } from './domain/health.ts';
-import {
-  claimOf,
-  claimText,
-  type ForeignInstance,
-  foreignInstancesText,
-  ownerOf,
-  ownershipProblem,
-  targetGroupName,
-} from './domain/ownership.ts';
+import { type ForeignInstance, foreignInstancesText, targetGroupName } from './domain/ownership.ts';
 import { TAG } from './domain/tags.ts';
 import type { Plan } from './domain/workflow.ts';
 import { SlotInUse } from './errors.ts';
-import { tagsOf } from './slot-tags.ts';
+import { requireClaim } from './slot-tags.ts';
 
 /**
  * Instances registered in the target group that can serve (the target not draining nor unused,
- * the instance not dead) and that this deployment did not launch, judged by their launch tags.
+ * the instance not dead) and that this deployment did not launch, judged by their launch tags
+ * (none for one EC2 does not list).
  * This deployment's own are found by its deployment tag (the state keeps no list of them; `found`
  * are the ids a task already found by that tag in this invocation), so only the others are
  * described.
@@ -37,9 +30,17 @@ export async function foreignTargets(
   const unknown = serving.map((t) => t.id).filter((id) => !ours.has(id));
   if (unknown.length === 0) return [];
   const instances = await instancesById(unknown);
-  return instances
-    .filter((i) => i.tags[TAG.deploymentId] !== deploymentId && !isDead(i.state))
-    .map((i) => ({ id: i.id, tags: i.tags }));
+  const listed = new Set(instances.map((i) => i.id));
+  // A target ELB still checks whose instance EC2 does not list to us (not ours, or not listed yet)
+  // may serve: foreign too, launched by nobody we know. One whose instance is gone is `unused`,
+  // filtered out above.
+  const unlisted = unknown.filter((id) => !listed.has(id)).map((id) => ({ id, tags: {} }));
+  return [
+    ...instances
+      .filter((i) => i.tags[TAG.deploymentId] !== deploymentId && !isDead(i.state))
+      .map((i) => ({ id: i.id, tags: i.tags })),
+    ...unlisted,
+  ];
 }
 
 /**
@@ -52,17 +53,8 @@ export async function assertGreenStillOurs(
   deploymentId: string,
   found?: readonly string[],
 ): Promise<void> {
+  await requireClaim(plan, plan.green, deploymentId, `green slot ${plan.green}`);
   const arn = plan.slots[plan.green].targetGroupArn;
-  const tags = await tagsOf(arn);
-  const problem = ownershipProblem(plan.green, arn, tags, plan);
-  if (problem) throw new SlotInUse(problem);
-  const claim = claimOf(tags);
-  if (claim?.deploymentId !== deploymentId) {
-    const who = claim ? claimText(claim, ownerOf(tags)) : 'nobody (its claim tags were removed)';
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} is now claimed by ${who}, not this deployment: another deployment is using the slot; this one stops and leaves its things alone`,
-    );
-  }
   const foreign = await foreignTargets(arn, deploymentId, found);
   if (foreign.length > 0) {
     throw new SlotInUse(

@@ -5,7 +5,6 @@ import {
   claimOf,
   claimTags,
   claimText,
-  foreignInstancesText,
   ownerOf,
   ownershipProblem,
   ownerTags,
@@ -18,7 +17,6 @@ import type { Tags } from './domain/tags.ts';
 import { SLOTS, type Slot } from './domain/traffic.ts';
 import type { Plan } from './domain/workflow.ts';
 import { SlotInUse, UnsafeToDeploy } from './errors.ts';
-import { foreignTargets } from './slot-instances.ts';
 
 type Slots = Pick<Plan, 'slots'>;
 type Me = SlotOwner & { deploymentId: string };
@@ -43,7 +41,7 @@ function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: 
 
 /**
  * Plan: both slots must belong to this app/env and be claimed by no other deployment that still
- * runs. Read-only: a slot nobody owns yet is claimed at launch (claimGreen).
+ * runs. Read-only: a slot nobody owns yet is claimed later (claimSlot: by the heal, or at launch).
  */
 export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
   const tags = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));
@@ -60,43 +58,42 @@ export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
 }
 
 /**
- * Launch: takes green's slot for this deployment, unless either slot belongs to another app/env,
- * another deployment that still runs holds green, or instances this deployment did not launch are
- * registered there. A slot nobody owns yet is claimed for this app/env first (the first deploy
- * adopts the slots the user made). Idempotent: a retry finds its own claims.
+ * Takes `slot` for this deployment, unless either slot belongs to another app/env or another
+ * deployment that still runs holds `slot` (SlotInUse, nothing written; `leftAlone` says what the
+ * caller then leaves alone). A slot nobody owns yet is claimed for this app/env first (the first
+ * deploy adopts the slots the user made). `verify` is a last check before the claim is written.
+ * Idempotent: a claim that already names this deployment is left as it is, so launch finds the
+ * claim the heal took for it.
  */
-export async function claimGreen(
-  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
-  deploymentId: string,
-  executionArn: string,
+export async function claimSlot(
+  plan: Pick<Plan, 'slots' | 'app' | 'env' | 'version'>,
+  slot: Slot,
+  me: { deploymentId: string; executionArn: string },
+  leftAlone: string,
+  verify?: (targetGroupArn: string) => Promise<void>,
 ): Promise<void> {
-  const all = await targetGroupTags(SLOTS.map((slot) => plan.slots[slot].targetGroupArn));
-  for (const slot of SLOTS) {
-    const slotArn = plan.slots[slot].targetGroupArn;
-    const slotTags = all.get(slotArn) ?? {};
-    const problem = ownershipProblem(slot, slotArn, slotTags, plan);
-    if (problem) throw new SlotInUse(`${problem}; nothing was launched`);
+  const all = await targetGroupTags(SLOTS.map((s) => plan.slots[s].targetGroupArn));
+  for (const each of SLOTS) {
+    const eachArn = plan.slots[each].targetGroupArn;
+    const problem = ownershipProblem(each, eachArn, all.get(eachArn) ?? {}, plan);
+    if (problem) throw new SlotInUse(`${problem}; ${leftAlone}`);
   }
-  const arn = plan.slots[plan.green].targetGroupArn;
+  const arn = plan.slots[slot].targetGroupArn;
   const tags = all.get(arn) ?? {};
   const claim = claimOf(tags);
-  const mine = claim?.deploymentId === deploymentId;
+  const mine = claim?.deploymentId === me.deploymentId;
   if (claim && !mine && (await stillActive(claim))) {
-    throw new SlotInUse(
-      `${inUseCause(plan.green, arn, claim, tags)}; this deployment launched nothing and leaves its instances, records and tags alone`,
-    );
+    throw new SlotInUse(`${inUseCause(slot, arn, claim, tags)}; ${leftAlone}`);
   }
-  const foreign = await foreignTargets(arn, deploymentId);
-  if (foreign.length > 0) {
-    throw new SlotInUse(
-      `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
-    );
-  }
-  for (const slot of SLOTS) {
-    const slotArn = plan.slots[slot].targetGroupArn;
-    if (!ownerOf(all.get(slotArn) ?? {})) await tagTargetGroup(slotArn, ownerTags(plan, slot));
+  await verify?.(arn);
+  for (const each of SLOTS) {
+    const eachArn = plan.slots[each].targetGroupArn;
+    if (!ownerOf(all.get(eachArn) ?? {})) await tagTargetGroup(eachArn, ownerTags(plan, each));
   }
   if (!mine) {
-    await tagTargetGroup(arn, claimTags({ deploymentId, version: plan.version, executionArn }));
+    await tagTargetGroup(
+      arn,
+      claimTags({ deploymentId: me.deploymentId, version: plan.version, executionArn: me.executionArn }),
+    );
   }
 }

@@ -1,7 +1,9 @@
 import { targetGroupTags } from './aws/elbv2.ts';
-import { claimOf, claimText, ownerOf, ownershipProblem } from './domain/ownership.ts';
+import { claimOf, claimText, ownerOf, ownershipProblem, targetGroupName } from './domain/ownership.ts';
 import type { Tags } from './domain/tags.ts';
+import type { Slot } from './domain/traffic.ts';
 import type { Plan } from './domain/workflow.ts';
+import { SlotInUse } from './errors.ts';
 
 /** A target group's tags (who owns the slot, who fills it). */
 export async function tagsOf(targetGroupArn: string): Promise<Tags> {
@@ -49,4 +51,28 @@ export async function greenHeldByAnother(
   deploymentId: string,
 ): Promise<string | undefined> {
   return (await greenSlotStanding(plan, deploymentId)).another;
+}
+
+/**
+ * The slot is still this app/env's and its claim still names this deployment (taken by launch, or
+ * by a heal before it clears the slot); otherwise SlotInUse naming who holds it now. `label` is how
+ * the cause names the slot ("green slot b").
+ */
+export async function requireClaim(
+  plan: Pick<Plan, 'slots' | 'app' | 'env'>,
+  slot: Slot,
+  deploymentId: string,
+  label: string,
+): Promise<void> {
+  const arn = plan.slots[slot].targetGroupArn;
+  const tags = await tagsOf(arn);
+  const problem = ownershipProblem(slot, arn, tags, plan);
+  if (problem) throw new SlotInUse(problem);
+  const claim = claimOf(tags);
+  if (claim?.deploymentId !== deploymentId) {
+    const who = claim ? claimText(claim, ownerOf(tags)) : 'nobody (its claim tags were removed)';
+    throw new SlotInUse(
+      `${label} (target group ${targetGroupName(arn)}) is now claimed by ${who}, not this deployment: another deployment is using the slot; this one stops and leaves its things alone`,
+    );
+  }
 }

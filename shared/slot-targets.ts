@@ -26,19 +26,34 @@ export async function registeredWithInstances(targetGroupArn: string): Promise<S
 
 /**
  * Before green is launched into its slot: targets there that are only dead instances of ours (an
- * earlier fleet's instance that died outside the service) serve nothing; they are deregistered,
- * so the slot holds green alone (a stopped one, deregistered, can get no traffic if started).
- * Plan refused anything else.
+ * earlier fleet's instance that died outside the service), or whose instance is gone, serve
+ * nothing; they are deregistered, so the slot holds green alone (a stopped one, deregistered, can
+ * get no traffic if started). Plan refused anything else.
  */
 export async function releaseDeadTargets(targetGroupArn: string, tags: Tags): Promise<number> {
   const dead = (await registeredWithInstances(targetGroupArn)).filter(
-    (t) => t.state !== 'draining' && isDeadOfOurs(t, tags),
+    (t) => t.state !== 'draining' && (isDeadOfOurs(t, tags) || isGone(t)),
   );
   await deregisterTargets(
     targetGroupArn,
     dead.map((t) => t.id),
   );
   return dead.length;
+}
+
+/**
+ * A target whose instance EC2 no longer lists (it stops listing a terminated instance about an hour
+ * after termination, DescribeInstances in the EC2 API reference) and that ELB reports out of
+ * service because its instance is stopped or terminated (`unused`, Target.InvalidState, TargetHealth
+ * in the ELBv2 API reference). It serves nothing and never will again: whoever launched it, it is
+ * nobody's fleet, blocks nothing, and deregistering it touches no one (DeregisterTargets of a
+ * target that no longer exists succeeds). One ELB still sends checks to, or one that is only not
+ * listed yet, is not gone.
+ */
+export function isGone(target: SlotTarget): boolean {
+  return (
+    target.instance === undefined && target.state === 'unused' && target.reason === 'Target.InvalidState'
+  );
 }
 
 /** A target whose instance this service launched (with the tags given) and that has died. */

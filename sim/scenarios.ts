@@ -9,8 +9,10 @@ import type { ApproverBehaviour } from './approver.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
+  actor,
   DEFAULT_TOPIC_ARN,
   LOCKS_TABLE,
+  lambdaFunction,
   REGION,
   SIGNING_SECRET_ID,
   type World,
@@ -557,6 +559,31 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'next-upload-hours-after-blue-died',
+    summary:
+      "As blue-dies-then-alarm, but 1.2.0 is uploaded two hours after the alarm is OK again: EC2 no longer lists blue's dead instances, still registered in slot a; targets whose instance is gone serve nothing and do not block it, the launch deregisters them, and 1.2.0 deploys to slot a.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    expectLive: '1.2.0',
+    prepare: blueDiesThenAlarm,
+    act: (ctx) => {
+      uploadRelease(ctx);
+      const next = () => {
+        if (runningExecution(ctx)) ctx.after(60, next);
+        else {
+          ctx.world.cloudwatch.setState(
+            ALARM,
+            'OK',
+            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
+            ctx.world.now(),
+          );
+          ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 2 * 3600);
+        }
+      };
+      ctx.after(60, next);
+    },
+  },
+  {
     name: 'blue-instance-dies-in-window',
     summary:
       "One of blue's instances dies during the termination window: blue is retired all the same (its dead target deregistered with the rest), and the next upload, 1.2.0, deploys into slot a.",
@@ -957,6 +984,63 @@ export const SCENARIOS: Scenario[] = [
     prepare: ({ world, config }) => {
       config.traffic = { healSplit: true };
       halfFinishedSlotB(world);
+    },
+  },
+  {
+    name: 'lock-lost-during-heal',
+    summary:
+      "Both slots carry traffic (a=60 b=40), healSplit is on: 1.1.0 heals toward a and lets slot b drain (a 30-minute deregistration delay); meanwhile the lock item is deleted and 1.2.0 is uploaded: it finds slot b claimed by 1.1.0's heal and stops in Plan, launching nothing; 1.1.0 clears b and deploys.",
+    expect: 'FAILED',
+    executions: 2,
+    startWeights: SPLIT_WEIGHTS,
+    expectLive: '1.1.0',
+    prepare: ({ world, config }) => {
+      config.traffic = { healSplit: true };
+      halfFinishedSlotB(world);
+      const b = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
+      if (b) b.deregistrationDelaySeconds = 1800;
+    },
+    act: (ctx) => {
+      uploadRelease(ctx);
+      // Once the heal took slot b's fleet out of service, two minutes into its drain.
+      const whileBDrains = () => {
+        if (ctx.world.calls.some((c) => c.operation === 'DeregisterTargets' && !c.error)) {
+          ctx.after(120, () => {
+            loseLockItem(ctx.world);
+            ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+          });
+        } else ctx.after(10, whileBDrains);
+      };
+      ctx.after(10, whileBDrains);
+    },
+  },
+  {
+    name: 'lock-lost-two-heals',
+    summary:
+      "Both slots carry traffic (a=60 b=40), healSplit is on; 1.1.0's heal meets Route 53 throttling before it starts, and meanwhile the lock item is deleted and 1.2.0 uploaded: 1.2.0 heals first and claims slot b; 1.1.0's heal finds b claimed by 1.2.0, which still runs, and stops with SlotInUse, moving and clearing nothing; 1.2.0 deploys.",
+    expect: 'SUCCEEDED',
+    executions: 2,
+    startWeights: SPLIT_WEIGHTS,
+    expectLive: '1.2.0',
+    prepare: ({ world, config }) => {
+      config.traffic = { healSplit: true };
+      halfFinishedSlotB(world);
+      world.inject({
+        service: 'route53',
+        operation: 'ListResourceRecordSets',
+        kind: 'throttle',
+        times: 3,
+        when: () =>
+          lambdaFunction.getStore() === 'healSplit' &&
+          (actor.getStore() ?? '').startsWith(`${APP}-${ENV}-1_1_0-`),
+      });
+    },
+    act: (ctx) => {
+      uploadRelease(ctx);
+      ctx.after(0, () => {
+        loseLockItem(ctx.world);
+        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+      });
     },
   },
   {

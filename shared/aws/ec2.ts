@@ -17,6 +17,8 @@ export interface InstanceSummary {
   id: string;
   state: string;
   stateReason?: string;
+  /** When EC2 launched it (ISO 8601). */
+  launchedAt?: string;
   tags: Tags;
 }
 
@@ -25,6 +27,7 @@ function summarize(instance: Instance): InstanceSummary {
     id: instance.InstanceId ?? '',
     state: instance.State?.Name ?? 'unknown',
     ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
+    ...(instance.LaunchTime ? { launchedAt: new Date(instance.LaunchTime).toISOString() } : {}),
     tags: Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }

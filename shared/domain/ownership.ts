@@ -12,9 +12,10 @@ import type { Slot } from './traffic.ts';
  *   app/env whose Plan passes claims an untagged slot, and Plan refuses a slot owned by another
  *   app/env (two configs naming the same slots).
  * - The claim (bluegreen:deployment-id, bluegreen:version, bluegreen:execution) names the one
- *   deployment that fills the slot as green: taken at launch unless another deployment that still
- *   runs holds it, and checked on every health check and traffic step, so two deployments of the
- *   same app/env (a lost lock item) cannot both use it.
+ *   deployment that fills the slot as green: taken at launch (or, when a split is healed, by the
+ *   heal before it clears the slot) unless another deployment that still runs holds it, and checked
+ *   on every heal step, health check and traffic step, so two deployments of the same app/env (a
+ *   lost lock item) cannot both use it.
  */
 
 export interface SlotOwner {

@@ -1,19 +1,20 @@
-import { findManagedInstances } from '../aws/ec2.ts';
 import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
 import { isDead } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { launchedByUs, TAG } from '../domain/tags.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
-import { type ClearedSlot, slotWithoutTraffic } from '../healing.ts';
+import { type ClearedSlot, fleetToClear, requireOnlyTheFleetFound, slotWithoutTraffic } from '../healing.ts';
 import { logger } from '../logger.ts';
-import { registeredWithInstances } from '../slot-targets.ts';
+import { isGone, registeredWithInstances } from '../slot-targets.ts';
 import { need } from '../state.ts';
 
 /**
  * "Take the other slot out of service": after a heal, the slot that lost its traffic must be empty
- * before green can use it. Our instances there are deregistered (and terminated next); a target
- * this service did not launch is not ours to remove, so the deploy stops and says which.
+ * before green can use it. It is still this deployment's (the heal claimed it), and what it holds
+ * is the fleet the heal found there: our instances are deregistered (and terminated next), and so
+ * are targets whose instance is gone. A target this service did not launch is not ours to remove,
+ * so the deploy stops and says which; so it does when another deployment launched into the slot.
  */
 export async function clearSlot(input: DeploymentState): Promise<ClearedSlot> {
   const state = need(input, 'plan');
@@ -22,17 +23,24 @@ export async function clearSlot(input: DeploymentState): Promise<ClearedSlot> {
   const tags = { [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot };
   // Ours whatever their state: an instance of ours that died is still ours to deregister.
   const registered = await registeredWithInstances(targetGroupArn);
-  const foreign = registered.filter((t) => !launchedByUs(t.instance?.tags, tags)).map((t) => t.id);
+  const foreign = registered
+    .filter((t) => !isGone(t) && !launchedByUs(t.instance?.tags, tags))
+    .map((t) => t.id);
   if (foreign.length > 0) {
     throw new UnsafeToDeploy(
       `slot ${slot}'s target group holds targets this service did not launch (${idList(foreign)}); traffic is on slot ${state.plan.heal?.to}, deregister them and upload again`,
     );
   }
+  requireOnlyTheFleetFound(
+    registered.flatMap((t) => (t.instance ? [t.instance] : [])),
+    state.plan,
+    slot,
+  );
+  const instances = (await fleetToClear(state, slot)).length;
   const toDeregister = registered.filter((t) => t.state !== 'draining').map((t) => t.id);
   await deregisterTargets(targetGroupArn, toDeregister);
   const serving = registered.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
   const delay = serving.length === 0 ? 0 : await deregistrationDelaySeconds(targetGroupArn);
-  const instances = (await findManagedInstances(tags)).length;
   logger.warn('clearing the slot that lost its traffic', { slot, instances });
   return { slot, instances, deregistered: toDeregister.length, drainSeconds: delay };
 }

@@ -1,11 +1,13 @@
 import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { launchInstances } from '../aws/ec2.ts';
 import { clientToken } from '../domain/identity.ts';
+import { foreignInstancesText, targetGroupName } from '../domain/ownership.ts';
 import { fleetTags, TAG } from '../domain/tags.ts';
-import type { DeploymentState, GreenFleet } from '../domain/workflow.ts';
-import { CapacityShortfall } from '../errors.ts';
+import type { DeploymentState, GreenFleet, Plan } from '../domain/workflow.ts';
+import { CapacityShortfall, SlotInUse } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { claimGreen } from '../slot-ownership.ts';
+import { foreignTargets } from '../slot-instances.ts';
+import { claimSlot } from '../slot-ownership.ts';
 import { releaseDeadTargets } from '../slot-targets.ts';
 import { need, nowIso } from '../state.ts';
 
@@ -18,6 +20,32 @@ const CAPACITY_ERRORS = new Set([
   'InstanceLimitExceeded',
   'VcpuLimitExceeded',
 ]);
+
+/**
+ * Takes green's slot for this deployment (claimSlot), refused too while instances this deployment
+ * did not launch are registered there. After a heal the claim is already this deployment's (the
+ * heal took it before clearing the slot), and is left as it is.
+ */
+async function claimGreen(
+  plan: Pick<Plan, 'slots' | 'green' | 'app' | 'env' | 'version'>,
+  deploymentId: string,
+  executionArn: string,
+): Promise<void> {
+  await claimSlot(
+    plan,
+    plan.green,
+    { deploymentId, executionArn },
+    'this deployment launched nothing and leaves its instances, records and tags alone',
+    async (arn) => {
+      const foreign = await foreignTargets(arn, deploymentId);
+      if (foreign.length > 0) {
+        throw new SlotInUse(
+          `green slot ${plan.green}'s target group ${targetGroupName(arn)} holds instances this deployment did not launch (${foreignInstancesText(foreign)}); nothing was launched`,
+        );
+      }
+    },
+  );
+}
 
 /**
  * Claims green's slot, then launches the green fleet, tagged at launch so it can be found and

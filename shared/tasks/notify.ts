@@ -122,6 +122,10 @@ export async function healLeft(state: DeploymentState): Promise<string[]> {
   if (!state.plan || !heal) return [];
   const weights = await readWeights(state.plan).catch(() => undefined);
   if (!state.healing && weights && sameWeights(weights, heal.weights)) return [];
+  // The heal claims the slot before it writes: refused there, it changed nothing, and whatever the
+  // records and the slot hold now is the claiming deployment's, not left by this one.
+  if (!state.healing && (await greenHeldByAnother(state.plan, state.deploymentId).catch(() => undefined)))
+    return [];
   return healLeftovers(state.plan, state.app, state.env, heal, weights);
 }
 

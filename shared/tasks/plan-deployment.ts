@@ -17,12 +17,12 @@ import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 import { checkSlotOwnership } from '../slot-ownership.ts';
-import { isDeadOfOurs } from '../slot-targets.ts';
+import { isDeadOfOurs, isGone } from '../slot-targets.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
  * owns the slots), then decides the plan. Everything here is read-only: a failure leaves nothing
- * to clean up (slots nobody owns yet are claimed at launch).
+ * to clean up (slots nobody owns yet are claimed by the heal or at launch).
  */
 export async function planDeployment(
   raw: unknown,
@@ -138,14 +138,18 @@ export async function planDeployment(
 
   // Green must start empty: anything registered there would get traffic it was never checked for.
   // (When a split is healed, the healing clears the other slot first.) A target that is only a
-  // dead instance of ours (an earlier fleet's, stopped or terminated outside the service) serves
-  // nothing: the launch deregisters it. Anything else, and anything not ours, is refused.
+  // dead instance of ours (an earlier fleet's, stopped or terminated outside the service), or one
+  // whose instance is gone (EC2 no longer lists it), serves nothing: the launch deregisters it.
+  // Anything else, and anything not ours, is refused.
   const registered = plan.heal ? [] : await targetsOf(plan.green);
   const instances = new Map(
     (await instancesById(registered.map((t) => t.id))).map((i) => [i.id, i] as const),
   );
   const ours = { [TAG.app]: deployment.app, [TAG.env]: deployment.env };
-  const leftovers = registered.filter((t) => !isDeadOfOurs({ ...t, instance: instances.get(t.id) }, ours));
+  const leftovers = registered.filter((t) => {
+    const target = { ...t, instance: instances.get(t.id) };
+    return !isDeadOfOurs(target, ours) && !isGone(target);
+  });
   if (leftovers.length > 0) {
     // Whose they are, when the service launched them (another deployment may be filling the slot).
     const foreign = leftovers.flatMap((t) => {

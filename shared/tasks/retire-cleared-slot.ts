@@ -1,10 +1,12 @@
-import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
-import { TAG } from '../domain/tags.ts';
+import { terminateInstances } from '../aws/ec2.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
-import { type ClearedSlot, slotWithoutTraffic } from '../healing.ts';
+import { type ClearedSlot, fleetToClear, slotWithoutTraffic } from '../healing.ts';
 import { need } from '../state.ts';
 
-/** "Terminate the other slot's fleet", once drained; never while the slot carries traffic. */
+/**
+ * "Terminate the other slot's fleet", once drained; never while the slot carries traffic, and only
+ * the fleet the heal found there while the slot is still this deployment's.
+ */
 export async function retireClearedSlot(
   input: DeploymentState & { cleared?: ClearedSlot },
 ): Promise<ClearedSlot> {
@@ -13,9 +15,7 @@ export async function retireClearedSlot(
   if (!cleared) throw new TypeError('execution state has no cleared slot');
   const slot = await slotWithoutTraffic(state);
   // Found by tag again: the state carries counts, not the fleet's ids.
-  const ids = (
-    await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot })
-  ).map((i) => i.id);
+  const ids = (await fleetToClear(state, slot)).map((i) => i.id);
   await terminateInstances(ids);
   return { ...cleared, terminated: ids.length };
 }

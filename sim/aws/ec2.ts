@@ -38,6 +38,12 @@ export interface SimLaunchTemplate {
 }
 
 const SHUTDOWN_SECONDS = 30;
+/**
+ * How long EC2 keeps listing an instance once it is terminated: "Recently terminated instances
+ * might appear in the returned results. This interval is usually less than one hour."
+ * (DescribeInstances, EC2 API reference). After it, the instance is gone from every answer.
+ */
+const LISTED_AFTER_TERMINATION_SECONDS = 3600;
 
 function tagList(tags: Tags) {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -75,6 +81,39 @@ export class Ec2Model {
     }
     if (instance.diedAt !== undefined && now >= instance.diedAt) return 'terminated';
     return now >= instance.launchedAt + instance.bootSeconds * 1000 ? 'running' : 'pending';
+  }
+
+  /** When the instance reached `terminated` (undefined while it has not), as state() says. */
+  terminatedAt(instance: SimInstance): number | undefined {
+    const at =
+      instance.terminateRequestedAt !== undefined
+        ? instance.terminateRequestedAt + SHUTDOWN_SECONDS * 1000
+        : instance.diedAt;
+    return at !== undefined && this.world.now() >= at ? at : undefined;
+  }
+
+  /**
+   * Whether EC2 still knows the instance. The simulator keeps every instance (the safety monitor
+   * and the tests look at all of them), but about an hour after termination EC2 forgets one: it is
+   * left out of filtered answers, and naming its id fails with InvalidInstanceID.NotFound.
+   */
+  listed(instance: SimInstance): boolean {
+    const at = this.terminatedAt(instance);
+    return at === undefined || this.world.now() < at + LISTED_AFTER_TERMINATION_SECONDS * 1000;
+  }
+
+  /** The ids EC2 does not know (never launched, or forgotten since termination). */
+  private unknownIds(ids: readonly string[]): string[] {
+    return ids.filter((id) => {
+      const instance = this.instances.get(id);
+      return !instance || !this.listed(instance);
+    });
+  }
+
+  private notFound(missing: readonly string[]) {
+    return missing.length === 1
+      ? awsError('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`)
+      : awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
   }
 
   /** When the instance reached running (undefined while pending or if it never will). */
@@ -186,13 +225,12 @@ export class Ec2Model {
   DescribeInstances(input: { InstanceIds?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
     let found: SimInstance[];
     if (input.InstanceIds && input.InstanceIds.length > 0) {
-      const missing = input.InstanceIds.filter((id) => !this.instances.has(id));
-      if (missing.length > 0) {
-        throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
-      }
+      // Named ids must all be known; a filter on instance-id just matches none of the unknown ones.
+      const missing = this.unknownIds(input.InstanceIds);
+      if (missing.length > 0) throw this.notFound(missing);
       found = input.InstanceIds.map((id) => this.instances.get(id) as SimInstance);
     } else {
-      found = [...this.instances.values()];
+      found = [...this.instances.values()].filter((instance) => this.listed(instance));
     }
     for (const filter of input.Filters ?? []) {
       const values = filter.Values ?? [];
@@ -209,10 +247,8 @@ export class Ec2Model {
 
   TerminateInstances(input: { InstanceIds?: string[] }) {
     const ids = input.InstanceIds ?? [];
-    const missing = ids.filter((id) => !this.instances.has(id));
-    if (missing.length > 0) {
-      throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
-    }
+    const missing = this.unknownIds(ids);
+    if (missing.length > 0) throw this.notFound(missing);
     const now = this.world.now();
     const changes = ids.map((id) => {
       const instance = this.instances.get(id) as SimInstance;

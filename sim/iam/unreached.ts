@@ -23,15 +23,9 @@ const tagAmi: IamRequest = {
  */
 export const NOT_REACHED_IN_THE_SIMULATOR: Record<string, { why: string; requests: IamRequest[] }> = {
   // Naming who launched an instance found in green's slot: the scenarios lock-lost-second-deploy
-  // (the claim is found first) and foreign-instance-in-green (found by checkStep) reach the others.
-  'planDeployment DescribeInstances': {
-    why: "names who launched the targets left in green's slot: no scenario leaves any there (test/handlers/plan-deployment.test.ts, mocked)",
-    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
-  },
-  'launchGreen DescribeInstances': {
-    why: "names an instance registered in green's slot between Plan and launch while no deployment claims it: no scenario registers one then",
-    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
-  },
+  // (the claim is found first) and foreign-instance-in-green (found by checkStep) reach the others;
+  // next-upload-hours-after-blue-died reaches planDeployment's and launchGreen's (targets left in
+  // green's slot whose instances are gone).
   'shiftTraffic DescribeInstances': {
     why: "names an instance registered in green's slot between a step's check and the next step, the same virtual moment: no scenario lands there",
     requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],

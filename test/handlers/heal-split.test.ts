@@ -1,10 +1,14 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  AddTagsCommand,
   DeregisterTargetsCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
@@ -19,17 +23,36 @@ import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
   config,
+  DEPLOYMENT_ID,
   deployment,
   fleetInstanceTags,
   healthy,
   lambdaContext,
   reservation,
+  slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
-const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
+const { dynamodbMock, ec2Mock, elbv2Mock, route53Mock, sfnMock } = mockAws({ slotsOurs: true });
+
+// Both slots are web/prod's; slot b's claim names this deployment (the heal took it), unless a
+// test says otherwise. Earlier claims are of deployments that ended.
+beforeEach(() => {
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+  dynamodbMock.on(GetItemCommand).resolves({});
+});
+
+const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:${DEPLOYMENT_ID}`;
+
+/** What the state machine passes the heal: the execution state and the execution. */
+function healRequest(extra: Parameters<typeof healingState>[0] = {}) {
+  return { deployment: healingState(extra), executionArn: EXECUTION_ARN };
+}
+
+/** The other deployment of web/prod, started while the lock item was lost. */
+const OTHER = { deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' };
 
 /** Slot b's half-finished fleet from an earlier deploy that left a=60 b=40. */
 const STRAY_IDS = ['i-0e1e2e3e4e5e60001', 'i-0e1e2e3e4e5e60002'];
@@ -89,7 +112,7 @@ describe('heal-split', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
     route53Accepts();
 
-    const result = await healSplit(healingState(), lambdaContext('healSplit'));
+    const result = await healSplit(healRequest(), lambdaContext('healSplit'));
 
     expect(result).toMatchObject({
       to: 'a',
@@ -109,7 +132,7 @@ describe('heal-split', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     route53Accepts();
 
-    await healSplit(healingState(), lambdaContext('healSplit'));
+    await healSplit(healRequest(), lambdaContext('healSplit'));
 
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
   });
@@ -119,13 +142,82 @@ describe('heal-split', () => {
     async (weights) => {
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
 
-      await expect(healSplit(healingState(), lambdaContext('healSplit'))).rejects.toMatchObject({
+      await expect(healSplit(healRequest(), lambdaContext('healSplit'))).rejects.toMatchObject({
         name: 'TrafficDrift',
         message: expect.stringContaining('not the split the plan saw'),
       });
       expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     },
   );
+
+  it('claims the slot it clears for this deployment before it moves traffic', async () => {
+    // Prepare: slot b's claim is an earlier deployment's, which ended.
+    elbv2Mock
+      .on(DescribeTagsCommand)
+      .callsFake(slotTags({ deploymentId: BLUE_DEPLOYMENT_ID, version: '1.0.0' }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
+    route53Accepts();
+
+    // Act
+    await healSplit(healRequest(), lambdaContext('healSplit'));
+
+    // Assess
+    expect(elbv2Mock.commandCalls(AddTagsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        ResourceArns: [TARGET_GROUP.b],
+        Tags: [
+          { Key: 'bluegreen:deployment-id', Value: DEPLOYMENT_ID },
+          { Key: 'bluegreen:version', Value: '1.1.0' },
+          { Key: 'bluegreen:execution', Value: EXECUTION_ARN },
+        ],
+      },
+    ]);
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+
+  it('refuses with SlotInUse, moving no traffic and claiming nothing, while another deployment that still runs holds the slot', async () => {
+    // Prepare: the lock item was lost; 1.2.0 claimed slot b and still runs.
+    elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(OTHER));
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
+    route53Accepts();
+
+    // Act
+    const run = healSplit(healRequest(), lambdaContext('healSplit'));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'SlotInUse' });
+    await expect(run).rejects.toThrow(
+      /^slot b's target group targetgroup\/web-prod-b\/\w+ is claimed by web\/prod 1\.2\.0 \(execution arn:aws:states:.*:web-prod-1_2_0-0123456789\), which still runs: .*; this deployment moved no traffic and clears nothing of it$/,
+    );
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+  });
+
+  it('refuses with SlotInUse, moving no traffic, when the slots belong to another app/env', async () => {
+    // Prepare
+    elbv2Mock.on(DescribeTagsCommand).callsFake((input: { ResourceArns?: string[] }) => ({
+      TagDescriptions: (input.ResourceArns ?? []).map((arn) => ({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'bluegreen:app', Value: 'api' },
+          { Key: 'bluegreen:env', Value: 'prod' },
+        ],
+      })),
+    }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
+
+    // Act
+    const run = healSplit(healRequest(), lambdaContext('healSplit'));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining('belongs to api/prod'),
+    });
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+  });
 
   it('refuses with UnsafeToDeploy when the healthier slot lost every healthy target', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
@@ -136,7 +228,7 @@ describe('heal-split', () => {
       })),
     });
 
-    await expect(healSplit(healingState(), lambdaContext('healSplit'))).rejects.toMatchObject({
+    await expect(healSplit(healRequest(), lambdaContext('healSplit'))).rejects.toMatchObject({
       name: 'UnsafeToDeploy',
       message: 'slot a has no healthy target any more; not moving traffic to it',
     });
@@ -191,6 +283,91 @@ describe('clear-slot', () => {
   });
 });
 
+describe('clear-slot, when the slot is not only the fleet the heal found', () => {
+  beforeEach(() => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    elbv2Mock.on(DeregisterTargetsCommand).resolves({});
+    elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves({ Attributes: [] });
+  });
+
+  it('refuses with SlotInUse, deregistering nothing, when another deployment holds the slot now', async () => {
+    elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(OTHER));
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(STRAY_IDS));
+
+    await expect(clearSlot(healingState({ healing }), lambdaContext('clearSlot'))).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringMatching(
+        /^slot b, which this heal clears \(target group targetgroup\/web-prod-b\/\w+\) is now claimed by web\/prod 1\.2\.0 /,
+      ),
+    });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('refuses with SlotInUse, deregistering nothing, when an instance was launched into the slot after this deployment planned', async () => {
+    // Prepare: the plan is from 09:00; 1.2.0's instance was launched at 09:05.
+    const newer = 'i-0f0f0f0f0f0f00001';
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            ...STRAY_IDS.map((InstanceId) => ({
+              InstanceId,
+              State: { Name: 'running' as const },
+              LaunchTime: new Date('2026-03-01T09:00:00Z'),
+              Tags: fleetInstanceTags('b', '1.0.1', BLUE_DEPLOYMENT_ID),
+            })),
+            {
+              InstanceId: newer,
+              State: { Name: 'running' as const },
+              LaunchTime: new Date('2026-03-02T09:05:00Z'),
+              Tags: fleetInstanceTags('b', '1.2.0', OTHER.deploymentId),
+            },
+          ],
+        },
+      ],
+    });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([...STRAY_IDS, newer]));
+
+    // Act
+    const run = clearSlot(healingState({ healing }), lambdaContext('clearSlot'));
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining(
+        `holds instances launched after this deployment planned (${newer} of web/prod 1.2.0 (execution ${OTHER.deploymentId}))`,
+      ),
+    });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('deregisters a target whose instance EC2 no longer lists, instead of refusing it as foreign', async () => {
+    // Prepare: an instance terminated long ago is still registered; EC2 lists only the strays.
+    const gone = 'i-0d0d0d0d0d0d00001';
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation(STRAY_IDS, fleetInstanceTags('b', '1.0.1', BLUE_DEPLOYMENT_ID)));
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        ...healthy(STRAY_IDS).TargetHealthDescriptions,
+        {
+          Target: { Id: gone, Port: 80 },
+          TargetHealth: { State: 'unused' as const, Reason: 'Target.InvalidState' as const },
+        },
+      ],
+    });
+
+    // Act
+    const result = await clearSlot(healingState({ healing }), lambdaContext('clearSlot'));
+
+    // Assess
+    expect(result).toMatchObject({ slot: 'b', deregistered: 3 });
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input.Targets).toEqual(
+      [...STRAY_IDS, gone].map((Id) => ({ Id })),
+    );
+  });
+});
+
 describe('retire-cleared-slot', () => {
   const cleared: ClearedSlot = {
     slot: 'b',
@@ -219,6 +396,19 @@ describe('retire-cleared-slot', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([
       STRAY_IDS,
     ]);
+  });
+
+  it('terminates nothing when another deployment holds the cleared slot now', async () => {
+    elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(OTHER));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation(STRAY_IDS, fleetInstanceTags('b', '1.2.0', OTHER.deploymentId)));
+
+    await expect(
+      retireClearedSlot(healingState({ healing, cleared }), lambdaContext('retireClearedSlot')),
+    ).rejects.toMatchObject({ name: 'SlotInUse' });
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 
   it('terminates nothing while the cleared slot carries traffic again', async () => {

@@ -318,4 +318,59 @@ describe('launch-green', () => {
     // Deregistered, it gets no traffic even if someone starts it again: nothing is terminated here.
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
+
+  it("deregisters targets in green's slot whose instance EC2 no longer lists", async () => {
+    // Prepare: terminated more than an hour ago; ELB still lists them, EC2 no longer does.
+    const gone = ['i-0dead0000000000003', 'i-0dead0000000000004'];
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: gone.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'unused' as const, Reason: 'Target.InvalidState' as const },
+      })),
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({
+      TargetGroupArn: TARGET_GROUP.b,
+      Targets: gone.map((Id) => ({ Id })),
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
+  });
+
+  it('claims nothing again when the heal already claimed the slot for this deployment', async () => {
+    // Prepare: green's slot is claimed by this deployment (the default tags).
+    ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));
+
+    // Act
+    await handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(1);
+  });
+
+  it('launches nothing, with SlotInUse, when green holds a target ELB checks whose instance EC2 does not list', async () => {
+    // Prepare: not gone (ELB sends it health checks), yet not an instance EC2 lists to us.
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: 'i-0abc0000000000001', Port: 80 }, TargetHealth: { State: 'healthy' as const } },
+      ],
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    // Act
+    const run = handler(launchRequest({ bake: baked }), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'SlotInUse',
+      message: expect.stringContaining('(i-0abc0000000000001 not launched by this service)'),
+    });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
 });

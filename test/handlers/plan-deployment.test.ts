@@ -552,6 +552,45 @@ describe('plan-deployment', () => {
     ]);
   });
 
+  it('lets through targets in green whose instance EC2 no longer lists, which ELB reports unused (Target.InvalidState)', async () => {
+    // Prepare: instances terminated more than an hour ago are still registered in slot b; EC2
+    // has forgotten them.
+    liveAccount();
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+      TargetHealthDescriptions: GREEN_IDS.map((Id) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: { State: 'unused' as const, Reason: 'Target.InvalidState' as const },
+      })),
+    });
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blue: 'a', green: 'b' });
+  });
+
+  it('refuses a target in green that EC2 does not list but ELB still checks', async () => {
+    // Prepare: not listed, yet ELB sends it health checks: it may serve, so it is not gone.
+    liveAccount();
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+      .resolves(healthy(['i-0deadbeef00000001']));
+    ec2Mock.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'UnsafeToDeploy',
+      message: expect.stringContaining(
+        "green slot b's target group still has registered targets (i-0deadbeef00000001)",
+      ),
+    });
+  });
+
   it.each([
     ['a running instance of ours', 'running', fleetInstanceTags('b', '0.9.0', 'web-prod-0_9_0-0000000000')],
     [

@@ -248,6 +248,58 @@ describe('what each scenario leaves behind', () => {
     expect(summary.notifications.map((n) => n.subject).at(-1)).toBe('Deployed web/prod 1.2.0');
   });
 
+  it('next-upload-hours-after-blue-died: targets whose instance EC2 forgot do not block Plan; the launch deregisters them', async () => {
+    const { summary, world } = await simulate(scenario('next-upload-hours-after-blue-died'));
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'a', running: { a: 3, b: 0, other: 0 } });
+    const dead = [...world.ec2.instances.values()].filter((i) => i.tags[TAG.version] === '1.0.0');
+    // EC2 no longer lists them: Plan saw targets whose instance is gone.
+    expect(dead.map((i) => world.ec2.listed(i))).toEqual([false, false, false]);
+    const second = executionOf(world, '1.2.0');
+    const planned = world.calls.filter(
+      (c) => c.actor === second.name && c.fn === 'planDeployment' && c.operation === 'DescribeInstances',
+    );
+    expect(planned.length).toBeGreaterThan(0);
+    const slotA = world.elbv2.targetGroups.get(appNames().targetGroups.a);
+    const registered = [...(slotA?.registrations.entries() ?? [])]
+      .filter(([, r]) => r.deregisteredAt === undefined)
+      .map(([id]) => world.ec2.instances.get(id)?.tags[TAG.version]);
+    expect(registered).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+  });
+
+  it("lock-lost-during-heal: 1.2.0 finds the slot the heal clears claimed by 1.1.0 and launches nothing; 1.1.0's heal touches nothing of 1.2.0 and deploys", async () => {
+    const { summary, world } = await simulate(scenario('lock-lost-during-heal'));
+    const first = executionOf(world, '1.1.0');
+    const second = executionOf(world, '1.2.0');
+    expect(first.status).toBe('SUCCEEDED');
+    expect(second.error).toBe('DeploymentFailed');
+    expect(second.cause).toContain(
+      `slot b's target group targetgroup/web-prod-b/fedcba9876543210 is claimed by web/prod 1.1.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${first.name}), which still runs`,
+    );
+    expect(changesBy(world, second.name)).toEqual([]);
+    // The heal terminated only the fleet it found in slot b (1.0.1), and 1.1.0 took the claim once.
+    const terminatedByHeal = [...world.ec2.instances.values()].filter(
+      (i) => i.terminateRequestedAt !== undefined && i.tags[TAG.slot] === 'b',
+    );
+    expect(new Set(terminatedByHeal.map((i) => i.tags[TAG.version]))).toEqual(new Set(['1.0.1']));
+    expect(runningVersions(world)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+    expect(summary.weights).toEqual({ a: 0, b: 100 });
+  });
+
+  it("lock-lost-two-heals: 1.1.0's heal finds slot b claimed by 1.2.0 and moves, clears and tells a person nothing; 1.2.0 deploys untouched", async () => {
+    const { summary, world } = await simulate(scenario('lock-lost-two-heals'));
+    const first = executionOf(world, '1.1.0');
+    const second = executionOf(world, '1.2.0');
+    expect(second.status).toBe('SUCCEEDED');
+    expect(first.error).toBe('DeploymentFailed');
+    expect(first.cause).toContain(
+      `failed before anything was changed: SlotInUse: slot b's target group targetgroup/web-prod-b/fedcba9876543210 is claimed by web/prod 1.2.0 (execution arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${second.name}), which still runs`,
+    );
+    expect(first.cause).not.toContain('Left for a person');
+    expect(changesBy(world, first.name)).toEqual([]);
+    expect(runningVersions(world)).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+    expect(summary.weights).toEqual({ a: 0, b: 100 });
+  });
+
   it('release-key-rewritten: the live fleet runs the first bits; the rewrite is refused in Plan and told', async () => {
     const { summary, world } = await simulate(scenario('release-key-rewritten'));
     const live = [...world.ec2.instances.values()].filter((i) => world.ec2.state(i) === 'running');
