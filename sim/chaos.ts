@@ -4,18 +4,18 @@ import { findLiveSlot, formatWeights } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { TaskInterceptor } from './runner.ts';
+import type { Scenario } from './scenarios.ts';
+import { simulate } from './simulate.ts';
+import { LOCKS_TABLE, type Service, type World } from './world.ts';
 import {
   ALARM,
   APPROVERS,
   appNames,
   releaseKey,
-  type Scenario,
   type ScenarioContext,
   TARGET_GROUPS,
   ZONE,
-} from './scenarios.ts';
-import { simulate } from './simulate.ts';
-import { LOCKS_TABLE, type Service, type World } from './world.ts';
+} from './worlds.ts';
 
 /**
  * Randomized fault schedules: 1-4 events at random virtual times over one deploy of web/prod

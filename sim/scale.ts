@@ -3,8 +3,8 @@ import { validateConfig } from '#shared/domain/config.ts';
 import { Harness } from './harness.ts';
 import { SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
-import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './scenarios.ts';
 import { inSimulatedAccount, MUTATING_OPERATIONS } from './simulate.ts';
+import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
 
 export interface ScaleResult {
   apps: number;

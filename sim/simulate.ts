@@ -14,17 +14,7 @@ import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { routeClientsTo } from './router.ts';
 import type { Handler, TaskInterceptor } from './runner.ts';
-import {
-  APP,
-  BUCKET,
-  defaultConfig,
-  ENV,
-  type Scenario,
-  type ScenarioContext,
-  type Status,
-  seedWorld,
-  uploadRelease,
-} from './scenarios.ts';
+import type { Scenario, Status } from './scenarios.ts';
 import {
   APPROVAL_BASE_URL,
   APPROVALS_TABLE,
@@ -33,6 +23,7 @@ import {
   SIGNING_SECRET_ID,
   World,
 } from './world.ts';
+import { APP, BUCKET, defaultConfig, ENV, type ScenarioContext, seedWorld, uploadRelease } from './worlds.ts';
 
 export interface Summary {
   scenario: string;

@@ -1,5 +1,5 @@
-import { releaseKey, type ScenarioContext } from '../../sim/scenarios.ts';
 import type { World } from '../../sim/world.ts';
+import { releaseKey, type ScenarioContext } from '../../sim/worlds.ts';
 
 /** Uploads release `version` of the web app and delivers its S3 event now. */
 export function uploadRelease(ctx: ScenarioContext, version: string): void {

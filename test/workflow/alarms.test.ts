@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ALARM, APPROVERS, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
+import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
 
 // An alarm that goes into ALARM and clears again while nothing waits on its event: the next
 // check reads its history, and blue, still running, takes the traffic back.

@@ -1,9 +1,10 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
-import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
+import { greenWeightReaches, releaseKey } from '../../sim/worlds.ts';
 import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TAG } from '#shared/domain/tags.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import { LOCKS_TABLE, type World } from '../../sim/world.ts';
 import {
   ALARM,
   appNames,
@@ -9,15 +12,12 @@ import {
   loseLockItem,
   releaseKey,
   runningExecution,
-  type Scenario,
   SPLIT_WEIGHTS,
   stopRunning,
   stopWhenIn,
   TARGET_GROUPS,
   ZONE,
-} from '../../sim/scenarios.ts';
-import { simulate } from '../../sim/simulate.ts';
-import { LOCKS_TABLE, type World } from '../../sim/world.ts';
+} from '../../sim/worlds.ts';
 import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
