@@ -8,6 +8,7 @@ import {
   APP,
   APPROVERS,
   alarmFiringAfter,
+  alarmOk,
   approvalBeforeShift,
   BUCKET,
   blueDiesThenAlarm,
@@ -20,13 +21,14 @@ import {
   longestAllowed,
   loseLockItem,
   releaseKey,
-  runningExecution,
   type ScenarioContext,
   SPLIT_WEIGHTS,
   slowDrain,
-  stopRunning,
+  stopAfterGreenReaches,
   TARGET_GROUPS,
   uploadRelease,
+  uploadVersion,
+  whenNoneRuns,
 } from './worlds.ts';
 
 // The scenario table: each scenario's world (built in worlds.ts), what it uploads and what it must
@@ -151,20 +153,11 @@ export const SCENARIOS: Scenario[] = [
     prepare: blueDiesThenAlarm,
     act: (ctx) => {
       uploadRelease(ctx);
-      const next = () => {
-        if (runningExecution(ctx)) ctx.after(60, next);
-        else {
-          // The person fixed what the alarm was about; then the next release is uploaded.
-          ctx.world.cloudwatch.setState(
-            ALARM,
-            'OK',
-            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
-            ctx.world.now(),
-          );
-          ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
-        }
-      };
-      ctx.after(60, next);
+      // The person fixed what the alarm was about; then the next release is uploaded.
+      whenNoneRuns(ctx, () => {
+        alarmOk(ctx.world);
+        uploadVersion(ctx, '1.2.0', 60);
+      });
     },
   },
   {
@@ -177,19 +170,10 @@ export const SCENARIOS: Scenario[] = [
     prepare: blueDiesThenAlarm,
     act: (ctx) => {
       uploadRelease(ctx);
-      const next = () => {
-        if (runningExecution(ctx)) ctx.after(60, next);
-        else {
-          ctx.world.cloudwatch.setState(
-            ALARM,
-            'OK',
-            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
-            ctx.world.now(),
-          );
-          ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 2 * 3600);
-        }
-      };
-      ctx.after(60, next);
+      whenNoneRuns(ctx, () => {
+        alarmOk(ctx.world);
+        uploadVersion(ctx, '1.2.0', 2 * 3600);
+      });
     },
   },
   {
@@ -206,11 +190,7 @@ export const SCENARIOS: Scenario[] = [
       }),
     act: (ctx) => {
       uploadRelease(ctx);
-      const next = () => {
-        if (runningExecution(ctx)) ctx.after(60, next);
-        else ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')], 60);
-      };
-      ctx.after(60, next);
+      whenNoneRuns(ctx, () => uploadVersion(ctx, '1.2.0', 60));
     },
   },
   {
@@ -239,7 +219,7 @@ export const SCENARIOS: Scenario[] = [
     expectLive: '1.0.0',
     prepare: (ctx) => {
       greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 1));
-      greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
+      stopAfterGreenReaches(ctx, 50);
     },
   },
   {
@@ -388,9 +368,7 @@ export const SCENARIOS: Scenario[] = [
     executions: 3,
     act: (ctx) => {
       for (const [i, version] of ['1.1.0', '1.2.0', '1.3.0'].entries()) {
-        ctx.after(i * 20, () =>
-          ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]),
-        );
+        ctx.after(i * 20, () => uploadVersion(ctx, version));
       }
     },
     expectLive: '1.3.0',
@@ -405,7 +383,7 @@ export const SCENARIOS: Scenario[] = [
       uploadRelease(ctx);
       ctx.after(60, () => {
         loseLockItem(ctx.world);
-        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+        uploadVersion(ctx, '1.2.0');
       });
     },
     expectLive: '1.1.0',
@@ -453,7 +431,7 @@ export const SCENARIOS: Scenario[] = [
       'An operator presses Stop 30 s after green takes 50 %: traffic back to blue, green terminated, lock released.',
     expect: 'ROLLED_BACK',
     prepare: (ctx) => {
-      greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
+      stopAfterGreenReaches(ctx, 50);
     },
   },
   {
@@ -616,7 +594,7 @@ export const SCENARIOS: Scenario[] = [
         if (ctx.world.calls.some((c) => c.operation === 'DeregisterTargets' && !c.error)) {
           ctx.after(120, () => {
             loseLockItem(ctx.world);
-            ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+            uploadVersion(ctx, '1.2.0');
           });
         } else ctx.after(10, whileBDrains);
       };
@@ -648,7 +626,7 @@ export const SCENARIOS: Scenario[] = [
       uploadRelease(ctx);
       ctx.after(0, () => {
         loseLockItem(ctx.world);
-        ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]);
+        uploadVersion(ctx, '1.2.0');
       });
     },
   },
@@ -695,7 +673,7 @@ export const SCENARIOS: Scenario[] = [
     approvers: { kind: 'approve', afterMinutes: 20 * 60, comment: 'Signed off after the change board.' },
     act: (ctx) => {
       uploadRelease(ctx);
-      ctx.after(3600, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+      ctx.after(3600, () => uploadVersion(ctx, '1.2.0'));
     },
   },
   {

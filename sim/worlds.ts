@@ -301,10 +301,42 @@ export function runningExecution(ctx: ScenarioContext) {
   return [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
 }
 
+/** Runs `then` once no execution runs any more (looked at every minute of virtual time). */
+export function whenNoneRuns(ctx: ScenarioContext, then: () => void): void {
+  const check = () => {
+    if (runningExecution(ctx)) ctx.after(60, check);
+    else then();
+  };
+  ctx.after(60, check);
+}
+
+/** Uploads release `version` of web and delivers its S3 event `afterSeconds` later (now by default). */
+export function uploadVersion(ctx: ScenarioContext, version: string, afterSeconds = 0): void {
+  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)], afterSeconds);
+}
+
+/** The 5xx alarm is OK again from now on. */
+export function alarmOk(world: World): void {
+  world.cloudwatch.setState(ALARM, 'OK', 'Threshold Crossed: 5xx rate 0.1 % < 1 %', world.now());
+}
+
 /** Presses Stop on the running execution, as an operator does in the console. */
 export function stopRunning(ctx: ScenarioContext): void {
   const running = runningExecution(ctx);
   if (running) ctx.stop(running.name);
+}
+
+/**
+ * Presses Stop on the running execution 30 s after green takes `percent` % of the traffic, right
+ * after `first` (a fault injected at that moment, say).
+ */
+export function stopAfterGreenReaches(ctx: ScenarioContext, percent: number, first?: () => void): void {
+  greenWeightReaches(ctx.world, percent, () =>
+    ctx.after(30, () => {
+      first?.();
+      stopRunning(ctx);
+    }),
+  );
 }
 
 /**
