@@ -7,6 +7,7 @@ import {
   ALARM,
   APP,
   APPROVERS,
+  alarmAfterGreenReaches,
   alarmFiringAfter,
   alarmOk,
   approvalBeforeShift,
@@ -111,14 +112,7 @@ export const SCENARIOS: Scenario[] = [
     summary: 'The 5xx alarm fires while green takes 50 %: traffic returns to blue, green terminated.',
     expect: 'ROLLED_BACK',
     prepare: ({ world }) => {
-      greenWeightReaches(world, 50, () =>
-        world.cloudwatch.setState(
-          ALARM,
-          'ALARM',
-          'Threshold Crossed: 5xx rate 4.2 % > 1 %',
-          world.now() + 90_000,
-        ),
-      );
+      alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
     },
   },
   {
@@ -201,14 +195,7 @@ export const SCENARIOS: Scenario[] = [
     expectLive: '1.0.0',
     prepare: ({ world }) => {
       greenWeightReaches(world, 10, () => blueFailsChecks(world, 1));
-      greenWeightReaches(world, 50, () =>
-        world.cloudwatch.setState(
-          ALARM,
-          'ALARM',
-          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
-          world.now() + 90_000,
-        ),
-      );
+      alarmAfterGreenReaches(world, 50, 90);
     },
   },
   {
@@ -230,14 +217,7 @@ export const SCENARIOS: Scenario[] = [
     breaksInvariants: true,
     prepare: ({ world }) => {
       greenWeightReaches(world, 10, () => blueFailsChecks(world, 3));
-      greenWeightReaches(world, 50, () =>
-        world.cloudwatch.setState(
-          ALARM,
-          'ALARM',
-          'Threshold Crossed: 5xx rate 3.1 % > 1 %',
-          world.now() + 90_000,
-        ),
-      );
+      alarmAfterGreenReaches(world, 50, 90);
     },
   },
   {
@@ -260,14 +240,7 @@ export const SCENARIOS: Scenario[] = [
     summary: 'The 5xx alarm fires 25 minutes into the termination window: blue takes traffic back.',
     expect: 'ROLLED_BACK',
     prepare: ({ world }) => {
-      greenWeightReaches(world, 100, () =>
-        world.cloudwatch.setState(
-          ALARM,
-          'ALARM',
-          'Threshold Crossed: 5xx rate 2.0 % > 1 %',
-          world.now() + 25 * 60_000,
-        ),
-      );
+      alarmAfterGreenReaches(world, 100, 25 * 60, 'Threshold Crossed: 5xx rate 2.0 % > 1 %');
     },
   },
   {

@@ -5,6 +5,7 @@ import { artifactId, executionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import type { SimInstance } from './aws/ec2.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
@@ -202,22 +203,47 @@ export function seedApp(world: World, options: AppSeed): void {
     [TAG.version]: '1.0.0',
   }).id;
   const deploymentId = executionName(app, ENV, '1.0.0', old);
-  const group = world.elbv2.targetGroups.get(names.targetGroups.a);
-  for (let i = 0; i < (options.blueCount ?? 3); i++) {
-    const instance = world.ec2.seedInstance(
-      {
-        [TAG.managedBy]: MANAGED_BY,
-        [TAG.app]: app,
-        [TAG.env]: ENV,
-        [TAG.version]: '1.0.0',
-        [TAG.slot]: 'a',
-        [TAG.deploymentId]: deploymentId,
-      },
-      ami,
-      longAgo,
-    );
-    group?.registrations.set(instance.id, { registeredAt: longAgo });
-  }
+  seedFleet(world, {
+    app,
+    slot: 'a',
+    version: '1.0.0',
+    deploymentId,
+    ami,
+    count: options.blueCount ?? 3,
+    at: longAgo,
+  });
+}
+
+/**
+ * `count` running instances of a fleet the service launched `at` (tagged as at launch), each
+ * registered in its slot's target group since then.
+ */
+function seedFleet(
+  world: World,
+  fleet: {
+    app: string;
+    slot: Slot;
+    version: string;
+    deploymentId: string;
+    ami: string;
+    count: number;
+    at: number;
+  },
+): SimInstance[] {
+  const group = world.elbv2.targetGroups.get(appNames(fleet.app).targetGroups[fleet.slot]);
+  return Array.from({ length: fleet.count }, () => {
+    const tags = {
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.app]: fleet.app,
+      [TAG.env]: ENV,
+      [TAG.version]: fleet.version,
+      [TAG.slot]: fleet.slot,
+      [TAG.deploymentId]: fleet.deploymentId,
+    };
+    const instance = world.ec2.seedInstance(tags, fleet.ami, fleet.at);
+    group?.registrations.set(instance.id, { registeredAt: fleet.at });
+    return instance;
+  });
 }
 
 /** The default world: the account and web/prod. */
@@ -273,27 +299,17 @@ export const SPLIT_WEIGHTS = { a: 60, b: 40 };
 
 /** Slot b runs a half-finished earlier deploy (weights a=60 b=40): 3 instances, one failing its checks. */
 export function halfFinishedSlotB(world: ScenarioContext['world']): void {
-  const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
   const longAgo = world.now() - 86_400_000;
-  for (let i = 0; i < 3; i++) {
-    const instance = world.ec2.seedInstance(
-      {
-        [TAG.managedBy]: MANAGED_BY,
-        [TAG.app]: APP,
-        [TAG.env]: ENV,
-        [TAG.version]: '1.0.1',
-        [TAG.slot]: 'b',
-        [TAG.deploymentId]: 'web-prod-1_0_1-0000000000',
-      },
-      'ami-0000000000000abcd',
-      longAgo,
-    );
-    group?.registrations.set(instance.id, { registeredAt: longAgo });
-    if (i === 0) {
-      const failing = instance.id;
-      world.elbv2.failingFrom = (x) => (x.id === failing ? longAgo : undefined);
-    }
-  }
+  const [failing] = seedFleet(world, {
+    app: APP,
+    slot: 'b',
+    version: '1.0.1',
+    deploymentId: 'web-prod-1_0_1-0000000000',
+    ami: 'ami-0000000000000abcd',
+    count: 3,
+    at: longAgo,
+  });
+  world.elbv2.failingFrom = (x) => (x.id === failing?.id ? longAgo : undefined);
 }
 
 /** The execution running now, if any. */
@@ -448,6 +464,18 @@ export function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => voi
       'Threshold Crossed: 5xx rate 3.1 % > 1 %',
       world.now() + minutes * 60_000,
     );
+}
+
+/** The 5xx alarm goes into ALARM `seconds` after green takes `percent` % of the traffic, and stays there. */
+export function alarmAfterGreenReaches(
+  world: World,
+  percent: number,
+  seconds: number,
+  reason = 'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+): void {
+  greenWeightReaches(world, percent, () =>
+    world.cloudwatch.setState(ALARM, 'ALARM', reason, world.now() + seconds * 1000),
+  );
 }
 
 /** The lock item of web/prod is gone (deleted by hand, or a table restored from a backup). */

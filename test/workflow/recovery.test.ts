@@ -4,7 +4,7 @@ import type { Scenario } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
 import { LOCKS_TABLE, type World } from '../../sim/world.ts';
 import {
-  ALARM,
+  alarmAfterGreenReaches,
   appNames,
   blueFailsChecks,
   greenWeightReaches,
@@ -54,9 +54,7 @@ describe('stopped while the rollback waits', () => {
       summary: 'alarm at 50 %; the rollback writes blue 100; Stop while it waits out the TTL',
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', ctx.world.now() + 90_000),
-        );
+        alarmAfterGreenReaches(ctx.world, 50, 90, 'Threshold Crossed');
         stopWhenIn(ctx, 'Let resolvers leave green', 5);
       },
     };
