@@ -92,6 +92,11 @@ export const greenFleet: GreenFleet = {
   launchedAt: '2026-03-02T09:24:10.000Z',
 };
 
+/** A weight change Route 53 reported INSYNC on the second poll, as the state carries it. */
+export function syncedChange(submittedAt: string) {
+  return { changeId: 'C1', status: 'INSYNC' as const, polls: 2, maxPolls: 18, pollSeconds: 10, submittedAt };
+}
+
 /** The execution state as the state machine carries it, with whatever the earlier tasks wrote. */
 export function stateWith(extra: Partial<DeploymentState> = {}): DeploymentState {
   return { ...deployment, plan: planFor(), ...extra };

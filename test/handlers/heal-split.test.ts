@@ -30,6 +30,7 @@ import {
   lambdaContext,
   reservation,
   slotTags,
+  syncedChange,
   TARGET_GROUP,
   TOPIC_ARN,
   weightedRecords,
@@ -79,14 +80,7 @@ function healingState(extra: Partial<DeploymentState> & { cleared?: ClearedSlot 
 const healing = {
   to: 'a' as const,
   from: 'b' as const,
-  dns: {
-    changeId: 'C1',
-    status: 'INSYNC' as const,
-    polls: 2,
-    maxPolls: 18,
-    pollSeconds: 10,
-    submittedAt: '2026-03-02T09:01:00.000Z',
-  },
+  dns: syncedChange('2026-03-02T09:01:00.000Z'),
 };
 
 function route53Accepts() {

@@ -13,6 +13,7 @@ import {
   planFor,
   RECORD_NAME,
   stateWith,
+  syncedChange,
   TARGET_GROUP,
   weightedRecords,
   ZONE_ID,
@@ -158,14 +159,7 @@ describe('rollback-traffic', () => {
       weights: { a: 90, b: 10 },
       isLast: false,
       settleSeconds: 300,
-      dns: {
-        changeId: 'C1',
-        status: 'INSYNC' as const,
-        polls: 2,
-        maxPolls: 18,
-        pollSeconds: 10,
-        submittedAt: '2026-03-02T09:31:00.000Z',
-      },
+      dns: syncedChange('2026-03-02T09:31:00.000Z'),
     };
 
     // Act

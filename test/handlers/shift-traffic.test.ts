@@ -119,11 +119,7 @@ describe('shift-traffic', () => {
     ]);
     expect(input?.ChangeBatch?.Comment).toBe(`${DEPLOYMENT_ID} step 1/3: 10% to slot b`);
     expect(result).toEqual({
-      index: 0,
-      percent: 10,
-      weights: { a: 90, b: 10 },
-      isLast: false,
-      settleSeconds: 300,
+      ...firstStep,
       dns: {
         changeId: '/change/C0743215NX5FBGQ4SGJ9',
         status: 'PENDING',
