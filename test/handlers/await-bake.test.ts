@@ -9,10 +9,8 @@ import { AMI_ID, awsError, lambdaContext } from './fixtures.ts';
 
 const { dynamodbMock, imagebuilderMock, sfnMock } = mockAws();
 
-/** When the "Wait for the AMI bake" state invokes the task. */
-const NOW = new Date('2026-03-02T09:00:20.000Z');
-
-freezeClock(NOW);
+// When the "Wait for the AMI bake" state invokes the task.
+freezeClock(new Date('2026-03-02T09:00:20.000Z'));
 beforeEach(() => {
   dynamodbMock.on(PutItemCommand).resolves({});
   sfnMock.on(SendTaskSuccessCommand).resolves({});

@@ -61,8 +61,8 @@ export function mockAws(defaults: AwsDefaults = {}): AwsMocks {
   return mocks;
 }
 
-/** Freezes `Date` at `now` for each test of the file (timers keep running). */
-export function freezeClock(now: Date): void {
+/** Freezes `Date` at `now` for each test of the file (timers keep running); returns `now`. */
+export function freezeClock(now: Date): Date {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(now);
@@ -70,4 +70,5 @@ export function freezeClock(now: Date): void {
   afterEach(() => {
     vi.useRealTimers();
   });
+  return now;
 }

@@ -9,6 +9,8 @@ import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_3,
   BLUE_IDS,
   blueRequestCountQuery,
   blueTargetGroup,
@@ -21,12 +23,9 @@ import {
 
 const { cloudwatchMock, elbv2Mock } = mockAws();
 
-const NOW = new Date('2026-03-02T10:35:00.000Z');
-
-freezeClock(NOW);
+const NOW = freezeClock(new Date('2026-03-02T10:35:00.000Z'));
 
 const context = lambdaContext('checkDrain');
-const [BLUE_1 = '', , BLUE_3 = ''] = BLUE_IDS;
 
 const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 

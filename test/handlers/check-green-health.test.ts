@@ -9,6 +9,9 @@ import type { GreenFleet } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-green-health.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
   healthy,
@@ -27,7 +30,6 @@ beforeEach(() => {
 });
 
 const context = lambdaContext('checkGreenHealth');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 
 function launchedSecondsAgo(seconds: number): GreenFleet {
   return { ...greenFleet, launchedAt: new Date(Date.now() - seconds * 1000).toISOString() };

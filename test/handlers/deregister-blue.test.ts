@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/deregister-blue.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_2,
+  BLUE_3,
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
   blueInstances,
@@ -31,12 +34,9 @@ import {
 const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 /** When the termination window ended and blue is retired. */
-const NOW = new Date('2026-03-02T10:31:12.000Z');
-
-freezeClock(NOW);
+const NOW = freezeClock(new Date('2026-03-02T10:31:12.000Z'));
 
 const context = lambdaContext('deregisterBlue');
-const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 /** An instance of this very deployment that carries blue's slot tag: it must never be touched. */
 const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
 

@@ -9,6 +9,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/drain-green.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
   greenInstances,
@@ -21,7 +24,6 @@ import {
 const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 const context = lambdaContext('drainGreen');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 const state = stateWith({ green: greenFleet });
 
 function targets(states: [string, string, string?][]) {

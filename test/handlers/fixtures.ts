@@ -84,6 +84,8 @@ export function planFor(
 export const AMI_ID = 'ami-0f3c9a1d2b4e5f607';
 export const BLUE_IDS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003'];
 export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8e7f6a5b40003'];
+export const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
+export const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 
 export const greenFleet: GreenFleet = {
   slot: 'b',

@@ -10,6 +10,9 @@ import { mockAws } from './aws-mocks.ts';
 import {
   DEPLOYMENT_ID,
   fleetInstanceTags,
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
   greenInstances,
@@ -23,7 +26,6 @@ import {
 const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 const context = lambdaContext('removeGreen');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx (Threshold Crossed)' };
 
 function greenFleetFound() {

@@ -5,6 +5,9 @@ import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/terminate-blue.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_2,
+  BLUE_3,
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
   blueInstances,
@@ -22,9 +25,7 @@ import {
 
 const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
-const NOW = new Date('2026-03-02T10:37:42.000Z');
-
-freezeClock(NOW);
+freezeClock(new Date('2026-03-02T10:37:42.000Z'));
 beforeEach(() => {
   // A search answering more than blue (this deployment's green too): only blue may be terminated.
   ec2Mock.on(DescribeInstancesCommand).resolves({
@@ -40,7 +41,6 @@ beforeEach(() => {
 });
 
 const context = lambdaContext('terminateBlue');
-const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 
 /** Blue as check-drain left it: slot a, two of its three instances deregistered and drained. */
 function drained(extra: Partial<BlueDrain> = {}): BlueDrain {

@@ -19,10 +19,8 @@ import {
 
 const { cloudwatchMock, dynamodbMock, s3Mock, sfnMock } = mockAws();
 
-/** When the settle wait after the 10 % step starts. */
-const NOW = new Date('2026-03-02T09:30:00.000Z');
-
-freezeClock(NOW);
+// When the settle wait after the 10 % step starts.
+freezeClock(new Date('2026-03-02T09:30:00.000Z'));
 beforeEach(() => {
   dynamodbMock.on(PutItemCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
