@@ -124,23 +124,15 @@ const stages = fc.constantFrom<ApprovalStage[]>(
 );
 const which = fc.integer({ min: 0, max: 9 });
 
+/** A fault that repeats on one API call target: `times` in a row, from 1 to `maxTimes`. */
+const repeatedFault = (kind: 'throttle-burst' | 'transient-errors', maxTimes: number) =>
+  fc
+    .record({ kind: fc.constant(kind), at, times: fc.integer({ min: 1, max: maxTimes }), target: apiTarget })
+    .map(({ target, ...rest }) => ({ ...rest, ...target }));
+
 const EVENT_ARBITRARIES: Record<EventKind, fc.Arbitrary<ChaosEvent>> = {
-  'throttle-burst': fc
-    .record({
-      kind: fc.constant('throttle-burst' as const),
-      at,
-      times: fc.integer({ min: 1, max: 5 }),
-      target: apiTarget,
-    })
-    .map(({ target, ...rest }) => ({ ...rest, ...target })),
-  'transient-errors': fc
-    .record({
-      kind: fc.constant('transient-errors' as const),
-      at,
-      times: fc.integer({ min: 1, max: 3 }),
-      target: apiTarget,
-    })
-    .map(({ target, ...rest }) => ({ ...rest, ...target })),
+  'throttle-burst': repeatedFault('throttle-burst', 5),
+  'transient-errors': repeatedFault('transient-errors', 3),
   'permanent-error': fc
     .record({ kind: fc.constant('permanent-error' as const), at, target: apiTarget })
     .map(({ target, ...rest }) => ({ ...rest, ...target })),
