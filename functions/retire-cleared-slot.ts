@@ -1,5 +1,5 @@
 import type { DeploymentState } from '#shared/domain/workflow.ts';
-import type { ClearedSlot } from '#shared/healing.ts';
+import type { ClearedSlot } from '#shared/operations/healing.ts';
 import { defineTask } from '#shared/task.ts';
 import { retireClearedSlot } from '#shared/tasks/retire-cleared-slot.ts';
 

@@ -282,6 +282,22 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'route53-slow-green-fails-in-longer-wait',
+    summary:
+      "As route53-slow-blue-weakened, with 25 minutes per change, and green's instances fail their checks 4 minutes into the first step's longer wait: the next poll of the change sees green below its minimum and rolls back to blue's one healthy instance, not 20 minutes later at INSYNC.",
+    expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      world.route53.propagationSeconds = 1500;
+      greenWeightReaches(world, 10, () => {
+        blueFailsChecks(world, 2);
+        const at = world.now() + 240_000;
+        const before = world.elbv2.failingFrom;
+        world.elbv2.failingFrom = (instance) =>
+          instance.tags[TAG.version] === '1.1.0' ? at : before(instance);
+      });
+    },
+  },
+  {
     name: 'throttled',
     summary: 'Route 53 and EC2 throttle the first calls of several operations; the retries absorb it.',
     expect: 'SUCCEEDED',

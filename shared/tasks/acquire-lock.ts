@@ -1,6 +1,6 @@
 import { type LockWaiter, uploadOrder } from '../domain/lock.ts';
 import { type DeploymentState, readDeployment } from '../domain/workflow.ts';
-import { acquireLock } from '../locking.ts';
+import { acquireLock } from '../operations/locking.ts';
 
 export interface LockRequest {
   /** The task token this execution waits on until it owns the lock. */

@@ -1,6 +1,6 @@
 import { describeTargetHealth } from '../aws/elbv2.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
-import { IDLE_SECONDS, targetGroupIdle } from '../drain.ts';
+import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
 import { need } from '../state.ts';
 
 /**

@@ -6,8 +6,8 @@ import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { assertRecordsAsWritten } from '../records-check.ts';
-import { assertGreenStillOurs } from '../slot-instances.ts';
+import { assertRecordsAsWritten } from '../operations/records-check.ts';
+import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
 
 /**

@@ -1,5 +1,5 @@
-import { assertGreenGood } from '../checks.ts';
 import type { DeploymentState, StepCheck } from '../domain/workflow.ts';
+import { assertGreenGood } from '../operations/checks.ts';
 import { need, nowIso } from '../state.ts';
 
 /**

@@ -4,9 +4,14 @@ import { idList } from '../domain/leftovers.ts';
 import { launchedByUs, TAG } from '../domain/tags.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
-import { type ClearedSlot, fleetToClear, requireOnlyTheFleetFound, slotWithoutTraffic } from '../healing.ts';
 import { logger } from '../logger.ts';
-import { isGone, registeredWithInstances } from '../slot-targets.ts';
+import {
+  type ClearedSlot,
+  fleetToClear,
+  requireOnlyTheFleetFound,
+  slotWithoutTraffic,
+} from '../operations/healing.ts';
+import { isGone, registeredWithInstances } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
 
 /**

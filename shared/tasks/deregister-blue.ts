@@ -1,12 +1,12 @@
 import { deregistrationDelaySeconds } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { blueInstances } from '../blue-fleet.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
-import { IDLE_SECONDS, targetGroupIdle } from '../drain.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { deregisterBlueTargets } from '../slot-targets.ts';
+import { blueInstances } from '../operations/blue-fleet.ts';
+import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
+import { deregisterBlueTargets } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
 
 /** How often draining is checked at least, and at most how many times (the delay plus a margin). */

@@ -1,6 +1,6 @@
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
-import { idleGreen, takeOutOfService } from '../fleet.ts';
 import { logger } from '../logger.ts';
+import { idleGreen, takeOutOfService } from '../operations/fleet.ts';
 import { need } from '../state.ts';
 
 /**

@@ -3,9 +3,9 @@ import { formatWeights, type Slot, sameWeights, weightsForStep } from '../domain
 import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
 import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { claimSlot } from '../slot-ownership.ts';
+import { claimSlot } from '../operations/slot-ownership.ts';
+import { moveAllTrafficTo } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
-import { moveAllTrafficTo } from '../traffic-moves.ts';
 
 export interface Healing {
   to: Slot;

@@ -1,4 +1,3 @@
-import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { launchInstances } from '../aws/ec2.ts';
 import { clientToken } from '../domain/identity.ts';
 import { foreignInstancesText, targetGroupName } from '../domain/ownership.ts';
@@ -6,9 +5,10 @@ import { fleetTags, TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenFleet, Plan } from '../domain/workflow.ts';
 import { CapacityShortfall, SlotInUse } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { foreignTargets } from '../slot-instances.ts';
-import { claimSlot } from '../slot-ownership.ts';
-import { releaseDeadTargets } from '../slot-targets.ts';
+import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
+import { foreignTargets } from '../operations/slot-instances.ts';
+import { claimSlot } from '../operations/slot-ownership.ts';
+import { releaseDeadTargets } from '../operations/slot-targets.ts';
 import { need, nowIso } from '../state.ts';
 
 /** EC2's ways of saying it cannot launch what was asked for (capacity or account limits). */

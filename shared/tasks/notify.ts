@@ -1,8 +1,6 @@
 import { findManagedInstances } from '../aws/ec2.ts';
 import { slotTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { settleBake } from '../bake-cleanup.ts';
-import { blueInstances } from '../blue-fleet.ts';
 import { idList, leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
 import {
@@ -16,11 +14,13 @@ import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
-import { healLeftovers } from '../healing.ts';
-import { releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
-import { publishOnce } from '../publish-once.ts';
-import { greenHeldByAnother } from '../slot-tags.ts';
+import { settleBake } from '../operations/bake-cleanup.ts';
+import { blueInstances } from '../operations/blue-fleet.ts';
+import { healLeftovers } from '../operations/healing.ts';
+import { releaseLock } from '../operations/locking.ts';
+import { publishOnce } from '../operations/publish-once.ts';
+import { greenHeldByAnother } from '../operations/slot-tags.ts';
 
 export interface NotifyInput {
   outcome: Outcome;
@@ -50,7 +50,7 @@ export interface LeftContext {
   /** The status its execution ended with (the recovery's): a Stop is a verdict on green. */
   status?: string;
   /**
-   * Why green's slot is another deployment's, or undefined when it is not (slot-tags.ts
+   * Why green's slot is another deployment's, or undefined when it is not (operations/slot-tags.ts
    * greenHeldByAnother): for a caller whose role may read the slot's tags.
    */
   greenHeldByAnother?: () => Promise<string | undefined>;

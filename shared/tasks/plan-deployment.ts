@@ -1,4 +1,3 @@
-import { firingBeforeTraffic } from '../alarm-guards.ts';
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
@@ -16,8 +15,9 @@ import { quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { checkSlotOwnership } from '../slot-ownership.ts';
-import { isDeadOfOurs, isGone } from '../slot-targets.ts';
+import { firingBeforeTraffic } from '../operations/alarm-guards.ts';
+import { checkSlotOwnership } from '../operations/slot-ownership.ts';
+import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who

@@ -4,7 +4,6 @@ import { findManagedInstances } from '../aws/ec2.ts';
 import { classifyAwsError } from '../aws/errors.ts';
 import { changeStatus, readWeights } from '../aws/route53.ts';
 import { ExecutionHistory } from '../aws/sfn.ts';
-import { settleBake, settleUnrecordedBuilds } from '../bake-cleanup.ts';
 import { idList } from '../domain/leftovers.ts';
 import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
@@ -19,13 +18,14 @@ import {
   endedOnItsOwnPath,
   type Plan,
 } from '../domain/workflow.ts';
-import { retireInstances } from '../fleet.ts';
-import { healLeftovers } from '../healing.ts';
-import { lockStandingOf, releaseLock } from '../locking.ts';
 import { logger } from '../logger.ts';
-import { publishOnce } from '../publish-once.ts';
-import { greenHeldByAnother, greenSlotStanding } from '../slot-tags.ts';
-import { returnTrafficToBlue } from '../traffic-moves.ts';
+import { settleBake, settleUnrecordedBuilds } from '../operations/bake-cleanup.ts';
+import { retireInstances } from '../operations/fleet.ts';
+import { healLeftovers } from '../operations/healing.ts';
+import { lockStandingOf, releaseLock } from '../operations/locking.ts';
+import { publishOnce } from '../operations/publish-once.ts';
+import { greenHeldByAnother, greenSlotStanding } from '../operations/slot-tags.ts';
+import { returnDecision, returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { parseWith } from '../validation.ts';
 import { whatIsLeft } from './notify.ts';
 
@@ -146,8 +146,15 @@ async function restoreTraffic(
     // wrote is not known to be its own to undo, and its instances may serve it; both are kept.
     if (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0)) {
       const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
+      // What a person may do with blue is what the rollback rule says now, as everywhere else.
+      const back = plan.blue ? await returnDecision(plan, plan.blue, failedOnGreen({ status })) : undefined;
+      const then = !plan.blue
+        ? `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`
+        : back?.toBlue
+          ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there (the rollback rule allows it now: ${back.why}), then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)`
+          : `keep the traffic where it is: ${back?.why}; move it to slot ${plan.blue} only once slot ${plan.blue} is at least as healthy as slot ${plan.green}`;
       report.leftOver.push(
-        `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${plan.blue ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there and slot ${plan.blue} has healthy targets, then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)` : `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`}`,
+        `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${then}`,
       );
       return;
     }
@@ -310,9 +317,11 @@ interface Known {
   lock?: LockStanding;
 }
 
-/** The lock's part of the story: released, unless nobody held it. */
+/** The lock's part of the story: released, unless nobody held it or it was taken over. */
 function lockEnd(known: Known): string {
-  return known.lock?.kind === 'unheld' ? 'no lock of its to release' : 'lock released';
+  if (known.lock?.kind === 'unheld') return 'no lock of its to release';
+  if (known.lock?.kind === 'another') return `its lock already taken over by ${known.lock.holder}`;
+  return 'lock released';
 }
 
 /** One try at putting things back: idempotent, so it is tried again whole after any failure. */
@@ -342,7 +351,11 @@ async function recoverOnce(
       deployment.deploymentId,
     );
     const lock = known.lock;
-    if (lock.kind === 'another') {
+    const endedAt = detail.stopDate ?? Date.parse(event.time);
+    const pastGrace = Date.now() + settings.remainingMs() > endedAt + RECOVERY_GRACE_SECONDS * 1000;
+    // Another holds it within the grace: an earlier delivery told (the handler checked) and handed
+    // it on. Past the grace it may have been taken over with nobody told: then it is told below.
+    if (lock.kind === 'another' && !pastGrace) {
       logger.info('recovered already: this deployment no longer holds the lock', { holder: lock.holder });
       return { kind: 'recovered-already' };
     }
@@ -351,11 +364,18 @@ async function recoverOnce(
       report.found.push(unheldLockText(lock, lockId(deployment.app, deployment.env), settings.locksTable));
     }
     // Too late to act safely: a recovery still running when the lock's grace is over would
-    // change things beside the deployment that takes the lock over. A person finishes instead.
-    const endedAt = detail.stopDate ?? Date.parse(event.time);
-    if (Date.now() + settings.remainingMs() > endedAt + RECOVERY_GRACE_SECONDS * 1000) {
+    // change things beside the deployment that takes the lock over. A person finishes instead,
+    // told what is left as the rollback rule sees it now (reads only).
+    if (pastGrace) {
       report.leftOver.push(
-        `this recovery started ${Math.round((Date.now() - endedAt) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing: put all traffic on slot ${plan.blue ?? plan.green} if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} once resolvers have left them`,
+        `this recovery started ${Math.round((Date.now() - endedAt) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing`,
+        ...(await whatIsLeft(
+          { ...deployment, plan },
+          {
+            status: detail.status,
+            greenHeldByAnother: () => greenHeldByAnother(plan, deployment.deploymentId),
+          },
+        )),
       );
       return { kind: 'recovered', plan };
     }

@@ -1,7 +1,7 @@
 import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
-import { idleGreen, retireInstances } from '../fleet.ts';
 import { logger } from '../logger.ts';
+import { idleGreen, retireInstances } from '../operations/fleet.ts';
 import { need } from '../state.ts';
 
 /**

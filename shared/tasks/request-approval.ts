@@ -14,7 +14,7 @@ import { quoted } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { pinnedApprovers } from '../pinned-config.ts';
+import { pinnedApprovers } from '../operations/pinned-config.ts';
 import { need } from '../state.ts';
 
 export interface ApprovalRequest {

@@ -1,6 +1,6 @@
 import { terminateInstances } from '../aws/ec2.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
-import { type ClearedSlot, fleetToClear, slotWithoutTraffic } from '../healing.ts';
+import { type ClearedSlot, fleetToClear, slotWithoutTraffic } from '../operations/healing.ts';
 import { need } from '../state.ts';
 
 /**

@@ -5,9 +5,9 @@ import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { greenHeldByAnother } from '../slot-tags.ts';
+import { greenHeldByAnother } from '../operations/slot-tags.ts';
+import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
-import { returnTrafficToBlue } from '../traffic-moves.ts';
 
 /**
  * Puts all traffic back on blue in one change batch, when the rollback rule allows it (blue has a

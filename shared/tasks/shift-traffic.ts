@@ -1,14 +1,14 @@
-import { assertAlarmsQuietBeforeTraffic } from '../alarm-guards.ts';
 import { readWeights } from '../aws/route53.ts';
 import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
-import { greenIds, greenVerdict } from '../green-health.ts';
 import { logger } from '../logger.ts';
-import { assertGreenStillOurs } from '../slot-instances.ts';
+import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
+import { greenIds, greenVerdict } from '../operations/green-health.ts';
+import { assertGreenStillOurs } from '../operations/slot-instances.ts';
+import { writeChange } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
-import { writeChange } from '../traffic-moves.ts';
 
 /** Whether the records hold what they must before this step: the previous step's, or the start. */
 function expectedBefore(plan: Plan, previous: ShiftState | undefined, current: Weights): boolean {

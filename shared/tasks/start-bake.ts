@@ -13,7 +13,7 @@ import {
 import { clientToken } from '../domain/identity.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { pinnedConfig } from '../pinned-config.ts';
+import { pinnedConfig } from '../operations/pinned-config.ts';
 import { need, nowIso } from '../state.ts';
 
 /** Reuses the AMI already baked from this artifact, or starts an Image Builder build. */

@@ -1,10 +1,10 @@
 import { terminateInstances } from '../aws/ec2.ts';
 import { readWeights } from '../aws/route53.ts';
-import { blueInstances } from '../blue-fleet.ts';
 import { formatWeights } from '../domain/traffic.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { blueInstances } from '../operations/blue-fleet.ts';
 import { need, nowIso } from '../state.ts';
 
 /**

@@ -6,7 +6,7 @@ import { alarmWatchId, waitTtl } from '../domain/waits.ts';
 import type { PinnedConfig } from '../domain/workflow.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { pinnedConfig } from '../pinned-config.ts';
+import { pinnedConfig } from '../operations/pinned-config.ts';
 
 export interface AlarmWatchRequest {
   token: string;

@@ -1,7 +1,7 @@
-import { assertGreenGood } from '../checks.ts';
 import { windowProgress } from '../domain/plan.ts';
 import type { DeploymentState, WindowState } from '../domain/workflow.ts';
 import { LoopBoundExceeded } from '../errors.ts';
+import { assertGreenGood } from '../operations/checks.ts';
 import { need, nowIso } from '../state.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { CancelImageCreationCommand, GetImageCommand } from '@aws-sdk/client-imagebuilder';
 import { describe, expect, it } from 'vitest';
-import { settleBake } from '#shared/bake-cleanup.ts';
+import { settleBake } from '#shared/operations/bake-cleanup.ts';
 import { mockAws } from './aws-mocks.ts';
 import { AMI_ID, deployment, planFor } from './fixtures.ts';
 

@@ -171,6 +171,33 @@ describe('check-dns-change', () => {
       });
     });
 
+    it('fails into the rollback when green falls below its minimum during the longer wait', async () => {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(1));
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
+        TargetHealthDescriptions: GREEN_IDS.map((Id) => ({
+          Target: { Id, Port: 80 },
+          TargetHealth: { State: 'unhealthy' as const, Reason: 'Target.FailedHealthChecks' as const },
+        })),
+      });
+      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 2), maxPolls: DNS_RETURN_MAX_POLLS };
+
+      const run = handler({ change: longer, plan }, context);
+
+      await expect(run).rejects.toMatchObject({
+        name: 'GreenUnhealthy',
+        message: expect.stringContaining('0 of 3 green targets healthy'),
+      });
+    });
+
+    it('gives the longer wait up as soon as blue could take the traffic back', async () => {
+      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(3));
+      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 5), maxPolls: DNS_RETURN_MAX_POLLS };
+
+      const run = handler({ change: longer, plan }, context);
+
+      await expect(run).rejects.toMatchObject({ name: 'DnsChangeTimedOut' });
+    });
+
     it('reads no alarm nor target health in the first 3 minutes', async () => {
       const result = await handler({ change: step(4), plan }, context);
 

@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
 import type { DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import type { ClearedSlot } from '#shared/healing.ts';
+import type { ClearedSlot } from '#shared/operations/healing.ts';
 import { healLeft } from '#shared/tasks/notify.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';

@@ -116,12 +116,31 @@ describe('recover-execution, after a Stop', () => {
 
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
-    expect(report.leftOver).toEqual([
-      expect.stringMatching(/^this recovery started 19 minutes after the execution ended/),
-    ]);
+    // What is left, as the rollback rule sees it now: the Stop is a verdict on green, blue is healthy.
+    expect(report.leftOver[0]).toMatch(/^this recovery started 19 minutes after the execution ended/);
+    expect(report.leftOver.join('\n')).toContain('set slot a to 100 and slot b to 0');
     expect(snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message).toContain(
       'Left for a person: this recovery started',
     );
+  });
+
+  it('tells what is left, changing nothing, when its lock was taken over after the grace with nobody told', async () => {
+    dynamodbMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    const late = stopped(planFor());
+    late.detail.stopDate = Date.now() - 25 * 60_000;
+
+    const report = await handler(late, withTimeLeft(290_000));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    const message = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(message).toContain('its lock already taken over by web-prod-1_2_0-0123456789');
+    expect(message).toContain(
+      'Left for a person: this recovery started 25 minutes after the execution ended',
+    );
+    expect(report.actions).toEqual(['its lock already taken over by web-prod-1_2_0-0123456789']);
   });
 
   it('does nothing once the deployment no longer holds the lock (the event again, after the hand-off)', async () => {
@@ -147,9 +166,33 @@ describe('recover-execution, after a Stop', () => {
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(report.found).toEqual([expect.stringMatching(/^the lock item of web\/prod was missing from /)]);
     expect(report.leftOver).toEqual([
-      `green slot b's target group does not name this deployment as the one filling it (bluegreen:deployment-id), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (a=50 b=50) and the instances tagged bluegreen:deployment-id=${DEPLOYMENT_ID} were kept: once no other deployment is found to fill slot b, put all traffic on slot a if it is not there and slot a has healthy targets, then terminate them once resolvers have left them (the record TTL, 60 s)`,
+      `green slot b's target group does not name this deployment as the one filling it (bluegreen:deployment-id), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (a=50 b=50) and the instances tagged bluegreen:deployment-id=${DEPLOYMENT_ID} were kept: once no other deployment is found to fill slot b, put all traffic on slot a if it is not there (the rollback rule allows it now: green failed (blue slot a: 3 of 3 targets healthy; green slot b: 3 of 3 targets healthy)), then terminate them once resolvers have left them (the record TTL, 60 s)`,
     ]);
     expect(report.actions).toEqual(['no lock of its to release']);
+  });
+
+  it('never tells to move traffic to a blue the rollback rule refuses, when nobody holds the lock and green names no deployment', async () => {
+    dynamodbMock.on(GetItemCommand).resolves({});
+    elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(null));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
+      TargetHealthDescriptions: BLUE_IDS.map((Id, i) => ({
+        Target: { Id, Port: 80 },
+        TargetHealth: i === 0 ? { State: 'healthy' as const } : { State: 'unhealthy' as const },
+      })),
+    });
+    const event = stopped(planFor());
+
+    const report = await handler(
+      { ...event, detail: { ...event.detail, status: 'TIMED_OUT' } },
+      withTimeLeft(290_000),
+    );
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(report.leftOver.join('\n')).toContain(
+      'keep the traffic where it is: blue is below its healthy minimum',
+    );
+    expect(report.leftOver.join('\n')).not.toContain('put all traffic on slot a');
   });
 
   it("leaves green's traffic and its own instances when nobody holds the lock and another deployment claimed green", async () => {

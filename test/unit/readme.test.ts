@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firingBeforeTraffic } from '#shared/alarm-guards.ts';
 import { SETTLE_AFTER_MS } from '#shared/domain/approval-outcome.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { failedOnGreen, returnToBlue, VERDICTS_ON_GREEN } from '#shared/domain/return-to-blue.ts';
+import { firingBeforeTraffic } from '#shared/operations/alarm-guards.ts';
 import { configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 

@@ -56,6 +56,16 @@ describe.each(automatic.map((s) => [s.name, s] as const))('scenario %s', (_name,
   });
 });
 
+describe("a step's longer wait for a slow Route 53 change", () => {
+  it('rolls back on the poll that finds green below its minimum, not once the change is in sync', async () => {
+    const scenario = findScenario('route53-slow-green-fails-in-longer-wait');
+    if (!scenario) throw new Error('no such scenario');
+    const { summary } = await simulate(scenario);
+    expect(summary.status).toBe('ROLLED_BACK');
+    expect(summary.cause).toMatch(/GreenUnhealthy: 0 of 3 green targets healthy .* still PENDING/);
+  });
+});
+
 /** A write the rollback task of the running execution could make: all traffic to slot a. */
 function rollbackPutsAllOnSlotA(ctx: ScenarioContext): void {
   const running = runningExecution(ctx);

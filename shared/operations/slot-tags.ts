@@ -1,9 +1,9 @@
-import { targetGroupTags } from './aws/elbv2.ts';
-import { claimOf, claimText, ownerOf, ownershipProblem, targetGroupName } from './domain/ownership.ts';
-import type { Tags } from './domain/tags.ts';
-import type { Slot } from './domain/traffic.ts';
-import type { Plan } from './domain/workflow.ts';
-import { SlotInUse } from './errors.ts';
+import { targetGroupTags } from '../aws/elbv2.ts';
+import { claimOf, claimText, ownerOf, ownershipProblem, targetGroupName } from '../domain/ownership.ts';
+import type { Tags } from '../domain/tags.ts';
+import type { Slot } from '../domain/traffic.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { SlotInUse } from '../errors.ts';
 
 /** A target group's tags (who owns the slot, who fills it). */
 export async function tagsOf(targetGroupArn: string): Promise<Tags> {

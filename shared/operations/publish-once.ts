@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { claimPublication, getPublication, settlePublication } from './aws/dynamodb.ts';
-import { publish } from './aws/sns.ts';
+import { claimPublication, getPublication, settlePublication } from '../aws/dynamodb.ts';
+import { publish } from '../aws/sns.ts';
 import {
   CLAIM_MARGIN_MS,
   PUBLICATION_TTL_SECONDS,
   type PublicationRecord,
   standing,
-} from './domain/publication.ts';
-import { NotificationInFlight } from './errors.ts';
-import { logger } from './logger.ts';
+} from '../domain/publication.ts';
+import { NotificationInFlight } from '../errors.ts';
+import { logger } from '../logger.ts';
 
 /** A message ready to publish, and what its sender returns once it is out. */
 export interface Composed<T> {

@@ -1,7 +1,7 @@
-import { readObject } from './aws/s3.ts';
-import { type DeployConfig, parseConfigText } from './domain/config.ts';
-import type { PinnedConfig } from './domain/workflow.ts';
-import { InvalidConfig } from './errors.ts';
+import { readObject } from '../aws/s3.ts';
+import { type DeployConfig, parseConfigText } from '../domain/config.ts';
+import type { PinnedConfig } from '../domain/workflow.ts';
+import { InvalidConfig } from '../errors.ts';
 
 /**
  * The config this deployment planned with, read by the S3 version Plan pinned: what the plan does

@@ -1,6 +1,6 @@
-import { getPublication } from './aws/dynamodb.ts';
-import { tagTargetGroup, targetGroupTags } from './aws/elbv2.ts';
-import { executionState } from './aws/sfn.ts';
+import { getPublication } from '../aws/dynamodb.ts';
+import { tagTargetGroup, targetGroupTags } from '../aws/elbv2.ts';
+import { executionState } from '../aws/sfn.ts';
 import {
   claimOf,
   claimTags,
@@ -11,12 +11,12 @@ import {
   type SlotClaim,
   type SlotOwner,
   targetGroupName,
-} from './domain/ownership.ts';
-import { publicationId } from './domain/publication.ts';
-import type { Tags } from './domain/tags.ts';
-import { SLOTS, type Slot } from './domain/traffic.ts';
-import type { Plan } from './domain/workflow.ts';
-import { SlotInUse, UnsafeToDeploy } from './errors.ts';
+} from '../domain/ownership.ts';
+import { publicationId } from '../domain/publication.ts';
+import type { Tags } from '../domain/tags.ts';
+import { SLOTS, type Slot } from '../domain/traffic.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { SlotInUse, UnsafeToDeploy } from '../errors.ts';
 
 type Slots = Pick<Plan, 'slots'>;
 type Me = SlotOwner & { deploymentId: string };

@@ -1,9 +1,9 @@
-import { healthyTargets, slotTargets } from './aws/elbv2.ts';
-import { writeWeights } from './aws/route53.ts';
-import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from './domain/plan.ts';
-import { type ReturnDecision, returnToBlue } from './domain/return-to-blue.ts';
-import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from './domain/traffic.ts';
-import type { DnsChange, Plan } from './domain/workflow.ts';
+import { healthyTargets, slotTargets } from '../aws/elbv2.ts';
+import { writeWeights } from '../aws/route53.ts';
+import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from '../domain/plan.ts';
+import { type ReturnDecision, returnToBlue, type SlotTargets } from '../domain/return-to-blue.ts';
+import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
+import type { DnsChange, Plan } from '../domain/workflow.ts';
 
 type Records = Pick<Plan, 'dns' | 'slots'>;
 
@@ -47,24 +47,25 @@ export type ReturnResult = { dns: DnsChange } | { refused: string };
 
 /**
  * The rollback rule (domain/return-to-blue.ts) on both slots' target health as ELB reports it now:
- * whether all traffic may go back to blue, and why.
+ * whether all traffic may go back to blue, and why, with the counts it decided on.
  */
 export async function returnDecision(
   plan: Pick<Plan, 'slots' | 'green' | 'health'>,
   blue: Slot,
   greenFailed: boolean,
-): Promise<ReturnDecision> {
+): Promise<ReturnDecision & { targets: Record<'blue' | 'green', SlotTargets> }> {
   const [blueTargets, greenTargets] = await Promise.all([
     slotTargets(plan.slots[blue].targetGroupArn),
     slotTargets(plan.slots[plan.green].targetGroupArn),
   ]);
-  return returnToBlue({
+  const decision = returnToBlue({
     slots: { blue, green: plan.green },
     blue: blueTargets,
     green: greenTargets,
     minHealthyPercent: plan.health.minHealthyPercent,
     greenFailed,
   });
+  return { ...decision, targets: { blue: blueTargets, green: greenTargets } };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { recentRequests } from './aws/cloudwatch.ts';
-import { metricDimensions } from './aws/elbv2.ts';
+import { recentRequests } from '../aws/cloudwatch.ts';
+import { metricDimensions } from '../aws/elbv2.ts';
 
 /** How long a target group must have served nothing to count as idle. */
 export const IDLE_SECONDS = 120;

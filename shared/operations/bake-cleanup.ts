@@ -1,8 +1,8 @@
-import { tagResources } from './aws/ec2.ts';
-import { imageBuilds } from './aws/image-builds.ts';
-import { cancelImageBuild, getImageStatus } from './aws/imagebuilder.ts';
-import { arnScope, bakeTags, imageVersionArn, recipeName } from './domain/bake.ts';
-import { clientToken } from './domain/identity.ts';
+import { tagResources } from '../aws/ec2.ts';
+import { imageBuilds } from '../aws/image-builds.ts';
+import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
+import { arnScope, bakeTags, imageVersionArn, recipeName } from '../domain/bake.ts';
+import { clientToken } from '../domain/identity.ts';
 
 /** Image Builder's states of a build that has not ended. */
 const RUNNING_STATES = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);

@@ -1,7 +1,7 @@
-import { readWeights } from './aws/route53.ts';
-import { formatWeights, type Slot, sameWeights } from './domain/traffic.ts';
-import type { Plan } from './domain/workflow.ts';
-import { TrafficDrift } from './errors.ts';
+import { readWeights } from '../aws/route53.ts';
+import { formatWeights, type Slot, sameWeights } from '../domain/traffic.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { TrafficDrift } from '../errors.ts';
 
 /**
  * The records must hold what this deployment last wrote (`expected`), or before its first step

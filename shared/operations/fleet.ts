@@ -1,10 +1,10 @@
-import { findManagedInstances, terminateInstances } from './aws/ec2.ts';
-import { deregisterTargets, deregistrationDelaySeconds } from './aws/elbv2.ts';
-import { requireNoTraffic } from './aws/route53.ts';
-import { isDead } from './domain/health.ts';
-import { launchedByUs, TAG, type Tags } from './domain/tags.ts';
-import type { Plan } from './domain/workflow.ts';
-import { RollbackBlocked } from './errors.ts';
+import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
+import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
+import { requireNoTraffic } from '../aws/route53.ts';
+import { isDead } from '../domain/health.ts';
+import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { RollbackBlocked } from '../errors.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
 import { registeredWithInstances } from './slot-targets.ts';
 

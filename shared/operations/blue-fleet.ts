@@ -1,6 +1,6 @@
-import { findManagedInstances, type InstanceSummary } from './aws/ec2.ts';
-import { launchedByUs, TAG, type Tags } from './domain/tags.ts';
-import type { Slot } from './domain/traffic.ts';
+import { findManagedInstances, type InstanceSummary } from '../aws/ec2.ts';
+import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
+import type { Slot } from '../domain/traffic.ts';
 
 // Apart from fleet.ts, so the tasks that only look for blue bundle no ELB or Route 53 client.
 

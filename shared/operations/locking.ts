@@ -1,5 +1,5 @@
-import { getLock, putLock } from './aws/dynamodb.ts';
-import { executionState, sendTaskFailure, sendTaskSuccess } from './aws/sfn.ts';
+import { getLock, putLock } from '../aws/dynamodb.ts';
+import { executionState, sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
 import {
   decideAcquire,
   decideRelease,
@@ -14,9 +14,9 @@ import {
   ownerState,
   RECOVERY_GRACE_SECONDS,
   supersededCause,
-} from './domain/lock.ts';
-import { CALLBACK_ERRORS, LockRecovering } from './errors.ts';
-import { logger } from './logger.ts';
+} from '../domain/lock.ts';
+import { CALLBACK_ERRORS, LockRecovering } from '../errors.ts';
+import { logger } from '../logger.ts';
 
 const MAX_RACES = 8;
 

@@ -1,10 +1,10 @@
-import { alarmedSince, CLOCK_MARGIN_MS } from './aws/alarm-history.ts';
-import { checkAlarms } from './aws/cloudwatch.ts';
-import { describeHealth } from './domain/health.ts';
-import { alarmsCause, missingAlarmsCause } from './domain/text.ts';
-import type { Slot } from './domain/traffic.ts';
-import type { GreenFleet, Plan } from './domain/workflow.ts';
-import { AlarmTriggered, GreenUnhealthy } from './errors.ts';
+import { alarmedSince, CLOCK_MARGIN_MS } from '../aws/alarm-history.ts';
+import { checkAlarms } from '../aws/cloudwatch.ts';
+import { describeHealth } from '../domain/health.ts';
+import { alarmsCause, missingAlarmsCause } from '../domain/text.ts';
+import type { Slot } from '../domain/traffic.ts';
+import type { GreenFleet, Plan } from '../domain/workflow.ts';
+import { AlarmTriggered, GreenUnhealthy } from '../errors.ts';
 import { greenIds, greenVerdict } from './green-health.ts';
 import { pinnedConfig } from './pinned-config.ts';
 import { assertRecordsAsWritten } from './records-check.ts';

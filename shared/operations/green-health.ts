@@ -1,8 +1,8 @@
-import { findLaunchedInstances } from './aws/ec2.ts';
-import { describeTargetHealth } from './aws/elbv2.ts';
-import { evaluateHealth, type HealthVerdict } from './domain/health.ts';
-import { TAG } from './domain/tags.ts';
-import type { GreenFleet, Plan } from './domain/workflow.ts';
+import { findLaunchedInstances } from '../aws/ec2.ts';
+import { describeTargetHealth } from '../aws/elbv2.ts';
+import { evaluateHealth, type HealthVerdict } from '../domain/health.ts';
+import { TAG } from '../domain/tags.ts';
+import type { GreenFleet, Plan } from '../domain/workflow.ts';
 
 /**
  * Green's target health judged against the instances it should have: every instance this

@@ -1,9 +1,9 @@
-import { type InstanceSummary, instancesById } from './aws/ec2.ts';
-import { deregisterTargets, registeredTargets } from './aws/elbv2.ts';
+import { type InstanceSummary, instancesById } from '../aws/ec2.ts';
+import { deregisterTargets, registeredTargets } from '../aws/elbv2.ts';
+import { isDead, type TargetHealthState } from '../domain/health.ts';
+import { launchedByUs, type Tags } from '../domain/tags.ts';
+import type { Slot } from '../domain/traffic.ts';
 import { type BlueOf, isBlue } from './blue-fleet.ts';
-import { isDead, type TargetHealthState } from './domain/health.ts';
-import { launchedByUs, type Tags } from './domain/tags.ts';
-import type { Slot } from './domain/traffic.ts';
 
 // The targets registered in a slot's target group and whose they are (apart from fleet.ts, which
 // also reads the records, so that the tasks using only these bundle no Route 53 client).

@@ -1,10 +1,10 @@
-import { findLaunchedInstances, instancesById } from './aws/ec2.ts';
-import { registeredTargets } from './aws/elbv2.ts';
-import { isDead } from './domain/health.ts';
-import { type ForeignInstance, foreignInstancesText, targetGroupName } from './domain/ownership.ts';
-import { TAG } from './domain/tags.ts';
-import type { Plan } from './domain/workflow.ts';
-import { SlotInUse } from './errors.ts';
+import { findLaunchedInstances, instancesById } from '../aws/ec2.ts';
+import { registeredTargets } from '../aws/elbv2.ts';
+import { isDead } from '../domain/health.ts';
+import { type ForeignInstance, foreignInstancesText, targetGroupName } from '../domain/ownership.ts';
+import { TAG } from '../domain/tags.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { SlotInUse } from '../errors.ts';
 import { requireClaim } from './slot-tags.ts';
 
 /**

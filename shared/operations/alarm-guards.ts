@@ -1,7 +1,7 @@
-import { checkAlarms } from './aws/cloudwatch.ts';
-import { alarmList, missingAlarmsCause } from './domain/text.ts';
-import type { Plan } from './domain/workflow.ts';
-import { AlarmTriggered } from './errors.ts';
+import { checkAlarms } from '../aws/cloudwatch.ts';
+import { alarmList, missingAlarmsCause } from '../domain/text.ts';
+import type { Plan } from '../domain/workflow.ts';
+import { AlarmTriggered } from '../errors.ts';
 import { pinnedConfig } from './pinned-config.ts';
 
 // Apart from checks.ts, so the tasks that only need this guard bundle no ELB client.
