@@ -1,3 +1,5 @@
+import { STATE, type StateName } from './domain/states.ts';
+
 /**
  * Every error a task throws on purpose. Step Functions matches Retry and Catch on the thrown
  * error's `name`, and esbuild minification renames classes, so each class sets its name as a
@@ -7,7 +9,7 @@ export abstract class DeploymentError extends Error {
   /** True when the same call may succeed if retried (the ASL must name it in a Retry). */
   abstract readonly retryable: boolean;
   /** The one state whose task throws it, when only one does (only that state must retry it). */
-  readonly onlyIn?: string;
+  readonly onlyIn?: StateName;
   /** The one function (serverless.yml key) that throws it: only its task states must retry it. */
   readonly onlyInFunction?: string;
 }
@@ -139,7 +141,7 @@ export class RollbackBlocked extends DeploymentError {
  */
 export class LockRecovering extends DeploymentError {
   readonly retryable = true;
-  override readonly onlyIn = 'Take the deployment lock';
+  override readonly onlyIn = STATE.lock;
   constructor(message: string) {
     super(message);
     this.name = 'LockRecovering';

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import { findLiveSlot, formatWeights } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour } from './approver.ts';
@@ -654,7 +655,7 @@ function judge(
 function failedOfItsOwn(newest: SimExecution, executions: SimExecution[], world: World): string[] {
   if (newest.status !== 'FAILED' || newest.error === 'DeploymentSuperseded') return [];
   const cause = newest.cause ?? '';
-  const planned = newest.states.some((s) => s.name === 'Plan the deployment');
+  const planned = newest.states.some((s) => s.name === STATE.plan);
   if (!planned && /States\.Timeout/.test(cause))
     return [`the newest upload ${newest.name} gave up waiting for the lock: ${cause.split('\n')[0]}`];
   const toldSomeone = executions.some(

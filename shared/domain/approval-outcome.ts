@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { APPROVAL_REJECTED, APPROVAL_STAGES, type ApprovalStage, type DecisionRecord } from './approval.ts';
+import { STATE, type StateName } from './states.ts';
 
 /**
  * What became of an approver's answer. The page records the answer (state DECIDING, with who,
@@ -10,10 +11,10 @@ import { APPROVAL_REJECTED, APPROVAL_STAGES, type ApprovalStage, type DecisionRe
  * answer, a timeout or the end of the execution, or still waits.
  */
 
-/** The approval state of each stage in statemachines/deploy.asl.yml (the history names states). */
-export const APPROVAL_STATE_NAMES: Record<ApprovalStage, string> = {
-  'traffic-shift': 'Ask for approval to shift traffic',
-  'blue-termination': 'Ask for approval to terminate blue',
+/** The approval state of each stage (the history names states). */
+export const APPROVAL_STATE_NAMES: Record<ApprovalStage, StateName> = {
+  'traffic-shift': STATE.askShiftApproval,
+  'blue-termination': STATE.askTerminationApproval,
 };
 
 /**

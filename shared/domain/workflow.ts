@@ -4,6 +4,7 @@ import { parseWith } from '../validation.ts';
 import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, releaseKeyOf, S3_VERSION_ID_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
+import type { Outcome } from './report.ts';
 import type { Slot } from './traffic.ts';
 
 /**
@@ -271,22 +272,50 @@ export interface GreenRemoval {
   summary: string;
 }
 
-/** The accumulated execution state; each key appears once its task has run. */
+/** Healing a traffic split: the slot that lost its traffic, taken out of service, then retired. */
+export interface ClearedSlot {
+  slot: Slot;
+  instances: number;
+  deregistered: number;
+  /** How long to let the deregistered targets drain: the target group's deregistration delay. */
+  drainSeconds: number;
+  terminated?: number;
+}
+
+/** The final notification as published (its summary is the cause the execution fails with). */
+export interface Notification {
+  outcome: Outcome;
+  subject: string;
+  summary: string;
+  leftOver: string[];
+  messageId: string;
+}
+
 export interface LockState {
   acquiredAt: string;
   tookOverFrom?: string;
 }
 
+/**
+ * The accumulated execution state; each key appears once its task has run. statemachines/deploy.ts
+ * writes the ASL's paths against this type: a result key missing here does not compile.
+ */
 export interface DeploymentState extends DeploymentInput {
   lock?: LockState;
   /** Set while a traffic split is healed (traffic.healSplit). */
   healing?: { to: Slot; from: Slot; dns: DnsChange };
   plan?: Plan;
+  /** The slot a heal took the traffic from, on its way out. */
+  cleared?: ClearedSlot;
   bake?: BakeState;
+  /** How the last wait for the bake ended: the build's final status, or its timeout (checked anyway). */
+  bakeEvent?: { status: string } | CaughtFailure;
   green?: GreenFleet;
   health?: HealthState;
   shift?: ShiftState;
   check?: StepCheck;
+  /** How the last alarm watch ended: its timeout when no alarm fired (an alarm rolls back). */
+  watch?: CaughtFailure;
   window?: WindowState;
   drain?: BlueDrain;
   retired?: BlueRetirement;
@@ -296,7 +325,11 @@ export interface DeploymentState extends DeploymentInput {
   shiftApproval?: DecisionRecord;
   terminationApproval?: DecisionRecord;
   rollbackTraffic?: TrafficRollback;
+  greenDrain?: GreenDrain;
   greenRemoval?: GreenRemoval;
+  notification?: Notification;
+  /** Set when the final notification could not be sent; the execution ends all the same. */
+  notificationFailure?: CaughtFailure;
 }
 
 /** The errors of the state machine's Fail states: the ends it reaches through its own paths. */

@@ -8,16 +8,6 @@ import type { DeploymentState, Plan } from '../domain/workflow.ts';
 import { SlotInUse, TrafficDrift } from '../errors.ts';
 import { requireClaim } from './slot-tags.ts';
 
-/** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
-export interface ClearedSlot {
-  slot: Slot;
-  instances: number;
-  deregistered: number;
-  /** How long to let the deregistered targets drain: the target group's deregistration delay. */
-  drainSeconds: number;
-  terminated?: number;
-}
-
 type Planned = DeploymentState & { plan: NonNullable<DeploymentState['plan']> };
 
 /**

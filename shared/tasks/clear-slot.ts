@@ -2,15 +2,10 @@ import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
 import { isDead } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { launchedByUs, TAG } from '../domain/tags.ts';
-import type { DeploymentState } from '../domain/workflow.ts';
+import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import {
-  type ClearedSlot,
-  fleetToClear,
-  requireOnlyTheFleetFound,
-  slotWithoutTraffic,
-} from '../operations/healing.ts';
+import { fleetToClear, requireOnlyTheFleetFound, slotWithoutTraffic } from '../operations/healing.ts';
 import { isGone, registeredWithInstances } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
 

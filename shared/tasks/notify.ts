@@ -13,7 +13,7 @@ import {
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { TAG } from '../domain/tags.ts';
 import { sameWeights } from '../domain/traffic.ts';
-import type { DeploymentState } from '../domain/workflow.ts';
+import type { DeploymentState, Notification } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { settleBake } from '../operations/bake-cleanup.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
@@ -26,14 +26,6 @@ export interface NotifyInput {
   outcome: Outcome;
   executionArn?: string;
   deployment: DeploymentState;
-}
-
-export interface Notification {
-  outcome: Outcome;
-  subject: string;
-  summary: string;
-  leftOver: string[];
-  messageId: string;
 }
 
 /** A read that says why it failed instead of throwing. */

@@ -8,6 +8,7 @@ import { idList } from '../domain/leftovers.ts';
 import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
+import { STATE } from '../domain/states.ts';
 import { TAG } from '../domain/tags.ts';
 import { oneLine } from '../domain/text.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
@@ -40,8 +41,6 @@ export interface ExecutionStatusChange {
   error?: string | null;
   cause?: string | null;
 }
-
-export const PLAN_STATE = 'Plan the deployment';
 
 export interface RecoverySettings {
   locksTable: string;
@@ -79,12 +78,6 @@ export interface RecoveryReport {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-/** States whose first output says this deployment moved traffic (the history keeps it). */
-const HEAL_STATE = 'Move all traffic to the healthier slot';
-const SHIFT_STATE = 'Shift traffic to the next step';
-const BAKE_STATE = 'Find or start the AMI bake';
-const LAUNCH_STATE = 'Launch the green fleet';
 
 interface Stopped {
   plan: Plan;
@@ -124,7 +117,7 @@ async function restoreTraffic(
   // alone cannot tell, since a traffic step may recreate the very split the deploy found.
   const { heal } = plan;
   const healed =
-    heal !== undefined && (await moved(history, HEAL_STATE, !sameWeights(weights, heal.weights)));
+    heal !== undefined && (await moved(history, STATE.heal, !sameWeights(weights, heal.weights)));
   if (heal && !healed) return;
   const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
   if (another) {
@@ -144,7 +137,7 @@ async function restoreTraffic(
   } else if (!stopped.lockHeld && !claimedByMe) {
     // Nobody holds the lock and green's claim does not name this deployment: a traffic step it
     // wrote is not known to be its own to undo, and its instances may serve it; both are kept.
-    if (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0)) {
+    if (await moved(history, STATE.shift, (weights[plan.green] ?? 0) > 0)) {
       const mine = `the instances tagged ${TAG.deploymentId}=${deploymentId}`;
       // What a person may do with blue is what the rollback rule says now, as everywhere else.
       const back = plan.blue ? await returnDecision(plan, plan.blue, failedOnGreen({ status })) : undefined;
@@ -158,7 +151,7 @@ async function restoreTraffic(
       );
       return;
     }
-  } else if (plan.blue && (await moved(history, SHIFT_STATE, (weights[plan.green] ?? 0) > 0))) {
+  } else if (plan.blue && (await moved(history, STATE.shift, (weights[plan.green] ?? 0) > 0))) {
     // A person's Stop is a verdict on green; a timeout or a runtime error is not.
     const back = await returnTrafficToBlue(
       plan,
@@ -334,7 +327,7 @@ async function recoverOnce(
 ): Promise<Recovery> {
   const detail = event.detail;
   const history = new ExecutionHistory(detail.executionArn);
-  const planned = (await history.firstOutput(PLAN_STATE)) as { plan?: Plan } | undefined;
+  const planned = (await history.firstOutput(STATE.plan)) as { plan?: Plan } | undefined;
   const plan = planned?.plan;
   if (plan) {
     known.plan = plan;
@@ -381,9 +374,9 @@ async function recoverOnce(
     }
     // A build this deployment started runs on when the execution stops before green is launched
     // from its AMI: settle it.
-    const baking = (await history.firstOutput(BAKE_STATE)) as { bake?: BakeState } | undefined;
+    const baking = (await history.firstOutput(STATE.bake)) as { bake?: BakeState } | undefined;
     const arn = baking?.bake?.imageBuildVersionArn;
-    const launched = (await history.firstOutput(LAUNCH_STATE)) !== undefined;
+    const launched = (await history.firstOutput(STATE.launch)) !== undefined;
     if (arn && !launched) {
       const settled = await settleBake({ ...deployment, plan }, arn);
       if (settled.action) report.actions.push(settled.action);

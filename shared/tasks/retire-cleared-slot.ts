@@ -1,15 +1,13 @@
 import { terminateInstances } from '../aws/ec2.ts';
-import type { DeploymentState } from '../domain/workflow.ts';
-import { type ClearedSlot, fleetToClear, slotWithoutTraffic } from '../operations/healing.ts';
+import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
+import { fleetToClear, slotWithoutTraffic } from '../operations/healing.ts';
 import { need } from '../state.ts';
 
 /**
  * "Terminate the other slot's fleet", once drained; never while the slot carries traffic, and only
  * the fleet the heal found there while the slot is still this deployment's.
  */
-export async function retireClearedSlot(
-  input: DeploymentState & { cleared?: ClearedSlot },
-): Promise<ClearedSlot> {
+export async function retireClearedSlot(input: DeploymentState): Promise<ClearedSlot> {
   const state = need(input, 'plan');
   const cleared = input.cleared;
   if (!cleared) throw new TypeError('execution state has no cleared slot');

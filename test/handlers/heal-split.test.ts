@@ -12,8 +12,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
-import type { DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import type { ClearedSlot } from '#shared/operations/healing.ts';
+import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
 import { healLeft } from '#shared/tasks/notify.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
@@ -73,7 +72,7 @@ function healingPlan(): Plan {
   });
 }
 
-function healingState(extra: Partial<DeploymentState> & { cleared?: ClearedSlot } = {}) {
+function healingState(extra: Partial<DeploymentState> = {}) {
   return { ...deployment, plan: healingPlan(), ...extra };
 }
 

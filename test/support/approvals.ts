@@ -3,6 +3,7 @@ import { type LinkFields, linkUrl } from '#shared/domain/approval.ts';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
+import { STATE } from '#shared/domain/states.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
 import { approvalLinks } from '../../sim/approver.ts';
 import type { ExecutionStatus } from '../../sim/aws/sfn.ts';
@@ -12,7 +13,7 @@ import { loadHandlers } from '../../sim/simulate.ts';
 import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
 import { APPROVERS, BUCKET, defaultConfig, seedWorld } from '../../sim/worlds.ts';
 
-export const STATE = 'Ask for approval to shift traffic';
+const APPROVAL = STATE.askShiftApproval;
 
 export interface PendingApproval {
   token: string;
@@ -84,8 +85,8 @@ export async function approvalHarness() {
     if (!world.sfn.executions.has(name)) {
       world.sfn.StartExecution({ stateMachineArn: STATE_MACHINE_ARN, name, input: '{}' });
     }
-    world.sfn.record(name, { at: Date.now(), type: 'TaskStateEntered', name: STATE });
-    const token = world.sfn.issueToken(name, STATE);
+    world.sfn.record(name, { at: Date.now(), type: 'TaskStateEntered', name: APPROVAL });
+    const token = world.sfn.issueToken(name, APPROVAL);
     const outcome = world.sfn.waitFor(token);
     outcome.catch(() => undefined);
     const before = world.sns.messages.length;
@@ -124,7 +125,7 @@ export async function approvalHarness() {
       error: 'States.Timeout',
       cause: 'The task timed out',
     });
-    world.sfn.closeTokens(name, STATE);
+    world.sfn.closeTokens(name, APPROVAL);
   }
 
   /** A link signed with the real key, for fields a forger could not sign. */

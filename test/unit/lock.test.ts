@@ -13,6 +13,7 @@ import {
   RECOVERY_GRACE_SECONDS,
   uploadOrder,
 } from '#shared/domain/lock.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { loadDefinition } from '../../sim/definition.ts';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
@@ -263,9 +264,7 @@ describe('the time that orders uploads', () => {
 });
 
 describe('how long an upload waits for the lock', () => {
-  const lockState = (loadDefinition().definition.States as Record<string, unknown>)[
-    'Take the deployment lock'
-  ] as {
+  const lockState = (loadDefinition().definition.States as Record<string, unknown>)[STATE.lock] as {
     TimeoutSeconds: number;
     Retry: { ErrorEquals: string[]; MaxAttempts: number }[];
   };

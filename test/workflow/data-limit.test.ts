@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { LOCKS_TABLE } from '../../sim/world.ts';
@@ -20,14 +21,14 @@ describe('a state over Step Functions payload quota', () => {
     const { summary, world } = await simulate(scenario, {
       intercept: async (call, invoke) => {
         const result = await invoke();
-        if (!oversized || call.state !== 'Check alarms and green health') return result;
+        if (!oversized || call.state !== STATE.checkStep) return result;
         return { ...(result as object), padding: 'x'.repeat(300_000) };
       },
     });
     const execution = [...world.sfn.executions.values()][0];
     expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
     // No Catch ran: the rollback branch was never entered.
-    expect(execution?.states.map((s) => s.name)).not.toContain('Return traffic to blue');
+    expect(execution?.states.map((s) => s.name)).not.toContain(STATE.returnTraffic);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({
       status: 'ROLLED_BACK',

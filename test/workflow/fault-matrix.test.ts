@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { loadDefinition } from '../../sim/definition.ts';
 import { findScenario, type Scenario, type Status } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
@@ -62,32 +63,27 @@ interface Expected {
 function healCleanupStates(): Set<string> {
   const found = new Set<string>();
   const walk = (name: string | undefined) => {
-    if (!name || name === BAKE_STATE || found.has(name)) return;
+    if (!name || name === STATE.bake || found.has(name)) return;
     found.add(name);
     const state = states[name];
     walk(state?.Next);
     walk(state?.Default);
     for (const choice of state?.Choices ?? []) walk(choice.Next);
   };
-  walk(states[HEAL_STATE]?.Next);
+  walk(states[STATE.heal]?.Next);
   return found;
 }
-const HEAL_STATE = 'Move all traffic to the healthier slot';
-const BAKE_STATE = 'Find or start the AMI bake';
 const afterHeal = healCleanupStates();
 
 function expectedOnPermanent(state: string, base: Summary): Expected {
   const next = states[state]?.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next ?? '';
-  if (next === 'Return traffic to blue')
-    return { status: 'ROLLED_BACK', breaks: false, listsLeftovers: false };
-  if (next === 'Notify that the deployment failed')
+  if (next === STATE.returnTraffic) return { status: 'ROLLED_BACK', breaks: false, listsLeftovers: false };
+  if (next === STATE.notifyFailed)
     return afterHeal.has(state)
       ? { status: 'FAILED', breaks: true, listsLeftovers: true }
       : { status: 'FAILED', breaks: false, listsLeftovers: false };
-  if (next === 'Notify that the rollback failed')
-    return { status: 'FAILED', breaks: true, listsLeftovers: true };
-  if (next === 'Notify that blue was not terminated')
-    return { status: 'FAILED', breaks: true, listsLeftovers: true };
+  if (next === STATE.notifyRollbackFailed) return { status: 'FAILED', breaks: true, listsLeftovers: true };
+  if (next === STATE.notifyCleanupFailed) return { status: 'FAILED', breaks: true, listsLeftovers: true };
   // A notification that fails changes nothing but the message.
   return { status: base.status, breaks: base.violations.length > 0, listsLeftovers: false };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { lambdaFunction, type World } from '../../sim/world.ts';
@@ -42,7 +43,7 @@ describe('the final notification when the locks table keeps failing', () => {
     expect(summary.problems).toEqual([]);
     const [execution] = world.sfn.executions.values();
     expect(toldPerExecution(world)).toEqual({ [execution?.name ?? '']: ['Deployed web/prod 1.1.0'] });
-    expect(execution?.states.map((s) => s.name)).toContain('Deployment succeeded');
+    expect(execution?.states.map((s) => s.name)).toContain(STATE.succeeded);
   });
 
   it('still hands the app/env to the upload waiting behind it', async () => {

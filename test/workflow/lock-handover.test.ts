@@ -1,6 +1,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
+import { STATE } from '#shared/domain/states.ts';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
@@ -12,8 +13,6 @@ import { executionOf, recoveryNeverComes, stopRelease } from '../support/release
 
 const rel = (world: World, ms?: number) =>
   ms === undefined ? '-' : ((ms - world.startedAt) / 1000).toFixed(1);
-
-const LOCK = 'Take the deployment lock';
 
 /**
  * 1.1.0 deploys; 1.2.0 parks on the lock at A. 1.1.0 is stopped `lead` seconds before A + 1800
@@ -68,7 +67,7 @@ async function run(lead: number, withNewer: boolean) {
       ctx.after(60, () => {
         uploadVersion(ctx, '1.2.0');
         const watch = () => {
-          const at = executionOf(world, '1.2.0')?.states.find((s) => s.name === LOCK)?.at;
+          const at = executionOf(world, '1.2.0')?.states.find((s) => s.name === STATE.lock)?.at;
           if (at === undefined) return ctx.after(0.1, watch);
           log.push(`${rel(world, at)} 1.2.0 asks (times out at ${rel(world, at + 1_800_000)})`);
           ctx.after((at + 1_800_000 - world.now()) / 1000 - lead, () => {
@@ -84,7 +83,7 @@ async function run(lead: number, withNewer: boolean) {
   const result = await simulate(scenario);
   const { world, summary } = result;
   for (const e of world.sfn.executions.values()) {
-    const plan = e.states.find((s) => s.name === 'Plan the deployment')?.at;
+    const plan = e.states.find((s) => s.name === STATE.plan)?.at;
     log.push(
       `${e.name} ${e.status} ${e.error ?? ''} start ${rel(world, e.startedAt)} planned ${rel(world, plan)} end ${rel(world, e.stoppedAt)}`,
     );
@@ -95,7 +94,7 @@ async function run(lead: number, withNewer: boolean) {
 describe('handing the lock over', () => {
   it('keeps it with a waiter that asked again and found itself the owner, though the old resume fails', async () => {
     const { log, summary, world } = await run(101, true);
-    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(true);
+    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === STATE.plan)).toBe(true);
     expect(summary.violations, log.join('\n')).toEqual([]);
   });
 
@@ -121,7 +120,7 @@ describe('handing the lock over', () => {
     expect(summary.problems.filter((p) => /still held by/.test(p))).toEqual([]);
     expect(summary.violations).toEqual([]);
     const newest = executionOf(world, '1.3.0');
-    const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
+    const planned = newest?.states.find((s) => s.name === STATE.plan)?.at ?? 0;
     // It took the free lock at once instead of waiting out a dead waiter's grace.
     expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
@@ -182,7 +181,7 @@ describe('handing the lock over', () => {
       expect(resumes.filter((c) => c.error)).toEqual([]);
       expect(world.sfn.openTokens()).toBe(0);
       const newest = executionOf(world, '1.3.0');
-      const planned = newest?.states.find((s) => s.name === 'Plan the deployment')?.at ?? 0;
+      const planned = newest?.states.find((s) => s.name === STATE.plan)?.at ?? 0;
       expect((planned - (newest?.startedAt ?? 0)) / 60_000).toBeLessThan(2);
       expect(summary.problems).toEqual([]);
     });
@@ -204,7 +203,7 @@ describe('handing the lock over', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(executionOf(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
-    expect(executionOf(world, '1.1.5')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(executionOf(world, '1.1.5')?.states.some((s) => s.name === STATE.plan)).toBe(false);
     expect(summary).toMatchObject({ liveVersion: '1.2.0', weights: { a: 0, b: 100 } });
     // Its cause and its notification say why: who is newer, and both upload times.
     const cause = executionOf(world, '1.1.5')?.cause ?? '';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
@@ -55,7 +56,7 @@ describe('stopped while the rollback waits', () => {
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         alarmAfterGreenReaches(ctx.world, 50, 90, 'Threshold Crossed');
-        stopWhenIn(ctx, 'Let resolvers leave green', 5);
+        stopWhenIn(ctx, STATE.leaveGreen, 5);
       },
     };
     const { summary, world } = await simulate(scenario);
@@ -500,7 +501,7 @@ describe('uploads around a stopped deployment', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(executionOf(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
-    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === 'Plan the deployment')).toBe(false);
+    expect(executionOf(world, '1.2.0')?.states.some((s) => s.name === STATE.plan)).toBe(false);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.3.0' });
   });
 
@@ -569,7 +570,7 @@ describe('stopped around a heal', () => {
       prepare: (ctx) => {
         ctx.config.traffic = { healSplit: true };
         halfFinishedSlotB(ctx.world);
-        stopWhenIn(ctx, 'Let the other slot drain', 5);
+        stopWhenIn(ctx, STATE.drainOtherSlot, 5);
       },
     };
     const { summary } = await simulate(scenario);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { writeWeights } from '#shared/aws/route53.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
@@ -206,7 +207,7 @@ describe('what each scenario leaves behind', () => {
     const api = executionOf(world, '1.1.0', 'api');
     expect(web.status).toBe('SUCCEEDED');
     expect(api.error).toBe('DeploymentFailed');
-    expect(api.states.map((s) => s.name)).not.toContain('Launch the green fleet');
+    expect(api.states.map((s) => s.name)).not.toContain(STATE.launch);
     expect(api.cause).toContain(
       "slot a's target group targetgroup/web-prod-a/0123456789abcdef belongs to web/prod (its bluegreen:app and bluegreen:env tags), not api/prod",
     );
