@@ -1,11 +1,8 @@
 import { tagResources } from '../aws/ec2.ts';
 import { imageBuilds } from '../aws/image-builds.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
-import { arnScope, bakeTags, imageVersionArn, recipeName } from '../domain/bake.ts';
+import { arnScope, bakeTags, buildRunning, imageVersionArn, recipeName } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
-
-/** Image Builder's states of a build that has not ended. */
-const RUNNING_STATES = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
 
 type BakeOwner = Parameters<typeof bakeTags>[0] & { deploymentId: string };
 
@@ -21,7 +18,7 @@ export async function settleBake(
 ): Promise<{ action?: string; left?: string }> {
   try {
     const image = await getImageStatus(imageBuildVersionArn, arnScope(imageBuildVersionArn).region);
-    if (RUNNING_STATES.has(image.status)) {
+    if (buildRunning(image.status)) {
       await cancelImageBuild(imageBuildVersionArn, clientToken(owner.deploymentId, 'cancel').slice(0, 36));
       return { action: `image build ${imageBuildVersionArn} cancelled` };
     }
@@ -50,7 +47,7 @@ export async function settleUnrecordedBuilds(
   const name = recipeName(owner.app, owner.env, owner.plan.artifactId);
   try {
     const builds = await imageBuilds(imageVersionArn(infrastructureConfigurationArn, name));
-    for (const build of builds.filter((b) => RUNNING_STATES.has(b.status))) {
+    for (const build of builds.filter((b) => buildRunning(b.status))) {
       const settled = await settleBake(owner, build.arn);
       if (settled.action) done.actions.push(settled.action);
       if (settled.left) done.left.push(settled.left);

@@ -1,28 +1,21 @@
 import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
-import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
-import { requireNoTraffic } from '../aws/route53.ts';
-import { isDead } from '../domain/health.ts';
 import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
+import { requireNoTraffic } from './records-check.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
-import { registeredWithInstances } from './slot-targets.ts';
+import { drainSeconds, registeredWithInstances, type TakenOut, takeOut } from './slot-targets.ts';
 
 /**
  * Deregisters from the target group every registered target whose instance this service launched
- * with the tags given, whatever state the instance is in (one that died is deregistered too, or it
- * would stay registered and block the next deploy); one already draining, as after a retry, is
- * left to drain. Targets the service did not launch are never touched. Says which were ours and
- * which of those could still serve (draining ones included).
+ * with the tags given, whatever state the instance is in. Targets the service did not launch are
+ * never touched.
  */
-async function deregisterOurs(targetGroupArn: string, tags: Tags) {
+async function deregisterOurs(targetGroupArn: string, tags: Tags): Promise<TakenOut> {
   const ours = (await registeredWithInstances(targetGroupArn)).filter((t) =>
     launchedByUs(t.instance?.tags, tags),
   );
-  const deregistered = ours.filter((t) => t.state !== 'draining').map((t) => t.id);
-  await deregisterTargets(targetGroupArn, deregistered);
-  const serving = ours.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
-  return { serving, deregistered: deregistered.length };
+  return takeOut(targetGroupArn, ours);
 }
 
 /**
@@ -49,10 +42,9 @@ export async function takeOutOfService(
   targetGroupArn: string,
   tags: Tags,
 ): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
-  const { serving, deregistered } = await deregisterOurs(targetGroupArn, tags);
+  const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
-  const drainSeconds = serving.length > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
-  return { instances, deregistered, drainSeconds };
+  return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
 }
 
 /**

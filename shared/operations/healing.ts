@@ -1,11 +1,12 @@
 import { findManagedInstances, type InstanceSummary } from '../aws/ec2.ts';
-import { readWeights, requireNoTraffic } from '../aws/route53.ts';
+import { readWeights } from '../aws/route53.ts';
 import { idList } from '../domain/leftovers.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, type Slot, type Weights } from '../domain/traffic.ts';
 import type { DeploymentState, Plan } from '../domain/workflow.ts';
 import { SlotInUse, TrafficDrift } from '../errors.ts';
+import { requireNoTraffic } from './records-check.ts';
 import { requireClaim } from './slot-tags.ts';
 
 /** Healing a traffic split: what the cleanup of the slot that lost its traffic shares. */
