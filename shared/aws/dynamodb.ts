@@ -37,32 +37,40 @@ export interface ApprovalItem {
   unusedAnswer?: DecisionRecord;
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as Error)?.name === 'ConditionalCheckFailedException';
+/** A conditional write: true when written, false when its condition failed (someone else wrote first). */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/** An item by its id (a consistent read). */
+async function itemById<T>(table: string, id: string): Promise<T | undefined> {
+  const out = await dynamodb.send(
+    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
+  );
+  return out.Item ? (unmarshall(out.Item) as T) : undefined;
 }
 
 /** Writes the approval unless it exists already (a retried request task); says which. */
 export async function createApproval(table: string, item: ApprovalItem): Promise<boolean> {
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new PutItemCommand({
         TableName: table,
         Item: marshall(item, { removeUndefinedValues: true }),
         ConditionExpression: 'attribute_not_exists(id)',
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export async function getApproval(table: string, id: string): Promise<ApprovalItem | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as ApprovalItem) : undefined;
+  return itemById<ApprovalItem>(table, id);
 }
 
 export async function markNotified(table: string, id: string): Promise<void> {
@@ -88,8 +96,8 @@ export async function claimDecision(
   claim: { record: DecisionRecord; attempt: string; nowSeconds: number; replacing?: string },
 ): Promise<boolean> {
   const { record, attempt, nowSeconds, replacing } = claim;
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: marshall({ id }),
@@ -106,12 +114,8 @@ export async function claimDecision(
           ...(replacing ? { ':was': replacing } : { ':pending': 'PENDING' }),
         }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Where an answer in DECIDING goes once its outcome is known. */
@@ -150,8 +154,8 @@ export async function settleDecision(
     update = 'SET #state = :state, decision = :decision REMOVE #attempt';
     values[':decision'] = next.decision;
   }
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: marshall({ id }),
@@ -160,20 +164,13 @@ export async function settleDecision(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Reads a lock item (consistent read). */
 export async function getLock(table: string, id: string): Promise<LockItem | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as LockItem) : undefined;
+  return itemById<LockItem>(table, id);
 }
 
 /**
@@ -181,8 +178,8 @@ export async function getLock(table: string, id: string): Promise<LockItem | und
  * concurrency on `version`). False on a lost race: read again and decide again.
  */
 export async function putLock(table: string, next: LockItem): Promise<boolean> {
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new PutItemCommand({
         TableName: table,
         Item: marshall(next, { removeUndefinedValues: true }),
@@ -193,12 +190,8 @@ export async function putLock(table: string, next: LockItem): Promise<boolean> {
               ExpressionAttributeValues: marshall({ ':previous': next.version - 1 }),
             }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** An execution parked on a task token until an AWS event (or its own timeout) resumes it. */
@@ -218,10 +211,7 @@ export async function putWait(table: string, item: WaitItem): Promise<void> {
 }
 
 export async function getWait(table: string, id: string): Promise<WaitItem | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as WaitItem) : undefined;
+  return itemById<WaitItem>(table, id);
 }
 
 /** The alarm watches that name this alarm (a small table: one item per running deployment). */
@@ -253,8 +243,8 @@ export async function claimPublication<T>(
   record: PublicationRecord<T>,
   expected?: string,
 ): Promise<boolean> {
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new PutItemCommand({
         TableName: table,
         Item: marshall(record, { removeUndefinedValues: true }),
@@ -265,22 +255,15 @@ export async function claimPublication<T>(
               ExpressionAttributeValues: marshall({ ':expected': expected }),
             }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export async function getPublication<T>(
   table: string,
   id: string,
 ): Promise<PublicationRecord<T> | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as PublicationRecord<T>) : undefined;
+  return itemById<PublicationRecord<T>>(table, id);
 }
 
 /** Records what was published, or that the claimant gave up (only while it holds the claim). */

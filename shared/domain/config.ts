@@ -41,6 +41,15 @@ function about<const T extends v.GenericSchema>(schema: T, description: string) 
   return v.pipe(schema, v.description(description));
 }
 
+/** An optional setting with its default, described. */
+function setting<const T extends v.GenericSchema, const D extends v.Default<T, undefined>>(
+  schema: T,
+  fallback: D,
+  description: string,
+) {
+  return about(v.optional(schema, fallback), description);
+}
+
 const hostname = () =>
   v.pipe(
     v.string(),
@@ -138,12 +147,10 @@ const bakeSchema = about(
       ),
       'Where the artifact is unpacked on the image.',
     ),
-    timeoutMinutes: about(
-      v.optional(int(10, LIMITS.bakeTimeoutMinutes), 120),
-      'Give up on the build after this long.',
-    ),
-    pollSeconds: about(
-      v.optional(int(60, LIMITS.bakePollSeconds), 600),
+    timeoutMinutes: setting(int(10, LIMITS.bakeTimeoutMinutes), 120, 'Give up on the build after this long.'),
+    pollSeconds: setting(
+      int(60, LIMITS.bakePollSeconds),
+      600,
       "How often the build is checked if Image Builder's end-of-build event does not arrive.",
     ),
   }),
@@ -168,12 +175,14 @@ const trafficSchema = about(
       ),
       'Percent of traffic on green at each step; increasing, ending at 100.',
     ),
-    stepWaitSeconds: about(
-      v.optional(int(0, LIMITS.stepWaitSeconds), 300),
+    stepWaitSeconds: setting(
+      int(0, LIMITS.stepWaitSeconds),
+      300,
       'How long each step is watched before the next (never less than the record TTL).',
     ),
-    healSplit: about(
-      v.optional(v.boolean(), false),
+    healSplit: setting(
+      v.boolean(),
+      false,
       'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
     ),
   }),
@@ -182,13 +191,15 @@ const trafficSchema = about(
 
 const healthSchema = about(
   v.strictObject({
-    timeoutSeconds: about(
-      v.optional(int(60, LIMITS.healthTimeoutSeconds), 900),
+    timeoutSeconds: setting(
+      int(60, LIMITS.healthTimeoutSeconds),
+      900,
       'How long green has, from launch, to boot and pass its health checks.',
     ),
     pollSeconds: about(v.optional(int(5, 300), 15), 'How often green target health is checked.'),
-    minHealthyPercent: about(
-      v.optional(int(1, 100), 100),
+    minHealthyPercent: setting(
+      int(1, 100),
+      100,
       'Share of green targets that must be healthy before and while traffic moves.',
     ),
   }),
@@ -197,8 +208,9 @@ const healthSchema = about(
 
 const terminationSchema = about(
   v.strictObject({
-    waitSeconds: about(
-      v.optional(int(0, LIMITS.terminationWaitSeconds), 3600),
+    waitSeconds: setting(
+      int(0, LIMITS.terminationWaitSeconds),
+      3600,
       'How long blue stays up after green carries 100 %, while alarms and health are watched.',
     ),
     checkIntervalSeconds: about(
@@ -228,8 +240,9 @@ const approvalSchema = about(
       ),
       'Who may approve; each gets their own signed link.',
     ),
-    timeoutSeconds: about(
-      v.optional(int(300, LIMITS.approvalTimeoutSeconds), 86400),
+    timeoutSeconds: setting(
+      int(300, LIMITS.approvalTimeoutSeconds),
+      86400,
       'How long to wait for an answer before rolling back (default 24 h).',
     ),
   }),
@@ -248,14 +261,12 @@ export const deployConfigSchema = v.pipe(
           v.optional(v.picklist(['A', 'AAAA']), 'A'),
           'The type both weighted records share.',
         ),
-        ttlSeconds: about(
-          v.optional(int(0, LIMITS.ttlSeconds), 60),
+        ttlSeconds: setting(
+          int(0, LIMITS.ttlSeconds),
+          60,
           'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
         ),
-        evaluateTargetHealth: about(
-          v.optional(v.boolean(), true),
-          'EvaluateTargetHealth on the alias records.',
-        ),
+        evaluateTargetHealth: setting(v.boolean(), true, 'EvaluateTargetHealth on the alias records.'),
       }),
       'The Route 53 weighted records that split traffic between the slots.',
     ),

@@ -54,7 +54,7 @@ export async function takeOutOfService(
  * the slot's traffic is that deployment's and is served by its own instances: this deployment's
  * (if it launched any) go regardless, and nothing else is touched.
  */
-export async function idleGreen(
+async function idleGreen(
   plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
   deploymentId: string,
   doing: string,
@@ -71,4 +71,22 @@ export async function idleGreen(
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },
   };
+}
+
+/** A rollback's green taken out of service, once it carries no traffic (see idleGreen). */
+export async function takeGreenOutOfService(
+  plan: Parameters<typeof idleGreen>[0],
+  deploymentId: string,
+): ReturnType<typeof takeOutOfService> {
+  const green = await idleGreen(plan, deploymentId, 'taking it out of service');
+  return takeOutOfService(green.targetGroupArn, green.tags);
+}
+
+/** A rollback's green deregistered and terminated, once it carries no traffic (see idleGreen). */
+export async function retireGreen(
+  plan: Parameters<typeof idleGreen>[0],
+  deploymentId: string,
+): ReturnType<typeof retireInstances> {
+  const green = await idleGreen(plan, deploymentId, 'terminating it');
+  return retireInstances(green.targetGroupArn, green.tags);
 }

@@ -1,6 +1,6 @@
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { idleGreen, takeOutOfService } from '../operations/fleet.ts';
+import { takeGreenOutOfService } from '../operations/fleet.ts';
 import { need } from '../state.ts';
 
 /**
@@ -10,9 +10,7 @@ import { need } from '../state.ts';
  */
 export async function drainGreen(input: DeploymentState): Promise<GreenDrain> {
   const state = need(input, 'plan');
-  const { plan } = state;
-  const green = await idleGreen(plan, state.deploymentId, 'taking it out of service');
-  const drain = await takeOutOfService(green.targetGroupArn, green.tags);
+  const drain = await takeGreenOutOfService(state.plan, state.deploymentId);
   logger.warn('green taken out of service', { ...drain });
   return drain;
 }
