@@ -48,6 +48,32 @@ async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+type Condition = { ConditionExpression: string; ExpressionAttributeValues?: Record<string, AttributeValue> };
+
+/** The item does not exist yet. */
+const ABSENT: Condition = { ConditionExpression: 'attribute_not_exists(id)' };
+
+/** The item's attribute still holds the value that was read. */
+function still(attribute: string, value: string | number): Condition {
+  return {
+    ConditionExpression: `${attribute} = :read`,
+    ExpressionAttributeValues: marshall({ ':read': value }),
+  };
+}
+
+/** Puts the item only where the condition holds: false when it did not (someone else wrote first). */
+function putIf(table: string, item: object, condition: Condition): Promise<boolean> {
+  return conditionally(() =>
+    dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ...condition,
+      }),
+    ),
+  );
+}
+
 /** An item by its id (a consistent read). */
 async function itemById<T>(table: string, id: string): Promise<T | undefined> {
   const out = await dynamodb.send(
@@ -58,15 +84,7 @@ async function itemById<T>(table: string, id: string): Promise<T | undefined> {
 
 /** Writes the approval unless it exists already (a retried request task); says which. */
 export async function createApproval(table: string, item: ApprovalItem): Promise<boolean> {
-  return conditionally(() =>
-    dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(item, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    ),
-  );
+  return putIf(table, item, ABSENT);
 }
 
 export async function getApproval(table: string, id: string): Promise<ApprovalItem | undefined> {
@@ -178,20 +196,7 @@ export async function getLock(table: string, id: string): Promise<LockItem | und
  * concurrency on `version`). False on a lost race: read again and decide again.
  */
 export async function putLock(table: string, next: LockItem): Promise<boolean> {
-  return conditionally(() =>
-    dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(next, { removeUndefinedValues: true }),
-        ...(next.version === 1
-          ? { ConditionExpression: 'attribute_not_exists(id)' }
-          : {
-              ConditionExpression: 'version = :previous',
-              ExpressionAttributeValues: marshall({ ':previous': next.version - 1 }),
-            }),
-      }),
-    ),
-  );
+  return putIf(table, next, next.version === 1 ? ABSENT : still('version', next.version - 1));
 }
 
 /** An execution parked on a task token until an AWS event (or its own timeout) resumes it. */
@@ -243,20 +248,7 @@ export async function claimPublication<T>(
   record: PublicationRecord<T>,
   expected?: string,
 ): Promise<boolean> {
-  return conditionally(() =>
-    dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(record, { removeUndefinedValues: true }),
-        ...(expected === undefined
-          ? { ConditionExpression: 'attribute_not_exists(id)' }
-          : {
-              ConditionExpression: 'claimant = :expected',
-              ExpressionAttributeValues: marshall({ ':expected': expected }),
-            }),
-      }),
-    ),
-  );
+  return putIf(table, record, expected === undefined ? ABSENT : still('claimant', expected));
 }
 
 export async function getPublication<T>(

@@ -18,15 +18,21 @@ async function deregisterOurs(targetGroupArn: string, tags: Tags): Promise<Taken
   return takeOut(targetGroupArn, ours);
 }
 
+/** Instances of ours, by their tags, and the target group they may be registered in. */
+export interface Fleet {
+  targetGroupArn: string;
+  tags: Tags;
+}
+
 /**
  * Deregisters from the target group and terminates every instance of ours matching the tags.
  * Both calls are idempotent, so a retried task finishes what a failed one started. Counts, not
  * ids: the state must not grow with the fleet (the instances are found by tag again).
  */
-export async function retireInstances(
-  targetGroupArn: string,
-  tags: Tags,
-): Promise<{ deregistered: number; terminated: number }> {
+export async function retireInstances({
+  targetGroupArn,
+  tags,
+}: Fleet): Promise<{ deregistered: number; terminated: number }> {
   const { deregistered } = await deregisterOurs(targetGroupArn, tags);
   const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
@@ -38,10 +44,10 @@ export async function retireInstances(
  * sends them no new request while those in flight finish. How long to let them drain: the target
  * group's deregistration delay while any that could serve was registered, else nothing.
  */
-export async function takeOutOfService(
-  targetGroupArn: string,
-  tags: Tags,
-): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
+export async function takeOutOfService({
+  targetGroupArn,
+  tags,
+}: Fleet): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
   const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
   return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
@@ -54,11 +60,11 @@ export async function takeOutOfService(
  * the slot's traffic is that deployment's and is served by its own instances: this deployment's
  * (if it launched any) go regardless, and nothing else is touched.
  */
-async function idleGreen(
+export async function idleGreen(
   plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
   deploymentId: string,
   doing: string,
-): Promise<{ targetGroupArn: string; tags: Tags }> {
+): Promise<Fleet> {
   const another = await greenHeldByAnother(plan, deploymentId);
   if (!another)
     await requireNoTraffic(
@@ -71,22 +77,4 @@ async function idleGreen(
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },
   };
-}
-
-/** A rollback's green taken out of service, once it carries no traffic (see idleGreen). */
-export async function takeGreenOutOfService(
-  plan: Parameters<typeof idleGreen>[0],
-  deploymentId: string,
-): ReturnType<typeof takeOutOfService> {
-  const green = await idleGreen(plan, deploymentId, 'taking it out of service');
-  return takeOutOfService(green.targetGroupArn, green.tags);
-}
-
-/** A rollback's green deregistered and terminated, once it carries no traffic (see idleGreen). */
-export async function retireGreen(
-  plan: Parameters<typeof idleGreen>[0],
-  deploymentId: string,
-): ReturnType<typeof retireInstances> {
-  const green = await idleGreen(plan, deploymentId, 'terminating it');
-  return retireInstances(green.targetGroupArn, green.tags);
 }

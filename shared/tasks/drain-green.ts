@@ -1,6 +1,6 @@
 import type { DeploymentState, GreenDrain } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { takeGreenOutOfService } from '../operations/fleet.ts';
+import { idleGreen, takeOutOfService } from '../operations/fleet.ts';
 import { need } from '../state.ts';
 
 /**
@@ -10,7 +10,9 @@ import { need } from '../state.ts';
  */
 export async function drainGreen(input: DeploymentState): Promise<GreenDrain> {
   const state = need(input, 'plan');
-  const drain = await takeGreenOutOfService(state.plan, state.deploymentId);
+  const drain = await takeOutOfService(
+    await idleGreen(state.plan, state.deploymentId, 'taking it out of service'),
+  );
   logger.warn('green taken out of service', { ...drain });
   return drain;
 }

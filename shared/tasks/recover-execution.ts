@@ -189,8 +189,9 @@ async function restoreTraffic(
     );
     return;
   }
-  const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
-    [TAG.deploymentId]: deploymentId,
+  const removed = await retireInstances({
+    targetGroupArn: plan.slots[plan.green].targetGroupArn,
+    tags: { [TAG.deploymentId]: deploymentId },
   });
   if (removed.terminated > 0)
     report.actions.push(

@@ -1,7 +1,7 @@
 import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { retireGreen } from '../operations/fleet.ts';
+import { idleGreen, retireInstances } from '../operations/fleet.ts';
 import { need } from '../state.ts';
 
 /**
@@ -11,7 +11,7 @@ import { need } from '../state.ts';
  */
 export async function removeGreen(input: DeploymentState): Promise<GreenRemoval> {
   const state = need(input, 'plan');
-  const removed = await retireGreen(state.plan, state.deploymentId);
+  const removed = await retireInstances(await idleGreen(state.plan, state.deploymentId, 'terminating it'));
   logger.warn('green fleet removed', { ...removed });
   return {
     ...removed,
