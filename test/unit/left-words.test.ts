@@ -69,15 +69,10 @@ describe('what is left of a heal that did not finish', () => {
   });
 
   it('says what could not be read, to check by hand', () => {
-    expect(
-      healLeftText({
-        ...facts,
-        weights: { ok: false, error: 'Throttling' },
-        healSlotInstances: { ok: false, error: 'UnauthorizedOperation' },
-      }),
-    ).toEqual([
+    const unread = { ok: false as const, error: 'Throttling' };
+    expect(healLeftText({ ...facts, weights: unread, healSlotInstances: unread })).toEqual([
       'traffic: could not read the weights of web.example.com (Throttling); check them by hand',
-      'instances: could not list slot b instances (UnauthorizedOperation); check them by hand',
+      'instances: could not list slot b instances (Throttling); check them by hand',
     ]);
   });
 });
