@@ -13,7 +13,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
 import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import { healLeft } from '#shared/tasks/notify.ts';
+import { healLeft } from '#shared/operations/survey.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
 import { handler as retireClearedSlot } from '../../functions/retire-cleared-slot.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SETTLE_AFTER_MS } from '#shared/domain/approval-outcome.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { failedOnGreen, returnToBlue, VERDICTS_ON_GREEN } from '#shared/domain/return-to-blue.ts';
-import { firingBeforeTraffic } from '#shared/operations/alarm-guards.ts';
+import { firingBeforeTraffic } from '#shared/domain/text.ts';
 import { configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 
