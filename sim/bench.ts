@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
 import { measureColdStarts } from './coldstart.ts';
 import { HISTORY_LIMIT } from './history.ts';
+import { runMain } from './main.ts';
 import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
 import { simulateApps } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
@@ -397,12 +398,4 @@ async function main(): Promise<number> {
   return missed.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

@@ -5,18 +5,18 @@ import { findLiveSlot, formatWeights } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { TaskInterceptor } from './runner.ts';
+import type { Scenario } from './scenarios.ts';
+import { simulate } from './simulate.ts';
+import { LOCKS_TABLE, type Service, type World } from './world.ts';
 import {
   ALARM,
   APPROVERS,
   appNames,
   releaseKey,
-  type Scenario,
   type ScenarioContext,
   TARGET_GROUPS,
   ZONE,
-} from './scenarios.ts';
-import { simulate } from './simulate.ts';
-import { LOCKS_TABLE, type Service, type World } from './world.ts';
+} from './worlds.ts';
 
 /**
  * Randomized fault schedules: 1-4 events at random virtual times over one deploy of web/prod
@@ -125,23 +125,15 @@ const stages = fc.constantFrom<ApprovalStage[]>(
 );
 const which = fc.integer({ min: 0, max: 9 });
 
+/** A fault that repeats on one API call target: `times` in a row, from 1 to `maxTimes`. */
+const repeatedFault = (kind: 'throttle-burst' | 'transient-errors', maxTimes: number) =>
+  fc
+    .record({ kind: fc.constant(kind), at, times: fc.integer({ min: 1, max: maxTimes }), target: apiTarget })
+    .map(({ target, ...rest }) => ({ ...rest, ...target }));
+
 const EVENT_ARBITRARIES: Record<EventKind, fc.Arbitrary<ChaosEvent>> = {
-  'throttle-burst': fc
-    .record({
-      kind: fc.constant('throttle-burst' as const),
-      at,
-      times: fc.integer({ min: 1, max: 5 }),
-      target: apiTarget,
-    })
-    .map(({ target, ...rest }) => ({ ...rest, ...target })),
-  'transient-errors': fc
-    .record({
-      kind: fc.constant('transient-errors' as const),
-      at,
-      times: fc.integer({ min: 1, max: 3 }),
-      target: apiTarget,
-    })
-    .map(({ target, ...rest }) => ({ ...rest, ...target })),
+  'throttle-burst': repeatedFault('throttle-burst', 5),
+  'transient-errors': repeatedFault('transient-errors', 3),
   'permanent-error': fc
     .record({ kind: fc.constant('permanent-error' as const), at, target: apiTarget })
     .map(({ target, ...rest }) => ({ ...rest, ...target })),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
+import { runMain } from './main.ts';
 
 const USAGE = `Usage: npm run simulate -- [--scenario NAME] [--json] [--verbose] [--list] [--serve PORT]
 
@@ -122,12 +123,4 @@ async function main(): Promise<number> {
   return summary.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

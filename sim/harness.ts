@@ -4,8 +4,8 @@ import type { InstalledClock } from './clock.ts';
 import { type LoadedDefinition, loadDefinition, loadEventRules, ROLLBACK_ASL_PATH } from './definition.ts';
 import type { Printer } from './printer.ts';
 import { type ExecutionObserver, type Handler, Runner, type TaskInterceptor } from './runner.ts';
-import { BUCKET, s3Record } from './scenarios.ts';
 import { actor, type World } from './world.ts';
+import { BUCKET, s3Record } from './worlds.ts';
 
 /**
  * The wiring every simulation shares: S3 deliveries to the starter (retried as Lambda retries an

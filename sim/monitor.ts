@@ -256,18 +256,48 @@ export class SafetyMonitor implements ExecutionObserver {
     return instance.tags[TAG.app] === this.watched.app && instance.tags[TAG.env] === this.watched.env;
   }
 
+  /**
+   * An instance is about to be terminated: the invariants every termination keeps, then, when it
+   * retires blue, those of the termination window (DESIGN.md invariants 1 to 3).
+   */
   private onTerminate(instance: SimInstance): void {
     if (instance.terminateRequestedAt !== undefined) return;
-    const weights = this.weights();
     const slot = this.slotOf(instance.id);
+    this.checkNotServing(instance, slot);
+    // Another app's fleet (many apps share one world at scale): its own monitor judges it.
+    if (!this.isWatched(instance)) return;
+    this.checkPastTtl(instance);
+    const green = this.retiredBlueOf(instance, slot);
+    if (!green) return;
+    const since = this.allTrafficSince(green);
+    if (since === undefined) {
+      this.violation(
+        `invariant 2: blue ${instance.id} terminated while slot ${green} does not carry all traffic`,
+      );
+      return;
+    }
+    this.checkWindowWaited(instance, since);
+    this.checkNoAlarmInWindow(instance, since);
+    this.checkDrained(instance);
+    this.checkApproved(instance);
+    this.checkGreenHealthyInWindow(instance, green, since);
+  }
+
+  /** Invariant 3: no instance is terminated while registered in a slot that carries traffic. */
+  private checkNotServing(instance: SimInstance, slot: Slot | undefined): void {
+    const weights = this.weights();
     if (slot && weights && weights[slot] > 0) {
       this.violation(
         `invariant 3: ${instance.id} terminated while registered in slot ${slot}, which carries traffic`,
       );
     }
-    // Another app's fleet (many apps share one world at scale): its own monitor judges it.
-    if (!this.isWatched(instance)) return;
-    // Resolvers may hand out the old answer for a TTL after a slot's weight went to 0.
+  }
+
+  /**
+   * Invariant 1: resolvers may hand out the old answer for a TTL after a slot's weight went to 0,
+   * so none of its instances is terminated inside that TTL.
+   */
+  private checkPastTtl(instance: SimInstance): void {
     const tagged = instance.tags[TAG.slot] as Slot | undefined;
     const lostAt = tagged ? this.trafficLostAt(tagged) : undefined;
     const { ttlSeconds } = this.watched.config.dns;
@@ -276,43 +306,55 @@ export class SafetyMonitor implements ExecutionObserver {
         `invariant 1: ${instance.id} terminated ${Math.round((this.world.now() - lostAt) / 1000)} s after slot ${tagged} stopped taking traffic, inside the record TTL (${ttlSeconds} s)`,
       );
     }
-    // A deployment (or the recovery of one) removing its own green, which never went live: no
-    // window applies. Blue is a fleet from a deployment that succeeded, or from before this world.
+  }
+
+  /**
+   * The green slot, when terminating `instance` retires blue; undefined when no window applies: a
+   * deployment (or its recovery) removing its own green, which never went live, or clearing a slot
+   * before it launches anything (healing a split). Blue is a fleet from a deployment that
+   * succeeded, or from before this world.
+   */
+  private retiredBlueOf(instance: SimInstance, slot: Slot | undefined): Slot | undefined {
     const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');
-    if (owner && owner.status !== 'SUCCEEDED') return;
-    // A deployment clearing a slot before it launches anything (healing a split) is not retiring
-    // blue: the window does not apply, only the traffic check above.
+    if (owner && owner.status !== 'SUCCEEDED') return undefined;
     const by = actor.getStore();
-    if (by && !this.world.calls.some((c) => c.actor === by && c.operation === 'RunInstances')) return;
-    // Retiring blue: green must have carried everything for the whole window, calmly.
+    if (by && !this.world.calls.some((c) => c.actor === by && c.operation === 'RunInstances'))
+      return undefined;
     const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
-    if (!blue) return;
-    const green = otherSlot(blue);
-    const since = this.allTrafficSince(green);
-    const { waitSeconds } = this.watched.config.termination;
-    if (since === undefined) {
-      this.violation(
-        `invariant 2: blue ${instance.id} terminated while slot ${green} does not carry all traffic`,
-      );
-      return;
-    }
+    return blue ? otherSlot(blue) : undefined;
+  }
+
+  /** Invariant 2: green carried all traffic for the whole termination window before blue goes. */
+  private checkWindowWaited(instance: SimInstance, since: number): void {
     const now = this.world.now();
+    const { waitSeconds } = this.watched.config.termination;
     if (now - since < waitSeconds * 1000) {
       this.violation(
         `invariant 2: blue ${instance.id} terminated ${Math.round((now - since) / 1000)} s after green took all traffic (window ${waitSeconds} s)`,
       );
     }
+  }
+
+  /** Invariant 2: no watched alarm fired during the window. */
+  private checkNoAlarmInWindow(instance: SimInstance, since: number): void {
     for (const alarm of this.watched.config.alarms) {
-      if (this.world.cloudwatch.alarmedDuring(alarm, since, now)) {
+      if (this.world.cloudwatch.alarmedDuring(alarm, since, this.world.now())) {
         this.violation(
           `invariant 2: blue ${instance.id} terminated although alarm ${alarm} fired during the window`,
         );
       }
     }
-    this.checkDrained(instance);
+  }
+
+  /** Invariant 2: where the config asks for it, a person approved terminating blue. */
+  private checkApproved(instance: SimInstance): void {
     if (this.requiresApproval('blue-termination') && !this.approved('blue-termination')) {
       this.violation(`invariant 2: blue ${instance.id} terminated without an approval to terminate blue`);
     }
+  }
+
+  /** Invariant 2: green was healthy at every sample of the window. */
+  private checkGreenHealthyInWindow(instance: SimInstance, green: Slot, since: number): void {
     const bad = this.samples.find((s) => s.slot === green && s.at >= since && !s.healthy);
     if (bad) {
       this.violation(

@@ -1,14 +1,10 @@
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
-import { installClock } from './clock.ts';
-import { loadDefinition } from './definition.ts';
 import { Harness } from './harness.ts';
 import { SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
-import { routeClientsTo } from './router.ts';
-import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './scenarios.ts';
-import { loadHandlers, MUTATING_OPERATIONS, simulatedEnvironment } from './simulate.ts';
-import { World } from './world.ts';
+import { inSimulatedAccount, MUTATING_OPERATIONS } from './simulate.ts';
+import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
 
 export interface ScaleResult {
   apps: number;
@@ -31,13 +27,7 @@ export async function simulateApps(options: {
   route53RatePerSecond?: number;
   taskLatencyMs?: number;
 }): Promise<ScaleResult> {
-  simulatedEnvironment();
-  const handlers = await loadHandlers();
-  const loaded = loadDefinition();
-  const clock = installClock();
-  try {
-    const world = new World();
-    routeClientsTo(world);
+  return inSimulatedAccount(false, async ({ world, handlers, loaded, clock }) => {
     seedAccount(world);
     if (options.route53RatePerSecond !== undefined) world.route53RatePerSecond = options.route53RatePerSecond;
     const names = Array.from({ length: options.apps }, (_, i) =>
@@ -81,7 +71,5 @@ export async function simulateApps(options: {
       throttled: world.calls.filter((c) => c.error && /Throttl|RequestLimitExceeded/.test(c.error)).length,
       violations,
     };
-  } finally {
-    clock.uninstall();
-  }
+  });
 }

@@ -5,8 +5,8 @@ import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
 import { endedOnItsOwnPath } from '#shared/domain/workflow.ts';
 import { approvalLinks, simulateApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
-import { installClock } from './clock.ts';
-import { loadDefinition, loadFunctionHandlers } from './definition.ts';
+import { type InstalledClock, installClock } from './clock.ts';
+import { type LoadedDefinition, loadDefinition, loadFunctionHandlers } from './definition.ts';
 import { Harness } from './harness.ts';
 import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
@@ -14,17 +14,7 @@ import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { routeClientsTo } from './router.ts';
 import type { Handler, TaskInterceptor } from './runner.ts';
-import {
-  APP,
-  BUCKET,
-  defaultConfig,
-  ENV,
-  type Scenario,
-  type ScenarioContext,
-  type Status,
-  seedWorld,
-  uploadRelease,
-} from './scenarios.ts';
+import type { Scenario, Status } from './scenarios.ts';
 import {
   APPROVAL_BASE_URL,
   APPROVALS_TABLE,
@@ -34,6 +24,7 @@ import {
   SIGNING_SECRET_ID,
   World,
 } from './world.ts';
+import { APP, BUCKET, defaultConfig, ENV, type ScenarioContext, seedWorld, uploadRelease } from './worlds.ts';
 
 export interface Summary {
   scenario: string;
@@ -174,82 +165,52 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   return (await simulate(scenario, options)).summary;
 }
 
-/** Like runScenario, and hands back the world as it ended, for tests that look closer. */
-export async function simulate(
-  scenario: Scenario,
-  options: RunOptions = {},
-): Promise<{ summary: Summary; world: World }> {
-  const wallStart = performance.now();
-  simulatedEnvironment(options.verbose);
+/** What a run needs of the simulated account: the world, the real handlers, the loaded ASL, the clock. */
+export interface SimulatedAccount {
+  world: World;
+  handlers: Record<string, Handler>;
+  loaded: LoadedDefinition;
+  clock: InstalledClock;
+}
+
+/**
+ * Runs `run` in a fresh simulated account on the virtual clock, with every SDK client the handlers
+ * create routed to it; the real clock is back afterwards.
+ */
+export async function inSimulatedAccount<T>(
+  verbose: boolean | undefined,
+  run: (account: SimulatedAccount) => Promise<T>,
+): Promise<T> {
+  simulatedEnvironment(verbose);
   const handlers = await loadHandlers();
   const loaded = loadDefinition();
   const clock = installClock();
   try {
     const world = new World();
     routeClientsTo(world);
-    seedWorld(world, {
-      firstDeploy: scenario.firstDeploy ?? false,
-      ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
-      ...(scenario.blueCount ? { blueCount: scenario.blueCount } : {}),
-    });
-    const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
-    let harness: Harness | undefined;
-    const ctx: ScenarioContext = {
-      world,
-      config: defaultConfig(),
-      upload: (key, body) => (harness as Harness).upload(key, body),
-      deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
-      stop: (name) => harness?.runner.stop(name) ?? false,
-      after: (seconds, action) => (harness as Harness).after(seconds, action),
-    };
-    scenario.prepare?.(ctx);
-    world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));
-    // The monitor judges by the config under test, or by the default one when the scenario broke it.
-    const parsed = validateConfig(ctx.config);
-    const fallback = validateConfig(defaultConfig());
-    const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
-    if (!config) throw new Error('the default config is invalid');
-    const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
-    harness = new Harness(world, handlers, loaded, printer, [monitor], {
-      intercept: options.intercept,
-      taskLatencyMs: options.taskLatencyMs,
-    });
-    const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
-    // A person answers these waits; virtual time stands still for them (and only them).
-    const approvalStates = new Set(
-      Object.entries(loaded.tasks)
-        .filter(([, fn]) => fn === 'requestApproval')
-        .map(([state]) => state),
-    );
-    world.sns.subscribers.push((message) => {
-      if (message.attributes.kind === 'approval-request') {
-        printer.note(`approval link sent to ${message.attributes.approver}`);
-      }
-    });
-    if (scenario.approvers) {
-      simulateApprovers(world, approvalPage, scenario.approvers, ({ request, status }) => {
-        const who = request.headers?.['user-agent'] ?? '';
-        printer.note(`${request.method} ${new URL(request.url).pathname} -> ${status} (${who})`);
-      });
-    }
-    const person = options.person;
-    if (person) {
-      world.sns.subscribers.push((message) => {
-        if (message.attributes.kind !== 'approval-request') return;
-        for (const url of approvalLinks(message.message))
-          person.onLink(message.attributes.approver ?? '', url);
-      });
-    }
-    const before = {
-      weights: monitor.weights(),
-      instances: [...world.ec2.instances.keys()],
-      fleets: monitor.fleets(),
-    };
+    return await run({ world, handlers, loaded, clock });
+  } finally {
+    clock.uninstall();
+  }
+}
+
+/** Like runScenario, and hands back the world as it ended, for tests that look closer. */
+export async function simulate(
+  scenario: Scenario,
+  options: RunOptions = {},
+): Promise<{ summary: Summary; world: World }> {
+  const wallStart = performance.now();
+  return inSimulatedAccount(options.verbose, async (account) => {
+    const { world } = account;
+    const { ctx, monitor, harness, printer } = buildScenarioWorld(scenario, account, options);
+    const approvalStates = wireApprovals(account, printer, scenario, options.person);
+    const before: Before = { weights: monitor.weights(), fleets: monitor.fleets() };
     const wasLiveAtStart = before.weights !== undefined && findLiveSlot(before.weights).kind === 'live';
 
     if (scenario.act) scenario.act(ctx);
     else uploadRelease(ctx);
-    await harness.run(clock, () => person !== undefined && world.sfn.openTokens(approvalStates) > 0);
+    const person = options.person;
+    await harness.run(account.clock, () => person !== undefined && world.sfn.openTokens(approvalStates) > 0);
     monitor.finish({
       wasLiveAtStart,
       mutating: (operation) => MUTATING_OPERATIONS.has(operation),
@@ -260,96 +221,196 @@ export async function simulate(
       monitor.violations.push(
         `the lock of ${String(lock.id)} is still held by ${JSON.stringify(lock.owner)}`,
       );
+    return { summary: summarize(scenario, account, monitor, before, wallStart), world };
+  });
+}
 
-    const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
-    const last = executions.at(-1);
-    const status = statusOf(last, world);
-    const weights = monitor.weights() ?? { a: 0, b: 0 };
-    const live = findLiveSlot(weights);
-    const running = monitor.fleets();
-    const problems: string[] = [];
-    if (status !== scenario.expect) problems.push(`status ${status}, expected ${scenario.expect}`);
-    const expectedExecutions = scenario.executions ?? (scenario.expect === 'IGNORED' ? 0 : 1);
-    if (executions.length !== expectedExecutions) {
-      problems.push(`${executions.length} executions started, expected ${expectedExecutions}`);
+/** The weights and fleets before the scenario acted. */
+interface Before {
+  weights: Record<Slot, number> | undefined;
+  fleets: FleetCount;
+}
+
+/**
+ * The scenario's world: the seeded account, the config it prepared (in S3), the safety monitor
+ * judging by that config and the harness that runs the state machine with the monitor watching.
+ */
+function buildScenarioWorld(
+  scenario: Scenario,
+  { world, handlers, loaded }: SimulatedAccount,
+  options: RunOptions,
+) {
+  seedWorld(world, {
+    firstDeploy: scenario.firstDeploy ?? false,
+    ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
+    ...(scenario.blueCount ? { blueCount: scenario.blueCount } : {}),
+  });
+  const printer = new Printer(world, loaded, options.print, options.verbose ?? false);
+  let harness: Harness | undefined;
+  const ctx: ScenarioContext = {
+    world,
+    config: defaultConfig(),
+    upload: (key, body) => (harness as Harness).upload(key, body),
+    deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
+    stop: (name) => harness?.runner.stop(name) ?? false,
+    after: (seconds, action) => (harness as Harness).after(seconds, action),
+  };
+  scenario.prepare?.(ctx);
+  world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));
+  // The monitor judges by the config under test, or by the default one when the scenario broke it.
+  const parsed = validateConfig(ctx.config);
+  const fallback = validateConfig(defaultConfig());
+  const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
+  if (!config) throw new Error('the default config is invalid');
+  const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
+  harness = new Harness(world, handlers, loaded, printer, [monitor], {
+    intercept: options.intercept,
+    taskLatencyMs: options.taskLatencyMs,
+  });
+  return { ctx, monitor, harness, printer };
+}
+
+/**
+ * Who answers the approval links: the scenario's simulated approvers, a person (`--serve`), or
+ * nobody. Returns the approval states, whose open waits stand the virtual clock still for a person.
+ */
+function wireApprovals(
+  { world, handlers, loaded }: SimulatedAccount,
+  printer: Printer,
+  scenario: Scenario,
+  person: RunOptions['person'],
+): Set<string> {
+  const approvalPage = () => handlers.approvalPage as unknown as HttpHandler;
+  const approvalStates = new Set(
+    Object.entries(loaded.tasks)
+      .filter(([, fn]) => fn === 'requestApproval')
+      .map(([state]) => state),
+  );
+  world.sns.subscribers.push((message) => {
+    if (message.attributes.kind === 'approval-request') {
+      printer.note(`approval link sent to ${message.attributes.approver}`);
     }
-    const liveVersion = monitor.liveVersion(live.kind === 'live' ? live.slot : undefined);
-    if (scenario.expectLive && liveVersion !== scenario.expectLive) {
-      problems.push(`${liveVersion ?? 'nothing'} is live, expected ${scenario.expectLive}`);
-    }
-    if (scenario.changesNothing) {
-      const mutations = world.calls.filter((c) => MUTATING_OPERATIONS.has(c.operation));
-      if (mutations.length > 0) {
-        problems.push(`changed something: ${mutations.map((c) => `${c.service}:${c.operation}`).join(', ')}`);
-      }
-      const after = monitor.weights();
-      if (JSON.stringify(after) !== JSON.stringify(before.weights)) problems.push('the weights changed');
-      if (JSON.stringify(running) !== JSON.stringify(before.fleets)) problems.push('the blue fleet changed');
-    }
-    if (scenario.breaksInvariants) {
-      // A rollback or cleanup that cannot finish leaves things behind (invariant 3), and the report
-      // must say what. It may never break the others: traffic to an unfit slot, blue retired early,
-      // two deploys at once.
-      if (monitor.violations.length === 0)
-        problems.push('expected the failed rollback to leave something behind');
-      problems.push(
-        ...monitor.violations.filter((v) => !/invariant 3:/.test(v)).map((v) => `violation: ${v}`),
-      );
-      // When the notifier itself failed, the cause is the raw error: nothing could list the rest.
-      const ended = (last && world.sfn.rollbackOf(last.name)) ?? last;
-      const notifierDown = /notification not sent/.test(ended?.states.at(-1)?.name ?? '');
-      if (!notifierDown && !(last?.cause ?? recoveryOf(last, world) ?? '').includes('Left for a person:')) {
-        problems.push('the cause does not say what is left for a person');
-      }
-    } else {
-      problems.push(...monitor.violations.map((v) => `violation: ${v}`));
-    }
-    const summary: Summary = {
-      scenario: scenario.name,
-      status,
-      expected: scenario.expect,
-      ok: problems.length === 0,
-      liveSlot: live.kind === 'live' ? live.slot : null,
-      liveVersion: liveVersion ?? null,
-      weights: { a: weights.a, b: weights.b },
-      running,
-      executions: executions.length,
-      // With the rollback executions the recovery started: their transitions and retries count too.
-      transitions: world.sfn.all().reduce((sum, e) => sum + e.transitions, 0),
-      retries: world.sfn.all().reduce((sum, e) => sum + e.retries, 0),
-      historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
-      maxStatePayloadBytes: Math.max(0, ...executions.map((e) => e.largestPayload?.bytes ?? 0)),
-      largestPayload:
-        executions
-          .map((e) => e.largestPayload)
-          .reduce<Summary['largestPayload']>(
-            (largest, p) => (p && p.bytes > (largest?.bytes ?? -1) ? p : largest),
-            null,
-          ) ?? null,
-      virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
-      virtualMs: world.now() - world.startedAt,
-      violations: monitor.violations,
-      // A stopped execution has no cause of its own: the recovery's notification says what happened.
-      cause: last?.cause ?? recoveryOf(last, world)?.split('\n')[0] ?? null,
-      notifications: world.sns.messages.map((m) => ({
-        subject: m.subject,
-        summary: m.message.split('\n')[0] ?? '',
-      })),
-      approvals: world.dynamodb
-        .items(APPROVALS_TABLE)
-        .flatMap((item) =>
-          // Only answers the deployment received (a DECIDING record's answer is not confirmed yet).
-          item.decision && (item.state === 'APPROVED' || item.state === 'REJECTED')
-            ? [item.decision as { stage: string; decision: string; approver: string }]
-            : [],
-        )
-        .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
-      apiCalls: world.callCounts(),
-      wallMs: Math.round(performance.now() - wallStart),
-      problems,
-    };
-    return { summary, world };
-  } finally {
-    clock.uninstall();
+  });
+  if (scenario.approvers) {
+    simulateApprovers(world, approvalPage, scenario.approvers, ({ request, status }) => {
+      const who = request.headers?.['user-agent'] ?? '';
+      printer.note(`${request.method} ${new URL(request.url).pathname} -> ${status} (${who})`);
+    });
   }
+  if (person) {
+    world.sns.subscribers.push((message) => {
+      if (message.attributes.kind !== 'approval-request') return;
+      for (const url of approvalLinks(message.message)) person.onLink(message.attributes.approver ?? '', url);
+    });
+  }
+  return approvalStates;
+}
+
+/** What went otherwise than the scenario expects: status, executions, live version, changes, violations. */
+function problemsOf(
+  scenario: Scenario,
+  world: World,
+  monitor: SafetyMonitor,
+  before: Before,
+  found: { status: Status; executions: SimExecution[]; liveVersion: string | undefined; running: FleetCount },
+): string[] {
+  const { status, executions, liveVersion, running } = found;
+  const last = executions.at(-1);
+  const problems: string[] = [];
+  if (status !== scenario.expect) problems.push(`status ${status}, expected ${scenario.expect}`);
+  const expectedExecutions = scenario.executions ?? (scenario.expect === 'IGNORED' ? 0 : 1);
+  if (executions.length !== expectedExecutions) {
+    problems.push(`${executions.length} executions started, expected ${expectedExecutions}`);
+  }
+  if (scenario.expectLive && liveVersion !== scenario.expectLive) {
+    problems.push(`${liveVersion ?? 'nothing'} is live, expected ${scenario.expectLive}`);
+  }
+  if (scenario.changesNothing) {
+    const mutations = world.calls.filter((c) => MUTATING_OPERATIONS.has(c.operation));
+    if (mutations.length > 0) {
+      problems.push(`changed something: ${mutations.map((c) => `${c.service}:${c.operation}`).join(', ')}`);
+    }
+    const after = monitor.weights();
+    if (JSON.stringify(after) !== JSON.stringify(before.weights)) problems.push('the weights changed');
+    if (JSON.stringify(running) !== JSON.stringify(before.fleets)) problems.push('the blue fleet changed');
+  }
+  if (scenario.breaksInvariants) {
+    // A rollback or cleanup that cannot finish leaves things behind (invariant 3), and the report
+    // must say what. It may never break the others: traffic to an unfit slot, blue retired early,
+    // two deploys at once.
+    if (monitor.violations.length === 0)
+      problems.push('expected the failed rollback to leave something behind');
+    problems.push(...monitor.violations.filter((v) => !/invariant 3:/.test(v)).map((v) => `violation: ${v}`));
+    // When the notifier itself failed, the cause is the raw error: nothing could list the rest.
+    const ended = (last && world.sfn.rollbackOf(last.name)) ?? last;
+    const notifierDown = /notification not sent/.test(ended?.states.at(-1)?.name ?? '');
+    if (!notifierDown && !(last?.cause ?? recoveryOf(last, world) ?? '').includes('Left for a person:')) {
+      problems.push('the cause does not say what is left for a person');
+    }
+  } else {
+    problems.push(...monitor.violations.map((v) => `violation: ${v}`));
+  }
+  return problems;
+}
+
+/** The run's summary: the outcome against the scenario's expectations, and what it cost. */
+function summarize(
+  scenario: Scenario,
+  { world, loaded }: SimulatedAccount,
+  monitor: SafetyMonitor,
+  before: Before,
+  wallStart: number,
+): Summary {
+  const executions = [...world.sfn.executions.values()].sort((x, y) => x.startedAt - y.startedAt);
+  const last = executions.at(-1);
+  const status = statusOf(last, world);
+  const weights = monitor.weights() ?? { a: 0, b: 0 };
+  const live = findLiveSlot(weights);
+  const running = monitor.fleets();
+  const liveVersion = monitor.liveVersion(live.kind === 'live' ? live.slot : undefined);
+  const problems = problemsOf(scenario, world, monitor, before, { status, executions, liveVersion, running });
+  return {
+    scenario: scenario.name,
+    status,
+    expected: scenario.expect,
+    ok: problems.length === 0,
+    liveSlot: live.kind === 'live' ? live.slot : null,
+    liveVersion: liveVersion ?? null,
+    weights: { a: weights.a, b: weights.b },
+    running,
+    executions: executions.length,
+    // With the rollback executions the recovery started: their transitions and retries count too.
+    transitions: world.sfn.all().reduce((sum, e) => sum + e.transitions, 0),
+    retries: world.sfn.all().reduce((sum, e) => sum + e.retries, 0),
+    historyEvents: Math.max(0, ...executions.map((e) => historyEvents(e, loaded))),
+    maxStatePayloadBytes: Math.max(0, ...executions.map((e) => e.largestPayload?.bytes ?? 0)),
+    largestPayload:
+      executions
+        .map((e) => e.largestPayload)
+        .reduce<Summary['largestPayload']>(
+          (largest, p) => (p && p.bytes > (largest?.bytes ?? -1) ? p : largest),
+          null,
+        ) ?? null,
+    virtualSeconds: Math.round((world.now() - world.startedAt) / 1000),
+    virtualMs: world.now() - world.startedAt,
+    violations: monitor.violations,
+    // A stopped execution has no cause of its own: the recovery's notification says what happened.
+    cause: last?.cause ?? recoveryOf(last, world)?.split('\n')[0] ?? null,
+    notifications: world.sns.messages.map((m) => ({
+      subject: m.subject,
+      summary: m.message.split('\n')[0] ?? '',
+    })),
+    approvals: world.dynamodb
+      .items(APPROVALS_TABLE)
+      .flatMap((item) =>
+        // Only answers the deployment received (a DECIDING record's answer is not confirmed yet).
+        item.decision && (item.state === 'APPROVED' || item.state === 'REJECTED')
+          ? [item.decision as { stage: string; decision: string; approver: string }]
+          : [],
+      )
+      .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
+    apiCalls: world.callCounts(),
+    wallMs: Math.round(performance.now() - wallStart),
+    problems,
+  };
 }

@@ -7,9 +7,10 @@ import { IamRecorder, roleArn } from '../sim/iam/recorder.ts';
 import { type IamRequest, secretArn } from '../sim/iam/requests.ts';
 import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
-import { findScenario, LAUNCH_TEMPLATE, ZONE } from '../sim/scenarios.ts';
+import { findScenario } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
 import { ACCOUNT, REGION } from '../sim/world.ts';
+import { LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 
 // The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
 // which checks each request against AWS's service authorization reference from

@@ -37,32 +37,58 @@ export interface ApprovalItem {
   unusedAnswer?: DecisionRecord;
 }
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as Error)?.name === 'ConditionalCheckFailedException';
-}
-
-/** Writes the approval unless it exists already (a retried request task); says which. */
-export async function createApproval(table: string, item: ApprovalItem): Promise<boolean> {
+/** A conditional write: true when written, false when its condition failed (someone else wrote first). */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
   try {
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(item, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(id)',
-      }),
-    );
+    await write();
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
     throw error;
   }
 }
 
-export async function getApproval(table: string, id: string): Promise<ApprovalItem | undefined> {
+type Condition = { ConditionExpression: string; ExpressionAttributeValues?: Record<string, AttributeValue> };
+
+/** The item does not exist yet. */
+const ABSENT: Condition = { ConditionExpression: 'attribute_not_exists(id)' };
+
+/** The item's attribute still holds the value that was read. */
+function still(attribute: string, value: string | number): Condition {
+  return {
+    ConditionExpression: `${attribute} = :read`,
+    ExpressionAttributeValues: marshall({ ':read': value }),
+  };
+}
+
+/** Puts the item only where the condition holds: false when it did not (someone else wrote first). */
+function putIf(table: string, item: object, condition: Condition): Promise<boolean> {
+  return conditionally(() =>
+    dynamodb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ...condition,
+      }),
+    ),
+  );
+}
+
+/** An item by its id (a consistent read). */
+async function itemById<T>(table: string, id: string): Promise<T | undefined> {
   const out = await dynamodb.send(
     new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
   );
-  return out.Item ? (unmarshall(out.Item) as ApprovalItem) : undefined;
+  return out.Item ? (unmarshall(out.Item) as T) : undefined;
+}
+
+/** Writes the approval unless it exists already (a retried request task); says which. */
+export async function createApproval(table: string, item: ApprovalItem): Promise<boolean> {
+  return putIf(table, item, ABSENT);
+}
+
+export async function getApproval(table: string, id: string): Promise<ApprovalItem | undefined> {
+  return itemById<ApprovalItem>(table, id);
 }
 
 export async function markNotified(table: string, id: string): Promise<void> {
@@ -88,8 +114,8 @@ export async function claimDecision(
   claim: { record: DecisionRecord; attempt: string; nowSeconds: number; replacing?: string },
 ): Promise<boolean> {
   const { record, attempt, nowSeconds, replacing } = claim;
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: marshall({ id }),
@@ -106,12 +132,8 @@ export async function claimDecision(
           ...(replacing ? { ':was': replacing } : { ':pending': 'PENDING' }),
         }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Where an answer in DECIDING goes once its outcome is known. */
@@ -150,8 +172,8 @@ export async function settleDecision(
     update = 'SET #state = :state, decision = :decision REMOVE #attempt';
     values[':decision'] = next.decision;
   }
-  try {
-    await dynamodb.send(
+  return conditionally(() =>
+    dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: marshall({ id }),
@@ -160,20 +182,13 @@ export async function settleDecision(
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values),
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Reads a lock item (consistent read). */
 export async function getLock(table: string, id: string): Promise<LockItem | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as LockItem) : undefined;
+  return itemById<LockItem>(table, id);
 }
 
 /**
@@ -181,24 +196,7 @@ export async function getLock(table: string, id: string): Promise<LockItem | und
  * concurrency on `version`). False on a lost race: read again and decide again.
  */
 export async function putLock(table: string, next: LockItem): Promise<boolean> {
-  try {
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(next, { removeUndefinedValues: true }),
-        ...(next.version === 1
-          ? { ConditionExpression: 'attribute_not_exists(id)' }
-          : {
-              ConditionExpression: 'version = :previous',
-              ExpressionAttributeValues: marshall({ ':previous': next.version - 1 }),
-            }),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putIf(table, next, next.version === 1 ? ABSENT : still('version', next.version - 1));
 }
 
 /** An execution parked on a task token until an AWS event (or its own timeout) resumes it. */
@@ -218,10 +216,7 @@ export async function putWait(table: string, item: WaitItem): Promise<void> {
 }
 
 export async function getWait(table: string, id: string): Promise<WaitItem | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as WaitItem) : undefined;
+  return itemById<WaitItem>(table, id);
 }
 
 /** The alarm watches that name this alarm (a small table: one item per running deployment). */
@@ -253,34 +248,14 @@ export async function claimPublication<T>(
   record: PublicationRecord<T>,
   expected?: string,
 ): Promise<boolean> {
-  try {
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: marshall(record, { removeUndefinedValues: true }),
-        ...(expected === undefined
-          ? { ConditionExpression: 'attribute_not_exists(id)' }
-          : {
-              ConditionExpression: 'claimant = :expected',
-              ExpressionAttributeValues: marshall({ ':expected': expected }),
-            }),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return putIf(table, record, expected === undefined ? ABSENT : still('claimant', expected));
 }
 
 export async function getPublication<T>(
   table: string,
   id: string,
 ): Promise<PublicationRecord<T> | undefined> {
-  const out = await dynamodb.send(
-    new GetItemCommand({ TableName: table, Key: marshall({ id }), ConsistentRead: true }),
-  );
-  return out.Item ? (unmarshall(out.Item) as PublicationRecord<T>) : undefined;
+  return itemById<PublicationRecord<T>>(table, id);
 }
 
 /** Records what was published, or that the claimant gave up (only while it holds the claim). */

@@ -5,14 +5,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import {
-  assertNotAllZero,
-  formatWeights,
-  isSlot,
-  SLOTS,
-  type Slot,
-  type Weights,
-} from '../domain/traffic.ts';
+import { assertNotAllZero, isSlot, SLOTS, type Slot, type Weights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
 
 export const route53 = new Route53Client({});
@@ -83,17 +76,4 @@ export async function writeWeights(
 export async function changeStatus(changeId: string): Promise<'PENDING' | 'INSYNC'> {
   const out = await route53.send(new GetChangeCommand({ Id: changeId }));
   return out.ChangeInfo?.Status === 'INSYNC' ? 'INSYNC' : 'PENDING';
-}
-
-/**
- * Makes sure `slot` carries no traffic before its instances are taken out of service or
- * terminated: otherwise `refuse` is thrown, given the weights as read.
- */
-export async function requireNoTraffic(
-  plan: Pick<Plan, 'dns'>,
-  slot: Slot,
-  refuse: (weights: string) => Error,
-): Promise<void> {
-  const weights = await readWeights(plan);
-  if ((weights[slot] ?? 0) > 0) throw refuse(formatWeights(weights));
 }

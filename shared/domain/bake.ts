@@ -16,6 +16,29 @@ import { quoted } from './text.ts';
  */
 export const INSTALL_COMPONENT = { name: 'bluegreen-install-artifact', version: '2.0.0' } as const;
 
+/**
+ * Image Builder's states of a build (ImageState.status in the Image Builder API reference): those
+ * of a build that has not ended, and those of one that ended without an AMI. AVAILABLE is the
+ * third kind: it ended with one.
+ */
+const IMAGE_RUNNING = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
+const IMAGE_FAILED = new Set(['FAILED', 'CANCELLED', 'DEPRECATED', 'DELETED', 'DISABLED']);
+
+/** The build has not ended: it may still make an AMI nobody uses. */
+export function buildRunning(status: string): boolean {
+  return IMAGE_RUNNING.has(status);
+}
+
+/** The build ended without an AMI. */
+export function buildFailed(status: string): boolean {
+  return IMAGE_FAILED.has(status);
+}
+
+/** The build ended, one way or the other: a state it does not leave. */
+export function buildEnded(status: string): boolean {
+  return status === 'AVAILABLE' || buildFailed(status);
+}
+
 /** Region and account of an Image Builder ARN (the infrastructure configuration's, here). */
 export function arnScope(arn: string): { partition: string; region: string; account: string } {
   const [, partition = 'aws', , region = '', account = ''] = arn.split(':');

@@ -41,6 +41,20 @@ function about<const T extends v.GenericSchema>(schema: T, description: string) 
   return v.pipe(schema, v.description(description));
 }
 
+/** A part of the config: its settings, described. */
+function section<const T extends v.ObjectEntries>(description: string, entries: T) {
+  return about(v.strictObject(entries), description);
+}
+
+/** An optional setting with its default, described. */
+function setting<const T extends v.GenericSchema, const D extends v.Default<T, undefined>>(
+  schema: T,
+  fallback: D,
+  description: string,
+) {
+  return about(v.optional(schema, fallback), description);
+}
+
 const hostname = () =>
   v.pipe(
     v.string(),
@@ -54,8 +68,9 @@ const hostname = () =>
 const hostedZoneId = () =>
   text(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
 
-const slotSchema = about(
-  v.strictObject({
+const slotSchema = section(
+  'One of the two slots: a load balancer, its target group and one weighted record.',
+  {
     targetGroupArn: about(
       text(
         /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/,
@@ -73,8 +88,7 @@ const slotSchema = about(
       }),
       'The load balancer the weighted record of this slot aliases.',
     ),
-  }),
-  'One of the two slots: a load balancer, its target group and one weighted record.',
+  },
 );
 
 const launchTemplateSchema = v.pipe(
@@ -103,114 +117,106 @@ const launchTemplateSchema = v.pipe(
   ),
 );
 
-const bakeSchema = about(
-  v.strictObject({
-    parentImage: about(
-      text(
-        /^(ami-[0-9a-f]{8,17}|arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(\d{12}|aws):image\/[a-z0-9-_]+\/[0-9x.]+(\/\d+)?)$/,
-        'must be an AMI id (ami-...) or an Image Builder image ARN',
-      ),
-      'The base image the AMI is built on: an AMI id or an Image Builder image ARN.',
+const bakeSchema = section('How the AMI is baked with EC2 Image Builder.', {
+  parentImage: about(
+    text(
+      /^(ami-[0-9a-f]{8,17}|arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:(\d{12}|aws):image\/[a-z0-9-_]+\/[0-9x.]+(\/\d+)?)$/,
+      'must be an AMI id (ami-...) or an Image Builder image ARN',
     ),
-    infrastructureConfigurationArn: about(
-      text(
-        /^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:infrastructure-configuration\/bluegreen-[a-z0-9-_]+$/,
-        'must be the ARN of an Image Builder infrastructure configuration named bluegreen-...',
-      ),
-      'Where Image Builder runs the build (instance type, subnet, instance profile); its name starts with bluegreen- (the only ones the service may build with).',
+    'The base image the AMI is built on: an AMI id or an Image Builder image ARN.',
+  ),
+  infrastructureConfigurationArn: about(
+    text(
+      /^arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:\d{12}:infrastructure-configuration\/bluegreen-[a-z0-9-_]+$/,
+      'must be the ARN of an Image Builder infrastructure configuration named bluegreen-...',
     ),
-    installCommand: about(
+    'Where Image Builder runs the build (instance type, subnet, instance profile); its name starts with bluegreen- (the only ones the service may build with).',
+  ),
+  installCommand: about(
+    v.pipe(
+      v.string(),
+      v.minLength(1),
+      v.maxLength(4096),
+      v.regex(printable, 'must not contain control characters'),
+    ),
+    'Shell command run as root in the unpacked artifact directory while baking, e.g. ./install.sh',
+  ),
+  installDirectory: about(
+    v.optional(
       v.pipe(
-        v.string(),
+        text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /'),
+        v.check((path) => !path.split('/').includes('..'), 'must not contain ..'),
+      ),
+      '/opt/app',
+    ),
+    'Where the artifact is unpacked on the image.',
+  ),
+  timeoutMinutes: setting(int(10, LIMITS.bakeTimeoutMinutes), 120, 'Give up on the build after this long.'),
+  pollSeconds: setting(
+    int(60, LIMITS.bakePollSeconds),
+    600,
+    "How often the build is checked if Image Builder's end-of-build event does not arrive.",
+  ),
+});
+
+const trafficSchema = section('How traffic moves from blue to green.', {
+  steps: about(
+    v.optional(
+      v.pipe(
+        v.array(int(1, 100)),
         v.minLength(1),
-        v.maxLength(4096),
-        v.regex(printable, 'must not contain control characters'),
-      ),
-      'Shell command run as root in the unpacked artifact directory while baking, e.g. ./install.sh',
-    ),
-    installDirectory: about(
-      v.optional(
-        v.pipe(
-          text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /'),
-          v.check((path) => !path.split('/').includes('..'), 'must not contain ..'),
+        v.maxLength(LIMITS.steps),
+        v.check(
+          (steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)),
+          'steps must increase',
         ),
-        '/opt/app',
+        v.check((steps) => steps.at(-1) === 100, 'the last step must be 100'),
       ),
-      'Where the artifact is unpacked on the image.',
+      [10, 50, 100],
     ),
-    timeoutMinutes: about(
-      v.optional(int(10, LIMITS.bakeTimeoutMinutes), 120),
-      'Give up on the build after this long.',
-    ),
-    pollSeconds: about(
-      v.optional(int(60, LIMITS.bakePollSeconds), 600),
-      "How often the build is checked if Image Builder's end-of-build event does not arrive.",
-    ),
-  }),
-  'How the AMI is baked with EC2 Image Builder.',
-);
+    'Percent of traffic on green at each step; increasing, ending at 100.',
+  ),
+  stepWaitSeconds: setting(
+    int(0, LIMITS.stepWaitSeconds),
+    300,
+    'How long each step is watched before the next (never less than the record TTL).',
+  ),
+  healSplit: setting(
+    v.boolean(),
+    false,
+    'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
+  ),
+});
 
-const trafficSchema = about(
-  v.strictObject({
-    steps: about(
-      v.optional(
-        v.pipe(
-          v.array(int(1, 100)),
-          v.minLength(1),
-          v.maxLength(LIMITS.steps),
-          v.check(
-            (steps) => steps.every((step, i) => i === 0 || step > (steps[i - 1] ?? 0)),
-            'steps must increase',
-          ),
-          v.check((steps) => steps.at(-1) === 100, 'the last step must be 100'),
-        ),
-        [10, 50, 100],
-      ),
-      'Percent of traffic on green at each step; increasing, ending at 100.',
-    ),
-    stepWaitSeconds: about(
-      v.optional(int(0, LIMITS.stepWaitSeconds), 300),
-      'How long each step is watched before the next (never less than the record TTL).',
-    ),
-    healSplit: about(
-      v.optional(v.boolean(), false),
-      'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
-    ),
-  }),
-  'How traffic moves from blue to green.',
-);
+const healthSchema = section('When green counts as healthy.', {
+  timeoutSeconds: setting(
+    int(60, LIMITS.healthTimeoutSeconds),
+    900,
+    'How long green has, from launch, to boot and pass its health checks.',
+  ),
+  pollSeconds: setting(int(5, 300), 15, 'How often green target health is checked.'),
+  minHealthyPercent: setting(
+    int(1, 100),
+    100,
+    'Share of green targets that must be healthy before and while traffic moves.',
+  ),
+});
 
-const healthSchema = about(
-  v.strictObject({
-    timeoutSeconds: about(
-      v.optional(int(60, LIMITS.healthTimeoutSeconds), 900),
-      'How long green has, from launch, to boot and pass its health checks.',
-    ),
-    pollSeconds: about(v.optional(int(5, 300), 15), 'How often green target health is checked.'),
-    minHealthyPercent: about(
-      v.optional(int(1, 100), 100),
-      'Share of green targets that must be healthy before and while traffic moves.',
-    ),
-  }),
-  'When green counts as healthy.',
-);
+const terminationSchema = section('The termination window before blue is terminated.', {
+  waitSeconds: setting(
+    int(0, LIMITS.terminationWaitSeconds),
+    3600,
+    'How long blue stays up after green carries 100 %, while alarms and health are watched.',
+  ),
+  checkIntervalSeconds: about(
+    v.optional(int(60, LIMITS.checkIntervalSeconds)),
+    'How often alarms and health are checked during the window (default: wait / 12, 60-900 s).',
+  ),
+});
 
-const terminationSchema = about(
-  v.strictObject({
-    waitSeconds: about(
-      v.optional(int(0, LIMITS.terminationWaitSeconds), 3600),
-      'How long blue stays up after green carries 100 %, while alarms and health are watched.',
-    ),
-    checkIntervalSeconds: about(
-      v.optional(int(60, LIMITS.checkIntervalSeconds)),
-      'How often alarms and health are checked during the window (default: wait / 12, 60-900 s).',
-    ),
-  }),
-  'The termination window before blue is terminated.',
-);
-
-const approvalSchema = about(
-  v.strictObject({
+const approvalSchema = section(
+  'Manual approval by link. Without it the deployment never waits for a person.',
+  {
     before: about(
       v.pipe(
         v.array(v.picklist(['traffic-shift', 'blue-termination'])),
@@ -228,12 +234,12 @@ const approvalSchema = about(
       ),
       'Who may approve; each gets their own signed link.',
     ),
-    timeoutSeconds: about(
-      v.optional(int(300, LIMITS.approvalTimeoutSeconds), 86400),
+    timeoutSeconds: setting(
+      int(300, LIMITS.approvalTimeoutSeconds),
+      86400,
       'How long to wait for an answer before rolling back (default 24 h).',
     ),
-  }),
-  'Manual approval by link. Without it the deployment never waits for a person.',
+  },
 );
 
 export const deployConfigSchema = v.pipe(
@@ -248,14 +254,12 @@ export const deployConfigSchema = v.pipe(
           v.optional(v.picklist(['A', 'AAAA']), 'A'),
           'The type both weighted records share.',
         ),
-        ttlSeconds: about(
-          v.optional(int(0, LIMITS.ttlSeconds), 60),
+        ttlSeconds: setting(
+          int(0, LIMITS.ttlSeconds),
+          60,
           'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
         ),
-        evaluateTargetHealth: about(
-          v.optional(v.boolean(), true),
-          'EvaluateTargetHealth on the alias records.',
-        ),
+        evaluateTargetHealth: setting(v.boolean(), true, 'EvaluateTargetHealth on the alias records.'),
       }),
       'The Route 53 weighted records that split traffic between the slots.',
     ),

@@ -53,16 +53,46 @@ export function alarmText(name: string, reason: string | undefined, firedAt?: st
 }
 
 /** The alarms named one after the other, each with its reason. */
-export function alarmList(alarming: readonly { name: string; reason: string; firedAt?: string }[]): string {
+export function alarmList(alarming: Alarming): string {
   return alarming.map((a) => alarmText(a.name, a.reason, a.firedAt)).join(', ');
 }
 
+type Alarming = readonly { name: string; reason: string; firedAt?: string }[];
+
 /** The alarms in ALARM, as the cause that fails a deployment names them. */
-export function alarmsCause(alarming: readonly { name: string; reason: string; firedAt?: string }[]): string {
+export function alarmsCause(alarming: Alarming): string {
   return `alarm in ALARM: ${alarmList(alarming)}`;
+}
+
+/** What a watched alarm that fires before any traffic reached green says. */
+export function firingBeforeTraffic(alarming: Alarming): string {
+  return `alarm in ALARM before any traffic moved to the release, so not caused by it: ${alarmList(alarming)}`;
 }
 
 /** Watched alarms CloudWatch no longer has, as a cause names them. */
 export function missingAlarmsCause(missing: readonly string[]): string {
   return `watched alarm no longer exists: ${missing.map(quoted).join(', ')}`;
+}
+
+/** How an alarm check's cause is told: before any traffic moved, and at which moment it checked. */
+export interface AlarmWords {
+  beforeTraffic?: boolean;
+  checked?: string;
+}
+
+/**
+ * The cause an alarm check fails with: the alarms in ALARM, else the watched alarms that are gone;
+ * undefined when there are neither.
+ */
+export function alarmCheckCause(
+  report: { alarming: Alarming; missing: readonly string[] },
+  words: AlarmWords = {},
+): string | undefined {
+  const checked = words.checked ? `; checked ${words.checked}` : '';
+  if (report.alarming.length > 0) {
+    const named = words.beforeTraffic ? firingBeforeTraffic(report.alarming) : alarmsCause(report.alarming);
+    return `${named}${checked}`;
+  }
+  if (report.missing.length > 0) return `${missingAlarmsCause(report.missing)}${checked}`;
+  return undefined;
 }

@@ -19,6 +19,11 @@ export function sameWeights(current: Weights, expected: Record<Slot, number>): b
   return (current.a ?? 0) === expected.a && (current.b ?? 0) === expected.b;
 }
 
+/** Whether the slot's record sends it any traffic (a missing record sends none). */
+export function carriesTraffic(weights: Weights, slot: Slot): boolean {
+  return (weights[slot] ?? 0) > 0;
+}
+
 export function otherSlot(slot: Slot): Slot {
   return slot === 'a' ? 'b' : 'a';
 }

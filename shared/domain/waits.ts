@@ -12,16 +12,6 @@ export function alarmWatchId(deploymentId: string): string {
   return `watch#${deploymentId}`;
 }
 
-/** Image Builder states a build does not leave. */
-export const FINAL_IMAGE_STATES = new Set([
-  'AVAILABLE',
-  'FAILED',
-  'CANCELLED',
-  'DEPRECATED',
-  'DELETED',
-  'DISABLED',
-]);
-
 /** How long a bake wait lasts before the state machine polls once anyway. */
 export const BAKE_FALLBACK_SECONDS = 900;
 

@@ -1,14 +1,24 @@
-import { checkAlarms } from '../aws/cloudwatch.ts';
-import { alarmList, missingAlarmsCause } from '../domain/text.ts';
+import { type AlarmReport, checkAlarms } from '../aws/cloudwatch.ts';
+import { type AlarmWords, alarmCheckCause } from '../domain/text.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { AlarmTriggered } from '../errors.ts';
 import { pinnedConfig } from './pinned-config.ts';
 
 // Apart from checks.ts, so the tasks that only need this guard bundle no ELB client.
 
-/** What a watched alarm that fires before any traffic reached green says. */
-export function firingBeforeTraffic(alarming: { name: string; reason: string }[]): string {
-  return `alarm in ALARM before any traffic moved to the release, so not caused by it: ${alarmList(alarming)}`;
+/** The alarm guard: a watched alarm in ALARM (or gone) fails the task with AlarmTriggered. */
+export function requireNoAlarm(report: Pick<AlarmReport, 'alarming' | 'missing'>, words?: AlarmWords): void {
+  const cause = alarmCheckCause(report, words);
+  if (cause !== undefined) throw new AlarmTriggered(cause);
+}
+
+/** The alarm guard on the plan's watched alarms (the pinned config names them), read now. */
+export async function assertNoAlarm(
+  plan: Pick<Plan, 'alarmCount' | 'config'>,
+  words?: AlarmWords,
+): Promise<void> {
+  if (plan.alarmCount === 0) return;
+  requireNoAlarm(await checkAlarms((await pinnedConfig(plan)).alarms), words);
 }
 
 /**
@@ -17,12 +27,6 @@ export function firingBeforeTraffic(alarming: { name: string; reason: string }[]
  * traffic it would be blamed for.
  */
 export async function assertAlarmsQuietBeforeTraffic(plan: Plan, moment: string): Promise<void> {
-  if (plan.blue === null || plan.alarmCount === 0) return;
-  const alarms = await checkAlarms((await pinnedConfig(plan)).alarms);
-  if (alarms.alarming.length > 0) {
-    throw new AlarmTriggered(`${firingBeforeTraffic(alarms.alarming)}; checked ${moment}`);
-  }
-  if (alarms.missing.length > 0) {
-    throw new AlarmTriggered(`${missingAlarmsCause(alarms.missing)}; checked ${moment}`);
-  }
+  if (plan.blue === null) return;
+  await assertNoAlarm(plan, { beforeTraffic: true, checked: moment });
 }

@@ -1,11 +1,9 @@
 import { tagResources } from '../aws/ec2.ts';
 import { imageBuilds } from '../aws/image-builds.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
-import { arnScope, bakeTags, imageVersionArn, recipeName } from '../domain/bake.ts';
+import { arnScope, bakeTags, buildRunning, imageVersionArn, recipeName } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
-
-/** Image Builder's states of a build that has not ended. */
-const RUNNING_STATES = new Set(['PENDING', 'CREATING', 'BUILDING', 'TESTING', 'DISTRIBUTING', 'INTEGRATING']);
+import { attempt, buildsUnlisted, buildUnsettled } from '../domain/leftovers.ts';
 
 type BakeOwner = Parameters<typeof bakeTags>[0] & { deploymentId: string };
 
@@ -19,9 +17,9 @@ export async function settleBake(
   owner: BakeOwner,
   imageBuildVersionArn: string,
 ): Promise<{ action?: string; left?: string }> {
-  try {
+  const settled = await attempt(async (): Promise<{ action?: string }> => {
     const image = await getImageStatus(imageBuildVersionArn, arnScope(imageBuildVersionArn).region);
-    if (RUNNING_STATES.has(image.status)) {
+    if (buildRunning(image.status)) {
       await cancelImageBuild(imageBuildVersionArn, clientToken(owner.deploymentId, 'cancel').slice(0, 36));
       return { action: `image build ${imageBuildVersionArn} cancelled` };
     }
@@ -30,11 +28,8 @@ export async function settleBake(
       return { action: `AMI ${image.amiId} kept and tagged, for the next deploy of this artifact` };
     }
     return {};
-  } catch (error) {
-    return {
-      left: `image build ${imageBuildVersionArn}: could not cancel it or tag its AMI (${(error as Error).name}); cancel it, or deregister its AMI, by hand`,
-    };
-  }
+  });
+  return settled.ok ? settled.value : { left: buildUnsettled(imageBuildVersionArn, settled.error) };
 }
 
 /**
@@ -48,17 +43,12 @@ export async function settleUnrecordedBuilds(
 ): Promise<{ actions: string[]; left: string[] }> {
   const done = { actions: [] as string[], left: [] as string[] };
   const name = recipeName(owner.app, owner.env, owner.plan.artifactId);
-  try {
-    const builds = await imageBuilds(imageVersionArn(infrastructureConfigurationArn, name));
-    for (const build of builds.filter((b) => RUNNING_STATES.has(b.status))) {
-      const settled = await settleBake(owner, build.arn);
-      if (settled.action) done.actions.push(settled.action);
-      if (settled.left) done.left.push(settled.left);
-    }
-  } catch (error) {
-    done.left.push(
-      `image builds of ${name}: could not list them (${(error as Error).name}); cancel any still building by hand`,
-    );
+  const builds = await attempt(() => imageBuilds(imageVersionArn(infrastructureConfigurationArn, name)));
+  if (!builds.ok) return { ...done, left: [buildsUnlisted(name, builds.error)] };
+  for (const build of builds.value.filter((b) => buildRunning(b.status))) {
+    const settled = await settleBake(owner, build.arn);
+    if (settled.action) done.actions.push(settled.action);
+    if (settled.left) done.left.push(settled.left);
   }
   return done;
 }

@@ -1,10 +1,10 @@
 import { alarmedSince, CLOCK_MARGIN_MS } from '../aws/alarm-history.ts';
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { describeHealth } from '../domain/health.ts';
-import { alarmsCause, missingAlarmsCause } from '../domain/text.ts';
 import type { Slot } from '../domain/traffic.ts';
 import type { GreenFleet, Plan } from '../domain/workflow.ts';
-import { AlarmTriggered, GreenUnhealthy } from '../errors.ts';
+import { GreenUnhealthy } from '../errors.ts';
+import { requireNoAlarm } from './alarm-guards.ts';
 import { greenIds, greenVerdict } from './green-health.ts';
 import { pinnedConfig } from './pinned-config.ts';
 import { assertRecordsAsWritten } from './records-check.ts';
@@ -38,10 +38,7 @@ export async function assertGreenGood(
     if (fired)
       alarms.alarming.push({ name: alarm.name, reason: fired.reason, firedAt: fired.at.toISOString() });
   }
-  if (alarms.alarming.length > 0) throw new AlarmTriggered(alarmsCause(alarms.alarming));
-  if (alarms.missing.length > 0) {
-    throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
-  }
+  requireNoAlarm(alarms);
   const verdict = await greenVerdict(plan, green, deploymentId, ours);
   const summary = describeHealth(verdict);
   if (!verdict.healthy) throw new GreenUnhealthy(summary);

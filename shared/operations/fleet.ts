@@ -1,28 +1,27 @@
 import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
-import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
-import { requireNoTraffic } from '../aws/route53.ts';
-import { isDead } from '../domain/health.ts';
 import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
+import { requireNoTraffic } from './records-check.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
-import { registeredWithInstances } from './slot-targets.ts';
+import { drainSeconds, registeredWithInstances, type TakenOut, takeOut } from './slot-targets.ts';
 
 /**
  * Deregisters from the target group every registered target whose instance this service launched
- * with the tags given, whatever state the instance is in (one that died is deregistered too, or it
- * would stay registered and block the next deploy); one already draining, as after a retry, is
- * left to drain. Targets the service did not launch are never touched. Says which were ours and
- * which of those could still serve (draining ones included).
+ * with the tags given, whatever state the instance is in. Targets the service did not launch are
+ * never touched.
  */
-async function deregisterOurs(targetGroupArn: string, tags: Tags) {
+async function deregisterOurs(targetGroupArn: string, tags: Tags): Promise<TakenOut> {
   const ours = (await registeredWithInstances(targetGroupArn)).filter((t) =>
     launchedByUs(t.instance?.tags, tags),
   );
-  const deregistered = ours.filter((t) => t.state !== 'draining').map((t) => t.id);
-  await deregisterTargets(targetGroupArn, deregistered);
-  const serving = ours.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
-  return { serving, deregistered: deregistered.length };
+  return takeOut(targetGroupArn, ours);
+}
+
+/** Instances of ours, by their tags, and the target group they may be registered in. */
+export interface Fleet {
+  targetGroupArn: string;
+  tags: Tags;
 }
 
 /**
@@ -30,10 +29,10 @@ async function deregisterOurs(targetGroupArn: string, tags: Tags) {
  * Both calls are idempotent, so a retried task finishes what a failed one started. Counts, not
  * ids: the state must not grow with the fleet (the instances are found by tag again).
  */
-export async function retireInstances(
-  targetGroupArn: string,
-  tags: Tags,
-): Promise<{ deregistered: number; terminated: number }> {
+export async function retireInstances({
+  targetGroupArn,
+  tags,
+}: Fleet): Promise<{ deregistered: number; terminated: number }> {
   const { deregistered } = await deregisterOurs(targetGroupArn, tags);
   const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
@@ -45,14 +44,13 @@ export async function retireInstances(
  * sends them no new request while those in flight finish. How long to let them drain: the target
  * group's deregistration delay while any that could serve was registered, else nothing.
  */
-export async function takeOutOfService(
-  targetGroupArn: string,
-  tags: Tags,
-): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
-  const { serving, deregistered } = await deregisterOurs(targetGroupArn, tags);
+export async function takeOutOfService({
+  targetGroupArn,
+  tags,
+}: Fleet): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
+  const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
-  const drainSeconds = serving.length > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
-  return { instances, deregistered, drainSeconds };
+  return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
 }
 
 /**
@@ -66,7 +64,7 @@ export async function idleGreen(
   plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
   deploymentId: string,
   doing: string,
-): Promise<{ targetGroupArn: string; tags: Tags }> {
+): Promise<Fleet> {
   const another = await greenHeldByAnother(plan, deploymentId);
   if (!another)
     await requireNoTraffic(

@@ -1,11 +1,10 @@
 import { findManagedInstances, type InstanceSummary } from '../aws/ec2.ts';
-import { readWeights, requireNoTraffic } from '../aws/route53.ts';
-import { idList } from '../domain/leftovers.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { TAG } from '../domain/tags.ts';
-import { formatWeights, type Slot, type Weights } from '../domain/traffic.ts';
+import type { Slot } from '../domain/traffic.ts';
 import type { DeploymentState, Plan } from '../domain/workflow.ts';
 import { SlotInUse, TrafficDrift } from '../errors.ts';
+import { requireNoTraffic } from './records-check.ts';
 import { requireClaim } from './slot-tags.ts';
 
 type Planned = DeploymentState & { plan: NonNullable<DeploymentState['plan']> };
@@ -28,7 +27,7 @@ export async function slotWithoutTraffic(state: Planned) {
 }
 
 /** Whether EC2 launched the instance after this deployment planned (its clock, not the plan's). */
-function launchedSince(instance: InstanceSummary, plan: Pick<Plan, 'startedAt'>): boolean {
+export function launchedSince(instance: InstanceSummary, plan: Pick<Plan, 'startedAt'>): boolean {
   return instance.launchedAt !== undefined && instance.launchedAt > plan.startedAt;
 }
 
@@ -56,48 +55,4 @@ export async function fleetToClear(state: Planned, slot: Slot): Promise<Instance
   const fleet = await findManagedInstances({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot });
   requireOnlyTheFleetFound(fleet, state.plan, slot);
   return fleet;
-}
-
-/**
- * What is left of a heal that did not finish: traffic still on the slot it was clearing, our
- * instances still running in that slot (after a deploy's own ones were removed). Read from AWS
- * now, each read best effort: an outage that stopped the heal may break these too, and that is said.
- */
-export async function healLeftovers(
-  plan: Pick<Plan, 'dns' | 'slots' | 'startedAt'>,
-  app: string,
-  env: string,
-  heal: { from: Slot; to: Slot },
-  /** The weights, when the caller has just read them. */
-  read?: Weights,
-): Promise<string[]> {
-  const left: string[] = [];
-  try {
-    const weights = read ?? (await readWeights(plan));
-    if ((weights[heal.from] ?? 0) > 0) {
-      left.push(
-        `traffic: ${formatWeights(weights)}; slot ${heal.from} still carries traffic, set it to 0 and slot ${heal.to} to 100 in one change`,
-      );
-    }
-  } catch (error) {
-    left.push(
-      `traffic: could not read the weights of ${plan.dns.recordName} (${(error as Error).name}); check them by hand`,
-    );
-  }
-  try {
-    // Only the fleet the heal found there: one launched since is another deployment's.
-    const running = (
-      await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: heal.from })
-    ).filter((i) => !launchedSince(i, plan));
-    if (running.length > 0) {
-      left.push(
-        `slot ${heal.from} instances still running: ${idList(running.map((i) => i.id))}; deregister them from ${plan.slots[heal.from].targetGroupArn} if still registered, then terminate them`,
-      );
-    }
-  } catch (error) {
-    left.push(
-      `instances: could not list slot ${heal.from} instances (${(error as Error).name}); check them by hand`,
-    );
-  }
-  return left;
 }

@@ -1,5 +1,5 @@
 import { readWeights } from '../aws/route53.ts';
-import { formatWeights, type Slot, sameWeights } from '../domain/traffic.ts';
+import { carriesTraffic, formatWeights, type Slot, sameWeights, type Weights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 
@@ -12,11 +12,29 @@ export async function assertRecordsAsWritten(
   expected: Record<Slot, number> | undefined,
 ): Promise<void> {
   const current = await readWeights(plan);
-  const held = expected ? sameWeights(current, expected) : (current[plan.green] ?? 0) === 0;
+  const held = expected ? sameWeights(current, expected) : !carriesTraffic(current, plan.green);
   if (!held) {
     const wanted = expected ? formatWeights(expected) : `no weight on slot ${plan.green}`;
     throw new TrafficDrift(
       `the records hold ${formatWeights(current)}, not what this deployment last wrote (${wanted}); someone else is moving traffic`,
     );
   }
+}
+
+/**
+ * The no-traffic guard, before a slot's instances are taken out of service or terminated: the
+ * records are read, and while `slot` carries any traffic (or, with `servedBy`, while that slot
+ * carries none: the traffic is not where this step expects it) `refuse` is thrown, given the
+ * weights as read. Returns the weights it read.
+ */
+export async function requireNoTraffic(
+  plan: Pick<Plan, 'dns'>,
+  slot: Slot,
+  refuse: (weights: string) => Error,
+  servedBy?: Slot,
+): Promise<Weights> {
+  const weights = await readWeights(plan);
+  if (carriesTraffic(weights, slot) || (servedBy !== undefined && !carriesTraffic(weights, servedBy)))
+    throw refuse(formatWeights(weights));
+  return weights;
 }

@@ -1,5 +1,5 @@
 import { type InstanceSummary, instancesById } from '../aws/ec2.ts';
-import { deregisterTargets, registeredTargets } from '../aws/elbv2.ts';
+import { deregisterTargets, deregistrationDelaySeconds, registeredTargets } from '../aws/elbv2.ts';
 import { isDead, type TargetHealthState } from '../domain/health.ts';
 import { launchedByUs, type Tags } from '../domain/tags.ts';
 import type { Slot } from '../domain/traffic.ts';
@@ -32,13 +32,35 @@ export async function registeredWithInstances(targetGroupArn: string): Promise<S
  */
 export async function releaseDeadTargets(targetGroupArn: string, tags: Tags): Promise<number> {
   const dead = (await registeredWithInstances(targetGroupArn)).filter(
-    (t) => t.state !== 'draining' && (isDeadOfOurs(t, tags) || isGone(t)),
+    (t) => isDeadOfOurs(t, tags) || isGone(t),
   );
-  await deregisterTargets(
-    targetGroupArn,
-    dead.map((t) => t.id),
-  );
-  return dead.length;
+  return (await takeOut(targetGroupArn, dead)).deregistered;
+}
+
+/** What taking targets out of a target group did. */
+export interface TakenOut {
+  /** How many were deregistered now (not those already draining). */
+  deregistered: number;
+  /** How many of them could still serve (draining ones included): their connections drain. */
+  serving: number;
+}
+
+/**
+ * The one deregistration: takes the given registered targets out of the target group, whatever
+ * state their instance is in (one that died is deregistered too, or it would stay registered and
+ * block the next deploy); one already draining, as after a retry, is left to drain. Which targets
+ * is the caller's guard to decide: targets the service did not launch are never passed here.
+ */
+export async function takeOut(targetGroupArn: string, targets: readonly SlotTarget[]): Promise<TakenOut> {
+  const deregistered = targets.filter((t) => t.state !== 'draining').map((t) => t.id);
+  await deregisterTargets(targetGroupArn, deregistered);
+  const serving = targets.filter((t) => !isDead(t.instance?.state ?? 'terminated')).length;
+  return { deregistered: deregistered.length, serving };
+}
+
+/** How long to let what was taken out drain: the target group's deregistration delay while any could serve. */
+export async function drainSeconds(targetGroupArn: string, out: TakenOut): Promise<number> {
+  return out.serving > 0 ? await deregistrationDelaySeconds(targetGroupArn) : 0;
 }
 
 /**
@@ -66,14 +88,15 @@ export function isDeadOfOurs(target: SlotTarget, tags: Tags): boolean {
 /**
  * Takes blue out of its target group: every registered target that is one of blue's instances,
  * whatever its state (one that died is deregistered too). Targets the service did not launch are
- * never touched. Says how many were deregistered and which could still serve.
+ * never touched.
  */
-export async function deregisterBlueTargets(targetGroupArn: string, of: BlueOf, slot: Slot) {
-  const ours = (await registeredWithInstances(targetGroupArn)).filter((t) =>
+export async function deregisterBlueTargets(
+  targetGroupArn: string,
+  of: BlueOf,
+  slot: Slot,
+): Promise<TakenOut> {
+  const blue = (await registeredWithInstances(targetGroupArn)).filter((t) =>
     isBlue(t.instance?.tags, of, slot),
   );
-  const deregistered = ours.filter((t) => t.state !== 'draining').map((t) => t.id);
-  await deregisterTargets(targetGroupArn, deregistered);
-  const serving = ours.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
-  return { serving, deregistered: deregistered.length };
+  return takeOut(targetGroupArn, blue);
 }

@@ -1,8 +1,8 @@
 import { putWait } from '../aws/dynamodb.ts';
 import { getImageStatus } from '../aws/imagebuilder.ts';
 import { sendTaskSuccess } from '../aws/sfn.ts';
-import { arnScope } from '../domain/bake.ts';
-import { BAKE_FALLBACK_SECONDS, bakeWaitId, FINAL_IMAGE_STATES, waitTtl } from '../domain/waits.ts';
+import { arnScope, buildEnded } from '../domain/bake.ts';
+import { BAKE_FALLBACK_SECONDS, bakeWaitId, waitTtl } from '../domain/waits.ts';
 import { logger } from '../logger.ts';
 
 export interface BakeWaitRequest {
@@ -27,7 +27,7 @@ export async function awaitBake(request: BakeWaitRequest, table: string): Promis
     request.imageBuildVersionArn,
     arnScope(request.imageBuildVersionArn).region,
   );
-  if (FINAL_IMAGE_STATES.has(image.status)) {
+  if (buildEnded(image.status)) {
     // The event may have resumed the wait in between: then the token is gone, which is fine.
     await sendTaskSuccess(request.token, { status: image.status });
     return { waiting: false };

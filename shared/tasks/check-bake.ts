@@ -1,14 +1,12 @@
 import { tagResources } from '../aws/ec2.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
-import { arnScope, bakeTags } from '../domain/bake.ts';
+import { arnScope, bakeTags, buildFailed } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
 import { quoted } from '../domain/text.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { BakeFailed, BakeTimedOut } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { need, nowIso } from '../state.ts';
-
-const FAILED_STATES = new Set(['FAILED', 'CANCELLED', 'DEPRECATED', 'DELETED', 'DISABLED']);
 
 /** One bounded poll of the build. On AVAILABLE the AMI is tagged so the next deploy can reuse it. */
 export async function checkBake(input: DeploymentState): Promise<BakeState> {
@@ -24,7 +22,7 @@ export async function checkBake(input: DeploymentState): Promise<BakeState> {
     await tagResources([image.amiId], bakeTags(state));
     return { ...bake, status: 'AVAILABLE', amiId: image.amiId, completedAt: nowIso(), polls };
   }
-  if (FAILED_STATES.has(image.status)) {
+  if (buildFailed(image.status)) {
     throw new BakeFailed(
       // The reason quotes the build's output (and so the config's install command): one quoted line.
       `Image Builder build ${arn} ended ${image.status}: ${image.reason ? quoted(image.reason) : 'no reason given'}`,

@@ -1,12 +1,10 @@
-import { checkAlarms } from '../aws/cloudwatch.ts';
 import { changeStatus } from '../aws/route53.ts';
 import { requiredHealthy } from '../domain/health.ts';
 import { DNS_MAX_POLLS, DNS_RETURN_MAX_POLLS, dnsPollSeconds } from '../domain/plan.ts';
-import { alarmsCause, missingAlarmsCause } from '../domain/text.ts';
 import type { DnsChange, Plan } from '../domain/workflow.ts';
-import { AlarmTriggered, DnsChangeTimedOut, GreenUnhealthy } from '../errors.ts';
+import { DnsChangeTimedOut, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { pinnedConfig } from '../operations/pinned-config.ts';
+import { assertNoAlarm } from '../operations/alarm-guards.ts';
 import { returnDecision } from '../operations/traffic-moves.ts';
 import { nowIso } from '../state.ts';
 
@@ -55,12 +53,4 @@ export async function checkDnsChange(input: { change: DnsChange; plan?: StepPlan
     });
   }
   return { ...next, maxPolls: DNS_RETURN_MAX_POLLS };
-}
-
-/** A watched alarm in ALARM (or gone) while a step's change is waited for longer. */
-async function assertNoAlarm(plan: StepPlan): Promise<void> {
-  if (plan.alarmCount === 0) return;
-  const alarms = await checkAlarms((await pinnedConfig(plan)).alarms);
-  if (alarms.alarming.length > 0) throw new AlarmTriggered(alarmsCause(alarms.alarming));
-  if (alarms.missing.length > 0) throw new AlarmTriggered(missingAlarmsCause(alarms.missing));
 }

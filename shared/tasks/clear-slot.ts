@@ -1,12 +1,10 @@
-import { deregisterTargets, deregistrationDelaySeconds } from '../aws/elbv2.ts';
-import { isDead } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { launchedByUs, TAG } from '../domain/tags.ts';
 import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { fleetToClear, requireOnlyTheFleetFound, slotWithoutTraffic } from '../operations/healing.ts';
-import { isGone, registeredWithInstances } from '../operations/slot-targets.ts';
+import { drainSeconds, isGone, registeredWithInstances, takeOut } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
 
 /**
@@ -37,10 +35,12 @@ export async function clearSlot(input: DeploymentState): Promise<ClearedSlot> {
     slot,
   );
   const instances = (await fleetToClear(state, slot)).length;
-  const toDeregister = registered.filter((t) => t.state !== 'draining').map((t) => t.id);
-  await deregisterTargets(targetGroupArn, toDeregister);
-  const serving = registered.filter((t) => !isDead(t.instance?.state ?? 'terminated'));
-  const delay = serving.length === 0 ? 0 : await deregistrationDelaySeconds(targetGroupArn);
+  const out = await takeOut(targetGroupArn, registered);
   logger.warn('clearing the slot that lost its traffic', { slot, instances });
-  return { slot, instances, deregistered: toDeregister.length, drainSeconds: delay };
+  return {
+    slot,
+    instances,
+    deregistered: out.deregistered,
+    drainSeconds: await drainSeconds(targetGroupArn, out),
+  };
 }

@@ -1,11 +1,10 @@
 import { deregistrationDelaySeconds } from '../aws/elbv2.ts';
-import { readWeights } from '../aws/route53.ts';
-import { formatWeights } from '../domain/traffic.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
 import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
+import { requireNoTraffic } from '../operations/records-check.ts';
 import { deregisterBlueTargets } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
 
@@ -22,10 +21,12 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   const { plan } = state;
   const blue = plan.blue;
   if (blue === null) throw new TypeError('there is no blue fleet to deregister on a first deployment');
-  const weights = await readWeights(plan);
-  if ((weights[blue] ?? 0) !== 0 || (weights[plan.green] ?? 0) === 0) {
-    throw new TrafficDrift(`not retiring blue slot ${blue}: the records hold ${formatWeights(weights)}`);
-  }
+  await requireNoTraffic(
+    plan,
+    blue,
+    (weights) => new TrafficDrift(`not retiring blue slot ${blue}: the records hold ${weights}`),
+    plan.green,
+  );
   const instances = await blueInstances(state, blue);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
   // Targets already draining (a retry of this task, or someone else's deregistration) are watched
@@ -34,7 +35,7 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   const { serving, deregistered } = await deregisterBlueTargets(targetGroupArn, state, blue);
   const delay = await deregistrationDelaySeconds(targetGroupArn);
   // Blue has carried no traffic for the whole window: usually it is idle already.
-  const idle = serving.length === 0 || (await targetGroupIdle(targetGroupArn));
+  const idle = serving === 0 || (await targetGroupIdle(targetGroupArn));
   const now = new Date();
   const bound = delay + 60;
   const every = Math.max(DRAIN_POLL_SECONDS, Math.ceil(bound / DRAIN_MAX_POLLS));
@@ -47,7 +48,7 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     drainUntil: new Date(now.getTime() + delay * 1000).toISOString(),
     drained: idle,
     reason:
-      serving.length === 0
+      serving === 0
         ? 'nothing that could serve was registered'
         : idle
           ? `no request in the last ${IDLE_SECONDS} s`

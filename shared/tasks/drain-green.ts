@@ -10,9 +10,9 @@ import { need } from '../state.ts';
  */
 export async function drainGreen(input: DeploymentState): Promise<GreenDrain> {
   const state = need(input, 'plan');
-  const { plan } = state;
-  const green = await idleGreen(plan, state.deploymentId, 'taking it out of service');
-  const drain = await takeOutOfService(green.targetGroupArn, green.tags);
+  const drain = await takeOutOfService(
+    await idleGreen(state.plan, state.deploymentId, 'taking it out of service'),
+  );
   logger.warn('green taken out of service', { ...drain });
   return drain;
 }

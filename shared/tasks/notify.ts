@@ -1,26 +1,11 @@
-import { findManagedInstances } from '../aws/ec2.ts';
-import { slotTargets } from '../aws/elbv2.ts';
-import { readWeights } from '../aws/route53.ts';
-import { idList, leftForAPerson, type Read } from '../domain/leftovers.ts';
 import { publicationId } from '../domain/publication.ts';
-import {
-  approvalTimedOut,
-  buildReport,
-  consoleUrl,
-  describeFailure,
-  type Outcome,
-} from '../domain/report.ts';
-import { failedOnGreen } from '../domain/return-to-blue.ts';
-import { TAG } from '../domain/tags.ts';
-import { sameWeights } from '../domain/traffic.ts';
+import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import type { DeploymentState, Notification } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { settleBake } from '../operations/bake-cleanup.ts';
-import { blueInstances } from '../operations/blue-fleet.ts';
-import { healLeftovers } from '../operations/healing.ts';
 import { releaseLock } from '../operations/locking.ts';
 import { publishOnce } from '../operations/publish-once.ts';
-import { greenHeldByAnother } from '../operations/slot-tags.ts';
+import { blueLeft, healLeft, whatIsLeft } from '../operations/survey.ts';
 
 export interface NotifyInput {
   outcome: Outcome;
@@ -28,107 +13,10 @@ export interface NotifyInput {
   deployment: DeploymentState;
 }
 
-/** A read that says why it failed instead of throwing. */
-async function read<T>(what: () => Promise<T>): Promise<Read<T>> {
-  try {
-    return { ok: true, value: await what() };
-  } catch (error) {
-    return { ok: false, error: (error as Error).name };
-  }
-}
-
-/** How the deployment ended where its state does not say, as the caller knows it. */
-export interface LeftContext {
-  /** The status its execution ended with (the recovery's): a Stop is a verdict on green. */
-  status?: string;
-  /**
-   * Why green's slot is another deployment's, or undefined when it is not (operations/slot-tags.ts
-   * greenHeldByAnother): for a caller whose role may read the slot's tags.
-   */
-  greenHeldByAnother?: () => Promise<string | undefined>;
-}
-
-/**
- * What a person must fix after a failed rollback, read from AWS now rather than from the
- * execution state (which may be stale). Each read is best effort: an outage that broke the
- * rollback may break these too, and that is said instead.
- */
-export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}): Promise<string[]> {
-  const { plan } = state;
-  if (!plan) return [];
-  const blue = plan.blue;
-  const heldBy = end.greenHeldByAnother;
-  const [weights, blueTargets, greenTargets, greenInstances, greenHeldBy] = await Promise.all([
-    read(() => readWeights(plan)),
-    blue ? read(() => slotTargets(plan.slots[blue].targetGroupArn)) : Promise.resolve(undefined),
-    read(() => slotTargets(plan.slots[plan.green].targetGroupArn)),
-    read(async () =>
-      (await findManagedInstances({ [TAG.deploymentId]: state.deploymentId })).map((i) => i.id),
-    ),
-    heldBy ? read(heldBy) : Promise.resolve(undefined),
-  ]);
-  return leftForAPerson({
-    blue,
-    green: plan.green,
-    recordName: plan.dns.recordName,
-    weights,
-    ...(blueTargets ? { blueTargets } : {}),
-    greenTargets,
-    minHealthyPercent: plan.health.minHealthyPercent,
-    greenFailed: failedOnGreen({
-      error: state.failure?.Error,
-      status: end.status,
-      unapproved: approvalTimedOut(state) !== null,
-    }),
-    greenInstances,
-    deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
-    ...(greenHeldBy ? { greenHeldBy } : {}),
-  });
-}
-
-/** After a failed blue termination: which blue instances still run. */
-export async function blueLeft(state: DeploymentState): Promise<string[]> {
-  const blue = state.plan?.blue;
-  if (!blue) return [];
-  try {
-    const running = await blueInstances(state, blue);
-    return running.length > 0
-      ? [
-          `blue instances still running in slot ${blue}: ${idList(running.map((i) => i.id))}; deregister them if still registered, then terminate them`,
-        ]
-      : [];
-  } catch (error) {
-    return [
-      `instances: could not list blue slot ${blue} instances (${(error as Error).name}); check them by hand`,
-    ];
-  }
-}
-
-/**
- * After a deploy that healed a traffic split failed: whatever of the slot that lost its traffic is
- * still there. The heal may have written and failed before it could say so (no `healing` in the
- * state): the records, changed from the split the plan saw, tell.
- */
-export async function healLeft(state: DeploymentState): Promise<string[]> {
-  const heal = state.plan?.heal;
-  if (!state.plan || !heal) return [];
-  const weights = await readWeights(state.plan).catch(() => undefined);
-  if (!state.healing && weights && sameWeights(weights, heal.weights)) return [];
-  // The heal claims the slot before it writes: refused there, it changed nothing, and whatever the
-  // records and the slot hold now is the claiming deployment's, not left by this one.
-  if (!state.healing && (await greenHeldByAnother(state.plan, state.deploymentId).catch(() => undefined)))
-    return [];
-  return healLeftovers(state.plan, state.app, state.env, heal, weights);
-}
-
 async function leftOverFor(outcome: Outcome, state: DeploymentState): Promise<string[]> {
   switch (outcome) {
     case 'rollback-failed':
-      // Green's slot may have been taken by another deployment since (a lost lock item).
-      return whatIsLeft(state, {
-        greenHeldByAnother: async () =>
-          state.plan ? greenHeldByAnother(state.plan, state.deploymentId) : undefined,
-      });
+      return whatIsLeft(state);
     case 'cleanup-failed':
       return blueLeft(state);
     case 'failed':

@@ -1,8 +1,9 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { findAlarmWatches, getWait } from '../aws/dynamodb.ts';
 import { sendTaskFailure, sendTaskSuccess } from '../aws/sfn.ts';
+import { buildEnded } from '../domain/bake.ts';
 import { alarmsCause } from '../domain/text.ts';
-import { bakeWaitId, FINAL_IMAGE_STATES } from '../domain/waits.ts';
+import { bakeWaitId } from '../domain/waits.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
 
@@ -28,7 +29,7 @@ export async function onAwsEvent(
   if (event.source === 'aws.imagebuilder') {
     const status = event.detail.state?.status ?? '';
     const arn = event.resources?.[0];
-    if (!arn || !FINAL_IMAGE_STATES.has(status)) return { resumed };
+    if (!arn || !buildEnded(status)) return { resumed };
     const wait = await getWait(table, bakeWaitId(arn));
     if (wait && (await sendTaskSuccess(wait.token, { status }))) resumed += 1;
   } else if (event.source === 'aws.cloudwatch') {

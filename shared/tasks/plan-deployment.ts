@@ -11,11 +11,10 @@ import { topicProblem } from '../domain/notifications.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { TAG } from '../domain/tags.ts';
-import { quoted } from '../domain/text.ts';
+import { firingBeforeTraffic, quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
 import { type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { firingBeforeTraffic } from '../operations/alarm-guards.ts';
 import { checkSlotOwnership } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
 

@@ -5,7 +5,7 @@ import { classifyAwsError } from '../aws/errors.ts';
 import { readWeights } from '../aws/route53.ts';
 import { ExecutionHistory, executionArn, startExecution } from '../aws/sfn.ts';
 import { rollbackExecutionName } from '../domain/identity.ts';
-import { idList } from '../domain/leftovers.ts';
+import { idList, recoveryUnfinished } from '../domain/leftovers.ts';
 import { type LockStanding, lockId, RECOVERY_GRACE_SECONDS, unheldLockText } from '../domain/lock.ts';
 import { publicationId } from '../domain/publication.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
@@ -24,13 +24,12 @@ import {
 import { logger } from '../logger.ts';
 import { settleBake, settleUnrecordedBuilds } from '../operations/bake-cleanup.ts';
 import { retireInstances } from '../operations/fleet.ts';
-import { healLeftovers } from '../operations/healing.ts';
 import { handOverLock, lockStandingOf, releaseLock } from '../operations/locking.ts';
 import { publishOnce } from '../operations/publish-once.ts';
-import { greenHeldByAnother, greenSlotStanding } from '../operations/slot-tags.ts';
+import { greenSlotStanding } from '../operations/slot-tags.ts';
+import { healLeftovers, whatIsLeft } from '../operations/survey.ts';
 import { returnDecision } from '../operations/traffic-moves.ts';
 import { parseWith } from '../validation.ts';
-import { whatIsLeft } from './notify.ts';
 
 export interface ExecutionStatusChange {
   executionArn: string;
@@ -127,7 +126,7 @@ async function restoreTraffic(stopped: Stopped, report: RecoveryReport): Promise
         report.leftOver.push(
           `this deployment's instances (tagged ${TAG.deploymentId}=${deploymentId}) were kept, since nobody holds the lock and ${another}: ${idList(kept)}; if they are registered in slot ${plan.green}'s target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
         );
-      if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
+      if (heal) report.leftOver.push(...(await healLeftovers({ ...stopped, plan: { ...plan, heal } })));
       return;
     }
   } else if (!stopped.lockHeld && !claimedByMe) {
@@ -155,14 +154,15 @@ async function restoreTraffic(stopped: Stopped, report: RecoveryReport): Promise
     );
     return;
   }
-  const removed = await retireInstances(plan.slots[plan.green].targetGroupArn, {
-    [TAG.deploymentId]: deploymentId,
+  const removed = await retireInstances({
+    targetGroupArn: plan.slots[plan.green].targetGroupArn,
+    tags: { [TAG.deploymentId]: deploymentId },
   });
   if (removed.terminated > 0)
     report.actions.push(
       `${removed.terminated} green instance(s) terminated (tagged ${TAG.deploymentId}=${deploymentId})`,
     );
-  if (heal) report.leftOver.push(...(await healLeftovers(plan, stopped.app, stopped.env, heal)));
+  if (heal) report.leftOver.push(...(await healLeftovers({ ...stopped, plan: { ...plan, heal } })));
 }
 
 /**
@@ -203,19 +203,8 @@ async function leftWhenGivingUp(
   status: string,
   error: unknown,
 ): Promise<string[]> {
-  const why = `this recovery could not finish (${oneLine(`${(error as Error).name}: ${(error as Error).message}`)})`;
-  if (!plan) {
-    return [
-      `${why} before it could read what the deployment had done: check the weights of ${deployment.app}/${deployment.env}'s records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${deployment.deploymentId} unless they carry traffic`,
-    ];
-  }
-  return [
-    why,
-    ...(await whatIsLeft(
-      { ...deployment, plan },
-      { status, greenHeldByAnother: () => greenHeldByAnother(plan, deployment.deploymentId) },
-    )),
-  ];
+  if (!plan) return [recoveryUnfinished(error as Error, deployment)];
+  return [recoveryUnfinished(error as Error), ...(await whatIsLeft({ ...deployment, plan }, { status }))];
 }
 
 /** Tells what was done and what is left, once (a retry, or the event again, publishes nothing). */
@@ -362,13 +351,7 @@ async function recoverOnce(
     if (pastGrace) {
       report.leftOver.push(
         `this recovery started ${Math.round((Date.now() - endedAt) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing`,
-        ...(await whatIsLeft(
-          { ...deployment, plan },
-          {
-            status: detail.status,
-            greenHeldByAnother: () => greenHeldByAnother(plan, deployment.deploymentId),
-          },
-        )),
+        ...(await whatIsLeft({ ...deployment, plan }, { status: detail.status })),
       );
       return { kind: 'recovered', plan };
     }

@@ -11,9 +11,7 @@ import { need } from '../state.ts';
  */
 export async function removeGreen(input: DeploymentState): Promise<GreenRemoval> {
   const state = need(input, 'plan');
-  const { plan } = state;
-  const green = await idleGreen(plan, state.deploymentId, 'terminating it');
-  const removed = await retireInstances(green.targetGroupArn, green.tags);
+  const removed = await retireInstances(await idleGreen(state.plan, state.deploymentId, 'terminating it'));
   logger.warn('green fleet removed', { ...removed });
   return {
     ...removed,

@@ -1,10 +1,9 @@
 import { terminateInstances } from '../aws/ec2.ts';
-import { readWeights } from '../aws/route53.ts';
-import { formatWeights } from '../domain/traffic.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
+import { requireNoTraffic } from '../operations/records-check.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
@@ -15,12 +14,11 @@ import { need, nowIso } from '../state.ts';
 export async function terminateBlue(input: DeploymentState): Promise<BlueRetirement> {
   const state = need(input, 'plan', 'drain');
   const { plan, drain } = state;
-  const weights = await readWeights(plan);
-  if ((weights[drain.slot] ?? 0) !== 0) {
-    throw new TrafficDrift(
-      `not terminating blue slot ${drain.slot}: the records hold ${formatWeights(weights)}`,
-    );
-  }
+  await requireNoTraffic(
+    plan,
+    drain.slot,
+    (weights) => new TrafficDrift(`not terminating blue slot ${drain.slot}: the records hold ${weights}`),
+  );
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
   logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });

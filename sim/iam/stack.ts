@@ -1,4 +1,4 @@
-import { appNames, LAUNCH_TEMPLATE, ZONE } from '../scenarios.ts';
+import { appNames, LAUNCH_TEMPLATE, ZONE } from '../worlds.ts';
 import type { Stack } from './template.ts';
 
 /**

@@ -1,25 +1,19 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/acquire-lock.ts';
+import { mockAws } from './aws-mocks.ts';
 import { DEPLOYMENT_ID, deployment, lambdaContext } from './fixtures.ts';
 
-const dynamoMock = mockClient(DynamoDBClient);
-const sfnMock = mockClient(SFNClient);
-
-afterEach(() => {
-  dynamoMock.reset();
-  sfnMock.reset();
-});
+const { dynamodbMock, sfnMock } = mockAws();
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
 
 describe('acquire-lock', () => {
   it('orders an execution started by hand by its start time, the same on every ask', async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
-    dynamoMock.on(PutItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(PutItemCommand).resolves({});
     sfnMock.on(SendTaskSuccessCommand).resolves({});
     const { uploadedAt: _none, ...byHand } = deployment;
     const request = {
@@ -31,7 +25,7 @@ describe('acquire-lock', () => {
 
     await handler(request, lambdaContext('acquireLock'));
 
-    const put = dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    const put = dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
     expect(put && unmarshall(put).owner).toMatchObject({
       name: DEPLOYMENT_ID,
       uploadedAt: '2026-03-02T09:00:00.000Z',
@@ -39,8 +33,8 @@ describe('acquire-lock', () => {
   });
 
   it('counts an upload time later than the execution’s start as its start', async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
-    dynamoMock.on(PutItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(PutItemCommand).resolves({});
     sfnMock.on(SendTaskSuccessCommand).resolves({});
     const request = {
       token: 'token-1',
@@ -52,7 +46,7 @@ describe('acquire-lock', () => {
 
     await handler(request, lambdaContext('acquireLock'));
 
-    const put = dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    const put = dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
     expect(put && unmarshall(put).owner).toMatchObject({ uploadedAt: '2026-03-02T09:00:00.000Z' });
   });
 });

@@ -1,35 +1,19 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetImageCommand,
-  type GetImageCommandOutput,
-  ImagebuilderClient,
-} from '@aws-sdk/client-imagebuilder';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetImageCommand, type GetImageCommandOutput } from '@aws-sdk/client-imagebuilder';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/await-bake.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import { AMI_ID, awsError, lambdaContext } from './fixtures.ts';
 
-const dynamodbMock = mockClient(DynamoDBClient);
-const imagebuilderMock = mockClient(ImagebuilderClient);
-const sfnMock = mockClient(SFNClient);
+const { dynamodbMock, imagebuilderMock, sfnMock } = mockAws();
 
-/** When the "Wait for the AMI bake" state invokes the task. */
-const NOW = new Date('2026-03-02T09:00:20.000Z');
-
+// When the "Wait for the AMI bake" state invokes the task.
+freezeClock(new Date('2026-03-02T09:00:20.000Z'));
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
   dynamodbMock.on(PutItemCommand).resolves({});
   sfnMock.on(SendTaskSuccessCommand).resolves({});
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  dynamodbMock.reset();
-  imagebuilderMock.reset();
-  sfnMock.reset();
 });
 
 const context = lambdaContext('awaitBake');

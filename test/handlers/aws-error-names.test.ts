@@ -1,21 +1,11 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetImageCommand, ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetImageCommand } from '@aws-sdk/client-imagebuilder';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { handler as checkBake } from '../../functions/check-bake.ts';
 import { handler as deregisterBlue } from '../../functions/deregister-blue.ts';
@@ -23,56 +13,34 @@ import { handler as launchGreen } from '../../functions/launch-green.ts';
 import { handler as planDeployment } from '../../functions/plan-deployment.ts';
 import { handler as shiftTraffic } from '../../functions/shift-traffic.ts';
 import { handler as startDeployment } from '../../functions/start-deployment.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   AMI_ID,
-  alarmStates,
   awsError,
   DEPLOYMENT_ID,
   deployment,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   healthy,
   KEY,
   lambdaContext,
-  mockPinnedConfig,
-  reservation,
   s3Record,
-  slotTags,
   stateWith,
   weightedRecords,
 } from './fixtures.ts';
 
-const cloudwatchMock = mockClient(CloudWatchClient);
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const imagebuilderMock = mockClient(ImagebuilderClient);
-const route53Mock = mockClient(Route53Client);
-const s3Mock = mockClient(S3Client);
-const sfnMock = mockClient(SFNClient);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+const { ec2Mock, elbv2Mock, imagebuilderMock, route53Mock, s3Mock, sfnMock } = mockAws({
+  slotsOurs: true,
+  alarmsOk: true,
+  pinnedConfig: true,
 });
 
-// The guards before launch and before the first step read the watched alarms: all OK here.
-// The alarm names are read from the pinned config; green's slot holds nothing before the launch.
+// Green's slot is this deployment's (its target group's tags), unless a test says otherwise. The
+// guards before launch and before the first step read the watched alarms: all OK here. The alarm
+// names are read from the pinned config; green's slot holds nothing before the launch.
 beforeEach(() => {
-  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
-  mockPinnedConfig(s3Mock);
   elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
-});
-
-afterEach(() => {
-  cloudwatchMock.reset();
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  imagebuilderMock.reset();
-  route53Mock.reset();
-  s3Mock.reset();
-  sfnMock.reset();
 });
 
 const context = lambdaContext('anyTask');
@@ -137,9 +105,7 @@ const paths: Path[] = [
     what: 'shift-traffic (ChangeResourceRecordSets)',
     failWith: (error) => {
       elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-      ec2Mock
-        .on(DescribeInstancesCommand)
-        .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+      ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
       route53Mock.on(ChangeResourceRecordSetsCommand).rejects(error);
     },

@@ -1,21 +1,11 @@
-import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  CancelImageCreationCommand,
-  GetImageCommand,
-  ImagebuilderClient,
-} from '@aws-sdk/client-imagebuilder';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CancelImageCreationCommand, GetImageCommand } from '@aws-sdk/client-imagebuilder';
+import { describe, expect, it } from 'vitest';
 import { settleBake } from '#shared/operations/bake-cleanup.ts';
+import { mockAws } from './aws-mocks.ts';
 import { AMI_ID, deployment, planFor } from './fixtures.ts';
 
-const imagebuilderMock = mockClient(ImagebuilderClient);
-const ec2Mock = mockClient(EC2Client);
-
-afterEach(() => {
-  imagebuilderMock.reset();
-  ec2Mock.reset();
-});
+const { ec2Mock, imagebuilderMock } = mockAws();
 
 const BUILD = 'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-482740ee3122/1.0.0/1';
 const owner = { ...deployment, plan: planFor() };

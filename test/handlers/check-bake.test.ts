@@ -1,24 +1,17 @@
-import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import {
   CancelImageCreationCommand,
   GetImageCommand,
   type GetImageCommandOutput,
-  ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { artifactId } from '#shared/domain/identity.ts';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-bake.ts';
+import { mockAws } from './aws-mocks.ts';
 import { AMI_ID, artifact, awsError, BUCKET, KEY, lambdaContext, planFor, stateWith } from './fixtures.ts';
 
-const imagebuilderMock = mockClient(ImagebuilderClient);
-const ec2Mock = mockClient(EC2Client);
-
-afterEach(() => {
-  imagebuilderMock.reset();
-  ec2Mock.reset();
-});
+const { ec2Mock, imagebuilderMock } = mockAws();
 
 const context = lambdaContext('checkBake');
 const BUILD_ARN = 'arn:aws:imagebuilder:us-east-1:123456789012:image/bluegreen-web-prod-5d1c0b2f9a8e/1.0.0/1';

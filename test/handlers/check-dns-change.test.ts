@@ -1,15 +1,11 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetChangeCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DNS_MAX_POLLS, DNS_RETURN_MAX_POLLS } from '#shared/domain/plan.ts';
 import type { DnsChange } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-dns-change.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   config,
@@ -21,17 +17,7 @@ import {
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
-const s3Mock = mockClient(S3Client);
-
-afterEach(() => {
-  route53Mock.reset();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
-  s3Mock.reset();
-});
+const { cloudwatchMock, elbv2Mock, route53Mock, s3Mock } = mockAws();
 
 const context = lambdaContext('checkDnsChange');
 

@@ -1,16 +1,18 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_3,
   BLUE_IDS,
+  blueRequestCountQuery,
   blueTargetGroup,
   greenFleet,
   lambdaContext,
@@ -19,24 +21,11 @@ import {
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
+const { cloudwatchMock, elbv2Mock } = mockAws();
 
-const NOW = new Date('2026-03-02T10:35:00.000Z');
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
-});
+const NOW = freezeClock(new Date('2026-03-02T10:35:00.000Z'));
 
 const context = lambdaContext('checkDrain');
-const [BLUE_1 = '', , BLUE_3 = ''] = BLUE_IDS;
 
 const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 
@@ -199,27 +188,9 @@ describe('check-drain', () => {
     ]);
     const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
     expect(queries).toHaveLength(1);
-    expect(queries[0]?.args[0].input).toEqual({
-      StartTime: new Date('2026-03-02T10:33:00.000Z'),
-      EndTime: NOW,
-      MetricDataQueries: [
-        {
-          Id: 'requests',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/ApplicationELB',
-              MetricName: 'RequestCount',
-              Dimensions: [
-                { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
-                { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
-              ],
-            },
-            Period: 60,
-            Stat: 'Sum',
-          },
-        },
-      ],
-    });
+    expect(queries[0]?.args[0].input).toEqual(
+      blueRequestCountQuery(new Date('2026-03-02T10:33:00.000Z'), NOW),
+    );
   });
 
   it('keeps waiting when requests were served in the last 120 s', async () => {

@@ -1,45 +1,35 @@
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
-  DescribeTagsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { GreenFleet } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-green-health.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
   healthy,
   lambdaContext,
   planFor,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+// Blue serves all traffic, unless a test says otherwise.
 beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
 });
 
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-});
-
 const context = lambdaContext('checkGreenHealth');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 
 function launchedSecondsAgo(seconds: number): GreenFleet {
   return { ...greenFleet, launchedAt: new Date(Date.now() - seconds * 1000).toISOString() };

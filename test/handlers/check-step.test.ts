@@ -1,52 +1,25 @@
-import {
-  CloudWatchClient,
-  DescribeAlarmHistoryCommand,
-  DescribeAlarmsCommand,
-} from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   healthy,
   lambdaContext,
-  mockPinnedConfig,
-  reservation,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
 } from './fixtures.ts';
 
-const cloudwatchMock = mockClient(CloudWatchClient);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const s3Mock = mockClient(S3Client);
-const route53Mock = mockClient(Route53Client);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  s3Mock.reset();
-  cloudwatchMock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws({
+  slotsOurs: true,
+  pinnedConfig: true,
 });
 
 const context = lambdaContext('checkStep');
@@ -80,10 +53,7 @@ function alarm(state: 'OK' | 'ALARM', transitionedAt: string) {
 beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(step.weights));
   // Green is found by its deployment tag; the alarm names are read from the pinned config.
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
-  mockPinnedConfig(s3Mock);
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 

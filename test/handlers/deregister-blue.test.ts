@@ -1,19 +1,23 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/deregister-blue.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_2,
+  BLUE_3,
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
+  blueInstances,
+  blueRequestCountQuery,
   blueTargetGroup,
   DEPLOYMENT_ID,
   fleetInstanceTags,
@@ -27,29 +31,12 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 /** When the termination window ended and blue is retired. */
-const NOW = new Date('2026-03-02T10:31:12.000Z');
-
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-  cloudwatchMock.reset();
-});
+const NOW = freezeClock(new Date('2026-03-02T10:31:12.000Z'));
 
 const context = lambdaContext('deregisterBlue');
-const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 /** An instance of this very deployment that carries blue's slot tag: it must never be touched. */
 const OWN_INSTANCE = 'i-0c9d8e7f6a5b4ffff';
 
@@ -82,7 +69,7 @@ function blueFleetFound({
 } = {}) {
   ec2Mock.on(DescribeInstancesCommand).resolves({
     Reservations: [
-      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
+      ...blueInstances().Reservations,
       ...reservation([OWN_INSTANCE], fleetInstanceTags('a', '1.1.0', DEPLOYMENT_ID)).Reservations,
     ],
   });
@@ -492,27 +479,7 @@ describe('deregister-blue', () => {
     ]);
     const queries = cloudwatchMock.commandCalls(GetMetricDataCommand);
     expect(queries.map((c) => c.args[0].input)).toEqual([
-      {
-        StartTime: new Date('2026-03-02T10:29:12.000Z'),
-        EndTime: NOW,
-        MetricDataQueries: [
-          {
-            Id: 'requests',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/ApplicationELB',
-                MetricName: 'RequestCount',
-                Dimensions: [
-                  { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
-                  { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Sum',
-            },
-          },
-        ],
-      },
+      blueRequestCountQuery(new Date('2026-03-02T10:29:12.000Z'), NOW),
     ]);
     const [deregistration, query] = [elbv2Mock.commandCalls(DeregisterTargetsCommand)[0], queries[0]];
     if (!deregistration || !query) throw new Error('expected one deregistration and one metric query');

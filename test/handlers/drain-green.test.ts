@@ -1,45 +1,29 @@
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
-  DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/drain-green.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
-  reservation,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-});
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 const context = lambdaContext('drainGreen');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 const state = stateWith({ green: greenFleet });
 
 function targets(states: [string, string, string?][]) {
@@ -56,9 +40,7 @@ function targets(states: [string, string, string?][]) {
 
 beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
   elbv2Mock.on(DescribeTargetGroupAttributesCommand).resolves({
     Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '120' }],

@@ -84,6 +84,8 @@ export function planFor(
 export const AMI_ID = 'ami-0f3c9a1d2b4e5f607';
 export const BLUE_IDS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003'];
 export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8e7f6a5b40003'];
+export const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
+export const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 
 export const greenFleet: GreenFleet = {
   slot: 'b',
@@ -91,6 +93,11 @@ export const greenFleet: GreenFleet = {
   launched: GREEN_IDS.length,
   launchedAt: '2026-03-02T09:24:10.000Z',
 };
+
+/** A weight change Route 53 reported INSYNC on the second poll, as the state carries it. */
+export function syncedChange(submittedAt: string) {
+  return { changeId: 'C1', status: 'INSYNC' as const, polls: 2, maxPolls: 18, pollSeconds: 10, submittedAt };
+}
 
 /** The execution state as the state machine carries it, with whatever the earlier tasks wrote. */
 export function stateWith(extra: Partial<DeploymentState> = {}): DeploymentState {
@@ -167,6 +174,16 @@ export function reservation(ids: string[], tags: { Key: string; Value: string }[
   };
 }
 
+/** DescribeInstances finding this deployment's green fleet: slot b, 1.1.0, running. */
+export function greenInstances() {
+  return reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID));
+}
+
+/** DescribeInstances finding the blue fleet serving traffic: slot a, 1.0.0, running. */
+export function blueInstances() {
+  return reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID));
+}
+
 export function healthy(ids: string[]) {
   return {
     TargetHealthDescriptions: ids.map((Id) => ({
@@ -208,6 +225,20 @@ export function requestCounts(requestsPerMinute: number[], now: Date) {
         StatusCode: 'Complete' as const,
       },
     ],
+  };
+}
+
+/** The GetMetricData input that reads blue's RequestCount (slot a) per minute, from `start` to `end`. */
+export function blueRequestCountQuery(start: Date, end: Date) {
+  const Dimensions = [
+    { Name: 'TargetGroup', Value: 'targetgroup/web-prod-a/0123456789abcdef' },
+    { Name: 'LoadBalancer', Value: 'app/web-prod-a/50dc6c495c0c9188' },
+  ];
+  const Metric = { Namespace: 'AWS/ApplicationELB', MetricName: 'RequestCount', Dimensions };
+  return {
+    StartTime: start,
+    EndTime: end,
+    MetricDataQueries: [{ Id: 'requests', MetricStat: { Metric, Period: 60, Stat: 'Sum' } }],
   };
 }
 

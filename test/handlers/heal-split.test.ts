@@ -1,28 +1,23 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   AddTagsCommand,
   DeregisterTargetsCommand,
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
 import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
-import { healLeft } from '#shared/tasks/notify.ts';
+import { healLeft } from '#shared/operations/survey.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
 import { handler as retireClearedSlot } from '../../functions/retire-cleared-slot.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
@@ -34,31 +29,19 @@ import {
   lambdaContext,
   reservation,
   slotTags,
+  syncedChange,
   TARGET_GROUP,
   TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-const sfnMock = mockClient(SFNClient);
-const dynamoMock = mockClient(DynamoDBClient);
+const { dynamodbMock, ec2Mock, elbv2Mock, route53Mock, sfnMock } = mockAws({ slotsOurs: true });
 
 // Both slots are web/prod's; slot b's claim names this deployment (the heal took it), unless a
 // test says otherwise. Earlier claims are of deployments that ended.
 beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
-  dynamoMock.on(GetItemCommand).resolves({});
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-  sfnMock.reset();
-  dynamoMock.reset();
+  dynamodbMock.on(GetItemCommand).resolves({});
 });
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-prod-deploy:${DEPLOYMENT_ID}`;
@@ -96,14 +79,7 @@ function healingState(extra: Partial<DeploymentState> = {}) {
 const healing = {
   to: 'a' as const,
   from: 'b' as const,
-  dns: {
-    changeId: 'C1',
-    status: 'INSYNC' as const,
-    polls: 2,
-    maxPolls: 18,
-    pollSeconds: 10,
-    submittedAt: '2026-03-02T09:01:00.000Z',
-  },
+  dns: syncedChange('2026-03-02T09:01:00.000Z'),
 };
 
 function route53Accepts() {

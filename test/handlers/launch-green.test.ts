@@ -1,8 +1,7 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstancesCommand,
-  EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -11,15 +10,13 @@ import {
   DeregisterTargetsCommand,
   DescribeTagsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/launch-green.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   AMI_ID,
   alarmStates,
@@ -28,7 +25,6 @@ import {
   fleetInstanceTags,
   GREEN_IDS,
   lambdaContext,
-  mockPinnedConfig,
   planFor,
   reservation,
   slotTags,
@@ -36,36 +32,20 @@ import {
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
-const sfnMock = mockClient(SFNClient);
-const s3Mock = mockClient(S3Client);
-const dynamoMock = mockClient(DynamoDBClient);
+const { cloudwatchMock, dynamodbMock, ec2Mock, elbv2Mock, sfnMock } = mockAws({
+  slotsOurs: true,
+  alarmsOk: true,
+  pinnedConfig: true,
+});
 
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
+// Green's slot is this deployment's (its target group's tags) and empty, unless a test says otherwise.
 beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
   // The deployment that claimed the slot before ended.
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
   // No final notification recorded for any deployment.
-  dynamoMock.on(GetItemCommand).resolves({});
-});
-
-beforeEach(() => {
-  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
-  mockPinnedConfig(s3Mock);
+  dynamodbMock.on(GetItemCommand).resolves({});
   // Green's slot is empty, as Plan found it.
   elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
-  sfnMock.reset();
-  s3Mock.reset();
-  dynamoMock.reset();
 });
 
 const context = lambdaContext('launchGreen');
@@ -124,7 +104,7 @@ describe('launch-green', () => {
       .on(DescribeTagsCommand)
       .callsFake(slotTags({ deploymentId: 'web-prod-1_0_9-0123456789', version: '1.0.9' }));
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
-    dynamoMock
+    dynamodbMock
       .on(GetItemCommand, { Key: marshall({ id: 'notified#web-prod-1_0_9-0123456789' }) })
       .resolves({ Item: marshall({ id: 'notified#web-prod-1_0_9-0123456789', state: 'published' }) });
     ec2Mock.on(RunInstancesCommand).resolves(launched(GREEN_IDS));

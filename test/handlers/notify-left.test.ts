@@ -1,25 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTagsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/notify.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
-  DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
+  greenInstances,
   healthy,
   lambdaContext,
   planFor,
-  reservation,
   slotTags,
   stateWith,
   TARGET_GROUP,
@@ -28,12 +20,7 @@ import {
 
 // What the rollback-failed notification tells a person, read from AWS at that moment.
 
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const dynamoMock = mockClient(DynamoDBClient);
-const snsMock = mockClient(SNSClient);
-const sfnMock = mockClient(SFNClient);
+const { dynamodbMock, ec2Mock, elbv2Mock, route53Mock, snsMock } = mockAws();
 
 const OTHER = 'web-prod-1_2_0-fedcba9876';
 
@@ -41,15 +28,9 @@ beforeEach(() => {
   route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
-  dynamoMock.onAnyCommand().resolves({});
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
+  dynamodbMock.onAnyCommand().resolves({});
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
-});
-
-afterEach(() => {
-  for (const mock of [route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock, sfnMock]) mock.reset();
 });
 
 const failed = () =>

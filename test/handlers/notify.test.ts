@@ -5,9 +5,9 @@ import { publicationId } from '#shared/domain/publication.ts';
 import type { DeploymentState, Notification } from '#shared/domain/workflow.ts';
 import type { NotifyInput } from '#shared/tasks/notify.ts';
 import { routeClientsTo } from '../../sim/router.ts';
-import { seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { LOCKS_TABLE, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
+import { seedWorld } from '../../sim/worlds.ts';
 
 // The final notifier against the simulated account: it tells first and releases last, and it
 // tells once, however often Step Functions runs it for the same execution.

@@ -1,25 +1,18 @@
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   InvalidToken,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
-  SFNClient,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/on-aws-event.ts';
+import { mockAws } from './aws-mocks.ts';
 import { awsError, config, DEPLOYMENT_ID, lambdaContext } from './fixtures.ts';
 
-const dynamodbMock = mockClient(DynamoDBClient);
-const sfnMock = mockClient(SFNClient);
-
-afterEach(() => {
-  dynamodbMock.reset();
-  sfnMock.reset();
-});
+const { dynamodbMock, sfnMock } = mockAws();
 
 const context = lambdaContext('onAwsEvent');
 const TABLE = process.env.LOCKS_TABLE ?? '';

@@ -1,22 +1,17 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import {
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectVersionsCommand,
   NoSuchKey,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/plan-deployment.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   BUCKET,
@@ -32,7 +27,6 @@ import {
   planFor,
   RECORD_NAME,
   reservation,
-  slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
   VERSION_ID,
@@ -40,24 +34,7 @@ import {
   ZONE_ID,
 } from './fixtures.ts';
 
-const s3Mock = mockClient(S3Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-});
-
-afterEach(() => {
-  s3Mock.reset();
-  ec2Mock.reset();
-  cloudwatchMock.reset();
-  route53Mock.reset();
-  elbv2Mock.reset();
-});
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock, s3Mock } = mockAws({ slotsOurs: true });
 
 const context = lambdaContext('planDeployment');
 

@@ -1,55 +1,40 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ImagebuilderClient, ListImageBuildVersionsCommand } from '@aws-sdk/client-imagebuilder';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTagsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListImageBuildVersionsCommand } from '@aws-sdk/client-imagebuilder';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListResourceRecordSetsCommand,
-  Route53Client,
 } from '@aws-sdk/client-route-53';
-import { GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import type { ExecutionStatusChange } from '#shared/tasks/recover-execution.ts';
 import { handler } from '../../functions/recover-execution.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   config,
   DEPLOYMENT_ID,
   deployment,
-  fleetInstanceTags,
   GREEN_IDS,
+  greenInstances,
   healthy,
   lambdaContext,
   planFor,
-  reservation,
   slotTags,
   TARGET_GROUP,
   TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
-const sfnMock = mockClient(SFNClient);
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const dynamoMock = mockClient(DynamoDBClient);
-const snsMock = mockClient(SNSClient);
-const imagebuilderMock = mockClient(ImagebuilderClient);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+const { dynamodbMock, ec2Mock, elbv2Mock, imagebuilderMock, route53Mock, sfnMock, snsMock } = mockAws({
+  slotsOurs: true,
 });
 
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen-deploy:${DEPLOYMENT_ID}`;
@@ -107,7 +92,7 @@ function lockHeldBy(owner: string) {
 
 beforeEach(() => {
   // The stopped deployment still holds the lock: nothing has recovered it yet.
-  dynamoMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
+  dynamodbMock.on(GetItemCommand).resolves(lockHeldBy(DEPLOYMENT_ID));
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   // No build of this deployment's recipe is still running.
   imagebuilderMock.on(ListImageBuildVersionsCommand).resolves({ imageSummaryList: [] });
@@ -117,17 +102,10 @@ beforeEach(() => {
   route53Mock.on(GetChangeCommand).resolves({
     ChangeInfo: { Id: '/change/C0RECOVER', Status: 'INSYNC', SubmittedAt: new Date() },
   });
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   ec2Mock.on(TerminateInstancesCommand).resolves({});
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
-});
-
-afterEach(() => {
-  for (const mock of [sfnMock, route53Mock, elbv2Mock, ec2Mock, dynamoMock, snsMock, imagebuilderMock])
-    mock.reset();
 });
 
 describe('recover-execution, after a Stop', () => {
@@ -149,7 +127,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('tells what is left, changing nothing, when its lock was taken over after the grace with nobody told', async () => {
-    dynamoMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
+    dynamodbMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     const late = stopped(planFor());
     late.detail.stopDate = Date.now() - 25 * 60_000;
@@ -168,7 +146,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('does nothing once the deployment no longer holds the lock (the event again, after the hand-off)', async () => {
-    dynamoMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
+    dynamodbMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
 
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
@@ -180,7 +158,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('moves no traffic and keeps green when nobody holds the lock and green names no deployment', async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
     elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(null));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
 
@@ -196,7 +174,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('never tells to move traffic to a blue the rollback rule refuses, when nobody holds the lock and green names no deployment', async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
     elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(null));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves({
@@ -220,7 +198,7 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it("leaves green's traffic and its own instances when nobody holds the lock and another deployment claimed green", async () => {
-    dynamoMock.on(GetItemCommand).resolves({});
+    dynamodbMock.on(GetItemCommand).resolves({});
     elbv2Mock
       .on(DescribeTagsCommand)
       .callsFake(slotTags({ deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' }));
@@ -242,7 +220,7 @@ describe('recover-execution, after a Stop', () => {
   it('starts the rollback execution, named after the stopped one, from its last known state, and hands it the lock', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });
-    dynamoMock.on(PutItemCommand).resolves({});
+    dynamodbMock.on(PutItemCommand).resolves({});
     const plan = planFor();
 
     const report = await handler(stopped(plan), withTimeLeft(290_000));
@@ -254,7 +232,7 @@ describe('recover-execution, after a Stop', () => {
       plan,
       failure: { Error: 'ABORTED', Cause: `the execution ${DEPLOYMENT_ID} stopped` },
     });
-    const lock = unmarshall(dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
+    const lock = unmarshall(dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
     expect(lock.owner).toMatchObject({ name: DEPLOYMENT_ID, executionArn: ROLLBACK_ARN });
     // The rollback execution moves traffic, terminates green, tells and releases the lock.
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
@@ -266,7 +244,7 @@ describe('recover-execution, after a Stop', () => {
   it('passes a timeout on as the failure, which the rollback rule does not count as a verdict on green', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });
-    dynamoMock.on(PutItemCommand).resolves({});
+    dynamodbMock.on(PutItemCommand).resolves({});
     const event = stopped(planFor());
 
     await handler({ ...event, detail: { ...event.detail, status: 'TIMED_OUT' } }, withTimeLeft(290_000));
@@ -280,7 +258,7 @@ describe('recover-execution, after a Stop', () => {
     sfnMock
       .on(StartExecutionCommand)
       .rejects(Object.assign(new Error('Execution Already Exists'), { name: 'ExecutionAlreadyExists' }));
-    dynamoMock.on(PutItemCommand).resolves({});
+    dynamodbMock.on(PutItemCommand).resolves({});
 
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
 

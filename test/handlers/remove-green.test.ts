@@ -1,50 +1,35 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
-  DescribeTagsCommand,
   DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/remove-green.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   DEPLOYMENT_ID,
   fleetInstanceTags,
+  GREEN_1,
+  GREEN_2,
+  GREEN_3,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
   reservation,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-});
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 const context = lambdaContext('removeGreen');
-const [GREEN_1 = '', GREEN_2 = '', GREEN_3 = ''] = GREEN_IDS;
 const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx (Threshold Crossed)' };
 
 function greenFleetFound() {
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DescribeTargetHealthCommand).resolves({
     TargetHealthDescriptions: [
       {

@@ -1,16 +1,8 @@
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/rollback-traffic.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
   DEPLOYMENT_ID,
@@ -20,29 +12,18 @@ import {
   lambdaContext,
   planFor,
   RECORD_NAME,
-  slotTags,
   stateWith,
+  syncedChange,
   TARGET_GROUP,
   weightedRecords,
   ZONE_ID,
 } from './fixtures.ts';
 
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
-});
+const { elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 beforeEach(() => {
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
-});
-
-afterEach(() => {
-  route53Mock.reset();
-  elbv2Mock.reset();
 });
 
 const context = lambdaContext('rollbackTraffic');
@@ -178,14 +159,7 @@ describe('rollback-traffic', () => {
       weights: { a: 90, b: 10 },
       isLast: false,
       settleSeconds: 300,
-      dns: {
-        changeId: 'C1',
-        status: 'INSYNC' as const,
-        polls: 2,
-        maxPolls: 18,
-        pollSeconds: 10,
-        submittedAt: '2026-03-02T09:31:00.000Z',
-      },
+      dns: syncedChange('2026-03-02T09:31:00.000Z'),
     };
 
     // Act

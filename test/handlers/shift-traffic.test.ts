@@ -1,65 +1,36 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  ChangeResourceRecordSetsCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
-import { S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/shift-traffic.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   alarmStates,
   config,
   DEPLOYMENT_ID,
-  fleetInstanceTags,
   GREEN_IDS,
   greenFleet,
+  greenInstances,
   healthy,
   lambdaContext,
-  mockPinnedConfig,
   RECORD_NAME,
-  reservation,
-  slotTags,
   stateWith,
   TARGET_GROUP,
   weightedRecords,
   ZONE_ID,
 } from './fixtures.ts';
 
-const route53Mock = mockClient(Route53Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const ec2Mock = mockClient(EC2Client);
-const s3Mock = mockClient(S3Client);
-const cloudwatchMock = mockClient(CloudWatchClient);
-
-// Green's slot is this deployment's (its target group's tags), unless a test says otherwise.
-beforeEach(() => {
-  elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
+const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws({
+  slotsOurs: true,
+  pinnedConfig: true,
+  alarmsOk: true,
 });
 
 beforeEach(() => {
-  // Green is found by its deployment tag; the alarm names are read from the pinned config.
-  ec2Mock
-    .on(DescribeInstancesCommand)
-    .resolves(reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)));
-  mockPinnedConfig(s3Mock);
-  cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
-});
-
-afterEach(() => {
-  ec2Mock.reset();
-  s3Mock.reset();
-  route53Mock.reset();
-  elbv2Mock.reset();
-  cloudwatchMock.reset();
+  // Green is found by its deployment tag.
+  ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
 });
 
 const context = lambdaContext('shiftTraffic');
@@ -83,18 +54,30 @@ const firstStep: ShiftState = {
   },
 };
 
-function route53Accepts() {
+/** The weighted records hold `weights`, and Route 53 accepts a change. */
+function recordsAt(weights: { a: number; b: number }) {
+  route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
   route53Mock.on(ChangeResourceRecordSetsCommand).resolves({
     ChangeInfo: { Id: '/change/C0743215NX5FBGQ4SGJ9', Status: 'PENDING', SubmittedAt: SUBMITTED_AT },
   });
 }
 
+/** Every green target is healthy, and the weighted records hold `weights`. */
+function greenHealthyAt(weights: { a: number; b: number }) {
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+  recordsAt(weights);
+}
+
+/** The step is refused with `error`, and no weight is written. */
+async function expectRefused(run: Promise<unknown>, error: Record<string, unknown>) {
+  await expect(run).rejects.toMatchObject(error);
+  expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+}
+
 describe('shift-traffic', () => {
   it('writes both weighted records in one change batch, 90/10 on the first step', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
+    greenHealthyAt({ a: 100, b: 0 });
 
     // Act
     const result = await handler(stateWith({ green: greenFleet }), context);
@@ -136,11 +119,7 @@ describe('shift-traffic', () => {
     ]);
     expect(input?.ChangeBatch?.Comment).toBe(`${DEPLOYMENT_ID} step 1/3: 10% to slot b`);
     expect(result).toEqual({
-      index: 0,
-      percent: 10,
-      weights: { a: 90, b: 10 },
-      isLast: false,
-      settleSeconds: 300,
+      ...firstStep,
       dns: {
         changeId: '/change/C0743215NX5FBGQ4SGJ9',
         status: 'PENDING',
@@ -154,27 +133,22 @@ describe('shift-traffic', () => {
 
   it('writes nothing before the first step, with AlarmTriggered, when a watched alarm is already in ALARM', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
+    greenHealthyAt({ a: 100, b: 0 });
     cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
 
     // Act
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
+    await expectRefused(run, {
       name: 'AlarmTriggered',
       message: expect.stringContaining('checked right before the first traffic step'),
     });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 
   it('lets a retry of the first step that finds its weights written go on, whatever the alarms: past the before-traffic moment', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
-    route53Accepts();
+    greenHealthyAt({ a: 90, b: 10 });
     cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
 
     // Act
@@ -187,9 +161,7 @@ describe('shift-traffic', () => {
 
   it('leaves later steps to the step checks: no alarm read before the second step', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
-    route53Accepts();
+    greenHealthyAt({ a: 90, b: 10 });
 
     // Act
     await handler(stateWith({ green: greenFleet, shift: firstStep }), context);
@@ -200,9 +172,7 @@ describe('shift-traffic', () => {
 
   it('moves on to 50/50 after the first step, from the weights that step wrote', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
-    route53Accepts();
+    greenHealthyAt({ a: 90, b: 10 });
 
     // Act
     const result = await handler(stateWith({ green: greenFleet, shift: firstStep }), context);
@@ -219,9 +189,7 @@ describe('shift-traffic', () => {
 
   it('checks the health of exactly the green instances, in the green target group, before writing', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
+    greenHealthyAt({ a: 100, b: 0 });
 
     // Act
     await handler(stateWith({ green: greenFleet }), context);
@@ -255,75 +223,59 @@ describe('shift-traffic', () => {
         { Target: { Id: third, Port: 80 }, TargetHealth: { State: 'healthy' } },
       ],
     });
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
+    recordsAt({ a: 100, b: 0 });
 
     // Act
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
+    await expectRefused(run, {
       name: 'GreenUnhealthy',
       message: expect.stringContaining(
         `2 of 3 green targets healthy (3 required); ${second} unhealthy (Target.ResponseCodeMismatch)`,
       ),
     });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 
   it('refuses with GreenUnhealthy when ELB no longer reports a green instance', async () => {
     // Prepare
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS.slice(0, 2)));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
+    recordsAt({ a: 100, b: 0 });
 
     // Act
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({ name: 'GreenUnhealthy' });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    await expectRefused(run, { name: 'GreenUnhealthy' });
   });
 
-  it('refuses with TrafficDrift when someone else moved traffic before the first step', async () => {
+  it.each([
+    {
+      when: 'someone else moved traffic before the first step',
+      records: { a: 70, b: 30 },
+      shift: {},
+      found: 'the records hold a=70 b=30',
+    },
+    {
+      when: 'the records are no longer what the previous step wrote',
+      records: { a: 100, b: 0 },
+      shift: { shift: firstStep },
+      found: 'a=100 b=0',
+    },
+  ])('refuses with TrafficDrift when $when', async ({ records, shift, found }) => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 70, b: 30 }));
-    route53Accepts();
+    greenHealthyAt(records);
 
     // Act
-    const run = handler(stateWith({ green: greenFleet }), context);
+    const run = handler(stateWith({ green: greenFleet, ...shift }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TrafficDrift',
-      message: expect.stringContaining('the records hold a=70 b=30'),
-    });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-  });
-
-  it('refuses with TrafficDrift when the records are no longer what the previous step wrote', async () => {
-    // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
-    route53Accepts();
-
-    // Act
-    const run = handler(stateWith({ green: greenFleet, shift: firstStep }), context);
-
-    // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TrafficDrift',
-      message: expect.stringContaining('a=100 b=0'),
-    });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    await expectRefused(run, { name: 'TrafficDrift', message: expect.stringContaining(found) });
   });
 
   it('writes the step again, without error, when a retry finds the records already at its weights', async () => {
     // Prepare
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 90, b: 10 }));
-    route53Accepts();
+    greenHealthyAt({ a: 90, b: 10 });
 
     // Act
     const result = await handler(stateWith({ green: greenFleet }), context);
@@ -340,9 +292,7 @@ describe('shift-traffic', () => {
   it('marks the 100 % step as the last one', async () => {
     // Prepare
     const secondStep: ShiftState = { ...firstStep, index: 1, percent: 50, weights: { a: 50, b: 50 } };
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
-    route53Accepts();
+    greenHealthyAt({ a: 50, b: 50 });
 
     // Act
     const result = await handler(stateWith({ green: greenFleet, shift: secondStep }), context);
@@ -360,15 +310,12 @@ describe('shift-traffic', () => {
       weights: { a: 0, b: 100 },
       isLast: true,
     };
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
-    route53Accepts();
+    greenHealthyAt({ a: 0, b: 100 });
 
     // Act
     const run = handler(stateWith({ green: greenFleet, shift: lastStep }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({ name: 'LoopBoundExceeded' });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    await expectRefused(run, { name: 'LoopBoundExceeded' });
   });
 });

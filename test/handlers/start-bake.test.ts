@@ -1,15 +1,13 @@
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import {
   CreateComponentCommand,
   CreateImageCommand,
   CreateImageRecipeCommand,
-  ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
-import { S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { INSTALL_COMPONENT, installComponentDocument } from '#shared/domain/bake.ts';
 import { handler } from '../../functions/start-bake.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   ACCOUNT,
   AMI_ID,
@@ -18,36 +16,25 @@ import {
   config,
   KEY,
   lambdaContext,
-  mockPinnedConfig,
   planFor,
   REGION,
   stateWith,
   VERSION_ID,
 } from './fixtures.ts';
 
-const imagebuilderMock = mockClient(ImagebuilderClient);
-const ec2Mock = mockClient(EC2Client);
-const s3Mock = mockClient(S3Client);
+const { ec2Mock, imagebuilderMock } = mockAws({ pinnedConfig: true });
 const context = lambdaContext('startBake');
 
 const COMPONENT_ARN = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:component/bluegreen-install-artifact/2.0.0/1`;
 const BUILD_ARN = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-web-prod-5d1c0b2f9a8e/1.0.0/1`;
 
 beforeEach(() => {
-  // The install command and directory are read from the pinned config.
-  mockPinnedConfig(s3Mock);
   ec2Mock.on(DescribeImagesCommand).resolves({ Images: [] });
   imagebuilderMock.on(CreateComponentCommand).resolves({ componentBuildVersionArn: COMPONENT_ARN });
   imagebuilderMock.on(CreateImageRecipeCommand).callsFake((input: { name: string }) => ({
     imageRecipeArn: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image-recipe/${input.name}/1.0.0`,
   }));
   imagebuilderMock.on(CreateImageCommand).resolves({ imageBuildVersionArn: BUILD_ARN });
-});
-
-afterEach(() => {
-  s3Mock.reset();
-  imagebuilderMock.reset();
-  ec2Mock.reset();
 });
 
 /** The parameters the recipe gives the install component, as a name → value record. */

@@ -2,13 +2,12 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
-  SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/start-deployment.ts';
+import { mockAws } from './aws-mocks.ts';
 import {
   awsError,
   BUCKET,
@@ -21,11 +20,7 @@ import {
   VERSION_ID,
 } from './fixtures.ts';
 
-const sfnMock = mockClient(SFNClient);
-
-afterEach(() => {
-  sfnMock.reset();
-});
+const { sfnMock } = mockAws();
 
 const context = lambdaContext('startDeployment');
 const EXECUTION_NAME = /^web-prod-1_1_0-[0-9a-f]{10}$/;

@@ -1,17 +1,19 @@
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/terminate-blue.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
+  BLUE_1,
+  BLUE_2,
+  BLUE_3,
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
-  DEPLOYMENT_ID,
+  blueInstances,
   fleetInstanceTags,
-  GREEN_IDS,
   greenFleet,
+  greenInstances,
   lambdaContext,
   planFor,
   RECORD_NAME,
@@ -21,21 +23,13 @@ import {
   ZONE_ID,
 } from './fixtures.ts';
 
-const ec2Mock = mockClient(EC2Client);
-const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
-const route53Mock = mockClient(Route53Client);
+const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
-const NOW = new Date('2026-03-02T10:37:42.000Z');
-
+freezeClock(new Date('2026-03-02T10:37:42.000Z'));
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
   // A search answering more than blue (this deployment's green too): only blue may be terminated.
   ec2Mock.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      ...reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', BLUE_DEPLOYMENT_ID)).Reservations,
-      ...reservation(GREEN_IDS, fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID)).Reservations,
-    ],
+    Reservations: [...blueInstances().Reservations, ...greenInstances().Reservations],
   });
   ec2Mock.on(TerminateInstancesCommand).resolves({
     TerminatingInstances: BLUE_IDS.map((InstanceId) => ({
@@ -46,15 +40,7 @@ beforeEach(() => {
   });
 });
 
-afterEach(() => {
-  vi.useRealTimers();
-  ec2Mock.reset();
-  elbv2Mock.reset();
-  route53Mock.reset();
-});
-
 const context = lambdaContext('terminateBlue');
-const [BLUE_1 = '', BLUE_2 = '', BLUE_3 = ''] = BLUE_IDS;
 
 /** Blue as check-drain left it: slot a, two of its three instances deregistered and drained. */
 function drained(extra: Partial<BlueDrain> = {}): BlueDrain {

@@ -1,11 +1,10 @@
-import { CloudWatchClient, DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeAlarmsCommand, type MetricAlarm } from '@aws-sdk/client-cloudwatch';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/watch-alarms.ts';
+import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   awsError,
   BUCKET,
@@ -18,27 +17,13 @@ import {
   mockPinnedConfig,
 } from './fixtures.ts';
 
-const dynamodbMock = mockClient(DynamoDBClient);
-const cloudwatchMock = mockClient(CloudWatchClient);
-const sfnMock = mockClient(SFNClient);
-const s3Mock = mockClient(S3Client);
+const { cloudwatchMock, dynamodbMock, s3Mock, sfnMock } = mockAws();
 
-/** When the settle wait after the 10 % step starts. */
-const NOW = new Date('2026-03-02T09:30:00.000Z');
-
+// When the settle wait after the 10 % step starts.
+freezeClock(new Date('2026-03-02T09:30:00.000Z'));
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
   dynamodbMock.on(PutItemCommand).resolves({});
   sfnMock.on(SendTaskFailureCommand).resolves({});
-});
-
-afterEach(() => {
-  vi.useRealTimers();
-  dynamodbMock.reset();
-  cloudwatchMock.reset();
-  sfnMock.reset();
-  s3Mock.reset();
 });
 
 const context = lambdaContext('watchAlarms');

@@ -9,9 +9,9 @@ import { approvalLinks } from '../../sim/approver.ts';
 import type { ExecutionStatus } from '../../sim/aws/sfn.ts';
 import { callHttp, type HttpHandler, type HttpRequest, type HttpResponse } from '../../sim/http.ts';
 import { routeClientsTo } from '../../sim/router.ts';
-import { APPROVERS, BUCKET, defaultConfig, seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
+import { APPROVERS, BUCKET, defaultConfig, seedWorld } from '../../sim/worlds.ts';
 
 const APPROVAL = STATE.askShiftApproval;
 

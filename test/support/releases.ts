@@ -1,10 +1,5 @@
-import { releaseKey, type ScenarioContext } from '../../sim/scenarios.ts';
 import type { World } from '../../sim/world.ts';
-
-/** Uploads release `version` of the web app and delivers its S3 event now. */
-export function uploadRelease(ctx: ScenarioContext, version: string): void {
-  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)]);
-}
+import type { ScenarioContext } from '../../sim/worlds.ts';
 
 /** The execution that deploys release `version`. */
 export function executionOf(world: World, version: string) {

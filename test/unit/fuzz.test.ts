@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { NAME_PATTERN, parseEventKey, VERSION_PATTERN } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { routeClientsTo } from '../../sim/router.ts';
-import { BUCKET, s3Record, seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers, MUTATING_OPERATIONS } from '../../sim/simulate.ts';
 import { World } from '../../sim/world.ts';
+import { BUCKET, s3Record, seedWorld } from '../../sim/worlds.ts';
 
 // Hostile input at the two edges: S3 keys (what CI uploads) and configs (what operators write).
 

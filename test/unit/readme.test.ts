@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SETTLE_AFTER_MS } from '#shared/domain/approval-outcome.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { failedOnGreen, returnToBlue, VERDICTS_ON_GREEN } from '#shared/domain/return-to-blue.ts';
-import { firingBeforeTraffic } from '#shared/operations/alarm-guards.ts';
+import { firingBeforeTraffic } from '#shared/domain/text.ts';
 import { configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 
@@ -167,22 +167,19 @@ describe("the README's Safety section", () => {
     expect(SAFETY).toContain('or a person stopped the execution');
     expect(failedOnGreen({ status: 'ABORTED' })).toBe(true);
     const slots = { blue: 'a', green: 'b' } as const;
+    // Blue with no healthy target; blue with one of three healthy when nothing says green failed.
     const refusals = [
+      { blueHealthy: 0, greenFailed: true },
+      { blueHealthy: 1, greenFailed: false },
+    ].map(({ blueHealthy, greenFailed }) =>
       returnToBlue({
         slots,
-        blue: { healthy: 0, registered: 3 },
+        blue: { healthy: blueHealthy, registered: 3 },
         green: { healthy: 3, registered: 3 },
         minHealthyPercent: 100,
-        greenFailed: true,
+        greenFailed,
       }),
-      returnToBlue({
-        slots,
-        blue: { healthy: 1, registered: 3 },
-        green: { healthy: 3, registered: 3 },
-        minHealthyPercent: 100,
-        greenFailed: false,
-      }),
-    ];
+    );
     for (const refusal of refusals) {
       expect(refusal.toBlue).toBe(false);
       expect(SAFETY).toContain(`\`${refusal.why.split(' (')[0]}\``);

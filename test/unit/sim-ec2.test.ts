@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { seedWorld, TARGET_GROUPS } from '../../sim/scenarios.ts';
 import { World } from '../../sim/world.ts';
+import { seedWorld, TARGET_GROUPS } from '../../sim/worlds.ts';
 
 // The simulated EC2 forgets a terminated instance as EC2 does: "Recently terminated instances
 // might appear in the returned results. This interval is usually less than one hour."

@@ -17,11 +17,11 @@ const deployment: PinnedDeployment = {
   artifact: { bucket: 'releases-123', key: 'releases/web/prod/1.1.0.zip', versionId: 'v1' },
 };
 const now = new Date('2026-03-02T09:00:00Z');
-const plan = (weights: { a: number | null; b: number | null }, blueTargetCount = 3) =>
+const plan = (weights: { a: number | null; b: number | null }, blueTargetCount = 3, withConfig = config) =>
   buildPlan({
     configVersionId: 'v-config',
     deployment,
-    config,
+    config: withConfig,
     weights,
     blueTargetCount,
     defaultTopicArn: 'arn:aws:sns:us-east-1:1:t',
@@ -80,15 +80,7 @@ describe('the plan', () => {
   it('never settles a step for less than the record TTL', () => {
     const slow = validateConfig({ ...example, dns: { ...example.dns, ttlSeconds: 900 } });
     if (!slow.ok) throw new Error('invalid');
-    const p = buildPlan({
-      configVersionId: 'v-config',
-      deployment,
-      config: slow.config,
-      weights: { a: 100, b: 0 },
-      blueTargetCount: 3,
-      defaultTopicArn: 't',
-      now,
-    });
+    const p = plan({ a: 100, b: 0 }, 3, slow.config);
     expect(p.steps.every((s) => s.settleSeconds === 900)).toBe(true);
   });
 
@@ -129,15 +121,7 @@ describe('the termination window', () => {
       termination: { waitSeconds: 172800, checkIntervalSeconds: 60 },
     });
     if (!long.ok) throw new Error('invalid');
-    const p = buildPlan({
-      configVersionId: 'v-config',
-      deployment,
-      config: long.config,
-      weights: { a: 100, b: 0 },
-      blueTargetCount: 3,
-      defaultTopicArn: 't',
-      now,
-    });
+    const p = plan({ a: 100, b: 0 }, 3, long.config);
     expect(p.termination.checkIntervalSeconds).toBe(1728);
     expect(p.termination.maxChecks).toBe(102);
   });

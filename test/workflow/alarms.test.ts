@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { ALARM, APPROVERS, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
+import type { World } from '../../sim/world.ts';
+import { ALARM, APPROVERS, greenWeightReaches, type ScenarioContext } from '../../sim/worlds.ts';
 
 // An alarm that goes into ALARM and clears again while nothing waits on its event: the next
 // check reads its history, and blue, still running, takes the traffic back.
+
+/** An approval before blue goes (approvers: the scenario's); `alarm` runs once green takes all traffic. */
+function approvalBeforeBlueGoes(alarm: (world: World) => void): (ctx: ScenarioContext) => void {
+  return ({ world, config }) => {
+    config.approval = { before: ['blue-termination'], approvers: APPROVERS };
+    greenWeightReaches(world, 100, () => alarm(world));
+  };
+}
 
 describe('an alarm that fires and clears between checks', () => {
   it('rolls back when it fired while the 100 % change propagated', async () => {
@@ -35,13 +45,10 @@ describe('an alarm that fires and clears between checks', () => {
       name: 'alarm-during-termination-approval',
       summary: 'approval before blue goes; the alarm fires for 5 minutes while the approver decides',
       expect: 'ROLLED_BACK',
-      prepare: ({ world, config }) => {
-        config.approval = { before: ['blue-termination'], approvers: APPROVERS };
-        greenWeightReaches(world, 100, () => {
-          world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', world.now() + 3_900_000);
-          world.cloudwatch.setState(ALARM, 'OK', 'back to normal', world.now() + 4_200_000);
-        });
-      },
+      prepare: approvalBeforeBlueGoes((world) => {
+        world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', world.now() + 3_900_000);
+        world.cloudwatch.setState(ALARM, 'OK', 'back to normal', world.now() + 4_200_000);
+      }),
       approvers: { kind: 'approve', afterMinutes: 30, comment: 'ok' },
     };
     const { summary } = await simulate(scenario);
@@ -58,19 +65,16 @@ describe('an alarm that fires and clears between checks', () => {
       name: 'sparse-metric-alarm',
       summary: 'the alarm flips OK / INSUFFICIENT_DATA every 2 minutes; the approver answers after 18 h',
       expect: 'SUCCEEDED',
-      prepare: ({ world, config }) => {
-        config.approval = { before: ['blue-termination'], approvers: APPROVERS };
-        greenWeightReaches(world, 100, () => {
-          const start = world.now() + 3_900_000;
-          for (let i = 1; i <= 600; i++)
-            world.cloudwatch.setState(
-              ALARM,
-              i % 2 ? 'INSUFFICIENT_DATA' : 'OK',
-              'sparse data',
-              start + i * 120_000,
-            );
-        });
-      },
+      prepare: approvalBeforeBlueGoes((world) => {
+        const start = world.now() + 3_900_000;
+        for (let i = 1; i <= 600; i++)
+          world.cloudwatch.setState(
+            ALARM,
+            i % 2 ? 'INSUFFICIENT_DATA' : 'OK',
+            'sparse data',
+            start + i * 120_000,
+          );
+      }),
       approvers: { kind: 'approve', afterMinutes: 18 * 60, comment: 'ok' },
     };
     const { summary } = await simulate(scenario);

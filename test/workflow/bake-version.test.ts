@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET, releaseKey, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
+import { BUCKET, releaseKey } from '../../sim/worlds.ts';
 
 // The bake downloads the artifact by the S3 version id the upload event named. The simulated
 // Image Builder downloads early in the build (two minutes into a 20-minute build) exactly the

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import { findScenario, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { LOCKS_TABLE } from '../../sim/world.ts';
+import { greenWeightReaches } from '../../sim/worlds.ts';
 
 // Step Functions fails an execution whose state input or output exceeds 256 KiB with
 // States.DataLimitExceeded, which no Catch runs for, not even States.ALL: the rollback branch is

@@ -1,9 +1,9 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { routeClientsTo } from '../../sim/router.ts';
-import { BUCKET, releaseKey, s3Record, seedWorld } from '../../sim/scenarios.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { World } from '../../sim/world.ts';
+import { BUCKET, releaseKey, s3Record, seedWorld } from '../../sim/worlds.ts';
 
 // Two deliveries of one S3 event at the same moment (S3 is at-least-once; each delivery is its
 // own Lambda invocation). Both ask Step Functions whether the execution exists before either has

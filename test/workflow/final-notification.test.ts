@@ -3,7 +3,8 @@ import { STATE } from '#shared/domain/states.ts';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { lambdaFunction, type World } from '../../sim/world.ts';
-import { stopRelease, uploadRelease } from '../support/releases.ts';
+import { uploadVersion } from '../../sim/worlds.ts';
+import { stopRelease } from '../support/releases.ts';
 
 // The final notifier tells first and releases the lock last: a locks table that keeps failing
 // for it costs the hand-over some time (the recovery on the execution's end releases the lock),
@@ -54,8 +55,8 @@ describe('the final notification when the locks table keeps failing', () => {
       expectLive: '1.2.0',
       prepare: ({ world }) => locksTableFailsForTheNotifier(world),
       act: (ctx) => {
-        uploadRelease(ctx, '1.1.0');
-        ctx.after(60, () => uploadRelease(ctx, '1.2.0'));
+        uploadVersion(ctx, '1.1.0');
+        ctx.after(60, () => uploadVersion(ctx, '1.2.0'));
       },
     };
     const { summary, world } = await simulate(scenario);
@@ -81,7 +82,7 @@ describe('the recovery of a stopped deploy when the locks table throttles it', (
           when: () => lambdaFunction.getStore() === 'recoverExecution',
         }),
       act: (ctx) => {
-        uploadRelease(ctx, '1.1.0');
+        uploadVersion(ctx, '1.1.0');
         ctx.after(8 * 60, () => stopRelease(ctx, '1.1.0'));
       },
     };

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { slowCall } from '../../sim/runner.ts';
-import { greenWeightReaches, releaseKey, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
-import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
+import { greenWeightReaches, releaseKey, uploadVersion } from '../../sim/worlds.ts';
+import { executionOf, recoveryNeverComes, stopRelease } from '../support/releases.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
@@ -72,9 +73,9 @@ async function run(lead: number, withNewer: boolean) {
     },
     act: (ctx) => {
       const { world } = ctx;
-      uploadRelease(ctx, '1.1.0');
+      uploadVersion(ctx, '1.1.0');
       ctx.after(60, () => {
-        uploadRelease(ctx, '1.2.0');
+        uploadVersion(ctx, '1.2.0');
         const watch = () => {
           const at = executionOf(world, '1.2.0')?.states.find((s) => s.name === STATE.lock)?.at;
           if (at === undefined) return ctx.after(0.1, watch);
@@ -82,7 +83,7 @@ async function run(lead: number, withNewer: boolean) {
           ctx.after((at + 1_800_000 - world.now()) / 1000 - lead, () => {
             log.push(`${rel(world, world.now())} stop 1.1.0`);
             ctx.stop(executionOf(world, '1.1.0')?.name ?? '');
-            if (withNewer) ctx.after(600, () => uploadRelease(ctx, '1.3.0'));
+            if (withNewer) ctx.after(600, () => uploadVersion(ctx, '1.3.0'));
           });
         };
         ctx.after(0.1, watch);
@@ -118,9 +119,9 @@ describe('handing the lock over', () => {
         greenWeightReaches(ctx.world, 50, () =>
           ctx.after(30, () => {
             stopRelease(ctx, '1.1.0');
-            ctx.after(2, () => uploadRelease(ctx, '1.2.0'));
+            ctx.after(2, () => uploadVersion(ctx, '1.2.0'));
             ctx.after(20, () => stopRelease(ctx, '1.2.0'));
-            ctx.after(300, () => uploadRelease(ctx, '1.3.0'));
+            ctx.after(300, () => uploadVersion(ctx, '1.3.0'));
           }),
         );
       },
@@ -154,8 +155,8 @@ describe('handing the lock over', () => {
           }) as typeof put;
         },
         act: (ctx) => {
-          uploadRelease(ctx, '1.1.0');
-          ctx.after(600, () => uploadRelease(ctx, '1.2.0'));
+          uploadVersion(ctx, '1.1.0');
+          ctx.after(600, () => uploadVersion(ctx, '1.2.0'));
           ctx.after(1800, () => {
             if (!recovered) recoveryNeverComes(ctx.world, '1.2.0');
             stopRelease(ctx, '1.2.0');
@@ -165,7 +166,7 @@ describe('handing the lock over', () => {
               .items(LOCKS_TABLE)
               .find((i) => i.id === 'web/prod')?.waiters;
           });
-          ctx.after(4 * 3600, () => uploadRelease(ctx, '1.3.0'));
+          ctx.after(4 * 3600, () => uploadVersion(ctx, '1.3.0'));
         },
       };
       return simulate(scenario);
@@ -205,7 +206,7 @@ describe('handing the lock over', () => {
       expectLive: '1.2.0',
       act: (ctx) => {
         const late = ctx.upload(releaseKey('1.1.5'), 'PK\u0003\u0004 web 1.1.5');
-        ctx.after(1, () => uploadRelease(ctx, '1.2.0'));
+        ctx.after(1, () => uploadVersion(ctx, '1.2.0'));
         ctx.deliver([late], 7200);
       },
     };
@@ -235,7 +236,7 @@ describe('handing the lock over', () => {
         const ahead = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
         ahead.eventTime = new Date(ctx.world.now() + 3 * 3600_000).toISOString();
         ctx.deliver([ahead]);
-        ctx.after(600, () => uploadRelease(ctx, '1.2.0'));
+        ctx.after(600, () => uploadVersion(ctx, '1.2.0'));
       },
     };
     const { summary, world } = await simulate(scenario);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ALARM, APPROVERS, greenWeightReaches, type Scenario } from '../../sim/scenarios.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
+import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
 
 // Text from people reaches the final notification and the execution's cause through the real
 // state machine: an approver's comment (the rejection's cause, the approval line) and an alarm's

@@ -1,25 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
+import { type Summary, simulate } from '../../sim/simulate.ts';
+import { LOCKS_TABLE, type World } from '../../sim/world.ts';
 import {
-  ALARM,
+  alarmAfterGreenReaches,
   appNames,
   blueFailsChecks,
   greenWeightReaches,
   halfFinishedSlotB,
   loseLockItem,
-  releaseKey,
   runningExecution,
-  type Scenario,
   SPLIT_WEIGHTS,
+  stopAfterGreenReaches,
   stopRunning,
   stopWhenIn,
   TARGET_GROUPS,
+  uploadVersion,
   ZONE,
-} from '../../sim/scenarios.ts';
-import { simulate } from '../../sim/simulate.ts';
-import { LOCKS_TABLE, type World } from '../../sim/world.ts';
-import { executionOf, recoveryNeverComes, stopRelease, uploadRelease } from '../support/releases.ts';
+} from '../../sim/worlds.ts';
+import { executionOf, recoveryNeverComes, stopRelease } from '../support/releases.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
 function stopEventAgain(world: World, seconds: number): void {
@@ -38,6 +39,12 @@ function stopEventAgain(world: World, seconds: number): void {
   };
 }
 
+/** Rolled back: all traffic on blue again, green terminated, and every invariant held. */
+function expectBackOnBlue(summary: Summary): void {
+  expect(summary.violations).toEqual([]);
+  expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+}
+
 // Stops, duplicate events and lost responses at the awkward moments: the recovery that runs on an
 // execution's end, and tasks retried after their own write, must still keep every invariant.
 
@@ -48,15 +55,12 @@ describe('stopped while the rollback waits', () => {
       summary: 'alarm at 50 %; the rollback writes blue 100; Stop while it waits out the TTL',
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed', ctx.world.now() + 90_000),
-        );
+        alarmAfterGreenReaches(ctx.world, 50, 90, 'Threshold Crossed');
         stopWhenIn(ctx, STATE.leaveGreen, 5);
       },
     };
     const { summary, world } = await simulate(scenario);
-    expect(summary.violations).toEqual([]);
-    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expectBackOnBlue(summary);
     // The recovery wrote all traffic to blue again to have a change to wait on.
     const writes = world.calls.filter((c) => c.operation === 'ChangeResourceRecordSets' && !c.error);
     expect(writes.length).toBe(4);
@@ -68,23 +72,13 @@ describe('stopped while the rollback waits', () => {
       summary: 'stopped at 50 %; the first attempt of the recovery cannot read the history',
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.after(30, () => {
-            ctx.world.inject({
-              service: 'sfn',
-              operation: 'GetExecutionHistory',
-              kind: 'permanent',
-              times: 1,
-            });
-            const running = runningExecution(ctx);
-            if (running) ctx.stop(running.name);
-          }),
+        stopAfterGreenReaches(ctx, 50, () =>
+          ctx.world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1 }),
         );
       },
     };
     const { summary, world } = await simulate(scenario);
-    expect(summary.violations).toEqual([]);
-    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expectBackOnBlue(summary);
     expect(world.calls.filter((c) => c.operation === 'GetExecutionHistory' && c.error)).toHaveLength(1);
   });
 
@@ -100,12 +94,11 @@ describe('stopped while the rollback waits', () => {
           put(event);
           if (event.source === 'aws.states') world.schedule(world.now() + 10_000, () => put(event));
         };
-        greenWeightReaches(world, 50, () => ctx.after(30, () => stopRunning(ctx)));
+        stopAfterGreenReaches(ctx, 50);
       },
     };
     const { summary } = await simulate(scenario);
-    expect(summary.violations).toEqual([]);
-    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expectBackOnBlue(summary);
   });
 });
 
@@ -174,15 +167,14 @@ describe('stopped after the lock item was lost', () => {
       expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 10, () => ctx.world.dynamodb.tables.get(LOCKS_TABLE)?.clear());
-        greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRunning(ctx)));
+        stopAfterGreenReaches(ctx, 50);
       },
     };
     const { summary } = await simulate(scenario);
-    expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+    expectBackOnBlue(summary);
     const stopped = summary.notifications.filter((n) => n.subject.startsWith('Stopped:'));
     expect(stopped).toHaveLength(1);
     expect(stopped[0]?.summary).toContain(`the lock item of web/prod was missing from ${LOCKS_TABLE}`);
-    expect(summary.violations).toEqual([]);
   });
 
   it('cancels the build it started and says the lock item was missing, when stopped while baking', async () => {
@@ -191,7 +183,7 @@ describe('stopped after the lock item was lost', () => {
       summary: 'the lock item is deleted by hand 4 minutes into the bake; Stop a minute later',
       expect: 'ROLLED_BACK',
       act: (ctx) => {
-        ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0')]);
+        uploadVersion(ctx, '1.1.0');
         ctx.after(240, () => loseLockItem(ctx.world));
         ctx.after(300, () => stopRunning(ctx));
       },
@@ -238,8 +230,7 @@ describe('a recovery that meets faults', () => {
       );
       const { summary, world } = await simulate(scenario);
       // The lock is free too: the monitor reports a lock still held as a violation.
-      expect(summary.violations).toEqual([]);
-      expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
+      expectBackOnBlue(summary);
       expect(world.calls.filter((c) => c.service === 'route53' && c.error === 'Throttling')).toHaveLength(
         throttles,
       );
@@ -394,9 +385,7 @@ describe('an upload while a stopped deployment is being recovered', () => {
           ctx.after(30, () => {
             const running = runningExecution(ctx);
             if (running) ctx.stop(running.name);
-            ctx.after(delay, () =>
-              ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]),
-            );
+            ctx.after(delay, () => uploadVersion(ctx, '1.2.0'));
           }),
         );
       },
@@ -415,7 +404,7 @@ describe('a deployment that ends while its AMI bakes', () => {
       summary: 'Stop 5 minutes into the bake',
       expect: 'ROLLED_BACK',
       act: (ctx) => {
-        ctx.deliver([ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0')]);
+        uploadVersion(ctx, '1.1.0');
         ctx.after(300, () => stopRunning(ctx));
       },
     };
@@ -481,7 +470,7 @@ describe('the lock of a stopped deployment', () => {
             const running = runningExecution(ctx);
             recoveryNeverComes(ctx.world);
             if (running) ctx.stop(running.name);
-            ctx.after(2, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+            ctx.after(2, () => uploadVersion(ctx, '1.2.0'));
           }),
         );
       },
@@ -519,7 +508,7 @@ describe('the lock of a stopped deployment', () => {
             ctx.after(30, () => {
               const running = runningExecution(ctx);
               if (running) ctx.stop(running.name);
-              ctx.after(2, () => ctx.deliver([ctx.upload(releaseKey('1.2.0'), 'PK\u0003\u0004 web 1.2.0')]));
+              ctx.after(2, () => uploadVersion(ctx, '1.2.0'));
             }),
           );
         },
@@ -544,10 +533,10 @@ describe('uploads around a stopped deployment', () => {
       expectLive: '1.3.0',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 50, () => {
-          uploadRelease(ctx, '1.2.0');
+          uploadVersion(ctx, '1.2.0');
           ctx.after(30, () => {
             stopRelease(ctx, '1.1.0');
-            ctx.after(2, () => uploadRelease(ctx, '1.3.0'));
+            ctx.after(2, () => uploadVersion(ctx, '1.3.0'));
           });
         });
       },
@@ -571,7 +560,7 @@ describe('uploads around a stopped deployment', () => {
         const { world } = ctx;
         stopEventAgain(world, 60);
         greenWeightReaches(world, 50, () => {
-          uploadRelease(ctx, '1.2.0');
+          uploadVersion(ctx, '1.2.0');
           ctx.after(30, () => {
             world.inject({ service: 'sfn', operation: 'SendTaskSuccess', kind: 'throttle', times: 1 });
             stopRelease(ctx, '1.1.0');
@@ -596,7 +585,7 @@ describe('uploads around a stopped deployment', () => {
       breaksInvariants: true,
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 50, () => {
-          uploadRelease(ctx, '1.2.0');
+          uploadVersion(ctx, '1.2.0');
           ctx.after(30, () => {
             recoveryNeverComes(ctx.world);
             stopRelease(ctx, '1.1.0');

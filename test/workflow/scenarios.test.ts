@@ -3,18 +3,16 @@ import { writeWeights } from '#shared/aws/route53.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
+import { findScenario, SCENARIOS, type Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import { actor, asSomeoneElse, lambdaFunction, type World } from '../../sim/world.ts';
 import {
   appNames,
   blueFailsChecks,
-  findScenario,
   greenWeightReaches,
   runningExecution,
-  SCENARIOS,
-  type Scenario,
   type ScenarioContext,
-} from '../../sim/scenarios.ts';
-import { simulate } from '../../sim/simulate.ts';
-import { actor, asSomeoneElse, lambdaFunction, type World } from '../../sim/world.ts';
+} from '../../sim/worlds.ts';
 
 // Each scenario runs the real ASL with the real handlers against the simulated account; the
 // safety monitor checks the invariants of DESIGN.md after every state and at every weight change

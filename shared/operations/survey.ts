@@ -1,0 +1,153 @@
+import { findManagedInstances } from '../aws/ec2.ts';
+import { slotTargets } from '../aws/elbv2.ts';
+import { readWeights } from '../aws/route53.ts';
+import {
+  attempt,
+  blueLeftText,
+  healLeftText,
+  healMayHaveLeft,
+  leftForAPerson,
+  type Survey,
+} from '../domain/leftovers.ts';
+import { approvalTimedOut } from '../domain/report.ts';
+import { failedOnGreen } from '../domain/return-to-blue.ts';
+import { TAG } from '../domain/tags.ts';
+import type { DeploymentState, Plan } from '../domain/workflow.ts';
+import { blueInstances } from './blue-fleet.ts';
+import { launchedSince } from './healing.ts';
+import { greenHeldByAnother } from './slot-tags.ts';
+
+/** The deployment whose leftovers are surveyed. */
+export interface Surveyed {
+  plan: Pick<Plan, 'dns' | 'slots' | 'blue' | 'green' | 'heal' | 'startedAt' | 'app' | 'env'>;
+  app: string;
+  env: string;
+  deploymentId: string;
+}
+
+const NONE: Promise<{ ok: true; value: string[] }> = Promise.resolve({ ok: true, value: [] });
+
+/** How each fact is read, best effort. */
+const READS: { [K in keyof Survey]: (of: Surveyed) => Promise<Survey[K]> } = {
+  weights: (of) => attempt(() => readWeights(of.plan)),
+  blueTargets: (of) => {
+    const blue = of.plan.blue;
+    return blue ? attempt(() => slotTargets(of.plan.slots[blue].targetGroupArn)) : Promise.resolve(undefined);
+  },
+  greenTargets: (of) => attempt(() => slotTargets(of.plan.slots[of.plan.green].targetGroupArn)),
+  greenInstances: (of) =>
+    attempt(async () =>
+      (await findManagedInstances({ [TAG.deploymentId]: of.deploymentId })).map((i) => i.id),
+    ),
+  blueInstances: (of) => {
+    const blue = of.plan.blue;
+    return blue ? attempt(async () => (await blueInstances(of, blue)).map((i) => i.id)) : NONE;
+  },
+  healSlotInstances: (of) => {
+    const from = of.plan.heal?.from;
+    if (!from) return NONE;
+    // Only the fleet the heal found there: one launched since is another deployment's.
+    return attempt(async () =>
+      (await findManagedInstances({ [TAG.app]: of.app, [TAG.env]: of.env, [TAG.slot]: from }))
+        .filter((i) => !launchedSince(i, of.plan))
+        .map((i) => i.id),
+    );
+  },
+  greenHeldBy: (of) => attempt(() => greenHeldByAnother(of.plan, of.deploymentId)),
+};
+
+/**
+ * What is left after a failure, surveyed: the facts asked for, read from AWS now and at once, each
+ * best effort (the value, or why it could not be read). The words for a person are chosen from
+ * them by pure functions (domain/leftovers.ts).
+ */
+export async function survey<K extends keyof Survey>(
+  of: Surveyed,
+  facts: readonly K[],
+): Promise<Pick<Survey, K>> {
+  const read = await Promise.all(facts.map(async (fact) => [fact, await READS[fact](of)] as const));
+  return Object.fromEntries(read) as Pick<Survey, K>;
+}
+
+type Planned = DeploymentState & { plan: Plan };
+
+function surveyed(state: Planned): Surveyed {
+  return { plan: state.plan, app: state.app, env: state.env, deploymentId: state.deploymentId };
+}
+
+/** How the deployment ended where its state does not say, as the caller knows it. */
+export interface LeftContext {
+  /** The status its execution ended with (the recovery's): a Stop is a verdict on green. */
+  status?: string;
+}
+
+/**
+ * What a person must fix after a failed rollback. Green's slot may have been taken by another
+ * deployment since (a lost lock item): its traffic is then never named for a person to move.
+ */
+export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}): Promise<string[]> {
+  const { plan } = state;
+  if (!plan) return [];
+  const facts = await survey(surveyed({ ...state, plan }), [
+    'weights',
+    'blueTargets',
+    'greenTargets',
+    'greenInstances',
+    'greenHeldBy',
+  ]);
+  return leftForAPerson({
+    ...facts,
+    blue: plan.blue,
+    green: plan.green,
+    recordName: plan.dns.recordName,
+    minHealthyPercent: plan.health.minHealthyPercent,
+    greenFailed: failedOnGreen({
+      error: state.failure?.Error,
+      status: end.status,
+      unapproved: approvalTimedOut(state) !== null,
+    }),
+    deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
+  });
+}
+
+/** After a failed blue termination: which blue instances still run. */
+export async function blueLeft(state: DeploymentState): Promise<string[]> {
+  const { plan } = state;
+  if (!plan?.blue) return [];
+  const { blueInstances: running } = await survey(surveyed({ ...state, plan }), ['blueInstances']);
+  return blueLeftText(plan.blue, running);
+}
+
+/**
+ * What is left of a heal that did not finish: traffic still on the slot it was clearing, the fleet
+ * it found there still running. `known`: the weights, when the caller has just read them.
+ */
+export async function healLeftovers(
+  of: Surveyed & { plan: { heal: NonNullable<Plan['heal']> } },
+  known?: Pick<Survey, 'weights'>,
+): Promise<string[]> {
+  const { plan } = of;
+  const facts = known
+    ? { ...known, ...(await survey(of, ['healSlotInstances'])) }
+    : await survey(of, ['weights', 'healSlotInstances']);
+  return healLeftText({
+    ...facts,
+    heal: plan.heal,
+    recordName: plan.dns.recordName,
+    targetGroupArn: plan.slots[plan.heal.from].targetGroupArn,
+  });
+}
+
+/**
+ * After a deploy that healed a traffic split failed: whatever of the slot that lost its traffic is
+ * still there, unless the heal left nothing (domain/leftovers.ts healMayHaveLeft).
+ */
+export async function healLeft(state: DeploymentState): Promise<string[]> {
+  const { plan } = state;
+  const heal = plan?.heal;
+  if (!plan || !heal) return [];
+  const healing = Boolean(state.healing);
+  const read = await survey(surveyed({ ...state, plan }), healing ? ['weights'] : ['weights', 'greenHeldBy']);
+  if (!healMayHaveLeft(healing, heal.weights, read)) return [];
+  return healLeftovers({ ...surveyed({ ...state, plan }), plan: { ...plan, heal } }, read);
+}

@@ -1,0 +1,484 @@
+import type { S3EventRecord } from 'aws-lambda';
+import { encodeEventKey } from '#shared/domain/artifact-key.ts';
+import type { DeployConfigInput } from '#shared/domain/config.ts';
+import { artifactId, executionName } from '#shared/domain/identity.ts';
+import { lockId } from '#shared/domain/lock.ts';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import type { SimInstance } from './aws/ec2.ts';
+import {
+  ACCOUNT,
+  APPROVALS_TABLE,
+  DEFAULT_TOPIC_ARN,
+  LOCKS_TABLE,
+  REGION,
+  SIGNING_SECRET_ID,
+  type World,
+} from './world.ts';
+
+// The simulated account and its worlds: the seeded apps, the default config, and the changes
+// scenarios make to them (faults, timings, an operator's Stop).
+export const APP = 'web';
+export const ENV = 'prod';
+export const BUCKET = `bluegreen-ec2-sim-releases-${ACCOUNT}`;
+export const ALARM = 'web-prod-5xx';
+export const ZONE = 'Z0123456789ABCDEFGHIJ';
+const ELB_ZONE = 'Z35SXDOTRQ7X7K';
+/** The names of one app's slots in the simulated account (web/prod unless said otherwise). */
+export function appNames(app = APP) {
+  return {
+    targetGroups: {
+      a: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${app}-prod-a/0123456789abcdef`,
+      b: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${app}-prod-b/fedcba9876543210`,
+    } as Record<Slot, string>,
+    loadBalancers: {
+      a: `${app}-prod-a-1234567890.${REGION}.elb.amazonaws.com`,
+      b: `${app}-prod-b-0987654321.${REGION}.elb.amazonaws.com`,
+    } as Record<Slot, string>,
+    record: `${app}.example.com`,
+    alarm: `${app}-prod-5xx`,
+  };
+}
+export const TARGET_GROUPS = appNames().targetGroups;
+const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/bluegreen-web-prod`;
+/** The launch template every simulated app launches from, as examples/ creates it. */
+export const LAUNCH_TEMPLATE = {
+  id: 'lt-0123456789abcdef0',
+  name: 'web-prod',
+  // The service launches only from templates that carry its tag.
+  tags: { [TAG.managedBy]: MANAGED_BY },
+  // Under the path the service's iam:PassRole is scoped to (stack parameter InstanceRoleNames).
+  instanceProfile: {
+    arn: `arn:aws:iam::${ACCOUNT}:instance-profile/bluegreen-ec2/web-prod-instance`,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/bluegreen-ec2/web-prod-instance`,
+  },
+  subnetId: 'subnet-0a1b2c3d4e5f60718',
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  securityGroupIds: ['sg-0123456789abcdef0'],
+};
+
+/** The config of the default world, as an operator would write it. */
+export function defaultConfig(app = APP): DeployConfigInput {
+  const names = appNames(app);
+  return {
+    slots: {
+      a: {
+        targetGroupArn: names.targetGroups.a,
+        loadBalancer: {
+          dnsName: names.loadBalancers.a,
+          hostedZoneId: ELB_ZONE,
+        },
+      },
+      b: {
+        targetGroupArn: names.targetGroups.b,
+        loadBalancer: {
+          dnsName: names.loadBalancers.b,
+          hostedZoneId: ELB_ZONE,
+        },
+      },
+    },
+    dns: { hostedZoneId: ZONE, recordName: names.record },
+    launchTemplate: { id: LAUNCH_TEMPLATE.id },
+    bake: {
+      parentImage: 'ami-0abcdef1234567890',
+      infrastructureConfigurationArn: INFRA,
+      installCommand: './install.sh',
+    },
+    alarms: [names.alarm],
+  };
+}
+
+/** What a scenario can change before the upload, and how it delivers S3 events. */
+export interface ScenarioContext {
+  world: World;
+  config: DeployConfigInput;
+  /** Writes an object and returns the S3 event record S3 would send for it. */
+  upload(key: string, body?: string): S3EventRecord;
+  /** Delivers an S3 event to the starter function after `afterSeconds` of virtual time. */
+  deliver(records: S3EventRecord[], afterSeconds?: number): void;
+  /** Stops an execution as the console's Stop button does. */
+  stop(name: string): boolean;
+  /** Runs something after `seconds` of virtual time; the simulation waits for it. */
+  after(seconds: number, action: () => void): void;
+}
+
+export function releaseKey(version: string, suffix = 'zip', app = APP): string {
+  return `releases/${app}/${ENV}/${version}.${suffix}`;
+}
+
+export function s3Record(
+  bucket: string,
+  key: string,
+  object: { versionId: string; eTag: string; size: number },
+  at: number,
+): S3EventRecord {
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: REGION,
+    eventTime: new Date(at).toISOString(),
+    eventName: 'ObjectCreated:Put',
+    userIdentity: { principalId: 'AWS:AIDAEXAMPLECI' },
+    requestParameters: { sourceIPAddress: '203.0.113.10' },
+    responseElements: { 'x-amz-request-id': 'SIMULATED', 'x-amz-id-2': 'SIMULATED' },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'release-zip',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'A3EXAMPLE' }, arn: `arn:aws:s3:::${bucket}` },
+      object: {
+        key: encodeEventKey(key),
+        size: object.size,
+        eTag: object.eTag.replace(/"/g, ''),
+        versionId: object.versionId,
+        sequencer: at.toString(16).toUpperCase().padStart(18, '0'),
+      },
+    },
+  };
+}
+
+/** What every simulated account has, whatever apps it holds. */
+export function seedAccount(world: World): void {
+  world.s3.addBucket(BUCKET);
+  world.sns.topics.add(DEFAULT_TOPIC_ARN);
+  world.route53.addZone(ZONE);
+  world.ec2.addLaunchTemplate(structuredClone(LAUNCH_TEMPLATE));
+  world.imagebuilder.infrastructureConfigurations.add(INFRA);
+  world.dynamodb.addTable(APPROVALS_TABLE);
+  world.dynamodb.addTable(LOCKS_TABLE);
+  world.secretsmanager.secrets.set(
+    SIGNING_SECRET_ID,
+    'simulated-signing-key-0123456789abcdefghijklmnopqrstuvwxyz',
+  );
+  // Requests reach a slot's target group while its record has weight, and for a TTL after.
+  world.cloudwatch.requests = (targetGroup, from, to) => {
+    const match = targetGroup.match(/^targetgroup\/([a-z0-9-]+)-prod-([ab])\//);
+    if (!match) return 0;
+    const [, app = '', slot = ''] = match;
+    return world.route53.carriedTraffic(appNames(app).record, slot, from - 60_000, to) ? 1200 : 0;
+  };
+}
+
+export interface AppSeed {
+  app?: string;
+  firstDeploy: boolean;
+  weights?: Record<Slot, number>;
+  /** Blue's size (default 3). */
+  blueCount?: number;
+}
+
+/**
+ * One app's starting state: two slots of <app>/prod, blue live in slot a with healthy instances of
+ * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
+ */
+export function seedApp(world: World, options: AppSeed): void {
+  const app = options.app ?? APP;
+  const names = appNames(app);
+  world.cloudwatch.addAlarm(names.alarm);
+  for (const slot of SLOTS) {
+    // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
+    // An app that deployed before owns its slots (its first deploy claimed them); a first deploy
+    // finds them as the user made them and adopts them.
+    const group = world.elbv2.addTargetGroup(names.targetGroups[slot], {
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.slot]: slot,
+      ...(options.firstDeploy ? {} : { [TAG.app]: app, [TAG.env]: ENV }),
+    });
+    group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
+    world.route53.put(ZONE, {
+      Name: names.record,
+      Type: 'A',
+      SetIdentifier: slot,
+      Weight: options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0),
+      AliasTarget: { HostedZoneId: ELB_ZONE, DNSName: names.loadBalancers[slot], EvaluateTargetHealth: true },
+    });
+  }
+  if (options.firstDeploy) return;
+  const longAgo = world.now() - 2 * 86_400_000;
+  const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app), versionId: 'v1' };
+  const ami = world.ec2.addImage(`${app}-1.0.0`, {
+    CreatedBy: 'EC2 Image Builder',
+    Ec2ImageBuilderArn: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-${app}-prod-0000000000/1.0.0/1`,
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.artifactId]: artifactId(old),
+    [TAG.version]: '1.0.0',
+  }).id;
+  const deploymentId = executionName(app, ENV, '1.0.0', old);
+  seedFleet(world, {
+    app,
+    slot: 'a',
+    version: '1.0.0',
+    deploymentId,
+    ami,
+    count: options.blueCount ?? 3,
+    at: longAgo,
+  });
+}
+
+/**
+ * `count` running instances of a fleet the service launched `at` (tagged as at launch), each
+ * registered in its slot's target group since then.
+ */
+function seedFleet(
+  world: World,
+  fleet: {
+    app: string;
+    slot: Slot;
+    version: string;
+    deploymentId: string;
+    ami: string;
+    count: number;
+    at: number;
+  },
+): SimInstance[] {
+  const group = world.elbv2.targetGroups.get(appNames(fleet.app).targetGroups[fleet.slot]);
+  return Array.from({ length: fleet.count }, () => {
+    const tags = {
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.app]: fleet.app,
+      [TAG.env]: ENV,
+      [TAG.version]: fleet.version,
+      [TAG.slot]: fleet.slot,
+      [TAG.deploymentId]: fleet.deploymentId,
+    };
+    const instance = world.ec2.seedInstance(tags, fleet.ami, fleet.at);
+    group?.registrations.set(instance.id, { registeredAt: fleet.at });
+    return instance;
+  });
+}
+
+/** The default world: the account and web/prod. */
+export function seedWorld(world: World, options: AppSeed): void {
+  seedAccount(world);
+  seedApp(world, options);
+}
+
+export function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
+  const record = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
+  ctx.deliver([record], afterSeconds);
+  return record;
+}
+
+/** Clients that ignore DNS keep calling blue (slot a): 40 requests a minute, whatever the weights. */
+export function slowDrain(world: World): void {
+  const traffic = world.cloudwatch.requests;
+  world.cloudwatch.requests = (group, from, to) =>
+    group.includes('web-prod-a') ? 40 : traffic(group, from, to);
+}
+
+export const greenWeightReaches = (world: World, percent: number, then: () => void) => {
+  let fired = false;
+  world.hooks.push({
+    afterRecordsChange: () => {
+      const weights = world.route53.weights(ZONE, appNames().record, 'A');
+      if (!fired && weights.b === percent) {
+        fired = true;
+        then();
+      }
+    },
+  });
+};
+
+/** `count` of blue's (1.0.0) instances start failing their health checks now and keep failing. */
+export function blueFailsChecks(world: World, count: number): void {
+  const failing = [...world.ec2.instances.values()]
+    .filter((i) => i.tags[TAG.version] === '1.0.0')
+    .slice(0, count)
+    .map((i) => i.id);
+  const at = world.now();
+  const before = world.elbv2.failingFrom;
+  world.elbv2.failingFrom = (instance) => (failing.includes(instance.id) ? at : before(instance));
+}
+
+export const APPROVERS = ['alice@example.com', 'bob@example.com'];
+
+export const approvalBeforeShift = ({ config }: ScenarioContext) => {
+  config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
+};
+
+export const SPLIT_WEIGHTS = { a: 60, b: 40 };
+
+/** Slot b runs a half-finished earlier deploy (weights a=60 b=40): 3 instances, one failing its checks. */
+export function halfFinishedSlotB(world: ScenarioContext['world']): void {
+  const longAgo = world.now() - 86_400_000;
+  const [failing] = seedFleet(world, {
+    app: APP,
+    slot: 'b',
+    version: '1.0.1',
+    deploymentId: 'web-prod-1_0_1-0000000000',
+    ami: 'ami-0000000000000abcd',
+    count: 3,
+    at: longAgo,
+  });
+  world.elbv2.failingFrom = (x) => (x.id === failing?.id ? longAgo : undefined);
+}
+
+/** The execution running now, if any. */
+export function runningExecution(ctx: ScenarioContext) {
+  return [...ctx.world.sfn.executions.values()].find((e) => e.status === 'RUNNING');
+}
+
+/** Runs `then` once no execution runs any more (looked at every minute of virtual time). */
+export function whenNoneRuns(ctx: ScenarioContext, then: () => void): void {
+  const check = () => {
+    if (runningExecution(ctx)) ctx.after(60, check);
+    else then();
+  };
+  ctx.after(60, check);
+}
+
+/** Uploads release `version` of web and delivers its S3 event `afterSeconds` later (now by default). */
+export function uploadVersion(ctx: ScenarioContext, version: string, afterSeconds = 0): void {
+  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)], afterSeconds);
+}
+
+/** The 5xx alarm is OK again from now on. */
+export function alarmOk(world: World): void {
+  world.cloudwatch.setState(ALARM, 'OK', 'Threshold Crossed: 5xx rate 0.1 % < 1 %', world.now());
+}
+
+/** Presses Stop on the running execution, as an operator does in the console. */
+export function stopRunning(ctx: ScenarioContext): void {
+  const running = runningExecution(ctx);
+  if (running) ctx.stop(running.name);
+}
+
+/**
+ * Presses Stop on the running execution 30 s after green takes `percent` % of the traffic, right
+ * after `first` (a fault injected at that moment, say).
+ */
+export function stopAfterGreenReaches(ctx: ScenarioContext, percent: number, first?: () => void): void {
+  greenWeightReaches(ctx.world, percent, () =>
+    ctx.after(30, () => {
+      first?.();
+      stopRunning(ctx);
+    }),
+  );
+}
+
+/**
+ * Presses Stop `delaySeconds` after the running execution first enters `state` (a state after
+ * the first weight change: watching starts there).
+ */
+export function stopWhenIn(ctx: ScenarioContext, state: string, delaySeconds: number): void {
+  const watch = () => {
+    const execution = runningExecution(ctx);
+    if (!execution) return;
+    if (execution.states.some((s) => s.name === state))
+      ctx.after(delaySeconds, () => ctx.stop(execution.name));
+    else ctx.after(1, watch);
+  };
+  let watching = false;
+  ctx.world.hooks.push({
+    afterRecordsChange: () => {
+      if (watching) return;
+      watching = true;
+      ctx.after(0, watch);
+    },
+  });
+}
+
+/**
+ * The largest config the schema allows, in a world where every wait runs to just short of its
+ * bound: the execution that writes the most history events.
+ */
+export function longestAllowed({ world, config }: ScenarioContext): void {
+  config.bake.timeoutMinutes = 240;
+  config.bake.pollSeconds = 60;
+  // Events lost: every wait runs on its fallback polls, the longest way.
+  world.events.lostSources.add('aws.imagebuilder');
+  config.health = { timeoutSeconds: 3600, pollSeconds: 5 };
+  config.traffic = {
+    steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    stepWaitSeconds: 3600,
+    // A split to heal first: the longest way to the bake.
+    healSplit: true,
+  };
+  halfFinishedSlotB(world);
+  config.termination = { waitSeconds: 172_800, checkIntervalSeconds: 60 };
+  config.approval = {
+    before: ['traffic-shift', 'blue-termination'],
+    approvers: APPROVERS,
+    timeoutSeconds: 604_800,
+  };
+  world.imagebuilder.buildMinutes = 239;
+  world.ec2.bootSeconds = 3400;
+  world.route53.propagationSeconds = 170;
+  for (const group of world.elbv2.targetGroups.values()) group.deregistrationDelaySeconds = 3600;
+  world.cloudwatch.requests = () => 5;
+}
+
+/** Green takes 100 %, then blue's instances all die (outside the service), then the alarm fires. */
+export function blueDiesThenAlarm({ world }: ScenarioContext): void {
+  greenWeightReaches(world, 100, () => {
+    for (const instance of world.ec2.instances.values()) {
+      if (instance.tags[TAG.version] === '1.0.0') instance.diedAt = world.now() + 60_000;
+    }
+    world.cloudwatch.setState(
+      ALARM,
+      'ALARM',
+      'Threshold Crossed: 5xx rate 2.2 % > 1 %',
+      world.now() + 10 * 60_000,
+    );
+  });
+}
+
+/** The most instances a config may ask for (config.instanceCount). */
+export const LARGEST_FLEET = 1000;
+
+/**
+ * The largest config the schema allows, every list at its longest and every free string at its
+ * longest: 100 alarm names of 255 characters, 20 approvers of 254, 10 steps, a 4,096-character
+ * install command; a split healed first, 1,000 instances each side, two approvals. (The names that
+ * must match the account's resources, such as the record and the target groups, stay as they are.)
+ * The state of its execution must not grow with any of it.
+ */
+export function largestConfig({ world, config }: ScenarioContext): void {
+  const alarms = Array.from({ length: 100 }, (_, i) => `web-prod-${i}-`.padEnd(255, 'x'));
+  for (const alarm of alarms) world.cloudwatch.addAlarm(alarm);
+  config.alarms = alarms;
+  config.approval = {
+    before: ['traffic-shift', 'blue-termination'],
+    approvers: Array.from({ length: 20 }, (_, i) => {
+      const domain = `${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.test`;
+      return `${`approver${i}.`.padEnd(254 - 1 - domain.length, 'a')}@${domain}`;
+    }),
+    timeoutSeconds: 604_800,
+  };
+  config.bake = {
+    ...config.bake,
+    installCommand: `./install.sh ${'--flag '.repeat(600)}`.padEnd(4096, 'x').slice(0, 4096),
+    installDirectory: `/${'o'.repeat(255)}`,
+  };
+  config.instanceCount = LARGEST_FLEET;
+  config.traffic = { steps: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], stepWaitSeconds: 60, healSplit: true };
+  config.termination = { waitSeconds: 600 };
+  halfFinishedSlotB(world);
+}
+
+/** The 5xx alarm goes into ALARM that many minutes after the upload, and stays there. */
+export function alarmFiringAfter(minutes: number): (ctx: ScenarioContext) => void {
+  return ({ world }) =>
+    world.cloudwatch.setState(
+      ALARM,
+      'ALARM',
+      'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+      world.now() + minutes * 60_000,
+    );
+}
+
+/** The 5xx alarm goes into ALARM `seconds` after green takes `percent` % of the traffic, and stays there. */
+export function alarmAfterGreenReaches(
+  world: World,
+  percent: number,
+  seconds: number,
+  reason = 'Threshold Crossed: 5xx rate 3.1 % > 1 %',
+): void {
+  greenWeightReaches(world, percent, () =>
+    world.cloudwatch.setState(ALARM, 'ALARM', reason, world.now() + seconds * 1000),
+  );
+}
+
+/** The lock item of web/prod is gone (deleted by hand, or a table restored from a backup). */
+export function loseLockItem(world: World, app = APP): void {
+  world.dynamodb.tables.get(LOCKS_TABLE)?.delete(lockId(app, ENV));
+}
