@@ -258,12 +258,13 @@ async function toldAlready(
 type Recovery =
   | { kind: 'recovered-already' }
   | { kind: 'recovered'; plan: Plan | undefined }
-  | { kind: 'rolling-back'; plan: Plan; started: boolean };
+  | { kind: 'rolling-back' };
 
 /**
  * Starts the rollback execution of the stopped one, from its last known state, with how it ended
- * as the failure (a Stop is a verdict on green, as for the rollback rule), and hands it the lock.
- * Named after the stopped execution: the event again starts nothing new. False when it had started.
+ * as the failure (a Stop is a verdict on green, as for the rollback rule), and what the recovery
+ * found in its cause (so the rollback's one notification says it), and hands it the lock. Named
+ * after the stopped execution: the event again starts nothing new.
  */
 async function startRollback(
   deployment: DeploymentInput,
@@ -271,13 +272,15 @@ async function startRollback(
   history: ExecutionHistory,
   settings: RecoverySettings,
   lockHeld: boolean,
-): Promise<{ name: string; started: boolean }> {
+  found: string[],
+): Promise<string> {
   const last = (await history.lastOutput()) as DeploymentState;
   const name = rollbackExecutionName(detail.name);
   const how: string =
     ({ ABORTED: 'stopped', TIMED_OUT: 'timed out' } as Record<string, string>)[detail.status] ?? 'failed';
   const cause = `the execution ${detail.name} ${how}${detail.error ? ` (${detail.error}${detail.cause ? `: ${oneLine(detail.cause)}` : ''})` : ''}`;
-  const input = { ...deployment, ...last, failure: { Error: detail.status, Cause: cause } };
+  const failure = { Error: detail.status, Cause: [cause, ...found].join('; ') };
+  const input = { ...deployment, ...last, failure };
   let arn: string;
   let started = true;
   try {
@@ -290,7 +293,7 @@ async function startRollback(
   const { app, env, deploymentId } = deployment;
   if (lockHeld) await handOverLock(settings.locksTable, app, env, deploymentId, arn);
   logger.warn('rollback execution started', { name, started });
-  return { name, started };
+  return name;
 }
 
 /** What an invocation has learnt, kept across its attempts. */
@@ -380,15 +383,10 @@ async function recoverOnce(
     if (launched || (!plan.heal && (await moved(history, STATE.shift, await greenWeight())))) {
       const { another, claimedByMe } = await greenSlotStanding(plan, deploymentId);
       if (!another && (lock.kind === 'held' || claimedByMe)) {
-        const { name, started } = await startRollback(
-          deployment,
-          detail,
-          history,
-          settings,
-          lock.kind === 'held',
-        );
+        const held = lock.kind === 'held';
+        const name = await startRollback(deployment, detail, history, settings, held, report.found);
         report.actions.push(`its rollback runs as execution ${name}`);
-        return { kind: 'rolling-back', plan, started };
+        return { kind: 'rolling-back' };
       }
     }
     await restoreTraffic(
@@ -487,14 +485,7 @@ export async function recoverExecution(
   }
   if (recovery.kind === 'recovered-already') return report;
   if (recovery.kind === 'rolling-back') {
-    // The lock is the rollback's to release; with none held, what was found is told as well.
-    if (recovery.started && report.found.length > 0)
-      await patiently(
-        'telling',
-        () => tell(deployment, detail.status, recovery.plan, report, settings, lockEnd(known)),
-        settings,
-        TELL_KEEP_MS,
-      );
+    // The rollback execution tells (once) and releases the lock.
     logger.warn('started the rollback of a stopped execution', { ...report });
     return report;
   }

@@ -172,9 +172,11 @@ describe('stopped after the lock item was lost', () => {
     };
     const { summary } = await simulate(scenario);
     expectBackOnBlue(summary);
-    const stopped = summary.notifications.filter((n) => n.subject.startsWith('Stopped:'));
-    expect(stopped).toHaveLength(1);
-    expect(stopped[0]?.summary).toContain(`the lock item of web/prod was missing from ${LOCKS_TABLE}`);
+    // One message, the rollback execution's, which says what the recovery found.
+    expect(summary.notifications.map((n) => n.subject)).toEqual(['Rolled back: web/prod 1.1.0']);
+    expect(summary.notifications[0]?.summary).toContain(
+      `the lock item of web/prod was missing from ${LOCKS_TABLE}`,
+    );
   });
 
   it('cancels the build it started and says the lock item was missing, when stopped while baking', async () => {
