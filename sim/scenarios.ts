@@ -67,6 +67,20 @@ export interface Scenario {
   act?(ctx: ScenarioContext): void;
 }
 
+/**
+ * 1.1.0 uploaded; once no execution runs, the person fixes what the alarm was about and 1.2.0 is
+ * uploaded `afterSeconds` later.
+ */
+function nextUploadOnceAlarmOk(afterSeconds: number): (ctx: ScenarioContext) => void {
+  return (ctx) => {
+    uploadRelease(ctx);
+    whenNoneRuns(ctx, () => {
+      alarmOk(ctx.world);
+      uploadVersion(ctx, '1.2.0', afterSeconds);
+    });
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'happy',
@@ -146,14 +160,7 @@ export const SCENARIOS: Scenario[] = [
     executions: 2,
     expectLive: '1.2.0',
     prepare: blueDiesThenAlarm,
-    act: (ctx) => {
-      uploadRelease(ctx);
-      // The person fixed what the alarm was about; then the next release is uploaded.
-      whenNoneRuns(ctx, () => {
-        alarmOk(ctx.world);
-        uploadVersion(ctx, '1.2.0', 60);
-      });
-    },
+    act: nextUploadOnceAlarmOk(60),
   },
   {
     name: 'next-upload-hours-after-blue-died',
@@ -163,13 +170,7 @@ export const SCENARIOS: Scenario[] = [
     executions: 2,
     expectLive: '1.2.0',
     prepare: blueDiesThenAlarm,
-    act: (ctx) => {
-      uploadRelease(ctx);
-      whenNoneRuns(ctx, () => {
-        alarmOk(ctx.world);
-        uploadVersion(ctx, '1.2.0', 2 * 3600);
-      });
-    },
+    act: nextUploadOnceAlarmOk(2 * 3600),
   },
   {
     name: 'blue-instance-dies-in-window',

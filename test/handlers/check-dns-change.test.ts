@@ -7,17 +7,17 @@ import type { DnsChange } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-dns-change.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
+  alarmStates,
   BLUE_IDS,
-  config,
   GREEN_IDS,
   healthy,
   lambdaContext,
-  mockPinnedConfig,
   planFor,
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const { cloudwatchMock, elbv2Mock, route53Mock, s3Mock } = mockAws();
+// The config the plan pinned is readable and its alarms are OK, unless a test says otherwise.
+const { cloudwatchMock, elbv2Mock, route53Mock } = mockAws({ pinnedConfig: true, alarmsOk: true });
 
 const context = lambdaContext('checkDnsChange');
 
@@ -113,8 +113,9 @@ describe('check-dns-change', () => {
     // Blue is slot a, green slot b; green's three targets are healthy.
     const plan = planFor();
     const step = (polls: number): DnsChange => ({ ...pending(polls), maxPolls: DNS_MAX_POLLS });
-    const blueWith = (healthyCount: number) => ({
-      TargetHealthDescriptions: BLUE_IDS.map((Id, i) => ({
+    /** The first `healthyCount` of `ids` healthy, the others failing their checks. */
+    const targets = (ids: string[], healthyCount: number) => ({
+      TargetHealthDescriptions: ids.map((Id, i) => ({
         Target: { Id, Port: 80 },
         TargetHealth:
           i < healthyCount
@@ -122,9 +123,9 @@ describe('check-dns-change', () => {
             : { State: 'unhealthy' as const, Reason: 'Target.FailedHealthChecks' as const },
       })),
     });
-    const quiet = {
-      MetricAlarms: config.alarms.map((AlarmName) => ({ AlarmName, StateValue: 'OK' as const })),
-    };
+    const blueWith = (healthyCount: number) => targets(BLUE_IDS, healthyCount);
+    /** A change already in its longer wait, checked `polls` times. */
+    const longer = (polls: number): DnsChange => ({ ...pending(polls), maxPolls: DNS_RETURN_MAX_POLLS });
 
     beforeEach(() => {
       route53Mock.on(GetChangeCommand).resolves({
@@ -133,8 +134,6 @@ describe('check-dns-change', () => {
       elbv2Mock
         .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
         .resolves(healthy(GREEN_IDS));
-      mockPinnedConfig(s3Mock);
-      cloudwatchMock.on(DescribeAlarmsCommand).resolves(quiet);
     });
 
     it('gives up after 3 minutes while blue could take the traffic back', async () => {
@@ -158,12 +157,9 @@ describe('check-dns-change', () => {
     });
 
     it('fails into the rollback when a watched alarm is in ALARM during the longer wait', async () => {
-      cloudwatchMock.on(DescribeAlarmsCommand).resolves({
-        MetricAlarms: [{ AlarmName: 'web-prod-5xx', StateValue: 'ALARM', StateReason: '5xx 4 %' }],
-      });
-      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 2), maxPolls: DNS_RETURN_MAX_POLLS };
+      cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates(['web-prod-5xx']));
 
-      const run = handler({ change: longer, plan }, context);
+      const run = handler({ change: longer(DNS_MAX_POLLS + 2), plan }, context);
 
       await expect(run).rejects.toMatchObject({
         name: 'AlarmTriggered',
@@ -173,15 +169,11 @@ describe('check-dns-change', () => {
 
     it('fails into the rollback when green falls below its minimum during the longer wait', async () => {
       elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(1));
-      elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves({
-        TargetHealthDescriptions: GREEN_IDS.map((Id) => ({
-          Target: { Id, Port: 80 },
-          TargetHealth: { State: 'unhealthy' as const, Reason: 'Target.FailedHealthChecks' as const },
-        })),
-      });
-      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 2), maxPolls: DNS_RETURN_MAX_POLLS };
+      elbv2Mock
+        .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+        .resolves(targets(GREEN_IDS, 0));
 
-      const run = handler({ change: longer, plan }, context);
+      const run = handler({ change: longer(DNS_MAX_POLLS + 2), plan }, context);
 
       await expect(run).rejects.toMatchObject({
         name: 'GreenUnhealthy',
@@ -191,9 +183,7 @@ describe('check-dns-change', () => {
 
     it('gives the longer wait up as soon as blue could take the traffic back', async () => {
       elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(blueWith(3));
-      const longer: DnsChange = { ...pending(DNS_MAX_POLLS + 5), maxPolls: DNS_RETURN_MAX_POLLS };
-
-      const run = handler({ change: longer, plan }, context);
+      const run = handler({ change: longer(DNS_MAX_POLLS + 5), plan }, context);
 
       await expect(run).rejects.toMatchObject({ name: 'DnsChangeTimedOut' });
     });
