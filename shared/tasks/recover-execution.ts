@@ -215,6 +215,8 @@ async function tell(
   report: RecoveryReport,
   settings: RecoverySettings,
   lockText: string,
+  /** Which message of this deployment's this is: the recovery's, or the one after its rollback's end. */
+  kind = 'recovery',
 ): Promise<void> {
   const who = `${deployment.app}/${deployment.env} ${deployment.version}`;
   // Without a plan it changed nothing, unless its history could not be read to know.
@@ -222,7 +224,7 @@ async function tell(
   const summary = `${who} was ${status.toLowerCase().replace('_', ' ')}${unchanged ? ' before it changed anything' : ''}; ${[...report.found, ...report.actions, lockText].join('; ')}${report.leftOver.length > 0 ? `. Left for a person: ${report.leftOver.join('; ')}` : ''}.`;
   await publishOnce(
     settings.locksTable,
-    publicationId(deployment.deploymentId, 'recovery'),
+    publicationId(deployment.deploymentId, kind),
     settings.remainingMs,
     async () => ({
       topicArn: plan?.topicArn ?? settings.defaultTopicArn,
@@ -436,10 +438,26 @@ export async function recoverExecution(
     );
   if (detail.stateMachineArn === settings.rollbackStateMachineArn) {
     // A rollback execution ended: its final notification releases the lock, unless it could not
-    // (the lock is then released here). One that was stopped itself is left to the lock's grace.
-    if (endedOnItsOwnPath(detail.status, detail.error)) await release();
-    else logger.error('a rollback execution was stopped before it finished', { execution: detail.name });
-    return fresh();
+    // (the lock is then released here). One that was stopped, timed out or crashed itself is not
+    // rolled back again: a person is told, once, what is left (read now), and the app is freed.
+    const report = fresh();
+    if (!endedOnItsOwnPath(detail.status, detail.error)) {
+      logger.error('a rollback execution ended before it finished', { execution: detail.name });
+      const state = JSON.parse(detail.input ?? '{}') as DeploymentState;
+      report.leftOver.push(
+        `its rollback execution ${detail.name} ended ${detail.status} before it finished`,
+        ...(await whatIsLeft(state, { status: detail.status })),
+      );
+      await patiently(
+        'telling',
+        () =>
+          tell(deployment, detail.status, state.plan, report, settings, 'lock released', 'rollback-ended'),
+        settings,
+        TELL_KEEP_MS,
+      );
+    }
+    await release();
+    return report;
   }
   if (endedOnItsOwnPath(detail.status, detail.error)) {
     // The workflow ended through its own paths; only make sure the lock is free (the release in

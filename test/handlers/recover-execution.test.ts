@@ -217,6 +217,40 @@ describe('recover-execution, after a Stop', () => {
     ]);
   });
 
+  it('tells once what is left and frees the app when the rollback execution itself is stopped', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    dynamodbMock.on(PutItemCommand).resolves({});
+    const plan = planFor();
+    const event = stopped(plan);
+    const rollback = {
+      ...event,
+      detail: {
+        ...event.detail,
+        executionArn: ROLLBACK_ARN,
+        stateMachineArn: ROLLBACK_MACHINE,
+        name: `${DEPLOYMENT_ID}-rollback`,
+        input: JSON.stringify({
+          ...JSON.parse(event.detail.input ?? '{}'),
+          plan,
+          failure: { Error: 'ABORTED', Cause: `the execution ${DEPLOYMENT_ID} stopped` },
+        }),
+      },
+    };
+
+    const report = await handler(rollback, withTimeLeft(290_000));
+
+    // Nothing rolls a rollback back: nothing is moved, a person is told what is left.
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    const message = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(message).toContain(
+      `Left for a person: its rollback execution ${DEPLOYMENT_ID}-rollback ended ABORTED`,
+    );
+    expect(message).toContain('set slot a to 100 and slot b to 0');
+    expect(report.leftOver[0]).toMatch(/^its rollback execution /);
+  });
+
   it('starts the rollback execution, named after the stopped one, from its last known state, and hands it the lock', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });

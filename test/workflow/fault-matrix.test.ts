@@ -154,7 +154,7 @@ beforeAll(async () => {
 afterAll(() => {
   const total = Object.values(outcomes).reduce((a, b) => a + b, 0);
   console.log(
-    `fault matrix: ${taskStates.length} task states × ${FAULTS.length} faults = ${total} cases; outcomes ${JSON.stringify(outcomes)}`,
+    `fault matrix: (${taskStates.length} deploy + ${Object.keys(rollbackTasks).length} rollback task states) × ${FAULTS.length} faults = ${total} cases; outcomes ${JSON.stringify(outcomes)}`,
   );
 });
 
