@@ -18,6 +18,7 @@ import type { ExecutionStatusChange } from '#shared/tasks/recover-execution.ts';
 import { handler } from '../../functions/recover-execution.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
+  awsError,
   BLUE_IDS,
   config,
   DEPLOYMENT_ID,
@@ -215,6 +216,20 @@ describe('recover-execution, after a Stop', () => {
     expect(report.leftOver).toEqual([
       `this deployment's instances (tagged bluegreen:deployment-id=${DEPLOYMENT_ID}) were kept, since nobody holds the lock and ${claimed}: ${GREEN_IDS.join(', ')}; if they are registered in slot b's target group, deregister them only once it carries no traffic or has healthy targets besides them, then terminate them`,
     ]);
+  });
+
+  it('tells what is left for a person when the rollback execution cannot be started', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    sfnMock.on(StartExecutionCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
+
+    // Too little time left for more than a try or two: the recovery gives up and tells.
+    await handler(stopped(planFor()), withTimeLeft(40_500));
+
+    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    const message = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(message).toContain('Left for a person: this recovery could not finish (AccessDeniedException');
+    expect(message).toContain('set slot a to 100 and slot b to 0');
   });
 
   it('tells once what is left and frees the app when the rollback execution itself is stopped', async () => {
