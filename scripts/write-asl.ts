@@ -1,11 +1,9 @@
+/** Writes statemachines/deploy.asl.yml and rollback.asl.yml from statemachines/deploy.ts (`npm run asl`). */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Document, isMap, isPair, isScalar, isSeq, visit } from 'yaml';
+import { ASL_PATH, ROLLBACK_ASL_PATH } from '../sim/definition.ts';
 import { deployMachine, rollbackMachine } from '../statemachines/deploy.ts';
-
-/** Writes statemachines/deploy.asl.yml and rollback.asl.yml from statemachines/deploy.ts (`npm run asl`). */
-export const ASL_SOURCE_PATH = resolve(import.meta.dirname, '../statemachines/deploy.asl.yml');
-export const ROLLBACK_ASL_SOURCE_PATH = resolve(import.meta.dirname, '../statemachines/rollback.asl.yml');
 
 const HEADER = `# Generated from statemachines/deploy.ts by \`npm run asl\`: edit that file, then run the command.
 # test/unit/asl.test.ts fails when this file is stale. The reasons behind each retry and catch
@@ -33,7 +31,7 @@ export function renderAsl(definition: object = deployMachine()): string {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  writeFileSync(ASL_SOURCE_PATH, renderAsl());
-  writeFileSync(ROLLBACK_ASL_SOURCE_PATH, renderAsl(rollbackMachine()));
-  console.log(`wrote ${ASL_SOURCE_PATH} and ${ROLLBACK_ASL_SOURCE_PATH}`);
+  writeFileSync(ASL_PATH, renderAsl());
+  writeFileSync(ROLLBACK_ASL_PATH, renderAsl(rollbackMachine()));
+  console.log(`wrote ${ASL_PATH} and ${ROLLBACK_ASL_PATH}`);
 }

@@ -22,6 +22,7 @@ import {
   lambdaFunction,
   ROLLBACK_STATE_MACHINE_ARN,
   SIGNING_SECRET_ID,
+  STATE_MACHINE_ARN,
   World,
 } from './world.ts';
 import { APP, BUCKET, defaultConfig, ENV, type ScenarioContext, seedWorld, uploadRelease } from './worlds.ts';
@@ -101,8 +102,8 @@ export function simulatedEnvironment(verbose = false): void {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'ASIASIMULATED',
     AWS_SECRET_ACCESS_KEY: 'simulated',
-    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy',
-    ROLLBACK_STATE_MACHINE_ARN: ROLLBACK_STATE_MACHINE_ARN,
+    STATE_MACHINE_ARN,
+    ROLLBACK_STATE_MACHINE_ARN,
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
     NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
     APPROVALS_TABLE,

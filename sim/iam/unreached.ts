@@ -4,6 +4,7 @@ import { type IamRequest, secretArn } from './requests.ts';
 const build = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-web-prod-0123456789ab/1.0.0/1`;
 const ami = `arn:aws:ec2:${REGION}::image/ami-00000000000000011`;
 const execution = `arn:aws:states:${REGION}:${ACCOUNT}:execution:bluegreen-ec2-sim-deploy:web-prod-1_2_0-0123456789`;
+const describeInstances: IamRequest = { action: 'ec2:DescribeInstances', resource: '*', context: {} };
 const tagAmi: IamRequest = {
   action: 'ec2:CreateTags',
   resource: ami,
@@ -28,11 +29,11 @@ export const NOT_REACHED_IN_THE_SIMULATOR: Record<string, { why: string; request
   // green's slot whose instances are gone).
   'shiftTraffic DescribeInstances': {
     why: "names an instance registered in green's slot between a step's check and the next step, the same virtual moment: no scenario lands there",
-    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+    requests: [describeInstances],
   },
   'watchWindow DescribeInstances': {
     why: "names an instance registered in green's slot during the termination window: no scenario registers one then",
-    requests: [{ action: 'ec2:DescribeInstances', resource: '*', context: {} }],
+    requests: [describeInstances],
   },
   'checkBake CancelImageCreation': {
     why: 'cancels a build still running at bake.timeoutMinutes: every simulated build ends in time (test/handlers/check-bake.test.ts, mocked)',

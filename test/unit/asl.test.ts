@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import { ASL_SOURCE_PATH, ROLLBACK_ASL_SOURCE_PATH, renderAsl } from '../../scripts/write-asl.ts';
-import { loadFunctionHandlers, readYaml } from '../../sim/definition.ts';
+import { renderAsl } from '../../scripts/write-asl.ts';
+import { ASL_PATH, loadFunctionHandlers, ROLLBACK_ASL_PATH, readYaml } from '../../sim/definition.ts';
 import type { States } from '../../statemachines/asl.ts';
 import { deployMachine, rollbackMachine, rollbackPhase } from '../../statemachines/deploy.ts';
 
@@ -27,11 +27,11 @@ function outside(states: States): string[] {
 
 describe('the state machine, written from statemachines/deploy.ts (npm run asl)', () => {
   it('is checked in as the command writes it', () => {
-    expect(readFileSync(ASL_SOURCE_PATH, 'utf8')).toBe(renderAsl());
+    expect(readFileSync(ASL_PATH, 'utf8')).toBe(renderAsl());
   });
 
   it('reads back from the YAML as the definition it was written from', () => {
-    expect(readYaml(ASL_SOURCE_PATH)).toStrictEqual(JSON.parse(JSON.stringify(deployMachine())));
+    expect(readYaml(ASL_PATH)).toStrictEqual(JSON.parse(JSON.stringify(deployMachine())));
   });
 
   it('leads only to states it has, and has every state named in STATE', () => {
@@ -47,7 +47,7 @@ describe('the state machine, written from statemachines/deploy.ts (npm run asl)'
   });
 
   it('writes the rollback state machine from the same rollback states, checked in as the command writes it', () => {
-    expect(readFileSync(ROLLBACK_ASL_SOURCE_PATH, 'utf8')).toBe(renderAsl(rollbackMachine()));
+    expect(readFileSync(ROLLBACK_ASL_PATH, 'utf8')).toBe(renderAsl(rollbackMachine()));
     const { States, StartAt } = rollbackMachine();
     expect(StartAt).toBe(STATE.returnTraffic);
     expect(States).toStrictEqual(
