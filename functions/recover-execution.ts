@@ -1,7 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import type { ExecutionStatusChange } from '#shared/domain/recovery.ts';
 import { requireEnv } from '#shared/env.ts';
 import { defineTask } from '#shared/task.ts';
-import { type ExecutionStatusChange, recoverExecution } from '#shared/tasks/recover-execution.ts';
+import { recoverExecution } from '#shared/tasks/recover-execution.ts';
 
 const env = requireEnv('LOCKS_TABLE', 'NOTIFICATION_TOPIC_ARN', 'ROLLBACK_STATE_MACHINE_ARN');
 

@@ -13,7 +13,7 @@ type PathOf<T, Depth extends 0[] = []> = Depth['length'] extends 3
   : { [K in Fields<T>]: K | `${K}.${PathOf<NonNullable<T[K]>, [...Depth, 0]>}` }[Fields<T>];
 /** A JSONPath into the execution state, at most three keys deep. */
 export type StatePath = '$' | `$.${PathOf<DeploymentState>}`;
-export type Parameters = { [key: `${string}.$`]: StatePath | `$$.${string}`; [key: string]: unknown };
+export type TaskParameters = { [key: `${string}.$`]: StatePath | `$$.${string}`; [key: string]: unknown };
 
 type Backoff = Partial<Record<'IntervalSeconds' | 'BackoffRate' | 'MaxDelaySeconds', number>>;
 export type Retrier = { ErrorEquals: string[]; MaxAttempts: number } & Backoff & { JitterStrategy?: 'FULL' };
@@ -30,7 +30,7 @@ export type Segment = { startAt: StateName; states: States };
 type Own = { retry?: Retrier[]; catch?: Catcher[] };
 
 type Timeout = { TimeoutSeconds: number } | { TimeoutSecondsPath: StatePath };
-type Callback = Own & { timeout: Timeout; payload: Parameters };
+type Callback = Own & { timeout: Timeout; payload: TaskParameters };
 const TIMEOUT = 'States.Timeout';
 const WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 const getAtt = (fn: string) => ({ 'Fn::GetAtt': [fn, 'Arn'] });
@@ -49,7 +49,7 @@ export function phase(retry: Retrier[], catchers: Catcher[]) {
   };
   return {
     /** A function of serverless.yml, given 90 s (its own timeout is 60 s). */
-    lambda: (fn: string, result: StatePath, next: StateName, Parameters?: Parameters) => {
+    lambda: (fn: string, result: StatePath, next: StateName, Parameters?: TaskParameters) => {
       const call = { Resource: getAtt(fn), ...(Parameters && { Parameters }), TimeoutSeconds: 90 };
       return task(call, retry, result, next);
     },

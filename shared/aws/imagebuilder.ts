@@ -47,16 +47,18 @@ export function ensureInstallComponent(
   }, arn);
 }
 
-export function ensureRecipe(args: {
+/** An image recipe: the parent image with one component and its parameters. */
+export interface RecipeRequest {
   arn: string;
   name: string;
   version: string;
   parentImage: string;
-  componentArn: string;
-  parameters: Record<string, string>;
+  component: { arn: string; parameters: Record<string, string> };
   tags: Record<string, string>;
   token: string;
-}): Promise<string> {
+}
+
+export function ensureRecipe(args: RecipeRequest): Promise<string> {
   return createOnce(async () => {
     const out = await imagebuilder.send(
       new CreateImageRecipeCommand({
@@ -65,8 +67,11 @@ export function ensureRecipe(args: {
         parentImage: args.parentImage,
         components: [
           {
-            componentArn: args.componentArn,
-            parameters: Object.entries(args.parameters).map(([name, value]) => ({ name, value: [value] })),
+            componentArn: args.component.arn,
+            parameters: Object.entries(args.component.parameters).map(([name, value]) => ({
+              name,
+              value: [value],
+            })),
           },
         ],
         tags: args.tags,

@@ -178,6 +178,16 @@ function owner(party: LockParty, now: string): LockParty {
  */
 export const RECOVERY_GRACE_SECONDS = 1200;
 
+/** Whether, at `atMs`, an owner that ended at `endedAtMs` is still within its recovery's grace. */
+export function withinRecoveryGrace(endedAtMs: number, atMs: number): boolean {
+  return atMs - endedAtMs < RECOVERY_GRACE_SECONDS * 1000;
+}
+
+/** Why a recovery that would still run when the grace ends changes nothing (see withinRecoveryGrace). */
+export function tooLateToRecoverText(endedAtMs: number, nowMs: number): string {
+  return `this recovery started ${Math.round((nowMs - endedAtMs) / 60_000)} minutes after the execution ended, too near the ${RECOVERY_GRACE_SECONDS / 60} minutes after which its lock is taken over, so it changed nothing`;
+}
+
 /**
  * Where the lock's owner is: running; stopped, timed out or crashed so recently that its recovery
  * may still be putting traffic back (it releases the lock when done); or ended for good, its lock
@@ -235,8 +245,7 @@ export function ownerState(
   if (state.status === 'RUNNING') return 'running';
   // Ended through its own paths: nothing will put traffic back, only its release was lost.
   if (endedOnItsOwnPath(state.status, state.error)) return 'ended';
-  const recent =
-    state.stopDate !== undefined && now.getTime() - state.stopDate.getTime() < RECOVERY_GRACE_SECONDS * 1000;
+  const recent = state.stopDate !== undefined && withinRecoveryGrace(state.stopDate.getTime(), now.getTime());
   return recent ? 'recovering' : 'ended';
 }
 

@@ -1,9 +1,12 @@
 import { tagResources } from '../aws/ec2.ts';
 import { imageBuilds } from '../aws/image-builds.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
+import type { ExecutionHistory } from '../aws/sfn.ts';
 import { arnScope, bakeTags, buildRunning, imageVersionArn, recipeName } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
 import { attempt, buildsUnlisted, buildUnsettled } from '../domain/leftovers.ts';
+import { STATE } from '../domain/states.ts';
+import type { BakeState, Plan } from '../domain/workflow.ts';
 
 type BakeOwner = Parameters<typeof bakeTags>[0] & { deploymentId: string };
 
@@ -51,4 +54,30 @@ export async function settleUnrecordedBuilds(
     if (settled.left) done.left.push(settled.left);
   }
   return done;
+}
+
+/**
+ * The bake of an execution that was stopped: a build it started runs on when it stopped before
+ * green was launched from its AMI, and is settled; stopped while its bake task ran, a build it
+ * started is in no state yet, and every unfinished build of its recipe is settled. Says whether
+ * green was launched.
+ */
+export async function settleStoppedBake(
+  history: ExecutionHistory,
+  owner: BakeOwner & { app: string; env: string; plan: Plan },
+  done: { actions: string[]; leftOver: string[] },
+): Promise<{ launched: boolean }> {
+  const baking = (await history.firstOutput(STATE.bake)) as { bake?: BakeState } | undefined;
+  const arn = baking?.bake?.imageBuildVersionArn;
+  const launched = (await history.firstOutput(STATE.launch)) !== undefined;
+  if (arn && !launched) {
+    const settled = await settleBake(owner, arn);
+    if (settled.action) done.actions.push(settled.action);
+    if (settled.left) done.leftOver.push(settled.left);
+  } else if (!baking) {
+    const settled = await settleUnrecordedBuilds(owner, owner.plan.bake.infrastructureConfigurationArn);
+    done.actions.push(...settled.actions);
+    done.leftOver.push(...settled.left);
+  }
+  return { launched };
 }

@@ -14,6 +14,8 @@ import {
   ownerState,
   RECOVERY_GRACE_SECONDS,
   supersededCause,
+  unheldLockText,
+  withinRecoveryGrace,
 } from '../domain/lock.ts';
 import { CALLBACK_ERRORS, LockRecovering } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -158,4 +160,31 @@ export async function handOverLock(
         }
       : { effects: [], outcome: 'acquired' },
   );
+}
+
+/** Whose a stopped deployment's recovery still is (see recoveryStanding). */
+export interface RecoveryStanding {
+  lock: LockStanding;
+  /** The recovery ends before the lock's grace does (else a person finishes, see withinRecoveryGrace). */
+  inGrace: boolean;
+  /** What a person should know of the lock: nobody held it. */
+  found: string[];
+}
+
+/**
+ * Whose a stopped deployment's recovery still is, read once per invocation (it took the lock
+ * before planning): another holder within the grace means an earlier delivery recovered it and
+ * handed the lock on; nobody holding it (the item deleted by hand, a table restored) means only
+ * what this deployment started is put back, and a person told; a recovery that would still run
+ * when the grace ends (`byMs`) changes nothing, since the lock is then taken over.
+ */
+export async function recoveryStanding(
+  table: string,
+  owner: { app: string; env: string; deploymentId: string },
+  endedAtMs: number,
+  byMs: number,
+): Promise<RecoveryStanding> {
+  const lock = await lockStandingOf(table, owner.app, owner.env, owner.deploymentId);
+  const found = lock.kind === 'unheld' ? [unheldLockText(lock, lockId(owner.app, owner.env), table)] : [];
+  return { lock, inGrace: withinRecoveryGrace(endedAtMs, byMs), found };
 }

@@ -61,8 +61,7 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     name,
     version: RECIPE_VERSION,
     parentImage: plan.bake.parentImage,
-    componentArn: component,
-    parameters,
+    component: { arn: component, parameters },
     tags,
     token: clientToken(plan.artifactId, 'recipe').slice(0, 36),
   });

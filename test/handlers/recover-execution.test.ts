@@ -13,8 +13,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildPlan } from '#shared/domain/plan.ts';
+import type { ExecutionStatusChange } from '#shared/domain/recovery.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
-import type { ExecutionStatusChange } from '#shared/tasks/recover-execution.ts';
 import { handler } from '../../functions/recover-execution.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
