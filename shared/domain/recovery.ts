@@ -1,3 +1,4 @@
+import type { EventBridgeEvent } from 'aws-lambda';
 import type { LockStanding } from './lock.ts';
 import { oneLine } from './text.ts';
 import type { DeploymentInput } from './workflow.ts';
@@ -14,6 +15,15 @@ export interface ExecutionStatusChange {
   error?: string | null;
   cause?: string | null;
 }
+
+/** The status-change event of an execution, as EventBridge delivers it. */
+export type StatusChangeEvent = EventBridgeEvent<string, ExecutionStatusChange>;
+
+/**
+ * How one try of a recovery ended: done here (told and released next), done by an earlier
+ * delivery, or handed to a rollback execution (which tells and releases).
+ */
+export type Recovery = 'recovered' | 'recovered-already' | 'rolling-back';
 
 export interface RecoverySettings {
   locksTable: string;

@@ -15,7 +15,6 @@ import {
   RECOVERY_GRACE_SECONDS,
   supersededCause,
   unheldLockText,
-  withinRecoveryGrace,
 } from '../domain/lock.ts';
 import { CALLBACK_ERRORS, LockRecovering } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -105,7 +104,7 @@ async function stillRunning(party: LockParty): Promise<boolean> {
 }
 
 /** Where `deploymentId` stands with the app/env lock (see LockStanding). */
-export async function lockStandingOf(
+async function lockStandingOf(
   table: string,
   app: string,
   env: string,
@@ -162,29 +161,25 @@ export async function handOverLock(
   );
 }
 
-/** Whose a stopped deployment's recovery still is (see recoveryStanding). */
+/** Whose a stopped deployment's recovery still is, by its lock (see recoveryStanding). */
 export interface RecoveryStanding {
   lock: LockStanding;
-  /** The recovery ends before the lock's grace does (else a person finishes, see withinRecoveryGrace). */
-  inGrace: boolean;
   /** What a person should know of the lock: nobody held it. */
   found: string[];
 }
 
 /**
- * Whose a stopped deployment's recovery still is, read once per invocation (it took the lock
- * before planning): another holder within the grace means an earlier delivery recovered it and
- * handed the lock on; nobody holding it (the item deleted by hand, a table restored) means only
- * what this deployment started is put back, and a person told; a recovery that would still run
- * when the grace ends (`byMs`) changes nothing, since the lock is then taken over.
+ * Whose a stopped deployment's recovery still is, by its lock (it took the lock before planning):
+ * another holder means an earlier delivery recovered it and handed the lock on, unless past the
+ * grace (withinRecoveryGrace); nobody holding it (the item deleted by hand, a table restored)
+ * means only what this deployment started is put back, and a person told.
  */
 export async function recoveryStanding(
   table: string,
   owner: { app: string; env: string; deploymentId: string },
-  endedAtMs: number,
-  byMs: number,
 ): Promise<RecoveryStanding> {
   const lock = await lockStandingOf(table, owner.app, owner.env, owner.deploymentId);
-  const found = lock.kind === 'unheld' ? [unheldLockText(lock, lockId(owner.app, owner.env), table)] : [];
-  return { lock, inGrace: withinRecoveryGrace(endedAtMs, byMs), found };
+  if (lock.kind !== 'unheld') return { lock, found: [] };
+  logger.warn('nobody holds the lock: recovering what this deployment started', { item: lock.item });
+  return { lock, found: [unheldLockText(lock, lockId(owner.app, owner.env), table)] };
 }

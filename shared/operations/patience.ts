@@ -5,7 +5,7 @@ import { logger } from '../logger.ts';
  * Kept for what comes after the recovery's last retry: reading what is left, the notification and
  * the lock release, each of them with room for a few retries of its own.
  */
-export const RESERVE_MS = 40_000;
+const RESERVE_MS = 40_000;
 
 /** Kept after the notification's last try for the release, and after the release's for the return. */
 export const TELL_KEEP_MS = 15_000;
@@ -21,7 +21,7 @@ function sleep(ms: number): Promise<void> {
 /**
  * Runs `step` until it succeeds, pausing with exponential backoff and full jitter after each
  * failure, for as long as the invocation has time for another try and `keepMs` after it.
- * Every step it runs is idempotent (the recovery was built to be run again by Lambda), and a
+ * Only for idempotent steps (the recovery's are: it was built to be run again by Lambda). A
  * throttled account (Route 53 allows 5 requests a second across every deployment) needs more
  * patience than Lambda's two retries: the state machine's own tasks retry throttling ten times.
  * Throws the last error once time is out.

@@ -52,19 +52,21 @@ export async function tellOnce(
 }
 
 /**
- * Whether a message of this deployment's is out: with `recovery`, an earlier attempt of this
- * recovery told already; without, its final notification did (the last task of every path, so it
- * was stopped after its own path had ended: the notifier had told, and handed the lock on).
- * Either way only the lock release is left. A failed read counts as not told.
+ * Whether a message of this deployment's is out: an earlier attempt of this recovery told
+ * already, or its final notification did (the last task of every path, so it was stopped after
+ * its own path had ended: the notifier had told, and handed the lock on). Either way only the
+ * lock release is left. A failed read counts as not told.
  */
-export async function toldAlready(
-  deployment: DeploymentInput,
-  settings: RecoverySettings,
-  kind?: 'recovery',
-): Promise<boolean> {
-  const id = publicationId(deployment.deploymentId, kind);
-  const record = await getPublication(settings.locksTable, id).catch(() => undefined);
-  return record?.state === 'published';
+export async function toldAlready(deployment: DeploymentInput, settings: RecoverySettings): Promise<boolean> {
+  for (const kind of ['recovery', undefined] as const) {
+    const id = publicationId(deployment.deploymentId, kind);
+    const record = await getPublication(settings.locksTable, id).catch(() => undefined);
+    if (record?.state === 'published') {
+      logger.info('told already: only the lock release is left', { by: kind ?? 'final notification' });
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -126,6 +128,6 @@ export async function leaveToAPerson(
   endedAtMs: number,
   report: RecoveryReport,
 ): Promise<void> {
-  const left = await whatIsLeft(state, { status: report.status });
-  report.leftOver.push(tooLateToRecoverText(endedAtMs, Date.now()), ...left);
+  const late = tooLateToRecoverText(endedAtMs, Date.now());
+  report.leftOver.push(late, ...(await whatIsLeft(state, { status: report.status })));
 }

@@ -41,6 +41,7 @@ async function startRollback(
   settings: RecoverySettings,
   lockHeld: boolean,
   found: string[],
+  known: { rollback?: string },
 ): Promise<string> {
   const last = (await history.lastOutput()) as DeploymentState;
   const name = rollbackExecutionName(detail.name);
@@ -54,6 +55,8 @@ async function startRollback(
     arn = executionArn(settings.rollbackStateMachineArn, name);
     started = false;
   }
+  // From here on the rollback execution tells and releases the lock, whatever fails after.
+  known.rollback = name;
   const { app, env, deploymentId } = deployment;
   if (lockHeld) await handOverLock(settings.locksTable, app, env, deploymentId, arn);
   logger.warn('rollback execution started', { name, started });
@@ -72,13 +75,15 @@ export async function rollBackOrRestore(
   detail: ExecutionStatusChange,
   settings: RecoverySettings,
   report: RecoveryReport,
+  /** Where the name of a rollback execution started is kept, across the recovery's attempts. */
+  known: { rollback?: string },
 ): Promise<'rolling-back' | 'recovered'> {
   if (!(await rollbackIsOurs(stopped, launched))) {
     await restoreTraffic(stopped, report);
     return 'recovered';
   }
   const { history, lockHeld } = stopped;
-  const name = await startRollback(deployment, detail, history, settings, lockHeld, report.found);
+  const name = await startRollback(deployment, detail, history, settings, lockHeld, report.found, known);
   report.actions.push(`its rollback runs as execution ${name}`);
   return 'rolling-back';
 }

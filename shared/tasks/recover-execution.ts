@@ -1,6 +1,6 @@
-import type { EventBridgeEvent } from 'aws-lambda';
 import { ExecutionHistory } from '../aws/sfn.ts';
-import type { ExecutionStatusChange, RecoveryReport, RecoverySettings } from '../domain/recovery.ts';
+import { withinRecoveryGrace } from '../domain/lock.ts';
+import type { Recovery, RecoveryReport, RecoverySettings, StatusChangeEvent } from '../domain/recovery.ts';
 import { freshReport, lockEnd } from '../domain/recovery.ts';
 import { STATE } from '../domain/states.ts';
 import {
@@ -17,12 +17,13 @@ import * as notice from '../operations/recovery-notice.ts';
 import { rollBackOrRestore } from '../operations/rollback-execution.ts';
 import { parseWith } from '../validation.ts';
 
-type StatusChange = EventBridgeEvent<string, ExecutionStatusChange>;
 /** What an invocation has learnt, kept across its attempts; the report is its last attempt's. */
 interface Known {
   report: RecoveryReport;
   plan?: Plan;
   standing?: RecoveryStanding;
+  /** The rollback execution it started, which then tells and releases the lock. */
+  rollback?: string;
 }
 
 /**
@@ -32,11 +33,11 @@ interface Known {
  * an execution of their own, or what is left put back here (rollBackOrRestore).
  */
 async function recoverOnce(
-  event: StatusChange,
+  event: StatusChangeEvent,
   deployment: DeploymentInput,
   settings: RecoverySettings,
   known: Known,
-) {
+): Promise<Recovery> {
   const { detail } = event;
   const report = freshReport(detail);
   known.report = report;
@@ -44,10 +45,10 @@ async function recoverOnce(
   const plan = ((await history.firstOutput(STATE.plan)) as { plan?: Plan } | undefined)?.plan;
   if (!plan) return 'recovered';
   known.plan = plan;
+  known.standing ??= await recoveryStanding(settings.locksTable, deployment);
+  const { lock, found } = known.standing;
   const endedAt = detail.stopDate ?? Date.parse(event.time);
-  const by = Date.now() + settings.remainingMs();
-  known.standing ??= await recoveryStanding(settings.locksTable, deployment, endedAt, by);
-  const { lock, inGrace, found } = known.standing;
+  const inGrace = withinRecoveryGrace(endedAt, Date.now() + settings.remainingMs());
   if (lock.kind === 'another' && inGrace) {
     logger.info('recovered already: this deployment no longer holds the lock', { holder: lock.holder });
     return 'recovered-already';
@@ -59,7 +60,7 @@ async function recoverOnce(
   }
   const { launched } = await settleStoppedBake(history, { ...deployment, plan }, report);
   const stopped = { ...deployment, plan, history, status: detail.status, lockHeld: lock.kind === 'held' };
-  return rollBackOrRestore(stopped, launched, deployment, detail, settings, report);
+  return rollBackOrRestore(stopped, launched, deployment, detail, settings, report, known);
 }
 
 /**
@@ -71,7 +72,7 @@ async function recoverOnce(
  * and frees the app anyway: told first, released last, so a retry finds the story told.
  */
 export async function recoverExecution(
-  event: StatusChange,
+  event: StatusChangeEvent,
   settings: RecoverySettings,
 ): Promise<RecoveryReport> {
   const { detail } = event;
@@ -92,23 +93,22 @@ export async function recoverExecution(
   }
   // Ended through its own paths (only its release may have failed), told already by an earlier
   // attempt, or its final notification is out (stopped after its path ended): only release.
-  const told = async () =>
-    (await notice.toldAlready(deployment, settings, 'recovery')) ||
-    (await notice.toldAlready(deployment, settings));
-  if (ownPath || (await told())) {
+  if (ownPath || (await notice.toldAlready(deployment, settings))) {
     await notice.releasePatiently(deployment, settings);
     return known.report;
   }
-  let recovery: Awaited<ReturnType<typeof recoverOnce>>;
+  let recovery: Recovery;
   try {
     const once = () => recoverOnce(event, deployment, settings, known);
     recovery = await patiently('recovering', once, settings.remainingMs);
   } catch (error) {
-    await notice.gaveUp(deployment, known.plan, known.report, error);
-    recovery = 'recovered';
+    recovery = known.rollback ? 'rolling-back' : 'recovered';
+    if (recovery === 'recovered') await notice.gaveUp(deployment, known.plan, known.report, error);
+    else logger.error('the rollback execution started, but handing it the lock failed', { error });
   }
   const { report } = known;
   // Recovered by an earlier delivery; or the rollback execution tells (once) and releases the lock.
+  if (recovery === 'rolling-back') logger.warn('started the rollback of a stopped execution', { ...report });
   if (recovery !== 'recovered') return report;
   const lockText = lockEnd(known.standing?.lock);
   await notice.tellOnce(deployment, detail.status, known.plan, report, settings, lockText);

@@ -290,6 +290,24 @@ describe('recover-execution, after a Stop', () => {
     expect(report.actions).toEqual([`its rollback runs as execution ${DEPLOYMENT_ID}-rollback`]);
   });
 
+  it('leaves the telling and the lock to the rollback execution it started, though handing it the lock failed', async () => {
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });
+    dynamodbMock.on(PutItemCommand).rejects(awsError('ThrottlingException', 'slow down', 400));
+
+    // Too little time left for more than a try or two: the hand-over never lands.
+    const report = await handler(stopped(planFor()), withTimeLeft(40_500));
+
+    expect(sfnMock.commandCalls(StartExecutionCommand).length).toBeGreaterThan(0);
+    // Nothing told and the lock not released beside a running rollback: that execution does both.
+    expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+    const writes = dynamodbMock
+      .commandCalls(PutItemCommand)
+      .map((c) => unmarshall(c.args[0].input.Item ?? {}));
+    expect(writes.every((item) => item.owner?.executionArn === ROLLBACK_ARN)).toBe(true);
+    expect(report.leftOver).toEqual([]);
+  });
+
   it('passes a timeout on as the failure, which the rollback rule does not count as a verdict on green', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 40, b: 60 }));
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: ROLLBACK_ARN, startDate: new Date() });

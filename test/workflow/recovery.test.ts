@@ -336,7 +336,7 @@ describe('a recovery that meets faults', () => {
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
   });
 
-  it('whose release fails is retried by Lambda, which only releases: one message', async () => {
+  it('whose hand-over of the lock fails leaves the telling and the release to the rollback execution: one message', async () => {
     let until = 0;
     const scenario = stopAtHalf('recovery-release-fails', (world) => {
       world.inject({
@@ -356,6 +356,39 @@ describe('a recovery that meets faults', () => {
           world.now() < until && (input as { Item?: { id?: { S?: string } } }).Item?.id?.S === 'web/prod',
       });
     });
+    const { world } = await simulate(scenario);
+    // The recovery started the rollback execution but could not hand it the lock: it neither told
+    // nor released beside it. The rollback execution told once, and the app is free.
+    expect(stoppedMessages(world)).toHaveLength(0);
+    expect(world.sns.messages).toHaveLength(1);
+    expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
+    const lockWrites = world.calls.filter((c) => c.operation === 'PutItem' && c.fn === 'recoverExecution');
+    expect(lockWrites.some((c) => c.error && c.at < until)).toBe(true);
+  });
+
+  it('whose release fails is retried by Lambda, which only releases: one message', async () => {
+    let until = 0;
+    const scenario: Scenario = {
+      name: 'recovery-release-fails',
+      summary: "Stop while baking; the lock item cannot be written for the recovery's first five minutes",
+      expect: 'ROLLED_BACK',
+      act: (ctx) => {
+        uploadVersion(ctx, '1.1.0');
+        ctx.after(300, () => {
+          until = ctx.world.now() + 300_000;
+          ctx.world.inject({
+            service: 'dynamodb',
+            operation: 'PutItem',
+            kind: 'permanent',
+            times: 1_000_000,
+            when: (input) =>
+              ctx.world.now() < until &&
+              (input as { Item?: { id?: { S?: string } } }).Item?.id?.S === 'web/prod',
+          });
+          stopRunning(ctx);
+        });
+      },
+    };
     const { world } = await simulate(scenario);
     expect(stoppedMessages(world)).toHaveLength(1);
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
