@@ -251,7 +251,7 @@ function buildScenarioWorld(
   const ctx: ScenarioContext = {
     world,
     config: defaultConfig(),
-    upload: (key, body) => (harness as Harness).upload(key, body),
+    upload: (key, body, options) => (harness as Harness).upload(key, body, options),
     deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
     stop: (name) => harness?.runner.stop(name) ?? false,
     after: (seconds, action) => (harness as Harness).after(seconds, action),

@@ -6,6 +6,7 @@ import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { SimInstance } from './aws/ec2.ts';
+import type { UploadOptions } from './aws/small.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
@@ -92,8 +93,11 @@ export function defaultConfig(app = APP): DeployConfigInput {
 export interface ScenarioContext {
   world: World;
   config: DeployConfigInput;
-  /** Writes an object and returns the S3 event record S3 would send for it. */
-  upload(key: string, body?: string): S3EventRecord;
+  /**
+   * Writes an object and returns the S3 event record S3 would send for it; `options` say how it is
+   * uploaded (the checksum the uploader sends, multipart), which sets the checksum S3 stores.
+   */
+  upload(key: string, body?: string, options?: UploadOptions): S3EventRecord;
   /** Delivers an S3 event to the starter function after `afterSeconds` of virtual time. */
   deliver(records: S3EventRecord[], afterSeconds?: number): void;
   /** Stops an execution as the console's Stop button does. */

@@ -161,7 +161,11 @@ describe('plan-deployment', () => {
     await handler(deployment, context);
 
     // Assess
-    expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY });
+    expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: KEY,
+      ChecksumMode: 'ENABLED',
+    });
     expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: BUCKET,
       Key: CONFIG_KEY,
