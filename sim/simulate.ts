@@ -255,6 +255,7 @@ function buildScenarioWorld(
     deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
     stop: (name) => harness?.runner.stop(name) ?? false,
     after: (seconds, action) => (harness as Harness).after(seconds, action),
+    track: (promise) => (harness as Harness).track(promise),
   };
   scenario.prepare?.(ctx);
   world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));

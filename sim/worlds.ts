@@ -104,6 +104,8 @@ export interface ScenarioContext {
   stop(name: string): boolean;
   /** Runs something after `seconds` of virtual time; the simulation waits for it. */
   after(seconds: number, action: () => void): void;
+  /** The simulation waits for this to settle (a person's own calls, such as a redeploy). */
+  track<T>(promise: Promise<T>): Promise<T>;
 }
 
 export function releaseKey(version: string, suffix = 'zip', app = APP): string {
