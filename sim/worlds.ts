@@ -1,15 +1,18 @@
 import type { S3EventRecord } from 'aws-lambda';
+import { startExecution } from '#shared/aws/sfn.ts';
 import { encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import { redeployRequest } from '#shared/operations/redeploy.ts';
 import type { SimInstance } from './aws/ec2.ts';
 import type { UploadOptions } from './aws/small.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
+  asSomeoneElse,
   DEFAULT_TOPIC_ARN,
   LOCKS_TABLE,
   REGION,
@@ -335,6 +338,21 @@ export function whenNoneRuns(ctx: ScenarioContext, then: () => void): void {
 /** Uploads release `version` of web and delivers its S3 event `afterSeconds` later (now by default). */
 export function uploadVersion(ctx: ScenarioContext, version: string, afterSeconds = 0): void {
   ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)], afterSeconds);
+}
+
+/**
+ * An operator deploys release `version` of web again, as the command line's redeploy does: the
+ * request built by shared/operations/redeploy.ts, the execution started with StartExecution, both
+ * with the operator's credentials (not a function's role). Resolves to the execution's name.
+ */
+export function redeployRelease(ctx: ScenarioContext, version: string, requestId: string): Promise<string> {
+  return ctx.track(
+    asSomeoneElse(async () => {
+      const { name, input } = await redeployRequest({ bucket: BUCKET, key: releaseKey(version), requestId });
+      await startExecution(ctx.world.sfn.stateMachineArn, name, input);
+      return name;
+    }),
+  );
 }
 
 /** The 5xx alarm is OK again from now on. */

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { startExecution } from '#shared/aws/sfn.ts';
 import { TAG } from '#shared/domain/tags.ts';
-import { redeployRequest } from '#shared/operations/redeploy.ts';
 import type { UploadOptions } from '../../sim/aws/small.ts';
-import type { Scenario } from '../../sim/scenarios.ts';
+import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { asSomeoneElse, type World } from '../../sim/world.ts';
-import { BUCKET, releaseKey, type ScenarioContext, whenNoneRuns } from '../../sim/worlds.ts';
+import type { World } from '../../sim/world.ts';
+import { BUCKET, redeployRelease, releaseKey, type ScenarioContext, whenNoneRuns } from '../../sim/worlds.ts';
 
 // Releases known by their content, and an earlier release deployed again: the real ASL and
 // handlers against the simulated account, the redeploy started as the command line would (its
@@ -29,34 +27,38 @@ function upload(ctx: ScenarioContext, version: string, bytes = body(version), op
   ctx.deliver([ctx.upload(releaseKey(version), bytes, options)]);
 }
 
-/** The operator deploys release `version` again (the command line's redeploy), as request `requestId`. */
-function redeploy(ctx: ScenarioContext, version: string, requestId: string): Promise<string> {
-  return ctx.track(
-    asSomeoneElse(async () => {
-      const { name, input } = await redeployRequest({ bucket: BUCKET, key: releaseKey(version), requestId });
-      await startExecution(ctx.world.sfn.stateMachineArn, name, input);
-      return name;
-    }),
-  );
-}
-
 /** A scenario of its own for this file: `act` is the whole story, the rest as `happy`'s. */
 function story(name: string, executions: number, expectLive: string, act: Scenario['act']): Scenario {
   return { name, summary: name, expect: 'SUCCEEDED', executions, expectLive, act } as Scenario;
 }
 
 describe('an earlier release deployed again', () => {
+  it('the scenario redeploy-earlier-release (uploads without a checksum): the AMI of the object version, no build', async () => {
+    const scenario = findScenario('redeploy-earlier-release');
+    if (!scenario) throw new Error('no scenario redeploy-earlier-release');
+
+    const { summary, world } = await simulate(scenario);
+
+    expect(summary.problems).toEqual([]);
+    expect(summary.liveVersion).toBe('1.1.0');
+    const redeploy = [...world.sfn.executions.values()].find((e) => e.name.includes('-redeploy-'));
+    expect(redeploy?.status).toBe('SUCCEEDED');
+    const startedAt = redeploy?.startedAt ?? 0;
+    expect(builds(world)).toBe(2);
+    expect(world.calls.filter((c) => c.operation === 'CreateImage' && c.at >= startedAt)).toEqual([]);
+  });
+
   it('1.1.0, then 1.2.0, then 1.1.0 again: succeeds, 1.1.0 live, no build started for it', async () => {
     let buildsBefore = -1;
     let redeployed: Promise<string> | undefined;
     const { summary, world } = await simulate(
-      story('redeploy-earlier-release', 3, '1.1.0', (ctx) => {
+      story('redeploy-earlier-release-with-checksum', 3, '1.1.0', (ctx) => {
         upload(ctx, '1.1.0');
         whenNoneRuns(ctx, () => {
           upload(ctx, '1.2.0');
           whenNoneRuns(ctx, () => {
             buildsBefore = builds(ctx.world);
-            redeployed = redeploy(ctx, '1.1.0', 'undo-1');
+            redeployed = redeployRelease(ctx, '1.1.0', 'undo-1');
           });
         });
       }),
@@ -86,12 +88,12 @@ describe('an earlier release deployed again', () => {
     const { summary, world } = await simulate(
       story('redeploy-retried', 2, '1.0.0', (ctx) => {
         ctx.world.s3.put(BUCKET, releaseKey('1.0.0'), body('1.0.0'), SHA256);
-        names.push(redeploy(ctx, '1.0.0', 'ci-run-77'));
+        names.push(redeployRelease(ctx, '1.0.0', 'ci-run-77'));
         ctx.after(30, () => {
-          names.push(redeploy(ctx, '1.0.0', 'ci-run-77'));
+          names.push(redeployRelease(ctx, '1.0.0', 'ci-run-77'));
         });
         whenNoneRuns(ctx, () => {
-          names.push(redeploy(ctx, '1.0.0', 'ci-run-78'));
+          names.push(redeployRelease(ctx, '1.0.0', 'ci-run-78'));
         });
       }),
     );
