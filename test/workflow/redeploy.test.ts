@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { TAG } from '#shared/domain/tags.ts';
+import { redeployRequest } from '#shared/operations/redeploy.ts';
 import type { UploadOptions } from '../../sim/aws/small.ts';
+import { routeClientsTo } from '../../sim/router.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
-import { simulate } from '../../sim/simulate.ts';
-import type { World } from '../../sim/world.ts';
-import { BUCKET, redeployRelease, releaseKey, type ScenarioContext, whenNoneRuns } from '../../sim/worlds.ts';
+import { loadHandlers, simulate } from '../../sim/simulate.ts';
+import { asSomeoneElse, World } from '../../sim/world.ts';
+import {
+  BUCKET,
+  redeployRelease,
+  releaseKey,
+  type ScenarioContext,
+  seedWorld,
+  whenNoneRuns,
+} from '../../sim/worlds.ts';
 
 // Releases known by their content, and an earlier release deployed again: the real ASL and
 // handlers against the simulated account, the redeploy started as the command line would (its
@@ -169,5 +178,50 @@ describe('the same content uploaded under another version', () => {
 
     expect(summary.problems).toEqual([]);
     expect(builds(world)).toBe(2);
+  });
+});
+
+describe('a redeploy request', () => {
+  async function account() {
+    await loadHandlers();
+    const world = new World();
+    routeClientsTo(world);
+    seedWorld(world, { firstDeploy: false });
+    return world;
+  }
+  const ask = (args: { key: string; versionId?: string }) =>
+    asSomeoneElse(() => redeployRequest({ bucket: BUCKET, requestId: 'r-1', ...args }));
+
+  it('names the object version under the key now, or the one asked for', async () => {
+    const world = await account();
+    const first = world.s3.put(BUCKET, releaseKey('1.1.0'), body('1.1.0'));
+
+    const now = await ask({ key: releaseKey('1.1.0') });
+    const asked = await ask({ key: releaseKey('1.1.0'), versionId: first.versionId });
+
+    expect(now.input.artifact).toMatchObject({ key: releaseKey('1.1.0'), versionId: first.versionId });
+    expect(asked).toEqual(now);
+  });
+
+  it('refuses a key or version S3 does not have, naming it', async () => {
+    const world = await account();
+    world.s3.put(BUCKET, releaseKey('1.1.0'), body('1.1.0'));
+
+    await expect(ask({ key: releaseKey('9.9.9') })).rejects.toThrow(
+      `s3://${BUCKET}/releases/web/prod/9.9.9.zip does not exist: nothing to deploy again`,
+    );
+    await expect(ask({ key: releaseKey('1.1.0'), versionId: 'gone' })).rejects.toThrow(
+      `s3://${BUCKET}/releases/web/prod/1.1.0.zip (version "gone") does not exist`,
+    );
+  });
+
+  it('refuses a key that is not a release before asking S3 anything', async () => {
+    const world = await account();
+
+    await expect(ask({ key: 'releases/web/prod/1.1.0.exe' })).rejects.toMatchObject({
+      name: 'InvalidConfig',
+      message: expect.stringContaining('must end in .zip or .tar.gz'),
+    });
+    expect(world.calls).toEqual([]);
   });
 });
