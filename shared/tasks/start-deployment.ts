@@ -74,12 +74,12 @@ function ignoredOf(
  * Turns S3 "object created" records into executions. A key that is not a release, or a release of
  * an app/env with no config, is logged, told on the deployments topic (only under releases/: the
  * rest of the bucket is the service's own) and ignored: never a crash, never a launch. The
- * execution name is derived from the object version,
- * so a duplicate delivery of the same event lands on the same name and starts nothing. The input
- * names the delivery (`deliveryId`, the Lambda request id): two deliveries racing past the lookup
- * at the same moment differ in input, so Step Functions starts one and refuses the other with
- * ExecutionAlreadyExists (with the same input it would answer both as the one start, and both
- * would say they started it); a retry of one delivery keeps its request id and its input.
+ * execution name is derived from the object version, so a duplicate delivery of the same event
+ * lands on the same name and starts nothing. The input names the delivery (`deliveryId`, the
+ * Lambda request id): two deliveries racing past the lookup at the same moment differ in input, so
+ * Step Functions starts one and refuses the other with ExecutionAlreadyExists (with the same input
+ * it would answer both as the one start, and both would say they started it); a retry of one
+ * delivery keeps its request id and its input.
  * A notification that cannot be published fails the invocation once every record is handled
  * (Lambda retries it; what started is then a duplicate, what was told is not told again).
  */
