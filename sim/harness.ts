@@ -1,5 +1,6 @@
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import type { SimExecution } from './aws/sfn.ts';
+import type { UploadOptions } from './aws/small.ts';
 import type { InstalledClock } from './clock.ts';
 import { type LoadedDefinition, loadDefinition, loadEventRules, ROLLBACK_ASL_PATH } from './definition.ts';
 import type { Printer } from './printer.ts';
@@ -82,8 +83,8 @@ export class Harness {
   }
 
   /** Writes an object and returns the S3 event record S3 would send for it. */
-  upload(key: string, body = 'artifact'): S3EventRecord {
-    const object = this.world.s3.put(BUCKET, key, body);
+  upload(key: string, body = 'artifact', options: UploadOptions = {}): S3EventRecord {
+    const object = this.world.s3.put(BUCKET, key, body, options);
     return s3Record(BUCKET, key, { ...object, size: body.length }, this.world.now());
   }
 

@@ -21,6 +21,7 @@ import {
   largestConfig,
   longestAllowed,
   loseLockItem,
+  redeployRelease,
   releaseKey,
   type ScenarioContext,
   SPLIT_WEIGHTS,
@@ -336,7 +337,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'bad-key',
-    summary: 'Uploads with hostile keys (uppercase and space, ../ traversal, broken encoding): ignored.',
+    summary:
+      'Uploads with hostile keys (uppercase and space, ../ traversal, broken encoding): ignored, each told once on the topic.',
     expect: 'IGNORED',
     executions: 0,
     changesNothing: true,
@@ -349,6 +351,34 @@ export const SCENARIOS: Scenario[] = [
       const broken = ctx.upload('releases/web/prod/1.2.0.zip');
       broken.s3.object.key = 'releases/web/prod/%E0%A4%A.zip';
       ctx.deliver([...records, broken]);
+    },
+  },
+  {
+    name: 'unknown-app-env',
+    summary:
+      'A release of billing/prod, which has no config, delivered twice: ignored before any lock is taken, told once.',
+    expect: 'IGNORED',
+    executions: 0,
+    changesNothing: true,
+    act: (ctx) => {
+      const record = ctx.upload(releaseKey('1.1.0', 'zip', 'billing'), 'PK\u0003\u0004 billing 1.1.0');
+      ctx.deliver([record]);
+      ctx.deliver([record], 45);
+    },
+  },
+  {
+    name: 'redeploy-earlier-release',
+    summary:
+      '1.1.0 deploys, then 1.2.0; then an operator redeploys 1.1.0 (request undo-1): its AMI is reused, no build, and 1.1.0 is live again.',
+    expect: 'SUCCEEDED',
+    executions: 3,
+    expectLive: '1.1.0',
+    act: (ctx) => {
+      uploadRelease(ctx);
+      whenNoneRuns(ctx, () => {
+        uploadVersion(ctx, '1.2.0');
+        whenNoneRuns(ctx, () => void redeployRelease(ctx, '1.1.0', 'undo-1'));
+      });
     },
   },
   {

@@ -251,10 +251,11 @@ function buildScenarioWorld(
   const ctx: ScenarioContext = {
     world,
     config: defaultConfig(),
-    upload: (key, body) => (harness as Harness).upload(key, body),
+    upload: (key, body, options) => (harness as Harness).upload(key, body, options),
     deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
     stop: (name) => harness?.runner.stop(name) ?? false,
     after: (seconds, action) => (harness as Harness).after(seconds, action),
+    track: (promise) => (harness as Harness).track(promise),
   };
   scenario.prepare?.(ctx);
   world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));

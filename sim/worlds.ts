@@ -1,14 +1,18 @@
 import type { S3EventRecord } from 'aws-lambda';
+import { startExecution } from '#shared/aws/sfn.ts';
 import { encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
+import { redeployRequest } from '#shared/operations/redeploy.ts';
 import type { SimInstance } from './aws/ec2.ts';
+import type { UploadOptions } from './aws/small.ts';
 import {
   ACCOUNT,
   APPROVALS_TABLE,
+  asSomeoneElse,
   DEFAULT_TOPIC_ARN,
   LOCKS_TABLE,
   REGION,
@@ -92,14 +96,19 @@ export function defaultConfig(app = APP): DeployConfigInput {
 export interface ScenarioContext {
   world: World;
   config: DeployConfigInput;
-  /** Writes an object and returns the S3 event record S3 would send for it. */
-  upload(key: string, body?: string): S3EventRecord;
+  /**
+   * Writes an object and returns the S3 event record S3 would send for it; `options` say how it is
+   * uploaded (the checksum the uploader sends, multipart), which sets the checksum S3 stores.
+   */
+  upload(key: string, body?: string, options?: UploadOptions): S3EventRecord;
   /** Delivers an S3 event to the starter function after `afterSeconds` of virtual time. */
   deliver(records: S3EventRecord[], afterSeconds?: number): void;
   /** Stops an execution as the console's Stop button does. */
   stop(name: string): boolean;
   /** Runs something after `seconds` of virtual time; the simulation waits for it. */
   after(seconds: number, action: () => void): void;
+  /** The simulation waits for this to settle (a person's own calls, such as a redeploy). */
+  track<T>(promise: Promise<T>): Promise<T>;
 }
 
 export function releaseKey(version: string, suffix = 'zip', app = APP): string {
@@ -329,6 +338,21 @@ export function whenNoneRuns(ctx: ScenarioContext, then: () => void): void {
 /** Uploads release `version` of web and delivers its S3 event `afterSeconds` later (now by default). */
 export function uploadVersion(ctx: ScenarioContext, version: string, afterSeconds = 0): void {
   ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)], afterSeconds);
+}
+
+/**
+ * An operator deploys release `version` of web again, as the command line's redeploy does: the
+ * request built by shared/operations/redeploy.ts, the execution started with StartExecution, both
+ * with the operator's credentials (not a function's role). Resolves to the execution's name.
+ */
+export function redeployRelease(ctx: ScenarioContext, version: string, requestId: string): Promise<string> {
+  return ctx.track(
+    asSomeoneElse(async () => {
+      const { name, input } = await redeployRequest({ bucket: BUCKET, key: releaseKey(version), requestId });
+      await startExecution(ctx.world.sfn.stateMachineArn, name, input);
+      return name;
+    }),
+  );
 }
 
 /** The 5xx alarm is OK again from now on. */

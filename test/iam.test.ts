@@ -9,8 +9,8 @@ import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { findScenario } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
-import { ACCOUNT, REGION } from '../sim/world.ts';
-import { LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
+import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION } from '../sim/world.ts';
+import { BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 
 // The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
 // which checks each request against AWS's service authorization reference from
@@ -364,6 +364,65 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
 ];
+
+// The starter reads whether an app/env has a config and tells of ignored uploads once: its role
+// reaches the topic of the service and its own publication records (dynamodb:LeadingKeys), no
+// more.
+const LOCKS = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${LOCKS_TABLE}`;
+const RELEASES = `arn:aws:s3:::${BUCKET}`;
+const item = (action: string, id?: string): IamRequest => ({
+  action,
+  resource: LOCKS,
+  context: id === undefined ? {} : { 'dynamodb:LeadingKeys': [id] },
+});
+const STARTER_ALLOWED: [string, IamRequest][] = [
+  ['read its publication record', item('dynamodb:GetItem', `ignored#${'0'.repeat(64)}`)],
+  ['claim its publication record', item('dynamodb:PutItem', `ignored#${'0'.repeat(64)}`)],
+  ['publish to the service’s topic', { action: 'sns:Publish', resource: DEFAULT_TOPIC_ARN, context: {} }],
+  [
+    'read the head of a config',
+    { action: 's3:GetObject', resource: `${RELEASES}/config/web/prod.json`, context: {} },
+  ],
+  ['learn that a config is missing (404)', { action: 's3:ListBucket', resource: RELEASES, context: {} }],
+];
+const STARTER_DENIED: [string, IamRequest][] = [
+  ['write a lock item', item('dynamodb:PutItem', 'web/prod')],
+  [
+    'read a deployment’s final notification record',
+    item('dynamodb:GetItem', 'notified#web-prod-1_1_0-0123456789'),
+  ],
+  [
+    'write a publication record among other keys',
+    { ...item('dynamodb:PutItem'), context: { 'dynamodb:LeadingKeys': ['ignored#1', 'web/prod'] } },
+  ],
+  ['write an item without naming its key', item('dynamodb:PutItem')],
+  ['update its publication record', item('dynamodb:UpdateItem', `ignored#${'0'.repeat(64)}`)],
+  ['delete its publication record', item('dynamodb:DeleteItem', `ignored#${'0'.repeat(64)}`)],
+  ['scan the locks table', item('dynamodb:Scan')],
+  [
+    'publish to a topic a config may name',
+    { action: 'sns:Publish', resource: `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-alerts`, context: {} },
+  ],
+  [
+    'read a release artifact',
+    { action: 's3:GetObject', resource: `${RELEASES}/releases/web/prod/1.1.0.zip`, context: {} },
+  ],
+  ['write a config', { action: 's3:PutObject', resource: `${RELEASES}/config/web/prod.json`, context: {} }],
+];
+
+describe('the starter’s role', () => {
+  it.each(STARTER_ALLOWED)('may %s', async (_what, request) => {
+    expect(await evaluate(roleArn('startDeployment'), policies.startDeployment ?? [], request)).toEqual({
+      decision: 'Allowed',
+    });
+  });
+
+  it.each(STARTER_DENIED)('may not %s', async (_what, request) => {
+    const result = await evaluate(roleArn('startDeployment'), policies.startDeployment ?? [], request);
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+});
 
 describe('calls no simulated test reaches', () => {
   it.each(Object.entries(NOT_REACHED_IN_THE_SIMULATOR))(

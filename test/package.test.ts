@@ -82,6 +82,7 @@ const IMPLIED: Record<string, Record<string, string>> = {
   },
   startDeployment: {
     'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
+    's3:ListBucket': 'without it a missing config reads as AccessDenied instead of NotFound',
   },
   onAwsEvent: {
     'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',

@@ -126,12 +126,30 @@ export async function terminateInstances(instanceIds: string[]): Promise<void> {
 }
 
 /** The newest available AMI of ours baked from this artifact, if one exists. */
-export async function findAmiByArtifact(artifactId: string): Promise<string | undefined> {
+export function findAmiByArtifact(artifactId: string): Promise<string | undefined> {
+  return newestAvailableImage({ [TAG.artifactId]: artifactId });
+}
+
+/**
+ * The newest available AMI the service baked for this app/env from an artifact with this content
+ * digest (any key, any version), if one exists. Another app/env's AMI is never taken: its install
+ * command and parent image are its own.
+ */
+export function findAmiByContent(app: string, env: string, digest: string): Promise<string | undefined> {
+  return newestAvailableImage({
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.app]: app,
+    [TAG.env]: env,
+    [TAG.contentDigest]: digest,
+  });
+}
+
+async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
   const out = await ec2.send(
     new DescribeImagesCommand({
       Owners: ['self'],
       Filters: [
-        { Name: `tag:${TAG.artifactId}`, Values: [artifactId] },
+        ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
         { Name: 'state', Values: ['available'] },
       ],
     }),

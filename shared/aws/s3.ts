@@ -24,16 +24,42 @@ export async function readObject(
   }
 }
 
-/** The current version of the object, or undefined when it is gone. */
+export interface ObjectHead {
+  versionId?: string;
+  eTag?: string;
+  size?: number;
+  /** The SHA-256 checksum S3 stores with it (base64; a composite one ends in `-<parts>`). */
+  checksumSha256?: string;
+  /** FULL_OBJECT or COMPOSITE. */
+  checksumType?: string;
+}
+
+/**
+ * The current version of the object (or the version `versionId`), or undefined when it is gone.
+ * With its checksum: ChecksumMode ENABLED asks for nothing more than s3:GetObject (or
+ * s3:GetObjectVersion) allows, and kms:Decrypt only for a KMS-encrypted object (the release bucket
+ * encrypts with S3's own keys).
+ */
 export async function currentVersion(
   bucket: string,
   key: string,
-): Promise<{ versionId?: string; eTag?: string } | undefined> {
+  versionId?: string,
+): Promise<ObjectHead | undefined> {
   try {
-    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await s3.send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(versionId ? { VersionId: versionId } : {}),
+        ChecksumMode: 'ENABLED',
+      }),
+    );
     return {
       ...(out.VersionId ? { versionId: out.VersionId } : {}),
       ...(out.ETag ? { eTag: out.ETag } : {}),
+      ...(typeof out.ContentLength === 'number' ? { size: out.ContentLength } : {}),
+      ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
+      ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
     };
   } catch (error) {
     if (isNotFound(error) || (error as Error).name === 'NotFound') return undefined;

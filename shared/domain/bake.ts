@@ -201,19 +201,23 @@ export function installComponentDocument(name: string): string {
   ].join('\n');
 }
 
-/** Tags for the recipe, the build and the AMI: the artifact id is how a later deploy finds the AMI. */
+/**
+ * Tags for the recipe, the build and the AMI: the content digest (when S3 has one) and the
+ * artifact id are how a later deploy finds the AMI.
+ */
 export function bakeTags(state: {
   app: string;
   env: string;
   version: string;
   artifact: { bucket: string; key: string };
-  plan: { artifactId: string };
+  plan: { artifactId: string; contentDigest?: string | undefined };
 }): Record<string, string> {
   return imageTags({
     app: state.app,
     env: state.env,
     version: state.version,
     artifactId: state.plan.artifactId,
+    contentDigest: state.plan.contentDigest,
     artifactUri: `s3://${state.artifact.bucket}/${state.artifact.key}`,
   });
 }

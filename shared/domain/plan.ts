@@ -93,6 +93,8 @@ export interface PlanInputs {
   now: Date;
   /** Both slots' target health, read when a split may be healed. */
   slotHealth?: Record<Slot, SlotHealth> | undefined;
+  /** The digest of the artifact's content, when S3 has a SHA-256 checksum of it. */
+  contentDigest?: string | undefined;
 }
 
 /**
@@ -108,6 +110,7 @@ export function buildPlan({
   defaultTopicArn,
   now,
   slotHealth,
+  contentDigest,
 }: PlanInputs): Plan {
   const live = findLiveSlot(weights);
   let heal: Plan['heal'];
@@ -142,6 +145,7 @@ export function buildPlan({
     env: deployment.env,
     version: deployment.version,
     artifactId: artifactId(deployment.artifact),
+    ...(contentDigest ? { contentDigest } : {}),
     artifactVersionId: deployment.artifact.versionId,
     config: {
       bucket: deployment.artifact.bucket,

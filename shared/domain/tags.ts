@@ -15,6 +15,8 @@ export const TAG = {
   /** On a slot's target group: the execution that claimed it (see ownership.ts). */
   execution: 'bluegreen:execution',
   artifactId: 'bluegreen:artifact-id',
+  /** On an AMI, its recipe and its build: the digest of the artifact's content (identity.ts contentDigest). */
+  contentDigest: 'bluegreen:content-sha256',
   artifact: 'bluegreen:artifact',
 } as const;
 
@@ -47,10 +49,13 @@ export function fleetTags(args: Release & { slot: Slot; deploymentId: string }):
   };
 }
 
-export function imageTags(args: Release & { artifactId: string; artifactUri: string }): Tags {
+export function imageTags(
+  args: Release & { artifactId: string; artifactUri: string; contentDigest?: string | undefined },
+): Tags {
   return {
     ...releaseTags(args),
     [TAG.artifactId]: args.artifactId,
+    ...(args.contentDigest ? { [TAG.contentDigest]: args.contentDigest } : {}),
     // Tag values are at most 256 characters.
     [TAG.artifact]: args.artifactUri.slice(0, 256),
   };

@@ -54,6 +54,13 @@ const deploymentShape = {
    * and same input), and the starter can tell it was a duplicate.
    */
   deliveryId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
+  /**
+   * The caller's id of a request to deploy this object again (a redeploy, identity.ts
+   * redeployExecutionName): the same request retried gets the same name and input.
+   */
+  requestId: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or . _ : -')),
+  ),
   artifact: v.strictObject({
     bucket: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
     key: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
@@ -115,6 +122,12 @@ export interface Plan {
   env: string;
   version: string;
   artifactId: string;
+  /**
+   * The digest of the artifact's content, from the SHA-256 checksum S3 stores with it (identity.ts
+   * contentDigest); absent when it has none. The bake reuses an AMI of this app/env baked from the
+   * same content, whatever key or version it came from.
+   */
+  contentDigest?: string;
   /**
    * The S3 version id of the artifact this deployment bakes: the event's, or for an execution
    * started by hand without one, the version Plan found under the key (and checked against the

@@ -6,6 +6,7 @@ import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
 import { parseConfigText } from '../domain/config.ts';
 import type { TargetHealthState } from '../domain/health.ts';
+import { contentDigest } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
 import { topicProblem } from '../domain/notifications.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
@@ -55,6 +56,11 @@ export async function planDeployment(
     );
   }
   const pinned = { ...deployment, artifact: { ...deployment.artifact, versionId: pinnedVersionId } };
+  // The head just read is of the pinned version (checked above): its checksum is of these bytes.
+  const digest =
+    current.versionId === pinnedVersionId
+      ? contentDigest({ sha256: current.checksumSha256, type: current.checksumType })
+      : undefined;
   // Release keys are immutable: a key that held another object before names two builds.
   const others = await otherVersions(bucket, key, pinnedVersionId);
   const first = others[0];
@@ -133,6 +139,7 @@ export async function planDeployment(
     defaultTopicArn,
     now: new Date(),
     slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
+    contentDigest: digest,
   });
 
   // Green must start empty: anything registered there would get traffic it was never checked for.

@@ -1,4 +1,4 @@
-import { findAmiByArtifact } from '../aws/ec2.ts';
+import { findAmiByArtifact, findAmiByContent } from '../aws/ec2.ts';
 import { ensureInstallComponent, ensureRecipe, startImageBuild } from '../aws/imagebuilder.ts';
 import {
   arnScope,
@@ -16,14 +16,41 @@ import { logger } from '../logger.ts';
 import { pinnedConfig } from '../operations/pinned-config.ts';
 import { need, nowIso } from '../state.ts';
 
-/** Reuses the AMI already baked from this artifact, or starts an Image Builder build. */
+/**
+ * The AMI already baked for this app/env from the same content (when S3 has a SHA-256 checksum of
+ * the artifact), else from the same object version (AMIs baked before digests were tagged, and
+ * artifacts without one).
+ */
+async function reusableAmi(plan: {
+  app: string;
+  env: string;
+  artifactId: string;
+  contentDigest?: string | undefined;
+}): Promise<string | undefined> {
+  const byContent = plan.contentDigest
+    ? await findAmiByContent(plan.app, plan.env, plan.contentDigest)
+    : undefined;
+  if (byContent) {
+    logger.info('reusing AMI baked from the same content', { amiId: byContent, digest: plan.contentDigest });
+    return byContent;
+  }
+  const byArtifact = await findAmiByArtifact(plan.artifactId);
+  if (byArtifact) {
+    logger.info('reusing AMI baked from the same artifact', {
+      amiId: byArtifact,
+      artifactId: plan.artifactId,
+    });
+  }
+  return byArtifact;
+}
+
+/** Reuses the AMI already baked from this artifact's content or version, or starts an Image Builder build. */
 export async function startBake(input: DeploymentState): Promise<BakeState> {
   const state = need(input, 'plan');
   const { plan } = state;
   const startedAt = nowIso();
-  const existing = await findAmiByArtifact(plan.artifactId);
+  const existing = await reusableAmi(plan);
   if (existing) {
-    logger.info('reusing AMI baked from the same artifact', { amiId: existing, artifactId: plan.artifactId });
     return {
       status: 'AVAILABLE',
       reused: true,

@@ -1,12 +1,74 @@
+import { createHash } from 'node:crypto';
 import type { WorldContext } from './context.ts';
 import { awsError } from './errors.ts';
+
+/**
+ * The checksum S3 stores with an object (the Checksum type of the S3 API reference, "Checking
+ * object integrity" in the user guide): the algorithm the uploader chose, or CRC64NVME, which S3
+ * adds to every object uploaded without one. A single-request upload gets a checksum of the whole
+ * object (FULL_OBJECT); a multipart upload with SHA-256 gets a checksum of its parts' checksums,
+ * suffixed with the part count (COMPOSITE: it depends on the part size); CRC64NVME is always of
+ * the whole object.
+ */
+export interface SimChecksum {
+  algorithm: 'SHA256' | 'CRC64NVME';
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+  /** Base64, as S3 returns it (`-<parts>` after a composite one). */
+  value: string;
+}
 
 interface SimObject {
   body: string;
   versionId: string;
   eTag: string;
+  checksum: SimChecksum;
   /** When it was written. */
   at: number;
+}
+
+/** How an object is uploaded: the checksum algorithm the uploader sends, and its part size (multipart). */
+export interface UploadOptions {
+  checksumAlgorithm?: 'SHA256';
+  /** Bytes per part; a body longer than this is uploaded in parts. */
+  partSize?: number;
+}
+
+const CRC64NVME_POLY = 0x9a6c9329ac4bc9b5n;
+const MASK64 = 0xffffffffffffffffn;
+const CRC64NVME_TABLE = Array.from({ length: 256 }, (_, byte) => {
+  let crc = BigInt(byte);
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ CRC64NVME_POLY : crc >> 1n;
+  return crc;
+});
+
+/** CRC-64/NVME (reflected, initial value and final XOR all ones), big-endian in base64 as S3 gives it. */
+export function crc64nvme(data: Buffer): string {
+  let crc = MASK64;
+  for (const byte of data) crc = (CRC64NVME_TABLE[Number((crc ^ BigInt(byte)) & 0xffn)] ?? 0n) ^ (crc >> 8n);
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE((crc ^ MASK64) & MASK64);
+  return out.toString('base64');
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();
+
+/** The checksum S3 stores for a body uploaded this way. */
+export function storedChecksum(body: string, options: UploadOptions = {}): SimChecksum {
+  const data = Buffer.from(body, 'utf8');
+  if (options.checksumAlgorithm !== 'SHA256') {
+    return { algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: crc64nvme(data) };
+  }
+  const partSize = options.partSize ?? Number.POSITIVE_INFINITY;
+  if (data.length <= partSize) {
+    return { algorithm: 'SHA256', type: 'FULL_OBJECT', value: sha256(data).toString('base64') };
+  }
+  const parts: Buffer[] = [];
+  for (let at = 0; at < data.length; at += partSize) parts.push(sha256(data.subarray(at, at + partSize)));
+  return {
+    algorithm: 'SHA256',
+    type: 'COMPOSITE',
+    value: `${sha256(Buffer.concat(parts)).toString('base64')}-${parts.length}`,
+  };
 }
 
 /** S3: versioned buckets holding text objects. */
@@ -19,13 +81,14 @@ export class S3Model {
     this.buckets.set(name, new Map());
   }
 
-  put(bucket: string, key: string, body: string): SimObject {
+  put(bucket: string, key: string, body: string, options: UploadOptions = {}): SimObject {
     const objects = this.buckets.get(bucket);
     if (!objects) throw new Error(`no bucket ${bucket}`);
     const object = {
       body,
       versionId: this.world.id('', 32),
       eTag: `"${this.world.id('', 32)}"`,
+      checksum: storedChecksum(body, options),
       at: this.world.now(),
     };
     objects.set(key, [...(objects.get(key) ?? []), object]);
@@ -83,10 +146,22 @@ export class S3Model {
     return { Versions: versions, DeleteMarkers: [], IsTruncated: false };
   }
 
-  HeadObject(input: { Bucket?: string; Key?: string }) {
-    const object = this.latest(input.Bucket, input.Key);
+  /** The object's metadata; its checksum only with ChecksumMode ENABLED, as S3 answers. */
+  HeadObject(input: { Bucket?: string; Key?: string; VersionId?: string; ChecksumMode?: string }) {
+    const object = input.VersionId
+      ? this.version(input.Bucket ?? '', input.Key ?? '', input.VersionId)
+      : this.latest(input.Bucket, input.Key);
+    // HEAD has no body: S3 answers a missing key or version with a bare 404.
     if (!object) throw awsError('NotFound', 'Not Found', 404);
-    return { VersionId: object.versionId, ETag: object.eTag, ContentLength: object.body.length };
+    const { checksum } = object;
+    return {
+      VersionId: object.versionId,
+      ETag: object.eTag,
+      ContentLength: Buffer.byteLength(object.body, 'utf8'),
+      ...(input.ChecksumMode === 'ENABLED'
+        ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type }
+        : {}),
+    };
   }
 }
 

@@ -310,6 +310,17 @@ function s3Requests(world: World, operation: string, input: Json): IamRequest[] 
   }
 }
 
+/**
+ * DynamoDB authorizes an item's read or write with the item's partition key as
+ * dynamodb:LeadingKeys (both tables are keyed by `id`), so a role can be held to some items.
+ */
+function dynamodbRequests(operation: string, input: Json): IamRequest[] {
+  const table = `arn:${P}:dynamodb:${REGION}:${ACCOUNT}:table/${String(input.TableName)}`;
+  const item = (input.Key ?? input.Item) as { id?: { S?: string } } | undefined;
+  const id = item?.id?.S;
+  return [request(`dynamodb:${operation}`, table, id === undefined ? {} : { 'dynamodb:LeadingKeys': [id] })];
+}
+
 function sfnRequests(operation: string, input: Json): IamRequest[] {
   switch (operation) {
     case 'StartExecution':
@@ -345,12 +356,7 @@ export function iamRequestsFor(world: World, call: ApiCall, input: unknown): Iam
     case 'sfn':
       return sfnRequests(call.operation, json);
     case 'dynamodb':
-      return [
-        request(
-          `dynamodb:${call.operation}`,
-          `arn:${P}:dynamodb:${REGION}:${ACCOUNT}:table/${String(json.TableName)}`,
-        ),
-      ];
+      return dynamodbRequests(call.operation, json);
     case 'sns':
       return [request(`sns:${call.operation}`, String(json.TopicArn ?? ''))];
     case 'secretsmanager':

@@ -55,7 +55,11 @@ interface Path {
 const paths: Path[] = [
   {
     what: 'start-deployment (DescribeExecution)',
-    failWith: (error) => sfnMock.on(DescribeExecutionCommand).rejects(error),
+    failWith: (error) => {
+      // The app/env has a config.
+      s3Mock.on(HeadObjectCommand).resolves({ VersionId: 'config-version-1' });
+      sfnMock.on(DescribeExecutionCommand).rejects(error);
+    },
     invoke: (ctx) => startDeployment({ Records: [s3Record(KEY)] }, ctx),
   },
   {

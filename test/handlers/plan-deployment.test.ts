@@ -161,7 +161,11 @@ describe('plan-deployment', () => {
     await handler(deployment, context);
 
     // Assess
-    expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({ Bucket: BUCKET, Key: KEY });
+    expect(s3Mock.commandCalls(HeadObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: BUCKET,
+      Key: KEY,
+      ChecksumMode: 'ENABLED',
+    });
     expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
       Bucket: BUCKET,
       Key: CONFIG_KEY,
@@ -657,5 +661,35 @@ describe('plan-deployment', () => {
       message: expect.stringContaining('execution input is invalid: app: must be 1-32 lowercase letters'),
     });
     expect(s3Mock.calls()).toHaveLength(0);
+  });
+  it.each([
+    [
+      'a whole-object SHA-256',
+      { ChecksumSHA256: 'q80bH9nrFkfS2XR3kGXUkWVQpAqUj4IpjOVnbSCOD0M=', ChecksumType: 'FULL_OBJECT' },
+      /^sha256:abcd1b1fd9eb1647d2d97477906[0-9a-f]+$/,
+    ],
+    [
+      'a composite SHA-256 of a multipart upload',
+      { ChecksumSHA256: 'q80bH9nrFkfS2XR3kGXUkWVQpAqUj4IpjOVnbSCOD0M=-12', ChecksumType: 'COMPOSITE' },
+      /^sha256:[0-9a-f]{64}-12$/,
+    ],
+    [
+      'only the CRC64NVME S3 adds by default',
+      { ChecksumCRC64NVME: 'AAAAAAAAAAA=', ChecksumType: 'FULL_OBJECT' },
+      undefined,
+    ],
+  ] as const)('plans with the content digest of %s', async (_what, checksum, digest) => {
+    // Prepare
+    liveAccount();
+    s3Mock
+      .on(HeadObjectCommand)
+      .resolves({ VersionId: VERSION_ID, ETag: '"d41d8cd98f00b204e9800998ecf8427e"', ...checksum });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    if (digest) expect(plan.contentDigest).toMatch(digest);
+    else expect(plan.contentDigest).toBeUndefined();
   });
 });

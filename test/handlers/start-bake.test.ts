@@ -132,4 +132,65 @@ describe('start-bake', () => {
     });
     expect(imagebuilderMock.calls()).toHaveLength(0);
   });
+  it('reuses an AMI of this app/env baked from the same content, found by its digest tag', async () => {
+    // Prepare
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    ec2Mock.on(DescribeImagesCommand).callsFake((input: { Filters?: { Name?: string }[] }) => ({
+      Images: input.Filters?.some((f) => f.Name === 'tag:bluegreen:content-sha256')
+        ? [{ ImageId: AMI_ID, CreationDate: '2026-03-01T00:00:00.000Z' }]
+        : [],
+    }));
+
+    // Act
+    const bake = await handler(stateWith({ plan: { ...planFor(), contentDigest: digest } }), context);
+
+    // Assess
+    expect(bake).toMatchObject({ status: 'AVAILABLE', reused: true, amiId: AMI_ID });
+    const [lookup] = ec2Mock.commandCalls(DescribeImagesCommand);
+    expect(lookup?.args[0].input).toEqual({
+      Owners: ['self'],
+      Filters: [
+        { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
+        { Name: 'tag:bluegreen:app', Values: ['web'] },
+        { Name: 'tag:bluegreen:env', Values: ['prod'] },
+        { Name: 'tag:bluegreen:content-sha256', Values: [digest] },
+        { Name: 'state', Values: ['available'] },
+      ],
+    });
+    expect(imagebuilderMock.commandCalls(CreateImageCommand)).toHaveLength(0);
+  });
+
+  it('with a digest no AMI has, falls back to the object version, then builds and tags the digest', async () => {
+    // Prepare
+    const digest = `sha256:${'cd'.repeat(32)}`;
+
+    // Act
+    const bake = await handler(stateWith({ plan: { ...planFor(), contentDigest: digest } }), context);
+
+    // Assess
+    expect(bake).toMatchObject({ status: 'BUILDING', reused: false });
+    const lookups = ec2Mock
+      .commandCalls(DescribeImagesCommand)
+      .map((c) => c.args[0].input.Filters?.[0]?.Name);
+    expect(lookups).toEqual(['tag:bluegreen:managed-by', 'tag:bluegreen:artifact-id']);
+    const [recipe] = imagebuilderMock.commandCalls(CreateImageRecipeCommand);
+    expect(recipe?.args[0].input.tags).toMatchObject({ 'bluegreen:content-sha256': digest });
+    const [build] = imagebuilderMock.commandCalls(CreateImageCommand);
+    expect(build?.args[0].input.tags).toMatchObject({ 'bluegreen:content-sha256': digest });
+  });
+
+  it('without a digest looks up by the object version only', async () => {
+    // Act
+    await handler(stateWith(), context);
+
+    // Assess
+    const lookups = ec2Mock.commandCalls(DescribeImagesCommand);
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]?.args[0].input.Filters?.map((f) => f.Name)).toEqual([
+      'tag:bluegreen:artifact-id',
+      'state',
+    ]);
+    const [recipe] = imagebuilderMock.commandCalls(CreateImageRecipeCommand);
+    expect(recipe?.args[0].input.tags?.['bluegreen:content-sha256']).toBeUndefined();
+  });
 });

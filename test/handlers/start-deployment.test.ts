@@ -1,11 +1,14 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/start-deployment.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
@@ -20,7 +23,14 @@ import {
   VERSION_ID,
 } from './fixtures.ts';
 
-const { sfnMock } = mockAws();
+const { sfnMock, s3Mock, snsMock, dynamodbMock } = mockAws();
+
+beforeEach(() => {
+  // The app/env has a config; an ignored upload is told (its record written, its message sent).
+  s3Mock.on(HeadObjectCommand).resolves({ VersionId: 'config-version-1' });
+  snsMock.on(PublishCommand).resolves({ MessageId: 'message-1' });
+  dynamodbMock.on(PutItemCommand).resolves({});
+});
 
 const context = lambdaContext('startDeployment');
 const EXECUTION_NAME = /^web-prod-1_1_0-[0-9a-f]{10}$/;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Context, S3Event } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NAME_PATTERN, parseEventKey, VERSION_PATTERN } from '#shared/domain/artifact-key.ts';
+import { configKey, NAME_PATTERN, parseEventKey, VERSION_PATTERN } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { routeClientsTo } from '../../sim/router.ts';
 import { loadHandlers, MUTATING_OPERATIONS } from '../../sim/simulate.ts';
@@ -108,9 +108,17 @@ describe('fuzzed artifact keys', () => {
       return record;
     });
     const valid = new Set(KEYS.filter((key) => parseEventKey(key).ok).map((key, i) => `${key}#${i}`));
+    // Every app/env a well-formed key names has a config (without one the starter ignores it).
+    for (const key of KEYS) {
+      const parsed = parseEventKey(key);
+      if (parsed.ok) world.s3.put(BUCKET, configKey(parsed.artifact.app, parsed.artifact.env), '{}');
+    }
     for (let i = 0; i < records.length; i += 100) {
       const event: S3Event = { Records: records.slice(i, i + 100) };
-      await handlers.startDeployment?.(event, { awsRequestId: 'fuzz' } as Context);
+      await handlers.startDeployment?.(event, {
+        awsRequestId: 'fuzz',
+        getRemainingTimeInMillis: () => 60_000,
+      } as Context);
     }
     expect(started.length).toBeGreaterThan(0);
     expect(started.length).toBeLessThanOrEqual(valid.size);

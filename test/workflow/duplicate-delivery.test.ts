@@ -1,9 +1,10 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { configKey } from '#shared/domain/artifact-key.ts';
 import { routeClientsTo } from '../../sim/router.ts';
 import { loadHandlers } from '../../sim/simulate.ts';
 import { World } from '../../sim/world.ts';
-import { BUCKET, releaseKey, s3Record, seedWorld } from '../../sim/worlds.ts';
+import { BUCKET, defaultConfig, releaseKey, s3Record, seedWorld } from '../../sim/worlds.ts';
 
 // Two deliveries of one S3 event at the same moment (S3 is at-least-once; each delivery is its
 // own Lambda invocation). Both ask Step Functions whether the execution exists before either has
@@ -24,6 +25,7 @@ async function uploadedRelease() {
   seedWorld(world, { firstDeploy: false });
   // Started, not run: only the start is under test.
   world.sfn.onStart = () => undefined;
+  world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(defaultConfig()));
   const key = releaseKey('1.1.0');
   const object = world.s3.put(BUCKET, key, 'PK\u0003\u0004 web 1.1.0');
   const event: S3Event = { Records: [s3Record(BUCKET, key, { ...object, size: 16 }, world.now())] };

@@ -419,10 +419,13 @@ describe('what each scenario leaves behind', () => {
     expect(summary.notifications.map((n) => n.subject)).toEqual(['Deployment failed: web/prod 1.1.0']);
   });
 
-  it('bad-key: no execution, no AWS call at all', async () => {
+  it('bad-key: no execution, no AWS call but telling of each key once', async () => {
     const { summary, world } = await simulate(scenario('bad-key'));
     expect(summary.executions).toBe(0);
-    expect(world.calls).toEqual([]);
+    // Each ignored upload: its publication claimed, its message published, the claim settled.
+    expect(world.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(
+      Array(4).fill(['dynamodb:PutItem', 'sns:Publish', 'dynamodb:PutItem']).flat(),
+    );
   });
 });
 
