@@ -87,13 +87,11 @@ async function main(): Promise<number> {
   let scenario = findScenario(values.scenario);
   if (values.config !== undefined) {
     const { loadOwnApp, ownScenario } = await import('./own-config.ts');
-    const { oneLine } = await import('#shared/domain/text.ts');
     const loaded = await loadOwnApp(values.config, values.app, values.env);
     if (!loaded.ok) {
-      console.error(
-        `${oneLine(values.config)}: refused before anything ran, as the service would refuse it:`,
-      );
-      for (const p of loaded.problems) console.error(`  ${oneLine(p.field)}: ${oneLine(p.message)}`);
+      const { validateText } = await import('../cli/config-file.ts');
+      console.error('refused before anything ran, as the service would refuse it:');
+      console.error(validateText({ file: values.config, valid: false, problems: loaded.problems }));
       return 1;
     }
     const chosen = ownScenario(values.scenario, loaded.own);

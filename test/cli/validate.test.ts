@@ -151,7 +151,10 @@ describe('bluegreen validate', () => {
     expect(help.stdout).toMatch(/^ {2}validate \[options\] <file>/m);
     expect(help.stdout).toMatch(/^ {2}simulate \[options\]/m);
     expect(npx('validate', EXAMPLE).status).toBe(EXIT.ok);
-    const decreasing = npx('validate', join(dir, 'decreasing.json'));
+    const path = changed('decreasing-npx.json', (c) => {
+      c.traffic.steps = [50, 25];
+    });
+    const decreasing = npx('validate', path);
     expect(decreasing.status).toBe(EXIT.failed);
     expect(decreasing.stdout).toContain('traffic.steps: steps must increase');
     expect(npx('validate').status).toBe(EXIT.usage);
