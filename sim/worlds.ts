@@ -203,7 +203,12 @@ function seedResourcesOf(world: World, { app, env, config }: SimApp): void {
       name: template.name ?? `${app}-${env}`,
     });
   }
-  world.imagebuilder.infrastructureConfigurations.add(config.bake.infrastructureConfigurationArn);
+  const infrastructure = config.bake.infrastructureConfigurationArn;
+  world.imagebuilder.infrastructureConfigurations.add(infrastructure);
+  // Image Builder is regional: the build runs in the Region and account of the configuration.
+  const [, , , region, account] = infrastructure.split(':');
+  world.imagebuilder.region = region ?? REGION;
+  world.imagebuilder.account = account ?? ACCOUNT;
   for (const alarm of config.alarms ?? []) {
     if (!world.cloudwatch.alarms.has(alarm)) world.cloudwatch.addAlarm(alarm);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { loadOwnApp, ownScenario } from '../../sim/own-config.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { runScenario, type Summary, simulate } from '../../sim/simulate.ts';
@@ -175,5 +176,21 @@ describe('bluegreen simulate --config', () => {
     const simulator = run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...names]);
     expect(simulator.status).toBe(0);
     expect(JSON.parse(simulator.stdout.trim().split('\n').at(-1) ?? '')).toMatchObject(expected);
+  });
+
+  it("deploys a config of another Region and account (the README's config from the app stack) in a child process", () => {
+    const made = configFromOutputs(
+      JSON.parse(readFileSync(join(ROOT, 'test/fixtures/app-stack-outputs.json'), 'utf8')),
+    );
+    if (!made.ok) throw new Error(made.problems.join('; '));
+    const path = join(mkdtempSync(join(tmpdir(), 'bluegreen-simulate-')), 'eu-west-1.json');
+    writeFileSync(path, JSON.stringify(made.config));
+    const child = spawnSync('npx', ['bluegreen', 'simulate', '--config', path, '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(EXIT.ok);
+    expect(JSON.parse(child.stdout)).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'b', violations: [] });
   });
 });
