@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { LIMITS } from '#shared/domain/config.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { SCHEMA_PATH } from '../../scripts/write-schema.ts';
 import { runCli } from '../support/cli.ts';
@@ -125,6 +126,24 @@ describe('bluegreen validate', () => {
       c.notifications = { topicArn: 'arn:aws:sns:eu-west-1:123456789012:bluegreen-ec2-staging-deployments' };
     });
     expect((await validate(ownTopic, '--stage', 'staging', '--region', 'eu-west-1')).code).toBe(EXIT.ok);
+  });
+
+  it('refuses waits beyond the bounds the lock is sized by (LIMITS, longestHoldSeconds)', async () => {
+    const path = changed('too-long.json', (c) => {
+      c.termination.waitSeconds = LIMITS.terminationWaitSeconds + 1;
+      c.approval = {
+        before: ['traffic-shift', 'blue-termination', 'traffic-shift'],
+        approvers: ['a@example.com'],
+        timeoutSeconds: LIMITS.approvalTimeoutSeconds + 1,
+      };
+    });
+    const fields = (await validate(path)).result.problems.map((p) => (p as { field: string }).field);
+    expect(fields.sort()).toEqual([
+      'approval.before',
+      'approval.before',
+      'approval.timeoutSeconds',
+      'termination.waitSeconds',
+    ]);
   });
 
   it('keeps every problem on its line when the config holds newlines and bidi controls', async () => {
