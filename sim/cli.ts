@@ -12,7 +12,8 @@ the real state machine (statemachines/deploy.asl.yml) and the real Lambda handle
   --config FILE    your own deployment config: the simulated account is built from it (its zone,
                    records, target groups, launch template, alarms...) and release 1.1.0 of
                    APP/ENV is deployed with it. A config the service would refuse is refused
-                   before anything runs, with the problems bluegreen validate names (exit 1).
+                   before anything runs, with the problems bluegreen validate names (exit 1;
+                   2 when FILE cannot be read).
                    Scenarios marked "any config" in --list run with it.
   --app APP        the app the config is for (default: web)
   --env ENV        the environment the config is for (default: prod)
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
       const { validateText } = await import('../cli/config-file.ts');
       console.error('refused before anything ran, as the service would refuse it:');
       console.error(validateText({ file: values.config, valid: false, problems: loaded.problems }));
-      return 1;
+      return loaded.code;
     }
     const chosen = ownScenario(values.scenario, loaded.own);
     if (!chosen.ok) {

@@ -1,5 +1,7 @@
 import { parseArtifactKey } from '#shared/domain/artifact-key.ts';
+import { quoted } from '#shared/domain/text.ts';
 import { type ConfigProblem, validateFile } from '../cli/config-file.ts';
+import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import type { ApproverBehaviour } from './approver.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { DEFAULT_TOPIC_ARN, TOPIC_NAMES } from './world.ts';
@@ -16,7 +18,8 @@ const APPROVES_SOON: ApproverBehaviour = {
   comment: 'Approved in the simulator.',
 };
 
-export type OwnApp = { ok: true; own: SimApp } | { ok: false; problems: ConfigProblem[] };
+/** The app/env to simulate, or why not: the problems, and the exit code (2 when the file cannot be read). */
+export type OwnApp = { ok: true; own: SimApp } | { ok: false; problems: ConfigProblem[]; code: ExitCode };
 
 /**
  * Reads `file` as the config of `app`/`env` and checks it as Plan would in the simulated account
@@ -25,12 +28,13 @@ export type OwnApp = { ok: true; own: SimApp } | { ok: false; problems: ConfigPr
  */
 export async function loadOwnApp(file: string, app: string, env: string): Promise<OwnApp> {
   const key = parseArtifactKey(releaseKey('1.0.0', 'zip', app, env));
-  if (!key.ok) return { ok: false, problems: [{ field: '--app/--env', message: key.reason }] };
-  const { result, config } = await validateFile(file, {
+  if (!key.ok)
+    return { ok: false, problems: [{ field: '--app/--env', message: key.reason }], code: EXIT.usage };
+  const { result, config, code } = await validateFile(file, {
     topicArn: DEFAULT_TOPIC_ARN,
     topicNames: TOPIC_NAMES,
   });
-  return config ? { ok: true, own: { app, env, config } } : { ok: false, problems: result.problems };
+  return config ? { ok: true, own: { app, env, config } } : { ok: false, problems: result.problems, code };
 }
 
 /**
@@ -44,11 +48,11 @@ export function ownScenario(
   const scenario = SCENARIOS.find((s) => s.name === name);
   const fit = SCENARIOS.filter((s) => s.anyConfig).map((s) => s.name);
   if (!scenario)
-    return { ok: false, reason: `unknown scenario "${name}"; with --config one of: ${fit.join(', ')}` };
+    return { ok: false, reason: `unknown scenario ${quoted(name)}; with --config one of: ${fit.join(', ')}` };
   if (!scenario.anyConfig) {
     return {
       ok: false,
-      reason: `scenario ${name} is written for the built-in web/prod world (its names, fleet or steps), not for --config; with --config one of: ${fit.join(', ')}`,
+      reason: `scenario ${quoted(name)} is written for the built-in web/prod world (its names, fleet or steps), not for --config; with --config one of: ${fit.join(', ')}`,
     };
   }
   return {

@@ -1,4 +1,4 @@
-import { oneLine } from '#shared/domain/text.ts';
+import { oneLine, quoted } from '#shared/domain/text.ts';
 import { validateText } from '../config-file.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { type CommandContext, type Register, withGlobalOptions } from '../main.ts';
@@ -30,7 +30,7 @@ async function simulate({ out }: CommandContext, flags: SimulateFlags): Promise<
       const result = { file: flags.config, valid: false, problems: loaded.problems };
       out.progress(`${oneLine(flags.config)}: refused before anything ran, as the service would refuse it`);
       out.result(result, validateText(result));
-      return EXIT.failed;
+      return loaded.code;
     }
     const chosen = ownScenario(flags.scenario, loaded.own);
     if (!chosen.ok) {
@@ -42,9 +42,7 @@ async function simulate({ out }: CommandContext, flags: SimulateFlags): Promise<
   }
   if (!scenario || scenario.needsPerson) {
     const runnable = SCENARIOS.filter((s) => !s.needsPerson).map((s) => s.name);
-    out.progress(
-      `unknown scenario ${JSON.stringify(oneLine(flags.scenario))}; one of: ${runnable.join(', ')}`,
-    );
+    out.progress(`unknown scenario ${quoted(flags.scenario)}; one of: ${runnable.join(', ')}`);
     return EXIT.usage;
   }
   const { runScenario } = await import('#sim/simulate.ts');

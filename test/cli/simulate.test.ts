@@ -152,10 +152,13 @@ describe('bluegreen simulate --config', () => {
     const builtInOnly = await runCli(['simulate', '--config', ORDERS, '--scenario', 'alarm-during-shift']);
     expect(builtInOnly.code).toBe(EXIT.usage);
     expect(builtInOnly.stderr).toContain(
-      'scenario alarm-during-shift is written for the built-in web/prod world',
+      'scenario "alarm-during-shift" is written for the built-in web/prod world',
     );
+    const missing = await runCli(['simulate', '--config', join(ROOT, 'nowhere.json')]);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stdout).toContain('(file): cannot read the file: no such file');
     const badName = await runCli(['simulate', '--config', ORDERS, '--app', 'Orders App', '--json']);
-    expect(badName.code).toBe(EXIT.failed);
+    expect(badName.code).toBe(EXIT.usage);
     expect(JSON.parse(badName.stdout).problems).toEqual([expect.objectContaining({ field: '--app/--env' })]);
   });
 
