@@ -1,13 +1,22 @@
 import { parseArgs } from 'node:util';
-import { formatDuration } from '#shared/domain/report.ts';
 import { runMain } from './main.ts';
+import { summaryLines } from './summary.ts';
 
-const USAGE = `Usage: npm run simulate -- [--scenario NAME] [--json] [--verbose] [--list] [--serve PORT]
+const USAGE = `Usage: npm run simulate -- [--scenario NAME] [--config FILE [--app APP] [--env ENV]] [--json]
+       [--verbose] [--list] [--serve PORT]
 
 Runs a whole blue/green deployment against a simulated AWS account on a virtual clock:
 the real state machine (statemachines/deploy.asl.yml) and the real Lambda handlers.
 
   --scenario NAME  which world and faults to simulate (default: happy); --list shows them
+  --config FILE    your own deployment config: the simulated account is built from it (its zone,
+                   records, target groups, launch template, alarms...) and release 1.1.0 of
+                   APP/ENV is deployed with it. A config the service would refuse is refused
+                   before anything runs, with the problems bluegreen validate names (exit 1;
+                   2 when FILE cannot be read).
+                   Scenarios marked "any config" in --list run with it.
+  --app APP        the app the config is for (default: web)
+  --env ENV        the environment the config is for (default: prod)
   --json           print progress to stderr and one JSON summary as the last line of stdout
   --verbose        also print Wait and Choice states and the handlers' logs
   --serve PORT     serve approval links on http://127.0.0.1:PORT (0 picks a free port) and let
@@ -22,6 +31,9 @@ async function main(): Promise<number> {
     return parseArgs({
       options: {
         scenario: { type: 'string', short: 's', default: 'happy' },
+        config: { type: 'string' },
+        app: { type: 'string', default: 'web' },
+        env: { type: 'string', default: 'prod' },
         json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         list: { type: 'boolean', default: false },
@@ -66,10 +78,31 @@ async function main(): Promise<number> {
   simulatedEnvironment(values.verbose);
   const { SCENARIOS, findScenario } = await import('./scenarios.ts');
   if (values.list) {
-    for (const s of SCENARIOS) console.log(`${s.name.padEnd(30)} expect ${s.expect.padEnd(12)} ${s.summary}`);
+    for (const s of SCENARIOS)
+      console.log(
+        `${s.name.padEnd(30)} expect ${s.expect.padEnd(12)} ${s.anyConfig ? '(any config) ' : ''}${s.summary}`,
+      );
     return 0;
   }
-  const scenario = findScenario(values.scenario);
+  let own: import('./worlds.ts').SimApp | undefined;
+  let scenario = findScenario(values.scenario);
+  if (values.config !== undefined) {
+    const { loadOwnApp, ownScenario } = await import('./own-config.ts');
+    const loaded = await loadOwnApp(values.config, values.app, values.env);
+    if (!loaded.ok) {
+      const { validateText } = await import('../cli/config-file.ts');
+      console.error('refused before anything ran, as the service would refuse it:');
+      console.error(validateText({ file: values.config, valid: false, problems: loaded.problems }));
+      return loaded.code;
+    }
+    const chosen = ownScenario(values.scenario, loaded.own);
+    if (!chosen.ok) {
+      console.error(chosen.reason);
+      return 2;
+    }
+    own = loaded.own;
+    scenario = chosen.scenario;
+  }
   if (!scenario) {
     console.error(
       `unknown scenario "${values.scenario}"; one of: ${SCENARIOS.map((s) => s.name).join(', ')}`,
@@ -88,6 +121,7 @@ async function main(): Promise<number> {
   const summary = await runScenario(scenario, {
     print: progress,
     verbose: values.verbose,
+    ...(own ? { own } : {}),
     ...(server
       ? {
           person: {
@@ -101,24 +135,8 @@ async function main(): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify(summary));
   } else {
-    const invariants = summary.violations.length === 0 ? 'all held' : `${summary.violations.length} VIOLATED`;
     console.log('');
-    console.log(
-      `Result:      ${summary.status} (expected ${summary.expected})${summary.ok ? '' : '  ✗ NOT AS EXPECTED'}`,
-    );
-    if (summary.cause) console.log(`Cause:       ${summary.cause}`);
-    console.log(
-      `Live slot:   ${summary.liveSlot ?? 'none'}  weights a=${summary.weights.a} b=${summary.weights.b}`,
-    );
-    console.log(`Running:     a=${summary.running.a} b=${summary.running.b} other=${summary.running.other}`);
-    console.log(
-      `Took:        ${formatDuration(summary.virtualSeconds)} virtual, ${summary.wallMs} ms wall; ${summary.executions} execution(s), ${summary.transitions} state transitions, ${Object.values(summary.apiCalls).reduce((a, b) => a + b, 0)} AWS API calls`,
-    );
-    console.log(`Invariants:  ${invariants}`);
-    for (const v of summary.violations) console.log(`  - ${v}`);
-    for (const p of summary.problems.filter((p) => !p.startsWith('violation:')))
-      console.log(`Problem:     ${p}`);
-    for (const n of summary.notifications) console.log(`Notified:    ${n.subject}`);
+    for (const line of summaryLines(summary)) console.log(line);
   }
   return summary.ok ? 0 : 1;
 }

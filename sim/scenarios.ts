@@ -62,6 +62,11 @@ export interface Scenario {
   expectLive?: string | undefined;
   /** A person answers in a browser (`--serve`): virtual time stands still while they decide. */
   needsPerson?: boolean;
+  /**
+   * It runs with any valid config of the user's (`simulate --config`): nothing in it depends on
+   * the built-in web/prod's names, fleet or steps.
+   */
+  anyConfig?: boolean;
   /** Changes the world (faults, timings) and the config before anything is uploaded. */
   prepare?(ctx: ScenarioContext): void;
   /** Uploads and delivers; by default release 1.1.0 is uploaded and its event delivered once. */
@@ -87,17 +92,20 @@ export const SCENARIOS: Scenario[] = [
     name: 'happy',
     summary: 'Release 1.1.0 replaces 1.0.0: bake, launch, 10/50/100 %, one-hour window, blue terminated.',
     expect: 'SUCCEEDED',
+    anyConfig: true,
   },
   {
     name: 'first-deploy',
     summary: 'No fleet yet and both weights 0: green goes to 100 % at once, nothing to terminate.',
     expect: 'SUCCEEDED',
+    anyConfig: true,
     firstDeploy: true,
   },
   {
     name: 'bake-fails',
     summary: 'The Image Builder build fails after 12 minutes: nothing launched, the execution fails.',
     expect: 'FAILED',
+    anyConfig: true,
     prepare: ({ world }) => {
       world.imagebuilder.failure = {
         afterMinutes: 12,
@@ -118,6 +126,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'green-unhealthy',
     summary: 'Green instances boot but fail their health checks: rolled back at the health timeout.',
     expect: 'ROLLED_BACK',
+    anyConfig: true,
     prepare: ({ world }) => {
       world.elbv2.failingFrom = (instance) =>
         instance.tags[TAG.version] === '1.1.0' ? instance.launchedAt : undefined;
@@ -304,6 +313,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'throttled',
     summary: 'Route 53 and EC2 throttle the first calls of several operations; the retries absorb it.',
     expect: 'SUCCEEDED',
+    anyConfig: true,
     prepare: ({ world }) => {
       for (const operation of ['ChangeResourceRecordSets', 'GetChange', 'ListResourceRecordSets']) {
         world.inject({ service: 'route53', operation, kind: 'throttle', times: 2 });
@@ -318,6 +328,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'duplicate-event',
     summary: 'S3 delivers the same upload event twice, 45 s apart: one execution runs.',
     expect: 'SUCCEEDED',
+    anyConfig: true,
     executions: 1,
     act: (ctx) => {
       const record = uploadRelease(ctx);
@@ -675,6 +686,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'approval-approved',
     summary: 'Approval before the first shift: Alice opens her link 20 minutes later and approves.',
     expect: 'SUCCEEDED',
+    anyConfig: true,
     prepare: approvalBeforeShift,
     approvers: { kind: 'approve', afterMinutes: 20, comment: 'Canary dashboards look good.' },
   },
@@ -682,6 +694,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'approval-rejected',
     summary: 'Approval before the first shift: Alice rejects with a comment; green is removed.',
     expect: 'ROLLED_BACK',
+    anyConfig: true,
     prepare: approvalBeforeShift,
     approvers: {
       kind: 'reject',
@@ -693,6 +706,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'approval-timeout',
     summary: 'Nobody answers within 24 hours: the deploy rolls back, traffic never moved.',
     expect: 'ROLLED_BACK',
+    anyConfig: true,
     prepare: approvalBeforeShift,
     approvers: { kind: 'ignore' },
   },
@@ -700,6 +714,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'approval-prefetch',
     summary: 'A mail scanner fetches every link on delivery: nothing is approved, the wait times out.',
     expect: 'ROLLED_BACK',
+    anyConfig: true,
     prepare: approvalBeforeShift,
     approvers: { kind: 'prefetch' },
   },

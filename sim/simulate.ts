@@ -23,9 +23,10 @@ import {
   ROLLBACK_STATE_MACHINE_ARN,
   SIGNING_SECRET_ID,
   STATE_MACHINE_ARN,
+  TOPIC_NAMES,
   World,
 } from './world.ts';
-import { APP, BUCKET, defaultConfig, ENV, type ScenarioContext, seedWorld, uploadRelease } from './worlds.ts';
+import { BUCKET, builtInApp, type ScenarioContext, type SimApp, seedWorld, uploadRelease } from './worlds.ts';
 
 export interface Summary {
   scenario: string;
@@ -105,7 +106,7 @@ export function simulatedEnvironment(verbose = false): void {
     STATE_MACHINE_ARN,
     ROLLBACK_STATE_MACHINE_ARN,
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
-    NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
+    NOTIFICATION_TOPIC_NAMES: TOPIC_NAMES,
     APPROVALS_TABLE,
     LOCKS_TABLE,
     SIGNING_SECRET_ID,
@@ -159,6 +160,8 @@ export interface RunOptions {
   taskLatencyMs?: number;
   /** A person answers approval links (a browser via --serve): virtual time waits while they decide. */
   person?: { onLink: (approver: string, url: string) => void };
+  /** The app/env deployed and its config, the account built from it (default: the built-in web/prod). */
+  own?: SimApp;
 }
 
 /** Runs one scenario in a fresh simulated account on the virtual clock and reports the outcome. */
@@ -241,7 +244,9 @@ function buildScenarioWorld(
   { world, handlers, loaded }: SimulatedAccount,
   options: RunOptions,
 ) {
+  const own = options.own ?? builtInApp();
   seedWorld(world, {
+    own,
     firstDeploy: scenario.firstDeploy ?? false,
     ...(scenario.startWeights ? { weights: scenario.startWeights } : {}),
     ...(scenario.blueCount ? { blueCount: scenario.blueCount } : {}),
@@ -250,7 +255,9 @@ function buildScenarioWorld(
   let harness: Harness | undefined;
   const ctx: ScenarioContext = {
     world,
-    config: defaultConfig(),
+    app: own.app,
+    env: own.env,
+    config: structuredClone(own.config),
     upload: (key, body, options) => (harness as Harness).upload(key, body, options),
     deliver: (records, afterSeconds) => (harness as Harness).deliver(records, afterSeconds),
     stop: (name) => harness?.runner.stop(name) ?? false,
@@ -258,13 +265,14 @@ function buildScenarioWorld(
     track: (promise) => (harness as Harness).track(promise),
   };
   scenario.prepare?.(ctx);
-  world.s3.put(BUCKET, configKey(APP, ENV), JSON.stringify(ctx.config, null, 2));
-  // The monitor judges by the config under test, or by the default one when the scenario broke it.
+  world.s3.put(BUCKET, configKey(own.app, own.env), JSON.stringify(ctx.config, null, 2));
+  // The monitor judges by the config under test, or by the one the world was built from when the
+  // scenario broke it.
   const parsed = validateConfig(ctx.config);
-  const fallback = validateConfig(defaultConfig());
+  const fallback = validateConfig(own.config);
   const config = parsed.ok ? parsed.config : fallback.ok ? fallback.config : undefined;
-  if (!config) throw new Error('the default config is invalid');
-  const monitor = new SafetyMonitor(world, { app: APP, env: ENV, config });
+  if (!config) throw new Error(`the config of ${own.app}/${own.env} is invalid`);
+  const monitor = new SafetyMonitor(world, { app: own.app, env: own.env, config });
   harness = new Harness(world, handlers, loaded, printer, [monitor], {
     intercept: options.intercept,
     taskLatencyMs: options.taskLatencyMs,

@@ -15,6 +15,8 @@ export const ACCOUNT = '123456789012';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
 export const ROLLBACK_STATE_MACHINE_ARN = `${STATE_MACHINE_ARN}-rollback`;
 export const DEFAULT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-ec2-sim-deployments`;
+/** The topics the simulated service may notify beside its own (its stack parameter NotificationTopicNames). */
+export const TOPIC_NAMES = 'bluegreen-*';
 export const APPROVALS_TABLE = 'bluegreen-ec2-sim-approvals';
 export const LOCKS_TABLE = 'bluegreen-ec2-sim-locks';
 export const SIGNING_SECRET_ID = 'bluegreen-ec2-sim/approval-signing-key';

@@ -92,9 +92,27 @@ export function defaultConfig(app = APP): DeployConfigInput {
   };
 }
 
+/**
+ * One app/env of the simulated account and the config its resources are built from: the built-in
+ * web/prod (defaultConfig), or a user's own config (`simulate --config`).
+ */
+export interface SimApp {
+  app: string;
+  env: string;
+  config: DeployConfigInput;
+}
+
+/** The built-in app/env of the simulated account. */
+export function builtInApp(app = APP): SimApp {
+  return { app, env: ENV, config: defaultConfig(app) };
+}
+
 /** What a scenario can change before the upload, and how it delivers S3 events. */
 export interface ScenarioContext {
   world: World;
+  /** The app/env deployed: web/prod unless a config of the user's says otherwise. */
+  app: string;
+  env: string;
   config: DeployConfigInput;
   /**
    * Writes an object and returns the S3 event record S3 would send for it; `options` say how it is
@@ -111,8 +129,8 @@ export interface ScenarioContext {
   track<T>(promise: Promise<T>): Promise<T>;
 }
 
-export function releaseKey(version: string, suffix = 'zip', app = APP): string {
-  return `releases/${app}/${ENV}/${version}.${suffix}`;
+export function releaseKey(version: string, suffix = 'zip', app = APP, env = ENV): string {
+  return `releases/${app}/${env}/${version}.${suffix}`;
 }
 
 export function s3Record(
@@ -145,13 +163,27 @@ export function s3Record(
   };
 }
 
+/** Where requests to a slot's target group come from: its record, by the CloudWatch dimension of the group. */
+const slotRecords = new WeakMap<World, Map<string, { record: string; slot: Slot }>>();
+
+function recordsOf(world: World): Map<string, { record: string; slot: Slot }> {
+  let records = slotRecords.get(world);
+  if (!records) {
+    records = new Map();
+    slotRecords.set(world, records);
+  }
+  return records;
+}
+
+/** `targetgroup/NAME/ID` of a target group ARN: its CloudWatch dimension. */
+function dimensionOf(targetGroupArn: string): string {
+  return targetGroupArn.slice(targetGroupArn.indexOf(':targetgroup/') + 1);
+}
+
 /** What every simulated account has, whatever apps it holds. */
 export function seedAccount(world: World): void {
   world.s3.addBucket(BUCKET);
   world.sns.topics.add(DEFAULT_TOPIC_ARN);
-  world.route53.addZone(ZONE);
-  world.ec2.addLaunchTemplate(structuredClone(LAUNCH_TEMPLATE));
-  world.imagebuilder.infrastructureConfigurations.add(INFRA);
   world.dynamodb.addTable(APPROVALS_TABLE);
   world.dynamodb.addTable(LOCKS_TABLE);
   world.secretsmanager.secrets.set(
@@ -160,15 +192,42 @@ export function seedAccount(world: World): void {
   );
   // Requests reach a slot's target group while its record has weight, and for a TTL after.
   world.cloudwatch.requests = (targetGroup, from, to) => {
-    const match = targetGroup.match(/^targetgroup\/([a-z0-9-]+)-prod-([ab])\//);
-    if (!match) return 0;
-    const [, app = '', slot = ''] = match;
-    return world.route53.carriedTraffic(appNames(app).record, slot, from - 60_000, to) ? 1200 : 0;
+    const slot = recordsOf(world).get(targetGroup);
+    return slot && world.route53.carriedTraffic(slot.record, slot.slot, from - 60_000, to) ? 1200 : 0;
   };
+}
+
+/**
+ * What an app's config names that the account must hold: its hosted zone, launch template (the
+ * simulated one under the config's id or name), Image Builder infrastructure configuration,
+ * alarms and topic. Each is added once, however many apps name it.
+ */
+function seedResourcesOf(world: World, { app, env, config }: SimApp): void {
+  if (!world.route53.zones.has(config.dns.hostedZoneId)) world.route53.addZone(config.dns.hostedZoneId);
+  const template = config.launchTemplate;
+  if (!world.ec2.launchTemplates.has(template.id ?? template.name ?? '')) {
+    world.ec2.addLaunchTemplate({
+      ...structuredClone(LAUNCH_TEMPLATE),
+      id: template.id ?? LAUNCH_TEMPLATE.id,
+      name: template.name ?? `${app}-${env}`,
+    });
+  }
+  const infrastructure = config.bake.infrastructureConfigurationArn;
+  world.imagebuilder.infrastructureConfigurations.add(infrastructure);
+  // Image Builder is regional: the build runs in the Region and account of the configuration.
+  const [, , , region, account] = infrastructure.split(':');
+  world.imagebuilder.region = region ?? REGION;
+  world.imagebuilder.account = account ?? ACCOUNT;
+  for (const alarm of config.alarms ?? []) {
+    if (!world.cloudwatch.alarms.has(alarm)) world.cloudwatch.addAlarm(alarm);
+  }
+  if (config.notifications?.topicArn) world.sns.topics.add(config.notifications.topicArn);
 }
 
 export interface AppSeed {
   app?: string;
+  /** The app/env and its config (default: the built-in one of `app`). */
+  own?: SimApp;
   firstDeploy: boolean;
   weights?: Record<Slot, number>;
   /** Blue's size (default 3). */
@@ -176,44 +235,55 @@ export interface AppSeed {
 }
 
 /**
- * One app's starting state: two slots of <app>/prod, blue live in slot a with healthy instances of
- * 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b empty, one alarm, OK.
+ * One app's starting state, built from its config: the two slots it names (each target group
+ * behind a load balancer, each with its weighted record in the config's zone), blue live in slot a
+ * with healthy instances of 1.0.0 (launched by an earlier deployment, so tagged as ours), slot b
+ * empty, the config's alarms OK. By default the built-in web/prod.
  */
 export function seedApp(world: World, options: AppSeed): void {
-  const app = options.app ?? APP;
-  const names = appNames(app);
-  world.cloudwatch.addAlarm(names.alarm);
+  const own = options.own ?? builtInApp(options.app);
+  const { app, env, config } = own;
+  seedResourcesOf(world, own);
   for (const slot of SLOTS) {
+    const { targetGroupArn, loadBalancer } = config.slots[slot];
     // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
     // An app that deployed before owns its slots (its first deploy claimed them); a first deploy
     // finds them as the user made them and adopts them.
-    const group = world.elbv2.addTargetGroup(names.targetGroups[slot], {
+    const group = world.elbv2.addTargetGroup(targetGroupArn, {
       [TAG.managedBy]: MANAGED_BY,
       [TAG.slot]: slot,
-      ...(options.firstDeploy ? {} : { [TAG.app]: app, [TAG.env]: ENV }),
+      ...(options.firstDeploy ? {} : { [TAG.app]: app, [TAG.env]: env }),
     });
-    group.loadBalancerArn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod-${slot}/50dc6c495c0c9188`;
-    world.route53.put(ZONE, {
-      Name: names.record,
-      Type: 'A',
+    // A load balancer named like its target group, in the group's account and Region.
+    const [, partition, , region, account] = targetGroupArn.split(':');
+    const name = dimensionOf(targetGroupArn).split('/')[1];
+    group.loadBalancerArn = `arn:${partition}:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/50dc6c495c0c9188`;
+    recordsOf(world).set(dimensionOf(targetGroupArn), { record: config.dns.recordName, slot });
+    world.route53.put(config.dns.hostedZoneId, {
+      Name: config.dns.recordName,
+      Type: config.dns.recordType ?? 'A',
       SetIdentifier: slot,
       Weight: options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0),
-      AliasTarget: { HostedZoneId: ELB_ZONE, DNSName: names.loadBalancers[slot], EvaluateTargetHealth: true },
+      AliasTarget: {
+        HostedZoneId: loadBalancer.hostedZoneId,
+        DNSName: loadBalancer.dnsName,
+        EvaluateTargetHealth: config.dns.evaluateTargetHealth ?? true,
+      },
     });
   }
   if (options.firstDeploy) return;
   const longAgo = world.now() - 2 * 86_400_000;
-  const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app), versionId: 'v1' };
+  const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app, env), versionId: 'v1' };
   const ami = world.ec2.addImage(`${app}-1.0.0`, {
     CreatedBy: 'EC2 Image Builder',
-    Ec2ImageBuilderArn: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-${app}-prod-0000000000/1.0.0/1`,
+    Ec2ImageBuilderArn: `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-${app}-${env}-0000000000/1.0.0/1`,
     [TAG.managedBy]: MANAGED_BY,
     [TAG.artifactId]: artifactId(old),
     [TAG.version]: '1.0.0',
   }).id;
-  const deploymentId = executionName(app, ENV, '1.0.0', old);
+  const deploymentId = executionName(app, env, '1.0.0', old);
   seedFleet(world, {
-    app,
+    own,
     slot: 'a',
     version: '1.0.0',
     deploymentId,
@@ -230,7 +300,7 @@ export function seedApp(world: World, options: AppSeed): void {
 function seedFleet(
   world: World,
   fleet: {
-    app: string;
+    own: SimApp;
     slot: Slot;
     version: string;
     deploymentId: string;
@@ -239,12 +309,13 @@ function seedFleet(
     at: number;
   },
 ): SimInstance[] {
-  const group = world.elbv2.targetGroups.get(appNames(fleet.app).targetGroups[fleet.slot]);
+  const { app, env, config } = fleet.own;
+  const group = world.elbv2.targetGroups.get(config.slots[fleet.slot].targetGroupArn);
   return Array.from({ length: fleet.count }, () => {
     const tags = {
       [TAG.managedBy]: MANAGED_BY,
-      [TAG.app]: fleet.app,
-      [TAG.env]: ENV,
+      [TAG.app]: app,
+      [TAG.env]: env,
       [TAG.version]: fleet.version,
       [TAG.slot]: fleet.slot,
       [TAG.deploymentId]: fleet.deploymentId,
@@ -255,14 +326,19 @@ function seedFleet(
   });
 }
 
-/** The default world: the account and web/prod. */
+/** The account and one app: web/prod unless `options.own` is another. */
 export function seedWorld(world: World, options: AppSeed): void {
   seedAccount(world);
   seedApp(world, options);
 }
 
+/** Uploads release `version` of the scenario's app/env; the object's body names both. */
+function uploadOf(ctx: ScenarioContext, version: string): S3EventRecord {
+  return ctx.upload(releaseKey(version, 'zip', ctx.app, ctx.env), `PK\u0003\u0004 ${ctx.app} ${version}`);
+}
+
 export function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
-  const record = ctx.upload(releaseKey('1.1.0'), 'PK\u0003\u0004 web 1.1.0');
+  const record = uploadOf(ctx, '1.1.0');
   ctx.deliver([record], afterSeconds);
   return record;
 }
@@ -300,8 +376,9 @@ export function blueFailsChecks(world: World, count: number): void {
 
 export const APPROVERS = ['alice@example.com', 'bob@example.com'];
 
+/** Approval before the first shift, unless the config asks for approval already (then as it says). */
 export const approvalBeforeShift = ({ config }: ScenarioContext) => {
-  config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
+  config.approval ??= { before: ['traffic-shift'], approvers: APPROVERS };
 };
 
 export const SPLIT_WEIGHTS = { a: 60, b: 40 };
@@ -310,7 +387,7 @@ export const SPLIT_WEIGHTS = { a: 60, b: 40 };
 export function halfFinishedSlotB(world: ScenarioContext['world']): void {
   const longAgo = world.now() - 86_400_000;
   const [failing] = seedFleet(world, {
-    app: APP,
+    own: builtInApp(),
     slot: 'b',
     version: '1.0.1',
     deploymentId: 'web-prod-1_0_1-0000000000',
@@ -335,9 +412,9 @@ export function whenNoneRuns(ctx: ScenarioContext, then: () => void): void {
   ctx.after(60, check);
 }
 
-/** Uploads release `version` of web and delivers its S3 event `afterSeconds` later (now by default). */
+/** Uploads release `version` and delivers its S3 event `afterSeconds` later (now by default). */
 export function uploadVersion(ctx: ScenarioContext, version: string, afterSeconds = 0): void {
-  ctx.deliver([ctx.upload(releaseKey(version), `PK\u0003\u0004 web ${version}`)], afterSeconds);
+  ctx.deliver([uploadOf(ctx, version)], afterSeconds);
 }
 
 /**

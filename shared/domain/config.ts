@@ -55,6 +55,20 @@ function setting<const T extends v.GenericSchema, const D extends v.Default<T, u
   return about(v.optional(schema, fallback), description);
 }
 
+/** An optional whole number within [min, max] with its default, described. */
+function bounded(min: number, max: number, fallback: number, description: string) {
+  return setting(int(min, max), fallback, description);
+}
+
+/**
+ * The JSON Schema form of a rule across fields, for the published schema (valibot's `check` has
+ * none: the generator skips checks and takes this instead). Only rules JSON Schema can state have one;
+ * the rest are listed in the published schema's `$comment` (scripts/write-schema.ts).
+ */
+function jsonSchemaForm<T>(form: Record<string, unknown>) {
+  return v.metadata<T, Record<string, unknown>>(form);
+}
+
 const hostname = () =>
   v.pipe(
     v.string(),
@@ -112,6 +126,7 @@ const launchTemplateSchema = v.pipe(
     ),
   }),
   v.check((lt) => (lt.id === undefined) !== (lt.name === undefined), 'give exactly one of id or name'),
+  jsonSchemaForm({ oneOf: [{ required: ['id'] }, { required: ['name'] }] }),
   v.description(
     'The launch template green instances are launched from; the AMI is replaced by the baked one.',
   ),
@@ -146,14 +161,16 @@ const bakeSchema = section('How the AMI is baked with EC2 Image Builder.', {
       v.pipe(
         text(/^\/[A-Za-z0-9._/-]{0,255}$/, 'must be an absolute path of letters, digits and . _ - /'),
         v.check((path) => !path.split('/').includes('..'), 'must not contain ..'),
+        jsonSchemaForm({ not: { pattern: '(^|/)\\.\\.(/|$)' } }),
       ),
       '/opt/app',
     ),
     'Where the artifact is unpacked on the image.',
   ),
-  timeoutMinutes: setting(int(10, LIMITS.bakeTimeoutMinutes), 120, 'Give up on the build after this long.'),
-  pollSeconds: setting(
-    int(60, LIMITS.bakePollSeconds),
+  timeoutMinutes: bounded(10, LIMITS.bakeTimeoutMinutes, 120, 'Give up on the build after this long.'),
+  pollSeconds: bounded(
+    60,
+    LIMITS.bakePollSeconds,
     600,
     "How often the build is checked if Image Builder's end-of-build event does not arrive.",
   ),
@@ -171,13 +188,23 @@ const trafficSchema = section('How traffic moves from blue to green.', {
           'steps must increase',
         ),
         v.check((steps) => steps.at(-1) === 100, 'the last step must be 100'),
+        // Increasing steps are distinct; the last is 100 (one branch per length).
+        jsonSchemaForm({
+          uniqueItems: true,
+          anyOf: Array.from({ length: LIMITS.steps }, (_, i) => ({
+            minItems: i + 1,
+            maxItems: i + 1,
+            prefixItems: [...Array.from({ length: i }, () => ({})), { const: 100 }],
+          })),
+        }),
       ),
       [10, 50, 100],
     ),
     'Percent of traffic on green at each step; increasing, ending at 100.',
   ),
-  stepWaitSeconds: setting(
-    int(0, LIMITS.stepWaitSeconds),
+  stepWaitSeconds: bounded(
+    0,
+    LIMITS.stepWaitSeconds,
     300,
     'How long each step is watched before the next (never less than the record TTL).',
   ),
@@ -189,22 +216,25 @@ const trafficSchema = section('How traffic moves from blue to green.', {
 });
 
 const healthSchema = section('When green counts as healthy.', {
-  timeoutSeconds: setting(
-    int(60, LIMITS.healthTimeoutSeconds),
+  timeoutSeconds: bounded(
+    60,
+    LIMITS.healthTimeoutSeconds,
     900,
     'How long green has, from launch, to boot and pass its health checks.',
   ),
-  pollSeconds: setting(int(5, 300), 15, 'How often green target health is checked.'),
-  minHealthyPercent: setting(
-    int(1, 100),
+  pollSeconds: bounded(5, 300, 15, 'How often green target health is checked.'),
+  minHealthyPercent: bounded(
+    1,
+    100,
     100,
     'Share of green targets that must be healthy before and while traffic moves.',
   ),
 });
 
 const terminationSchema = section('The termination window before blue is terminated.', {
-  waitSeconds: setting(
-    int(0, LIMITS.terminationWaitSeconds),
+  waitSeconds: bounded(
+    0,
+    LIMITS.terminationWaitSeconds,
     3600,
     'How long blue stays up after green carries 100 %, while alarms and health are watched.',
   ),
@@ -223,6 +253,7 @@ const approvalSchema = section(
         v.minLength(1),
         v.maxLength(LIMITS.approvalStages),
         v.check((stages) => new Set(stages).size === stages.length, 'name each stage once'),
+        jsonSchemaForm({ uniqueItems: true }),
       ),
       'Where the deployment waits for a person: before the first traffic shift, before blue is terminated, or both.',
     ),
@@ -234,8 +265,9 @@ const approvalSchema = section(
       ),
       'Who may approve; each gets their own signed link.',
     ),
-    timeoutSeconds: setting(
-      int(300, LIMITS.approvalTimeoutSeconds),
+    timeoutSeconds: bounded(
+      300,
+      LIMITS.approvalTimeoutSeconds,
       86400,
       'How long to wait for an answer before rolling back (default 24 h).',
     ),
@@ -254,8 +286,9 @@ export const deployConfigSchema = v.pipe(
           v.optional(v.picklist(['A', 'AAAA']), 'A'),
           'The type both weighted records share.',
         ),
-        ttlSeconds: setting(
-          int(0, LIMITS.ttlSeconds),
+        ttlSeconds: bounded(
+          0,
+          LIMITS.ttlSeconds,
           60,
           'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
         ),

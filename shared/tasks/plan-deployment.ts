@@ -4,11 +4,10 @@ import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey } from '../domain/artifact-key.ts';
-import { parseConfigText } from '../domain/config.ts';
+import { checkConfigText } from '../domain/config-check.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { contentDigest } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
-import { topicProblem } from '../domain/notifications.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
 import { TAG } from '../domain/tags.ts';
@@ -84,12 +83,9 @@ export async function planDeployment(
       `config s3://${bucket}/${where} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`,
     );
   }
-  const parsed = parseConfigText(object.text);
-  if (!parsed.ok) throw new InvalidConfig(`${where}: ${parsed.problems.join('; ')}`);
-  const config = parsed.config;
-  const topic = config.notifications.topicArn;
-  const topicRefused = topic ? topicProblem(topic, defaultTopicArn, topicNames) : undefined;
-  if (topicRefused) throw new InvalidConfig(`${where}: ${topicRefused}`);
+  const checked = checkConfigText(object.text, { topicArn: defaultTopicArn, topicNames });
+  if (!checked.ok) throw new InvalidConfig(`${where}: ${checked.problems.join('; ')}`);
+  const config = checked.config;
 
   const alarms = await checkAlarms(config.alarms);
   if (alarms.missing.length > 0) {

@@ -64,8 +64,9 @@ export class ImagebuilderModel {
     private readonly world: WorldContext,
     private readonly ec2: Ec2Model,
     private readonly s3: S3Model,
-    private readonly region: string,
-    private readonly account: string,
+    /** Where it builds: the Region and account of the infrastructure configuration a config names. */
+    public region: string,
+    public account: string,
   ) {}
 
   get buildCount(): number {
