@@ -1,8 +1,8 @@
 import type { DeployConfig } from '#shared/domain/config.ts';
 import { requiredHealthy } from '#shared/domain/health.ts';
 import { approvalTimedOut } from '#shared/domain/report.ts';
-import { STATE } from '#shared/domain/states.ts';
 import { failedOnGreen, returnToBlue, type SlotTargets } from '#shared/domain/return-to-blue.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { otherSlot, SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
