@@ -208,9 +208,8 @@ export interface WaitItem {
   alarms?: string[];
   /** For alarm watches: the wait it is, which an operator's promote ends. */
   wait?: PromotableWait;
-  /** For alarm watches: the execution waiting, when the wait began, and when it ends on its own. */
+  /** For alarm watches: the execution waiting, and when the wait ends on its own. */
   executionArn?: string;
-  since?: string;
   endsAt?: string;
   /** DynamoDB TTL: waits expire on their own. */
   ttl: number;

@@ -12,7 +12,6 @@ import {
   waitStateOf,
 } from '../domain/promotion.ts';
 import { alarmWatchId } from '../domain/waits.ts';
-import { logger } from '../logger.ts';
 
 export interface PromoteSettings {
   /** The service's locks table: the app/env's lock names who runs, the watch holds its wait's token. */
@@ -86,10 +85,8 @@ export async function promoteDeployment(
     wait: watch.wait,
     ...(watch.endsAt ? { waitEndsAt: watch.endsAt } : {}),
   };
-  if (await sendTaskSuccess(watch.token, { promoted: promotion } satisfies PromotedWatch)) {
-    logger.info('promoted', { deployment: owner.name, wait: watch.wait });
+  if (await sendTaskSuccess(watch.token, { promoted: promotion } satisfies PromotedWatch))
     return { ...running, outcome: 'promoted', promotion };
-  }
   // The token no longer works: the wait ended meanwhile (by a promote, its timeout or an alarm),
   // or it was the last wait's and the new one has not stored its own yet.
   const { outcome, promotion: earlier } = await promotedAlready(owner.executionArn, watch);

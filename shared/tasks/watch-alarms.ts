@@ -38,7 +38,6 @@ export async function watchAlarms(request: AlarmWatchRequest, table: string): Pr
     ttl: waitTtl(now, request.seconds),
     wait: waitOf(request.deployment),
     executionArn: request.executionArn,
-    since: now.toISOString(),
     endsAt: new Date(now.getTime() + request.seconds * 1000).toISOString(),
   });
   if (alarms.length === 0) return { watching: 0 };

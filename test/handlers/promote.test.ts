@@ -41,7 +41,6 @@ function watchStored(wait: object = FIRST_STEP) {
       alarms: ['web-prod-5xx'],
       wait,
       executionArn: EXECUTION_ARN,
-      since: '2026-03-02T09:29:40.000Z',
       endsAt: '2026-03-02T09:34:40.000Z',
       ttl: 1_772_530_000,
     }),

@@ -110,7 +110,6 @@ describe('watch-alarms', () => {
       alarms: [ERRORS_ALARM, LATENCY_ALARM],
       wait: { kind: 'step', step: 1, of: 3, percent: 10 },
       executionArn: EXECUTION_ARN,
-      since: '2026-03-02T09:30:00.000Z',
       endsAt: '2026-03-02T09:35:00.000Z',
       // 09:30:00 + the 300 s settle time + one day, in seconds since the epoch.
       ttl: Date.parse('2026-03-03T09:35:00.000Z') / 1000,
