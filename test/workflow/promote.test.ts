@@ -3,9 +3,22 @@ import type { PromoteResult } from '#shared/domain/promotion.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { promoteDeployment } from '#shared/operations/promote.ts';
 import type { SimExecution } from '../../sim/aws/sfn.ts';
+import { evaluate } from '../../sim/iam/evaluate.ts';
+import { type IamRequest, iamRequestsFor } from '../../sim/iam/requests.ts';
+import type { PolicyDocument } from '../../sim/iam/template.ts';
 import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { asSomeoneElse, LOCKS_TABLE, type World } from '../../sim/world.ts';
+import {
+  ACCOUNT,
+  type ApiCall,
+  asSomeoneElse,
+  callObservers,
+  LOCKS_TABLE,
+  REGION,
+  SOMEONE_ELSE,
+  STATE_MACHINE_ARN,
+  type World,
+} from '../../sim/world.ts';
 import {
   ALARM,
   APP,
@@ -59,6 +72,31 @@ function exitedWith(execution: SimExecution, state: string, nth = 0): Record<str
 function finalMessage(world: World): string {
   return world.sns.messages.find((m) => m.attributes.outcome !== undefined)?.message ?? '';
 }
+
+/**
+ * What the operator running `bluegreen promote` must be allowed, and no more: the lock and the
+ * watch (GetItem on the locks table), the deployment's status and history (its executions, the
+ * rollback's too: the lock may name one), and SendTaskSuccess, which IAM grants only on "*"
+ * (the service authorization reference lists no resource type for it: the token is the authority).
+ */
+const PROMOTE_POLICY: PolicyDocument = {
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem'],
+      Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${LOCKS_TABLE}`,
+    },
+    {
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      Resource: [
+        `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:*`,
+        `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}-rollback:*`,
+      ],
+    },
+    { Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' },
+  ],
+};
 
 describe('bluegreen promote', () => {
   it("ends the first step's settle wait: the step is checked, then the next step is shifted at once", async () => {
@@ -244,5 +282,54 @@ describe('bluegreen promote', () => {
     const execution = deploymentOf(world);
     expect(exitedWith(execution, STATE.checkStep, 2).check).toMatchObject({ promotions: [first.promotion] });
     expect(finalMessage(world).match(/Promoted/g)).toHaveLength(1);
+  });
+
+  it("makes only calls the operator's promote policy allows", async () => {
+    const requests = new Map<string, IamRequest>();
+    const observe = (world: World, call: ApiCall, input: unknown) => {
+      if (call.fn !== SOMEONE_ELSE) return;
+      for (const request of iamRequestsFor(world, call, input))
+        requests.set(`${request.action} ${request.resource}`, request);
+    };
+    callObservers.add(observe);
+    try {
+      const results: PromoteResult[] = [];
+      await simulate({
+        name: 'promote-calls',
+        summary: 'promotes during the bake, the first step (twice) and the window, and after the end',
+        expect: 'SUCCEEDED',
+        act: (ctx) => {
+          uploadRelease(ctx);
+          ctx.after(5 * 60, () => promoteNow(results));
+          afterGreenReaches(ctx, 10, 90, () => {
+            promoteNow(results);
+            ctx.after(1, () => promoteNow(results));
+          });
+          afterGreenReaches(ctx, 100, 600, () => promoteNow(results));
+          ctx.after(3 * 3600, () => promoteNow(results));
+        },
+      });
+      expect(results.map((r) => r.outcome)).toEqual([
+        'not-promotable',
+        'promoted',
+        'already-promoted',
+        'promoted',
+        'nothing-running',
+      ]);
+    } finally {
+      callObservers.delete(observe);
+    }
+    const actions = [...new Set([...requests.values()].map((r) => r.action))].sort();
+    expect(actions).toEqual([
+      'dynamodb:GetItem',
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:SendTaskSuccess',
+    ]);
+    const operator = `arn:aws:iam::${ACCOUNT}:role/platform-oncall`;
+    for (const request of requests.values()) {
+      const { decision } = await evaluate(operator, [PROMOTE_POLICY], request);
+      expect(decision, `${request.action} on ${request.resource}`).toBe('Allowed');
+    }
   });
 });
