@@ -130,7 +130,7 @@ export function waitStateOf(wait: PromotableWait): string {
 }
 
 /** Who runs, as a promote names it: the deployment (its execution's name) and its execution. */
-interface Running {
+export interface Running {
   deployment: string;
   executionArn: string;
 }

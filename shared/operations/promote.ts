@@ -9,6 +9,7 @@ import {
   type Promotion,
   promoterProblem,
   promotionIn,
+  type Running,
   waitStateOf,
 } from '../domain/promotion.ts';
 import { alarmWatchId } from '../domain/waits.ts';
@@ -28,8 +29,11 @@ function inputProblems(app: string, env: string, by: string): string[] {
   ];
 }
 
+/** A watch this execution stored, with the wait it is. */
+type Watch = WaitItem & Required<Pick<WaitItem, 'wait'>>;
+
 /** The promote the newest run of the wait's state ended with, if a promote ended it. */
-async function promotedAlready(executionArn: string, watch: Required<Pick<WaitItem, 'wait'>>) {
+async function promotedAlready(executionArn: string, watch: Watch) {
   const outcome = await callbackOutcome(executionArn, waitStateOf(watch.wait));
   if (outcome.kind !== 'succeeded') return { outcome };
   try {
@@ -37,6 +41,45 @@ async function promotedAlready(executionArn: string, watch: Required<Pick<WaitIt
   } catch {
     return { outcome };
   }
+}
+
+/** The running deployment of the app/env (the lock's owner, still running), or why there is none. */
+async function runningDeployment(table: string, lock: string): Promise<Running | PromoteResult> {
+  const owner = (await getLock(table, lock))?.owner;
+  if (!owner) return { outcome: 'nothing-running', lock };
+  const running = { deployment: owner.name, executionArn: owner.executionArn };
+  const status = (await executionState(owner.executionArn))?.status ?? 'unknown';
+  return status === 'RUNNING' ? running : { outcome: 'nothing-running', lock, ended: { ...running, status } };
+}
+
+/**
+ * Where the deployment is (the state its history names last) and the watch its execution stored
+ * (after a Stop, the lock names the rollback's execution, which stores none).
+ */
+async function whereItIs(table: string, running: Running) {
+  const state = await currentStateName(running.executionArn);
+  const found = await getWait(table, alarmWatchId(running.deployment));
+  const ours = found?.wait && found.executionArn === running.executionArn;
+  const watch: Watch | undefined = ours && found.wait ? { ...found, wait: found.wait } : undefined;
+  return { state, watch };
+}
+
+/**
+ * Ends the wait with the promotion as its result. A token that no longer works tells, by the
+ * history, how the wait ended meanwhile: by a promote (this one asked for again, or another's),
+ * its timeout or an alarm; or that it was the wait before and the new one has not stored its own.
+ */
+async function endWait(running: Running, watch: Watch, state: string, promotion: Promotion) {
+  if (await sendTaskSuccess(watch.token, { promoted: promotion } satisfies PromotedWatch))
+    return { ...running, outcome: 'promoted', promotion } as const;
+  const { outcome, promotion: earlier } = await promotedAlready(running.executionArn, watch);
+  if (earlier) return { ...running, outcome: 'already-promoted', promotion: earlier, state } as const;
+  const { wait } = watch;
+  if (outcome.kind === 'timed-out')
+    return { ...running, outcome: 'wait-ended', wait, how: 'timed-out' } as const;
+  if (outcome.kind === 'failed')
+    return { ...running, outcome: 'wait-ended', wait, how: 'failed', error: outcome.error } as const;
+  return { ...running, outcome: 'not-ready', state } as const;
 }
 
 /**
@@ -61,39 +104,16 @@ export async function promoteDeployment(
 ): Promise<PromoteResult> {
   const problems = inputProblems(app, env, by);
   if (problems.length > 0) return { outcome: 'invalid', problems };
-  const lock = lockId(app, env);
-  const owner = (await getLock(settings.locksTable, lock))?.owner;
-  if (!owner) return { outcome: 'nothing-running', lock };
-  const running = { deployment: owner.name, executionArn: owner.executionArn };
-  const status = (await executionState(owner.executionArn))?.status ?? 'unknown';
-  if (status !== 'RUNNING') return { outcome: 'nothing-running', lock, ended: { ...running, status } };
-  const state = await currentStateName(owner.executionArn);
-  const found = await getWait(settings.locksTable, alarmWatchId(owner.name));
-  // The watch of this execution (after a Stop, the lock names the rollback's, which has none).
-  const watch =
-    found?.wait && found.executionArn === owner.executionArn ? { ...found, wait: found.wait } : undefined;
+  const running = await runningDeployment(settings.locksTable, lockId(app, env));
+  if ('outcome' in running) return running;
+  const { state, watch } = await whereItIs(settings.locksTable, running);
   if (state === undefined || !PROMOTABLE_STATES.includes(state)) {
-    const earlier = watch ? await promotedAlready(owner.executionArn, watch) : undefined;
-    if (earlier?.promotion)
-      return { ...running, outcome: 'already-promoted', promotion: earlier.promotion, state };
+    // Asked again once the promoted wait has ended: the first promote is found.
+    const earlier = watch ? (await promotedAlready(running.executionArn, watch)).promotion : undefined;
+    if (earlier) return { ...running, outcome: 'already-promoted', promotion: earlier, state };
     return { ...running, outcome: 'not-promotable', state };
   }
   if (!watch || waitStateOf(watch.wait) !== state) return { ...running, outcome: 'not-ready', state };
-  const promotion: Promotion = {
-    by,
-    at: now.toISOString(),
-    wait: watch.wait,
-    ...(watch.endsAt ? { waitEndsAt: watch.endsAt } : {}),
-  };
-  if (await sendTaskSuccess(watch.token, { promoted: promotion } satisfies PromotedWatch))
-    return { ...running, outcome: 'promoted', promotion };
-  // The token no longer works: the wait ended meanwhile (by a promote, its timeout or an alarm),
-  // or it was the last wait's and the new one has not stored its own yet.
-  const { outcome, promotion: earlier } = await promotedAlready(owner.executionArn, watch);
-  if (earlier) return { ...running, outcome: 'already-promoted', promotion: earlier, state };
-  if (outcome.kind === 'timed-out')
-    return { ...running, outcome: 'wait-ended', wait: watch.wait, how: 'timed-out' };
-  if (outcome.kind === 'failed')
-    return { ...running, outcome: 'wait-ended', wait: watch.wait, how: 'failed', error: outcome.error };
-  return { ...running, outcome: 'not-ready', state };
+  const endsAt = watch.endsAt ? { waitEndsAt: watch.endsAt } : {};
+  return endWait(running, watch, state, { by, at: now.toISOString(), wait: watch.wait, ...endsAt });
 }
