@@ -2,6 +2,7 @@ import type { DeployConfig } from '#shared/domain/config.ts';
 import { requiredHealthy } from '#shared/domain/health.ts';
 import { approvalTimedOut } from '#shared/domain/report.ts';
 import { failedOnGreen, returnToBlue, type SlotTargets } from '#shared/domain/return-to-blue.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { otherSlot, SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
@@ -324,11 +325,32 @@ export class SafetyMonitor implements ExecutionObserver {
     return blue ? otherSlot(blue) : undefined;
   }
 
-  /** Invariant 2: green carried all traffic for the whole termination window before blue goes. */
+  /**
+   * When an operator promoted the termination window (a promote ended a wait of its window state
+   * with success) since green took all traffic, read from the deployment's own history.
+   */
+  private windowPromotedAt(since: number): number | undefined {
+    const history = this.world.sfn.executions.get(actor.getStore() ?? '')?.history ?? [];
+    let state: string | undefined;
+    for (const event of history) {
+      if (event.type.endsWith('StateEntered')) state = (event as { name: string }).name;
+      else if (event.type === 'TaskSucceeded' && state === STATE.waitWindow && event.at >= since) {
+        const output = JSON.parse((event as { output: string }).output) as { promoted?: { by?: unknown } };
+        if (typeof output?.promoted?.by === 'string') return event.at;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Invariant 2: green carried all traffic for the whole termination window before blue goes, or
+   * until an operator promoted the window (the issue's `bluegreen promote`): the window's checks,
+   * the TTL, the drain and the approval are judged all the same.
+   */
   private checkWindowWaited(instance: SimInstance, since: number): void {
     const now = this.world.now();
     const { waitSeconds } = this.watched.config.termination;
-    if (now - since < waitSeconds * 1000) {
+    if (now - since < waitSeconds * 1000 && this.windowPromotedAt(since) === undefined) {
       this.violation(
         `invariant 2: blue ${instance.id} terminated ${Math.round((now - since) / 1000)} s after green took all traffic (window ${waitSeconds} s)`,
       );

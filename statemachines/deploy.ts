@@ -105,11 +105,11 @@ function notify(name: StateName, outcome: Outcome, end: End, failed?: [string, S
   };
 }
 
-/** Waits out `seconds` listening to the watched alarms: an alarm fails the wait at once. */
+/** Waits out `seconds` listening to the watched alarms: an alarm fails it at once, a promote ends it. */
 const watchAlarms = (seconds: StatePath, next: StateName) =>
   release.callback('watchAlarms', '$.watch', next, {
     timeout: { TimeoutSecondsPath: seconds },
-    payload: { 'deploymentId.$': '$.deploymentId', 'config.$': '$.plan.config', 'seconds.$': seconds },
+    payload: { ...EXECUTION, 'seconds.$': seconds },
     catch: onTimeout('$.watch', next),
   });
 const askApproval = (stage: ApprovalStage, result: StatePath, next: StateName) =>
@@ -257,14 +257,14 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.checkDns]:
     "GetChange until Route 53 reports INSYNC, at most the change's maxPolls times (3 minutes for a traffic step, up to 30 while the rollback rule would not let blue take the traffic back, with the alarms and green's health checked).",
   [STATE.settle]:
-    'The larger of the step wait and the record TTL, so resolvers have moved before the step is judged. A watched alarm going into ALARM ends the wait at once and rolls back.',
+    "The larger of the step wait and the record TTL, so resolvers have moved before the step is judged. A watched alarm going into ALARM ends the wait at once and rolls back; an operator's promote ends it early, and the step is checked all the same.",
   [STATE.isThereBlue]: 'A first deployment has no blue.',
   [STATE.watchWindow]:
     'Blue stays up, taking no traffic, while alarms and green health are checked until the window ends.',
   [STATE.askTerminationApproval]:
     'As before the shift. Once approved, green is checked once more before blue goes, counting any alarm that fired while a person decided.',
   [STATE.waitWindow]:
-    'Until the next check; a watched alarm going into ALARM ends the wait at once and rolls back (blue still runs).',
+    "Until the next check; a watched alarm going into ALARM ends the wait at once and rolls back (blue still runs). An operator's promote ends the window once it has begun, after one more check.",
   [STATE.deregisterBlue]:
     'Only once blue carries no traffic. From here on a failure does not roll back (blue may be partly gone); it is reported with what is left.',
   [STATE.waitBlueDrain]:

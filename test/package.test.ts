@@ -27,7 +27,7 @@ import {
   sdkUse,
 } from '../sim/packaging.ts';
 import { dependencyGraph, findCycle } from '../sim/template-graph.ts';
-import { deployment, exampleConfigText, objectBody } from './handlers/fixtures.ts';
+import { deployment, exampleConfigText, objectBody, planFor, stateWith } from './handlers/fixtures.ts';
 
 type Resource = {
   Type: string;
@@ -416,8 +416,9 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       s3.on(GetObjectCommand).resolves({
         Body: objectBody(JSON.stringify({ ...JSON.parse(exampleConfigText), alarms: ['web-5xx'] })),
       });
+      const plan = { ...planFor(), config: pinned, alarmCount: 1 };
       await watchAlarms(
-        { token: 'watch-token', deploymentId: 'web-prod-1', config: pinned, seconds: 300 },
+        { token: 'watch-token', deployment: stateWith({ plan }), executionArn: 'arn:x', seconds: 300 },
         table,
       );
       await requestLock(

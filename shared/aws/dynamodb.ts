@@ -9,6 +9,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/approval.ts';
 import type { LockItem } from '../domain/lock.ts';
+import type { PromotableWait } from '../domain/promotion.ts';
 import type { PublicationRecord } from '../domain/publication.ts';
 
 export const dynamodb = new DynamoDBClient({});
@@ -205,6 +206,11 @@ export interface WaitItem {
   token: string;
   /** For alarm watches: the alarm names whose ALARM resumes (fails) the wait. */
   alarms?: string[];
+  /** For alarm watches: the wait it is, which an operator's promote ends. */
+  wait?: PromotableWait;
+  /** For alarm watches: the execution waiting, and when the wait ends on its own. */
+  executionArn?: string;
+  endsAt?: string;
   /** DynamoDB TTL: waits expire on their own. */
   ttl: number;
 }

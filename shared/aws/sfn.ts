@@ -159,6 +159,32 @@ export async function callbackOutcome(executionArn: string, stateName: string): 
   return { kind: 'not-entered' };
 }
 
+/**
+ * The state the execution is in now: the newest state it entered, read from the newest events of
+ * its history (a waiting task's few events, and its retries', come after its entry), without
+ * execution data. Undefined when none of the pages read names one. Read-only:
+ * states:GetExecutionHistory.
+ */
+export async function currentStateName(executionArn: string, pages = 3): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < pages; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: 100,
+        includeExecutionData: false,
+        nextToken,
+      }),
+    );
+    const entered = (out.events ?? []).find((e) => e.type?.endsWith('StateEntered'));
+    if (entered) return entered.stateEnteredEventDetails?.name;
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return undefined;
+}
+
 /** Resumes a waiting task with its output; false if the token is gone. */
 export function sendTaskSuccess(taskToken: string, output: unknown): Promise<boolean> {
   return callback(() => sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));

@@ -1,4 +1,5 @@
 import { LOCK_WAIT_SECONDS } from './lock.ts';
+import { promotionLine, promotionsOf, skippedSeconds } from './promotion.ts';
 import { TAG } from './tags.ts';
 import { oneLine, quoted } from './text.ts';
 import { formatWeights } from './traffic.ts';
@@ -141,6 +142,11 @@ export function buildReport(
     lines.push(
       `Approval (${approval.stage}): ${approval.decision} by ${quoted(approval.approver)} at ${approval.at}${said}`,
     );
+  }
+  // Who ended which wait early: the caller's identity is text from a person, quoted by the line.
+  for (const promotion of promotionsOf(state)) {
+    const skipped = skippedSeconds(promotion, state.window?.endsAt);
+    lines.push(promotionLine(promotion, skipped === undefined ? undefined : formatDuration(skipped)));
   }
   for (const [name, seconds] of Object.entries(durations))
     lines.push(`Duration, ${name}: ${formatDuration(seconds)}`);

@@ -4,6 +4,7 @@ import { parseWith } from '../validation.ts';
 import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, releaseKeyOf, S3_VERSION_ID_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
+import type { PromotedWatch, Promotion } from './promotion.ts';
 import type { Outcome } from './report.ts';
 import type { Slot } from './traffic.ts';
 
@@ -222,6 +223,8 @@ export interface ShiftState {
 export interface StepCheck {
   checkedAt: string;
   summary: string;
+  /** The steps whose settle wait an operator promoted so far (absent while none was). */
+  promotions?: Promotion[];
 }
 
 export interface WindowState {
@@ -233,6 +236,8 @@ export interface WindowState {
   /** When this check began: the next one looks for alarms that fired since. */
   checkedAt: string;
   summary: string;
+  /** The operator's promote that ended the window early (it ends once started, after its checks). */
+  promotions?: Promotion[];
 }
 
 /** Blue taken out of service: counts (blue is found by its slot's tags again to be terminated). */
@@ -327,8 +332,11 @@ export interface DeploymentState extends DeploymentInput {
   health?: HealthState;
   shift?: ShiftState;
   check?: StepCheck;
-  /** How the last alarm watch ended: its timeout when no alarm fired (an alarm rolls back). */
-  watch?: CaughtFailure;
+  /**
+   * How the last alarm watch ended: its timeout when no alarm fired (an alarm rolls back), or an
+   * operator's promote.
+   */
+  watch?: CaughtFailure | PromotedWatch;
   window?: WindowState;
   drain?: BlueDrain;
   retired?: BlueRetirement;

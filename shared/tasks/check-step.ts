@@ -1,3 +1,4 @@
+import { stepPromotions } from '../domain/promotion.ts';
 import type { DeploymentState, StepCheck } from '../domain/workflow.ts';
 import { assertGreenGood } from '../operations/checks.ts';
 import { need, nowIso } from '../state.ts';
@@ -5,7 +6,8 @@ import { need, nowIso } from '../state.ts';
 /**
  * After a step has settled: alarms and green health. An alarm counts that was in ALARM at any
  * moment since the previous step's check (or, at the first step, since its write): nothing
- * watches alarms while a change propagates.
+ * watches alarms while a change propagates. Checked the same when an operator promoted the step
+ * (ended its wait early), whose promote it records with the earlier ones.
  */
 export async function checkStep(input: DeploymentState): Promise<StepCheck> {
   const state = need(input, 'plan', 'green', 'shift');
@@ -19,5 +21,5 @@ export async function checkStep(input: DeploymentState): Promise<StepCheck> {
     state.shift.weights,
     since,
   );
-  return { checkedAt, summary };
+  return { checkedAt, summary, ...stepPromotions(state) };
 }

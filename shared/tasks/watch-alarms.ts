@@ -1,18 +1,20 @@
 import { checkAlarms } from '../aws/cloudwatch.ts';
 import { putWait } from '../aws/dynamodb.ts';
 import { sendTaskFailure } from '../aws/sfn.ts';
+import { waitOf } from '../domain/promotion.ts';
 import { alarmsCause } from '../domain/text.ts';
 import { alarmWatchId, waitTtl } from '../domain/waits.ts';
-import type { PinnedConfig } from '../domain/workflow.ts';
+import type { DeploymentState } from '../domain/workflow.ts';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { pinnedConfig } from '../operations/pinned-config.ts';
+import { need } from '../state.ts';
 
 export interface AlarmWatchRequest {
   token: string;
-  deploymentId: string;
-  /** The config the watched alarms are named in (the plan carries their number, not their names). */
-  config: PinnedConfig;
+  /** The execution state the wait starts from: the step (or the window) waited out, the plan. */
+  deployment: DeploymentState;
+  executionArn: string;
   /** How long the state waits (the settle time or the window's next check). */
   seconds: number;
 }
@@ -21,17 +23,24 @@ export interface AlarmWatchRequest {
  * Waits out a traffic step, or a stretch of the termination window, while listening for the
  * watched alarms: an alarm going into ALARM fails the wait at once (the CloudWatch event handler
  * does it), which rolls back within seconds instead of at the next check. Quiet waits end by their
- * own timeout. An alarm already in ALARM fails the wait here.
+ * own timeout, or by an operator's promote. The token is stored under the deployment's watch id
+ * for both, with the wait it ends and when the wait would end on its own, alarms watched or not.
+ * An alarm already in ALARM fails the wait here.
  */
 export async function watchAlarms(request: AlarmWatchRequest, table: string): Promise<{ watching: number }> {
-  const { alarms } = await pinnedConfig(request);
-  if (alarms.length === 0) return { watching: 0 };
+  const { plan } = need(request.deployment, 'plan');
+  const alarms = plan.alarmCount === 0 ? [] : (await pinnedConfig(plan)).alarms;
+  const now = new Date();
   await putWait(table, {
-    id: alarmWatchId(request.deploymentId),
+    id: alarmWatchId(plan.deploymentId),
     token: request.token,
     alarms,
-    ttl: waitTtl(new Date(), request.seconds),
+    ttl: waitTtl(now, request.seconds),
+    wait: waitOf(request.deployment),
+    executionArn: request.executionArn,
+    endsAt: new Date(now.getTime() + request.seconds * 1000).toISOString(),
   });
+  if (alarms.length === 0) return { watching: 0 };
   const report = await checkAlarms(alarms);
   if (report.alarming.length > 0) {
     // The alarm's event may have failed the wait already: then the token is gone, which is fine.

@@ -1,4 +1,5 @@
 import { windowProgress } from '../domain/plan.ts';
+import { windowPromotion } from '../domain/promotion.ts';
 import type { DeploymentState, WindowState } from '../domain/workflow.ts';
 import { LoopBoundExceeded } from '../errors.ts';
 import { assertGreenGood } from '../operations/checks.ts';
@@ -6,7 +7,9 @@ import { need, nowIso } from '../state.ts';
 
 /**
  * One check of the termination window. The window starts once the 100 % change is INSYNC and
- * resolvers have had a TTL to pick it up; the next check is scheduled no later than its end.
+ * resolvers have had a TTL to pick it up; the next check is scheduled no later than its end. An
+ * operator's promote ends it early, once this check has passed and the window has begun: resolvers
+ * still get their TTL to leave blue, promoted or not.
  */
 export async function watchWindow(input: DeploymentState): Promise<WindowState> {
   const state = need(input, 'plan', 'green', 'shift');
@@ -21,19 +24,24 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
   const checkedAt = nowIso();
   const summary = await assertGreenGood(plan, state.green, state.deploymentId, shift.weights, since);
   const { waitSeconds, checkIntervalSeconds, maxChecks } = plan.termination;
-  const progress = windowProgress(new Date(startedAt), waitSeconds, checkIntervalSeconds, new Date());
+  const promoted = windowPromotion(state);
+  // Promoted, the window has nothing left to wait once it has begun.
+  const wait = promoted ? 0 : waitSeconds;
+  const progress = windowProgress(new Date(startedAt), wait, checkIntervalSeconds, new Date());
+  const endsAt = new Date(Date.parse(startedAt) + waitSeconds * 1000);
   if (!progress.done && checks >= maxChecks) {
     throw new LoopBoundExceeded(
-      `termination window not over after ${checks} checks (ends ${progress.endsAt.toISOString()})`,
+      `termination window not over after ${checks} checks (ends ${endsAt.toISOString()})`,
     );
   }
   return {
     startedAt,
-    endsAt: progress.endsAt.toISOString(),
+    endsAt: endsAt.toISOString(),
     checks,
     done: progress.done,
     nextCheckSeconds: progress.nextCheckSeconds,
     checkedAt,
     summary,
+    ...(promoted ? { promotions: [promoted] } : {}),
   };
 }

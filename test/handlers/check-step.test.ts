@@ -3,7 +3,8 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ShiftState } from '#shared/domain/workflow.ts';
+import type { Promotion } from '#shared/domain/promotion.ts';
+import type { DeploymentState, ShiftState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-step.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
@@ -137,5 +138,58 @@ describe('check-step', () => {
     expect(cloudwatchMock.commandCalls(DescribeAlarmHistoryCommand)[0]?.args[0].input.StartDate).toEqual(
       new Date(Date.parse(previous.checkedAt) - 30_000),
     );
+  });
+
+  describe('after an operator promoted the step', () => {
+    const earlier: Promotion = {
+      by: 'arn:aws:iam::123456789012:user/bob',
+      at: '2026-03-02T09:20:00.000Z',
+      wait: { kind: 'step', step: 1, of: 3, percent: 10 },
+    };
+    const promotion: Promotion = {
+      by: 'arn:aws:sts::123456789012:assumed-role/oncall/alice',
+      at: '2026-03-02T09:32:00.000Z',
+      wait: { kind: 'step', step: 3, of: 3, percent: 100 },
+      waitEndsAt: '2026-03-02T09:36:40.000Z',
+    };
+    const promoted = (extra: Partial<DeploymentState> = {}) =>
+      stateWith({
+        green: greenFleet,
+        shift: step,
+        check: { checkedAt: '2026-03-02T09:25:00.000Z', summary: 'ok', promotions: [earlier] },
+        watch: { promoted: promotion },
+        ...extra,
+      });
+
+    it('checks the step in full and records the promote after the earlier ones', async () => {
+      cloudwatchMock
+        .on(DescribeAlarmsCommand)
+        .resolves({ MetricAlarms: [alarm('OK', '2026-03-01T00:00:00Z'), QUIET_FOR_DAYS] });
+
+      const check = await handler(promoted(), context);
+
+      expect(check).toMatchObject({ summary: expect.stringContaining('2 alarm(s) OK') });
+      expect(check.promotions).toEqual([earlier, promotion]);
+      expect(ec2Mock.commandCalls(DescribeInstancesCommand).length).toBeGreaterThan(0);
+      expect(elbv2Mock.commandCalls(DescribeTargetHealthCommand).length).toBeGreaterThan(0);
+    });
+
+    it('rolls back all the same when an alarm is in ALARM', async () => {
+      cloudwatchMock
+        .on(DescribeAlarmsCommand)
+        .resolves({ MetricAlarms: [alarm('ALARM', '2026-03-02T09:31:59Z'), QUIET_FOR_DAYS] });
+
+      await expect(handler(promoted(), context)).rejects.toMatchObject({ name: 'AlarmTriggered' });
+    });
+
+    it('records nothing new when the wait ran out by itself', async () => {
+      cloudwatchMock
+        .on(DescribeAlarmsCommand)
+        .resolves({ MetricAlarms: [alarm('OK', '2026-03-01T00:00:00Z'), QUIET_FOR_DAYS] });
+
+      const check = await handler(promoted({ watch: { Error: 'States.Timeout', Cause: '' } }), context);
+
+      expect(check.promotions).toEqual([earlier]);
+    });
   });
 });

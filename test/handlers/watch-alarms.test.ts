@@ -3,18 +3,20 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { DeploymentState, ShiftState, WindowState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/watch-alarms.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   awsError,
-  BUCKET,
-  CONFIG_KEY,
-  CONFIG_VERSION_ID,
   config,
   DEPLOYMENT_ID,
   exampleConfigText,
   lambdaContext,
   mockPinnedConfig,
+  planFor,
+  STATE_MACHINE_ARN,
+  stateWith,
+  syncedChange,
 } from './fixtures.ts';
 
 const { cloudwatchMock, dynamodbMock, s3Mock, sfnMock } = mockAws();
@@ -31,16 +33,30 @@ const TABLE = process.env.LOCKS_TABLE ?? '';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAZ2x9cQ1uYp3WkbvOc1yRNbqZWbLdvrU7KkMa0Sc1Y3/EXAMPLE+watchalarms==';
 const [ERRORS_ALARM = '', LATENCY_ALARM = ''] = config.alarms;
 
+const EXECUTION_ARN = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${DEPLOYMENT_ID}`;
+
+/** The first of three steps, 10 % on green, written at 09:29:00. */
+const FIRST_STEP: ShiftState = {
+  index: 0,
+  percent: 10,
+  weights: { a: 90, b: 10 },
+  isLast: false,
+  settleSeconds: 300,
+  dns: syncedChange('2026-03-02T09:29:00.000Z'),
+};
+
 /**
- * The payload the state machine sends: where the pinned config is (whose alarms are watched, read
- * from S3 by its version) and the settle time of the step.
+ * The payload the state machine sends: the execution state the wait starts from (its plan says
+ * where the pinned config is, whose alarms are watched, read from S3 by its version, and how many),
+ * the execution, and how long the state waits.
  */
-function watching(alarms: string[] = config.alarms, seconds = 300) {
+function watching(alarms: string[] = config.alarms, seconds = 300, extra: Partial<DeploymentState> = {}) {
   mockPinnedConfig(s3Mock, JSON.stringify({ ...JSON.parse(exampleConfigText), alarms }));
+  const plan = { ...planFor(), alarmCount: alarms.length };
   return {
     token: TOKEN,
-    deploymentId: DEPLOYMENT_ID,
-    config: { bucket: BUCKET, key: CONFIG_KEY, versionId: CONFIG_VERSION_ID },
+    deployment: stateWith({ plan, shift: FIRST_STEP, ...extra }),
+    executionArn: EXECUTION_ARN,
     seconds,
   };
 }
@@ -60,21 +76,22 @@ const THRESHOLD_CROSSED =
   'Threshold Crossed: 1 out of the last 1 datapoints [42.0 (02/03/26 09:29:00)] was greater than the threshold (10.0).';
 
 describe('watch-alarms', () => {
-  it('does nothing, storing no watch and asking nothing, when the deployment watches no alarm', async () => {
-    // Prepare
-    cloudwatchMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
-
+  it('stores the watch, for a promote to end, and reads no alarm when the deployment watches none', async () => {
     // Act
     const result = await handler(watching([]), context);
 
     // Assess
     expect(result).toEqual({ watching: 0 });
-    expect(dynamodbMock.calls()).toHaveLength(0);
+    const puts = dynamodbMock.commandCalls(PutItemCommand);
+    expect(puts.map((c) => unmarshall(c.args[0].input.Item ?? {}))).toEqual([
+      expect.objectContaining({ id: `watch#${DEPLOYMENT_ID}`, token: TOKEN, alarms: [] }),
+    ]);
+    expect(s3Mock.calls()).toHaveLength(0);
     expect(cloudwatchMock.calls()).toHaveLength(0);
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
-  it('stores the watch under watch#<deployment id> with its task token and the alarm names', async () => {
+  it('stores the watch under watch#<deployment id> with its task token, the alarm names and the wait it is', async () => {
     // Prepare
     cloudwatchMock.on(DescribeAlarmsCommand).resolves({
       MetricAlarms: [metricAlarm(ERRORS_ALARM, 'OK'), metricAlarm(LATENCY_ALARM, 'OK')],
@@ -91,9 +108,35 @@ describe('watch-alarms', () => {
       id: `watch#${DEPLOYMENT_ID}`,
       token: TOKEN,
       alarms: [ERRORS_ALARM, LATENCY_ALARM],
+      wait: { kind: 'step', step: 1, of: 3, percent: 10 },
+      executionArn: EXECUTION_ARN,
+      endsAt: '2026-03-02T09:35:00.000Z',
       // 09:30:00 + the 300 s settle time + one day, in seconds since the epoch.
       ttl: Date.parse('2026-03-03T09:35:00.000Z') / 1000,
     });
+  });
+
+  it('names the termination window as the wait once the window has begun', async () => {
+    // Prepare
+    cloudwatchMock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [metricAlarm(ERRORS_ALARM, 'OK'), metricAlarm(LATENCY_ALARM, 'OK')],
+    });
+    const window: WindowState = {
+      startedAt: '2026-03-02T09:25:00.000Z',
+      endsAt: '2026-03-02T10:25:00.000Z',
+      checks: 1,
+      done: false,
+      nextCheckSeconds: 300,
+      checkedAt: '2026-03-02T09:30:00.000Z',
+      summary: '3 of 3 green targets healthy',
+    };
+
+    // Act
+    await handler(watching(config.alarms, 300, { window }), context);
+
+    // Assess
+    const item = unmarshall(dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
+    expect(item.wait).toEqual({ kind: 'termination-window' });
   });
 
   it('stores the watch before it reads the alarms, so an alarm firing in between is not missed', async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DecisionRecord, rejectionCause } from '#shared/domain/approval.ts';
+import { type Promotion, promoteText } from '#shared/domain/promotion.ts';
 import { buildReport, causeMessage } from '#shared/domain/report.ts';
 import { alarmText, quoted } from '#shared/domain/text.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
@@ -165,6 +166,31 @@ describe('a hostile comment in what operators read', () => {
     for (const line of [report.summary, ...report.lines]) expect(line).not.toMatch(UNSAFE);
     const body = [report.summary, ...report.lines].join('\n');
     expect(linesOf(body).filter((line) => line.startsWith('Deployed'))).toEqual([]);
+  });
+
+  it('adds no line through the caller identity of a promote, in the notification or the command line', () => {
+    const promotion: Promotion = {
+      by: COMMENT,
+      at: '2026-03-02T09:31:30.000Z',
+      wait: { kind: 'step', step: 1, of: 3, percent: 10 },
+    };
+    const report = buildReport(
+      deployment({
+        check: { checkedAt: '2026-03-02T09:31:30.000Z', summary: 'ok', promotions: [promotion] },
+      }),
+      'succeeded',
+      new Date('2026-03-02T10:00:00.000Z'),
+    );
+    for (const line of [report.summary, ...report.lines]) expect(line).not.toMatch(UNSAFE);
+    expect(report.lines).toContain(
+      `Promoted traffic step 1 of 3 (10 %): the rest of its wait skipped by ${quoted(COMMENT)} at 2026-03-02T09:31:30.000Z; its checks still ran.`,
+    );
+    const running = { deployment: 'web-prod-1_1_0-0123456789', executionArn: 'arn:x' };
+    for (const outcome of ['promoted', 'already-promoted'] as const) {
+      const text = promoteText({ ...running, outcome, promotion }, 'web', 'prod');
+      expect(linesOf(text)).toHaveLength(1);
+      expect(text).not.toMatch(UNSAFE);
+    }
   });
 
   it('keeps a whole cause on one line, even one whose source did not quote what a person wrote', () => {
