@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
@@ -76,11 +77,17 @@ export function decisionApiFetch(world: World, handler: () => DecisionHandler): 
     if (signedAt === undefined || Math.abs(world.now() - signedAt) > MAX_SKEW_MS) {
       return reply(403, { message: 'Signature expired or not yet valid.' });
     }
+    // The signer takes a given x-amz-content-sha256 as the payload's hash: AWS hashes what arrived.
+    const payloadHash = createHash('sha256').update(init.body, 'utf8').digest('hex');
+    const claimedHash = headers['x-amz-content-sha256'];
     const request = unsignedPost(url, init.body);
     request.headers = Object.fromEntries((auth[2] ?? '').split(';').map((h) => [h, headers[h] ?? '']));
     delete request.headers.authorization;
     const expected = await signer(REGION, identity).sign(request, { signingDate: new Date(signedAt) });
-    if (expected.headers.authorization !== headers.authorization) {
+    if (
+      expected.headers.authorization !== headers.authorization ||
+      (claimedHash !== undefined && claimedHash !== payloadHash)
+    ) {
       return reply(403, {
         message:
           'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
