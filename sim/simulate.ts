@@ -56,7 +56,7 @@ export interface Summary {
   violations: string[];
   cause: string | null;
   notifications: { subject: string; summary: string }[];
-  /** Decisions actually recorded on approval links. */
+  /** Decisions actually recorded, by link or from a terminal. */
   approvals: { stage: string; decision: string; approver: string }[];
   apiCalls: Record<string, number>;
   wallMs: number;

@@ -53,7 +53,7 @@ function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
 }
 
 /** The message for the approvers who answer from a terminal: the command, and who may give it. */
-export function terminalMessage(
+function terminalMessage(
   summary: ApprovalSummary,
   principals: readonly string[],
   expires: number,
