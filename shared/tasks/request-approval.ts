@@ -53,11 +53,7 @@ function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
 }
 
 /** The message for the approvers who answer from a terminal: the command, and who may give it. */
-function terminalMessage(
-  summary: ApprovalSummary,
-  principals: readonly string[],
-  expires: number,
-): string {
+function terminalMessage(summary: ApprovalSummary, principals: readonly string[], expires: number): string {
   return [
     summaryText(summary),
     '',

@@ -220,6 +220,29 @@ describe('approving from a terminal', () => {
     expect(summary.cause).toContain('no approver answered within 24h00m');
   });
 
+  it("when Step Functions' response is lost and the retry meets the used token, learns from the history that it approved", async () => {
+    const { terminal, results } = answer({ decision: 'approve' });
+    const { summary } = await simulate(
+      scenario({
+        expect: 'SUCCEEDED',
+        prepare: (ctx) => {
+          terminalApprovalBeforeShift(ctx);
+          ctx.world.inject({
+            service: 'sfn',
+            operation: 'SendTaskSuccess',
+            kind: 'response-lost-then-retried',
+            times: 1,
+            when: (input) => String((input as { output?: string }).output).includes('"approver"'),
+          });
+        },
+        terminal: [terminal],
+      }),
+    );
+    expect(summary.problems).toEqual([]);
+    expect(results[0]).toMatchObject({ kind: 'decided', decision: 'approved', approver: SESSION });
+    expect(summary.approvals).toEqual([{ stage: 'traffic-shift', decision: 'approved', approver: SESSION }]);
+  });
+
   it('runs as the scenario approval-terminal', async () => {
     const { summary } = await simulate(findScenario('approval-terminal') as Scenario);
     expect(summary.ok).toBe(true);
