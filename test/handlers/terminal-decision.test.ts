@@ -77,6 +77,26 @@ describe('a decision from a terminal', () => {
     expect(approvalState(pending.id)).toBe('APPROVED');
   });
 
+  it('leaves a link that is used after it refused with the session that decided', async () => {
+    const pending = await h.request();
+    await decide();
+    const link = pending.links['alice@example.com'] ?? '';
+    const response = await h.post(link, { decision: 'reject', comment: '' });
+    expect(response.status).toBe(409);
+    expect(response.body).toContain(`already approved by ${SESSION}`);
+    expect(approvalState(pending.id)).toBe('APPROVED');
+  });
+
+  it('sends no link when only IAM principals approve: one message with the command', async () => {
+    const only = await approvalHarness({ approvers: [APPROVER_ROLE] });
+    const before = only.world.sns.messages.length;
+    const pending = await only.request();
+    const sent = only.world.sns.messages.slice(before);
+    expect(pending.links).toEqual({});
+    expect(sent.map((m) => m.attributes.approver)).toEqual(['terminal']);
+    expect(sent[0]?.message).toContain('bluegreen reject web prod --comment TEXT');
+  });
+
   it('is refused by API Gateway when unsigned, and decides nothing', async () => {
     const pending = await h.request();
     const response = await api(DECISION_API_URL, {
