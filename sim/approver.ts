@@ -1,5 +1,10 @@
+import { signedPost } from '#shared/aws/signed-request.ts';
+import { decideFromTerminal, type TerminalDecision } from '#shared/operations/decide-from-terminal.ts';
+import type { SimIdentity } from './aws/iam.ts';
+import { approverPolicy, DECISION_API_URL, type DecisionHandler, decisionApiFetch } from './decision-api.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './http.ts';
 import { callHttp } from './http.ts';
+import type { PolicyDocument } from './iam/template.ts';
 import type { World } from './world.ts';
 
 /** How the simulated people (and mail scanners) treat approval links. */
@@ -94,4 +99,56 @@ export function simulateApprovers(
     }, behaviour.afterMinutes * 60_000);
   });
   return exchanges;
+}
+
+/** Someone who answers from a terminal (`bluegreen approve|reject`), signing as an IAM identity. */
+export interface TerminalAnswer {
+  /** A session of this role (`session` names it), or this user. */
+  as: { role: string; session: string } | { user: string };
+  decision: 'approve' | 'reject';
+  /** Minutes after the approval request was published. */
+  afterMinutes: number;
+  comment?: string;
+  /** The identity's policies (default: the README's approver policy). */
+  policies?: PolicyDocument[];
+  /** Told what the command would have printed. */
+  onResult?: (result: TerminalDecision) => void;
+}
+
+/**
+ * Reads every approval request for terminal approvers published to SNS and, for each, has each
+ * answer of `answers` given through the client function the command calls: a request signed with
+ * the identity's credentials, served as API Gateway would (signature, IAM, then the real handler).
+ */
+export function simulateTerminalApprovers(
+  world: World,
+  handler: () => DecisionHandler,
+  answers: readonly TerminalAnswer[],
+  inFlight: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+): void {
+  const identities = answers.map((answer) => {
+    const policies = answer.policies ?? [approverPolicy()];
+    return 'role' in answer.as
+      ? world.iam.assumeRole(answer.as.role, answer.as.session, policies)
+      : world.iam.user(answer.as.user, policies);
+  });
+  world.sns.subscribers.push((message) => {
+    if (message.attributes.kind !== 'approval-request' || message.attributes.approver !== 'terminal') return;
+    const { app = '', env = '' } = message.attributes;
+    answers.forEach((answer, i) => {
+      const post = signedPost(world.region, identities[i] as SimIdentity, decisionApiFetch(world, handler));
+      setTimeout(async () => {
+        const input = {
+          url: DECISION_API_URL,
+          app,
+          env,
+          decision: answer.decision,
+          ...(answer.comment !== undefined ? { comment: answer.comment } : {}),
+        };
+        // Answered in one virtual moment, as a page's button is.
+        const result = await inFlight(() => decideFromTerminal(input, post));
+        answer.onResult?.(result);
+      }, answer.afterMinutes * 60_000);
+    });
+  });
 }

@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayEventRequestContextIAMAuthorizer,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { ACCOUNT } from './world.ts';
 
 export type HttpHandler = (
@@ -60,6 +66,51 @@ export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | 
       },
       requestId: `sim-http-${requests}`,
       routeKey: 'ANY /approvals/{id}',
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+    },
+    ...(request.body !== undefined
+      ? { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }
+      : { isBase64Encoded: false }),
+  };
+}
+
+/**
+ * The event of the route `POST /decisions` (IAM authorization): API Gateway has verified the
+ * request's signature and names the caller in `requestContext.authorizer.iam`.
+ */
+export function decisionEvent(
+  request: HttpRequest,
+  iam: APIGatewayEventRequestContextIAMAuthorizer['iam'],
+): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const url = new URL(request.url, 'http://localhost');
+  requests += 1;
+  const headers = Object.fromEntries(
+    Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey: 'POST /decisions',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers: { host: url.host, ...headers },
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: 'simapi',
+      authorizer: { iam },
+      domainName: url.host,
+      domainPrefix: 'simapi',
+      http: {
+        method: request.method.toUpperCase(),
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? 'simulated',
+      },
+      requestId: `sim-http-${requests}`,
+      routeKey: 'POST /decisions',
       stage: '$default',
       time: new Date(now).toISOString(),
       timeEpoch: now,

@@ -370,6 +370,19 @@ export class Runner {
    * Advances the virtual clock timer by timer until no execution runs and `keepGoing` (pending
    * scenario events) says there is nothing more to wait for.
    */
+  /**
+   * Work outside any task that virtual time must not move through, as a task's does not: a person's
+   * request that does real I/O (reading IAM's reference data) in the middle of it.
+   */
+  async whileInFlight<T>(work: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
   async runUntilSettled(
     clock: InstalledClock,
     keepGoing: () => boolean = () => false,

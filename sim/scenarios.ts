@@ -1,11 +1,12 @@
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
-import type { ApproverBehaviour } from './approver.ts';
+import type { ApproverBehaviour, TerminalAnswer } from './approver.ts';
 import { actor, lambdaFunction } from './world.ts';
 import {
   ALARM,
   APP,
+  APPROVER_ROLE,
   APPROVERS,
   alarmAfterGreenReaches,
   alarmFiringAfter,
@@ -29,6 +30,7 @@ import {
   stopAfterGreenReaches,
   stopRunning,
   TARGET_GROUPS,
+  terminalApprovalBeforeShift,
   uploadRelease,
   uploadVersion,
   whenNoneRuns,
@@ -56,6 +58,8 @@ export interface Scenario {
   changesNothing?: boolean;
   /** How approvers (or link scanners) answer approval links; set with an approval config. */
   approvers?: ApproverBehaviour;
+  /** Who answers from a terminal, when the approval config names IAM principals. */
+  terminal?: TerminalAnswer[];
   /** The scenario breaks the safety invariants on purpose (a rollback that cannot finish). */
   breaksInvariants?: boolean;
   /** The version that must serve all traffic at the end. */
@@ -701,6 +705,21 @@ export const SCENARIOS: Scenario[] = [
       afterMinutes: 20,
       comment: 'Release notes are missing the schema migration.',
     },
+  },
+  {
+    name: 'approval-terminal',
+    summary:
+      'Approval before the first shift, by link or from a terminal: a session of the approver role runs `bluegreen approve` 15 minutes later.',
+    expect: 'SUCCEEDED',
+    prepare: terminalApprovalBeforeShift,
+    terminal: [
+      {
+        as: { role: APPROVER_ROLE, session: 'alice' },
+        decision: 'approve',
+        afterMinutes: 15,
+        comment: 'Canary dashboards look good.',
+      },
+    ],
   },
   {
     name: 'approval-timeout',

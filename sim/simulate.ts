@@ -1,11 +1,14 @@
 import { pathToFileURL } from 'node:url';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
+import { quoted } from '#shared/domain/text.ts';
 import { findLiveSlot, type Slot } from '#shared/domain/traffic.ts';
 import { endedOnItsOwnPath } from '#shared/domain/workflow.ts';
-import { approvalLinks, simulateApprovers } from './approver.ts';
+import type { TerminalDecision } from '#shared/operations/decide-from-terminal.ts';
+import { approvalLinks, simulateApprovers, simulateTerminalApprovers } from './approver.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import { type InstalledClock, installClock } from './clock.ts';
+import type { DecisionHandler } from './decision-api.ts';
 import { type LoadedDefinition, loadDefinition, loadFunctionHandlers } from './definition.ts';
 import { Harness } from './harness.ts';
 import { historyEvents } from './history.ts';
@@ -54,7 +57,7 @@ export interface Summary {
   violations: string[];
   cause: string | null;
   notifications: { subject: string; summary: string }[];
-  /** Decisions actually recorded on approval links. */
+  /** Decisions actually recorded, by link or from a terminal. */
   approvals: { stage: string; decision: string; approver: string }[];
   apiCalls: Record<string, number>;
   wallMs: number;
@@ -207,7 +210,7 @@ export async function simulate(
   return inSimulatedAccount(options.verbose, async (account) => {
     const { world } = account;
     const { ctx, monitor, harness, printer } = buildScenarioWorld(scenario, account, options);
-    const approvalStates = wireApprovals(account, printer, scenario, options.person);
+    const approvalStates = wireApprovals(account, printer, harness, scenario, options.person);
     const before: Before = { weights: monitor.weights(), fleets: monitor.fleets() };
     const wasLiveAtStart = before.weights !== undefined && findLiveSlot(before.weights).kind === 'live';
 
@@ -287,6 +290,7 @@ function buildScenarioWorld(
 function wireApprovals(
   { world, handlers, loaded }: SimulatedAccount,
   printer: Printer,
+  harness: Harness,
   scenario: Scenario,
   person: RunOptions['person'],
 ): Set<string> {
@@ -297,10 +301,27 @@ function wireApprovals(
       .map(([state]) => state),
   );
   world.sns.subscribers.push((message) => {
-    if (message.attributes.kind === 'approval-request') {
-      printer.note(`approval link sent to ${message.attributes.approver}`);
-    }
+    if (message.attributes.kind !== 'approval-request') return;
+    printer.note(
+      message.attributes.approver === 'terminal'
+        ? 'approval asked of the IAM approvers (from a terminal)'
+        : `approval link sent to ${message.attributes.approver}`,
+    );
   });
+  if (scenario.terminal) {
+    simulateTerminalApprovers(
+      world,
+      () => handlers.terminalDecision as unknown as DecisionHandler,
+      scenario.terminal.map((answer) => ({
+        ...answer,
+        onResult: (result) => {
+          printer.note(`bluegreen ${answer.decision} -> ${result.kind}${terminalDetail(result)}`);
+          answer.onResult?.(result);
+        },
+      })),
+      (work) => harness.runner.whileInFlight(work),
+    );
+  }
   if (scenario.approvers) {
     simulateApprovers(world, approvalPage, scenario.approvers, ({ request, status }) => {
       const who = request.headers?.['user-agent'] ?? '';
@@ -314,6 +335,23 @@ function wireApprovals(
     });
   }
   return approvalStates;
+}
+
+/** What `bluegreen approve|reject` would print after its result's kind. */
+function terminalDetail(result: TerminalDecision): string {
+  switch (result.kind) {
+    case 'decided':
+    case 'decided-already':
+      return `: ${result.decision} by ${quoted(result.approver)} at ${result.at}`;
+    case 'not-an-approver':
+      return `: ${quoted(result.principal)}`;
+    case 'bad-request':
+      return `: ${result.problems.join('; ')}`;
+    case 'refused':
+      return `: HTTP ${result.status} ${quoted(result.message)}`;
+    default:
+      return `: ${result.reason}`;
+  }
 }
 
 /** What went otherwise than the scenario expects: status, executions, live version, changes, violations. */

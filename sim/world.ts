@@ -5,6 +5,7 @@ import { Ec2Model, type SimInstance } from './aws/ec2.ts';
 import { Elbv2Model } from './aws/elbv2.ts';
 import { type AfterEffectFault, type FaultKind, faultError, responseLostError } from './aws/errors.ts';
 import { EventBusModel } from './aws/eventbridge.ts';
+import { IamModel } from './aws/iam.ts';
 import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
@@ -104,6 +105,8 @@ export class World implements WorldContext {
   readonly dynamodb = new DynamoDbModel();
   readonly events: EventBusModel;
   readonly secretsmanager = new SecretsModel();
+  /** People's identities, for requests they sign (not called through an SDK client). */
+  readonly iam = new IamModel(ACCOUNT);
   readonly faults: FaultRule[] = [];
   readonly calls: ApiCall[] = [];
   readonly hooks: WorldHooks[] = [];

@@ -381,6 +381,14 @@ export const approvalBeforeShift = ({ config }: ScenarioContext) => {
   config.approval ??= { before: ['traffic-shift'], approvers: APPROVERS };
 };
 
+/** An IAM role whose sessions may approve from a terminal (its path is not in a session's ARN). */
+export const APPROVER_ROLE = 'arn:aws:iam::123456789012:role/approvers/DeployApprover';
+
+/** Approval before the shift, by link (Alice, Bob) or from a terminal (a session of APPROVER_ROLE). */
+export const terminalApprovalBeforeShift = ({ config }: ScenarioContext) => {
+  config.approval = { before: ['traffic-shift'], approvers: [...APPROVERS, APPROVER_ROLE] };
+};
+
 export const SPLIT_WEIGHTS = { a: 60, b: 40 };
 
 /** Slot b runs a half-finished earlier deploy (weights a=60 b=40): 3 instances, one failing its checks. */

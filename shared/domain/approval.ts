@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
 import { CALLBACK_ERRORS } from '../errors.ts';
+import { isIamApprover } from './principal.ts';
 import { quoted } from './text.ts';
 
 /**
@@ -42,6 +43,11 @@ export interface LinkFields {
 
 export function normalizeApprover(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** A config's approver as records name it: an email address normalized, an IAM principal's ARN as written. */
+export function approverName(approver: string): string {
+  return isIamApprover(approver) ? approver : normalizeApprover(approver);
 }
 
 export function signLink(key: Buffer, link: LinkFields): string {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { type Parsed, parseWith } from '../validation.ts';
+import { APPROVER_MESSAGE, ROLE_ARN, USER_ARN } from './principal.ts';
 
 /**
  * The per-app/env deployment config, `config/<app>/<env>.json` in the release bucket.
@@ -245,7 +246,7 @@ const terminationSchema = section('The termination window before blue is termina
 });
 
 const approvalSchema = section(
-  'Manual approval by link. Without it the deployment never waits for a person.',
+  'Manual approval, by link or from a terminal. Without it the deployment never waits for a person.',
   {
     before: about(
       v.pipe(
@@ -259,11 +260,20 @@ const approvalSchema = section(
     ),
     approvers: about(
       v.pipe(
-        v.array(v.pipe(v.string(), v.rfcEmail('must be an email address'), v.maxLength(254))),
+        v.array(
+          v.union(
+            [
+              v.pipe(v.string(), v.rfcEmail(), v.maxLength(254)),
+              v.pipe(v.string(), v.maxLength(2048), v.regex(ROLE_ARN)),
+              v.pipe(v.string(), v.maxLength(2048), v.regex(USER_ARN)),
+            ],
+            APPROVER_MESSAGE,
+          ),
+        ),
         v.minLength(1),
         v.maxLength(20),
       ),
-      'Who may approve; each gets their own signed link.',
+      'Who may approve: email addresses (each gets their own signed link) and IAM role or user ARNs (they answer from a terminal, `bluegreen approve`; any session of a role counts as the role).',
     ),
     timeoutSeconds: bounded(
       300,

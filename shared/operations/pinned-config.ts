@@ -1,4 +1,5 @@
 import { readObject } from '../aws/s3.ts';
+import { approverName } from '../domain/approval.ts';
 import { type DeployConfig, parseConfigText } from '../domain/config.ts';
 import type { PinnedConfig } from '../domain/workflow.ts';
 import { InvalidConfig } from '../errors.ts';
@@ -19,7 +20,10 @@ export async function pinnedConfig(plan: { config: PinnedConfig }): Promise<Depl
   return parsed.config;
 }
 
-/** The approvers of the pinned config, as approval links and records name them (lower case). */
+/**
+ * The approvers of the pinned config, as approval links and records name them: email addresses in
+ * lower case, IAM principals' ARNs as written (IAM compares them so).
+ */
 export async function pinnedApprovers(plan: { config: PinnedConfig }): Promise<string[]> {
-  return (await pinnedConfig(plan)).approval?.approvers.map((a) => a.toLowerCase()) ?? [];
+  return (await pinnedConfig(plan)).approval?.approvers.map(approverName) ?? [];
 }

@@ -1,16 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import {
-  type ApprovalItem,
-  claimDecision,
-  getApproval,
-  type Settled,
-  settleDecision,
-} from '../aws/dynamodb.ts';
+import { type ApprovalItem, getApproval } from '../aws/dynamodb.ts';
 import { signingKey } from '../aws/secrets.ts';
-import { callbackOutcome, deliverAnswer, executionState } from '../aws/sfn.ts';
+import { executionState } from '../aws/sfn.ts';
 import {
-  APPROVAL_REJECTED,
   type DecisionRecord,
   decisionFormSchema,
   FORM_FIELDS,
@@ -19,22 +11,14 @@ import {
   type LinkFields,
   linkParamsSchema,
   normalizeApprover,
-  rejectionCause,
   strictFields,
   verifyLink,
 } from '../domain/approval.ts';
-import {
-  APPROVAL_STATE_NAMES,
-  executionEnding,
-  SETTLE_AFTER_MS,
-  type Settlement,
-  sameAnswer,
-  settle,
-  verb,
-} from '../domain/approval-outcome.ts';
+import { executionEnding, verb } from '../domain/approval-outcome.ts';
 import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
 import { quoted } from '../domain/text.ts';
 import { logger } from '../logger.ts';
+import { type Answered, giveAnswer, openFor } from '../operations/approval-answer.ts';
 import { parseWith } from '../validation.ts';
 
 export interface PageSettings {
@@ -78,17 +62,6 @@ function endedPage(item: ApprovalItem, ending: string, yours: boolean, unused?: 
   );
 }
 
-/** An approval that is over: who decided what, or how the deployment stopped waiting. */
-function decidedPage(item: ApprovalItem): Response {
-  const d = item.decision;
-  if (item.state === 'EXPIRED' || !d) {
-    return item.ended
-      ? endedPage(item, item.ended, false, item.unusedAnswer)
-      : refuse(410, 'Approval expired', 'This approval is no longer waiting for an answer.');
-  }
-  return alreadyDecided(d);
-}
-
 function alreadyDecided(d: DecisionRecord): Response {
   return refuse(
     409,
@@ -119,41 +92,30 @@ function youDecided(item: ApprovalItem, record: DecisionRecord): Response {
     : respond(200, messagePage('Rejected', `You rejected ${what(item)}. The deployment rolls back.`));
 }
 
-/**
- * What the execution says became of the approval: its status, then the approval state's events in
- * its history. Read-only. A failing read is `unknown`, never a guess.
- */
-async function settlementOf(item: ApprovalItem, attempt?: DecisionRecord): Promise<Settlement> {
-  try {
-    const execution = await executionState(item.executionArn);
-    const outcome = execution
-      ? await callbackOutcome(item.executionArn, APPROVAL_STATE_NAMES[item.summary.stage])
-      : ({ kind: 'not-entered' } as const);
-    return settle(execution, outcome, item.summary.stage, attempt);
-  } catch (error) {
-    logger.warn('could not read how the approval went', { approvalId: item.id, error });
-    return { kind: 'unknown' };
-  }
-}
+const LINK_EXPIRED = 'This approval link has expired; the deployment did not wait any longer.';
 
-/** Where a settlement takes a DECIDING record (undefined: it stays DECIDING). */
-function settledState(settlement: Settlement, attempt: DecisionRecord): Settled | undefined {
-  switch (settlement.kind) {
+/** What the page says of where an answer (or the approval) ended. */
+function answeredPage(item: ApprovalItem, answered: Answered): Response {
+  switch (answered.kind) {
+    case 'yours':
+      return youDecided(item, answered.record);
     case 'decided':
-      return {
-        state: settlement.record.decision === 'approved' ? 'APPROVED' : 'REJECTED',
-        decision: settlement.record,
-      };
+      return alreadyDecided(answered.record);
     case 'ended':
-      return { state: 'EXPIRED', ended: settlement.ending, unused: attempt };
-    default:
-      return undefined;
+      return endedPage(item, answered.ending, answered.yours, answered.unused);
+    case 'expired':
+      return answered.by === 'record'
+        ? refuse(410, 'Approval expired', 'This approval is no longer waiting for an answer.')
+        : refuse(410, 'Link expired', LINK_EXPIRED);
+    case 'unknown':
+      return unknownPage(answered.attempt, answered.yours);
+    case 'refused':
+      return refuse(
+        503,
+        'Try again',
+        'Step Functions refused your answer for now. Nothing was decided; please try again.',
+      );
   }
-}
-
-/** Whether an unconfirmed attempt is old enough that a wait still open means it never arrived. */
-function stale(attempt: DecisionRecord, now: number): boolean {
-  return Date.parse(attempt.at) + SETTLE_AFTER_MS <= now;
 }
 
 function bodyOf(event: APIGatewayProxyEventV2): string | Response {
@@ -249,35 +211,10 @@ export async function serveApproval(
     return refuse(403, 'Not an approver', `${approver} may not decide on this deployment.`);
   }
 
-  // An answer recorded earlier whose outcome was not confirmed: the execution says what became of it.
-  let replacing: string | undefined;
-  let note: string | undefined;
-  if (item.state === 'DECIDING' && item.decision) {
-    const attempt = item.decision;
-    const settlement = await settlementOf(item, attempt);
-    if (settlement.kind === 'waiting' && stale(attempt, now)) {
-      // Still waiting a minute later: that answer never arrived, and the approval is open again.
-      replacing = item.attempt ?? '';
-      note = `An earlier answer from ${attempt.approver} (${verb(attempt)}) did not reach the deployment; it still waits for a decision.`;
-    } else {
-      const next = settledState(settlement, attempt);
-      // GET changes nothing; a POST writes down what the execution said (unless someone just did).
-      if (method === 'POST' && next) await settleDecision(settings.table, id, item.attempt ?? '', next);
-      if (settlement.kind === 'decided') return alreadyDecided(settlement.record);
-      if (settlement.kind === 'ended') return endedPage(item, settlement.ending, method === 'POST', attempt);
-      return unknownPage(attempt, false);
-    }
-  } else if (item.state !== 'PENDING') {
-    return decidedPage(item);
-  }
-  // No answer is pending or unconfirmed: an expired link (or approval) asks for nothing.
-  if (linkFields.expires * 1000 <= now || item.expiresAt * 1000 <= now) {
-    return refuse(
-      410,
-      'Link expired',
-      'This approval link has expired; the deployment did not wait any longer.',
-    );
-  }
+  const opening = await openFor(settings.table, item, { now, write: method === 'POST' });
+  if (opening.kind !== 'open') return answeredPage(item, opening);
+  // No answer is pending or unconfirmed: an expired link asks for nothing.
+  if (linkFields.expires * 1000 <= now) return refuse(410, 'Link expired', LINK_EXPIRED);
 
   if (method === 'GET') {
     if (item.state === 'PENDING') {
@@ -290,7 +227,7 @@ export async function serveApproval(
       confirmationPage(
         item.summary,
         { approver, expires: link.value.expires, signature: link.value.signature },
-        note,
+        opening.note,
       ),
     );
   }
@@ -306,60 +243,9 @@ export async function serveApproval(
     comment: form.value.comment,
     at: new Date(now).toISOString(),
   };
-  // Written down before Step Functions hears it, so no outcome can go unrecorded.
-  const attempt = randomUUID();
-  const claimed = await claimDecision(settings.table, id, {
-    record,
-    attempt,
-    nowSeconds: Math.floor(now / 1000),
-    ...(replacing !== undefined ? { replacing } : {}),
+  const answered = await giveAnswer(settings.table, item, record, {
+    now,
+    ...(opening.replacing !== undefined ? { replacing: opening.replacing } : {}),
   });
-  const latest = claimed ? undefined : await getApproval(settings.table, id);
-  // Our own attempt when the SDK retried an update that took effect: it is ours to send.
-  if (!claimed && latest?.attempt !== attempt) {
-    if (latest?.state === 'DECIDING' && latest.decision) return unknownPage(latest.decision, false);
-    return latest && latest.state !== 'PENDING'
-      ? decidedPage(latest)
-      : refuse(
-          410,
-          'Link expired',
-          'This approval link has expired; the deployment did not wait any longer.',
-        );
-  }
-  const delivery = await deliverAnswer(
-    item.taskToken,
-    record.decision === 'approved'
-      ? { output: record }
-      : { error: APPROVAL_REJECTED, cause: rejectionCause(record) },
-  );
-  if (delivery.delivery === 'delivered') {
-    await settleDecision(settings.table, id, attempt, {
-      state: record.decision === 'approved' ? 'APPROVED' : 'REJECTED',
-      decision: record,
-    });
-    logger.info('approval decided', { approvalId: id, decision: record.decision, approver });
-    return youDecided(item, record);
-  }
-  if (delivery.delivery === 'refused') {
-    // Step Functions answered the one attempt with a refusal: it did nothing, the link stays usable.
-    await settleDecision(settings.table, id, attempt, { state: 'PENDING' });
-    logger.error('Step Functions refused the answer', { approvalId: id, error: delivery.error });
-    return refuse(
-      503,
-      'Try again',
-      'Step Functions refused your answer for now. Nothing was decided; please try again.',
-    );
-  }
-  // The answer may or may not have arrived: ask the execution, and say only what it says.
-  logger.warn('the outcome of an answer is not known', { approvalId: id, error: delivery.error });
-  const settlement = await settlementOf(item, record);
-  const next = settledState(settlement, record);
-  if (next) await settleDecision(settings.table, id, attempt, next);
-  if (settlement.kind === 'decided') {
-    return sameAnswer(settlement.record, record)
-      ? youDecided(item, record)
-      : alreadyDecided(settlement.record);
-  }
-  if (settlement.kind === 'ended') return endedPage(item, settlement.ending, true);
-  return unknownPage(record, true);
+  return answeredPage(item, answered);
 }

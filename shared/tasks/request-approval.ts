@@ -1,4 +1,4 @@
-import { createApproval, getApproval, markNotified } from '../aws/dynamodb.ts';
+import { createApproval, getApproval, markNotified, pointLatestApproval } from '../aws/dynamodb.ts';
 import { signingKey } from '../aws/secrets.ts';
 import { publish } from '../aws/sns.ts';
 import {
@@ -9,6 +9,7 @@ import {
   STAGE_TITLES,
   summaryText,
 } from '../domain/approval.ts';
+import { isIamApprover } from '../domain/principal.ts';
 import { consoleUrl } from '../domain/report.ts';
 import { quoted } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
@@ -51,10 +52,24 @@ function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
   };
 }
 
+/** The message for the approvers who answer from a terminal: the command, and who may give it. */
+function terminalMessage(summary: ApprovalSummary, principals: readonly string[], expires: number): string {
+  return [
+    summaryText(summary),
+    '',
+    `Approve or reject it from a terminal, as one of ${principals.map(quoted).join(', ')}, before ${new Date(expires * 1000).toISOString()}:`,
+    `  bluegreen approve ${summary.app} ${summary.env} --comment TEXT`,
+    `  bluegreen reject ${summary.app} ${summary.env} --comment TEXT`,
+    '',
+    'The approver recorded is the IAM identity that signs the request (a session of a role named above).',
+  ].join('\n');
+}
+
 /**
- * Stores the pending approval under an opaque id (the token stays in the table) and sends each
- * approver a signed link. Retries find the same record (the id derives from the token) and do not
- * send the links twice once they went out.
+ * Stores the pending approval under an opaque id (the token stays in the table), points the
+ * app/env's latest approval at it, sends each email approver a signed link and, when the config
+ * names IAM principals, one message saying how to answer from a terminal. Retries find the same
+ * record (the id derives from the token) and do not send the messages twice once they went out.
  */
 export async function requestApproval(
   request: ApprovalRequest,
@@ -68,6 +83,7 @@ export async function requestApproval(
   const now = new Date();
   const expires = Math.floor(now.getTime() / 1000) + approval.timeoutSeconds;
   const summary = summarize(request, now);
+  const ttl = expires + 7 * 86400;
   await createApproval(settings.table, {
     id,
     taskToken: request.token,
@@ -75,18 +91,26 @@ export async function requestApproval(
     summary,
     approvers,
     expiresAt: expires,
-    ttl: expires + 7 * 86400,
+    ttl,
     state: 'PENDING',
     createdAt: now.toISOString(),
   });
   const stored = await getApproval(settings.table, id);
+  await pointLatestApproval(settings.table, {
+    app: state.app,
+    env: state.env,
+    approvalId: id,
+    ttl: stored?.ttl ?? ttl,
+  });
   if (stored?.notified) {
-    logger.info('approval links already sent', { approvalId: id });
+    logger.info('approval messages already sent', { approvalId: id });
     return { id };
   }
   const linkExpires = stored?.expiresAt ?? expires;
   const topic = state.plan.topicArn ?? settings.defaultTopicArn;
-  for (const approver of stored?.approvers ?? approvers) {
+  const subject = `Approval needed: ${state.app}/${state.env} ${state.version}, ${STAGE_TITLES[request.stage]}`;
+  const named = stored?.approvers ?? approvers;
+  for (const approver of named.filter((a) => !isIamApprover(a))) {
     const url = linkUrl(settings.baseUrl, key, { id, approver, expires: linkExpires });
     const message = [
       summaryText(stored?.summary ?? summary),
@@ -96,17 +120,21 @@ export async function requestApproval(
       '',
       'Opening the link changes nothing: the decision is a button on the page.',
     ].join('\n');
-    await publish(
-      topic,
-      `Approval needed: ${state.app}/${state.env} ${state.version}, ${STAGE_TITLES[request.stage]}`,
-      message,
-      {
-        kind: 'approval-request',
-        approver,
-        app: state.app,
-        env: state.env,
-      },
-    );
+    await publish(topic, subject, message, {
+      kind: 'approval-request',
+      approver,
+      app: state.app,
+      env: state.env,
+    });
+  }
+  const principals = named.filter(isIamApprover);
+  if (principals.length > 0) {
+    await publish(topic, subject, terminalMessage(stored?.summary ?? summary, principals, linkExpires), {
+      kind: 'approval-request',
+      approver: 'terminal',
+      app: state.app,
+      env: state.env,
+    });
   }
   await markNotified(settings.table, id);
   logger.info('approval requested', {

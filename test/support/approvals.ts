@@ -27,7 +27,7 @@ export interface PendingApproval {
  * A simulated account with the approval functions wired to it: request approvals as the state
  * machine would (a fresh task token each), then talk to the page as a browser would.
  */
-export async function approvalHarness() {
+export async function approvalHarness(options: { approvers?: string[] } = {}) {
   const handlers = await loadHandlers();
   const world = new World();
   routeClientsTo(world);
@@ -37,7 +37,11 @@ export async function approvalHarness() {
 
   function deployment(name: string): DeploymentState {
     const config = defaultConfig();
-    config.approval = { before: ['traffic-shift'], approvers: APPROVERS, timeoutSeconds: 3600 };
+    config.approval = {
+      before: ['traffic-shift'],
+      approvers: options.approvers ?? APPROVERS,
+      timeoutSeconds: 3600,
+    };
     const parsed = validateConfig(config);
     if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     // The tasks read the config by the version Plan pinned.

@@ -128,8 +128,35 @@ describe('deployment config', () => {
     };
     expect(validateConfig(withValue('approval', approval))).toMatchObject({ ok: true });
     expect(problemsOf(withValue('approval', { ...approval, approvers: ['not an address'] }))).toEqual([
-      'approval.approvers.[0]: must be an email address',
+      'approval.approvers.[0]: must be an email address, or the ARN of an IAM role (arn:aws:iam::ACCOUNT:role/NAME) or user (arn:aws:iam::ACCOUNT:user/NAME); for an assumed-role session, name its role',
     ]);
+  });
+
+  it('takes IAM role and user ARNs as approvers beside email addresses, as written', () => {
+    const approvers = [
+      'alice@example.com',
+      'arn:aws:iam::123456789012:role/approvers/DeployApprover',
+      'arn:aws:iam::123456789012:user/ops/bob',
+    ];
+    const result = validateConfig(withValue('approval', { before: ['traffic-shift'], approvers }));
+    expect(result).toMatchObject({ ok: true, config: { approval: { approvers } } });
+  });
+
+  it.each([
+    ['an assumed-role session', 'arn:aws:sts::123456789012:assumed-role/DeployApprover/alice'],
+    ['the account root', 'arn:aws:iam::123456789012:root'],
+    ['a wildcard', 'arn:aws:iam::123456789012:role/*'],
+    ['an account of 11 digits', 'arn:aws:iam::12345678901:role/DeployApprover'],
+    ['a group', 'arn:aws:iam::123456789012:group/approvers'],
+    ['a role name of 65 characters', `arn:aws:iam::123456789012:role/${'r'.repeat(65)}`],
+  ])('refuses %s as an approver, naming the field and what it must be', (_what, approver) => {
+    const problems = problemsOf(
+      withValue('approval', { before: ['traffic-shift'], approvers: ['alice@example.com', approver] }),
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^approval\.approvers\.\[1\]: must be an email address, or the ARN of an IAM role/,
+    );
   });
 
   it('lists at most 20 problems and counts the rest', () => {

@@ -245,13 +245,26 @@ describe('the commands the README shows', () => {
 });
 
 describe('the example files', () => {
-  it.each(readdirSync('examples').filter((f) => f.endsWith('.json')))(
+  it.each(readdirSync('examples').filter((f) => f.endsWith('.config.json')))(
     'examples/%s is a config the service accepts',
     (file) => {
       const checked = validateConfig(JSON.parse(readFileSync(`examples/${file}`, 'utf8')));
       expect(checked.ok ? [] : checked.problems).toEqual([]);
     },
   );
+
+  it('examples/approver.policy.json is an identity policy that names only the decision route and the stack', () => {
+    const policy = JSON.parse(readFileSync('examples/approver.policy.json', 'utf8')) as {
+      Statement: { Effect: string; Action: string; Resource: string }[];
+    };
+    expect(policy.Statement.map((s) => [s.Effect, s.Action])).toEqual([
+      ['Allow', 'execute-api:Invoke'],
+      ['Allow', 'cloudformation:DescribeStacks'],
+    ]);
+    expect(policy.Statement.every((s) => !s.Resource.includes('*') || s.Resource.endsWith('-STAGE/*'))).toBe(
+      true,
+    );
+  });
 
   it('examples/*.yml lint clean with cfn-lint: no error, warning or informational finding', (ctx) => {
     const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });

@@ -1,0 +1,86 @@
+import * as v from 'valibot';
+import type { SignedPost } from '../aws/signed-request.ts';
+import type { DecisionRecord } from '../domain/approval.ts';
+import {
+  type DecisionDeployment,
+  type DecisionRequest,
+  decisionResponseSchema,
+} from '../domain/terminal-decision.ts';
+
+/**
+ * The client half of `bluegreen approve|reject APP ENV [--comment TEXT]`: one signed POST to the
+ * stack's decision API (output DecisionApiUrl), and its answer as a typed result. Who approves is
+ * not sent: it is the IAM identity whose credentials sign the request, as AWS verifies it.
+ */
+
+export interface TerminalDecisionInput {
+  /** The stack output DecisionApiUrl. */
+  url: string;
+  app: string;
+  env: string;
+  decision: 'approve' | 'reject';
+  comment?: string;
+}
+
+export type TerminalDecision =
+  /** The deployment received this answer; `approver` is the principal the service recorded. */
+  | ({ kind: 'decided'; deployment: DecisionDeployment } & DecisionRecord)
+  /** An earlier answer (by link or from a terminal) decided; `approver` and `at` say whose, when. */
+  | ({ kind: 'decided-already'; deployment: DecisionDeployment } & DecisionRecord)
+  /** The signing identity is not an approver of the deployment: nothing was decided. */
+  | { kind: 'not-an-approver'; principal: string; app: string; env: string }
+  /** No approval waits for an answer; `reason` says why (none requested, timed out, ended). */
+  | { kind: 'nothing-waiting'; reason: string; deployment?: DecisionDeployment }
+  /** The answer may or may not have arrived: asking again later says which. */
+  | { kind: 'not-known'; reason: string; deployment?: DecisionDeployment }
+  /** Step Functions refused it for now: nothing was decided, try again. */
+  | { kind: 'try-again'; reason: string; deployment: DecisionDeployment }
+  /** The service could not read the request: nothing was decided. */
+  | { kind: 'bad-request'; problems: string[] }
+  /**
+   * Not the service's answer: AWS refused the request before it (no execute-api:Invoke on the
+   * route, unsigned, expired credentials) or the URL is not the decision API.
+   */
+  | { kind: 'refused'; status: number; message: string };
+
+/** AWS's own refusals carry `message` (or `Message`); anything else is shown as it came, cut short. */
+function refusal(status: number, body: string): TerminalDecision {
+  let message = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
+    const said = parsed.message ?? parsed.Message;
+    if (typeof said === 'string') message = said;
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return { kind: 'refused', status, message: message || `HTTP ${status}` };
+}
+
+/** Reads the reply: the service's answer when it is one, else AWS's refusal. */
+export function readDecisionReply(status: number, body: string): TerminalDecision {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return refusal(status, body);
+  }
+  const parsed = v.safeParse(decisionResponseSchema, json);
+  if (!parsed.success) return refusal(status, body);
+  const { result, ...rest } = parsed.output;
+  return { kind: result, ...rest } as TerminalDecision;
+}
+
+/** Approves or rejects the app/env's waiting approval as the identity `post` signs with. */
+export async function decideFromTerminal(
+  input: TerminalDecisionInput,
+  post: SignedPost,
+): Promise<TerminalDecision> {
+  const request: DecisionRequest = {
+    app: input.app,
+    env: input.env,
+    decision: input.decision,
+    ...(input.comment !== undefined ? { comment: input.comment } : {}),
+  };
+  const reply = await post(input.url, request);
+  return readDecisionReply(reply.status, reply.body);
+}

@@ -1,0 +1,149 @@
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type ApprovalItem, getLatestApproval } from '../aws/dynamodb.ts';
+import type { DecisionRecord } from '../domain/approval.ts';
+import { verb } from '../domain/approval-outcome.ts';
+import { matchingApprover } from '../domain/principal.ts';
+import {
+  DECISION_STATUS,
+  type DecisionResponse,
+  decisionRequestSchema,
+  deploymentOf,
+  MAX_DECISION_BODY_BYTES,
+} from '../domain/terminal-decision.ts';
+import { logger } from '../logger.ts';
+import { type Answered, giveAnswer, openFor } from '../operations/approval-answer.ts';
+import { parseWith } from '../validation.ts';
+
+export interface TerminalSettings {
+  table: string;
+}
+
+type Response = APIGatewayProxyStructuredResultV2;
+
+export function respond(answer: DecisionResponse): Response {
+  return {
+    statusCode: DECISION_STATUS[answer.result],
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(answer),
+  };
+}
+
+function badRequest(...problems: string[]): Response {
+  return respond({ result: 'bad-request', problems });
+}
+
+function what(item: ApprovalItem): string {
+  return `${item.summary.app}/${item.summary.env} ${item.summary.version}`;
+}
+
+/** What the terminal is told of where an answer (or the approval) ended. */
+function answeredResponse(item: ApprovalItem, answered: Answered): DecisionResponse {
+  const deployment = deploymentOf(item.summary);
+  switch (answered.kind) {
+    case 'yours':
+      return { result: 'decided', deployment, ...answered.record };
+    case 'decided':
+      return { result: 'decided-already', deployment, ...answered.record };
+    case 'ended': {
+      const unused = answered.unused
+        ? ` The answer from ${answered.unused.approver} (${verb(answered.unused)}) was not used.`
+        : '';
+      return {
+        result: 'nothing-waiting',
+        deployment,
+        reason: answered.yours
+          ? `${what(item)} ${answered.ending} before your answer arrived. Your answer was not used.`
+          : `${what(item)} ${answered.ending}; it no longer waits for an answer.${unused}`,
+      };
+    }
+    case 'expired':
+      return {
+        result: 'nothing-waiting',
+        deployment,
+        reason: `The approval of ${what(item)} expired; the deployment did not wait any longer.`,
+      };
+    case 'unknown':
+      return {
+        result: 'not-known',
+        deployment,
+        reason: answered.yours
+          ? `Your answer (${verb(answered.attempt)}) may have reached the deployment, or not: Step Functions did not confirm it. Ask again in a minute: the answer then says what the deployment received.`
+          : `An answer from ${answered.attempt.approver} (${verb(answered.attempt)}) sent at ${answered.attempt.at} may have reached the deployment; it is not confirmed yet. Ask again in a minute.`,
+      };
+    case 'refused':
+      return {
+        result: 'try-again',
+        deployment,
+        reason: 'Step Functions refused the answer for now. Nothing was decided; try again.',
+      };
+  }
+}
+
+function bodyOf(event: APIGatewayProxyEventV2WithIAMAuthorizer): string | undefined {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  return bytes.length > MAX_DECISION_BODY_BYTES ? undefined : bytes.toString('utf8');
+}
+
+function contentType(event: APIGatewayProxyEventV2WithIAMAuthorizer): string {
+  const found = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === 'content-type');
+  return found?.[1]?.split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** The request's JSON body, or the problem with it. */
+function requestOf(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
+  if (contentType(event) !== 'application/json') return { problem: 'the body must be application/json' };
+  const body = bodyOf(event);
+  if (body === undefined) return { problem: `the body may be at most ${MAX_DECISION_BODY_BYTES} bytes` };
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { problem: 'the body is not valid JSON' };
+  }
+  return { parsed: parseWith(decisionRequestSchema, json) };
+}
+
+/**
+ * Decides an approval from a terminal (`POST /decisions`, IAM authorization). The approver is the
+ * principal AWS verified (`requestContext.authorizer.iam.userArn`), matched against the IAM
+ * principals of the config the deployment pinned; the answer goes to the app/env's latest approval
+ * and is recorded and delivered exactly as an answer by link (operations/approval-answer.ts):
+ * single-use, the first answer of any approver decides.
+ */
+export async function serveTerminalDecision(
+  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  settings: TerminalSettings,
+): Promise<Response> {
+  const caller = event.requestContext?.authorizer?.iam?.userArn;
+  if (!caller) return badRequest('the request carries no IAM identity verified by AWS; sign it with SigV4');
+  if (event.requestContext.http?.method !== 'POST') return badRequest('decisions are POSTed');
+  const { problem, parsed } = requestOf(event);
+  if (problem !== undefined) return badRequest(problem);
+  if (!parsed?.ok) return badRequest(...(parsed?.problems ?? []));
+  const { app, env, decision, comment } = parsed.value;
+
+  const item = await getLatestApproval(settings.table, app, env);
+  if (!item) {
+    return respond({ result: 'nothing-waiting', reason: `No approval was requested for ${app}/${env}.` });
+  }
+  if (!matchingApprover(item.approvers, caller)) {
+    logger.warn('a decision from a principal who is not an approver', { approvalId: item.id, caller });
+    return respond({ result: 'not-an-approver', principal: caller, app, env });
+  }
+  const now = Date.now();
+  const opening = await openFor(settings.table, item, { now, write: true });
+  if (opening.kind !== 'open') return respond(answeredResponse(item, opening));
+  const record: DecisionRecord = {
+    stage: item.summary.stage,
+    decision: decision === 'approve' ? 'approved' : 'rejected',
+    approver: caller,
+    comment,
+    at: new Date(now).toISOString(),
+  };
+  const answered = await giveAnswer(settings.table, item, record, {
+    now,
+    ...(opening.replacing !== undefined ? { replacing: opening.replacing } : {}),
+  });
+  return respond(answeredResponse(item, answered));
+}
