@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerDeploy } from './commands/deploy.ts';
 import { EXIT, EXIT_MEANINGS, type ExitCode } from './exit-codes.ts';
 import { makeOutput, type Output, type Streams } from './output.ts';
 
@@ -35,7 +36,7 @@ export function withGlobalOptions(command: Command): Command {
     .option('--simulate', 'run against a fresh simulated AWS account instead of yours', false);
 }
 
-const COMMANDS: Register[] = [];
+const COMMANDS: Register[] = [registerDeploy];
 
 /**
  * Builds the program with every command. `streams` and `exit` are the process's unless a test

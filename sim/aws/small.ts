@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { WorldContext } from './context.ts';
 import { awsError } from './errors.ts';
 
@@ -5,6 +6,8 @@ interface SimObject {
   body: string;
   versionId: string;
   eTag: string;
+  /** The SHA-256 checksum (base64) the upload sent, which S3 checked and keeps. */
+  checksumSha256?: string;
   /** When it was written. */
   at: number;
 }
@@ -12,6 +15,9 @@ interface SimObject {
 /** S3: versioned buckets holding text objects. */
 export class S3Model {
   readonly buckets = new Map<string, Map<string, SimObject[]>>();
+
+  /** S3's event notification of an object written with PutObject (the bucket's notification config). */
+  onPut: ((bucket: string, key: string, object: SimObject & { size: number }) => void) | undefined;
 
   constructor(private readonly world: WorldContext) {}
 
@@ -83,10 +89,35 @@ export class S3Model {
     return { Versions: versions, DeleteMarkers: [], IsTruncated: false };
   }
 
-  HeadObject(input: { Bucket?: string; Key?: string }) {
+  HeadObject(input: { Bucket?: string; Key?: string; ChecksumMode?: string }) {
     const object = this.latest(input.Bucket, input.Key);
     if (!object) throw awsError('NotFound', 'Not Found', 404);
-    return { VersionId: object.versionId, ETag: object.eTag, ContentLength: object.body.length };
+    return {
+      VersionId: object.versionId,
+      ETag: object.eTag,
+      ContentLength: object.body.length,
+      ...(input.ChecksumMode === 'ENABLED' && object.checksumSha256
+        ? { ChecksumSHA256: object.checksumSha256 }
+        : {}),
+    };
+  }
+
+  /** A write of bytes (kept as latin1 text), its checksum checked as S3 checks it. */
+  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string; ChecksumSHA256?: string }) {
+    const bucket = input.Bucket ?? '';
+    if (!this.buckets.has(bucket)) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    const bytes = typeof input.Body === 'string' ? Buffer.from(input.Body) : Buffer.from(input.Body ?? []);
+    const sent = input.ChecksumSHA256;
+    if (sent && createHash('sha256').update(bytes).digest('base64') !== sent)
+      throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+    const object = this.put(bucket, input.Key ?? '', bytes.toString('latin1'));
+    if (sent) object.checksumSha256 = sent;
+    this.onPut?.(bucket, input.Key ?? '', { ...object, size: bytes.length });
+    return {
+      VersionId: object.versionId,
+      ETag: object.eTag,
+      ...(sent ? { ChecksumSHA256: sent } : {}),
+    };
   }
 }
 
@@ -280,5 +311,18 @@ export class SecretsModel {
       throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     }
     return { Name: input.SecretId, SecretString: value, VersionId: 'simulated' };
+  }
+}
+
+/** STS: who the caller is (the operator at the command line, in the simulated account). */
+export class StsModel {
+  constructor(private readonly account: string) {}
+
+  GetCallerIdentity() {
+    return {
+      Account: this.account,
+      Arn: `arn:aws:sts::${this.account}:assumed-role/operator/alice`,
+      UserId: 'AROASIMULATEDOPERATOR:alice',
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadFunctionHandlers } from '../definition.ts';
-import { ACCOUNT, type ApiCall, callObservers, SOMEONE_ELSE, type World } from '../world.ts';
+import { ACCOUNT, type ApiCall, callObservers, OPERATOR, SOMEONE_ELSE, type World } from '../world.ts';
 import { evaluate } from './evaluate.ts';
 import { type IamRequest, iamRequestsFor } from './requests.ts';
 import { SIM_STACK } from './stack.ts';
@@ -47,7 +47,8 @@ export class IamRecorder {
   private readonly reached = new Set<string>();
   private readonly unattributed: string[] = [];
   private readonly observe = (world: World, call: ApiCall, input: unknown) => {
-    if (call.fn === SOMEONE_ELSE) return;
+    // A person's calls (the command line's among them) are made with their own credentials.
+    if (call.fn === SOMEONE_ELSE || call.fn === OPERATOR) return;
     this.calls += 1;
     if (!call.fn) {
       this.unattributed.push(`${call.service}:${call.operation}`);
