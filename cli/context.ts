@@ -72,8 +72,14 @@ export function consoleLink(region: string, executionArn: string): string {
  * and the simulated account moves on meanwhile.
  */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  sleeping.count += 1;
+  return new Promise<void>((resolve) => setTimeout(resolve, ms)).finally(() => {
+    sleeping.count -= 1;
+  });
 }
+
+/** How many of the command's sleeps are under way: the simulated clock moves only during them. */
+export const sleeping = { count: 0 };
 
 /** A command's body: given the service, it returns its exit code. */
 export type ServiceCommand = (service: Service) => Promise<ExitCode>;
@@ -86,12 +92,13 @@ export type ServiceCommand = (service: Service) => Promise<ExitCode>;
 export function withService(
   { options, out }: CommandContext,
   command: ServiceCommand,
-  scenario?: string,
+  simulation: { scenario?: string | undefined; uploads?: boolean } = {},
 ): Promise<ExitCode> {
+  const { scenario } = simulation;
   return handled(out, async () => {
     if (options.simulate) {
       const { inSimulation } = await import('./simulated.ts');
-      return inSimulation(options.stage, scenario, command);
+      return inSimulation(options.stage, scenario, command, { uploads: simulation.uploads ?? true });
     }
     if (scenario !== undefined) throw usageError('--scenario needs --simulate');
     if (options.region) process.env.AWS_REGION = options.region;

@@ -99,8 +99,8 @@ async function watch(
       if (recent.includes(state)) continue;
       recent = [...recent, state].slice(-LOOP_LENGTH);
       out.progress(
-          `${out.style('dim', elapsed(startedAt))} ${label}${state}${weights ? `  (weights ${formatWeights(weights)})` : ''}`,
-        );
+        `${out.style('dim', elapsed(startedAt))} ${label}${state}${weights ? `  (weights ${formatWeights(weights)})` : ''}`,
+      );
     }
   };
   for (;;) {

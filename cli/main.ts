@@ -1,5 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerAbort } from './commands/abort.ts';
 import { registerDeploy } from './commands/deploy.ts';
+import { registerHistory } from './commands/history.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerWait } from './commands/wait.ts';
 import { EXIT, EXIT_MEANINGS, type ExitCode } from './exit-codes.ts';
 import { makeOutput, type Output, type Streams } from './output.ts';
 
@@ -36,7 +40,7 @@ export function withGlobalOptions(command: Command): Command {
     .option('--simulate', 'run against a fresh simulated AWS account instead of yours', false);
 }
 
-const COMMANDS: Register[] = [registerDeploy];
+const COMMANDS: Register[] = [registerDeploy, registerWait, registerStatus, registerHistory, registerAbort];
 
 /**
  * Builds the program with every command. `streams` and `exit` are the process's unless a test

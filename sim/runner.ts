@@ -367,25 +367,29 @@ export class Runner {
   }
 
   /**
+   * Advances the virtual clock while `busy` holds, whether executions run or not, and only while
+   * `asleep` does: a command at the command line moves time on only while it sleeps between its
+   * looks (its sleeps are timers of the virtual clock), as no time passes in its calls.
+   */
+  async drive(clock: InstalledClock, busy: () => boolean, asleep: () => boolean): Promise<void> {
+    while (busy()) {
+      if (this.inFlight > 0 || clock.countTimers() === 0 || !asleep()) await realSetImmediate();
+      else await clock.nextAsync();
+    }
+  }
+
+  /**
    * Advances the virtual clock timer by timer until no execution runs and `keepGoing` (pending
    * scenario events) says there is nothing more to wait for.
    */
-  runUntilSettled(
+  async runUntilSettled(
     clock: InstalledClock,
     keepGoing: () => boolean = () => false,
     hold: () => boolean = () => false,
   ): Promise<void> {
-    return this.drive(clock, () => this.running.size > 0 || keepGoing(), hold);
-  }
-
-  /**
-   * Advances the virtual clock while `busy` holds (a command at the command line waits on it),
-   * whether executions run or not: the command's own sleeps are timers of the virtual clock.
-   */
-  async drive(clock: InstalledClock, busy: () => boolean, hold: () => boolean = () => false): Promise<void> {
     let idleSpins = 0;
     let heldSince: number | undefined;
-    while (busy()) {
+    while (this.running.size > 0 || keepGoing()) {
       const holding = hold();
       if (holding) heldSince ??= performance.now();
       else heldSince = undefined;
@@ -397,9 +401,6 @@ export class Runner {
       }
       if (this.inFlight > 0 || clock.countTimers() === 0) {
         await realSetImmediate();
-        // Nothing scheduled and nothing running: something outside the executions (a command
-        // reading a file) is busy, and the clock waits for it.
-        if (this.running.size === 0 && this.inFlight === 0) continue;
         idleSpins += 1;
         if (idleSpins > 100_000)
           throw new Error('simulation stalled: executions are running but nothing is scheduled');

@@ -133,7 +133,8 @@ export const registerDeploy: Register = (program, run) => {
         return withService(
           context,
           (service) => deploy(context.out, { key, body, timeoutMs }, flags, service),
-          flags.scenario,
+          // The deploy makes the upload itself: the scenario's own are not made.
+          { scenario: flags.scenario, uploads: false },
         );
       }),
     ),
