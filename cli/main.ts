@@ -40,7 +40,14 @@ export function withGlobalOptions(command: Command): Command {
     .option('--simulate', 'run against a fresh simulated AWS account instead of yours', false);
 }
 
-const COMMANDS: Register[] = [registerDeploy, registerWait, registerStatus, registerHistory, registerAbort];
+/** The commands, read when the program is built (the command modules import this one). */
+const COMMANDS = (): Register[] => [
+  registerDeploy,
+  registerWait,
+  registerStatus,
+  registerHistory,
+  registerAbort,
+];
 
 /**
  * Builds the program with every command. `streams` and `exit` are the process's unless a test
@@ -71,7 +78,7 @@ export function buildProgram(streams: Streams = process): { program: Command; ex
       const options = command.optsWithGlobals() as GlobalOptions;
       code = await action({ options, out: makeOutput(options.json, streams) }, ...args);
     };
-  for (const register of COMMANDS) register(program, run);
+  for (const register of COMMANDS()) register(program, run);
   return { program, exitCode: () => code };
 }
 

@@ -24,7 +24,7 @@ interface SlotStatus {
   weight: number | null;
   /** The versions its running instances carry (tagged at launch). */
   versions: string[];
-  /** The execution that claimed the slot, from its target group's tag. */
+  /** The name of the execution that claimed the slot, from its target group's tag. */
   claimedBy: string | null;
 }
 
@@ -69,7 +69,8 @@ async function slotsOf(
     slots[slot] = {
       weight: weights[slot],
       versions: [...new Set(fleet.map((i) => i.tags[TAG.version] ?? '?'))].sort(),
-      claimedBy: groups.get(config.slots[slot].targetGroupArn)?.[TAG.execution] ?? null,
+      // The tag holds the claiming execution's ARN; its name is what operators search by.
+      claimedBy: groups.get(config.slots[slot].targetGroupArn)?.[TAG.execution]?.split(':').at(-1) ?? null,
     };
   }
   const found = findLiveSlot(weights);
