@@ -97,8 +97,9 @@ export function withService(
   const { scenario } = simulation;
   return handled(out, async () => {
     if (options.simulate) {
-      const { inSimulation } = await import('./simulated.ts');
-      return inSimulation(options.stage, scenario, command, { uploads: simulation.uploads ?? true });
+      // The simulated account has the service deployed with stage sim (its names say so).
+      const { inSimulation, SIMULATED_STAGE } = await import('./simulated.ts');
+      return inSimulation(SIMULATED_STAGE, scenario, command, { uploads: simulation.uploads ?? true });
     }
     if (scenario !== undefined) throw usageError('--scenario needs --simulate');
     if (options.region) process.env.AWS_REGION = options.region;

@@ -23,6 +23,9 @@ import {
 import { usageError } from './errors.ts';
 import type { ExitCode } from './exit-codes.ts';
 
+/** The stage the service is deployed with in the simulated account (bluegreen-ec2-sim-locks...). */
+export const SIMULATED_STAGE = 'sim';
+
 /** The scenario whose world --simulate builds when none is named: the built-in one, nothing failing. */
 export const DEFAULT_SCENARIO = 'happy';
 

@@ -18,7 +18,14 @@ export interface RecordingResult {
   unattributed: string[];
 }
 
-export const roleArn = (fn: string) => `arn:aws:iam::${ACCOUNT}:role/${SIM_STACK.name}-${fn}`;
+/**
+ * The role whose policies a caller's requests are judged by: a function's own, or for the command
+ * line the operator's (examples/operator-policy.cfn.yml attached to it).
+ */
+export const roleArn = (fn: string) =>
+  fn === OPERATOR
+    ? `arn:aws:iam::${ACCOUNT}:role/operator`
+    : `arn:aws:iam::${ACCOUNT}:role/${SIM_STACK.name}-${fn}`;
 const roleId = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}IamRoleLambdaExecution`;
 
 /** Each function's role in the packaged template, resolved as deployed into the simulated account. */
@@ -47,8 +54,7 @@ export class IamRecorder {
   private readonly reached = new Set<string>();
   private readonly unattributed: string[] = [];
   private readonly observe = (world: World, call: ApiCall, input: unknown) => {
-    // A person's calls (the command line's among them) are made with their own credentials.
-    if (call.fn === SOMEONE_ELSE || call.fn === OPERATOR) return;
+    if (call.fn === SOMEONE_ELSE) return;
     this.calls += 1;
     if (!call.fn) {
       this.unattributed.push(`${call.service}:${call.operation}`);

@@ -183,12 +183,11 @@ describe('bluegreen deploy refuses, uploading nothing', () => {
     }));
 
   it('a stage with no service stack: exit 1, naming the stack', () =>
-    inAccount(async ({ session }) => {
-      const ran = await session.run(() =>
-        bluegreen(...DEPLOY, '--stage', 'staging', '--region', 'us-east-1'),
-      );
+    inAccount(async ({ bluegreen, session }) => {
+      session.world.cloudformation.stacks.delete('bluegreen-ec2-sim');
+      const ran = await bluegreen(...DEPLOY);
       expect(ran.code).toBe(EXIT.failed);
-      expect(ran.stderr).toContain('no stack bluegreen-ec2-staging in us-east-1');
+      expect(ran.stderr).toContain('no stack bluegreen-ec2-sim in us-east-1');
       expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(0);
     }));
 });
