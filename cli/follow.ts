@@ -53,7 +53,6 @@ function weightsIn(output: string | undefined): Weights | undefined {
     const state = JSON.parse(output) as {
       shift?: { weights?: Weights };
       rollbackTraffic?: { weights?: Weights | null };
-      healing?: { weights?: Weights };
     };
     return state.rollbackTraffic?.weights ?? state.shift?.weights ?? undefined;
   } catch {

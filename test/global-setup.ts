@@ -13,7 +13,7 @@ import { readTemplate } from './support/cfn-template.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
-    /** Each function's packaged role (stage sim, resolved once), every recorded call is evaluated against. */
+    /** Each function's packaged role (stage sim, resolved once), and the operator policy (the command line's calls), every recorded call is evaluated against. */
     iamPolicies: Record<string, PolicyDocument[]>;
     /** Where each test file writes what its recording found. */
     iamResults: string;
@@ -49,7 +49,7 @@ export default async function setup(project: TestProject) {
     const allowed = new Set(files.flatMap((f) => f.allowed));
     const calls = files.reduce((sum, f) => sum + f.calls, 0);
     console.log(
-      `IAM evaluation: ${allowed.size} distinct requests from ${calls} recorded AWS calls in ${files.length} test files, each allowed by its function's packaged role`,
+      `IAM evaluation: ${allowed.size} distinct requests from ${calls} recorded AWS calls in ${files.length} test files, each allowed by its function's packaged role (the command line's by the operator policy)`,
     );
     // Only a whole run can tell whether some call of the code was never evaluated.
     if (files.length < testFiles().length) return;

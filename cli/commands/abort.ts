@@ -22,9 +22,9 @@ export const ABORT_ERROR = 'AbortedByOperator';
  */
 async function runningDeployment(service: Service, app: string, env: string): Promise<string | undefined> {
   const owner = (await getLock(service.locksTable, lockId(app, env)))?.owner;
-  if (
-    owner?.executionArn.startsWith(service.deployStateMachineArn.replace(':stateMachine:', ':execution:'))
-  ) {
+  // The owner may be the rollback execution of a stopped deployment, which is not stopped here.
+  const deployments = `${service.deployStateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  if (owner?.executionArn.startsWith(deployments)) {
     const described = await describeExecution(owner.executionArn);
     if (described?.status === 'RUNNING') return described.executionArn;
   }
