@@ -121,6 +121,17 @@ describe('bluegreen abort', () => {
       });
     }));
 
+  it('exits 1 for a deployment stopped while it bakes: nothing to roll back, its recovery only frees the lock', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(5 * 60);
+      const aborted = await bluegreen('abort', 'web', 'prod', '--json');
+      expect(aborted.code).toBe(EXIT.failed);
+      expect(aborted.json()).toMatchObject({ outcome: 'stopped', deployment: { name, status: 'ABORTED' } });
+      expect(aborted.json()).not.toHaveProperty('rollback');
+      expect(session.world.sfn.rollbacks.size).toBe(0);
+    }));
+
   it('says so and exits 1 when nothing is running', () =>
     inAccount(async ({ bluegreen }) => {
       const ran = await bluegreen('abort', 'web', 'prod');
