@@ -6,7 +6,7 @@ import { lockId, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 import { formatWeights, type Weights } from '#shared/domain/traffic.ts';
 import { type Service, sleep } from './context.ts';
 import { CommandError } from './errors.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT, type ExitCode } from './exit-codes.ts';
 import { deploymentEnd, EXIT_OF_OUTCOME, type Outcome, rollbackEnd } from './outcome.ts';
 import type { Output } from './output.ts';
 
@@ -33,7 +33,7 @@ export interface Followed {
   /** The rollback execution the recovery started for a stopped deployment, as it ended. */
   rollback?: Ended;
   outcome: Outcome;
-  exitCode: number;
+  exitCode: ExitCode;
 }
 
 function ended(d: ExecutionDescription): Ended {

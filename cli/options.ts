@@ -1,10 +1,13 @@
 import { Option } from 'commander';
 
-/** `--scenario NAME`, beside --simulate on the commands that touch the service. */
-export function scenarioOption(): Option {
+/**
+ * `--scenario NAME`, beside --simulate on the commands that touch the service. A deploy makes its
+ * own upload; the other commands find the scenario's made.
+ */
+export function scenarioOption({ uploads }: { uploads: boolean }): Option {
   return new Option(
     '--scenario <name>',
-    'with --simulate: the scenario of `npm run simulate` whose world and faults to simulate (its own uploads are not made), e.g. alarm-during-shift',
+    `with --simulate: the scenario of \`npm run simulate\` whose world and faults to simulate (${uploads ? 'with its uploads made' : 'without its own uploads'}), e.g. alarm-during-shift`,
   );
 }
 

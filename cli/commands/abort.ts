@@ -50,7 +50,7 @@ async function abort(
     { abortedBy: caller, ...followed },
     `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
   );
-  return followed.exitCode as ExitCode;
+  return followed.exitCode;
 }
 
 export const registerAbort: Register = (program, run) => {
@@ -61,7 +61,7 @@ export const registerAbort: Register = (program, run) => {
       .argument('<app>')
       .argument('<env>')
       .addOption(timeoutOption('1h'))
-      .addOption(scenarioOption()),
+      .addOption(scenarioOption({ uploads: true })),
   ).action(
     run(async (context, app: string, env: string, flags: { timeout: string; scenario?: string }) =>
       handled(context.out, async () => {

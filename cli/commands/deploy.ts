@@ -104,7 +104,7 @@ async function deploy(
     { ...document, ...followed },
     `${name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
   );
-  return followed.exitCode as ExitCode;
+  return followed.exitCode;
 }
 
 export const registerDeploy: Register = (program, run) => {
@@ -120,7 +120,7 @@ export const registerDeploy: Register = (program, run) => {
       .requiredOption('--version <version>', "the release's version (1-64 letters, digits, . _ -)")
       .option('--wait', 'follow the execution state by state and exit with its outcome', false)
       .addOption(timeoutOption(DEFAULT_TIMEOUT))
-      .addOption(scenarioOption()),
+      .addOption(scenarioOption({ uploads: false })),
   ).action(
     run(async (context, artifact: string, flags: DeployOptions) =>
       // The flags, the key and the file are checked before any AWS call: a bad one uploads nothing.

@@ -51,7 +51,7 @@ export const registerHistory: Register = (program, run) => {
       .argument('<app>')
       .argument('<env>')
       .option('--limit <n>', 'how many deployments (1-100)', '10')
-      .addOption(scenarioOption()),
+      .addOption(scenarioOption({ uploads: true })),
   ).action(
     run(async (context, app: string, env: string, flags: HistoryOptions) =>
       handled(context.out, async () => {

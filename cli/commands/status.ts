@@ -175,7 +175,7 @@ export const registerStatus: Register = (program, run) => {
       )
       .argument('[app]')
       .argument('[env]')
-      .addOption(scenarioOption()),
+      .addOption(scenarioOption({ uploads: true })),
   ).action(
     run(async (context, app: string | undefined, env: string | undefined, flags: { scenario?: string }) =>
       handled(context.out, async () => {

@@ -61,7 +61,7 @@ async function waitFor(
     followed,
     `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
   );
-  return followed.exitCode as ExitCode;
+  return followed.exitCode;
 }
 
 export const registerWait: Register = (program, run) => {
@@ -73,7 +73,7 @@ export const registerWait: Register = (program, run) => {
       )
       .argument('<execution-or-app...>', 'EXECUTION, or APP ENV VERSION')
       .addOption(timeoutOption(DEFAULT_TIMEOUT))
-      .addOption(scenarioOption()),
+      .addOption(scenarioOption({ uploads: true })),
   ).action(
     run(async (context, args: string[], flags: WaitOptions) =>
       handled(context.out, async () => {
