@@ -1,6 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerAbort } from './commands/abort.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerSimulate } from './commands/simulate.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
+import { registerWait } from './commands/wait.ts';
 import { EXIT, EXIT_MEANINGS, type ExitCode } from './exit-codes.ts';
 import { makeOutput, type Output, type Streams } from './output.ts';
 
@@ -37,7 +42,16 @@ export function withGlobalOptions(command: Command): Command {
     .option('--simulate', 'run against a fresh simulated AWS account instead of yours', false);
 }
 
-const COMMANDS: Register[] = [registerValidate, registerSimulate];
+/** The commands, read when the program is built (the command modules import this one). */
+const COMMANDS = (): Register[] => [
+  registerValidate,
+  registerSimulate,
+  registerDeploy,
+  registerWait,
+  registerStatus,
+  registerHistory,
+  registerAbort,
+];
 
 /**
  * Builds the program with every command. `streams` and `exit` are the process's unless a test
@@ -68,7 +82,7 @@ export function buildProgram(streams: Streams = process): { program: Command; ex
       const options = command.optsWithGlobals() as GlobalOptions;
       code = await action({ options, out: makeOutput(options.json, streams) }, ...args);
     };
-  for (const register of COMMANDS) register(program, run);
+  for (const register of COMMANDS()) register(program, run);
   return { program, exitCode: () => code };
 }
 

@@ -1,4 +1,5 @@
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
+import { RELEASE_PREFIX } from '#shared/domain/artifact-key.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { UploadOptions } from './aws/small.ts';
 import type { InstalledClock } from './clock.ts';
@@ -63,6 +64,12 @@ export class Harness {
     if (options.intercept) this.runner.interceptor = options.intercept;
     if (options.taskLatencyMs) this.runner.taskLatencyMs = options.taskLatencyMs;
     world.sfn.onStart = (execution) => this.runner.start(execution);
+    world.sfn.onStop = (execution) => this.runner.stop(execution.name);
+    // The release bucket notifies the starter of every release upload (serverless.yml's S3 event).
+    world.s3.onPut = (bucket, key, object) => {
+      if (bucket === BUCKET && key.startsWith(RELEASE_PREFIX) && /\.(zip|tar\.gz)$/.test(key))
+        this.deliver([s3Record(bucket, key, object, world.now())]);
+    };
   }
 
   /** Something more will happen later: the clock must keep running until it has. */

@@ -1,3 +1,4 @@
+import { cloudformation } from '#shared/aws/cloudformation.ts';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
@@ -8,6 +9,7 @@ import { s3 } from '#shared/aws/s3.ts';
 import { secrets } from '#shared/aws/secrets.ts';
 import { sfn } from '#shared/aws/sfn.ts';
 import { sns } from '#shared/aws/sns.ts';
+import { sts } from '#shared/aws/sts.ts';
 import type { Service, World } from './world.ts';
 
 let current: World | undefined;
@@ -45,6 +47,9 @@ export function routeClientsTo(world: World): void {
     [sfn as unknown as MiddlewareClient, 'sfn'],
     [dynamodb as unknown as MiddlewareClient, 'dynamodb'],
     [secrets as unknown as MiddlewareClient, 'secretsmanager'],
+    // The command line's (cli/): it reads the service stack's outputs and who the caller is.
+    [cloudformation as unknown as MiddlewareClient, 'cloudformation'],
+    [sts as unknown as MiddlewareClient, 'sts'],
   ];
   for (const [client, service] of clients) {
     client.middlewareStack.add(

@@ -367,6 +367,18 @@ export class Runner {
   }
 
   /**
+   * Advances the virtual clock while `busy` holds, whether executions run or not, and only while
+   * `asleep` does: a command at the command line moves time on only while it sleeps between its
+   * looks (its sleeps are timers of the virtual clock), as no time passes in its calls.
+   */
+  async drive(clock: InstalledClock, busy: () => boolean, asleep: () => boolean): Promise<void> {
+    while (busy()) {
+      if (this.inFlight > 0 || clock.countTimers() === 0 || !asleep()) await realSetImmediate();
+      else await clock.nextAsync();
+    }
+  }
+
+  /**
    * Advances the virtual clock timer by timer until no execution runs and `keepGoing` (pending
    * scenario events) says there is nothing more to wait for.
    */

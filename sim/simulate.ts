@@ -242,7 +242,7 @@ interface Before {
  * The scenario's world: the seeded account, the config it prepared (in S3), the safety monitor
  * judging by that config and the harness that runs the state machine with the monitor watching.
  */
-function buildScenarioWorld(
+export function buildScenarioWorld(
   scenario: Scenario,
   { world, handlers, loaded }: SimulatedAccount,
   options: RunOptions,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { CloudFormationModel } from './aws/cloudformation.ts';
 import type { WorldContext } from './aws/context.ts';
 import { DynamoDbModel } from './aws/dynamodb.ts';
 import { Ec2Model, type SimInstance } from './aws/ec2.ts';
@@ -9,7 +10,7 @@ import { IamModel } from './aws/iam.ts';
 import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
-import { CloudWatchModel, S3Model, SecretsModel, SnsModel } from './aws/small.ts';
+import { CloudWatchModel, S3Model, SecretsModel, SnsModel, StsModel } from './aws/small.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -33,7 +34,9 @@ export type Service =
   | 's3'
   | 'sfn'
   | 'dynamodb'
-  | 'secretsmanager';
+  | 'secretsmanager'
+  | 'cloudformation'
+  | 'sts';
 
 /**
  * Makes a call fail: `times` times, optionally only when `when` says so. A FaultKind fails the
@@ -68,6 +71,17 @@ export const lambdaFunction = new AsyncLocalStorage<string>();
 
 /** Who makes a call that is not the service's: a person, in a test that checks the monitor. */
 export const SOMEONE_ELSE = '(someone else)';
+
+/**
+ * The operator at the `bluegreen` command line: a person's own credentials, not a role of the
+ * service (README "Command line" lists what it needs).
+ */
+export const OPERATOR = '(operator)';
+
+/** Runs `action` as the operator at the command line. */
+export function asOperator<T>(action: () => T): T {
+  return lambdaFunction.run(OPERATOR, action);
+}
 
 /** Runs `action` as someone other than the service (its calls are not the service's roles'). */
 export function asSomeoneElse<T>(action: () => T): T {
@@ -107,6 +121,8 @@ export class World implements WorldContext {
   readonly secretsmanager = new SecretsModel();
   /** People's identities, for requests they sign (not called through an SDK client). */
   readonly iam = new IamModel(ACCOUNT);
+  readonly cloudformation = new CloudFormationModel();
+  readonly sts = new StsModel(ACCOUNT);
   readonly faults: FaultRule[] = [];
   readonly calls: ApiCall[] = [];
   readonly hooks: WorldHooks[] = [];

@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadFunctionHandlers } from '../sim/definition.ts';
+import { OPERATOR_POLICY_TEMPLATE, operatorPolicies } from '../sim/iam/operator.ts';
 import { packagedPolicies, type RecordingResult } from '../sim/iam/recorder.ts';
 import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { cachedTemplatePath, sdkUse } from '../sim/packaging.ts';
+import { OPERATOR } from '../sim/world.ts';
+import { readTemplate } from './support/cfn-template.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
-    /** Each function's packaged role (stage sim, resolved once), every recorded call is evaluated against. */
+    /** Each function's packaged role (stage sim, resolved once), and the operator policy (the command line's calls), every recorded call is evaluated against. */
     iamPolicies: Record<string, PolicyDocument[]>;
     /** Where each test file writes what its recording found. */
     iamResults: string;
@@ -30,7 +33,13 @@ function testFiles(dir = join(import.meta.dirname)): string[] {
 
 export default async function setup(project: TestProject) {
   const results = mkdtempSync(join(tmpdir(), 'bluegreen-iam-'));
-  project.provide('iamPolicies', packagedPolicies(await cachedTemplatePath('sim')));
+  project.provide('iamPolicies', {
+    ...packagedPolicies(await cachedTemplatePath('sim')),
+    // The command line's calls, made with the operator's credentials (README "Command line").
+    [OPERATOR]: operatorPolicies(
+      readTemplate(OPERATOR_POLICY_TEMPLATE) as unknown as Record<string, unknown>,
+    ),
+  });
   project.provide('iamResults', results);
   return async () => {
     const files = readdirSync(results).map(
@@ -40,7 +49,7 @@ export default async function setup(project: TestProject) {
     const allowed = new Set(files.flatMap((f) => f.allowed));
     const calls = files.reduce((sum, f) => sum + f.calls, 0);
     console.log(
-      `IAM evaluation: ${allowed.size} distinct requests from ${calls} recorded AWS calls in ${files.length} test files, each allowed by its function's packaged role`,
+      `IAM evaluation: ${allowed.size} distinct requests from ${calls} recorded AWS calls in ${files.length} test files, each allowed by its function's packaged role (the command line's by the operator policy)`,
     );
     // Only a whole run can tell whether some call of the code was never evaluated.
     if (files.length < testFiles().length) return;

@@ -304,3 +304,24 @@ export async function getPublication<T>(
 export async function settlePublication<T>(table: string, record: PublicationRecord<T>): Promise<boolean> {
   return claimPublication(table, record, record.claimant);
 }
+
+/** Pages of the locks table read at most when listing its lock items (1 MB each). */
+const LOCK_SCAN_PAGES = 20;
+
+/** Every lock item of the table (one per app/env that ever deployed), beside its other items. */
+export async function listLocks(table: string): Promise<LockItem[]> {
+  const found: LockItem[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  for (let page = 0; page < LOCK_SCAN_PAGES; page++) {
+    const out = await dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey }));
+    for (const raw of out.Items ?? []) {
+      const item = unmarshall(raw) as Partial<LockItem>;
+      // Lock items are the ones with a version and waiters; waits and publications share the table.
+      if (typeof item.id === 'string' && typeof item.version === 'number' && Array.isArray(item.waiters))
+        found.push(item as LockItem);
+    }
+    ExclusiveStartKey = out.LastEvaluatedKey;
+    if (!ExclusiveStartKey) break;
+  }
+  return found;
+}

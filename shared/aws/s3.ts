@@ -1,4 +1,11 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { isNotFound } from './errors.ts';
 
 export const s3 = new S3Client({});
@@ -98,4 +105,30 @@ export async function otherVersions(
     VersionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
   } while (KeyMarker);
   return found.sort((x, y) => (x.lastModified?.getTime() ?? 0) - (y.lastModified?.getTime() ?? 0));
+}
+
+/**
+ * Uploads a release artifact with its SHA-256 checksum (computed here and checked by S3, which
+ * keeps it with the object version), and returns the version id and ETag S3 gave it.
+ */
+export async function putArtifact(
+  bucket: string,
+  key: string,
+  body: Uint8Array,
+): Promise<{ versionId?: string; eTag?: string; checksumSha256: string }> {
+  const checksumSha256 = createHash('sha256').update(body).digest('base64');
+  const out = await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ChecksumAlgorithm: 'SHA256',
+      ChecksumSHA256: checksumSha256,
+    }),
+  );
+  return {
+    ...(out.VersionId ? { versionId: out.VersionId } : {}),
+    ...(out.ETag ? { eTag: out.ETag } : {}),
+    checksumSha256,
+  };
 }

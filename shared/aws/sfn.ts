@@ -1,10 +1,13 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { CallbackOutcome } from '../domain/approval-outcome.ts';
 import { isNotFound } from './errors.ts';
@@ -240,4 +243,137 @@ export class ExecutionHistory {
     }
     this.nextToken = out.nextToken;
   }
+}
+
+/** An execution as DescribeExecution tells it. */
+export interface ExecutionDescription {
+  executionArn: string;
+  name: string;
+  status: string;
+  startDate?: Date;
+  stopDate?: Date;
+  error?: string;
+  cause?: string;
+  input?: string;
+}
+
+/** DescribeExecution, or undefined when the execution does not exist. */
+export async function describeExecution(arn: string): Promise<ExecutionDescription | undefined> {
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    return {
+      executionArn: out.executionArn ?? arn,
+      name: out.name ?? arn.split(':').at(-1) ?? '',
+      status: out.status ?? 'RUNNING',
+      ...(out.startDate ? { startDate: out.startDate } : {}),
+      ...(out.stopDate ? { stopDate: out.stopDate } : {}),
+      ...(out.error ? { error: out.error } : {}),
+      ...(out.cause ? { cause: out.cause } : {}),
+      ...(out.input ? { input: out.input } : {}),
+    };
+  } catch (error) {
+    if (isNotFound(error) || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+export interface ExecutionListItem {
+  executionArn: string;
+  name: string;
+  status: string;
+  startDate?: Date;
+  stopDate?: Date;
+}
+
+/** Pages of ListExecutions read at most: 10 pages of 100 executions, newest first. */
+const LIST_PAGES = 10;
+
+/**
+ * The state machine's executions, newest first (as ListExecutions returns them), those `keep`
+ * accepts, until `limit` are found or 1,000 were read.
+ */
+export async function listExecutions(
+  stateMachineArn: string,
+  keep: (item: ExecutionListItem) => boolean,
+  options: { limit?: number; statusFilter?: 'RUNNING' } = {},
+): Promise<ExecutionListItem[]> {
+  const found: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < LIST_PAGES; page++) {
+    const out = await sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn,
+        maxResults: 100,
+        nextToken,
+        ...(options.statusFilter ? { statusFilter: options.statusFilter } : {}),
+      }),
+    );
+    for (const e of out.executions ?? []) {
+      const item: ExecutionListItem = {
+        executionArn: e.executionArn ?? '',
+        name: e.name ?? '',
+        status: e.status ?? '',
+        ...(e.startDate ? { startDate: e.startDate } : {}),
+        ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+      };
+      if (!keep(item)) continue;
+      found.push(item);
+      if (options.limit !== undefined && found.length >= options.limit) return found;
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return found;
+}
+
+/** Stops a running execution as the console's Stop does, with an error and a cause for its history. */
+export async function stopExecution(arn: string, error: string, cause: string): Promise<void> {
+  await sfn.send(new StopExecutionCommand({ executionArn: arn, error, cause: cause.slice(0, 32768) }));
+}
+
+/** Pages of newest events read at most per look: a look every few seconds finds a few new ones. */
+const NEW_EVENT_PAGES = 25;
+
+/**
+ * The events of an execution newer than event `afterId`, oldest first, read from the newest back
+ * (event ids grow by one per event), with execution data.
+ */
+export async function eventsAfter(executionArn: string, afterId: number): Promise<HistoryEvent[]> {
+  const found: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < NEW_EVENT_PAGES; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: HISTORY_PAGE_SIZE,
+        includeExecutionData: true,
+        nextToken,
+      }),
+    );
+    for (const event of out.events ?? []) {
+      if ((event.id ?? 0) <= afterId) return found.reverse();
+      found.push(event);
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return found.reverse();
+}
+
+/** The state an execution is in now: the newest state it entered (undefined before the first). */
+export async function currentState(executionArn: string): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < NEW_EVENT_PAGES; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20, nextToken }),
+    );
+    for (const event of out.events ?? []) {
+      const name = event.stateEnteredEventDetails?.name;
+      if (event.type?.endsWith('StateEntered') && name) return name;
+    }
+    nextToken = out.nextToken;
+    if (!nextToken) break;
+  }
+  return undefined;
 }

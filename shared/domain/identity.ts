@@ -31,10 +31,17 @@ export function artifactId(ref: ArtifactRef): string {
  * and searchable by its app-env prefix. The hash covers bucket, key and version id.
  */
 export function executionName(app: string, env: string, version: string, ref: ArtifactRef): string {
-  const hash = artifactId(ref).slice(0, HASH_LENGTH);
+  return `${executionNamePrefix(app, env, version)}${artifactId(ref).slice(0, HASH_LENGTH)}`;
+}
+
+/**
+ * What every execution name of a release of app/env/version starts with, `<app>-<env>-<version>-`
+ * with characters Step Functions refuses made `_` (the hash of the object version follows).
+ */
+export function executionNamePrefix(app: string, env: string, version: string): string {
   const readable = `${app}-${env}-${version}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const room = EXECUTION_NAME_MAX - HASH_LENGTH - 1;
-  return `${readable.slice(0, room).replace(/[-_]+$/, '')}-${hash}`;
+  return `${readable.slice(0, room).replace(/[-_]+$/, '')}-`;
 }
 
 /** What S3 says of an object's SHA-256 checksum (HeadObject with ChecksumMode ENABLED). */

@@ -84,6 +84,8 @@ export class SfnModel {
   /** The rollback state machine's executions (started by the recovery of a stopped deployment). */
   readonly rollbacks = new Map<string, SimExecution>();
   onStart: ((execution: SimExecution) => void) | undefined;
+  /** Stops a running execution in the runner (no Catch runs); false when it runs no more. */
+  onStop: ((execution: SimExecution) => boolean) | undefined;
   private readonly waiting = new Map<string, WaitingTask>();
 
   constructor(
@@ -237,6 +239,53 @@ export class SfnModel {
     };
   }
 
+  /** Newest first, as Step Functions lists them; pages of `maxResults` (default 100, at most 1,000). */
+  ListExecutions(input: {
+    stateMachineArn?: string;
+    statusFilter?: string;
+    maxResults?: number;
+    nextToken?: string;
+  }) {
+    const executions =
+      input.stateMachineArn === this.stateMachineArn
+        ? this.executions
+        : input.stateMachineArn === this.rollbackStateMachineArn
+          ? this.rollbacks
+          : undefined;
+    if (!executions)
+      throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
+    const size = input.maxResults || 100;
+    if (size > 1000) throw awsError('ValidationException', 'maxResults must be at most 1000');
+    const listed = [...executions.values()]
+      .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+      .sort((x, y) => y.startedAt - x.startedAt)
+      .map((e) => ({
+        executionArn: e.arn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: new Date(e.startedAt),
+        ...(e.stoppedAt !== undefined ? { stopDate: new Date(e.stoppedAt) } : {}),
+      }));
+    const start = Number(input.nextToken ?? 0);
+    return {
+      executions: listed.slice(start, start + size),
+      ...(start + size < listed.length ? { nextToken: String(start + size) } : {}),
+    };
+  }
+
+  /** Stops a running execution, with the error and cause it then reports. */
+  StopExecution(input: { executionArn?: string; error?: string; cause?: string }) {
+    const execution = this.byArn(input.executionArn);
+    if (!execution)
+      throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+    if (execution.status === 'RUNNING' && this.onStop?.(execution)) {
+      if (input.error !== undefined) execution.error = input.error;
+      if (input.cause !== undefined) execution.cause = input.cause;
+    }
+    return { stopDate: new Date(this.world.now()) };
+  }
+
   DescribeExecution(input: { executionArn?: string }) {
     const execution = this.byArn(input.executionArn);
     if (!execution)
@@ -248,6 +297,7 @@ export class SfnModel {
       startDate: new Date(execution.startedAt),
       ...(execution.stoppedAt !== undefined ? { stopDate: new Date(execution.stoppedAt) } : {}),
       ...(execution.error ? { error: execution.error } : {}),
+      ...(execution.cause ? { cause: execution.cause } : {}),
       input: execution.input,
     };
   }

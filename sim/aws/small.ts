@@ -75,6 +75,9 @@ export function storedChecksum(body: string, options: UploadOptions = {}): SimCh
 export class S3Model {
   readonly buckets = new Map<string, Map<string, SimObject[]>>();
 
+  /** S3's event notification of an object written with PutObject (the bucket's notification config). */
+  onPut: ((bucket: string, key: string, object: SimObject & { size: number }) => void) | undefined;
+
   constructor(private readonly world: WorldContext) {}
 
   addBucket(name: string): void {
@@ -161,6 +164,27 @@ export class S3Model {
       ...(input.ChecksumMode === 'ENABLED'
         ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type }
         : {}),
+    };
+  }
+
+  /** A write of bytes (kept as latin1 text), its checksum checked as S3 checks it. */
+  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string; ChecksumSHA256?: string }) {
+    const bucket = input.Bucket ?? '';
+    if (!this.buckets.has(bucket)) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    const bytes = typeof input.Body === 'string' ? Buffer.from(input.Body) : Buffer.from(input.Body ?? []);
+    const sent = input.ChecksumSHA256;
+    if (sent && createHash('sha256').update(bytes).digest('base64') !== sent)
+      throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
+    const object = this.put(bucket, input.Key ?? '', bytes.toString('latin1'));
+    // The checksum is of the bytes sent: the one the upload gave (checked above), or CRC64NVME.
+    object.checksum = sent
+      ? { algorithm: 'SHA256', type: 'FULL_OBJECT', value: sent }
+      : { algorithm: 'CRC64NVME', type: 'FULL_OBJECT', value: crc64nvme(bytes) };
+    this.onPut?.(bucket, input.Key ?? '', { ...object, size: bytes.length });
+    return {
+      VersionId: object.versionId,
+      ETag: object.eTag,
+      ...(sent ? { ChecksumSHA256: sent } : {}),
     };
   }
 }
@@ -355,5 +379,18 @@ export class SecretsModel {
       throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     }
     return { Name: input.SecretId, SecretString: value, VersionId: 'simulated' };
+  }
+}
+
+/** STS: who the caller is (the operator at the command line, in the simulated account). */
+export class StsModel {
+  constructor(private readonly account: string) {}
+
+  GetCallerIdentity() {
+    return {
+      Account: this.account,
+      Arn: `arn:aws:sts::${this.account}:assumed-role/operator/alice`,
+      UserId: 'AROASIMULATEDOPERATOR:alice',
+    };
   }
 }

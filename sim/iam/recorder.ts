@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadFunctionHandlers } from '../definition.ts';
-import { ACCOUNT, type ApiCall, callObservers, SOMEONE_ELSE, type World } from '../world.ts';
+import { ACCOUNT, type ApiCall, callObservers, OPERATOR, SOMEONE_ELSE, type World } from '../world.ts';
 import { evaluate } from './evaluate.ts';
 import { type IamRequest, iamRequestsFor } from './requests.ts';
 import { SIM_STACK } from './stack.ts';
@@ -18,7 +18,14 @@ export interface RecordingResult {
   unattributed: string[];
 }
 
-export const roleArn = (fn: string) => `arn:aws:iam::${ACCOUNT}:role/${SIM_STACK.name}-${fn}`;
+/**
+ * The role whose policies a caller's requests are judged by: a function's own, or for the command
+ * line the operator's (examples/operator-policy.cfn.yml attached to it).
+ */
+export const roleArn = (fn: string) =>
+  fn === OPERATOR
+    ? `arn:aws:iam::${ACCOUNT}:role/operator`
+    : `arn:aws:iam::${ACCOUNT}:role/${SIM_STACK.name}-${fn}`;
 const roleId = (fn: string) => `${fn[0]?.toUpperCase()}${fn.slice(1)}IamRoleLambdaExecution`;
 
 /** Each function's role in the packaged template, resolved as deployed into the simulated account. */

@@ -299,6 +299,8 @@ function s3Requests(world: World, operation: string, input: Json): IamRequest[] 
       if (!world.s3.exists(bucket, key)) requests.push(request('s3:ListBucket', `arn:${P}:s3:::${bucket}`));
       return requests;
     }
+    case 'PutObject':
+      return [request('s3:PutObject', object)];
     case 'ListObjectVersions':
       return [
         request('s3:ListBucketVersions', `arn:${P}:s3:::${bucket}`, {
@@ -325,8 +327,11 @@ function sfnRequests(operation: string, input: Json): IamRequest[] {
   switch (operation) {
     case 'StartExecution':
       return [request('states:StartExecution', String(input.stateMachineArn ?? ''))];
+    case 'ListExecutions':
+      return [request('states:ListExecutions', String(input.stateMachineArn ?? ''))];
     case 'DescribeExecution':
     case 'GetExecutionHistory':
+    case 'StopExecution':
       return [request(`states:${operation}`, String(input.executionArn ?? ''))];
     // The task token is the authorization: the reference lists no resource type for these.
     case 'SendTaskSuccess':
@@ -361,10 +366,24 @@ export function iamRequestsFor(world: World, call: ApiCall, input: unknown): Iam
       return [request(`sns:${call.operation}`, String(json.TopicArn ?? ''))];
     case 'secretsmanager':
       return [request(`secretsmanager:${call.operation}`, secretArn(String(json.SecretId ?? '')))];
+    // The command line's: the service stack by name (its ARN ends in the stack's id), and who calls,
+    // which needs no permission.
+    case 'cloudformation':
+      return [
+        request(
+          `cloudformation:${call.operation}`,
+          `arn:${P}:cloudformation:${REGION}:${ACCOUNT}:stack/${String(json.StackName)}/${SIMULATED_STACK_ID}`,
+        ),
+      ];
+    case 'sts':
+      return [];
     default:
       throw new Error(`no IAM mapping for ${call.service}:${call.operation}`);
   }
 }
+
+/** The id CloudFormation gave the service stack in the simulated account (the end of its ARN). */
+const SIMULATED_STACK_ID = '4e7a1b90-0f1c-11f1-9d3e-0a1b2c3d4e5f';
 
 /** Secrets Manager appends six random characters to a secret's name in its ARN. */
 export const SECRET_SUFFIX = '-AbCdEf';

@@ -9,7 +9,7 @@ import { loadOwnApp, ownScenario } from '../../sim/own-config.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { runScenario, type Summary, simulate } from '../../sim/simulate.ts';
 import type { SimApp } from '../../sim/worlds.ts';
-import { runCli } from '../support/cli.ts';
+import { bluegreen } from '../support/cli.ts';
 import { ROOT } from '../support/simulation.ts';
 
 // A user's own config in the simulator: the simulated account is built from it, any valid config
@@ -37,7 +37,7 @@ async function own(file: string, app: string, env: string): Promise<SimApp> {
 }
 
 async function simulateCli(...args: string[]) {
-  const run = await runCli(['simulate', '--json', ...args]);
+  const run = await bluegreen('simulate', '--json', ...args);
   return { ...run, summary: JSON.parse(run.stdout) as Summary };
 }
 
@@ -125,7 +125,7 @@ describe('bluegreen simulate --config', () => {
     config.traffic.steps = [50, 25];
     const path = join(mkdtempSync(join(tmpdir(), 'bluegreen-simulate-')), 'decreasing.json');
     writeFileSync(path, JSON.stringify(config));
-    const run = await runCli(['simulate', '--config', path, '--app', 'orders', '--env', 'qa', '--json']);
+    const run = await bluegreen('simulate', '--config', path, '--app', 'orders', '--env', 'qa', '--json');
     expect(run.code).toBe(EXIT.failed);
     const refused = JSON.parse(run.stdout) as {
       valid: boolean;
@@ -149,15 +149,15 @@ describe('bluegreen simulate --config', () => {
   });
 
   it('refuses a scenario written for the built-in world, and app/env names the service would not take', async () => {
-    const builtInOnly = await runCli(['simulate', '--config', ORDERS, '--scenario', 'alarm-during-shift']);
+    const builtInOnly = await bluegreen('simulate', '--config', ORDERS, '--scenario', 'alarm-during-shift');
     expect(builtInOnly.code).toBe(EXIT.usage);
     expect(builtInOnly.stderr).toContain(
       'scenario "alarm-during-shift" is written for the built-in web/prod world',
     );
-    const missing = await runCli(['simulate', '--config', join(ROOT, 'nowhere.json')]);
+    const missing = await bluegreen('simulate', '--config', join(ROOT, 'nowhere.json'));
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.stdout).toContain('(file): cannot read the file: no such file');
-    const badName = await runCli(['simulate', '--config', ORDERS, '--app', 'Orders App', '--json']);
+    const badName = await bluegreen('simulate', '--config', ORDERS, '--app', 'Orders App', '--json');
     expect(badName.code).toBe(EXIT.usage);
     expect(JSON.parse(badName.stdout).problems).toEqual([expect.objectContaining({ field: '--app/--env' })]);
   });

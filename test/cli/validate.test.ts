@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS } from '#shared/domain/config.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { SCHEMA_PATH } from '../../scripts/write-schema.ts';
-import { runCli } from '../support/cli.ts';
+import { bluegreen } from '../support/cli.ts';
 import { ROOT } from '../support/simulation.ts';
 
 // `bluegreen validate FILE`: the rules the service applies to a config before it reads the account,
@@ -32,13 +32,13 @@ function changed(name: string, change: (config: ReturnType<typeof example>) => v
 }
 
 async function validate(path: string, ...flags: string[]) {
-  const run = await runCli(['validate', path, '--json', ...flags]);
+  const run = await bluegreen('validate', path, '--json', ...flags);
   return { ...run, result: JSON.parse(run.stdout) as { file: string; valid: boolean; problems: unknown[] } };
 }
 
 describe('bluegreen validate', () => {
   it('accepts the example config with exit code 0', async () => {
-    const run = await runCli(['validate', EXAMPLE]);
+    const run = await bluegreen('validate', EXAMPLE);
     expect(run).toMatchObject({ code: EXIT.ok, stdout: `${EXAMPLE}: valid\n` });
     expect((await validate(EXAMPLE)).result).toEqual({ file: EXAMPLE, valid: true, problems: [] });
   });
@@ -61,7 +61,7 @@ describe('bluegreen validate', () => {
 
   it('names the file that is not JSON, with exit code 1', async () => {
     const path = file('broken.json', '{ "slots": ');
-    const run = await runCli(['validate', path]);
+    const run = await bluegreen('validate', path);
     expect(run.code).toBe(EXIT.failed);
     expect(run.stdout).toMatch(new RegExp(`^${path}: 1 problem\\n  \\(file\\): not valid JSON: `));
   });
@@ -151,7 +151,7 @@ describe('bluegreen validate', () => {
       c['evil\nProblem: none\u202e'] = 1;
       c.dns.recordType = 'A\r\nvalid';
     });
-    const run = await runCli(['validate', path]);
+    const run = await bluegreen('validate', path);
     expect(run.code).toBe(EXIT.failed);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toEqual([

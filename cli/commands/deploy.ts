@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { currentVersion, putArtifact, readObject } from '#shared/aws/s3.ts';
+import { executionArn } from '#shared/aws/sfn.ts';
+import { ARTIFACT_FORMATS, configKey, parseArtifactKey, releaseKeyOf } from '#shared/domain/artifact-key.ts';
+import { parseConfigText } from '#shared/domain/config.ts';
+import { executionName } from '#shared/domain/identity.ts';
+import { consoleLink, handled, type Service, withService } from '../context.ts';
+import { parseDuration } from '../duration.ts';
+import { CommandError, usageError } from '../errors.ts';
+import { EXIT, type ExitCode } from '../exit-codes.ts';
+import { follow } from '../follow.ts';
+import { type CommandContext, type Register, withGlobalOptions } from '../main.ts';
+import { DEFAULT_TIMEOUT, scenarioOption, timeoutOption } from '../options.ts';
+import { OUTCOME_WORDS } from '../outcome.ts';
+
+interface DeployOptions {
+  app: string;
+  env: string;
+  version: string;
+  wait: boolean;
+  timeout: string;
+  scenario?: string;
+}
+
+/**
+ * The key the release goes to, checked with the service's own parser: a key the service would
+ * ignore is refused here, before anything is uploaded.
+ */
+export function releaseKeyFor(artifact: string, { app, env, version }: DeployOptions): string {
+  const format = ARTIFACT_FORMATS.find((suffix) => artifact.endsWith(`.${suffix}`));
+  if (!format) throw usageError(`${basename(artifact)}: the artifact must be a .zip or a .tar.gz file`);
+  const key = releaseKeyOf({ app, env, version, format });
+  const parsed = parseArtifactKey(key);
+  const same =
+    parsed.ok &&
+    parsed.artifact.app === app &&
+    parsed.artifact.env === env &&
+    parsed.artifact.version === version;
+  if (!parsed.ok || !same)
+    throw usageError(
+      `the service would ignore key ${JSON.stringify(key)}: ${parsed.ok ? 'the app, env and version do not read back as given' : parsed.reason}`,
+    );
+  return key;
+}
+
+/** The app/env's config as Plan reads it (the release bucket's config/<app>/<env>.json), valid. */
+async function checkConfig(service: Service, app: string, env: string): Promise<void> {
+  const where = `s3://${service.bucket}/${configKey(app, env)}`;
+  const object = await readObject(service.bucket, configKey(app, env));
+  if (!object)
+    throw new CommandError(
+      `${where} not found: every app/env needs a config before its first release (bluegreen validate checks one)`,
+      EXIT.failed,
+    );
+  const parsed = parseConfigText(object.text);
+  if (!parsed.ok)
+    throw new CommandError(
+      `${where} is invalid, so the service would refuse the release:\n  ${parsed.problems.join('\n  ')}`,
+      EXIT.failed,
+    );
+}
+
+/** The upload and, with --wait, the following: after the local checks passed. */
+async function deploy(
+  out: CommandContext['out'],
+  release: { key: string; body: Uint8Array; timeoutMs: number },
+  flags: DeployOptions,
+  service: Service,
+): Promise<ExitCode> {
+  const { key, body, timeoutMs } = release;
+  await checkConfig(service, flags.app, flags.env);
+  const existing = await currentVersion(service.bucket, key);
+  if (existing)
+    throw new CommandError(
+      `s3://${service.bucket}/${key} exists already (version ${existing.versionId ?? existing.eTag}): release keys are immutable, so the service would refuse it; upload this build as a new version`,
+      EXIT.failed,
+    );
+  const uploaded = await putArtifact(service.bucket, key, body);
+  const name = executionName(flags.app, flags.env, flags.version, {
+    bucket: service.bucket,
+    key,
+    versionId: uploaded.versionId,
+    eTag: uploaded.eTag?.replace(/"/g, ''),
+  });
+  const arn = executionArn(service.deployStateMachineArn, name);
+  const link = consoleLink(service.region, arn);
+  const document = {
+    key: `s3://${service.bucket}/${key}`,
+    versionId: uploaded.versionId ?? null,
+    checksumSha256: uploaded.checksumSha256,
+    execution: name,
+    executionArn: arn,
+    consoleUrl: link,
+  };
+  out.progress(`uploaded s3://${service.bucket}/${key} (version ${uploaded.versionId ?? '-'})`);
+  out.progress(`execution ${name}\n  ${link}`);
+  if (!flags.wait) {
+    out.result(document, `${name}\n${link}`);
+    return EXIT.ok;
+  }
+  const followed = await follow(service, arn, { deadline: Date.now() + timeoutMs, out });
+  out.result(
+    { ...document, ...followed },
+    `${name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
+  );
+  return followed.exitCode;
+}
+
+export const registerDeploy: Register = (program, run) => {
+  withGlobalOptions(
+    program
+      .command('deploy')
+      .description(
+        'check the key and the config, upload a release, print its execution; with --wait, follow it to its end',
+      )
+      .argument('<artifact>', 'the release file, .zip or .tar.gz')
+      .requiredOption('--app <app>', 'the app (1-32 lowercase letters, digits, inner hyphens)')
+      .requiredOption('--env <env>', 'the environment (same rule as the app)')
+      .requiredOption('--version <version>', "the release's version (1-64 letters, digits, . _ -)")
+      .option('--wait', 'follow the execution state by state and exit with its outcome', false)
+      .addOption(timeoutOption(DEFAULT_TIMEOUT))
+      .addOption(scenarioOption({ uploads: false })),
+  ).action(
+    run(async (context, artifact: string, flags: DeployOptions) =>
+      // The flags, the key and the file are checked before any AWS call: a bad one uploads nothing.
+      handled(context.out, async () => {
+        const timeoutMs = parseDuration(flags.timeout);
+        const key = releaseKeyFor(artifact, flags);
+        const body = await readFile(artifact).catch((error: Error) => {
+          throw usageError(`cannot read ${artifact}: ${error.message}`);
+        });
+        return withService(
+          context,
+          (service) => deploy(context.out, { key, body, timeoutMs }, flags, service),
+          // The deploy makes the upload itself: the scenario's own are not made.
+          { scenario: flags.scenario, uploads: false },
+        );
+      }),
+    ),
+  );
+};

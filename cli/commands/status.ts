@@ -1,0 +1,191 @@
+import { getLock, listLocks } from '#shared/aws/dynamodb.ts';
+import { findManagedInstances } from '#shared/aws/ec2.ts';
+import { targetGroupTags } from '#shared/aws/elbv2.ts';
+import { readWeights } from '#shared/aws/route53.ts';
+import { readObject } from '#shared/aws/s3.ts';
+import { currentState, describeExecution, listExecutions } from '#shared/aws/sfn.ts';
+import { configKey } from '#shared/domain/artifact-key.ts';
+import { parseConfigText } from '#shared/domain/config.ts';
+import { lockId } from '#shared/domain/lock.ts';
+import { TAG } from '#shared/domain/tags.ts';
+import { findLiveSlot, formatWeights, SLOTS, type Slot, type Weights } from '#shared/domain/traffic.ts';
+import { handled, type Service, withService } from '../context.ts';
+import { type DeploymentRow, executionsOf, releaseOf, rowOf, rowText } from '../deployments.ts';
+import { usageError } from '../errors.ts';
+import { EXIT, type ExitCode } from '../exit-codes.ts';
+import type { CommandContext, Register } from '../main.ts';
+import { withGlobalOptions } from '../main.ts';
+import { scenarioOption } from '../options.ts';
+
+/** How many of the last deployments status shows per app/env. */
+const RECENT = 5;
+
+interface SlotStatus {
+  weight: number | null;
+  /** The versions its running instances carry (tagged at launch). */
+  versions: string[];
+  /** The name of the execution that claimed the slot, from its target group's tag. */
+  claimedBy: string | null;
+}
+
+export interface AppEnvStatus {
+  app: string;
+  env: string;
+  /** Why the config could not be read, if it could not (then slots and weights are unknown). */
+  configProblem: string | null;
+  live: { slot: Slot; versions: string[] } | { split: Weights } | null;
+  slots: Record<Slot, SlotStatus> | null;
+  running: { name: string; version: string; state: string | null; startedAt: string | null } | null;
+  lock: {
+    owner: string | null;
+    since: string | null;
+    waiters: { name: string; uploadedAt: string }[];
+  } | null;
+  recent: DeploymentRow[];
+}
+
+/** The slots as the records, the fleets' tags and the target groups' tags say. */
+async function slotsOf(
+  app: string,
+  env: string,
+  service: Service,
+): Promise<Pick<AppEnvStatus, 'configProblem' | 'live' | 'slots'>> {
+  const object = await readObject(service.bucket, configKey(app, env));
+  if (!object)
+    return {
+      configProblem: `no config at s3://${service.bucket}/${configKey(app, env)}`,
+      live: null,
+      slots: null,
+    };
+  const parsed = parseConfigText(object.text);
+  if (!parsed.ok)
+    return { configProblem: `config invalid: ${parsed.problems.join('; ')}`, live: null, slots: null };
+  const { config } = parsed;
+  const weights = await readWeights(config);
+  const groups = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));
+  const slots = {} as Record<Slot, SlotStatus>;
+  for (const slot of SLOTS) {
+    const fleet = await findManagedInstances({ [TAG.app]: app, [TAG.env]: env, [TAG.slot]: slot });
+    slots[slot] = {
+      weight: weights[slot],
+      versions: [...new Set(fleet.map((i) => i.tags[TAG.version] ?? '?'))].sort(),
+      // The tag holds the claiming execution's ARN; its name is what operators search by.
+      claimedBy: groups.get(config.slots[slot].targetGroupArn)?.[TAG.execution]?.split(':').at(-1) ?? null,
+    };
+  }
+  const found = findLiveSlot(weights);
+  const live =
+    found.kind === 'live'
+      ? { slot: found.slot, versions: slots[found.slot].versions }
+      : found.kind === 'split'
+        ? { split: weights }
+        : null;
+  return { configProblem: null, live, slots };
+}
+
+async function statusOf(app: string, env: string, service: Service): Promise<AppEnvStatus> {
+  const item = await getLock(service.locksTable, lockId(app, env));
+  const lock = item
+    ? {
+        owner: item.owner?.name ?? null,
+        since: item.owner?.since ?? null,
+        waiters: item.waiters.map((w) => ({ name: w.name, uploadedAt: w.uploadedAt })),
+      }
+    : null;
+  const [newestRunning] = await executionsOf(service, { app, env }, { limit: 1, running: true });
+  const running = newestRunning
+    ? {
+        name: newestRunning.name,
+        version: releaseOf(newestRunning).version ?? '?',
+        state: (await currentState(newestRunning.executionArn)) ?? null,
+        startedAt: newestRunning.startDate?.toISOString() ?? null,
+      }
+    : null;
+  const recent: DeploymentRow[] = [];
+  for (const execution of await executionsOf(service, { app, env }, { limit: RECENT }))
+    recent.push(await rowOf(service, execution));
+  return { app, env, ...(await slotsOf(app, env, service)), running, lock, recent };
+}
+
+/** Every app/env with a lock item or a running execution. */
+async function appEnvs(service: Service): Promise<{ app: string; env: string }[]> {
+  const ids = new Set((await listLocks(service.locksTable)).map((item) => item.id));
+  const running = await listExecutions(service.deployStateMachineArn, () => true, {
+    statusFilter: 'RUNNING',
+  });
+  for (const item of running) {
+    const described = await describeExecution(item.executionArn);
+    const { app, env } = described ? releaseOf(described) : {};
+    if (app && env) ids.add(lockId(app, env));
+  }
+  return [...ids].sort().flatMap((id) => {
+    const [app = '', env = ''] = id.split('/');
+    return app && env ? [{ app, env }] : [];
+  });
+}
+
+function statusText(s: AppEnvStatus): string {
+  const lines = [`${s.app}/${s.env}`];
+  if (s.configProblem) lines.push(`  ${s.configProblem}`);
+  if (s.live && 'slot' in s.live)
+    lines.push(`  live: slot ${s.live.slot}, ${s.live.versions.join(', ') || 'no instances'}`);
+  else if (s.live) lines.push(`  traffic split: ${formatWeights(s.live.split)}`);
+  else if (!s.configProblem) lines.push('  live: nothing carries traffic');
+  for (const slot of SLOTS) {
+    const x = s.slots?.[slot];
+    if (x)
+      lines.push(
+        `  slot ${slot}: weight ${x.weight ?? 'no record'}, ${x.versions.join(', ') || 'no instances'}${x.claimedBy ? `, claimed by ${x.claimedBy}` : ''}`,
+      );
+  }
+  lines.push(
+    s.running
+      ? `  running: ${s.running.name} (${s.running.version}) in "${s.running.state ?? 'starting'}"`
+      : '  running: nothing',
+  );
+  if (s.lock)
+    lines.push(
+      `  lock: ${s.lock.owner ? `held by ${s.lock.owner} since ${s.lock.since}` : 'free'}${s.lock.waiters.length ? `; waiting: ${s.lock.waiters.map((w) => w.name).join(', ')}` : ''}`,
+    );
+  if (s.recent.length) lines.push('  last deployments:', ...s.recent.map((r) => `    ${rowText(r)}`));
+  return lines.join('\n');
+}
+
+async function status(
+  { out }: CommandContext,
+  target: { app: string; env: string } | undefined,
+  service: Service,
+): Promise<ExitCode> {
+  const targets = target ? [target] : await appEnvs(service);
+  const statuses: AppEnvStatus[] = [];
+  for (const t of targets) statuses.push(await statusOf(t.app, t.env, service));
+  out.result(
+    { appEnvs: statuses },
+    statuses.length === 0 ? 'no app/env has deployed yet' : statuses.map(statusText).join('\n\n'),
+  );
+  return EXIT.ok;
+}
+
+export const registerStatus: Register = (program, run) => {
+  withGlobalOptions(
+    program
+      .command('status')
+      .description(
+        'per app/env: the live slot, version and weights, the deployment running and its state, the lock and who waits, the last deployments',
+      )
+      .argument('[app]')
+      .argument('[env]')
+      .addOption(scenarioOption({ uploads: true })),
+  ).action(
+    run(async (context, app: string | undefined, env: string | undefined, flags: { scenario?: string }) =>
+      handled(context.out, async () => {
+        if ((app === undefined) !== (env === undefined))
+          throw usageError('status takes APP ENV, or nothing for every app/env');
+        const target = app && env ? { app, env } : undefined;
+        return withService(context, (service) => status(context, target, service), {
+          scenario: flags.scenario,
+        });
+      }),
+    ),
+  );
+};

@@ -1,0 +1,110 @@
+import { getLock } from '#shared/aws/dynamodb.ts';
+import {
+  describeExecution,
+  type ExecutionDescription,
+  executionArn,
+  listExecutions,
+} from '#shared/aws/sfn.ts';
+import { executionNamePrefix, rollbackExecutionName } from '#shared/domain/identity.ts';
+import { lockId } from '#shared/domain/lock.ts';
+import type { Service } from './context.ts';
+import { deploymentEnd, type Outcome, rollbackEnd } from './outcome.ts';
+
+/** What an execution's input says it deploys. */
+export interface Release {
+  app: string;
+  env: string;
+  version: string;
+}
+
+export function releaseOf(execution: ExecutionDescription): Partial<Release> {
+  try {
+    const input = JSON.parse(execution.input ?? '{}') as Partial<Release>;
+    return { app: input.app, env: input.env, version: input.version } as Partial<Release>;
+  } catch {
+    return {};
+  }
+}
+
+/** One deployment of an app/env, as history and status list it. */
+export interface DeploymentRow {
+  name: string;
+  executionArn: string;
+  version: string;
+  status: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Null while it runs; `recovering` when it was stopped and its recovery has not finished. */
+  outcome: Outcome | 'recovering' | null;
+  error: string | null;
+  rollback: { name: string; status: string; endedAt: string | null } | null;
+}
+
+/** How many more executions are read than asked for: names of other app/envs can share a prefix. */
+const SLACK = 10;
+
+/**
+ * The executions of app/env (version when given), newest first, at most `limit`: listed by their
+ * name's prefix, then confirmed by their input (`web-prod-` also begins `web-prod-x-` names).
+ */
+export async function executionsOf(
+  service: Service,
+  release: { app: string; env: string; version?: string },
+  options: { limit: number; running?: boolean },
+): Promise<ExecutionDescription[]> {
+  const prefix = executionNamePrefix(release.app, release.env, release.version ?? '');
+  const listed = await listExecutions(service.deployStateMachineArn, (e) => e.name.startsWith(prefix), {
+    limit: options.limit + SLACK,
+    ...(options.running ? { statusFilter: 'RUNNING' as const } : {}),
+  });
+  const found: ExecutionDescription[] = [];
+  for (const item of listed) {
+    if (found.length >= options.limit) break;
+    const described = await describeExecution(item.executionArn);
+    if (!described) continue;
+    const r = releaseOf(described);
+    if (r.app !== release.app || r.env !== release.env) continue;
+    if (release.version !== undefined && r.version !== release.version) continue;
+    found.push(described);
+  }
+  return found;
+}
+
+/** A deployment's row: its outcome, and for a stopped one the rollback execution beside it. */
+export async function rowOf(service: Service, execution: ExecutionDescription): Promise<DeploymentRow> {
+  const end = deploymentEnd(execution.status, execution.error);
+  let rollback: DeploymentRow['rollback'] = null;
+  let outcome: DeploymentRow['outcome'] = end === 'running' ? null : end;
+  if (end === 'recovering') {
+    const arn = executionArn(service.rollbackStateMachineArn, rollbackExecutionName(execution.name));
+    const back = await describeExecution(arn);
+    if (back) {
+      rollback = { name: back.name, status: back.status, endedAt: back.stopDate?.toISOString() ?? null };
+      const rolled = rollbackEnd(back.status, back.error);
+      outcome = rolled === 'running' ? 'recovering' : rolled;
+    } else {
+      // No rollback: once the recovery let the lock go, there was nothing to undo.
+      const { app, env } = releaseOf(execution);
+      const lock = app && env ? await getLock(service.locksTable, lockId(app, env)) : undefined;
+      if (lock?.owner?.name !== execution.name) outcome = 'stopped';
+    }
+  }
+  return {
+    name: execution.name,
+    executionArn: execution.executionArn,
+    version: releaseOf(execution).version ?? '?',
+    status: execution.status,
+    startedAt: execution.startDate?.toISOString() ?? null,
+    endedAt: execution.stopDate?.toISOString() ?? null,
+    outcome,
+    error: execution.error ?? null,
+    rollback,
+  };
+}
+
+/** The row as one line of text. */
+export function rowText(row: DeploymentRow): string {
+  const outcome = row.outcome ?? 'running';
+  const rollback = row.rollback ? `  rollback ${row.rollback.name} ${row.rollback.status}` : '';
+  return `${row.version.padEnd(12)} ${outcome.padEnd(20)} ${row.startedAt ?? '-'}  ${row.endedAt ?? '-'}  ${row.name}${rollback}`;
+}

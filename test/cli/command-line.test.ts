@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { targetOf } from '../../cli/commands/wait.ts';
+import { parseDuration } from '../../cli/duration.ts';
+import { EXIT } from '../../cli/exit-codes.ts';
+import { deploymentEnd, EXIT_OF_OUTCOME, rollbackEnd } from '../../cli/outcome.ts';
+import { WORKFLOW_END_ERRORS } from '../../shared/domain/workflow.ts';
+import { bluegreen } from '../support/cli.ts';
+import { ROOT } from '../support/simulation.ts';
+
+const COMMANDS = ['deploy', 'wait', 'status', 'history', 'abort'];
+
+describe('the bluegreen command line', () => {
+  it('npx bluegreen --help lists the commands and the exit codes', () => {
+    const help = execFileSync('npx', ['--no-install', 'bluegreen', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    for (const command of COMMANDS) expect(help).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+    expect(help).toContain(' 3  rolled back');
+  });
+
+  it.each(COMMANDS)('%s --help names its global flags and exits 0', async (command) => {
+    const ran = await bluegreen(command, '--help');
+    expect(ran.code).toBe(EXIT.ok);
+    for (const flag of ['--region', '--profile', '--stage', '--json', '--simulate', '--scenario'])
+      expect(ran.stdout).toContain(flag);
+  });
+
+  it('an unknown command is a usage error', async () => {
+    expect((await bluegreen('deploy-now')).code).toBe(EXIT.usage);
+  });
+
+  it('--simulate runs any command against a fresh simulated account: wait follows the built-in upload', async () => {
+    const ran = await bluegreen('wait', 'web', 'prod', '1.1.0', '--simulate', '--json');
+    expect(ran.code).toBe(EXIT.ok);
+    expect(ran.json()).toMatchObject({ outcome: 'succeeded' });
+    const status = await bluegreen('status', '--simulate', '--json');
+    expect(status.json()).toMatchObject({
+      appEnvs: [{ app: 'web', env: 'prod', running: { version: '1.1.0' } }],
+    });
+  });
+
+  it('--scenario without --simulate, and an unknown scenario, are usage errors', async () => {
+    expect((await bluegreen('status', '--scenario', 'happy', '--region', 'us-east-1')).code).toBe(EXIT.usage);
+    const unknown = await bluegreen('status', '--simulate', '--scenario', 'no-such');
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('no scenario "no-such"; one of: happy,');
+  });
+});
+
+describe('what the command line decides', () => {
+  it('every end of the state machines has its own outcome, and each outcome its exit code', () => {
+    const outcomes = WORKFLOW_END_ERRORS.map((error) => deploymentEnd('FAILED', error));
+    expect(new Set(outcomes).size).toBe(WORKFLOW_END_ERRORS.length);
+    expect(deploymentEnd('SUCCEEDED', undefined)).toBe('succeeded');
+    expect(deploymentEnd('RUNNING', undefined)).toBe('running');
+    for (const [status, error] of [
+      ['ABORTED', 'AbortedByOperator'],
+      ['TIMED_OUT', undefined],
+      ['FAILED', 'States.DataLimitExceeded'],
+    ] as const)
+      expect(deploymentEnd(status, error)).toBe('recovering');
+    expect(rollbackEnd('FAILED', 'DeploymentRolledBack')).toBe('rolled-back');
+    expect(rollbackEnd('FAILED', 'RollbackFailed')).toBe('rollback-failed');
+    expect(rollbackEnd('ABORTED', undefined)).toBe('rollback-failed');
+    expect(EXIT_OF_OUTCOME['rolled-back']).toBe(EXIT.rolledBack);
+  });
+
+  it.each([
+    ['90m', 90 * 60_000],
+    ['2h', 7_200_000],
+    ['3600s', 3_600_000],
+    ['1h30m', 5_400_000],
+  ])('--timeout %s is %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '0s', '90', '5x', '1.5h', '30m1h', '721h'])('--timeout %j is refused', (text) => {
+    expect(() => parseDuration(text)).toThrow(/is not a duration/);
+  });
+
+  it('wait takes an execution, or an app, env and version', () => {
+    expect(targetOf(['web-prod-2_0_0-0123456789'])).toEqual({ execution: 'web-prod-2_0_0-0123456789' });
+    expect(targetOf(['web', 'prod', '2.0.0'])).toEqual({ app: 'web', env: 'prod', version: '2.0.0' });
+    expect(() => targetOf(['web', 'prod'])).toThrow(/EXECUTION .* or APP ENV VERSION/);
+  });
+});

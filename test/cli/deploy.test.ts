@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../cli/exit-codes.ts';
+import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
+
+const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
+
+/** A deploy --wait in a fresh simulated account of the scenario, as JSON. */
+async function deployAndWait(scenario: string, ...more: string[]) {
+  const ran = await bluegreen(...DEPLOY, '--simulate', '--wait', '--json', '--scenario', scenario, ...more);
+  return { ...ran, document: ran.json() };
+}
+
+describe('bluegreen deploy --wait, against a simulated account', () => {
+  it('exits 0 when the deployment succeeds, having followed it step by step with the weights', async () => {
+    const { code, document, stderr } = await deployAndWait('happy');
+    expect(code).toBe(EXIT.ok);
+    expect(document).toMatchObject({
+      outcome: 'succeeded',
+      exitCode: 0,
+      execution: expect.stringMatching(/^web-prod-2_0_0-[0-9a-f]{10}$/),
+      key: expect.stringMatching(/releases\/web\/prod\/2\.0\.0\.zip$/),
+      deployment: { status: 'SUCCEEDED' },
+    });
+    expect(document.consoleUrl).toContain(String(document.executionArn));
+    expect(stderr).toContain('Launch the green fleet');
+    expect(stderr).toMatch(/Let the traffic step settle {2}\(weights a=90 b=10\)/);
+    expect(stderr).toContain('Deployment succeeded');
+  });
+
+  it('exits 3 when the deployment rolls back (an alarm while green takes 50 %)', async () => {
+    const { code, document } = await deployAndWait('alarm-during-shift');
+    expect(code).toBe(EXIT.rolledBack);
+    expect(document).toMatchObject({ outcome: 'rolled-back', deployment: { error: 'DeploymentRolledBack' } });
+  });
+
+  it('exits 1 when the deployment fails before any traffic moved (the bake fails)', async () => {
+    const { code, document } = await deployAndWait('bake-fails');
+    expect(code).toBe(EXIT.failed);
+    expect(document).toMatchObject({ outcome: 'failed', deployment: { error: 'DeploymentFailed' } });
+  });
+
+  it('exits 7 when the rollback itself fails (Route 53 refuses every change)', async () => {
+    const { code, document } = await deployAndWait('rollback-fails');
+    expect(code).toBe(EXIT.rollbackFailed);
+    expect(document).toMatchObject({ outcome: 'rollback-failed', deployment: { error: 'RollbackFailed' } });
+  });
+
+  it('exits 6 when green is live but blue cannot be terminated', async () => {
+    const { code, document } = await deployAndWait('blue-termination-fails');
+    expect(code).toBe(EXIT.blueNotTerminated);
+    expect(document).toMatchObject({
+      outcome: 'blue-not-terminated',
+      deployment: { error: 'BlueNotTerminated' },
+    });
+  });
+
+  it('exits 5 when the wait times out, the deployment going on', async () => {
+    const { code, document } = await deployAndWait('happy', '--timeout', '30m');
+    expect(code).toBe(EXIT.timedOut);
+    expect(document).toMatchObject({ outcome: 'timed-out', deployment: { status: 'RUNNING' } });
+  });
+
+  it('exits 4 for an upload superseded by a newer one while it waited for the lock', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const deploy = (version: string) =>
+        bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', version);
+      expect((await deploy('2.0.0')).code).toBe(EXIT.ok);
+      await pass(20);
+      expect((await deploy('2.1.0')).code).toBe(EXIT.ok);
+      await pass(20);
+      expect((await deploy('2.2.0')).code).toBe(EXIT.ok);
+      const waited = await bluegreen('wait', 'web', 'prod', '2.1.0', '--json');
+      expect(waited.code).toBe(EXIT.superseded);
+      expect(waited.json()).toMatchObject({
+        outcome: 'superseded',
+        deployment: { error: 'DeploymentSuperseded' },
+      });
+    }));
+
+  it('prints the execution name and its console link without --wait, and the service starts it', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.ok);
+      const [name, link] = ran.stdout.trim().split('\n');
+      expect(link).toBe(
+        `https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${name}`,
+      );
+      const waited = await bluegreen('wait', String(name), '--timeout', '10m');
+      expect(waited.code).toBe(EXIT.timedOut);
+      expect(session.world.sfn.executions.get(String(name))?.status).toBe('RUNNING');
+      // The upload carried its SHA-256 checksum, which S3 keeps with the object version.
+      const head = session.world.s3.HeadObject({
+        Bucket: 'bluegreen-ec2-sim-releases-123456789012',
+        Key: 'releases/web/prod/2.0.0.zip',
+        ChecksumMode: 'ENABLED',
+      });
+      expect(head).toMatchObject({
+        ChecksumType: 'FULL_OBJECT',
+        ChecksumSHA256: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
+      });
+    }));
+});
+
+describe('bluegreen deploy refuses, uploading nothing', () => {
+  /** Runs the deploy in a simulated account and says whether anything was written to S3. */
+  const refused = (scenario: string | undefined, ...argv: string[]) =>
+    inAccount(async ({ bluegreen, session }) => {
+      const ran = await bluegreen(...argv);
+      const uploads = session.world.calls.filter((c) => c.operation === 'PutObject').length;
+      return { ...ran, uploads, executions: session.world.sfn.executions.size };
+    }, scenario);
+
+  it.each([
+    ['an app the service would ignore', ['--app', 'Web', '--env', 'prod', '--version', '2.0.0'], /app "Web"/],
+    ['a version with a slash', ['--app', 'web', '--env', 'prod', '--version', '2.0/0'], /segments/],
+    ['a version with two dots', ['--app', 'web', '--env', 'prod', '--version', '2..0'], /version "2\.\.0"/],
+    [
+      'a bad --timeout',
+      ['--app', 'web', '--env', 'prod', '--version', '2.0.0', '--timeout', '5x'],
+      /--timeout "5x"/,
+    ],
+  ])('%s: exit 2, the reason named', async (_what, flags, reason) => {
+    const ran = await refused(undefined, 'deploy', ARTIFACT, ...flags);
+    expect(ran.code).toBe(EXIT.usage);
+    expect(ran.stderr).toMatch(reason);
+    expect(ran.uploads).toBe(0);
+  });
+
+  it('a file that is not .zip or .tar.gz: exit 2', async () => {
+    const ran = await refused(
+      undefined,
+      'deploy',
+      'release.rar',
+      '--app',
+      'web',
+      '--env',
+      'prod',
+      '--version',
+      '2.0.0',
+    );
+    expect(ran.code).toBe(EXIT.usage);
+    expect(ran.stderr).toContain('must be a .zip or a .tar.gz');
+    expect(ran.uploads).toBe(0);
+  });
+
+  it.each([
+    ['an unknown flag', [...DEPLOY, '--bogus']],
+    ['a missing --version', ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod']],
+  ])('%s: exit 2', async (_what, argv) => {
+    const ran = await refused(undefined, ...argv);
+    expect(ran.code).toBe(EXIT.usage);
+    expect(ran.uploads).toBe(0);
+  });
+
+  it('an app/env whose config in the bucket is invalid: exit 1, its problems named', async () => {
+    const ran = await refused('bad-config', ...DEPLOY);
+    expect(ran.code).toBe(EXIT.failed);
+    expect(ran.stderr).toContain('config/web/prod.json is invalid');
+    expect(ran.uploads).toBe(0);
+  });
+
+  it('an app/env with no config: exit 1', async () => {
+    const ran = await refused(
+      undefined,
+      'deploy',
+      ARTIFACT,
+      '--app',
+      'api',
+      '--env',
+      'prod',
+      '--version',
+      '2.0.0',
+    );
+    expect(ran.code).toBe(EXIT.failed);
+    expect(ran.stderr).toContain('config/api/prod.json not found');
+    expect(ran.uploads).toBe(0);
+  });
+
+  it('a release key written before: exit 1, as the service would refuse it', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      expect((await bluegreen(...DEPLOY)).code).toBe(EXIT.ok);
+      const again = await bluegreen(...DEPLOY);
+      expect(again.code).toBe(EXIT.failed);
+      expect(again.stderr).toContain('release keys are immutable');
+      expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(1);
+    }));
+
+  it('a stage with no service stack: exit 1, naming the stack', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      session.world.cloudformation.stacks.delete('bluegreen-ec2-sim');
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('no stack bluegreen-ec2-sim in us-east-1');
+      expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(0);
+    }));
+});

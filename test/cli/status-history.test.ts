@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../cli/exit-codes.ts';
+import { ARTIFACT, inAccount } from '../support/cli.ts';
+
+const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
+
+describe('bluegreen status and history', () => {
+  it('show the deployment running and its state during a deploy, and what is live after it', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const before = await bluegreen('status', 'web', 'prod', '--json');
+      expect(before.code).toBe(EXIT.ok);
+      expect(before.json()).toMatchObject({
+        appEnvs: [
+          {
+            app: 'web',
+            env: 'prod',
+            live: { slot: 'a', versions: ['1.0.0'] },
+            slots: { a: { weight: 100, versions: ['1.0.0'] }, b: { weight: 0, versions: [] } },
+            running: null,
+          },
+        ],
+      });
+
+      const name = (await bluegreen(...DEPLOY)).stdout.split('\n')[0];
+      // Half an hour in: the bake (20 minutes) is done and green takes traffic.
+      await pass(30 * 60);
+      const during = await bluegreen('status', 'web', 'prod', '--json');
+      const [status] = during.json().appEnvs as Record<string, unknown>[];
+      expect(status).toMatchObject({
+        running: { name, version: '2.0.0', state: expect.any(String) },
+        lock: { owner: name, waiters: [] },
+        live: { split: { a: 50, b: 50 } },
+        slots: { b: { versions: ['2.0.0'], claimedBy: name } },
+        recent: [{ name, version: '2.0.0', outcome: null, status: 'RUNNING' }],
+      });
+      const text = await bluegreen('status', 'web', 'prod');
+      expect(text.stdout).toContain(`running: ${name} (2.0.0) in "`);
+      expect(text.stdout).toContain(`lock: held by ${name}`);
+
+      expect((await bluegreen('wait', 'web', 'prod', '2.0.0')).code).toBe(EXIT.ok);
+      const after = await bluegreen('status', '--json');
+      expect(after.json()).toMatchObject({
+        appEnvs: [
+          {
+            app: 'web',
+            env: 'prod',
+            live: { slot: 'b', versions: ['2.0.0'] },
+            slots: { a: { weight: 0, versions: [] }, b: { weight: 100 } },
+            running: null,
+            lock: { owner: null },
+            recent: [{ name, outcome: 'succeeded', status: 'SUCCEEDED' }],
+          },
+        ],
+      });
+    }));
+
+  it('history lists the deployments newest first with their outcomes, a stopped one beside its rollback', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const first = (await bluegreen(...DEPLOY)).stdout.split('\n')[0];
+      expect((await bluegreen('wait', String(first))).code).toBe(EXIT.ok);
+      const second = (
+        await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.1.0')
+      ).stdout.split('\n')[0];
+      await pass(30 * 60);
+      expect((await bluegreen('abort', 'web', 'prod')).code).toBe(EXIT.rolledBack);
+
+      const history = await bluegreen('history', 'web', 'prod', '--json');
+      expect(history.code).toBe(EXIT.ok);
+      expect(history.json()).toMatchObject({
+        app: 'web',
+        env: 'prod',
+        deployments: [
+          {
+            name: second,
+            version: '2.1.0',
+            status: 'ABORTED',
+            outcome: 'rolled-back',
+            rollback: { name: `${second}-rollback`, status: 'FAILED' },
+          },
+          { name: first, version: '2.0.0', status: 'SUCCEEDED', outcome: 'succeeded', rollback: null },
+        ],
+      });
+      const limited = await bluegreen('history', 'web', 'prod', '--limit', '1', '--json');
+      expect((limited.json().deployments as unknown[]).length).toBe(1);
+      const text = await bluegreen('history', 'web', 'prod');
+      expect(text.stdout.split('\n')[1]).toContain(`rollback ${second}-rollback FAILED`);
+    }));
+
+  it('history refuses a bad --limit (exit 2)', () =>
+    inAccount(async ({ bluegreen }) => {
+      const ran = await bluegreen('history', 'web', 'prod', '--limit', '0');
+      expect(ran.code).toBe(EXIT.usage);
+      expect(ran.stderr).toContain('--limit "0" must be a whole number from 1 to 100');
+    }));
+});
+
+describe('bluegreen abort', () => {
+  it('stops the running deployment naming the caller and follows its rollback execution to its end', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(30 * 60);
+      const aborted = await bluegreen('abort', 'web', 'prod', '--json');
+      expect(aborted.code).toBe(EXIT.rolledBack);
+      expect(aborted.json()).toMatchObject({
+        abortedBy: 'arn:aws:sts::123456789012:assumed-role/operator/alice',
+        outcome: 'rolled-back',
+        deployment: { name, status: 'ABORTED', error: 'AbortedByOperator' },
+        rollback: { name: `${name}-rollback`, status: 'FAILED', error: 'DeploymentRolledBack' },
+      });
+      expect(aborted.stderr).toContain('rollback: Return traffic to blue');
+      const execution = session.world.sfn.executions.get(name);
+      expect(execution?.cause).toBe(
+        'aborted by arn:aws:sts::123456789012:assumed-role/operator/alice with bluegreen abort',
+      );
+      // Traffic is back on blue and green is gone.
+      const status = await bluegreen('status', 'web', 'prod', '--json');
+      expect(status.json()).toMatchObject({
+        appEnvs: [
+          { live: { slot: 'a', versions: ['1.0.0'] }, slots: { b: { versions: [] } }, running: null },
+        ],
+      });
+    }));
+
+  it('exits 1 for a deployment stopped while it bakes: nothing to roll back, its recovery only frees the lock', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(5 * 60);
+      const aborted = await bluegreen('abort', 'web', 'prod', '--json');
+      expect(aborted.code).toBe(EXIT.failed);
+      expect(aborted.json()).toMatchObject({ outcome: 'stopped', deployment: { name, status: 'ABORTED' } });
+      expect(aborted.json()).not.toHaveProperty('rollback');
+      expect(session.world.sfn.rollbacks.size).toBe(0);
+    }));
+
+  it('says so and exits 1 when nothing is running', () =>
+    inAccount(async ({ bluegreen }) => {
+      const ran = await bluegreen('abort', 'web', 'prod');
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('no deployment of web/prod is running: nothing to abort');
+    }));
+});
