@@ -131,16 +131,16 @@ export function findAmiByArtifact(artifactId: string): Promise<string | undefine
 }
 
 /**
- * The newest available AMI the service baked for this app/env from an artifact with this content
- * digest (any key, any version), if one exists. Another app/env's AMI is never taken: its install
- * command and parent image are its own.
+ * The newest available AMI the service baked for this app/env from an artifact with this bake key
+ * (the content digest with every other bake input: any key, any version), if one exists. Another
+ * app/env's AMI is never taken.
  */
-export function findAmiByContent(app: string, env: string, digest: string): Promise<string | undefined> {
+export function findAmiByContent(app: string, env: string, key: string): Promise<string | undefined> {
   return newestAvailableImage({
     [TAG.managedBy]: MANAGED_BY,
     [TAG.app]: app,
     [TAG.env]: env,
-    [TAG.contentDigest]: digest,
+    [TAG.bakeKey]: key,
   });
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvalidConfig } from '../errors.ts';
 import { type ArtifactFormat, S3_VERSION_ID_PATTERN } from './artifact-key.ts';
 import { imageTags } from './tags.ts';
@@ -55,6 +56,39 @@ export function recipeName(app: string, env: string, artifactId: string): string
 }
 
 export const RECIPE_VERSION = '1.0.0';
+
+/** What an AMI is made of besides the artifact's bytes. */
+export interface BakeInputs {
+  /** The release bucket: the service's stack (two stages of the service never share an AMI). */
+  bucket: string;
+  format: ArtifactFormat;
+  parentImage: string;
+  installCommand: string;
+  installDirectory: string;
+  infrastructureConfigurationArn: string;
+}
+
+/**
+ * The key an AMI baked from this content is found again by: the content digest together with
+ * every other input of the bake (the parent image, the install command and directory, the format,
+ * the infrastructure configuration, the service's bucket, the install component's and the
+ * recipe's versions). The same bytes with a patched parent image or a fixed install command are
+ * baked again; only a bake of the very same inputs is reused.
+ */
+export function bakeKey(contentDigest: string, inputs: BakeInputs): string {
+  const parts = [
+    contentDigest,
+    inputs.bucket,
+    inputs.format,
+    inputs.parentImage,
+    inputs.installCommand,
+    inputs.installDirectory,
+    inputs.infrastructureConfigurationArn,
+    INSTALL_COMPONENT.version,
+    RECIPE_VERSION,
+  ];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
 
 /** The image version a recipe's builds belong to (Image Builder names it after the recipe). */
 export function imageVersionArn(scopeArn: string, name: string): string {
@@ -210,7 +244,7 @@ export function bakeTags(state: {
   env: string;
   version: string;
   artifact: { bucket: string; key: string };
-  plan: { artifactId: string; contentDigest?: string | undefined };
+  plan: { artifactId: string; contentDigest?: string | undefined; bakeKey?: string | undefined };
 }): Record<string, string> {
   return imageTags({
     app: state.app,
@@ -218,6 +252,7 @@ export function bakeTags(state: {
     version: state.version,
     artifactId: state.plan.artifactId,
     contentDigest: state.plan.contentDigest,
+    bakeKey: state.plan.bakeKey,
     artifactUri: `s3://${state.artifact.bucket}/${state.artifact.key}`,
   });
 }

@@ -1,5 +1,6 @@
 import { UnsafeToDeploy } from '../errors.ts';
 import { configKey } from './artifact-key.ts';
+import { bakeKey } from './bake.ts';
 import type { DeployConfig } from './config.ts';
 import { artifactId } from './identity.ts';
 import { findLiveSlot, formatWeights, otherSlot, type Slot, type Weights } from './traffic.ts';
@@ -145,7 +146,19 @@ export function buildPlan({
     env: deployment.env,
     version: deployment.version,
     artifactId: artifactId(deployment.artifact),
-    ...(contentDigest ? { contentDigest } : {}),
+    ...(contentDigest
+      ? {
+          contentDigest,
+          bakeKey: bakeKey(contentDigest, {
+            bucket: deployment.artifact.bucket,
+            format: deployment.format,
+            parentImage: config.bake.parentImage,
+            installCommand: config.bake.installCommand,
+            installDirectory: config.bake.installDirectory,
+            infrastructureConfigurationArn: config.bake.infrastructureConfigurationArn,
+          }),
+        }
+      : {}),
     artifactVersionId: deployment.artifact.versionId,
     config: {
       bucket: deployment.artifact.bucket,

@@ -17,6 +17,8 @@ export const TAG = {
   artifactId: 'bluegreen:artifact-id',
   /** On an AMI, its recipe and its build: the digest of the artifact's content (identity.ts contentDigest). */
   contentDigest: 'bluegreen:content-sha256',
+  /** On an AMI, its recipe and its build: the content digest with every other input (bake.ts bakeKey). */
+  bakeKey: 'bluegreen:bake-key',
   artifact: 'bluegreen:artifact',
 } as const;
 
@@ -50,12 +52,18 @@ export function fleetTags(args: Release & { slot: Slot; deploymentId: string }):
 }
 
 export function imageTags(
-  args: Release & { artifactId: string; artifactUri: string; contentDigest?: string | undefined },
+  args: Release & {
+    artifactId: string;
+    artifactUri: string;
+    contentDigest?: string | undefined;
+    bakeKey?: string | undefined;
+  },
 ): Tags {
   return {
     ...releaseTags(args),
     [TAG.artifactId]: args.artifactId,
     ...(args.contentDigest ? { [TAG.contentDigest]: args.contentDigest } : {}),
+    ...(args.bakeKey ? { [TAG.bakeKey]: args.bakeKey } : {}),
     // Tag values are at most 256 characters.
     [TAG.artifact]: args.artifactUri.slice(0, 256),
   };

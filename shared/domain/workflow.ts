@@ -125,10 +125,15 @@ export interface Plan {
   artifactId: string;
   /**
    * The digest of the artifact's content, from the SHA-256 checksum S3 stores with it (identity.ts
-   * contentDigest); absent when it has none. The bake reuses an AMI of this app/env baked from the
-   * same content, whatever key or version it came from.
+   * contentDigest); absent when it has none.
    */
   contentDigest?: string;
+  /**
+   * The content digest with every other input of the bake (bake.ts bakeKey), when there is a
+   * digest: the bake reuses an AMI of this app/env baked from the same content with the same
+   * inputs, whatever key or version it came from.
+   */
+  bakeKey?: string;
   /**
    * The S3 version id of the artifact this deployment bakes: the event's, or for an execution
    * started by hand without one, the version Plan found under the key (and checked against the

@@ -17,21 +17,22 @@ import { pinnedConfig } from '../operations/pinned-config.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
- * The AMI already baked for this app/env from the same content (when S3 has a SHA-256 checksum of
- * the artifact), else from the same object version (AMIs baked before digests were tagged, and
- * artifacts without one).
+ * The AMI already baked for this app/env from the same content with the same bake inputs (when S3
+ * has a SHA-256 checksum of the artifact: the plan's bakeKey), else from the same object version
+ * (AMIs baked before digests were tagged, and artifacts without one).
  */
 async function reusableAmi(plan: {
   app: string;
   env: string;
   artifactId: string;
-  contentDigest?: string | undefined;
+  bakeKey?: string | undefined;
 }): Promise<string | undefined> {
-  const byContent = plan.contentDigest
-    ? await findAmiByContent(plan.app, plan.env, plan.contentDigest)
-    : undefined;
+  const byContent = plan.bakeKey ? await findAmiByContent(plan.app, plan.env, plan.bakeKey) : undefined;
   if (byContent) {
-    logger.info('reusing AMI baked from the same content', { amiId: byContent, digest: plan.contentDigest });
+    logger.info('reusing AMI baked from the same content and inputs', {
+      amiId: byContent,
+      bakeKey: plan.bakeKey,
+    });
     return byContent;
   }
   const byArtifact = await findAmiByArtifact(plan.artifactId);

@@ -132,17 +132,19 @@ describe('start-bake', () => {
     });
     expect(imagebuilderMock.calls()).toHaveLength(0);
   });
-  it('reuses an AMI of this app/env baked from the same content, found by its digest tag', async () => {
+  it('reuses an AMI of this app/env baked from the same content and inputs, found by its bake key', async () => {
     // Prepare
     const digest = `sha256:${'ab'.repeat(32)}`;
+    const bakeKey = 'ef'.repeat(32);
     ec2Mock.on(DescribeImagesCommand).callsFake((input: { Filters?: { Name?: string }[] }) => ({
-      Images: input.Filters?.some((f) => f.Name === 'tag:bluegreen:content-sha256')
+      Images: input.Filters?.some((f) => f.Name === 'tag:bluegreen:bake-key')
         ? [{ ImageId: AMI_ID, CreationDate: '2026-03-01T00:00:00.000Z' }]
         : [],
     }));
 
     // Act
-    const bake = await handler(stateWith({ plan: { ...planFor(), contentDigest: digest } }), context);
+    const plan = { ...planFor(), contentDigest: digest, bakeKey };
+    const bake = await handler(stateWith({ plan }), context);
 
     // Assess
     expect(bake).toMatchObject({ status: 'AVAILABLE', reused: true, amiId: AMI_ID });
@@ -153,19 +155,23 @@ describe('start-bake', () => {
         { Name: 'tag:bluegreen:managed-by', Values: ['bluegreen-ec2'] },
         { Name: 'tag:bluegreen:app', Values: ['web'] },
         { Name: 'tag:bluegreen:env', Values: ['prod'] },
-        { Name: 'tag:bluegreen:content-sha256', Values: [digest] },
+        { Name: 'tag:bluegreen:bake-key', Values: [bakeKey] },
         { Name: 'state', Values: ['available'] },
       ],
     });
     expect(imagebuilderMock.commandCalls(CreateImageCommand)).toHaveLength(0);
   });
 
-  it('with a digest no AMI has, falls back to the object version, then builds and tags the digest', async () => {
+  it('with a bake key no AMI has, falls back to the object version, then builds and tags the digest and the key', async () => {
     // Prepare
     const digest = `sha256:${'cd'.repeat(32)}`;
+    const bakeKey = '12'.repeat(32);
 
     // Act
-    const bake = await handler(stateWith({ plan: { ...planFor(), contentDigest: digest } }), context);
+    const bake = await handler(
+      stateWith({ plan: { ...planFor(), contentDigest: digest, bakeKey } }),
+      context,
+    );
 
     // Assess
     expect(bake).toMatchObject({ status: 'BUILDING', reused: false });
@@ -174,9 +180,10 @@ describe('start-bake', () => {
       .map((c) => c.args[0].input.Filters?.[0]?.Name);
     expect(lookups).toEqual(['tag:bluegreen:managed-by', 'tag:bluegreen:artifact-id']);
     const [recipe] = imagebuilderMock.commandCalls(CreateImageRecipeCommand);
-    expect(recipe?.args[0].input.tags).toMatchObject({ 'bluegreen:content-sha256': digest });
+    const tags = { 'bluegreen:content-sha256': digest, 'bluegreen:bake-key': bakeKey };
+    expect(recipe?.args[0].input.tags).toMatchObject(tags);
     const [build] = imagebuilderMock.commandCalls(CreateImageCommand);
-    expect(build?.args[0].input.tags).toMatchObject({ 'bluegreen:content-sha256': digest });
+    expect(build?.args[0].input.tags).toMatchObject(tags);
   });
 
   it('without a digest looks up by the object version only', async () => {

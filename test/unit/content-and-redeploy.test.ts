@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bakeKey } from '#shared/domain/bake.ts';
 import { contentDigest, executionName, redeployExecutionName } from '#shared/domain/identity.ts';
 import { ignoredPublicationId, ignoredUploadNotice } from '#shared/domain/ignored-upload.ts';
 import { redeployment } from '#shared/domain/redeploy.ts';
@@ -35,6 +36,36 @@ describe('the content digest', () => {
       undefined,
     );
     expect(contentDigest({ sha256: sha256(BODY).toString('base64'), type: 'SOMETHING' })).toBeUndefined();
+  });
+});
+
+describe('the bake key', () => {
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  const inputs = {
+    bucket: 'bluegreen-ec2-prod-releases-123456789012',
+    format: 'zip' as const,
+    parentImage: 'ami-0123456789abcdef0',
+    installCommand: './install.sh',
+    installDirectory: '/opt/app',
+    infrastructureConfigurationArn:
+      'arn:aws:imagebuilder:us-east-1:123456789012:infrastructure-configuration/web-prod',
+  };
+
+  it('is the same for the same content baked the same way', () => {
+    expect(bakeKey(digest, { ...inputs })).toBe(bakeKey(digest, inputs));
+    expect(bakeKey(digest, inputs)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each(Object.keys(inputs) as (keyof typeof inputs)[])(
+    'changes with %s, so the same bytes baked otherwise are baked again',
+    (field) => {
+      const other = { ...inputs, [field]: field === 'format' ? 'tar.gz' : `${inputs[field]}x` };
+      expect(bakeKey(digest, other)).not.toBe(bakeKey(digest, inputs));
+    },
+  );
+
+  it('changes with the content', () => {
+    expect(bakeKey(`sha256:${'cd'.repeat(32)}`, inputs)).not.toBe(bakeKey(digest, inputs));
   });
 });
 
