@@ -109,6 +109,8 @@ export interface TerminalAnswer {
   /** Minutes after the approval request was published. */
   afterMinutes: number;
   comment?: string;
+  /** The release the approver means to answer (`bluegreen approve --version`); default: what waits. */
+  version?: string;
   /** The identity's policies (default: the README's approver policy). */
   policies?: PolicyDocument[];
   /** Told what the command would have printed. */
@@ -144,6 +146,7 @@ export function simulateTerminalApprovers(
           env,
           decision: answer.decision,
           ...(answer.comment !== undefined ? { comment: answer.comment } : {}),
+          ...(answer.version !== undefined ? { version: answer.version } : {}),
         };
         // Answered in one virtual moment, as a page's button is.
         const result = await inFlight(() => decideFromTerminal(input, post));

@@ -349,6 +349,10 @@ function terminalDetail(result: TerminalDecision): string {
       return `: ${result.problems.join('; ')}`;
     case 'refused':
       return `: HTTP ${result.status} ${quoted(result.message)}`;
+    case 'waiting':
+      return `: ${result.deployment.version} ${result.deployment.stage}`;
+    case 'not-this-approval':
+      return `: ${result.deployment.version} ${result.deployment.stage} waits, not ${quoted(JSON.stringify(result.asked))}`;
     default:
       return `: ${result.reason}`;
   }

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type ApprovalStage, type ApprovalSummary, type DecisionRecord, MAX_COMMENT } from './approval.ts';
-import { NAME_PATTERN } from './artifact-key.ts';
+import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 
 /**
  * The decision API an approver calls from a terminal (`bluegreen approve|reject APP ENV`): one
@@ -17,7 +17,19 @@ export const MAX_DECISION_BODY_BYTES = 8192;
 export const decisionRequestSchema = v.strictObject({
   app: v.pipe(v.string(), v.regex(NAME_PATTERN, 'must be an app name such as web')),
   env: v.pipe(v.string(), v.regex(NAME_PATTERN, 'must be an environment name such as prod')),
-  decision: v.picklist(['approve', 'reject'], 'must be approve or reject'),
+  /** `show` decides nothing: it says which approval waits, for the caller to name it in its answer. */
+  decision: v.picklist(['approve', 'reject', 'show'], 'must be approve, reject or show'),
+  /**
+   * The approval the caller means, as `show` named it: an answer is taken only while this release
+   * and stage wait, so it never decides another approval that came meanwhile (or, replayed, a
+   * later one). An answer without them takes whatever waits.
+   */
+  version: v.optional(
+    v.pipe(v.string(), v.regex(VERSION_PATTERN, 'must be a release version such as 1.2.0')),
+  ),
+  stage: v.optional(
+    v.picklist(['traffic-shift', 'blue-termination'], 'must be traffic-shift or blue-termination'),
+  ),
   comment: v.optional(
     v.pipe(
       v.string(),
@@ -45,6 +57,14 @@ export type DecisionResponse =
   | ({ result: 'decided'; deployment: DecisionDeployment } & DecisionRecord)
   /** An earlier answer decided (by link or from a terminal); this one was not used. */
   | ({ result: 'decided-already'; deployment: DecisionDeployment } & DecisionRecord)
+  /** `show`: this approval waits for an answer; nothing was decided. */
+  | { result: 'waiting'; deployment: DecisionDeployment }
+  /** Another approval waits than the one the answer named: nothing was decided. */
+  | {
+      result: 'not-this-approval';
+      deployment: DecisionDeployment;
+      asked: { version?: string; stage?: string };
+    }
   /** The caller is not one of the config's IAM approvers: nothing was decided. */
   | { result: 'not-an-approver'; principal: string; app: string; env: string }
   /** No approval waits for an answer (none was requested, it timed out, the deployment ended). */
@@ -61,6 +81,8 @@ export type DecisionResult = DecisionResponse['result'];
 /** The HTTP status each answer is sent with. */
 export const DECISION_STATUS: Record<DecisionResult, number> = {
   decided: 200,
+  waiting: 200,
+  'not-this-approval': 409,
   'decided-already': 409,
   'not-an-approver': 403,
   'nothing-waiting': 404,
@@ -95,6 +117,12 @@ const recordEntries = {
 export const decisionResponseSchema = v.variant('result', [
   v.object({ result: v.literal('decided'), ...recordEntries }),
   v.object({ result: v.literal('decided-already'), ...recordEntries }),
+  v.object({ result: v.literal('waiting'), deployment: deploymentSchema }),
+  v.object({
+    result: v.literal('not-this-approval'),
+    deployment: deploymentSchema,
+    asked: v.object({ version: v.optional(v.string()), stage: v.optional(v.string()) }),
+  }),
   v.object({ result: v.literal('not-an-approver'), principal: v.string(), app: v.string(), env: v.string() }),
   v.object({
     result: v.literal('nothing-waiting'),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SignedPost } from '../aws/signed-request.ts';
-import type { DecisionRecord } from '../domain/approval.ts';
+import type { ApprovalStage, DecisionRecord } from '../domain/approval.ts';
 import {
   type DecisionDeployment,
   type DecisionRequest,
@@ -20,6 +20,13 @@ export interface TerminalDecisionInput {
   env: string;
   decision: 'approve' | 'reject';
   comment?: string;
+  /**
+   * The release and stage the caller means to answer. Without them the client first asks which
+   * approval waits (`show`) and names that one in its answer, so an approval that came meanwhile
+   * is never decided by it.
+   */
+  version?: string;
+  stage?: ApprovalStage;
 }
 
 export type TerminalDecision =
@@ -27,6 +34,10 @@ export type TerminalDecision =
   | ({ kind: 'decided'; deployment: DecisionDeployment } & DecisionRecord)
   /** An earlier answer (by link or from a terminal) decided; `approver` and `at` say whose, when. */
   | ({ kind: 'decided-already'; deployment: DecisionDeployment } & DecisionRecord)
+  /** Another approval waits than the one named: nothing was decided; `deployment` says which. */
+  | { kind: 'not-this-approval'; deployment: DecisionDeployment; asked: { version?: string; stage?: string } }
+  /** `show` only: this approval waits (never returned by decideFromTerminal). */
+  | { kind: 'waiting'; deployment: DecisionDeployment }
   /** The signing identity is not an approver of the deployment: nothing was decided. */
   | { kind: 'not-an-approver'; principal: string; app: string; env: string }
   /** No approval waits for an answer; `reason` says why (none requested, timed out, ended). */
@@ -70,15 +81,31 @@ export function readDecisionReply(status: number, body: string): TerminalDecisio
   return { kind: result, ...rest } as TerminalDecision;
 }
 
-/** Approves or rejects the app/env's waiting approval as the identity `post` signs with. */
+/**
+ * Approves or rejects the app/env's waiting approval as the identity `post` signs with: the one
+ * named by `version` and `stage`, or else the one the service says waits now (asked first), so
+ * the answer never lands on an approval that came after the caller looked.
+ */
 export async function decideFromTerminal(
   input: TerminalDecisionInput,
   post: SignedPost,
 ): Promise<TerminalDecision> {
+  let { version, stage } = input;
+  if (version === undefined || stage === undefined) {
+    const shown = await post(input.url, { app: input.app, env: input.env, decision: 'show' });
+    const waiting = readDecisionReply(shown.status, shown.body);
+    if (waiting.kind !== 'waiting') return waiting;
+    if (version !== undefined && version !== waiting.deployment.version)
+      return { kind: 'not-this-approval', deployment: waiting.deployment, asked: { version } };
+    version = waiting.deployment.version;
+    stage ??= waiting.deployment.stage;
+  }
   const request: DecisionRequest = {
     app: input.app,
     env: input.env,
     decision: input.decision,
+    version,
+    stage,
     ...(input.comment !== undefined ? { comment: input.comment } : {}),
   };
   const reply = await post(input.url, request);

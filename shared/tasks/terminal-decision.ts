@@ -121,7 +121,7 @@ export async function serveTerminalDecision(
   const { problem, parsed } = requestOf(event);
   if (problem !== undefined) return badRequest(problem);
   if (!parsed?.ok) return badRequest(...(parsed?.problems ?? []));
-  const { app, env, decision, comment } = parsed.value;
+  const { app, env, decision, comment, version, stage } = parsed.value;
 
   const item = await getLatestApproval(settings.table, app, env);
   if (!item) {
@@ -132,8 +132,14 @@ export async function serveTerminalDecision(
     return respond({ result: 'not-an-approver', principal: caller, app, env });
   }
   const now = Date.now();
-  const opening = await openFor(settings.table, item, { now, write: true });
+  const opening = await openFor(settings.table, item, { now, write: decision !== 'show' });
   if (opening.kind !== 'open') return respond(answeredResponse(item, opening));
+  const deployment = deploymentOf(item.summary);
+  if (decision === 'show') return respond({ result: 'waiting', deployment });
+  if ((version && version !== item.summary.version) || (stage && stage !== item.summary.stage)) {
+    const asked = { ...(version ? { version } : {}), ...(stage ? { stage } : {}) };
+    return respond({ result: 'not-this-approval', deployment, asked });
+  }
   const record: DecisionRecord = {
     stage: item.summary.stage,
     decision: decision === 'approve' ? 'approved' : 'rejected',

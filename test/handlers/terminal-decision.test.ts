@@ -196,7 +196,7 @@ describe('a decision from a terminal', () => {
     [
       'a decision it does not know',
       { app: 'web', env: 'prod', decision: 'maybe' },
-      /^decision: must be approve or reject$/,
+      /^decision: must be approve, reject or show$/,
     ],
     [
       'a field it does not have',

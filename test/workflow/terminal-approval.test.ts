@@ -187,6 +187,21 @@ describe('approving from a terminal', () => {
     });
   });
 
+  it('decides nothing when the answer names another release than the one waiting', async () => {
+    const stale = answer({ decision: 'approve', afterMinutes: 5, version: '1.0.9' });
+    const { world } = await simulate(scenario({ expect: 'ROLLED_BACK', terminal: [stale.terminal] }));
+    expect(stale.results[0]).toMatchObject({
+      kind: 'not-this-approval',
+      deployment: { version: '1.1.0', stage: 'traffic-shift' },
+      asked: { version: '1.0.9' },
+    });
+    // Nobody answered 1.1.0's approval: it timed out, and nothing was recorded as approved.
+    const decisions = approvalItems(world).map(
+      (item) => (item.decision as { decision?: string } | undefined)?.decision,
+    );
+    expect(decisions).not.toContain('approved');
+  });
+
   it('keeps a hostile comment on one quoted line of the rollback message and cause', async () => {
     const { terminal } = answer({ decision: 'reject', comment: HOSTILE });
     const { summary, world } = await simulate(scenario({ expect: 'ROLLED_BACK', terminal: [terminal] }));
