@@ -87,17 +87,20 @@ const linkShape = {
 };
 export const linkParamsSchema = v.object(linkShape);
 
+/** An approver's comment, by link or from a terminal: trimmed, at most MAX_COMMENT characters. */
+export const commentSchema = v.optional(
+  v.pipe(
+    v.string(),
+    v.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`),
+    v.transform((c) => c.trim()),
+  ),
+  '',
+);
+
 export const decisionFormSchema = v.object({
   ...linkShape,
   decision: v.picklist(['approve', 'reject'], 'must be approve or reject'),
-  comment: v.optional(
-    v.pipe(
-      v.string(),
-      v.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`),
-      v.transform((c) => c.trim()),
-    ),
-    '',
-  ),
+  comment: commentSchema,
 });
 
 /** The fields a link's query string carries, and the fields the page's form posts. */

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { type ApprovalStage, type ApprovalSummary, type DecisionRecord, MAX_COMMENT } from './approval.ts';
+import { type ApprovalStage, type ApprovalSummary, commentSchema, type DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 
 /**
@@ -30,14 +30,7 @@ export const decisionRequestSchema = v.strictObject({
   stage: v.optional(
     v.picklist(['traffic-shift', 'blue-termination'], 'must be traffic-shift or blue-termination'),
   ),
-  comment: v.optional(
-    v.pipe(
-      v.string(),
-      v.maxLength(MAX_COMMENT, `must be at most ${MAX_COMMENT} characters`),
-      v.transform((c) => c.trim()),
-    ),
-    '',
-  ),
+  comment: commentSchema,
 });
 
 export type DecisionRequest = v.InferInput<typeof decisionRequestSchema>;
