@@ -6,7 +6,7 @@ import type { PlanReport } from '../../cli/commands/plan.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { TAG } from '../../shared/domain/tags.ts';
 import { ALARM, buildProfile, defaultConfig, TARGET_GROUPS } from '../../sim/worlds.ts';
-import { bluegreen, inAccount } from '../support/cli.ts';
+import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
 const PLAN = ['plan', 'web', 'prod', '--json'];
 const report = (ran: { json: () => Record<string, unknown> }) => ran.json() as unknown as PlanReport;
@@ -139,6 +139,24 @@ describe('bluegreen plan', () => {
       ]);
     }));
 
+  it('names the slots a running deployment holds', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const name = (
+        await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0')
+      ).stdout.split('\n')[0];
+      // Half an hour in: the bake is done and green (slot b) takes traffic.
+      await pass(30 * 60);
+      const ran = await bluegreen(...PLAN);
+      expect(ran.code).toBe(EXIT.failed);
+      const plan = report(ran);
+      expect(plan.slots?.b.claim).toMatchObject({ execution: name, version: '2.0.0' });
+      expect(plan.problems).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^slot b's target group .* is claimed by .*${name}.*, which still runs`),
+        ),
+      );
+    }));
+
   it('names a split it would not heal', () =>
     inAccount(async ({ bluegreen }) => {
       const ran = await bluegreen(...PLAN);
@@ -148,6 +166,27 @@ describe('bluegreen plan', () => {
       expect(plan.deploy).toBeNull();
       expect(plan.problems).toEqual([expect.stringContaining('both slots carry traffic (a=60 b=40)')]);
     }, 'split-traffic-at-start'));
+
+  it('plans a heal of a split the config lets it heal, before the bake', () =>
+    inAccount(async ({ bluegreen }) => {
+      const ran = await bluegreen(...PLAN);
+      expect(ran.code).toBe(EXIT.ok);
+      const steps = report(ran).deploy?.timeline.map((s) => s.step) ?? [];
+      expect(steps[0]).toBe('heal the split (a=60 b=40): all traffic to slot a, slot b taken out of service');
+      expect(steps[1]).toContain('bake');
+    }, 'split-traffic-heal'));
+
+  it('plans a first deploy: all traffic at once, nothing to terminate', () =>
+    inAccount(async ({ bluegreen }) => {
+      const ran = await bluegreen(...PLAN);
+      expect(ran.code).toBe(EXIT.ok);
+      const plan = report(ran);
+      expect(plan.live).toBeNull();
+      expect(plan.deploy).toMatchObject({ blue: null, green: 'a', instanceCount: 1 });
+      expect(plan.deploy?.timeline.map((s) => s.step).slice(2)).toEqual([
+        'shift 100 % of traffic to slot a, then let it settle (alarms watched)',
+      ]);
+    }, 'first-deploy'));
 
   it("names an instance profile whose role cannot read the app/env's releases", () =>
     inAccount(async ({ bluegreen, session }) => {
