@@ -28,11 +28,7 @@ export function deployTimeline(plan: Plan): TimelineStep[] {
       0,
       'up-to',
     );
-  add(
-    'bake the AMI (none when an AMI of this artifact exists: it is reused)',
-    plan.bake.timeoutMinutes * 60,
-    'up-to',
-  );
+  add('bake the AMI, or reuse the one baked from the same artifact', plan.bake.timeoutMinutes * 60, 'up-to');
   add(
     `launch ${plan.instanceCount} instance${plan.instanceCount === 1 ? '' : 's'} in slot ${plan.green} and wait for them to pass health checks`,
     plan.health.timeoutSeconds,

@@ -19,6 +19,11 @@ import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
 
+const configNotFound = (url: string) =>
+  `${url} not found: every app/env needs a config before its first release`;
+const configUnversioned = (url: string) =>
+  `config ${url} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`;
+
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
  * owns the slots), then decides the plan. Everything here is read-only: a failure leaves nothing
@@ -73,16 +78,12 @@ export async function planDeployment(
   const where = configKey(deployment.app, deployment.env);
   const object = await readObject(bucket, where);
   if (object === undefined) {
-    throw new InvalidConfig(
-      `s3://${bucket}/${where} not found: every app/env needs a config before its first release`,
-    );
+    throw new InvalidConfig(configNotFound(`s3://${bucket}/${where}`));
   }
   // The tasks read the config again by this version (the state does not carry its long lists).
   const configVersionId = object.versionId;
   if (configVersionId === undefined) {
-    throw new UnsafeToDeploy(
-      `config s3://${bucket}/${where} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`,
-    );
+    throw new UnsafeToDeploy(configUnversioned(`s3://${bucket}/${where}`));
   }
   const checked = checkConfigText(object.text, { topicArn: defaultTopicArn, topicNames });
   if (!checked.ok) throw new InvalidConfig(`${where}: ${checked.problems.join('; ')}`);
@@ -292,13 +293,10 @@ export async function previewDeployment(request: PreviewRequest): Promise<Previe
   } else {
     const object = await readObject(bucket, where);
     if (object === undefined) {
-      problems.push(`${configSource} not found: every app/env needs a config before its first release`);
+      problems.push(configNotFound(configSource));
       return { configSource, config: undefined, problems, assessed: undefined };
     }
-    if (object.versionId === undefined)
-      problems.push(
-        `config ${configSource} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`,
-      );
+    if (object.versionId === undefined) problems.push(configUnversioned(configSource));
     else configVersionId = object.versionId;
     text = object.text;
     configSource = object.versionId ? `${configSource} (version ${object.versionId})` : configSource;
