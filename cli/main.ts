@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerAbort } from './commands/abort.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerPlan } from './commands/plan.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -45,6 +46,7 @@ export function withGlobalOptions(command: Command): Command {
 /** The commands, read when the program is built (the command modules import this one). */
 const COMMANDS = (): Register[] => [
   registerValidate,
+  registerPlan,
   registerSimulate,
   registerDeploy,
   registerWait,

@@ -50,8 +50,8 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** The AWS operations the service calls, per service: where API faults land (only the command line calls CloudFormation and STS). */
-const OPERATIONS: Record<Exclude<Service, 'secretsmanager' | 'cloudformation' | 'sts'>, string[]> = {
+/** The AWS operations the service calls, per service: where API faults land (only the command line calls CloudFormation, STS and IAM). */
+const OPERATIONS: Record<Exclude<Service, 'secretsmanager' | 'cloudformation' | 'sts' | 'iam'>, string[]> = {
   ec2: ['RunInstances', 'DescribeInstances', 'TerminateInstances', 'CreateTags', 'DescribeImages'],
   elbv2: [
     'RegisterTargets',

@@ -36,7 +36,8 @@ export type Service =
   | 'dynamodb'
   | 'secretsmanager'
   | 'cloudformation'
-  | 'sts';
+  | 'sts'
+  | 'iam';
 
 /**
  * Makes a call fail: `times` times, optionally only when `when` says so. A FaultKind fails the
@@ -119,7 +120,7 @@ export class World implements WorldContext {
   readonly dynamodb = new DynamoDbModel();
   readonly events: EventBusModel;
   readonly secretsmanager = new SecretsModel();
-  /** People's identities, for requests they sign (not called through an SDK client). */
+  /** People's identities, for requests they sign; instance profiles and the policy simulator. */
   readonly iam = new IamModel(ACCOUNT);
   readonly cloudformation = new CloudFormationModel();
   readonly sts = new StsModel(ACCOUNT);

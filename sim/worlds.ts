@@ -61,6 +61,16 @@ export const LAUNCH_TEMPLATE = {
   securityGroupIds: ['sg-0123456789abcdef0'],
 };
 
+/** The instance profile the builds of app/env run with, and its role. */
+export function buildProfile(app = APP, env = ENV) {
+  const name = `${app}-${env}-build`;
+  return {
+    name,
+    arn: `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`,
+    roleArn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+  };
+}
+
 /** The config of the default world, as an operator would write it. */
 export function defaultConfig(app = APP): DeployConfigInput {
   const names = appNames(app);
@@ -213,7 +223,24 @@ function seedResourcesOf(world: World, { app, env, config }: SimApp): void {
     });
   }
   const infrastructure = config.bake.infrastructureConfigurationArn;
-  world.imagebuilder.infrastructureConfigurations.add(infrastructure);
+  if (!world.imagebuilder.infrastructureConfigurations.has(infrastructure)) {
+    // Its instance profile reads the app/env's releases, as examples/app-stack.cfn.yml grants.
+    const profile = buildProfile(app, env);
+    world.imagebuilder.infrastructureConfigurations.set(infrastructure, {
+      instanceProfileName: profile.name,
+    });
+    world.iam.addInstanceProfile({ arn: profile.arn, roleArn: profile.roleArn }, [
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            Resource: `arn:aws:s3:::${BUCKET}/releases/${app}/${env}/*`,
+          },
+        ],
+      },
+    ]);
+  }
   // Image Builder is regional: the build runs in the Region and account of the configuration.
   const [, , , region, account] = infrastructure.split(':');
   world.imagebuilder.region = region ?? REGION;

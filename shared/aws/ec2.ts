@@ -2,6 +2,7 @@ import {
   CreateTagsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
   EC2Client,
   type Filter,
   type Instance,
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { DeployConfig } from '../domain/config.ts';
 import { MANAGED_BY, TAG, type Tags, toAwsTags } from '../domain/tags.ts';
+import { isNotFound } from './errors.ts';
 
 export const ec2 = new EC2Client({});
 
@@ -162,4 +164,37 @@ async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
 
 export async function tagResources(resourceIds: string[], tags: Tags): Promise<void> {
   await ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: toAwsTags(tags) }));
+}
+
+/** A launch template as EC2 lists it. */
+export interface LaunchTemplateSummary {
+  id: string;
+  name: string;
+  defaultVersion: number | undefined;
+  latestVersion: number | undefined;
+}
+
+/** The launch template a config names (by id or name); undefined when EC2 has none. */
+export async function findLaunchTemplate(
+  template: DeployConfig['launchTemplate'],
+): Promise<LaunchTemplateSummary | undefined> {
+  try {
+    const out = await ec2.send(
+      new DescribeLaunchTemplatesCommand(
+        template.id ? { LaunchTemplateIds: [template.id] } : { LaunchTemplateNames: [template.name ?? ''] },
+      ),
+    );
+    const [found] = out.LaunchTemplates ?? [];
+    return found
+      ? {
+          id: found.LaunchTemplateId ?? '',
+          name: found.LaunchTemplateName ?? '',
+          defaultVersion: found.DefaultVersionNumber,
+          latestVersion: found.LatestVersionNumber,
+        }
+      : undefined;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

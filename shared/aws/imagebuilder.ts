@@ -4,10 +4,11 @@ import {
   CreateImageCommand,
   CreateImageRecipeCommand,
   GetImageCommand,
+  GetInfrastructureConfigurationCommand,
   ImagebuilderClient,
 } from '@aws-sdk/client-imagebuilder';
 import { installComponentDocument } from '../domain/bake.ts';
-import { isAlreadyExists } from './errors.ts';
+import { isAlreadyExists, isNotFound } from './errors.ts';
 
 export const imagebuilder = new ImagebuilderClient({});
 
@@ -120,4 +121,19 @@ export async function getImageStatus(imageBuildVersionArn: string, region: strin
 
 export async function cancelImageBuild(imageBuildVersionArn: string, token: string): Promise<void> {
   await imagebuilder.send(new CancelImageCreationCommand({ imageBuildVersionArn, clientToken: token }));
+}
+
+/** The instance profile an infrastructure configuration builds with; undefined when it does not exist. */
+export async function infrastructureProfile(
+  infrastructureConfigurationArn: string,
+): Promise<{ instanceProfileName: string | undefined } | undefined> {
+  try {
+    const out = await imagebuilder.send(
+      new GetInfrastructureConfigurationCommand({ infrastructureConfigurationArn }),
+    );
+    return { instanceProfileName: out.infrastructureConfiguration?.instanceProfileName };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }

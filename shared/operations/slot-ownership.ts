@@ -16,7 +16,7 @@ import { publicationId } from '../domain/publication.ts';
 import type { Tags } from '../domain/tags.ts';
 import { SLOTS, type Slot } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
-import { SlotInUse, UnsafeToDeploy } from '../errors.ts';
+import { type InvalidConfig, SlotInUse, UnsafeToDeploy } from '../errors.ts';
 
 type Slots = Pick<Plan, 'slots'>;
 type Me = SlotOwner & { deploymentId: string };
@@ -39,22 +39,39 @@ function inUseCause(slot: Slot, targetGroupArn: string, claim: SlotClaim, tags: 
   return `slot ${slot}'s target group ${targetGroupName(targetGroupArn)} is claimed by ${claimText(claim, ownerOf(tags))}, which still runs: two deployments would use one slot (was the lock item lost?)`;
 }
 
+/** What a check does with a reason not to deploy: throw it (the Plan task), or note it and go on (a preview). */
+export type Refuse = (error: InvalidConfig | UnsafeToDeploy) => void;
+
+/** The Plan task's way: the first reason not to deploy ends the check. */
+export const refuseAtOnce: Refuse = (error) => {
+  throw error;
+};
+
 /**
  * Plan: both slots must belong to this app/env and be claimed by no other deployment that still
  * runs. Read-only: a slot nobody owns yet is claimed later (claimSlot: by the heal, or at launch).
+ * Each slot's tags are returned as read.
  */
-export async function checkSlotOwnership(config: Slots, me: Me): Promise<void> {
+export async function checkSlotOwnership(
+  config: Slots,
+  me: Me,
+  refuse: Refuse = refuseAtOnce,
+): Promise<Map<string, Tags>> {
   const tags = await targetGroupTags(SLOTS.map((slot) => config.slots[slot].targetGroupArn));
   for (const slot of SLOTS) {
     const arn = config.slots[slot].targetGroupArn;
     const slotTags = tags.get(arn) ?? {};
     const problem = ownershipProblem(slot, arn, slotTags, me);
-    if (problem) throw new UnsafeToDeploy(`${problem}; nothing was launched`);
+    if (problem) {
+      refuse(new UnsafeToDeploy(`${problem}; nothing was launched`));
+      continue;
+    }
     const claim = claimOf(slotTags);
     if (claim && claim.deploymentId !== me.deploymentId && (await stillActive(claim))) {
-      throw new UnsafeToDeploy(`${inUseCause(slot, arn, claim, slotTags)}; nothing was launched`);
+      refuse(new UnsafeToDeploy(`${inUseCause(slot, arn, claim, slotTags)}; nothing was launched`));
     }
   }
+  return tags;
 }
 
 /**

@@ -1,22 +1,28 @@
-import { checkAlarms } from '../aws/cloudwatch.ts';
+import { type AlarmReport, checkAlarms } from '../aws/cloudwatch.ts';
 import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { readWeights } from '../aws/route53.ts';
 import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
-import { configKey } from '../domain/artifact-key.ts';
+import { configKey, releaseKeyOf } from '../domain/artifact-key.ts';
+import type { DeployConfig } from '../domain/config.ts';
 import { checkConfigText } from '../domain/config-check.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { contentDigest } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
-import { TAG } from '../domain/tags.ts';
+import { TAG, type Tags } from '../domain/tags.ts';
 import { firingBeforeTraffic, quoted } from '../domain/text.ts';
-import { findLiveSlot, SLOTS, type Slot } from '../domain/traffic.ts';
-import { type Plan, readDeployment } from '../domain/workflow.ts';
+import { findLiveSlot, SLOTS, type Slot, type Weights } from '../domain/traffic.ts';
+import { type PinnedDeployment, type Plan, readDeployment } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { checkSlotOwnership } from '../operations/slot-ownership.ts';
+import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
+
+const configNotFound = (url: string) =>
+  `${url} not found: every app/env needs a config before its first release`;
+const configUnversioned = (url: string) =>
+  `config ${url} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`;
 
 /**
  * Loads and validates the app/env config and reads the live state (weights, blue's size, who
@@ -72,31 +78,74 @@ export async function planDeployment(
   const where = configKey(deployment.app, deployment.env);
   const object = await readObject(bucket, where);
   if (object === undefined) {
-    throw new InvalidConfig(
-      `s3://${bucket}/${where} not found: every app/env needs a config before its first release`,
-    );
+    throw new InvalidConfig(configNotFound(`s3://${bucket}/${where}`));
   }
   // The tasks read the config again by this version (the state does not carry its long lists).
   const configVersionId = object.versionId;
   if (configVersionId === undefined) {
-    throw new UnsafeToDeploy(
-      `config s3://${bucket}/${where} has no S3 version id: the deployment reads that one version throughout, so the bucket must be versioned (the service's release bucket is)`,
-    );
+    throw new UnsafeToDeploy(configUnversioned(`s3://${bucket}/${where}`));
   }
   const checked = checkConfigText(object.text, { topicArn: defaultTopicArn, topicNames });
   if (!checked.ok) throw new InvalidConfig(`${where}: ${checked.problems.join('; ')}`);
   const config = checked.config;
 
+  return (
+    await assessAccount({
+      deployment: pinned,
+      config,
+      configVersionId,
+      where,
+      defaultTopicArn,
+      contentDigest: digest,
+    })
+  ).plan as Plan;
+}
+
+/** What assessAccount is given: a deployment whose artifact is known, and its checked config. */
+export interface Assessment {
+  deployment: PinnedDeployment;
+  config: DeployConfig;
+  configVersionId: string;
+  /** Where the config is, as problems name it. */
+  where: string;
+  defaultTopicArn: string;
+  contentDigest?: string | undefined;
+}
+
+/** What the account was found to hold, beside the plan (undefined when one could not be made). */
+export interface Assessed {
+  plan: Plan | undefined;
+  alarms: AlarmReport;
+  weights: Weights;
+  /** Each slot's target group tags (its owner and claim). */
+  slotTags: Map<string, Tags>;
+  /** A slot's registered targets that are not draining, read once however often asked. */
+  targetsOf: (slot: Slot) => Promise<TargetHealthState[]>;
+}
+
+/**
+ * The checks of the account a deployment makes before anything is launched (the alarms exist and
+ * none is in ALARM, both slots are this app/env's and held by no other running deployment, traffic
+ * is on one slot or a split is healed, green is empty), then the plan. Plan refuses at the first
+ * problem (`refuse` throws, the default); a preview notes each and goes on where it can.
+ * Read-only.
+ */
+export async function assessAccount(
+  { deployment, config, configVersionId, where, defaultTopicArn, contentDigest: digest }: Assessment,
+  refuse: Refuse = refuseAtOnce,
+): Promise<Assessed> {
   const alarms = await checkAlarms(config.alarms);
   if (alarms.missing.length > 0) {
-    throw new InvalidConfig(
-      `${where}: alarms: no CloudWatch alarm named ${alarms.missing.map(quoted).join(', ')}`,
+    refuse(
+      new InvalidConfig(
+        `${where}: alarms: no CloudWatch alarm named ${alarms.missing.map(quoted).join(', ')}`,
+      ),
     );
   }
 
   // Both slots must be this app/env's, and no other deployment that still runs may hold either.
   const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
-  await checkSlotOwnership(config, me);
+  const slotTags = await checkSlotOwnership(config, me, refuse);
   const weights = await readWeights(config);
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
@@ -111,6 +160,7 @@ export async function planDeployment(
     }
     return targets;
   };
+  const assessed = { alarms, weights, slotTags, targetsOf };
   // A split may be healed (traffic.healSplit): toward the slot whose targets are healthier.
   const split = findLiveSlot(weights).kind === 'split' && config.traffic.healSplit;
   const slotHealth = split
@@ -126,17 +176,25 @@ export async function planDeployment(
         ),
       )
     : undefined;
-  const plan = buildPlan({
-    deployment: pinned,
-    config,
-    configVersionId,
-    weights,
-    blueTargetCount: 0,
-    defaultTopicArn,
-    now: new Date(),
-    slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
-    contentDigest: digest,
-  });
+  let plan: Plan;
+  try {
+    plan = buildPlan({
+      deployment,
+      config,
+      configVersionId,
+      weights,
+      blueTargetCount: 0,
+      defaultTopicArn,
+      now: new Date(),
+      slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
+      contentDigest: digest,
+    });
+  } catch (error) {
+    // A split it would not heal: no blue and green to go on with.
+    if (!(error instanceof UnsafeToDeploy)) throw error;
+    refuse(error);
+    return { ...assessed, plan: undefined };
+  }
 
   // Green must start empty: anything registered there would get traffic it was never checked for.
   // (When a split is healed, the healing clears the other slot first.) A target that is only a
@@ -163,21 +221,104 @@ export async function planDeployment(
     const list = [foreignInstancesText(foreign), others.length > 0 ? idList(others) : '']
       .filter(Boolean)
       .join('; ');
-    throw new UnsafeToDeploy(
-      `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
+    refuse(
+      new UnsafeToDeploy(
+        `green slot ${plan.green}'s target group still has registered targets (${list}); deregister them before deploying`,
+      ),
     );
   }
-  if (plan.blue === null) return plan;
+  if (plan.blue === null) return { ...assessed, plan };
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
-    throw new UnsafeToDeploy(
-      `${firingBeforeTraffic(alarms.alarming)}; nothing was launched and no traffic moved: deploy again once it is OK`,
+    refuse(
+      new UnsafeToDeploy(
+        `${firingBeforeTraffic(alarms.alarming)}; nothing was launched and no traffic moved: deploy again once it is OK`,
+      ),
     );
   }
   const blueTargets = await targetsOf(plan.blue);
   return {
-    ...plan,
-    blueTargetCount: blueTargets.length,
-    instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
+    ...assessed,
+    plan: {
+      ...plan,
+      blueTargetCount: blueTargets.length,
+      instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
+    },
   };
+}
+
+/** The version a preview plans for: a next release that was never uploaded. */
+export const PREVIEW_VERSION = 'next';
+
+/**
+ * The deployment id a preview plans as: the execution names the starter gives have a timestamp
+ * and an S3 version id in them, so no slot claim can name this one.
+ */
+export const PREVIEW_DEPLOYMENT_ID = 'bluegreen-plan-preview';
+
+/** What a preview is given: the app/env, the bucket, and the config's text when not the bucket's. */
+export interface PreviewRequest {
+  app: string;
+  env: string;
+  bucket: string;
+  defaultTopicArn: string;
+  topicNames: string;
+  /** A config to plan with instead of the one in the bucket (checked before it is uploaded). */
+  config?: { text: string; source: string } | undefined;
+}
+
+/** A preview's findings: every reason Plan would refuse, and what it read on the way. */
+export interface Preview {
+  /** Where the config came from: its S3 URL, or the file given. */
+  configSource: string;
+  config: DeployConfig | undefined;
+  problems: string[];
+  assessed: Assessed | undefined;
+}
+
+/**
+ * What Plan would decide for the next upload of app/env now, without an artifact: the same config
+ * check and account checks (assessAccount) for a hypothetical next version, each problem noted
+ * instead of thrown. Read-only.
+ */
+export async function previewDeployment(request: PreviewRequest): Promise<Preview> {
+  const { app, env, bucket } = request;
+  const where = configKey(app, env);
+  const problems: string[] = [];
+  let text: string;
+  let configVersionId = 'preview';
+  let configSource = request.config?.source ?? `s3://${bucket}/${where}`;
+  if (request.config) {
+    text = request.config.text;
+  } else {
+    const object = await readObject(bucket, where);
+    if (object === undefined) {
+      problems.push(configNotFound(configSource));
+      return { configSource, config: undefined, problems, assessed: undefined };
+    }
+    if (object.versionId === undefined) problems.push(configUnversioned(configSource));
+    else configVersionId = object.versionId;
+    text = object.text;
+    configSource = object.versionId ? `${configSource} (version ${object.versionId})` : configSource;
+  }
+  const checked = checkConfigText(text, {
+    topicArn: request.defaultTopicArn,
+    topicNames: request.topicNames,
+  });
+  if (!checked.ok) {
+    problems.push(...checked.problems.map((problem) => `${where}: ${problem}`));
+    return { configSource, config: undefined, problems, assessed: undefined };
+  }
+  const config = checked.config;
+  const artifact = { app, env, version: PREVIEW_VERSION, format: 'zip' as const };
+  const deployment: PinnedDeployment = {
+    deploymentId: PREVIEW_DEPLOYMENT_ID,
+    ...artifact,
+    artifact: { bucket, key: releaseKeyOf(artifact), versionId: 'preview' },
+  };
+  const assessed = await assessAccount(
+    { deployment, config, configVersionId, where, defaultTopicArn: request.defaultTopicArn },
+    (error) => problems.push(error.message),
+  );
+  return { configSource, config, problems, assessed };
 }

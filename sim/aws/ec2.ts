@@ -142,6 +142,38 @@ export class Ec2Model {
     this.launchTemplates.set(template.name, template);
   }
 
+  /**
+   * The templates asked for, by id or by name; one that does not exist fails the call, as EC2
+   * answers InvalidLaunchTemplateId.NotFound (by id) or InvalidLaunchTemplateName.NotFoundException.
+   */
+  DescribeLaunchTemplates(input: { LaunchTemplateIds?: string[]; LaunchTemplateNames?: string[] }) {
+    const byId = input.LaunchTemplateIds !== undefined;
+    const asked = input.LaunchTemplateIds ?? input.LaunchTemplateNames ?? [];
+    const found = asked.map((key) => {
+      const template = this.launchTemplates.get(key);
+      if (!template || (byId ? template.id : template.name) !== key)
+        throw byId
+          ? awsError(
+              'InvalidLaunchTemplateId.NotFound',
+              `The specified launch template, with template ID ${key}, does not exist.`,
+            )
+          : awsError(
+              'InvalidLaunchTemplateName.NotFoundException',
+              `The specified launch template, with template name ${key}, does not exist.`,
+            );
+      return template;
+    });
+    return {
+      LaunchTemplates: found.map((t) => ({
+        LaunchTemplateId: t.id,
+        LaunchTemplateName: t.name,
+        DefaultVersionNumber: 1,
+        LatestVersionNumber: 1,
+        Tags: tagList(t.tags),
+      })),
+    };
+  }
+
   addImage(name: string, tags: Tags): SimImage {
     const image = { id: this.world.id('ami-', 17), name, createdAt: this.world.now(), tags };
     this.images.set(image.id, image);

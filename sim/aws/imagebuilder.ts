@@ -53,7 +53,8 @@ export class ImagebuilderModel {
   >();
   /** AMI id → the artifact its build downloaded. */
   readonly baked = new Map<string, BakedArtifact>();
-  readonly infrastructureConfigurations = new Set<string>();
+  /** Infrastructure configuration ARN → the instance profile its builds run with. */
+  readonly infrastructureConfigurations = new Map<string, { instanceProfileName: string }>();
   private readonly builds = new Map<string, SimBuild>();
   private readonly tokens = new Map<string, string>();
   buildMinutes = 20;
@@ -235,6 +236,20 @@ export class ImagebuilderModel {
     if (elapsed < 0.75) return 'BUILDING';
     if (elapsed < 0.9) return 'TESTING';
     return 'DISTRIBUTING';
+  }
+
+  GetInfrastructureConfiguration(input: { infrastructureConfigurationArn?: string }) {
+    const arn = input.infrastructureConfigurationArn ?? '';
+    const found = this.infrastructureConfigurations.get(arn);
+    if (!found)
+      throw awsError('ResourceNotFoundException', `The infrastructure configuration ${arn} does not exist.`);
+    return {
+      infrastructureConfiguration: {
+        arn,
+        name: arn.split('/').at(-1),
+        instanceProfileName: found.instanceProfileName,
+      },
+    };
   }
 
   GetImage(input: { imageBuildVersionArn?: string }) {

@@ -49,6 +49,7 @@ function ec2Requests(world: World, operation: string, input: Json): IamRequest[]
   switch (operation) {
     case 'DescribeInstances':
     case 'DescribeImages':
+    case 'DescribeLaunchTemplates':
       return [request(`ec2:${operation}`, '*')];
     case 'TerminateInstances':
       return ((input.InstanceIds as string[] | undefined) ?? []).map((id) =>
@@ -257,6 +258,8 @@ function imagebuilderRequests(operation: string, input: Json): IamRequest[] {
         request('imagebuilder:GetInfrastructureConfiguration', String(input.infrastructureConfigurationArn)),
       ];
     }
+    case 'GetInfrastructureConfiguration':
+      return [request(`imagebuilder:${operation}`, String(input.infrastructureConfigurationArn ?? ''))];
     case 'GetImage':
     case 'CancelImageCreation':
       return [request(`imagebuilder:${operation}`, String(input.imageBuildVersionArn ?? ''))];
@@ -342,6 +345,25 @@ function sfnRequests(operation: string, input: Json): IamRequest[] {
   }
 }
 
+/**
+ * The command line's plan: an instance profile is authorized by its ARN (with its path), the policy
+ * simulator on the role whose policies it simulates.
+ */
+function iamRequests(world: World, operation: string, input: Json): IamRequest[] {
+  switch (operation) {
+    case 'GetInstanceProfile': {
+      const name = String(input.InstanceProfileName ?? '');
+      const arn =
+        world.iam.instanceProfiles.get(name)?.arn ?? `arn:${P}:iam::${ACCOUNT}:instance-profile/${name}`;
+      return [request('iam:GetInstanceProfile', arn)];
+    }
+    case 'SimulatePrincipalPolicy':
+      return [request('iam:SimulatePrincipalPolicy', String(input.PolicySourceArn ?? ''))];
+    default:
+      throw new Error(`no IAM mapping for iam:${operation}`);
+  }
+}
+
 /** The authorizations AWS makes for one call, from its input and the world as it is then. */
 export function iamRequestsFor(world: World, call: ApiCall, input: unknown): IamRequest[] {
   const json = (input ?? {}) as Json;
@@ -377,6 +399,8 @@ export function iamRequestsFor(world: World, call: ApiCall, input: unknown): Iam
       ];
     case 'sts':
       return [];
+    case 'iam':
+      return iamRequests(world, call.operation, json);
     default:
       throw new Error(`no IAM mapping for ${call.service}:${call.operation}`);
   }

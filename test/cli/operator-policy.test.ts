@@ -26,6 +26,7 @@ let actions: string[] = [];
 beforeAll(async () => {
   recorder.start();
   await inAccount(async ({ bluegreen, pass }) => {
+    expect((await bluegreen('plan', 'web', 'prod')).code).toBe(EXIT.ok);
     expect(
       (await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0')).code,
     ).toBe(EXIT.ok);
