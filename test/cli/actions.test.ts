@@ -108,9 +108,9 @@ describe('bluegreen approve and reject, from a terminal', () => {
         () => account.session.world.sns.messages.some((m) => m.attributes.kind === 'approval-request'),
         3 * 3600,
       );
-      const ran = await account.bluegreen('approve', 'web', 'prod');
+      const ran = await account.bluegreen('approve', 'web', 'prod', '--json');
       expect(ran.code).toBe(EXIT.failed);
-      expect(ran.stdout).toMatch(/nothing decided/);
+      expect(ran.json()).toMatchObject({ kind: 'not-an-approver', principal: OPERATOR_ARN, exitCode: 1 });
       expect(newest(account.session.world).status).toBe('RUNNING');
       expect(entered(newest(account.session.world), STATE.shift)).toBeUndefined();
     }, 'approval-timeout'));
