@@ -57,7 +57,7 @@ async function findRelease(service: Service, request: Request): Promise<string> 
     );
   if (other)
     throw new CommandError(
-      `both ${where(key)} and ${where(other)} exist: the service deploys each on its own, so say which by deploying its execution from the console; nothing started`,
+      `both ${where(key)} and ${where(other)} exist, two releases under one version: which one to deploy again is not clear; nothing started`,
       EXIT.failed,
     );
   return key;
