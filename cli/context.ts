@@ -1,4 +1,6 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { stackOutputs } from '#shared/aws/cloudformation.ts';
+import { type SignedPost, signedPost } from '#shared/aws/signed-request.ts';
 import { CommandError, exitCodeOf, usageError } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CommandContext } from './main.ts';
@@ -17,6 +19,8 @@ export interface Service {
   locksTable: string;
   approvalsTable: string;
   topicArn: string;
+  /** Where `approve` and `reject` POST a decision (the decision API's route). */
+  decisionApiUrl: string;
 }
 
 /** The service stack's name for a stage: serverless.yml's `service` and the stage. */
@@ -32,6 +36,7 @@ export const STACK_OUTPUTS = {
   locksTable: 'LocksTableName',
   approvalsTable: 'ApprovalsTableName',
   topicArn: 'DeploymentTopicArn',
+  decisionApiUrl: 'DecisionApiUrl',
 } as const satisfies Record<string, string>;
 
 /** The service of `stage`, from its stack's outputs; a missing stack or output is named. */
@@ -59,7 +64,20 @@ export async function findService(stage: string, region: string): Promise<Servic
     locksTable: field('locksTable'),
     approvalsTable: field('approvalsTable'),
     topicArn: field('topicArn'),
+    decisionApiUrl: field('decisionApiUrl'),
   };
+}
+
+/**
+ * How a request to the decision API is signed and sent: with the operator's own credentials (the
+ * SDK's chain: environment, profile, SSO, instance role) through `fetch`, unless a simulated
+ * account is in use, which signs with its operator's identity and serves the request itself.
+ */
+export const decisionRequests: { simulated?: SignedPost | undefined } = {};
+
+/** The SignedPost of the operator's identity in `region`. */
+export function operatorPost(region: string, profile: string | undefined): SignedPost {
+  return decisionRequests.simulated ?? signedPost(region, fromNodeProviderChain(profile ? { profile } : {}));
 }
 
 /** The Step Functions console page of an execution. */

@@ -1,8 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerAbort } from './commands/abort.ts';
+import { registerApprove, registerReject } from './commands/approve.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerPlan } from './commands/plan.ts';
+import { registerPromote } from './commands/promote.ts';
+import { registerRedeploy } from './commands/redeploy.ts';
 import { registerSimulate } from './commands/simulate.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -53,6 +56,10 @@ const COMMANDS = (): Register[] => [
   registerStatus,
   registerHistory,
   registerAbort,
+  registerApprove,
+  registerReject,
+  registerPromote,
+  registerRedeploy,
 ];
 
 /**

@@ -1,4 +1,7 @@
+import { signedPost } from '#shared/aws/signed-request.ts';
+import { DECISION_API_URL, type DecisionHandler, decisionApiFetch } from '#sim/decision-api.ts';
 import type { Harness } from '#sim/harness.ts';
+import { readOperatorPolicies } from '#sim/iam/operator.ts';
 import { findScenario, SCENARIOS, type Scenario } from '#sim/scenarios.ts';
 import { buildScenarioWorld, inSimulatedAccount, type SimulatedAccount } from '#sim/simulate.ts';
 import {
@@ -11,8 +14,9 @@ import {
   STATE_MACHINE_ARN,
   type World,
 } from '#sim/world.ts';
-import { BUCKET, type ScenarioContext, uploadRelease } from '#sim/worlds.ts';
+import { BUCKET, OPERATOR_ROLE, type ScenarioContext, uploadRelease } from '#sim/worlds.ts';
 import {
+  decisionRequests,
   findService,
   type ServiceCommand,
   type STACK_OUTPUTS,
@@ -41,8 +45,20 @@ function publishStack(world: World, stage: string): void {
     LocksTableName: LOCKS_TABLE,
     ApprovalsTableName: APPROVALS_TABLE,
     DeploymentTopicArn: DEFAULT_TOPIC_ARN,
+    DecisionApiUrl: DECISION_API_URL,
   };
   world.cloudformation.stacks.set(stackName(stage), outputs);
+}
+
+/**
+ * Requests to the decision API signed as the operator: a session `alice` of OPERATOR_ROLE (whom
+ * the simulated STS names the caller), with the operator policy attached, served as API Gateway
+ * would (signature, IAM, then the real handler).
+ */
+function operatorDecisionPost(account: SimulatedAccount) {
+  const operator = account.world.iam.assumeRole(OPERATOR_ROLE, 'alice', readOperatorPolicies());
+  const handler = () => account.handlers.terminalDecision as unknown as DecisionHandler;
+  return signedPost(REGION, operator, decisionApiFetch(account.world, handler));
 }
 
 /** A simulated account with the service deployed, in which commands run as the operator. */
@@ -83,6 +99,7 @@ export function simulatedSession<T>(
   return inSimulatedAccount(false, async (account) => {
     const { harness, ctx } = buildScenarioWorld(scenario, account, { print: () => undefined });
     publishStack(account.world, stage);
+    decisionRequests.simulated = operatorDecisionPost(account);
     const run = async <R>(action: () => Promise<R>): Promise<R> => {
       let done = false;
       const settled = asOperator(action).then(
@@ -107,6 +124,7 @@ export function simulatedSession<T>(
       // The account goes with the command: what still runs in it is stopped, timers and all.
       for (const execution of account.world.sfn.all())
         if (execution.status === 'RUNNING') harness.runner.stop(execution.name);
+      decisionRequests.simulated = undefined;
     }
   });
 }

@@ -411,9 +411,21 @@ export const approvalBeforeShift = ({ config }: ScenarioContext) => {
 /** An IAM role whose sessions may approve from a terminal (its path is not in a session's ARN). */
 export const APPROVER_ROLE = 'arn:aws:iam::123456789012:role/approvers/DeployApprover';
 
-/** Approval before the shift, by link (Alice, Bob) or from a terminal (a session of APPROVER_ROLE). */
+/**
+ * The role of the operator at the command line (its session `alice` is whom the simulated STS names
+ * the caller): the operator policy is attached to it, and in approval-terminal it is an approver.
+ */
+export const OPERATOR_ROLE = 'arn:aws:iam::123456789012:role/operator';
+
+/**
+ * Approval before the shift, by link (Alice, Bob) or from a terminal (a session of APPROVER_ROLE,
+ * or the operator running `bluegreen approve|reject` with --simulate).
+ */
 export const terminalApprovalBeforeShift = ({ config }: ScenarioContext) => {
-  config.approval = { before: ['traffic-shift'], approvers: [...APPROVERS, APPROVER_ROLE] };
+  config.approval = {
+    before: ['traffic-shift'],
+    approvers: [...APPROVERS, APPROVER_ROLE, OPERATOR_ROLE],
+  };
 };
 
 export const SPLIT_WEIGHTS = { a: 60, b: 40 };

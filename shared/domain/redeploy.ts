@@ -34,7 +34,8 @@ export interface Redeployment {
   input: DeploymentInput;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A redeploy's request id: 1-128 letters, digits or . _ : - (a CI run id fits). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The release a key names, or InvalidConfig saying why the key is not one. */
 export function releaseAt(bucket: string, key: string): ArtifactKey {
@@ -49,7 +50,7 @@ export function releaseAt(bucket: string, key: string): ArtifactKey {
  * Throws InvalidConfig naming the key or the request id when either cannot be deployed.
  */
 export function redeployment(object: RedeployObject, requestId: string): Redeployment {
-  if (!REQUEST_ID.test(requestId)) {
+  if (!REQUEST_ID_PATTERN.test(requestId)) {
     throw new InvalidConfig(
       `requestId ${quoted(requestId.slice(0, 140))} must be 1-128 letters, digits or . _ : -`,
     );

@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
+import { DECISION_ROUTE_ARN } from '../decision-api.ts';
 import { ZONE } from '../worlds.ts';
+import { readTemplate } from './cfn-template.ts';
 import type { Stack } from './template.ts';
 import { type PolicyDocument, TemplateResolver } from './template.ts';
 
@@ -8,7 +11,7 @@ export const OPERATOR_POLICY_TEMPLATE = 'examples/operator-policy.cfn.yml';
 /** The operator policy's stack as deployed into the simulated account, for the service's stage sim. */
 const OPERATOR_STACK: Stack = {
   name: 'bluegreen-ec2-sim-operators',
-  parameters: { Stage: 'sim', HostedZoneIds: ZONE },
+  parameters: { Stage: 'sim', HostedZoneIds: ZONE, DecisionRouteArn: DECISION_ROUTE_ARN },
 };
 
 /**
@@ -25,4 +28,10 @@ export function operatorPolicies(template: Record<string, unknown>): PolicyDocum
   return Object.values(resources)
     .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
     .map((r) => resolver.resolve(r.Properties.PolicyDocument) as PolicyDocument);
+}
+
+/** The operator policy of the README, as attached to the simulated account's operators. */
+export function readOperatorPolicies(): PolicyDocument[] {
+  const path = fileURLToPath(new URL(`../../${OPERATOR_POLICY_TEMPLATE}`, import.meta.url));
+  return operatorPolicies(readTemplate(path) as unknown as Record<string, unknown>);
 }

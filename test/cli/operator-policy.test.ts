@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { evaluate } from '../../sim/iam/evaluate.ts';
 import { OPERATOR_POLICY_TEMPLATE, operatorPolicies } from '../../sim/iam/operator.ts';
 import { IamRecorder, roleArn } from '../../sim/iam/recorder.ts';
 import type { IamRequest } from '../../sim/iam/requests.ts';
-import { ACCOUNT, OPERATOR, REGION } from '../../sim/world.ts';
+import { ACCOUNT, OPERATOR, REGION, type World } from '../../sim/world.ts';
 import { BUCKET } from '../../sim/worlds.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 import { ARTIFACT, inAccount } from '../support/cli.ts';
@@ -25,7 +26,7 @@ let actions: string[] = [];
 
 beforeAll(async () => {
   recorder.start();
-  await inAccount(async ({ bluegreen, pass }) => {
+  await inAccount(async ({ bluegreen, pass, session }) => {
     expect((await bluegreen('plan', 'web', 'prod')).code).toBe(EXIT.ok);
     expect(
       (await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0')).code,
@@ -38,6 +39,25 @@ beforeAll(async () => {
       (await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.1.0', '--wait'))
         .code,
     ).toBe(EXIT.ok);
+    // The decision API judges execute-api:Invoke by the operator policy: a denial would be exit 8.
+    expect((await bluegreen('approve', 'web', 'prod')).code).toBe(EXIT.failed);
+    const { VersionId } = session.world.s3.HeadObject({ Bucket: BUCKET, Key: 'releases/web/prod/2.0.0.zip' });
+    expect(
+      (
+        await bluegreen(
+          'redeploy',
+          'web',
+          'prod',
+          '2.0.0',
+          '--version-id',
+          String(VersionId),
+          '--request-id',
+          'r1',
+        )
+      ).code,
+    ).toBe(EXIT.ok);
+    for (let s = 0; s < 3600 && !settling(session.world); s += 10) await pass(10);
+    expect((await bluegreen('promote', 'web', 'prod', '--wait')).code).toBe(EXIT.ok);
   });
   recorder.stop();
   actions = [
@@ -52,12 +72,21 @@ beforeAll(async () => {
 
 afterAll(() => recorder.stop());
 
+/** Whether the newest deployment is in a traffic step's settle wait (a promote can end it). */
+function settling(world: World): boolean {
+  const newest = [...world.sfn.executions.values()].at(-1);
+  return newest?.status === 'RUNNING' && newest.states.at(-1)?.name === STATE.settle;
+}
+
 const deny = (request: IamRequest) => evaluate(roleArn(OPERATOR), POLICIES, request);
 const request = (action: string, resource: string): IamRequest => ({ action, resource, context: {} });
 
 describe('the operator policy (examples/operator-policy.cfn.yml)', () => {
   it('allows every request the commands made, and the README names each of their actions', async () => {
     expect(actions.length).toBeGreaterThan(10);
+    expect(actions).toEqual(
+      expect.arrayContaining(['s3:GetObjectVersion', 'states:SendTaskSuccess', 'states:StartExecution']),
+    );
     for (const r of recorder.recorded().filter((x) => x.fn === OPERATOR))
       expect([r.request.action, (await evaluate(roleArn(OPERATOR), POLICIES, r.request)).decision]).toEqual([
         r.request.action,
@@ -76,9 +105,14 @@ describe('the operator policy (examples/operator-policy.cfn.yml)', () => {
       `arn:aws:states:${REGION}:${ACCOUNT}:execution:bluegreen-ec2-sim-deploy-rollback:web-prod-2_0_0-0123456789-rollback`,
     ],
     [
-      'starting an execution by hand',
+      'starting a rollback by hand',
       'states:StartExecution',
-      `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`,
+      `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy-rollback`,
+    ],
+    [
+      'calling another route of the API',
+      'execute-api:Invoke',
+      `arn:aws:execute-api:${REGION}:${ACCOUNT}:simapi/$default/POST/approvals/x`,
     ],
     [
       'writing a lock',

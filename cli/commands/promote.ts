@@ -1,0 +1,75 @@
+import { callerArn } from '#shared/aws/sts.ts';
+import { promoteText } from '#shared/domain/promotion.ts';
+import { promoteDeployment } from '#shared/operations/promote.ts';
+import { handled, type Service, withService } from '../context.ts';
+import { parseDuration } from '../duration.ts';
+import { EXIT, type ExitCode } from '../exit-codes.ts';
+import { follow } from '../follow.ts';
+import { type CommandContext, type Register, withGlobalOptions } from '../main.ts';
+import { DEFAULT_TIMEOUT, scenarioOption, timeoutOption } from '../options.ts';
+import { OUTCOME_WORDS } from '../outcome.ts';
+
+interface PromoteFlags {
+  wait: boolean;
+  timeout: string;
+  scenario?: string;
+}
+
+async function promote(
+  { out }: CommandContext,
+  release: { app: string; env: string; timeoutMs: number; wait: boolean },
+  service: Service,
+): Promise<ExitCode> {
+  const { app, env } = release;
+  const by = await callerArn();
+  const result = await promoteDeployment({ locksTable: service.locksTable }, app, env, by, new Date());
+  const text = promoteText(result, app, env);
+  if (result.outcome !== 'promoted' && result.outcome !== 'already-promoted') {
+    out.result({ ...result, exitCode: EXIT.failed }, text);
+    return EXIT.failed;
+  }
+  if (!release.wait) {
+    out.result({ ...result, exitCode: EXIT.ok }, text);
+    return EXIT.ok;
+  }
+  out.progress(text);
+  const followed = await follow(service, result.executionArn, {
+    deadline: Date.now() + release.timeoutMs,
+    out,
+  });
+  out.result(
+    { ...result, ...followed },
+    `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
+  );
+  return followed.exitCode;
+}
+
+export const registerPromote: Register = (program, run) => {
+  withGlobalOptions(
+    program
+      .command('promote')
+      .description(
+        "skip the rest of the running deployment's wait (a traffic step's, or the termination window's); its checks still run",
+      )
+      .argument('<app>')
+      .argument('<env>')
+      .option(
+        '--wait',
+        'then follow the deployment to its end and exit with its outcome, as deploy --wait',
+        false,
+      )
+      .addOption(timeoutOption(DEFAULT_TIMEOUT))
+      .addOption(scenarioOption({ uploads: true })),
+  ).action(
+    run(async (context, app: string, env: string, flags: PromoteFlags) =>
+      handled(context.out, async () => {
+        const timeoutMs = parseDuration(flags.timeout);
+        return withService(
+          context,
+          (service) => promote(context, { app, env, timeoutMs, wait: flags.wait }, service),
+          { scenario: flags.scenario },
+        );
+      }),
+    ),
+  );
+};
