@@ -70,7 +70,7 @@ export function buildProgram(streams: Streams = process): { program: Command; ex
   let code: ExitCode = EXIT.ok;
   const program = new Command('bluegreen')
     .description(
-      'Blue/green deployments of EC2 fleets: deploy, wait, look, approve, abort, promote, redeploy.',
+      'Blue/green deployments of EC2 fleets: check a config, plan, simulate, deploy and wait, look, approve, abort, promote, redeploy.',
     )
     .showHelpAfterError()
     .exitOverride()

@@ -61,7 +61,7 @@ export const registerSimulate: Register = (program, run) => {
     program
       .command('simulate')
       .description(
-        'Run a whole deployment in a simulated AWS account on a virtual clock: the real state machine and handlers, your own config with --config (exit codes as deploy --wait).',
+        'run a whole deployment in a simulated AWS account on a virtual clock: the real state machine and handlers, your own config with --config (exit 0 succeeded, 3 rolled back, 1 failed or an invariant broken, 2 usage)',
       )
       .option('--config <file>', 'your deployment config: the simulated account is built from it')
       .option('--scenario <name>', 'what happens during the deployment (npm run simulate -- --list)', 'happy')

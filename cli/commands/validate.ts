@@ -36,7 +36,7 @@ export const registerValidate: Register = (program, run) => {
     program
       .command('validate')
       .description(
-        'Check a deployment config offline with every rule the service applies before it reads your account (exit 0 valid, 1 problems, 2 unreadable file).',
+        'check a deployment config offline with every rule the service applies before it reads your account (exit 0 valid, 1 problems, 2 unreadable file)',
       )
       .argument('<file>', 'the config file, as it goes to config/<app>/<env>.json'),
   )
