@@ -7,6 +7,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
+import { expectFailure } from '../support/failures.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_1,
@@ -316,10 +317,7 @@ describe('check-drain', () => {
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TypeError',
-      message: expect.stringContaining('execution state is missing drain'),
-    });
+    await expectFailure(run, 'TypeError', 'execution state is missing drain');
     expect(elbv2Mock.calls()).toHaveLength(0);
   });
 });

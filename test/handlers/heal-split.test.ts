@@ -17,6 +17,7 @@ import { healLeft } from '#shared/operations/survey.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
 import { handler as retireClearedSlot } from '../../functions/retire-cleared-slot.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
@@ -135,10 +136,11 @@ describe('heal-split', () => {
     async (weights) => {
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
 
-      await expect(healSplit(healRequest(), lambdaContext('healSplit'))).rejects.toMatchObject({
-        name: 'TrafficDrift',
-        message: expect.stringContaining('not the split the plan saw'),
-      });
+      await expectFailure(
+        healSplit(healRequest(), lambdaContext('healSplit')),
+        'TrafficDrift',
+        'not the split the plan saw',
+      );
       expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     },
   );
@@ -204,10 +206,7 @@ describe('heal-split', () => {
     const run = healSplit(healRequest(), lambdaContext('healSplit'));
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringContaining('belongs to api/prod'),
-    });
+    await expectFailure(run, 'SlotInUse', 'belongs to api/prod');
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
   });
@@ -268,10 +267,11 @@ describe('clear-slot', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([...STRAY_IDS, 'i-0123456789abcdef0']));
 
-    await expect(clearSlot(healingState({ healing }), lambdaContext('clearSlot'))).rejects.toMatchObject({
-      name: 'UnsafeToDeploy',
-      message: expect.stringContaining('targets this service did not launch (i-0123456789abcdef0)'),
-    });
+    await expectFailure(
+      clearSlot(healingState({ healing }), lambdaContext('clearSlot')),
+      'UnsafeToDeploy',
+      'targets this service did not launch (i-0123456789abcdef0)',
+    );
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 });
@@ -287,12 +287,11 @@ describe('clear-slot, when the slot is not only the fleet the heal found', () =>
     elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(OTHER));
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(STRAY_IDS));
 
-    await expect(clearSlot(healingState({ healing }), lambdaContext('clearSlot'))).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringMatching(
-        /^slot b, which this heal clears \(target group targetgroup\/web-prod-b\/\w+\) is now claimed by web\/prod 1\.2\.0 /,
-      ),
-    });
+    await expectFailure(
+      clearSlot(healingState({ healing }), lambdaContext('clearSlot')),
+      'SlotInUse',
+      /^slot b, which this heal clears \(target group targetgroup\/web-prod-b\/\w+\) is now claimed by web\/prod 1\.2\.0 /,
+    );
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 

@@ -6,6 +6,7 @@ import {
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/remove-green.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   DEPLOYMENT_ID,
@@ -57,10 +58,7 @@ describe('remove-green', () => {
     const run = handler(stateWith({ green: greenFleet, failure }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'RollbackBlocked',
-      message: expect.stringContaining('green slot b still carries traffic (a=90 b=10)'),
-    });
+    await expectFailure(run, 'RollbackBlocked', 'green slot b still carries traffic (a=90 b=10)');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
