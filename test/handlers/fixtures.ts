@@ -81,6 +81,23 @@ export function planFor(
   });
 }
 
+/** A split web/prod's records were left in by an earlier deploy. */
+export const SPLIT = { a: 60, b: 40 };
+
+/** The plan of a deploy that found the records split a=60 b=40 with traffic.healSplit on: heal toward a. */
+export function healingPlan(): Plan {
+  return buildPlan({
+    configVersionId: 'v-config',
+    deployment,
+    config: { ...config, traffic: { ...config.traffic, healSplit: true } },
+    weights: SPLIT,
+    blueTargetCount: 0,
+    defaultTopicArn: TOPIC_ARN,
+    now: new Date('2026-03-02T09:00:00Z'),
+    slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
+  });
+}
+
 export const AMI_ID = 'ami-0f3c9a1d2b4e5f607';
 export const BLUE_IDS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003'];
 export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8e7f6a5b40003'];

@@ -10,9 +10,8 @@ import {
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
-import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
+import type { ClearedSlot, DeploymentState } from '#shared/domain/workflow.ts';
 import { healLeft } from '#shared/operations/survey.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
@@ -22,17 +21,17 @@ import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
-  config,
   DEPLOYMENT_ID,
   deployment,
   fleetInstanceTags,
+  healingPlan,
   healthy,
   lambdaContext,
   reservation,
+  SPLIT,
   slotTags,
   syncedChange,
   TARGET_GROUP,
-  TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -57,21 +56,6 @@ const OTHER = { deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' };
 
 /** Slot b's half-finished fleet from an earlier deploy that left a=60 b=40. */
 const STRAY_IDS = ['i-0e1e2e3e4e5e60001', 'i-0e1e2e3e4e5e60002'];
-const SPLIT = { a: 60, b: 40 };
-
-/** The plan of a deploy that found a=60 b=40 with traffic.healSplit on: heal toward a. */
-function healingPlan(): Plan {
-  return buildPlan({
-    configVersionId: 'v-config',
-    deployment,
-    config: { ...config, traffic: { ...config.traffic, healSplit: true } },
-    weights: SPLIT,
-    blueTargetCount: 0,
-    defaultTopicArn: TOPIC_ARN,
-    now: new Date('2026-03-02T09:00:00Z'),
-    slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
-  });
-}
 
 function healingState(extra: Partial<DeploymentState> = {}) {
   return { ...deployment, plan: healingPlan(), ...extra };

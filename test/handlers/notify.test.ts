@@ -4,10 +4,8 @@ import { lockId } from '#shared/domain/lock.ts';
 import { publicationId } from '#shared/domain/publication.ts';
 import type { DeploymentState, Notification } from '#shared/domain/workflow.ts';
 import type { NotifyInput } from '#shared/tasks/notify.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers } from '../../sim/simulate.ts';
-import { LOCKS_TABLE, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
-import { seedWorld } from '../../sim/worlds.ts';
+import { LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
+import { seededAccount } from '../support/accounts.ts';
 
 // The final notifier against the simulated account: it tells first and releases last, and it
 // tells once, however often Step Functions runs it for the same execution.
@@ -46,11 +44,9 @@ function record() {
 }
 
 beforeEach(async () => {
-  const handlers = await loadHandlers();
-  notify = handlers.notify as unknown as typeof notify;
-  world = new World();
-  routeClientsTo(world);
-  seedWorld(world, { firstDeploy: false });
+  const account = await seededAccount();
+  world = account.world;
+  notify = account.handlers.notify as unknown as typeof notify;
   // This deployment holds the lock; a newer one, still running, waits on it.
   world.sfn.executions.set(WAITER, {
     arn: EXECUTION_ARN.replace(NAME, WAITER),

@@ -12,7 +12,6 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildPlan } from '#shared/domain/plan.ts';
 import type { ExecutionStatusChange } from '#shared/domain/recovery.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/recover-execution.ts';
@@ -20,17 +19,17 @@ import { mockAws } from './aws-mocks.ts';
 import {
   awsError,
   BLUE_IDS,
-  config,
   DEPLOYMENT_ID,
   deployment,
   GREEN_IDS,
   greenInstances,
+  healingPlan,
   healthy,
   lambdaContext,
   planFor,
+  SPLIT,
   slotTags,
   TARGET_GROUP,
-  TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -336,20 +335,9 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('leaves a split untouched when stopped before the heal moved it', async () => {
-    const split = { a: 60, b: 40 };
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(split));
-    const healing = buildPlan({
-      configVersionId: 'v-config',
-      deployment,
-      config: { ...config, traffic: { ...config.traffic, healSplit: true } },
-      weights: split,
-      blueTargetCount: 0,
-      defaultTopicArn: TOPIC_ARN,
-      now: new Date('2026-03-02T09:00:00Z'),
-      slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
-    });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
 
-    const report = await handler(stopped(healing), withTimeLeft(290_000));
+    const report = await handler(stopped(healingPlan()), withTimeLeft(290_000));
 
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
