@@ -12,7 +12,7 @@ import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
-import type { DeploymentState, GreenFleet, PinnedDeployment, Plan } from '#shared/domain/workflow.ts';
+import type { DeploymentState, GreenFleet, PinnedDeployment, Plan, ShiftState } from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 // Realistic values shared by the handler tests: web/prod releasing 1.1.0 while 1.0.0 serves
@@ -81,6 +81,19 @@ export function planFor(
   });
 }
 
+/** DescribeTargetHealth's answer for targets on port 80, each `[id, state, reason?]`. */
+export function targetHealth(states: [string, string, string?][]) {
+  return {
+    TargetHealthDescriptions: states.map(([Id, State, Reason]) => ({
+      Target: { Id, Port: 80 },
+      TargetHealth: {
+        State: State as 'healthy',
+        ...(Reason ? { Reason: Reason as 'Target.NotRegistered' } : {}),
+      },
+    })),
+  };
+}
+
 /** A split web/prod's records were left in by an earlier deploy. */
 export const SPLIT = { a: 60, b: 40 };
 
@@ -114,6 +127,11 @@ export const greenFleet: GreenFleet = {
 /** A weight change Route 53 reported INSYNC on the second poll, as the state carries it. */
 export function syncedChange(submittedAt: string) {
   return { changeId: 'C1', status: 'INSYNC' as const, polls: 2, maxPolls: 18, pollSeconds: 10, submittedAt };
+}
+
+/** What shift-traffic returned for the first of the example config's steps, 10 % on green, its change `dns`. */
+export function firstShiftStep(dns: ShiftState['dns']): ShiftState {
+  return { index: 0, percent: 10, weights: { a: 90, b: 10 }, isLast: false, settleSeconds: 300, dns };
 }
 
 /** The execution state as the state machine carries it, with whatever the earlier tasks wrote. */

@@ -21,6 +21,7 @@ import {
   reservation,
   stateWith,
   TARGET_GROUP,
+  targetHealth,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -31,19 +32,13 @@ const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx 
 
 function greenFleetFound() {
   ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: [
-      {
-        Target: { Id: GREEN_1, Port: 80 },
-        TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' },
-      },
-      { Target: { Id: GREEN_2, Port: 80 }, TargetHealth: { State: 'healthy' } },
-      {
-        Target: { Id: GREEN_3, Port: 80 },
-        TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' },
-      },
-    ],
-  });
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves(
+    targetHealth([
+      [GREEN_1, 'unhealthy', 'Target.FailedHealthChecks'],
+      [GREEN_2, 'healthy'],
+      [GREEN_3, 'unused', 'Target.NotRegistered'],
+    ]),
+  );
   ec2Mock.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [] });
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
 }
@@ -142,15 +137,12 @@ describe('remove-green', () => {
     // instance is registered in green's group too.
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     const FOREIGN = 'i-0f0f0f0f0f0f0f0f0';
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-      TargetHealthDescriptions: [
-        {
-          Target: { Id: GREEN_1, Port: 80 },
-          TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' },
-        },
-        { Target: { Id: FOREIGN, Port: 80 }, TargetHealth: { State: 'healthy' } },
-      ],
-    });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(
+      targetHealth([
+        [GREEN_1, 'unused', 'Target.InvalidState'],
+        [FOREIGN, 'healthy'],
+      ]),
+    );
     const found = reservation([GREEN_1], fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID));
     const [dead] = found.Reservations[0]?.Instances ?? [];
     if (dead) dead.State = { Code: 48, Name: 'terminated' as never };

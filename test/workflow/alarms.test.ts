@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../../sim/simulate.ts';
+import { type Summary, simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
 import { ALARM, APPROVERS, greenWeightReaches, type ScenarioContext } from '../../sim/worlds.ts';
 import { testScenario } from '../support/scenarios.ts';
@@ -15,6 +15,16 @@ function approvalBeforeBlueGoes(alarm: (world: World) => void): (ctx: ScenarioCo
   };
 }
 
+/** The run rolled back, safely: all traffic and all three instances on blue, slot a. */
+function expectBackOnBlue(summary: Summary): void {
+  expect(summary.violations).toEqual([]);
+  expect(summary).toMatchObject({
+    status: 'ROLLED_BACK',
+    weights: { a: 100, b: 0 },
+    running: { a: 3, b: 0 },
+  });
+}
+
 describe('an alarm that fires and clears between checks', () => {
   it('rolls back when it fired while the 100 % change propagated', async () => {
     const scenario = testScenario('alarm-blip-during-dns', 'ROLLED_BACK', {
@@ -27,12 +37,7 @@ describe('an alarm that fires and clears between checks', () => {
       },
     });
     const { summary } = await simulate(scenario);
-    expect(summary.violations).toEqual([]);
-    expect(summary).toMatchObject({
-      status: 'ROLLED_BACK',
-      weights: { a: 100, b: 0 },
-      running: { a: 3, b: 0 },
-    });
+    expectBackOnBlue(summary);
     expect(summary.cause).toMatch(
       /"web-prod-5xx" \(in ALARM at .*, cleared since: "Threshold Crossed: 5xx 3 %"\)/,
     );
@@ -48,12 +53,7 @@ describe('an alarm that fires and clears between checks', () => {
       approvers: { kind: 'approve', afterMinutes: 30, comment: 'ok' },
     });
     const { summary } = await simulate(scenario);
-    expect(summary.violations).toEqual([]);
-    expect(summary).toMatchObject({
-      status: 'ROLLED_BACK',
-      weights: { a: 100, b: 0 },
-      running: { a: 3, b: 0 },
-    });
+    expectBackOnBlue(summary);
   });
 
   it('does not count an alarm that only flips between OK and INSUFFICIENT_DATA, however long', async () => {
