@@ -12,7 +12,13 @@ import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
-import type { DeploymentState, GreenFleet, PinnedDeployment, Plan, ShiftState } from '#shared/domain/workflow.ts';
+import type {
+  DeploymentState,
+  GreenFleet,
+  PinnedDeployment,
+  Plan,
+  ShiftState,
+} from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 // Realistic values shared by the handler tests: web/prod releasing 1.1.0 while 1.0.0 serves
