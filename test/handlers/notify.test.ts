@@ -43,6 +43,20 @@ function record() {
   return world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === publicationId(NAME));
 }
 
+/** Another invocation, `claimant`, claimed publishing this execution's notification until `until` (ms). */
+function claimedBy(claimant: string, until: number): void {
+  world.dynamodb.PutItem({
+    TableName: LOCKS_TABLE,
+    Item: {
+      id: { S: publicationId(NAME) },
+      state: { S: 'publishing' },
+      claimant: { S: claimant },
+      until: { N: String(until) },
+      ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+    },
+  });
+}
+
 beforeEach(async () => {
   const account = await seededAccount();
   world = account.world;
@@ -133,16 +147,7 @@ describe('the final notification', () => {
   });
 
   it('waits for an invocation that is publishing it at the same moment, rather than publish too', async () => {
-    world.dynamodb.PutItem({
-      TableName: LOCKS_TABLE,
-      Item: {
-        id: { S: publicationId(NAME) },
-        state: { S: 'publishing' },
-        claimant: { S: 'the-other-invocation' },
-        until: { N: String(Date.now() + 50_000) },
-        ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-      },
-    });
+    claimedBy('the-other-invocation', Date.now() + 50_000);
 
     await expect(notify(input, context())).rejects.toMatchObject({ name: 'NotificationInFlight' });
 
@@ -152,16 +157,7 @@ describe('the final notification', () => {
   });
 
   it('takes over the claim of an invocation that died before it recorded the publication (at least once)', async () => {
-    world.dynamodb.PutItem({
-      TableName: LOCKS_TABLE,
-      Item: {
-        id: { S: publicationId(NAME) },
-        state: { S: 'publishing' },
-        claimant: { S: 'an-invocation-that-timed-out' },
-        until: { N: String(Date.now() - 1) },
-        ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-      },
-    });
+    claimedBy('an-invocation-that-timed-out', Date.now() - 1);
 
     const told = await notify(input, context());
 
