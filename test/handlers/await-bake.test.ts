@@ -4,6 +4,7 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/await-bake.ts';
+import { expectFailure } from '../support/failures.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import { AMI_ID, awsError, lambdaContext } from './fixtures.ts';
 
@@ -127,10 +128,7 @@ describe('await-bake', () => {
     const run = handler(request, context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'AwsTransient',
-      message: expect.stringContaining('InternalServerError'),
-    });
+    await expectFailure(run, 'AwsTransient', 'InternalServerError');
     expect(imagebuilderMock.calls()).toHaveLength(0);
     expect(sfnMock.calls()).toHaveLength(0);
   });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { artifactId } from '#shared/domain/identity.ts';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-bake.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import { AMI_ID, artifact, awsError, BUCKET, KEY, lambdaContext, planFor, stateWith } from './fixtures.ts';
 
@@ -63,12 +64,11 @@ describe('check-bake', () => {
     const run = handler(stateWith({ bake: building(7) }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'BakeFailed',
-      message: expect.stringContaining(
-        `${BUILD_ARN} ended FAILED: "Image Builder could not build the image: ./install.sh exited with 1"`,
-      ),
-    });
+    await expectFailure(
+      run,
+      'BakeFailed',
+      `${BUILD_ARN} ended FAILED: "Image Builder could not build the image: ./install.sh exited with 1"`,
+    );
     expect(ec2Mock.calls()).toHaveLength(0);
   });
 
@@ -80,10 +80,7 @@ describe('check-bake', () => {
     const run = handler(stateWith({ bake: building(7) }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'BakeFailed',
-      message: expect.stringContaining('ended CANCELLED: no reason given'),
-    });
+    await expectFailure(run, 'BakeFailed', 'ended CANCELLED: no reason given');
   });
 
   it('tags the AMI of an AVAILABLE build so later deployments of the artifact reuse it', async () => {
@@ -129,10 +126,7 @@ describe('check-bake', () => {
     const run = handler(stateWith({ bake: building(21) }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'BakeFailed',
-      message: expect.stringContaining('lists no AMI'),
-    });
+    await expectFailure(run, 'BakeFailed', 'lists no AMI');
     expect(ec2Mock.calls()).toHaveLength(0);
   });
 
@@ -160,10 +154,7 @@ describe('check-bake', () => {
     const run = handler(stateWith({ bake: building(MAX_POLLS - 1) }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'BakeTimedOut',
-      message: expect.stringContaining('still BUILDING after 120 minutes; cancelled'),
-    });
+    await expectFailure(run, 'BakeTimedOut', 'still BUILDING after 120 minutes; cancelled');
     const cancels = imagebuilderMock.commandCalls(CancelImageCreationCommand);
     expect(cancels).toHaveLength(1);
     expect(cancels[0]?.args[0].input.imageBuildVersionArn).toBe(BUILD_ARN);

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DNS_MAX_POLLS, DNS_RETURN_MAX_POLLS } from '#shared/domain/plan.ts';
 import type { DnsChange } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-dns-change.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   alarmStates,
@@ -91,10 +92,7 @@ describe('check-dns-change', () => {
     const run = handler({ change: pending(59) }, context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'DnsChangeTimedOut',
-      message: expect.stringContaining('still PENDING after 60 checks'),
-    });
+    await expectFailure(run, 'DnsChangeTimedOut', 'still PENDING after 60 checks');
   });
 
   it('asks Route 53 nothing for a change already known to be INSYNC', async () => {
@@ -161,10 +159,7 @@ describe('check-dns-change', () => {
 
       const run = handler({ change: longer(DNS_MAX_POLLS + 2), plan }, context);
 
-      await expect(run).rejects.toMatchObject({
-        name: 'AlarmTriggered',
-        message: expect.stringContaining('web-prod-5xx'),
-      });
+      await expectFailure(run, 'AlarmTriggered', 'web-prod-5xx');
     });
 
     it('fails into the rollback when green falls below its minimum during the longer wait', async () => {
@@ -175,10 +170,7 @@ describe('check-dns-change', () => {
 
       const run = handler({ change: longer(DNS_MAX_POLLS + 2), plan }, context);
 
-      await expect(run).rejects.toMatchObject({
-        name: 'GreenUnhealthy',
-        message: expect.stringContaining('0 of 3 green targets healthy'),
-      });
+      await expectFailure(run, 'GreenUnhealthy', '0 of 3 green targets healthy');
     });
 
     it('gives the longer wait up as soon as blue could take the traffic back', async () => {

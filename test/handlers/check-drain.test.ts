@@ -7,6 +7,7 @@ import {
 import { describe, expect, it, vi } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-drain.ts';
+import { expectFailure } from '../support/failures.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_1,
@@ -50,6 +51,11 @@ function drainStarted(elapsed: number, extra: Partial<BlueDrain> = {}): BlueDrai
   };
 }
 
+/** What check-drain returns when `polls` checks found blue drained `elapsed` s after deregistering, for `reason`. */
+function drainedAfter(elapsed: number, polls: number, reason: string): BlueDrain {
+  return drainStarted(elapsed, { polls, drained: true, reason, nextCheckSeconds: 0 });
+}
+
 function targets(state: TargetHealthStateEnum) {
   const description =
     state === 'draining'
@@ -87,13 +93,7 @@ describe('check-drain', () => {
       { TargetGroupArn: TARGET_GROUP.a },
     ]);
     expect(cloudwatchMock.calls()).toHaveLength(0);
-    expect(result).toEqual({
-      ...drainStarted(90),
-      polls: 4,
-      drained: true,
-      reason: 'ELB finished draining',
-      nextCheckSeconds: 0,
-    });
+    expect(result).toEqual(drainedAfter(90, 4, 'ELB finished draining'));
   });
 
   it('keeps waiting while any one deregistered target is still draining', async () => {
@@ -131,13 +131,7 @@ describe('check-drain', () => {
       // Assess
       expect(elbv2Mock.commandCalls(DescribeTargetGroupsCommand)).toHaveLength(1);
       expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(1);
-      expect(result).toEqual({
-        ...drainStarted(elapsed),
-        polls: 2,
-        drained: true,
-        reason: 'no request in the last 120 s',
-        nextCheckSeconds: 0,
-      });
+      expect(result).toEqual(drainedAfter(elapsed, 2, 'no request in the last 120 s'));
     },
   );
 
@@ -224,13 +218,7 @@ describe('check-drain', () => {
     const result = await handler(checking(drainStarted(301, { polls: 10 })), context);
 
     // Assess
-    expect(result).toEqual({
-      ...drainStarted(301),
-      polls: 11,
-      drained: true,
-      reason: 'the deregistration delay is over',
-      nextCheckSeconds: 0,
-    });
+    expect(result).toEqual(drainedAfter(301, 11, 'the deregistration delay is over'));
   });
 
   it('is done when the checks reach their bound, whatever ELB and CloudWatch say', async () => {
@@ -316,10 +304,7 @@ describe('check-drain', () => {
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TypeError',
-      message: expect.stringContaining('execution state is missing drain'),
-    });
+    await expectFailure(run, 'TypeError', 'execution state is missing drain');
     expect(elbv2Mock.calls()).toHaveLength(0);
   });
 });

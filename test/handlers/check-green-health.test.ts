@@ -7,6 +7,7 @@ import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { GreenFleet } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/check-green-health.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   GREEN_1,
@@ -150,12 +151,11 @@ describe('check-green-health', () => {
     const run = handler(stateWith({ green: launchedSecondsAgo(timeout + 5) }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'GreenUnhealthy',
-      message: expect.stringMatching(
-        /green not healthy \d+ s after launch: 0 of 3 green targets healthy.*Target\.ResponseCodeMismatch/,
-      ),
-    });
+    await expectFailure(
+      run,
+      'GreenUnhealthy',
+      /green not healthy \d+ s after launch: 0 of 3 green targets healthy.*Target\.ResponseCodeMismatch/,
+    );
   });
 
   it('fails with GreenUnhealthy when the polls reach the bound, however recent the launch', async () => {

@@ -9,6 +9,7 @@ import {
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/deregister-blue.ts';
+import { expectFailure } from '../support/failures.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_1,
@@ -107,12 +108,11 @@ describe('deregister-blue', () => {
       const run = handler(afterTheWindow(), context);
 
       // Assess
-      await expect(run).rejects.toMatchObject({
-        name: 'TrafficDrift',
-        message: expect.stringContaining(
-          `not retiring blue slot a: the records hold a=${weights.a} b=${weights.b}`,
-        ),
-      });
+      await expectFailure(
+        run,
+        'TrafficDrift',
+        `not retiring blue slot a: the records hold a=${weights.a} b=${weights.b}`,
+      );
       expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
       expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     },
@@ -127,10 +127,7 @@ describe('deregister-blue', () => {
     const run = handler(afterTheWindow(), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TrafficDrift',
-      message: expect.stringContaining('the records hold a=0 b=0'),
-    });
+    await expectFailure(run, 'TrafficDrift', 'the records hold a=0 b=0');
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
@@ -148,10 +145,7 @@ describe('deregister-blue', () => {
     const run = handler(afterTheWindow(), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TrafficDrift',
-      message: expect.stringContaining('the records hold a=0 b=no record'),
-    });
+    await expectFailure(run, 'TrafficDrift', 'the records hold a=0 b=no record');
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 

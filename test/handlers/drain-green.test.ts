@@ -18,6 +18,7 @@ import {
   lambdaContext,
   stateWith,
   TARGET_GROUP,
+  targetHealth,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -27,15 +28,7 @@ const context = lambdaContext('drainGreen');
 const state = stateWith({ green: greenFleet });
 
 function targets(states: [string, string, string?][]) {
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: states.map(([Id, State, Reason]) => ({
-      Target: { Id, Port: 80 },
-      TargetHealth: {
-        State: State as 'healthy',
-        ...(Reason ? { Reason: Reason as 'Target.NotRegistered' } : {}),
-      },
-    })),
-  });
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves(targetHealth(states));
 }
 
 beforeEach(() => {

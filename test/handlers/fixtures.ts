@@ -12,7 +12,13 @@ import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
-import type { DeploymentState, GreenFleet, PinnedDeployment, Plan } from '#shared/domain/workflow.ts';
+import type {
+  DeploymentState,
+  GreenFleet,
+  PinnedDeployment,
+  Plan,
+  ShiftState,
+} from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
 
 // Realistic values shared by the handler tests: web/prod releasing 1.1.0 while 1.0.0 serves
@@ -81,6 +87,36 @@ export function planFor(
   });
 }
 
+/** DescribeTargetHealth's answer for targets on port 80, each `[id, state, reason?]`. */
+export function targetHealth(states: [string, string, string?][]) {
+  return {
+    TargetHealthDescriptions: states.map(([Id, State, Reason]) => ({
+      Target: { Id, Port: 80 },
+      TargetHealth: {
+        State: State as 'healthy',
+        ...(Reason ? { Reason: Reason as 'Target.NotRegistered' } : {}),
+      },
+    })),
+  };
+}
+
+/** A split web/prod's records were left in by an earlier deploy. */
+export const SPLIT = { a: 60, b: 40 };
+
+/** The plan of a deploy that found the records split a=60 b=40 with traffic.healSplit on: heal toward a. */
+export function healingPlan(): Plan {
+  return buildPlan({
+    configVersionId: 'v-config',
+    deployment,
+    config: { ...config, traffic: { ...config.traffic, healSplit: true } },
+    weights: SPLIT,
+    blueTargetCount: 0,
+    defaultTopicArn: TOPIC_ARN,
+    now: new Date('2026-03-02T09:00:00Z'),
+    slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
+  });
+}
+
 export const AMI_ID = 'ami-0f3c9a1d2b4e5f607';
 export const BLUE_IDS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'i-0a1b2c3d4e5f60003'];
 export const GREEN_IDS = ['i-0c9d8e7f6a5b40001', 'i-0c9d8e7f6a5b40002', 'i-0c9d8e7f6a5b40003'];
@@ -97,6 +133,11 @@ export const greenFleet: GreenFleet = {
 /** A weight change Route 53 reported INSYNC on the second poll, as the state carries it. */
 export function syncedChange(submittedAt: string) {
   return { changeId: 'C1', status: 'INSYNC' as const, polls: 2, maxPolls: 18, pollSeconds: 10, submittedAt };
+}
+
+/** What shift-traffic returned for the first of the example config's steps, 10 % on green, its change `dns`. */
+export function firstShiftStep(dns: ShiftState['dns']): ShiftState {
+  return { index: 0, percent: 10, weights: { a: 90, b: 10 }, isLast: false, settleSeconds: 300, dns };
 }
 
 /** The execution state as the state machine carries it, with whatever the earlier tasks wrote. */

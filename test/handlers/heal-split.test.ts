@@ -10,28 +10,28 @@ import {
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildPlan } from '#shared/domain/plan.ts';
 import { buildReport } from '#shared/domain/report.ts';
-import type { ClearedSlot, DeploymentState, Plan } from '#shared/domain/workflow.ts';
+import type { ClearedSlot, DeploymentState } from '#shared/domain/workflow.ts';
 import { healLeft } from '#shared/operations/survey.ts';
 import { handler as clearSlot } from '../../functions/clear-slot.ts';
 import { handler as healSplit } from '../../functions/heal-split.ts';
 import { handler as retireClearedSlot } from '../../functions/retire-cleared-slot.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_DEPLOYMENT_ID,
   BLUE_IDS,
-  config,
   DEPLOYMENT_ID,
   deployment,
   fleetInstanceTags,
+  healingPlan,
   healthy,
   lambdaContext,
   reservation,
+  SPLIT,
   slotTags,
   syncedChange,
   TARGET_GROUP,
-  TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -56,21 +56,6 @@ const OTHER = { deploymentId: 'web-prod-1_2_0-0123456789', version: '1.2.0' };
 
 /** Slot b's half-finished fleet from an earlier deploy that left a=60 b=40. */
 const STRAY_IDS = ['i-0e1e2e3e4e5e60001', 'i-0e1e2e3e4e5e60002'];
-const SPLIT = { a: 60, b: 40 };
-
-/** The plan of a deploy that found a=60 b=40 with traffic.healSplit on: heal toward a. */
-function healingPlan(): Plan {
-  return buildPlan({
-    configVersionId: 'v-config',
-    deployment,
-    config: { ...config, traffic: { ...config.traffic, healSplit: true } },
-    weights: SPLIT,
-    blueTargetCount: 0,
-    defaultTopicArn: TOPIC_ARN,
-    now: new Date('2026-03-02T09:00:00Z'),
-    slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
-  });
-}
 
 function healingState(extra: Partial<DeploymentState> = {}) {
   return { ...deployment, plan: healingPlan(), ...extra };
@@ -135,10 +120,11 @@ describe('heal-split', () => {
     async (weights) => {
       route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(weights));
 
-      await expect(healSplit(healRequest(), lambdaContext('healSplit'))).rejects.toMatchObject({
-        name: 'TrafficDrift',
-        message: expect.stringContaining('not the split the plan saw'),
-      });
+      await expectFailure(
+        healSplit(healRequest(), lambdaContext('healSplit')),
+        'TrafficDrift',
+        'not the split the plan saw',
+      );
       expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     },
   );
@@ -204,10 +190,7 @@ describe('heal-split', () => {
     const run = healSplit(healRequest(), lambdaContext('healSplit'));
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringContaining('belongs to api/prod'),
-    });
+    await expectFailure(run, 'SlotInUse', 'belongs to api/prod');
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(AddTagsCommand)).toHaveLength(0);
   });
@@ -268,10 +251,11 @@ describe('clear-slot', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([...STRAY_IDS, 'i-0123456789abcdef0']));
 
-    await expect(clearSlot(healingState({ healing }), lambdaContext('clearSlot'))).rejects.toMatchObject({
-      name: 'UnsafeToDeploy',
-      message: expect.stringContaining('targets this service did not launch (i-0123456789abcdef0)'),
-    });
+    await expectFailure(
+      clearSlot(healingState({ healing }), lambdaContext('clearSlot')),
+      'UnsafeToDeploy',
+      'targets this service did not launch (i-0123456789abcdef0)',
+    );
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 });
@@ -287,12 +271,11 @@ describe('clear-slot, when the slot is not only the fleet the heal found', () =>
     elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags(OTHER));
     elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(STRAY_IDS));
 
-    await expect(clearSlot(healingState({ healing }), lambdaContext('clearSlot'))).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringMatching(
-        /^slot b, which this heal clears \(target group targetgroup\/web-prod-b\/\w+\) is now claimed by web\/prod 1\.2\.0 /,
-      ),
-    });
+    await expectFailure(
+      clearSlot(healingState({ healing }), lambdaContext('clearSlot')),
+      'SlotInUse',
+      /^slot b, which this heal clears \(target group targetgroup\/web-prod-b\/\w+\) is now claimed by web\/prod 1\.2\.0 /,
+    );
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
 

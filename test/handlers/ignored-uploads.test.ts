@@ -1,10 +1,10 @@
 import type { Context, S3Event, S3EventRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { configKey, encodeEventKey } from '#shared/domain/artifact-key.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers, MUTATING_OPERATIONS } from '../../sim/simulate.ts';
-import { DEFAULT_TOPIC_ARN, LOCKS_TABLE, World } from '../../sim/world.ts';
-import { BUCKET, defaultConfig, releaseKey, s3Record, seedWorld } from '../../sim/worlds.ts';
+import { MUTATING_OPERATIONS } from '../../sim/simulate.ts';
+import { DEFAULT_TOPIC_ARN, LOCKS_TABLE, type World } from '../../sim/world.ts';
+import { BUCKET, defaultConfig, releaseKey, s3Record } from '../../sim/worlds.ts';
+import { seededAccount } from '../support/accounts.ts';
 
 // The starter against the simulated account: an upload under releases/ that it ignores is told on
 // the deployments topic, once per object version, with the key quoted on one line of its own.
@@ -36,11 +36,9 @@ function told() {
 }
 
 beforeEach(async () => {
-  const handlers = await loadHandlers();
-  start = handlers.startDeployment as unknown as typeof start;
-  world = new World();
-  routeClientsTo(world);
-  seedWorld(world, { firstDeploy: false });
+  const account = await seededAccount();
+  world = account.world;
+  start = account.handlers.startDeployment as unknown as typeof start;
   world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(defaultConfig()));
   world.sfn.onStart = () => undefined;
 });

@@ -16,6 +16,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/launch-green.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   AMI_ID,
@@ -86,10 +87,7 @@ describe('launch-green', () => {
     const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringContaining("slot b's target group targetgroup/web-prod-b/"),
-    });
+    await expectFailure(run, 'SlotInUse', "slot b's target group targetgroup/web-prod-b/");
     await expect(run).rejects.toThrow(
       /claimed by web\/prod 1\.0\.9 \(execution arn:aws:states:.*web-prod-1_0_9-0123456789\), which still runs/,
     );
@@ -148,10 +146,7 @@ describe('launch-green', () => {
     const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'AlarmTriggered',
-      message: expect.stringContaining('before any traffic moved to the release'),
-    });
+    await expectFailure(run, 'AlarmTriggered', 'before any traffic moved to the release');
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
   });
 
@@ -250,10 +245,7 @@ describe('launch-green', () => {
     const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'CapacityShortfall',
-      message: expect.stringContaining('EC2 launched 2 of 3 green instances'),
-    });
+    await expectFailure(run, 'CapacityShortfall', 'EC2 launched 2 of 3 green instances');
   });
 
   it('fails with CapacityShortfall when EC2 has no capacity at all', async () => {
@@ -272,10 +264,7 @@ describe('launch-green', () => {
     const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'CapacityShortfall',
-      message: expect.stringContaining('sufficient c7g.large capacity'),
-    });
+    await expectFailure(run, 'CapacityShortfall', 'sufficient c7g.large capacity');
   });
 
   it('launches nothing when the bake left no AMI id', async () => {
@@ -367,10 +356,7 @@ describe('launch-green', () => {
     const run = handler(launchRequest({ bake: baked }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'SlotInUse',
-      message: expect.stringContaining('(i-0abc0000000000001 not launched by this service)'),
-    });
+    await expectFailure(run, 'SlotInUse', '(i-0abc0000000000001 not launched by this service)');
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
   });
 });

@@ -4,10 +4,8 @@ import { lockId } from '#shared/domain/lock.ts';
 import { publicationId } from '#shared/domain/publication.ts';
 import type { DeploymentState, Notification } from '#shared/domain/workflow.ts';
 import type { NotifyInput } from '#shared/tasks/notify.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers } from '../../sim/simulate.ts';
-import { LOCKS_TABLE, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
-import { seedWorld } from '../../sim/worlds.ts';
+import { LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
+import { seededAccount } from '../support/accounts.ts';
 
 // The final notifier against the simulated account: it tells first and releases last, and it
 // tells once, however often Step Functions runs it for the same execution.
@@ -45,12 +43,24 @@ function record() {
   return world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === publicationId(NAME));
 }
 
+/** Another invocation, `claimant`, claimed publishing this execution's notification until `until` (ms). */
+function claimedBy(claimant: string, until: number): void {
+  world.dynamodb.PutItem({
+    TableName: LOCKS_TABLE,
+    Item: {
+      id: { S: publicationId(NAME) },
+      state: { S: 'publishing' },
+      claimant: { S: claimant },
+      until: { N: String(until) },
+      ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+    },
+  });
+}
+
 beforeEach(async () => {
-  const handlers = await loadHandlers();
-  notify = handlers.notify as unknown as typeof notify;
-  world = new World();
-  routeClientsTo(world);
-  seedWorld(world, { firstDeploy: false });
+  const account = await seededAccount();
+  world = account.world;
+  notify = account.handlers.notify as unknown as typeof notify;
   // This deployment holds the lock; a newer one, still running, waits on it.
   world.sfn.executions.set(WAITER, {
     arn: EXECUTION_ARN.replace(NAME, WAITER),
@@ -137,16 +147,7 @@ describe('the final notification', () => {
   });
 
   it('waits for an invocation that is publishing it at the same moment, rather than publish too', async () => {
-    world.dynamodb.PutItem({
-      TableName: LOCKS_TABLE,
-      Item: {
-        id: { S: publicationId(NAME) },
-        state: { S: 'publishing' },
-        claimant: { S: 'the-other-invocation' },
-        until: { N: String(Date.now() + 50_000) },
-        ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-      },
-    });
+    claimedBy('the-other-invocation', Date.now() + 50_000);
 
     await expect(notify(input, context())).rejects.toMatchObject({ name: 'NotificationInFlight' });
 
@@ -156,16 +157,7 @@ describe('the final notification', () => {
   });
 
   it('takes over the claim of an invocation that died before it recorded the publication (at least once)', async () => {
-    world.dynamodb.PutItem({
-      TableName: LOCKS_TABLE,
-      Item: {
-        id: { S: publicationId(NAME) },
-        state: { S: 'publishing' },
-        claimant: { S: 'an-invocation-that-timed-out' },
-        until: { N: String(Date.now() - 1) },
-        ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
-      },
-    });
+    claimedBy('an-invocation-that-timed-out', Date.now() - 1);
 
     const told = await notify(input, context());
 

@@ -9,6 +9,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/on-aws-event.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import { awsError, config, DEPLOYMENT_ID, lambdaContext } from './fixtures.ts';
 
@@ -182,10 +183,7 @@ describe('on-aws-event: Image Builder image state changes', () => {
     const run = deliver(imageStateChange('AVAILABLE'));
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'AwsTransient',
-      message: expect.stringContaining('ServiceUnavailable'),
-    });
+    await expectFailure(run, 'AwsTransient', 'ServiceUnavailable');
   });
 });
 

@@ -12,7 +12,6 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildPlan } from '#shared/domain/plan.ts';
 import type { ExecutionStatusChange } from '#shared/domain/recovery.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/recover-execution.ts';
@@ -20,17 +19,17 @@ import { mockAws } from './aws-mocks.ts';
 import {
   awsError,
   BLUE_IDS,
-  config,
   DEPLOYMENT_ID,
   deployment,
   GREEN_IDS,
   greenInstances,
+  healingPlan,
   healthy,
   lambdaContext,
   planFor,
+  SPLIT,
   slotTags,
   TARGET_GROUP,
-  TOPIC_ARN,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -42,8 +41,8 @@ const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:bluegreen
 const ROLLBACK_MACHINE = process.env.ROLLBACK_STATE_MACHINE_ARN ?? '';
 const ROLLBACK_ARN = `${ROLLBACK_MACHINE.replace(':stateMachine:', ':execution:')}:${DEPLOYMENT_ID}-rollback`;
 
-/** The execution the operator stopped, whose "Plan the deployment" state wrote `plan`. */
-function stopped(plan: Plan): EventBridgeEvent<string, ExecutionStatusChange> {
+/** The execution the operator stopped `stoppedMsAgo` ago, whose "Plan the deployment" state wrote `plan`. */
+function stopped(plan: Plan, stoppedMsAgo = 5_000): EventBridgeEvent<string, ExecutionStatusChange> {
   sfnMock.on(GetExecutionHistoryCommand).resolves({
     events: [
       {
@@ -68,7 +67,7 @@ function stopped(plan: Plan): EventBridgeEvent<string, ExecutionStatusChange> {
       stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-deploy',
       name: DEPLOYMENT_ID,
       status: 'ABORTED',
-      stopDate: Date.now() - 5_000,
+      stopDate: Date.now() - stoppedMsAgo,
       input: JSON.stringify(deployment),
     },
   };
@@ -109,16 +108,18 @@ beforeEach(() => {
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b }).resolves(healthy(GREEN_IDS));
 });
 
+/** The recovery changed no weighted record and terminated no instance. */
+function expectRecordsAndInstancesUntouched(): void {
+  expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+  expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+}
+
 describe('recover-execution, after a Stop', () => {
   it('changes nothing when it starts too near the end of the lock grace, and says what to do', async () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
-    const late = stopped(planFor());
-    late.detail.stopDate = Date.now() - 19 * 60_000;
+    const report = await handler(stopped(planFor(), 19 * 60_000), withTimeLeft(290_000));
 
-    const report = await handler(late, withTimeLeft(290_000));
-
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     // What is left, as the rollback rule sees it now: the Stop is a verdict on green, blue is healthy.
     expect(report.leftOver[0]).toMatch(/^this recovery started 19 minutes after the execution ended/);
     expect(report.leftOver.join('\n')).toContain('set slot a to 100 and slot b to 0');
@@ -130,13 +131,9 @@ describe('recover-execution, after a Stop', () => {
   it('tells what is left, changing nothing, when its lock was taken over after the grace with nobody told', async () => {
     dynamodbMock.on(GetItemCommand).resolves(lockHeldBy('web-prod-1_2_0-0123456789'));
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
-    const late = stopped(planFor());
-    late.detail.stopDate = Date.now() - 25 * 60_000;
+    const report = await handler(stopped(planFor(), 25 * 60_000), withTimeLeft(290_000));
 
-    const report = await handler(late, withTimeLeft(290_000));
-
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     const message = snsMock.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(1);
     expect(message).toContain('its lock already taken over by web-prod-1_2_0-0123456789');
@@ -153,8 +150,7 @@ describe('recover-execution, after a Stop', () => {
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
 
     expect(report).toMatchObject({ actions: [], leftOver: [] });
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
   });
 
@@ -165,8 +161,7 @@ describe('recover-execution, after a Stop', () => {
 
     const report = await handler(stopped(planFor()), withTimeLeft(290_000));
 
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     expect(report.found).toEqual([expect.stringMatching(/^the lock item of web\/prod was missing from /)]);
     expect(report.leftOver).toEqual([
       `green slot b's target group does not name this deployment as the one filling it (bluegreen:deployment-id), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (a=50 b=50) and the instances tagged bluegreen:deployment-id=${DEPLOYMENT_ID} were kept: once no other deployment is found to fill slot b, put all traffic on slot a if it is not there (the rollback rule allows it now: green failed (blue slot a: 3 of 3 targets healthy; green slot b: 3 of 3 targets healthy)), then terminate them once resolvers have left them (the record TTL, 60 s)`,
@@ -284,8 +279,7 @@ describe('recover-execution, after a Stop', () => {
     const lock = unmarshall(dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
     expect(lock.owner).toMatchObject({ name: DEPLOYMENT_ID, executionArn: ROLLBACK_ARN });
     // The rollback execution moves traffic, terminates green, tells and releases the lock.
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
     expect(report.actions).toEqual([`its rollback runs as execution ${DEPLOYMENT_ID}-rollback`]);
   });
@@ -336,23 +330,11 @@ describe('recover-execution, after a Stop', () => {
   });
 
   it('leaves a split untouched when stopped before the heal moved it', async () => {
-    const split = { a: 60, b: 40 };
-    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(split));
-    const healing = buildPlan({
-      configVersionId: 'v-config',
-      deployment,
-      config: { ...config, traffic: { ...config.traffic, healSplit: true } },
-      weights: split,
-      blueTargetCount: 0,
-      defaultTopicArn: TOPIC_ARN,
-      now: new Date('2026-03-02T09:00:00Z'),
-      slotHealth: { a: { healthy: 3, registered: 3 }, b: { healthy: 1, registered: 2 } },
-    });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords(SPLIT));
 
-    const report = await handler(stopped(healing), withTimeLeft(290_000));
+    const report = await handler(stopped(healingPlan()), withTimeLeft(290_000));
 
-    expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
-    expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+    expectRecordsAndInstancesUntouched();
     expect(report).toMatchObject({ actions: ['lock released'], leftOver: [] });
   });
 });

@@ -6,6 +6,7 @@ import {
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/remove-green.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   DEPLOYMENT_ID,
@@ -20,6 +21,7 @@ import {
   reservation,
   stateWith,
   TARGET_GROUP,
+  targetHealth,
   weightedRecords,
 } from './fixtures.ts';
 
@@ -30,19 +32,13 @@ const failure = { Error: 'AlarmTriggered', Cause: 'alarm in ALARM: web-prod-5xx 
 
 function greenFleetFound() {
   ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
-  elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: [
-      {
-        Target: { Id: GREEN_1, Port: 80 },
-        TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks' },
-      },
-      { Target: { Id: GREEN_2, Port: 80 }, TargetHealth: { State: 'healthy' } },
-      {
-        Target: { Id: GREEN_3, Port: 80 },
-        TargetHealth: { State: 'unused', Reason: 'Target.NotRegistered' },
-      },
-    ],
-  });
+  elbv2Mock.on(DescribeTargetHealthCommand).resolves(
+    targetHealth([
+      [GREEN_1, 'unhealthy', 'Target.FailedHealthChecks'],
+      [GREEN_2, 'healthy'],
+      [GREEN_3, 'unused', 'Target.NotRegistered'],
+    ]),
+  );
   ec2Mock.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [] });
   elbv2Mock.on(DeregisterTargetsCommand).resolves({});
 }
@@ -57,10 +53,7 @@ describe('remove-green', () => {
     const run = handler(stateWith({ green: greenFleet, failure }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'RollbackBlocked',
-      message: expect.stringContaining('green slot b still carries traffic (a=90 b=10)'),
-    });
+    await expectFailure(run, 'RollbackBlocked', 'green slot b still carries traffic (a=90 b=10)');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     expect(elbv2Mock.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
   });
@@ -144,15 +137,12 @@ describe('remove-green', () => {
     // instance is registered in green's group too.
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
     const FOREIGN = 'i-0f0f0f0f0f0f0f0f0';
-    elbv2Mock.on(DescribeTargetHealthCommand).resolves({
-      TargetHealthDescriptions: [
-        {
-          Target: { Id: GREEN_1, Port: 80 },
-          TargetHealth: { State: 'unused', Reason: 'Target.InvalidState' },
-        },
-        { Target: { Id: FOREIGN, Port: 80 }, TargetHealth: { State: 'healthy' } },
-      ],
-    });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(
+      targetHealth([
+        [GREEN_1, 'unused', 'Target.InvalidState'],
+        [FOREIGN, 'healthy'],
+      ]),
+    );
     const found = reservation([GREEN_1], fleetInstanceTags('b', '1.1.0', DEPLOYMENT_ID));
     const [dead] = found.Reservations[0]?.Instances ?? [];
     if (dead) dead.State = { Code: 48, Name: 'terminated' as never };

@@ -2,6 +2,7 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../functions/rollback-traffic.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
@@ -201,10 +202,7 @@ describe('rollback-traffic', () => {
     );
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'RollbackBlocked',
-      message: expect.stringContaining('there is no previous fleet to return it to'),
-    });
+    await expectFailure(run, 'RollbackBlocked', 'there is no previous fleet to return it to');
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
   });
 });

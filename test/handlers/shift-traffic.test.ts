@@ -10,6 +10,7 @@ import {
   alarmStates,
   config,
   DEPLOYMENT_ID,
+  firstShiftStep,
   GREEN_IDS,
   greenFleet,
   greenInstances,
@@ -37,22 +38,15 @@ const context = lambdaContext('shiftTraffic');
 const SUBMITTED_AT = new Date('2026-03-02T09:31:00.000Z');
 
 /** What shift-traffic returned for the first step, as the state machine hands it back. */
-const firstStep: ShiftState = {
-  index: 0,
-  percent: 10,
-  weights: { a: 90, b: 10 },
-  isLast: false,
-  settleSeconds: 300,
-  dns: {
-    changeId: '/change/C2682N5HXP0BZ4',
-    status: 'INSYNC',
-    polls: 2,
-    maxPolls: 18,
-    pollSeconds: 10,
-    submittedAt: '2026-03-02T09:31:00.000Z',
-    syncedAt: '2026-03-02T09:31:20.000Z',
-  },
-};
+const firstStep = firstShiftStep({
+  changeId: '/change/C2682N5HXP0BZ4',
+  status: 'INSYNC',
+  polls: 2,
+  maxPolls: 18,
+  pollSeconds: 10,
+  submittedAt: '2026-03-02T09:31:00.000Z',
+  syncedAt: '2026-03-02T09:31:20.000Z',
+});
 
 /** The weighted records hold `weights`, and Route 53 accepts a change. */
 function recordsAt(weights: { a: number; b: number }) {

@@ -7,6 +7,7 @@ import {
 import { beforeEach, describe, expect, it } from 'vitest';
 import { INSTALL_COMPONENT, installComponentDocument } from '#shared/domain/bake.ts';
 import { handler } from '../../functions/start-bake.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   ACCOUNT,
@@ -126,10 +127,11 @@ describe('start-bake', () => {
     const run = handler(forged, context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'InvalidConfig',
-      message: expect.stringContaining('ArtifactVersionId "v1\'; reboot; \'" must be an S3 version id'),
-    });
+    await expectFailure(
+      run,
+      'InvalidConfig',
+      'ArtifactVersionId "v1\'; reboot; \'" must be an S3 version id',
+    );
     expect(imagebuilderMock.calls()).toHaveLength(0);
   });
   it('reuses an AMI of this app/env baked from the same content and inputs, found by its bake key', async () => {

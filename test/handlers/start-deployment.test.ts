@@ -43,6 +43,13 @@ function notStarted(executionArn: string) {
   return new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${executionArn}'`, $metadata: {} });
 }
 
+/** The delivery started nothing and counted one duplicate: the execution of this release. */
+function expectOneDuplicate(result: Awaited<ReturnType<typeof handler>>): void {
+  expect(result.started).toEqual([]);
+  expect(result.duplicates).toHaveLength(1);
+  expect(result.duplicates[0]).toMatch(EXECUTION_NAME);
+}
+
 describe('start-deployment', () => {
   it('starts one execution named after the release, with the artifact as its input', async () => {
     // Prepare
@@ -115,9 +122,7 @@ describe('start-deployment', () => {
 
     // Assess
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-    expect(result.started).toEqual([]);
-    expect(result.duplicates).toHaveLength(1);
-    expect(result.duplicates[0]).toMatch(EXECUTION_NAME);
+    expectOneDuplicate(result);
   });
 
   it('looks the execution up by its ARN and starts it when Step Functions says it does not exist', async () => {
@@ -151,9 +156,7 @@ describe('start-deployment', () => {
 
     // Assess
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(1);
-    expect(result.started).toEqual([]);
-    expect(result.duplicates).toHaveLength(1);
-    expect(result.duplicates[0]).toMatch(EXECUTION_NAME);
+    expectOneDuplicate(result);
   });
 
   it('fails the invocation when Step Functions refuses the lookup for another reason', async () => {

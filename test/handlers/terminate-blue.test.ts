@@ -3,6 +3,7 @@ import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/terminate-blue.ts';
+import { expectFailure } from '../support/failures.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
 import {
   BLUE_1,
@@ -73,12 +74,11 @@ describe('terminate-blue', () => {
       const run = handler(terminating(), context);
 
       // Assess
-      await expect(run).rejects.toMatchObject({
-        name: 'TrafficDrift',
-        message: expect.stringContaining(
-          `not terminating blue slot a: the records hold a=${weights.a} b=${weights.b}`,
-        ),
-      });
+      await expectFailure(
+        run,
+        'TrafficDrift',
+        `not terminating blue slot a: the records hold a=${weights.a} b=${weights.b}`,
+      );
       expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
     },
   );
@@ -166,10 +166,7 @@ describe('terminate-blue', () => {
     const run = handler(blueIsB, context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TrafficDrift',
-      message: expect.stringContaining('not terminating blue slot b: the records hold a=0 b=100'),
-    });
+    await expectFailure(run, 'TrafficDrift', 'not terminating blue slot b: the records hold a=0 b=100');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 
@@ -181,10 +178,7 @@ describe('terminate-blue', () => {
     const run = handler(stateWith({ green: greenFleet }), context);
 
     // Assess
-    await expect(run).rejects.toMatchObject({
-      name: 'TypeError',
-      message: expect.stringContaining('execution state is missing drain'),
-    });
+    await expectFailure(run, 'TypeError', 'execution state is missing drain');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 });

@@ -8,10 +8,9 @@ import type { DeploymentState } from '#shared/domain/workflow.ts';
 import { approvalLinks } from '../../sim/approver.ts';
 import type { ExecutionStatus } from '../../sim/aws/sfn.ts';
 import { callHttp, type HttpHandler, type HttpRequest, type HttpResponse } from '../../sim/http.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers } from '../../sim/simulate.ts';
-import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN, World } from '../../sim/world.ts';
-import { APPROVERS, BUCKET, defaultConfig, seedWorld } from '../../sim/worlds.ts';
+import { APPROVAL_BASE_URL, SIGNING_SECRET_ID, STATE_MACHINE_ARN } from '../../sim/world.ts';
+import { APPROVERS, BUCKET, defaultConfig } from '../../sim/worlds.ts';
+import { seededAccount } from './accounts.ts';
 
 const APPROVAL = STATE.askShiftApproval;
 
@@ -28,10 +27,7 @@ export interface PendingApproval {
  * machine would (a fresh task token each), then talk to the page as a browser would.
  */
 export async function approvalHarness(options: { approvers?: string[] } = {}) {
-  const handlers = await loadHandlers();
-  const world = new World();
-  routeClientsTo(world);
-  seedWorld(world, { firstDeploy: false });
+  const { handlers, world } = await seededAccount();
   const key = Buffer.from(world.secretsmanager.secrets.get(SIGNING_SECRET_ID) ?? '', 'utf8');
   const page = handlers.approvalPage as unknown as HttpHandler;
 

@@ -4,10 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { configKey, NAME_PATTERN, parseEventKey, VERSION_PATTERN } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers, MUTATING_OPERATIONS } from '../../sim/simulate.ts';
-import { World } from '../../sim/world.ts';
-import { BUCKET, s3Record, seedWorld } from '../../sim/worlds.ts';
+import { MUTATING_OPERATIONS } from '../../sim/simulate.ts';
+import { BUCKET, s3Record } from '../../sim/worlds.ts';
+import { seededAccount } from '../support/accounts.ts';
 
 // Hostile input at the two edges: S3 keys (what CI uploads) and configs (what operators write).
 
@@ -91,10 +90,7 @@ describe('fuzzed artifact keys', () => {
   });
 
   it('starts an execution for the well-formed keys only, and launches nothing', async () => {
-    const handlers = await loadHandlers();
-    const world = new World();
-    routeClientsTo(world);
-    seedWorld(world, { firstDeploy: false });
+    const { handlers, world } = await seededAccount();
     const started: unknown[] = [];
     world.sfn.onStart = (execution) => started.push(execution);
     const records = KEYS.map((key, i) => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
 import { BUCKET, releaseKey } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // The bake downloads the artifact by the S3 version id the upload event named. The simulated
 // Image Builder downloads early in the build (two minutes into a 20-minute build) exactly the
@@ -20,10 +20,8 @@ function bakedIntoGreen(world: World) {
 describe('the bake downloads the object version of the upload', () => {
   it('bakes the uploaded object even when the key is written again before the build downloads it', async () => {
     let uploadedVersion = '';
-    const scenario: Scenario = {
-      name: 'key-written-again-during-bake',
+    const scenario = testScenario('key-written-again-during-bake', 'SUCCEEDED', {
       summary: '1.1.0 is uploaded, then written again one minute into the build',
-      expect: 'SUCCEEDED',
       act(ctx) {
         const record = ctx.upload(KEY, 'PK\u0003\u0004 web 1.1.0');
         uploadedVersion = record.s3.object.versionId ?? '';
@@ -32,7 +30,7 @@ describe('the bake downloads the object version of the upload', () => {
         // delivered for the second write, so only the first upload's execution runs.
         ctx.after(60, () => ctx.world.s3.put(BUCKET, KEY, 'PK\u0003\u0004 something else'));
       },
-    };
+    });
 
     const { summary, world } = await simulate(scenario);
 
@@ -51,16 +49,14 @@ describe('the bake downloads the object version of the upload', () => {
   });
 
   it('fails the bake, launching nothing, when the version is gone before the build downloads it', async () => {
-    const scenario: Scenario = {
-      name: 'version-deleted-during-bake',
+    const scenario = testScenario('version-deleted-during-bake', 'FAILED', {
       summary: '1.1.0 is uploaded, then its version is deleted one minute into the build',
-      expect: 'FAILED',
       act(ctx) {
         const record = ctx.upload(KEY, 'PK\u0003\u0004 web 1.1.0');
         ctx.deliver([record]);
         ctx.after(60, () => ctx.world.s3.buckets.get(BUCKET)?.delete(KEY));
       },
-    };
+    });
 
     const { summary, world } = await simulate(scenario);
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import { findScenario, type Scenario } from '../../sim/scenarios.ts';
+import { findScenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { LOCKS_TABLE } from '../../sim/world.ts';
 import { greenWeightReaches } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // Step Functions fails an execution whose state input or output exceeds 256 KiB with
 // States.DataLimitExceeded, which no Catch runs for, not even States.ALL: the rollback branch is
@@ -12,12 +13,10 @@ import { greenWeightReaches } from '../../sim/worlds.ts';
 describe('a state over Step Functions payload quota', () => {
   it('fails the execution past every Catch, and the recovery rolls back and frees the lock', async () => {
     let oversized = false;
-    const scenario: Scenario = {
-      name: 'data-limit-exceeded',
+    const scenario = testScenario('data-limit-exceeded', 'ROLLED_BACK', {
       summary: 'at 50 %, the step check returns more than 256 KiB',
-      expect: 'ROLLED_BACK',
       prepare: ({ world }) => greenWeightReaches(world, 50, () => (oversized = true)),
-    };
+    });
     const { summary, world } = await simulate(scenario, {
       intercept: async (call, invoke) => {
         const result = await invoke();

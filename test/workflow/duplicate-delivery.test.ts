@@ -1,10 +1,9 @@
 import type { Context, S3Event } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { configKey } from '#shared/domain/artifact-key.ts';
-import { routeClientsTo } from '../../sim/router.ts';
-import { loadHandlers } from '../../sim/simulate.ts';
 import { World } from '../../sim/world.ts';
-import { BUCKET, defaultConfig, releaseKey, s3Record, seedWorld } from '../../sim/worlds.ts';
+import { BUCKET, defaultConfig, releaseKey, s3Record } from '../../sim/worlds.ts';
+import { seededAccount } from '../support/accounts.ts';
 
 // Two deliveries of one S3 event at the same moment (S3 is at-least-once; each delivery is its
 // own Lambda invocation). Both ask Step Functions whether the execution exists before either has
@@ -19,10 +18,7 @@ function invocation(requestId: string): Context {
 
 /** The starter against a fresh account, and the S3 event of release 1.1.0's upload. */
 async function uploadedRelease() {
-  const handlers = await loadHandlers();
-  const world = new World();
-  routeClientsTo(world);
-  seedWorld(world, { firstDeploy: false });
+  const { handlers, world } = await seededAccount();
   // Started, not run: only the start is under test.
   world.sfn.onStart = () => undefined;
   world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(defaultConfig()));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
-import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { lambdaFunction, type World } from '../../sim/world.ts';
 import { uploadVersion } from '../../sim/worlds.ts';
 import { stopRelease } from '../support/releases.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // The final notifier tells first and releases the lock last: a locks table that keeps failing
 // for it costs the hand-over some time (the recovery on the execution's end releases the lock),
@@ -31,13 +31,11 @@ function toldPerExecution(world: World): Record<string, string[]> {
 
 describe('the final notification when the locks table keeps failing', () => {
   it('is sent, once, and the lock is freed at the execution’s end', async () => {
-    const scenario: Scenario = {
-      name: 'locks-table-down-for-notifier',
+    const scenario = testScenario('locks-table-down-for-notifier', 'SUCCEEDED', {
       summary:
         'every DynamoDB call of the final notifier is throttled: the deploy is told, the lock freed after',
-      expect: 'SUCCEEDED',
       prepare: ({ world }) => locksTableFailsForTheNotifier(world),
-    };
+    });
     const { summary, world } = await simulate(scenario);
     // The run's own checks include "the lock is still held" at the end.
     expect(summary.problems).toEqual([]);
@@ -47,10 +45,8 @@ describe('the final notification when the locks table keeps failing', () => {
   });
 
   it('still hands the app/env to the upload waiting behind it', async () => {
-    const scenario: Scenario = {
-      name: 'locks-table-down-for-notifier-with-waiter',
+    const scenario = testScenario('locks-table-down-for-notifier-with-waiter', 'SUCCEEDED', {
       summary: '1.1.0 deploys, 1.2.0 waits; the final notifier cannot reach the locks table',
-      expect: 'SUCCEEDED',
       executions: 2,
       expectLive: '1.2.0',
       prepare: ({ world }) => locksTableFailsForTheNotifier(world),
@@ -58,7 +54,7 @@ describe('the final notification when the locks table keeps failing', () => {
         uploadVersion(ctx, '1.1.0');
         ctx.after(60, () => uploadVersion(ctx, '1.2.0'));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     const told = toldPerExecution(world);
@@ -68,11 +64,9 @@ describe('the final notification when the locks table keeps failing', () => {
 
 describe('the recovery of a stopped deploy when the locks table throttles it', () => {
   it('tells once, though it published before it could record that and then had to be retried', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-recovery-table-throttled',
+    const scenario = testScenario('stopped-recovery-table-throttled', 'ROLLED_BACK', {
       summary:
         'Stop during the bake; the recovery cannot write its notification claim, publishes, then fails to free the lock and is retried',
-      expect: 'ROLLED_BACK',
       prepare: ({ world }) =>
         world.inject({
           service: 'dynamodb',
@@ -85,7 +79,7 @@ describe('the recovery of a stopped deploy when the locks table throttles it', (
         uploadVersion(ctx, '1.1.0');
         ctx.after(8 * 60, () => stopRelease(ctx, '1.1.0'));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     const [execution] = world.sfn.executions.values();

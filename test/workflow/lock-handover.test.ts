@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_WAIT_SECONDS } from '#shared/domain/lock.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { slowCall } from '../../sim/runner.ts';
-import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { actor, LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
 import { greenWeightReaches, releaseKey, uploadVersion } from '../../sim/worlds.ts';
 import { executionOf, recoveryNeverComes, stopRelease } from '../support/releases.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // The lock handed over at awkward moments: a resume that lands after the waiter asked again and
 // found itself the owner, and a waiter that ends before the lock reaches it.
@@ -28,10 +28,8 @@ const rel = (world: World, ms?: number) =>
  */
 async function run(lead: number, withNewer: boolean) {
   const log: string[] = [];
-  const scenario: Scenario = {
-    name: 'reask-vs-release',
+  const scenario = testScenario('reask-vs-release', 'SUCCEEDED', {
     summary: 'release and the 30-minute re-ask at the same moment',
-    expect: 'SUCCEEDED',
     executions: withNewer ? 3 : 2,
     prepare: (ctx) => {
       const { world } = ctx;
@@ -89,7 +87,7 @@ async function run(lead: number, withNewer: boolean) {
         ctx.after(0.1, watch);
       });
     },
-  };
+  });
   const result = await simulate(scenario);
   const { world, summary } = result;
   for (const e of world.sfn.executions.values()) {
@@ -109,10 +107,8 @@ describe('handing the lock over', () => {
   });
 
   it('never hands it to a waiter that ended before it came its turn', async () => {
-    const scenario: Scenario = {
-      name: 'polling-waiter-stopped',
+    const scenario = testScenario('polling-waiter-stopped', 'SUCCEEDED', {
       summary: '1.1.0 stopped at 50 %; 1.2.0 polls for the lock and is stopped; 1.3.0 five minutes later',
-      expect: 'SUCCEEDED',
       executions: 3,
       expectLive: '1.3.0',
       prepare: (ctx) => {
@@ -125,7 +121,7 @@ describe('handing the lock over', () => {
           }),
         );
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems.filter((p) => /still held by/.test(p))).toEqual([]);
     expect(summary.violations).toEqual([]);
@@ -139,10 +135,8 @@ describe('handing the lock over', () => {
   describe('a waiter stopped while it waits', () => {
     /** 1.1.0 deploys; 1.2.0 parks on the lock 10 minutes in and is stopped 20 minutes later. */
     function stoppedWaiter(recovered: boolean, seen: { waitersAfterStop?: unknown; owners: string[] }) {
-      const scenario: Scenario = {
-        name: 'stopped-waiter',
+      const scenario = testScenario('stopped-waiter', 'SUCCEEDED', {
         summary: '1.2.0 waits for the lock behind 1.1.0 and is stopped; 1.1.0 ends; 1.3.0 is uploaded later',
-        expect: 'SUCCEEDED',
         executions: 3,
         expectLive: '1.3.0',
         prepare: ({ world }) => {
@@ -168,7 +162,7 @@ describe('handing the lock over', () => {
           });
           ctx.after(4 * 3600, () => uploadVersion(ctx, '1.3.0'));
         },
-      };
+      });
       return simulate(scenario);
     }
 
@@ -198,10 +192,8 @@ describe('handing the lock over', () => {
   });
 
   it('refuses an older upload whose event arrives after a newer one was deployed', async () => {
-    const scenario: Scenario = {
-      name: 'late-older-event',
+    const scenario = testScenario('late-older-event', 'SUCCEEDED', {
       summary: '1.1.5 is uploaded first, but its event arrives two hours later, after 1.2.0 was deployed',
-      expect: 'SUCCEEDED',
       executions: 2,
       expectLive: '1.2.0',
       act: (ctx) => {
@@ -209,7 +201,7 @@ describe('handing the lock over', () => {
         ctx.after(1, () => uploadVersion(ctx, '1.2.0'));
         ctx.deliver([late], 7200);
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(executionOf(world, '1.1.5')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
@@ -225,11 +217,9 @@ describe('handing the lock over', () => {
   });
 
   it('lets no event time far ahead block the uploads after it', async () => {
-    const scenario: Scenario = {
-      name: 'event-time-ahead',
+    const scenario = testScenario('event-time-ahead', 'SUCCEEDED', {
       summary:
         "1.1.0's S3 event says it was uploaded three hours from now; 1.2.0 is uploaded 10 minutes later",
-      expect: 'SUCCEEDED',
       executions: 2,
       expectLive: '1.2.0',
       act: (ctx) => {
@@ -238,7 +228,7 @@ describe('handing the lock over', () => {
         ctx.deliver([ahead]);
         ctx.after(600, () => uploadVersion(ctx, '1.2.0'));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     expect(executionOf(world, '1.2.0')?.error).toBeUndefined();
@@ -250,11 +240,9 @@ describe('handing the lock over', () => {
     // older definition, say): nothing that deploys now can outlast the wait.
     const stuck = 'web-prod-1_0_9-0000000000';
     const arn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${stuck}`;
-    const scenario: Scenario = {
-      name: 'lock-wait-gives-up',
+    const scenario = testScenario('lock-wait-gives-up', 'FAILED', {
       summary:
         'the lock is held by an execution that never ends; 1.1.0 waits for it as long as any deployment may hold it',
-      expect: 'FAILED',
       executions: 2,
       prepare: ({ world }) => {
         const at = world.now() - 3600_000;
@@ -281,7 +269,7 @@ describe('handing the lock over', () => {
           Item: marshall({ id: 'web/prod', version: 1, owner, waiters: [], newest: owner }),
         });
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     const waiter = executionOf(world, '1.1.0');
     expect(waiter).toMatchObject({ status: 'FAILED', error: 'DeploymentFailed' });

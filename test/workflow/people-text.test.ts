@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
 import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // Text from people reaches the final notification and the execution's cause through the real
 // state machine: an approver's comment (the rejection's cause, the approval line) and an alarm's
@@ -36,15 +36,13 @@ function expectNoInjectedLine(world: World) {
 
 describe('text from people in notifications and causes', () => {
   it('keeps a rejecting approver’s comment on one quoted line of the rollback message and cause', async () => {
-    const scenario: Scenario = {
-      name: 'hostile-rejection-comment',
+    const scenario = testScenario('hostile-rejection-comment', 'ROLLED_BACK', {
       summary: 'approval before the shift; Bob rejects with a comment that holds newlines and bidi controls',
-      expect: 'ROLLED_BACK',
       prepare: ({ config }) => {
         config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
       },
       approvers: { kind: 'reject', afterMinutes: 5, comment: HOSTILE },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     expectNoInjectedLine(world);
@@ -55,14 +53,12 @@ describe('text from people in notifications and causes', () => {
   });
 
   it('keeps an alarm reason someone set by hand on one quoted line', async () => {
-    const scenario: Scenario = {
-      name: 'hostile-alarm-reason',
+    const scenario = testScenario('hostile-alarm-reason', 'ROLLED_BACK', {
       summary: 'at 50 % someone puts the alarm into ALARM with SetAlarmState and a reason with newlines',
-      expect: 'ROLLED_BACK',
       prepare: ({ world }) => {
         greenWeightReaches(world, 50, () => world.cloudwatch.setState(ALARM, 'ALARM', HOSTILE, world.now()));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     expectNoInjectedLine(world);

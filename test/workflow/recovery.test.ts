@@ -21,6 +21,7 @@ import {
   ZONE,
 } from '../../sim/worlds.ts';
 import { executionOf, recoveryNeverComes, stopRelease } from '../support/releases.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 /** EventBridge delivers the ABORTED status change once more, `seconds` later (at least once). */
 function stopEventAgain(world: World, seconds: number): void {
@@ -50,15 +51,13 @@ function expectBackOnBlue(summary: Summary): void {
 
 describe('stopped while the rollback waits', () => {
   it('keeps green until a change putting all traffic on blue is in sync and the TTL has passed', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-during-rollback-ttl',
+    const scenario = testScenario('stopped-during-rollback-ttl', 'ROLLED_BACK', {
       summary: 'alarm at 50 %; the rollback writes blue 100; Stop while it waits out the TTL',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         alarmAfterGreenReaches(ctx.world, 50, 90, 'Threshold Crossed');
         stopWhenIn(ctx, STATE.leaveGreen, 5);
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expectBackOnBlue(summary);
     // The recovery wrote all traffic to blue again to have a change to wait on.
@@ -67,26 +66,22 @@ describe('stopped while the rollback waits', () => {
   });
 
   it("recovers on Lambda's retry when its first attempt fails", async () => {
-    const scenario: Scenario = {
-      name: 'recovery-retried',
+    const scenario = testScenario('recovery-retried', 'ROLLED_BACK', {
       summary: 'stopped at 50 %; the first attempt of the recovery cannot read the history',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         stopAfterGreenReaches(ctx, 50, () =>
           ctx.world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1 }),
         );
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expectBackOnBlue(summary);
     expect(world.calls.filter((c) => c.operation === 'GetExecutionHistory' && c.error)).toHaveLength(1);
   });
 
   it('waits the same way when the status change arrives twice', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-status-event-twice',
+    const scenario = testScenario('stopped-status-event-twice', 'ROLLED_BACK', {
       summary: 'stopped at 50 %, and EventBridge delivers the status change twice, 10 s apart',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         const { world } = ctx;
         const put = world.events.put.bind(world.events);
@@ -96,7 +91,7 @@ describe('stopped while the rollback waits', () => {
         };
         stopAfterGreenReaches(ctx, 50);
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expectBackOnBlue(summary);
   });
@@ -104,13 +99,11 @@ describe('stopped while the rollback waits', () => {
 
 describe('a Stop during the shift', () => {
   it("is rolled back in an execution of its own: green is drained for its target group's deregistration delay before it is terminated", async () => {
-    const scenario: Scenario = {
-      name: 'stopped-during-shift',
+    const scenario = testScenario('stopped-during-shift', 'ROLLED_BACK', {
       summary: 'Stop 30 s after green takes 50 %',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) =>
         greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => stopRelease(ctx, '1.1.0'))),
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'ROLLED_BACK', weights: { a: 100, b: 0 }, running: { b: 0 } });
@@ -141,16 +134,14 @@ describe('a Stop during the shift', () => {
 
 describe('stopped in its final notification', () => {
   it('changes nothing and tells nothing more when stopped in its final notification, after it released the lock', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-in-final-notification',
+    const scenario = testScenario('stopped-in-final-notification', 'SUCCEEDED', {
       summary: '"Deployed" is published and the lock released; Stop before the notifier returns',
-      expect: 'SUCCEEDED',
       prepare: (ctx) => {
         ctx.world.sns.subscribers.push((message) => {
           if (message.subject.startsWith('Deployed ')) stopRunning(ctx);
         });
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(world.sns.messages.map((m) => m.subject)).toEqual(['Deployed web/prod 1.1.0']);
@@ -161,15 +152,13 @@ describe('stopped in its final notification', () => {
 
 describe('stopped after the lock item was lost', () => {
   it("rolls back: green's claim on its target group says the slot is still this deployment's", async () => {
-    const scenario: Scenario = {
-      name: 'stopped-after-lock-item-lost',
+    const scenario = testScenario('stopped-after-lock-item-lost', 'ROLLED_BACK', {
       summary: 'the lock item is deleted by hand at 10 %; Stop at 50 %',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 10, () => ctx.world.dynamodb.tables.get(LOCKS_TABLE)?.clear());
         stopAfterGreenReaches(ctx, 50);
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expectBackOnBlue(summary);
     // One message, the rollback execution's, which says what the recovery found.
@@ -180,16 +169,14 @@ describe('stopped after the lock item was lost', () => {
   });
 
   it('cancels the build it started and says the lock item was missing, when stopped while baking', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-while-baking-lock-item-lost',
+    const scenario = testScenario('stopped-while-baking-lock-item-lost', 'ROLLED_BACK', {
       summary: 'the lock item is deleted by hand 4 minutes into the bake; Stop a minute later',
-      expect: 'ROLLED_BACK',
       act: (ctx) => {
         uploadVersion(ctx, '1.1.0');
         ctx.after(240, () => loseLockItem(ctx.world));
         ctx.after(300, () => stopRunning(ctx));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(world.imagebuilder.cancelledCount).toBe(1);
@@ -368,10 +355,8 @@ describe('a recovery that meets faults', () => {
 
   it('whose release fails is retried by Lambda, which only releases: one message', async () => {
     let until = 0;
-    const scenario: Scenario = {
-      name: 'recovery-release-fails',
+    const scenario = testScenario('recovery-release-fails', 'ROLLED_BACK', {
       summary: "Stop while baking; the lock item cannot be written for the recovery's first five minutes",
-      expect: 'ROLLED_BACK',
       act: (ctx) => {
         uploadVersion(ctx, '1.1.0');
         ctx.after(300, () => {
@@ -388,7 +373,7 @@ describe('a recovery that meets faults', () => {
           stopRunning(ctx);
         });
       },
-    };
+    });
     const { world } = await simulate(scenario);
     expect(stoppedMessages(world)).toHaveLength(1);
     expect(world.dynamodb.items(LOCKS_TABLE).find((item) => item.id === 'web/prod')?.owner).toBeUndefined();
@@ -404,10 +389,8 @@ describe('an upload while a stopped deployment is being recovered', () => {
     ['2 s after the Stop', 2, false],
     ['half a second after the Stop, with a split healed first', 0.5, true],
   ])('waits for the recovery to release the lock (%s), then deploys', async (_when, delay, heal) => {
-    const scenario: Scenario = {
-      name: 'upload-during-recovery',
+    const scenario = testScenario('upload-during-recovery', 'SUCCEEDED', {
       summary: 'Stop at 50 %; a newer upload arrives while the recovery restores traffic',
-      expect: 'SUCCEEDED',
       executions: 2,
       expectLive: '1.2.0',
       ...(heal ? { startWeights: SPLIT_WEIGHTS } : {}),
@@ -424,7 +407,7 @@ describe('an upload while a stopped deployment is being recovered', () => {
           }),
         );
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0', executions: 2 });
@@ -434,15 +417,13 @@ describe('an upload while a stopped deployment is being recovered', () => {
 
 describe('a deployment that ends while its AMI bakes', () => {
   it('cancels the build when it is stopped', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-while-baking',
+    const scenario = testScenario('stopped-while-baking', 'ROLLED_BACK', {
       summary: 'Stop 5 minutes into the bake',
-      expect: 'ROLLED_BACK',
       act: (ctx) => {
         uploadVersion(ctx, '1.1.0');
         ctx.after(300, () => stopRunning(ctx));
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(world.imagebuilder.cancelledCount).toBe(1);
@@ -450,10 +431,8 @@ describe('a deployment that ends while its AMI bakes', () => {
   });
 
   it('finds and cancels the build when it is stopped while the bake task runs, before it said which', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-in-the-bake-task',
+    const scenario = testScenario('stopped-in-the-bake-task', 'ROLLED_BACK', {
       summary: 'Stop right after CreateImage, before the bake task returns',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         const imagebuilder = ctx.world.imagebuilder as unknown as Record<string, (input: unknown) => unknown>;
         const create = imagebuilder.CreateImage?.bind(ctx.world.imagebuilder);
@@ -464,16 +443,14 @@ describe('a deployment that ends while its AMI bakes', () => {
           return out;
         };
       },
-    };
+    });
     const { world } = await simulate(scenario);
     expect(world.imagebuilder.cancelledCount).toBe(1);
   });
 
   it('cancels the build when the deployment fails while waiting for it', async () => {
-    const scenario: Scenario = {
-      name: 'failed-while-baking',
+    const scenario = testScenario('failed-while-baking', 'FAILED', {
       summary: 'the wait for the bake cannot be stored (access denied)',
-      expect: 'FAILED',
       prepare: ({ world }) => {
         world.inject({
           service: 'dynamodb',
@@ -483,7 +460,7 @@ describe('a deployment that ends while its AMI bakes', () => {
           when: (input) => JSON.stringify(input).includes('bake'),
         });
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.status).toBe('FAILED');
     expect(world.imagebuilder.cancelledCount).toBe(1);
@@ -493,10 +470,8 @@ describe('a deployment that ends while its AMI bakes', () => {
 
 describe('the lock of a stopped deployment', () => {
   it('is taken over once its grace is over when the recovery never comes, so a newer upload does not wait 6 h', async () => {
-    const scenario: Scenario = {
-      name: 'recovery-never-comes',
+    const scenario = testScenario('recovery-never-comes', 'FAILED', {
       summary: 'Stop at 50 %; the recovery never runs; a newer upload arrives 2 s later',
-      expect: 'FAILED',
       executions: 2,
       breaksInvariants: true,
       prepare: (ctx) => {
@@ -509,7 +484,7 @@ describe('the lock of a stopped deployment', () => {
           }),
         );
       },
-    };
+    });
     const { world } = await simulate(scenario);
     const newer = [...world.sfn.executions.values()].find((e) => e.name.startsWith('web-prod-1_2_0'));
     const waited = ((newer?.stoppedAt ?? 0) - (newer?.startedAt ?? 0)) / 60_000;
@@ -530,10 +505,8 @@ describe('the lock of a stopped deployment', () => {
   ])(
     'is not touched by a duplicate of the Stop event %s later, while the next deployment holds it',
     async (_when, delay, told) => {
-      const scenario: Scenario = {
-        name: 'duplicate-stop-event-with-upload',
+      const scenario = testScenario('duplicate-stop-event-with-upload', 'SUCCEEDED', {
         summary: 'Stop at 50 %; a newer upload; the status change delivered again later',
-        expect: 'SUCCEEDED',
         executions: 2,
         expectLive: '1.2.0',
         prepare: (ctx) => {
@@ -547,7 +520,7 @@ describe('the lock of a stopped deployment', () => {
             }),
           );
         },
-      };
+      });
       const { summary } = await simulate(scenario);
       expect(summary.violations).toEqual([]);
       expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
@@ -560,10 +533,8 @@ describe('the lock of a stopped deployment', () => {
 
 describe('uploads around a stopped deployment', () => {
   it('deploys only the newest: a waiter parked before the Stop is superseded by an upload during the recovery', async () => {
-    const scenario: Scenario = {
-      name: 'newest-wins-across-a-stop',
+    const scenario = testScenario('newest-wins-across-a-stop', 'SUCCEEDED', {
       summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; 1.3.0 arrives while it is recovered',
-      expect: 'SUCCEEDED',
       executions: 3,
       expectLive: '1.3.0',
       prepare: (ctx) => {
@@ -575,7 +546,7 @@ describe('uploads around a stopped deployment', () => {
           });
         });
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(executionOf(world, '1.2.0')).toMatchObject({ status: 'FAILED', error: 'DeploymentSuperseded' });
@@ -584,11 +555,9 @@ describe('uploads around a stopped deployment', () => {
   });
 
   it('hands the lock on even when the resume of the next owner failed and the recovery is retried', async () => {
-    const scenario: Scenario = {
-      name: 'resume-lost-on-release',
+    const scenario = testScenario('resume-lost-on-release', 'SUCCEEDED', {
       summary:
         '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; the resume of 1.2.0 is throttled; the recovery runs again',
-      expect: 'SUCCEEDED',
       executions: 2,
       expectLive: '1.2.0',
       prepare: (ctx) => {
@@ -602,7 +571,7 @@ describe('uploads around a stopped deployment', () => {
           });
         });
       },
-    };
+    });
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({ status: 'SUCCEEDED', liveVersion: '1.2.0' });
@@ -612,10 +581,8 @@ describe('uploads around a stopped deployment', () => {
   });
 
   it('lets a waiter parked before the Stop ask again, so it is not left for 6 h when the recovery never comes', async () => {
-    const scenario: Scenario = {
-      name: 'parked-waiter-recovery-never-comes',
+    const scenario = testScenario('parked-waiter-recovery-never-comes', 'FAILED', {
       summary: '1.1.0 at 50 %; 1.2.0 waits; 1.1.0 stopped; the recovery never runs',
-      expect: 'FAILED',
       executions: 2,
       breaksInvariants: true,
       prepare: (ctx) => {
@@ -627,7 +594,7 @@ describe('uploads around a stopped deployment', () => {
           });
         });
       },
-    };
+    });
     const { world } = await simulate(scenario);
     const waiter = executionOf(world, '1.2.0');
     const minutes = ((waiter?.stoppedAt ?? 0) - (waiter?.startedAt ?? 0)) / 60_000;
@@ -639,10 +606,8 @@ describe('uploads around a stopped deployment', () => {
 
 describe('stopped around a heal', () => {
   it('names the fleet of the slot being cleared when stopped while it drains', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-during-heal',
+    const scenario = testScenario('stopped-during-heal', 'FAILED', {
       summary: 'a split healed toward a; Stop while slot b drains',
-      expect: 'FAILED',
       breaksInvariants: true,
       startWeights: SPLIT_WEIGHTS,
       prepare: (ctx) => {
@@ -650,7 +615,7 @@ describe('stopped around a heal', () => {
         halfFinishedSlotB(ctx.world);
         stopWhenIn(ctx, STATE.drainOtherSlot, 5);
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expect(summary.status).toBe('FAILED');
     expect(summary.weights).toEqual({ a: 100, b: 0 });
@@ -659,10 +624,8 @@ describe('stopped around a heal', () => {
   });
 
   it('rolls a traffic step back even when it recreates the split the deploy found', async () => {
-    const scenario: Scenario = {
-      name: 'stopped-at-a-step-equal-to-the-healed-split',
+    const scenario = testScenario('stopped-at-a-step-equal-to-the-healed-split', 'ROLLED_BACK', {
       summary: 'a=50 b=50 healed toward a; 1.1.0 takes 50 % on b (a=50 b=50 again); Stop',
-      expect: 'ROLLED_BACK',
       startWeights: { a: 50, b: 50 },
       prepare: (ctx) => {
         ctx.config.traffic = { healSplit: true };
@@ -675,7 +638,7 @@ describe('stopped around a heal', () => {
           },
         });
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
     expect(summary).toMatchObject({
@@ -688,10 +651,8 @@ describe('stopped around a heal', () => {
 
 describe('a heal retried after its own write', () => {
   it('goes on when the records already hold the heal, though the slot then fails its checks', async () => {
-    const scenario: Scenario = {
-      name: 'heal-response-lost',
+    const scenario = testScenario('heal-response-lost', 'SUCCEEDED', {
       summary: "the heal's write lands, its response is lost; slot a fails its checks right after",
-      expect: 'SUCCEEDED',
       startWeights: SPLIT_WEIGHTS,
       prepare: ({ world, config }) => {
         config.traffic = { healSplit: true };
@@ -712,7 +673,7 @@ describe('a heal retried after its own write', () => {
           return out;
         };
       },
-    };
+    });
     const { summary } = await simulate(scenario);
     expect(summary.status).toBe('SUCCEEDED');
     expect(summary.cause).toBeNull();

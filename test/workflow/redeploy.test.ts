@@ -14,6 +14,7 @@ import {
   seedWorld,
   whenNoneRuns,
 } from '../../sim/worlds.ts';
+import { expectFailure } from '../support/failures.ts';
 
 // Releases known by their content, and an earlier release deployed again: the real ASL and
 // handlers against the simulated account, the redeploy started as the command line would (its
@@ -218,10 +219,11 @@ describe('a redeploy request', () => {
   it('refuses a key that is not a release before asking S3 anything', async () => {
     const world = await account();
 
-    await expect(ask({ key: 'releases/web/prod/1.1.0.exe' })).rejects.toMatchObject({
-      name: 'InvalidConfig',
-      message: expect.stringContaining('must end in .zip or .tar.gz'),
-    });
+    await expectFailure(
+      ask({ key: 'releases/web/prod/1.1.0.exe' }),
+      'InvalidConfig',
+      'must end in .zip or .tar.gz',
+    );
     expect(world.calls).toEqual([]);
   });
 });

@@ -13,6 +13,7 @@ import {
   runningExecution,
   type ScenarioContext,
 } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // Each scenario runs the real ASL with the real handlers against the simulated account; the
 // safety monitor checks the invariants of DESIGN.md after every state and at every weight change
@@ -434,16 +435,14 @@ describe('the safety monitor', () => {
   // execution would write it, all traffic goes to blue although green is healthy and nothing says
   // it failed, and blue is less healthy: 1 of 3 targets healthy, below the 80 % minimum.
   it('flags a rollback that returns traffic to a blue below its minimum and less healthy than a green nothing is wrong with', async () => {
-    const sabotage: Scenario = {
-      name: 'sabotage-rollback-rule',
+    const sabotage = testScenario('sabotage-rollback-rule', 'ROLLED_BACK', {
       summary: 'a rollback task returns all traffic to a partly healthy blue while green is fine',
-      expect: 'ROLLED_BACK',
       prepare: (ctx) => {
         ctx.config.health = { ...ctx.config.health, minHealthyPercent: 80 };
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 2));
         greenWeightReaches(ctx.world, 100, () => ctx.after(60, () => rollbackPutsAllOnSlotA(ctx)));
       },
-    };
+    });
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
       /invariant 1 \(rollback rule\): all traffic returned to slot a although blue is below its healthy minimum, less healthy than green, has at most half of its targets healthy, and nothing says green failed \(blue slot a: 1 of 3 targets healthy; green slot b: 3 of 3 targets healthy\)/,
@@ -452,15 +451,13 @@ describe('the safety monitor', () => {
   });
 
   it('flags a rollback that returns traffic to a blue with no healthy target', async () => {
-    const sabotage: Scenario = {
-      name: 'sabotage-dead-blue',
+    const sabotage = testScenario('sabotage-dead-blue', 'FAILED', {
       summary: 'a rollback task returns all traffic to a blue whose targets all fail their checks',
-      expect: 'FAILED',
       prepare: (ctx) => {
         greenWeightReaches(ctx.world, 10, () => blueFailsChecks(ctx.world, 3));
         greenWeightReaches(ctx.world, 50, () => ctx.after(60, () => rollbackPutsAllOnSlotA(ctx)));
       },
-    };
+    });
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
       /invariant 1 \(rollback rule\): all traffic returned to slot a although blue slot a has no healthy target \(0 of 3 targets healthy\)/,
@@ -469,10 +466,8 @@ describe('the safety monitor', () => {
   });
 
   it('flags blue terminated before green carried all traffic for the whole window', async () => {
-    const sabotage: Scenario = {
-      name: 'sabotage',
+    const sabotage = testScenario('sabotage', 'SUCCEEDED', {
       summary: 'someone terminates blue as soon as green takes 50 %',
-      expect: 'SUCCEEDED',
       prepare: ({ world }) => {
         let done = false;
         world.hooks.push({
@@ -487,7 +482,7 @@ describe('the safety monitor', () => {
           },
         });
       },
-    };
+    });
     const { summary } = await simulate(sabotage);
     expect(summary.violations.join('\n')).toMatch(
       /invariant 3: i-\w+ terminated while registered in slot a, which carries traffic/,
