@@ -120,44 +120,64 @@ const HISTORY_PAGE_SIZE = 200;
 const HISTORY_PAGES = 25;
 
 /**
+ * An execution's events from the newest back, page by page as they are asked for, at most
+ * `pages` pages of `pageSize` (with or without the states' inputs and outputs).
+ */
+async function* newestEvents(
+  executionArn: string,
+  { pages = HISTORY_PAGES, pageSize = HISTORY_PAGE_SIZE, data = true } = {},
+): AsyncGenerator<HistoryEvent> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < pages; page++) {
+    const out = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        reverseOrder: true,
+        maxResults: pageSize,
+        includeExecutionData: data,
+        nextToken,
+      }),
+    );
+    yield* out.events ?? [];
+    nextToken = out.nextToken;
+    if (!nextToken) return;
+  }
+}
+
+/** The state the execution is in now: the newest state it entered, within `pages` pages of 20 events. */
+async function newestStateEntered(executionArn: string, pages: number): Promise<string | undefined> {
+  for await (const event of newestEvents(executionArn, { pages, pageSize: 20, data: false })) {
+    const name = event.stateEnteredEventDetails?.name;
+    if (event.type?.endsWith('StateEntered') && name) return name;
+  }
+  return undefined;
+}
+
+/**
  * Reads the execution's history from its newest event back to the newest entry of `stateName`
  * (a sequential state machine writes each state's events together) and says how that state's wait
  * went: the newest of TaskSubmitted, TaskSucceeded, TaskFailed and TaskTimedOut within it.
  * Read-only: states:GetExecutionHistory, with execution data (who answered is in the output).
  */
 export async function callbackOutcome(executionArn: string, stateName: string): Promise<CallbackOutcome> {
-  let nextToken: string | undefined;
   let newest: CallbackOutcome | undefined;
-  for (let page = 0; page < HISTORY_PAGES; page++) {
-    const out = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        reverseOrder: true,
-        maxResults: HISTORY_PAGE_SIZE,
-        includeExecutionData: true,
-        nextToken,
-      }),
-    );
-    for (const event of out.events ?? []) {
-      const type = event.type ?? '';
-      if (type.endsWith('StateEntered')) {
-        if (event.stateEnteredEventDetails?.name === stateName) return newest ?? { kind: 'waiting' };
-        newest = undefined;
-      } else if (newest) {
-        // An older event of the same state: the newest one already says how it went.
-      } else if (type === 'TaskSubmitted') {
-        newest = { kind: 'waiting' };
-      } else if (type === 'TaskSucceeded') {
-        newest = { kind: 'succeeded', output: event.taskSucceededEventDetails?.output ?? '' };
-      } else if (type === 'TaskFailed') {
-        const d = event.taskFailedEventDetails;
-        newest = { kind: 'failed', error: d?.error ?? '', cause: d?.cause ?? '' };
-      } else if (type === 'TaskTimedOut') {
-        newest = { kind: 'timed-out' };
-      }
+  for await (const event of newestEvents(executionArn)) {
+    const type = event.type ?? '';
+    if (type.endsWith('StateEntered')) {
+      if (event.stateEnteredEventDetails?.name === stateName) return newest ?? { kind: 'waiting' };
+      newest = undefined;
+    } else if (newest) {
+      // An older event of the same state: the newest one already says how it went.
+    } else if (type === 'TaskSubmitted') {
+      newest = { kind: 'waiting' };
+    } else if (type === 'TaskSucceeded') {
+      newest = { kind: 'succeeded', output: event.taskSucceededEventDetails?.output ?? '' };
+    } else if (type === 'TaskFailed') {
+      const d = event.taskFailedEventDetails;
+      newest = { kind: 'failed', error: d?.error ?? '', cause: d?.cause ?? '' };
+    } else if (type === 'TaskTimedOut') {
+      newest = { kind: 'timed-out' };
     }
-    nextToken = out.nextToken;
-    if (!nextToken) break;
   }
   return { kind: 'not-entered' };
 }
@@ -168,24 +188,8 @@ export async function callbackOutcome(executionArn: string, stateName: string): 
  * execution data. Undefined when none of the pages read names one. Read-only:
  * states:GetExecutionHistory.
  */
-export async function currentStateName(executionArn: string, pages = 3): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  for (let page = 0; page < pages; page++) {
-    const out = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        reverseOrder: true,
-        maxResults: 100,
-        includeExecutionData: false,
-        nextToken,
-      }),
-    );
-    const entered = (out.events ?? []).find((e) => e.type?.endsWith('StateEntered'));
-    if (entered) return entered.stateEnteredEventDetails?.name;
-    nextToken = out.nextToken;
-    if (!nextToken) break;
-  }
-  return undefined;
+export function currentStateName(executionArn: string, pages = 15): Promise<string | undefined> {
+  return newestStateEntered(executionArn, pages);
 }
 
 /** Resumes a waiting task with its output; false if the token is gone. */
@@ -362,18 +366,6 @@ export async function eventsAfter(executionArn: string, afterId: number): Promis
 }
 
 /** The state an execution is in now: the newest state it entered (undefined before the first). */
-export async function currentState(executionArn: string): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  for (let page = 0; page < NEW_EVENT_PAGES; page++) {
-    const out = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20, nextToken }),
-    );
-    for (const event of out.events ?? []) {
-      const name = event.stateEnteredEventDetails?.name;
-      if (event.type?.endsWith('StateEntered') && name) return name;
-    }
-    nextToken = out.nextToken;
-    if (!nextToken) break;
-  }
-  return undefined;
+export function currentState(executionArn: string): Promise<string | undefined> {
+  return newestStateEntered(executionArn, NEW_EVENT_PAGES);
 }
