@@ -6,22 +6,39 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type Fetch, signer, unsignedPost } from '#shared/aws/signed-request.ts';
+import { PROMOTIONS_PATH } from '#shared/domain/promotion-api.ts';
 import { DECISIONS_PATH } from '#shared/domain/terminal-decision.ts';
 import { decisionEvent } from './http.ts';
 import { evaluate } from './iam/evaluate.ts';
 import type { PolicyDocument } from './iam/template.ts';
 import { ACCOUNT, REGION, type World } from './world.ts';
 
+const API_BASE_URL = `https://simapi.execute-api.${REGION}.amazonaws.com`;
+const routeArn = (path: string) => `arn:aws:execute-api:${REGION}:${ACCOUNT}:simapi/$default/POST${path}`;
+
 /** The simulated stack's outputs DecisionApiUrl and DecisionRouteArn. */
-export const DECISION_API_URL = `https://simapi.execute-api.${REGION}.amazonaws.com${DECISIONS_PATH}`;
-export const DECISION_ROUTE_ARN = `arn:aws:execute-api:${REGION}:${ACCOUNT}:simapi/$default/POST${DECISIONS_PATH}`;
+export const DECISION_API_URL = `${API_BASE_URL}${DECISIONS_PATH}`;
+export const DECISION_ROUTE_ARN = routeArn(DECISIONS_PATH);
+
+/** The simulated stack's outputs PromotionApiUrl and PromotionRouteArn. */
+export const PROMOTION_API_URL = `${API_BASE_URL}${PROMOTIONS_PATH}`;
+export const PROMOTION_ROUTE_ARN = routeArn(PROMOTIONS_PATH);
 
 /**
  * The identity policy the README gives an approver (examples/approver.policy.json), with the
  * simulated account's names in place of REGION, ACCOUNT, API_ID and STAGE.
  */
 export function approverPolicy(): PolicyDocument {
-  const text = readFileSync(new URL('../examples/approver.policy.json', import.meta.url), 'utf8');
+  return examplePolicy('approver.policy.json');
+}
+
+/** The identity policy the README gives a promoter (examples/promoter.policy.json), likewise. */
+export function promoterPolicy(): PolicyDocument {
+  return examplePolicy('promoter.policy.json');
+}
+
+function examplePolicy(file: string): PolicyDocument {
+  const text = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
   return JSON.parse(
     text
       .replaceAll('REGION', REGION)
@@ -54,19 +71,25 @@ function signingTime(text: string): number | undefined {
     : undefined;
 }
 
+/** The decision API alone (`POST /decisions`), as approvers call it. */
+export function decisionApiFetch(world: World, handler: () => DecisionHandler): Fetch {
+  return signedApiFetch(world, { [DECISIONS_PATH]: handler });
+}
+
 /**
- * The decision API as API Gateway serves it, for a client's `fetch`: before the function runs, the
+ * The stack's API routes with IAM authorization (`POST /decisions`, `POST /promotions`: path →
+ * its function's handler) as API Gateway serves them, for a client's `fetch`: before the function runs, the
  * SigV4 signature is verified (signed again with the secret of the access key it names: the same
  * signature, or a forgery), the signing time checked, and execute-api:Invoke on the route evaluated
  * against the caller's identity policies (AWS's evaluation logic). Only then is the function
  * called, with the verified caller in `requestContext.authorizer.iam`. Refusals are API Gateway's.
  */
-export function decisionApiFetch(world: World, handler: () => DecisionHandler): Fetch {
+export function signedApiFetch(world: World, routes: Record<string, () => DecisionHandler>): Fetch {
   return async (url, init) => {
     const target = new URL(url);
-    if (`${target.origin}${target.pathname}` !== DECISION_API_URL || init.method !== 'POST') {
-      return reply(404, { message: 'Not Found' });
-    }
+    const handler = target.origin === API_BASE_URL ? routes[target.pathname] : undefined;
+    if (!handler || init.method !== 'POST') return reply(404, { message: 'Not Found' });
+    const route = routeArn(target.pathname);
     const headers: Record<string, string> = { host: target.host };
     for (const [name, value] of Object.entries(init.headers)) headers[name.toLowerCase()] = value;
     const auth = (headers.authorization ?? '').match(AUTHORIZATION);
@@ -95,12 +118,12 @@ export function decisionApiFetch(world: World, handler: () => DecisionHandler): 
     }
     const allowed = await evaluate(identity.arn, identity.policies, {
       action: 'execute-api:Invoke',
-      resource: DECISION_ROUTE_ARN,
+      resource: route,
       context: {},
     });
     if (allowed.decision !== 'Allowed') {
       return reply(403, {
-        message: `User: ${identity.arn} is not authorized to perform: execute-api:Invoke on resource: ${DECISION_ROUTE_ARN}`,
+        message: `User: ${identity.arn} is not authorized to perform: execute-api:Invoke on resource: ${route}`,
       });
     }
     const event = decisionEvent(

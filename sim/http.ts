@@ -92,7 +92,7 @@ export function decisionEvent(
   const now = Date.now();
   return {
     version: '2.0',
-    routeKey: 'POST /decisions',
+    routeKey: `POST ${url.pathname}`,
     rawPath: url.pathname,
     rawQueryString: url.search.replace(/^\?/, ''),
     headers: { host: url.host, ...headers },
@@ -110,7 +110,7 @@ export function decisionEvent(
         userAgent: headers['user-agent'] ?? 'simulated',
       },
       requestId: `sim-http-${requests}`,
-      routeKey: 'POST /decisions',
+      routeKey: `POST ${url.pathname}`,
       stage: '$default',
       time: new Date(now).toISOString(),
       timeEpoch: now,

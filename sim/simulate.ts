@@ -266,6 +266,7 @@ export function buildScenarioWorld(
     stop: (name) => harness?.runner.stop(name) ?? false,
     after: (seconds, action) => (harness as Harness).after(seconds, action),
     track: (promise) => (harness as Harness).track(promise),
+    inFlight: (work) => (harness as Harness).runner.whileInFlight(work),
   };
   scenario.prepare?.(ctx);
   world.s3.put(BUCKET, configKey(own.app, own.env), JSON.stringify(ctx.config, null, 2));

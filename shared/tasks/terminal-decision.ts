@@ -13,6 +13,7 @@ import {
 import { logger } from '../logger.ts';
 import { type Answered, giveAnswer, openFor } from '../operations/approval-answer.ts';
 import { parseWith } from '../validation.ts';
+import { jsonBodyOf, verifiedCaller } from './signed-api.ts';
 
 export interface TerminalSettings {
   table: string;
@@ -79,29 +80,11 @@ function answeredResponse(item: ApprovalItem, answered: Answered): DecisionRespo
   }
 }
 
-function bodyOf(event: APIGatewayProxyEventV2WithIAMAuthorizer): string | undefined {
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  return bytes.length > MAX_DECISION_BODY_BYTES ? undefined : bytes.toString('utf8');
-}
-
-function contentType(event: APIGatewayProxyEventV2WithIAMAuthorizer): string {
-  const found = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === 'content-type');
-  return found?.[1]?.split(';')[0]?.trim().toLowerCase() ?? '';
-}
-
-/** The request's JSON body, or the problem with it. */
+/** The request's decision, or the problem with it. */
 function requestOf(event: APIGatewayProxyEventV2WithIAMAuthorizer) {
-  if (contentType(event) !== 'application/json') return { problem: 'the body must be application/json' };
-  const body = bodyOf(event);
-  if (body === undefined) return { problem: `the body may be at most ${MAX_DECISION_BODY_BYTES} bytes` };
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return { problem: 'the body is not valid JSON' };
-  }
-  return { parsed: parseWith(decisionRequestSchema, json) };
+  const body = jsonBodyOf(event, MAX_DECISION_BODY_BYTES);
+  if ('problem' in body) return { problem: body.problem };
+  return { parsed: parseWith(decisionRequestSchema, body.json) };
 }
 
 /**
@@ -115,9 +98,9 @@ export async function serveTerminalDecision(
   event: APIGatewayProxyEventV2WithIAMAuthorizer,
   settings: TerminalSettings,
 ): Promise<Response> {
-  const caller = event.requestContext?.authorizer?.iam?.userArn;
-  if (!caller) return badRequest('the request carries no IAM identity verified by AWS; sign it with SigV4');
-  if (event.requestContext.http?.method !== 'POST') return badRequest('decisions are POSTed');
+  const verified = verifiedCaller(event);
+  if ('problem' in verified) return badRequest(verified.problem);
+  const { caller } = verified;
   const { problem, parsed } = requestOf(event);
   if (problem !== undefined) return badRequest(problem);
   if (!parsed?.ok) return badRequest(...(parsed?.problems ?? []));

@@ -20,11 +20,21 @@ export interface AlarmWatchRequest {
 }
 
 /**
+ * When resolvers have had the record TTL to pick up the change since it was INSYNC (the wait
+ * follows the DNS check, so it is INSYNC by now when no time was recorded).
+ */
+function resolversMovedAt(syncedAt: string | undefined, now: Date, ttlSeconds: number): string {
+  const synced = syncedAt ? Date.parse(syncedAt) : now.getTime();
+  return new Date(synced + ttlSeconds * 1000).toISOString();
+}
+
+/**
  * Waits out a traffic step, or a stretch of the termination window, while listening for the
  * watched alarms: an alarm going into ALARM fails the wait at once (the CloudWatch event handler
  * does it), which rolls back within seconds instead of at the next check. Quiet waits end by their
  * own timeout, or by an operator's promote. The token is stored under the deployment's watch id
- * for both, with the wait it ends and when the wait would end on its own, alarms watched or not.
+ * for both, with the wait it ends, when the wait would end on its own and the earliest a promote
+ * may end it (resolvers have moved), alarms watched or not.
  * An alarm already in ALARM fails the wait here.
  */
 export async function watchAlarms(request: AlarmWatchRequest, table: string): Promise<{ watching: number }> {
@@ -39,6 +49,7 @@ export async function watchAlarms(request: AlarmWatchRequest, table: string): Pr
     wait: waitOf(request.deployment),
     executionArn: request.executionArn,
     endsAt: new Date(now.getTime() + request.seconds * 1000).toISOString(),
+    promotableAt: resolversMovedAt(request.deployment.shift?.dns.syncedAt, now, plan.dns.ttlSeconds),
   });
   if (alarms.length === 0) return { watching: 0 };
   const report = await checkAlarms(alarms);

@@ -1,7 +1,8 @@
 import { windowProgress } from '../domain/plan.ts';
-import { windowPromotion } from '../domain/promotion.ts';
+import { lastWaitPromotion, windowPromotion } from '../domain/promotion.ts';
 import type { DeploymentState, WindowState } from '../domain/workflow.ts';
 import { LoopBoundExceeded } from '../errors.ts';
+import { logger } from '../logger.ts';
 import { assertGreenGood } from '../operations/checks.ts';
 import { need, nowIso } from '../state.ts';
 
@@ -9,10 +10,14 @@ import { need, nowIso } from '../state.ts';
  * One check of the termination window. The window starts once the 100 % change is INSYNC and
  * resolvers have had a TTL to pick it up; the next check is scheduled no later than its end. An
  * operator's promote ends it early, once this check has passed and the window has begun: resolvers
- * still get their TTL to leave blue, promoted or not.
+ * still get their TTL to leave blue, promoted or not. Only a promote of the window's own wait ends
+ * it: a window promote sent to the last step's settle wait, found here at the first check, is not.
  */
 export async function watchWindow(input: DeploymentState): Promise<WindowState> {
   const state = need(input, 'plan', 'green', 'shift');
+  const { ignored } = lastWaitPromotion(state);
+  if (ignored)
+    logger.warn('a promote naming another wait ended the last wait: it ends no window', { ignored });
   const { plan, shift } = state;
   const syncedAt = shift.dns.syncedAt ?? shift.dns.submittedAt;
   const startedAt =

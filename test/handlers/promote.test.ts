@@ -6,10 +6,13 @@ import {
   SendTaskSuccessCommand,
 } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type Promotion, promoteText } from '#shared/domain/promotion.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { promoteDeployment } from '#shared/operations/promote.ts';
+import { servePromotion } from '#shared/tasks/promote.ts';
+import { decisionEvent } from '../../sim/http.ts';
 import { mockAws } from './aws-mocks.ts';
 import { awsError, DEPLOYMENT_ID, STATE_MACHINE_ARN } from './fixtures.ts';
 
@@ -289,5 +292,128 @@ describe('promoteDeployment', () => {
       // Assess
       expect(result).toMatchObject({ outcome: 'not-ready', state: STATE.settle });
     });
+  });
+});
+
+describe('servePromotion (POST /promotions)', () => {
+  const IAM = {
+    accessKey: 'ASIAOPERATOR',
+    accountId: '123456789012',
+    callerId: 'AROAPLATFORM:alice',
+    cognitoIdentity: null,
+    principalOrgId: '',
+    userArn: OPERATOR,
+    userId: 'AROAPLATFORM:alice',
+  };
+
+  /** The event API Gateway hands the function after verifying the caller (`iam`). */
+  function event(body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+    return decisionEvent({ method: 'POST', url: 'https://simapi.example/promotions', headers, body }, IAM);
+  }
+
+  async function served(e: APIGatewayProxyEventV2WithIAMAuthorizer) {
+    const response = await servePromotion(e, SETTINGS, NOW);
+    return { status: response.statusCode, body: JSON.parse(response.body ?? '') as unknown };
+  }
+
+  it('promotes as the verified caller, whoever the body might claim to be', async () => {
+    // Prepare
+    lockHeld();
+    watchStored();
+    historyNewestFirst(entered(STATE.settle));
+
+    // Act
+    const response = await served(event(JSON.stringify({ app: 'web', env: 'prod' })));
+
+    // Assess
+    expect(response).toMatchObject({
+      status: 200,
+      body: { outcome: 'promoted', promotion: { by: OPERATOR } },
+    });
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a body naming the caller',
+      { app: 'web', env: 'prod', by: 'arn:aws:iam::123456789012:user/mallory' },
+      /by/,
+    ],
+    ['a missing env', { app: 'web' }, /env/],
+    ['a bad app', { app: 'Web', env: 'prod' }, /app.*must be an app name/],
+    ['an env that is not a string', { app: 'web', env: 7 }, /env/],
+    ['a body that is not an object', ['web', 'prod'], /object/],
+  ])('refuses %s, naming the field, touching nothing', async (_what, body, problem) => {
+    const response = await served(event(JSON.stringify(body)));
+    expect(response).toEqual({
+      status: 400,
+      body: { outcome: 'invalid', problems: [expect.stringMatching(problem)] },
+    });
+    expect(dynamodbMock.calls()).toHaveLength(0);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['a body that is not JSON', event('app=web'), 'the body is not valid JSON'],
+    [
+      'a body that is not application/json',
+      event('{}', { 'content-type': 'text/plain' }),
+      'the body must be application/json',
+    ],
+    [
+      'a body over 1 KiB',
+      event(JSON.stringify({ app: 'web', env: 'prod', pad: 'x'.repeat(2000) })),
+      'the body may be at most 1024 bytes',
+    ],
+  ])('refuses %s', async (_what, e, problem) => {
+    expect(await served(e)).toEqual({ status: 400, body: { outcome: 'invalid', problems: [problem] } });
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('promotes nothing for an event without a verified identity (the function invoked some other way)', async () => {
+    // Prepare
+    lockHeld();
+    watchStored();
+    historyNewestFirst(entered(STATE.settle));
+    const direct = event(JSON.stringify({ app: 'web', env: 'prod' }));
+    (direct.requestContext as { authorizer?: unknown }).authorizer = undefined;
+
+    // Act
+    const response = await served(direct);
+
+    // Assess
+    expect(response).toEqual({
+      status: 400,
+      body: {
+        outcome: 'invalid',
+        problems: ['the request carries no IAM identity verified by AWS; sign it with SigV4'],
+      },
+    });
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('answers not-ready, sending nothing, before resolvers have had the TTL since INSYNC', async () => {
+    // Prepare: the step's change was INSYNC at 09:31:00; the TTL is 60 s.
+    lockHeld();
+    dynamodbMock.on(GetItemCommand, { Key: marshall({ id: `watch#${DEPLOYMENT_ID}` }) }).resolves({
+      Item: marshall({
+        id: `watch#${DEPLOYMENT_ID}`,
+        token: TOKEN,
+        wait: FIRST_STEP,
+        executionArn: EXECUTION_ARN,
+        endsAt: '2026-03-02T09:36:00.000Z',
+        promotableAt: '2026-03-02T09:32:00.000Z',
+        ttl: 1_772_530_000,
+      }),
+    });
+    historyNewestFirst(entered(STATE.settle));
+
+    // Act
+    const result = await promoteDeployment(SETTINGS, 'web', 'prod', OPERATOR, NOW);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'not-ready', readyAt: '2026-03-02T09:32:00.000Z' });
+    expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(promoteText(result, 'web', 'prod')).toContain('try again at 2026-03-02T09:32:00.000Z');
   });
 });

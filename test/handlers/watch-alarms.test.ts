@@ -111,6 +111,10 @@ describe('watch-alarms', () => {
       wait: { kind: 'step', step: 1, of: 3, percent: 10 },
       executionArn: EXECUTION_ARN,
       endsAt: '2026-03-02T09:35:00.000Z',
+      // The change records no INSYNC time: the wait (09:30:00) follows the DNS check, then the TTL.
+      promotableAt: new Date(
+        Date.parse('2026-03-02T09:30:00.000Z') + planFor().dns.ttlSeconds * 1000,
+      ).toISOString(),
       // 09:30:00 + the 300 s settle time + one day, in seconds since the epoch.
       ttl: Date.parse('2026-03-03T09:35:00.000Z') / 1000,
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  lastWaitPromotion,
   type Promotion,
   promoterProblem,
   promotionsOf,
@@ -80,6 +81,33 @@ describe('promotions on record', () => {
     expect(promotionsOf(timedOut)).toEqual([]);
     expect(stepPromotions(timedOut)).toEqual({});
     expect(windowPromotion(state({ watch: { promoted: STEP_2 } }))).toBeUndefined();
+  });
+
+  it('takes the last wait’s result as a promote only when it names the wait the state was in', () => {
+    const lastStep = {
+      shift: { index: 2, percent: 100 } as NonNullable<DeploymentState['shift']>,
+      plan: { steps: [{}, {}, {}] } as NonNullable<DeploymentState['plan']>,
+    };
+    const STEP_3: Promotion = { ...STEP_1, wait: { kind: 'step', step: 3, of: 3, percent: 100 } };
+    // A window promote sent to the last step's settle token: neither the step's nor the window's.
+    const forged = state({ ...lastStep, watch: { promoted: WINDOW } });
+    expect(lastWaitPromotion(forged)).toEqual({ ignored: WINDOW });
+    expect(stepPromotions(forged)).toEqual({});
+    expect(windowPromotion(forged)).toBeUndefined();
+    expect(promotionsOf(forged)).toEqual([]);
+    // Another step's promote sent to this step's token.
+    expect(lastWaitPromotion(state({ ...lastStep, watch: { promoted: STEP_1 } }))).toEqual({
+      ignored: STEP_1,
+    });
+    expect(stepPromotions(state({ ...lastStep, watch: { promoted: STEP_3 } }))).toEqual({
+      promotions: [STEP_3],
+    });
+    // A step promote sent to a window wait's token.
+    expect(
+      lastWaitPromotion(state({ ...lastStep, window: WINDOW_STATE, watch: { promoted: STEP_3 } })),
+    ).toEqual({
+      ignored: STEP_3,
+    });
   });
 
   it('takes what the rest of the wait was from its own end, and for the window from the window’s', () => {

@@ -1,24 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sendTaskSuccess } from '#shared/aws/sfn.ts';
+import { type SignedPost, signedPost } from '#shared/aws/signed-request.ts';
 import type { PromoteResult } from '#shared/domain/promotion.ts';
+import { PROMOTIONS_PATH } from '#shared/domain/promotion-api.ts';
 import { STATE } from '#shared/domain/states.ts';
-import { promoteDeployment } from '#shared/operations/promote.ts';
+import { promoteFromTerminal } from '#shared/operations/promote-from-terminal.ts';
 import type { SimExecution } from '../../sim/aws/sfn.ts';
-import { evaluate } from '../../sim/iam/evaluate.ts';
-import { type IamRequest, iamRequestsFor } from '../../sim/iam/requests.ts';
-import type { PolicyDocument } from '../../sim/iam/template.ts';
-import type { Scenario } from '../../sim/scenarios.ts';
-import { simulate } from '../../sim/simulate.ts';
 import {
-  ACCOUNT,
-  type ApiCall,
-  asSomeoneElse,
-  callObservers,
-  LOCKS_TABLE,
-  REGION,
-  SOMEONE_ELSE,
-  STATE_MACHINE_ARN,
-  type World,
-} from '../../sim/world.ts';
+  type DecisionHandler,
+  PROMOTION_API_URL,
+  promoterPolicy,
+  signedApiFetch,
+} from '../../sim/decision-api.ts';
+import type { Handler } from '../../sim/runner.ts';
+import type { Scenario } from '../../sim/scenarios.ts';
+import { loadHandlers, simulate, simulatedEnvironment } from '../../sim/simulate.ts';
+import { asSomeoneElse, LOCKS_TABLE, type World } from '../../sim/world.ts';
 import {
   ALARM,
   APP,
@@ -28,16 +25,47 @@ import {
   uploadRelease,
 } from '../../sim/worlds.ts';
 
-// `bluegreen promote web prod` against the simulated account: the real promote operation, its SDK
-// clients routed into the world like the handlers', the real ASL and handlers on the virtual clock.
-// The operator is not one of the service's functions: their calls are not judged by its roles.
+// `bluegreen promote web prod` against the simulated account: the client function the command
+// calls signs its request as a session of an operator's role; the simulated API Gateway verifies
+// the signature and execute-api:Invoke on `POST /promotions`, and the real promote function (its
+// calls judged by its packaged role) ends the wait. The real ASL and handlers on the virtual clock.
 
+const OPERATOR_ROLE = 'arn:aws:iam::123456789012:role/platform-oncall';
 const OPERATOR = 'arn:aws:sts::123456789012:assumed-role/platform-oncall/alice@example.com';
 
-/** Promotes as the operator, now; the result lands in `results` once it is known. */
-function promoteNow(results: PromoteResult[], by = OPERATOR): void {
-  void asSomeoneElse(() =>
-    promoteDeployment({ locksTable: LOCKS_TABLE }, APP, ENV, by, new Date()).then((r) => results.push(r)),
+let handlers: Record<string, Handler>;
+
+beforeAll(async () => {
+  simulatedEnvironment();
+  handlers = await loadHandlers();
+});
+
+/** The promotion API as API Gateway serves it in the simulated account. */
+function promotionApi(world: World) {
+  return signedApiFetch(world, { [PROMOTIONS_PATH]: () => handlers.promote as unknown as DecisionHandler });
+}
+
+/** A POST signed as a session of the operator's role, with the README's promoter policy by default. */
+function operator(world: World, session = 'alice@example.com', policies = [promoterPolicy()]): SignedPost {
+  return signedPost(
+    world.region,
+    world.iam.assumeRole(OPERATOR_ROLE, session, policies),
+    promotionApi(world),
+  );
+}
+
+type Told = PromoteResult | { outcome: 'refused'; status: number; message: string };
+
+/** Promotes as `post` signs (the operator), now; what the command would get lands in `results`. */
+function promoteNow(ctx: ScenarioContext, results: Told[], post = operator(ctx.world)): void {
+  void ctx.track(
+    ctx
+      .inFlight(() => promoteFromTerminal({ url: PROMOTION_API_URL, app: APP, env: ENV }, post))
+      .then((r) =>
+        results.push(
+          r.kind === 'answered' ? r.result : { outcome: 'refused', status: r.status, message: r.message },
+        ),
+      ),
   );
 }
 
@@ -73,39 +101,27 @@ function finalMessage(world: World): string {
   return world.sns.messages.find((m) => m.attributes.outcome !== undefined)?.message ?? '';
 }
 
-/**
- * What the operator running `bluegreen promote` must be allowed, and no more: the lock and the
- * watch (GetItem on the locks table), the deployment's status and history (its executions, the
- * rollback's too: the lock may name one), and SendTaskSuccess, which IAM grants only on "*"
- * (the service authorization reference lists no resource type for it: the token is the authority).
- */
-const PROMOTE_POLICY: PolicyDocument = {
-  Statement: [
-    {
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem'],
-      Resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${LOCKS_TABLE}`,
-    },
-    {
-      Effect: 'Allow',
-      Action: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-      Resource: [
-        `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:*`,
-        `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}-rollback:*`,
-      ],
-    },
-    { Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' },
-  ],
-};
+/** When the first traffic change was INSYNC, as the DNS check that saw it recorded it. */
+function firstSyncedAt(execution: SimExecution): number {
+  const exits = execution.history.filter((e) => e.type === 'TaskStateExited' && e.name === STATE.checkDns);
+  for (const exit of exits) {
+    const { shift } = JSON.parse((exit as { output: string }).output) as {
+      shift?: { dns?: { syncedAt?: string } };
+    };
+    if (shift?.dns?.syncedAt) return Date.parse(shift.dns.syncedAt);
+  }
+  throw new Error('no traffic change was INSYNC');
+}
 
 describe('bluegreen promote', () => {
   it("ends the first step's settle wait: the step is checked, then the next step is shifted at once", async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'promote-first-step',
-      summary: "90 s after the 10 % change is written, the operator promotes the step's wait",
+      summary:
+        "120 s after the 10 % change is written (a TTL after INSYNC), the operator promotes the step's wait",
       expect: 'SUCCEEDED',
-      prepare: (ctx) => afterGreenReaches(ctx, 10, 90, () => promoteNow(results)),
+      prepare: (ctx) => afterGreenReaches(ctx, 10, 120, () => promoteNow(ctx, results)),
     };
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
@@ -122,8 +138,8 @@ describe('bluegreen promote', () => {
     const settled = entered(execution, STATE.settle);
     const checked = entered(execution, STATE.checkStep);
     const nextShift = entered(execution, STATE.shift, 1);
-    // The settle wait is 300 s; promoted 50 s into it, the step is checked and the next one written.
-    expect(Date.parse(result.promotion.at) - settled).toBeLessThan(60_000);
+    // The settle wait is 300 s; promoted 80 s into it, the step is checked and the next one written.
+    expect(Date.parse(result.promotion.at) - settled).toBeLessThan(120_000);
     expect(checked).toBe(Date.parse(result.promotion.at));
     expect(nextShift - settled).toBeLessThan(300_000);
     expect(nextShift).toBeGreaterThanOrEqual(checked);
@@ -137,17 +153,17 @@ describe('bluegreen promote', () => {
     );
     // The success notification says who promoted which step, when.
     expect(finalMessage(world)).toContain(
-      `Promoted traffic step 1 of 3 (10 %): the rest of its wait skipped by "${OPERATOR}" at ${result.promotion.at} (4m10s of it left); its checks still ran.`,
+      `Promoted traffic step 1 of 3 (10 %): the rest of its wait skipped by "${OPERATOR}" at ${result.promotion.at} (3m40s of it left); its checks still ran.`,
     );
   });
 
   it('ends the termination window early: blue is deregistered after one more check, then terminated', async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'promote-window',
       summary: 'the operator promotes the one-hour window about ten minutes after 100 % was written',
       expect: 'SUCCEEDED',
-      prepare: (ctx) => afterGreenReaches(ctx, 100, 600, () => promoteNow(results)),
+      prepare: (ctx) => afterGreenReaches(ctx, 100, 600, () => promoteNow(ctx, results)),
     };
     const { summary, world } = await simulate(scenario);
     expect(summary.violations).toEqual([]);
@@ -179,15 +195,15 @@ describe('bluegreen promote', () => {
   });
 
   it('still rolls back on an alarm after the promote: the step check that follows it finds the alarm', async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'promote-then-alarm',
       summary: 'the 5xx alarm fires as the operator promotes the first step; its event arrives a second late',
       expect: 'ROLLED_BACK',
       prepare: (ctx) =>
-        afterGreenReaches(ctx, 10, 90, () => {
+        afterGreenReaches(ctx, 10, 120, () => {
           ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx 4 %');
-          promoteNow(results);
+          promoteNow(ctx, results);
         }),
     };
     const { summary, world } = await simulate(scenario);
@@ -208,15 +224,15 @@ describe('bluegreen promote', () => {
   });
 
   it('cannot undo an alarm that ended the wait first: the promote is refused and the deploy rolls back', async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'alarm-then-promote',
       summary: 'the alarm fires during the first settle wait; the operator promotes ten seconds later',
       expect: 'ROLLED_BACK',
       prepare: (ctx) =>
-        afterGreenReaches(ctx, 10, 90, () => {
+        afterGreenReaches(ctx, 10, 120, () => {
           ctx.world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx 4 %');
-          ctx.after(10, () => promoteNow(results));
+          ctx.after(10, () => promoteNow(ctx, results));
         }),
     };
     const { summary } = await simulate(scenario);
@@ -229,16 +245,16 @@ describe('bluegreen promote', () => {
   });
 
   it('refuses while nothing runs, and while the AMI bakes, changing nothing of the deploy', async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'promote-refused',
       summary: 'promotes before the upload, during the bake and after the end',
       expect: 'SUCCEEDED',
       act: (ctx) => {
-        promoteNow(results);
+        promoteNow(ctx, results);
         uploadRelease(ctx);
-        ctx.after(5 * 60, () => promoteNow(results));
-        ctx.after(3 * 3600, () => promoteNow(results));
+        ctx.after(5 * 60, () => promoteNow(ctx, results));
+        ctx.after(3 * 3600, () => promoteNow(ctx, results));
       },
     };
     const { summary, world } = await simulate(scenario);
@@ -262,15 +278,15 @@ describe('bluegreen promote', () => {
   });
 
   it('promotes once when asked twice: the second finds the first promote', async () => {
-    const results: PromoteResult[] = [];
+    const results: Told[] = [];
     const scenario: Scenario = {
       name: 'promote-twice',
       summary: 'the operator promotes the first step twice, a second apart',
       expect: 'SUCCEEDED',
       prepare: (ctx) =>
-        afterGreenReaches(ctx, 10, 90, () => {
-          promoteNow(results);
-          ctx.after(1, () => promoteNow(results, 'arn:aws:iam::123456789012:user/bob'));
+        afterGreenReaches(ctx, 10, 120, () => {
+          promoteNow(ctx, results);
+          ctx.after(1, () => promoteNow(ctx, results, operator(ctx.world, 'bob')));
         }),
     };
     const { summary, world } = await simulate(scenario);
@@ -284,52 +300,130 @@ describe('bluegreen promote', () => {
     expect(finalMessage(world).match(/Promoted/g)).toHaveLength(1);
   });
 
-  it("makes only calls the operator's promote policy allows", async () => {
-    const requests = new Map<string, IamRequest>();
-    const observe = (world: World, call: ApiCall, input: unknown) => {
-      if (call.fn !== SOMEONE_ELSE) return;
-      for (const request of iamRequestsFor(world, call, input))
-        requests.set(`${request.action} ${request.resource}`, request);
+  it('tells to try again while resolvers may still cache the step, and then promotes: the step is judged a TTL after INSYNC, not before', async () => {
+    const results: Told[] = [];
+    const scenario: Scenario = {
+      name: 'promote-before-ttl',
+      summary: 'the operator promotes the first step as soon as its settle wait begins, then again when told',
+      expect: 'SUCCEEDED',
+      prepare: (ctx) =>
+        greenWeightReaches(ctx.world, 10, () => {
+          // As soon as the settle wait has stored its watch, then every 10 s until promoted.
+          const ask = (tries: number) => {
+            const promoted = results.some((r) => r.outcome === 'promoted');
+            const watching = ctx.world.dynamodb
+              .items(LOCKS_TABLE)
+              .some((i) => String(i.id).startsWith('watch#'));
+            if (promoted || tries === 0) return;
+            if (watching) promoteNow(ctx, results);
+            ctx.after(watching ? 10 : 1, () => ask(tries - 1));
+          };
+          ask(100);
+        }),
     };
-    callObservers.add(observe);
-    try {
-      const results: PromoteResult[] = [];
-      await simulate({
-        name: 'promote-calls',
-        summary: 'promotes during the bake, the first step (twice) and the window, and after the end',
-        expect: 'SUCCEEDED',
-        act: (ctx) => {
-          uploadRelease(ctx);
-          ctx.after(5 * 60, () => promoteNow(results));
-          afterGreenReaches(ctx, 10, 90, () => {
-            promoteNow(results);
-            ctx.after(1, () => promoteNow(results));
-          });
-          afterGreenReaches(ctx, 100, 600, () => promoteNow(results));
-          ctx.after(3 * 3600, () => promoteNow(results));
-        },
-      });
-      expect(results.map((r) => r.outcome)).toEqual([
-        'not-promotable',
-        'promoted',
-        'already-promoted',
-        'promoted',
-        'nothing-running',
-      ]);
-    } finally {
-      callObservers.delete(observe);
-    }
-    const actions = [...new Set([...requests.values()].map((r) => r.action))].sort();
-    expect(actions).toEqual([
-      'dynamodb:GetItem',
-      'states:DescribeExecution',
-      'states:GetExecutionHistory',
-      'states:SendTaskSuccess',
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    const execution = deploymentOf(world);
+    const insync = firstSyncedAt(execution);
+    const second = results.at(-1);
+    const first = results[0];
+    if (first?.outcome !== 'not-ready' || second?.outcome !== 'promoted') throw new Error('unexpected');
+    expect(results.slice(0, -1).every((r) => r.outcome === 'not-ready')).toBe(true);
+    // The record TTL is 60 s: not promotable before, promoted once it has passed.
+    expect(Date.parse(first.readyAt ?? '')).toBe(insync + 60_000);
+    const checked = entered(execution, STATE.checkStep);
+    expect(checked).toBeGreaterThanOrEqual(insync + 60_000);
+    expect(checked).toBe(Date.parse(second.promotion.at));
+    expect(entered(execution, STATE.shift, 1)).toBeGreaterThanOrEqual(insync + 60_000);
+    // Well before the 300 s settle wait would have ended.
+    expect(checked - entered(execution, STATE.settle)).toBeLessThan(120_000);
+  });
+
+  it('refuses a caller without execute-api:Invoke on the route: nothing promoted, every wait taken', async () => {
+    const results: Told[] = [];
+    const scenario: Scenario = {
+      name: 'promote-not-allowed',
+      summary: 'someone with no promoter policy promotes the first step',
+      expect: 'SUCCEEDED',
+      prepare: (ctx) =>
+        afterGreenReaches(ctx, 10, 120, () => promoteNow(ctx, results, operator(ctx.world, 'eve', []))),
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(results).toEqual([
+      {
+        outcome: 'refused',
+        status: 403,
+        message: expect.stringMatching(
+          /platform-oncall\/eve is not authorized to perform: execute-api:Invoke/,
+        ),
+      },
     ]);
-    const operator = `arn:aws:iam::${ACCOUNT}:role/platform-oncall`;
-    for (const request of requests.values()) {
-      const { decision } = await evaluate(operator, [PROMOTE_POLICY], request);
-      expect(decision, `${request.action} on ${request.resource}`).toBe('Allowed');
-    }
+    const execution = deploymentOf(world);
+    expect(entered(execution, STATE.checkStep) - entered(execution, STATE.settle)).toBeGreaterThanOrEqual(
+      300_000,
+    );
+    expect(finalMessage(world)).not.toContain('Promoted');
+  });
+
+  it('records the signing identity, never a caller the body names: such a body is refused', async () => {
+    const results: Told[] = [];
+    const mallory = 'arn:aws:iam::123456789012:user/mallory';
+    const scenario: Scenario = {
+      name: 'promote-claims-another',
+      summary: 'the operator sends a body naming someone else as the promoter, then a plain one',
+      expect: 'SUCCEEDED',
+      prepare: (ctx) =>
+        afterGreenReaches(ctx, 10, 120, () => {
+          const post = operator(ctx.world);
+          const claiming: SignedPost = (url, json) => post(url, { ...(json as object), by: mallory });
+          promoteNow(ctx, results, claiming);
+          ctx.after(1, () => promoteNow(ctx, results, post));
+        }),
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(results).toEqual([
+      { outcome: 'invalid', problems: [expect.stringMatching(/by/)] },
+      expect.objectContaining({ outcome: 'promoted', promotion: expect.objectContaining({ by: OPERATOR }) }),
+    ]);
+    expect(finalMessage(world)).not.toContain('mallory');
+  });
+
+  it("ignores a window promote sent to the last step's settle token: the step ends, the window is waited out", async () => {
+    const forged = { promoted: { by: 'forger', at: '', wait: { kind: 'termination-window' } } };
+    const sent: boolean[] = [];
+    const scenario: Scenario = {
+      name: 'forged-window-promote',
+      summary: "someone holding the last step's token sends it a termination-window promote",
+      expect: 'SUCCEEDED',
+      prepare: (ctx) =>
+        afterGreenReaches(ctx, 100, 90, () => {
+          const watch = ctx.world.dynamodb
+            .items(LOCKS_TABLE)
+            .find((item) => String(item.id).startsWith('watch#'));
+          forged.promoted.at = new Date(ctx.world.now()).toISOString();
+          void ctx.track(
+            asSomeoneElse(() => sendTaskSuccess(String(watch?.token), forged)).then((ok) => sent.push(ok)),
+          );
+        }),
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    expect(sent).toEqual([true]);
+    const execution = deploymentOf(world);
+    const steps = execution.states.filter((s) => s.name === STATE.checkStep).length;
+    expect(exitedWith(execution, STATE.checkStep, steps - 1).check).not.toHaveProperty('promotions');
+    const window = exitedWith(execution, STATE.watchWindow).window as Record<string, unknown>;
+    expect(window).toMatchObject({ done: false });
+    expect(window).not.toHaveProperty('promotions');
+    // Blue went only once the whole hour had passed.
+    const last = execution.states.filter((s) => s.name === STATE.watchWindow).length - 1;
+    const { endsAt } = exitedWith(execution, STATE.watchWindow, last).window as { endsAt: string };
+    expect(entered(execution, STATE.deregisterBlue)).toBeGreaterThanOrEqual(Date.parse(endsAt));
+    expect(finalMessage(world)).not.toContain('Promoted');
   });
 });
