@@ -21,6 +21,7 @@ export interface Service {
   topicArn: string;
   /** Where `approve` and `reject` POST a decision (the decision API's route). */
   decisionApiUrl: string;
+  promotionApiUrl: string;
 }
 
 /** The service stack's name for a stage: serverless.yml's `service` and the stage. */
@@ -37,6 +38,7 @@ export const STACK_OUTPUTS = {
   approvalsTable: 'ApprovalsTableName',
   topicArn: 'DeploymentTopicArn',
   decisionApiUrl: 'DecisionApiUrl',
+  promotionApiUrl: 'PromotionApiUrl',
 } as const satisfies Record<string, string>;
 
 /** The service of `stage`, from its stack's outputs; a missing stack or output is named. */
@@ -65,6 +67,7 @@ export async function findService(stage: string, region: string): Promise<Servic
     approvalsTable: field('approvalsTable'),
     topicArn: field('topicArn'),
     decisionApiUrl: field('decisionApiUrl'),
+    promotionApiUrl: field('promotionApiUrl'),
   };
 }
 

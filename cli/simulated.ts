@@ -1,5 +1,12 @@
 import { signedPost } from '#shared/aws/signed-request.ts';
-import { DECISION_API_URL, type DecisionHandler, decisionApiFetch } from '#sim/decision-api.ts';
+import { PROMOTIONS_PATH } from '#shared/domain/promotion-api.ts';
+import { DECISIONS_PATH } from '#shared/domain/terminal-decision.ts';
+import {
+  DECISION_API_URL,
+  type DecisionHandler,
+  PROMOTION_API_URL,
+  signedApiFetch,
+} from '#sim/decision-api.ts';
 import type { Harness } from '#sim/harness.ts';
 import { readOperatorPolicies } from '#sim/iam/operator.ts';
 import { findScenario, SCENARIOS, type Scenario } from '#sim/scenarios.ts';
@@ -46,19 +53,23 @@ function publishStack(world: World, stage: string): void {
     ApprovalsTableName: APPROVALS_TABLE,
     DeploymentTopicArn: DEFAULT_TOPIC_ARN,
     DecisionApiUrl: DECISION_API_URL,
+    PromotionApiUrl: PROMOTION_API_URL,
   };
   world.cloudformation.stacks.set(stackName(stage), outputs);
 }
 
 /**
- * Requests to the decision API signed as the operator: a session `alice` of OPERATOR_ROLE (whom
+ * Requests to the decision and promotion APIs signed as the operator: a session `alice` of OPERATOR_ROLE (whom
  * the simulated STS names the caller), with the operator policy attached, served as API Gateway
  * would (signature, IAM, then the real handler).
  */
 function operatorDecisionPost(account: SimulatedAccount) {
   const operator = account.world.iam.assumeRole(OPERATOR_ROLE, 'alice', readOperatorPolicies());
-  const handler = () => account.handlers.terminalDecision as unknown as DecisionHandler;
-  return signedPost(REGION, operator, decisionApiFetch(account.world, handler));
+  const routes = {
+    [DECISIONS_PATH]: () => account.handlers.terminalDecision as unknown as DecisionHandler,
+    [PROMOTIONS_PATH]: () => account.handlers.promote as unknown as DecisionHandler,
+  };
+  return signedPost(REGION, operator, signedApiFetch(account.world, routes));
 }
 
 /** A simulated account with the service deployed, in which commands run as the operator. */

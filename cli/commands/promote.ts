@@ -1,7 +1,6 @@
-import { callerArn } from '#shared/aws/sts.ts';
-import { promoteText } from '#shared/domain/promotion.ts';
-import { promoteDeployment } from '#shared/operations/promote.ts';
-import { handled, type Service, withService } from '../context.ts';
+import { quoted } from '#shared/domain/text.ts';
+import { promoteFromTerminal } from '#shared/operations/promote-from-terminal.ts';
+import { handled, operatorPost, type Service, withService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { follow } from '../follow.ts';
@@ -16,14 +15,23 @@ interface PromoteFlags {
 }
 
 async function promote(
-  { out }: CommandContext,
+  { options, out }: CommandContext,
   release: { app: string; env: string; timeoutMs: number; wait: boolean },
   service: Service,
 ): Promise<ExitCode> {
   const { app, env } = release;
-  const by = await callerArn();
-  const result = await promoteDeployment({ locksTable: service.locksTable }, app, env, by, new Date());
-  const text = promoteText(result, app, env);
+  // The promote runs in the service, as the IAM identity the signed request proves (never a name
+  // the command sends): the operator needs execute-api:Invoke on the route, nothing of the tokens.
+  const answer = await promoteFromTerminal(
+    { url: service.promotionApiUrl, app, env },
+    operatorPost(service.region, options.profile),
+  );
+  if (answer.kind === 'refused') {
+    const text = `nothing promoted: AWS refused the request (HTTP ${answer.status}): ${quoted(answer.message)}`;
+    out.result({ ...answer, exitCode: EXIT.aws }, text);
+    return EXIT.aws;
+  }
+  const { result, text } = answer;
   if (result.outcome !== 'promoted' && result.outcome !== 'already-promoted') {
     out.result({ ...result, exitCode: EXIT.failed }, text);
     return EXIT.failed;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { DECISION_ROUTE_ARN } from '../decision-api.ts';
+import { DECISION_ROUTE_ARN, PROMOTION_ROUTE_ARN } from '../decision-api.ts';
 import { ZONE } from '../worlds.ts';
 import { readTemplate } from './cfn-template.ts';
 import type { Stack } from './template.ts';
@@ -11,7 +11,12 @@ export const OPERATOR_POLICY_TEMPLATE = 'examples/operator-policy.cfn.yml';
 /** The operator policy's stack as deployed into the simulated account, for the service's stage sim. */
 const OPERATOR_STACK: Stack = {
   name: 'bluegreen-ec2-sim-operators',
-  parameters: { Stage: 'sim', HostedZoneIds: ZONE, DecisionRouteArn: DECISION_ROUTE_ARN },
+  parameters: {
+    Stage: 'sim',
+    HostedZoneIds: ZONE,
+    DecisionRouteArn: DECISION_ROUTE_ARN,
+    PromotionRouteArn: PROMOTION_ROUTE_ARN,
+  },
 };
 
 /**

@@ -141,7 +141,8 @@ describe('bluegreen promote', () => {
       const { world } = account.session;
       expect((await deploy(account, '2.0.0')).code).toBe(EXIT.ok);
       await passUntil(account, () => settling(world), 3 * 3600);
-      await account.pass(30);
+      // Once resolvers have moved (INSYNC and the record's TTL): a promote before is not ready.
+      await account.pass(90);
       const ran = await account.bluegreen('promote', 'web', 'prod', '--json');
       expect(ran.code).toBe(EXIT.ok);
       expect(ran.json()).toMatchObject({
@@ -167,7 +168,7 @@ describe('bluegreen promote', () => {
       const { world } = account.session;
       expect((await deploy(account, '2.0.0')).code).toBe(EXIT.ok);
       await passUntil(account, () => settling(world), 3 * 3600);
-      await account.pass(30);
+      await account.pass(90);
       const ran = await account.bluegreen('promote', 'web', 'prod', '--wait', '--json');
       expect(ran.code, ran.stdout + ran.stderr).toBe(EXIT.ok);
       expect(ran.json()).toMatchObject({ outcome: 'succeeded', deployment: { status: 'SUCCEEDED' } });

@@ -57,6 +57,8 @@ beforeAll(async () => {
       ).code,
     ).toBe(EXIT.ok);
     for (let s = 0; s < 3600 && !settling(session.world); s += 10) await pass(10);
+    // A promote waits for resolvers to have moved: INSYNC and the record's TTL.
+    await pass(90);
     expect((await bluegreen('promote', 'web', 'prod', '--wait')).code).toBe(EXIT.ok);
   });
   recorder.stop();
@@ -84,9 +86,7 @@ const request = (action: string, resource: string): IamRequest => ({ action, res
 describe('the operator policy (examples/operator-policy.cfn.yml)', () => {
   it('allows every request the commands made, and the README names each of their actions', async () => {
     expect(actions.length).toBeGreaterThan(10);
-    expect(actions).toEqual(
-      expect.arrayContaining(['s3:GetObjectVersion', 'states:SendTaskSuccess', 'states:StartExecution']),
-    );
+    expect(actions).toEqual(expect.arrayContaining(['s3:GetObjectVersion', 'states:StartExecution']));
     for (const r of recorder.recorded().filter((x) => x.fn === OPERATOR))
       expect([r.request.action, (await evaluate(roleArn(OPERATOR), POLICIES, r.request)).decision]).toEqual([
         r.request.action,
