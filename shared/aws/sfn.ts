@@ -27,17 +27,10 @@ export async function statusOf(arn: string): Promise<string | undefined> {
 export async function executionState(
   arn: string,
 ): Promise<{ status?: string; error?: string; stopDate?: Date } | undefined> {
-  try {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-    return {
-      ...(out.status ? { status: out.status } : {}),
-      ...(out.error ? { error: out.error } : {}),
-      ...(out.stopDate ? { stopDate: out.stopDate } : {}),
-    };
-  } catch (error) {
-    if (isNotFound(error) || (error as Error).name === 'ExecutionDoesNotExist') return undefined;
-    throw error;
-  }
+  const described = await describeExecution(arn);
+  if (!described) return undefined;
+  const { status, error, stopDate } = described;
+  return { status, ...(error ? { error } : {}), ...(stopDate ? { stopDate } : {}) };
 }
 
 /** The status of the named execution of the state machine, or undefined when it was never started. */

@@ -1,5 +1,6 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import * as v from 'valibot';
 
 /**
  * Requests to an API with IAM authorization (API Gateway, service `execute-api`), signed with
@@ -103,4 +104,43 @@ export function signedPost(
     const response = await fetch(url, { method: 'POST', headers, body });
     return { status: response.status, body: await response.text() };
   };
+}
+
+/** A reply that is not the service's answer: AWS refused the request before it reached it. */
+export interface Refusal {
+  kind: 'refused';
+  status: number;
+  message: string;
+}
+
+/** AWS's own refusals carry `message` (or `Message`); anything else is shown as it came, cut short. */
+function refusal(status: number, body: string): Refusal {
+  let message = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
+    const said = parsed.message ?? parsed.Message;
+    if (typeof said === 'string') message = said;
+  } catch {
+    // Not JSON: the text as it came.
+  }
+  return { kind: 'refused', status, message: message || `HTTP ${status}` };
+}
+
+/**
+ * Reads a route's reply: the service's answer when `schema` takes it (anything else is not the
+ * service speaking), else AWS's refusal.
+ */
+export function readReply<T>(
+  status: number,
+  body: string,
+  schema: v.GenericSchema<unknown, T>,
+): { kind: 'answer'; answer: T } | Refusal {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return refusal(status, body);
+  }
+  const parsed = v.safeParse(schema, json);
+  return parsed.success ? { kind: 'answer', answer: parsed.output } : refusal(status, body);
 }

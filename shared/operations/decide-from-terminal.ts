@@ -1,5 +1,4 @@
-import * as v from 'valibot';
-import type { SignedPost } from '../aws/signed-request.ts';
+import { type Refusal, readReply, type SignedPost } from '../aws/signed-request.ts';
 import type { ApprovalStage, DecisionRecord } from '../domain/approval.ts';
 import {
   type DecisionDeployment,
@@ -52,32 +51,13 @@ export type TerminalDecision =
    * Not the service's answer: AWS refused the request before it (no execute-api:Invoke on the
    * route, unsigned, expired credentials) or the URL is not the decision API.
    */
-  | { kind: 'refused'; status: number; message: string };
-
-/** AWS's own refusals carry `message` (or `Message`); anything else is shown as it came, cut short. */
-function refusal(status: number, body: string): TerminalDecision {
-  let message = body.slice(0, 300);
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
-    const said = parsed.message ?? parsed.Message;
-    if (typeof said === 'string') message = said;
-  } catch {
-    // Not JSON: the text as it came.
-  }
-  return { kind: 'refused', status, message: message || `HTTP ${status}` };
-}
+  | Refusal;
 
 /** Reads the reply: the service's answer when it is one, else AWS's refusal. */
 export function readDecisionReply(status: number, body: string): TerminalDecision {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return refusal(status, body);
-  }
-  const parsed = v.safeParse(decisionResponseSchema, json);
-  if (!parsed.success) return refusal(status, body);
-  const { result, ...rest } = parsed.output;
+  const reply = readReply(status, body, decisionResponseSchema);
+  if (reply.kind === 'refused') return reply;
+  const { result, ...rest } = reply.answer;
   return { kind: result, ...rest } as TerminalDecision;
 }
 

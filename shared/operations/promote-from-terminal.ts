@@ -1,5 +1,4 @@
-import * as v from 'valibot';
-import type { SignedPost } from '../aws/signed-request.ts';
+import { type Refusal, readReply, type SignedPost } from '../aws/signed-request.ts';
 import { type PromoteResult, promoteText } from '../domain/promotion.ts';
 import { type PromotionRequest, promoteResultSchema } from '../domain/promotion-api.ts';
 
@@ -24,33 +23,12 @@ export type TerminalPromotion =
    * Not the service's answer: AWS refused the request before it (no execute-api:Invoke on the
    * route, unsigned, expired credentials), the URL is not the promotion API, or the service failed.
    */
-  | { kind: 'refused'; status: number; message: string };
-
-/** AWS's own refusals carry `message` (or `Message`); anything else is shown as it came, cut short. */
-function refusal(status: number, body: string): TerminalPromotion {
-  let message = body.slice(0, 300);
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown; Message?: unknown };
-    const said = parsed.message ?? parsed.Message;
-    if (typeof said === 'string') message = said;
-  } catch {
-    // Not JSON: the text as it came.
-  }
-  return { kind: 'refused', status, message: message || `HTTP ${status}` };
-}
+  | Refusal;
 
 /** Reads the reply: the service's answer when it is one, else AWS's refusal. */
 export function readPromotionReply(status: number, body: string): TerminalPromotion {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return refusal(status, body);
-  }
-  const parsed = v.safeParse(promoteResultSchema, json);
-  return parsed.success
-    ? { kind: 'answered', result: parsed.output as PromoteResult }
-    : refusal(status, body);
+  const reply = readReply(status, body, promoteResultSchema);
+  return reply.kind === 'refused' ? reply : { kind: 'answered', result: reply.answer as PromoteResult };
 }
 
 /** The promote's result as the command prints it (one line). */

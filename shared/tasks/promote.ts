@@ -4,16 +4,12 @@ import { MAX_PROMOTION_BODY_BYTES, PROMOTE_STATUS, promotionRequestSchema } from
 import { logger } from '../logger.ts';
 import { type PromoteSettings, promoteDeployment } from '../operations/promote.ts';
 import { parseWith } from '../validation.ts';
-import { jsonBodyOf, verifiedCaller } from './signed-api.ts';
+import { jsonBodyOf, jsonReply, verifiedCaller } from './signed-api.ts';
 
 type Response = APIGatewayProxyStructuredResultV2;
 
 export function respondPromote(result: PromoteResult): Response {
-  return {
-    statusCode: PROMOTE_STATUS[result.outcome],
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify(result),
-  };
+  return jsonReply(PROMOTE_STATUS[result.outcome], result);
 }
 
 const invalid = (...problems: string[]) => respondPromote({ outcome: 'invalid', problems });

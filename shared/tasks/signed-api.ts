@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2WithIAMAuthorizer } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /**
  * What the routes with IAM authorization (`POST /decisions`, `POST /promotions`) read of a request
@@ -36,4 +36,13 @@ export function jsonBodyOf(event: Event, maxBytes: number): { json: unknown } | 
   } catch {
     return { problem: 'the body is not valid JSON' };
   }
+}
+
+/** A route's JSON answer, with the status code its kind is sent with, never cached. */
+export function jsonReply(statusCode: number, answer: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(answer),
+  };
 }

@@ -13,7 +13,7 @@ import {
 import { logger } from '../logger.ts';
 import { type Answered, giveAnswer, openFor } from '../operations/approval-answer.ts';
 import { parseWith } from '../validation.ts';
-import { jsonBodyOf, verifiedCaller } from './signed-api.ts';
+import { jsonBodyOf, jsonReply, verifiedCaller } from './signed-api.ts';
 
 export interface TerminalSettings {
   table: string;
@@ -22,11 +22,7 @@ export interface TerminalSettings {
 type Response = APIGatewayProxyStructuredResultV2;
 
 export function respond(answer: DecisionResponse): Response {
-  return {
-    statusCode: DECISION_STATUS[answer.result],
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify(answer),
-  };
+  return jsonReply(DECISION_STATUS[answer.result], answer);
 }
 
 function badRequest(...problems: string[]): Response {
