@@ -50,13 +50,17 @@ const SLACK = 10;
 export async function executionsOf(
   service: Service,
   release: { app: string; env: string; version?: string },
-  options: { limit: number; running?: boolean },
+  options: { limit: number; running?: boolean; skip?: ReadonlySet<string> },
 ): Promise<ExecutionDescription[]> {
   const prefix = executionNamePrefix(release.app, release.env, release.version ?? '');
-  const listed = await listExecutions(service.deployStateMachineArn, (e) => e.name.startsWith(prefix), {
-    limit: options.limit + SLACK,
-    ...(options.running ? { statusFilter: 'RUNNING' as const } : {}),
-  });
+  const listed = await listExecutions(
+    service.deployStateMachineArn,
+    (e) => e.name.startsWith(prefix) && !options.skip?.has(e.name),
+    {
+      limit: options.limit + SLACK,
+      ...(options.running ? { statusFilter: 'RUNNING' as const } : {}),
+    },
+  );
   const found: ExecutionDescription[] = [];
   for (const item of listed) {
     if (found.length >= options.limit) break;

@@ -139,3 +139,26 @@ describe('bluegreen abort', () => {
       expect(ran.stderr).toContain('no deployment of web/prod is running: nothing to abort');
     }));
 });
+
+describe('bluegreen abort with a waiter behind the lock', () => {
+  it('stops the owner, and asked again while its rollback runs, refuses rather than stop the waiter', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const first = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(30 * 60);
+      const waiter = String(
+        (
+          await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.1.0')
+        ).stdout.split('\n')[0],
+      );
+      await pass(60);
+      const timedOut = await bluegreen('abort', 'web', 'prod', '--timeout', '1m');
+      expect(timedOut.code).toBe(EXIT.timedOut);
+      expect(timedOut.stdout).toContain('the rollback goes on');
+      expect(session.world.sfn.executions.get(first)?.status).toBe('ABORTED');
+      const again = await bluegreen('abort', 'web', 'prod');
+      expect(again.code).toBe(EXIT.failed);
+      expect(again.stderr).toContain(`held by ${first}-rollback, the rollback of the stopped ${first}`);
+      expect(session.world.sfn.executions.get(waiter)?.status).toBe('RUNNING');
+      expect(session.world.calls.filter((c) => c.operation === 'StopExecution')).toHaveLength(1);
+    }));
+});
