@@ -1,4 +1,4 @@
-import { getLock } from '#shared/aws/dynamodb.ts';
+import { getLock, getPublication } from '#shared/aws/dynamodb.ts';
 import {
   describeExecution,
   type ExecutionDescription,
@@ -7,6 +7,8 @@ import {
 } from '#shared/aws/sfn.ts';
 import { executionNamePrefix, rollbackExecutionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
+import { publicationId } from '#shared/domain/publication.ts';
+import type { RecoveryTold } from '#shared/operations/recovery-notice.ts';
 import type { Service } from './context.ts';
 import { deploymentEnd, type Outcome, rollbackEnd } from './outcome.ts';
 
@@ -74,6 +76,26 @@ export async function executionsOf(
   return found;
 }
 
+/**
+ * How a stopped deployment whose recovery let the lock go without a rollback execution ended, by
+ * what its recovery told (the record of its message, beside the locks): `stopped` when nothing was
+ * left, `left-to-a-person` when the message named leftovers, or says no count (a recovery of an
+ * older service), or no message is recorded though the record was claimed.
+ */
+export async function recoveryOutcome(
+  service: Service,
+  deploymentName: string,
+): Promise<'stopped' | 'left-to-a-person'> {
+  const record = await getPublication<RecoveryTold | string>(
+    service.locksTable,
+    publicationId(deploymentName, 'recovery'),
+  );
+  // No record: its final notification was out when it was stopped, so the recovery only released.
+  if (!record) return 'stopped';
+  const told = record.published;
+  return typeof told === 'object' && told.leftOver === 0 ? 'stopped' : 'left-to-a-person';
+}
+
 /** A deployment's row: its outcome, and for a stopped one the rollback execution beside it. */
 export async function rowOf(service: Service, execution: ExecutionDescription): Promise<DeploymentRow> {
   const end = deploymentEnd(execution.status, execution.error);
@@ -87,10 +109,10 @@ export async function rowOf(service: Service, execution: ExecutionDescription): 
       const rolled = rollbackEnd(back.status, back.error);
       outcome = rolled === 'running' ? 'recovering' : rolled;
     } else {
-      // No rollback: once the recovery let the lock go, there was nothing to undo.
+      // No rollback: once the recovery let the lock go, what it told says whether all is back.
       const { app, env } = releaseOf(execution);
       const lock = app && env ? await getLock(service.locksTable, lockId(app, env)) : undefined;
-      if (lock?.owner?.name !== execution.name) outcome = 'stopped';
+      if (lock?.owner?.name !== execution.name) outcome = await recoveryOutcome(service, execution.name);
     }
   }
   return {

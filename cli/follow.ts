@@ -5,6 +5,7 @@ import { rollbackExecutionName } from '#shared/domain/identity.ts';
 import { lockId, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 import { formatWeights, type Weights } from '#shared/domain/traffic.ts';
 import { type Service, sleep } from './context.ts';
+import { recoveryOutcome } from './deployments.ts';
 import { CommandError } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { deploymentEnd, EXIT_OF_OUTCOME, type Outcome, rollbackEnd } from './outcome.ts';
@@ -166,7 +167,7 @@ export async function follow(
     `${end.name} ended ${end.status}${end.error ? ` (${end.error})` : ''}: waiting for its recovery`,
   );
   const rollback = await awaitRecovery(service, end, deadline);
-  if (rollback === 'none') return result('stopped', ended(end));
+  if (rollback === 'none') return result(await recoveryOutcome(service, end.name), ended(end));
   if (rollback === undefined)
     return Date.now() >= deadline
       ? result('timed-out', ended(end))

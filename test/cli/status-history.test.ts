@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import { ROLLBACK_STATE_MACHINE_ARN } from '../../sim/world.ts';
 import { ARTIFACT, inAccount } from '../support/cli.ts';
 
 const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
@@ -160,5 +161,26 @@ describe('bluegreen abort with a waiter behind the lock', () => {
       expect(again.stderr).toContain(`held by ${first}-rollback, the rollback of the stopped ${first}`);
       expect(session.world.sfn.executions.get(waiter)?.status).toBe('RUNNING');
       expect(session.world.calls.filter((c) => c.operation === 'StopExecution')).toHaveLength(1);
+    }));
+});
+
+describe('bluegreen abort when the recovery leaves things for a person', () => {
+  it('exits 7, not 1, when the recovery cannot start the rollback execution and frees the lock with leftovers', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(30 * 60);
+      session.world.inject({
+        service: 'sfn',
+        operation: 'StartExecution',
+        kind: 'permanent',
+        times: 1_000_000,
+        when: (input) =>
+          (input as { stateMachineArn?: string }).stateMachineArn === ROLLBACK_STATE_MACHINE_ARN,
+      });
+      const aborted = await bluegreen('abort', 'web', 'prod', '--json');
+      expect(aborted.json()).toMatchObject({ outcome: 'left-to-a-person', deployment: { name } });
+      expect(aborted.code).toBe(EXIT.rollbackFailed);
+      const history = await bluegreen('history', 'web', 'prod', '--json');
+      expect(history.json()).toMatchObject({ deployments: [{ name, outcome: 'left-to-a-person' }] });
     }));
 });
