@@ -1,4 +1,4 @@
-import { stackOutputs } from '#shared/aws/cloudformation.ts';
+import { describeStack } from '#shared/aws/cloudformation.ts';
 import { CommandError, exitCodeOf, usageError } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CommandContext } from './main.ts';
@@ -17,6 +17,8 @@ export interface Service {
   locksTable: string;
   approvalsTable: string;
   topicArn: string;
+  /** The stack parameter NotificationTopicNames: the topics beside its own a config may name. */
+  topicNames: string;
 }
 
 /** The service stack's name for a stage: serverless.yml's `service` and the stage. */
@@ -34,19 +36,29 @@ export const STACK_OUTPUTS = {
   topicArn: 'DeploymentTopicArn',
 } as const satisfies Record<string, string>;
 
+/** The stack parameter naming the topics a config may notify beside the service's own. */
+export const TOPIC_NAMES_PARAMETER = 'NotificationTopicNames';
+
 /** The service of `stage`, from its stack's outputs; a missing stack or output is named. */
 export async function findService(stage: string, region: string): Promise<Service> {
   const name = stackName(stage);
-  const outputs = await stackOutputs(name);
-  if (!outputs)
+  const stack = await describeStack(name);
+  if (!stack)
     throw new CommandError(
       `no stack ${name} in ${region}: deploy the service with --stage ${stage}, or give the --stage and --region it was deployed with`,
       EXIT.failed,
     );
+  const { outputs, parameters } = stack;
   const missing = Object.values(STACK_OUTPUTS).filter((key) => !outputs[key]);
   if (missing.length > 0)
     throw new CommandError(
       `stack ${name} has no output ${missing.join(', ')}: it was deployed by an older version of the service; deploy this one`,
+      EXIT.failed,
+    );
+  const topicNames = parameters[TOPIC_NAMES_PARAMETER];
+  if (topicNames === undefined)
+    throw new CommandError(
+      `stack ${name} has no parameter ${TOPIC_NAMES_PARAMETER}: it was deployed by an older version of the service; deploy this one`,
       EXIT.failed,
     );
   const field = (key: keyof typeof STACK_OUTPUTS) => outputs[STACK_OUTPUTS[key]] as string;
@@ -59,6 +71,7 @@ export async function findService(stage: string, region: string): Promise<Servic
     locksTable: field('locksTable'),
     approvalsTable: field('approvalsTable'),
     topicArn: field('topicArn'),
+    topicNames,
   };
 }
 

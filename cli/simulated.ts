@@ -9,6 +9,7 @@ import {
   REGION,
   ROLLBACK_STATE_MACHINE_ARN,
   STATE_MACHINE_ARN,
+  TOPIC_NAMES,
   type World,
 } from '#sim/world.ts';
 import { BUCKET, type ScenarioContext, uploadRelease } from '#sim/worlds.ts';
@@ -19,6 +20,7 @@ import {
   sleep,
   sleeping,
   stackName,
+  TOPIC_NAMES_PARAMETER,
 } from './context.ts';
 import { usageError } from './errors.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -43,6 +45,7 @@ function publishStack(world: World, stage: string): void {
     DeploymentTopicArn: DEFAULT_TOPIC_ARN,
   };
   world.cloudformation.stacks.set(stackName(stage), outputs);
+  world.cloudformation.parameters.set(stackName(stage), { [TOPIC_NAMES_PARAMETER]: TOPIC_NAMES });
 }
 
 /** A simulated account with the service deployed, in which commands run as the operator. */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import type { Session } from '../../cli/simulated.ts';
+import { configKey } from '../../shared/domain/artifact-key.ts';
+import { DEFAULT_TOPIC_ARN } from '../../sim/world.ts';
+import { BUCKET } from '../../sim/worlds.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
 const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
@@ -192,5 +196,54 @@ describe('bluegreen deploy refuses, uploading nothing', () => {
       expect(ran.code).toBe(EXIT.failed);
       expect(ran.stderr).toContain('no stack bluegreen-ec2-sim in us-east-1');
       expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(0);
+    }));
+});
+
+describe('bluegreen deploy checks the key and the config as Plan does', () => {
+  const KEY = 'releases/web/prod/2.0.0.zip';
+  const puts = (session: Session) => session.world.calls.filter((c) => c.operation === 'PutObject');
+
+  it('a config naming a topic the service may not publish to: exit 1, nothing uploaded', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const config = {
+        ...session.ctx.config,
+        notifications: { topicArn: `${DEFAULT_TOPIC_ARN}-x`.replace('bluegreen-', 'other-') },
+      };
+      session.world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(config));
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('notifications.topicArn');
+      expect(puts(session)).toHaveLength(0);
+    }));
+
+  it('a key whose object was deleted (a delete marker is its newest version): exit 1, nothing uploaded', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      session.world.s3.put(BUCKET, KEY, 'an earlier build');
+      session.world.s3.DeleteObject({ Bucket: BUCKET, Key: KEY });
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('release keys are immutable');
+      expect(puts(session)).toHaveLength(0);
+    }));
+
+  it('another job uploading the key between the check and the upload: S3 refuses the second (412), exit 1', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const s3 = session.world.s3;
+      const list = s3.ListObjectVersions.bind(s3);
+      s3.ListObjectVersions = (input) => {
+        const answer = list(input);
+        s3.put(BUCKET, KEY, 'the other job’s build');
+        return answer;
+      };
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('exists already (written by another upload just now)');
+      expect(puts(session)).toMatchObject([{ error: 'PreconditionFailed' }]);
+      expect(
+        s3.buckets
+          .get(BUCKET)
+          ?.get(KEY)
+          ?.map((o) => o.body),
+      ).toEqual(['the other job’s build']);
     }));
 });
