@@ -42,6 +42,11 @@ export interface DeploymentRow {
   rollback: { name: string; status: string; endedAt: string | null } | null;
 }
 
+/** Whether `arn` names an execution of the state machine `stateMachineArn`. */
+export function isExecutionOf(stateMachineArn: string, arn: string): boolean {
+  return arn.startsWith(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:`);
+}
+
 /** How many more executions are read than asked for: names of other app/envs can share a prefix. */
 const SLACK = 10;
 

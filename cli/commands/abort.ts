@@ -3,7 +3,7 @@ import { describeExecution, stopExecution } from '#shared/aws/sfn.ts';
 import { callerArn } from '#shared/aws/sts.ts';
 import { lockId } from '#shared/domain/lock.ts';
 import { handled, type Service, withService } from '../context.ts';
-import { executionsOf } from '../deployments.ts';
+import { executionsOf, isExecutionOf } from '../deployments.ts';
 import { parseDuration } from '../duration.ts';
 import { CommandError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -15,11 +15,6 @@ import { OUTCOME_WORDS } from '../outcome.ts';
 
 /** The error a stopped execution reports, beside the cause naming who stopped it. */
 export const ABORT_ERROR = 'AbortedByOperator';
-
-/** The execution ARNs of a state machine begin with this. */
-function executionsOfMachine(stateMachineArn: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
-}
 
 /**
  * The deployment to stop for app/env: the lock's owner when it is a running deployment execution.
@@ -34,7 +29,7 @@ async function runningDeployment(service: Service, app: string, env: string): Pr
   if (owner) {
     const described = await describeExecution(owner.executionArn);
     const running = described?.status === 'RUNNING';
-    if (running && owner.executionArn.startsWith(executionsOfMachine(service.deployStateMachineArn)))
+    if (running && isExecutionOf(service.deployStateMachineArn, owner.executionArn))
       return owner.executionArn;
     const holder = owner.executionArn.split(':').at(-1);
     throw new CommandError(

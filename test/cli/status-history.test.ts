@@ -142,7 +142,7 @@ describe('bluegreen abort', () => {
 });
 
 describe('bluegreen abort with a waiter behind the lock', () => {
-  it('stops the owner, and asked again while its rollback runs, refuses rather than stop the waiter', () =>
+  it('stops the owner, and asked again while its rollback runs, refuses rather than stop the waiter; status shows the rollback running and the waiter waiting', () =>
     inAccount(async ({ bluegreen, pass, session }) => {
       const first = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
       await pass(30 * 60);
@@ -161,6 +161,27 @@ describe('bluegreen abort with a waiter behind the lock', () => {
       expect(again.stderr).toContain(`held by ${first}-rollback, the rollback of the stopped ${first}`);
       expect(session.world.sfn.executions.get(waiter)?.status).toBe('RUNNING');
       expect(session.world.calls.filter((c) => c.operation === 'StopExecution')).toHaveLength(1);
+
+      // status shows the rollback as what runs, with its state, and the upload behind it waiting.
+      const status = await bluegreen('status', 'web', 'prod', '--json');
+      expect(status.json()).toMatchObject({
+        appEnvs: [
+          {
+            running: {
+              name: `${first}-rollback`,
+              kind: 'rollback',
+              of: first,
+              version: '2.0.0',
+              status: 'RUNNING',
+              state: expect.any(String),
+            },
+            lock: { owner: first, waiters: [{ name: waiter }] },
+          },
+        ],
+      });
+      const text = (await bluegreen('status', 'web', 'prod')).stdout;
+      expect(text).toContain(`running: rollback ${first}-rollback of ${first} (2.0.0) in "`);
+      expect(text).toContain(`waiting for the lock: ${waiter} (uploaded `);
     }));
 });
 
