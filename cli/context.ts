@@ -138,7 +138,8 @@ export async function handled(out: Output, action: () => Promise<ExitCode>): Pro
       error instanceof CommandError
         ? error.message
         : `AWS: ${(error as Error).name}: ${(error as Error).message}`;
-    if (out.json) out.result({ error: message, exitCode: code }, message);
+    const details = error instanceof CommandError ? error.details : {};
+    if (out.json) out.result({ error: message, exitCode: code, ...details }, message);
     else out.progress(`bluegreen: ${out.style('red', message)}`);
     return code;
   }

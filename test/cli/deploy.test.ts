@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import type { Session } from '../../cli/simulated.ts';
 import { configKey } from '../../shared/domain/artifact-key.ts';
-import { DEFAULT_TOPIC_ARN } from '../../sim/world.ts';
+import { DEFAULT_TOPIC_ARN, STATE_MACHINE_ARN } from '../../sim/world.ts';
 import { BUCKET } from '../../sim/worlds.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
@@ -245,5 +245,54 @@ describe('bluegreen deploy checks the key and the config as Plan does', () => {
           ?.get(KEY)
           ?.map((o) => o.body),
       ).toEqual(['the other job’s build']);
+    }));
+});
+
+describe('bluegreen wait through AWS errors', () => {
+  const deployed = async (bluegreen: (...argv: string[]) => Promise<{ stdout: string }>) => {
+    const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+    return { name, arn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}` };
+  };
+
+  it('keeps looking through throttling and 5xx answers and follows the deployment to its end', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const { name, arn } = await deployed(bluegreen);
+      const about = (input: unknown) => (input as { executionArn?: string }).executionArn === arn;
+      session.world.inject({
+        service: 'sfn',
+        operation: 'DescribeExecution',
+        kind: 'throttle',
+        times: 6,
+        when: about,
+      });
+      session.world.inject({
+        service: 'sfn',
+        operation: 'GetExecutionHistory',
+        kind: 'transient',
+        times: 6,
+        when: about,
+      });
+      const waited = await bluegreen('wait', name, '--json');
+      expect(waited.code).toBe(EXIT.ok);
+      expect(waited.json()).toMatchObject({ outcome: 'succeeded' });
+      const failed = session.world.calls.filter(
+        (c) => c.service === 'sfn' && ['ThrottlingException', 'InternalError'].includes(c.error ?? ''),
+      );
+      expect(failed).toHaveLength(12);
+      expect(waited.stderr).toContain('trying again in');
+    }));
+
+  it('ends with exit 8 on an error not worth trying again, the document naming the execution to resume', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const { name, arn } = await deployed(bluegreen);
+      session.world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1 });
+      const waited = await bluegreen('wait', name, '--json');
+      expect(waited.code).toBe(EXIT.aws);
+      expect(waited.json()).toMatchObject({
+        exitCode: EXIT.aws,
+        execution: name,
+        executionArn: arn,
+        error: expect.stringContaining(`bluegreen wait ${name}`),
+      });
     }));
 });
