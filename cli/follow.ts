@@ -1,11 +1,11 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { classifyAwsError } from '#shared/aws/errors.ts';
-import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { getLock } from '#shared/aws/dynamodb.ts';
+import { classifyAwsError } from '#shared/aws/errors.ts';
 import { describeExecution, type ExecutionDescription, eventsAfter, executionArn } from '#shared/aws/sfn.ts';
 import { rollbackExecutionName } from '#shared/domain/identity.ts';
 import { lockId, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
 import { formatWeights, type Weights } from '#shared/domain/traffic.ts';
+import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { type Service, sleep } from './context.ts';
 import { recoveryOutcome } from './deployments.ts';
 import { CommandError, exitCodeOf } from './errors.ts';
@@ -36,7 +36,11 @@ export function retryable(error: unknown): boolean {
  * errors worth trying again until the deadline; undefined when the deadline passed so. Any other
  * error is thrown.
  */
-export async function patiently<T>(look: () => Promise<T>, deadline: number, out: Output): Promise<T | undefined> {
+export async function patiently<T>(
+  look: () => Promise<T>,
+  deadline: number,
+  out: Output,
+): Promise<T | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await look();
