@@ -28,6 +28,15 @@ export function releaseOf(execution: ExecutionDescription): Partial<Release> {
   }
 }
 
+/** The S3 version id of the object an execution deploys, from its input. */
+function artifactVersionOf(execution: ExecutionDescription): string | undefined {
+  try {
+    return (JSON.parse(execution.input ?? '{}') as { artifact?: { versionId?: string } }).artifact?.versionId;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One deployment of an app/env, as history and status list it. */
 export interface DeploymentRow {
   name: string;
@@ -57,12 +66,23 @@ const SLACK = 10;
 export async function executionsOf(
   service: Service,
   release: { app: string; env: string; version?: string },
-  options: { limit: number; running?: boolean; skip?: ReadonlySet<string> },
+  options: {
+    limit: number;
+    running?: boolean;
+    skip?: ReadonlySet<string>;
+    /** Only executions started at or after this time. */
+    since?: Date;
+    /** Only executions of this S3 object version. */
+    versionId?: string;
+  },
 ): Promise<ExecutionDescription[]> {
   const prefix = executionNamePrefix(release.app, release.env, release.version ?? '');
   const listed = await listExecutions(
     service.deployStateMachineArn,
-    (e) => e.name.startsWith(prefix) && !options.skip?.has(e.name),
+    (e) =>
+      e.name.startsWith(prefix) &&
+      !options.skip?.has(e.name) &&
+      !(options.since && e.startDate && e.startDate < options.since),
     {
       limit: options.limit + SLACK,
       ...(options.running ? { statusFilter: 'RUNNING' as const } : {}),
@@ -76,6 +96,7 @@ export async function executionsOf(
     const r = releaseOf(described);
     if (r.app !== release.app || r.env !== release.env) continue;
     if (release.version !== undefined && r.version !== release.version) continue;
+    if (options.versionId !== undefined && artifactVersionOf(described) !== options.versionId) continue;
     found.push(described);
   }
   return found;

@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { targetOf } from '../../cli/commands/wait.ts';
 import { parseDuration } from '../../cli/duration.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { deploymentEnd, EXIT_OF_OUTCOME, rollbackEnd } from '../../cli/outcome.ts';
+import { executionName, executionNamePrefix, redeployExecutionName } from '../../shared/domain/identity.ts';
 import { WORKFLOW_END_ERRORS } from '../../shared/domain/workflow.ts';
 import { bluegreen } from '../support/cli.ts';
+import { nameArbitrary, versionArbitrary } from '../support/names.ts';
 import { ROOT } from '../support/simulation.ts';
 
 const COMMANDS = ['deploy', 'wait', 'status', 'history', 'abort'];
@@ -84,5 +87,24 @@ describe('what the command line decides', () => {
     expect(targetOf(['web-prod-2_0_0-0123456789'])).toEqual({ execution: 'web-prod-2_0_0-0123456789' });
     expect(targetOf(['web', 'prod', '2.0.0'])).toEqual({ app: 'web', env: 'prod', version: '2.0.0' });
     expect(() => targetOf(['web', 'prod'])).toThrow(/EXECUTION .* or APP ENV VERSION/);
+  });
+});
+
+describe('execution names the command line searches by', () => {
+  it('an upload and its redeploys share the prefix of their release, however long the version', () => {
+    const ref = { bucket: 'b', key: 'releases/a/b/c.zip', versionId: 'v1' };
+    fc.assert(
+      fc.property(nameArbitrary, nameArbitrary, versionArbitrary, (app, env, version) => {
+        const prefix = executionNamePrefix(app, env, version);
+        expect(executionName(app, env, version, ref).startsWith(prefix)).toBe(true);
+        expect(redeployExecutionName(app, env, version, ref, 'request').startsWith(prefix)).toBe(true);
+      }),
+    );
+    const long = 'v'.repeat(64);
+    expect(
+      redeployExecutionName('web', 'prod', long, ref, 'r').startsWith(
+        executionNamePrefix('web', 'prod', long),
+      ),
+    ).toBe(true);
   });
 });

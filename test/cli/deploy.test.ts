@@ -296,3 +296,51 @@ describe('bluegreen wait through AWS errors', () => {
       });
     }));
 });
+
+describe('bluegreen wait APP ENV VERSION picks the execution by when it started and its object version', () => {
+  it('passes over an old execution of the version, unless --since reaches back to it; --version-id picks by object version', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const deployed = (await bluegreen(...DEPLOY, '--json')).json();
+      expect((await bluegreen('wait', String(deployed.execution))).code).toBe(EXIT.ok);
+      await pass(10 * 60);
+      const old = await bluegreen('wait', 'web', 'prod', '2.0.0', '--timeout', '1m');
+      expect(old.code).toBe(EXIT.failed);
+      expect(old.stderr).toContain('no execution of web/prod 2.0.0 started since');
+      const back = await bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '2h', '--json');
+      expect(back.code).toBe(EXIT.ok);
+      expect(back.json()).toMatchObject({ deployment: { name: deployed.execution } });
+      const other = await bluegreen(
+        'wait',
+        'web',
+        'prod',
+        '2.0.0',
+        '--since',
+        '2h',
+        '--version-id',
+        'v-other',
+        '--timeout',
+        '1m',
+      );
+      expect(other.code).toBe(EXIT.failed);
+      const same = await bluegreen(
+        'wait',
+        'web',
+        'prod',
+        '2.0.0',
+        '--since',
+        '1970-01-01T00:00:00Z',
+        '--version-id',
+        String(deployed.versionId),
+      );
+      expect(same.code).toBe(EXIT.ok);
+    }));
+
+  it('refuses --since with an execution, and a --since that is neither a time nor a duration (exit 2)', async () => {
+    expect((await bluegreen('wait', 'web-prod-2_0_0-0123456789', '--since', '1h', '--simulate')).code).toBe(
+      EXIT.usage,
+    );
+    const bad = await bluegreen('wait', 'web', 'prod', '2.0.0', '--since', 'yesterday', '--simulate');
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('--since "yesterday" is not a duration');
+  });
+});
