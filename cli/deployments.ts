@@ -2,8 +2,8 @@ import { getLock, getPublication } from '#shared/aws/dynamodb.ts';
 import {
   describeExecution,
   type ExecutionDescription,
+  ExecutionListing,
   executionArn,
-  listExecutions,
 } from '#shared/aws/sfn.ts';
 import { executionNamePrefix, rollbackExecutionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
@@ -56,50 +56,69 @@ export function isExecutionOf(stateMachineArn: string, arn: string): boolean {
   return arn.startsWith(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:`);
 }
 
-/** How many more executions are read than asked for: names of other app/envs can share a prefix. */
-const SLACK = 10;
+/** Said under a list of deployments the listing's bound cut short. */
+export const TRUNCATED_TEXT =
+  '(only the newest 1,000 executions of the service were read: older deployments may be missing)';
+
+/** What a search of the executions found, and whether the listing's bound cut it short. */
+export interface Found {
+  executions: ExecutionDescription[];
+  /** The listing stopped at its bound (1,000 executions) before `limit` were found: older ones may exist. */
+  truncated: boolean;
+}
+
+/** What picks executions of app/env (version when given): see findExecutions. */
+export interface Search {
+  limit: number;
+  /** Only running executions. */
+  running?: boolean;
+  skip?: ReadonlySet<string>;
+  /** Only executions started at or after this time. */
+  since?: Date;
+  /** Only executions of this S3 object version. */
+  versionId?: string;
+  /** A listing to search (one listing serves every app/env of `status`); a new one by default. */
+  listing?: ExecutionListing;
+}
 
 /**
- * The executions of app/env (version when given), newest first, at most `limit`: listed by their
- * name's prefix, then confirmed by their input (`web-prod-` also begins `web-prod-x-` names).
+ * The executions of app/env (version when given), newest first, at most `limit`: listed page by
+ * page, taken by their name's prefix, then confirmed by their input (`web-prod-` also begins the
+ * names of web/prod-eu), until `limit` are confirmed or the listing ends.
  */
-export async function executionsOf(
+export async function findExecutions(
   service: Service,
   release: { app: string; env: string; version?: string },
-  options: {
-    limit: number;
-    running?: boolean;
-    skip?: ReadonlySet<string>;
-    /** Only executions started at or after this time. */
-    since?: Date;
-    /** Only executions of this S3 object version. */
-    versionId?: string;
-  },
-): Promise<ExecutionDescription[]> {
+  search: Search,
+): Promise<Found> {
   const prefix = executionNamePrefix(release.app, release.env, release.version ?? '');
-  const listed = await listExecutions(
-    service.deployStateMachineArn,
-    (e) =>
-      e.name.startsWith(prefix) &&
-      !options.skip?.has(e.name) &&
-      !(options.since && e.startDate && e.startDate < options.since),
-    {
-      limit: options.limit + SLACK,
-      ...(options.running ? { statusFilter: 'RUNNING' as const } : {}),
-    },
-  );
+  const listing =
+    search.listing ??
+    new ExecutionListing(service.deployStateMachineArn, search.running ? 'RUNNING' : undefined);
   const found: ExecutionDescription[] = [];
-  for (const item of listed) {
-    if (found.length >= options.limit) break;
+  for await (const item of listing.items()) {
+    if (found.length >= search.limit) return { executions: found, truncated: false };
+    if (!item.name.startsWith(prefix) || search.skip?.has(item.name)) continue;
+    if (search.running && item.status !== 'RUNNING') continue;
+    if (search.since && item.startDate && item.startDate < search.since) continue;
     const described = await describeExecution(item.executionArn);
     if (!described) continue;
     const r = releaseOf(described);
     if (r.app !== release.app || r.env !== release.env) continue;
     if (release.version !== undefined && r.version !== release.version) continue;
-    if (options.versionId !== undefined && artifactVersionOf(described) !== options.versionId) continue;
+    if (search.versionId !== undefined && artifactVersionOf(described) !== search.versionId) continue;
     found.push(described);
   }
-  return found;
+  return { executions: found, truncated: found.length < search.limit && listing.truncated };
+}
+
+/** The executions findExecutions finds, without whether the listing was cut short. */
+export async function executionsOf(
+  service: Service,
+  release: { app: string; env: string; version?: string },
+  search: Search,
+): Promise<ExecutionDescription[]> {
+  return (await findExecutions(service, release, search)).executions;
 }
 
 /**

@@ -3,7 +3,7 @@ import { findManagedInstances } from '#shared/aws/ec2.ts';
 import { targetGroupTags } from '#shared/aws/elbv2.ts';
 import { readWeights } from '#shared/aws/route53.ts';
 import { readObject } from '#shared/aws/s3.ts';
-import { currentState, describeExecution, listExecutions } from '#shared/aws/sfn.ts';
+import { currentState, describeExecution, ExecutionListing } from '#shared/aws/sfn.ts';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { parseConfigText } from '#shared/domain/config.ts';
 import { type LockItem, lockId } from '#shared/domain/lock.ts';
@@ -13,10 +13,12 @@ import { handled, type Service, withService } from '../context.ts';
 import {
   type DeploymentRow,
   executionsOf,
+  findExecutions,
   isExecutionOf,
   releaseOf,
   rowOf,
   rowText,
+  TRUNCATED_TEXT,
 } from '../deployments.ts';
 import { usageError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -63,6 +65,8 @@ export interface AppEnvStatus {
     waiters: { name: string; uploadedAt: string }[];
   } | null;
   recent: DeploymentRow[];
+  /** The listing's bound (1,000 executions) cut the recent deployments short. */
+  truncated: boolean;
 }
 
 /** The slots as the records, the fleets' tags and the target groups' tags say. */
@@ -110,12 +114,13 @@ async function runningOf(
   app: string,
   env: string,
   lock: LockItem | undefined,
+  listing: ExecutionListing,
 ): Promise<AppEnvStatus['running']> {
   const owner = lock?.owner;
   const waiting = new Set(lock?.waiters.map((w) => w.name));
   const execution = owner
     ? await describeExecution(owner.executionArn)
-    : (await executionsOf(service, { app, env }, { limit: 1, running: true, skip: waiting }))[0];
+    : (await executionsOf(service, { app, env }, { limit: 1, running: true, skip: waiting, listing }))[0];
   if (!execution) return null;
   const rollback = isExecutionOf(service.rollbackStateMachineArn, execution.executionArn);
   return {
@@ -129,7 +134,12 @@ async function runningOf(
   };
 }
 
-async function statusOf(app: string, env: string, service: Service): Promise<AppEnvStatus> {
+async function statusOf(
+  app: string,
+  env: string,
+  service: Service,
+  listing: ExecutionListing,
+): Promise<AppEnvStatus> {
   const item = await getLock(service.locksTable, lockId(app, env));
   const lock = item
     ? {
@@ -138,20 +148,26 @@ async function statusOf(app: string, env: string, service: Service): Promise<App
         waiters: item.waiters.map((w) => ({ name: w.name, uploadedAt: w.uploadedAt })),
       }
     : null;
-  const running = await runningOf(service, app, env, item);
+  const running = await runningOf(service, app, env, item, listing);
   const recent: DeploymentRow[] = [];
-  for (const execution of await executionsOf(service, { app, env }, { limit: RECENT }))
-    recent.push(await rowOf(service, execution));
-  return { app, env, ...(await slotsOf(app, env, service)), running, lock, recent };
+  const found = await findExecutions(service, { app, env }, { limit: RECENT, listing });
+  for (const execution of found.executions) recent.push(await rowOf(service, execution));
+  return {
+    app,
+    env,
+    ...(await slotsOf(app, env, service)),
+    running,
+    lock,
+    recent,
+    truncated: found.truncated,
+  };
 }
 
-/** Every app/env with a lock item or a running execution. */
-async function appEnvs(service: Service): Promise<{ app: string; env: string }[]> {
+/** Every app/env with a lock item or a running execution (from the one listing). */
+async function appEnvs(service: Service, listing: ExecutionListing): Promise<{ app: string; env: string }[]> {
   const ids = new Set((await listLocks(service.locksTable)).map((item) => item.id));
-  const running = await listExecutions(service.deployStateMachineArn, () => true, {
-    statusFilter: 'RUNNING',
-  });
-  for (const item of running) {
+  for await (const item of listing.items()) {
+    if (item.status !== 'RUNNING') continue;
     const described = await describeExecution(item.executionArn);
     const { app, env } = described ? releaseOf(described) : {};
     if (app && env) ids.add(lockId(app, env));
@@ -188,6 +204,7 @@ function statusText(s: AppEnvStatus): string {
       `  waiting for the lock: ${s.lock.waiters.map((w) => `${w.name} (uploaded ${w.uploadedAt})`).join(', ')}`,
     );
   if (s.recent.length) lines.push('  last deployments:', ...s.recent.map((r) => `    ${rowText(r)}`));
+  if (s.truncated) lines.push(`  ${TRUNCATED_TEXT}`);
   return lines.join('\n');
 }
 
@@ -196,9 +213,11 @@ async function status(
   target: { app: string; env: string } | undefined,
   service: Service,
 ): Promise<ExitCode> {
-  const targets = target ? [target] : await appEnvs(service);
+  // One listing of the executions, read once however many app/envs are shown.
+  const listing = new ExecutionListing(service.deployStateMachineArn);
+  const targets = target ? [target] : await appEnvs(service, listing);
   const statuses: AppEnvStatus[] = [];
-  for (const t of targets) statuses.push(await statusOf(t.app, t.env, service));
+  for (const t of targets) statuses.push(await statusOf(t.app, t.env, service, listing));
   out.result(
     { appEnvs: statuses },
     statuses.length === 0 ? 'no app/env has deployed yet' : statuses.map(statusText).join('\n\n'),
