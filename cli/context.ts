@@ -1,4 +1,4 @@
-import { describeStack } from '#shared/aws/cloudformation.ts';
+import { cloudformation, describeStack } from '#shared/aws/cloudformation.ts';
 import { CommandError, exitCodeOf, usageError } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import type { CommandContext } from './main.ts';
@@ -117,11 +117,21 @@ export function withService(
     if (scenario !== undefined) throw usageError('--scenario needs --simulate');
     if (options.region) process.env.AWS_REGION = options.region;
     if (options.profile) process.env.AWS_PROFILE = options.profile;
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw usageError('no Region: give --region or set AWS_REGION');
+    const region = await resolvedRegion();
+    if (!region)
+      throw usageError('no Region: give --region, set AWS_REGION, or name one in the profile (region = ...)');
+    // Every client then agrees on it.
     process.env.AWS_REGION = region;
     return command(await findService(options.stage, region));
   });
+}
+
+/**
+ * The Region as the SDK finds it: AWS_REGION, else the profile's `region` in the shared config
+ * files (the clients' own provider chain, read on its first call); undefined when none says.
+ */
+async function resolvedRegion(): Promise<string | undefined> {
+  return cloudformation.config.region().catch(() => undefined);
 }
 
 /**
