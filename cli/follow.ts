@@ -4,6 +4,7 @@ import { classifyAwsError } from '#shared/aws/errors.ts';
 import { describeExecution, type ExecutionDescription, eventsAfter, executionArn } from '#shared/aws/sfn.ts';
 import { rollbackExecutionName } from '#shared/domain/identity.ts';
 import { lockId, RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { formatWeights, type Weights } from '#shared/domain/traffic.ts';
 import { AwsThrottled, AwsTransient } from '#shared/errors.ts';
 import { type Service, sleep } from './context.ts';
@@ -13,8 +14,21 @@ import { EXIT, type ExitCode } from './exit-codes.ts';
 import { deploymentEnd, EXIT_OF_OUTCOME, type Outcome, rollbackEnd } from './outcome.ts';
 import type { Output } from './output.ts';
 
-/** How often the command looks at the execution: a DescribeExecution and a page of its history. */
+/** How often the command looks at the execution while a task runs: a DescribeExecution and a page of its history. */
 export const POLL_MS = 10_000;
+
+/** How often it looks while the execution waits (a bake, a traffic step settling, a window, an approval, the lock). */
+export const WAITING_POLL_MS = 30_000;
+
+/** The states in which an execution waits minutes or more for time or a person to pass. */
+const WAITING_STATES: ReadonlySet<string> = new Set([
+  STATE.lock,
+  STATE.awaitBake,
+  STATE.settle,
+  STATE.askShiftApproval,
+  STATE.askTerminationApproval,
+  STATE.waitWindow,
+]);
 
 /**
  * How long an upload's execution may take to appear: S3 delivers its event within seconds, and
@@ -121,6 +135,8 @@ async function watch(
   let lastId = 0;
   let weights: Weights | undefined;
   let recent: string[] = [];
+  /** The state entered last: its kind decides how soon the next look comes. */
+  let current: string | undefined;
   const startedAt = Date.now();
   const report = (events: HistoryEvent[]) => {
     for (const event of events) {
@@ -128,6 +144,7 @@ async function watch(
       const written = weightsIn(event.stateExitedEventDetails?.output);
       if (written) weights = written;
       const state = event.stateEnteredEventDetails?.name;
+      if (state && event.type?.endsWith('StateEntered')) current = state;
       if (!event.type?.endsWith('StateEntered') || !state || event.type === 'ChoiceStateEntered') continue;
       // A polling loop (wait, check, wait...) is told once, not at every turn.
       if (recent.includes(state)) continue;
@@ -158,7 +175,8 @@ async function watch(
       );
     }
     if (Date.now() >= deadline) return undefined;
-    await sleep(Math.min(POLL_MS, Math.max(1, deadline - Date.now())));
+    const every = current && WAITING_STATES.has(current) ? WAITING_POLL_MS : POLL_MS;
+    await sleep(Math.min(every, Math.max(1, deadline - Date.now())));
   }
 }
 

@@ -367,19 +367,24 @@ export async function stopExecution(arn: string, error: string, cause: string): 
 /** Pages of newest events read at most per look: a look every few seconds finds a few new ones. */
 const NEW_EVENT_PAGES = 25;
 
+/** Events per page of a look after the first: a look every 10 s or more finds a few new ones. */
+const NEW_EVENT_PAGE_SIZE = 20;
+
 /**
  * The events of an execution newer than event `afterId`, oldest first, read from the newest back
- * (event ids grow by one per event), with execution data.
+ * (event ids grow by one per event), with execution data. A first look (`afterId` 0) reads pages
+ * of 200; a later one pages of 20, the next only when every event of a page was new.
  */
 export async function eventsAfter(executionArn: string, afterId: number): Promise<HistoryEvent[]> {
   const found: HistoryEvent[] = [];
   let nextToken: string | undefined;
+  const size = afterId === 0 ? HISTORY_PAGE_SIZE : NEW_EVENT_PAGE_SIZE;
   for (let page = 0; page < NEW_EVENT_PAGES; page++) {
     const out = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
         reverseOrder: true,
-        maxResults: HISTORY_PAGE_SIZE,
+        maxResults: size,
         includeExecutionData: true,
         nextToken,
       }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import type { Session } from '../../cli/simulated.ts';
 import { configKey } from '../../shared/domain/artifact-key.ts';
-import { DEFAULT_TOPIC_ARN, STATE_MACHINE_ARN } from '../../sim/world.ts';
+import { DEFAULT_TOPIC_ARN, OPERATOR, STATE_MACHINE_ARN } from '../../sim/world.ts';
 import { BUCKET } from '../../sim/worlds.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
@@ -343,4 +343,20 @@ describe('bluegreen wait APP ENV VERSION picks the execution by when it started 
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain('--since "yesterday" is not a duration');
   });
+});
+
+describe('what following a deployment costs', () => {
+  it('reads a short page of new events per look, and looks less often while the deployment waits', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const ran = await bluegreen(...DEPLOY, '--wait');
+      expect(ran.code).toBe(EXIT.ok);
+      const mine = session.world.calls.filter((c) => c.fn === OPERATOR && c.service === 'sfn');
+      const histories = mine.filter((c) => c.operation === 'GetExecutionHistory');
+      const looks = mine.filter((c) => c.operation === 'DescribeExecution').length;
+      // Every 10 s throughout, the built-in deployment took 571 looks; it waits in its bake, its
+      // traffic steps and its window most of the time, where a look comes every 30 s.
+      expect(looks).toBeLessThan(300);
+      // One page of history per look (the last look's status needs none): a few new events each time.
+      expect(histories.length).toBeLessThanOrEqual(looks);
+    }));
 });
