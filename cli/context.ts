@@ -1,5 +1,5 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { stackOutputs } from '#shared/aws/cloudformation.ts';
+import { cloudformation, describeStack } from '#shared/aws/cloudformation.ts';
 import { type SignedPost, signedPost } from '#shared/aws/signed-request.ts';
 import { CommandError, exitCodeOf, usageError } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -22,6 +22,8 @@ export interface Service {
   /** Where `approve` and `reject` POST a decision (the decision API's route). */
   decisionApiUrl: string;
   promotionApiUrl: string;
+  /** The stack parameter NotificationTopicNames: the topics beside its own a config may name. */
+  topicNames: string;
 }
 
 /** The service stack's name for a stage: serverless.yml's `service` and the stage. */
@@ -41,19 +43,29 @@ export const STACK_OUTPUTS = {
   promotionApiUrl: 'PromotionApiUrl',
 } as const satisfies Record<string, string>;
 
+/** The stack parameter naming the topics a config may notify beside the service's own. */
+export const TOPIC_NAMES_PARAMETER = 'NotificationTopicNames';
+
 /** The service of `stage`, from its stack's outputs; a missing stack or output is named. */
 export async function findService(stage: string, region: string): Promise<Service> {
   const name = stackName(stage);
-  const outputs = await stackOutputs(name);
-  if (!outputs)
+  const stack = await describeStack(name);
+  if (!stack)
     throw new CommandError(
       `no stack ${name} in ${region}: deploy the service with --stage ${stage}, or give the --stage and --region it was deployed with`,
       EXIT.failed,
     );
+  const { outputs, parameters } = stack;
   const missing = Object.values(STACK_OUTPUTS).filter((key) => !outputs[key]);
   if (missing.length > 0)
     throw new CommandError(
       `stack ${name} has no output ${missing.join(', ')}: it was deployed by an older version of the service; deploy this one`,
+      EXIT.failed,
+    );
+  const topicNames = parameters[TOPIC_NAMES_PARAMETER];
+  if (topicNames === undefined)
+    throw new CommandError(
+      `stack ${name} has no parameter ${TOPIC_NAMES_PARAMETER}: it was deployed by an older version of the service; deploy this one`,
       EXIT.failed,
     );
   const field = (key: keyof typeof STACK_OUTPUTS) => outputs[STACK_OUTPUTS[key]] as string;
@@ -68,6 +80,7 @@ export async function findService(stage: string, region: string): Promise<Servic
     topicArn: field('topicArn'),
     decisionApiUrl: field('decisionApiUrl'),
     promotionApiUrl: field('promotionApiUrl'),
+    topicNames,
   };
 }
 
@@ -125,11 +138,21 @@ export function withService(
     if (scenario !== undefined) throw usageError('--scenario needs --simulate');
     if (options.region) process.env.AWS_REGION = options.region;
     if (options.profile) process.env.AWS_PROFILE = options.profile;
-    const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) throw usageError('no Region: give --region or set AWS_REGION');
+    const region = await resolvedRegion();
+    if (!region)
+      throw usageError('no Region: give --region, set AWS_REGION, or name one in the profile (region = ...)');
+    // Every client then agrees on it.
     process.env.AWS_REGION = region;
     return command(await findService(options.stage, region));
   });
+}
+
+/**
+ * The Region as the SDK finds it: AWS_REGION, else the profile's `region` in the shared config
+ * files (the clients' own provider chain, read on its first call); undefined when none says.
+ */
+async function resolvedRegion(): Promise<string | undefined> {
+  return cloudformation.config.region().catch(() => undefined);
 }
 
 /**
@@ -146,7 +169,8 @@ export async function handled(out: Output, action: () => Promise<ExitCode>): Pro
       error instanceof CommandError
         ? error.message
         : `AWS: ${(error as Error).name}: ${(error as Error).message}`;
-    if (out.json) out.result({ error: message, exitCode: code }, message);
+    const details = error instanceof CommandError ? error.details : {};
+    if (out.json) out.result({ error: message, exitCode: code, ...details }, message);
     else out.progress(`bluegreen: ${out.style('red', message)}`);
     return code;
   }

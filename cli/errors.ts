@@ -5,6 +5,8 @@ export class CommandError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    /** What the JSON document carries beside the error (the execution followed, to resume it). */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = 'CommandError';

@@ -10,6 +10,7 @@ export type Outcome =
   | 'blue-not-terminated'
   | 'rollback-failed'
   | 'stopped'
+  | 'left-to-a-person'
   | 'timed-out';
 
 type WorkflowEnd = (typeof WORKFLOW_END_ERRORS)[number];
@@ -28,6 +29,9 @@ export const EXIT_OF_OUTCOME: Record<Outcome, ExitCode> = {
   failed: EXIT.failed,
   // Stopped before anything needed undoing: nothing was deployed, as when it failed early.
   stopped: EXIT.failed,
+  // Stopped, and its recovery could not put everything back (it gave up, came too late, or named
+  // leftovers): as when a rollback fails, a person acts.
+  'left-to-a-person': EXIT.rollbackFailed,
   'rolled-back': EXIT.rolledBack,
   superseded: EXIT.superseded,
   'timed-out': EXIT.timedOut,
@@ -40,6 +44,8 @@ export const OUTCOME_WORDS: Record<Outcome, string> = {
   succeeded: 'succeeded: green is live and blue is terminated',
   failed: 'failed before any traffic moved',
   stopped: 'stopped before anything needed rolling back',
+  'left-to-a-person':
+    'stopped, and its recovery left things for a person to finish (the deployments topic says what)',
   'rolled-back': 'rolled back: traffic is on blue again and green is gone',
   superseded: 'superseded by a newer upload',
   'timed-out': 'still running: the wait timed out (the deployment goes on)',

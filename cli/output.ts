@@ -11,7 +11,10 @@ export interface Output {
   progress(line: string): void;
   /** The command's result: the document with --json, the text without. Called once. */
   result(document: unknown, text: string): void;
-  /** Emphasis for a terminal; plain text when the stream is not one or NO_COLOR is set. */
+  /**
+   * Emphasis for progress lines: colour only when stderr (where they go) is a terminal and
+   * NO_COLOR is not set, whatever stdout is (`--json > out.json` on a terminal keeps its colours).
+   */
   style(format: 'bold' | 'red' | 'green' | 'yellow' | 'dim', text: string): string;
 }
 
@@ -30,7 +33,7 @@ export function makeOutput(json: boolean, streams: Streams = process): Output {
       streams.stdout.write(json ? `${JSON.stringify(document)}\n` : text.endsWith('\n') ? text : `${text}\n`);
     },
     style(format, text) {
-      return styleText(format, text, { stream: streams.stdout as NodeJS.WriteStream, validateStream: true });
+      return styleText(format, text, { stream: streams.stderr as NodeJS.WriteStream, validateStream: true });
     },
   };
 }

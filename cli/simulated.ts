@@ -19,6 +19,7 @@ import {
   REGION,
   ROLLBACK_STATE_MACHINE_ARN,
   STATE_MACHINE_ARN,
+  TOPIC_NAMES,
   type World,
 } from '#sim/world.ts';
 import { BUCKET, OPERATOR_ROLE, type ScenarioContext, uploadRelease } from '#sim/worlds.ts';
@@ -30,6 +31,7 @@ import {
   sleep,
   sleeping,
   stackName,
+  TOPIC_NAMES_PARAMETER,
 } from './context.ts';
 import { usageError } from './errors.ts';
 import type { ExitCode } from './exit-codes.ts';
@@ -56,6 +58,7 @@ function publishStack(world: World, stage: string): void {
     PromotionApiUrl: PROMOTION_API_URL,
   };
   world.cloudformation.stacks.set(stackName(stage), outputs);
+  world.cloudformation.parameters.set(stackName(stage), { [TOPIC_NAMES_PARAMETER]: TOPIC_NAMES });
 }
 
 /**

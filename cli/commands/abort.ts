@@ -3,7 +3,7 @@ import { describeExecution, stopExecution } from '#shared/aws/sfn.ts';
 import { callerArn } from '#shared/aws/sts.ts';
 import { lockId } from '#shared/domain/lock.ts';
 import { handled, type Service, withService } from '../context.ts';
-import { executionsOf } from '../deployments.ts';
+import { executionsOf, isExecutionOf } from '../deployments.ts';
 import { parseDuration } from '../duration.ts';
 import { CommandError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -17,18 +17,30 @@ import { OUTCOME_WORDS } from '../outcome.ts';
 export const ABORT_ERROR = 'AbortedByOperator';
 
 /**
- * The deployment running for app/env: the lock's owner when it is a running deployment execution
- * (a waiter changes nothing yet), else the newest running one.
+ * The deployment to stop for app/env: the lock's owner when it is a running deployment execution.
+ * An owner that is anything else (the rollback execution of a stopped deployment, or a deployment
+ * whose recovery has not finished) is refused, naming it: what waits behind it has changed
+ * nothing yet and is never stopped for it. Only with no owner is the newest running deployment
+ * that is not a listed waiter stopped.
  */
 async function runningDeployment(service: Service, app: string, env: string): Promise<string | undefined> {
-  const owner = (await getLock(service.locksTable, lockId(app, env)))?.owner;
-  // The owner may be the rollback execution of a stopped deployment, which is not stopped here.
-  const deployments = `${service.deployStateMachineArn.replace(':stateMachine:', ':execution:')}:`;
-  if (owner?.executionArn.startsWith(deployments)) {
+  const lock = await getLock(service.locksTable, lockId(app, env));
+  const owner = lock?.owner;
+  if (owner) {
     const described = await describeExecution(owner.executionArn);
-    if (described?.status === 'RUNNING') return described.executionArn;
+    const running = described?.status === 'RUNNING';
+    if (running && isExecutionOf(service.deployStateMachineArn, owner.executionArn))
+      return owner.executionArn;
+    const holder = owner.executionArn.split(':').at(-1);
+    throw new CommandError(
+      running
+        ? `${app}/${env} is held by ${holder}, the rollback of the stopped ${owner.name}: it goes on; nothing else is stopped`
+        : `${app}/${env} is held by ${owner.name}, which ended and whose recovery has not finished: nothing is stopped (bluegreen status ${app} ${env} shows when it lets go)`,
+      EXIT.failed,
+    );
   }
-  const [newest] = await executionsOf(service, { app, env }, { limit: 1, running: true });
+  const waiting = new Set(lock?.waiters.map((w) => w.name));
+  const [newest] = await executionsOf(service, { app, env }, { limit: 1, running: true, skip: waiting });
   return newest?.executionArn;
 }
 
@@ -48,7 +60,9 @@ async function abort(
   const followed = await follow(service, arn, { deadline: Date.now() + timeoutMs, out });
   out.result(
     { abortedBy: caller, ...followed },
-    `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
+    followed.outcome === 'timed-out'
+      ? `${followed.deployment.name} is stopped; the wait timed out before its recovery ended: the rollback goes on (bluegreen wait ${followed.rollback?.name ?? followed.deployment.name} follows it)`
+      : `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
   );
   return followed.exitCode;
 }

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { currentVersion, putArtifact, readObject } from '#shared/aws/s3.ts';
+import { putArtifact, readObject, versionsOf } from '#shared/aws/s3.ts';
 import { executionArn } from '#shared/aws/sfn.ts';
 import { ARTIFACT_FORMATS, configKey, parseArtifactKey, releaseKeyOf } from '#shared/domain/artifact-key.ts';
-import { parseConfigText } from '#shared/domain/config.ts';
+import { checkConfigText } from '#shared/domain/config-check.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { consoleLink, handled, type Service, withService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
@@ -44,7 +44,11 @@ export function releaseKeyFor(artifact: string, { app, env, version }: DeployOpt
   return key;
 }
 
-/** The app/env's config as Plan reads it (the release bucket's config/<app>/<env>.json), valid. */
+/**
+ * The app/env's config as Plan reads it (the release bucket's config/<app>/<env>.json), valid by
+ * Plan's own rules: the schema, and where notifications may go (the stack's topic and its
+ * NotificationTopicNames parameter).
+ */
 async function checkConfig(service: Service, app: string, env: string): Promise<void> {
   const where = `s3://${service.bucket}/${configKey(app, env)}`;
   const object = await readObject(service.bucket, configKey(app, env));
@@ -53,12 +57,20 @@ async function checkConfig(service: Service, app: string, env: string): Promise<
       `${where} not found: every app/env needs a config before its first release (bluegreen validate checks one)`,
       EXIT.failed,
     );
-  const parsed = parseConfigText(object.text);
+  const parsed = checkConfigText(object.text, { topicArn: service.topicArn, topicNames: service.topicNames });
   if (!parsed.ok)
     throw new CommandError(
       `${where} is invalid, so the service would refuse the release:\n  ${parsed.problems.join('\n  ')}`,
       EXIT.failed,
     );
+}
+
+/** The refusal of a release key that held an object before. */
+function writtenBefore(service: Service, key: string, how: string): CommandError {
+  return new CommandError(
+    `s3://${service.bucket}/${key} exists already (written ${how}): release keys are immutable, so the service would refuse it; upload this build as a new version`,
+    EXIT.failed,
+  );
 }
 
 /** The upload and, with --wait, the following: after the local checks passed. */
@@ -70,13 +82,15 @@ async function deploy(
 ): Promise<ExitCode> {
   const { key, body, timeoutMs } = release;
   await checkConfig(service, flags.app, flags.env);
-  const existing = await currentVersion(service.bucket, key);
-  if (existing)
-    throw new CommandError(
-      `s3://${service.bucket}/${key} exists already (version ${existing.versionId ?? existing.eTag}): release keys are immutable, so the service would refuse it; upload this build as a new version`,
-      EXIT.failed,
-    );
-  const uploaded = await putArtifact(service.bucket, key, body);
+  // As Plan checks: any version or delete marker the key ever had, not only a current object.
+  const [before] = await versionsOf(service.bucket, key);
+  if (before) throw writtenBefore(service, key, `version ${before.versionId}`);
+  const uploaded = await putArtifact(service.bucket, key, body).catch((error: Error) => {
+    // Another upload of the key got there first (the write is conditional on no object).
+    if (error.name === 'PreconditionFailed' || error.name === 'ConditionalRequestConflict')
+      throw writtenBefore(service, key, 'by another upload just now');
+    throw error;
+  });
   const name = executionName(flags.app, flags.env, flags.version, {
     bucket: service.bucket,
     key,

@@ -1,5 +1,5 @@
 import { handled, type Service, withService } from '../context.ts';
-import { executionsOf, rowOf, rowText } from '../deployments.ts';
+import { findExecutions, rowOf, rowText, TRUNCATED_TEXT } from '../deployments.ts';
 import { usageError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import type { CommandContext, Register } from '../main.ts';
@@ -29,17 +29,14 @@ async function history(
   service: Service,
 ): Promise<ExitCode> {
   const rows = [];
-  for (const execution of await executionsOf(service, { app, env }, { limit }))
-    rows.push(await rowOf(service, execution));
-  out.result(
-    { app, env, deployments: rows },
+  const { executions, truncated } = await findExecutions(service, { app, env }, { limit });
+  for (const execution of executions) rows.push(await rowOf(service, execution));
+  const lines =
     rows.length === 0
-      ? `no deployments of ${app}/${env}`
-      : [
-          `${'VERSION'.padEnd(12)} ${'OUTCOME'.padEnd(20)} STARTED  ENDED  EXECUTION`,
-          ...rows.map(rowText),
-        ].join('\n'),
-  );
+      ? [`no deployments of ${app}/${env}`]
+      : [`${'VERSION'.padEnd(12)} ${'OUTCOME'.padEnd(20)} STARTED  ENDED  EXECUTION`, ...rows.map(rowText)];
+  if (truncated) lines.push(TRUNCATED_TEXT);
+  out.result({ app, env, deployments: rows, truncated }, lines.join('\n'));
   return EXIT.ok;
 }
 

@@ -61,7 +61,7 @@ export const registerSimulate: Register = (program, run) => {
     program
       .command('simulate')
       .description(
-        'run a whole deployment in a simulated AWS account on a virtual clock: the real state machine and handlers, your own config with --config (exit 0 succeeded, 3 rolled back, 1 failed or an invariant broken, 2 usage)',
+        'run a whole deployment in a simulated AWS account on a virtual clock: the real state machine and handlers, your own config with --config (exit 0 succeeded, 3 rolled back, 1 any other end or a safety invariant broken or a config refused, 2 unknown scenario or unreadable --config)',
       )
       .option('--config <file>', 'your deployment config: the simulated account is built from it')
       .option('--scenario <name>', 'what happens during the deployment (npm run simulate -- --list)', 'happy')

@@ -3,14 +3,23 @@ import { findManagedInstances } from '#shared/aws/ec2.ts';
 import { targetGroupTags } from '#shared/aws/elbv2.ts';
 import { readWeights } from '#shared/aws/route53.ts';
 import { readObject } from '#shared/aws/s3.ts';
-import { currentState, describeExecution, listExecutions } from '#shared/aws/sfn.ts';
+import { currentState, describeExecution, ExecutionListing } from '#shared/aws/sfn.ts';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { parseConfigText } from '#shared/domain/config.ts';
-import { lockId } from '#shared/domain/lock.ts';
+import { type LockItem, lockId } from '#shared/domain/lock.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import { findLiveSlot, formatWeights, SLOTS, type Slot, type Weights } from '#shared/domain/traffic.ts';
 import { handled, type Service, withService } from '../context.ts';
-import { type DeploymentRow, executionsOf, releaseOf, rowOf, rowText } from '../deployments.ts';
+import {
+  type DeploymentRow,
+  executionsOf,
+  findExecutions,
+  isExecutionOf,
+  releaseOf,
+  rowOf,
+  rowText,
+  TRUNCATED_TEXT,
+} from '../deployments.ts';
 import { usageError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import type { CommandContext, Register } from '../main.ts';
@@ -35,13 +44,29 @@ export interface AppEnvStatus {
   configProblem: string | null;
   live: { slot: Slot; versions: string[] } | { split: Weights } | null;
   slots: Record<Slot, SlotStatus> | null;
-  running: { name: string; version: string; state: string | null; startedAt: string | null } | null;
+  /**
+   * The execution that may change things now: the lock's owner (the rollback execution of a
+   * stopped deployment once its recovery handed it the lock), else the newest running deployment
+   * that is not waiting for the lock (one that has not asked for it yet).
+   */
+  running: {
+    name: string;
+    kind: 'deployment' | 'rollback';
+    /** For a rollback, the stopped deployment it undoes. */
+    of: string | null;
+    version: string;
+    status: string;
+    state: string | null;
+    startedAt: string | null;
+  } | null;
   lock: {
     owner: string | null;
     since: string | null;
     waiters: { name: string; uploadedAt: string }[];
   } | null;
   recent: DeploymentRow[];
+  /** The listing's bound (1,000 executions) cut the recent deployments short. */
+  truncated: boolean;
 }
 
 /** The slots as the records, the fleets' tags and the target groups' tags say. */
@@ -83,7 +108,38 @@ async function slotsOf(
   return { configProblem: null, live, slots };
 }
 
-async function statusOf(app: string, env: string, service: Service): Promise<AppEnvStatus> {
+/** The execution that may change app/env now (see AppEnvStatus.running), as it is now. */
+async function runningOf(
+  service: Service,
+  app: string,
+  env: string,
+  lock: LockItem | undefined,
+  listing: ExecutionListing,
+): Promise<AppEnvStatus['running']> {
+  const owner = lock?.owner;
+  const waiting = new Set(lock?.waiters.map((w) => w.name));
+  const execution = owner
+    ? await describeExecution(owner.executionArn)
+    : (await executionsOf(service, { app, env }, { limit: 1, running: true, skip: waiting, listing }))[0];
+  if (!execution) return null;
+  const rollback = isExecutionOf(service.rollbackStateMachineArn, execution.executionArn);
+  return {
+    name: execution.name,
+    kind: rollback ? 'rollback' : 'deployment',
+    of: rollback ? (owner?.name ?? null) : null,
+    version: releaseOf(execution).version ?? '?',
+    status: execution.status,
+    state: (await currentState(execution.executionArn)) ?? null,
+    startedAt: execution.startDate?.toISOString() ?? null,
+  };
+}
+
+async function statusOf(
+  app: string,
+  env: string,
+  service: Service,
+  listing: ExecutionListing,
+): Promise<AppEnvStatus> {
   const item = await getLock(service.locksTable, lockId(app, env));
   const lock = item
     ? {
@@ -92,28 +148,26 @@ async function statusOf(app: string, env: string, service: Service): Promise<App
         waiters: item.waiters.map((w) => ({ name: w.name, uploadedAt: w.uploadedAt })),
       }
     : null;
-  const [newestRunning] = await executionsOf(service, { app, env }, { limit: 1, running: true });
-  const running = newestRunning
-    ? {
-        name: newestRunning.name,
-        version: releaseOf(newestRunning).version ?? '?',
-        state: (await currentState(newestRunning.executionArn)) ?? null,
-        startedAt: newestRunning.startDate?.toISOString() ?? null,
-      }
-    : null;
+  const running = await runningOf(service, app, env, item, listing);
   const recent: DeploymentRow[] = [];
-  for (const execution of await executionsOf(service, { app, env }, { limit: RECENT }))
-    recent.push(await rowOf(service, execution));
-  return { app, env, ...(await slotsOf(app, env, service)), running, lock, recent };
+  const found = await findExecutions(service, { app, env }, { limit: RECENT, listing });
+  for (const execution of found.executions) recent.push(await rowOf(service, execution));
+  return {
+    app,
+    env,
+    ...(await slotsOf(app, env, service)),
+    running,
+    lock,
+    recent,
+    truncated: found.truncated,
+  };
 }
 
-/** Every app/env with a lock item or a running execution. */
-async function appEnvs(service: Service): Promise<{ app: string; env: string }[]> {
+/** Every app/env with a lock item or a running execution (from the one listing). */
+async function appEnvs(service: Service, listing: ExecutionListing): Promise<{ app: string; env: string }[]> {
   const ids = new Set((await listLocks(service.locksTable)).map((item) => item.id));
-  const running = await listExecutions(service.deployStateMachineArn, () => true, {
-    statusFilter: 'RUNNING',
-  });
-  for (const item of running) {
+  for await (const item of listing.items()) {
+    if (item.status !== 'RUNNING') continue;
     const described = await describeExecution(item.executionArn);
     const { app, env } = described ? releaseOf(described) : {};
     if (app && env) ids.add(lockId(app, env));
@@ -140,14 +194,17 @@ function statusText(s: AppEnvStatus): string {
   }
   lines.push(
     s.running
-      ? `  running: ${s.running.name} (${s.running.version}) in "${s.running.state ?? 'starting'}"`
+      ? `  running: ${s.running.kind === 'rollback' ? `rollback ${s.running.name} of ${s.running.of ?? '?'}` : s.running.name} (${s.running.version}) ${s.running.status === 'RUNNING' ? `in "${s.running.state ?? 'starting'}"` : `ended ${s.running.status}, its recovery not finished`}`
       : '  running: nothing',
   );
   if (s.lock)
+    lines.push(`  lock: ${s.lock.owner ? `held by ${s.lock.owner} since ${s.lock.since}` : 'free'}`);
+  if (s.lock?.waiters.length)
     lines.push(
-      `  lock: ${s.lock.owner ? `held by ${s.lock.owner} since ${s.lock.since}` : 'free'}${s.lock.waiters.length ? `; waiting: ${s.lock.waiters.map((w) => w.name).join(', ')}` : ''}`,
+      `  waiting for the lock: ${s.lock.waiters.map((w) => `${w.name} (uploaded ${w.uploadedAt})`).join(', ')}`,
     );
   if (s.recent.length) lines.push('  last deployments:', ...s.recent.map((r) => `    ${rowText(r)}`));
+  if (s.truncated) lines.push(`  ${TRUNCATED_TEXT}`);
   return lines.join('\n');
 }
 
@@ -156,9 +213,11 @@ async function status(
   target: { app: string; env: string } | undefined,
   service: Service,
 ): Promise<ExitCode> {
-  const targets = target ? [target] : await appEnvs(service);
+  // One listing of the executions, read once however many app/envs are shown.
+  const listing = new ExecutionListing(service.deployStateMachineArn);
+  const targets = target ? [target] : await appEnvs(service, listing);
   const statuses: AppEnvStatus[] = [];
-  for (const t of targets) statuses.push(await statusOf(t.app, t.env, service));
+  for (const t of targets) statuses.push(await statusOf(t.app, t.env, service, listing));
   out.result(
     { appEnvs: statuses },
     statuses.length === 0 ? 'no app/env has deployed yet' : statuses.map(statusText).join('\n\n'),

@@ -83,6 +83,17 @@ export async function otherVersions(
   key: string,
   versionId: string,
 ): Promise<{ versionId: string; lastModified?: Date }[]> {
+  return (await versionsOf(bucket, key)).filter((v) => v.versionId !== versionId);
+}
+
+/**
+ * Every version and delete marker the key has had, oldest first: any at all means the key was
+ * written before (a deleted object leaves its versions and a marker in a versioned bucket).
+ */
+export async function versionsOf(
+  bucket: string,
+  key: string,
+): Promise<{ versionId: string; lastModified?: Date }[]> {
   const found: { versionId: string; lastModified?: Date }[] = [];
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;
@@ -98,7 +109,7 @@ export async function otherVersions(
     );
     for (const v of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
       // The prefix also matches longer keys (1.1.0.zip.bak): only this key counts.
-      if (v.Key !== key || !v.VersionId || v.VersionId === versionId) continue;
+      if (v.Key !== key || !v.VersionId) continue;
       found.push({ versionId: v.VersionId, ...(v.LastModified ? { lastModified: v.LastModified } : {}) });
     }
     KeyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
@@ -109,7 +120,10 @@ export async function otherVersions(
 
 /**
  * Uploads a release artifact with its SHA-256 checksum (computed here and checked by S3, which
- * keeps it with the object version), and returns the version id and ETag S3 gave it.
+ * keeps it with the object version), and returns the version id and ETag S3 gave it. Only when
+ * the key holds no object (`If-None-Match: *`): of two uploads of one key at once, S3 takes one
+ * and answers the other 412 PreconditionFailed (or 409 ConditionalRequestConflict while the
+ * first is in flight).
  */
 export async function putArtifact(
   bucket: string,
@@ -124,6 +138,7 @@ export async function putArtifact(
       Body: body,
       ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: checksumSha256,
+      IfNoneMatch: '*',
     }),
   );
   return {

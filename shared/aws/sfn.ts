@@ -295,32 +295,65 @@ export async function listExecutions(
   options: { limit?: number; statusFilter?: 'RUNNING' } = {},
 ): Promise<ExecutionListItem[]> {
   const found: ExecutionListItem[] = [];
-  let nextToken: string | undefined;
-  for (let page = 0; page < LIST_PAGES; page++) {
+  for await (const item of new ExecutionListing(stateMachineArn, options.statusFilter).items()) {
+    if (!keep(item)) continue;
+    found.push(item);
+    if (options.limit !== undefined && found.length >= options.limit) break;
+  }
+  return found;
+}
+
+/**
+ * A state machine's executions, newest first, read page by page as they are asked for and kept:
+ * every walk through `items()` reads the pages read before from memory, so one listing serves
+ * many searches. At most 10 pages of 100 (1,000 executions) are read.
+ */
+export class ExecutionListing {
+  private readonly read: ExecutionListItem[] = [];
+  private nextToken: string | undefined;
+  private pages = 0;
+  private done = false;
+
+  constructor(
+    private readonly stateMachineArn: string,
+    private readonly statusFilter?: 'RUNNING',
+  ) {}
+
+  /** Whether the listing stopped at its bound with executions left unread. */
+  get truncated(): boolean {
+    return this.done && this.nextToken !== undefined;
+  }
+
+  async *items(): AsyncGenerator<ExecutionListItem> {
+    for (let i = 0; ; i++) {
+      while (i >= this.read.length && !this.done) await this.nextPage();
+      const item = this.read[i];
+      if (!item) return;
+      yield item;
+    }
+  }
+
+  private async nextPage(): Promise<void> {
     const out = await sfn.send(
       new ListExecutionsCommand({
-        stateMachineArn,
+        stateMachineArn: this.stateMachineArn,
         maxResults: 100,
-        nextToken,
-        ...(options.statusFilter ? { statusFilter: options.statusFilter } : {}),
+        nextToken: this.nextToken,
+        ...(this.statusFilter ? { statusFilter: this.statusFilter } : {}),
       }),
     );
-    for (const e of out.executions ?? []) {
-      const item: ExecutionListItem = {
+    for (const e of out.executions ?? [])
+      this.read.push({
         executionArn: e.executionArn ?? '',
         name: e.name ?? '',
         status: e.status ?? '',
         ...(e.startDate ? { startDate: e.startDate } : {}),
         ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-      };
-      if (!keep(item)) continue;
-      found.push(item);
-      if (options.limit !== undefined && found.length >= options.limit) return found;
-    }
-    nextToken = out.nextToken;
-    if (!nextToken) break;
+      });
+    this.nextToken = out.nextToken;
+    this.pages += 1;
+    if (!this.nextToken || this.pages >= LIST_PAGES) this.done = true;
   }
-  return found;
 }
 
 /** Stops a running execution as the console's Stop does, with an error and a cause for its history. */
@@ -331,19 +364,24 @@ export async function stopExecution(arn: string, error: string, cause: string): 
 /** Pages of newest events read at most per look: a look every few seconds finds a few new ones. */
 const NEW_EVENT_PAGES = 25;
 
+/** Events per page of a look after the first: a look every 10 s or more finds a few new ones. */
+const NEW_EVENT_PAGE_SIZE = 20;
+
 /**
  * The events of an execution newer than event `afterId`, oldest first, read from the newest back
- * (event ids grow by one per event), with execution data.
+ * (event ids grow by one per event), with execution data. A first look (`afterId` 0) reads pages
+ * of 200; a later one pages of 20, the next only when every event of a page was new.
  */
 export async function eventsAfter(executionArn: string, afterId: number): Promise<HistoryEvent[]> {
   const found: HistoryEvent[] = [];
   let nextToken: string | undefined;
+  const size = afterId === 0 ? HISTORY_PAGE_SIZE : NEW_EVENT_PAGE_SIZE;
   for (let page = 0; page < NEW_EVENT_PAGES; page++) {
     const out = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
         reverseOrder: true,
-        maxResults: HISTORY_PAGE_SIZE,
+        maxResults: size,
         includeExecutionData: true,
         nextToken,
       }),

@@ -36,12 +36,13 @@ export function executionName(app: string, env: string, version: string, ref: Ar
 
 /**
  * What every execution name of a release of app/env/version starts with, `<app>-<env>-<version>-`
- * with characters Step Functions refuses made `_` (the hash of the object version follows).
+ * with characters Step Functions refuses made `_` (the hash of the object version follows, or
+ * `redeploy-` and a hash). Cut to the room a redeploy's name leaves, so that an upload's
+ * executions and its redeploys share one prefix, by which the command line finds them all.
  */
 export function executionNamePrefix(app: string, env: string, version: string): string {
   const readable = `${app}-${env}-${version}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  const room = EXECUTION_NAME_MAX - HASH_LENGTH - 1;
-  return `${readable.slice(0, room).replace(/[-_]+$/, '')}-`;
+  return `${readable.slice(0, READABLE_ROOM).replace(/[-_]+$/, '')}-`;
 }
 
 /** What S3 says of an object's SHA-256 checksum (HeadObject with ChecksumMode ENABLED). */
@@ -91,6 +92,9 @@ export function contentDigest(checksum: ObjectChecksum): string | undefined {
 
 const REDEPLOY_MARK = 'redeploy';
 
+/** The room for `<app>-<env>-<version>` in every execution name: what `-redeploy-<hash>` leaves. */
+const READABLE_ROOM = EXECUTION_NAME_MAX - HASH_LENGTH - REDEPLOY_MARK.length - 2;
+
 /**
  * The execution name of a redeploy: `<app>-<env>-<version>-redeploy-<hash>`, within the 80
  * characters, where the hash covers bucket, key, version id and the caller's request id. The
@@ -105,9 +109,7 @@ export function redeployExecutionName(
   requestId: string,
 ): string {
   const hash = sha256(`${artifactId(ref)}#${REDEPLOY_MARK}#${requestId}`).slice(0, HASH_LENGTH);
-  const readable = `${app}-${env}-${version}`.replace(/[^A-Za-z0-9_-]/g, '_');
-  const room = EXECUTION_NAME_MAX - HASH_LENGTH - REDEPLOY_MARK.length - 2;
-  return `${readable.slice(0, room).replace(/[-_]+$/, '')}-${REDEPLOY_MARK}-${hash}`;
+  return `${executionNamePrefix(app, env, version)}${REDEPLOY_MARK}-${hash}`;
 }
 
 /** EC2 and Image Builder client tokens: at most 64 ASCII characters, stable per deployment and purpose. */

@@ -15,6 +15,13 @@ import { patiently, RELEASE_KEEP_MS, TELL_KEEP_MS } from './patience.ts';
 import { publishOnce } from './publish-once.ts';
 import { whatIsLeft } from './survey.ts';
 
+/** What the record of a recovery's message keeps (`published` of its publication record). */
+export interface RecoveryTold {
+  messageId: string;
+  /** How many things the message left for a person: none after a clean recovery. */
+  leftOver: number;
+}
+
 /**
  * Tells what was done and what is left, once (a retry, or the event again, publishes nothing),
  * trying again with backoff while the invocation has time.
@@ -46,7 +53,9 @@ export async function tellOnce(
       subject,
       message,
       attributes,
-      result: (messageId) => messageId,
+      // The count of what was left for a person is kept with the record: the command line reads it
+      // to tell a clean recovery from one a person must finish.
+      result: (messageId): RecoveryTold => ({ messageId, leftOver: report.leftOver.length }),
     }));
   await patiently('telling', publish, settings.remainingMs, TELL_KEEP_MS);
 }

@@ -1,8 +1,9 @@
 import { awsError } from './errors.ts';
 
-/** CloudFormation, as far as the command line reads it: stacks by name, with their outputs. */
+/** CloudFormation, as far as the command line reads it: stacks by name, with their outputs and parameters. */
 export class CloudFormationModel {
   readonly stacks = new Map<string, Record<string, string>>();
+  readonly parameters = new Map<string, Record<string, string>>();
 
   DescribeStacks(input: { StackName?: string }) {
     const name = input.StackName ?? '';
@@ -14,6 +15,12 @@ export class CloudFormationModel {
           StackName: name,
           StackStatus: 'UPDATE_COMPLETE',
           Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          Parameters: Object.entries(this.parameters.get(name) ?? {}).map(
+            ([ParameterKey, ParameterValue]) => ({
+              ParameterKey,
+              ParameterValue,
+            }),
+          ),
         },
       ],
     };

@@ -24,6 +24,8 @@ interface SimObject {
   checksum: SimChecksum;
   /** When it was written. */
   at: number;
+  /** A delete marker (DeleteObject without a version id): the key reads as missing while it is newest. */
+  deleteMarker?: true;
 }
 
 /** How an object is uploaded: the checksum algorithm the uploader sends, and its part size (multipart). */
@@ -98,14 +100,17 @@ export class S3Model {
     return object;
   }
 
+  /** Whether the key reads as an object now (its newest version is not a delete marker). */
   exists(bucket: string, key: string): boolean {
-    return (this.buckets.get(bucket)?.get(key)?.length ?? 0) > 0;
+    const newest = this.buckets.get(bucket)?.get(key)?.at(-1);
+    return newest !== undefined && !newest.deleteMarker;
   }
 
   private latest(bucket: string | undefined, key: string | undefined): SimObject | undefined {
     const objects = this.buckets.get(bucket ?? '');
     if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
-    return objects.get(key ?? '')?.at(-1);
+    const newest = objects.get(key ?? '')?.at(-1);
+    return newest?.deleteMarker ? undefined : newest;
   }
 
   /** One version of an object, as GetObject with a VersionId finds it. */
@@ -113,7 +118,7 @@ export class S3Model {
     return this.buckets
       .get(bucket)
       ?.get(key)
-      ?.find((object) => object.versionId === versionId);
+      ?.find((object) => object.versionId === versionId && !object.deleteMarker);
   }
 
   GetObject(input: { Bucket?: string; Key?: string; VersionId?: string }) {
@@ -135,18 +140,24 @@ export class S3Model {
   ListObjectVersions(input: { Bucket?: string; Prefix?: string; MaxKeys?: number; KeyMarker?: string }) {
     const objects = this.buckets.get(input.Bucket ?? '');
     if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
-    const versions = [...objects.entries()]
+    const all = [...objects.entries()]
       .filter(([key]) => key.startsWith(input.Prefix ?? ''))
       .flatMap(([key, list]) =>
         list.map((o, i) => ({
-          Key: key,
-          VersionId: o.versionId,
-          ETag: o.eTag,
-          IsLatest: i === list.length - 1,
-          LastModified: new Date(o.at),
+          entry: {
+            Key: key,
+            VersionId: o.versionId,
+            IsLatest: i === list.length - 1,
+            LastModified: new Date(o.at),
+          },
+          o,
         })),
       );
-    return { Versions: versions, DeleteMarkers: [], IsTruncated: false };
+    return {
+      Versions: all.filter(({ o }) => !o.deleteMarker).map(({ entry, o }) => ({ ...entry, ETag: o.eTag })),
+      DeleteMarkers: all.filter(({ o }) => o.deleteMarker).map(({ entry }) => entry),
+      IsTruncated: false,
+    };
   }
 
   /** The object's metadata; its checksum only with ChecksumMode ENABLED, as S3 answers. */
@@ -167,10 +178,42 @@ export class S3Model {
     };
   }
 
-  /** A write of bytes (kept as latin1 text), its checksum checked as S3 checks it. */
-  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string; ChecksumSHA256?: string }) {
+  /** DeleteObject without a version id on a versioned bucket: a delete marker becomes the newest version. */
+  DeleteObject(input: { Bucket?: string; Key?: string }) {
+    const objects = this.buckets.get(input.Bucket ?? '');
+    if (!objects) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    const key = input.Key ?? '';
+    const marker: SimObject = {
+      body: '',
+      versionId: this.world.id('', 32),
+      eTag: '',
+      checksum: storedChecksum('', {}),
+      at: this.world.now(),
+      deleteMarker: true,
+    };
+    objects.set(key, [...(objects.get(key) ?? []), marker]);
+    return { DeleteMarker: true, VersionId: marker.versionId };
+  }
+
+  /**
+   * A write of bytes (kept as latin1 text), its checksum checked as S3 checks it; with
+   * `IfNoneMatch: '*'` refused (412) when the key holds an object.
+   */
+  PutObject(input: {
+    Bucket?: string;
+    Key?: string;
+    Body?: Uint8Array | string;
+    ChecksumSHA256?: string;
+    IfNoneMatch?: string;
+  }) {
     const bucket = input.Bucket ?? '';
     if (!this.buckets.has(bucket)) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
+    if (input.IfNoneMatch === '*' && this.exists(bucket, input.Key ?? ''))
+      throw awsError(
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        412,
+      );
     const bytes = typeof input.Body === 'string' ? Buffer.from(input.Body) : Buffer.from(input.Body ?? []);
     const sent = input.ChecksumSHA256;
     if (sent && createHash('sha256').update(bytes).digest('base64') !== sent)

@@ -1,11 +1,16 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { targetOf } from '../../cli/commands/wait.ts';
 import { parseDuration } from '../../cli/duration.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { deploymentEnd, EXIT_OF_OUTCOME, rollbackEnd } from '../../cli/outcome.ts';
+import { makeOutput, type Streams } from '../../cli/output.ts';
+import { executionName, executionNamePrefix, redeployExecutionName } from '../../shared/domain/identity.ts';
 import { WORKFLOW_END_ERRORS } from '../../shared/domain/workflow.ts';
 import { bluegreen } from '../support/cli.ts';
+import { nameArbitrary, versionArbitrary } from '../support/names.ts';
 import { ROOT } from '../support/simulation.ts';
 
 const COMMANDS = ['deploy', 'wait', 'status', 'history', 'abort'];
@@ -85,4 +90,66 @@ describe('what the command line decides', () => {
     expect(targetOf(['web', 'prod', '2.0.0'])).toEqual({ app: 'web', env: 'prod', version: '2.0.0' });
     expect(() => targetOf(['web', 'prod'])).toThrow(/EXECUTION .* or APP ENV VERSION/);
   });
+});
+
+describe('execution names the command line searches by', () => {
+  it('an upload and its redeploys share the prefix of their release, however long the version', () => {
+    const ref = { bucket: 'b', key: 'releases/a/b/c.zip', versionId: 'v1' };
+    fc.assert(
+      fc.property(nameArbitrary, nameArbitrary, versionArbitrary, (app, env, version) => {
+        const prefix = executionNamePrefix(app, env, version);
+        expect(executionName(app, env, version, ref).startsWith(prefix)).toBe(true);
+        expect(redeployExecutionName(app, env, version, ref, 'request').startsWith(prefix)).toBe(true);
+      }),
+    );
+    const long = 'v'.repeat(64);
+    expect(
+      redeployExecutionName('web', 'prod', long, ref, 'r').startsWith(
+        executionNamePrefix('web', 'prod', long),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('where the command line writes', () => {
+  it('colours progress by whether stderr is a terminal, not stdout', () => {
+    const terminal = Object.assign(new PassThrough(), {
+      isTTY: true,
+      getColorDepth: () => 8,
+      hasColors: () => true,
+    });
+    const file = new PassThrough();
+    const env = { ...process.env };
+    delete process.env.FORCE_COLOR;
+    delete process.env.NO_COLOR;
+    try {
+      const toFile = makeOutput(false, { stdout: terminal, stderr: file } as unknown as Streams);
+      expect(toFile.style('red', 'x')).toBe('x');
+      const toTerminal = makeOutput(false, { stdout: file, stderr: terminal } as unknown as Streams);
+      expect(toTerminal.style('red', 'x')).not.toBe('x');
+    } finally {
+      process.env = env;
+    }
+  });
+
+  it('ends quietly with 0 when the reader closes the pipe early (| head)', async () => {
+    const child = spawn('node', ['bin/bluegreen.mjs', '--help'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+});
+
+it('simulate --help names the exit codes it uses', async () => {
+  const help = (await bluegreen('simulate', '--help')).stdout.replace(/\s+/g, ' ');
+  expect(help).toContain('exit 0 succeeded, 3 rolled back, 1 any other end');
+  expect(help).toContain('2 unknown scenario');
 });

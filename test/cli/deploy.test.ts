@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import type { Session } from '../../cli/simulated.ts';
+import { configKey } from '../../shared/domain/artifact-key.ts';
+import { DEFAULT_TOPIC_ARN, OPERATOR, STATE_MACHINE_ARN } from '../../sim/world.ts';
+import { BUCKET } from '../../sim/worlds.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
 const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
@@ -192,5 +196,167 @@ describe('bluegreen deploy refuses, uploading nothing', () => {
       expect(ran.code).toBe(EXIT.failed);
       expect(ran.stderr).toContain('no stack bluegreen-ec2-sim in us-east-1');
       expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(0);
+    }));
+});
+
+describe('bluegreen deploy checks the key and the config as Plan does', () => {
+  const KEY = 'releases/web/prod/2.0.0.zip';
+  const puts = (session: Session) => session.world.calls.filter((c) => c.operation === 'PutObject');
+
+  it('a config naming a topic the service may not publish to: exit 1, nothing uploaded', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const config = {
+        ...session.ctx.config,
+        notifications: { topicArn: `${DEFAULT_TOPIC_ARN}-x`.replace('bluegreen-', 'other-') },
+      };
+      session.world.s3.put(BUCKET, configKey('web', 'prod'), JSON.stringify(config));
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('notifications.topicArn');
+      expect(puts(session)).toHaveLength(0);
+    }));
+
+  it('a key whose object was deleted (a delete marker is its newest version): exit 1, nothing uploaded', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      session.world.s3.put(BUCKET, KEY, 'an earlier build');
+      session.world.s3.DeleteObject({ Bucket: BUCKET, Key: KEY });
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('release keys are immutable');
+      expect(puts(session)).toHaveLength(0);
+    }));
+
+  it('another job uploading the key between the check and the upload: S3 refuses the second (412), exit 1', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const s3 = session.world.s3;
+      const list = s3.ListObjectVersions.bind(s3);
+      s3.ListObjectVersions = (input) => {
+        const answer = list(input);
+        s3.put(BUCKET, KEY, 'the other job’s build');
+        return answer;
+      };
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.failed);
+      expect(ran.stderr).toContain('exists already (written by another upload just now)');
+      expect(puts(session)).toMatchObject([{ error: 'PreconditionFailed' }]);
+      expect(
+        s3.buckets
+          .get(BUCKET)
+          ?.get(KEY)
+          ?.map((o) => o.body),
+      ).toEqual(['the other job’s build']);
+    }));
+});
+
+describe('bluegreen wait through AWS errors', () => {
+  const deployed = async (bluegreen: (...argv: string[]) => Promise<{ stdout: string }>) => {
+    const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+    return { name, arn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}` };
+  };
+
+  it('keeps looking through throttling and 5xx answers and follows the deployment to its end', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const { name, arn } = await deployed(bluegreen);
+      const about = (input: unknown) => (input as { executionArn?: string }).executionArn === arn;
+      session.world.inject({
+        service: 'sfn',
+        operation: 'DescribeExecution',
+        kind: 'throttle',
+        times: 6,
+        when: about,
+      });
+      session.world.inject({
+        service: 'sfn',
+        operation: 'GetExecutionHistory',
+        kind: 'transient',
+        times: 6,
+        when: about,
+      });
+      const waited = await bluegreen('wait', name, '--json');
+      expect(waited.code).toBe(EXIT.ok);
+      expect(waited.json()).toMatchObject({ outcome: 'succeeded' });
+      const failed = session.world.calls.filter(
+        (c) => c.service === 'sfn' && ['ThrottlingException', 'InternalError'].includes(c.error ?? ''),
+      );
+      expect(failed).toHaveLength(12);
+      expect(waited.stderr).toContain('trying again in');
+    }));
+
+  it('ends with exit 8 on an error not worth trying again, the document naming the execution to resume', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const { name, arn } = await deployed(bluegreen);
+      session.world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1 });
+      const waited = await bluegreen('wait', name, '--json');
+      expect(waited.code).toBe(EXIT.aws);
+      expect(waited.json()).toMatchObject({
+        exitCode: EXIT.aws,
+        execution: name,
+        executionArn: arn,
+        error: expect.stringContaining(`bluegreen wait ${name}`),
+      });
+    }));
+});
+
+describe('bluegreen wait APP ENV VERSION picks the execution by when it started and its object version', () => {
+  it('passes over an old execution of the version, unless --since reaches back to it; --version-id picks by object version', () =>
+    inAccount(async ({ bluegreen, pass }) => {
+      const deployed = (await bluegreen(...DEPLOY, '--json')).json();
+      expect((await bluegreen('wait', String(deployed.execution))).code).toBe(EXIT.ok);
+      await pass(10 * 60);
+      const old = await bluegreen('wait', 'web', 'prod', '2.0.0', '--timeout', '1m');
+      expect(old.code).toBe(EXIT.failed);
+      expect(old.stderr).toContain('no execution of web/prod 2.0.0 started since');
+      const back = await bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '2h', '--json');
+      expect(back.code).toBe(EXIT.ok);
+      expect(back.json()).toMatchObject({ deployment: { name: deployed.execution } });
+      const other = await bluegreen(
+        'wait',
+        'web',
+        'prod',
+        '2.0.0',
+        '--since',
+        '2h',
+        '--version-id',
+        'v-other',
+        '--timeout',
+        '1m',
+      );
+      expect(other.code).toBe(EXIT.failed);
+      const same = await bluegreen(
+        'wait',
+        'web',
+        'prod',
+        '2.0.0',
+        '--since',
+        '1970-01-01T00:00:00Z',
+        '--version-id',
+        String(deployed.versionId),
+      );
+      expect(same.code).toBe(EXIT.ok);
+    }));
+
+  it('refuses --since with an execution, and a --since that is neither a time nor a duration (exit 2)', async () => {
+    expect((await bluegreen('wait', 'web-prod-2_0_0-0123456789', '--since', '1h', '--simulate')).code).toBe(
+      EXIT.usage,
+    );
+    const bad = await bluegreen('wait', 'web', 'prod', '2.0.0', '--since', 'yesterday', '--simulate');
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain('--since "yesterday" is not a duration');
+  });
+});
+
+describe('what following a deployment costs', () => {
+  it('reads a short page of new events per look, and looks less often while the deployment waits', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const ran = await bluegreen(...DEPLOY, '--wait');
+      expect(ran.code).toBe(EXIT.ok);
+      const mine = session.world.calls.filter((c) => c.fn === OPERATOR && c.service === 'sfn');
+      const histories = mine.filter((c) => c.operation === 'GetExecutionHistory');
+      const looks = mine.filter((c) => c.operation === 'DescribeExecution').length;
+      // Every 10 s throughout, the built-in deployment took 571 looks; it waits in its bake, its
+      // traffic steps and its window most of the time, where a look comes every 30 s.
+      expect(looks).toBeLessThan(300);
+      // One page of history per look (the last look's status needs none): a few new events each time.
+      expect(histories.length).toBeLessThanOrEqual(looks);
     }));
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
+import type { Session } from '../../cli/simulated.ts';
+import { ROLLBACK_STATE_MACHINE_ARN, STATE_MACHINE_ARN } from '../../sim/world.ts';
 import { ARTIFACT, inAccount } from '../support/cli.ts';
 
 const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
@@ -37,7 +39,8 @@ describe('bluegreen status and history', () => {
       expect(text.stdout).toContain(`running: ${name} (2.0.0) in "`);
       expect(text.stdout).toContain(`lock: held by ${name}`);
 
-      expect((await bluegreen('wait', 'web', 'prod', '2.0.0')).code).toBe(EXIT.ok);
+      // Its upload was half an hour ago: --since reaches back to it.
+      expect((await bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '1h')).code).toBe(EXIT.ok);
       const after = await bluegreen('status', '--json');
       expect(after.json()).toMatchObject({
         appEnvs: [
@@ -137,5 +140,126 @@ describe('bluegreen abort', () => {
       const ran = await bluegreen('abort', 'web', 'prod');
       expect(ran.code).toBe(EXIT.failed);
       expect(ran.stderr).toContain('no deployment of web/prod is running: nothing to abort');
+    }));
+});
+
+describe('bluegreen abort with a waiter behind the lock', () => {
+  it('stops the owner, and asked again while its rollback runs, refuses rather than stop the waiter; status shows the rollback running and the waiter waiting', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const first = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(30 * 60);
+      const waiter = String(
+        (
+          await bluegreen('deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.1.0')
+        ).stdout.split('\n')[0],
+      );
+      await pass(60);
+      const timedOut = await bluegreen('abort', 'web', 'prod', '--timeout', '1m');
+      expect(timedOut.code).toBe(EXIT.timedOut);
+      expect(timedOut.stdout).toContain('the rollback goes on');
+      expect(session.world.sfn.executions.get(first)?.status).toBe('ABORTED');
+      const again = await bluegreen('abort', 'web', 'prod');
+      expect(again.code).toBe(EXIT.failed);
+      expect(again.stderr).toContain(`held by ${first}-rollback, the rollback of the stopped ${first}`);
+      expect(session.world.sfn.executions.get(waiter)?.status).toBe('RUNNING');
+      expect(session.world.calls.filter((c) => c.operation === 'StopExecution')).toHaveLength(1);
+
+      // status shows the rollback as what runs, with its state, and the upload behind it waiting.
+      const status = await bluegreen('status', 'web', 'prod', '--json');
+      expect(status.json()).toMatchObject({
+        appEnvs: [
+          {
+            running: {
+              name: `${first}-rollback`,
+              kind: 'rollback',
+              of: first,
+              version: '2.0.0',
+              status: 'RUNNING',
+              state: expect.any(String),
+            },
+            lock: { owner: first, waiters: [{ name: waiter }] },
+          },
+        ],
+      });
+      const text = (await bluegreen('status', 'web', 'prod')).stdout;
+      expect(text).toContain(`running: rollback ${first}-rollback of ${first} (2.0.0) in "`);
+      expect(text).toContain(`waiting for the lock: ${waiter} (uploaded `);
+    }));
+});
+
+describe('bluegreen abort when the recovery leaves things for a person', () => {
+  it('exits 7, not 1, when the recovery cannot start the rollback execution and frees the lock with leftovers', () =>
+    inAccount(async ({ bluegreen, pass, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      await pass(30 * 60);
+      session.world.inject({
+        service: 'sfn',
+        operation: 'StartExecution',
+        kind: 'permanent',
+        times: 1_000_000,
+        when: (input) =>
+          (input as { stateMachineArn?: string }).stateMachineArn === ROLLBACK_STATE_MACHINE_ARN,
+      });
+      const aborted = await bluegreen('abort', 'web', 'prod', '--json');
+      expect(aborted.json()).toMatchObject({ outcome: 'left-to-a-person', deployment: { name } });
+      expect(aborted.code).toBe(EXIT.rollbackFailed);
+      const history = await bluegreen('history', 'web', 'prod', '--json');
+      expect(history.json()).toMatchObject({ deployments: [{ name, outcome: 'left-to-a-person' }] });
+    }));
+});
+
+describe('history and status read as far back as it takes', () => {
+  /** Ended executions of another app/env, newer than everything else, as the listing finds them. */
+  const others = (session: Session, app: string, env: string, count: number) => {
+    const start = session.world.now();
+    for (let i = 0; i < count; i++) {
+      const name = `${app}-${env}-9_0_${i}-${String(i).padStart(10, '0')}`;
+      session.world.sfn.executions.set(name, {
+        arn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
+        stateMachineArn: STATE_MACHINE_ARN,
+        name,
+        input: JSON.stringify({ app, env, version: `9.0.${i}` }),
+        status: 'SUCCEEDED',
+        startedAt: start + 1000 + i,
+        stoppedAt: start + 2000 + i,
+        transitions: 0,
+        states: [],
+        retries: 0,
+        history: [],
+      });
+    }
+  };
+
+  it('history finds the deployments of web/prod behind many newer ones of web/prod-eu (their names share its prefix)', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      expect((await bluegreen('wait', name)).code).toBe(EXIT.ok);
+      others(session, 'web', 'prod-eu', 30);
+      const history = await bluegreen('history', 'web', 'prod', '--limit', '1', '--json');
+      expect(history.json()).toMatchObject({ deployments: [{ name }], truncated: false });
+    }));
+
+  it('history says when the listing stopped at 1,000 executions before finding them all', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      expect((await bluegreen('wait', name)).code).toBe(EXIT.ok);
+      others(session, 'api', 'prod', 1000);
+      const history = await bluegreen('history', 'web', 'prod', '--json');
+      expect(history.json()).toMatchObject({ deployments: [], truncated: true });
+      expect((await bluegreen('history', 'web', 'prod')).stdout).toContain(
+        'only the newest 1,000 executions',
+      );
+    }));
+
+  it('status of every app/env lists the executions once', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      const name = String((await bluegreen(...DEPLOY)).stdout.split('\n')[0]);
+      expect((await bluegreen('wait', name)).code).toBe(EXIT.ok);
+      others(session, 'web', 'prod-eu', 150);
+      const before = session.world.calls.filter((c) => c.operation === 'ListExecutions').length;
+      const status = await bluegreen('status', '--json');
+      expect(status.json()).toMatchObject({ appEnvs: [{ app: 'web', env: 'prod', recent: [{ name }] }] });
+      // Two pages of 100, read once for every app/env shown.
+      expect(session.world.calls.filter((c) => c.operation === 'ListExecutions').length - before).toBe(2);
     }));
 });
