@@ -374,24 +374,10 @@ const NEW_EVENT_PAGE_SIZE = 20;
  */
 export async function eventsAfter(executionArn: string, afterId: number): Promise<HistoryEvent[]> {
   const found: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  const size = afterId === 0 ? HISTORY_PAGE_SIZE : NEW_EVENT_PAGE_SIZE;
-  for (let page = 0; page < NEW_EVENT_PAGES; page++) {
-    const out = await sfn.send(
-      new GetExecutionHistoryCommand({
-        executionArn,
-        reverseOrder: true,
-        maxResults: size,
-        includeExecutionData: true,
-        nextToken,
-      }),
-    );
-    for (const event of out.events ?? []) {
-      if ((event.id ?? 0) <= afterId) return found.reverse();
-      found.push(event);
-    }
-    nextToken = out.nextToken;
-    if (!nextToken) break;
+  const pageSize = afterId === 0 ? HISTORY_PAGE_SIZE : NEW_EVENT_PAGE_SIZE;
+  for await (const event of newestEvents(executionArn, { pages: NEW_EVENT_PAGES, pageSize })) {
+    if ((event.id ?? 0) <= afterId) break;
+    found.push(event);
   }
   return found.reverse();
 }

@@ -70,7 +70,7 @@ describe('bluegreen approve and reject, from a terminal', () => {
         'Looks good\nApproved: all',
         '--json',
       );
-      const waited = await account.bluegreen('wait', 'web', 'prod', '2.0.0', '--json');
+      const waited = await account.bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '6h', '--json');
       return { ran, waited, world: account.session.world };
     }, 'approval-terminal');
 
@@ -107,7 +107,7 @@ describe('bluegreen approve and reject, from a terminal', () => {
       expect(again.code).toBe(EXIT.failed);
       expect(again.stdout).toContain(`already approved by "${OPERATOR_ARN}"`);
       // Followed to its end: nothing of this account runs on once the test is over.
-      expect((await account.bluegreen('wait', 'web', 'prod', '2.0.0')).code).toBe(EXIT.ok);
+      expect((await account.bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '6h')).code).toBe(EXIT.ok);
     }, 'approval-terminal'));
 
   it('refuses a caller who is not an approver: nothing decided, exit 1', () =>
@@ -149,7 +149,7 @@ describe('bluegreen promote', () => {
         outcome: 'promoted',
         promotion: { by: OPERATOR_ARN, wait: { kind: 'step', step: 1 } },
       });
-      const waited = await account.bluegreen('wait', 'web', 'prod', '2.0.0');
+      const waited = await account.bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '6h');
       expect(waited.code, waited.stdout + waited.stderr).toBe(EXIT.ok);
       const execution = newest(world);
       const settled = entered(execution, STATE.settle) ?? 0;
