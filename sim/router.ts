@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { cloudformation } from '#shared/aws/cloudformation.ts';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
@@ -15,6 +16,18 @@ import type { Service, World } from './world.ts';
 
 let current: World | undefined;
 let attached = false;
+
+/**
+ * The world of the simulated account whose work is running, carried through its promise chains
+ * and timers: a call a finished account's work still makes (a recovery it started, a wait it left)
+ * reaches that account, never the next one a later test or command routes the clients to.
+ */
+const accounts = new AsyncLocalStorage<World>();
+
+/** Runs `work` in `world`'s account: every SDK call its promise chains make is answered there. */
+export function inWorld<T>(world: World, work: () => Promise<T>): Promise<T> {
+  return accounts.run(world, work);
+}
 
 interface MiddlewareClient {
   middlewareStack: {
@@ -57,9 +70,10 @@ export function routeClientsTo(world: World): void {
   for (const [client, service] of clients) {
     client.middlewareStack.add(
       (_next, context) => async (args) => {
-        if (!current) throw new Error('no simulated world is active');
+        const world = accounts.getStore() ?? current;
+        if (!world) throw new Error('no simulated world is active');
         const operation = (context.commandName ?? '').replace(/Command$/, '');
-        const output = (await current.call(service, operation, args.input)) as Record<string, unknown>;
+        const output = (await world.call(service, operation, args.input)) as Record<string, unknown>;
         return {
           output: { ...output, $metadata: { httpStatusCode: 200, requestId: 'simulated' } },
           response: {},

@@ -15,7 +15,7 @@ import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
-import { routeClientsTo } from './router.ts';
+import { inWorld, routeClientsTo } from './router.ts';
 import type { Handler, TaskInterceptor } from './runner.ts';
 import type { Scenario, Status } from './scenarios.ts';
 import {
@@ -195,7 +195,7 @@ export async function inSimulatedAccount<T>(
   try {
     const world = new World();
     routeClientsTo(world);
-    return await run({ world, handlers, loaded, clock });
+    return await inWorld(world, () => run({ world, handlers, loaded, clock }));
   } finally {
     clock.uninstall();
   }
