@@ -51,8 +51,18 @@ export function componentArn(scopeArn: string): string {
   return `arn:${partition}:imagebuilder:${region}:${account}:component/${INSTALL_COMPONENT.name}/${INSTALL_COMPONENT.version}/1`;
 }
 
-export function recipeName(app: string, env: string, artifactId: string): string {
-  return `bluegreen-${app}-${env}-${artifactId.slice(0, 12)}`;
+export function recipeName(app: string, env: string, recipeId: string): string {
+  return `bluegreen-${app}-${env}-${recipeId.slice(0, 12)}`;
+}
+
+/**
+ * What names a deployment's image recipe (recipeName, its client token): the bake key when there
+ * is one, so the same object version baked with other inputs (a patched parent image, a fixed
+ * install command) gets a recipe of its own instead of meeting the old one; else the object
+ * version's artifact id.
+ */
+export function recipeId(plan: { artifactId: string; bakeKey?: string | undefined }): string {
+  return plan.bakeKey ?? plan.artifactId;
 }
 
 export const RECIPE_VERSION = '1.0.0';

@@ -2,7 +2,7 @@ import { tagResources } from '../aws/ec2.ts';
 import { imageBuilds } from '../aws/image-builds.ts';
 import { cancelImageBuild, getImageStatus } from '../aws/imagebuilder.ts';
 import type { ExecutionHistory } from '../aws/sfn.ts';
-import { arnScope, bakeTags, buildRunning, imageVersionArn, recipeName } from '../domain/bake.ts';
+import { arnScope, bakeTags, buildRunning, imageVersionArn, recipeId, recipeName } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
 import { attempt, buildsUnlisted, buildUnsettled } from '../domain/leftovers.ts';
 import { STATE } from '../domain/states.ts';
@@ -45,7 +45,7 @@ export async function settleUnrecordedBuilds(
   infrastructureConfigurationArn: string,
 ): Promise<{ actions: string[]; left: string[] }> {
   const done = { actions: [] as string[], left: [] as string[] };
-  const name = recipeName(owner.app, owner.env, owner.plan.artifactId);
+  const name = recipeName(owner.app, owner.env, recipeId(owner.plan));
   const builds = await attempt(() => imageBuilds(imageVersionArn(infrastructureConfigurationArn, name)));
   if (!builds.ok) return { ...done, left: [buildsUnlisted(name, builds.error)] };
   for (const build of builds.value.filter((b) => buildRunning(b.status))) {

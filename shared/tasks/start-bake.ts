@@ -8,6 +8,7 @@ import {
   installParameters,
   RECIPE_VERSION,
   recipeArn,
+  recipeId,
   recipeName,
 } from '../domain/bake.ts';
 import { clientToken } from '../domain/identity.ts';
@@ -17,9 +18,10 @@ import { pinnedConfig } from '../operations/pinned-config.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
- * The AMI already baked for this app/env from the same content with the same bake inputs (when S3
- * has a SHA-256 checksum of the artifact: the plan's bakeKey), else from the same object version
- * (AMIs baked before digests were tagged, and artifacts without one).
+ * The AMI already baked for this app/env from the same content with the same bake inputs, when S3
+ * has a SHA-256 checksum of the artifact (the plan's bakeKey): then only that, since an AMI found
+ * by the object version alone may have been baked with other inputs. Without a checksum, the AMI
+ * baked from the same object version, as before digests.
  */
 async function reusableAmi(plan: {
   app: string;
@@ -27,12 +29,13 @@ async function reusableAmi(plan: {
   artifactId: string;
   bakeKey?: string | undefined;
 }): Promise<string | undefined> {
-  const byContent = plan.bakeKey ? await findAmiByContent(plan.app, plan.env, plan.bakeKey) : undefined;
-  if (byContent) {
-    logger.info('reusing AMI baked from the same content and inputs', {
-      amiId: byContent,
-      bakeKey: plan.bakeKey,
-    });
+  if (plan.bakeKey) {
+    const byContent = await findAmiByContent(plan.app, plan.env, plan.bakeKey);
+    if (byContent)
+      logger.info('reusing AMI baked from the same content and inputs', {
+        amiId: byContent,
+        bakeKey: plan.bakeKey,
+      });
     return byContent;
   }
   const byArtifact = await findAmiByArtifact(plan.artifactId);
@@ -82,7 +85,7 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     INSTALL_COMPONENT.version,
     clientToken(INSTALL_COMPONENT.name, INSTALL_COMPONENT.version).slice(0, 36),
   );
-  const name = recipeName(state.app, state.env, plan.artifactId);
+  const name = recipeName(state.app, state.env, recipeId(plan));
   const tags = bakeTags(state);
   const recipe = await ensureRecipe({
     arn: recipeArn(scope, name),
@@ -91,7 +94,7 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
     parentImage: plan.bake.parentImage,
     component: { arn: component, parameters },
     tags,
-    token: clientToken(plan.artifactId, 'recipe').slice(0, 36),
+    token: clientToken(recipeId(plan), 'recipe').slice(0, 36),
   });
   const imageBuildVersionArn = await startImageBuild({
     recipeArn: recipe,

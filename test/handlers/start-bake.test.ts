@@ -164,7 +164,7 @@ describe('start-bake', () => {
     expect(imagebuilderMock.commandCalls(CreateImageCommand)).toHaveLength(0);
   });
 
-  it('with a bake key no AMI has, falls back to the object version, then builds and tags the digest and the key', async () => {
+  it('with a bake key no AMI has, builds (never an AMI of the same object version baked with other inputs) in a recipe named by the key, tagged with the digest and the key', async () => {
     // Prepare
     const digest = `sha256:${'cd'.repeat(32)}`;
     const bakeKey = '12'.repeat(32);
@@ -180,8 +180,10 @@ describe('start-bake', () => {
     const lookups = ec2Mock
       .commandCalls(DescribeImagesCommand)
       .map((c) => c.args[0].input.Filters?.[0]?.Name);
-    expect(lookups).toEqual(['tag:bluegreen:managed-by', 'tag:bluegreen:artifact-id']);
+    expect(lookups).toEqual(['tag:bluegreen:managed-by']);
     const [recipe] = imagebuilderMock.commandCalls(CreateImageRecipeCommand);
+    // The same object version baked with other inputs meets no recipe of its earlier bake.
+    expect(recipe?.args[0].input.name).toBe(`bluegreen-web-prod-${bakeKey.slice(0, 12)}`);
     const tags = { 'bluegreen:content-sha256': digest, 'bluegreen:bake-key': bakeKey };
     expect(recipe?.args[0].input.tags).toMatchObject(tags);
     const [build] = imagebuilderMock.commandCalls(CreateImageCommand);
