@@ -1,3 +1,4 @@
+import { Option } from 'commander';
 import { quoted } from '#shared/domain/text.ts';
 import { decideFromTerminal, type TerminalDecision } from '#shared/operations/decide-from-terminal.ts';
 import { handled, operatorPost, type Service, withService } from '../context.ts';
@@ -56,10 +57,11 @@ async function decide(
     decision: Decision;
     comment?: string | undefined;
     version?: string | undefined;
+    stage?: 'traffic-shift' | 'blue-termination' | undefined;
   },
   service: Service,
 ): Promise<ExitCode> {
-  const { app, env, decision, comment, version } = input;
+  const { app, env, decision, comment, version, stage } = input;
   const result = await decideFromTerminal(
     {
       url: service.decisionApiUrl,
@@ -68,6 +70,7 @@ async function decide(
       decision,
       ...(comment !== undefined ? { comment } : {}),
       ...(version !== undefined ? { version } : {}),
+      ...(stage !== undefined ? { stage } : {}),
     },
     operatorPost(service.region, options.profile),
   );
@@ -87,6 +90,12 @@ function registerDecision(decision: Decision, description: string): Register {
         .argument('<env>')
         .option('--comment <text>', 'why, recorded with the decision and quoted in the notification')
         .option('--version <version>', 'decide only if this release waits (the one you reviewed)')
+        .addOption(
+          new Option('--approval <stage>', 'decide only if this approval of it waits').choices([
+            'traffic-shift',
+            'blue-termination',
+          ]),
+        )
         .addOption(scenarioOption({ uploads: true })),
     ).action(
       run(
@@ -94,7 +103,12 @@ function registerDecision(decision: Decision, description: string): Register {
           context,
           app: string,
           env: string,
-          flags: { comment?: string; version?: string; scenario?: string },
+          flags: {
+            comment?: string;
+            version?: string;
+            approval?: 'traffic-shift' | 'blue-termination';
+            scenario?: string;
+          },
         ) =>
           handled(context.out, () =>
             withService(
@@ -102,7 +116,14 @@ function registerDecision(decision: Decision, description: string): Register {
               (service) =>
                 decide(
                   context,
-                  { app, env, decision, comment: flags.comment, version: flags.version },
+                  {
+                    app,
+                    env,
+                    decision,
+                    comment: flags.comment,
+                    version: flags.version,
+                    stage: flags.approval,
+                  },
                   service,
                 ),
               { scenario: flags.scenario },

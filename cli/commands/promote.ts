@@ -27,7 +27,11 @@ async function promote(
     operatorPost(service.region, options.profile),
   );
   if (answer.kind === 'refused') {
-    const text = `nothing promoted: AWS refused the request (HTTP ${answer.status}): ${quoted(answer.message)}`;
+    // A 5xx may come after the service ended the wait: say it is not known, never "nothing".
+    const text =
+      answer.status >= 500
+        ? `not known whether ${app}/${env} was promoted (HTTP ${answer.status}: ${quoted(answer.message)}): bluegreen status ${app} ${env} shows where it is`
+        : `nothing promoted: AWS refused the request (HTTP ${answer.status}): ${quoted(answer.message)}`;
     out.result({ ...answer, exitCode: EXIT.aws }, text);
     return EXIT.aws;
   }

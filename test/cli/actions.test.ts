@@ -88,6 +88,33 @@ describe('bluegreen approve and reject, from a terminal', () => {
     expect(waited.json()).toMatchObject({ outcome: 'succeeded' });
   });
 
+  it('--version and --approval decide nothing unless that approval is the one waiting', () =>
+    inAccount(async (account) => {
+      expect((await deploy(account, '2.0.0')).code).toBe(EXIT.ok);
+      await passUntil(account, () => approvalAsked(account.session.world), 3 * 3600);
+      const stage = await account.bluegreen(
+        'approve',
+        'web',
+        'prod',
+        '--approval',
+        'blue-termination',
+        '--json',
+      );
+      expect(stage.code).toBe(EXIT.failed);
+      expect(stage.json()).toMatchObject({
+        kind: 'not-this-approval',
+        deployment: { version: '2.0.0', stage: 'traffic-shift' },
+      });
+      const version = await account.bluegreen('approve', 'web', 'prod', '--version', '1.9.0', '--json');
+      expect(version.json()).toMatchObject({ kind: 'not-this-approval', asked: { version: '1.9.0' } });
+      const bad = await account.bluegreen('approve', 'web', 'prod', '--approval', 'later');
+      expect(bad.code).toBe(EXIT.usage);
+      // The approval still waits: the right answer decides it.
+      const right = await account.bluegreen('approve', 'web', 'prod', '--version', '2.0.0', '--json');
+      expect(right.json()).toMatchObject({ kind: 'decided', decision: 'approved' });
+      await account.bluegreen('wait', 'web', 'prod', '2.0.0', '--since', '6h');
+    }, 'approval-terminal'));
+
   it('reject decides as the caller, and the deployment rolls back', async () => {
     const { ran, waited, world } = await decide('reject');
     expect(ran.code).toBe(EXIT.ok);
