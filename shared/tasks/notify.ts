@@ -1,7 +1,9 @@
+import { deploymentMetrics } from '../domain/metrics.ts';
 import { publicationId } from '../domain/publication.ts';
 import { buildReport, consoleUrl, describeFailure, type Outcome } from '../domain/report.ts';
 import type { DeploymentState, Notification } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
+import { emitDeploymentMetrics } from '../metrics.ts';
 import { settleBake } from '../operations/bake-cleanup.ts';
 import { releaseLock } from '../operations/locking.ts';
 import { publishOnce } from '../operations/publish-once.ts';
@@ -83,8 +85,16 @@ export async function notify(
       };
     },
   );
-  if (!told.repeat)
+  if (!told.repeat) {
     logger.info('notification sent', { outcome: input.outcome, messageId: told.value.messageId });
+    // Counted with the message, once: a repeat of this task counts nothing again. Metrics that
+    // cannot be written are logged, never a reason to fail the end of a deployment.
+    try {
+      emitDeploymentMetrics(state.app, state.env, deploymentMetrics(state, input.outcome, new Date()));
+    } catch (error) {
+      logger.error('could not write the deployment metrics', { error });
+    }
+  }
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
   try {
     await releaseLock(locksTable, state.app, state.env, state.deploymentId);
