@@ -28,6 +28,7 @@ const ENVIRONMENT: Record<string, string> = {
   SIGNING_SECRET_ID: 'bench-secret',
   APPROVAL_BASE_URL: 'https://approvals.example.test',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
 /** The packaged bundles' own esbuild settings (serverless.yml custom.esbuild), for the SDK-only bundles. */

@@ -115,6 +115,8 @@ export function simulatedEnvironment(verbose = false): void {
     SIGNING_SECRET_ID,
     APPROVAL_BASE_URL,
     POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
+    // EMF lines on stdout would mix with the report (--json reads stdout).
+    POWERTOOLS_METRICS_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;

@@ -8,6 +8,8 @@ process.env.ROLLBACK_STATE_MACHINE_ARN ??=
   'arn:aws:states:us-east-1:123456789012:stateMachine:bluegreen-ec2-sim-deploy-rollback';
 process.env.NOTIFICATION_TOPIC_ARN ??= 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+// The deployment metrics (EMF lines on stdout) are off but where a test reads them.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.APPROVALS_TABLE ??= 'bluegreen-ec2-sim-approvals';
 process.env.SIGNING_SECRET_ID ??= 'bluegreen-ec2-sim/approval-signing-key';

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lockId } from '#shared/domain/lock.ts';
+import { METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
 import { publicationId } from '#shared/domain/publication.ts';
 import type { DeploymentState, Notification } from '#shared/domain/workflow.ts';
 import type { NotifyInput } from '#shared/tasks/notify.ts';
@@ -191,5 +192,75 @@ describe('the final notification', () => {
 
     expect(finals()).toHaveLength(1);
     expect(lock()?.owner).toMatchObject({ name: WAITER });
+  });
+});
+
+describe('the deployment metrics', () => {
+  let written: string[];
+  beforeEach(() => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    written = [];
+    const write = process.stdout.write.bind(process.stdout);
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk, ...rest) => {
+      written.push(String(chunk));
+      return write(chunk, ...(rest as []));
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  /** The embedded-metric-format documents written to stdout. */
+  function emf(): Record<string, unknown>[] {
+    return written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"CloudWatchMetrics"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  const bake = {
+    status: 'AVAILABLE',
+    reused: false,
+    startedAt: '2026-03-02T09:00:10.000Z',
+    completedAt: '2026-03-02T09:20:10.000Z',
+    polls: 4,
+  } as const;
+
+  it('counts a succeeded deployment once, by app and env, with its bake', async () => {
+    const state = { ...deployment, bake } as DeploymentState;
+    await notify({ ...input, deployment: state }, context());
+    await notify({ ...input, deployment: state }, context());
+
+    const docs = emf();
+    expect(docs).toHaveLength(1);
+    const doc = docs[0] as Record<string, unknown> & {
+      _aws: {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+    };
+    const [directive] = doc._aws.CloudWatchMetrics;
+    expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(directive?.Dimensions).toEqual([['service', 'app', 'env']]);
+    expect(directive?.Metrics.map((m) => m.Name)).toEqual([
+      'DeploymentSucceeded',
+      'BakeReused',
+      'BakeDurationSeconds',
+    ]);
+    expect(doc).toMatchObject({
+      app: 'web',
+      env: 'prod',
+      DeploymentSucceeded: 1,
+      BakeReused: 0,
+      BakeDurationSeconds: 1200,
+    });
+  });
+
+  it('counts a rolled-back deployment as rolled back, not as succeeded', async () => {
+    await notify({ ...input, outcome: 'rolled-back' }, context());
+
+    const [doc] = emf();
+    expect(doc).toMatchObject({ app: 'web', env: 'prod', [OUTCOME_METRICS['rolled-back']]: 1 });
+    expect(doc).not.toHaveProperty(OUTCOME_METRICS.succeeded);
   });
 });
