@@ -11,6 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
+import { METRIC_NAMES, METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
 import { requestLock } from '#shared/tasks/acquire-lock.ts';
 import { awaitBake } from '#shared/tasks/await-bake.ts';
 import { watchAlarms } from '#shared/tasks/watch-alarms.ts';
@@ -337,6 +338,35 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: 'DeploymentTopic' }],
     });
+  });
+
+  it('alarms on and charts exactly the metrics the final notification emits', () => {
+    // The service's metrics the alarms and the dashboard read: every query on its namespace.
+    const used = (text: string) =>
+      [...text.matchAll(/(?:SUM|MAX|AVG)\((\w+)\) FROM SCHEMA\(\\?"([\w-]+)\\?"/g)].map(([, name, ns]) => {
+        expect(ns).toBe(METRICS_NAMESPACE);
+        return name;
+      });
+    const alarm = resources.RollbackFailedAlarm;
+    expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'DeploymentTopic' }],
+    });
+    expect(used(JSON.stringify(alarm?.Properties.Metrics))).toEqual([OUTCOME_METRICS['rollback-failed']]);
+
+    const dashboard = resources.Dashboard;
+    expect(dashboard?.Type).toBe('AWS::CloudWatch::Dashboard');
+    const body =
+      (dashboard?.Properties.DashboardBody as { 'Fn::Sub'?: string } | undefined)?.['Fn::Sub'] ?? '';
+    // Valid JSON once CloudFormation substitutes its ${...} references.
+    const widgets = (JSON.parse(body.replaceAll('${', '$(')) as { widgets: { type: string }[] }).widgets;
+    expect([...used(body)].sort()).toEqual([...METRIC_NAMES].sort());
+    expect(widgets.map((w) => w.type)).toContain('alarm');
+    for (const name of ['RollbackFailedAlarm', 'DeadLetterQueueAlarm', 'DeployStateMachine'])
+      expect(body).toContain(`\${${name}`);
   });
 
   it('lets CloudWatch alarms publish to the encrypted topic (its own KMS key, not alias/aws/sns)', () => {
