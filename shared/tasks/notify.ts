@@ -4,6 +4,7 @@ import type { DeploymentState, Notification } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { settleBake } from '../operations/bake-cleanup.ts';
 import { releaseLock } from '../operations/locking.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { publishOnce } from '../operations/publish-once.ts';
 import { blueLeft, healLeft, whatIsLeft } from '../operations/survey.ts';
 
@@ -85,6 +86,8 @@ export async function notify(
   );
   if (!told.repeat)
     logger.info('notification sent', { outcome: input.outcome, messageId: told.value.messageId });
+  // Told on every attempt (a repeat may follow an attempt whose put was lost): consumers dedupe by id.
+  await tellProgress(state, 'finished', { outcome: input.outcome });
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
   try {
     await releaseLock(locksTable, state.app, state.env, state.deploymentId);
