@@ -109,6 +109,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   'client-imagebuilder': 'imagebuilder',
   'client-cloudwatch': 'cloudwatch',
   'client-sns': 'sns',
+  'client-eventbridge': 'events',
   'client-s3': 's3',
   'client-sfn': 'states',
   'client-dynamodb': 'dynamodb',

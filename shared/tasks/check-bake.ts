@@ -6,6 +6,7 @@ import { quoted } from '../domain/text.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { BakeFailed, BakeTimedOut } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { need, nowIso } from '../state.ts';
 
 /** One bounded poll of the build. On AVAILABLE the AMI is tagged so the next deploy can reuse it. */
@@ -20,6 +21,7 @@ export async function checkBake(input: DeploymentState): Promise<BakeState> {
     if (!image.amiId)
       throw new BakeFailed(`build ${arn} is AVAILABLE but lists no AMI in its output resources`);
     await tagResources([image.amiId], bakeTags(state));
+    await tellProgress(state, 'baked');
     return { ...bake, status: 'AVAILABLE', amiId: image.amiId, completedAt: nowIso(), polls };
   }
   if (buildFailed(image.status)) {

@@ -6,6 +6,7 @@ import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { assertRecordsAsWritten } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { need, nowIso, secondsSince } from '../state.ts';
@@ -48,6 +49,7 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
   const verdict = evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched);
   const summary = describeHealth(verdict);
   if (verdict.healthy) {
+    await tellProgress(state, 'green-healthy', { green: green.slot });
     return {
       status: 'HEALTHY',
       polls,

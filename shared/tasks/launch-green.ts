@@ -6,6 +6,7 @@ import type { DeploymentState, GreenFleet, Plan } from '../domain/workflow.ts';
 import { CapacityShortfall, SlotInUse } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { foreignTargets } from '../operations/slot-instances.ts';
 import { claimSlot } from '../operations/slot-ownership.ts';
 import { releaseDeadTargets } from '../operations/slot-targets.ts';
@@ -90,5 +91,6 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
       `EC2 launched ${instanceIds.length} of ${plan.instanceCount} green instances (insufficient capacity)`,
     );
   }
+  await tellProgress(state, 'green-launched', { green: plan.green });
   return { slot: plan.green, amiId, launched: instanceIds.length, launchedAt: nowIso() };
 }

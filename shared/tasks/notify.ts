@@ -6,6 +6,7 @@ import { logger } from '../logger.ts';
 import { emitDeploymentMetrics } from '../metrics.ts';
 import { settleBake } from '../operations/bake-cleanup.ts';
 import { releaseLock } from '../operations/locking.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { publishOnce } from '../operations/publish-once.ts';
 import { blueLeft, healLeft, whatIsLeft } from '../operations/survey.ts';
 
@@ -95,6 +96,8 @@ export async function notify(
       logger.error('could not write the deployment metrics', { error });
     }
   }
+  // Told on every attempt (a repeat may follow an attempt whose put was lost): consumers dedupe by id.
+  await tellProgress(state, 'finished', { outcome: input.outcome });
   // Every end path passes here: hand the app/env to the next deployment (a no-op unless we own it).
   try {
     await releaseLock(locksTable, state.app, state.env, state.deploymentId);

@@ -5,6 +5,7 @@ import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
@@ -59,6 +60,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   const { dns } = moved;
   const weights = weightsForStep(plan.green, 0);
   logger.warn('traffic rolled back to blue', { weights, changeId: dns.changeId });
+  await tellProgress(state, 'traffic-returned', { weights, green: plan.green });
   return {
     changed: true,
     weights,

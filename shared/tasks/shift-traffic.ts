@@ -6,6 +6,7 @@ import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
 import { greenIds, greenVerdict } from '../operations/green-health.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { writeChange } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
@@ -52,6 +53,7 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   const comment = `${state.deploymentId} step ${index + 1}/${plan.steps.length}: ${step.percent}% to slot ${plan.green}`;
   const dns = await writeChange(plan, weights, comment);
   logger.info('traffic step written', { index, percent: step.percent, weights, changeId: dns.changeId });
+  await tellProgress(state, 'step-shifted', { step: index + 1, weights, green: plan.green });
   return {
     index,
     percent: step.percent,

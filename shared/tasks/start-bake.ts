@@ -15,6 +15,7 @@ import { clientToken } from '../domain/identity.ts';
 import type { BakeState, DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { pinnedConfig } from '../operations/pinned-config.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
@@ -53,8 +54,10 @@ export async function startBake(input: DeploymentState): Promise<BakeState> {
   const state = need(input, 'plan');
   const { plan } = state;
   const startedAt = nowIso();
+  await tellProgress(state, 'started');
   const existing = await reusableAmi(plan);
   if (existing) {
+    await tellProgress(state, 'baked');
     return {
       status: 'AVAILABLE',
       reused: true,

@@ -3,6 +3,7 @@ import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { need, nowIso } from '../state.ts';
 
@@ -22,5 +23,6 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
   logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });
+  await tellProgress(state, 'blue-terminated', { green: plan.green });
   return { slot: drain.slot, deregistered: drain.deregistered, terminated: ids.length, at: nowIso() };
 }

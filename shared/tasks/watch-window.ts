@@ -4,6 +4,7 @@ import type { DeploymentState, WindowState } from '../domain/workflow.ts';
 import { LoopBoundExceeded } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertGreenGood } from '../operations/checks.ts';
+import { tellProgress } from '../operations/progress.ts';
 import { need, nowIso } from '../state.ts';
 
 /**
@@ -39,6 +40,9 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
       `termination window not over after ${checks} checks (ends ${endsAt.toISOString()})`,
     );
   }
+  // Told at the window's first check, which has found green good: the window is under way.
+  if (!state.window)
+    await tellProgress(state, 'window-started', { weights: shift.weights, green: plan.green });
   return {
     startedAt,
     endsAt: endsAt.toISOString(),

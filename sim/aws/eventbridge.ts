@@ -49,7 +49,47 @@ export class EventBusModel {
     private readonly now: () => number,
   ) {}
 
+  /** What the service itself put (PutEvents), in order: its progress events. */
+  readonly putByService: BusEvent[] = [];
+
+  /**
+   * PutEvents on the default bus, as the service's functions call it: each entry's Detail is a JSON
+   * object (EventBridge refuses an entry whose Detail is not), and every entry is accepted.
+   */
+  PutEvents(input: {
+    Entries?: { Source?: string; DetailType?: string; Detail?: string; EventBusName?: string }[];
+  }): { FailedEntryCount: number; Entries: { EventId: string }[] } {
+    const entries = input.Entries ?? [];
+    if (entries.length === 0 || entries.length > 10) {
+      throw Object.assign(new Error('PutEvents takes 1 to 10 entries'), { name: 'ValidationException' });
+    }
+    return {
+      FailedEntryCount: 0,
+      Entries: entries.map((entry) => {
+        if (entry.EventBusName && entry.EventBusName !== 'default') {
+          throw Object.assign(new Error(`event bus ${entry.EventBusName} does not exist`), {
+            name: 'ResourceNotFoundException',
+          });
+        }
+        const detail = JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>;
+        const event = this.stamp({
+          source: entry.Source ?? '',
+          'detail-type': entry.DetailType ?? '',
+          resources: [],
+          detail,
+        });
+        this.putByService.push(event);
+        this.route(event);
+        return { EventId: event.id };
+      }),
+    };
+  }
+
   put(event: Omit<BusEvent, 'version' | 'id' | 'account' | 'region' | 'time'>): void {
+    this.route(this.stamp(event));
+  }
+
+  private stamp(event: Omit<BusEvent, 'version' | 'id' | 'account' | 'region' | 'time'>): BusEvent {
     this.count += 1;
     const full: BusEvent = {
       version: '0',
@@ -59,6 +99,10 @@ export class EventBusModel {
       time: new Date(this.now()).toISOString(),
       ...event,
     };
+    return full;
+  }
+
+  private route(full: BusEvent): void {
     if (this.lostSources.has(full.source)) return;
     for (const rule of this.rules) {
       if (!matches(rule.pattern, full)) continue;

@@ -401,9 +401,28 @@ export function iamRequestsFor(world: World, call: ApiCall, input: unknown): Iam
       return [];
     case 'iam':
       return iamRequests(world, call.operation, json);
+    case 'events':
+      return eventsRequests(call.operation, json);
     default:
       throw new Error(`no IAM mapping for ${call.service}:${call.operation}`);
   }
+}
+
+/**
+ * PutEvents is authorized once per bus it puts on, with the sources and detail-types of its
+ * entries as the multivalued keys events:source and events:detail-type.
+ */
+function eventsRequests(operation: string, input: Json): IamRequest[] {
+  if (operation !== 'PutEvents') throw new Error(`no IAM mapping for events:${operation}`);
+  const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; EventBusName?: string }[];
+  const buses = [...new Set(entries.map((e) => e.EventBusName ?? 'default'))];
+  return buses.map((bus) => {
+    const onBus = entries.filter((e) => (e.EventBusName ?? 'default') === bus);
+    return request('events:PutEvents', `arn:${P}:events:${REGION}:${ACCOUNT}:event-bus/${bus}`, {
+      'events:source': [...new Set(onBus.map((e) => String(e.Source ?? '')))],
+      'events:detail-type': [...new Set(onBus.map((e) => String(e.DetailType ?? '')))],
+    });
+  });
 }
 
 /** The id CloudFormation gave the service stack in the simulated account (the end of its ARN). */

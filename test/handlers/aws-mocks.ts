@@ -2,6 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTagsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ export interface AwsMocks {
   cloudwatchMock: AwsClientStub<CloudWatchClient>;
   dynamodbMock: AwsClientStub<DynamoDBClient>;
   ec2Mock: AwsClientStub<EC2Client>;
+  eventbridgeMock: AwsClientStub<EventBridgeClient>;
   elbv2Mock: AwsClientStub<ElasticLoadBalancingV2Client>;
   imagebuilderMock: AwsClientStub<ImagebuilderClient>;
   route53Mock: AwsClientStub<Route53Client>;
@@ -43,6 +45,7 @@ export function mockAws(defaults: AwsDefaults = {}): AwsMocks {
     cloudwatchMock: mockClient(CloudWatchClient),
     dynamodbMock: mockClient(DynamoDBClient),
     ec2Mock: mockClient(EC2Client),
+    eventbridgeMock: mockClient(EventBridgeClient),
     elbv2Mock: mockClient(ElasticLoadBalancingV2Client),
     imagebuilderMock: mockClient(ImagebuilderClient),
     route53Mock: mockClient(Route53Client),
@@ -51,6 +54,10 @@ export function mockAws(defaults: AwsDefaults = {}): AwsMocks {
     snsMock: mockClient(SNSClient),
   };
   beforeEach(() => {
+    // The bus takes every progress event unless a test says otherwise.
+    mocks.eventbridgeMock
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'event-1' }] });
     if (defaults.slotsOurs) mocks.elbv2Mock.on(DescribeTagsCommand).callsFake(slotTags());
     if (defaults.pinnedConfig) mockPinnedConfig(mocks.s3Mock);
     if (defaults.alarmsOk) mocks.cloudwatchMock.on(DescribeAlarmsCommand).callsFake(alarmStates());
