@@ -11,7 +11,7 @@ import { type Service, sleep } from './context.ts';
 import { recoveryOutcome } from './deployments.ts';
 import { CommandError, exitCodeOf } from './errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { deploymentEnd, EXIT_OF_OUTCOME, type Outcome, rollbackEnd } from './outcome.ts';
+import { deploymentEnd, EXIT_OF_OUTCOME, OUTCOME_WORDS, type Outcome, rollbackEnd } from './outcome.ts';
 import type { Output } from './output.ts';
 
 /** How often the command looks at the execution while a task runs: a DescribeExecution and a page of its history. */
@@ -272,4 +272,13 @@ async function followed(
     });
   const rolled = rollbackEnd(back.status, back.error);
   return result(rolled === 'running' ? 'timed-out' : rolled, ended(end), ended(back));
+}
+
+/**
+ * A followed deployment as a person reads it: its name and outcome, then the causes the deployment
+ * and its rollback execution gave, each on its own line.
+ */
+export function followedText(followed: Followed, name = followed.deployment.name): string {
+  const causes = [followed.deployment.cause, followed.rollback?.cause].filter((cause) => cause);
+  return [`${name} ${OUTCOME_WORDS[followed.outcome]}`, ...causes].join('\n');
 }

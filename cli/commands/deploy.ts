@@ -9,10 +9,9 @@ import { consoleLink, handled, type Service, withService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import { CommandError, usageError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { follow } from '../follow.ts';
+import { follow, followedText } from '../follow.ts';
 import { type CommandContext, type Register, withGlobalOptions } from '../main.ts';
 import { DEFAULT_TIMEOUT, scenarioOption, timeoutOption } from '../options.ts';
-import { OUTCOME_WORDS } from '../outcome.ts';
 
 interface DeployOptions {
   app: string;
@@ -114,10 +113,7 @@ async function deploy(
     return EXIT.ok;
   }
   const followed = await follow(service, arn, { deadline: Date.now() + timeoutMs, out });
-  out.result(
-    { ...document, ...followed },
-    `${name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
-  );
+  out.result({ ...document, ...followed }, followedText(followed, name));
   return followed.exitCode;
 }
 

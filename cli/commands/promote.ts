@@ -3,10 +3,9 @@ import { promoteFromTerminal } from '#shared/operations/promote-from-terminal.ts
 import { handled, operatorPost, type Service, withService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { follow } from '../follow.ts';
+import { follow, followedText } from '../follow.ts';
 import { type CommandContext, type Register, withGlobalOptions } from '../main.ts';
 import { DEFAULT_TIMEOUT, scenarioOption, timeoutOption } from '../options.ts';
-import { OUTCOME_WORDS } from '../outcome.ts';
 
 interface PromoteFlags {
   wait: boolean;
@@ -49,10 +48,7 @@ async function promote(
     deadline: Date.now() + release.timeoutMs,
     out,
   });
-  out.result(
-    { ...result, ...followed },
-    `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
-  );
+  out.result({ ...result, ...followed }, followedText(followed));
   return followed.exitCode;
 }
 

@@ -4,11 +4,10 @@ import { executionsOf } from '../deployments.ts';
 import { parseDuration } from '../duration.ts';
 import { CommandError, usageError } from '../errors.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { follow, POLL_MS, START_WAIT_MS } from '../follow.ts';
+import { follow, followedText, POLL_MS, START_WAIT_MS } from '../follow.ts';
 import type { CommandContext, Register } from '../main.ts';
 import { withGlobalOptions } from '../main.ts';
 import { DEFAULT_TIMEOUT, scenarioOption, timeoutOption } from '../options.ts';
-import { OUTCOME_WORDS } from '../outcome.ts';
 
 interface WaitOptions {
   timeout: string;
@@ -83,10 +82,7 @@ async function waitFor(
   const arn = await arnOf(service, target, deadline, pick);
   out.progress(`following ${arn.split(':').at(-1)}`);
   const followed = await follow(service, arn, { deadline, out });
-  out.result(
-    followed,
-    `${followed.deployment.name} ${OUTCOME_WORDS[followed.outcome]}${followed.deployment.cause ? `\n${followed.deployment.cause}` : ''}${followed.rollback?.cause ? `\n${followed.rollback.cause}` : ''}`,
-  );
+  out.result(followed, followedText(followed));
   return followed.exitCode;
 }
 
