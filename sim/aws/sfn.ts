@@ -104,20 +104,21 @@ export class SfnModel {
     return [...this.rollbacks.values()].find((e) => e.deployment === deployment);
   }
 
+  /** The executions of one of the two state machines, by its ARN; AWS's error for another. */
+  private executionsOf(stateMachineArn: string | undefined): Map<string, SimExecution> {
+    if (stateMachineArn !== undefined && stateMachineArn === this.stateMachineArn) return this.executions;
+    if (stateMachineArn !== undefined && stateMachineArn === this.rollbackStateMachineArn)
+      return this.rollbacks;
+    throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+  }
+
   private byArn(arn: string | undefined): SimExecution | undefined {
     return this.all().find((e) => e.arn === arn);
   }
 
   StartExecution(input: { stateMachineArn?: string; name?: string; input?: string }) {
-    const executions =
-      input.stateMachineArn === this.stateMachineArn
-        ? this.executions
-        : input.stateMachineArn === this.rollbackStateMachineArn
-          ? this.rollbacks
-          : undefined;
-    if (!executions || !input.stateMachineArn) {
-      throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
-    }
+    const executions = this.executionsOf(input.stateMachineArn);
+    const stateMachineArn = input.stateMachineArn as string;
     const name = input.name ?? this.world.id('', 32);
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw awsError('InvalidName', `Invalid Name: '${name}'`);
     const existing = executions.get(name);
@@ -132,8 +133,8 @@ export class SfnModel {
         ? (JSON.parse(input.input ?? '{}') as { deploymentId?: string }).deploymentId
         : undefined;
     const execution: SimExecution = {
-      arn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
-      stateMachineArn: input.stateMachineArn,
+      arn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      stateMachineArn,
       name,
       ...(deployment ? { deployment } : {}),
       input: input.input ?? '{}',
@@ -246,14 +247,7 @@ export class SfnModel {
     maxResults?: number;
     nextToken?: string;
   }) {
-    const executions =
-      input.stateMachineArn === this.stateMachineArn
-        ? this.executions
-        : input.stateMachineArn === this.rollbackStateMachineArn
-          ? this.rollbacks
-          : undefined;
-    if (!executions)
-      throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
+    const executions = this.executionsOf(input.stateMachineArn);
     const size = input.maxResults || 100;
     if (size > 1000) throw awsError('ValidationException', 'maxResults must be at most 1000');
     const listed = [...executions.values()]
