@@ -30,95 +30,78 @@ const ROUTE = /^\/approvals\/([^/]+)$/;
 let requests = 0;
 
 /** The event API Gateway (HTTP API, payload 2.0, route `ANY /approvals/{id}`) hands the function. */
-export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | undefined {
+/**
+ * What every HTTP API event (payload 2.0) of the request carries, on the route `routeKey`: the
+ * path, the headers (lower case), the request context, and the body as API Gateway encodes it.
+ */
+function eventOf(request: HttpRequest, routeKey: string) {
   const url = new URL(request.url, 'http://localhost');
-  const match = url.pathname.match(ROUTE);
-  if (!match) return undefined;
   requests += 1;
   const headers = Object.fromEntries(
     Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
   );
+  const now = Date.now();
+  return {
+    url,
+    event: {
+      version: '2.0',
+      routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.replace(/^\?/, ''),
+      headers: { host: url.host, ...headers },
+      requestContext: {
+        accountId: ACCOUNT,
+        apiId: 'simapi',
+        domainName: url.host,
+        domainPrefix: 'simapi',
+        http: {
+          method: request.method.toUpperCase(),
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: headers['user-agent'] ?? 'simulated',
+        },
+        requestId: `sim-http-${requests}`,
+        routeKey,
+        stage: '$default',
+        time: new Date(now).toISOString(),
+        timeEpoch: now,
+      },
+      ...(request.body !== undefined
+        ? { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }
+        : { isBase64Encoded: false }),
+    },
+  };
+}
+
+/** The event API Gateway (HTTP API, payload 2.0, route `ANY /approvals/{id}`) hands the function. */
+export function apiGatewayEvent(request: HttpRequest): APIGatewayProxyEventV2 | undefined {
+  const match = new URL(request.url, 'http://localhost').pathname.match(ROUTE);
+  if (!match) return undefined;
+  const { url, event } = eventOf(request, 'ANY /approvals/{id}');
   // API Gateway joins the values of a repeated parameter with commas (rawQueryString keeps them).
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
     query[name] = name in query ? `${query[name]},${value}` : value;
   }
-  const now = Date.now();
   return {
-    version: '2.0',
-    routeKey: 'ANY /approvals/{id}',
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers: { host: url.host, ...headers },
+    ...event,
     ...(url.searchParams.size > 0 ? { queryStringParameters: query } : {}),
     pathParameters: { id: decodeURIComponent(match[1] ?? '') },
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'simapi',
-      domainName: url.host,
-      domainPrefix: 'simapi',
-      http: {
-        method: request.method.toUpperCase(),
-        path: url.pathname,
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: headers['user-agent'] ?? 'simulated',
-      },
-      requestId: `sim-http-${requests}`,
-      routeKey: 'ANY /approvals/{id}',
-      stage: '$default',
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-    },
-    ...(request.body !== undefined
-      ? { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }
-      : { isBase64Encoded: false }),
   };
 }
 
 /**
- * The event of the route `POST /decisions` (IAM authorization): API Gateway has verified the
- * request's signature and names the caller in `requestContext.authorizer.iam`.
+ * The event of a route with IAM authorization (`POST /decisions`, `POST /promotions`): API Gateway
+ * has verified the request's signature and names the caller in `requestContext.authorizer.iam`.
  */
 export function decisionEvent(
   request: HttpRequest,
   iam: APIGatewayEventRequestContextIAMAuthorizer['iam'],
 ): APIGatewayProxyEventV2WithIAMAuthorizer {
-  const url = new URL(request.url, 'http://localhost');
-  requests += 1;
-  const headers = Object.fromEntries(
-    Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-  );
-  const now = Date.now();
-  return {
-    version: '2.0',
-    routeKey: `POST ${url.pathname}`,
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers: { host: url.host, ...headers },
-    requestContext: {
-      accountId: ACCOUNT,
-      apiId: 'simapi',
-      authorizer: { iam },
-      domainName: url.host,
-      domainPrefix: 'simapi',
-      http: {
-        method: request.method.toUpperCase(),
-        path: url.pathname,
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: headers['user-agent'] ?? 'simulated',
-      },
-      requestId: `sim-http-${requests}`,
-      routeKey: `POST ${url.pathname}`,
-      stage: '$default',
-      time: new Date(now).toISOString(),
-      timeEpoch: now,
-    },
-    ...(request.body !== undefined
-      ? { body: Buffer.from(request.body).toString('base64'), isBase64Encoded: true }
-      : { isBase64Encoded: false }),
-  };
+  const path = new URL(request.url, 'http://localhost').pathname;
+  const { event } = eventOf(request, `POST ${path}`);
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { iam } } };
 }
 
 /** Calls the function the way API Gateway would; unrouted paths get API Gateway's own 404. */
