@@ -169,6 +169,24 @@ export interface Plan {
   heal?: { to: Slot; from: Slot; weights: Record<Slot, number> };
   /** Where the deployment waits for a person; both false when no approval is configured. */
   approval: { beforeShift: boolean; beforeTermination: boolean; timeoutSeconds: number };
+  /**
+   * The version blue's fleet runs (its instances' bluegreen:version tag): what green replaces.
+   * Absent on a first deploy, or when blue's instances do not say.
+   */
+  blueVersion?: string;
+  /** Where the release came from, for the people asked to approve it; absent when nothing says. */
+  release?: ReleaseProvenance;
+}
+
+/**
+ * Who uploaded the artifact (the S3 event's principal) and the commit and change note its object
+ * metadata carries (x-amz-meta-commit, x-amz-meta-changes). Text from people: each is one line,
+ * bounded, and escaped or quoted wherever it is shown.
+ */
+export interface ReleaseProvenance {
+  uploadedBy?: string;
+  commit?: string;
+  changes?: string;
 }
 
 /** Where a deployment's config is, as the version Plan read. */
