@@ -1,4 +1,5 @@
 import type { DecisionRecord } from '#shared/domain/approval.ts';
+import { imageBuildName } from '#shared/domain/bake.ts';
 import { formatDuration } from '#shared/domain/report.ts';
 import { formatWeights } from '#shared/domain/traffic.ts';
 import type {
@@ -58,7 +59,7 @@ const DESCRIBERS: Record<string, Describe> = {
             : `AMI ${b.amiId} is available`,
         }
       : {
-          text: `Image Builder is building ${b.imageBuildVersionArn?.split('/').slice(-3).join('/')}`,
+          text: `Image Builder is baking the AMI (${b.imageBuildVersionArn ? imageBuildName(b.imageBuildVersionArn) : 'build not known yet'})`,
           key: 'building',
         },
   '$.green': (g: GreenFleet) => ({

@@ -67,6 +67,16 @@ export function recipeId(plan: { artifactId: string; bakeKey?: string | undefine
 
 export const RECIPE_VERSION = '1.0.0';
 
+/**
+ * An image build as a person reads it: the image (the recipe's name) and the build's number. The
+ * build ARN's middle part is the recipe's version, always RECIPE_VERSION: shown, it reads like the
+ * release's version, which it is not.
+ */
+export function imageBuildName(imageBuildVersionArn: string): string {
+  const [, name, , build] = imageBuildVersionArn.split('/');
+  return name && build ? `image ${name}, build ${build}` : imageBuildVersionArn;
+}
+
 /** What an AMI is made of besides the artifact's bytes. */
 export interface BakeInputs {
   /** The release bucket: the service's stack (two stages of the service never share an AMI). */

@@ -1,3 +1,4 @@
+import { STAGE_TITLES } from './approval.ts';
 import { LOCK_WAIT_SECONDS } from './lock.ts';
 import { promotionLine, promotionsOf, skippedSeconds } from './promotion.ts';
 import { TAG } from './tags.ts';
@@ -90,6 +91,14 @@ function between(from: string | undefined, to: string | undefined): number | und
   return (Date.parse(to) - Date.parse(from)) / 1000;
 }
 
+/** Each measured duration as a sentence: the notification names no field of the state. */
+const DURATION_LINES = {
+  total: (took: string) => `The deployment took ${took}.`,
+  bake: (took: string) => `Baking the AMI took ${took}.`,
+  greenHealthy: (took: string) => `Green was healthy ${took} after its launch.`,
+  terminationWindow: (took: string) => `The termination window lasted ${took}.`,
+} as const;
+
 export interface Report {
   outcome: Outcome;
   subject: string;
@@ -108,13 +117,13 @@ export function buildReport(
   const who = `${app}/${env} ${version}`;
   const nowIso = now.toISOString();
   const durations: Record<string, number> = {};
-  const record = (name: string, seconds: number | undefined) => {
+  const record = (name: keyof typeof DURATION_LINES, seconds: number | undefined) => {
     if (seconds !== undefined) durations[name] = seconds;
   };
   record('total', between(plan?.startedAt, nowIso));
   record('bake', between(state.bake?.startedAt, state.bake?.completedAt));
   record('greenHealthy', between(state.green?.launchedAt, state.health?.healthyAt));
-  record('termination window', state.window ? between(state.window.startedAt, state.retired?.at) : undefined);
+  record('terminationWindow', state.window ? between(state.window.startedAt, state.retired?.at) : undefined);
 
   const lines: string[] = [];
   const ami = state.bake?.amiId;
@@ -140,7 +149,7 @@ export function buildReport(
     // The approver's name and words, quoted on this one line (they are text from a person).
     const said = approval.comment ? `: ${quoted(approval.comment)}` : '';
     lines.push(
-      `Approval (${approval.stage}): ${approval.decision} by ${quoted(approval.approver)} at ${approval.at}${said}`,
+      `Approval to ${STAGE_TITLES[approval.stage]}: ${approval.decision} by ${quoted(approval.approver)} at ${approval.at}${said}`,
     );
   }
   // Who ended which wait early: the caller's identity is text from a person, quoted by the line.
@@ -149,7 +158,7 @@ export function buildReport(
     lines.push(promotionLine(promotion, skipped === undefined ? undefined : formatDuration(skipped)));
   }
   for (const [name, seconds] of Object.entries(durations))
-    lines.push(`Duration, ${name}: ${formatDuration(seconds)}`);
+    lines.push(DURATION_LINES[name as keyof typeof DURATION_LINES](formatDuration(seconds)));
 
   let summary: string;
   let subject: string;

@@ -153,7 +153,7 @@ describe('a hostile comment in what operators read', () => {
     for (const line of linesOf(body)) expect(line.startsWith(FAKE_LINE)).toBe(false);
     expect(linesOf(report.summary)).toHaveLength(1);
     expect(report.lines).toContain(
-      `Approval (traffic-shift): rejected by "bob@example.com" at 2026-03-02T09:30:00.000Z: ${quoted(COMMENT)}`,
+      `Approval to shift traffic to the new release: rejected by "bob@example.com" at 2026-03-02T09:30:00.000Z: ${quoted(COMMENT)}`,
     );
   });
 
