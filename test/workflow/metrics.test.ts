@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
 import { FINISHED_DETAIL_TYPES } from '#shared/domain/progress.ts';
 import type { Outcome } from '#shared/domain/report.ts';
@@ -12,6 +12,7 @@ import { type Summary, simulate } from '../../sim/simulate.ts';
 import { summaryLines } from '../../sim/summary.ts';
 import { World } from '../../sim/world.ts';
 import { ROOT } from '../support/simulation.ts';
+import { keptStdout } from '../support/stdout.ts';
 
 // The deployment metrics as the notify task writes them (Powertools Metrics, one embedded-metric
 // document per deployment) while the real state machine runs: each run of the simulator reports
@@ -25,19 +26,10 @@ const OUTCOME_OF_EVENT = new Map<string, string>(
   Object.entries(FINISHED_DETAIL_TYPES).map(([outcome, type]) => [type, outcome]),
 );
 
-let written: string[];
-beforeEach(() => {
-  written = [];
-  // Whatever reaches stdout while a test runs, kept from the test output to be looked at.
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
+const written = keptStdout();
 afterEach(() => {
-  vi.restoreAllMocks();
   // Not an EMF line, nor anything else: `--json` prints its report on stdout.
-  expect(written.join('')).toBe('');
+  expect(written().join('')).toBe('');
 });
 
 async function run(name: string, options: Parameters<typeof simulate>[1] = {}): Promise<Summary> {
