@@ -30,6 +30,11 @@ export function inWorld<T>(world: World, work: () => Promise<T>): Promise<T> {
   return accounts.run(world, work);
 }
 
+/** The world of the simulated account whose work is running here, if any. */
+export function worldOfWork(): World | undefined {
+  return accounts.getStore();
+}
+
 interface MiddlewareClient {
   middlewareStack: {
     add(

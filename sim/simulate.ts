@@ -13,6 +13,7 @@ import { type LoadedDefinition, loadDefinition, loadFunctionHandlers } from './d
 import { Harness } from './harness.ts';
 import { historyEvents } from './history.ts';
 import type { HttpHandler } from './http.ts';
+import { type EmittedMetrics, parseMetrics, recordMetricsPerWorld } from './metrics.ts';
 import { type FleetCount, SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { inWorld, routeClientsTo } from './router.ts';
@@ -61,6 +62,8 @@ export interface Summary {
   approvals: { stage: string; decision: string; approver: string }[];
   /** The progress events the service put on the bus, their detail-types in order. */
   events: string[];
+  /** The metrics the service wrote (embedded metric format), one entry per document, in order. */
+  metrics: EmittedMetrics[];
   apiCalls: Record<string, number>;
   wallMs: number;
   problems: string[];
@@ -117,11 +120,12 @@ export function simulatedEnvironment(verbose = false): void {
     SIGNING_SECRET_ID,
     APPROVAL_BASE_URL,
     POWERTOOLS_LOG_LEVEL: verbose ? 'INFO' : 'SILENT',
-    // EMF lines on stdout would mix with the report (--json reads stdout).
-    POWERTOOLS_METRICS_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   for (const [key, value] of Object.entries(defaults)) process.env[key] ??= value;
+  // EMF lines on stdout would mix with the report (--json reads stdout): each run records its
+  // own instead (recordMetricsPerWorld).
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 }
 
 /**
@@ -199,6 +203,7 @@ export async function inSimulatedAccount<T>(
   try {
     const world = new World();
     routeClientsTo(world);
+    recordMetricsPerWorld();
     return await inWorld(world, () => run({ world, handlers, loaded, clock }));
   } finally {
     clock.uninstall();
@@ -467,6 +472,7 @@ function summarize(
       )
       .map(({ stage, decision, approver }) => ({ stage, decision, approver })),
     events: world.events.putByService.map((event) => event['detail-type']),
+    metrics: world.metrics.flatMap(parseMetrics),
     apiCalls: world.callCounts(),
     wallMs: Math.round(performance.now() - wallStart),
     problems,

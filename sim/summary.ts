@@ -15,5 +15,6 @@ export function summaryLines(summary: Summary): string[] {
     ...summary.violations.map((v) => `  - ${v}`),
     ...summary.problems.filter((p) => !p.startsWith('violation:')).map((p) => `Problem:     ${p}`),
     ...summary.notifications.map((n) => `Notified:    ${n.subject}`),
+    ...summary.metrics.map((m) => `Metrics:     ${m.values.map((v) => `${v.name} ${v.value}`).join(', ')}`),
   ];
 }

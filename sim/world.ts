@@ -11,6 +11,7 @@ import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
 import { CloudWatchModel, S3Model, SecretsModel, SnsModel, StsModel } from './aws/small.ts';
+import type { WrittenMetrics } from './metrics.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
@@ -128,6 +129,8 @@ export class World implements WorldContext {
   readonly faults: FaultRule[] = [];
   readonly calls: ApiCall[] = [];
   readonly hooks: WorldHooks[] = [];
+  /** The embedded-metric-format documents the service's functions wrote, in order. */
+  readonly metrics: WrittenMetrics[] = [];
   readonly startedAt: number;
   readonly region = REGION;
   private counter = 0;

@@ -169,16 +169,25 @@ describe('bluegreen simulate --config', () => {
       liveSlot: 'b',
       running: { a: 0, b: 2, other: 0 },
       notifications: [expect.objectContaining({ subject: 'Deployed shop/staging 1.1.0' })],
+      metrics: [
+        expect.objectContaining({
+          dimensions: { service: 'bluegreen-ec2', app: 'shop', env: 'staging' },
+          values: expect.arrayContaining([{ name: 'DeploymentSucceeded', unit: 'Count', value: 1 }]),
+        }),
+      ],
     };
     const names = ['--config', SHOP, '--app', 'shop', '--env', 'staging', '--json'];
+    // Metrics enabled as in Lambda: the simulator records them, and stdout stays the report alone.
+    const env = { ...process.env, POWERTOOLS_METRICS_DISABLED: 'false' };
     const run = (command: string, args: string[]) =>
-      spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      spawnSync(command, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env });
     const bluegreen = run('npx', ['bluegreen', 'simulate', ...names]);
     expect(bluegreen.status).toBe(EXIT.ok);
     expect(JSON.parse(bluegreen.stdout)).toMatchObject(expected);
     const simulator = run(process.execPath, ['--import', 'tsx', 'sim/cli.ts', ...names]);
     expect(simulator.status).toBe(0);
-    expect(JSON.parse(simulator.stdout.trim().split('\n').at(-1) ?? '')).toMatchObject(expected);
+    expect(simulator.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(simulator.stdout)).toMatchObject(expected);
   });
 
   it("deploys a config of another Region and account (the README's config from the app stack) in a child process", () => {

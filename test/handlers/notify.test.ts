@@ -7,6 +7,7 @@ import type { DeploymentState, Notification } from '#shared/domain/workflow.ts';
 import type { NotifyInput } from '#shared/tasks/notify.ts';
 import { LOCKS_TABLE, STATE_MACHINE_ARN, type World } from '../../sim/world.ts';
 import { seededAccount } from '../support/accounts.ts';
+import { keptStdout } from '../support/stdout.ts';
 
 // The final notifier against the simulated account: it tells first and releases last, and it
 // tells once, however often Step Functions runs it for the same execution.
@@ -196,24 +197,18 @@ describe('the final notification', () => {
 });
 
 describe('the deployment metrics', () => {
-  let written: string[];
+  // Kept from the test output: the lines are read here.
+  const written = keptStdout();
   beforeEach(() => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-    written = [];
-    // Kept from the test output: the lines are read here.
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
   });
   afterEach(() => {
-    vi.restoreAllMocks();
     vi.unstubAllEnvs();
   });
 
   /** The embedded-metric-format documents written to stdout. */
   function emf(): Record<string, unknown>[] {
-    return written
+    return written()
       .flatMap((chunk) => chunk.split('\n'))
       .filter((line) => line.includes('"CloudWatchMetrics"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { METRIC_DIMENSIONS, METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
+import { FINISHED_DETAIL_TYPES } from '#shared/domain/progress.ts';
+import type { Outcome } from '#shared/domain/report.ts';
+import { emitDeploymentMetrics } from '#shared/metrics.ts';
+import { recordMetricsPerWorld } from '../../sim/metrics.ts';
+import { loadOwnApp } from '../../sim/own-config.ts';
+import { inWorld } from '../../sim/router.ts';
+import { findScenario } from '../../sim/scenarios.ts';
+import { type Summary, simulate } from '../../sim/simulate.ts';
+import { summaryLines } from '../../sim/summary.ts';
+import { World } from '../../sim/world.ts';
+import { ROOT } from '../support/simulation.ts';
+import { keptStdout } from '../support/stdout.ts';
+
+// The deployment metrics as the notify task writes them (Powertools Metrics, one embedded-metric
+// document per deployment) while the real state machine runs: each run of the simulator reports
+// the documents its own account's functions wrote under `metrics`, beside the `finished` progress
+// event of the same outcome, and none of them reaches stdout.
+
+const OUTCOME_OF_METRIC = new Map<string, string>(
+  Object.entries(OUTCOME_METRICS).map(([outcome, name]) => [name, outcome]),
+);
+const OUTCOME_OF_EVENT = new Map<string, string>(
+  Object.entries(FINISHED_DETAIL_TYPES).map(([outcome, type]) => [type, outcome]),
+);
+
+const written = keptStdout();
+afterEach(() => {
+  // Not an EMF line, nor anything else: `--json` prints its report on stdout.
+  expect(written().join('')).toBe('');
+});
+
+async function run(name: string, options: Parameters<typeof simulate>[1] = {}): Promise<Summary> {
+  const scenario = findScenario(name);
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  return (await simulate(scenario, options)).summary;
+}
+
+/** The outcomes the metrics counted and the outcomes the finished events told, in order. */
+function outcomes(summary: Summary): { counted: string[]; told: string[] } {
+  return {
+    counted: summary.metrics.flatMap((m) =>
+      m.values.flatMap((v) =>
+        OUTCOME_OF_METRIC.has(v.name) ? [OUTCOME_OF_METRIC.get(v.name) as string] : [],
+      ),
+    ),
+    told: summary.events.flatMap((type) =>
+      OUTCOME_OF_EVENT.has(type) ? [OUTCOME_OF_EVENT.get(type) as string] : [],
+    ),
+  };
+}
+
+describe('the deployment metrics in the simulator', () => {
+  it.each<[string, Outcome, Summary['status']]>([
+    ['happy', 'succeeded', 'SUCCEEDED'],
+    ['alarm-during-shift', 'rolled-back', 'ROLLED_BACK'],
+    ['bake-fails', 'failed', 'FAILED'],
+    ['rollback-fails', 'rollback-failed', 'FAILED'],
+    ['blue-termination-fails', 'cleanup-failed', 'FAILED'],
+  ])(
+    '%s: one document, counting %s once by app and env, as its finished event tells',
+    async (name, outcome, status) => {
+      const summary = await run(name);
+      expect(summary.status).toBe(status);
+      expect(summary.metrics).toHaveLength(1);
+      const [doc] = summary.metrics;
+      expect(doc).toMatchObject({
+        namespace: METRICS_NAMESPACE,
+        dimensions: { service: 'bluegreen-ec2', app: 'web', env: 'prod' },
+      });
+      expect(Object.keys(doc?.dimensions ?? {})).toEqual(expect.arrayContaining([...METRIC_DIMENSIONS]));
+      const counts = doc?.values.filter((v) => OUTCOME_OF_METRIC.has(v.name));
+      expect(counts).toEqual([{ name: OUTCOME_METRICS[outcome], unit: 'Count', value: 1 }]);
+      // The execution that wrote it is the deployment that ended so.
+      expect(doc?.execution).toMatch(/^web-prod-1_1_0-/);
+      expect(summary.events.at(-1)).toBe(FINISHED_DETAIL_TYPES[outcome]);
+      expect(outcomes(summary)).toEqual({ counted: [outcome], told: [outcome] });
+    },
+  );
+
+  it('times the deployment it counts: the durations the notify task measured, in seconds', async () => {
+    const summary = await run('happy');
+    const values = Object.fromEntries(summary.metrics[0]?.values.map((v) => [v.name, v]) ?? []);
+    expect(values.DeploymentDurationSeconds).toMatchObject({ unit: 'Seconds' });
+    const duration = values.DeploymentDurationSeconds?.value ?? -1;
+    // From the plan to the notification: within the run, after the time to full green and the bake.
+    expect(duration).toBeGreaterThan(0);
+    expect(duration).toBeLessThanOrEqual(summary.virtualSeconds);
+    expect(values.TimeToFullGreenSeconds?.value).toBeLessThan(duration);
+    expect(values.BakeReused).toEqual({ name: 'BakeReused', unit: 'Count', value: 0 });
+    expect(values.BakeDurationSeconds?.value).toBeGreaterThan(0);
+    expect(summaryLines(summary)).toContain(
+      `Metrics:     ${summary.metrics[0]?.values.map((v) => `${v.name} ${v.value}`).join(', ')}`,
+    );
+  });
+
+  it('concurrent uploads: the superseded one is counted as superseded, each deployment once', async () => {
+    const summary = await run('concurrent-uploads');
+    expect(summary.status).toBe('SUCCEEDED');
+    const { counted, told } = outcomes(summary);
+    expect(counted).toContain('superseded');
+    expect(counted).toEqual(told);
+    // One document per execution, by the execution that wrote it.
+    const executions = summary.metrics.map((m) => m.execution);
+    expect(new Set(executions).size).toBe(summary.executions);
+    for (const doc of summary.metrics) expect(doc.dimensions).toMatchObject({ app: 'web', env: 'prod' });
+  });
+
+  it("are dimensioned by the deployed app and env: a user's own config", async () => {
+    const loaded = await loadOwnApp(join(ROOT, 'test/fixtures/configs/orders-qa.json'), 'orders', 'qa');
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    const summary = await run('happy', { own: loaded.own });
+    expect(summary.metrics).toEqual([
+      expect.objectContaining({
+        dimensions: { service: 'bluegreen-ec2', app: 'orders', env: 'qa' },
+        values: expect.arrayContaining([{ name: 'DeploymentSucceeded', unit: 'Count', value: 1 }]),
+      }),
+    ]);
+  });
+
+  it('are each recorded in the account whose work wrote them, with several accounts at work at once', async () => {
+    recordMetricsPerWorld();
+    const worlds = [new World(), new World()];
+    const count = [{ name: 'DeploymentSucceeded' as const, unit: 'Count' as const, value: 1 }];
+    // Interleaved: each account's work yields to the other's between its writes.
+    await Promise.all(
+      worlds.map((world, i) =>
+        inWorld(world, async () => {
+          for (const env of ['qa', 'prod']) {
+            await new Promise((resolve) => setImmediate(resolve));
+            emitDeploymentMetrics(`app${i}`, env, count);
+          }
+        }),
+      ),
+    );
+    for (const [i, world] of worlds.entries()) {
+      const apps = world.metrics.map((m) => JSON.parse(m.line) as { app: string; env: string });
+      expect(apps).toEqual([
+        expect.objectContaining({ app: `app${i}`, env: 'qa' }),
+        expect.objectContaining({ app: `app${i}`, env: 'prod' }),
+      ]);
+    }
+    // Outside every account nothing is recorded, and (metrics disabled) nothing is written (afterEach).
+    emitDeploymentMetrics('elsewhere', 'prod', count);
+    expect(worlds.flatMap((w) => w.metrics)).toHaveLength(4);
+  });
+});
