@@ -786,6 +786,15 @@ export const SCENARIOS: Scenario[] = [
     prepare: ({ config }) => {
       config.approval = { before: ['traffic-shift', 'blue-termination'], approvers: APPROVERS };
     },
+    // The commit and change note CI sends with the upload (x-amz-meta-*), shown to the approver.
+    act: (ctx) => {
+      uploadRelease(ctx, 0, {
+        metadata: {
+          commit: '3f9c2ab',
+          changes: 'Checkout retries a declined card once; the cart total is right for <3 items.',
+        },
+      });
+    },
   },
 ];
 

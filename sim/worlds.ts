@@ -362,12 +362,21 @@ export function seedWorld(world: World, options: AppSeed): void {
 }
 
 /** Uploads release `version` of the scenario's app/env; the object's body names both. */
-function uploadOf(ctx: ScenarioContext, version: string): S3EventRecord {
-  return ctx.upload(releaseKey(version, 'zip', ctx.app, ctx.env), `PK\u0003\u0004 ${ctx.app} ${version}`);
+function uploadOf(ctx: ScenarioContext, version: string, options?: UploadOptions): S3EventRecord {
+  return ctx.upload(
+    releaseKey(version, 'zip', ctx.app, ctx.env),
+    `PK\u0003\u0004 ${ctx.app} ${version}`,
+    options,
+  );
 }
 
-export function uploadRelease(ctx: ScenarioContext, afterSeconds = 0): S3EventRecord {
-  const record = uploadOf(ctx, '1.1.0');
+/** Uploads release 1.1.0 (`options`: its checksum, its metadata) and delivers its event. */
+export function uploadRelease(
+  ctx: ScenarioContext,
+  afterSeconds = 0,
+  options?: UploadOptions,
+): S3EventRecord {
+  const record = uploadOf(ctx, '1.1.0', options);
   ctx.deliver([record], afterSeconds);
   return record;
 }

@@ -39,6 +39,8 @@ export interface ObjectHead {
   checksumSha256?: string;
   /** FULL_OBJECT or COMPOSITE. */
   checksumType?: string;
+  /** The user metadata (x-amz-meta-*), by its keys lower-cased without the prefix, as S3 gives it. */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function currentVersion(
       ...(typeof out.ContentLength === 'number' ? { size: out.ContentLength } : {}),
       ...(out.ChecksumSHA256 ? { checksumSha256: out.ChecksumSHA256 } : {}),
       ...(out.ChecksumType ? { checksumType: out.ChecksumType } : {}),
+      ...(out.Metadata && Object.keys(out.Metadata).length > 0 ? { metadata: out.Metadata } : {}),
     };
   } catch (error) {
     if (isNotFound(error) || (error as Error).name === 'NotFound') return undefined;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import escapeHtml from 'escape-html';
-import { type ApprovalSummary, MAX_COMMENT, STAGE_TITLES } from './approval.ts';
+import { type ApprovalSummary, MAX_COMMENT, STAGE_TITLES, stakeRows } from './approval.ts';
 
 /**
  * The approver's pages. Every interpolated value goes through escape-html; the pages load nothing
@@ -82,7 +82,10 @@ ${note ? html`<p class="as">${note}</p>` : ''}
 <dl>
 <dt>App / env</dt><dd>${summary.app} / ${summary.env}</dd>
 <dt>Version</dt><dd>${summary.version}</dd>
-<dt>AMI</dt><dd>${summary.amiId}</dd>
+${stakeRows(summary, (text) => text).map(
+  ([label, value]) => html`<dt>${label}</dt><dd>${value}</dd>
+`,
+)}<dt>AMI</dt><dd>${summary.amiId}</dd>
 <dt>Green health</dt><dd>${summary.greenHealth}</dd>
 <dt>Weights now</dt><dd>${summary.weights}</dd>
 <dt>Requested</dt><dd>${summary.requestedAt}</dd>

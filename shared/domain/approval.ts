@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { CALLBACK_ERRORS } from '../errors.ts';
 import { isIamApprover } from './principal.ts';
 import { quoted } from './text.ts';
+import type { Slot } from './traffic.ts';
 
 /**
  * Approval links. A link names an approval by an opaque id and carries the approver, an expiry and
@@ -150,6 +151,31 @@ export interface ApprovalSummary {
   weights: string;
   executionUrl: string;
   requestedAt: string;
+  /** The version serving traffic (blue's), with its slot; absent on a first deploy or when unknown. */
+  liveVersion?: { version: string; slot: Slot };
+  /** The version asked about (green's), with its slot. */
+  replacingVersion?: { version: string; slot: Slot };
+  /** Where the release came from, as Plan read it: one line each, bounded (text from people). */
+  uploadedBy?: string;
+  commit?: string;
+  changes?: string;
+}
+
+/** A version with the slot it runs in: `1.0.0 (slot a)`. */
+function versionInSlot(running: { version: string; slot: Slot }): string {
+  return `${running.version} (slot ${running.slot})`;
+}
+
+/** The rows of a summary that say what is at stake, each absent when unknown; people's text quoted. */
+export function stakeRows(summary: ApprovalSummary, quote: (text: string) => string): [string, string][] {
+  const rows: [string, string | undefined][] = [
+    ['Live version', summary.liveVersion && versionInSlot(summary.liveVersion)],
+    ['New version', summary.replacingVersion && versionInSlot(summary.replacingVersion)],
+    ['Uploaded by', summary.uploadedBy && quote(summary.uploadedBy)],
+    ['Commit', summary.commit && quote(summary.commit)],
+    ['Changes', summary.changes && quote(summary.changes)],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined);
 }
 
 export interface DecisionRecord {
@@ -167,6 +193,7 @@ export function summaryText(summary: ApprovalSummary): string {
     `AMI:          ${summary.amiId}`,
     `Green health: ${summary.greenHealth}`,
     `Weights:      ${summary.weights}`,
+    ...stakeRows(summary, quoted).map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`),
     `Execution:    ${summary.executionUrl}`,
   ].join('\n');
 }

@@ -96,3 +96,18 @@ export function alarmCheckCause(
   if (report.missing.length > 0) return `${missingAlarmsCause(report.missing)}${checked}`;
   return undefined;
 }
+
+/**
+ * Text from people kept to one line (oneLine) and to at most `max` characters (code points): a
+ * longer one is cut and ends in an ellipsis, never inside an escape oneLine wrote (a `\u20` left
+ * over would read as something else).
+ */
+export function oneLineWithin(text: string, max: number): string {
+  const line = Array.from(oneLine(text));
+  if (line.length <= max) return line.join('');
+  const kept = line
+    .slice(0, Math.max(0, max - 1))
+    .join('')
+    .replace(/\\(?:u[0-9a-f]{0,3})?$/, '');
+  return `${kept}…`;
+}

@@ -5,6 +5,7 @@ import type { DecisionRecord } from './approval.ts';
 import { NAME_PATTERN, releaseKeyOf, S3_VERSION_ID_PATTERN, VERSION_PATTERN } from './artifact-key.ts';
 import type { DeployConfig, SlotConfig } from './config.ts';
 import type { PromotedWatch, Promotion } from './promotion.ts';
+import { UPLOADER_PATTERN } from './provenance.ts';
 import type { Outcome } from './report.ts';
 import type { Slot } from './traffic.ts';
 
@@ -59,6 +60,13 @@ const deploymentShape = {
    * The caller's id of a request to deploy this object again (a redeploy, identity.ts
    * redeployExecutionName): the same request retried gets the same name and input.
    */
+  /**
+   * Who uploaded the artifact: the S3 event's principal (userIdentity.principalId), shown to
+   * approvers. Absent in an execution started by hand.
+   */
+  uploadedBy: v.optional(
+    v.pipe(v.string(), v.regex(UPLOADER_PATTERN, 'must be 1-256 letters, digits or _ + = , . @ : / -')),
+  ),
   requestId: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or . _ : -')),
   ),

@@ -11,10 +11,16 @@ import { contentDigest } from '../domain/identity.ts';
 import { idList } from '../domain/leftovers.ts';
 import { foreignInstancesText } from '../domain/ownership.ts';
 import { buildPlan, type SlotHealth } from '../domain/plan.ts';
+import { fleetVersion, releaseProvenance } from '../domain/provenance.ts';
 import { TAG, type Tags } from '../domain/tags.ts';
 import { firingBeforeTraffic, quoted } from '../domain/text.ts';
 import { findLiveSlot, SLOTS, type Slot, type Weights } from '../domain/traffic.ts';
-import { type PinnedDeployment, type Plan, readDeployment } from '../domain/workflow.ts';
+import {
+  type PinnedDeployment,
+  type Plan,
+  type ReleaseProvenance,
+  readDeployment,
+} from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
@@ -97,6 +103,11 @@ export async function planDeployment(
       where,
       defaultTopicArn,
       contentDigest: digest,
+      // The head just read is of the pinned version (checked above): its metadata is this upload's.
+      release: releaseProvenance(
+        deployment.uploadedBy,
+        current.versionId === pinnedVersionId ? current.metadata : undefined,
+      ),
     })
   ).plan as Plan;
 }
@@ -110,6 +121,8 @@ export interface Assessment {
   where: string;
   defaultTopicArn: string;
   contentDigest?: string | undefined;
+  /** Where the release came from (its uploader, commit and change note), when anything says. */
+  release?: ReleaseProvenance | undefined;
 }
 
 /** What the account was found to hold, beside the plan (undefined when one could not be made). */
@@ -131,7 +144,7 @@ export interface Assessed {
  * Read-only.
  */
 export async function assessAccount(
-  { deployment, config, configVersionId, where, defaultTopicArn, contentDigest: digest }: Assessment,
+  { deployment, config, configVersionId, where, defaultTopicArn, contentDigest: digest, release }: Assessment,
   refuse: Refuse = refuseAtOnce,
 ): Promise<Assessed> {
   const alarms = await checkAlarms(config.alarms);
@@ -227,6 +240,7 @@ export async function assessAccount(
       ),
     );
   }
+  if (release) plan = { ...plan, release };
   if (plan.blue === null) return { ...assessed, plan };
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
@@ -237,12 +251,15 @@ export async function assessAccount(
     );
   }
   const blueTargets = await targetsOf(plan.blue);
+  // What green replaces, for the approvers: the version blue's instances are tagged with.
+  const blueVersion = fleetVersion(await instancesById(blueTargets.map((t) => t.id)));
   return {
     ...assessed,
     plan: {
       ...plan,
       blueTargetCount: blueTargets.length,
       instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
+      ...(blueVersion ? { blueVersion } : {}),
     },
   };
 }

@@ -49,6 +49,9 @@ function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
     weights: formatWeights(weights),
     executionUrl: consoleUrl(request.executionArn),
     requestedAt: now.toISOString(),
+    ...(plan.blue && plan.blueVersion ? { liveVersion: { version: plan.blueVersion, slot: plan.blue } } : {}),
+    replacingVersion: { version: state.version, slot: plan.green },
+    ...plan.release,
   };
 }
 

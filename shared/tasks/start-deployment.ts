@@ -10,6 +10,7 @@ import {
   isReleaseUpload,
 } from '../domain/ignored-upload.ts';
 import { uploadOrder } from '../domain/lock.ts';
+import { uploaderOf } from '../domain/provenance.ts';
 import { quoted } from '../domain/text.ts';
 import type { DeploymentInput } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
@@ -152,6 +153,8 @@ export async function startDeployments(
         receivedAt,
       });
     }
+    // Shown to approvers; a principal S3 would not write is left out, not trusted.
+    const uploadedBy = uploaderOf(record.userIdentity?.principalId);
     const input: DeploymentInput = {
       deploymentId: name,
       app,
@@ -160,6 +163,7 @@ export async function startDeployments(
       format,
       uploadedAt,
       ...(deliveryId ? { deliveryId } : {}),
+      ...(uploadedBy ? { uploadedBy } : {}),
       artifact,
     };
     const existing = await executionStatus(stateMachineArn, name);

@@ -26,6 +26,8 @@ interface SimObject {
   at: number;
   /** A delete marker (DeleteObject without a version id): the key reads as missing while it is newest. */
   deleteMarker?: true;
+  /** Its user metadata (x-amz-meta-*), by keys lower-cased without the prefix. */
+  metadata?: Record<string, string>;
 }
 
 /** How an object is uploaded: the checksum algorithm the uploader sends, and its part size (multipart). */
@@ -33,6 +35,14 @@ export interface UploadOptions {
   checksumAlgorithm?: 'SHA256';
   /** Bytes per part; a body longer than this is uploaded in parts. */
   partSize?: number;
+  /** User metadata sent with it (x-amz-meta-<key>), such as the commit and change note. */
+  metadata?: Record<string, string>;
+}
+
+/** User metadata as S3 keeps it: keys lower-cased (HTTP headers), absent when there is none. */
+function userMetadata(metadata: Record<string, string> | undefined): Record<string, string> | undefined {
+  const entries = Object.entries(metadata ?? {}).map(([key, value]) => [key.toLowerCase(), value] as const);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 const CRC64NVME_POLY = 0x9a6c9329ac4bc9b5n;
@@ -89,12 +99,14 @@ export class S3Model {
   put(bucket: string, key: string, body: string, options: UploadOptions = {}): SimObject {
     const objects = this.buckets.get(bucket);
     if (!objects) throw new Error(`no bucket ${bucket}`);
-    const object = {
+    const metadata = userMetadata(options.metadata);
+    const object: SimObject = {
       body,
       versionId: this.world.id('', 32),
       eTag: `"${this.world.id('', 32)}"`,
       checksum: storedChecksum(body, options),
       at: this.world.now(),
+      ...(metadata ? { metadata } : {}),
     };
     objects.set(key, [...(objects.get(key) ?? []), object]);
     return object;
@@ -172,6 +184,7 @@ export class S3Model {
       VersionId: object.versionId,
       ETag: object.eTag,
       ContentLength: Buffer.byteLength(object.body, 'utf8'),
+      ...(object.metadata ? { Metadata: { ...object.metadata } } : {}),
       ...(input.ChecksumMode === 'ENABLED'
         ? { [`Checksum${checksum.algorithm}`]: checksum.value, ChecksumType: checksum.type }
         : {}),
@@ -205,6 +218,7 @@ export class S3Model {
     Body?: Uint8Array | string;
     ChecksumSHA256?: string;
     IfNoneMatch?: string;
+    Metadata?: Record<string, string>;
   }) {
     const bucket = input.Bucket ?? '';
     if (!this.buckets.has(bucket)) throw awsError('NoSuchBucket', 'The specified bucket does not exist', 404);
@@ -218,7 +232,9 @@ export class S3Model {
     const sent = input.ChecksumSHA256;
     if (sent && createHash('sha256').update(bytes).digest('base64') !== sent)
       throw awsError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
-    const object = this.put(bucket, input.Key ?? '', bytes.toString('latin1'));
+    const object = this.put(bucket, input.Key ?? '', bytes.toString('latin1'), {
+      ...(input.Metadata ? { metadata: input.Metadata } : {}),
+    });
     // The checksum is of the bytes sent: the one the upload gave (checked above), or CRC64NVME.
     object.checksum = sent
       ? { algorithm: 'SHA256', type: 'FULL_OBJECT', value: sent }

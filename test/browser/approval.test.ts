@@ -107,6 +107,17 @@ describe('the approval page in a real browser', () => {
     const summary = page.locator('dl');
     expect(await summary.getByText('1.1.0', { exact: true }).isVisible()).toBe(true);
     expect(await summary.getByText(/^ami-[0-9a-f]+$/).isVisible()).toBe(true);
+    // What is at stake: the live version and its replacement, and where the release came from
+    // (the scenario's upload carries a commit and a change note as metadata).
+    for (const shown of [
+      '1.0.0 (slot a)',
+      '1.1.0 (slot b)',
+      'AWS:AIDAEXAMPLECI',
+      '3f9c2ab',
+      'Checkout retries a declined card once; the cart total is right for <3 items.',
+    ]) {
+      expect(await summary.getByText(shown, { exact: true }).isVisible(), shown).toBe(true);
+    }
     expect(await page.getByRole('button', { name: 'Approve' }).isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Reject' }).isVisible()).toBe(true);
     // The inline stylesheet is allowed by its hash: the Approve button is green, not unstyled.

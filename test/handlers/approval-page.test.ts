@@ -354,6 +354,9 @@ describe('hostile requests are refused and resume nothing', () => {
       'weights',
       'executionUrl',
       'requestedAt',
+      'uploadedBy',
+      'commit',
+      'changes',
     ]) {
       summary[field] = { S: `${field}${hostile}` };
     }
@@ -364,6 +367,10 @@ describe('hostile requests are refused and resume nothing', () => {
     expect(page.body).toContain(
       '&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;',
     );
+    // The release's provenance is shown, escaped, in rows of its own.
+    for (const field of ['uploadedBy', 'commit', 'changes']) {
+      expect(page.body).toContain(`<dd>${field}&lt;script&gt;alert(1)`);
+    }
 
     // A comment with markup is stored as typed and shown escaped to whoever opens the link next.
     const reject = await h.post(approval.links['alice@example.com'] ?? '', {

@@ -109,6 +109,49 @@ describe('plan-deployment', () => {
     expect(healthReads).toEqual([{ TargetGroupArn: TARGET_GROUP.b }, { TargetGroupArn: TARGET_GROUP.a }]);
   });
 
+  it("carries the release's uploader, commit and change note (one line, bounded) and blue's version", async () => {
+    // Prepare: the artifact's metadata as S3 gives it (keys lower-cased, no x-amz-meta-).
+    liveAccount();
+    s3Mock.on(HeadObjectCommand).resolves({
+      VersionId: VERSION_ID,
+      ETag: '"d41d8cd98f00b204e9800998ecf8427e"',
+      Metadata: { commit: '3f9c2ab', changes: `Retry once.\nApproved by ops <b>${'!'.repeat(600)}</b>` },
+    });
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolves(reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', 'web-prod-1_0_0-0000000000')));
+
+    // Act
+    const plan = await handler({ ...deployment, uploadedBy: 'AWS:AIDAEXAMPLECI' }, context);
+
+    // Assess
+    expect(plan.blueVersion).toBe('1.0.0');
+    expect(plan.release?.uploadedBy).toBe('AWS:AIDAEXAMPLECI');
+    expect(plan.release?.commit).toBe('3f9c2ab');
+    expect(plan.release?.changes).toMatch(/^Retry once\.\\u000aApproved by ops <b>!+…$/);
+    expect(Array.from(plan.release?.changes ?? '')).toHaveLength(500);
+    // Blue's instances are described by the ids registered in its target group.
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters)).toEqual([
+      [{ Name: 'instance-id', Values: BLUE_IDS }],
+    ]);
+  });
+
+  it("leaves blue's version out when its instances disagree, and the release out when nothing says", async () => {
+    // Prepare
+    liveAccount();
+    const mixed = reservation(BLUE_IDS, fleetInstanceTags('a', '1.0.0', 'web-prod-1_0_0-0000000000'));
+    const [first] = mixed.Reservations[0]?.Instances ?? [];
+    if (first) first.Tags = fleetInstanceTags('a', '0.9.0', 'web-prod-0_9_0-0000000000');
+    ec2Mock.on(DescribeInstancesCommand).resolves(mixed);
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).not.toHaveProperty('blueVersion');
+    expect(plan).not.toHaveProperty('release');
+  });
+
   it('plans to heal a split toward the healthier slot, reading each target group once', async () => {
     // Prepare
     const config = JSON.parse(exampleConfigText);

@@ -73,9 +73,25 @@ describe('start-deployment', () => {
       format: 'zip',
       uploadedAt: '2026-03-02T09:00:00.000Z',
       deliveryId: context.awsRequestId,
+      uploadedBy: 'AWS:AIDAEXAMPLECI',
       artifact: { bucket: BUCKET, key: KEY, versionId: VERSION_ID, eTag: ETAG, size: SIZE },
     });
     expect(result).toEqual({ started: [sent?.name], duplicates: [], ignored: [] });
+  });
+
+  it('leaves out an uploader that is no principal S3 would name, and starts the deployment all the same', async () => {
+    // Prepare
+    sfnMock.on(DescribeExecutionCommand).rejects(notStarted('arn'));
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+    const hostile = { ...record(KEY), userIdentity: { principalId: 'AWS:AIDA\nApproved by <b>ops</b>' } };
+
+    // Act
+    const result = await handler(s3Event(hostile), context);
+
+    // Assess
+    const sent = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(result.started).toHaveLength(1);
+    expect(sent).not.toHaveProperty('uploadedBy');
   });
 
   it('orders an upload whose event time is ahead of its receipt by when it was received', async () => {

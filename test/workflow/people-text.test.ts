@@ -1,7 +1,11 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
+import type { ApprovalSummary } from '#shared/domain/approval.ts';
+import { confirmationPage } from '#shared/domain/approval-page.ts';
+import type { DeploymentState } from '#shared/domain/workflow.ts';
 import { simulate } from '../../sim/simulate.ts';
-import type { World } from '../../sim/world.ts';
-import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
+import { APPROVALS_TABLE, type World } from '../../sim/world.ts';
+import { ALARM, APPROVERS, greenWeightReaches, uploadRelease } from '../../sim/worlds.ts';
 import { testScenario } from '../support/scenarios.ts';
 
 // Text from people reaches the final notification and the execution's cause through the real
@@ -63,5 +67,58 @@ describe('text from people in notifications and causes', () => {
     expect(summary.problems).toEqual([]);
     expectNoInjectedLine(world);
     expect(summary.cause).toContain(`"${ALARM}" ("Looks wrong.\\n${FAKE}`);
+  });
+
+  it("keeps an upload's commit and change note on one quoted line of the approval email, and escaped on its page", async () => {
+    const markup = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    const scenario = testScenario('hostile-release-metadata', 'SUCCEEDED', {
+      summary: 'the upload carries a commit and a change note with newlines, bidi controls and markup',
+      prepare: ({ config }) => {
+        config.approval = { before: ['traffic-shift'], approvers: APPROVERS };
+      },
+      act: (ctx) => {
+        uploadRelease(ctx, 0, { metadata: { commit: `3f9c2ab\n${FAKE}`, changes: `${HOSTILE}${markup}` } });
+      },
+      approvers: { kind: 'approve', afterMinutes: 5, comment: 'Go.' },
+    });
+    const { summary, world } = await simulate(scenario);
+    expect(summary.problems).toEqual([]);
+
+    // The plan carries each as one line, with the uploader the S3 event named.
+    const [execution] = world.sfn.executions.values();
+    const { plan } = (execution?.output ?? {}) as DeploymentState;
+    expect(plan?.blueVersion).toBe('1.0.0');
+    expect(plan?.release?.uploadedBy).toBe('AWS:AIDAEXAMPLECI');
+    expect(plan?.release?.commit).toBe(`3f9c2ab\\u000a${FAKE}`);
+    for (const text of [plan?.release?.commit, plan?.release?.changes]) expect(text).not.toMatch(UNSAFE);
+
+    // Each approval email names them on lines of its own, quoted: nothing people wrote starts a line.
+    const requests = world.sns.messages.filter((m) => m.attributes.kind === 'approval-request');
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      const lines = request.message.split(LINE_BREAKS);
+      for (const line of lines) {
+        expect(line).not.toMatch(UNSAFE);
+        expect(line.startsWith(FAKE)).toBe(false);
+      }
+      expect(lines).toContain('Live version: 1.0.0 (slot a)');
+      expect(lines).toContain('New version:  1.1.0 (slot b)');
+      expect(lines).toContain(`Commit:       "3f9c2ab\\\\u000a${FAKE}"`);
+      expect(lines.filter((l) => l.startsWith('Changes:      "Looks wrong.'))).toHaveLength(1);
+    }
+
+    // The page the approver opened shows the summary the request stored, escaped.
+    const [stored] = world.dynamodb.tables.get(APPROVALS_TABLE)?.values() ?? [];
+    const approval = unmarshall(stored ?? {}) as { summary: ApprovalSummary };
+    expect(approval.summary.changes).toBe(plan?.release?.changes);
+    const page = confirmationPage(approval.summary, {
+      approver: APPROVERS[0] ?? '',
+      expires: '0',
+      signature: '',
+    });
+    expect(page).not.toContain('<script>');
+    expect(page).not.toContain('<img');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;');
+    expect(page).toContain('<dt>Uploaded by</dt><dd>AWS:AIDAEXAMPLECI</dd>');
   });
 });
