@@ -57,16 +57,16 @@ const deploymentShape = {
    */
   deliveryId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(128))),
   /**
-   * The caller's id of a request to deploy this object again (a redeploy, identity.ts
-   * redeployExecutionName): the same request retried gets the same name and input.
-   */
-  /**
    * Who uploaded the artifact: the S3 event's principal (userIdentity.principalId), shown to
    * approvers. Absent in an execution started by hand.
    */
   uploadedBy: v.optional(
     v.pipe(v.string(), v.regex(UPLOADER_PATTERN, 'must be 1-256 letters, digits or _ + = , . @ : / -')),
   ),
+  /**
+   * The caller's id of a request to deploy this object again (a redeploy, identity.ts
+   * redeployExecutionName): the same request retried gets the same name and input.
+   */
   requestId: v.optional(
     v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or . _ : -')),
   ),

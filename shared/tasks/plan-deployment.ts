@@ -67,11 +67,10 @@ export async function planDeployment(
     );
   }
   const pinned = { ...deployment, artifact: { ...deployment.artifact, versionId: pinnedVersionId } };
-  // The head just read is of the pinned version (checked above): its checksum is of these bytes.
-  const digest =
-    current.versionId === pinnedVersionId
-      ? contentDigest({ sha256: current.checksumSha256, type: current.checksumType })
-      : undefined;
+  // The head just read, when it is of the pinned version (checked above): its checksum is of these
+  // bytes and its metadata is this upload's.
+  const head = current.versionId === pinnedVersionId ? current : undefined;
+  const digest = head && contentDigest({ sha256: head.checksumSha256, type: head.checksumType });
   // Release keys are immutable: a key that held another object before names two builds.
   const others = await otherVersions(bucket, key, pinnedVersionId);
   const first = others[0];
@@ -103,11 +102,7 @@ export async function planDeployment(
       where,
       defaultTopicArn,
       contentDigest: digest,
-      // The head just read is of the pinned version (checked above): its metadata is this upload's.
-      release: releaseProvenance(
-        deployment.uploadedBy,
-        current.versionId === pinnedVersionId ? current.metadata : undefined,
-      ),
+      release: releaseProvenance(deployment.uploadedBy, head?.metadata),
     })
   ).plan as Plan;
 }
