@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { WorldContext } from './context.ts';
 import { awsError } from './errors.ts';
+import { type FilterPolicy, type FilterPolicyScope, filterMatches, parseFilterPolicy } from './sns-filter.ts';
 
 /**
  * The checksum S3 stores with an object (the Checksum type of the S3 API reference, "Checking
@@ -393,12 +394,24 @@ export interface SimMessage {
   attributes: Record<string, string>;
 }
 
-/** SNS: topics that record what was published. */
+/** A subscription to a topic: what SNS delivered to its endpoint, after its filter policy. */
+export interface SimSubscription {
+  arn: string;
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  filterPolicy?: FilterPolicy;
+  filterPolicyScope: FilterPolicyScope;
+  delivered: SimMessage[];
+}
+
+/** SNS: topics that record what was published, and subscriptions that get what their filter lets through. */
 export class SnsModel {
   readonly topics = new Set<string>();
   readonly messages: SimMessage[] = [];
-  /** Called for every message published, as a subscriber would receive it. */
+  /** Called for every message published (an observer of the topic, not a subscription). */
   readonly subscribers: ((message: SimMessage) => void)[] = [];
+  readonly subscriptions: SimSubscription[] = [];
 
   constructor(private readonly world: WorldContext) {}
 
@@ -423,8 +436,45 @@ export class SnsModel {
       ),
     };
     this.messages.push(message);
+    for (const subscription of this.subscriptions) {
+      if (subscription.topicArn !== message.topicArn) continue;
+      const { filterPolicy, filterPolicyScope } = subscription;
+      if (filterPolicy && !filterMatches(filterPolicy, message, filterPolicyScope)) continue;
+      subscription.delivered.push(message);
+    }
     for (const subscriber of this.subscribers) subscriber(message);
     return { MessageId: this.world.id('', 32) };
+  }
+
+  /**
+   * A subscription as Subscribe makes it (confirmed at once): the filter policy is checked as SNS
+   * checks it (sim/aws/sns-filter.ts), on message attributes (the default scope) or on the body.
+   */
+  Subscribe(input: {
+    TopicArn?: string;
+    Protocol?: string;
+    Endpoint?: string;
+    Attributes?: { FilterPolicy?: string; FilterPolicyScope?: string };
+  }): SimSubscription {
+    const topicArn = input.TopicArn ?? '';
+    if (!this.topics.has(topicArn)) throw awsError('NotFound', 'Topic does not exist', 404);
+    if (!input.Protocol || !input.Endpoint) throw awsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    const scope = input.Attributes?.FilterPolicyScope ?? 'MessageAttributes';
+    if (scope !== 'MessageAttributes' && scope !== 'MessageBody') {
+      throw awsError('InvalidParameter', `Invalid parameter: FilterPolicyScope: ${scope}`);
+    }
+    const policy = input.Attributes?.FilterPolicy;
+    const subscription: SimSubscription = {
+      arn: `${topicArn}:${this.world.id('', 36)}`,
+      topicArn,
+      protocol: input.Protocol,
+      endpoint: input.Endpoint,
+      ...(policy ? { filterPolicy: parseFilterPolicy(policy) } : {}),
+      filterPolicyScope: scope,
+      delivered: [],
+    };
+    this.subscriptions.push(subscription);
+    return subscription;
   }
 }
 
