@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { MessageAttributes } from '../domain/notifications.ts';
 
 export const sns = new SNSClient({});
 
@@ -6,7 +7,7 @@ export async function publish(
   topicArn: string,
   subject: string,
   message: string,
-  attributes: Record<string, string>,
+  attributes: MessageAttributes,
 ): Promise<string> {
   const out = await sns.send(
     new PublishCommand({
