@@ -426,6 +426,10 @@ export class SnsModel {
       throw awsError('InvalidParameter', 'Invalid parameter: TopicArn');
     if (!this.topics.has(input.TopicArn ?? '')) throw awsError('NotFound', 'Topic does not exist', 404);
     if (!input.Message) throw awsError('InvalidParameter', 'Invalid parameter: Empty message');
+    // The API reference: an attribute's name, type and value must not be empty or null.
+    for (const [name, value] of Object.entries(input.MessageAttributes ?? {}))
+      if (!name || !value.StringValue)
+        throw awsError('InvalidParameterValue', `The message attribute '${name}' must contain a non-empty value`);
     const message: SimMessage = {
       at: this.world.now(),
       topicArn: input.TopicArn ?? '',
