@@ -429,7 +429,10 @@ export class SnsModel {
     // The API reference: an attribute's name, type and value must not be empty or null.
     for (const [name, value] of Object.entries(input.MessageAttributes ?? {}))
       if (!name || !value.StringValue)
-        throw awsError('InvalidParameterValue', `The message attribute '${name}' must contain a non-empty value`);
+        throw awsError(
+          'InvalidParameterValue',
+          `The message attribute '${name}' must contain a non-empty value`,
+        );
     const message: SimMessage = {
       at: this.world.now(),
       topicArn: input.TopicArn ?? '',
