@@ -3,7 +3,7 @@ import escapeHtml from 'escape-html';
 import {
   type ApprovalSummary,
   alarmStateText,
-  alarmsHeading,
+  alarmsAsOf,
   type DecisionRecord,
   MAX_COMMENT,
   STAGE_TITLES,
@@ -97,7 +97,8 @@ function alarmsSection(summary: ApprovalSummary): Html | string {
       html`<li><span class="name">${alarm.name}</span> <span class="state ${alarm.state}">${alarmStateText(alarm.state)}</span></li>
 `,
   );
-  return html`<h2>${alarmsHeading(summary)}</h2>
+  return html`<h2>Watched alarms</h2>
+<p>As read from CloudWatch: ${alarmsAsOf(summary)}.</p>
 ${
   summary.alarms.length === 0
     ? html`<p>None: the config watches no alarm.</p>`

@@ -242,9 +242,9 @@ export function alarmStateText(state: WatchedAlarmState): string {
   return state === 'MISSING' ? 'MISSING (CloudWatch has no alarm of this name)' : state;
 }
 
-/** The header of the alarm list: when their states were read. */
-export function alarmsHeading(summary: ApprovalSummary): string {
-  return `Watched alarms, as they were when approval was asked (${readableTime(summary.requestedAt)})`;
+/** When the alarms' states were read: when approval was asked. */
+export function alarmsAsOf(summary: ApprovalSummary): string {
+  return `their state when approval was asked, ${readableTime(summary.requestedAt)}`;
 }
 
 export interface DecisionRecord {
@@ -283,7 +283,7 @@ export function summaryText(
     row('Execution', summary.executionUrl),
   ];
   if (summary.alarms) {
-    lines.push('', `${alarmsHeading(summary)}:`);
+    lines.push('', `Watched alarms (${alarmsAsOf(summary)}):`);
     if (summary.alarms.length === 0) lines.push('  none: the config watches no alarm');
     for (const alarm of summary.alarms) lines.push(`  ${quoted(alarm.name)}: ${alarmStateText(alarm.state)}`);
     if (summary.alarmsNotShown) lines.push(`  and ${summary.alarmsNotShown} more`);
