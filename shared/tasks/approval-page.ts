@@ -226,7 +226,8 @@ export async function serveApproval(
       confirmationPage(
         item.summary,
         { approver, expires: link.value.expires, signature: link.value.signature },
-        { approvers: item.approvers.map(normalizeApprover), ...(opening.note ? { note: opening.note } : {}) },
+        // As records name them (emails in lower case, IAM ARNs as written): the link's approver is one.
+        { approvers: item.approvers, ...(opening.note ? { note: opening.note } : {}) },
       ),
     );
   }

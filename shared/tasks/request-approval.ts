@@ -110,7 +110,7 @@ export async function requestApproval(
   const approvers = config.approval?.approvers.map(approverName) ?? [];
   const key = await signingKey(settings.secretId);
   const id = approvalId(key, request.token);
-  // Read before the clock: the deadline is at least the timeout after the states were read.
+  // Read before the request's time is taken: the page says the states are as of that time.
   const found = config.alarms.length === 0 ? new Map() : await describeAlarms(config.alarms);
   const now = new Date();
   const expires = Math.floor(now.getTime() / 1000) + approval.timeoutSeconds;

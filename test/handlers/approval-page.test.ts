@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signLink } from '#shared/domain/approval.ts';
 import { APPROVALS_TABLE, STATE_MACHINE_ARN } from '../../sim/world.ts';
+import { APPROVER_ROLE } from '../../sim/worlds.ts';
 import { approvalHarness } from '../support/approvals.ts';
 import { expectFailure } from '../support/failures.ts';
 
@@ -721,6 +722,17 @@ describe('what the approver is told is at stake', () => {
     );
     expect(page.body).not.toContain('Step 1 of 3');
     expect(messageTo('bob@example.com').split('\n')[0]).toBe('Terminate blue (1.0.0) of web/prod?');
+  });
+
+  it('names an IAM approver as written, and says how that one answers', async () => {
+    h = await approvalHarness({ approvers: ['Alice@Example.com', APPROVER_ROLE] });
+    const approval = await h.request();
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.body).toContain(`<li class="name">${APPROVER_ROLE}</li>`);
+    expect(page.body).not.toContain('<li class="name">alice@example.com</li>');
+    const terminal = messageTo('terminal');
+    expect(terminal).toContain(`Asked: "alice@example.com", "${APPROVER_ROLE}". The first answer decides`);
+    expect(terminal).toMatch(new RegExp(`as one of "${APPROVER_ROLE}", before ${READABLE.source}:`));
   });
 
   it('after the answer: the decision, the comment as typed (escaped), and the execution in the console', async () => {
