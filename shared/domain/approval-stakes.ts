@@ -106,9 +106,12 @@ function replacedAt(summary: ApprovalSummary): string {
 export function rollbackWords(summary: ApprovalSummary): string {
   const green = greenOf(summary);
   if (summary.stage === 'traffic-shift') {
+    if (summary.ahead?.blue === null)
+      return `${green} is terminated; no traffic has moved to it, and there is no earlier release that serves.`;
+    // A summary stored before it named blue says nothing of blue it does not know.
     return summary.liveVersion || summary.ahead?.blue
       ? `${green} is terminated and ${blueOf(summary)} stays live; no traffic has moved to green.`
-      : `${green} is terminated; no traffic has moved to it, and there is no earlier release that serves.`;
+      : `${green} is terminated; no traffic has moved to it.`;
   }
   return `all traffic goes back to ${blueOf(summary)}${replacedAt(summary)}, and ${green} is drained and terminated. Should blue have no healthy target left, the traffic stays on green and the deployment reports what is left for a person.`;
 }

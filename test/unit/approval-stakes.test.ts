@@ -124,6 +124,22 @@ describe('the two stages', () => {
   });
 });
 
+describe('a summary stored before these fields', () => {
+  it('shows without the sections it lacks, and claims nothing of blue', () => {
+    const { liveVersion, ahead, alarms, deadline, ...older } = shift;
+    const text = summaryText(older);
+    expect(text).toContain(
+      'If you reject: The deployment rolls back: green (1.1.0, slot b) is terminated; no traffic has moved to it.',
+    );
+    expect(text).toContain('If nobody answers in time, the wait times out');
+    expect(text).not.toContain('If you approve');
+    expect(text).not.toContain('Watched alarms');
+    const page = confirmationPage(older, fields);
+    expect(page).not.toContain('<h2>Watched alarms</h2>');
+    expect(page).toContain('You are the only approver.');
+  });
+});
+
 describe('the other approvers', () => {
   it('are named, each approver without themselves, and the first answer decides', () => {
     const email = summaryText(shift, APPROVERS, 'bob@example.com');
