@@ -332,6 +332,12 @@ export class CloudWatchModel {
 
   DescribeAlarms(input: { AlarmNames?: string[] }) {
     const now = this.world.now();
+    // CloudWatch takes at most 100 names a call.
+    if ((input.AlarmNames?.length ?? 0) > 100)
+      throw awsError(
+        'ValidationError',
+        `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`,
+      );
     const names = input.AlarmNames ?? [...this.alarms.keys()];
     const MetricAlarms = names
       .filter((name) => this.alarms.has(name))
