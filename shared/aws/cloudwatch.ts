@@ -3,8 +3,11 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@
 export const cloudwatch = new CloudWatchClient({});
 
 export interface AlarmReport {
-  /** `firedAt`: not in ALARM now, but it was then (read from its history). */
-  alarming: { name: string; reason: string; firedAt?: string }[];
+  /**
+   * `since`: in ALARM now, since then (when CloudWatch says); `firedAt`: not in ALARM now, but it
+   * was then (read from its history).
+   */
+  alarming: { name: string; reason: string; firedAt?: string; since?: string }[];
   missing: string[];
   /** The alarms not in ALARM, with when their state last changed (if CloudWatch says). */
   quiet: { name: string; transitionedAt?: Date }[];
@@ -26,11 +29,16 @@ export async function checkAlarms(names: readonly string[]): Promise<AlarmReport
       );
       for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
         seen.add(alarm.AlarmName ?? '');
+        const transitionedAt = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
         if (alarm.StateValue === 'ALARM') {
-          report.alarming.push({ name: alarm.AlarmName ?? '', reason: alarm.StateReason ?? '' });
+          const since = transitionedAt?.toISOString();
+          report.alarming.push({
+            name: alarm.AlarmName ?? '',
+            reason: alarm.StateReason ?? '',
+            ...(since ? { since } : {}),
+          });
           continue;
         }
-        const transitionedAt = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
         report.quiet.push({ name: alarm.AlarmName ?? '', ...(transitionedAt ? { transitionedAt } : {}) });
       }
       NextToken = out.NextToken;

@@ -28,6 +28,11 @@ export const DURATION_METRICS = {
   fullGreen: 'TimeToFullGreenSeconds',
   /** From the bake's start to its AMI available (a reused AMI took no bake). */
   bake: 'BakeDurationSeconds',
+  /**
+   * From the watched alarm that caused the rollback going into ALARM to the rollback's DNS change
+   * in sync (all traffic back on blue): how fast an alarm takes the release's traffic away.
+   */
+  alarmToBlue: 'AlarmToBlueSeconds',
 } as const;
 
 /** 1 when the AMI was reused (already baked from the artifact), 0 when it was baked. */
@@ -68,9 +73,14 @@ export function deploymentMetrics(state: DeploymentState, outcome: Outcome, now:
   };
   const startedAt = state.plan?.startedAt;
   seconds(DURATION_METRICS.deployment, secondsBetween(startedAt, now.toISOString()));
-  const { shift, bake } = state;
+  const { shift, bake, rollbackTraffic } = state;
   if (shift?.isLast && shift.percent === 100)
     seconds(DURATION_METRICS.fullGreen, secondsBetween(startedAt, shift.dns.syncedAt));
+  if (rollbackTraffic?.alarmedAt && rollbackTraffic.dns?.status === 'INSYNC')
+    seconds(
+      DURATION_METRICS.alarmToBlue,
+      secondsBetween(rollbackTraffic.alarmedAt, rollbackTraffic.dns.syncedAt),
+    );
   if (bake?.status === 'AVAILABLE') {
     metrics.push({ name: BAKE_REUSED_METRIC, unit: 'Count', value: bake.reused ? 1 : 0 });
     if (!bake.reused) seconds(DURATION_METRICS.bake, secondsBetween(bake.startedAt, bake.completedAt));

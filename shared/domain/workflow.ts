@@ -301,6 +301,11 @@ export interface CaughtFailure {
 }
 
 export interface TrafficRollback {
+  /**
+   * When the watched alarm that caused the rollback went into ALARM (the earliest, when the cause
+   * names several): read from the failure's cause, so a retried task records the same time.
+   */
+  alarmedAt?: string;
   changed: boolean;
   weights: Record<Slot, number> | null;
   summary: string;
