@@ -3,10 +3,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { classifyAwsError } from './aws/errors.ts';
 import { logger } from './logger.ts';
+import { countOverrun } from './metrics.ts';
 
 /**
  * Wraps a task's logic as a Lambda handler: structured logs with the Lambda context and the
- * deployment id, and AWS errors renamed to what the ASL retries. No early-timeout timer: a task
+ * deployment id, AWS errors renamed to what the ASL retries, and a DeploymentOverrun counted when
+ * the deployment's plan says it has run longer than its config allows. No early-timeout timer: a task
  * that overruns is retried by Step Functions like any other Lambda timeout.
  */
 export function defineTask<TInput, TResult>(
@@ -20,6 +22,7 @@ export function defineTask<TInput, TResult>(
         const event = request.event as { deploymentId?: unknown; deployment?: { deploymentId?: unknown } };
         const deploymentId = event?.deploymentId ?? event?.deployment?.deploymentId;
         logger.appendKeys({ task: name, ...(typeof deploymentId === 'string' ? { deploymentId } : {}) });
+        countOverrun(request.event);
       },
       onError: (request) => {
         request.error = classifyAwsError(request.error) as Error;

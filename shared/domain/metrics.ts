@@ -2,8 +2,8 @@ import type { Outcome } from './report.ts';
 import type { DeploymentState } from './workflow.ts';
 
 /**
- * The service's own metrics, emitted by the final notification as CloudWatch embedded metric
- * format (a log line, no API call). The names live here alone: the notify task emits them, and the
+ * The service's own metrics, emitted by the final notification (and an overrun by any task) as
+ * CloudWatch embedded metric format (a log line, no API call). The names live here alone: the notify task emits them, and the
  * template's alarms and dashboard (checked by test/package.test.ts) read the same ones.
  */
 export const METRICS_NAMESPACE = 'bluegreen-ec2';
@@ -38,16 +38,25 @@ export const DURATION_METRICS = {
 /** 1 when the AMI was reused (already baked from the artifact), 0 when it was baked. */
 export const BAKE_REUSED_METRIC = 'BakeReused';
 
+/**
+ * One count per task of a deployment invoked after its plan's deadline (deadline.ts): the
+ * deployment has run longer than its config allows. Written by the task wrapper (shared/task.ts),
+ * the final notification's invocation included.
+ */
+export const OVERRUN_METRIC = 'DeploymentOverrun';
+
 export type MetricName =
   | (typeof OUTCOME_METRICS)[Outcome]
   | (typeof DURATION_METRICS)[keyof typeof DURATION_METRICS]
-  | typeof BAKE_REUSED_METRIC;
+  | typeof BAKE_REUSED_METRIC
+  | typeof OVERRUN_METRIC;
 
 /** Every name the service emits. */
 export const METRIC_NAMES: readonly MetricName[] = [
   ...Object.values(OUTCOME_METRICS),
   ...Object.values(DURATION_METRICS),
   BAKE_REUSED_METRIC,
+  OVERRUN_METRIC,
 ];
 
 export interface MetricValue {

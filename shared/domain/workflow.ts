@@ -156,6 +156,11 @@ export interface Plan {
    */
   config: PinnedConfig;
   startedAt: string;
+  /**
+   * When the deployment has run longer than its config allows (deadline.ts): every task invoked
+   * after it counts a DeploymentOverrun.
+   */
+  deadline: string;
   /** The slot serving traffic when the deploy started; null on a first deploy. */
   blue: Slot | null;
   green: Slot;

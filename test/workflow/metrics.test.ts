@@ -5,10 +5,13 @@ import {
   METRIC_DIMENSIONS,
   METRICS_NAMESPACE,
   OUTCOME_METRICS,
+  OVERRUN_METRIC,
 } from '#shared/domain/metrics.ts';
 import { DNS_POLL_SECONDS } from '#shared/domain/plan.ts';
 import { FINISHED_DETAIL_TYPES } from '#shared/domain/progress.ts';
 import type { Outcome } from '#shared/domain/report.ts';
+import { STATE } from '#shared/domain/states.ts';
+import type { Plan } from '#shared/domain/workflow.ts';
 import { emitDeploymentMetrics } from '#shared/metrics.ts';
 import { recordMetricsPerWorld } from '../../sim/metrics.ts';
 import { loadOwnApp } from '../../sim/own-config.ts';
@@ -206,5 +209,32 @@ describe('the deployment metrics in the simulator', () => {
     const summary = await run(name);
     expect(summary.metrics.length).toBeGreaterThan(0);
     expect(valuesOf(summary, DURATION_METRICS.alarmToBlue)).toEqual([]);
+  });
+
+  it('rollback-resumed-late: every task after the deadline counts DeploymentOverrun, by app and env', async () => {
+    const { summary, world } = await runInWorld('rollback-resumed-late');
+    expect(summary.status).toBe('ROLLED_BACK');
+    const overruns = summary.metrics.filter((m) => m.values.some((v) => v.name === OVERRUN_METRIC));
+    // Step Functions resumed the rollback 12 hours late, at the wait before green drains: the
+    // tasks after it (drain green, remove green, the final notification) each count one.
+    expect(overruns.map((m) => m.values)).toEqual(
+      Array.from({ length: 3 }, () => [{ name: OVERRUN_METRIC, unit: 'Count', value: 1 }]),
+    );
+    for (const doc of overruns) {
+      expect(doc).toMatchObject({
+        namespace: METRICS_NAMESPACE,
+        dimensions: { service: 'bluegreen-ec2', app: 'web', env: 'prod' },
+      });
+      expect(doc.execution).toMatch(/^web-prod-1_1_0-/);
+    }
+    // Beside the final notification's own document, which still counts the outcome once.
+    expect(outcomes(summary)).toEqual({ counted: ['rolled-back'], told: ['rolled-back'] });
+    // The tasks before the late wait ran within the deadline: none of them counted.
+    const execution = [...world.sfn.executions.values()][0];
+    const late = execution?.states.find((s) => s.name === STATE.leaveGreen)?.at ?? 0;
+    const planned = execution?.history.find((e) => e.type === 'TaskStateExited' && e.name === STATE.plan);
+    const plan =
+      planned && 'output' in planned ? (JSON.parse(planned.output) as { plan: Plan }).plan : undefined;
+    expect(Date.parse(plan?.deadline ?? '')).toBeGreaterThan(late);
   });
 });
