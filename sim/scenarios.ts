@@ -73,11 +73,6 @@ export interface Scenario {
    */
   anyConfig?: boolean;
   /**
-   * Virtual seconds each task takes before its result reaches the state machine (a region whose
-   * Lambda and Step Functions are slow); none by default.
-   */
-  taskLatencySeconds?: number;
-  /**
    * Wait states Step Functions ends late (a regional incident): each lasts this many virtual
    * seconds instead of its own time, every time it runs.
    */

@@ -288,7 +288,7 @@ export function buildScenarioWorld(
   const monitor = new SafetyMonitor(world, { app: own.app, env: own.env, config });
   harness = new Harness(world, handlers, loaded, printer, [monitor], {
     intercept: options.intercept,
-    taskLatencyMs: options.taskLatencyMs ?? (scenario.taskLatencySeconds ?? 0) * 1000,
+    taskLatencyMs: options.taskLatencyMs,
     lateWaits: scenario.lateWaits,
   });
   return { ctx, monitor, harness, printer };
