@@ -8,8 +8,8 @@ import { countOverrun } from './metrics.ts';
 /**
  * Wraps a task's logic as a Lambda handler: structured logs with the Lambda context and the
  * deployment id, AWS errors renamed to what the ASL retries, and a DeploymentOverrun counted when
- * the deployment's plan says it has run longer than its config allows. No early-timeout timer: a task
- * that overruns is retried by Step Functions like any other Lambda timeout.
+ * the deployment has run past its plan's deadline. No early-timeout timer: a task that runs out of
+ * time is retried by Step Functions like any other Lambda timeout.
  */
 export function defineTask<TInput, TResult>(
   name: string,

@@ -3,10 +3,11 @@ import type { Plan } from './workflow.ts';
 
 /**
  * How long a deployment may run under its pinned config: every bounded wait taken to its limit.
- * Step Functions has no per-config metric for a deployment that runs longer than that (its own
- * execution timeout is one bound for every app/env), so Plan stores the deadline in the plan and
- * every task invoked after it counts an overrun (shared/metrics.ts countOverrun), which an alarm
- * watches. Counted from Plan: the wait for the lock comes before.
+ * Step Functions has no per-config metric for a deployment that runs longer than that (an
+ * execution timeout would be one bound for every app/env, and the state machine sets none), so
+ * Plan stores the deadline in the plan, and every task invoked after it counts an overrun
+ * (shared/metrics.ts countOverrun), which an alarm watches. Counted from Plan: the wait for the
+ * lock comes before.
  */
 
 /**

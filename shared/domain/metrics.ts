@@ -2,9 +2,10 @@ import type { Outcome } from './report.ts';
 import type { DeploymentState } from './workflow.ts';
 
 /**
- * The service's own metrics, emitted by the final notification (and an overrun by any task) as
- * CloudWatch embedded metric format (a log line, no API call). The names live here alone: the notify task emits them, and the
- * template's alarms and dashboard (checked by test/package.test.ts) read the same ones.
+ * The service's own metrics, emitted as CloudWatch embedded metric format (a log line, no API
+ * call) by the final notification, and an overrun by any task. The names live here alone: the
+ * tasks emit them, and the template's alarms and dashboard (checked by test/package.test.ts) read
+ * the same ones.
  */
 export const METRICS_NAMESPACE = 'bluegreen-ec2';
 
