@@ -136,6 +136,8 @@ export class Runner {
   interceptor: TaskInterceptor | undefined;
   /** Virtual time a task takes before its result reaches the state machine (Lambda and transition latency). */
   taskLatencyMs = 0;
+  /** Wait states Step Functions ends late: each lasts this many virtual seconds, every time. */
+  lateWaits: Partial<Record<string, number>> = {};
 
   constructor(
     private readonly loaded: LoadedDefinition,
@@ -268,7 +270,12 @@ export class Runner {
       ]),
     );
     const run = machine.run(JSON.parse(execution.input), {
-      overrides: { taskResourceLocalHandlers },
+      overrides: {
+        taskResourceLocalHandlers,
+        waitTimeOverrides: Object.fromEntries(
+          Object.entries(this.lateWaits).map(([state, seconds]) => [state, (seconds ?? 0) * 1000]),
+        ),
+      },
       noThrowOnAbort: true,
       context: {
         Execution: {

@@ -4,8 +4,11 @@ import { LoopBoundExceeded } from '../errors.ts';
 export const cloudwatch = new CloudWatchClient({});
 
 export interface AlarmReport {
-  /** `firedAt`: not in ALARM now, but it was then (read from its history). */
-  alarming: { name: string; reason: string; firedAt?: string }[];
+  /**
+   * `since`: in ALARM now, since then (when CloudWatch says); `firedAt`: not in ALARM now, but it
+   * was then (read from its history).
+   */
+  alarming: { name: string; reason: string; firedAt?: string; since?: string }[];
   missing: string[];
   /** The alarms not in ALARM, with when their state last changed (if CloudWatch says). */
   quiet: { name: string; transitionedAt?: Date }[];
@@ -71,7 +74,8 @@ export async function checkAlarms(names: readonly string[]): Promise<AlarmReport
   const report: AlarmReport = { alarming: [], missing: [], quiet: [] };
   for (const alarm of found.values()) {
     if (alarm.state === 'ALARM') {
-      report.alarming.push({ name: alarm.name, reason: alarm.reason });
+      const since = alarm.transitionedAt?.toISOString();
+      report.alarming.push({ name: alarm.name, reason: alarm.reason, ...(since ? { since } : {}) });
       continue;
     }
     report.quiet.push({

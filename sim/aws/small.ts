@@ -281,7 +281,11 @@ export class CloudWatchModel {
         source: 'aws.cloudwatch',
         'detail-type': 'CloudWatch Alarm State Change',
         resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`],
-        detail: { alarmName: name, state: { value: state, reason }, previousState: { value: previous } },
+        detail: {
+          alarmName: name,
+          state: { value: state, reason, timestamp: new Date(at).toISOString().replace('Z', '+0000') },
+          previousState: { value: previous },
+        },
       }),
     );
   }
