@@ -76,8 +76,10 @@ export function aheadLines(summary: ApprovalSummary): string[] {
     );
     return lines;
   }
+  // The window is counted from one TTL after the 100 % change is in sync (watchWindow), not from
+  // the end of the last step's watch: that watch is part of it.
   lines.push(
-    `Then the termination window: ${blue} stays up for ${durationText(ahead.windowSeconds)}, taking no traffic, ready for a rollback.`,
+    `Then the termination window: ${blue} stays up for ${durationText(ahead.windowSeconds)} from when ${green} carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.`,
   );
   lines.push(
     ahead.terminationApproval

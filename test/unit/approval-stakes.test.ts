@@ -76,7 +76,7 @@ describe('the two stages', () => {
         'Answer by:    Thu 3 Dec 2026, 15:30 UTC',
         '  Step 1 of 3: 10 % of traffic on green (1.1.0, slot b), watched for 5 min.',
         '  Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 10 min.',
-        '  Then the termination window: blue (1.0.0, slot a) stays up for 1 h 30 min, taking no traffic, ready for a rollback.',
+        '  Then the termination window: blue (1.0.0, slot a) stays up for 1 h 30 min from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
         '  Then a second approval is asked, to terminate blue.',
         'If you reject: The deployment rolls back: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live; no traffic has moved to green.',
         'If nobody answers by Thu 3 Dec 2026, 15:30 UTC, the wait times out and the deployment rolls back just as on Reject.',
