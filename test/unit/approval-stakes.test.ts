@@ -106,7 +106,7 @@ describe('the two stages', () => {
     expect(text).toContain('  Step 1 of 1: 100 % of traffic on green (1.1.0, slot a), watched for 5 min.');
     expect(text).toContain('This is the first deployment: there is no blue to keep or terminate');
     expect(text).toContain(
-      'The deployment rolls back: green (1.1.0, slot a) is terminated; no traffic has moved to it, and there is no earlier release that serves.',
+      'The deployment rolls back: green (1.1.0, slot a) is terminated. This is the first deployment: no record weighs more than 0 yet, and Route 53 then answers with every record, so green may already have served requests; there is no earlier release to return to.',
     );
   });
 
