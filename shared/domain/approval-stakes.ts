@@ -76,8 +76,10 @@ export function aheadLines(summary: ApprovalSummary): string[] {
     );
     return lines;
   }
+  // The window is counted from one TTL after the 100 % change is in sync (watchWindow), not from
+  // the end of the last step's watch: that watch is part of it.
   lines.push(
-    `Then the termination window: ${blue} stays up for ${durationText(ahead.windowSeconds)}, taking no traffic, ready for a rollback.`,
+    `Then the termination window: ${blue} stays up for ${durationText(ahead.windowSeconds)} from when ${green} carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.`,
   );
   lines.push(
     ahead.terminationApproval
@@ -106,8 +108,10 @@ function replacedAt(summary: ApprovalSummary): string {
 export function rollbackWords(summary: ApprovalSummary): string {
   const green = greenOf(summary);
   if (summary.stage === 'traffic-shift') {
+    // A first deployment: no record weighs more than 0, and Route 53 answers with every record of
+    // a group whose weights are all 0, so green's may already be answered before any shift.
     if (summary.ahead?.blue === null)
-      return `${green} is terminated; no traffic has moved to it, and there is no earlier release that serves.`;
+      return `${green} is terminated. This is the first deployment: no record weighs more than 0 yet, and Route 53 then answers with every record, so green may already have served requests; there is no earlier release to return to.`;
     // A summary stored before it named blue says nothing of blue it does not know.
     return summary.liveVersion || summary.ahead?.blue
       ? `${green} is terminated and ${blueOf(summary)} stays live; no traffic has moved to green.`

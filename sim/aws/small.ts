@@ -466,6 +466,9 @@ export class SnsModel {
   /**
    * A subscription as Subscribe makes it (confirmed at once): the filter policy is checked as SNS
    * checks it (sim/aws/sns-filter.ts), on message attributes (the default scope) or on the body.
+   * SNS keeps one subscription per topic, protocol and endpoint: Subscribe again with the same
+   * attributes returns it, with others is refused ("Subscription already exists with different
+   * attributes"), so one address cannot take two filter policies on one topic.
    */
   Subscribe(input: {
     TopicArn?: string;
@@ -481,12 +484,26 @@ export class SnsModel {
       throw awsError('InvalidParameter', `Invalid parameter: FilterPolicyScope: ${scope}`);
     }
     const policy = input.Attributes?.FilterPolicy;
+    const parsed = policy ? parseFilterPolicy(policy) : undefined;
+    const existing = this.subscriptions.find(
+      (s) => s.topicArn === topicArn && s.protocol === input.Protocol && s.endpoint === input.Endpoint,
+    );
+    if (existing) {
+      const same =
+        existing.filterPolicyScope === scope &&
+        JSON.stringify(existing.filterPolicy) === JSON.stringify(parsed);
+      if (same) return existing;
+      throw awsError(
+        'InvalidParameter',
+        'Invalid parameter: Attributes Reason: Subscription already exists with different attributes',
+      );
+    }
     const subscription: SimSubscription = {
       arn: `${topicArn}:${this.world.id('', 36)}`,
       topicArn,
       protocol: input.Protocol,
       endpoint: input.Endpoint,
-      ...(policy ? { filterPolicy: parseFilterPolicy(policy) } : {}),
+      ...(parsed ? { filterPolicy: parsed } : {}),
       filterPolicyScope: scope,
       delivered: [],
     };

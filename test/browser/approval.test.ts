@@ -129,7 +129,7 @@ describe('the approval page in a real browser', () => {
       'Step 1 of 3: 10 % of traffic on green (1.1.0, slot b), watched for 5 min.',
       'Step 2 of 3: 50 % of traffic on green (1.1.0, slot b), watched for 5 min.',
       'Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 5 min.',
-      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h, taking no traffic, ready for a rollback.',
+      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
       'Then a second approval is asked, to terminate blue.',
     ]) {
       expect(await page.getByText(step, { exact: true }).isVisible(), step).toBe(true);

@@ -682,7 +682,7 @@ describe('what the approver is told is at stake', () => {
       '<li>Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 5 min.</li>',
     );
     expect(page.body).toContain(
-      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h, taking no traffic, ready for a rollback.',
+      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
     );
     expect(page.body).toContain('Then blue is terminated without asking again.');
     expect(page.body).toMatch(new RegExp(`<dt>Answer by</dt><dd>${READABLE.source}</dd>`));

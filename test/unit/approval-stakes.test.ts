@@ -76,7 +76,7 @@ describe('the two stages', () => {
         'Answer by:    Thu 3 Dec 2026, 15:30 UTC',
         '  Step 1 of 3: 10 % of traffic on green (1.1.0, slot b), watched for 5 min.',
         '  Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 10 min.',
-        '  Then the termination window: blue (1.0.0, slot a) stays up for 1 h 30 min, taking no traffic, ready for a rollback.',
+        '  Then the termination window: blue (1.0.0, slot a) stays up for 1 h 30 min from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
         '  Then a second approval is asked, to terminate blue.',
         'If you reject: The deployment rolls back: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live; no traffic has moved to green.',
         'If nobody answers by Thu 3 Dec 2026, 15:30 UTC, the wait times out and the deployment rolls back just as on Reject.',
@@ -106,7 +106,7 @@ describe('the two stages', () => {
     expect(text).toContain('  Step 1 of 1: 100 % of traffic on green (1.1.0, slot a), watched for 5 min.');
     expect(text).toContain('This is the first deployment: there is no blue to keep or terminate');
     expect(text).toContain(
-      'The deployment rolls back: green (1.1.0, slot a) is terminated; no traffic has moved to it, and there is no earlier release that serves.',
+      'The deployment rolls back: green (1.1.0, slot a) is terminated. This is the first deployment: no record weighs more than 0 yet, and Route 53 then answers with every record, so green may already have served requests; there is no earlier release to return to.',
     );
   });
 

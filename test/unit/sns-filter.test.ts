@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { filterMatches, parseFilterPolicy } from '../../sim/aws/sns-filter.ts';
+import { DEFAULT_TOPIC_ARN, World } from '../../sim/world.ts';
 
 // The simulated SNS's filter policies, against the cases of the SNS developer guide ("String value
 // matching", "Key matching", "Filter policy constraints").
@@ -69,5 +70,23 @@ describe('SNS filter policies in the simulator', () => {
     );
     expect(() => parseFilterPolicy(JSON.stringify({ a: [1] }))).toThrow(/unsupported condition/);
     expect(() => parseFilterPolicy(JSON.stringify({ $or: [{ a: ['x'] }] }))).toThrow(/does not know \$or/);
+  });
+
+  it('keep one subscription per topic, protocol and address, refusing it another filter policy', () => {
+    const { sns } = new World();
+    sns.topics.add(DEFAULT_TOPIC_ARN);
+    const subscribe = (policy: object, scope = 'MessageAttributes') =>
+      sns.Subscribe({
+        TopicArn: DEFAULT_TOPIC_ARN,
+        Protocol: 'email',
+        Endpoint: 'deploys@example.com',
+        Attributes: { FilterPolicy: JSON.stringify(policy), FilterPolicyScope: scope },
+      });
+    const first = subscribe({ kind: [{ 'anything-but': ['approval-request'] }] });
+    expect(subscribe({ kind: [{ 'anything-but': ['approval-request'] }] })).toBe(first);
+    expect(() => subscribe({ AlarmName: [{ exists: true }] }, 'MessageBody')).toThrow(
+      /already exists with different attributes/,
+    );
+    expect(sns.subscriptions).toEqual([first]);
   });
 });

@@ -17,6 +17,7 @@ const template = readTemplate(TEMPLATE_PATH);
 const PARAMETERS: Record<string, string> = {
   TopicArn: DEFAULT_TOPIC_ARN,
   TeamEmail: 'deploys@example.com',
+  TeamAlarmEmail: 'deploys+alarms@example.com',
   FirstApprover: 'alice@example.com',
   SecondApprover: 'bob@example.com',
   TerminalApproversEmail: 'approvers@example.com',
@@ -105,6 +106,11 @@ describe(`the subscriptions of ${TEMPLATE_PATH}`, () => {
       expect(resource.Properties?.FilterPolicy, id).toBeDefined();
       expect(['MessageAttributes', 'MessageBody'], id).toContain(resource.Properties?.FilterPolicyScope);
     }
+  });
+
+  it('each go to an address of their own: SNS keeps one subscription per topic, protocol and address', () => {
+    const endpoints = SUBSCRIPTIONS.map(([, r]) => JSON.stringify(r.Properties?.Endpoint));
+    expect(new Set(endpoints).size).toBe(endpoints.length);
   });
 
   it('give each approver only their own link, the terminal approvers the command, and the team no link but the outcome', async () => {
