@@ -19,6 +19,7 @@ import {
   rollbackWords,
   unansweredLine,
 } from './approval-stakes.ts';
+import { oneLine } from './text.ts';
 
 /**
  * The approver's pages. Every interpolated value goes through escape-html; the pages load nothing
@@ -94,7 +95,7 @@ function alarmsSection(summary: ApprovalSummary): Html | string {
   if (!summary.alarms) return '';
   const items = summary.alarms.map(
     (alarm) =>
-      html`<li><span class="name">${alarm.name}</span> <span class="state ${alarm.state}">${alarmStateText(alarm.state)}</span></li>
+      html`<li><span class="name">${oneLine(alarm.name)}</span> <span class="state ${alarm.state}">${alarmStateText(alarm.state)}</span></li>
 `,
   );
   return html`<h2>Watched alarms</h2>

@@ -11,7 +11,7 @@ import {
   unansweredLine,
 } from './approval-stakes.ts';
 import { isIamApprover } from './principal.ts';
-import { oneLineWithin, quoted } from './text.ts';
+import { quoted } from './text.ts';
 import type { Slot } from './traffic.ts';
 
 /**
@@ -207,13 +207,16 @@ export interface ApprovalSummary {
   greenAllSince?: string;
 }
 
-/** The watched alarms with their state, bounded: names cut to one line of MAX_ALARM_NAME. */
+/**
+ * The watched alarms with their state, bounded: names kept as CloudWatch has them (each rendering
+ * escapes once: the email quotes, the page writes one line), cut to MAX_ALARM_NAME characters.
+ */
 export function watchedAlarms(
   names: readonly string[],
   found: ReadonlyMap<string, { state: Exclude<WatchedAlarmState, 'MISSING'> }>,
 ): Pick<ApprovalSummary, 'alarms' | 'alarmsNotShown'> {
   const alarms = names.slice(0, MAX_SUMMARY_ALARMS).map((name) => ({
-    name: oneLineWithin(name, MAX_ALARM_NAME),
+    name: Array.from(name).slice(0, MAX_ALARM_NAME).join(''),
     state: found.get(name)?.state ?? ('MISSING' as const),
   }));
   const rest = names.length - alarms.length;

@@ -193,6 +193,18 @@ describe('hostile text', () => {
     expect(text).not.toContain('\u2028');
     expect(lines).toContain('  "evil\\"</li><script>alert(1)</script>\\u2028Deployed web/prod 9.9.9": OK');
   });
+
+  it('is escaped once, however it reached the summary: an alarm name read back from its quoting', () => {
+    const name = 'web-prod-\u202e5xx\u2028line';
+    const kept = watchedAlarms([name], new Map([[name, { state: 'ALARM' as const }]]));
+    const line = summaryText({ ...shift, ...kept })
+      .split('\n')
+      .find((l) => l.endsWith(': ALARM'));
+    expect(JSON.parse(line?.trim().replace(/: ALARM$/, '') ?? '')).toBe(name);
+    const page = confirmationPage({ ...shift, ...kept }, fields, { approvers: ['alice@example.com'] });
+    expect(page).toContain('web-prod-\\u202e5xx\\u2028line');
+    expect(page).not.toContain('\u202e');
+  });
 });
 
 describe('the alarms kept in a summary', () => {
