@@ -72,9 +72,23 @@ type Alarming = readonly { name: string; reason: string; firedAt?: string; since
 
 const ALARMS_CAUSE = 'alarm in ALARM: ';
 
-/** The alarms in ALARM, as the cause that fails a deployment names them. */
+/** When an alarm went into ALARM, as the cause names it; +Infinity when it names no time. */
+function alarmedTime(alarm: Alarming[number]): number {
+  const at = Date.parse(alarm.firedAt ?? alarm.since ?? '');
+  return Number.isFinite(at) ? at : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * The alarms in ALARM, as the cause that fails a deployment names them: the one that went into
+ * ALARM first first (those that say no time last, each group in the order given), so that a cause
+ * cut to Step Functions' 32,768 characters still names it and when (alarmedAtOf).
+ */
 export function alarmsCause(alarming: Alarming): string {
-  return `${ALARMS_CAUSE}${alarmList(alarming)}`;
+  const first = [...alarming].sort((x, y) => {
+    const [tx, ty] = [alarmedTime(x), alarmedTime(y)];
+    return tx === ty ? 0 : tx < ty ? -1 : 1;
+  });
+  return `${ALARMS_CAUSE}${alarmList(first)}`;
 }
 
 // One alarm as alarmText writes it: a quoted text is a JSON string literal, so nothing a person

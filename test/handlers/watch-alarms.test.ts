@@ -3,6 +3,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { alarmedAtOf } from '#shared/domain/text.ts';
 import type { DeploymentState, ShiftState, WindowState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/watch-alarms.ts';
 import { freezeClock, mockAws } from './aws-mocks.ts';
@@ -236,6 +237,30 @@ describe('watch-alarms', () => {
     const cause = sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '';
     expect(cause).toHaveLength(32_768);
     expect(cause.startsWith(`alarm in ALARM: "${names[0]}" (`)).toBe(true);
+  });
+
+  it('keeps the earliest alarm and its time in a cause cut to 32,768 characters', async () => {
+    // Prepare: 40 alarms in ALARM, listed by name; the last one listed went into ALARM first.
+    const names = Array.from({ length: 40 }, (_, i) => `web-prod-check-${String(i).padStart(2, '0')}`);
+    const since = (i: number) =>
+      new Date(Date.parse('2026-03-02T09:29:50.000Z') - (i === 39 ? 600_000 : i * 1000));
+    cloudwatchMock.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: names.map((name, i) => ({
+        ...metricAlarm(name, 'ALARM', `${THRESHOLD_CROSSED} `.repeat(9)),
+        StateTransitionedTimestamp: since(i),
+      })),
+    });
+
+    // Act
+    await handler(watching(names), context);
+
+    // Assess
+    const cause = sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause ?? '';
+    expect(cause).toHaveLength(32_768);
+    expect(alarmedAtOf(cause)).toBe('2026-03-02T09:19:50.000Z');
+    expect(
+      cause.startsWith(`alarm in ALARM: "${names[39]}" (in ALARM since 2026-03-02T09:19:50.000Z: `),
+    ).toBe(true);
   });
 
   it('reads no alarm and fails no wait when the watch cannot be stored', async () => {
