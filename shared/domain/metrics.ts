@@ -41,8 +41,9 @@ export const BAKE_REUSED_METRIC = 'BakeReused';
 
 /**
  * One count per task of a deployment invoked after its plan's deadline (deadline.ts): the
- * deployment has run longer than its config allows. Written by the task wrapper (shared/task.ts),
- * the final notification's invocation included.
+ * deployment has run longer than its config allows. Written by the task wrapper (shared/task.ts)
+ * for every task whose input carries the plan, the final notification's invocation included; the
+ * bake's wait and the checks of a heal's or a rollback's DNS change are given no plan.
  */
 export const OVERRUN_METRIC = 'DeploymentOverrun';
 
