@@ -15,8 +15,10 @@ const MAX_HISTORY_PAGES = 110;
 export const CLOCK_MARGIN_MS = 30_000;
 
 /**
- * When the alarm went into ALARM after `since` (its latest time), and why; undefined if it did
- * not. Only a real transition to ALARM counts: flips between OK and INSUFFICIENT_DATA do not.
+ * When the alarm went into ALARM after `since` (the first time: the history is read oldest first,
+ * so an alarm that fired and cleared twice while a person decided is timed from when it first
+ * fired, as AlarmToBlueSeconds is), and why; undefined if it did not. Only a real transition to
+ * ALARM counts: flips between OK and INSUFFICIENT_DATA do not.
  */
 export async function alarmedSince(
   name: string,
@@ -30,7 +32,7 @@ export async function alarmedSince(
         AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
         HistoryItemType: 'StateUpdate',
         StartDate: new Date(since.getTime() - CLOCK_MARGIN_MS),
-        ScanBy: 'TimestampDescending',
+        ScanBy: 'TimestampAscending',
         MaxRecords: 100,
         NextToken,
       }),

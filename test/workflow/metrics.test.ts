@@ -20,6 +20,8 @@ import { findScenario } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
 import { summaryLines } from '../../sim/summary.ts';
 import { World } from '../../sim/world.ts';
+import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 import { ROOT } from '../support/simulation.ts';
 import { keptStdout } from '../support/stdout.ts';
 
@@ -196,6 +198,47 @@ describe('the deployment metrics in the simulator', () => {
       });
     },
   );
+
+  it('AlarmToBlueSeconds from the first time an alarm went into ALARM, when it fired and cleared twice while a person decided', async () => {
+    // Nothing watches the alarms while the approval to terminate blue waits: the check after it
+    // reads the alarm's history, which holds both times it fired.
+    let firstAt = 0;
+    const scenario = testScenario('alarm-flaps-during-approval', 'ROLLED_BACK', {
+      summary: 'the 5xx alarm fires and clears twice while the approval to terminate blue waits',
+      prepare: ({ world, config }) => {
+        config.approval = { before: ['blue-termination'], approvers: APPROVERS, timeoutSeconds: 86_400 };
+        greenWeightReaches(world, 100, () => {
+          // The window (an hour) has passed two hours after the 100 % change; the approver
+          // answers five hours after it.
+          firstAt = world.now() + 7200 * 1000;
+          const secondAt = world.now() + 14_400 * 1000;
+          world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 3.1 % > 1 %', firstAt);
+          world.cloudwatch.setState(
+            ALARM,
+            'OK',
+            'Threshold Crossed: 5xx rate 0.2 % < 1 %',
+            firstAt + 300_000,
+          );
+          world.cloudwatch.setState(ALARM, 'ALARM', 'Threshold Crossed: 5xx rate 2.4 % > 1 %', secondAt);
+          world.cloudwatch.setState(
+            ALARM,
+            'OK',
+            'Threshold Crossed: 5xx rate 0.1 % < 1 %',
+            secondAt + 300_000,
+          );
+        });
+      },
+      approvers: { kind: 'approve', afterMinutes: 300, comment: 'Checked.' },
+    });
+    const { summary, world } = await simulate(scenario);
+    expect(summary.status).toBe('ROLLED_BACK');
+    const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
+    expect(more).toEqual([]);
+    const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
+    if (seconds === undefined) throw new Error('no AlarmToBlueSeconds');
+    expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - firstAt);
+    expect(seconds * 1000).toBeLessThan(returnedAt - firstAt + DNS_POLL_SECONDS * 1000);
+  });
 
   it.each([
     'happy',
