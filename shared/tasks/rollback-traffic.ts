@@ -11,10 +11,16 @@ import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { need } from '../state.ts';
 
-/** When the watched alarm whose ALARM failed the deployment went into ALARM, if one did. */
+/**
+ * When the watched alarm whose ALARM failed the deployment went into ALARM, if one did. The
+ * rollback execution of a deployment stopped while its alarm's rollback ran has the stop as its
+ * failure: the time the first rollback recorded stays.
+ */
 function alarmCausedIt(state: DeploymentState): Pick<TrafficRollback, 'alarmedAt'> {
-  if (state.failure?.Error !== CALLBACK_ERRORS.alarm) return {};
-  const alarmedAt = alarmedAtOf(causeMessage(state.failure));
+  const alarmedAt =
+    state.failure?.Error === CALLBACK_ERRORS.alarm
+      ? alarmedAtOf(causeMessage(state.failure))
+      : state.rollbackTraffic?.alarmedAt;
   return alarmedAt ? { alarmedAt } : {};
 }
 

@@ -123,6 +123,40 @@ describe('rollback-traffic', () => {
     expect(retried.alarmedAt).toBe(first.alarmedAt);
   });
 
+  it('keeps the alarm time the first rollback recorded when a stop of it started the rollback execution', async () => {
+    // Prepare: the deployment was stopped while its alarm's rollback waited on Route 53; the
+    // recovery's rollback execution starts from its last state, with the stop as the failure.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    route53Accepts();
+    const stopped = { Error: 'ABORTED', Cause: 'the execution web-prod-1_1_0-1 stopped' };
+    const begun = {
+      alarmedAt: '2026-03-02T09:30:40.000Z',
+      changed: true,
+      weights: { a: 100, b: 0 },
+      summary: 'traffic returned to slot a (a=100 b=0)',
+      dns: null,
+    };
+    const state = stateWith({
+      green: greenFleet,
+      shift: {
+        index: 1,
+        percent: 50,
+        weights: { a: 50, b: 50 },
+        isLast: false,
+        settleSeconds: 300,
+        dns: syncedChange('2026-03-02T09:29:00.000Z'),
+      },
+      failure: stopped,
+      rollbackTraffic: begun,
+    });
+
+    // Act
+    const result = await handler(state, context);
+
+    // Assess
+    expect(result).toMatchObject({ changed: true, alarmedAt: '2026-03-02T09:30:40.000Z' });
+  });
+
   it('records no alarm time for a rollback no alarm caused, nor for an alarm cause without one', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
