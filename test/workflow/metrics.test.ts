@@ -20,7 +20,13 @@ import { findScenario } from '../../sim/scenarios.ts';
 import { type Summary, simulate } from '../../sim/simulate.ts';
 import { summaryLines } from '../../sim/summary.ts';
 import { World } from '../../sim/world.ts';
-import { ALARM, APPROVERS, greenWeightReaches } from '../../sim/worlds.ts';
+import {
+  ALARM,
+  APPROVERS,
+  alarmAfterGreenReaches,
+  greenWeightReaches,
+  stopWhenIn,
+} from '../../sim/worlds.ts';
 import { testScenario } from '../support/scenarios.ts';
 import { ROOT } from '../support/simulation.ts';
 import { keptStdout } from '../support/stdout.ts';
@@ -238,6 +244,30 @@ describe('the deployment metrics in the simulator', () => {
     if (seconds === undefined) throw new Error('no AlarmToBlueSeconds');
     expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - firstAt);
     expect(seconds * 1000).toBeLessThan(returnedAt - firstAt + DNS_POLL_SECONDS * 1000);
+  });
+
+  it('AlarmToBlueSeconds of an alarm rollback stopped on its way, from the rollback execution the recovery started', async () => {
+    let alarmedAt = 0;
+    const scenario = testScenario('alarm-rollback-stopped', 'ROLLED_BACK', {
+      summary: 'the 5xx alarm fires at 50 %, and an operator presses Stop while resolvers leave green',
+      prepare: (ctx) => {
+        alarmAfterGreenReaches(ctx.world, 50, 90);
+        greenWeightReaches(ctx.world, 50, () => {
+          alarmedAt = ctx.world.now() + 90_000;
+        });
+        stopWhenIn(ctx, STATE.leaveGreen, 5);
+      },
+    });
+    const { summary, world } = await simulate(scenario);
+    expect(summary.status).toBe('ROLLED_BACK');
+    expect([...world.sfn.rollbacks.values()].map((r) => r.status)).toEqual(['FAILED']);
+    const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
+    expect(more).toEqual([]);
+    // The rollback execution wrote the records again: all traffic was on blue once its change was in sync.
+    const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
+    if (seconds === undefined) throw new Error('no AlarmToBlueSeconds');
+    expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - alarmedAt);
+    expect(seconds * 1000).toBeLessThan(returnedAt - alarmedAt + DNS_POLL_SECONDS * 1000);
   });
 
   it.each([
