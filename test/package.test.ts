@@ -366,6 +366,18 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       AlarmActions: [{ Ref: 'DeploymentTopic' }],
     });
     expect(used(JSON.stringify(overrun?.Properties.Metrics))).toEqual([OVERRUN_METRIC]);
+    // One count alarms, and the alarm holds for the hour a late deployment's tasks may be apart
+    // (within the 3 hours a Metrics Insights alarm may evaluate), instead of notifying again.
+    const window = (props: Record<string, unknown> | undefined) =>
+      ((props?.Metrics as { Period: number }[] | undefined)?.[0]?.Period ?? 0) * Number(props?.EvaluationPeriods);
+    expect(overrun?.Properties).toMatchObject({ DatapointsToAlarm: 1 });
+    expect(window(overrun?.Properties)).toBe(3600);
+    for (const r of Object.values(resources))
+      if (
+        r.Type === 'AWS::CloudWatch::Alarm' &&
+        JSON.stringify(r.Properties.Metrics ?? '').includes('SCHEMA(')
+      )
+        expect(window(r.Properties)).toBeLessThanOrEqual(3 * 3600);
 
     const dashboard = resources.Dashboard;
     expect(dashboard?.Type).toBe('AWS::CloudWatch::Dashboard');
