@@ -58,8 +58,12 @@ function standardScenario(name: string, extra?: Variation): Scenario {
         group.intervalSeconds = STANDARD.healthIntervalSeconds;
       }
       world.route53.propagationSeconds = STANDARD.insyncSeconds;
-      config.traffic = { steps: STANDARD.steps, stepWaitSeconds: STANDARD.stepWaitSeconds };
-      config.dns.ttlSeconds = STANDARD.ttlSeconds;
+      config.traffic = {
+        ...config.traffic,
+        steps: STANDARD.steps,
+        stepWaitSeconds: STANDARD.stepWaitSeconds,
+      };
+      if (config.dns) config.dns.ttlSeconds = STANDARD.ttlSeconds;
       config.termination = { waitSeconds: STANDARD.windowSeconds };
       extra?.(ctx);
     },

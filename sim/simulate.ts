@@ -78,6 +78,8 @@ export const MUTATING_OPERATIONS = new Set([
   'AddTags',
   'DeregisterTargets',
   'ChangeResourceRecordSets',
+  'ModifyListener',
+  'ModifyRule',
   'CreateComponent',
   'CreateImageRecipe',
   'CreateImage',
@@ -256,7 +258,7 @@ export function buildScenarioWorld(
   { world, handlers, loaded }: SimulatedAccount,
   options: RunOptions,
 ) {
-  const own = options.own ?? builtInApp();
+  const own = options.own ?? builtInApp(undefined, scenario.alb ?? false);
   seedWorld(world, {
     own,
     firstDeploy: scenario.firstDeploy ?? false,

@@ -1,7 +1,6 @@
 import { type AlarmReport, checkAlarms } from '../aws/cloudwatch.ts';
 import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
-import { readWeights } from '../aws/route53.ts';
 import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey, releaseKeyOf } from '../domain/artifact-key.ts';
 import type { DeployConfig } from '../domain/config.ts';
@@ -24,6 +23,7 @@ import {
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
+import { readTraffic } from '../operations/weights.ts';
 
 const configNotFound = (url: string) =>
   `${url} not found: every app/env needs a config before its first release`;
@@ -154,7 +154,16 @@ export async function assessAccount(
   // Both slots must be this app/env's, and no other deployment that still runs may hold either.
   const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
   const slotTags = await checkSlotOwnership(config, me, refuse);
-  const weights = await readWeights(config);
+  let traffic: Awaited<ReturnType<typeof readTraffic>>;
+  try {
+    traffic = await readTraffic(config);
+  } catch (error) {
+    // A listener whose action is not the service's to change: nothing to plan on.
+    if (!(error instanceof UnsafeToDeploy)) throw error;
+    refuse(error);
+    return { alarms, weights: { a: null, b: null }, slotTags, targetsOf: async () => [], plan: undefined };
+  }
+  const { weights } = traffic;
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
   const read = new Map<Slot, Promise<TargetHealthState[]>>();
@@ -196,6 +205,7 @@ export async function assessAccount(
       now: new Date(),
       slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
       contentDigest: digest,
+      stickinessSeconds: traffic.stickinessSeconds,
     });
   } catch (error) {
     // A split it would not heal: no blue and green to go on with.

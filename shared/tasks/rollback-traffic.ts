@@ -1,4 +1,3 @@
-import { readWeights } from '../aws/route53.ts';
 import { approvalTimedOut } from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
@@ -8,6 +7,7 @@ import { logger } from '../logger.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
+import { readWeights } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /**

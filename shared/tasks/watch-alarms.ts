@@ -49,7 +49,7 @@ export async function watchAlarms(request: AlarmWatchRequest, table: string): Pr
     wait: waitOf(request.deployment),
     executionArn: request.executionArn,
     endsAt: new Date(now.getTime() + request.seconds * 1000).toISOString(),
-    promotableAt: resolversMovedAt(request.deployment.shift?.dns.syncedAt, now, plan.dns.ttlSeconds),
+    promotableAt: resolversMovedAt(request.deployment.shift?.dns.syncedAt, now, plan.leaveSeconds),
   });
   if (alarms.length === 0) return { watching: 0 };
   const report = await checkAlarms(alarms);
