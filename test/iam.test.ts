@@ -153,6 +153,38 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
   {
+    what: 'change the default actions of a listener that is not tagged as the service’s',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/billing-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+      context: {},
+    },
+  },
+  {
+    what: 'change the actions of a listener rule tagged as someone else’s',
+    request: {
+      action: 'elasticloadbalancing:ModifyRule',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/billing-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`,
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: 'terraform' },
+    },
+  },
+  {
+    what: 'change a Network Load Balancer’s listener, even one tagged as the service’s',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/net/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY },
+    },
+  },
+  {
+    what: 'change a listener in another account, tagged as the service’s',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:999999999999:listener/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY },
+    },
+  },
+  {
     what: 'pass an administrator role to EC2',
     request: {
       action: 'iam:PassRole',
@@ -621,6 +653,56 @@ describe("the approver's IAM policy the README gives (examples/approver.policy.j
     const result = await evaluate(approver, [approverPolicy()], request);
     expect(result.invalid).toBeUndefined();
     expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+describe('traffic.mode alb: the listener writes', () => {
+  const listener = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+  const rule = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`;
+  const tagged = { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY };
+
+  it('are allowed, on the service’s tagged listener or rule, exactly to the functions that move traffic', async () => {
+    const allowed: string[] = [];
+    for (const fn of functions) {
+      const results = await Promise.all([
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyListener',
+          resource: listener,
+          context: tagged,
+        }),
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyRule',
+          resource: rule,
+          context: tagged,
+        }),
+      ]);
+      for (const result of results) expect(result.invalid).toBeUndefined();
+      if (results.every((r) => r.decision === 'Allowed')) allowed.push(fn);
+    }
+    expect(allowed.sort()).toEqual(['healSplit', 'rollbackTraffic', 'shiftTraffic']);
+    const writers = functions.filter((fn) =>
+      (policies[fn] ?? []).some((p) =>
+        p.Statement.some((s) => [s.Action].flat().includes('elasticloadbalancing:ModifyListener')),
+      ),
+    );
+    expect(writers.sort()).toEqual(allowed);
+  });
+
+  it('let every function that reads the weights read the listener and its rules', async () => {
+    for (const fn of functions) {
+      const readsRecords = (policies[fn] ?? []).some((p) =>
+        p.Statement.some((s) => [s.Action].flat().includes('route53:ListResourceRecordSets')),
+      );
+      if (!readsRecords) continue;
+      for (const action of ['DescribeListeners', 'DescribeRules']) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: `elasticloadbalancing:${action}`,
+          resource: '*',
+          context: {},
+        });
+        expect(result, `${fn}: ${action}`).toEqual({ decision: 'Allowed' });
+      }
+    }
   });
 });
 

@@ -33,7 +33,7 @@ export interface SimListener extends SimForwarding {
 }
 
 /** A weight written to a target group in a forward action, with when. */
-interface ForwardWeightAt {
+export interface ForwardWeightAt {
   at: number;
   /** The listener or rule whose actions were written. */
   arn: string;
@@ -71,7 +71,7 @@ export class Elbv2Model {
   readonly targetGroups = new Map<string, SimTargetGroup>();
   readonly listeners = new Map<string, SimListener>();
   /** Every weight a forward action was written with (the seeded ones at time 0). */
-  private readonly forwardLog: ForwardWeightAt[] = [];
+  readonly forwardLog: ForwardWeightAt[] = [];
   /** Seconds from `running` until the application answers health checks. */
   appStartSeconds = 20;
   /** When an instance's application starts failing its health checks (undefined: never). */

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { TAG } from '#shared/domain/tags.ts';
+import type { ForwardWeightAt } from '../../sim/aws/elbv2.ts';
+import { findScenario, type Scenario } from '../../sim/scenarios.ts';
+import { simulate } from '../../sim/simulate.ts';
+import type { World } from '../../sim/world.ts';
+import { ALB_STICKINESS_SECONDS, appNames } from '../../sim/worlds.ts';
+
+// traffic.mode alb, end to end: the real ASL and handlers against the simulated account whose one
+// load balancer's listener forwards to both slots' target groups by weight, with target group
+// stickiness. The safety monitor judges every listener write as it judges record changes.
+
+const names = appNames();
+
+function scenario(name: string): Scenario {
+  const found = findScenario(name);
+  if (!found) throw new Error(`no scenario ${name}`);
+  return found;
+}
+
+/** Each write of the listener's forward action, as both slots' weights, with when and its stickiness. */
+function listenerWrites(world: World): { at: number; a: number; b: number; stickinessSeconds: number }[] {
+  const written = world.elbv2.forwardLog.filter((e) => e.at > 0 && e.arn === names.listenerArn);
+  const byTime = new Map<number, ForwardWeightAt[]>();
+  for (const entry of written) byTime.set(entry.at, [...(byTime.get(entry.at) ?? []), entry]);
+  return [...byTime.entries()].map(([at, entries]) => ({
+    at,
+    a: entries.find((e) => e.targetGroupArn === names.targetGroups.a)?.weight ?? -1,
+    b: entries.find((e) => e.targetGroupArn === names.targetGroups.b)?.weight ?? -1,
+    stickinessSeconds: entries[0]?.stickinessSeconds ?? 0,
+  }));
+}
+
+function calls(world: World, operation: string): number {
+  return world.calls.filter((c) => c.operation === operation && !c.error).length;
+}
+
+/** When the instances of `version` were terminated (virtual ms), first to last. */
+function terminatedAt(world: World, version: string): number[] {
+  return [...world.ec2.instances.values()]
+    .filter((i) => i.tags[TAG.version] === version && i.terminateRequestedAt !== undefined)
+    .map((i) => i.terminateRequestedAt as number)
+    .sort((x, y) => x - y);
+}
+
+describe('traffic.mode alb', () => {
+  it('alb-happy: each step is one ModifyListener with both weights, no Route 53 call, and blue goes once sticky clients left and the window passed', async () => {
+    const { summary, world } = await simulate(scenario('alb-happy'));
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      liveSlot: 'b',
+      weights: { a: 0, b: 100 },
+      running: { a: 0, b: 3, other: 0 },
+    });
+    const writes = listenerWrites(world);
+    expect(writes.map(({ a, b }) => ({ a, b }))).toEqual([
+      { a: 90, b: 10 },
+      { a: 50, b: 50 },
+      { a: 0, b: 100 },
+    ]);
+    // The stickiness of the action each step replaced is written back as it was.
+    expect(writes.every((w) => w.stickinessSeconds === ALB_STICKINESS_SECONDS)).toBe(true);
+    expect(calls(world, 'ModifyListener')).toBe(3);
+    expect(calls(world, 'ChangeResourceRecordSets')).toBe(0);
+    expect(calls(world, 'GetChange')).toBe(0);
+    // No INSYNC or TTL wait: each step waits its own 5 minutes and no more.
+    const gaps = writes.slice(1).map((w, i) => (w.at - (writes[i]?.at ?? 0)) / 1000);
+    expect(gaps).toEqual([300, 300]);
+    // Blue is terminated only after the stickiness duration and the one-hour window from 100 %.
+    const last = writes.at(-1)?.at ?? 0;
+    const blueGone = terminatedAt(world, '1.0.0');
+    expect(blueGone).toHaveLength(3);
+    expect((blueGone[0] ?? 0) - last).toBeGreaterThanOrEqual((ALB_STICKINESS_SECONDS + 3600) * 1000);
+    // The write is the moment green has all traffic: TimeToFullGreenSeconds counts to it.
+    const toFullGreen = summary.metrics
+      .flatMap((m) => m.values)
+      .find((v) => v.name === 'TimeToFullGreenSeconds');
+    expect(toFullGreen?.value).toBe((last - world.startedAt) / 1000);
+  });
+
+  it('alb-alarm-during-shift: one ModifyListener puts 100 on blue, and green is drained only after its sticky clients left', async () => {
+    const { summary, world } = await simulate(scenario('alb-alarm-during-shift'));
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      liveSlot: 'a',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0, other: 0 },
+    });
+    const writes = listenerWrites(world);
+    expect(writes.map(({ a, b }) => ({ a, b }))).toEqual([
+      { a: 90, b: 10 },
+      { a: 50, b: 50 },
+      { a: 100, b: 0 },
+    ]);
+    const rollback = writes.at(-1)?.at ?? 0;
+    const deregistered = world.calls.find((c) => c.operation === 'DeregisterTargets' && !c.error);
+    expect((deregistered?.at ?? 0) - rollback).toBeGreaterThanOrEqual(ALB_STICKINESS_SECONDS * 1000);
+    expect(terminatedAt(world, '1.1.0')).toHaveLength(3);
+    expect(terminatedAt(world, '1.0.0')).toEqual([]);
+    expect(summary.cause).toContain('AlarmTriggered');
+  });
+
+  it('alb-first-deploy: the fixed response is replaced by one forward to both target groups, 100 on green', async () => {
+    const { summary, world } = await simulate(scenario('alb-first-deploy'));
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'SUCCEEDED',
+      liveSlot: 'a',
+      weights: { a: 100, b: 0 },
+      running: { a: 1, b: 0, other: 0 },
+    });
+    expect(listenerWrites(world).map(({ a, b }) => ({ a, b }))).toEqual([{ a: 100, b: 0 }]);
+    const actions = world.elbv2.listeners.get(names.listenerArn)?.actions ?? [];
+    expect(actions.map((a) => a.Type)).toEqual(['forward']);
+    expect(calls(world, 'TerminateInstances')).toBe(0);
+  });
+
+  it('alb-stopped-by-operator: the rollback puts 100 on blue in one call; green is terminated and the lock released', async () => {
+    const { summary, world } = await simulate(scenario('alb-stopped-by-operator'));
+    expect(summary.violations).toEqual([]);
+    expect(summary.problems).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      liveSlot: 'a',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0, other: 0 },
+    });
+    const modifies = world.calls.filter((c) => c.operation === 'ModifyListener' && !c.error);
+    expect(modifies.map((c) => c.fn)).toEqual(['shiftTraffic', 'shiftTraffic', 'rollbackTraffic']);
+    expect(listenerWrites(world).at(-1)).toMatchObject({ a: 100, b: 0 });
+    expect(terminatedAt(world, '1.1.0')).toHaveLength(3);
+  });
+});
