@@ -354,7 +354,7 @@ export function seedApp(world: World, options: AppSeed): void {
 
 /**
  * traffic.mode alb: the app's one load balancer in front of both target groups, and its listener
- * (tagged as the service's, as examples/alb-app-stack.cfn.yml makes it). Before the first deploy it
+ * (the one the service's stack parameter ListenerArns names in the simulated account). Before the first deploy it
  * answers with a fixed response; after, it forwards to both target groups by weight, with target
  * group stickiness.
  */
@@ -383,9 +383,8 @@ function seedListener(
         Type: 'fixed-response',
         FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'no release yet' },
       };
-  const tags = { [TAG.managedBy]: MANAGED_BY };
-  world.elbv2.addListener(listener.listenerArn, loadBalancerArn, [action], tags);
-  if (listener.ruleArn) world.elbv2.addRule(listener.listenerArn, listener.ruleArn, [action], tags);
+  world.elbv2.addListener(listener.listenerArn, loadBalancerArn, [action]);
+  if (listener.ruleArn) world.elbv2.addRule(listener.listenerArn, listener.ruleArn, [action]);
   for (const slot of SLOTS) {
     const group = world.elbv2.targetGroups.get(config.slots[slot].targetGroupArn);
     if (group) group.loadBalancerArn = loadBalancerArn;

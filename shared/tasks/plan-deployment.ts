@@ -39,6 +39,7 @@ export async function planDeployment(
   raw: unknown,
   defaultTopicArn: string,
   topicNames: string,
+  managedListeners?: string[],
 ): Promise<Plan> {
   const deployment = readDeployment(raw);
   const { bucket, key, versionId, eTag } = deployment.artifact;
@@ -93,6 +94,9 @@ export async function planDeployment(
   const checked = checkConfigText(object.text, { topicArn: defaultTopicArn, topicNames });
   if (!checked.ok) throw new InvalidConfig(`${where}: ${checked.problems.join('; ')}`);
   const config = checked.config;
+  const unmanaged =
+    config.listener && managedListeners ? unmanagedListener(config.listener, managedListeners) : undefined;
+  if (unmanaged) throw new InvalidConfig(`${where}: ${unmanaged}`);
 
   return (
     await assessAccount({
@@ -105,6 +109,20 @@ export async function planDeployment(
       release: releaseProvenance(deployment.uploadedBy, head?.metadata),
     })
   ).plan as Plan;
+}
+
+/**
+ * The listener (or rule) of a traffic.mode alb config, when the roles may not change it: they may
+ * change only those the stack parameter ListenerArns names. Refused in Plan, before anything is
+ * launched, instead of at the first step.
+ */
+export function unmanagedListener(
+  listener: { listenerArn: string; ruleArn?: string | undefined },
+  managed: string[],
+): string | undefined {
+  const arn = listener.ruleArn ?? listener.listenerArn;
+  if (managed.includes(arn)) return undefined;
+  return `${listener.ruleArn ? 'listener.ruleArn' : 'listener.listenerArn'}: ${arn} is not among the listeners and rules the service may change (its stack parameter ListenerArns); add it there and deploy the service again`;
 }
 
 /** What assessAccount is given: a deployment whose artifact is known, and its checked config. */
