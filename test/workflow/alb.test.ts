@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TAG } from '#shared/domain/tags.ts';
 import type { ForwardWeightAt } from '../../sim/aws/elbv2.ts';
+import { EVENT_KINDS, formatFailure, runSchedule, scheduleArbitrary } from '../../sim/chaos.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import type { World } from '../../sim/world.ts';
@@ -132,4 +134,23 @@ describe('traffic.mode alb', () => {
     expect(listenerWrites(world).at(-1)).toMatchObject({ a: 100, b: 0 });
     expect(terminatedAt(world, '1.1.0')).toHaveLength(3);
   });
+});
+
+describe('randomized fault schedules over a deploy in traffic.mode alb', () => {
+  // The chaos schedules of test/workflow/chaos.test.ts, with the faults drawn on Route 53's calls
+  // striking the listener's (DescribeListeners, ModifyListener) instead.
+  const RUNS = 100;
+  it(
+    `every run ends as chaos.test.ts requires of a Route 53 deploy (${RUNS} schedules)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scheduleArbitrary(EVENT_KINDS), async (schedule) => {
+          const result = await runSchedule(schedule, { alb: true });
+          if (result.failures.length > 0) throw new Error(`\n${formatFailure(result)}`);
+        }),
+        { numRuns: RUNS, seed: 20_261_202, endOnFailure: true },
+      );
+    },
+    RUNS * 3_000,
+  );
 });
