@@ -136,6 +136,37 @@ describe('traffic.mode alb', () => {
   });
 });
 
+describe('a traffic split behind the listener', () => {
+  /** The scenario in traffic.mode alb: its world is the alb one, its config keeps the mode. */
+  function inAlbMode(base: Scenario): Scenario {
+    return {
+      ...base,
+      alb: true,
+      prepare: (ctx) => {
+        base.prepare?.(ctx);
+        ctx.config.traffic = { ...ctx.config.traffic, mode: 'alb' };
+      },
+    };
+  }
+
+  it('is refused, nothing changed, without traffic.healSplit', async () => {
+    const { summary, world } = await simulate(inAlbMode(scenario('split-traffic-at-start')));
+    expect(summary).toMatchObject({ status: 'FAILED', violations: [], problems: [] });
+    expect(summary.cause).toContain('both slots carry traffic (a=60 b=40)');
+    expect(calls(world, 'ModifyListener')).toBe(0);
+  });
+
+  it('is healed with traffic.healSplit: one ModifyListener puts all on a, b is cleared once its sticky clients left, 1.1.0 deploys', async () => {
+    const { summary, world } = await simulate(inAlbMode(scenario('split-traffic-heal')));
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'b', weights: { a: 0, b: 100 } });
+    const [heal] = listenerWrites(world);
+    expect(heal).toMatchObject({ a: 100, b: 0 });
+    const cleared = world.calls.find((c) => c.operation === 'DeregisterTargets' && !c.error);
+    expect((cleared?.at ?? 0) - (heal?.at ?? 0)).toBeGreaterThanOrEqual(ALB_STICKINESS_SECONDS * 1000);
+  });
+});
+
 describe('randomized fault schedules over a deploy in traffic.mode alb', () => {
   // The chaos schedules of test/workflow/chaos.test.ts, with the faults drawn on Route 53's calls
   // striking the listener's (DescribeListeners, ModifyListener) instead.
