@@ -6,6 +6,7 @@ import { buildPlan } from '#shared/domain/plan.ts';
 import type { PinnedDeployment } from '#shared/domain/workflow.ts';
 import { UnsafeToDeploy } from '#shared/errors.ts';
 import { unmanagedListener } from '#shared/tasks/plan-deployment.ts';
+import { ALB_OUTPUT_FIELDS, configFromOutputs } from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 
 // traffic.mode alb: the config's rules, the pure decisions about the listener's forward action
@@ -246,39 +247,66 @@ describe('examples/alb-app-stack.cfn.yml', () => {
     expect(readForward(actions, TG)).toMatchObject({ ok: true, weights: { a: null, b: null } });
   });
 
-  it('outputs, under the names of their config fields, a config the service accepts in alb mode', () => {
+  it('outputs one output per config field, each described by the field it is, and the load balancer’s name', () => {
     const outputs = template.Outputs as Record<string, { Description: string }>;
-    const fields = Object.values(outputs)
-      .map((o) => o.Description)
-      .filter((d) => !d.includes(' '));
-    expect(fields.sort()).toEqual(
-      [
-        'bake.infrastructureConfigurationArn',
-        'bake.installCommand',
-        'bake.parentImage',
-        'launchTemplate.id',
-        'listener.listenerArn',
-        'slots.a.targetGroupArn',
-        'slots.b.targetGroupArn',
-      ].sort(),
+    const { LoadBalancerDnsName, ...fields } = outputs;
+    expect(LoadBalancerDnsName?.Description).toMatch(/not a config field/);
+    expect(Object.fromEntries(Object.entries(fields).map(([key, o]) => [key, o.Description]))).toEqual(
+      ALB_OUTPUT_FIELDS,
     );
-    const values: Record<string, string> = {
-      'bake.infrastructureConfigurationArn': example.bake.infrastructureConfigurationArn,
-      'bake.installCommand': './install.sh',
-      'bake.parentImage': example.bake.parentImage,
-      'launchTemplate.id': 'lt-0123456789abcdef0',
-      'listener.listenerArn': LISTENER,
-      'slots.a.targetGroupArn': TG.a,
-      'slots.b.targetGroupArn': TG.b,
-    };
-    const config: Record<string, Record<string, unknown>> = { traffic: { mode: 'alb' } };
-    for (const [path, value] of Object.entries(values)) {
-      const [section = '', key = '', leaf] = path.split('.');
-      const part = config[section] ?? {};
-      if (leaf) part[key] = { ...((part[key] as object) ?? {}), [leaf]: value };
-      else part[key] = value;
-      config[section] = part;
-    }
-    expect(problemsOf(config)).toEqual([]);
+  });
+});
+
+describe('config-from-stack with the alb app stack’s outputs', () => {
+  const outputs = JSON.parse(readFileSync('test/fixtures/alb-app-stack-outputs.json', 'utf8')) as {
+    OutputKey: string;
+    OutputValue: string;
+  }[];
+  const value = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
+
+  it('has a fixture with exactly the outputs the template declares', () => {
+    const template = readTemplate('examples/alb-app-stack.cfn.yml');
+    expect(outputs.map((o) => o.OutputKey).sort()).toEqual(Object.keys(template.Outputs).sort());
+  });
+
+  it('writes a traffic.mode alb config the service accepts, each field from its output', () => {
+    const result = configFromOutputs(outputs);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    expect(result.config).toEqual({
+      slots: {
+        a: { targetGroupArn: value('SlotATargetGroupArn') },
+        b: { targetGroupArn: value('SlotBTargetGroupArn') },
+      },
+      traffic: { mode: 'alb' },
+      listener: { listenerArn: value('ListenerArn') },
+      launchTemplate: { id: value('LaunchTemplateId') },
+      bake: {
+        infrastructureConfigurationArn: value('BakeInfrastructureConfigurationArn'),
+        parentImage: value('BakeParentImage'),
+        installCommand: value('BakeInstallCommand'),
+      },
+    });
+    expect(problemsOf(result.config)).toEqual([]);
+  });
+
+  it('over a route53 base config keeps its steps and alarms, not its records', () => {
+    const result = configFromOutputs(outputs, records);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    expect(result.config).not.toHaveProperty('dns');
+    expect(result.config).toMatchObject({
+      traffic: { ...records.traffic, mode: 'alb' },
+      alarms: records.alarms,
+      termination: records.termination,
+    });
+  });
+
+  it('names every output missing, and the template they come from', () => {
+    const partial = outputs.filter((o) => o.OutputKey !== 'SlotBTargetGroupArn');
+    expect(configFromOutputs(partial)).toEqual({
+      ok: false,
+      problems: [
+        'outputs: missing SlotBTargetGroupArn (are these the outputs of a stack made from examples/alb-app-stack.cfn.yml?)',
+      ],
+    });
   });
 });
