@@ -5,8 +5,9 @@ import type { ForwardWeightAt } from '../../sim/aws/elbv2.ts';
 import { EVENT_KINDS, formatFailure, runSchedule, scheduleArbitrary } from '../../sim/chaos.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import type { World } from '../../sim/world.ts';
-import { ALB_STICKINESS_SECONDS, appNames } from '../../sim/worlds.ts';
+import { asSomeoneElse, type World } from '../../sim/world.ts';
+import { ALB_STICKINESS_SECONDS, alarmAfterGreenReaches, appNames } from '../../sim/worlds.ts';
+import { testScenario } from '../support/scenarios.ts';
 
 // traffic.mode alb, end to end: the real ASL and handlers against the simulated account whose one
 // load balancer's listener forwards to both slots' target groups by weight, with target group
@@ -164,6 +165,73 @@ describe('a traffic split behind the listener', () => {
     expect(heal).toMatchObject({ a: 100, b: 0 });
     const cleared = world.calls.find((c) => c.operation === 'DeregisterTargets' && !c.error);
     expect((cleared?.at ?? 0) - (heal?.at ?? 0)).toBeGreaterThanOrEqual(ALB_STICKINESS_SECONDS * 1000);
+  });
+});
+
+describe('the safety monitor behind a listener', () => {
+  /** Someone else replaces the listener's action with a forward of these weights. */
+  const writeByHand = (world: World, a: number, b: number) =>
+    void asSomeoneElse(() =>
+      world.call('elbv2', 'ModifyListener', {
+        ListenerArn: names.listenerArn,
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: names.targetGroups.a, Weight: a },
+                { TargetGroupArn: names.targetGroups.b, Weight: b },
+              ],
+            },
+          },
+        ],
+      }),
+    );
+
+  it('flags a listener write that sends traffic to a green failing its checks', async () => {
+    const sabotage = testScenario('sabotage-alb-unhealthy', 'ROLLED_BACK', {
+      summary: 'someone forwards half the traffic to green while its targets fail their checks',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.world.elbv2.failingFrom = (instance) =>
+          instance.tags[TAG.version] === '1.1.0' ? instance.launchedAt : undefined;
+        ctx.world.schedule(ctx.world.now() + 25 * 60_000, () => writeByHand(ctx.world, 50, 50));
+      },
+    });
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 1: traffic \(50\) sent to slot b with 0 of 3 targets healthy/,
+    );
+  });
+
+  it('flags an instance terminated while a sticky client may still reach its slot', async () => {
+    const sabotage = testScenario('sabotage-alb-sticky', 'ROLLED_BACK', {
+      summary: 'someone terminates green a minute after the rollback took its weight away',
+      alb: true,
+      prepare: (ctx) => {
+        const { world } = ctx;
+        alarmAfterGreenReaches(world, 50, 90);
+        let done = false;
+        world.hooks.push({
+          afterRecordsChange: () => {
+            const b = world.elbv2.weightsOf(names.listenerArn).get(names.targetGroups.b);
+            const green = [...world.ec2.instances.values()].filter((i) => i.tags[TAG.version] === '1.1.0');
+            if (done || b !== 0 || green.length === 0) return;
+            done = true;
+            ctx.after(60, () => {
+              const ids = green.map((i) => i.id);
+              void asSomeoneElse(() => world.call('ec2', 'TerminateInstances', { InstanceIds: ids }));
+            });
+          },
+        });
+      },
+    });
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(
+      new RegExp(
+        `invariant 1: i-\\w+ terminated 60 s after slot b stopped taking traffic, inside the forward action's target group stickiness \\(${ALB_STICKINESS_SECONDS} s\\)`,
+      ),
+    );
   });
 });
 
