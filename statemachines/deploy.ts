@@ -239,7 +239,7 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.isSplit]:
     'Only when both slots carried traffic and the config sets traffic.healSplit; otherwise Plan refused the split.',
   [STATE.heal]:
-    'Claims the slot it will clear for this execution (refused while another deployment that still runs holds it), then one change batch; the weights must still be the split the plan saw.',
+    'Claims the slot it will clear for this execution (refused while another deployment that still runs holds it), then one change batch (or one listener write); the weights must still be the split the plan saw.',
   [STATE.clearOtherSlot]:
     'Deregisters our instances in the slot that lost its traffic; refuses targets this service did not launch.',
   [STATE.bake]:
@@ -276,9 +276,9 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.notifySuperseded]:
     'A newer upload for the same app/env is deploying or waiting; this one changed nothing.',
   [STATE.returnTraffic]:
-    'All traffic back on blue in one change batch; nothing is written when traffic never left blue.',
+    'All traffic back on blue in one change batch (or one listener write); nothing is written when traffic never left blue.',
   [STATE.waitRollbackDns]:
-    'Route 53 applies every change it accepted; this one puts all traffic back on blue, so it is waited for up to 30 minutes (checks every 10 s, after 3 minutes every minute).',
+    'No time in alb mode (a listener write is in sync when written). Route 53 applies every change it accepted; this one puts all traffic back on blue, so it is waited for up to 30 minutes (checks every 10 s, after 3 minutes every minute).',
   [STATE.leaveGreen]:
     "Resolvers may serve the old answer for one TTL after INSYNC (route53 mode); a sticky client stays on green for the forward action's stickiness duration (alb mode).",
   [STATE.drainGreen]:
