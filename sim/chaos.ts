@@ -328,18 +328,23 @@ const LISTENER_CALLS: Record<string, string> = {
   GetChange: 'DescribeListeners',
 };
 
-function targetIn(alb: boolean, target: { service: Service; operation: string }) {
+function targetIn(alb: boolean | 'rule', target: { service: Service; operation: string }) {
   if (!alb || target.service !== 'route53') return target;
-  return { service: 'elbv2' as const, operation: LISTENER_CALLS[target.operation] ?? target.operation };
+  const operation = LISTENER_CALLS[target.operation] ?? target.operation;
+  return {
+    service: 'elbv2' as const,
+    operation: alb === 'rule' ? operation.replace('Listener', 'Rule') : operation,
+  };
 }
 
 /**
  * Runs one schedule in a fresh simulated account and judges how it ended; `alb`: the account's
- * app in traffic.mode alb (one listener forwarding to both target groups, with stickiness).
+ * app in traffic.mode alb (one listener forwarding to both target groups, with stickiness; `rule`:
+ * a rule of the listener forwarding).
  */
 export async function runSchedule(
   schedule: Schedule,
-  { alb = false }: { alb?: boolean } = {},
+  { alb = false }: { alb?: boolean | 'rule' } = {},
 ): Promise<ChaosResult> {
   const effects: string[] = [];
   const failures: string[] = [];
@@ -482,7 +487,7 @@ export async function runSchedule(
     // The judge below decides; the scenario's own expectations are not used.
     expect: 'SUCCEEDED',
     ...(approvers ? { approvers } : {}),
-    ...(alb ? { alb: true } : {}),
+    ...(alb ? { alb } : {}),
     prepare: (ctx) => {
       world = ctx.world;
       const w = ctx.world;

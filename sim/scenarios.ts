@@ -52,9 +52,10 @@ export interface Scenario {
   firstDeploy?: boolean;
   /**
    * The world is the built-in app in traffic.mode alb: one load balancer whose listener forwards to
-   * both slots' target groups by weight, with target group stickiness (worlds.ts albConfig).
+   * both slots' target groups by weight, with target group stickiness (worlds.ts albConfig);
+   * `rule`: a rule of the listener does (listener.ruleArn).
    */
-  alb?: boolean;
+  alb?: boolean | 'rule';
   /** Weights the records start with (default a=100 b=0). */
   startWeights?: Record<Slot, number>;
   /** Blue's size (default 3). */
@@ -126,6 +127,13 @@ export const SCENARIOS: Scenario[] = [
     prepare: ({ world }) => {
       alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
     },
+  },
+  {
+    name: 'alb-rule-happy',
+    summary:
+      'traffic.mode alb with listener.ruleArn: a rule of a shared listener forwards to both target groups; 10/50/100 % by one ModifyRule each, the listener itself untouched.',
+    expect: 'SUCCEEDED',
+    alb: 'rule',
   },
   {
     name: 'alb-first-deploy',

@@ -125,7 +125,7 @@ export function simulatedEnvironment(verbose = false): void {
     ROLLBACK_STATE_MACHINE_ARN,
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
     NOTIFICATION_TOPIC_NAMES: TOPIC_NAMES,
-    MANAGED_LISTENERS: appNames().listenerArn,
+    MANAGED_LISTENERS: [appNames().listenerArn, appNames().ruleArn].join(','),
     APPROVALS_TABLE,
     LOCKS_TABLE,
     SIGNING_SECRET_ID,

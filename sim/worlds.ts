@@ -44,6 +44,8 @@ export function appNames(app = APP) {
     /** traffic.mode alb: the one load balancer in front of both slots, and its HTTPS listener. */
     albArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod/50dc6c495c0c9188`,
     listenerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/${app}-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+    /** A rule of that listener (a host name of a shared load balancer), for listener.ruleArn. */
+    ruleArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/${app}-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`,
   };
 }
 
@@ -112,14 +114,14 @@ export function defaultConfig(app = APP): DeployConfigInput {
  * The config of the default world in traffic.mode alb: one load balancer whose listener forwards
  * to both slots' target groups by weight, with target group stickiness (ALB_STICKINESS_SECONDS).
  */
-export function albConfig(app = APP): DeployConfigInput {
+export function albConfig(app = APP, rule = false): DeployConfigInput {
   const names = appNames(app);
   const { dns: _records, slots, ...rest } = defaultConfig(app);
   return {
     ...rest,
     slots: { a: { targetGroupArn: slots.a.targetGroupArn }, b: { targetGroupArn: slots.b.targetGroupArn } },
     traffic: { mode: 'alb' },
-    listener: { listenerArn: names.listenerArn },
+    listener: { listenerArn: names.listenerArn, ...(rule ? { ruleArn: names.ruleArn } : {}) },
   };
 }
 
@@ -133,9 +135,12 @@ export interface SimApp {
   config: DeployConfigInput;
 }
 
-/** The built-in app/env of the simulated account (`alb`: its traffic.mode alb form). */
-export function builtInApp(app = APP, alb = false): SimApp {
-  return { app, env: ENV, config: alb ? albConfig(app) : defaultConfig(app) };
+/**
+ * The built-in app/env of the simulated account: `alb`, its traffic.mode alb form, whose listener's
+ * default action (or, `rule`, one of its rules) forwards to both target groups.
+ */
+export function builtInApp(app = APP, alb: boolean | 'rule' = false): SimApp {
+  return { app, env: ENV, config: alb ? albConfig(app, alb === 'rule') : defaultConfig(app) };
 }
 
 /** What a scenario can change before the upload, and how it delivers S3 events. */
@@ -383,7 +388,12 @@ function seedListener(
         Type: 'fixed-response',
         FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'no release yet' },
       };
-  world.elbv2.addListener(listener.listenerArn, loadBalancerArn, [action]);
+  // With a rule, the listener's own default action serves the load balancer's other names.
+  const others = {
+    Type: 'fixed-response',
+    FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no such host' },
+  };
+  world.elbv2.addListener(listener.listenerArn, loadBalancerArn, [listener.ruleArn ? others : action]);
   if (listener.ruleArn) world.elbv2.addRule(listener.listenerArn, listener.ruleArn, [action]);
   for (const slot of SLOTS) {
     const group = world.elbv2.targetGroups.get(config.slots[slot].targetGroupArn);
@@ -398,7 +408,10 @@ function slotBWeight(world: World): number | undefined {
     const weight = world.route53.weights(ZONE, names.record, 'A').b;
     if (weight !== undefined) return weight;
   }
-  return world.elbv2.weightsOf(names.listenerArn).get(names.targetGroups.b);
+  return (
+    world.elbv2.weightsOf(names.ruleArn).get(names.targetGroups.b) ??
+    world.elbv2.weightsOf(names.listenerArn).get(names.targetGroups.b)
+  );
 }
 
 /**

@@ -164,7 +164,7 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     what: 'change the actions of a rule of the managed listener that ListenerArns does not name',
     request: {
       action: 'elasticloadbalancing:ModifyRule',
-      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`,
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/00000000000000a1`,
       context: {},
     },
   },
@@ -659,16 +659,23 @@ describe("the approver's IAM policy the README gives (examples/approver.policy.j
 describe('traffic.mode alb: the listener writes', () => {
   const listener = appNames().listenerArn;
 
-  it('are allowed, on a listener the stack parameter ListenerArns names, exactly to the functions that move traffic', async () => {
+  it('are allowed, on a listener and a rule the stack parameter ListenerArns names, exactly to the functions that move traffic', async () => {
     const allowed: string[] = [];
     for (const fn of functions) {
-      const result = await evaluate(roleArn(fn), policies[fn] ?? [], {
-        action: 'elasticloadbalancing:ModifyListener',
-        resource: listener,
-        context: {},
-      });
-      expect(result.invalid).toBeUndefined();
-      if (result.decision === 'Allowed') allowed.push(fn);
+      const results = await Promise.all([
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyListener',
+          resource: listener,
+          context: {},
+        }),
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyRule',
+          resource: appNames().ruleArn,
+          context: {},
+        }),
+      ]);
+      for (const result of results) expect(result.invalid).toBeUndefined();
+      if (results.every((r) => r.decision === 'Allowed')) allowed.push(fn);
     }
     expect(allowed.sort()).toEqual(['healSplit', 'rollbackTraffic', 'shiftTraffic']);
     const writers = functions.filter((fn) =>

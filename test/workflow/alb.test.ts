@@ -6,7 +6,15 @@ import { EVENT_KINDS, formatFailure, runSchedule, scheduleArbitrary } from '../.
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
 import { asSomeoneElse, type World } from '../../sim/world.ts';
-import { ALB_STICKINESS_SECONDS, alarmAfterGreenReaches, appNames } from '../../sim/worlds.ts';
+import {
+  ALARM,
+  ALB_STICKINESS_SECONDS,
+  alarmAfterGreenReaches,
+  appNames,
+  greenWeightReaches,
+  stopRunning,
+  uploadRelease,
+} from '../../sim/worlds.ts';
 import { testScenario } from '../support/scenarios.ts';
 
 // traffic.mode alb, end to end: the real ASL and handlers against the simulated account whose one
@@ -44,6 +52,18 @@ function terminatedAt(world: World, version: string): number[] {
     .filter((i) => i.tags[TAG.version] === version && i.terminateRequestedAt !== undefined)
     .map((i) => i.terminateRequestedAt as number)
     .sort((x, y) => x - y);
+}
+
+/** A Route 53 scenario in traffic.mode alb: its world is the alb one, its config keeps the mode. */
+function inAlbMode(base: Scenario, alb: true | 'rule' = true): Scenario {
+  return {
+    ...base,
+    alb,
+    prepare: (ctx) => {
+      base.prepare?.(ctx);
+      ctx.config.traffic = { ...ctx.config.traffic, mode: 'alb' };
+    },
+  };
 }
 
 describe('traffic.mode alb', () => {
@@ -138,18 +158,6 @@ describe('traffic.mode alb', () => {
 });
 
 describe('a traffic split behind the listener', () => {
-  /** The scenario in traffic.mode alb: its world is the alb one, its config keeps the mode. */
-  function inAlbMode(base: Scenario): Scenario {
-    return {
-      ...base,
-      alb: true,
-      prepare: (ctx) => {
-        base.prepare?.(ctx);
-        ctx.config.traffic = { ...ctx.config.traffic, mode: 'alb' };
-      },
-    };
-  }
-
   it('is refused, nothing changed, without traffic.healSplit', async () => {
     const { summary, world } = await simulate(inAlbMode(scenario('split-traffic-at-start')));
     expect(summary).toMatchObject({ status: 'FAILED', violations: [], problems: [] });
@@ -166,6 +174,95 @@ describe('a traffic split behind the listener', () => {
     const cleared = world.calls.find((c) => c.operation === 'DeregisterTargets' && !c.error);
     expect((cleared?.at ?? 0) - (heal?.at ?? 0)).toBeGreaterThanOrEqual(ALB_STICKINESS_SECONDS * 1000);
   });
+});
+
+describe('traffic.mode alb with a listener rule (listener.ruleArn)', () => {
+  it('alb-rule-happy: each step is one ModifyRule, the listener’s own default action untouched', async () => {
+    const { summary, world } = await simulate(scenario('alb-rule-happy'));
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'b', weights: { a: 0, b: 100 } });
+    expect(calls(world, 'ModifyRule')).toBe(3);
+    expect(calls(world, 'ModifyListener')).toBe(0);
+    expect(world.elbv2.listeners.get(names.listenerArn)?.actions.map((a) => a.Type)).toEqual([
+      'fixed-response',
+    ]);
+  });
+
+  it.each([
+    ['alarm-during-shift', 'ROLLED_BACK'],
+    ['stopped-by-operator', 'ROLLED_BACK'],
+    ['split-traffic-heal', 'SUCCEEDED'],
+  ] as const)('%s behind a rule ends %s with every invariant held', async (name, status) => {
+    const { summary, world } = await simulate(inAlbMode(scenario(name), 'rule'));
+    expect(summary.violations).toEqual([]);
+    expect(summary.problems).toEqual([]);
+    expect(summary.status).toBe(status);
+    expect(summary.running.other).toBe(0);
+    expect(calls(world, 'ModifyRule')).toBeGreaterThan(0);
+    expect(calls(world, 'ModifyListener')).toBe(0);
+  });
+});
+
+describe('a Stop while the AMI bakes, behind a listener', () => {
+  it.each([true, 'rule'] as const)(
+    'is recovered with nothing moved: the weights are read off the listener, traffic never left blue (alb: %s)',
+    async (alb) => {
+      const stopped = testScenario('alb-stopped-while-baking', 'FAILED', {
+        summary: 'an operator presses Stop ten minutes into the bake',
+        alb,
+        act: (ctx) => {
+          uploadRelease(ctx);
+          ctx.after(600, () => stopRunning(ctx));
+        },
+      });
+      const { summary, world } = await simulate(stopped);
+      expect(summary.violations).toEqual([]);
+      expect(summary).toMatchObject({ liveSlot: 'a', weights: { a: 100, b: 0 }, running: { a: 3, b: 0 } });
+      expect(calls(world, 'RunInstances')).toBe(0);
+      expect(calls(world, alb === 'rule' ? 'ModifyRule' : 'ModifyListener')).toBe(0);
+      // The recovery judged by the listener whether the stopped deployment had moved traffic.
+      const read = world.calls.filter(
+        (c) =>
+          c.fn === 'recoverExecution' &&
+          c.operation === (alb === 'rule' ? 'DescribeRules' : 'DescribeListeners'),
+      );
+      expect(read.length).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('a rollback whose listener write keeps failing', () => {
+  it.each([true, 'rule'] as const)(
+    'fails and says what is left, the weights read off the listener (alb: %s)',
+    async (alb) => {
+      const refused = testScenario('alb-rollback-fails', 'FAILED', {
+        summary: 'the alarm fires at 50 % and the listener refuses every write from then on',
+        alb,
+        breaksInvariants: true,
+        prepare: ({ world }) => {
+          greenWeightReaches(world, 50, () => {
+            world.cloudwatch.setState(
+              ALARM,
+              'ALARM',
+              'Threshold Crossed: 5xx rate 4.2 % > 1 %',
+              world.now() + 90_000,
+            );
+            world.inject({
+              service: 'elbv2',
+              operation: alb === 'rule' ? 'ModifyRule' : 'ModifyListener',
+              kind: 'transient',
+              times: 1_000_000,
+            });
+          });
+        },
+      });
+      const { summary } = await simulate(refused);
+      expect(summary.status).toBe('FAILED');
+      expect(summary.cause).toContain('Left for a person:');
+      expect(summary.cause).toContain('a=50 b=50');
+      expect(summary.weights).toEqual({ a: 50, b: 50 });
+    },
+  );
 });
 
 describe('the safety monitor behind a listener', () => {
@@ -239,12 +336,12 @@ describe('randomized fault schedules over a deploy in traffic.mode alb', () => {
   // The chaos schedules of test/workflow/chaos.test.ts, with the faults drawn on Route 53's calls
   // striking the listener's (DescribeListeners, ModifyListener) instead.
   const RUNS = 100;
-  it(
-    `every run ends as chaos.test.ts requires of a Route 53 deploy (${RUNS} schedules)`,
-    async () => {
+  it.each([true, 'rule'] as const)(
+    `every run ends as chaos.test.ts requires of a Route 53 deploy (alb: %s, ${RUNS} schedules)`,
+    async (alb) => {
       await fc.assert(
         fc.asyncProperty(scheduleArbitrary(EVENT_KINDS), async (schedule) => {
-          const result = await runSchedule(schedule, { alb: true });
+          const result = await runSchedule(schedule, { alb });
           if (result.failures.length > 0) throw new Error(`\n${formatFailure(result)}`);
         }),
         { numRuns: RUNS, seed: 20_261_202, endOnFailure: true },
