@@ -9,7 +9,7 @@ import { ROOT, Simulation, WAIT_MS } from '../test/support/simulation.ts';
  */
 export const SCREENSHOT_PATH = join(ROOT, 'docs', 'approval-page.png');
 
-const TITLE = 'Approve web/prod 1.1.0?';
+const TITLE = 'Shift web/prod to 1.1.0?';
 
 async function main(): Promise<void> {
   const sim = new Simulation('approval-manual');

@@ -3,11 +3,13 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { classifyAwsError } from './aws/errors.ts';
 import { logger } from './logger.ts';
+import { countOverrun } from './metrics.ts';
 
 /**
  * Wraps a task's logic as a Lambda handler: structured logs with the Lambda context and the
- * deployment id, and AWS errors renamed to what the ASL retries. No early-timeout timer: a task
- * that overruns is retried by Step Functions like any other Lambda timeout.
+ * deployment id, AWS errors renamed to what the ASL retries, and a DeploymentOverrun counted when
+ * the deployment has run past its plan's deadline. No early-timeout timer: a task that runs out of
+ * time is retried by Step Functions like any other Lambda timeout.
  */
 export function defineTask<TInput, TResult>(
   name: string,
@@ -20,6 +22,7 @@ export function defineTask<TInput, TResult>(
         const event = request.event as { deploymentId?: unknown; deployment?: { deploymentId?: unknown } };
         const deploymentId = event?.deploymentId ?? event?.deployment?.deploymentId;
         logger.appendKeys({ task: name, ...(typeof deploymentId === 'string' ? { deploymentId } : {}) });
+        countOverrun(request.event);
       },
       onError: (request) => {
         request.error = classifyAwsError(request.error) as Error;

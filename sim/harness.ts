@@ -31,7 +31,12 @@ export class Harness {
     loaded: LoadedDefinition,
     private readonly printer: Printer,
     observers: ExecutionObserver[],
-    options: { intercept?: TaskInterceptor | undefined; taskLatencyMs?: number | undefined } = {},
+    options: {
+      intercept?: TaskInterceptor | undefined;
+      taskLatencyMs?: number | undefined;
+      /** Wait states that last this many seconds instead of their own (Step Functions late). */
+      lateWaits?: Partial<Record<string, number>> | undefined;
+    } = {},
   ) {
     const rules = loadEventRules({
       DeployStateMachine: world.sfn.stateMachineArn,
@@ -63,6 +68,7 @@ export class Harness {
     this.runner.add(world.sfn.rollbackStateMachineArn, loadDefinition(ROLLBACK_ASL_PATH));
     if (options.intercept) this.runner.interceptor = options.intercept;
     if (options.taskLatencyMs) this.runner.taskLatencyMs = options.taskLatencyMs;
+    if (options.lateWaits) this.runner.lateWaits = options.lateWaits;
     world.sfn.onStart = (execution) => this.runner.start(execution);
     world.sfn.onStop = (execution) => this.runner.stop(execution.name);
     // The release bucket notifies the starter of every release upload (serverless.yml's S3 event).

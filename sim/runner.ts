@@ -3,6 +3,8 @@ import { setImmediate as realSetImmediate } from 'node:timers/promises';
 
 /** A person gets this long (wall time) to answer before virtual time moves on without them. */
 const MAX_HOLD_MS = 30 * 60_000;
+/** How long real work in flight (see `whileInFlight`) may take before the simulation counts as stalled. */
+const MAX_IN_FLIGHT_MS = 120_000;
 
 /** Captured before the virtual clock replaces the global one. */
 const realSetTimeout = globalThis.setTimeout;
@@ -136,6 +138,8 @@ export class Runner {
   interceptor: TaskInterceptor | undefined;
   /** Virtual time a task takes before its result reaches the state machine (Lambda and transition latency). */
   taskLatencyMs = 0;
+  /** Wait states Step Functions ends late: each lasts this many virtual seconds, every time. */
+  lateWaits: Partial<Record<string, number>> = {};
 
   constructor(
     private readonly loaded: LoadedDefinition,
@@ -268,7 +272,12 @@ export class Runner {
       ]),
     );
     const run = machine.run(JSON.parse(execution.input), {
-      overrides: { taskResourceLocalHandlers },
+      overrides: {
+        taskResourceLocalHandlers,
+        waitTimeOverrides: Object.fromEntries(
+          Object.entries(this.lateWaits).map(([state, seconds]) => [state, (seconds ?? 0) * 1000]),
+        ),
+      },
       noThrowOnAbort: true,
       context: {
         Execution: {
@@ -402,6 +411,7 @@ export class Runner {
   ): Promise<void> {
     let idleSpins = 0;
     let heldSince: number | undefined;
+    let inFlightSince: number | undefined;
     while (this.running.size > 0 || keepGoing()) {
       const holding = hold();
       if (holding) heldSince ??= performance.now();
@@ -412,7 +422,18 @@ export class Runner {
         idleSpins = 0;
         continue;
       }
-      if (this.inFlight > 0 || clock.countTimers() === 0) {
+      if (this.inFlight > 0) {
+        // Real work (a signed request judged by the IAM simulator, which reads its data from
+        // disk) takes real time, longer on a loaded machine: it is waited for by the clock on the
+        // wall, not by a count of turns of the event loop.
+        inFlightSince ??= performance.now();
+        if (performance.now() - inFlightSince > MAX_IN_FLIGHT_MS)
+          throw new Error(`simulation stalled: work in flight for over ${MAX_IN_FLIGHT_MS / 1000} s`);
+        await new Promise((resolve) => realSetTimeout(resolve, 1));
+        continue;
+      }
+      inFlightSince = undefined;
+      if (clock.countTimers() === 0) {
         await realSetImmediate();
         idleSpins += 1;
         if (idleSpins > 100_000)

@@ -1,4 +1,5 @@
 import { configKey } from '#shared/domain/artifact-key.ts';
+import { STATE, type StateName } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Slot } from '#shared/domain/traffic.ts';
 import type { ApproverBehaviour, TerminalAnswer } from './approver.ts';
@@ -77,6 +78,11 @@ export interface Scenario {
    * the built-in web/prod's names, fleet or steps.
    */
   anyConfig?: boolean;
+  /**
+   * Wait states Step Functions ends late (a regional incident): each lasts this many virtual
+   * seconds instead of its own time, every time it runs.
+   */
+  lateWaits?: Partial<Record<StateName, number>>;
   /** Changes the world (faults, timings) and the config before anything is uploaded. */
   prepare?(ctx: ScenarioContext): void;
   /** Uploads and delivers; by default release 1.1.0 is uploaded and its event delivered once. */
@@ -188,6 +194,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'alarm-during-shift',
     summary: 'The 5xx alarm fires while green takes 50 %: traffic returns to blue, green terminated.',
     expect: 'ROLLED_BACK',
+    prepare: ({ world }) => {
+      alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
+    },
+  },
+  {
+    name: 'rollback-resumed-late',
+    summary:
+      'As alarm-during-shift, and Step Functions resumes the rollback 12 hours late while resolvers leave green (a regional incident): it ends rolled back, past the time its config allows, and every task after that counts DeploymentOverrun.',
+    expect: 'ROLLED_BACK',
+    lateWaits: { [STATE.leaveGreen]: 12 * 3600 },
     prepare: ({ world }) => {
       alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
     },

@@ -300,6 +300,7 @@ export function buildScenarioWorld(
   harness = new Harness(world, handlers, loaded, printer, [monitor], {
     intercept: options.intercept,
     taskLatencyMs: options.taskLatencyMs,
+    lateWaits: scenario.lateWaits,
   });
   return { ctx, monitor, harness, printer };
 }

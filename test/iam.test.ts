@@ -436,6 +436,30 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   },
   {
+    what: 'set a watched alarm to OK (to hide that it fired)',
+    request: {
+      action: 'cloudwatch:SetAlarmState',
+      resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-prod-5xx`,
+      context: {},
+    },
+  },
+  {
+    what: 'turn off a watched alarm’s actions',
+    request: {
+      action: 'cloudwatch:DisableAlarmActions',
+      resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-prod-5xx`,
+      context: {},
+    },
+  },
+  {
+    what: 'delete a watched alarm',
+    request: {
+      action: 'cloudwatch:DeleteAlarms',
+      resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-prod-5xx`,
+      context: {},
+    },
+  },
+  {
     what: 'put an event with another source on the default bus',
     request: putEvents('default', ['aws.ec2'], ['EC2 Instance State-change Notification']),
   },
@@ -555,6 +579,37 @@ describe('the promote function’s role', () => {
 
   it.each(PROMOTE_DENIED)('may not %s', async (_what, request) => {
     const result = await evaluate(roleArn('promote'), policies.promote ?? [], request);
+    expect(result.invalid).toBeUndefined();
+    expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+// The approval request shows each watched alarm's state: it reads alarms (metric and composite,
+// which CloudWatch returns only to a permission on "*"), and changes none.
+const ALARM = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:web-prod-5xx`;
+const REQUEST_APPROVAL_ALLOWED: [string, IamRequest][] = [
+  ['read a watched alarm', { action: 'cloudwatch:DescribeAlarms', resource: ALARM, context: {} }],
+  [
+    'read a composite alarm (a permission on "*")',
+    { action: 'cloudwatch:DescribeAlarms', resource: '*', context: {} },
+  ],
+];
+const REQUEST_APPROVAL_DENIED: [string, IamRequest][] = [
+  ['set an alarm’s state', { action: 'cloudwatch:SetAlarmState', resource: ALARM, context: {} }],
+  ['change an alarm', { action: 'cloudwatch:PutMetricAlarm', resource: ALARM, context: {} }],
+  ['read an alarm’s history', { action: 'cloudwatch:DescribeAlarmHistory', resource: ALARM, context: {} }],
+  ['read metrics', { action: 'cloudwatch:GetMetricData', resource: '*', context: {} }],
+];
+
+describe('the approval request’s role', () => {
+  it.each(REQUEST_APPROVAL_ALLOWED)('may %s', async (_what, request) => {
+    expect(await evaluate(roleArn('requestApproval'), policies.requestApproval ?? [], request)).toEqual({
+      decision: 'Allowed',
+    });
+  });
+
+  it.each(REQUEST_APPROVAL_DENIED)('may not %s', async (_what, request) => {
+    const result = await evaluate(roleArn('requestApproval'), policies.requestApproval ?? [], request);
     expect(result.invalid).toBeUndefined();
     expect(result.decision).not.toBe('Allowed');
   });

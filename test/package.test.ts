@@ -11,7 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RECOVERY_GRACE_SECONDS } from '#shared/domain/lock.ts';
-import { METRIC_NAMES, METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
+import { METRIC_NAMES, METRICS_NAMESPACE, OUTCOME_METRICS, OVERRUN_METRIC } from '#shared/domain/metrics.ts';
 import { requestLock } from '#shared/tasks/acquire-lock.ts';
 import { awaitBake } from '#shared/tasks/await-bake.ts';
 import { watchAlarms } from '#shared/tasks/watch-alarms.ts';
@@ -356,6 +356,16 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       AlarmActions: [{ Ref: 'DeploymentTopic' }],
     });
     expect(used(JSON.stringify(alarm?.Properties.Metrics))).toEqual([OUTCOME_METRICS['rollback-failed']]);
+    // A deployment past the deadline its plan computed: the count the task wrapper writes.
+    const overrun = resources.DeploymentOverrunAlarm;
+    expect(overrun?.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(overrun?.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'DeploymentTopic' }],
+    });
+    expect(used(JSON.stringify(overrun?.Properties.Metrics))).toEqual([OVERRUN_METRIC]);
 
     const dashboard = resources.Dashboard;
     expect(dashboard?.Type).toBe('AWS::CloudWatch::Dashboard');
@@ -365,7 +375,12 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     const widgets = (JSON.parse(body.replaceAll('${', '$(')) as { widgets: { type: string }[] }).widgets;
     expect([...used(body)].sort()).toEqual([...METRIC_NAMES].sort());
     expect(widgets.map((w) => w.type)).toContain('alarm');
-    for (const name of ['RollbackFailedAlarm', 'DeadLetterQueueAlarm', 'DeployStateMachine'])
+    for (const name of [
+      'RollbackFailedAlarm',
+      'DeploymentOverrunAlarm',
+      'DeadLetterQueueAlarm',
+      'DeployStateMachine',
+    ])
       expect(body).toContain(`\${${name}`);
   });
 

@@ -5,6 +5,7 @@ import { executionArn } from '#shared/aws/sfn.ts';
 import { ARTIFACT_FORMATS, configKey, parseArtifactKey, releaseKeyOf } from '#shared/domain/artifact-key.ts';
 import { checkConfigText } from '#shared/domain/config-check.ts';
 import { executionName } from '#shared/domain/identity.ts';
+import { PROVENANCE_LIMITS, provenanceProblem } from '#shared/domain/provenance.ts';
 import { consoleLink, handled, type Service, withService } from '../context.ts';
 import { parseDuration } from '../duration.ts';
 import { CommandError, usageError } from '../errors.ts';
@@ -20,6 +21,47 @@ interface DeployOptions {
   wait: boolean;
   timeout: string;
   scenario?: string;
+  commit?: string;
+  changes?: string;
+}
+
+/**
+ * CI systems' variables for the commit a job builds, tried in this order when --commit is not
+ * given: GitHub Actions' and GitLab CI's (both the full SHA of the commit).
+ */
+export const COMMIT_VARIABLES = ['GITHUB_SHA', 'CI_COMMIT_SHA'] as const;
+
+/**
+ * The artifact's user metadata, x-amz-meta-commit and x-amz-meta-changes, which Plan reads and
+ * shows approvers: from --commit (else the first CI variable set) and --changes, each checked as
+ * Plan reads it (one line of printable ASCII, at most 100 and 500 characters). A value that would
+ * not arrive as written is refused, naming where it came from, before anything is uploaded; a
+ * blank one is not sent (Plan reads blank metadata as none), so a CI variable may be empty.
+ */
+export function releaseMetadata(
+  flags: Pick<DeployOptions, 'commit' | 'changes'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const fromEnv = COMMIT_VARIABLES.find((name) => env[name]);
+  const given = {
+    commit:
+      flags.commit !== undefined
+        ? { value: flags.commit, from: '--commit' }
+        : fromEnv
+          ? { value: env[fromEnv] ?? '', from: `${fromEnv} (the default of --commit)` }
+          : undefined,
+    changes: flags.changes !== undefined ? { value: flags.changes, from: '--changes' } : undefined,
+  };
+  const metadata: Record<string, string> = {};
+  for (const field of ['commit', 'changes'] as const) {
+    const source = given[field];
+    if (!source) continue;
+    const problem = provenanceProblem(field, source.value);
+    if (problem) throw usageError(`${source.from} ${problem}; nothing was uploaded`);
+    const text = source.value.trim();
+    if (text) metadata[field] = text;
+  }
+  return metadata;
 }
 
 /**
@@ -75,16 +117,16 @@ function writtenBefore(service: Service, key: string, how: string): CommandError
 /** The upload and, with --wait, the following: after the local checks passed. */
 async function deploy(
   out: CommandContext['out'],
-  release: { key: string; body: Uint8Array; timeoutMs: number },
+  release: { key: string; body: Uint8Array; metadata: Record<string, string>; timeoutMs: number },
   flags: DeployOptions,
   service: Service,
 ): Promise<ExitCode> {
-  const { key, body, timeoutMs } = release;
+  const { key, body, metadata, timeoutMs } = release;
   await checkConfig(service, flags.app, flags.env);
   // As Plan checks: any version or delete marker the key ever had, not only a current object.
   const [before] = await versionsOf(service.bucket, key);
   if (before) throw writtenBefore(service, key, `version ${before.versionId}`);
-  const uploaded = await putArtifact(service.bucket, key, body).catch((error: Error) => {
+  const uploaded = await putArtifact(service.bucket, key, body, metadata).catch((error: Error) => {
     // Another upload of the key got there first (the write is conditional on no object).
     if (error.name === 'PreconditionFailed' || error.name === 'ConditionalRequestConflict')
       throw writtenBefore(service, key, 'by another upload just now');
@@ -102,6 +144,7 @@ async function deploy(
     key: `s3://${service.bucket}/${key}`,
     versionId: uploaded.versionId ?? null,
     checksumSha256: uploaded.checksumSha256,
+    ...metadata,
     execution: name,
     executionArn: arn,
     consoleUrl: link,
@@ -128,6 +171,14 @@ export const registerDeploy: Register = (program, run) => {
       .requiredOption('--app <app>', 'the app (1-32 lowercase letters, digits, inner hyphens)')
       .requiredOption('--env <env>', 'the environment (same rule as the app)')
       .requiredOption('--version <version>', "the release's version (1-64 letters, digits, . _ -)")
+      .option(
+        '--commit <text>',
+        `the commit built, sent as x-amz-meta-commit and shown to approvers (printable ASCII, at most ${PROVENANCE_LIMITS.commit} characters; default: $${COMMIT_VARIABLES.join(' or $')}, when set)`,
+      )
+      .option(
+        '--changes <text>',
+        `what the release changes, one line sent as x-amz-meta-changes and shown to approvers (printable ASCII, at most ${PROVENANCE_LIMITS.changes} characters)`,
+      )
       .option('--wait', 'follow the execution state by state and exit with its outcome', false)
       .addOption(timeoutOption(DEFAULT_TIMEOUT))
       .addOption(scenarioOption({ uploads: false })),
@@ -137,12 +188,13 @@ export const registerDeploy: Register = (program, run) => {
       handled(context.out, async () => {
         const timeoutMs = parseDuration(flags.timeout);
         const key = releaseKeyFor(artifact, flags);
+        const metadata = releaseMetadata(flags);
         const body = await readFile(artifact).catch((error: Error) => {
           throw usageError(`cannot read ${artifact}: ${error.message}`);
         });
         return withService(
           context,
-          (service) => deploy(context.out, { key, body, timeoutMs }, flags, service),
+          (service) => deploy(context.out, { key, body, metadata, timeoutMs }, flags, service),
           // The deploy makes the upload itself: the scenario's own are not made.
           { scenario: flags.scenario, uploads: false },
         );

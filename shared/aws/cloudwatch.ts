@@ -1,42 +1,89 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { LoopBoundExceeded } from '../errors.ts';
 
 export const cloudwatch = new CloudWatchClient({});
 
 export interface AlarmReport {
-  /** `firedAt`: not in ALARM now, but it was then (read from its history). */
-  alarming: { name: string; reason: string; firedAt?: string }[];
+  /**
+   * `since`: in ALARM now, since then (when CloudWatch says); `firedAt`: not in ALARM now, but it
+   * was then (read from its history).
+   */
+  alarming: { name: string; reason: string; firedAt?: string; since?: string }[];
   missing: string[];
   /** The alarms not in ALARM, with when their state last changed (if CloudWatch says). */
   quiet: { name: string; transitionedAt?: Date }[];
 }
 
-/** Which of the named alarms (metric or composite) are in ALARM, and which do not exist. */
-export async function checkAlarms(names: readonly string[]): Promise<AlarmReport> {
-  const report: AlarmReport = { alarming: [], missing: [], quiet: [] };
-  const seen = new Set<string>();
-  for (let i = 0; i < names.length; i += 100) {
+/** One alarm (metric or composite) as DescribeAlarms reports it. */
+export interface AlarmStatus {
+  name: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  reason: string;
+  transitionedAt?: Date;
+}
+
+/** DescribeAlarms takes at most 100 names a call (and pages its answer, 50 alarms a page). */
+const NAMES_PER_CALL = 100;
+/**
+ * 100 names give at most 100 alarms: two pages, three when metric and composite alarms are paged
+ * apart. More pages than this for one batch is CloudWatch misbehaving, not a longer list.
+ */
+const MAX_PAGES_PER_CALL = 5;
+
+/**
+ * The named alarms (metric or composite) CloudWatch has, by name: asked 100 names at a time, every
+ * page read. A name CloudWatch does not know is absent from the map.
+ */
+export async function describeAlarms(names: readonly string[]): Promise<Map<string, AlarmStatus>> {
+  const found = new Map<string, AlarmStatus>();
+  for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
     let NextToken: string | undefined;
+    let pages = 0;
     do {
+      if (pages++ === MAX_PAGES_PER_CALL) {
+        throw new LoopBoundExceeded(
+          `DescribeAlarms returned more than ${MAX_PAGES_PER_CALL} pages for ${NAMES_PER_CALL} alarm names`,
+        );
+      }
       const out = await cloudwatch.send(
         new DescribeAlarmsCommand({
-          AlarmNames: names.slice(i, i + 100),
+          AlarmNames: names.slice(i, i + NAMES_PER_CALL),
           AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
           NextToken,
         }),
       );
       for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
-        seen.add(alarm.AlarmName ?? '');
-        if (alarm.StateValue === 'ALARM') {
-          report.alarming.push({ name: alarm.AlarmName ?? '', reason: alarm.StateReason ?? '' });
-          continue;
-        }
+        const name = alarm.AlarmName ?? '';
         const transitionedAt = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
-        report.quiet.push({ name: alarm.AlarmName ?? '', ...(transitionedAt ? { transitionedAt } : {}) });
+        found.set(name, {
+          name,
+          state: alarm.StateValue ?? 'INSUFFICIENT_DATA',
+          reason: alarm.StateReason ?? '',
+          ...(transitionedAt ? { transitionedAt } : {}),
+        });
       }
       NextToken = out.NextToken;
     } while (NextToken);
   }
-  report.missing = names.filter((name) => !seen.has(name));
+  return found;
+}
+
+/** Which of the named alarms (metric or composite) are in ALARM, and which do not exist. */
+export async function checkAlarms(names: readonly string[]): Promise<AlarmReport> {
+  const found = await describeAlarms(names);
+  const report: AlarmReport = { alarming: [], missing: [], quiet: [] };
+  for (const alarm of found.values()) {
+    if (alarm.state === 'ALARM') {
+      const since = alarm.transitionedAt?.toISOString();
+      report.alarming.push({ name: alarm.name, reason: alarm.reason, ...(since ? { since } : {}) });
+      continue;
+    }
+    report.quiet.push({
+      name: alarm.name,
+      ...(alarm.transitionedAt ? { transitionedAt: alarm.transitionedAt } : {}),
+    });
+  }
+  report.missing = names.filter((name) => !found.has(name));
   return report;
 }
 

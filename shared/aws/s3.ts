@@ -132,6 +132,8 @@ export async function putArtifact(
   bucket: string,
   key: string,
   body: Uint8Array,
+  /** User metadata (x-amz-meta-<key>): the commit and change note Plan shows approvers. */
+  metadata: Record<string, string> = {},
 ): Promise<{ versionId?: string; eTag?: string; checksumSha256: string }> {
   const checksumSha256 = createHash('sha256').update(body).digest('base64');
   const out = await s3.send(
@@ -142,6 +144,7 @@ export async function putArtifact(
       ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: checksumSha256,
       IfNoneMatch: '*',
+      ...(Object.keys(metadata).length > 0 ? { Metadata: metadata } : {}),
     }),
   );
   return {

@@ -1,6 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
 import { CALLBACK_ERRORS } from '../errors.ts';
+import {
+  aheadLines,
+  approvalTitle,
+  ONE_ANSWER,
+  otherApprovers,
+  readableTime,
+  rejectLine,
+  unansweredLine,
+} from './approval-stakes.ts';
 import { isIamApprover } from './principal.ts';
 import { quoted } from './text.ts';
 import type { Slot } from './traffic.ts';
@@ -139,7 +148,35 @@ export function strictFields(
  */
 export type ApprovalState = 'PENDING' | 'DECIDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED';
 
-/** What an approver sees: a plain summary of the deployment they are asked about. */
+/** A watched alarm's state when approval was asked; MISSING: CloudWatch has no alarm of that name. */
+export type WatchedAlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'MISSING';
+export interface WatchedAlarm {
+  name: string;
+  state: WatchedAlarmState;
+}
+
+/** At most this many alarms are kept in a summary (the config's own limit); the rest are counted. */
+export const MAX_SUMMARY_ALARMS = 100;
+/** An alarm name is at most 255 characters (CloudWatch's and the config's limit). */
+export const MAX_ALARM_NAME = 255;
+
+/** What follows an approval, from the plan: the traffic steps, the termination window, a second approval. */
+export interface PlanAhead {
+  /** The slot blue serves from; null on a first deploy. */
+  blue: Slot | null;
+  green: Slot;
+  /** Percent on green after each step, and how long each step is watched. */
+  steps: { percent: number; settleSeconds: number }[];
+  /** How long blue stays up once green carries everything; null when there is no blue. */
+  windowSeconds: number | null;
+  /** Whether an approval to terminate blue follows the window. */
+  terminationApproval: boolean;
+}
+
+/**
+ * What an approver sees: a plain summary of the deployment they are asked about. The fields added
+ * since the first release are optional: an approval stored before them still shows.
+ */
 export interface ApprovalSummary {
   app: string;
   env: string;
@@ -159,6 +196,31 @@ export interface ApprovalSummary {
   uploadedBy?: string;
   commit?: string;
   changes?: string;
+  /** When the wait ends unanswered: the approval state's timeout (and the links' expiry). */
+  deadline?: string;
+  /** The watched alarms in the config's order, at most MAX_SUMMARY_ALARMS; their state when asked. */
+  alarms?: WatchedAlarm[];
+  /** How many watched alarms are beyond MAX_SUMMARY_ALARMS. */
+  alarmsNotShown?: number;
+  ahead?: PlanAhead;
+  /** Blue-termination: since when green has carried all traffic (the termination window's start). */
+  greenAllSince?: string;
+}
+
+/**
+ * The watched alarms with their state, bounded: names kept as CloudWatch has them (each rendering
+ * escapes once: the email quotes, the page writes one line), cut to MAX_ALARM_NAME characters.
+ */
+export function watchedAlarms(
+  names: readonly string[],
+  found: ReadonlyMap<string, { state: Exclude<WatchedAlarmState, 'MISSING'> }>,
+): Pick<ApprovalSummary, 'alarms' | 'alarmsNotShown'> {
+  const alarms = names.slice(0, MAX_SUMMARY_ALARMS).map((name) => ({
+    name: Array.from(name).slice(0, MAX_ALARM_NAME).join(''),
+    state: found.get(name)?.state ?? ('MISSING' as const),
+  }));
+  const rest = names.length - alarms.length;
+  return { alarms, ...(rest > 0 ? { alarmsNotShown: rest } : {}) };
 }
 
 /** A version with the slot it runs in: `1.0.0 (slot a)`. */
@@ -178,6 +240,16 @@ export function stakeRows(summary: ApprovalSummary, quote: (text: string) => str
   return rows.filter((row): row is [string, string] => row[1] !== undefined);
 }
 
+/** What the state of an alarm reads as. */
+export function alarmStateText(state: WatchedAlarmState): string {
+  return state === 'MISSING' ? 'MISSING (CloudWatch has no alarm of this name)' : state;
+}
+
+/** When the alarms' states were read: when approval was asked. */
+export function alarmsAsOf(summary: ApprovalSummary): string {
+  return `their state when approval was asked, ${readableTime(summary.requestedAt)}`;
+}
+
 export interface DecisionRecord {
   stage: ApprovalStage;
   decision: 'approved' | 'rejected';
@@ -186,16 +258,52 @@ export interface DecisionRecord {
   at: string;
 }
 
-export function summaryText(summary: ApprovalSummary): string {
-  return [
+/** A label and its value, as one line of the email. */
+function row(label: string, value: string): string {
+  return `${`${label}:`.padEnd(14)}${value}`;
+}
+
+/**
+ * The email's text: what is asked, what is at stake, what each answer (and none) does, and who
+ * else is asked. `approvers`: everyone asked; `you`: the one this copy is for (absent for the
+ * terminal's message). Every line is one line: people's text (names, notes, alarm names) is quoted.
+ */
+export function summaryText(
+  summary: ApprovalSummary,
+  approvers: readonly string[] = [],
+  you?: string,
+): string {
+  const lines = [
+    approvalTitle(summary),
     `${summary.app}/${summary.env} ${summary.version} is waiting for approval to ${STAGE_TITLES[summary.stage]}.`,
     '',
-    `AMI:          ${summary.amiId}`,
-    `Green health: ${summary.greenHealth}`,
-    `Weights:      ${summary.weights}`,
-    ...stakeRows(summary, quoted).map(([label, value]) => `${`${label}:`.padEnd(14)}${value}`),
-    `Execution:    ${summary.executionUrl}`,
-  ].join('\n');
+    row('AMI', summary.amiId),
+    row('Green health', summary.greenHealth),
+    row('Weights', summary.weights),
+    ...stakeRows(summary, quoted).map(([label, value]) => row(label, value)),
+    row('Requested', readableTime(summary.requestedAt)),
+    ...(summary.deadline ? [row('Answer by', readableTime(summary.deadline))] : []),
+    row('Execution', summary.executionUrl),
+  ];
+  if (summary.alarms) {
+    lines.push('', `Watched alarms (${alarmsAsOf(summary)}):`);
+    if (summary.alarms.length === 0) lines.push('  none: the config watches no alarm');
+    for (const alarm of summary.alarms) lines.push(`  ${quoted(alarm.name)}: ${alarmStateText(alarm.state)}`);
+    if (summary.alarmsNotShown) lines.push(`  and ${summary.alarmsNotShown} more`);
+  }
+  const ahead = aheadLines(summary);
+  if (ahead.length > 0) lines.push('', 'If you approve:', ...ahead.map((line) => `  ${line}`));
+  lines.push('', `If you reject: ${rejectLine(summary)}`, '', unansweredLine(summary));
+  if (approvers.length > 0) {
+    const others = otherApprovers(approvers, you).map(quoted);
+    lines.push(
+      '',
+      others.length === 0
+        ? 'You are the only approver.'
+        : `${you ? 'Also asked' : 'Asked'}: ${others.join(', ')}. ${ONE_ANSWER}`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** The cause a rejection ends the wait with: who, when, and what they said (quoted, one line). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { configKey, decodeEventKey, RELEASE_PREFIX } from './artifact-key.ts';
+import type { MessageAttributes } from './notifications.ts';
 import { oneLine, quoted } from './text.ts';
 
 /**
@@ -78,7 +79,7 @@ function advice(upload: IgnoredUpload): string {
 export function ignoredUploadNotice(upload: IgnoredUpload): {
   subject: string;
   message: string;
-  attributes: Record<string, string>;
+  attributes: MessageAttributes;
 } {
   const version = upload.versionId ?? upload.eTag;
   const lines = [
@@ -97,6 +98,7 @@ export function ignoredUploadNotice(upload: IgnoredUpload): {
     subject: SUBJECTS[upload.kind](upload),
     message: lines.join('\n'),
     attributes: {
+      kind: 'ignored-upload',
       outcome: 'ignored',
       reason: upload.kind,
       ...(upload.release

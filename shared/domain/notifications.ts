@@ -1,4 +1,16 @@
 /**
+ * What a message on a notification topic is: its `kind` attribute, on every message the service
+ * publishes, so that subscriptions can filter on it. Approval requests carry an approver's own
+ * signed link (attribute `approver`, the address in lower case): only that approver's subscription
+ * should get one, and everyone else's can take every other kind with
+ * `{"kind": [{"anything-but": ["approval-request"]}]}` (README, "Who gets which message").
+ */
+export type MessageKind = 'approval-request' | 'outcome' | 'ignored-upload';
+
+/** A message's attributes (SNS String attributes): its kind, and what a subscription may filter on. */
+export type MessageAttributes = { kind: MessageKind } & Record<string, string>;
+
+/**
  * Whether the service may publish to a config's topic: its IAM policy allows this account's
  * topics in its own Region (SNS takes a publish only in the topic's Region), whose name matches the stack parameter NotificationTopicNames (IAM
  * wildcards: `*` any run of characters, `?` one). Checked in Plan, so a topic the final

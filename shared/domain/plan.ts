@@ -2,6 +2,7 @@ import { UnsafeToDeploy } from '../errors.ts';
 import { configKey } from './artifact-key.ts';
 import { bakeKey } from './bake.ts';
 import { type DeployConfig, LIMITS } from './config.ts';
+import { deadlineOf } from './deadline.ts';
 import { artifactId } from './identity.ts';
 import { findLiveSlot, formatWeights, otherSlot, type Slot, type Weights } from './traffic.ts';
 import type { PinnedDeployment, Plan } from './workflow.ts';
@@ -145,7 +146,7 @@ export function buildPlan({
     config.termination.checkIntervalSeconds,
   );
 
-  return {
+  const plan: Omit<Plan, 'deadline'> = {
     deploymentId: deployment.deploymentId,
     app: deployment.app,
     env: deployment.env,
@@ -201,6 +202,7 @@ export function buildPlan({
       timeoutSeconds: config.approval?.timeoutSeconds ?? 86400,
     },
   };
+  return { ...plan, deadline: deadlineOf(plan, now) };
 }
 
 /**

@@ -15,6 +15,36 @@ export const UPLOADER_PATTERN = /^[A-Za-z0-9_+=,.@:/-]{1,256}$/;
 export const MAX_COMMIT = 100;
 export const MAX_CHANGES = 500;
 
+/**
+ * What S3 user metadata carries unchanged: printable US-ASCII. It travels as HTTP headers
+ * (x-amz-meta-*), which hold no line break; a value with other characters comes back from S3
+ * RFC 2047-encoded (`=?UTF-8?B?...?=`), which Plan shows as it comes, not decoded.
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7e]$/;
+
+/** The bounds Plan holds each metadata field to (above them it cuts with an ellipsis). */
+export const PROVENANCE_LIMITS = { commit: MAX_COMMIT, changes: MAX_CHANGES } as const;
+
+/**
+ * What is wrong with a commit or change note an uploader means to send as the artifact's
+ * metadata, read as Plan will read it (trimmed, one line, bounded), or undefined when it arrives
+ * as written (blank text is no text, to Plan as here: nothing is sent). Refused rather than cut or
+ * encoded: what the approver reads is what was sent. The two bounded fields and their names stay
+ * far below S3's 2 KB of user metadata.
+ */
+export function provenanceProblem(field: keyof typeof PROVENANCE_LIMITS, value: string): string | undefined {
+  const characters = Array.from(value.trim());
+  const at = characters.findIndex((c) => !PRINTABLE_ASCII.test(c));
+  const bad = characters[at];
+  if (bad !== undefined) {
+    const code = `U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return `has ${code} at character ${at + 1}: only printable ASCII (space to ~, on one line) travels as S3 metadata unchanged`;
+  }
+  const max = PROVENANCE_LIMITS[field];
+  if (characters.length > max) return `is ${characters.length} characters, more than ${max}`;
+  return undefined;
+}
+
 /** The uploader an S3 event record names, or undefined when it names none S3 would write. */
 export function uploaderOf(principalId: unknown): string | undefined {
   return typeof principalId === 'string' && UPLOADER_PATTERN.test(principalId) ? principalId : undefined;

@@ -44,24 +44,66 @@ export function oneLine(text: string): string {
 }
 
 /**
- * An alarm as causes name it: its name and CloudWatch's (or a person's) reason, both quoted; one
- * that was in ALARM at `firedAt` and has cleared since says so.
+ * An alarm as causes name it: its name and CloudWatch's (or a person's) reason, both quoted; with
+ * when it went into ALARM (`since`) when CloudWatch says, and one that was in ALARM at `firedAt`
+ * and has cleared since says so. The rollback reads the time back (alarmedAtOf).
  */
-export function alarmText(name: string, reason: string | undefined, firedAt?: string): string {
+export function alarmText(
+  name: string,
+  reason: string | undefined,
+  firedAt?: string,
+  since?: string,
+): string {
   const why = reason ? quoted(reason) : 'no reason';
-  return `${quoted(name)} (${firedAt ? `in ALARM at ${firedAt}, cleared since: ${why}` : why})`;
+  const state = firedAt
+    ? `in ALARM at ${firedAt}, cleared since: `
+    : since
+      ? `in ALARM since ${since}: `
+      : '';
+  return `${quoted(name)} (${state}${why})`;
 }
 
 /** The alarms named one after the other, each with its reason. */
 export function alarmList(alarming: Alarming): string {
-  return alarming.map((a) => alarmText(a.name, a.reason, a.firedAt)).join(', ');
+  return alarming.map((a) => alarmText(a.name, a.reason, a.firedAt, a.since)).join(', ');
 }
 
-type Alarming = readonly { name: string; reason: string; firedAt?: string }[];
+type Alarming = readonly { name: string; reason: string; firedAt?: string; since?: string }[];
+
+const ALARMS_CAUSE = 'alarm in ALARM: ';
 
 /** The alarms in ALARM, as the cause that fails a deployment names them. */
 export function alarmsCause(alarming: Alarming): string {
-  return `alarm in ALARM: ${alarmList(alarming)}`;
+  return `${ALARMS_CAUSE}${alarmList(alarming)}`;
+}
+
+// One alarm as alarmText writes it: a quoted text is a JSON string literal, so nothing a person
+// wrote in a name or a reason can close it and pass for a time.
+const LITERAL = String.raw`"(?:[^"\\]|\\.)*"`;
+const INSTANT = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z`;
+const ALARM_TEXT = new RegExp(
+  `${LITERAL} \\((?:in ALARM (?:since|at) (${INSTANT})(?:, cleared since)?: )?(?:${LITERAL}|no reason)\\)`,
+  'y',
+);
+
+/**
+ * When the earliest alarm an alarm cause names went into ALARM (alarmsCause wrote it, with the
+ * time each alarm's state says); undefined when the cause is no such text or names no time.
+ */
+export function alarmedAtOf(message: string): string | undefined {
+  if (!message.startsWith(ALARMS_CAUSE)) return undefined;
+  const times: string[] = [];
+  let at = ALARMS_CAUSE.length;
+  for (;;) {
+    ALARM_TEXT.lastIndex = at;
+    const match = ALARM_TEXT.exec(message);
+    if (!match) break;
+    if (match[1]) times.push(match[1]);
+    at = ALARM_TEXT.lastIndex;
+    if (!message.startsWith(', ', at)) break;
+    at += 2;
+  }
+  return times.sort()[0];
 }
 
 /** What a watched alarm that fires before any traffic reached green says. */

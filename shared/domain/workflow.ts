@@ -166,6 +166,11 @@ export interface Plan {
    */
   config: PinnedConfig;
   startedAt: string;
+  /**
+   * When the deployment has run longer than its config allows (deadline.ts): every task invoked
+   * after it counts a DeploymentOverrun.
+   */
+  deadline: string;
   /** The slot serving traffic when the deploy started; null on a first deploy. */
   blue: Slot | null;
   green: Slot;
@@ -321,6 +326,11 @@ export interface CaughtFailure {
 }
 
 export interface TrafficRollback {
+  /**
+   * When the watched alarm that caused the rollback went into ALARM (the earliest, when the cause
+   * names several): read from the failure's cause, so a retried task records the same time.
+   */
+  alarmedAt?: string;
   changed: boolean;
   weights: Record<Slot, number> | null;
   summary: string;

@@ -1,5 +1,4 @@
 import { readObject } from '../aws/s3.ts';
-import { approverName } from '../domain/approval.ts';
 import { type DeployConfig, parseConfigText } from '../domain/config.ts';
 import type { PinnedConfig } from '../domain/workflow.ts';
 import { InvalidConfig } from '../errors.ts';
@@ -18,12 +17,4 @@ export async function pinnedConfig(plan: { config: PinnedConfig }): Promise<Depl
   const parsed = parseConfigText(object.text);
   if (!parsed.ok) throw new InvalidConfig(`${name}: ${parsed.problems.join('; ')}`);
   return parsed.config;
-}
-
-/**
- * The approvers of the pinned config, as approval links and records name them: email addresses in
- * lower case, IAM principals' ARNs as written (IAM compares them so).
- */
-export async function pinnedApprovers(plan: { config: PinnedConfig }): Promise<string[]> {
-  return (await pinnedConfig(plan)).approval?.approvers.map(approverName) ?? [];
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { claimPublication, getPublication, settlePublication } from '../aws/dynamodb.ts';
 import { publish } from '../aws/sns.ts';
+import type { MessageAttributes } from '../domain/notifications.ts';
 import {
   CLAIM_MARGIN_MS,
   PUBLICATION_TTL_SECONDS,
@@ -15,7 +16,7 @@ export interface Composed<T> {
   topicArn: string;
   subject: string;
   message: string;
-  attributes: Record<string, string>;
+  attributes: MessageAttributes;
   result: (messageId: string) => T;
 }
 

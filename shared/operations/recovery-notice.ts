@@ -1,6 +1,7 @@
 import { getPublication } from '../aws/dynamodb.ts';
 import { recoveryUnfinished } from '../domain/leftovers.ts';
 import { tooLateToRecoverText } from '../domain/lock.ts';
+import type { MessageAttributes } from '../domain/notifications.ts';
 import { publicationId } from '../domain/publication.ts';
 import {
   type ExecutionStatusChange,
@@ -38,7 +39,8 @@ export async function tellOnce(
 ): Promise<void> {
   // Without a plan it changed nothing, unless its history could not be read to know.
   const { subject, message } = recoveryMessage(deployment, status, report, lockText, !plan && !report.blind);
-  const attributes = {
+  const attributes: MessageAttributes = {
+    kind: 'outcome',
     outcome: 'stopped',
     app: deployment.app,
     env: deployment.env,

@@ -15,7 +15,8 @@ import {
   verifyLink,
 } from '../domain/approval.ts';
 import { executionEnding, verb } from '../domain/approval-outcome.ts';
-import { confirmationPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
+import { confirmationPage, decidedPage, messagePage, SECURITY_HEADERS } from '../domain/approval-page.ts';
+import { readableTime } from '../domain/approval-stakes.ts';
 import { quoted } from '../domain/text.ts';
 import { logger } from '../logger.ts';
 import { type Answered, giveAnswer, openFor } from '../operations/approval-answer.ts';
@@ -66,7 +67,7 @@ function alreadyDecided(d: DecisionRecord): Response {
   return refuse(
     409,
     'Already decided',
-    `This deployment was already ${d.decision} by ${d.approver} at ${d.at}.`,
+    `This deployment was already ${d.decision} by ${d.approver} at ${readableTime(d.at)}.`,
     d.comment ? `Comment: ${quoted(d.comment)}` : undefined,
   );
 }
@@ -79,7 +80,7 @@ function unknownPage(attempt: DecisionRecord, yours: boolean): Response {
       'Outcome not known yet',
       yours
         ? `Your answer (${verb(attempt)}) may have reached the deployment, or not: Step Functions did not confirm it.`
-        : `An answer from ${attempt.approver} (${verb(attempt)}) sent at ${attempt.at} may have reached the deployment; it is not confirmed yet.`,
+        : `An answer from ${attempt.approver} (${verb(attempt)}) sent at ${readableTime(attempt.at)} may have reached the deployment; it is not confirmed yet.`,
       'Do not assume either way. Open the link again in a minute: the page then shows what the deployment received.',
     ),
     { 'retry-after': '60' },
@@ -87,9 +88,7 @@ function unknownPage(attempt: DecisionRecord, yours: boolean): Response {
 }
 
 function youDecided(item: ApprovalItem, record: DecisionRecord): Response {
-  return record.decision === 'approved'
-    ? respond(200, messagePage('Approved', `You approved ${what(item)}. The deployment continues.`))
-    : respond(200, messagePage('Rejected', `You rejected ${what(item)}. The deployment rolls back.`));
+  return respond(200, decidedPage(item.summary, record));
 }
 
 const LINK_EXPIRED = 'This approval link has expired; the deployment did not wait any longer.';
@@ -227,7 +226,8 @@ export async function serveApproval(
       confirmationPage(
         item.summary,
         { approver, expires: link.value.expires, signature: link.value.signature },
-        opening.note,
+        // As records name them (emails in lower case, IAM ARNs as written): the link's approver is one.
+        { approvers: item.approvers, ...(opening.note ? { note: opening.note } : {}) },
       ),
     );
   }

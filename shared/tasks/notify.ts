@@ -70,6 +70,7 @@ export async function notify(
         subject: report.subject,
         message: lines.join('\n'),
         attributes: {
+          kind: 'outcome',
           outcome: input.outcome,
           app: state.app ?? '',
           env: state.env ?? '',

@@ -13,7 +13,16 @@ interface ImageStateChange {
 
 interface AlarmStateChange {
   alarmName?: string;
-  state?: { value?: string; reason?: string };
+  /** `timestamp`: when the alarm changed state, as CloudWatch writes it (2026-03-02T09:33:05.123+0000). */
+  state?: { value?: string; reason?: string; timestamp?: string };
+}
+
+/** When the alarm went into ALARM: the event's state timestamp, else the event's time. */
+function alarmedAt(event: EventBridgeEvent<string, AlarmStateChange>): string | undefined {
+  const at = [event.detail.state?.timestamp, event.time]
+    .map((t) => Date.parse(t ?? ''))
+    .find(Number.isFinite);
+  return at === undefined ? undefined : new Date(at).toISOString();
 }
 
 /**
@@ -35,7 +44,10 @@ export async function onAwsEvent(
   } else if (event.source === 'aws.cloudwatch') {
     const name = event.detail.alarmName;
     if (!name || event.detail.state?.value !== 'ALARM') return { resumed };
-    const cause = alarmsCause([{ name, reason: event.detail.state.reason ?? '' }]);
+    const since = alarmedAt(event);
+    const cause = alarmsCause([
+      { name, reason: event.detail.state.reason ?? '', ...(since ? { since } : {}) },
+    ]);
     for (const watch of await findAlarmWatches(table, name)) {
       if (await sendTaskFailure(watch.token, CALLBACK_ERRORS.alarm, cause)) resumed += 1;
     }

@@ -1,3 +1,4 @@
+import { describeAlarms } from '../aws/cloudwatch.ts';
 import { createApproval, getApproval, markNotified, pointLatestApproval } from '../aws/dynamodb.ts';
 import { signingKey } from '../aws/secrets.ts';
 import { publish } from '../aws/sns.ts';
@@ -5,17 +6,19 @@ import {
   type ApprovalStage,
   type ApprovalSummary,
   approvalId,
+  approverName,
   linkUrl,
-  STAGE_TITLES,
   summaryText,
+  watchedAlarms,
 } from '../domain/approval.ts';
+import { approvalTitle, readableTime } from '../domain/approval-stakes.ts';
 import { isIamApprover } from '../domain/principal.ts';
 import { consoleUrl } from '../domain/report.ts';
 import { quoted } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
-import { pinnedApprovers } from '../operations/pinned-config.ts';
+import { pinnedConfig } from '../operations/pinned-config.ts';
 import { need } from '../state.ts';
 
 export interface ApprovalRequest {
@@ -33,7 +36,13 @@ export interface ApprovalSettings {
   defaultTopicArn: string;
 }
 
-function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
+/** What the approver is shown: the state's facts, the plan ahead, and the alarms as read now. */
+function summarize(
+  request: ApprovalRequest,
+  now: Date,
+  expires: number,
+  alarms: Pick<ApprovalSummary, 'alarms' | 'alarmsNotShown'>,
+): ApprovalSummary {
   const state = need(request.deployment, 'plan');
   const { plan } = state;
   const weights =
@@ -52,15 +61,32 @@ function summarize(request: ApprovalRequest, now: Date): ApprovalSummary {
     ...(plan.blue && plan.blueVersion ? { liveVersion: { version: plan.blueVersion, slot: plan.blue } } : {}),
     replacingVersion: { version: state.version, slot: plan.green },
     ...plan.release,
+    deadline: new Date(expires * 1000).toISOString(),
+    ...alarms,
+    ahead: {
+      blue: plan.blue,
+      green: plan.green,
+      steps: plan.steps.map(({ percent, settleSeconds }) => ({ percent, settleSeconds })),
+      windowSeconds: plan.blue === null ? null : plan.termination.waitSeconds,
+      terminationApproval: plan.approval.beforeTermination,
+    },
+    ...(request.stage === 'blue-termination' && state.window
+      ? { greenAllSince: state.window.startedAt }
+      : {}),
   };
 }
 
 /** The message for the approvers who answer from a terminal: the command, and who may give it. */
-function terminalMessage(summary: ApprovalSummary, principals: readonly string[], expires: number): string {
+function terminalMessage(
+  summary: ApprovalSummary,
+  approvers: readonly string[],
+  principals: readonly string[],
+  expires: number,
+): string {
   return [
-    summaryText(summary),
+    summaryText(summary, approvers),
     '',
-    `Approve or reject it from a terminal, as one of ${principals.map(quoted).join(', ')}, before ${new Date(expires * 1000).toISOString()}:`,
+    `Approve or reject it from a terminal, as one of ${principals.map(quoted).join(', ')}, before ${readableTime(new Date(expires * 1000))}:`,
     `  bluegreen approve ${summary.app} ${summary.env} --comment TEXT`,
     `  bluegreen reject ${summary.app} ${summary.env} --comment TEXT`,
     '',
@@ -80,12 +106,15 @@ export async function requestApproval(
 ): Promise<{ id: string }> {
   const state = need(request.deployment, 'plan');
   const { approval } = state.plan;
-  const approvers = await pinnedApprovers(state.plan);
+  const config = await pinnedConfig(state.plan);
+  const approvers = config.approval?.approvers.map(approverName) ?? [];
   const key = await signingKey(settings.secretId);
   const id = approvalId(key, request.token);
+  // Read before the request's time is taken: the page says the states are as of that time.
+  const found = config.alarms.length === 0 ? new Map() : await describeAlarms(config.alarms);
   const now = new Date();
   const expires = Math.floor(now.getTime() / 1000) + approval.timeoutSeconds;
-  const summary = summarize(request, now);
+  const summary = summarize(request, now, expires, watchedAlarms(config.alarms, found));
   const ttl = expires + 7 * 86400;
   await createApproval(settings.table, {
     id,
@@ -111,14 +140,15 @@ export async function requestApproval(
   }
   const linkExpires = stored?.expiresAt ?? expires;
   const topic = state.plan.topicArn ?? settings.defaultTopicArn;
-  const subject = `Approval needed: ${state.app}/${state.env} ${state.version}, ${STAGE_TITLES[request.stage]}`;
+  const shown = stored?.summary ?? summary;
+  const subject = `Approval needed: ${approvalTitle(shown)}`;
   const named = stored?.approvers ?? approvers;
   for (const approver of named.filter((a) => !isIamApprover(a))) {
     const url = linkUrl(settings.baseUrl, key, { id, approver, expires: linkExpires });
     const message = [
-      summaryText(stored?.summary ?? summary),
+      summaryText(shown, named, approver),
       '',
-      `Review it and approve or reject here (the link is for ${quoted(approver)} only and expires ${new Date(linkExpires * 1000).toISOString()}):`,
+      `Review it and approve or reject here (the link is for ${quoted(approver)} only and expires ${readableTime(new Date(linkExpires * 1000))}):`,
       url,
       '',
       'Opening the link changes nothing: the decision is a button on the page.',
@@ -132,7 +162,7 @@ export async function requestApproval(
   }
   const principals = named.filter(isIamApprover);
   if (principals.length > 0) {
-    await publish(topic, subject, terminalMessage(stored?.summary ?? summary, principals, linkExpires), {
+    await publish(topic, subject, terminalMessage(shown, named, principals, linkExpires), {
       kind: 'approval-request',
       approver: 'terminal',
       app: state.app,

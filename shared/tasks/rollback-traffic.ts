@@ -1,14 +1,22 @@
-import { approvalTimedOut } from '../domain/report.ts';
+import { approvalTimedOut, causeMessage } from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
+import { alarmedAtOf } from '../domain/text.ts';
 import { formatWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, TrafficRollback } from '../domain/workflow.ts';
-import { RollbackBlocked } from '../errors.ts';
+import { CALLBACK_ERRORS, RollbackBlocked } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
 import { readWeights } from '../operations/weights.ts';
 import { need } from '../state.ts';
+
+/** When the watched alarm whose ALARM failed the deployment went into ALARM, if one did. */
+function alarmCausedIt(state: DeploymentState): Pick<TrafficRollback, 'alarmedAt'> {
+  if (state.failure?.Error !== CALLBACK_ERRORS.alarm) return {};
+  const alarmedAt = alarmedAtOf(causeMessage(state.failure));
+  return alarmedAt ? { alarmedAt } : {};
+}
 
 /**
  * Puts all traffic back on blue in one change batch, when the rollback rule allows it (blue has a
@@ -22,11 +30,13 @@ import { need } from '../state.ts';
 export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRollback> {
   const state = need(input, 'plan');
   const { plan } = state;
+  const alarmed = alarmCausedIt(state);
   const current = await readWeights(plan);
   // Green's slot taken by another deployment (or app/env): the traffic on it is theirs.
   const another = await greenHeldByAnother(plan, state.deploymentId);
   if (another) {
     return {
+      ...alarmed,
       changed: false,
       weights: null,
       summary: `${another}: its traffic is not this deployment's to move (${formatWeights(current)})`,
@@ -35,6 +45,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   }
   if ((current[plan.green] ?? 0) === 0 && !state.shift) {
     return {
+      ...alarmed,
       changed: false,
       weights: null,
       summary: `traffic never left blue (${formatWeights(current)})`,
@@ -62,6 +73,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   logger.warn('traffic rolled back to blue', { weights, changeId: dns.changeId });
   await tellProgress(state, 'traffic-returned', { weights, green: plan.green });
   return {
+    ...alarmed,
     changed: true,
     weights,
     summary: `traffic returned to slot ${plan.blue} (${formatWeights(weights)})`,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { WorldContext } from './context.ts';
 import { awsError } from './errors.ts';
+import { type FilterPolicy, type FilterPolicyScope, filterMatches, parseFilterPolicy } from './sns-filter.ts';
 
 /**
  * The checksum S3 stores with an object (the Checksum type of the S3 API reference, "Checking
@@ -280,7 +281,11 @@ export class CloudWatchModel {
         source: 'aws.cloudwatch',
         'detail-type': 'CloudWatch Alarm State Change',
         resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`],
-        detail: { alarmName: name, state: { value: state, reason }, previousState: { value: previous } },
+        detail: {
+          alarmName: name,
+          state: { value: state, reason, timestamp: new Date(at).toISOString().replace('Z', '+0000') },
+          previousState: { value: previous },
+        },
       }),
     );
   }
@@ -331,6 +336,12 @@ export class CloudWatchModel {
 
   DescribeAlarms(input: { AlarmNames?: string[] }) {
     const now = this.world.now();
+    // CloudWatch takes at most 100 names a call.
+    if ((input.AlarmNames?.length ?? 0) > 100)
+      throw awsError(
+        'ValidationError',
+        `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`,
+      );
     const names = input.AlarmNames ?? [...this.alarms.keys()];
     const MetricAlarms = names
       .filter((name) => this.alarms.has(name))
@@ -393,12 +404,24 @@ export interface SimMessage {
   attributes: Record<string, string>;
 }
 
-/** SNS: topics that record what was published. */
+/** A subscription to a topic: what SNS delivered to its endpoint, after its filter policy. */
+export interface SimSubscription {
+  arn: string;
+  topicArn: string;
+  protocol: string;
+  endpoint: string;
+  filterPolicy?: FilterPolicy;
+  filterPolicyScope: FilterPolicyScope;
+  delivered: SimMessage[];
+}
+
+/** SNS: topics that record what was published, and subscriptions that get what their filter lets through. */
 export class SnsModel {
   readonly topics = new Set<string>();
   readonly messages: SimMessage[] = [];
-  /** Called for every message published, as a subscriber would receive it. */
+  /** Called for every message published (an observer of the topic, not a subscription). */
   readonly subscribers: ((message: SimMessage) => void)[] = [];
+  readonly subscriptions: SimSubscription[] = [];
 
   constructor(private readonly world: WorldContext) {}
 
@@ -413,6 +436,13 @@ export class SnsModel {
       throw awsError('InvalidParameter', 'Invalid parameter: TopicArn');
     if (!this.topics.has(input.TopicArn ?? '')) throw awsError('NotFound', 'Topic does not exist', 404);
     if (!input.Message) throw awsError('InvalidParameter', 'Invalid parameter: Empty message');
+    // The API reference: an attribute's name, type and value must not be empty or null.
+    for (const [name, value] of Object.entries(input.MessageAttributes ?? {}))
+      if (!name || !value.StringValue)
+        throw awsError(
+          'InvalidParameterValue',
+          `The message attribute '${name}' must contain a non-empty value`,
+        );
     const message: SimMessage = {
       at: this.world.now(),
       topicArn: input.TopicArn ?? '',
@@ -423,8 +453,62 @@ export class SnsModel {
       ),
     };
     this.messages.push(message);
+    for (const subscription of this.subscriptions) {
+      if (subscription.topicArn !== message.topicArn) continue;
+      const { filterPolicy, filterPolicyScope } = subscription;
+      if (filterPolicy && !filterMatches(filterPolicy, message, filterPolicyScope)) continue;
+      subscription.delivered.push(message);
+    }
     for (const subscriber of this.subscribers) subscriber(message);
     return { MessageId: this.world.id('', 32) };
+  }
+
+  /**
+   * A subscription as Subscribe makes it (confirmed at once): the filter policy is checked as SNS
+   * checks it (sim/aws/sns-filter.ts), on message attributes (the default scope) or on the body.
+   * SNS keeps one subscription per topic, protocol and endpoint: Subscribe again with the same
+   * attributes returns it, with others is refused ("Subscription already exists with different
+   * attributes"), so one address cannot take two filter policies on one topic.
+   */
+  Subscribe(input: {
+    TopicArn?: string;
+    Protocol?: string;
+    Endpoint?: string;
+    Attributes?: { FilterPolicy?: string; FilterPolicyScope?: string };
+  }): SimSubscription {
+    const topicArn = input.TopicArn ?? '';
+    if (!this.topics.has(topicArn)) throw awsError('NotFound', 'Topic does not exist', 404);
+    if (!input.Protocol || !input.Endpoint) throw awsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    const scope = input.Attributes?.FilterPolicyScope ?? 'MessageAttributes';
+    if (scope !== 'MessageAttributes' && scope !== 'MessageBody') {
+      throw awsError('InvalidParameter', `Invalid parameter: FilterPolicyScope: ${scope}`);
+    }
+    const policy = input.Attributes?.FilterPolicy;
+    const parsed = policy ? parseFilterPolicy(policy) : undefined;
+    const existing = this.subscriptions.find(
+      (s) => s.topicArn === topicArn && s.protocol === input.Protocol && s.endpoint === input.Endpoint,
+    );
+    if (existing) {
+      const same =
+        existing.filterPolicyScope === scope &&
+        JSON.stringify(existing.filterPolicy) === JSON.stringify(parsed);
+      if (same) return existing;
+      throw awsError(
+        'InvalidParameter',
+        'Invalid parameter: Attributes Reason: Subscription already exists with different attributes',
+      );
+    }
+    const subscription: SimSubscription = {
+      arn: `${topicArn}:${this.world.id('', 36)}`,
+      topicArn,
+      protocol: input.Protocol,
+      endpoint: input.Endpoint,
+      ...(parsed ? { filterPolicy: parsed } : {}),
+      filterPolicyScope: scope,
+      delivered: [],
+    };
+    this.subscriptions.push(subscription);
+    return subscription;
   }
 }
 

@@ -12,6 +12,8 @@ import { APPROVER, ROOT, Simulation, WAIT_MS } from '../support/simulation.ts';
 // Gitignored: a test run leaves the work tree as it found it. The README's picture is
 // docs/approval-page.png, which only `npm run docs:screenshot` rewrites.
 const ARTIFACTS = join(ROOT, 'test', '.artifacts');
+/** A moment as the page writes it for people: `Wed 2 Dec 2026, 16:30 UTC`. */
+const READABLE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC$/;
 
 let browser: Browser;
 let context: BrowserContext | undefined;
@@ -91,7 +93,7 @@ describe('the approval page in a real browser', () => {
         signal: AbortSignal.timeout(WAIT_MS),
       });
       expect(prefetch.status).toBe(200);
-      expect(await prefetch.text()).toContain('Approve web/prod 1.1.0?');
+      expect(await prefetch.text()).toContain('Shift web/prod to 1.1.0?');
     }
 
     const response = await visit(page, first);
@@ -100,8 +102,8 @@ describe('the approval page in a real browser', () => {
     expect(headers['referrer-policy']).toBe('no-referrer');
     expect(headers['cache-control']).toBe('no-store');
 
-    expect(await page.title()).toBe('Approve web/prod 1.1.0?');
-    await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
+    expect(await page.title()).toBe('Shift web/prod to 1.1.0?');
+    await page.getByRole('heading', { level: 1, name: 'Shift web/prod to 1.1.0?' }).waitFor();
     expect(await page.getByText('shift traffic to the new release').isVisible()).toBe(true);
     expect(await page.getByText(`You are acting as ${APPROVER}`).isVisible()).toBe(true);
     const summary = page.locator('dl');
@@ -118,6 +120,33 @@ describe('the approval page in a real browser', () => {
     ]) {
       expect(await summary.getByText(shown, { exact: true }).isVisible(), shown).toBe(true);
     }
+    // The watched alarm and its state when approval was asked.
+    const alarms = page.getByRole('list').filter({ hasText: 'web-prod-5xx' });
+    expect(await alarms.getByText('web-prod-5xx', { exact: true }).isVisible()).toBe(true);
+    expect(await alarms.getByText('OK', { exact: true }).isVisible()).toBe(true);
+    // The plan ahead: the config's steps with their waits, the window, the second approval.
+    for (const step of [
+      'Step 1 of 3: 10 % of traffic on green (1.1.0, slot b), watched for 5 min.',
+      'Step 2 of 3: 50 % of traffic on green (1.1.0, slot b), watched for 5 min.',
+      'Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 5 min.',
+      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
+      'Then a second approval is asked, to terminate blue.',
+    ]) {
+      expect(await page.getByText(step, { exact: true }).isVisible(), step).toBe(true);
+    }
+    // The deadline, readable with its zone, and what Reject and no answer do.
+    expect(await summary.getByText(READABLE).count()).toBe(2);
+    expect(
+      await page
+        .getByText(
+          'The deployment rolls back: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live; no traffic has moved to green.',
+        )
+        .isVisible(),
+    ).toBe(true);
+    expect(await page.getByText(/^If nobody answers by .+ UTC, the wait times out/).isVisible()).toBe(true);
+    // The other approver, and that one answer decides.
+    expect(await page.getByRole('listitem').filter({ hasText: 'bob@example.com' }).isVisible()).toBe(true);
+    expect(await page.getByText(/^The first answer decides for everyone asked/).isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Approve' }).isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Reject' }).isVisible()).toBe(true);
     // The inline stylesheet is allowed by its hash: the Approve button is green, not unstyled.
@@ -129,10 +158,16 @@ describe('the approval page in a real browser', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'approval-page.png'), fullPage: true });
 
-    await press(page, 'Approve', 'Canary looks healthy');
+    await press(page, 'Approve', 'Canary looks <fine> & "healthy"');
     await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
     expect(await page.getByText('You approved web/prod 1.1.0. The deployment continues.').isVisible()).toBe(
       true,
+    );
+    // The answer's page echoes the comment as typed (text, not markup) and links the execution.
+    expect(await page.locator('blockquote').textContent()).toBe('Canary looks <fine> & "healthy"');
+    const execution = page.getByRole('link', { name: /^web-prod-1_1_0-/ });
+    expect(await execution.getAttribute('href')).toMatch(
+      /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/states\/home\?region=us-east-1#\/v2\/executions\/details\/arn:aws:states:us-east-1:\d{12}:execution:[^:]+:web-prod-1_1_0-/,
     );
 
     // Before blue is terminated the deployment asks again, with a fresh link.
@@ -143,10 +178,20 @@ describe('the approval page in a real browser', () => {
     await visit(page, first, 409);
     await page.getByRole('heading', { level: 1, name: 'Already decided' }).waitFor();
     expect(await page.getByText(`already approved by ${APPROVER}`).isVisible()).toBe(true);
-    expect(await page.getByText('Comment: "Canary looks healthy"').isVisible()).toBe(true);
+    expect(await page.getByText('Comment: "Canary looks <fine> & \\"healthy\\""').isVisible()).toBe(true);
 
+    // The second stage has its own heading, and says where Reject sends the traffic.
     await visit(page, second);
+    expect(await page.title()).toBe('Terminate blue (1.0.0) of web/prod?');
+    await page.getByRole('heading', { level: 1, name: 'Terminate blue (1.0.0) of web/prod?' }).waitFor();
     expect(await page.getByText('terminate the previous fleet').isVisible()).toBe(true);
+    expect(
+      await page
+        .getByText(
+          /^The deployment rolls back: all traffic goes back to blue \(1\.0\.0, slot a\), which green replaced at .+ UTC \(.+ before approval was asked\), and green \(1\.1\.0, slot b\) is drained and terminated\./,
+        )
+        .isVisible(),
+    ).toBe(true);
     await press(page, 'Approve', 'Green has served everything for an hour');
     await page.getByRole('heading', { level: 1, name: 'Approved' }).waitFor();
 
@@ -167,12 +212,21 @@ describe('the approval page in a real browser', () => {
     const first = await run.link(0);
 
     await visit(page, first);
-    await page.getByRole('heading', { level: 1, name: 'Approve web/prod 1.1.0?' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Shift web/prod to 1.1.0?' }).waitFor();
     await press(page, 'Reject', 'Error rate on the canary is too high');
     await page.getByRole('heading', { level: 1, name: 'Rejected' }).waitFor();
     expect(await page.getByText('You rejected web/prod 1.1.0. The deployment rolls back.').isVisible()).toBe(
       true,
     );
+    expect(await page.locator('blockquote').textContent()).toBe('Error rate on the canary is too high');
+    expect(
+      await page
+        .getByText(
+          'What happens now: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live; no traffic has moved to green.',
+        )
+        .isVisible(),
+    ).toBe(true);
+    expect(await page.getByRole('link', { name: /^web-prod-1_1_0-/ }).isVisible()).toBe(true);
 
     const result = await run.summary();
     expect(result.status, run.tail()).toBe('ROLLED_BACK');

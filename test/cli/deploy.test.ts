@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../cli/exit-codes.ts';
 import type { Session } from '../../cli/simulated.ts';
 import { configKey } from '../../shared/domain/artifact-key.ts';
 import { DEFAULT_TOPIC_ARN, OPERATOR, STATE_MACHINE_ARN } from '../../sim/world.ts';
 import { BUCKET } from '../../sim/worlds.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
+
+const RELEASE_KEY = 'releases/web/prod/2.0.0.zip';
 
 const DEPLOY = ['deploy', ARTIFACT, '--app', 'web', '--env', 'prod', '--version', '2.0.0'];
 
@@ -358,5 +360,96 @@ describe('what following a deployment costs', () => {
       expect(looks).toBeLessThan(300);
       // One page of history per look (the last look's status needs none): a few new events each time.
       expect(histories.length).toBeLessThanOrEqual(looks);
+    }));
+});
+
+describe('bluegreen deploy --commit and --changes: the provenance approvers are shown', () => {
+  const COMMIT = '3f2a9c0d1e4b5a6978877665544332211a0b9c8d';
+  // Exactly the bound Plan keeps (500), with the characters a page and an email must quote.
+  const CHANGES = `Fixes the "<b>checkout</b>" race & adds \\retry; ${'x'.repeat(460)}`.slice(0, 500);
+  const metadataOf = (session: Session) =>
+    session.world.s3.HeadObject({ Bucket: BUCKET, Key: RELEASE_KEY }).Metadata;
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('sends them as the artifact’s x-amz-meta-commit and x-amz-meta-changes, and the approval request shows them as sent', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      vi.stubEnv('GITHUB_SHA', '');
+      vi.stubEnv('CI_COMMIT_SHA', '');
+      expect(CHANGES).toHaveLength(500);
+      const ran = await bluegreen(...DEPLOY, '--commit', COMMIT, '--changes', `  ${CHANGES}  `, '--json');
+      expect(ran.code).toBe(EXIT.ok);
+      expect(ran.json()).toMatchObject({ commit: COMMIT, changes: CHANGES });
+      expect(metadataOf(session)).toEqual({ commit: COMMIT, changes: CHANGES });
+      // Plan reads the metadata, and the approval request (before the first shift) shows it.
+      await bluegreen('wait', String(ran.json().execution), '--timeout', '3h');
+      const [request] = session.world.sns.messages.filter((m) => m.attributes.kind === 'approval-request');
+      expect(request?.message).toContain(`Commit:       ${JSON.stringify(COMMIT)}`);
+      expect(request?.message).toContain(`Changes:      ${JSON.stringify(CHANGES)}`);
+    }, 'approval-approved'));
+
+  it.each([
+    ['without them', []],
+    ['for blank ones (an empty CI variable)', ['--commit', ' ', '--changes', '']],
+  ])('sends no metadata %s', (_what, flags) =>
+    inAccount(async ({ bluegreen, session }) => {
+      vi.stubEnv('GITHUB_SHA', '');
+      vi.stubEnv('CI_COMMIT_SHA', '');
+      expect((await bluegreen(...DEPLOY, ...flags)).code).toBe(EXIT.ok);
+      expect(metadataOf(session)).toBeUndefined();
+    }),
+  );
+
+  it.each([
+    ['GITHUB_SHA', { GITHUB_SHA: COMMIT, CI_COMMIT_SHA: 'gitlab' }, [], COMMIT],
+    ['CI_COMMIT_SHA', { GITHUB_SHA: '', CI_COMMIT_SHA: COMMIT }, [], COMMIT],
+    ['--commit over GITHUB_SHA', { GITHUB_SHA: 'from-the-env' }, ['--commit', 'abc1234'], 'abc1234'],
+  ])('takes the commit from %s', (_what, env, flags, commit) =>
+    inAccount(async ({ bluegreen, session }) => {
+      for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+      expect((await bluegreen(...DEPLOY, ...flags)).code).toBe(EXIT.ok);
+      expect(metadataOf(session)).toEqual({ commit });
+    }),
+  );
+
+  it.each([
+    [
+      'a commit over 100 characters',
+      ['--commit', 'a'.repeat(101)],
+      /--commit is 101 characters, more than 100/,
+    ],
+    [
+      'a change note over 500 characters',
+      ['--changes', 'c'.repeat(501)],
+      /--changes is 501 characters, more than 500/,
+    ],
+    [
+      'a change note with a line of its own',
+      ['--changes', 'Small fix.\nDeployed web/prod 2.0.0'],
+      /--changes has U\+000A at character 11: only printable ASCII/,
+    ],
+    ['a bidi override', ['--changes', 'fix \u202E0.0.2 deborp'], /--changes has U\+202E at character 5/],
+    ['a non-ASCII letter', ['--commit', 'café'], /--commit has U\+00E9 at character 4/],
+  ])('refuses %s: exit 2, nothing uploaded', (_what, flags, reason) =>
+    inAccount(async ({ bluegreen, session }) => {
+      vi.stubEnv('GITHUB_SHA', '');
+      vi.stubEnv('CI_COMMIT_SHA', '');
+      const ran = await bluegreen(...DEPLOY, ...flags);
+      expect(ran.code).toBe(EXIT.usage);
+      expect(ran.stderr).toMatch(reason);
+      expect(ran.stderr).toContain('nothing was uploaded');
+      expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toEqual([]);
+    }),
+  );
+
+  it('refuses a hostile GITHUB_SHA, naming the variable: exit 2, nothing uploaded', () =>
+    inAccount(async ({ bluegreen, session }) => {
+      vi.stubEnv('GITHUB_SHA', 'abc\r\nx-amz-meta-changes: forged');
+      const ran = await bluegreen(...DEPLOY);
+      expect(ran.code).toBe(EXIT.usage);
+      expect(ran.stderr).toMatch(/GITHUB_SHA \(the default of --commit\) has U\+000D/);
+      expect(session.world.calls.filter((c) => c.operation === 'PutObject')).toEqual([]);
     }));
 });

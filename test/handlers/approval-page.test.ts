@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signLink } from '#shared/domain/approval.ts';
-import { APPROVALS_TABLE } from '../../sim/world.ts';
+import { APPROVALS_TABLE, STATE_MACHINE_ARN } from '../../sim/world.ts';
+import { APPROVER_ROLE } from '../../sim/worlds.ts';
 import { approvalHarness } from '../support/approvals.ts';
 import { expectFailure } from '../support/failures.ts';
 
@@ -90,7 +91,7 @@ describe('an approval link', () => {
     const second = await h.http({ method: 'GET', url });
     for (const response of [first, second]) {
       expect(response.status).toBe(200);
-      expect(response.body).toContain('Approve web/prod 1.1.0?');
+      expect(response.body).toContain('Shift web/prod to 1.1.0?');
       expect(response.body).toContain('You are acting as <strong>alice@example.com</strong>');
       expect(response.body).toContain('ami-0123456789abcdef0');
       expect(response.body).not.toContain(approval.token);
@@ -620,5 +621,139 @@ describe('an answer whose outcome is not known at once', () => {
     const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
     expect(page.status).toBe(500);
     expect(page.body).toContain('Opening this link never decides anything');
+  });
+});
+
+describe('what the approver is told is at stake', () => {
+  const HOSTILE_ALARM = 'web-prod-"quoted"<script>alert(1)</script>';
+  const ALARMS = ['web-prod-5xx', 'web-prod-latency', 'web-prod-no-data', 'web-prod-deleted', HOSTILE_ALARM];
+  /** A readable moment with its zone: `Wed 2 Dec 2026, 16:30 UTC`. */
+  const READABLE = /(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC/;
+
+  beforeEach(async () => {
+    h = await approvalHarness({ alarms: ALARMS });
+    for (const name of ['web-prod-5xx', 'web-prod-latency', 'web-prod-no-data', HOSTILE_ALARM]) {
+      h.world.cloudwatch.addAlarm(name);
+    }
+    h.world.cloudwatch.setState('web-prod-latency', 'ALARM', 'Threshold Crossed: p99 above 800 ms');
+    h.world.cloudwatch.setState('web-prod-no-data', 'INSUFFICIENT_DATA', 'Insufficient Data');
+  });
+
+  /** The message sent to one approver. */
+  function messageTo(approver: string): string {
+    return h.world.sns.messages.find((m) => m.attributes.approver === approver)?.message ?? '';
+  }
+
+  it("reads each watched alarm's state from CloudWatch once, and names a missing one as missing", async () => {
+    const { result: approval, calls } = await callsDuring(() => h.request());
+    expect(calls.filter((c) => c === 'cloudwatch:DescribeAlarms')).toHaveLength(1);
+    const lines = messageTo('alice@example.com').split('\n');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '  "web-prod-5xx": OK',
+        '  "web-prod-latency": ALARM',
+        '  "web-prod-no-data": INSUFFICIENT_DATA',
+        '  "web-prod-deleted": MISSING (CloudWatch has no alarm of this name)',
+        '  "web-prod-\\"quoted\\"<script>alert(1)</script>": OK',
+      ]),
+    );
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(
+      '<li><span class="name">web-prod-latency</span> <span class="state ALARM">ALARM</span></li>',
+    );
+    expect(page.body).toContain(
+      '<li><span class="name">web-prod-deleted</span> <span class="state MISSING">MISSING (CloudWatch has no alarm of this name)</span></li>',
+    );
+    // The hostile name is text on the page, and one quoted line in the email.
+    expect(page.body).toContain('web-prod-&quot;quoted&quot;&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.body).not.toContain('<script>');
+  });
+
+  it('says the plan ahead, the deadline with its zone, what Reject and no answer do, and who else is asked', async () => {
+    const approval = await h.request();
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.body).toContain('<h1>Shift web/prod to 1.1.0?</h1>');
+    // The default config's steps (10, 50, 100 %), each watched 5 min, a 1 h window, no second approval.
+    expect(page.body).toContain(
+      '<li>Step 1 of 3: 10 % of traffic on green (1.1.0, slot b), watched for 5 min.</li>',
+    );
+    expect(page.body).toContain(
+      '<li>Step 3 of 3: 100 % of traffic on green (1.1.0, slot b), watched for 5 min.</li>',
+    );
+    expect(page.body).toContain(
+      'Then the termination window: blue (1.0.0, slot a) stays up for 1 h from when green (1.1.0, slot b) carries all traffic (the watch of the last step is part of it), taking no traffic, ready for a rollback.',
+    );
+    expect(page.body).toContain('Then blue is terminated without asking again.');
+    expect(page.body).toMatch(new RegExp(`<dt>Answer by</dt><dd>${READABLE.source}</dd>`));
+    expect(page.body).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+    expect(page.body).toContain(
+      'The deployment rolls back: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live; no traffic has moved to green.',
+    );
+    expect(page.body).toMatch(
+      new RegExp(
+        `If nobody answers by ${READABLE.source}, the wait times out and the deployment rolls back just as on Reject\\.`,
+      ),
+    );
+    expect(page.body).toContain('<li class="name">bob@example.com</li>');
+    expect(page.body).not.toContain('<li class="name">alice@example.com</li>');
+    expect(page.body).toContain('The first answer decides for everyone asked');
+
+    const email = messageTo('alice@example.com');
+    expect(email.split('\n')[0]).toBe('Shift web/prod to 1.1.0?');
+    expect(email).toMatch(new RegExp(`^Answer by:    ${READABLE.source}$`, 'm'));
+    expect(email).toContain('Also asked: "bob@example.com". The first answer decides for everyone asked');
+    expect(email).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/);
+    expect(h.world.sns.messages[0]?.subject).toBe('Approval needed: Shift web/prod to 1.1.0?');
+  });
+
+  it('before blue is terminated: its own heading, and Reject sends traffic back to the version green replaced', async () => {
+    const approval = await h.request('web-prod-1_1_0-0123456789', 'blue-termination');
+    const page = await h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' });
+    expect(page.body).toContain('<title>Terminate blue (1.0.0) of web/prod?</title>');
+    expect(page.body).toContain('<h1>Terminate blue (1.0.0) of web/prod?</h1>');
+    expect(page.body).toMatch(
+      new RegExp(
+        `The deployment rolls back: all traffic goes back to blue \\(1\\.0\\.0, slot a\\), which green replaced at ${READABLE.source} \\(1 h 5 min before approval was asked\\), and green \\(1\\.1\\.0, slot b\\) is drained and terminated\\.`,
+      ),
+    );
+    expect(page.body).toContain(
+      'Green&#39;s alarms and health are checked once more, then blue (1.0.0, slot a) is deregistered, drained and terminated.',
+    );
+    expect(page.body).not.toContain('Step 1 of 3');
+    expect(messageTo('bob@example.com').split('\n')[0]).toBe('Terminate blue (1.0.0) of web/prod?');
+  });
+
+  it('names an IAM approver as written, and says how that one answers', async () => {
+    h = await approvalHarness({ approvers: ['Alice@Example.com', APPROVER_ROLE] });
+    const approval = await h.request();
+    const page = await h.http({ method: 'GET', url: approval.links['alice@example.com'] ?? '' });
+    expect(page.body).toContain(`<li class="name">${APPROVER_ROLE}</li>`);
+    expect(page.body).not.toContain('<li class="name">alice@example.com</li>');
+    const terminal = messageTo('terminal');
+    expect(terminal).toContain(`Asked: "alice@example.com", "${APPROVER_ROLE}". The first answer decides`);
+    expect(terminal).toMatch(new RegExp(`as one of "${APPROVER_ROLE}", before ${READABLE.source}:`));
+  });
+
+  it('after the answer: the decision, the comment as typed (escaped), and the execution in the console', async () => {
+    const approval = await h.request();
+    const comment = 'Looks <b>fine</b> & "ready"';
+    const response = await h.post(approval.links['alice@example.com'] ?? '', { decision: 'reject', comment });
+    expect(response.status).toBe(200);
+    expect(response.body).toContain('<h1>Rejected</h1>');
+    expect(response.body).toContain('You rejected web/prod 1.1.0. The deployment rolls back.');
+    expect(response.body).toContain(
+      '<blockquote>Looks &lt;b&gt;fine&lt;/b&gt; &amp; &quot;ready&quot;</blockquote>',
+    );
+    expect(response.body).toContain(
+      'What happens now: green (1.1.0, slot b) is terminated and blue (1.0.0, slot a) stays live',
+    );
+    expect(response.body).toContain(
+      `<a href="https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:web-prod-1_1_0-0123456789" rel="noreferrer noopener">web-prod-1_1_0-0123456789</a>`,
+    );
+    // Bob's link now shows the decision, and decides nothing.
+    const bob = await h.http({ method: 'GET', url: approval.links['bob@example.com'] ?? '' });
+    expect(bob.status).toBe(409);
+    expect(bob.body).toMatch(new RegExp(`already rejected by alice@example.com at ${READABLE.source}\\.`));
   });
 });

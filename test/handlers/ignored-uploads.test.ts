@@ -53,7 +53,7 @@ describe('an upload the starter ignores', () => {
     expect(more).toEqual([]);
     expect(message?.topicArn).toBe(DEFAULT_TOPIC_ARN);
     expect(message?.subject).toBe('Upload ignored: not a release artifact key');
-    expect(message?.attributes).toEqual({ outcome: 'ignored', reason: 'key' });
+    expect(message?.attributes).toEqual({ kind: 'ignored-upload', outcome: 'ignored', reason: 'key' });
     expect(message?.message).toContain('Key: "releases/Web App/prod/1.1.0.zip"');
     expect(message?.message).toMatch(/^Why: app "Web App" must be 1-32 lowercase letters/m);
     expect(world.calls.filter((c) => MUTATING_OPERATIONS.has(c.operation))).toEqual([]);
@@ -71,6 +71,7 @@ describe('an upload the starter ignores', () => {
     expect(more).toEqual([]);
     expect(message?.subject).toBe('Upload ignored: no config for billing/prod');
     expect(message?.attributes).toEqual({
+      kind: 'ignored-upload',
       outcome: 'ignored',
       reason: 'config',
       app: 'billing',

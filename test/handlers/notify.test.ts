@@ -121,6 +121,16 @@ describe('the final notification', () => {
     expect(handedOn).toBeGreaterThan(published);
   });
 
+  it('leaves out an attribute it has no value for: SNS refuses an empty one', async () => {
+    const unversioned = { ...deployment, version: undefined } as unknown as DeploymentState;
+
+    await notify({ outcome: 'failed', executionArn: EXECUTION_ARN, deployment: unversioned }, context());
+
+    expect(finals()).toHaveLength(1);
+    expect(finals()[0]?.attributes).toMatchObject({ kind: 'outcome', outcome: 'failed', app: 'web' });
+    expect(finals()[0]?.attributes).not.toHaveProperty('version');
+  });
+
   it('is still sent when the locks table keeps failing, and the lock is left to the execution’s end', async () => {
     world.inject({ service: 'dynamodb', kind: 'throttle', times: 1000 });
 

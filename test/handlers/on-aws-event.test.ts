@@ -203,13 +203,30 @@ describe('on-aws-event: CloudWatch alarm state changes', () => {
     const result = await deliver(alarmStateChange('ALARM'));
 
     // Assess
-    const cause = `alarm in ALARM: "${ERRORS_ALARM}" ("${THRESHOLD_CROSSED}")`;
+    // With when it went into ALARM (the event's state timestamp), which the rollback records.
+    const cause = `alarm in ALARM: "${ERRORS_ALARM}" (in ALARM since 2026-03-02T09:33:05.123Z: "${THRESHOLD_CROSSED}")`;
     expect(sfnMock.commandCalls(SendTaskFailureCommand).map((c) => c.args[0].input)).toEqual([
       { taskToken: WEB_TOKEN, error: 'AlarmTriggered', cause },
       { taskToken: API_TOKEN, error: 'AlarmTriggered', cause },
     ]);
     expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
     expect(result).toEqual({ resumed: 2 });
+  });
+
+  it("names the event's time as when the alarm went into ALARM when its state has no timestamp", async () => {
+    // Prepare
+    dynamodbMock.on(ScanCommand).resolves({ Items: [alarmWatch(DEPLOYMENT_ID, WEB_TOKEN, [ERRORS_ALARM])] });
+    sfnMock.on(SendTaskFailureCommand).resolves({});
+    const event = alarmStateChange('ALARM') as EventBridgeEvent<string, { state: Record<string, unknown> }>;
+    delete event.detail.state.timestamp;
+
+    // Act
+    await deliver(event);
+
+    // Assess
+    expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input.cause).toBe(
+      `alarm in ALARM: "${ERRORS_ALARM}" (in ALARM since 2026-03-02T09:33:05.000Z: "${THRESHOLD_CROSSED}")`,
+    );
   });
 
   it('looks only for watches that name the alarm, page after page', async () => {

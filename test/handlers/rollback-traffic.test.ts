@@ -1,6 +1,7 @@
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { alarmsCause } from '#shared/domain/text.ts';
 import { handler } from '../../functions/rollback-traffic.ts';
 import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
@@ -93,6 +94,55 @@ describe('rollback-traffic', () => {
         pollSeconds: 10,
       },
     });
+  });
+
+  it('records when the alarm that caused it went into ALARM, the same on a retry', async () => {
+    // Prepare: the cause as Step Functions wraps a Lambda error, naming two alarms.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Accepts();
+    const errorMessage = alarmsCause([
+      { name: 'web-prod-latency', reason: 'p99 > 2 s', since: '2026-03-02T09:31:10.000Z' },
+      {
+        name: 'web-prod-5xx',
+        reason: 'in ALARM since 2026-03-02T08:00:00.000Z: ',
+        since: '2026-03-02T09:30:40.000Z',
+      },
+    ]);
+    const caught = {
+      Error: 'AlarmTriggered',
+      Cause: JSON.stringify({ errorType: 'AlarmTriggered', errorMessage, trace: [] }),
+    };
+    const state = stateWith({ green: greenFleet, failure: caught });
+
+    // Act
+    const first = await handler(state, context);
+    const retried = await handler(state, context);
+
+    // Assess: the earliest alarm's time, not a time a reason spells out.
+    expect(first).toMatchObject({ changed: true, alarmedAt: '2026-03-02T09:30:40.000Z' });
+    expect(retried.alarmedAt).toBe(first.alarmedAt);
+  });
+
+  it('records no alarm time for a rollback no alarm caused, nor for an alarm cause without one', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 50, b: 50 }));
+    route53Accepts();
+    const unhealthy = {
+      Error: 'GreenUnhealthy',
+      Cause: 'alarm in ALARM: "x" (in ALARM since 2026-03-02T09:30:40.000Z: "y")',
+    };
+
+    // Act
+    const results = [
+      await handler(stateWith({ green: greenFleet, failure: unhealthy }), context),
+      await handler(stateWith({ green: greenFleet, failure }), context),
+    ];
+
+    // Assess
+    for (const result of results) {
+      expect(result.changed).toBe(true);
+      expect(result).not.toHaveProperty('alarmedAt');
+    }
   });
 
   it('refuses with RollbackBlocked, writing nothing, when blue has no healthy target left', async () => {

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { type LinkFields, linkUrl } from '#shared/domain/approval.ts';
+import { type ApprovalStage, type LinkFields, linkUrl } from '#shared/domain/approval.ts';
 import { configKey } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
@@ -26,15 +26,16 @@ export interface PendingApproval {
  * A simulated account with the approval functions wired to it: request approvals as the state
  * machine would (a fresh task token each), then talk to the page as a browser would.
  */
-export async function approvalHarness(options: { approvers?: string[] } = {}) {
+export async function approvalHarness(options: { approvers?: string[]; alarms?: string[] } = {}) {
   const { handlers, world } = await seededAccount();
   const key = Buffer.from(world.secretsmanager.secrets.get(SIGNING_SECRET_ID) ?? '', 'utf8');
   const page = handlers.approvalPage as unknown as HttpHandler;
 
-  function deployment(name: string): DeploymentState {
+  function deployment(name: string, stage: ApprovalStage = 'traffic-shift'): DeploymentState {
     const config = defaultConfig();
+    if (options.alarms) config.alarms = options.alarms;
     config.approval = {
-      before: ['traffic-shift'],
+      before: stage === 'traffic-shift' ? ['traffic-shift'] : ['traffic-shift', 'blue-termination'],
       approvers: options.approvers ?? APPROVERS,
       timeoutSeconds: 3600,
     };
@@ -63,9 +64,9 @@ export async function approvalHarness(options: { approvers?: string[] } = {}) {
       defaultTopicArn: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
       now: new Date(),
     });
-    return {
+    const state: DeploymentState = {
       ...input,
-      plan,
+      plan: { ...plan, blueVersion: '1.0.0' },
       bake: { status: 'AVAILABLE', reused: false, amiId: 'ami-0123456789abcdef0', startedAt: '', polls: 0 },
       health: {
         status: 'HEALTHY',
@@ -75,13 +76,47 @@ export async function approvalHarness(options: { approvers?: string[] } = {}) {
         summary: '3 of 3 green targets healthy',
       },
     };
+    if (stage === 'traffic-shift') return state;
+    // Green has carried all traffic for the termination window, 65 minutes so far.
+    const windowStart = new Date(Date.now() - 65 * 60_000).toISOString();
+    const last = plan.steps.length - 1;
+    return {
+      ...state,
+      shift: {
+        index: last,
+        percent: 100,
+        weights: { a: 0, b: 100 },
+        isLast: true,
+        settleSeconds: plan.steps[last]?.settleSeconds ?? 60,
+        dns: {
+          changeId: 'C1',
+          status: 'INSYNC',
+          polls: 1,
+          maxPolls: 18,
+          pollSeconds: 10,
+          submittedAt: windowStart,
+        },
+      },
+      window: {
+        startedAt: windowStart,
+        endsAt: new Date().toISOString(),
+        checks: 13,
+        done: true,
+        nextCheckSeconds: 0,
+        checkedAt: new Date().toISOString(),
+        summary: 'no alarm in ALARM; 3 of 3 green targets healthy',
+      },
+    };
   }
 
   /**
    * As the state machine would: the execution runs (started once), enters the approval state,
    * invokes the request task with a fresh token, and waits (TaskSubmitted).
    */
-  async function request(name = 'web-prod-1_1_0-0123456789'): Promise<PendingApproval> {
+  async function request(
+    name = 'web-prod-1_1_0-0123456789',
+    stage: ApprovalStage = 'traffic-shift',
+  ): Promise<PendingApproval> {
     if (!world.sfn.executions.has(name)) {
       world.sfn.StartExecution({ stateMachineArn: STATE_MACHINE_ARN, name, input: '{}' });
     }
@@ -93,9 +128,9 @@ export async function approvalHarness(options: { approvers?: string[] } = {}) {
     const result = (await handlers.requestApproval?.(
       {
         token,
-        stage: 'traffic-shift',
+        stage,
         executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`,
-        deployment: deployment(name),
+        deployment: deployment(name, stage),
       },
       { awsRequestId: 'test' } as Context,
     )) as { id: string };

@@ -87,4 +87,30 @@ describe('deployment metrics', () => {
     expect(METRIC_NAMES).toContain(BAKE_REUSED_METRIC);
     for (const name of Object.values(DURATION_METRICS)) expect(METRIC_NAMES).toContain(name);
   });
+
+  it('times an alarm to traffic back on blue: from ALARM to the rollback change INSYNC', () => {
+    const rollbackTraffic = {
+      alarmedAt: '2026-11-26T10:30:00.000Z',
+      changed: true,
+      weights: { a: 100, b: 0 },
+      summary: 'traffic returned to slot a (a=100 b=0)',
+      dns: { ...dns, submittedAt: '2026-11-26T10:30:01.000Z', syncedAt: '2026-11-26T10:30:41.000Z' },
+    };
+    const state: DeploymentState = { ...base, plan, rollbackTraffic };
+    expect(deploymentMetrics(state, 'rolled-back', new Date('2026-11-26T10:40:00.000Z'))).toContainEqual({
+      name: 'AlarmToBlueSeconds',
+      unit: 'Seconds',
+      value: 41,
+    });
+    const names = (s: DeploymentState) =>
+      deploymentMetrics(s, 'rolled-back', new Date('2026-11-26T10:40:00.000Z')).map((m) => m.name);
+    // No alarm caused it, the change is not yet in sync, or nothing was written: no time.
+    const { alarmedAt: _, ...noAlarm } = rollbackTraffic;
+    expect(names({ ...state, rollbackTraffic: noAlarm })).not.toContain('AlarmToBlueSeconds');
+    const pending = { ...rollbackTraffic, dns: { ...rollbackTraffic.dns, status: 'PENDING' as const } };
+    expect(names({ ...state, rollbackTraffic: pending })).not.toContain('AlarmToBlueSeconds');
+    expect(
+      names({ ...state, rollbackTraffic: { ...rollbackTraffic, changed: false, dns: null } }),
+    ).not.toContain('AlarmToBlueSeconds');
+  });
 });

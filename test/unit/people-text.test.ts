@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type DecisionRecord, rejectionCause } from '#shared/domain/approval.ts';
 import { type Promotion, promoteText } from '#shared/domain/promotion.ts';
 import { buildReport, causeMessage } from '#shared/domain/report.ts';
-import { alarmText, quoted } from '#shared/domain/text.ts';
+import { alarmedAtOf, alarmsCause, alarmText, quoted } from '#shared/domain/text.ts';
 import type { DeploymentState } from '#shared/domain/workflow.ts';
 
 // Text from people (an approver's comment, an alarm's reason set with SetAlarmState, names from a
@@ -90,6 +90,37 @@ describe('quoted: text from people, made safe for a message', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('reads back the earliest time an alarm cause names, whatever the names and reasons say', () => {
+    const instant = fc
+      .date({
+        min: new Date('2000-01-01T00:00:00Z'),
+        max: new Date('2100-01-01T00:00:00Z'),
+        noInvalidDate: true,
+      })
+      .map((d) => d.toISOString());
+    const alarm = fc.record(
+      {
+        name: fc.string({ unit: 'binary' }),
+        reason: fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.constant('x" (in ALARM since 1999-01-01T00:00:00.000Z: "y'),
+        ),
+        since: instant,
+        firedAt: instant,
+      },
+      { requiredKeys: ['name', 'reason'] },
+    );
+    fc.assert(
+      fc.property(fc.array(alarm, { minLength: 1, maxLength: 4 }), (alarms) => {
+        const times = alarms.flatMap((a) => (a.firedAt ?? a.since ?? []) as string | string[]);
+        const message = causeMessage({ Error: 'AlarmTriggered', Cause: alarmsCause(alarms) });
+        expect(alarmedAtOf(message)).toBe([...times].sort()[0]);
+      }),
+      { numRuns: 300 },
+    );
+    expect(alarmedAtOf('green not healthy: in ALARM since 2026-03-02T09:30:40.000Z')).toBeUndefined();
   });
 
   it('quotes an alarm name and its reason (anyone may set a reason with SetAlarmState)', () => {

@@ -6,6 +6,8 @@ import {
   fleetVersion,
   MAX_CHANGES,
   MAX_COMMIT,
+  PROVENANCE_LIMITS,
+  provenanceProblem,
   releaseProvenance,
   uploaderOf,
 } from '#shared/domain/provenance.ts';
@@ -148,5 +150,49 @@ describe('what is at stake, in the email and on the page', () => {
     for (const label of ['Live version', 'Uploaded by', 'Commit', 'Changes'])
       expect(page).not.toContain(`<dt>${label}</dt>`);
     expect(page).toContain('<dt>New version</dt>');
+  });
+});
+
+/** Printable ASCII (which passes, up to the bound) and any code points (which mostly do not). */
+const texts = (maxLength: number) =>
+  fc.oneof(fc.string({ maxLength, unit: 'grapheme-ascii' }), fc.string({ maxLength, unit: 'binary' }));
+
+describe('provenanceProblem: what `bluegreen deploy --commit/--changes` sends is what Plan reads', () => {
+  it.each(['commit', 'changes'] as const)(
+    'a %s it accepts reaches the plan unchanged (trimmed; blank is none)',
+    (field) => {
+      fc.assert(
+        fc.property(texts(PROVENANCE_LIMITS[field] + 20), (value) => {
+          if (provenanceProblem(field, value) !== undefined) return;
+          const sent = value.trim();
+          expect(releaseProvenance(undefined, { [field]: sent })?.[field]).toBe(
+            sent === '' ? undefined : sent,
+          );
+        }),
+      );
+    },
+  );
+
+  it.each(['commit', 'changes'] as const)('a %s Plan would cut or escape is refused', (field) => {
+    fc.assert(
+      fc.property(texts(PROVENANCE_LIMITS[field] + 20), (value) => {
+        const read = releaseProvenance(undefined, { [field]: value })?.[field];
+        if (value.trim() !== '' && read !== value.trim())
+          expect(provenanceProblem(field, value)).toBeDefined();
+      }),
+    );
+  });
+
+  it('names the bound, and the first character that would not travel', () => {
+    expect(provenanceProblem('commit', 'a'.repeat(MAX_COMMIT))).toBeUndefined();
+    expect(provenanceProblem('commit', 'a'.repeat(MAX_COMMIT + 1))).toBe('is 101 characters, more than 100');
+    expect(provenanceProblem('changes', 'c'.repeat(MAX_CHANGES + 1))).toBe(
+      'is 501 characters, more than 500',
+    );
+    expect(provenanceProblem('changes', 'fix\tthat')).toMatch(
+      /^has U\+0009 at character 4: only printable ASCII/,
+    );
+    expect(provenanceProblem('changes', 'emoji \u{1F680}')).toMatch(/^has U\+1F680 at character 7/);
+    expect(provenanceProblem('commit', ' ')).toBeUndefined();
   });
 });

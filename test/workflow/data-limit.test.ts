@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { STATE } from '#shared/domain/states.ts';
 import { findScenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { LOCKS_TABLE } from '../../sim/world.ts';
+import { APPROVALS_TABLE, LOCKS_TABLE } from '../../sim/world.ts';
 import { greenWeightReaches } from '../../sim/worlds.ts';
 import { testScenario } from '../support/scenarios.ts';
 
@@ -42,10 +42,21 @@ describe('a state over Step Functions payload quota', () => {
   it('is never reached by the largest config the schema allows at 1,000 instances: every state stays under 32 KiB', async () => {
     const largest = findScenario('largest-config');
     if (!largest) throw new Error('no largest-config scenario');
-    const { summary } = await simulate(largest);
+    const { summary, world } = await simulate(largest);
     expect(summary.status).toBe('SUCCEEDED');
     // Counts instead of instance lists, the config read by its pinned version instead of copied.
     expect(summary.maxStatePayloadBytes).toBeGreaterThan(0);
     expect(summary.maxStatePayloadBytes).toBeLessThanOrEqual(32_768);
+    // Each approval message names every watched alarm and approver, and stays far under SNS's
+    // 256 KiB; the stored summary (in the approvals table, not the state) under DynamoDB's 400 KB.
+    const asks = world.sns.messages.filter((m) => m.attributes.kind === 'approval-request');
+    expect(asks).toHaveLength(2 * 20);
+    for (const ask of asks) {
+      expect(ask.message).toContain('web-prod-99-');
+      expect(Buffer.byteLength(ask.message)).toBeLessThan(64 * 1024);
+    }
+    for (const item of world.dynamodb.items(APPROVALS_TABLE)) {
+      expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(100 * 1024);
+    }
   });
 });

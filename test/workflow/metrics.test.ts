@@ -1,8 +1,17 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { METRIC_DIMENSIONS, METRICS_NAMESPACE, OUTCOME_METRICS } from '#shared/domain/metrics.ts';
+import {
+  DURATION_METRICS,
+  METRIC_DIMENSIONS,
+  METRICS_NAMESPACE,
+  OUTCOME_METRICS,
+  OVERRUN_METRIC,
+} from '#shared/domain/metrics.ts';
+import { DNS_POLL_SECONDS } from '#shared/domain/plan.ts';
 import { FINISHED_DETAIL_TYPES } from '#shared/domain/progress.ts';
 import type { Outcome } from '#shared/domain/report.ts';
+import { STATE } from '#shared/domain/states.ts';
+import type { Plan } from '#shared/domain/workflow.ts';
 import { emitDeploymentMetrics } from '#shared/metrics.ts';
 import { recordMetricsPerWorld } from '../../sim/metrics.ts';
 import { loadOwnApp } from '../../sim/own-config.ts';
@@ -32,10 +41,19 @@ afterEach(() => {
   expect(written().join('')).toBe('');
 });
 
-async function run(name: string, options: Parameters<typeof simulate>[1] = {}): Promise<Summary> {
+async function runInWorld(name: string, options: Parameters<typeof simulate>[1] = {}) {
   const scenario = findScenario(name);
   if (!scenario) throw new Error(`no scenario ${name}`);
-  return (await simulate(scenario, options)).summary;
+  return simulate(scenario, options);
+}
+
+async function run(name: string, options: Parameters<typeof simulate>[1] = {}): Promise<Summary> {
+  return (await runInWorld(name, options)).summary;
+}
+
+/** Every value of `name` the run's documents hold. */
+function valuesOf(summary: Summary, name: string): number[] {
+  return summary.metrics.flatMap((m) => m.values.filter((v) => v.name === name).map((v) => v.value));
 }
 
 /** The outcomes the metrics counted and the outcomes the finished events told, in order. */
@@ -145,5 +163,78 @@ describe('the deployment metrics in the simulator', () => {
     // Outside every account nothing is recorded, and (metrics disabled) nothing is written (afterEach).
     emitDeploymentMetrics('elsewhere', 'prod', count);
     expect(worlds.flatMap((w) => w.metrics)).toHaveLength(4);
+  });
+
+  it.each([
+    'alarm-during-shift',
+    'alarm-with-partly-healthy-blue',
+    'alarm-during-termination-wait',
+    'route53-slow-blue-weakened-alarm',
+  ])(
+    '%s: AlarmToBlueSeconds from the alarm going into ALARM to the rollback change seen INSYNC',
+    async (name) => {
+      const { summary, world } = await runInWorld(name);
+      expect(summary.status).toBe('ROLLED_BACK');
+      const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
+      expect(more).toEqual([]);
+      // The simulated clock: when the alarm went into ALARM, and when the rollback's change (the
+      // last weights written) became INSYNC; the service sees it at its next poll of the change.
+      const alarmedAt = [...world.cloudwatch.alarms.values()]
+        .flat()
+        .filter((change) => change.state === 'ALARM')
+        .map((change) => change.at)
+        .sort((x, y) => x - y)[0];
+      const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
+      if (alarmedAt === undefined || seconds === undefined)
+        throw new Error('no alarm, or no AlarmToBlueSeconds');
+      expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - alarmedAt);
+      expect(seconds * 1000).toBeLessThan(returnedAt - alarmedAt + DNS_POLL_SECONDS * 1000);
+      expect(summary.metrics[0]?.values).toContainEqual({
+        name: 'AlarmToBlueSeconds',
+        unit: 'Seconds',
+        value: seconds,
+      });
+    },
+  );
+
+  it.each([
+    'happy',
+    'green-unhealthy',
+    'route53-slow',
+    'bake-fails',
+    'rollback-fails',
+    'blue-dies-then-alarm',
+    'alarm-before-first-shift',
+  ])('%s: no alarm put the traffic back on blue, so no AlarmToBlueSeconds', async (name) => {
+    const summary = await run(name);
+    expect(summary.metrics.length).toBeGreaterThan(0);
+    expect(valuesOf(summary, DURATION_METRICS.alarmToBlue)).toEqual([]);
+  });
+
+  it('rollback-resumed-late: every task after the deadline counts DeploymentOverrun, by app and env', async () => {
+    const { summary, world } = await runInWorld('rollback-resumed-late');
+    expect(summary.status).toBe('ROLLED_BACK');
+    const overruns = summary.metrics.filter((m) => m.values.some((v) => v.name === OVERRUN_METRIC));
+    // Step Functions resumed the rollback 12 hours late, at the wait before green drains: the
+    // tasks after it (drain green, remove green, the final notification) each count one.
+    expect(overruns.map((m) => m.values)).toEqual(
+      Array.from({ length: 3 }, () => [{ name: OVERRUN_METRIC, unit: 'Count', value: 1 }]),
+    );
+    for (const doc of overruns) {
+      expect(doc).toMatchObject({
+        namespace: METRICS_NAMESPACE,
+        dimensions: { service: 'bluegreen-ec2', app: 'web', env: 'prod' },
+      });
+      expect(doc.execution).toMatch(/^web-prod-1_1_0-/);
+    }
+    // Beside the final notification's own document, which still counts the outcome once.
+    expect(outcomes(summary)).toEqual({ counted: ['rolled-back'], told: ['rolled-back'] });
+    // The tasks before the late wait ran within the deadline: none of them counted.
+    const execution = [...world.sfn.executions.values()][0];
+    const late = execution?.states.find((s) => s.name === STATE.leaveGreen)?.at ?? 0;
+    const planned = execution?.history.find((e) => e.type === 'TaskStateExited' && e.name === STATE.plan);
+    const plan =
+      planned && 'output' in planned ? (JSON.parse(planned.output) as { plan: Plan }).plan : undefined;
+    expect(Date.parse(plan?.deadline ?? '')).toBeGreaterThan(late);
   });
 });

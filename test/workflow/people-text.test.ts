@@ -66,7 +66,13 @@ describe('text from people in notifications and causes', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.problems).toEqual([]);
     expectNoInjectedLine(world);
-    expect(summary.cause).toContain(`"${ALARM}" ("Looks wrong.\\n${FAKE}`);
+    // Quoted after when it went into ALARM, which the rollback reads back whatever the reason says.
+    expect(summary.metrics.flatMap((m) => m.values.map((v) => v.name))).toContain('AlarmToBlueSeconds');
+    const named = summary.cause?.indexOf(`"${ALARM}" (in ALARM since `) ?? -1;
+    expect(named).toBeGreaterThanOrEqual(0);
+    expect(summary.cause?.slice(named)).toMatch(
+      /^"[^"]+" \(in ALARM since [\d:.TZ-]+: "Looks wrong\.\\nDeployed /,
+    );
   });
 
   it("keeps an upload's commit and change note on one quoted line of the approval email, and escaped on its page", async () => {

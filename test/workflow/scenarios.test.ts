@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeWeights } from '#shared/aws/route53.ts';
+import { allowedSeconds } from '#shared/domain/deadline.ts';
+import { DURATION_METRICS, OVERRUN_METRIC } from '#shared/domain/metrics.ts';
 import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { Plan } from '#shared/domain/workflow.ts';
@@ -38,12 +40,44 @@ function runningVersions(world: World): string[] {
 
 const automatic = SCENARIOS.filter((s) => !s.needsPerson);
 
+/** The scenarios that run longer than their config allows (Step Functions late), on purpose. */
+const OVERRUNNING = new Set(['rollback-resumed-late']);
+
+/** The plan each execution of the run wrote, by execution name (from its history). */
+function plansOf(world: World): Map<string, Plan> {
+  const plans = new Map<string, Plan>();
+  for (const execution of world.sfn.executions.values()) {
+    const exited = execution.history.find((e) => e.type === 'TaskStateExited' && e.name === STATE.plan);
+    if (exited && 'output' in exited)
+      plans.set(execution.name, (JSON.parse(exited.output) as { plan: Plan }).plan);
+  }
+  return plans;
+}
+
+/**
+ * No false alarm: no task of a deployment ran past its plan's deadline, and each deployment that
+ * planned ended within the time its config allows.
+ */
+function expectWithinDeadline(
+  summary: { metrics: { execution: string | null; values: { name: string; value: number }[] }[] },
+  world: World,
+): void {
+  expect(summary.metrics.flatMap((m) => m.values).filter((v) => v.name === OVERRUN_METRIC)).toEqual([]);
+  const plans = plansOf(world);
+  for (const doc of summary.metrics) {
+    const plan = plans.get(doc.execution ?? '');
+    const duration = doc.values.find((v) => v.name === DURATION_METRICS.deployment)?.value;
+    if (plan && duration !== undefined) expect(duration).toBeLessThanOrEqual(allowedSeconds(plan));
+  }
+}
+
 describe.each(automatic.map((s) => [s.name, s] as const))('scenario %s', (_name, s) => {
   const title = s.breaksInvariants
     ? `ends ${s.expect} and its cause names what is left`
     : `ends ${s.expect} with every safety invariant held after every state`;
   it(title, async () => {
-    const { summary } = await simulate(s);
+    const { summary, world } = await simulate(s);
+    if (!OVERRUNNING.has(s.name)) expectWithinDeadline(summary, world);
     if (s.breaksInvariants) {
       // Only a rollback that cannot finish may break them, and its cause must say what is left.
       expect(summary.violations.length).toBeGreaterThan(0);
