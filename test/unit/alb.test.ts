@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/domain/config.ts';
+import {
+  allowedStretches,
+  deadlineOf,
+  LONGEST_DRAIN_SECONDS,
+  RETRY_MARGIN_SECONDS,
+} from '#shared/domain/deadline.ts';
 import { forwardAction, type ListenerAction, readForward } from '#shared/domain/listener.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import type { PinnedDeployment } from '#shared/domain/workflow.ts';
@@ -215,6 +221,15 @@ describe('the plan of a traffic.mode alb deployment', () => {
   it('refuses a stickiness longer than the service waits for clients to leave a slot', () => {
     expect(() => plan(7200)).toThrow(UnsafeToDeploy);
     expect(() => plan(7200)).toThrow(/keeps a client on its target group for 7200 s .* at most 3600 s/);
+  });
+
+  it('gives a deadline with no Route 53 wait: each step its settle time, the end the stickiness and a drain', () => {
+    const p = plan(600);
+    const stretches = allowedStretches(p);
+    const step = stretches.find((s) => s.what.startsWith('traffic step 1'));
+    expect(step?.seconds).toBe(300 + RETRY_MARGIN_SECONDS);
+    expect(stretches.at(-1)?.seconds).toBe(600 + LONGEST_DRAIN_SECONDS + 300 + RETRY_MARGIN_SECONDS);
+    expect(p.deadline).toBe(deadlineOf(p, new Date('2026-03-02T09:00:00Z')));
   });
 
   it('refuses a listener the stack parameter ListenerArns does not name', () => {
