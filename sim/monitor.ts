@@ -205,7 +205,12 @@ export class SafetyMonitor implements ExecutionObserver {
     if (!weights) return;
     this.weightLog.push({ at: this.world.now(), weights });
     this.checkOneVersionPerSlot(weights);
-    if (weights.a + weights.b === 0) this.violation('invariant 1: all weighted records were set to 0');
+    if (weights.a + weights.b === 0)
+      this.violation(
+        this.watched.config.listener
+          ? "invariant 1: both target groups' weights in the forward action were set to 0"
+          : 'invariant 1: all weighted records were set to 0',
+      );
     const before = this.weightLog.at(-2)?.weights;
     for (const slot of SLOTS) {
       if (weights[slot] === 0) continue;
@@ -444,7 +449,11 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights();
     if (weights) this.checkOneVersionPerSlot(weights);
     if (weights && weights.a + weights.b === 0 && this.weightLog.some((w) => w.weights.a + w.weights.b > 0)) {
-      this.violation('invariant 1: every weighted record has weight 0');
+      this.violation(
+        this.watched.config.listener
+          ? "invariant 1: both target groups' weights in the forward action are 0"
+          : 'invariant 1: every weighted record has weight 0',
+      );
     }
   }
 

@@ -301,6 +301,20 @@ describe('the safety monitor behind a listener', () => {
     );
   });
 
+  it('flags a listener write with both weights 0', async () => {
+    const sabotage = testScenario('sabotage-alb-all-zero', 'ROLLED_BACK', {
+      summary: 'someone sets both target groups’ weights to 0 while green takes 10 %',
+      alb: true,
+      prepare: (ctx) => {
+        greenWeightReaches(ctx.world, 10, () => writeByHand(ctx.world, 0, 0));
+      },
+    });
+    const { summary } = await simulate(sabotage);
+    expect(summary.violations.join('\n')).toMatch(
+      /invariant 1: both target groups' weights in the forward action were set to 0/,
+    );
+  });
+
   it('flags an instance terminated while a sticky client may still reach its slot', async () => {
     const sabotage = testScenario('sabotage-alb-sticky', 'ROLLED_BACK', {
       summary: 'someone terminates green a minute after the rollback took its weight away',
