@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   type Action,
@@ -8,6 +9,7 @@ import {
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand } from '@aws-sdk/client-route-53';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '#shared/domain/config.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
@@ -16,6 +18,7 @@ import example from '../../examples/web-prod-alb.config.json' with { type: 'json
 import { handler as checkDnsChange } from '../../functions/check-dns-change.ts';
 import { handler as rollbackTraffic } from '../../functions/rollback-traffic.ts';
 import { handler as shiftTraffic } from '../../functions/shift-traffic.ts';
+import { handler as watchAlarms } from '../../functions/watch-alarms.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
   BLUE_IDS,
@@ -33,7 +36,11 @@ import {
 // traffic.mode alb: the tasks that move traffic read the listener's forward action and write it
 // back with both weights in one ModifyListener (or ModifyRule) call, in effect when it returns.
 
-const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true, pinnedConfig: true, alarmsOk: true });
+const { dynamodbMock, ec2Mock, elbv2Mock, route53Mock } = mockAws({
+  slotsOurs: true,
+  pinnedConfig: true,
+  alarmsOk: true,
+});
 
 const LISTENER = example.listener.listenerArn;
 const RULE = `${LISTENER.replace(':listener/', ':listener-rule/')}/9683b2d02a6cabee`;
@@ -223,5 +230,28 @@ describe('check-dns-change in traffic.mode alb', () => {
     // Assess
     expect(result).toEqual(change);
     expect(route53Mock.commandCalls(GetChangeCommand)).toHaveLength(0);
+  });
+});
+
+describe('watch-alarms in traffic.mode alb', () => {
+  it('lets a step be promoted from its write on: no resolver has to move', async () => {
+    // Prepare
+    dynamodbMock.on(PutItemCommand).resolves({});
+    const shift = step(0, 10, { a: 90, b: 10 });
+
+    // Act
+    await watchAlarms(
+      {
+        token: 'AQCEAAAAKgAAAAMAAAAAAAAAAZ2x9cQ1uYp3WkbvOc1yRNbqZWbLdvrU7KkMa0Sc1Y3/EXAMPLE+alb==',
+        deployment: { ...deployment, plan: albPlan(), green: greenFleet, shift },
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${deployment.deploymentId}`,
+        seconds: 300,
+      },
+      lambdaContext('watchAlarms'),
+    );
+
+    // Assess
+    const item = unmarshall(dynamodbMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {});
+    expect(item.promotableAt).toBe(shift.dns.syncedAt);
   });
 });
