@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { ForwardWeightAt } from '../../sim/aws/elbv2.ts';
 import { EVENT_KINDS, formatFailure, runSchedule, scheduleArbitrary } from '../../sim/chaos.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
 import { simulate } from '../../sim/simulate.ts';
-import { asSomeoneElse, type World } from '../../sim/world.ts';
+import { ambientFault, asSomeoneElse, type World } from '../../sim/world.ts';
 import {
   ALARM,
   ALB_STICKINESS_SECONDS,
@@ -343,6 +344,82 @@ describe('the safety monitor behind a listener', () => {
         `invariant 1: i-\\w+ terminated 60 s after slot b stopped taking traffic, inside the forward action's target group stickiness \\(${ALB_STICKINESS_SECONDS} s\\)`,
       ),
     );
+  });
+});
+
+describe('faults on the tasks that write the listener', () => {
+  // Each fault on its own, as test/workflow/fault-matrix.test.ts injects it, on the states that read
+  // and write the forward action: the retries absorb the passing ones (a duplicate or a retry after
+  // a write that landed finds its own weights in place), and a permanent one fails where its Catch
+  // says: the step's rolls back, the rollback's leaves what is left for a person.
+  type Fault = 'throttle' | 'transient' | 'permanent' | 'lambda-timeout' | 'delivered-twice';
+  const inject =
+    (state: string, fault: Fault) =>
+    async (call: { state: string }, invoke: () => Promise<unknown>): Promise<unknown> => {
+      if (call.state !== state) return invoke();
+      if (fault === 'permanent') return ambientFault.run('permanent', invoke);
+      const first = !tried.has(state);
+      tried.add(state);
+      if (!first) return invoke();
+      if (fault === 'throttle' || fault === 'transient') return ambientFault.run(fault, invoke);
+      if (fault === 'delivered-twice') {
+        await invoke();
+        return invoke();
+      }
+      await invoke();
+      throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
+    };
+  const tried = new Set<string>();
+  const cases = [
+    ['alb-happy', STATE.shift, 'SUCCEEDED'],
+    ['alb-alarm-during-shift', STATE.returnTraffic, 'ROLLED_BACK'],
+    ['alb-rule-happy', STATE.shift, 'SUCCEEDED'],
+  ] as const;
+
+  it.each(
+    cases.flatMap(([base, state, status]) =>
+      (['throttle', 'transient', 'lambda-timeout', 'delivered-twice'] as const).map(
+        (fault) => [base, state, fault, status] as const,
+      ),
+    ),
+  )(
+    '%s: %s meets %s once and the run still ends %s, every invariant held',
+    async (base, state, fault, status) => {
+      tried.clear();
+      const { summary } = await simulate(scenario(base), { intercept: inject(state, fault) });
+      // The fault was felt: the state machine retried the task (a duplicate is no failure).
+      if (fault !== 'delivered-twice') expect(summary.retries).toBeGreaterThan(0);
+      expect(summary.violations).toEqual([]);
+      expect(summary.problems).toEqual([]);
+      expect(summary.status).toBe(status);
+      expect(summary.running.other).toBe(0);
+    },
+  );
+
+  it('a step whose write fails for good rolls back with nothing moved', async () => {
+    tried.clear();
+    const { summary, world } = await simulate(
+      { ...scenario('alb-happy'), expect: 'ROLLED_BACK' },
+      { intercept: inject(STATE.shift, 'permanent') },
+    );
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({
+      status: 'ROLLED_BACK',
+      weights: { a: 100, b: 0 },
+      running: { a: 3, b: 0 },
+    });
+    expect(calls(world, 'ModifyListener')).toBe(0);
+  });
+
+  it('a rollback whose write fails for good ends failed, listing what is left', async () => {
+    tried.clear();
+    const { summary } = await simulate(
+      { ...scenario('alb-alarm-during-shift'), expect: 'FAILED', breaksInvariants: true },
+      { intercept: inject(STATE.returnTraffic, 'permanent') },
+    );
+    expect(summary.status).toBe('FAILED');
+    expect(summary.cause).toContain('Left for a person:');
+    expect(summary.weights).toEqual({ a: 50, b: 50 });
   });
 });
 
