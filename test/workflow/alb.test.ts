@@ -11,6 +11,7 @@ import {
   ALARM,
   ALB_STICKINESS_SECONDS,
   alarmAfterGreenReaches,
+  albConfig,
   appNames,
   greenWeightReaches,
   stopRunning,
@@ -174,6 +175,24 @@ describe('a traffic split behind the listener', () => {
     expect(heal).toMatchObject({ a: 100, b: 0 });
     const cleared = world.calls.find((c) => c.operation === 'DeregisterTargets' && !c.error);
     expect((cleared?.at ?? 0) - (heal?.at ?? 0)).toBeGreaterThanOrEqual(ALB_STICKINESS_SECONDS * 1000);
+  });
+});
+
+describe('a listener the service may not change', () => {
+  it('is refused in Plan, naming the stack parameter ListenerArns, before anything is launched', async () => {
+    const config = albConfig();
+    const other = names.listenerArn.replace('f2f7dc8efc522ab2', '0123456789abcdef');
+    config.listener = { listenerArn: other };
+    const { summary, world } = await simulate(
+      { ...scenario('alb-happy'), expect: 'FAILED' },
+      { own: { app: 'web', env: 'prod', config } },
+    );
+    expect(summary.status).toBe('FAILED');
+    expect(summary.cause).toContain(
+      `listener.listenerArn: ${other} is not among the listeners and rules the service may change (its stack parameter ListenerArns)`,
+    );
+    expect(calls(world, 'RunInstances')).toBe(0);
+    expect(calls(world, 'ModifyListener')).toBe(0);
   });
 });
 
