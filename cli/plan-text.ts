@@ -16,8 +16,15 @@ function slotLine(slot: string, s: SlotReport): string {
   return `  slot ${slot}: weight ${s.weight ?? 'no record'}, targets ${targets || 'none'}, ${s.versions.map(oneLine).join(', ') || 'no instances'}; owner ${s.owner ? oneLine(s.owner) : 'none yet'}${claim}`;
 }
 
+function trafficLine(t: NonNullable<PlanReport['deploy']>['traffic']): string {
+  return t.mode === 'alb'
+    ? `traffic: alb, the forward action of ${oneLine(t.source)}; each step in effect when written, a sticky client stays on its target group ${t.leaveSeconds} s`
+    : `traffic: route53, the weighted records ${oneLine(t.source)}; each step waits for INSYNC and the record TTL (${t.leaveSeconds} s)`;
+}
+
 function accountLines(r: PlanReport): string[] {
   const lines: string[] = [];
+  if (r.deploy) lines.push(trafficLine(r.deploy.traffic));
   if (r.live && 'slot' in r.live)
     lines.push(`live: slot ${r.live.slot}, ${r.live.versions.map(oneLine).join(', ') || 'no instances'}`);
   else if (r.live) lines.push(`traffic split: ${formatWeights(r.live.split)}`);

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { validateConfig } from '#shared/domain/config.ts';
 
 /**
- * Writes an app/env's deploy config from the outputs of its app stack (examples/app-stack.cfn.yml):
+ * Writes an app/env's deploy config from the outputs of its app stack (examples/app-stack.cfn.yml,
+ * or in traffic.mode alb examples/alb-app-stack.cfn.yml):
  *
  *   aws cloudformation describe-stacks --stack-name web-prod --query Stacks[0].Outputs > outputs.json
  *   npm run --silent config:from-stack -- --outputs outputs.json [--base config.json] > config.json
@@ -26,6 +27,21 @@ export const OUTPUT_FIELDS = {
   SlotBLoadBalancerHostedZoneId: 'slots.b.loadBalancer.hostedZoneId',
   DnsHostedZoneId: 'dns.hostedZoneId',
   DnsRecordName: 'dns.recordName',
+  LaunchTemplateId: 'launchTemplate.id',
+  BakeInfrastructureConfigurationArn: 'bake.infrastructureConfigurationArn',
+  BakeParentImage: 'bake.parentImage',
+  BakeInstallCommand: 'bake.installCommand',
+} as const;
+
+/**
+ * The same for the app stack of traffic.mode alb (examples/alb-app-stack.cfn.yml): its listener in
+ * place of the records and the load balancers. Its output LoadBalancerDnsName is for your own DNS
+ * record, not a config field.
+ */
+export const ALB_OUTPUT_FIELDS = {
+  SlotATargetGroupArn: 'slots.a.targetGroupArn',
+  SlotBTargetGroupArn: 'slots.b.targetGroupArn',
+  ListenerArn: 'listener.listenerArn',
   LaunchTemplateId: 'launchTemplate.id',
   BakeInfrastructureConfigurationArn: 'bake.infrastructureConfigurationArn',
   BakeParentImage: 'bake.parentImage',
@@ -94,24 +110,42 @@ export function configFromOutputs(rawOutputs: unknown, base?: unknown): ConfigFr
     }
     values.set(entry.OutputKey, entry.OutputValue);
   });
-  const missing = Object.keys(OUTPUT_FIELDS).filter((key) => !values.has(key));
+  // The alb stack is told by its listener.
+  const alb = values.has('ListenerArn');
+  const fields: Record<string, string> = alb ? ALB_OUTPUT_FIELDS : OUTPUT_FIELDS;
+  const missing = Object.keys(fields).filter((key) => !values.has(key));
   if (missing.length > 0) {
+    const template = alb ? 'examples/alb-app-stack.cfn.yml' : 'examples/app-stack.cfn.yml';
     problems.push(
-      `outputs: missing ${missing.join(', ')} (are these the outputs of a stack made from examples/app-stack.cfn.yml?)`,
+      `outputs: missing ${missing.join(', ')} (are these the outputs of a stack made from ${template}?)`,
     );
   }
   if (base !== undefined && !isObject(base)) problems.push('base: must be a JSON object (a deploy config)');
   if (problems.length > 0) return { ok: false, problems };
 
   const fromStack: Json = {};
-  for (const [key, field] of Object.entries(OUTPUT_FIELDS)) setPath(fromStack, field, values.get(key) ?? '');
+  for (const [key, field] of Object.entries(fields)) setPath(fromStack, field, values.get(key) ?? '');
   const start: Json = isObject(base) ? base : {};
   const section = (name: string): Json => (isObject(start[name]) ? start[name] : {});
   const baseVersion = section('launchTemplate').version;
+  // A base of the other mode keeps its traffic settings, not where its traffic went.
+  const { dns: _records, ...withoutRecords } = start;
+  const { listener: _listener, ...withoutListener } = start;
+  const kept = alb ? withoutRecords : withoutListener;
+  const traffic = alb
+    ? {
+        traffic: { ...section('traffic'), mode: 'alb' },
+        listener: { ...section('listener'), ...(fromStack.listener as Json) },
+      }
+    : { dns: { ...section('dns'), ...(fromStack.dns as Json) } };
+  if (!alb && section('traffic').mode === 'alb') {
+    const { mode: _mode, ...rest } = section('traffic');
+    kept.traffic = rest;
+  }
   const config: Json = {
-    ...start,
+    ...kept,
     slots: fromStack.slots,
-    dns: { ...section('dns'), ...(fromStack.dns as Json) },
+    ...traffic,
     launchTemplate: {
       ...(fromStack.launchTemplate as Json),
       ...(baseVersion === undefined ? {} : { version: baseVersion }),

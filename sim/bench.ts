@@ -42,12 +42,13 @@ const STANDARD = {
 
 type Variation = (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void;
 
-function standardScenario(name: string, extra?: Variation): Scenario {
+function standardScenario(name: string, extra?: Variation, alb = false): Scenario {
   return {
     name,
     summary: 'the standard deploy of the bench',
     expect: 'SUCCEEDED',
     blueCount: STANDARD.instances,
+    ...(alb ? { alb: true } : {}),
     prepare: (ctx) => {
       const { world, config } = ctx;
       world.imagebuilder.buildMinutes = STANDARD.buildMinutes;
@@ -58,8 +59,12 @@ function standardScenario(name: string, extra?: Variation): Scenario {
         group.intervalSeconds = STANDARD.healthIntervalSeconds;
       }
       world.route53.propagationSeconds = STANDARD.insyncSeconds;
-      config.traffic = { steps: STANDARD.steps, stepWaitSeconds: STANDARD.stepWaitSeconds };
-      config.dns.ttlSeconds = STANDARD.ttlSeconds;
+      config.traffic = {
+        ...config.traffic,
+        steps: STANDARD.steps,
+        stepWaitSeconds: STANDARD.stepWaitSeconds,
+      };
+      if (config.dns) config.dns.ttlSeconds = STANDARD.ttlSeconds;
       config.termination = { waitSeconds: STANDARD.windowSeconds };
       extra?.(ctx);
     },
@@ -78,6 +83,26 @@ function inherentSeconds(buildMinutes = STANDARD.buildMinutes): number {
   const steps = (s.steps.length - 1) * (s.insyncSeconds + settle) + s.insyncSeconds + s.ttlSeconds;
   return buildMinutes * 60 + health + steps + s.windowSeconds;
 }
+
+/**
+ * The same for traffic.mode alb: each weight write is in effect when it returns, so the steps take
+ * only their own waits, and the window starts at the last write (the bench's listener has no
+ * target group stickiness; the last step's wait runs inside the window).
+ */
+function inherentAlbSeconds(): number {
+  const s = STANDARD;
+  const health = s.bootSeconds + s.healthChecks * s.healthIntervalSeconds;
+  return s.buildMinutes * 60 + health + (s.steps.length - 1) * s.stepWaitSeconds + s.windowSeconds;
+}
+
+/** The bench's listener forwards without target group stickiness, as most do. */
+const NOT_STICKY: Variation = ({ world }) => {
+  for (const listener of world.elbv2.listeners.values()) {
+    for (const action of listener.actions) {
+      if (action.ForwardConfig) delete action.ForwardConfig.TargetGroupStickinessConfig;
+    }
+  }
+};
 
 function counter(): { intercept: TaskInterceptor; count: () => number } {
   let calls = 0;
@@ -126,15 +151,21 @@ function offPollBuild(
 
 async function standardDeploy(
   name = 'bench-standard',
-  options: { buildMinutes?: number; variation?: Variation } = {},
+  options: { buildMinutes?: number; variation?: Variation; alb?: boolean } = {},
 ) {
   const tasks = counter();
-  const { summary, world } = await simulate(standardScenario(name, options.variation), {
+  const variation = options.alb
+    ? (ctx: Parameters<Variation>[0]) => {
+        NOT_STICKY(ctx);
+        options.variation?.(ctx);
+      }
+    : options.variation;
+  const { summary, world } = await simulate(standardScenario(name, variation, options.alb), {
     intercept: tasks.intercept,
     taskLatencyMs: TASK_MS,
   });
   const total = summary.virtualMs / 1000;
-  const inherent = inherentSeconds(options.buildMinutes);
+  const inherent = options.alb ? inherentAlbSeconds() : inherentSeconds(options.buildMinutes);
   const lambdaCalls = invocations(world, tasks.count());
   const cost =
     summary.transitions * PRICE.transition +
@@ -250,6 +281,8 @@ async function main(): Promise<number> {
     polledEvery10Minutes: await standardDeploy('bench-build-polled-10m', offPollBuild(true)),
     polledEveryMinute: await standardDeploy('bench-build-polled-1m', offPollBuild(true, 60)),
   };
+  say('the standard deploy in traffic.mode alb...');
+  const albShift = await standardDeploy('bench-alb-shift', { alb: true });
   say('rollback latency...');
   const rollback = await rollbackLatency();
   const rollbackEventLost = await rollbackLatency(EVENTS_LOST);
@@ -278,6 +311,7 @@ async function main(): Promise<number> {
       .filter(([, r]) => r > 1.1)
       .map(([key, r]) => `${key} ${r.toFixed(2)}x`),
     scaleRunsSucceed: fleet500.status === 'SUCCEEDED' && concurrent20.status === 'SUCCEEDED',
+    albShiftSucceeds: albShift.status === 'SUCCEEDED' && albShift.violations.length === 0,
     historyUnder5000: worst.events < 5000,
     stateUnder32KiB: state.status === 'SUCCEEDED' && state.bytes <= STATE_TARGET_BYTES,
   };
@@ -291,6 +325,16 @@ async function main(): Promise<number> {
     ['Lambda invocations', String(standard.lambdaInvocations), ''],
     ['AWS API calls', String(Object.values(standard.apiCalls).reduce((a, b) => a + b, 0)), ''],
     ['cost per deploy (Step Functions + Lambda)', `$${standard.costUsd}`, ''],
+    [
+      'alb mode: standard deploy, total (virtual)',
+      `${formatDuration(albShift.totalSeconds)} (${albShift.status}), ${formatDuration(standard.totalSeconds - albShift.totalSeconds)} less than Route 53's`,
+      '',
+    ],
+    [
+      'alb mode: overhead, state transitions',
+      `${albShift.overheadSeconds} s = ${albShift.overheadPercent} %, ${albShift.transitions} transitions (Route 53: ${standard.transitions})`,
+      '',
+    ],
     ...(
       [
         ['end-of-build event', bakeWaits.event],
@@ -370,6 +414,17 @@ async function main(): Promise<number> {
             { overheadSeconds: run.overheadSeconds, transitions: run.transitions, status: run.status },
           ]),
         ),
+        albShift: {
+          status: albShift.status,
+          totalSeconds: albShift.totalSeconds,
+          inherentSeconds: albShift.inherentSeconds,
+          overheadSeconds: albShift.overheadSeconds,
+          transitions: albShift.transitions,
+          lambdaInvocations: albShift.lambdaInvocations,
+          apiCalls: albShift.apiCalls,
+          route53: { totalSeconds: standard.totalSeconds, transitions: standard.transitions },
+          violations: albShift.violations,
+        },
         rollbackDetectSecondsAlarmEventLost: rollbackEventLost.detectAndWriteSeconds,
         rollbackSeconds: rollback.rollbackSeconds,
         rollbackDetectSeconds: rollback.detectAndWriteSeconds,

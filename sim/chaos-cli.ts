@@ -20,6 +20,9 @@ Options:
                    --seed S --runs 1 replays one schedule
   --only K,K       draw only these event kinds
   --without K,K    never draw these event kinds
+  --alb            the app in traffic.mode alb (one listener, with stickiness); faults drawn on
+                   Route 53's calls strike the listener's
+  --alb-rule       the same with a rule of the listener forwarding (listener.ruleArn)
   --json           print one JSON document (every run's schedule, effects and failures)
   --quiet          no progress on stderr
   -h, --help       this text
@@ -50,6 +53,8 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       without: { type: 'string' },
       json: { type: 'boolean', default: false },
+      alb: { type: 'boolean', default: false },
+      'alb-rule': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -72,7 +77,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < runs; i++) {
     const schedule = scheduleFromSeed(firstSeed + i, kinds);
-    const result = await runSchedule(schedule);
+    const result = await runSchedule(schedule, { alb: values['alb-rule'] ? 'rule' : values.alb });
     results.push(result);
     if (result.failures.length > 0) {
       failed += 1;

@@ -8,15 +8,7 @@ import type { TaskInterceptor } from './runner.ts';
 import type { Scenario } from './scenarios.ts';
 import { simulate } from './simulate.ts';
 import { LOCKS_TABLE, type Service, type World } from './world.ts';
-import {
-  ALARM,
-  APPROVERS,
-  appNames,
-  releaseKey,
-  type ScenarioContext,
-  TARGET_GROUPS,
-  ZONE,
-} from './worlds.ts';
+import { ALARM, APPROVERS, releaseKey, type ScenarioContext, TARGET_GROUPS } from './worlds.ts';
 
 /**
  * Randomized fault schedules: 1-4 events at random virtual times over one deploy of web/prod
@@ -326,8 +318,34 @@ function pickInstance(world: World, fleet: Fleet, which: number): string | undef
   return ids?.length ? ids[which % ids.length] : undefined;
 }
 
-/** Runs one schedule in a fresh simulated account and judges how it ended. */
-export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
+/**
+ * traffic.mode alb: the faults a schedule draws on Route 53's calls strike the listener's instead
+ * (the same schedule for a seed in either mode).
+ */
+const LISTENER_CALLS: Record<string, string> = {
+  ChangeResourceRecordSets: 'ModifyListener',
+  ListResourceRecordSets: 'DescribeListeners',
+  GetChange: 'DescribeListeners',
+};
+
+function targetIn(alb: boolean | 'rule', target: { service: Service; operation: string }) {
+  if (!alb || target.service !== 'route53') return target;
+  const operation = LISTENER_CALLS[target.operation] ?? target.operation;
+  return {
+    service: 'elbv2' as const,
+    operation: alb === 'rule' ? operation.replace('Listener', 'Rule') : operation,
+  };
+}
+
+/**
+ * Runs one schedule in a fresh simulated account and judges how it ended; `alb`: the account's
+ * app in traffic.mode alb (one listener forwarding to both target groups, with stickiness; `rule`:
+ * a rule of the listener forwarding).
+ */
+export async function runSchedule(
+  schedule: Schedule,
+  { alb = false }: { alb?: boolean | 'rule' } = {},
+): Promise<ChaosResult> {
   const effects: string[] = [];
   const failures: string[] = [];
   let world: World | undefined;
@@ -372,14 +390,15 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
           'permanent-error': 'permanent',
           'response-lost': 'response-lost',
         } as const;
+        const target = targetIn(alb, event);
         w.inject({
-          service: event.service,
-          operation: event.operation,
+          service: target.service,
+          operation: target.operation,
           kind: kind[event.kind],
           times: 'times' in event ? event.times : 1,
           when: () => {
             if (event.kind === 'permanent-error') permanentStruck += 1;
-            note(`${event.kind} strikes ${event.service}:${event.operation}`);
+            note(`${event.kind} strikes ${target.service}:${target.operation}`);
             return true;
           },
         });
@@ -468,6 +487,7 @@ export async function runSchedule(schedule: Schedule): Promise<ChaosResult> {
     // The judge below decides; the scenario's own expectations are not used.
     expect: 'SUCCEEDED',
     ...(approvers ? { approvers } : {}),
+    ...(alb ? { alb } : {}),
     prepare: (ctx) => {
       world = ctx.world;
       const w = ctx.world;
@@ -604,7 +624,7 @@ function judge(
     if (/no fleet runs at the end/.test(violation) && worldKilledAll) continue;
     failures.push(`violation: ${violation}`);
   }
-  failures.push(...endOfTraffic(world, honest, run.hit));
+  failures.push(...endOfTraffic(world, summary.weights, honest, run.hit));
   const open = world.sfn.openTokens();
   if (open > 0) failures.push(`${open} task token wait(s) still open`);
   for (const item of world.dynamodb.items(LOCKS_TABLE)) {
@@ -674,9 +694,14 @@ function failedOfItsOwn(newest: SimExecution, executions: SimExecution[], world:
  * them: an instance that died or went unhealthy has no replacement (the service runs no Auto
  * Scaling group), and the monitor judges every move of traffic onto a slot when it is made.
  */
-function endOfTraffic(world: World, honest: boolean, hit: Set<string>): string[] {
-  const weights = world.route53.weights(ZONE, appNames().record, 'A');
-  const live = findLiveSlot({ a: weights.a ?? null, b: weights.b ?? null });
+function endOfTraffic(
+  world: World,
+  weights: { a: number | null; b: number | null },
+  honest: boolean,
+  hit: Set<string>,
+): string[] {
+  // As the monitor read them at the end: the records, or the listener's forward action.
+  const live = findLiveSlot(weights);
   if (live.kind === 'none') return ['at the end no slot carries traffic'];
   if (live.kind === 'split')
     // A rollback that could not finish may leave a split, and says so.

@@ -102,6 +102,16 @@ async function main(): Promise<number> {
     }
     own = loaded.own;
     scenario = chosen.scenario;
+    // The simulated service's stack parameter ListenerArns names the config's listener, as the
+    // operator of an account would (the handlers read it when they load, after this).
+    const listener = own.config.listener;
+    if (listener)
+      process.env.MANAGED_LISTENERS = [
+        process.env.MANAGED_LISTENERS,
+        listener.ruleArn ?? listener.listenerArn,
+      ]
+        .filter(Boolean)
+        .join(',');
   }
   if (!scenario) {
     console.error(

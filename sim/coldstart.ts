@@ -23,6 +23,8 @@ const ENVIRONMENT: Record<string, string> = {
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:bench',
   NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bench',
   NOTIFICATION_TOPIC_NAMES: 'bluegreen-*',
+  MANAGED_LISTENERS:
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/bench/50dc6c495c0c9188/f2f7dc8efc522ab2',
   LOCKS_TABLE: 'bench-locks',
   APPROVALS_TABLE: 'bench-approvals',
   SIGNING_SECRET_ID: 'bench-secret',

@@ -82,10 +82,33 @@ export class SafetyMonitor implements ExecutionObserver {
 
   /** Weights of the two slot records, or undefined when neither exists. */
   weights(): Record<Slot, number> | undefined {
-    const { dns } = this.watched.config;
-    const raw = this.world.route53.weights(dns.hostedZoneId, dns.recordName, dns.recordType);
+    const { dns, listener } = this.watched.config;
+    let raw: Partial<Record<Slot, number | undefined>> = {};
+    if (listener) {
+      const forward = this.world.elbv2.weightsOf(listener.ruleArn ?? listener.listenerArn);
+      raw = { a: forward.get(this.targetGroup('a')), b: forward.get(this.targetGroup('b')) };
+    } else if (dns) {
+      raw = this.world.route53.weights(dns.hostedZoneId, dns.recordName, dns.recordType);
+    }
     if (raw.a === undefined && raw.b === undefined) return undefined;
     return { a: raw.a ?? 0, b: raw.b ?? 0 };
+  }
+
+  /**
+   * How long clients may still reach a slot after its weight went to 0, and why: the record TTL,
+   * or the stickiness of the listener's forward action as it is now.
+   */
+  private leave(): { seconds: number; what: string } {
+    const { dns, listener } = this.watched.config;
+    if (listener) {
+      const forwarding = this.world.elbv2.forwarding(listener.ruleArn ?? listener.listenerArn);
+      const sticky = forwarding?.actions.find((a) => a.Type === 'forward')?.ForwardConfig
+        ?.TargetGroupStickinessConfig;
+      const seconds = sticky?.Enabled ? (sticky.DurationSeconds ?? 0) : 0;
+      return { seconds, what: `the forward action's target group stickiness (${seconds} s)` };
+    }
+    const seconds = dns?.ttlSeconds ?? 0;
+    return { seconds, what: `the record TTL (${seconds} s)` };
   }
 
   private targetGroup(slot: Slot): string {
@@ -182,7 +205,12 @@ export class SafetyMonitor implements ExecutionObserver {
     if (!weights) return;
     this.weightLog.push({ at: this.world.now(), weights });
     this.checkOneVersionPerSlot(weights);
-    if (weights.a + weights.b === 0) this.violation('invariant 1: all weighted records were set to 0');
+    if (weights.a + weights.b === 0)
+      this.violation(
+        this.watched.config.listener
+          ? "invariant 1: both target groups' weights in the forward action were set to 0"
+          : 'invariant 1: all weighted records were set to 0',
+      );
     const before = this.weightLog.at(-2)?.weights;
     for (const slot of SLOTS) {
       if (weights[slot] === 0) continue;
@@ -295,16 +323,17 @@ export class SafetyMonitor implements ExecutionObserver {
   }
 
   /**
-   * Invariant 1: resolvers may hand out the old answer for a TTL after a slot's weight went to 0,
-   * so none of its instances is terminated inside that TTL.
+   * Invariant 1: resolvers may hand out the old answer for a TTL after a slot's weight went to 0
+   * (and a sticky client stays on its target group for the stickiness duration), so none of its
+   * instances is terminated inside that time.
    */
   private checkPastTtl(instance: SimInstance): void {
     const tagged = instance.tags[TAG.slot] as Slot | undefined;
     const lostAt = tagged ? this.trafficLostAt(tagged) : undefined;
-    const { ttlSeconds } = this.watched.config.dns;
-    if (lostAt !== undefined && this.world.now() - lostAt < ttlSeconds * 1000) {
+    const leave = this.leave();
+    if (lostAt !== undefined && this.world.now() - lostAt < leave.seconds * 1000) {
       this.violation(
-        `invariant 1: ${instance.id} terminated ${Math.round((this.world.now() - lostAt) / 1000)} s after slot ${tagged} stopped taking traffic, inside the record TTL (${ttlSeconds} s)`,
+        `invariant 1: ${instance.id} terminated ${Math.round((this.world.now() - lostAt) / 1000)} s after slot ${tagged} stopped taking traffic, inside ${leave.what}`,
       );
     }
   }
@@ -420,7 +449,11 @@ export class SafetyMonitor implements ExecutionObserver {
     const weights = this.weights();
     if (weights) this.checkOneVersionPerSlot(weights);
     if (weights && weights.a + weights.b === 0 && this.weightLog.some((w) => w.weights.a + w.weights.b > 0)) {
-      this.violation('invariant 1: every weighted record has weight 0');
+      this.violation(
+        this.watched.config.listener
+          ? "invariant 1: both target groups' weights in the forward action are 0"
+          : 'invariant 1: every weighted record has weight 0',
+      );
     }
   }
 

@@ -35,7 +35,7 @@ const DESCRIBERS: Record<string, Describe> = {
   }),
   '$.healing.dns': (d: DnsChange) =>
     d.status === 'INSYNC'
-      ? { text: `INSYNC after ${d.polls} check(s)` }
+      ? { text: d.maxPolls === 0 ? 'in effect when written (listener)' : `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.cleared': (c: { slot: string; deregistered: number; terminated?: number }) => ({
     text:
@@ -69,7 +69,7 @@ const DESCRIBERS: Record<string, Describe> = {
   '$.shift': (s: ShiftState) => ({ text: `${s.percent} % to green: ${formatWeights(s.weights)}` }),
   '$.shift.dns': (d: DnsChange) =>
     d.status === 'INSYNC'
-      ? { text: `INSYNC after ${d.polls} check(s)` }
+      ? { text: d.maxPolls === 0 ? 'in effect when written (listener)' : `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.check': (c: StepCheck) => ({ text: c.summary }),
   '$.window': (w: WindowState) => ({
@@ -87,7 +87,7 @@ const DESCRIBERS: Record<string, Describe> = {
   '$.rollbackTraffic': (r: TrafficRollback) => ({ text: r.summary }),
   '$.rollbackTraffic.dns': (d: DnsChange) =>
     d.status === 'INSYNC'
-      ? { text: `INSYNC after ${d.polls} check(s)` }
+      ? { text: d.maxPolls === 0 ? 'in effect when written (listener)' : `INSYNC after ${d.polls} check(s)` }
       : { text: 'PENDING', key: `pending${d.changeId}` },
   '$.greenDrain': (d: GreenDrain) => ({
     text: `${d.deregistered} green target(s) deregistered; draining for ${d.drainSeconds} s`,

@@ -51,6 +51,12 @@ export interface Scenario {
   executions?: number;
   /** No blue fleet, weights 0/0: the app's first release. */
   firstDeploy?: boolean;
+  /**
+   * The world is the built-in app in traffic.mode alb: one load balancer whose listener forwards to
+   * both slots' target groups by weight, with target group stickiness (worlds.ts albConfig);
+   * `rule`: a rule of the listener does (listener.ruleArn).
+   */
+  alb?: boolean | 'rule';
   /** Weights the records start with (default a=100 b=0). */
   startWeights?: Record<Slot, number>;
   /** Blue's size (default 3). */
@@ -110,6 +116,48 @@ export const SCENARIOS: Scenario[] = [
     expect: 'SUCCEEDED',
     anyConfig: true,
     firstDeploy: true,
+  },
+  {
+    name: 'alb-happy',
+    summary:
+      'traffic.mode alb: 1.1.0 replaces 1.0.0 behind one listener, 10/50/100 % by ModifyListener with no DNS wait; blue goes once sticky clients have left and the window has passed.',
+    expect: 'SUCCEEDED',
+    alb: true,
+  },
+  {
+    name: 'alb-alarm-during-shift',
+    summary:
+      'traffic.mode alb: the 5xx alarm fires while green takes 50 %: one ModifyListener puts 100 on blue, green is terminated once sticky clients have left it.',
+    expect: 'ROLLED_BACK',
+    alb: true,
+    prepare: ({ world }) => {
+      alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
+    },
+  },
+  {
+    name: 'alb-rule-happy',
+    summary:
+      'traffic.mode alb with listener.ruleArn: a rule of a shared listener forwards to both target groups; 10/50/100 % by one ModifyRule each, the listener itself untouched.',
+    expect: 'SUCCEEDED',
+    alb: 'rule',
+  },
+  {
+    name: 'alb-first-deploy',
+    summary:
+      'traffic.mode alb: the listener answers with a fixed response (no release yet): green goes to 100 % in one ModifyListener, nothing to terminate.',
+    expect: 'SUCCEEDED',
+    alb: true,
+    firstDeploy: true,
+  },
+  {
+    name: 'alb-stopped-by-operator',
+    summary:
+      'traffic.mode alb: an operator presses Stop 30 s after green takes 50 %: the rollback the recovery starts puts 100 on blue in one call, green terminated, lock released.',
+    expect: 'ROLLED_BACK',
+    alb: true,
+    prepare: (ctx) => {
+      stopAfterGreenReaches(ctx, 50);
+    },
   },
   {
     name: 'bake-fails',
@@ -591,7 +639,7 @@ export const SCENARIOS: Scenario[] = [
     prepare: ({ config }) => {
       config.traffic = { steps: [50, 100], stepWaitSeconds: 0 };
       config.termination = { waitSeconds: 0 };
-      config.dns = { ...config.dns, ttlSeconds: 0 };
+      if (config.dns) config.dns = { ...config.dns, ttlSeconds: 0 };
     },
   },
   {

@@ -30,7 +30,15 @@ import {
   TOPIC_NAMES,
   World,
 } from './world.ts';
-import { BUCKET, builtInApp, type ScenarioContext, type SimApp, seedWorld, uploadRelease } from './worlds.ts';
+import {
+  appNames,
+  BUCKET,
+  builtInApp,
+  type ScenarioContext,
+  type SimApp,
+  seedWorld,
+  uploadRelease,
+} from './worlds.ts';
 
 export interface Summary {
   scenario: string;
@@ -78,6 +86,8 @@ export const MUTATING_OPERATIONS = new Set([
   'AddTags',
   'DeregisterTargets',
   'ChangeResourceRecordSets',
+  'ModifyListener',
+  'ModifyRule',
   'CreateComponent',
   'CreateImageRecipe',
   'CreateImage',
@@ -115,6 +125,7 @@ export function simulatedEnvironment(verbose = false): void {
     ROLLBACK_STATE_MACHINE_ARN,
     NOTIFICATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:bluegreen-ec2-sim-deployments',
     NOTIFICATION_TOPIC_NAMES: TOPIC_NAMES,
+    MANAGED_LISTENERS: [appNames().listenerArn, appNames().ruleArn].join(','),
     APPROVALS_TABLE,
     LOCKS_TABLE,
     SIGNING_SECRET_ID,
@@ -256,7 +267,7 @@ export function buildScenarioWorld(
   { world, handlers, loaded }: SimulatedAccount,
   options: RunOptions,
 ) {
-  const own = options.own ?? builtInApp();
+  const own = options.own ?? builtInApp(undefined, scenario.alb ?? false);
   seedWorld(world, {
     own,
     firstDeploy: scenario.firstDeploy ?? false,

@@ -41,8 +41,16 @@ export function appNames(app = APP) {
     } as Record<Slot, string>,
     record: `${app}.example.com`,
     alarm: `${app}-prod-5xx`,
+    /** traffic.mode alb: the one load balancer in front of both slots, and its HTTPS listener. */
+    albArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${app}-prod/50dc6c495c0c9188`,
+    listenerArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/${app}-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+    /** A rule of that listener (a host name of a shared load balancer), for listener.ruleArn. */
+    ruleArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/${app}-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`,
   };
 }
+
+/** How long the simulated ALB listener's forward action keeps a client on its target group. */
+export const ALB_STICKINESS_SECONDS = 600;
 export const TARGET_GROUPS = appNames().targetGroups;
 const INFRA = `arn:aws:imagebuilder:${REGION}:${ACCOUNT}:infrastructure-configuration/bluegreen-web-prod`;
 /** The launch template every simulated app launches from, as examples/ creates it. */
@@ -103,6 +111,21 @@ export function defaultConfig(app = APP): DeployConfigInput {
 }
 
 /**
+ * The config of the default world in traffic.mode alb: one load balancer whose listener forwards
+ * to both slots' target groups by weight, with target group stickiness (ALB_STICKINESS_SECONDS).
+ */
+export function albConfig(app = APP, rule = false): DeployConfigInput {
+  const names = appNames(app);
+  const { dns: _records, slots, ...rest } = defaultConfig(app);
+  return {
+    ...rest,
+    slots: { a: { targetGroupArn: slots.a.targetGroupArn }, b: { targetGroupArn: slots.b.targetGroupArn } },
+    traffic: { mode: 'alb' },
+    listener: { listenerArn: names.listenerArn, ...(rule ? { ruleArn: names.ruleArn } : {}) },
+  };
+}
+
+/**
  * One app/env of the simulated account and the config its resources are built from: the built-in
  * web/prod (defaultConfig), or a user's own config (`simulate --config`).
  */
@@ -112,9 +135,12 @@ export interface SimApp {
   config: DeployConfigInput;
 }
 
-/** The built-in app/env of the simulated account. */
-export function builtInApp(app = APP): SimApp {
-  return { app, env: ENV, config: defaultConfig(app) };
+/**
+ * The built-in app/env of the simulated account: `alb`, its traffic.mode alb form, whose listener's
+ * default action (or, `rule`, one of its rules) forwards to both target groups.
+ */
+export function builtInApp(app = APP, alb: boolean | 'rule' = false): SimApp {
+  return { app, env: ENV, config: alb ? albConfig(app, alb === 'rule') : defaultConfig(app) };
 }
 
 /** What a scenario can change before the upload, and how it delivers S3 events. */
@@ -202,10 +228,13 @@ export function seedAccount(world: World): void {
     SIGNING_SECRET_ID,
     'simulated-signing-key-0123456789abcdefghijklmnopqrstuvwxyz',
   );
-  // Requests reach a slot's target group while its record has weight, and for a TTL after.
+  // Requests reach a slot's target group while its record has weight, and for a TTL after; or,
+  // behind a listener, while the forward action gives it weight and for the stickiness after.
   world.cloudwatch.requests = (targetGroup, from, to) => {
     const slot = recordsOf(world).get(targetGroup);
-    return slot && world.route53.carriedTraffic(slot.record, slot.slot, from - 60_000, to) ? 1200 : 0;
+    if (slot) return world.route53.carriedTraffic(slot.record, slot.slot, from - 60_000, to) ? 1200 : 0;
+    const forwarded = [...world.elbv2.targetGroups.keys()].find((arn) => dimensionOf(arn) === targetGroup);
+    return forwarded && world.elbv2.carriedTraffic(forwarded, from, to) ? 1200 : 0;
   };
 }
 
@@ -215,7 +244,8 @@ export function seedAccount(world: World): void {
  * alarms and topic. Each is added once, however many apps name it.
  */
 function seedResourcesOf(world: World, { app, env, config }: SimApp): void {
-  if (!world.route53.zones.has(config.dns.hostedZoneId)) world.route53.addZone(config.dns.hostedZoneId);
+  if (config.dns && !world.route53.zones.has(config.dns.hostedZoneId))
+    world.route53.addZone(config.dns.hostedZoneId);
   const template = config.launchTemplate;
   if (!world.ec2.launchTemplates.has(template.id ?? template.name ?? '')) {
     world.ec2.addLaunchTemplate({
@@ -273,6 +303,8 @@ export function seedApp(world: World, options: AppSeed): void {
   const own = options.own ?? builtInApp(options.app);
   const { app, env, config } = own;
   seedResourcesOf(world, own);
+  const weightOf = (slot: Slot) =>
+    options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0);
   for (const slot of SLOTS) {
     const { targetGroupArn, loadBalancer } = config.slots[slot];
     // The slots' target groups carry the service's tag (examples/): IAM lets it register only there.
@@ -287,19 +319,22 @@ export function seedApp(world: World, options: AppSeed): void {
     const [, partition, , region, account] = targetGroupArn.split(':');
     const name = dimensionOf(targetGroupArn).split('/')[1];
     group.loadBalancerArn = `arn:${partition}:elasticloadbalancing:${region}:${account}:loadbalancer/app/${name}/50dc6c495c0c9188`;
-    recordsOf(world).set(dimensionOf(targetGroupArn), { record: config.dns.recordName, slot });
-    world.route53.put(config.dns.hostedZoneId, {
-      Name: config.dns.recordName,
-      Type: config.dns.recordType ?? 'A',
+    const { dns } = config;
+    if (!dns || !loadBalancer) continue;
+    recordsOf(world).set(dimensionOf(targetGroupArn), { record: dns.recordName, slot });
+    world.route53.put(dns.hostedZoneId, {
+      Name: dns.recordName,
+      Type: dns.recordType ?? 'A',
       SetIdentifier: slot,
-      Weight: options.weights?.[slot] ?? (options.firstDeploy ? 0 : slot === 'a' ? 100 : 0),
+      Weight: weightOf(slot),
       AliasTarget: {
         HostedZoneId: loadBalancer.hostedZoneId,
         DNSName: loadBalancer.dnsName,
-        EvaluateTargetHealth: config.dns.evaluateTargetHealth ?? true,
+        EvaluateTargetHealth: dns.evaluateTargetHealth ?? true,
       },
     });
   }
+  if (config.listener) seedListener(world, own, options.firstDeploy ? undefined : weightOf);
   if (options.firstDeploy) return;
   const longAgo = world.now() - 2 * 86_400_000;
   const old = { bucket: BUCKET, key: releaseKey('1.0.0', 'zip', app, env), versionId: 'v1' };
@@ -320,6 +355,63 @@ export function seedApp(world: World, options: AppSeed): void {
     count: options.blueCount ?? 3,
     at: longAgo,
   });
+}
+
+/**
+ * traffic.mode alb: the app's one load balancer in front of both target groups, and its listener
+ * (the one the service's stack parameter ListenerArns names in the simulated account). Before the first deploy it
+ * answers with a fixed response; after, it forwards to both target groups by weight, with target
+ * group stickiness.
+ */
+function seedListener(
+  world: World,
+  { config }: SimApp,
+  weightOf: ((slot: Slot) => number) | undefined,
+): void {
+  const listener = config.listener;
+  if (!listener) return;
+  const loadBalancerArn = listener.listenerArn
+    .replace(':listener/', ':loadbalancer/')
+    .replace(/\/[0-9a-f]{16}$/, '');
+  const action = weightOf
+    ? {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: SLOTS.map((slot) => ({
+            TargetGroupArn: config.slots[slot].targetGroupArn,
+            Weight: weightOf(slot),
+          })),
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: ALB_STICKINESS_SECONDS },
+        },
+      }
+    : {
+        Type: 'fixed-response',
+        FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'no release yet' },
+      };
+  // With a rule, the listener's own default action serves the load balancer's other names.
+  const others = {
+    Type: 'fixed-response',
+    FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'no such host' },
+  };
+  world.elbv2.addListener(listener.listenerArn, loadBalancerArn, [listener.ruleArn ? others : action]);
+  if (listener.ruleArn) world.elbv2.addRule(listener.listenerArn, listener.ruleArn, [action]);
+  for (const slot of SLOTS) {
+    const group = world.elbv2.targetGroups.get(config.slots[slot].targetGroupArn);
+    if (group) group.loadBalancerArn = loadBalancerArn;
+  }
+}
+
+/** Green's (slot b's) weight now, in the records or in the listener's forward action. */
+function slotBWeight(world: World): number | undefined {
+  const names = appNames();
+  if (world.route53.zones.has(ZONE)) {
+    const weight = world.route53.weights(ZONE, names.record, 'A').b;
+    if (weight !== undefined) return weight;
+  }
+  return (
+    world.elbv2.weightsOf(names.ruleArn).get(names.targetGroups.b) ??
+    world.elbv2.weightsOf(names.listenerArn).get(names.targetGroups.b)
+  );
 }
 
 /**
@@ -392,8 +484,7 @@ export const greenWeightReaches = (world: World, percent: number, then: () => vo
   let fired = false;
   world.hooks.push({
     afterRecordsChange: () => {
-      const weights = world.route53.weights(ZONE, appNames().record, 'A');
-      if (!fired && weights.b === percent) {
+      if (!fired && slotBWeight(world) === percent) {
         fired = true;
         then();
       }

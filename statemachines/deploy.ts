@@ -139,7 +139,7 @@ const preparePhase = (): States => ({
   [STATE.isSplit]: is('$.plan.heal', { IsPresent: true }, STATE.heal, STATE.bake),
   [STATE.heal]: prepare.lambda('healSplit', '$.healing', STATE.waitHealDns, EXECUTION),
   ...dnsChange('healing', STATE.leaveOtherSlot),
-  [STATE.leaveOtherSlot]: wait('$.plan.dns.ttlSeconds', STATE.clearOtherSlot),
+  [STATE.leaveOtherSlot]: wait('$.plan.leaveSeconds', STATE.clearOtherSlot),
   [STATE.clearOtherSlot]: prepare.lambda('clearSlot', '$.cleared', STATE.drainOtherSlot),
   [STATE.drainOtherSlot]: wait('$.cleared.drainSeconds', STATE.retireOtherSlot),
   [STATE.retireOtherSlot]: prepare.lambda('retireClearedSlot', '$.cleared', STATE.bake),
@@ -218,7 +218,7 @@ export const rollbackPhase = (): Segment => ({
     [STATE.returnTraffic]: rollback.lambda('rollbackTraffic', '$.rollbackTraffic', STATE.isTrafficMoving),
     [STATE.isTrafficMoving]: is('$.rollbackTraffic.changed', true, STATE.waitRollbackDns, STATE.removeGreen),
     ...dnsChange('rollbackTraffic', STATE.leaveGreen),
-    [STATE.leaveGreen]: wait('$.plan.dns.ttlSeconds', STATE.drainGreen),
+    [STATE.leaveGreen]: wait('$.plan.leaveSeconds', STATE.drainGreen),
     [STATE.drainGreen]: rollback.lambda('drainGreen', '$.greenDrain', STATE.letGreenDrain),
     [STATE.letGreenDrain]: wait('$.greenDrain.drainSeconds', STATE.removeGreen),
     [STATE.removeGreen]: rollback.lambda('removeGreen', '$.greenRemoval', STATE.notifyRolledBack),
@@ -239,7 +239,7 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.isSplit]:
     'Only when both slots carried traffic and the config sets traffic.healSplit; otherwise Plan refused the split.',
   [STATE.heal]:
-    'Claims the slot it will clear for this execution (refused while another deployment that still runs holds it), then one change batch; the weights must still be the split the plan saw.',
+    'Claims the slot it will clear for this execution (refused while another deployment that still runs holds it), then one change batch (or one listener write); the weights must still be the split the plan saw.',
   [STATE.clearOtherSlot]:
     'Deregisters our instances in the slot that lost its traffic; refuses targets this service did not launch.',
   [STATE.bake]:
@@ -253,11 +253,11 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.askShiftApproval]:
     'Stores the task token under an opaque id, sends each approver a signed link, and waits for the decision up to approval.timeoutSeconds. A rejection or the timeout rolls back.',
   [STATE.shift]:
-    'One change batch with both weighted records (never all zero), after checking green is healthy and nobody else moved the weights.',
+    'One change batch with both weighted records, or one ModifyListener/ModifyRule call with both target groups (never all zero), after checking green is healthy and nobody else moved the weights.',
   [STATE.checkDns]:
-    "GetChange until Route 53 reports INSYNC, at most the change's maxPolls times (3 minutes for a traffic step, up to 30 while the rollback rule would not let blue take the traffic back, with the alarms and green's health checked).",
+    "A listener's weights are in sync when written (alb mode: no wait, no check). GetChange until Route 53 reports INSYNC, at most the change's maxPolls times (3 minutes for a traffic step, up to 30 while the rollback rule would not let blue take the traffic back, with the alarms and green's health checked).",
   [STATE.settle]:
-    "The larger of the step wait and the record TTL, so resolvers have moved before the step is judged. A watched alarm going into ALARM ends the wait at once and rolls back; an operator's promote ends it early, and the step is checked all the same.",
+    "The larger of the step wait and the record TTL (the step wait alone in alb mode), so resolvers have moved before the step is judged. A watched alarm going into ALARM ends the wait at once and rolls back; an operator's promote ends it early, and the step is checked all the same.",
   [STATE.isThereBlue]: 'A first deployment has no blue.',
   [STATE.watchWindow]:
     'Blue stays up, taking no traffic, while alarms and green health are checked until the window ends.',
@@ -276,10 +276,11 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.notifySuperseded]:
     'A newer upload for the same app/env is deploying or waiting; this one changed nothing.',
   [STATE.returnTraffic]:
-    'All traffic back on blue in one change batch; nothing is written when traffic never left blue.',
+    'All traffic back on blue in one change batch (or one listener write); nothing is written when traffic never left blue.',
   [STATE.waitRollbackDns]:
-    'Route 53 applies every change it accepted; this one puts all traffic back on blue, so it is waited for up to 30 minutes (checks every 10 s, after 3 minutes every minute).',
-  [STATE.leaveGreen]: 'Resolvers may serve the old answer for one TTL after INSYNC.',
+    'No time in alb mode (a listener write is in sync when written). Route 53 applies every change it accepted; this one puts all traffic back on blue, so it is waited for up to 30 minutes (checks every 10 s, after 3 minutes every minute).',
+  [STATE.leaveGreen]:
+    "Resolvers may serve the old answer for one TTL after INSYNC (route53 mode); a sticky client stays on green for the forward action's stickiness duration (alb mode).",
   [STATE.drainGreen]:
     "Deregister this deployment's instances so requests in flight finish (clients that ignore DNS); refused while green carries traffic.",
   [STATE.letGreenDrain]: "The target group's deregistration delay (none when nothing was in service).",

@@ -25,6 +25,7 @@ describe('npm run bench -- --json', () => {
       'maxStatePayloadBytes',
       'coldStart',
       'scale',
+      'albShift',
     ]) {
       expect(report, key).toHaveProperty(key);
     }
@@ -36,6 +37,14 @@ describe('npm run bench -- --json', () => {
     expect(report.maxStatePayloadBytes).toBeGreaterThan(0);
     expect(report.maxStatePayloadBytes).toBeLessThanOrEqual(32_768);
     expect(report.apiCalls['route53:ChangeResourceRecordSets']).toBe(3);
+    // The standard deploy in traffic.mode alb: one ModifyListener a step, no Route 53 call, and
+    // fewer transitions than Route 53's (no INSYNC polls).
+    expect(report.albShift.status).toBe('SUCCEEDED');
+    expect(report.albShift.violations).toEqual([]);
+    expect(report.albShift.apiCalls['elbv2:ModifyListener']).toBe(3);
+    expect(report.albShift.apiCalls['route53:ChangeResourceRecordSets']).toBeUndefined();
+    expect(report.albShift.apiCalls['route53:GetChange']).toBeUndefined();
+    expect(report.albShift.transitions).toBeLessThan(report.transitions);
     // The bake wait with and without the end-of-build event: the same deploy, in virtual time.
     const { event, polledEvery10Minutes, polledEveryMinute } = report.bakeWait;
     for (const run of [event, polledEvery10Minutes, polledEveryMinute]) expect(run.status).toBe('SUCCEEDED');

@@ -17,7 +17,7 @@ import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { findScenario } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
 import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION, STATE_MACHINE_ARN } from '../sim/world.ts';
-import { BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
+import { appNames, BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 
 // The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
 // which checks each request against AWS's service authorization reference from
@@ -149,6 +149,38 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     request: {
       action: 'elasticloadbalancing:RegisterTargets',
       resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/billing/0123456789abcdef`,
+      context: {},
+    },
+  },
+  {
+    what: 'change the default actions of a listener the stack parameter ListenerArns does not name',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/billing-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+      context: {},
+    },
+  },
+  {
+    what: 'change the actions of a rule of the managed listener that ListenerArns does not name',
+    request: {
+      action: 'elasticloadbalancing:ModifyRule',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/00000000000000a1`,
+      context: {},
+    },
+  },
+  {
+    what: 'change a Network Load Balancer’s listener of the same name and ids',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/net/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+      context: {},
+    },
+  },
+  {
+    what: 'change the managed listener’s namesake in another account',
+    request: {
+      action: 'elasticloadbalancing:ModifyListener',
+      resource: `arn:aws:elasticloadbalancing:${REGION}:999999999999:listener/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2`,
       context: {},
     },
   },
@@ -676,6 +708,54 @@ describe("the approver's IAM policy the README gives (examples/approver.policy.j
     const result = await evaluate(approver, [approverPolicy()], request);
     expect(result.invalid).toBeUndefined();
     expect(result.decision).not.toBe('Allowed');
+  });
+});
+
+describe('traffic.mode alb: the listener writes', () => {
+  const listener = appNames().listenerArn;
+
+  it('are allowed, on a listener and a rule the stack parameter ListenerArns names, exactly to the functions that move traffic', async () => {
+    const allowed: string[] = [];
+    for (const fn of functions) {
+      const results = await Promise.all([
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyListener',
+          resource: listener,
+          context: {},
+        }),
+        evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: 'elasticloadbalancing:ModifyRule',
+          resource: appNames().ruleArn,
+          context: {},
+        }),
+      ]);
+      for (const result of results) expect(result.invalid).toBeUndefined();
+      if (results.every((r) => r.decision === 'Allowed')) allowed.push(fn);
+    }
+    expect(allowed.sort()).toEqual(['healSplit', 'rollbackTraffic', 'shiftTraffic']);
+    const writers = functions.filter((fn) =>
+      (policies[fn] ?? []).some((p) =>
+        p.Statement.some((s) => [s.Action].flat().includes('elasticloadbalancing:ModifyListener')),
+      ),
+    );
+    expect(writers.sort()).toEqual(allowed);
+  });
+
+  it('let every function that reads the weights read the listener and its rules', async () => {
+    for (const fn of functions) {
+      const readsRecords = (policies[fn] ?? []).some((p) =>
+        p.Statement.some((s) => [s.Action].flat().includes('route53:ListResourceRecordSets')),
+      );
+      if (!readsRecords) continue;
+      for (const action of ['DescribeListeners', 'DescribeRules']) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], {
+          action: `elasticloadbalancing:${action}`,
+          resource: '*',
+          context: {},
+        });
+        expect(result, `${fn}: ${action}`).toEqual({ decision: 'Allowed' });
+      }
+    }
   });
 });
 

@@ -158,6 +158,35 @@ describe('the stack parameters', () => {
     }
   });
 
+  it('scope the listener writes (traffic.mode alb) to ListenerArns, which Plan is told of, and name none by default', () => {
+    const defaultArn = declared().ListenerArns?.Default ?? '';
+    expect(defaultArn).toMatch(/^arn:aws:elasticloadbalancing:[a-z0-9-]+:000000000000:listener\/app\//);
+    const writers = Object.keys(loadFunctionHandlers()).filter((key) =>
+      roleStatements(template, key).some((st) =>
+        asList(st.Action).includes('elasticloadbalancing:ModifyListener'),
+      ),
+    );
+    expect(writers.sort()).toEqual(['healSplit', 'rollbackTraffic', 'shiftTraffic']);
+    for (const key of writers) {
+      const writes = roleStatements(template, key).filter((st) =>
+        asList(st.Action).includes('elasticloadbalancing:ModifyListener'),
+      );
+      for (const st of writes) {
+        expect(asList(st.Action).sort()).toEqual([
+          'elasticloadbalancing:ModifyListener',
+          'elasticloadbalancing:ModifyRule',
+        ]);
+        expect(st.Resource).toEqual({ Ref: 'ListenerArns' });
+      }
+    }
+    const plan = resources[logicalId('planDeployment')]?.Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    };
+    expect(plan.Environment.Variables.MANAGED_LISTENERS).toEqual({
+      'Fn::Join': [',', { Ref: 'ListenerArns' }],
+    });
+  });
+
   it('refuse "/" as the instance role path, which would let every role be passed to EC2', () => {
     const pattern = new RegExp(declared().InstanceRolePath?.AllowedPattern ?? '');
     expect(pattern.test('/')).toBe(false);

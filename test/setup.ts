@@ -16,3 +16,7 @@ process.env.SIGNING_SECRET_ID ??= 'bluegreen-ec2-sim/approval-signing-key';
 process.env.APPROVAL_BASE_URL ??= 'https://approvals.example.test';
 process.env.LOCKS_TABLE ??= 'bluegreen-ec2-sim-locks';
 process.env.NOTIFICATION_TOPIC_NAMES ??= 'bluegreen-*';
+process.env.MANAGED_LISTENERS ??= [
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2',
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web-prod/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee',
+].join(',');

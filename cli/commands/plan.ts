@@ -3,11 +3,12 @@ import { Option } from 'commander';
 import { findLaunchTemplate, findManagedInstances } from '#shared/aws/ec2.ts';
 import { instanceProfileMay } from '#shared/aws/iam.ts';
 import { infrastructureProfile } from '#shared/aws/imagebuilder.ts';
-import type { DeployConfig } from '#shared/domain/config.ts';
+import type { DeployConfig, TrafficMode } from '#shared/domain/config.ts';
 import { claimOf, ownerOf } from '#shared/domain/ownership.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import { deployTimeline, type TimelineStep } from '#shared/domain/timeline.ts';
 import { findLiveSlot, SLOTS, type Slot, type Weights } from '#shared/domain/traffic.ts';
+import { trafficSource } from '#shared/operations/weights.ts';
 import { type Assessed, previewDeployment } from '#shared/tasks/plan-deployment.ts';
 import { DEFAULT_TOPIC_NAMES } from '../config-file.ts';
 import { handled, type Service, withService } from '../context.ts';
@@ -47,7 +48,20 @@ export interface DeployReport {
   green: Slot;
   instanceCount: number;
   approvals: { beforeShift: boolean; beforeTermination: boolean; timeoutSeconds: number };
+  traffic: TrafficReport;
   timeline: TimelineStep[];
+}
+
+/**
+ * Where the weights live: the weighted records (route53) or the listener's forward action (alb),
+ * and how long a client may still reach a slot after its weight went to 0 (the record TTL, the
+ * forward action's target group stickiness).
+ */
+export interface TrafficReport {
+  mode: TrafficMode;
+  /** The record name, or the listener or rule ARN. */
+  source: string;
+  leaveSeconds: number;
 }
 
 /** What `bluegreen plan` found: facts first; `problems` are the reasons a deploy would fail now. */
@@ -202,6 +216,11 @@ async function planReport(
       green: plan.green,
       instanceCount: plan.instanceCount,
       approvals: plan.approval,
+      traffic: {
+        mode: config.traffic.mode ?? 'route53',
+        source: trafficSource(config),
+        leaveSeconds: plan.leaveSeconds,
+      },
       timeline: deployTimeline(plan),
     };
   return report;

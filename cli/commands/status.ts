@@ -1,7 +1,6 @@
 import { getLock, listLocks } from '#shared/aws/dynamodb.ts';
 import { findManagedInstances } from '#shared/aws/ec2.ts';
 import { targetGroupTags } from '#shared/aws/elbv2.ts';
-import { readWeights } from '#shared/aws/route53.ts';
 import { readObject } from '#shared/aws/s3.ts';
 import { currentState, describeExecution, ExecutionListing } from '#shared/aws/sfn.ts';
 import { configKey } from '#shared/domain/artifact-key.ts';
@@ -9,6 +8,7 @@ import { parseConfigText } from '#shared/domain/config.ts';
 import { type LockItem, lockId } from '#shared/domain/lock.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import { findLiveSlot, formatWeights, SLOTS, type Slot, type Weights } from '#shared/domain/traffic.ts';
+import { readWeights } from '#shared/operations/weights.ts';
 import { handled, type Service, withService } from '../context.ts';
 import {
   type DeploymentRow,

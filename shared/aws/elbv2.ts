@@ -1,14 +1,20 @@
 import {
+  type Action,
   AddTagsCommand,
   DeregisterTargetsCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
   DescribeTagsCommand,
   DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthState } from '../domain/health.ts';
+import type { ListenerAction } from '../domain/listener.ts';
 import type { SlotTargets } from '../domain/return-to-blue.ts';
 import { type Tags, toAwsTags } from '../domain/tags.ts';
 
@@ -107,4 +113,34 @@ export async function targetGroupTags(arns: string[]): Promise<Map<string, Tags>
 /** Adds the tags to the target group, overwriting the value of a key it has (AddTags is idempotent). */
 export async function tagTargetGroup(arn: string, tags: Tags): Promise<void> {
   await elbv2.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toAwsTags(tags) }));
+}
+
+/** The listener (or one of its rules) whose forward action splits the traffic (traffic.mode alb). */
+export interface ListenerTarget {
+  listenerArn: string;
+  ruleArn?: string | undefined;
+}
+
+/** The listener's default actions, or the rule's actions when a rule is named. */
+export async function listenerActions({ listenerArn, ruleArn }: ListenerTarget): Promise<ListenerAction[]> {
+  if (ruleArn) {
+    const out = await elbv2.send(new DescribeRulesCommand({ RuleArns: [ruleArn] }));
+    return out.Rules?.[0]?.Actions ?? [];
+  }
+  const out = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+  return out.Listeners?.[0]?.DefaultActions ?? [];
+}
+
+/**
+ * Replaces the listener's default actions (or the rule's actions) with `actions`: one call, in
+ * effect at once. ModifyListener changes only what it is given (port, protocol and certificates
+ * stay as they are); the action list is replaced whole.
+ */
+export async function writeListenerActions(
+  { listenerArn, ruleArn }: ListenerTarget,
+  actions: ListenerAction[],
+): Promise<void> {
+  const written = actions as Action[];
+  if (ruleArn) await elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: written }));
+  else await elbv2.send(new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions: written }));
 }

@@ -6,7 +6,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { assertNotAllZero, isSlot, SLOTS, type Slot, type Weights } from '../domain/traffic.ts';
-import type { Plan } from '../domain/workflow.ts';
+import type { Plan, RecordsPlan } from '../domain/workflow.ts';
 
 export const route53 = new Route53Client({});
 
@@ -16,7 +16,7 @@ export function normalizeName(name: string): string {
   return lower.endsWith('.') ? lower : `${lower}.`;
 }
 
-type DnsTarget = { dns: Pick<Plan['dns'], 'hostedZoneId' | 'recordName' | 'recordType'> };
+type DnsTarget = { dns: Pick<RecordsPlan, 'hostedZoneId' | 'recordName' | 'recordType'> };
 
 /** The current weight of each slot's record (null where the record does not exist). */
 export async function readWeights({ dns }: DnsTarget): Promise<Weights> {
@@ -42,30 +42,43 @@ export async function readWeights({ dns }: DnsTarget): Promise<Weights> {
  * resolver ever sees a half-written split. Returns the change id to wait on.
  */
 export async function writeWeights(
-  plan: Pick<Plan, 'dns' | 'slots'>,
+  plan: {
+    dns?:
+      | Pick<RecordsPlan, 'hostedZoneId' | 'recordName' | 'recordType' | 'evaluateTargetHealth'>
+      | undefined;
+  } & Pick<Plan, 'slots'>,
   weights: Record<Slot, number>,
   comment: string,
 ): Promise<{ changeId: string; submittedAt: string }> {
   assertNotAllZero(weights);
+  const { dns } = plan;
+  // The config's rules require the records in route53 mode.
+  if (!dns) throw new TypeError('no weighted records to write the weights to');
+  const aliased = (slot: Slot) => {
+    const loadBalancer = plan.slots[slot].loadBalancer;
+    // The config's rules require it in route53 mode.
+    if (!loadBalancer) throw new TypeError(`slot ${slot} names no load balancer for its weighted record`);
+    return loadBalancer;
+  };
   const batch: ChangeBatch = {
     Comment: comment.slice(0, 256),
     Changes: SLOTS.map((slot) => ({
       Action: 'UPSERT',
       ResourceRecordSet: {
-        Name: normalizeName(plan.dns.recordName),
-        Type: plan.dns.recordType,
+        Name: normalizeName(dns.recordName),
+        Type: dns.recordType,
         SetIdentifier: slot,
         Weight: weights[slot],
         AliasTarget: {
-          DNSName: plan.slots[slot].loadBalancer.dnsName,
-          HostedZoneId: plan.slots[slot].loadBalancer.hostedZoneId,
-          EvaluateTargetHealth: plan.dns.evaluateTargetHealth,
+          DNSName: aliased(slot).dnsName,
+          HostedZoneId: aliased(slot).hostedZoneId,
+          EvaluateTargetHealth: dns.evaluateTargetHealth,
         },
       },
     })),
   };
   const out = await route53.send(
-    new ChangeResourceRecordSetsCommand({ HostedZoneId: plan.dns.hostedZoneId, ChangeBatch: batch }),
+    new ChangeResourceRecordSetsCommand({ HostedZoneId: dns.hostedZoneId, ChangeBatch: batch }),
   );
   return {
     changeId: out.ChangeInfo?.Id ?? '',

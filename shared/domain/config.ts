@@ -84,7 +84,7 @@ const hostedZoneId = () =>
   text(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z2ABCDEF123456');
 
 const slotSchema = section(
-  'One of the two slots: a load balancer, its target group and one weighted record.',
+  'One of the two slots: its target group, and (traffic.mode route53) the load balancer its weighted record aliases.',
   {
     targetGroupArn: about(
       text(
@@ -94,14 +94,16 @@ const slotSchema = section(
       "The slot's target group; green instances are registered here.",
     ),
     loadBalancer: about(
-      v.strictObject({
-        dnsName: about(hostname(), "The slot load balancer's DNS name (the alias target)."),
-        hostedZoneId: about(
-          hostedZoneId(),
-          "The load balancer's canonical hosted zone id (CanonicalHostedZoneID), not your zone's.",
-        ),
-      }),
-      'The load balancer the weighted record of this slot aliases.',
+      v.optional(
+        v.strictObject({
+          dnsName: about(hostname(), "The slot load balancer's DNS name (the alias target)."),
+          hostedZoneId: about(
+            hostedZoneId(),
+            "The load balancer's canonical hosted zone id (CanonicalHostedZoneID), not your zone's.",
+          ),
+        }),
+      ),
+      'The load balancer the weighted record of this slot aliases (traffic.mode route53 only: in alb mode both target groups sit behind the one listener).',
     ),
   },
 );
@@ -177,7 +179,16 @@ const bakeSchema = section('How the AMI is baked with EC2 Image Builder.', {
   ),
 });
 
+/** How traffic is split between the slots: weighted Route 53 records, or one ALB listener's weighted forward. */
+export const TRAFFIC_MODES = ['route53', 'alb'] as const;
+export type TrafficMode = (typeof TRAFFIC_MODES)[number];
+
 const trafficSchema = section('How traffic moves from blue to green.', {
+  // No default written into the config (absent means route53): a config's traffic reads as it did.
+  mode: about(
+    v.optional(v.picklist(TRAFFIC_MODES)),
+    'Default route53. route53: two weighted records (dns), one load balancer per slot. alb: one load balancer whose listener, or one of its rules (listener), forwards to both target groups by weight; a step takes effect at once (no DNS cache).',
+  ),
   steps: about(
     v.optional(
       v.pipe(
@@ -207,7 +218,7 @@ const trafficSchema = section('How traffic moves from blue to green.', {
     0,
     LIMITS.stepWaitSeconds,
     300,
-    'How long each step is watched before the next (never less than the record TTL).',
+    'How long each step is watched before the next (in route53 mode never less than the record TTL).',
   ),
   healSplit: setting(
     v.boolean(),
@@ -215,6 +226,48 @@ const trafficSchema = section('How traffic moves from blue to green.', {
     'When both slots carry traffic at the start, move it all to the healthier slot and retire the other first, instead of refusing.',
   ),
 });
+
+const LISTENER_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}$/;
+const RULE_ARN =
+  /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/;
+
+/** The listener a rule belongs to: its ARN names the listener's (listener-rule/app/LB/ID/LISTENER/RULE). */
+export function listenerOfRule(ruleArn: string): string {
+  return ruleArn.replace(':listener-rule/', ':listener/').replace(/\/[0-9a-f]{16}$/, '');
+}
+
+const listenerSchema = v.pipe(
+  v.strictObject({
+    listenerArn: about(
+      text(
+        LISTENER_ARN,
+        'must be an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/ID/ID)',
+      ),
+      "The listener whose default action forwards to both slots' target groups.",
+    ),
+    ruleArn: about(
+      v.optional(
+        text(
+          RULE_ARN,
+          'must be a listener rule ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/ID/ID/ID)',
+        ),
+      ),
+      "A rule of that listener whose forward action splits the traffic instead of the listener's default action (e.g. one host name of a shared load balancer).",
+    ),
+  }),
+  v.forward(
+    v.check(
+      (listener) =>
+        listener.ruleArn === undefined || listenerOfRule(listener.ruleArn) === listener.listenerArn,
+      'must be a rule of listener.listenerArn',
+    ),
+    ['ruleArn'] as const,
+  ),
+  v.description(
+    "traffic.mode alb: the ALB listener (or rule) whose forward action holds both slots' weights; the service changes only the weights (one ModifyListener or ModifyRule call per step).",
+  ),
+);
 
 const healthSchema = section('When green counts as healthy.', {
   timeoutSeconds: bounded(
@@ -284,28 +337,59 @@ const approvalSchema = section(
   },
 );
 
+/** The fields each traffic mode needs and the ones it has no use for. */
+interface ModeFields {
+  traffic?: { mode?: TrafficMode | undefined };
+  dns?: unknown;
+  listener?: unknown;
+  slots: Record<'a' | 'b', { loadBalancer?: unknown }>;
+}
+const modeOf = (config: ModeFields): TrafficMode => config.traffic?.mode ?? 'route53';
+
+/**
+ * What each traffic mode requires: route53 the records (dns) and each slot's load balancer, alb the
+ * listener and neither of those (a config naming both would say two things about where traffic goes).
+ */
+const MODE_RULES = {
+  dnsNeeded: (c: ModeFields) => modeOf(c) !== 'route53' || c.dns !== undefined,
+  listenerNeeded: (c: ModeFields) => modeOf(c) !== 'alb' || c.listener !== undefined,
+  dnsUnused: (c: ModeFields) => modeOf(c) !== 'alb' || c.dns === undefined,
+  listenerUnused: (c: ModeFields) => modeOf(c) !== 'route53' || c.listener === undefined,
+  loadBalancerNeeded: (slot: 'a' | 'b') => (c: ModeFields) =>
+    modeOf(c) !== 'route53' || c.slots[slot].loadBalancer !== undefined,
+  loadBalancerUnused: (slot: 'a' | 'b') => (c: ModeFields) =>
+    modeOf(c) !== 'alb' || c.slots[slot].loadBalancer === undefined,
+};
+const ROUTE53_NEEDS = 'required with traffic.mode route53 (the default)';
+const LB_NEEDED = 'required with traffic.mode route53 (the load balancer its weighted record aliases)';
+const LB_UNUSED =
+  'only for traffic.mode route53: in alb mode both target groups sit behind the listener; remove it';
+
 export const deployConfigSchema = v.pipe(
   v.strictObject({
     $schema: v.optional(v.string()),
     slots: about(v.strictObject({ a: slotSchema, b: slotSchema }), 'The two slots of this app/env.'),
     dns: about(
-      v.strictObject({
-        hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
-        recordName: about(hostname(), 'The name both weighted records share, e.g. app.example.com'),
-        recordType: about(
-          v.optional(v.picklist(['A', 'AAAA']), 'A'),
-          'The type both weighted records share.',
-        ),
-        ttlSeconds: bounded(
-          0,
-          LIMITS.ttlSeconds,
-          60,
-          'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
-        ),
-        evaluateTargetHealth: setting(v.boolean(), true, 'EvaluateTargetHealth on the alias records.'),
-      }),
-      'The Route 53 weighted records that split traffic between the slots.',
+      v.optional(
+        v.strictObject({
+          hostedZoneId: about(hostedZoneId(), 'Your hosted zone that holds the weighted records.'),
+          recordName: about(hostname(), 'The name both weighted records share, e.g. app.example.com'),
+          recordType: about(
+            v.optional(v.picklist(['A', 'AAAA']), 'A'),
+            'The type both weighted records share.',
+          ),
+          ttlSeconds: bounded(
+            0,
+            LIMITS.ttlSeconds,
+            60,
+            'How long resolvers may cache the record; alias records use the target TTL (60 s for ELB).',
+          ),
+          evaluateTargetHealth: setting(v.boolean(), true, 'EvaluateTargetHealth on the alias records.'),
+        }),
+      ),
+      'The Route 53 weighted records that split traffic between the slots (traffic.mode route53, the default).',
     ),
+    listener: about(v.optional(listenerSchema), 'traffic.mode alb only.'),
     launchTemplate: launchTemplateSchema,
     instanceCount: about(
       v.optional(int(1, 1000)),
@@ -355,6 +439,54 @@ export const deployConfigSchema = v.pipe(
     ),
     ['slots', 'b', 'targetGroupArn'] as const,
   ),
+  v.forward(
+    v.check((c) => MODE_RULES.dnsNeeded(c), ROUTE53_NEEDS),
+    ['dns'] as const,
+  ),
+  v.forward(
+    v.check(
+      (c) => MODE_RULES.dnsUnused(c),
+      'only for traffic.mode route53: in alb mode the listener splits the traffic; remove dns',
+    ),
+    ['dns'] as const,
+  ),
+  v.forward(
+    v.check((c) => MODE_RULES.listenerNeeded(c), 'required with traffic.mode alb'),
+    ['listener'] as const,
+  ),
+  v.forward(
+    v.check(
+      (c) => MODE_RULES.listenerUnused(c),
+      'only for traffic.mode alb: set traffic.mode to alb, or remove listener',
+    ),
+    ['listener'] as const,
+  ),
+  v.forward(
+    v.check((c) => MODE_RULES.loadBalancerNeeded('a')(c), LB_NEEDED),
+    ['slots', 'a', 'loadBalancer'] as const,
+  ),
+  v.forward(
+    v.check((c) => MODE_RULES.loadBalancerNeeded('b')(c), LB_NEEDED),
+    ['slots', 'b', 'loadBalancer'] as const,
+  ),
+  v.forward(
+    v.check((c) => MODE_RULES.loadBalancerUnused('a')(c), LB_UNUSED),
+    ['slots', 'a', 'loadBalancer'] as const,
+  ),
+  v.forward(
+    v.check((c) => MODE_RULES.loadBalancerUnused('b')(c), LB_UNUSED),
+    ['slots', 'b', 'loadBalancer'] as const,
+  ),
+  // The JSON Schema form of the rules above: which of dns and listener each mode needs and forbids.
+  jsonSchemaForm({
+    if: {
+      required: ['traffic'],
+      properties: { traffic: { required: ['mode'], properties: { mode: { const: 'alb' } } } },
+    },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keywords.
+    then: { required: ['listener'], not: { anyOf: [{ required: ['dns'] }] } },
+    else: { required: ['dns'], not: { anyOf: [{ required: ['listener'] }] } },
+  }),
   v.description('Blue/green deployment config for one app/env.'),
 );
 

@@ -36,7 +36,10 @@ export const RETRY_MARGIN_SECONDS = 600;
 /** The final notification's retries while another delivery of it publishes (up to about 244 s). */
 const NOTIFY_SECONDS = 300;
 
-type Bounds = Pick<Plan, 'heal' | 'bake' | 'health' | 'approval' | 'steps' | 'blue' | 'termination' | 'dns'>;
+type Bounds = Pick<
+  Plan,
+  'heal' | 'bake' | 'health' | 'approval' | 'steps' | 'blue' | 'termination' | 'listener' | 'leaveSeconds'
+>;
 
 /** One stretch of the workflow and the longest the plan lets it take, in seconds. */
 export interface AllowedStretch {
@@ -48,11 +51,13 @@ export interface AllowedStretch {
  * The stretches a deployment of `plan` goes through at their longest, each with its retry margin:
  * healing a split, the bake, green's health checks, each approval, each traffic step (its change
  * and its settle time), the termination window, and the end: blue retired, or (longer) a rollback
- * from the last moment one can start (its change, the TTL and green's drain), then told.
+ * from the last moment one can start (its change, the TTL or stickiness and green's drain), then told.
  */
 export function allowedStretches(plan: Bounds): AllowedStretch[] {
-  const ttl = plan.dns.ttlSeconds;
-  const dns = longestDnsSeconds();
+  // How long clients may still reach a slot it left: the record TTL, or the listener's stickiness.
+  const ttl = plan.leaveSeconds;
+  // A listener's write is in sync when it returns (traffic.mode alb): nothing to wait for.
+  const dns = plan.listener ? 0 : longestDnsSeconds();
   const stretches: AllowedStretch[] = [];
   const add = (what: string, seconds: number) =>
     stretches.push({ what, seconds: seconds + RETRY_MARGIN_SECONDS });

@@ -1,7 +1,7 @@
 import { UnsafeToDeploy } from '../errors.ts';
 import { configKey } from './artifact-key.ts';
 import { bakeKey } from './bake.ts';
-import type { DeployConfig } from './config.ts';
+import { type DeployConfig, LIMITS } from './config.ts';
 import { deadlineOf } from './deadline.ts';
 import { artifactId } from './identity.ts';
 import { findLiveSlot, formatWeights, otherSlot, type Slot, type Weights } from './traffic.ts';
@@ -97,6 +97,8 @@ export interface PlanInputs {
   slotHealth?: Record<Slot, SlotHealth> | undefined;
   /** The digest of the artifact's content, when S3 has a SHA-256 checksum of it. */
   contentDigest?: string | undefined;
+  /** traffic.mode alb: the target group stickiness of the listener's forward action (0 when off). */
+  stickinessSeconds?: number | undefined;
 }
 
 /**
@@ -113,6 +115,7 @@ export function buildPlan({
   now,
   slotHealth,
   contentDigest,
+  stickinessSeconds = 0,
 }: PlanInputs): Plan {
   const live = findLiveSlot(weights);
   let heal: Plan['heal'];
@@ -131,9 +134,11 @@ export function buildPlan({
   }
   const blue = heal ? heal.to : live.kind === 'live' ? live.slot : null;
   const green = blue === null ? 'a' : otherSlot(blue);
-  const { ttlSeconds } = config.dns;
-  // Step Functions takes no task timeout under 1 s, and both may be 0.
-  const settle = Math.max(config.traffic.stepWaitSeconds, ttlSeconds, 1);
+  const traffic = trafficPlan(config, stickinessSeconds);
+  // Step Functions takes no task timeout under 1 s, and both may be 0. Resolvers move only after
+  // the record TTL; a listener's weights apply at once (a sticky client stays where it was, and
+  // only leaving a slot waits for it).
+  const settle = Math.max(config.traffic.stepWaitSeconds, traffic.dns?.ttlSeconds ?? 0, 1);
   // A first deploy has nothing to shift away from: it goes to 100 % at once.
   const percents = blue === null ? [100] : config.traffic.steps;
   const checkIntervalSeconds = windowCheckInterval(
@@ -172,7 +177,7 @@ export function buildPlan({
     blueTargetCount,
     instanceCount: config.instanceCount ?? Math.max(1, blueTargetCount),
     slots: config.slots,
-    dns: { ...config.dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
+    ...traffic,
     launchTemplate: config.launchTemplate,
     bake: {
       parentImage: config.bake.parentImage,
@@ -198,6 +203,39 @@ export function buildPlan({
     },
   };
   return { ...plan, deadline: deadlineOf(plan, now) };
+}
+
+/**
+ * Where the steps write, and how long a client may still reach a slot after its weight went to 0:
+ * the records and their TTL, or the listener and its forward action's stickiness.
+ */
+export function trafficPlan(
+  config: DeployConfig,
+  stickinessSeconds: number,
+): Pick<Plan, 'dns' | 'listener' | 'leaveSeconds'> {
+  if (config.traffic.mode === 'alb') {
+    const { listener } = config;
+    if (!listener) throw new UnsafeToDeploy('traffic.mode alb needs listener');
+    if (stickinessSeconds > LIMITS.ttlSeconds) {
+      throw new UnsafeToDeploy(
+        `the forward action of ${listener.ruleArn ?? listener.listenerArn} keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), longer than the ${LIMITS.ttlSeconds} s the service waits for clients to leave a slot; set its duration to at most ${LIMITS.ttlSeconds} s`,
+      );
+    }
+    return {
+      listener: {
+        listenerArn: listener.listenerArn,
+        ...(listener.ruleArn ? { ruleArn: listener.ruleArn } : {}),
+        stickinessSeconds,
+      },
+      leaveSeconds: stickinessSeconds,
+    };
+  }
+  const { dns } = config;
+  if (!dns) throw new UnsafeToDeploy('traffic.mode route53 needs dns');
+  return {
+    dns: { ...dns, pollSeconds: DNS_POLL_SECONDS, maxPolls: DNS_MAX_POLLS },
+    leaveSeconds: dns.ttlSeconds,
+  };
 }
 
 /** Where the termination window stands at `now`, and when to look again. */

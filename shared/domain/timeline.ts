@@ -43,6 +43,12 @@ export function deployTimeline(plan: Plan): TimelineStep[] {
       'exact',
     );
   if (plan.blue === null) return steps;
+  // Behind a listener a sticky client stays on blue for the stickiness duration after the last
+  // write, and the window begins once they have left: beyond the last step's settle, that is a
+  // wait of its own (a record TTL never is: the settle is at least the TTL).
+  const stuck = plan.leaveSeconds - (plan.steps.at(-1)?.settleSeconds ?? 0);
+  if (plan.listener && stuck > 0)
+    add(`let clients stuck to slot ${plan.blue} (blue) leave it (target group stickiness)`, stuck, 'exact');
   add(
     `termination window: slot ${plan.blue} (blue) kept ready for a rollback`,
     plan.termination.waitSeconds,

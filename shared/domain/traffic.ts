@@ -1,6 +1,7 @@
 /**
- * Slots and weights. Each app/env has two slots, `a` and `b`, each one weighted Route 53 record.
- * The live slot is the one with weight > 0; green is the other one.
+ * Slots and weights. Each app/env has two slots, `a` and `b`, each one weighted Route 53 record
+ * (traffic.mode route53) or one target group of an ALB listener's weighted forward (alb). The live
+ * slot is the one with weight > 0; green is the other one.
  */
 
 export const SLOTS = ['a', 'b'] as const;
@@ -63,6 +64,8 @@ export function weightsForStep(green: Slot, greenPercent: number): Record<Slot, 
 
 export function assertNotAllZero(weights: Record<Slot, number>): void {
   if (weights.a + weights.b === 0) {
-    throw new RangeError('refusing to write all-zero weights: Route 53 would split traffic evenly');
+    throw new RangeError(
+      'refusing to write all-zero weights: Route 53 would split traffic evenly, and a listener would send it nowhere',
+    );
   }
 }

@@ -125,6 +125,16 @@ export function readDeployment(raw: unknown, exact = false): DeploymentInput {
   throw new InvalidConfig(`execution input is invalid: ${parsed.problems.join('; ')}`);
 }
 
+/** The Route 53 weighted records of a route53-mode deployment, and how its changes are polled. */
+export type RecordsPlan = NonNullable<DeployConfig['dns']> & { pollSeconds: number; maxPolls: number };
+
+/** The listener (or rule) of an alb-mode deployment, and the stickiness its forward action had at Plan. */
+export interface ListenerPlan {
+  listenerArn: string;
+  ruleArn?: string;
+  stickinessSeconds: number;
+}
+
 export interface Plan {
   deploymentId: string;
   app: string;
@@ -167,7 +177,17 @@ export interface Plan {
   blueTargetCount: number;
   instanceCount: number;
   slots: Record<Slot, SlotConfig>;
-  dns: DeployConfig['dns'] & { pollSeconds: number; maxPolls: number };
+  /** The weighted records the steps write (traffic.mode route53); absent in alb mode. */
+  dns?: RecordsPlan;
+  /** The listener or rule whose forward action the steps write (traffic.mode alb); absent in route53 mode. */
+  listener?: ListenerPlan;
+  /**
+   * How long a client may still reach a slot after its weight went to 0: the record TTL (resolvers
+   * cache the old answer), or the forward action's target group stickiness (a sticky client stays
+   * on its group). Nothing of a slot is taken out of service, and the termination window does not
+   * begin, before it has passed.
+   */
+  leaveSeconds: number;
   launchTemplate: DeployConfig['launchTemplate'];
   /** The bake's settings but the install command and directory (read from the config when baking). */
   bake: Omit<DeployConfig['bake'], 'installCommand' | 'installDirectory'> & { maxPolls: number };

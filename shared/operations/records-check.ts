@@ -1,14 +1,14 @@
-import { readWeights } from '../aws/route53.ts';
 import { carriesTraffic, formatWeights, type Slot, sameWeights, type Weights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
+import { readWeights, type TrafficTarget } from './weights.ts';
 
 /**
  * The records must hold what this deployment last wrote (`expected`), or before its first step
  * no weight on green: otherwise someone else is moving traffic.
  */
 export async function assertRecordsAsWritten(
-  plan: Pick<Plan, 'dns' | 'green'>,
+  plan: TrafficTarget & Pick<Plan, 'green'>,
   expected: Record<Slot, number> | undefined,
 ): Promise<void> {
   const current = await readWeights(plan);
@@ -28,7 +28,7 @@ export async function assertRecordsAsWritten(
  * weights as read. Returns the weights it read.
  */
 export async function requireNoTraffic(
-  plan: Pick<Plan, 'dns'>,
+  plan: TrafficTarget,
   slot: Slot,
   refuse: (weights: string) => Error,
   servedBy?: Slot,

@@ -1,5 +1,4 @@
 import { findManagedInstances } from '../aws/ec2.ts';
-import { readWeights } from '../aws/route53.ts';
 import type { ExecutionHistory } from '../aws/sfn.ts';
 import { idList } from '../domain/leftovers.ts';
 import type { RecoveryReport } from '../domain/recovery.ts';
@@ -12,6 +11,7 @@ import { retireInstances } from './fleet.ts';
 import { greenSlotStanding } from './slot-tags.ts';
 import { healLeftovers } from './survey.ts';
 import { returnDecision } from './traffic-moves.ts';
+import { readWeights } from './weights.ts';
 
 /** A stopped execution, as the recovery knows it. */
 export interface Stopped {
@@ -73,7 +73,7 @@ export async function restoreTraffic(stopped: Stopped, report: RecoveryReport): 
       const then = !plan.blue
         ? `slot ${plan.green} is the only slot with a fleet, and they serve its traffic`
         : back?.toBlue
-          ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there (the rollback rule allows it now: ${back.why}), then terminate them once resolvers have left them (the record TTL, ${plan.dns.ttlSeconds} s)`
+          ? `once no other deployment is found to fill slot ${plan.green}, put all traffic on slot ${plan.blue} if it is not there (the rollback rule allows it now: ${back.why}), then terminate them once ${plan.listener ? `sticky clients have left them (the forward action's target group stickiness, ${plan.leaveSeconds} s)` : `resolvers have left them (the record TTL, ${plan.leaveSeconds} s)`}`
           : `keep the traffic where it is: ${back?.why}; move it to slot ${plan.blue} only once slot ${plan.blue} is at least as healthy as slot ${plan.green}`;
       report.leftOver.push(
         `green slot ${plan.green}'s target group does not name this deployment as the one filling it (${TAG.deploymentId}), and with no lock held nothing else says its traffic is this deployment's to move, so traffic stays as it is (${formatWeights(weights)}) and ${mine} were kept: ${then}`,

@@ -1,4 +1,3 @@
-import { readWeights } from '../aws/route53.ts';
 import { type ExecutionHistory, executionArn, startExecution } from '../aws/sfn.ts';
 import { rollbackExecutionName } from '../domain/identity.ts';
 import {
@@ -13,6 +12,7 @@ import { logger } from '../logger.ts';
 import { handOverLock } from './locking.ts';
 import { moved, restoreTraffic, type Stopped } from './restore-traffic.ts';
 import { greenSlotStanding } from './slot-tags.ts';
+import { readWeights } from './weights.ts';
 
 /**
  * Whether the rollback states are this stopped deployment's to run: green was launched or took

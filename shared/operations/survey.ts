@@ -1,6 +1,5 @@
 import { findManagedInstances } from '../aws/ec2.ts';
 import { slotTargets } from '../aws/elbv2.ts';
-import { readWeights } from '../aws/route53.ts';
 import {
   attempt,
   blueLeftText,
@@ -16,10 +15,11 @@ import type { DeploymentState, Plan } from '../domain/workflow.ts';
 import { blueInstances } from './blue-fleet.ts';
 import { launchedSince } from './healing.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
+import { readWeights, trafficSource } from './weights.ts';
 
 /** The deployment whose leftovers are surveyed. */
 export interface Surveyed {
-  plan: Pick<Plan, 'dns' | 'slots' | 'blue' | 'green' | 'heal' | 'startedAt' | 'app' | 'env'>;
+  plan: Pick<Plan, 'dns' | 'listener' | 'slots' | 'blue' | 'green' | 'heal' | 'startedAt' | 'app' | 'env'>;
   app: string;
   env: string;
   deploymentId: string;
@@ -99,7 +99,7 @@ export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}):
     ...facts,
     blue: plan.blue,
     green: plan.green,
-    recordName: plan.dns.recordName,
+    recordName: trafficSource(plan),
     minHealthyPercent: plan.health.minHealthyPercent,
     greenFailed: failedOnGreen({
       error: state.failure?.Error,
@@ -133,7 +133,7 @@ export async function healLeftovers(
   return healLeftText({
     ...facts,
     heal: plan.heal,
-    recordName: plan.dns.recordName,
+    recordName: trafficSource(plan),
     targetGroupArn: plan.slots[plan.heal.from].targetGroupArn,
   });
 }

@@ -1,23 +1,36 @@
 import { healthyTargets, slotTargets } from '../aws/elbv2.ts';
-import { writeWeights } from '../aws/route53.ts';
 import { DNS_RETURN_MAX_POLLS, dnsPollSeconds } from '../domain/plan.ts';
 import { type ReturnDecision, returnToBlue, type SlotTargets } from '../domain/return-to-blue.ts';
 import { otherSlot, type Slot, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DnsChange, Plan } from '../domain/workflow.ts';
+import { type TrafficTarget, writeWeights } from './weights.ts';
 
-type Records = Pick<Plan, 'dns' | 'slots'>;
+type Records = TrafficTarget & Pick<Plan, 'dns'>;
 
 /**
- * Writes both weighted records in one batch; the change as the state machine's INSYNC wait carries
- * it, checked at most `maxPolls` times (a traffic step's bound unless said otherwise).
+ * Writes both weights in one call; the change as the state machine's INSYNC wait carries it,
+ * checked at most `maxPolls` times (a traffic step's bound unless said otherwise). A listener's
+ * weights are in effect once the call returns: the change is in sync as written (its write time
+ * is its sync time, as the metrics read it), so the wait passes through with no time and no check.
  */
 export async function writeChange(
   plan: Records,
   weights: Record<Slot, number>,
   comment: string,
-  maxPolls = plan.dns.maxPolls,
+  maxPolls = plan.dns?.maxPolls ?? 0,
 ): Promise<DnsChange> {
-  const { changeId, submittedAt } = await writeWeights(plan, weights, comment);
+  const { changeId, submittedAt, inSync } = await writeWeights(plan, weights, comment);
+  if (inSync) {
+    return {
+      changeId,
+      status: 'INSYNC',
+      polls: 0,
+      maxPolls: 0,
+      pollSeconds: 0,
+      submittedAt,
+      syncedAt: submittedAt,
+    };
+  }
   return { changeId, status: 'PENDING', polls: 0, maxPolls, pollSeconds: dnsPollSeconds(0), submittedAt };
 }
 

@@ -1,10 +1,10 @@
-import { readWeights } from '../aws/route53.ts';
 import { formatWeights, type Slot, sameWeights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, DnsChange } from '../domain/workflow.ts';
 import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { claimSlot } from '../operations/slot-ownership.ts';
 import { moveAllTrafficTo } from '../operations/traffic-moves.ts';
+import { readWeights } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 export interface Healing {

@@ -1,7 +1,6 @@
 import { type AlarmReport, checkAlarms } from '../aws/cloudwatch.ts';
 import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
-import { readWeights } from '../aws/route53.ts';
 import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey, releaseKeyOf } from '../domain/artifact-key.ts';
 import type { DeployConfig } from '../domain/config.ts';
@@ -24,6 +23,7 @@ import {
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
+import { readTraffic } from '../operations/weights.ts';
 
 const configNotFound = (url: string) =>
   `${url} not found: every app/env needs a config before its first release`;
@@ -39,6 +39,7 @@ export async function planDeployment(
   raw: unknown,
   defaultTopicArn: string,
   topicNames: string,
+  managedListeners?: string[],
 ): Promise<Plan> {
   const deployment = readDeployment(raw);
   const { bucket, key, versionId, eTag } = deployment.artifact;
@@ -93,6 +94,9 @@ export async function planDeployment(
   const checked = checkConfigText(object.text, { topicArn: defaultTopicArn, topicNames });
   if (!checked.ok) throw new InvalidConfig(`${where}: ${checked.problems.join('; ')}`);
   const config = checked.config;
+  const unmanaged =
+    config.listener && managedListeners ? unmanagedListener(config.listener, managedListeners) : undefined;
+  if (unmanaged) throw new InvalidConfig(`${where}: ${unmanaged}`);
 
   return (
     await assessAccount({
@@ -105,6 +109,20 @@ export async function planDeployment(
       release: releaseProvenance(deployment.uploadedBy, head?.metadata),
     })
   ).plan as Plan;
+}
+
+/**
+ * The listener (or rule) of a traffic.mode alb config, when the roles may not change it: they may
+ * change only those the stack parameter ListenerArns names. Refused in Plan, before anything is
+ * launched, instead of at the first step.
+ */
+export function unmanagedListener(
+  listener: { listenerArn: string; ruleArn?: string | undefined },
+  managed: string[],
+): string | undefined {
+  const arn = listener.ruleArn ?? listener.listenerArn;
+  if (managed.includes(arn)) return undefined;
+  return `${listener.ruleArn ? 'listener.ruleArn' : 'listener.listenerArn'}: ${arn} is not among the listeners and rules the service may change (its stack parameter ListenerArns); add it there and deploy the service again`;
 }
 
 /** What assessAccount is given: a deployment whose artifact is known, and its checked config. */
@@ -154,7 +172,16 @@ export async function assessAccount(
   // Both slots must be this app/env's, and no other deployment that still runs may hold either.
   const me = { app: deployment.app, env: deployment.env, deploymentId: deployment.deploymentId };
   const slotTags = await checkSlotOwnership(config, me, refuse);
-  const weights = await readWeights(config);
+  let traffic: Awaited<ReturnType<typeof readTraffic>>;
+  try {
+    traffic = await readTraffic(config);
+  } catch (error) {
+    // A listener whose action is not the service's to change: nothing to plan on.
+    if (!(error instanceof UnsafeToDeploy)) throw error;
+    refuse(error);
+    return { alarms, weights: { a: null, b: null }, slotTags, targetsOf: async () => [], plan: undefined };
+  }
+  const { weights } = traffic;
   // Each slot's registered targets (draining ones are on their way out), read once however often
   // the plan needs them.
   const read = new Map<Slot, Promise<TargetHealthState[]>>();
@@ -196,6 +223,7 @@ export async function assessAccount(
       now: new Date(),
       slotHealth: slotHealth as Record<Slot, SlotHealth> | undefined,
       contentDigest: digest,
+      stickinessSeconds: traffic.stickinessSeconds,
     });
   } catch (error) {
     // A split it would not heal: no blue and green to go on with.

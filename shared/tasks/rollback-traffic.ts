@@ -1,4 +1,3 @@
-import { readWeights } from '../aws/route53.ts';
 import { approvalTimedOut, causeMessage } from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { alarmedAtOf } from '../domain/text.ts';
@@ -9,6 +8,7 @@ import { logger } from '../logger.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
+import { readWeights } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /**

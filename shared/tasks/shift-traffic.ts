@@ -1,4 +1,3 @@
-import { readWeights } from '../aws/route53.ts';
 import { describeHealth } from '../domain/health.ts';
 import { formatWeights, sameWeights, type Weights, weightsForStep } from '../domain/traffic.ts';
 import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
@@ -9,6 +8,7 @@ import { greenIds, greenVerdict } from '../operations/green-health.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { writeChange } from '../operations/traffic-moves.ts';
+import { readWeights } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /** Whether the records hold what they must before this step: the previous step's, or the start. */

@@ -49,7 +49,13 @@ export async function watchAlarms(request: AlarmWatchRequest, table: string): Pr
     wait: waitOf(request.deployment),
     executionArn: request.executionArn,
     endsAt: new Date(now.getTime() + request.seconds * 1000).toISOString(),
-    promotableAt: resolversMovedAt(request.deployment.shift?.dns.syncedAt, now, plan.dns.ttlSeconds),
+    // A listener's weights apply to new clients at once: nothing to wait for before a promote (a
+    // sticky client's stickiness is waited out before the window begins, promoted or not).
+    promotableAt: resolversMovedAt(
+      request.deployment.shift?.dns.syncedAt,
+      now,
+      plan.listener ? 0 : plan.leaveSeconds,
+    ),
   });
   if (alarms.length === 0) return { watching: 0 };
   const report = await checkAlarms(alarms);

@@ -22,7 +22,7 @@ export async function watchWindow(input: DeploymentState): Promise<WindowState> 
   const { plan, shift } = state;
   const syncedAt = shift.dns.syncedAt ?? shift.dns.submittedAt;
   const startedAt =
-    state.window?.startedAt ?? new Date(Date.parse(syncedAt) + plan.dns.ttlSeconds * 1000).toISOString();
+    state.window?.startedAt ?? new Date(Date.parse(syncedAt) + plan.leaveSeconds * 1000).toISOString();
   const checks = (state.window?.checks ?? 0) + 1;
   // Since the previous check: the wait between checks, and an approval to terminate blue, may
   // have seen an alarm fire and clear.

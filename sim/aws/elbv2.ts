@@ -1,3 +1,4 @@
+import type { ListenerAction } from '#shared/domain/listener.ts';
 import type { WorldContext } from './context.ts';
 import type { Ec2Model, SimInstance } from './ec2.ts';
 import { awsError } from './errors.ts';
@@ -19,6 +20,47 @@ export interface SimTargetGroup {
   registrations: Map<string, Registration>;
 }
 
+/** A listener's default actions, or one of its rules' actions, and the tags on it. */
+export interface SimForwarding {
+  arn: string;
+  actions: ListenerAction[];
+  tags: Record<string, string>;
+}
+
+export interface SimListener extends SimForwarding {
+  loadBalancerArn: string;
+  rules: Map<string, SimForwarding>;
+}
+
+/** A weight written to a target group in a forward action, with when. */
+export interface ForwardWeightAt {
+  at: number;
+  /** The listener or rule whose actions were written. */
+  arn: string;
+  targetGroupArn: string;
+  weight: number;
+  stickinessSeconds: number;
+}
+
+/** Each target group's weight in a forward action (a lone TargetGroupArn forwards with weight 1). */
+function forwardWeights(actions: ListenerAction[]): {
+  weights: Map<string, number>;
+  stickinessSeconds: number;
+} {
+  const weights = new Map<string, number>();
+  let stickinessSeconds = 0;
+  for (const action of actions) {
+    if (action.Type !== 'forward') continue;
+    const tuples = action.ForwardConfig?.TargetGroups?.length
+      ? action.ForwardConfig.TargetGroups
+      : [{ TargetGroupArn: action.TargetGroupArn, Weight: 1 }];
+    for (const t of tuples) weights.set(t.TargetGroupArn ?? '', t.Weight ?? 1);
+    const sticky = action.ForwardConfig?.TargetGroupStickinessConfig;
+    if (sticky?.Enabled) stickinessSeconds = sticky.DurationSeconds ?? 0;
+  }
+  return { weights, stickinessSeconds };
+}
+
 /**
  * ELBv2 target groups: a registered target is `initial` until the application answers and
  * healthy-threshold × interval has passed, `unhealthy` when its application fails checks,
@@ -27,6 +69,9 @@ export interface SimTargetGroup {
  */
 export class Elbv2Model {
   readonly targetGroups = new Map<string, SimTargetGroup>();
+  readonly listeners = new Map<string, SimListener>();
+  /** Every weight a forward action was written with (the seeded ones at time 0). */
+  readonly forwardLog: ForwardWeightAt[] = [];
   /** Seconds from `running` until the application answers health checks. */
   appStartSeconds = 20;
   /** When an instance's application starts failing its health checks (undefined: never). */
@@ -117,6 +162,153 @@ export class Elbv2Model {
     return healthyAt <= failingAt && now >= healthyAt ? healthy : initial;
   }
 
+  /** A listener whose default actions are `actions`, on `loadBalancerArn`, tagged with `tags`. */
+  addListener(
+    arn: string,
+    loadBalancerArn: string,
+    actions: ListenerAction[],
+    tags: Record<string, string> = {},
+  ): SimListener {
+    const listener: SimListener = { arn, loadBalancerArn, actions, tags, rules: new Map() };
+    this.listeners.set(arn, listener);
+    this.logForward(arn, actions, 0);
+    return listener;
+  }
+
+  /** A rule of the listener, with its actions. */
+  addRule(listenerArn: string, arn: string, actions: ListenerAction[], tags: Record<string, string> = {}) {
+    const listener = this.listener(listenerArn);
+    listener.rules.set(arn, { arn, actions, tags });
+    this.logForward(arn, actions, 0);
+  }
+
+  private logForward(arn: string, actions: ListenerAction[], at: number): void {
+    const { weights, stickinessSeconds } = forwardWeights(actions);
+    for (const [targetGroupArn, weight] of weights)
+      this.forwardLog.push({ at, arn, targetGroupArn, weight, stickinessSeconds });
+  }
+
+  private listener(arn: string | undefined): SimListener {
+    const listener = this.listeners.get(arn ?? '');
+    if (!listener) throw awsError('ListenerNotFound', `One or more listeners not found: '${arn}'`);
+    return listener;
+  }
+
+  private rule(arn: string | undefined): SimForwarding {
+    for (const listener of this.listeners.values()) {
+      const rule = listener.rules.get(arn ?? '');
+      if (rule) return rule;
+    }
+    throw awsError('RuleNotFound', `One or more rules not found: '${arn}'`);
+  }
+
+  /** The listener or rule of that ARN (undefined when there is none). */
+  forwarding(arn: string): SimForwarding | undefined {
+    const listener = this.listeners.get(arn);
+    if (listener) return listener;
+    for (const l of this.listeners.values()) {
+      const rule = l.rules.get(arn);
+      if (rule) return rule;
+    }
+    return undefined;
+  }
+
+  /** The weight of each target group in the forward action of a listener or rule (none: empty). */
+  weightsOf(arn: string): Map<string, number> {
+    const forwarding = this.forwarding(arn);
+    return forwarding ? forwardWeights(forwarding.actions).weights : new Map();
+  }
+
+  /**
+   * Whether requests reached the target group through a forward action at any moment of [from, to]:
+   * while it had weight, and for the stickiness duration after (a sticky client stays on its group).
+   */
+  carriedTraffic(targetGroupArn: string, from: number, to: number): boolean {
+    const log = this.forwardLog.filter((e) => e.targetGroupArn === targetGroupArn);
+    const arns = new Set(log.map((e) => e.arn));
+    for (const arn of arns) {
+      const own = log.filter((e) => e.arn === arn);
+      for (const [i, entry] of own.entries()) {
+        if (entry.weight === 0) continue;
+        const until = own[i + 1]?.at;
+        const reach = until === undefined ? Number.POSITIVE_INFINITY : until + entry.stickinessSeconds * 1000;
+        if (entry.at <= to && reach >= from) return true;
+      }
+    }
+    return false;
+  }
+
+  /** A forward action ALB accepts: target groups that exist, weights 0-999, at most 5 groups. */
+  private checkActions(actions: ListenerAction[] | undefined): ListenerAction[] {
+    if (!actions || actions.length === 0) throw awsError('ValidationError', 'Actions must not be empty');
+    for (const action of actions) {
+      if (action.Type !== 'forward') continue;
+      const tuples = action.ForwardConfig?.TargetGroups ?? [
+        { TargetGroupArn: action.TargetGroupArn, Weight: 1 },
+      ];
+      if (tuples.length > 5)
+        throw awsError('TooManyTargetGroups', 'You can specify at most 5 target groups in a forward action');
+      for (const tuple of tuples) {
+        this.group(tuple.TargetGroupArn);
+        const weight = tuple.Weight ?? 1;
+        if (!Number.isInteger(weight) || weight < 0 || weight > 999)
+          throw awsError('ValidationError', `Weight ${weight} is not between 0 and 999`);
+      }
+    }
+    return structuredClone(actions);
+  }
+
+  DescribeListeners(input: { ListenerArns?: string[] }) {
+    return {
+      Listeners: (input.ListenerArns ?? []).map((arn) => {
+        const listener = this.listener(arn);
+        return {
+          ListenerArn: listener.arn,
+          LoadBalancerArn: listener.loadBalancerArn,
+          Port: 443,
+          Protocol: 'HTTPS',
+          DefaultActions: structuredClone(listener.actions),
+        };
+      }),
+    };
+  }
+
+  DescribeRules(input: { RuleArns?: string[] }) {
+    return {
+      Rules: (input.RuleArns ?? []).map((arn) => {
+        const rule = this.rule(arn);
+        return {
+          RuleArn: rule.arn,
+          Priority: '10',
+          IsDefault: false,
+          Actions: structuredClone(rule.actions),
+        };
+      }),
+    };
+  }
+
+  /** Replaces the listener's default actions (what is not given stays as it is). */
+  ModifyListener(input: { ListenerArn?: string; DefaultActions?: ListenerAction[] }) {
+    const listener = this.listener(input.ListenerArn);
+    if (input.DefaultActions) {
+      listener.actions = this.checkActions(input.DefaultActions);
+      this.logForward(listener.arn, listener.actions, this.world.now());
+      this.world.afterRecordsChange(listener.arn);
+    }
+    return this.DescribeListeners({ ListenerArns: [listener.arn] });
+  }
+
+  /** Replaces the rule's actions. */
+  ModifyRule(input: { RuleArn?: string; Actions?: ListenerAction[] }) {
+    const rule = this.rule(input.RuleArn);
+    if (input.Actions) {
+      rule.actions = this.checkActions(input.Actions);
+      this.logForward(rule.arn, rule.actions, this.world.now());
+      this.world.afterRecordsChange(rule.arn);
+    }
+    return this.DescribeRules({ RuleArns: [rule.arn] });
+  }
+
   DescribeTargetGroups(input: { TargetGroupArns?: string[] }) {
     const groups = (input.TargetGroupArns ?? [...this.targetGroups.keys()]).map((arn) => this.group(arn));
     return {
@@ -128,7 +320,7 @@ export class Elbv2Model {
     };
   }
 
-  /** The tags of up to 20 load balancers or target groups (this model holds target groups). */
+  /** The tags of up to 20 target groups, listeners or rules (this model holds those). */
   DescribeTags(input: { ResourceArns?: string[] }) {
     const arns = input.ResourceArns ?? [];
     if (arns.length === 0 || arns.length > 20)
@@ -136,7 +328,10 @@ export class Elbv2Model {
     return {
       TagDescriptions: arns.map((arn) => ({
         ResourceArn: arn,
-        Tags: Object.entries(this.group(arn).tags).map(([Key, Value]) => ({ Key, Value })),
+        Tags: Object.entries(this.forwarding(arn)?.tags ?? this.group(arn).tags).map(([Key, Value]) => ({
+          Key,
+          Value,
+        })),
       })),
     };
   }

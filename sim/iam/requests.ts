@@ -165,7 +165,15 @@ function elbRequests(world: World, operation: string, input: Json): IamRequest[]
     case 'DescribeTargetGroups':
     case 'DescribeTargetGroupAttributes':
     case 'DescribeTags':
+    case 'DescribeListeners':
+    case 'DescribeRules':
       return [request(action, '*')];
+    // Authorized on the listener (listener/app) or the rule (listener-rule/app), with its tags.
+    case 'ModifyListener':
+    case 'ModifyRule': {
+      const arn = String((operation === 'ModifyListener' ? input.ListenerArn : input.RuleArn) ?? '');
+      return [request(action, arn, resourceTags(world.elbv2.forwarding(arn)?.tags))];
+    }
     // Authorized on each resource tagged, with the tags it has and the tags asked for.
     case 'AddTags':
       return ((input.ResourceArns as string[] | undefined) ?? []).map((arn) =>

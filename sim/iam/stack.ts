@@ -11,6 +11,7 @@ export const SIM_STACK: Stack = {
   parameters: {
     HostedZoneIds: ZONE,
     RecordNames: appNames().record,
+    ListenerArns: [appNames().listenerArn, appNames().ruleArn],
     InstanceRolePath: `/${LAUNCH_TEMPLATE.instanceProfile.roleArn.split('/')[1]}/`,
     NotificationTopicNames: 'bluegreen-*',
   },

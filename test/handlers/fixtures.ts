@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Context, S3EventRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
-import { type DeployConfig, validateConfig } from '#shared/domain/config.ts';
+import { type DeployConfig, type SlotConfig, validateConfig } from '#shared/domain/config.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
@@ -17,6 +17,7 @@ import type {
   GreenFleet,
   PinnedDeployment,
   Plan,
+  RecordsPlan,
   ShiftState,
 } from '#shared/domain/workflow.ts';
 import example from '../../examples/web-prod.config.json' with { type: 'json' };
@@ -39,10 +40,19 @@ export const CONFIG_VERSION_ID = 'c0nF1gVersi0n.7dKq2LmNoPqRsTuVwXy';
 
 export const exampleConfigText = JSON.stringify(example);
 
-export function exampleConfig(): DeployConfig {
+/** A config in traffic.mode route53, as the example is: its records and both load balancers are there. */
+export type RecordsConfig = DeployConfig & {
+  dns: NonNullable<DeployConfig['dns']>;
+  slots: Record<Slot, SlotConfig & { loadBalancer: NonNullable<SlotConfig['loadBalancer']> }>;
+};
+
+export function exampleConfig(): RecordsConfig {
   const parsed = validateConfig(example);
   if (!parsed.ok) throw new Error(`examples/web-prod.config.json is invalid: ${parsed.problems.join('; ')}`);
-  return parsed.config;
+  const { config } = parsed;
+  if (!config.dns || !config.slots.a.loadBalancer || !config.slots.b.loadBalancer)
+    throw new Error('examples/web-prod.config.json is not in traffic.mode route53');
+  return config as RecordsConfig;
 }
 
 export const config = exampleConfig();
@@ -75,8 +85,8 @@ export const deployment: PinnedDeployment = {
 export function planFor(
   weights: { a: number | null; b: number | null } = { a: 100, b: 0 },
   blueTargetCount = 3,
-): Plan {
-  return buildPlan({
+): Plan & { dns: RecordsPlan } {
+  const plan = buildPlan({
     deployment,
     config,
     configVersionId: CONFIG_VERSION_ID,
@@ -85,6 +95,8 @@ export function planFor(
     defaultTopicArn: TOPIC_ARN,
     now: new Date('2026-03-02T09:00:00Z'),
   });
+  if (!plan.dns) throw new Error('the example config plans no weighted records');
+  return plan as Plan & { dns: RecordsPlan };
 }
 
 /** DescribeTargetHealth's answer for targets on port 80, each `[id, state, reason?]`. */

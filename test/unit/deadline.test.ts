@@ -55,7 +55,7 @@ describe('the time a deployment may run (its deadline)', () => {
     );
     // The end: the rollback's change, the TTL and green's drain (longer than retiring blue), told.
     expect(stretches.at(-1)?.seconds).toBe(
-      longestDnsSeconds() + plan.dns.ttlSeconds + LONGEST_DRAIN_SECONDS + 300 + RETRY_MARGIN_SECONDS,
+      longestDnsSeconds() + plan.leaveSeconds + LONGEST_DRAIN_SECONDS + 300 + RETRY_MARGIN_SECONDS,
     );
     expect(longestDnsSeconds()).toBe(1800);
     expect(allowedSeconds(plan)).toBe(stretches.reduce((sum, s) => sum + s.seconds, 0));
@@ -95,7 +95,7 @@ describe('the time a deployment may run (its deadline)', () => {
         c.termination.waitSeconds = Math.min(172_800, w.terminationWaitSeconds + more);
         c.health.timeoutSeconds = Math.min(3600, w.healthTimeoutSeconds + more);
         c.bake.timeoutMinutes = Math.min(240, w.bakeTimeoutMinutes + Math.ceil(more / 60));
-        c.dns.ttlSeconds = Math.min(3600, w.ttlSeconds + more);
+        if (c.dns) c.dns.ttlSeconds = Math.min(3600, w.ttlSeconds + more);
         delete c.termination.checkIntervalSeconds;
       });
     fc.assert(

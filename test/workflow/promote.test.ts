@@ -300,6 +300,26 @@ describe('bluegreen promote', () => {
     expect(finalMessage(world).match(/Promoted/g)).toHaveLength(1);
   });
 
+  it('in traffic.mode alb promotes a step 5 s after its listener write: no resolver has to move', async () => {
+    const results: Told[] = [];
+    const scenario: Scenario = {
+      name: 'alb-promote-first-step',
+      summary: "5 s after the 10 % listener write, the operator promotes the step's wait",
+      expect: 'SUCCEEDED',
+      alb: true,
+      prepare: (ctx) => afterGreenReaches(ctx, 10, 5, () => promoteNow(ctx, results)),
+    };
+    const { summary, world } = await simulate(scenario);
+    expect(summary.violations).toEqual([]);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', weights: { a: 0, b: 100 } });
+    expect(results).toEqual([expect.objectContaining({ outcome: 'promoted' })]);
+    const [result] = results;
+    if (result?.outcome !== 'promoted') throw new Error('not promoted');
+    expect(result.promotion).toMatchObject({ wait: { kind: 'step', step: 1, of: 3, percent: 10 } });
+    const execution = deploymentOf(world);
+    expect(Date.parse(result.promotion.at) - entered(execution, STATE.shift)).toBeLessThan(10_000);
+  });
+
   it('tells to try again while resolvers may still cache the step, and then promotes: the step is judged a TTL after INSYNC, not before', async () => {
     const results: Told[] = [];
     const scenario: Scenario = {

@@ -1,0 +1,84 @@
+import { listenerActions, writeListenerActions } from '../aws/elbv2.ts';
+import * as records from '../aws/route53.ts';
+import { forwardAction, readForward } from '../domain/listener.ts';
+import type { Slot, Weights } from '../domain/traffic.ts';
+import type { RecordsPlan } from '../domain/workflow.ts';
+import { UnsafeToDeploy } from '../errors.ts';
+
+/**
+ * Where the weights of an app/env live, by traffic mode: its two weighted records (route53), or
+ * the forward action of its listener or listener rule (alb). A plan carries one of the two, and so
+ * does a config (its schema requires it).
+ */
+export interface TrafficTarget {
+  dns?: Pick<RecordsPlan, 'hostedZoneId' | 'recordName' | 'recordType' | 'evaluateTargetHealth'> | undefined;
+  listener?: { listenerArn: string; ruleArn?: string | undefined } | undefined;
+  slots: Record<
+    Slot,
+    { targetGroupArn: string; loadBalancer?: { dnsName: string; hostedZoneId: string } | undefined }
+  >;
+}
+
+const targetGroupsOf = (target: TrafficTarget): Record<Slot, string> => ({
+  a: target.slots.a.targetGroupArn,
+  b: target.slots.b.targetGroupArn,
+});
+
+/** What the weights are read from, as people read it in a message. */
+export function trafficSource(target: TrafficTarget): string {
+  if (target.listener) return `listener ${target.listener.ruleArn ?? target.listener.listenerArn}`;
+  return target.dns?.recordName ?? '(no traffic source)';
+}
+
+/** The listener's forward action as read, or UnsafeToDeploy saying why it is not the service's to change. */
+async function forwardOf(target: TrafficTarget, listener: NonNullable<TrafficTarget['listener']>) {
+  const reading = readForward(await listenerActions(listener), targetGroupsOf(target));
+  if (!reading.ok) throw new UnsafeToDeploy(`${trafficSource(target)}: ${reading.problem}`);
+  return reading;
+}
+
+/** The current weight of each slot (null where its record, or its target group in the forward action, is missing). */
+export async function readWeights(target: TrafficTarget): Promise<Weights> {
+  if (target.listener) return (await forwardOf(target, target.listener)).weights;
+  if (!target.dns) throw new TypeError('neither records nor a listener to read the weights of');
+  return records.readWeights({ dns: target.dns });
+}
+
+/**
+ * The weights and, for a listener, its forward action's target group stickiness in seconds (0
+ * when off, and for records), read once.
+ */
+export async function readTraffic(
+  target: TrafficTarget,
+): Promise<{ weights: Weights; stickinessSeconds: number }> {
+  if (target.listener) {
+    const { weights, stickinessSeconds } = await forwardOf(target, target.listener);
+    return { weights, stickinessSeconds };
+  }
+  return { weights: await readWeights(target), stickinessSeconds: 0 };
+}
+
+/**
+ * Writes both weights in one call: a change batch of both records (to wait on until INSYNC), or
+ * one ModifyListener / ModifyRule holding both target groups' weights, in effect when it returns.
+ * The forward action is read right before and written back with only the weights changed.
+ */
+export async function writeWeights(
+  target: TrafficTarget,
+  weights: Record<Slot, number>,
+  comment: string,
+): Promise<{ changeId: string; submittedAt: string; inSync: boolean }> {
+  if (target.listener) {
+    const { listener } = target;
+    const { action } = await forwardOf(target, listener);
+    await writeListenerActions(listener, [forwardAction(weights, targetGroupsOf(target), action)]);
+    return {
+      changeId: listener.ruleArn ?? listener.listenerArn,
+      submittedAt: new Date().toISOString(),
+      inSync: true,
+    };
+  }
+  if (!target.dns) throw new TypeError('neither records nor a listener to write the weights of');
+  const change = await records.writeWeights({ dns: target.dns, slots: target.slots }, weights, comment);
+  return { ...change, inSync: false };
+}
