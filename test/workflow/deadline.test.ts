@@ -103,6 +103,7 @@ const LONGEST: Run = {
 
 function configure(config: DeployConfigInput, { config: c }: Run): void {
   config.traffic = { steps: c.steps, stepWaitSeconds: c.stepWaitSeconds };
+  if (!config.dns) throw new Error('the built-in world is a Route 53 one: its config has dns');
   config.dns.ttlSeconds = c.ttlSeconds;
   config.health = c.health;
   config.bake.timeoutMinutes = c.bake.timeoutMinutes;
