@@ -47,6 +47,8 @@ export async function launchInstances(args: {
   tags: Tags;
 }): Promise<string[]> {
   const { id, name, version } = args.launchTemplate;
+  // One call for the whole fleet: RunInstances has no per-call maximum beyond the account's
+  // quotas, and EC2's RunInstances resource bucket holds 1,000 instances (the config's most).
   const out = await ec2.send(
     new RunInstancesCommand({
       LaunchTemplate: { ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Version: version },
@@ -63,6 +65,11 @@ export async function launchInstances(args: {
   return (out.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
 }
 
+/**
+ * Every page of a DescribeInstances answer. By filter it asks for pages of 1,000 (MaxResults'
+ * most), which also draws on EC2's larger request bucket (unfiltered, unpaginated calls have a
+ * smaller one); MaxResults cannot be given with InstanceIds.
+ */
 async function describe(filters: Filter[], instanceIds?: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
   let NextToken: string | undefined;
@@ -113,17 +120,21 @@ export function findLaunchedInstances(tags: Tags): Promise<InstanceSummary[]> {
  */
 export async function instancesById(instanceIds: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
-  // At most 200 values a filter.
+  // "Up to 200 values per filter in a single request" (Amazon EC2 User Guide, Filtering resources).
   for (let i = 0; i < instanceIds.length; i += 200) {
     found.push(...(await describe([{ Name: 'instance-id', Values: instanceIds.slice(i, i + 200) }])));
   }
   return found;
 }
 
+/** TerminateInstances takes "up to 1000 instance IDs" a call (EC2 API reference, TerminateInstances). */
+const TERMINATE_IDS_PER_CALL = 1000;
+
 export async function terminateInstances(instanceIds: string[]): Promise<void> {
   // TerminateInstances is idempotent: terminating a terminated instance succeeds.
-  for (let i = 0; i < instanceIds.length; i += 1000) {
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 1000) }));
+  for (let i = 0; i < instanceIds.length; i += TERMINATE_IDS_PER_CALL) {
+    const InstanceIds = instanceIds.slice(i, i + TERMINATE_IDS_PER_CALL);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
   }
 }
 
@@ -162,8 +173,14 @@ async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
   return images[0]?.ImageId;
 }
 
+/** CreateTags takes "up to 1000 resource IDs" a call (EC2 API reference, CreateTags). */
+const TAG_RESOURCES_PER_CALL = 1000;
+
 export async function tagResources(resourceIds: string[], tags: Tags): Promise<void> {
-  await ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: toAwsTags(tags) }));
+  for (let i = 0; i < resourceIds.length; i += TAG_RESOURCES_PER_CALL) {
+    const Resources = resourceIds.slice(i, i + TAG_RESOURCES_PER_CALL);
+    await ec2.send(new CreateTagsCommand({ Resources, Tags: toAwsTags(tags) }));
+  }
 }
 
 /** A launch template as EC2 lists it. */
