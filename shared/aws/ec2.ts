@@ -5,6 +5,7 @@ import {
   DescribeLaunchTemplatesCommand,
   EC2Client,
   type Filter,
+  type Image,
   type Instance,
   RunInstancesCommand,
   TerminateInstancesCommand,
@@ -158,18 +159,25 @@ export function findAmiByContent(app: string, env: string, key: string): Promise
 }
 
 async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
-  const out = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: ['self'],
-      Filters: [
-        ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
-        { Name: 'state', Values: ['available'] },
-      ],
-    }),
-  );
-  const images = [...(out.Images ?? [])].sort((x, y) =>
-    (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''),
-  );
+  const found: Image[] = [];
+  let NextToken: string | undefined;
+  // Every page, 1,000 images a page (MaxResults' most): the newest may be on any of them.
+  do {
+    const out = await ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [
+          ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+          { Name: 'state', Values: ['available'] },
+        ],
+        MaxResults: 1000,
+        NextToken,
+      }),
+    );
+    found.push(...(out.Images ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  const images = found.sort((x, y) => (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''));
   return images[0]?.ImageId;
 }
 

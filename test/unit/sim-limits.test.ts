@@ -140,6 +140,25 @@ describe('simulated CloudWatch DescribeAlarms', () => {
   });
 });
 
+describe('simulated Route 53 change batches', () => {
+  it('refuse more than 1,000 ResourceRecord elements, an UPSERT counting twice', () => {
+    const zone = [...world.route53.zones.keys()][0] ?? '';
+    const records = Array.from({ length: 501 }, (_, i) => ({ Value: `192.0.2.${i % 250}` }));
+    const change = (Action: string) => ({
+      HostedZoneId: zone,
+      ChangeBatch: {
+        Changes: [
+          { Action, ResourceRecordSet: { Name: 'big.example.com', Type: 'A', ResourceRecords: records } },
+        ],
+      },
+    });
+    expect(() => world.route53.ChangeResourceRecordSets(change('UPSERT'))).toThrow(
+      expect.objectContaining({ name: 'InvalidChangeBatch' }),
+    );
+    expect(world.route53.ChangeResourceRecordSets(change('CREATE')).ChangeInfo.Status).toBe('PENDING');
+  });
+});
+
 describe('token buckets', () => {
   it('admit a burst of the capacity, then the refill rate; a refused request takes nothing', () => {
     const bucket = new TokenBucket(5, 2, 0);
