@@ -5,7 +5,7 @@ import { measureColdStarts } from './coldstart.ts';
 import { HISTORY_LIMIT } from './history.ts';
 import { runMain } from './main.ts';
 import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
-import { limitAccount, simulateApps, throttledCalls } from './scale.ts';
+import { limitAccount, simulateApps, throttledBy, throttledCalls } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
 import { simulate, simulatedEnvironment } from './simulate.ts';
 import type { World } from './world.ts';
@@ -182,6 +182,7 @@ async function largestFleet() {
     transitions: summary.transitions,
     apiCalls: world.calls.length,
     throttled: throttledCalls(world),
+    throttledBy: throttledBy(world),
     violations: summary.violations,
   };
 }
@@ -403,6 +404,7 @@ async function main(): Promise<number> {
   say('');
   say(table(rows));
   say(`\nAPI calls of the standard deploy: ${JSON.stringify(standard.apiCalls)}`);
+  say(`throttled calls of ${CONCURRENT_APPS} apps at once: ${JSON.stringify(concurrent100.throttledBy)}`);
   say(`bench took ${wallSeconds} s of wall time`);
   if (busy) {
     say(
@@ -453,6 +455,7 @@ async function main(): Promise<number> {
             transitions: fleet1000.transitions,
             apiCalls: fleet1000.apiCalls,
             throttled: fleet1000.throttled,
+            throttledBy: fleet1000.throttledBy,
             violations: fleet1000.violations,
           },
           concurrent100: {
@@ -463,6 +466,7 @@ async function main(): Promise<number> {
             transitions: concurrent100.transitions,
             apiCalls: concurrent100.apiCalls,
             throttled: concurrent100.throttled,
+            throttledBy: concurrent100.throttledBy,
             violations: concurrent100.violations,
             failures: concurrent100.failures,
           },

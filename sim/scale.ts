@@ -8,9 +8,23 @@ import { inSimulatedAccount, MUTATING_OPERATIONS } from './simulate.ts';
 import type { World } from './world.ts';
 import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
 
+function isThrottled(call: World['calls'][number]): boolean {
+  return call.error !== undefined && /Throttl|RequestLimitExceeded/.test(call.error);
+}
+
 /** The calls the account's rate limits refused (and the tasks retried). */
 export function throttledCalls(world: World): number {
-  return world.calls.filter((c) => c.error && /Throttl|RequestLimitExceeded/.test(c.error)).length;
+  return world.calls.filter(isThrottled).length;
+}
+
+/** The throttled calls by `service:Operation`. */
+export function throttledBy(world: World): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of world.calls.filter(isThrottled)) {
+    const key = `${call.service}:${call.operation}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /**
@@ -31,6 +45,7 @@ export interface ScaleResult {
   transitions: number;
   apiCalls: number;
   throttled: number;
+  throttledBy: Record<string, number>;
   violations: string[];
   /** Why each execution that did not succeed ended as it did. */
   failures: string[];
@@ -91,6 +106,7 @@ export async function simulateApps(options: {
       transitions: world.sfn.all().reduce((sum, e) => sum + e.transitions, 0),
       apiCalls: world.calls.length,
       throttled: throttledCalls(world),
+      throttledBy: throttledBy(world),
       violations,
       failures: executions
         .filter((e) => e.status !== 'SUCCEEDED')

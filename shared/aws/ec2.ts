@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { DeployConfig } from '../domain/config.ts';
 import { MANAGED_BY, TAG, type Tags, toAwsTags } from '../domain/tags.ts';
+import { LoopBoundExceeded } from '../errors.ts';
 import { isNotFound } from './errors.ts';
 
 export const ec2 = new EC2Client({});
@@ -67,6 +68,12 @@ export async function launchInstances(args: {
 }
 
 /**
+ * Pages of 1,000 read at most from one answer: 20,000 instances (or images) match no question the
+ * service asks (a fleet is at most 1,000 a slot); more is EC2 misbehaving, not a longer list.
+ */
+const MAX_PAGES = 20;
+
+/**
  * Every page of a DescribeInstances answer. By filter it asks for pages of 1,000 (MaxResults'
  * most), which also draws on EC2's larger request bucket (unfiltered, unpaginated calls have a
  * smaller one); MaxResults cannot be given with InstanceIds.
@@ -74,7 +81,10 @@ export async function launchInstances(args: {
 async function describe(filters: Filter[], instanceIds?: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
   let NextToken: string | undefined;
+  let pages = 0;
   do {
+    if (pages++ === MAX_PAGES)
+      throw new LoopBoundExceeded(`DescribeInstances returned more than ${MAX_PAGES} pages`);
     const out = await ec2.send(
       new DescribeInstancesCommand({
         ...(instanceIds ? { InstanceIds: instanceIds } : { Filters: filters, MaxResults: 1000 }),
@@ -161,8 +171,11 @@ export function findAmiByContent(app: string, env: string, key: string): Promise
 async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
   const found: Image[] = [];
   let NextToken: string | undefined;
+  let pages = 0;
   // Every page, 1,000 images a page (MaxResults' most): the newest may be on any of them.
   do {
+    if (pages++ === MAX_PAGES)
+      throw new LoopBoundExceeded(`DescribeImages returned more than ${MAX_PAGES} pages`);
     const out = await ec2.send(
       new DescribeImagesCommand({
         Owners: ['self'],

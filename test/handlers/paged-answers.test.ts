@@ -57,4 +57,10 @@ describe('paged answers', () => {
       [1000, 'p2'],
     ]);
   });
+
+  it('stops with an error when DescribeImages pages without end', async () => {
+    ec2Mock.on(DescribeImagesCommand).resolves({ Images: [], NextToken: 'again' });
+    await expect(findAmiByArtifact('artifact-1')).rejects.toThrow(/more than 20 pages/);
+    expect(ec2Mock.commandCalls(DescribeImagesCommand)).toHaveLength(20);
+  });
 });
