@@ -5,7 +5,7 @@ import { Harness } from './harness.ts';
 import { SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { inSimulatedAccount, MUTATING_OPERATIONS } from './simulate.ts';
-import type { World } from './world.ts';
+import { LOCKS_TABLE, type World } from './world.ts';
 import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
 
 function isThrottled(call: World['calls'][number]): boolean {
@@ -93,6 +93,9 @@ export async function simulateApps(options: {
       monitor.finish({ wasLiveAtStart: true, mutating: (operation) => MUTATING_OPERATIONS.has(operation) });
       violations.push(...monitor.violations.map((v) => `${names[i]}: ${v}`));
     }
+    // As every scenario: no lock may be left held once everything has ended.
+    for (const lock of world.dynamodb.items(LOCKS_TABLE).filter((item) => item.owner))
+      violations.push(`the lock of ${String(lock.id)} is still held by ${JSON.stringify(lock.owner)}`);
     const executions = [...world.sfn.executions.values()];
     const succeeded = executions.filter((e) => e.status === 'SUCCEEDED').length;
     return {
