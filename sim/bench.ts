@@ -5,7 +5,7 @@ import { measureColdStarts } from './coldstart.ts';
 import { HISTORY_LIMIT } from './history.ts';
 import { runMain } from './main.ts';
 import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
-import { simulateApps } from './scale.ts';
+import { limitAccount, simulateApps, throttledBy, throttledCalls } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
 import { simulate, simulatedEnvironment } from './simulate.ts';
 import type { World } from './world.ts';
@@ -42,12 +42,16 @@ const STANDARD = {
 
 type Variation = (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void;
 
-function standardScenario(name: string, extra?: Variation, alb = false): Scenario {
+function standardScenario(
+  name: string,
+  extra?: Variation,
+  { alb = false, instances = STANDARD.instances }: { alb?: boolean; instances?: number } = {},
+): Scenario {
   return {
     name,
     summary: 'the standard deploy of the bench',
     expect: 'SUCCEEDED',
-    blueCount: STANDARD.instances,
+    blueCount: instances,
     ...(alb ? { alb: true } : {}),
     prepare: (ctx) => {
       const { world, config } = ctx;
@@ -160,10 +164,13 @@ async function standardDeploy(
         options.variation?.(ctx);
       }
     : options.variation;
-  const { summary, world } = await simulate(standardScenario(name, variation, options.alb), {
-    intercept: tasks.intercept,
-    taskLatencyMs: TASK_MS,
-  });
+  const { summary, world } = await simulate(
+    standardScenario(name, variation, { alb: options.alb ?? false }),
+    {
+      intercept: tasks.intercept,
+      taskLatencyMs: TASK_MS,
+    },
+  );
   const total = summary.virtualMs / 1000;
   const inherent = options.alb ? inherentAlbSeconds() : inherentSeconds(options.buildMinutes);
   const lambdaCalls = invocations(world, tasks.count());
@@ -180,6 +187,40 @@ async function standardDeploy(
     lambdaInvocations: lambdaCalls,
     apiCalls: world.callCounts(),
     costUsd: Math.round(cost * 100000) / 100000,
+    violations: summary.violations,
+  };
+}
+
+/** Route 53's documented rate: 5 requests a second per account (DESIGN.md, sim/aws/throttling.ts). */
+const ROUTE53_RATE = 5;
+/** The fleet size the config allows at most: an ALB's default limit of targets per target group. */
+const FLEET_MAX = 1000;
+/** App/envs deploying at once in one account in the bench's concurrency run. */
+const CONCURRENT_APPS = 100;
+
+/**
+ * The standard deploy at the largest fleet the config allows (`instanceCount` 1,000, blue as
+ * large), in an account with AWS's rate limits: 1,000 instances take EC2's whole RunInstances
+ * resource bucket in one launch. The safety monitor judges it as every scenario.
+ */
+async function largestFleet() {
+  const scenario = standardScenario(
+    'bench-fleet1000',
+    ({ world, config }) => {
+      config.instanceCount = FLEET_MAX;
+      limitAccount(world, ROUTE53_RATE);
+    },
+    { instances: FLEET_MAX },
+  );
+  const { summary, world } = await simulate(scenario, { taskLatencyMs: TASK_MS });
+  return {
+    status: summary.status === 'SUCCEEDED' && summary.violations.length === 0 ? 'SUCCEEDED' : 'FAILED',
+    launched: [...world.ec2.instances.values()].filter((i) => i.launchTemplate !== 'seed').length,
+    virtualSeconds: Math.round(summary.virtualMs / 100) / 10,
+    transitions: summary.transitions,
+    apiCalls: world.calls.length,
+    throttled: throttledCalls(world),
+    throttledBy: throttledBy(world),
     violations: summary.violations,
   };
 }
@@ -294,11 +335,23 @@ async function main(): Promise<number> {
   const fleet500 = await simulateApps({
     apps: 1,
     blueCount: 500,
-    route53RatePerSecond: 5,
+    route53RatePerSecond: ROUTE53_RATE,
     taskLatencyMs: TASK_MS,
   });
   say('scale: 20 apps at once under Route 53 5 req/s...');
-  const concurrent20 = await simulateApps({ apps: 20, route53RatePerSecond: 5, taskLatencyMs: TASK_MS });
+  const concurrent20 = await simulateApps({
+    apps: 20,
+    route53RatePerSecond: ROUTE53_RATE,
+    taskLatencyMs: TASK_MS,
+  });
+  say('scale: the standard deploy of 1,000 instances under AWS rate limits...');
+  const fleet1000 = await largestFleet();
+  say(`scale: ${CONCURRENT_APPS} apps at once under Route 53 5 req/s and EC2's token buckets...`);
+  const concurrent100 = await simulateApps({
+    apps: CONCURRENT_APPS,
+    route53RatePerSecond: ROUTE53_RATE,
+    taskLatencyMs: TASK_MS,
+  });
   const coldStart = values['skip-cold-start'] ? {} : await measureColdStarts(runs, say);
   const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
 
@@ -310,7 +363,9 @@ async function main(): Promise<number> {
     coldStartWithin10Percent: coldRatios
       .filter(([, r]) => r > 1.1)
       .map(([key, r]) => `${key} ${r.toFixed(2)}x`),
-    scaleRunsSucceed: fleet500.status === 'SUCCEEDED' && concurrent20.status === 'SUCCEEDED',
+    scaleRunsSucceed: [fleet500, concurrent20, fleet1000, concurrent100].every(
+      (r) => r.status === 'SUCCEEDED',
+    ),
     albShiftSucceeds: albShift.status === 'SUCCEEDED' && albShift.violations.length === 0,
     historyUnder5000: worst.events < 5000,
     stateUnder32KiB: state.status === 'SUCCEEDED' && state.bytes <= STATE_TARGET_BYTES,
@@ -373,6 +428,16 @@ async function main(): Promise<number> {
       `${concurrent20.status} (${concurrent20.succeeded}/20) in ${formatDuration(concurrent20.virtualSeconds)}, ${concurrent20.apiCalls} API calls, ${concurrent20.throttled} throttled and retried`,
       'all SUCCEEDED',
     ],
+    [
+      'scale: the standard deploy, 1,000 instances',
+      `${fleet1000.status} (${fleet1000.launched} launched) in ${formatDuration(fleet1000.virtualSeconds)}, ${fleet1000.transitions} transitions, ${fleet1000.apiCalls} API calls, ${fleet1000.throttled} throttled and retried`,
+      'SUCCEEDED',
+    ],
+    [
+      `scale: ${CONCURRENT_APPS} apps at once`,
+      `${concurrent100.status} (${concurrent100.succeeded}/${CONCURRENT_APPS}) in ${formatDuration(concurrent100.virtualSeconds)}, ${concurrent100.transitions} transitions, ${concurrent100.apiCalls} API calls, ${concurrent100.throttled} throttled and retried`,
+      'all SUCCEEDED',
+    ],
   ];
   for (const [key, c] of Object.entries(coldStart)) {
     rows.push([
@@ -390,6 +455,7 @@ async function main(): Promise<number> {
   say('');
   say(table(rows));
   say(`\nAPI calls of the standard deploy: ${JSON.stringify(standard.apiCalls)}`);
+  say(`throttled calls of ${CONCURRENT_APPS} apps at once: ${JSON.stringify(concurrent100.throttledBy)}`);
   say(`bench took ${wallSeconds} s of wall time`);
   if (busy) {
     say(
@@ -443,6 +509,28 @@ async function main(): Promise<number> {
             virtualSeconds: concurrent20.virtualSeconds,
             apiCalls: concurrent20.apiCalls,
             throttled: concurrent20.throttled,
+          },
+          fleet1000: {
+            status: fleet1000.status,
+            instances: fleet1000.launched,
+            virtualSeconds: fleet1000.virtualSeconds,
+            transitions: fleet1000.transitions,
+            apiCalls: fleet1000.apiCalls,
+            throttled: fleet1000.throttled,
+            throttledBy: fleet1000.throttledBy,
+            violations: fleet1000.violations,
+          },
+          concurrent100: {
+            status: concurrent100.status,
+            apps: concurrent100.apps,
+            succeeded: concurrent100.succeeded,
+            virtualSeconds: concurrent100.virtualSeconds,
+            transitions: concurrent100.transitions,
+            apiCalls: concurrent100.apiCalls,
+            throttled: concurrent100.throttled,
+            throttledBy: concurrent100.throttledBy,
+            violations: concurrent100.violations,
+            failures: concurrent100.failures,
           },
         },
         targets,

@@ -80,6 +80,7 @@ const CLIENT_CLASS: Record<string, string> = {
   'client-s3': 'S3Client',
   'client-dynamodb': 'DynamoDBClient',
   'client-secrets-manager': 'SecretsManagerClient',
+  'client-eventbridge': 'EventBridgeClient',
 };
 
 /**

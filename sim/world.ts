@@ -11,6 +11,7 @@ import { ImagebuilderModel } from './aws/imagebuilder.ts';
 import { Route53Model } from './aws/route53.ts';
 import { SfnModel } from './aws/sfn.ts';
 import { CloudWatchModel, S3Model, SecretsModel, SnsModel, StsModel } from './aws/small.ts';
+import { SlidingWindowLimit } from './aws/throttling.ts';
 import type { WrittenMetrics } from './metrics.ts';
 
 export const REGION = 'us-east-1';
@@ -178,6 +179,16 @@ export class World implements WorldContext {
 
   /** Route 53's account-wide rate limit (requests per second); off unless a scenario sets it. */
   route53RatePerSecond: number | undefined;
+  private route53Limit: SlidingWindowLimit | undefined;
+
+  /** Whether the account's rate limits admit the call (a refused one is throttled and takes nothing). */
+  private admitted(service: Service, operation: string, input: unknown, now: number): boolean {
+    if (service === 'ec2') return this.ec2.rateLimits?.admitRequest(operation, input) ?? true;
+    if (service !== 'route53' || this.route53RatePerSecond === undefined) return true;
+    if (this.route53Limit?.perSecond !== this.route53RatePerSecond)
+      this.route53Limit = new SlidingWindowLimit(this.route53RatePerSecond);
+    return this.route53Limit.take(now);
+  }
 
   afterRecordsChange(zoneId: string): void {
     for (const hook of this.hooks) hook.afterRecordsChange?.(zoneId);
@@ -210,16 +221,10 @@ export class World implements WorldContext {
         (!f.operation || f.operation === operation) &&
         (!f.when || f.when(input)),
     );
-    if (service === 'route53' && this.route53RatePerSecond !== undefined) {
-      const now = call.at;
-      const recent = this.calls.filter(
-        (c) => c.service === 'route53' && c !== call && c.at > now - 1000,
-      ).length;
-      if (recent >= this.route53RatePerSecond) {
-        const error = faultError(service, operation, 'throttle');
-        call.error = error.name;
-        throw error;
-      }
+    if (!this.admitted(service, operation, input, call.at)) {
+      const error = faultError(service, operation, 'throttle');
+      call.error = error.name;
+      throw error;
     }
     const ambient = ambientFault.getStore();
     if (ambient) {

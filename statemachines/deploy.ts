@@ -39,8 +39,10 @@ const jittered = (errors: string[], interval: number, attempts: number, maxDelay
 });
 
 // Throttling is the account's shared rate (Route 53 allows 5 requests a second across every
-// deployment at once): more patience than for an error.
-const THROTTLED = jittered(['AwsThrottled'], 2, 10, 60);
+// deployment at once): more patience than for an error. 20 attempts, up to a minute apart, wait
+// about 8 minutes on average: enough for 100 deployments at once in one account (the bench's
+// concurrent100), where 10 attempts (about 3 minutes) let 2 or 3 of them roll back.
+const THROTTLED = jittered(['AwsThrottled'], 2, 20, 60);
 /** Lambda's own errors, and a task that ran out of time (what it did is idempotent). */
 const LAMBDA_ERRORS = [
   'Lambda.ServiceException',

@@ -93,26 +93,47 @@ export async function recentRequests(
   seconds: number,
 ): Promise<number | undefined> {
   const end = new Date();
-  const out = await cloudwatch.send(
-    new GetMetricDataCommand({
-      StartTime: new Date(end.getTime() - seconds * 1000),
-      EndTime: end,
-      MetricDataQueries: [
-        {
-          Id: 'requests',
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/ApplicationELB',
-              MetricName: 'RequestCount',
-              Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
-            },
-            Period: 60,
-            Stat: 'Sum',
-          },
-        },
-      ],
-    }),
-  );
-  const values = out.MetricDataResults?.[0]?.Values ?? [];
+  const values: number[] = [];
+  let NextToken: string | undefined;
+  let pages = 0;
+  // GetMetricData pages its answer (NextToken): every page is read. One datapoint a minute of the
+  // window fits one page many times over (a page holds up to 100,800), so more pages than this
+  // is CloudWatch misbehaving.
+  do {
+    if (pages++ === MAX_METRIC_PAGES)
+      throw new LoopBoundExceeded(`GetMetricData returned more than ${MAX_METRIC_PAGES} pages`);
+    const out = await cloudwatch.send(requestCountQuery(dimensions, seconds, end, NextToken));
+    values.push(...(out.MetricDataResults?.[0]?.Values ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
   return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
+}
+
+const MAX_METRIC_PAGES = 5;
+
+function requestCountQuery(
+  dimensions: { TargetGroup: string; LoadBalancer?: string },
+  seconds: number,
+  end: Date,
+  NextToken: string | undefined,
+): GetMetricDataCommand {
+  return new GetMetricDataCommand({
+    StartTime: new Date(end.getTime() - seconds * 1000),
+    EndTime: end,
+    NextToken,
+    MetricDataQueries: [
+      {
+        Id: 'requests',
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/ApplicationELB',
+            MetricName: 'RequestCount',
+            Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })),
+          },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      },
+    ],
+  });
 }

@@ -5,12 +5,14 @@ import {
   DescribeLaunchTemplatesCommand,
   EC2Client,
   type Filter,
+  type Image,
   type Instance,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { DeployConfig } from '../domain/config.ts';
 import { MANAGED_BY, TAG, type Tags, toAwsTags } from '../domain/tags.ts';
+import { LoopBoundExceeded } from '../errors.ts';
 import { isNotFound } from './errors.ts';
 
 export const ec2 = new EC2Client({});
@@ -47,6 +49,8 @@ export async function launchInstances(args: {
   tags: Tags;
 }): Promise<string[]> {
   const { id, name, version } = args.launchTemplate;
+  // One call for the whole fleet: RunInstances has no per-call maximum beyond the account's
+  // quotas, and EC2's RunInstances resource bucket holds 1,000 instances (the config's most).
   const out = await ec2.send(
     new RunInstancesCommand({
       LaunchTemplate: { ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }), Version: version },
@@ -63,10 +67,24 @@ export async function launchInstances(args: {
   return (out.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
 }
 
+/**
+ * Pages of 1,000 read at most from one answer: 20,000 instances (or images) match no question the
+ * service asks (a fleet is at most 1,000 a slot); more is EC2 misbehaving, not a longer list.
+ */
+const MAX_PAGES = 20;
+
+/**
+ * Every page of a DescribeInstances answer. By filter it asks for pages of 1,000 (MaxResults'
+ * most), which also draws on EC2's larger request bucket (unfiltered, unpaginated calls have a
+ * smaller one); MaxResults cannot be given with InstanceIds.
+ */
 async function describe(filters: Filter[], instanceIds?: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
   let NextToken: string | undefined;
+  let pages = 0;
   do {
+    if (pages++ === MAX_PAGES)
+      throw new LoopBoundExceeded(`DescribeInstances returned more than ${MAX_PAGES} pages`);
     const out = await ec2.send(
       new DescribeInstancesCommand({
         ...(instanceIds ? { InstanceIds: instanceIds } : { Filters: filters, MaxResults: 1000 }),
@@ -113,17 +131,21 @@ export function findLaunchedInstances(tags: Tags): Promise<InstanceSummary[]> {
  */
 export async function instancesById(instanceIds: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
-  // At most 200 values a filter.
+  // "Up to 200 values per filter in a single request" (Amazon EC2 User Guide, Filtering resources).
   for (let i = 0; i < instanceIds.length; i += 200) {
     found.push(...(await describe([{ Name: 'instance-id', Values: instanceIds.slice(i, i + 200) }])));
   }
   return found;
 }
 
+/** TerminateInstances takes "up to 1000 instance IDs" a call (EC2 API reference, TerminateInstances). */
+const TERMINATE_IDS_PER_CALL = 1000;
+
 export async function terminateInstances(instanceIds: string[]): Promise<void> {
   // TerminateInstances is idempotent: terminating a terminated instance succeeds.
-  for (let i = 0; i < instanceIds.length; i += 1000) {
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 1000) }));
+  for (let i = 0; i < instanceIds.length; i += TERMINATE_IDS_PER_CALL) {
+    const InstanceIds = instanceIds.slice(i, i + TERMINATE_IDS_PER_CALL);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds }));
   }
 }
 
@@ -147,23 +169,39 @@ export function findAmiByContent(app: string, env: string, key: string): Promise
 }
 
 async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
-  const out = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: ['self'],
-      Filters: [
-        ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
-        { Name: 'state', Values: ['available'] },
-      ],
-    }),
-  );
-  const images = [...(out.Images ?? [])].sort((x, y) =>
-    (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''),
-  );
+  const found: Image[] = [];
+  let NextToken: string | undefined;
+  let pages = 0;
+  // Every page, 1,000 images a page (MaxResults' most): the newest may be on any of them.
+  do {
+    if (pages++ === MAX_PAGES)
+      throw new LoopBoundExceeded(`DescribeImages returned more than ${MAX_PAGES} pages`);
+    const out = await ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [
+          ...Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })),
+          { Name: 'state', Values: ['available'] },
+        ],
+        MaxResults: 1000,
+        NextToken,
+      }),
+    );
+    found.push(...(out.Images ?? []));
+    NextToken = out.NextToken;
+  } while (NextToken);
+  const images = found.sort((x, y) => (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''));
   return images[0]?.ImageId;
 }
 
+/** CreateTags takes "up to 1000 resource IDs" a call (EC2 API reference, CreateTags). */
+const TAG_RESOURCES_PER_CALL = 1000;
+
 export async function tagResources(resourceIds: string[], tags: Tags): Promise<void> {
-  await ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: toAwsTags(tags) }));
+  for (let i = 0; i < resourceIds.length; i += TAG_RESOURCES_PER_CALL) {
+    const Resources = resourceIds.slice(i, i + TAG_RESOURCES_PER_CALL);
+    await ec2.send(new CreateTagsCommand({ Resources, Tags: toAwsTags(tags) }));
+  }
 }
 
 /** A launch template as EC2 lists it. */

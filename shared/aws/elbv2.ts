@@ -20,7 +20,10 @@ import { type Tags, toAwsTags } from '../domain/tags.ts';
 
 export const elbv2 = new ElasticLoadBalancingV2Client({});
 
-/** Target health of the given instances, or of every registered target when none are given. */
+/**
+ * Target health of the given instances, or of every registered target when none are given. Not
+ * paged: DescribeTargetHealth has no Marker or page size, one answer holds every target.
+ */
 export async function describeTargetHealth(
   targetGroupArn: string,
   instanceIds?: string[],
@@ -56,7 +59,9 @@ export async function healthyTargets(targetGroupArn: string): Promise<string[]> 
   return (await describeTargetHealth(targetGroupArn)).filter((t) => t.state === 'healthy').map((t) => t.id);
 }
 
-// RegisterTargets and DeregisterTargets are idempotent and take at most 1,000 targets per call.
+// RegisterTargets and DeregisterTargets are idempotent. Their API reference sets no maximum per
+// call; a target group holds at most 1,000 instance targets by default (ALB quotas), so batches of
+// 1,000 are the most one call ever needs.
 export async function registerTargets(targetGroupArn: string, instanceIds: string[]): Promise<void> {
   for (let i = 0; i < instanceIds.length; i += 1000) {
     const Targets = instanceIds.slice(i, i + 1000).map((Id) => ({ Id }));

@@ -18,7 +18,12 @@ export function normalizeName(name: string): string {
 
 type DnsTarget = { dns: Pick<RecordsPlan, 'hostedZoneId' | 'recordName' | 'recordType'> };
 
-/** The current weight of each slot's record (null where the record does not exist). */
+/**
+ * The current weight of each slot's record (null where the record does not exist). One page is
+ * every page here: it starts at the records' name and type, and Route 53 allows at most 100
+ * weighted records of one name and type ("Weighted resource record sets: 100 resource record sets
+ * that have the same name and type", Route 53 quotas), so 100 items hold them all.
+ */
 export async function readWeights({ dns }: DnsTarget): Promise<Weights> {
   const name = normalizeName(dns.recordName);
   const out = await route53.send(

@@ -23,7 +23,7 @@ function sleep(ms: number): Promise<void> {
  * failure, for as long as the invocation has time for another try and `keepMs` after it.
  * Only for idempotent steps (the recovery's are: it was built to be run again by Lambda). A
  * throttled account (Route 53 allows 5 requests a second across every deployment) needs more
- * patience than Lambda's two retries: the state machine's own tasks retry throttling ten times.
+ * patience than Lambda's two retries: the state machine's own tasks retry throttling twenty times.
  * Throws the last error once time is out.
  */
 export async function patiently<T>(

@@ -1,5 +1,6 @@
 import type { WorldContext } from './context.ts';
-import { awsError } from './errors.ts';
+import { awsError, faultError } from './errors.ts';
+import type { Ec2RateLimits } from './throttling.ts';
 
 type Tags = Record<string, string>;
 
@@ -38,6 +39,25 @@ export interface SimLaunchTemplate {
 }
 
 const SHUTDOWN_SECONDS = 30;
+
+/**
+ * What one request may hold, from the EC2 API reference and user guide (read 2026-12):
+ * TerminateInstances "Constraints: Up to 1000 instance IDs", CreateTags "Constraints: Up to 1000
+ * resource IDs"; DescribeInstances MaxResults "Valid range: 5-1000" and "You cannot specify this
+ * parameter and the instance IDs parameter in the same request"; filtering: "up to 50 filters and up
+ * to 200 values per filter in a single request" (Amazon EC2 User Guide, Filtering resources).
+ */
+export const EC2_LIMITS = {
+  terminateIds: 1000,
+  tagResources: 1000,
+  maxResults: [5, 1000],
+  filters: 50,
+  filterValues: 200,
+} as const;
+
+function tooMany(what: string, limit: number, got: number) {
+  return awsError('InvalidParameterValue', `${what}: at most ${limit} in one request, got ${got}`);
+}
 /**
  * How long EC2 keeps listing an instance once it is terminated: "Recently terminated instances
  * might appear in the returned results. This interval is usually less than one hour."
@@ -72,6 +92,11 @@ export class Ec2Model {
   bootSeconds = 60;
   /** Instances launched from these AMIs die while booting. */
   readonly dyingImages = new Set<string>();
+  /** The account's EC2 request and resource buckets; no limits when undefined. */
+  rateLimits: Ec2RateLimits | undefined;
+  /** Pages of DescribeInstances answers not yet read, by their NextToken. */
+  private readonly pages = new Map<string, SimInstance[]>();
+  private pageCount = 0;
 
   constructor(private readonly world: WorldContext) {}
 
@@ -226,6 +251,9 @@ export class Ec2Model {
       );
     }
     const count = Math.min(max, available);
+    // The resource bucket takes a token per instance launched; without enough, the request is throttled.
+    if (this.rateLimits && !this.rateLimits.admitResources('RunInstances', count))
+      throw faultError('ec2', 'RunInstances', 'throttle');
     if (this.capacity !== undefined) this.capacity -= count;
     const tags = fromTagSpecs(input.TagSpecifications);
     const now = this.world.now();
@@ -254,7 +282,34 @@ export class Ec2Model {
     return { Instances: launched.map((i) => this.describe(i)) };
   }
 
-  DescribeInstances(input: { InstanceIds?: string[]; Filters?: { Name?: string; Values?: string[] }[] }) {
+  /**
+   * Instances by id or filter. With MaxResults the answer is paged (NextToken); without it, every
+   * match comes in one answer, as EC2 answers.
+   */
+  DescribeInstances(input: {
+    InstanceIds?: string[];
+    Filters?: { Name?: string; Values?: string[] }[];
+    MaxResults?: number;
+    NextToken?: string;
+  }) {
+    if (input.NextToken !== undefined) return this.page(input.NextToken, input.MaxResults);
+    const [least, most] = EC2_LIMITS.maxResults;
+    if (input.MaxResults !== undefined) {
+      if ((input.InstanceIds?.length ?? 0) > 0)
+        throw awsError(
+          'InvalidParameterCombination',
+          'The parameter instancesSet cannot be used with the parameter maxResults',
+        );
+      if (!Number.isInteger(input.MaxResults) || input.MaxResults < least || input.MaxResults > most)
+        throw awsError('InvalidParameterValue', `MaxResults must be between ${least} and ${most}`);
+    }
+    const filters = input.Filters ?? [];
+    if (filters.length > EC2_LIMITS.filters) throw tooMany('Filters', EC2_LIMITS.filters, filters.length);
+    for (const filter of filters) {
+      const values = filter.Values?.length ?? 0;
+      if (values > EC2_LIMITS.filterValues)
+        throw tooMany(`Values of filter ${filter.Name}`, EC2_LIMITS.filterValues, values);
+    }
     let found: SimInstance[];
     if (input.InstanceIds && input.InstanceIds.length > 0) {
       // Named ids must all be known; a filter on instance-id just matches none of the unknown ones.
@@ -274,13 +329,46 @@ export class Ec2Model {
         throw awsError('InvalidParameterValue', `The filter '${name}' is invalid`);
       });
     }
-    return { Reservations: found.length > 0 ? [{ Instances: found.map((i) => this.describe(i)) }] : [] };
+    if (input.MaxResults === undefined) return this.reservations(found);
+    return this.page(this.pageToken(), input.MaxResults, found);
+  }
+
+  private reservations(instances: SimInstance[]) {
+    return {
+      Reservations: instances.length > 0 ? [{ Instances: instances.map((i) => this.describe(i)) }] : [],
+    };
+  }
+
+  private pageToken(): string {
+    this.pageCount += 1;
+    return `page-${this.pageCount}`;
+  }
+
+  /** One page of an answer, and the token of the rest (what is still to read is kept under it). */
+  private page(token: string, maxResults: number | undefined, all = this.pages.get(token)) {
+    if (!all) throw awsError('InvalidParameterValue', `The NextToken ${token} is not valid`);
+    this.pages.delete(token);
+    const size = maxResults ?? EC2_LIMITS.maxResults[1];
+    const rest = all.slice(size);
+    if (rest.length === 0) return this.reservations(all);
+    const next = this.pageToken();
+    this.pages.set(next, rest);
+    return { ...this.reservations(all.slice(0, size)), NextToken: next };
   }
 
   TerminateInstances(input: { InstanceIds?: string[] }) {
     const ids = input.InstanceIds ?? [];
+    if (ids.length > EC2_LIMITS.terminateIds)
+      throw tooMany('InstanceIds', EC2_LIMITS.terminateIds, ids.length);
     const missing = this.unknownIds(ids);
     if (missing.length > 0) throw this.notFound(missing);
+    const terminating = ids.filter((id) => {
+      const instance = this.instances.get(id) as SimInstance;
+      return instance.terminateRequestedAt === undefined && this.state(instance) !== 'terminated';
+    }).length;
+    // The resource bucket takes a token per instance it terminates.
+    if (this.rateLimits && !this.rateLimits.admitResources('TerminateInstances', terminating))
+      throw faultError('ec2', 'TerminateInstances', 'throttle');
     const now = this.world.now();
     const changes = ids.map((id) => {
       const instance = this.instances.get(id) as SimInstance;
@@ -325,7 +413,10 @@ export class Ec2Model {
   }
 
   CreateTags(input: { Resources?: string[]; Tags?: { Key?: string; Value?: string }[] }) {
-    for (const id of input.Resources ?? []) {
+    const resources = input.Resources ?? [];
+    if (resources.length > EC2_LIMITS.tagResources)
+      throw tooMany('Resources', EC2_LIMITS.tagResources, resources.length);
+    for (const id of resources) {
       const target = this.instances.get(id) ?? this.images.get(id);
       if (!target) throw awsError('InvalidID', `The ID '${id}' is not valid`);
       for (const tag of input.Tags ?? []) target.tags[tag.Key ?? ''] = tag.Value ?? '';

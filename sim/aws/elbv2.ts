@@ -3,6 +3,15 @@ import type { WorldContext } from './context.ts';
 import type { Ec2Model, SimInstance } from './ec2.ts';
 import { awsError } from './errors.ts';
 
+/**
+ * "Targets per Target Group per Region (instances or IP addresses): 1,000", and as many per
+ * Application Load Balancer (Quotas for your Application Load Balancers,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html):
+ * a registration past it fails with TooManyTargets. The API documents no limit per call, and
+ * DescribeTargetHealth is not paged: one answer holds every target.
+ */
+export const TARGETS_PER_GROUP = 1000;
+
 interface Registration {
   registeredAt: number;
   deregisteredAt?: number;
@@ -375,12 +384,23 @@ export class Elbv2Model {
       );
     }
     const now = this.world.now();
+    const registered = new Set(this.registeredTargets(group));
+    const after = new Set([...registered, ...ids]).size;
+    if (after > TARGETS_PER_GROUP)
+      throw awsError('TooManyTargets', "You've reached the limit on the number of targets.");
     for (const id of ids) {
       const existing = group.registrations.get(id);
       if (!existing || existing.deregisteredAt !== undefined)
         group.registrations.set(id, { registeredAt: now });
     }
     return {};
+  }
+
+  /** Registered and not deregistered (draining ones are on their way out). */
+  private registeredTargets(group: SimTargetGroup): string[] {
+    return [...group.registrations.entries()]
+      .filter(([, r]) => r.deregisteredAt === undefined)
+      .map(([id]) => id);
   }
 
   DeregisterTargets(input: { TargetGroupArn?: string; Targets?: { Id?: string }[] }) {

@@ -8,7 +8,10 @@ export interface SimRecord {
   Weight?: number;
   TTL?: number;
   AliasTarget?: { HostedZoneId?: string; DNSName?: string; EvaluateTargetHealth?: boolean };
+  ResourceRecords?: { Value?: string }[];
 }
+
+const MAX_RESOURCE_RECORDS_PER_BATCH = 1000;
 
 interface SimChange {
   id: string;
@@ -86,6 +89,18 @@ export class Route53Model {
     const zone = this.zone(input.HostedZoneId);
     const changes = input.ChangeBatch?.Changes ?? [];
     if (changes.length === 0) throw awsError('InvalidInput', 'Invalid request: no changes');
+    // "A request cannot contain more than 1000 ResourceRecord elements. When the value of the Action
+    // element is UPSERT, each ResourceRecord element is counted twice" (Route 53 quotas on API
+    // requests). Alias records hold none.
+    const elements = changes.reduce(
+      (sum, c) => sum + (c.ResourceRecordSet?.ResourceRecords?.length ?? 0) * (c.Action === 'UPSERT' ? 2 : 1),
+      0,
+    );
+    if (elements > MAX_RESOURCE_RECORDS_PER_BATCH)
+      throw awsError(
+        'InvalidChangeBatch',
+        `Number of records limit of ${MAX_RESOURCE_RECORDS_PER_BATCH} exceeded: ${elements} in the batch`,
+      );
     const next = new Map(zone);
     for (const change of changes) {
       const record = change.ResourceRecordSet;

@@ -334,29 +334,40 @@ export class CloudWatchModel {
     return out;
   }
 
-  DescribeAlarms(input: { AlarmNames?: string[] }) {
+  /**
+   * The named alarms, a page at a time: CloudWatch takes at most 100 names a call and answers
+   * MaxRecords alarms a page (1-100, default 50) with a NextToken for the rest (DescribeAlarms,
+   * CloudWatch API reference).
+   */
+  DescribeAlarms(input: { AlarmNames?: string[]; MaxRecords?: number; NextToken?: string }) {
     const now = this.world.now();
-    // CloudWatch takes at most 100 names a call.
     if ((input.AlarmNames?.length ?? 0) > 100)
       throw awsError(
         'ValidationError',
         `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to 100`,
       );
+    const size = input.MaxRecords ?? 50;
+    if (!Number.isInteger(size) || size < 1 || size > 100)
+      throw awsError('ValidationError', 'MaxRecords must be between 1 and 100');
     const names = input.AlarmNames ?? [...this.alarms.keys()];
-    const MetricAlarms = names
-      .filter((name) => this.alarms.has(name))
-      .map((name) => {
-        const current = this.stateAt(name, now);
-        const transitioned = this.transitions(name, now).at(-1)?.change.at ?? 0;
-        return {
-          AlarmName: name,
-          StateValue: current?.state ?? 'INSUFFICIENT_DATA',
-          StateReason: current?.reason ?? '',
-          StateUpdatedTimestamp: new Date(current?.at ?? 0),
-          StateTransitionedTimestamp: new Date(transitioned),
-        };
-      });
-    return { MetricAlarms, CompositeAlarms: [] };
+    const known = names.filter((name) => this.alarms.has(name));
+    const start = Number(input.NextToken ?? 0);
+    const MetricAlarms = known.slice(start, start + size).map((name) => {
+      const current = this.stateAt(name, now);
+      const transitioned = this.transitions(name, now).at(-1)?.change.at ?? 0;
+      return {
+        AlarmName: name,
+        StateValue: current?.state ?? 'INSUFFICIENT_DATA',
+        StateReason: current?.reason ?? '',
+        StateUpdatedTimestamp: new Date(current?.at ?? 0),
+        StateTransitionedTimestamp: new Date(transitioned),
+      };
+    });
+    return {
+      MetricAlarms,
+      CompositeAlarms: [],
+      ...(start + size < known.length ? { NextToken: String(start + size) } : {}),
+    };
   }
 
   /** State updates of one alarm in [StartDate, EndDate], newest first unless asked otherwise. */

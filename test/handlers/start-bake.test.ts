@@ -160,6 +160,7 @@ describe('start-bake', () => {
         { Name: 'tag:bluegreen:bake-key', Values: [bakeKey] },
         { Name: 'state', Values: ['available'] },
       ],
+      MaxResults: 1000,
     });
     expect(imagebuilderMock.commandCalls(CreateImageCommand)).toHaveLength(0);
   });
