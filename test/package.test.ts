@@ -398,7 +398,8 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     // One count alarms, and the alarm holds for the hour a late deployment's tasks may be apart
     // (within the 3 hours a Metrics Insights alarm may evaluate), instead of notifying again.
     const window = (props: Record<string, unknown> | undefined) =>
-      ((props?.Metrics as { Period: number }[] | undefined)?.[0]?.Period ?? 0) * Number(props?.EvaluationPeriods);
+      ((props?.Metrics as { Period: number }[] | undefined)?.[0]?.Period ?? 0) *
+      Number(props?.EvaluationPeriods);
     expect(overrun?.Properties).toMatchObject({ DatapointsToAlarm: 1 });
     expect(window(overrun?.Properties)).toBe(3600);
     for (const r of Object.values(resources))

@@ -460,3 +460,47 @@ describe('randomized fault schedules over a deploy in traffic.mode alb', () => {
     RUNS * 3_000,
   );
 });
+
+describe('the stickiness of the forward action changed by someone else during the deployment', () => {
+  it('is not carried into a termination inside the new stickiness: the next step refuses and rolls back', async () => {
+    const raised = testScenario('alb-stickiness-raised', 'ROLLED_BACK', {
+      summary: 'someone raises the forward action’s stickiness to an hour while green takes 50 %',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.config.termination = { ...ctx.config.termination, waitSeconds: 600 };
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            void asSomeoneElse(() =>
+              ctx.world.call('elbv2', 'ModifyListener', {
+                ListenerArn: names.listenerArn,
+                DefaultActions: [
+                  {
+                    Type: 'forward',
+                    ForwardConfig: {
+                      TargetGroups: [
+                        { TargetGroupArn: names.targetGroups.a, Weight: 50 },
+                        { TargetGroupArn: names.targetGroups.b, Weight: 50 },
+                      ],
+                      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+                    },
+                  },
+                ],
+              }),
+            );
+          }),
+        );
+      },
+    });
+    const { summary, world } = await simulate(raised);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('ROLLED_BACK');
+    expect(summary.cause).toMatch(/stickiness/);
+    // Nothing this deployment wrote after the change: the rollback's one write puts 100 on blue.
+    expect(listenerWrites(world).map(({ a, b }) => ({ a, b }))).toEqual([
+      { a: 90, b: 10 },
+      { a: 50, b: 50 },
+      { a: 50, b: 50 },
+      { a: 100, b: 0 },
+    ]);
+  });
+});
