@@ -58,7 +58,8 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
     );
   }
   const comment = `${state.deploymentId} step ${index + 1}/${plan.steps.length}: ${step.percent}% to slot ${plan.green}`;
-  const dns = await writeChange(plan, weights, comment);
+  // A listener is read again right before its write: it must still hold what was checked here.
+  const dns = await writeChange(plan, weights, comment, undefined, current);
   logger.info('traffic step written', { index, percent: step.percent, weights, changeId: dns.changeId });
   await tellProgress(state, 'step-shifted', { step: index + 1, weights, green: plan.green });
   return {

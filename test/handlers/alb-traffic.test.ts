@@ -174,6 +174,29 @@ describe('shift-traffic in traffic.mode alb', () => {
     expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
   });
 
+  it('refuses, writing nothing, when someone writes the listener between its check and its write', async () => {
+    // Prepare: the check reads this deployment's 90/10; the read right before the write, 70/30.
+    listenerAt(90, 10);
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolvesOnce({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(90, 10) }] })
+      .resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(70, 30) }] });
+
+    // Act
+    const run = shiftTraffic(
+      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
+      lambdaContext('shiftTraffic'),
+    );
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('holds a=70 b=30, not the a=90 b=10 read before this write'),
+    });
+    expect(elbv2Mock.commandCalls(DescribeListenersCommand)).toHaveLength(2);
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+  });
+
   it('refuses, writing nothing, when someone lengthened the stickiness the waits were planned on', async () => {
     // Prepare: the weights are this deployment's 90/10, the stickiness an hour instead of 600 s.
     const longer = forward(90, 10).map((action) => ({
