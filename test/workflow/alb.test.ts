@@ -504,3 +504,23 @@ describe('the stickiness of the forward action changed by someone else during th
     ]);
   });
 });
+
+describe('a stickiness longer than the last step’s wait', () => {
+  it('is waited out before the window without running out of window checks', async () => {
+    const short = testScenario('alb-short-window', 'SUCCEEDED', {
+      summary: 'a ten-minute window checked every minute, after 600 s of stickiness and a 300 s step wait',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.config.termination = { waitSeconds: 600, checkIntervalSeconds: 60 };
+      },
+    });
+    const { summary, world } = await simulate(short);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    // Blue goes once the stickiness and the window have both passed since the 100 % write.
+    const last = listenerWrites(world).at(-1)?.at ?? 0;
+    const blueGone = terminatedAt(world, '1.0.0');
+    expect(blueGone).toHaveLength(3);
+    expect((blueGone[0] ?? 0) - last).toBeGreaterThanOrEqual((ALB_STICKINESS_SECONDS + 600) * 1000);
+  });
+});
