@@ -220,7 +220,7 @@ export const rollbackPhase = (): Segment => ({
     [STATE.returnTraffic]: rollback.lambda('rollbackTraffic', '$.rollbackTraffic', STATE.isTrafficMoving),
     [STATE.isTrafficMoving]: is('$.rollbackTraffic.changed', true, STATE.waitRollbackDns, STATE.removeGreen),
     ...dnsChange('rollbackTraffic', STATE.leaveGreen),
-    [STATE.leaveGreen]: wait('$.plan.leaveSeconds', STATE.drainGreen),
+    [STATE.leaveGreen]: wait('$.rollbackTraffic.leaveSeconds', STATE.drainGreen),
     [STATE.drainGreen]: rollback.lambda('drainGreen', '$.greenDrain', STATE.letGreenDrain),
     [STATE.letGreenDrain]: wait('$.greenDrain.drainSeconds', STATE.removeGreen),
     [STATE.removeGreen]: rollback.lambda('removeGreen', '$.greenRemoval', STATE.notifyRolledBack),
@@ -282,7 +282,7 @@ const COMMENTS: { [Name in StateName]?: string } = {
   [STATE.waitRollbackDns]:
     'No time in alb mode (a listener write is in sync when written). Route 53 applies every change it accepted; this one puts all traffic back on blue, so it is waited for up to 30 minutes (checks every 10 s, after 3 minutes every minute).',
   [STATE.leaveGreen]:
-    "Resolvers may serve the old answer for one TTL after INSYNC (route53 mode); a sticky client stays on green for the forward action's stickiness duration (alb mode).",
+    "Resolvers may serve the old answer for one TTL after INSYNC (route53 mode); a sticky client stays on green for the forward action's stickiness duration (alb mode: as the listener holds it at the rollback, never less than at Plan).",
   [STATE.drainGreen]:
     "Deregister this deployment's instances so requests in flight finish (clients that ignore DNS); refused while green carries traffic.",
   [STATE.letGreenDrain]: "The target group's deregistration delay (none when nothing was in service).",

@@ -191,7 +191,14 @@ export function buildPlan({
     termination: {
       waitSeconds: config.termination.waitSeconds,
       checkIntervalSeconds,
-      maxChecks: Math.ceil(config.termination.waitSeconds / checkIntervalSeconds) + 2,
+      // The window begins once clients have left blue. A record TTL is over by the first check (the
+      // last step settles at least that long); a listener's stickiness may not be, and the checks
+      // go on meanwhile, so they count too.
+      maxChecks:
+        Math.ceil(
+          (config.termination.waitSeconds + (traffic.listener ? traffic.leaveSeconds : 0)) /
+            checkIntervalSeconds,
+        ) + 2,
     },
     topicArn: config.notifications.topicArn ?? defaultTopicArn,
     ...(heal ? { heal } : {}),

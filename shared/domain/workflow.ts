@@ -331,6 +331,11 @@ export interface TrafficRollback {
    * names several): read from the failure's cause, so a retried task records the same time.
    */
   alarmedAt?: string;
+  /**
+   * How long to wait before green is drained: plan.leaveSeconds, or longer when the listener's
+   * forward action keeps a client on its target group longer than it did at Plan.
+   */
+  leaveSeconds: number;
   changed: boolean;
   weights: Record<Slot, number> | null;
   summary: string;

@@ -18,8 +18,9 @@ export async function writeChange(
   weights: Record<Slot, number>,
   comment: string,
   maxPolls = plan.dns?.maxPolls ?? 0,
+  checked?: Weights,
 ): Promise<DnsChange> {
-  const { changeId, submittedAt, inSync } = await writeWeights(plan, weights, comment);
+  const { changeId, submittedAt, inSync } = await writeWeights(plan, weights, comment, checked);
   if (inSync) {
     return {
       changeId,

@@ -1,9 +1,9 @@
 import { listenerActions, writeListenerActions } from '../aws/elbv2.ts';
 import * as records from '../aws/route53.ts';
 import { forwardAction, readForward } from '../domain/listener.ts';
-import type { Slot, Weights } from '../domain/traffic.ts';
+import { formatWeights, type Slot, sameWeights, type Weights } from '../domain/traffic.ts';
 import type { RecordsPlan } from '../domain/workflow.ts';
-import { UnsafeToDeploy } from '../errors.ts';
+import { TrafficDrift, UnsafeToDeploy } from '../errors.ts';
 
 /**
  * Where the weights of an app/env live, by traffic mode: its two weighted records (route53), or
@@ -61,16 +61,24 @@ export async function readTraffic(
 /**
  * Writes both weights in one call: a change batch of both records (to wait on until INSYNC), or
  * one ModifyListener / ModifyRule holding both target groups' weights, in effect when it returns.
- * The forward action is read right before and written back with only the weights changed.
+ * The forward action is read right before and written back with only the weights changed; given
+ * the weights the caller checked (`checked`), that read must still hold them (someone else may
+ * have written the listener since).
  */
 export async function writeWeights(
   target: TrafficTarget,
   weights: Record<Slot, number>,
   comment: string,
+  checked?: Weights,
 ): Promise<{ changeId: string; submittedAt: string; inSync: boolean }> {
   if (target.listener) {
     const { listener } = target;
-    const { action } = await forwardOf(target, listener);
+    const { action, weights: now } = await forwardOf(target, listener);
+    if (checked && !sameWeights(now, { a: checked.a ?? 0, b: checked.b ?? 0 })) {
+      throw new TrafficDrift(
+        `${trafficSource(target)} holds ${formatWeights(now)}, not the ${formatWeights(checked)} read before this write; someone else is moving traffic`,
+      );
+    }
     await writeListenerActions(listener, [forwardAction(weights, targetGroupsOf(target), action)]);
     return {
       changeId: listener.ruleArn ?? listener.listenerArn,

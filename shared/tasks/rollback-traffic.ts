@@ -1,3 +1,4 @@
+import { LIMITS } from '../domain/config.ts';
 import { approvalTimedOut, causeMessage } from '../domain/report.ts';
 import { failedOnGreen } from '../domain/return-to-blue.ts';
 import { alarmedAtOf } from '../domain/text.ts';
@@ -8,7 +9,7 @@ import { logger } from '../logger.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { greenHeldByAnother } from '../operations/slot-tags.ts';
 import { returnTrafficToBlue } from '../operations/traffic-moves.ts';
-import { readWeights } from '../operations/weights.ts';
+import { readTraffic } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /**
@@ -37,12 +38,18 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   const state = need(input, 'plan');
   const { plan } = state;
   const alarmed = alarmCausedIt(state);
-  const current = await readWeights(plan);
+  const { weights: current, stickinessSeconds } = await readTraffic(plan);
+  // How long a client may still reach green once it has no weight: the plan's TTL or stickiness,
+  // or the listener's stickiness as it is now when someone lengthened it since Plan (a client
+  // that came while green had weight keeps its group that long), up to the longest Plan accepts
+  // (which keeps the lock's bound).
+  const leaveSeconds = Math.max(plan.leaveSeconds, Math.min(stickinessSeconds, LIMITS.ttlSeconds));
   // Green's slot taken by another deployment (or app/env): the traffic on it is theirs.
   const another = await greenHeldByAnother(plan, state.deploymentId);
   if (another) {
     return {
       ...alarmed,
+      leaveSeconds,
       changed: false,
       weights: null,
       summary: `${another}: its traffic is not this deployment's to move (${formatWeights(current)})`,
@@ -52,6 +59,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   if ((current[plan.green] ?? 0) === 0 && !state.shift) {
     return {
       ...alarmed,
+      leaveSeconds,
       changed: false,
       weights: null,
       summary: `traffic never left blue (${formatWeights(current)})`,
@@ -80,6 +88,7 @@ export async function rollBackTraffic(input: DeploymentState): Promise<TrafficRo
   await tellProgress(state, 'traffic-returned', { weights, green: plan.green });
   return {
     ...alarmed,
+    leaveSeconds,
     changed: true,
     weights,
     summary: `traffic returned to slot ${plan.blue} (${formatWeights(weights)})`,

@@ -8,7 +8,7 @@ import { greenIds, greenVerdict } from '../operations/green-health.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { writeChange } from '../operations/traffic-moves.ts';
-import { readWeights } from '../operations/weights.ts';
+import { readTraffic } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /** Whether the records hold what they must before this step: the previous step's, or the start. */
@@ -38,7 +38,14 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   const verdict = await greenVerdict(plan, green, state.deploymentId, ours);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);
-  const current = await readWeights(plan);
+  const { weights: current, stickinessSeconds } = await readTraffic(plan);
+  // The stickiness the waits were planned on (plan.leaveSeconds): a longer one, set since by
+  // someone else, would be written back by this step and outlast the wait before blue goes.
+  if (plan.listener && stickinessSeconds > plan.listener.stickinessSeconds) {
+    throw new TrafficDrift(
+      `the forward action of ${plan.listener.ruleArn ?? plan.listener.listenerArn} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${plan.listener.stickinessSeconds} s the deployment planned its waits on; someone else changed the listener`,
+    );
+  }
   // Before the first step only: a retry of it that finds green already carrying traffic is past
   // that moment, and an alarm then is the step checks' to judge (and may be the release's doing).
   if (index === 0 && (current[plan.green] ?? 0) === 0)
@@ -51,7 +58,8 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
     );
   }
   const comment = `${state.deploymentId} step ${index + 1}/${plan.steps.length}: ${step.percent}% to slot ${plan.green}`;
-  const dns = await writeChange(plan, weights, comment);
+  // A listener is read again right before its write: it must still hold what was checked here.
+  const dns = await writeChange(plan, weights, comment, undefined, current);
   logger.info('traffic step written', { index, percent: step.percent, weights, changeId: dns.changeId });
   await tellProgress(state, 'step-shifted', { step: index + 1, weights, green: plan.green });
   return {

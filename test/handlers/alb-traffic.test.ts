@@ -174,6 +174,73 @@ describe('shift-traffic in traffic.mode alb', () => {
     expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
   });
 
+  it('refuses, writing nothing, when someone writes the listener between its check and its write', async () => {
+    // Prepare: the check reads this deployment's 90/10; the read right before the write, 70/30.
+    listenerAt(90, 10);
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolvesOnce({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(90, 10) }] })
+      .resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(70, 30) }] });
+
+    // Act
+    const run = shiftTraffic(
+      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
+      lambdaContext('shiftTraffic'),
+    );
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('holds a=70 b=30, not the a=90 b=10 read before this write'),
+    });
+    expect(elbv2Mock.commandCalls(DescribeListenersCommand)).toHaveLength(2);
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+  });
+
+  it('refuses, writing nothing, when someone lengthened the stickiness the waits were planned on', async () => {
+    // Prepare: the weights are this deployment's 90/10, the stickiness an hour instead of 600 s.
+    const longer = forward(90, 10).map((action) => ({
+      ...action,
+      ForwardConfig: {
+        ...action.ForwardConfig,
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+      },
+    }));
+    listenerAt(90, 10, longer);
+
+    // Act
+    const run = shiftTraffic(
+      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
+      lambdaContext('shiftTraffic'),
+    );
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('for 3600 s (target group stickiness), not the 600 s'),
+    });
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+  });
+
+  it('goes on when the stickiness was shortened (the planned waits still cover it)', async () => {
+    // Prepare
+    const shorter = forward(90, 10).map((action) => ({
+      ...action,
+      ForwardConfig: { ...action.ForwardConfig, TargetGroupStickinessConfig: { Enabled: false } },
+    }));
+    listenerAt(90, 10, shorter);
+
+    // Act
+    const result = await shiftTraffic(
+      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
+      lambdaContext('shiftTraffic'),
+    );
+
+    // Assess
+    expect(result.weights).toEqual({ a: 50, b: 50 });
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(1);
+  });
+
   it('refuses, writing nothing, a listener whose actions hold more than the forward it would rewrite', async () => {
     // Prepare
     listenerAt(100, 0, [
@@ -218,6 +285,41 @@ describe('rollback-traffic in traffic.mode alb', () => {
       { ListenerArn: LISTENER, DefaultActions: forward(100, 0) },
     ]);
     expect(result).toMatchObject({ changed: true, weights: { a: 100, b: 0 }, dns: { status: 'INSYNC' } });
+    // Green is left alone for the stickiness the plan read before it is drained.
+    expect(result.leaveSeconds).toBe(STICKY.DurationSeconds);
+  });
+
+  it('waits out a stickiness someone lengthened since Plan before green is drained', async () => {
+    // Prepare
+    const longer = forward(50, 50).map((action) => ({
+      ...action,
+      ForwardConfig: {
+        ...action.ForwardConfig,
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+      },
+    }));
+    listenerAt(50, 50, longer);
+
+    // Act
+    const result = await rollbackTraffic(
+      {
+        ...deployment,
+        plan: albPlan(),
+        green: greenFleet,
+        shift: step(1, 50, { a: 50, b: 50 }),
+        failure: { Error: 'TrafficDrift', Cause: 'someone else changed the listener' },
+      },
+      lambdaContext('rollbackTraffic'),
+    );
+
+    // Assess: the rollback still puts 100 on blue (the stickiness kept), and green waits an hour.
+    const written = elbv2Mock.commandCalls(ModifyListenerCommand).map((c) => c.args[0].input.DefaultActions);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.[0]?.ForwardConfig?.TargetGroupStickinessConfig).toEqual({
+      Enabled: true,
+      DurationSeconds: 3600,
+    });
+    expect(result).toMatchObject({ changed: true, weights: { a: 100, b: 0 }, leaveSeconds: 3600 });
   });
 });
 

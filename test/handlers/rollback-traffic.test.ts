@@ -131,6 +131,7 @@ describe('rollback-traffic', () => {
     const stopped = { Error: 'ABORTED', Cause: 'the execution web-prod-1_1_0-1 stopped' };
     const begun = {
       alarmedAt: '2026-03-02T09:30:40.000Z',
+      leaveSeconds: 60,
       changed: true,
       weights: { a: 100, b: 0 },
       summary: 'traffic returned to slot a (a=100 b=0)',
@@ -261,11 +262,15 @@ describe('rollback-traffic', () => {
     route53Accepts();
 
     // Act
-    const result = await handler(stateWith({ green: greenFleet, failure }), context);
+    const state = stateWith({ green: greenFleet, failure });
+    expect(state.plan?.leaveSeconds).toBe(60);
+    const result = await handler(state, context);
 
     // Assess
     expect(route53Mock.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     expect(result).toEqual({
+      // The record TTL, as planned (route53 mode has no stickiness to read).
+      leaveSeconds: 60,
       changed: false,
       weights: null,
       summary: 'traffic never left blue (a=100 b=0)',

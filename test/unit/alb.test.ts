@@ -214,6 +214,14 @@ describe('the plan of a traffic.mode alb deployment', () => {
     ]);
   });
 
+  it('counts the window checks made while sticky clients leave blue, before the window begins', () => {
+    const p = plan(600, 30);
+    const { waitSeconds, checkIntervalSeconds, maxChecks } = p.termination;
+    // Checked from the last step's settle on: the stickiness, then the window, and one late check.
+    expect(maxChecks).toBeGreaterThanOrEqual(Math.ceil((600 - 30 + waitSeconds) / checkIntervalSeconds) + 1);
+    expect(plan(0, 30).termination.maxChecks).toBe(Math.ceil(waitSeconds / checkIntervalSeconds) + 2);
+  });
+
   it('leaves a slot at once without stickiness', () => {
     expect(plan(0).leaveSeconds).toBe(0);
   });

@@ -91,6 +91,7 @@ describe('deployment metrics', () => {
   it('times an alarm to traffic back on blue: from ALARM to the rollback change INSYNC', () => {
     const rollbackTraffic = {
       alarmedAt: '2026-11-26T10:30:00.000Z',
+      leaveSeconds: 60,
       changed: true,
       weights: { a: 100, b: 0 },
       summary: 'traffic returned to slot a (a=100 b=0)',

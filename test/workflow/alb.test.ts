@@ -460,3 +460,67 @@ describe('randomized fault schedules over a deploy in traffic.mode alb', () => {
     RUNS * 3_000,
   );
 });
+
+describe('the stickiness of the forward action changed by someone else during the deployment', () => {
+  it('is not carried into a termination inside the new stickiness: the next step refuses and rolls back', async () => {
+    const raised = testScenario('alb-stickiness-raised', 'ROLLED_BACK', {
+      summary: 'someone raises the forward action’s stickiness to an hour while green takes 50 %',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.config.termination = { ...ctx.config.termination, waitSeconds: 600 };
+        greenWeightReaches(ctx.world, 50, () =>
+          ctx.after(30, () => {
+            void asSomeoneElse(() =>
+              ctx.world.call('elbv2', 'ModifyListener', {
+                ListenerArn: names.listenerArn,
+                DefaultActions: [
+                  {
+                    Type: 'forward',
+                    ForwardConfig: {
+                      TargetGroups: [
+                        { TargetGroupArn: names.targetGroups.a, Weight: 50 },
+                        { TargetGroupArn: names.targetGroups.b, Weight: 50 },
+                      ],
+                      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+                    },
+                  },
+                ],
+              }),
+            );
+          }),
+        );
+      },
+    });
+    const { summary, world } = await simulate(raised);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('ROLLED_BACK');
+    expect(summary.cause).toMatch(/stickiness/);
+    // Nothing this deployment wrote after the change: the rollback's one write puts 100 on blue.
+    expect(listenerWrites(world).map(({ a, b }) => ({ a, b }))).toEqual([
+      { a: 90, b: 10 },
+      { a: 50, b: 50 },
+      { a: 50, b: 50 },
+      { a: 100, b: 0 },
+    ]);
+  });
+});
+
+describe('a stickiness longer than the last step’s wait', () => {
+  it('is waited out before the window without running out of window checks', async () => {
+    const short = testScenario('alb-short-window', 'SUCCEEDED', {
+      summary: 'a ten-minute window checked every minute, after 600 s of stickiness and a 300 s step wait',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.config.termination = { waitSeconds: 600, checkIntervalSeconds: 60 };
+      },
+    });
+    const { summary, world } = await simulate(short);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    // Blue goes once the stickiness and the window have both passed since the 100 % write.
+    const last = listenerWrites(world).at(-1)?.at ?? 0;
+    const blueGone = terminatedAt(world, '1.0.0');
+    expect(blueGone).toHaveLength(3);
+    expect((blueGone[0] ?? 0) - last).toBeGreaterThanOrEqual((ALB_STICKINESS_SECONDS + 600) * 1000);
+  });
+});
