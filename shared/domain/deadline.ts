@@ -28,10 +28,11 @@ export function longestDnsSeconds(): number {
 export const LONGEST_DRAIN_SECONDS = 3600 + 60;
 
 /**
- * What one stretch of the workflow may spend beyond its waits: its tasks' retries (the backoff of
- * one task's throttling, transient and Lambda retriers adds up to about 500 s) and their run time.
+ * What one stretch of the workflow may spend beyond its waits: its tasks' retries at their longest
+ * (statemachines/deploy.ts: throttling's 20 tries, 2 s doubling to at most 60 s apart, up to 962 s;
+ * transient errors' 6, up to 122 s; Lambda's 3, up to 14 s: about 1,100 s) and their run time.
  */
-export const RETRY_MARGIN_SECONDS = 600;
+export const RETRY_MARGIN_SECONDS = 1200;
 
 /** The final notification's retries while another delivery of it publishes (up to about 244 s). */
 const NOTIFY_SECONDS = 300;
