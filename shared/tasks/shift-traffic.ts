@@ -6,6 +6,7 @@ import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
 import { greenIds, greenVerdict } from '../operations/green-health.ts';
 import { tellProgress } from '../operations/progress.ts';
+import { assertStickinessAsPlanned } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { writeChange } from '../operations/traffic-moves.ts';
 import { readTraffic } from '../operations/weights.ts';
@@ -41,11 +42,7 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   const { weights: current, stickinessSeconds } = await readTraffic(plan);
   // The stickiness the waits were planned on (plan.leaveSeconds): a longer one, set since by
   // someone else, would be written back by this step and outlast the wait before blue goes.
-  if (plan.listener && stickinessSeconds > plan.listener.stickinessSeconds) {
-    throw new TrafficDrift(
-      `the forward action of ${plan.listener.ruleArn ?? plan.listener.listenerArn} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${plan.listener.stickinessSeconds} s the deployment planned its waits on; someone else changed the listener`,
-    );
-  }
+  assertStickinessAsPlanned(plan.listener, stickinessSeconds);
   // Before the first step only: a retry of it that finds green already carrying traffic is past
   // that moment, and an alarm then is the step checks' to judge (and may be the release's doing).
   if (index === 0 && (current[plan.green] ?? 0) === 0)

@@ -505,6 +505,49 @@ describe('the stickiness of the forward action changed by someone else during th
   });
 });
 
+describe('the stickiness raised by someone else during the termination window', () => {
+  it('is found by the window’s next check: the deployment rolls back instead of terminating blue inside it', async () => {
+    const raised = testScenario('alb-stickiness-raised-in-window', 'ROLLED_BACK', {
+      summary: 'someone raises the forward action’s stickiness to an hour 10m30s after green took 100 %',
+      alb: true,
+      prepare: (ctx) => {
+        ctx.config.termination = { ...ctx.config.termination, waitSeconds: 1800 };
+        greenWeightReaches(ctx.world, 100, () =>
+          ctx.after(630, () => {
+            void asSomeoneElse(() =>
+              ctx.world.call('elbv2', 'ModifyListener', {
+                ListenerArn: names.listenerArn,
+                DefaultActions: [
+                  {
+                    Type: 'forward',
+                    ForwardConfig: {
+                      TargetGroups: [
+                        { TargetGroupArn: names.targetGroups.a, Weight: 0 },
+                        { TargetGroupArn: names.targetGroups.b, Weight: 100 },
+                      ],
+                      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+                    },
+                  },
+                ],
+              }),
+            );
+          }),
+        );
+      },
+    });
+    const { summary, world } = await simulate(raised);
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('ROLLED_BACK');
+    expect(summary.cause).toMatch(/stickiness/);
+    // Blue is kept: after the person's write, the rollback's one write puts all traffic back on it.
+    expect(listenerWrites(world).slice(-2)).toMatchObject([
+      { a: 0, b: 100, stickinessSeconds: 3600 },
+      { a: 100, b: 0 },
+    ]);
+    expect(summary.running).toMatchObject({ a: 3, b: 0, other: 0 });
+  });
+});
+
 describe('a stickiness longer than the last step’s wait', () => {
   it('is waited out before the window without running out of window checks', async () => {
     const short = testScenario('alb-short-window', 'SUCCEEDED', {
