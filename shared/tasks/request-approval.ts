@@ -1,5 +1,11 @@
 import { describeAlarms } from '../aws/cloudwatch.ts';
-import { createApproval, getApproval, markNotified, pointLatestApproval } from '../aws/dynamodb.ts';
+import {
+  type ApprovalItem,
+  createApproval,
+  getApproval,
+  markNotified,
+  pointLatestApproval,
+} from '../aws/dynamodb.ts';
 import { signingKey } from '../aws/secrets.ts';
 import { publish } from '../aws/sns.ts';
 import {
@@ -116,7 +122,7 @@ export async function requestApproval(
   const expires = Math.floor(now.getTime() / 1000) + approval.timeoutSeconds;
   const summary = summarize(request, now, expires, watchedAlarms(config.alarms, found));
   const ttl = expires + 7 * 86400;
-  await createApproval(settings.table, {
+  const item: ApprovalItem = {
     id,
     taskToken: request.token,
     executionArn: request.executionArn,
@@ -126,8 +132,9 @@ export async function requestApproval(
     ttl,
     state: 'PENDING',
     createdAt: now.toISOString(),
-  });
-  const stored = await getApproval(settings.table, id);
+  };
+  // Written now: the record is this one. Found (a retry): the first try's, read back.
+  const stored = (await createApproval(settings.table, item)) ? item : await getApproval(settings.table, id);
   await pointLatestApproval(settings.table, {
     app: state.app,
     env: state.env,
