@@ -117,7 +117,7 @@ export async function requestApproval(
   const key = await signingKey(settings.secretId);
   const id = approvalId(key, request.token);
   // Read before the request's time is taken: the page says the states are as of that time.
-  const found = config.alarms.length === 0 ? new Map() : await describeAlarms(config.alarms);
+  const found = await describeAlarms(config.alarms);
   const now = new Date();
   const expires = Math.floor(now.getTime() / 1000) + approval.timeoutSeconds;
   const summary = summarize(request, now, expires, watchedAlarms(config.alarms, found));
