@@ -228,6 +228,12 @@ export class Elbv2Model {
     return forwarding ? forwardWeights(forwarding.actions).weights : new Map();
   }
 
+  /** The target group stickiness of the forward action of that listener or rule, in seconds (0 when off). */
+  stickinessOf(arn: string): number {
+    const forwarding = this.forwarding(arn);
+    return forwarding ? forwardWeights(forwarding.actions).stickinessSeconds : 0;
+  }
+
   /**
    * Whether requests reached the target group through a forward action at any moment of [from, to]:
    * while it had weight, and for the stickiness duration after (a sticky client stays on its group).
