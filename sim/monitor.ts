@@ -101,10 +101,7 @@ export class SafetyMonitor implements ExecutionObserver {
   private leave(): { seconds: number; what: string } {
     const { dns, listener } = this.watched.config;
     if (listener) {
-      const forwarding = this.world.elbv2.forwarding(listener.ruleArn ?? listener.listenerArn);
-      const sticky = forwarding?.actions.find((a) => a.Type === 'forward')?.ForwardConfig
-        ?.TargetGroupStickinessConfig;
-      const seconds = sticky?.Enabled ? (sticky.DurationSeconds ?? 0) : 0;
+      const seconds = this.world.elbv2.stickinessOf(listener.ruleArn ?? listener.listenerArn);
       return { seconds, what: `the forward action's target group stickiness (${seconds} s)` };
     }
     const seconds = dns?.ttlSeconds ?? 0;

@@ -39,9 +39,7 @@ async function forwardOf(target: TrafficTarget, listener: NonNullable<TrafficTar
 
 /** The current weight of each slot (null where its record, or its target group in the forward action, is missing). */
 export async function readWeights(target: TrafficTarget): Promise<Weights> {
-  if (target.listener) return (await forwardOf(target, target.listener)).weights;
-  if (!target.dns) throw new TypeError('neither records nor a listener to read the weights of');
-  return records.readWeights({ dns: target.dns });
+  return (await readTraffic(target)).weights;
 }
 
 /**
@@ -55,7 +53,8 @@ export async function readTraffic(
     const { weights, stickinessSeconds } = await forwardOf(target, target.listener);
     return { weights, stickinessSeconds };
   }
-  return { weights: await readWeights(target), stickinessSeconds: 0 };
+  if (!target.dns) throw new TypeError('neither records nor a listener to read the weights of');
+  return { weights: await records.readWeights({ dns: target.dns }), stickinessSeconds: 0 };
 }
 
 /**

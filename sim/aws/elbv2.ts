@@ -228,6 +228,12 @@ export class Elbv2Model {
     return forwarding ? forwardWeights(forwarding.actions).weights : new Map();
   }
 
+  /** The target group stickiness of the forward action of that listener or rule, in seconds (0 when off). */
+  stickinessOf(arn: string): number {
+    const forwarding = this.forwarding(arn);
+    return forwarding ? forwardWeights(forwarding.actions).stickinessSeconds : 0;
+  }
+
   /**
    * Whether requests reached the target group through a forward action at any moment of [from, to]:
    * while it had weight, and for the stickiness duration after (a sticky client stays on its group).
@@ -296,25 +302,24 @@ export class Elbv2Model {
     };
   }
 
+  /** A listener's or rule's actions replaced by a write now: logged, and the monitor told. */
+  private replaceActions(forwarding: SimForwarding, actions: ListenerAction[]): void {
+    forwarding.actions = this.checkActions(actions);
+    this.logForward(forwarding.arn, forwarding.actions, this.world.now());
+    this.world.afterRecordsChange(forwarding.arn);
+  }
+
   /** Replaces the listener's default actions (what is not given stays as it is). */
   ModifyListener(input: { ListenerArn?: string; DefaultActions?: ListenerAction[] }) {
     const listener = this.listener(input.ListenerArn);
-    if (input.DefaultActions) {
-      listener.actions = this.checkActions(input.DefaultActions);
-      this.logForward(listener.arn, listener.actions, this.world.now());
-      this.world.afterRecordsChange(listener.arn);
-    }
+    if (input.DefaultActions) this.replaceActions(listener, input.DefaultActions);
     return this.DescribeListeners({ ListenerArns: [listener.arn] });
   }
 
   /** Replaces the rule's actions. */
   ModifyRule(input: { RuleArn?: string; Actions?: ListenerAction[] }) {
     const rule = this.rule(input.RuleArn);
-    if (input.Actions) {
-      rule.actions = this.checkActions(input.Actions);
-      this.logForward(rule.arn, rule.actions, this.world.now());
-      this.world.afterRecordsChange(rule.arn);
-    }
+    if (input.Actions) this.replaceActions(rule, input.Actions);
     return this.DescribeRules({ RuleArns: [rule.arn] });
   }
 

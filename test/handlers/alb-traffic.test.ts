@@ -104,6 +104,13 @@ function step(index: number, percent: number, weights: { a: number; b: number })
   };
 }
 
+/** shift-traffic's second step on the listener, after this deployment's first step wrote 90/10. */
+const shiftAfterFirstStep = () =>
+  shiftTraffic(
+    { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
+    lambdaContext('shiftTraffic'),
+  );
+
 beforeEach(() => {
   ec2Mock.on(DescribeInstancesCommand).resolves(greenInstances());
   elbv2Mock.on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.a }).resolves(healthy(BLUE_IDS));
@@ -161,10 +168,7 @@ describe('shift-traffic in traffic.mode alb', () => {
     listenerAt(70, 30);
 
     // Act
-    const run = shiftTraffic(
-      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
-      lambdaContext('shiftTraffic'),
-    );
+    const run = shiftAfterFirstStep();
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -183,10 +187,7 @@ describe('shift-traffic in traffic.mode alb', () => {
       .resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(70, 30) }] });
 
     // Act
-    const run = shiftTraffic(
-      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
-      lambdaContext('shiftTraffic'),
-    );
+    const run = shiftAfterFirstStep();
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -209,10 +210,7 @@ describe('shift-traffic in traffic.mode alb', () => {
     listenerAt(90, 10, longer);
 
     // Act
-    const run = shiftTraffic(
-      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
-      lambdaContext('shiftTraffic'),
-    );
+    const run = shiftAfterFirstStep();
 
     // Assess
     await expect(run).rejects.toMatchObject({
@@ -231,10 +229,7 @@ describe('shift-traffic in traffic.mode alb', () => {
     listenerAt(90, 10, shorter);
 
     // Act
-    const result = await shiftTraffic(
-      { ...deployment, plan: albPlan(), green: greenFleet, shift: step(0, 10, { a: 90, b: 10 }) },
-      lambdaContext('shiftTraffic'),
-    );
+    const result = await shiftAfterFirstStep();
 
     // Assess
     expect(result.weights).toEqual({ a: 50, b: 50 });

@@ -56,6 +56,32 @@ function terminatedAt(world: World, version: string): number[] {
     .sort((x, y) => x - y);
 }
 
+/**
+ * Someone else replaces the listener's action with a forward of these weights, with target group
+ * stickiness for `stickinessSeconds` if given.
+ */
+function writeByHand(world: World, a: number, b: number, stickinessSeconds?: number): void {
+  void asSomeoneElse(() =>
+    world.call('elbv2', 'ModifyListener', {
+      ListenerArn: names.listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: names.targetGroups.a, Weight: a },
+              { TargetGroupArn: names.targetGroups.b, Weight: b },
+            ],
+            ...(stickinessSeconds === undefined
+              ? {}
+              : { TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: stickinessSeconds } }),
+          },
+        },
+      ],
+    }),
+  );
+}
+
 /** A Route 53 scenario in traffic.mode alb: its world is the alb one, its config keeps the mode. */
 function inAlbMode(base: Scenario, alb: true | 'rule' = true): Scenario {
   return {
@@ -286,25 +312,6 @@ describe('a rollback whose listener write keeps failing', () => {
 });
 
 describe('the safety monitor behind a listener', () => {
-  /** Someone else replaces the listener's action with a forward of these weights. */
-  const writeByHand = (world: World, a: number, b: number) =>
-    void asSomeoneElse(() =>
-      world.call('elbv2', 'ModifyListener', {
-        ListenerArn: names.listenerArn,
-        DefaultActions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: names.targetGroups.a, Weight: a },
-                { TargetGroupArn: names.targetGroups.b, Weight: b },
-              ],
-            },
-          },
-        ],
-      }),
-    );
-
   it('flags a listener write that sends traffic to a green failing its checks', async () => {
     const sabotage = testScenario('sabotage-alb-unhealthy', 'ROLLED_BACK', {
       summary: 'someone forwards half the traffic to green while its targets fail their checks',
@@ -468,27 +475,7 @@ describe('the stickiness of the forward action changed by someone else during th
       alb: true,
       prepare: (ctx) => {
         ctx.config.termination = { ...ctx.config.termination, waitSeconds: 600 };
-        greenWeightReaches(ctx.world, 50, () =>
-          ctx.after(30, () => {
-            void asSomeoneElse(() =>
-              ctx.world.call('elbv2', 'ModifyListener', {
-                ListenerArn: names.listenerArn,
-                DefaultActions: [
-                  {
-                    Type: 'forward',
-                    ForwardConfig: {
-                      TargetGroups: [
-                        { TargetGroupArn: names.targetGroups.a, Weight: 50 },
-                        { TargetGroupArn: names.targetGroups.b, Weight: 50 },
-                      ],
-                      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
-                    },
-                  },
-                ],
-              }),
-            );
-          }),
-        );
+        greenWeightReaches(ctx.world, 50, () => ctx.after(30, () => writeByHand(ctx.world, 50, 50, 3600)));
       },
     });
     const { summary, world } = await simulate(raised);
@@ -512,27 +499,7 @@ describe('the stickiness raised by someone else during the termination window', 
       alb: true,
       prepare: (ctx) => {
         ctx.config.termination = { ...ctx.config.termination, waitSeconds: 1800 };
-        greenWeightReaches(ctx.world, 100, () =>
-          ctx.after(630, () => {
-            void asSomeoneElse(() =>
-              ctx.world.call('elbv2', 'ModifyListener', {
-                ListenerArn: names.listenerArn,
-                DefaultActions: [
-                  {
-                    Type: 'forward',
-                    ForwardConfig: {
-                      TargetGroups: [
-                        { TargetGroupArn: names.targetGroups.a, Weight: 0 },
-                        { TargetGroupArn: names.targetGroups.b, Weight: 100 },
-                      ],
-                      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
-                    },
-                  },
-                ],
-              }),
-            );
-          }),
-        );
+        greenWeightReaches(ctx.world, 100, () => ctx.after(630, () => writeByHand(ctx.world, 0, 100, 3600)));
       },
     });
     const { summary, world } = await simulate(raised);
