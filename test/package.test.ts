@@ -376,25 +376,23 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
         expect(ns).toBe(METRICS_NAMESPACE);
         return name;
       });
-    const alarm = resources.RollbackFailedAlarm;
-    expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
-    expect(alarm?.Properties).toMatchObject({
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: 'DeploymentTopic' }],
-    });
-    expect(used(JSON.stringify(alarm?.Properties.Metrics))).toEqual([OUTCOME_METRICS['rollback-failed']]);
-    // A deployment past the deadline its plan computed: the count the task wrapper writes.
+    // A rollback that failed, and a deployment past the deadline its plan computed (the count the
+    // task wrapper writes): each alarms on one count.
+    for (const [key, metric] of [
+      ['RollbackFailedAlarm', OUTCOME_METRICS['rollback-failed']],
+      ['DeploymentOverrunAlarm', OVERRUN_METRIC],
+    ] as const) {
+      const alarm = resources[key];
+      expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(alarm?.Properties).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'DeploymentTopic' }],
+      });
+      expect(used(JSON.stringify(alarm?.Properties.Metrics))).toEqual([metric]);
+    }
     const overrun = resources.DeploymentOverrunAlarm;
-    expect(overrun?.Type).toBe('AWS::CloudWatch::Alarm');
-    expect(overrun?.Properties).toMatchObject({
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: 'DeploymentTopic' }],
-    });
-    expect(used(JSON.stringify(overrun?.Properties.Metrics))).toEqual([OVERRUN_METRIC]);
     // One count alarms, and the alarm holds for the hour a late deployment's tasks may be apart
     // (within the 3 hours a Metrics Insights alarm may evaluate), instead of notifying again.
     const window = (props: Record<string, unknown> | undefined) =>

@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { LoopBoundExceeded } from '../errors.ts';
+import { everyPage } from './paging.ts';
 
 export const cloudwatch = new CloudWatchClient({});
 
@@ -37,21 +37,20 @@ const MAX_PAGES_PER_CALL = 5;
 export async function describeAlarms(names: readonly string[]): Promise<Map<string, AlarmStatus>> {
   const found = new Map<string, AlarmStatus>();
   for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
-    let NextToken: string | undefined;
-    let pages = 0;
-    do {
-      if (pages++ === MAX_PAGES_PER_CALL) {
-        throw new LoopBoundExceeded(
-          `DescribeAlarms returned more than ${MAX_PAGES_PER_CALL} pages for ${NAMES_PER_CALL} alarm names`,
-        );
-      }
-      const out = await cloudwatch.send(
-        new DescribeAlarmsCommand({
-          AlarmNames: names.slice(i, i + NAMES_PER_CALL),
-          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-          NextToken,
-        }),
-      );
+    const pages = everyPage(
+      'DescribeAlarms',
+      MAX_PAGES_PER_CALL,
+      (NextToken) =>
+        cloudwatch.send(
+          new DescribeAlarmsCommand({
+            AlarmNames: names.slice(i, i + NAMES_PER_CALL),
+            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+            NextToken,
+          }),
+        ),
+      `for ${NAMES_PER_CALL} alarm names`,
+    );
+    for await (const out of pages) {
       for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
         const name = alarm.AlarmName ?? '';
         const transitionedAt = alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp;
@@ -62,8 +61,7 @@ export async function describeAlarms(names: readonly string[]): Promise<Map<stri
           ...(transitionedAt ? { transitionedAt } : {}),
         });
       }
-      NextToken = out.NextToken;
-    } while (NextToken);
+    }
   }
   return found;
 }
@@ -94,18 +92,13 @@ export async function recentRequests(
 ): Promise<number | undefined> {
   const end = new Date();
   const values: number[] = [];
-  let NextToken: string | undefined;
-  let pages = 0;
   // GetMetricData pages its answer (NextToken): every page is read. One datapoint a minute of the
   // window fits one page many times over (a page holds up to 100,800), so more pages than this
   // is CloudWatch misbehaving.
-  do {
-    if (pages++ === MAX_METRIC_PAGES)
-      throw new LoopBoundExceeded(`GetMetricData returned more than ${MAX_METRIC_PAGES} pages`);
-    const out = await cloudwatch.send(requestCountQuery(dimensions, seconds, end, NextToken));
-    values.push(...(out.MetricDataResults?.[0]?.Values ?? []));
-    NextToken = out.NextToken;
-  } while (NextToken);
+  const pages = everyPage('GetMetricData', MAX_METRIC_PAGES, (NextToken) =>
+    cloudwatch.send(requestCountQuery(dimensions, seconds, end, NextToken)),
+  );
+  for await (const out of pages) values.push(...(out.MetricDataResults?.[0]?.Values ?? []));
   return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0);
 }
 

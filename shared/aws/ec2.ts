@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { DeployConfig } from '../domain/config.ts';
 import { MANAGED_BY, TAG, type Tags, toAwsTags } from '../domain/tags.ts';
-import { LoopBoundExceeded } from '../errors.ts';
 import { isNotFound } from './errors.ts';
+import { everyPage } from './paging.ts';
 
 export const ec2 = new EC2Client({});
 
@@ -80,22 +80,19 @@ const MAX_PAGES = 20;
  */
 async function describe(filters: Filter[], instanceIds?: string[]): Promise<InstanceSummary[]> {
   const found: InstanceSummary[] = [];
-  let NextToken: string | undefined;
-  let pages = 0;
-  do {
-    if (pages++ === MAX_PAGES)
-      throw new LoopBoundExceeded(`DescribeInstances returned more than ${MAX_PAGES} pages`);
-    const out = await ec2.send(
+  const pages = everyPage('DescribeInstances', MAX_PAGES, (NextToken) =>
+    ec2.send(
       new DescribeInstancesCommand({
         ...(instanceIds ? { InstanceIds: instanceIds } : { Filters: filters, MaxResults: 1000 }),
         NextToken,
       }),
-    );
+    ),
+  );
+  for await (const out of pages) {
     for (const reservation of out.Reservations ?? []) {
       for (const instance of reservation.Instances ?? []) found.push(summarize(instance));
     }
-    NextToken = out.NextToken;
-  } while (NextToken);
+  }
   return found;
 }
 
@@ -170,13 +167,9 @@ export function findAmiByContent(app: string, env: string, key: string): Promise
 
 async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
   const found: Image[] = [];
-  let NextToken: string | undefined;
-  let pages = 0;
   // Every page, 1,000 images a page (MaxResults' most): the newest may be on any of them.
-  do {
-    if (pages++ === MAX_PAGES)
-      throw new LoopBoundExceeded(`DescribeImages returned more than ${MAX_PAGES} pages`);
-    const out = await ec2.send(
+  const pages = everyPage('DescribeImages', MAX_PAGES, (NextToken) =>
+    ec2.send(
       new DescribeImagesCommand({
         Owners: ['self'],
         Filters: [
@@ -186,10 +179,9 @@ async function newestAvailableImage(tags: Tags): Promise<string | undefined> {
         MaxResults: 1000,
         NextToken,
       }),
-    );
-    found.push(...(out.Images ?? []));
-    NextToken = out.NextToken;
-  } while (NextToken);
+    ),
+  );
+  for await (const out of pages) found.push(...(out.Images ?? []));
   const images = found.sort((x, y) => (y.CreationDate ?? '').localeCompare(x.CreationDate ?? ''));
   return images[0]?.ImageId;
 }

@@ -11,7 +11,9 @@ import {
   RETRY_MARGIN_SECONDS,
 } from '#shared/domain/deadline.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
+import { STATE } from '#shared/domain/states.ts';
 import { deployTimeline } from '#shared/domain/timeline.ts';
+import { deployMachine, rollbackMachine } from '../../statemachines/deploy.ts';
 import { CONFIG_VERSION_ID, config, deployment, healingPlan } from '../handlers/fixtures.ts';
 
 const NOW = new Date('2026-03-02T09:00:00.000Z');
@@ -116,5 +118,43 @@ describe('the time a deployment may run (its deadline)', () => {
     expect(overran(deadline, new Date('2026-03-02T17:00:00.001Z'))).toBe(true);
     expect(overran(undefined, new Date('2099-01-01T00:00:00Z'))).toBe(false);
     expect(overran('not a time', new Date('2099-01-01T00:00:00Z'))).toBe(false);
+  });
+});
+
+/** The longest one Retry policy of the ASL waits: every attempt at its longest backoff (AWS's defaults). */
+function longestRetrySeconds(retriers: readonly Retrier[]): number {
+  let total = 0;
+  for (const r of retriers) {
+    const cap = r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY;
+    for (let k = 0; k < (r.MaxAttempts ?? 3); k++)
+      total += Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** k, cap);
+  }
+  return total;
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  BackoffRate?: number;
+  MaxAttempts?: number;
+  MaxDelaySeconds?: number;
+}
+
+describe('the retry margin of each stretch', () => {
+  it('covers the longest any task after Plan waits in its retries (statemachines/deploy.ts)', () => {
+    // The lock is taken before Plan (not counted); a notification's wait for another delivery of
+    // it is the end's own 300 s.
+    const policies = [deployMachine(), rollbackMachine()].flatMap((m) =>
+      Object.entries(m.States as Record<string, { Retry?: Retrier[] }>)
+        .filter(([name, state]) => name !== STATE.lock && state.Retry)
+        .map(([, state]) => state.Retry ?? []),
+    );
+    const inFlight = policies.map((p) => p.filter((r) => r.ErrorEquals.includes('NotificationInFlight')));
+    const rest = policies.map((p) => p.filter((r) => !r.ErrorEquals.includes('NotificationInFlight')));
+    const longest = Math.max(...rest.map(longestRetrySeconds));
+    // Throttling's 20 tries (962 s), transient errors' 6 (122 s) and Lambda's 3 (14 s).
+    expect(longest).toBe(962 + 122 + 14);
+    expect(longest).toBeLessThan(RETRY_MARGIN_SECONDS);
+    expect(Math.max(...inFlight.map(longestRetrySeconds))).toBeLessThan(300);
   });
 });

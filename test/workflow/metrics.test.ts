@@ -64,6 +64,21 @@ function valuesOf(summary: Summary, name: string): number[] {
   return summary.metrics.flatMap((m) => m.values.filter((v) => v.name === name).map((v) => v.value));
 }
 
+/**
+ * The deployment's one AlarmToBlueSeconds runs from `alarmedAt` (the simulated clock) to the
+ * rollback's change (the last weights written) INSYNC, as the service sees it at its next poll.
+ * Returns it.
+ */
+function expectAlarmToBlue(summary: Summary, world: World, alarmedAt: number | undefined): number {
+  const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
+  expect(more).toEqual([]);
+  const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
+  if (alarmedAt === undefined || seconds === undefined) throw new Error('no alarm, or no AlarmToBlueSeconds');
+  expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - alarmedAt);
+  expect(seconds * 1000).toBeLessThan(returnedAt - alarmedAt + DNS_POLL_SECONDS * 1000);
+  return seconds;
+}
+
 /** The outcomes the metrics counted and the outcomes the finished events told, in order. */
 function outcomes(summary: Summary): { counted: string[]; told: string[] } {
   return {
@@ -183,20 +198,13 @@ describe('the deployment metrics in the simulator', () => {
     async (name) => {
       const { summary, world } = await runInWorld(name);
       expect(summary.status).toBe('ROLLED_BACK');
-      const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
-      expect(more).toEqual([]);
-      // The simulated clock: when the alarm went into ALARM, and when the rollback's change (the
-      // last weights written) became INSYNC; the service sees it at its next poll of the change.
+      // When the alarm went into ALARM (the simulated clock).
       const alarmedAt = [...world.cloudwatch.alarms.values()]
         .flat()
         .filter((change) => change.state === 'ALARM')
         .map((change) => change.at)
         .sort((x, y) => x - y)[0];
-      const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
-      if (alarmedAt === undefined || seconds === undefined)
-        throw new Error('no alarm, or no AlarmToBlueSeconds');
-      expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - alarmedAt);
-      expect(seconds * 1000).toBeLessThan(returnedAt - alarmedAt + DNS_POLL_SECONDS * 1000);
+      const seconds = expectAlarmToBlue(summary, world, alarmedAt);
       expect(summary.metrics[0]?.values).toContainEqual({
         name: 'AlarmToBlueSeconds',
         unit: 'Seconds',
@@ -238,12 +246,7 @@ describe('the deployment metrics in the simulator', () => {
     });
     const { summary, world } = await simulate(scenario);
     expect(summary.status).toBe('ROLLED_BACK');
-    const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
-    expect(more).toEqual([]);
-    const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
-    if (seconds === undefined) throw new Error('no AlarmToBlueSeconds');
-    expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - firstAt);
-    expect(seconds * 1000).toBeLessThan(returnedAt - firstAt + DNS_POLL_SECONDS * 1000);
+    expectAlarmToBlue(summary, world, firstAt);
   });
 
   it('AlarmToBlueSeconds of an alarm rollback stopped on its way, from the rollback execution the recovery started', async () => {
@@ -261,13 +264,8 @@ describe('the deployment metrics in the simulator', () => {
     const { summary, world } = await simulate(scenario);
     expect(summary.status).toBe('ROLLED_BACK');
     expect([...world.sfn.rollbacks.values()].map((r) => r.status)).toEqual(['FAILED']);
-    const [seconds, ...more] = valuesOf(summary, DURATION_METRICS.alarmToBlue);
-    expect(more).toEqual([]);
     // The rollback execution wrote the records again: all traffic was on blue once its change was in sync.
-    const returnedAt = (world.route53.weightLog.at(-1)?.at ?? 0) + world.route53.propagationSeconds * 1000;
-    if (seconds === undefined) throw new Error('no AlarmToBlueSeconds');
-    expect(seconds * 1000).toBeGreaterThanOrEqual(returnedAt - alarmedAt);
-    expect(seconds * 1000).toBeLessThan(returnedAt - alarmedAt + DNS_POLL_SECONDS * 1000);
+    expectAlarmToBlue(summary, world, alarmedAt);
   });
 
   it.each([
