@@ -17,7 +17,7 @@ export interface ArtifactRef {
 const EXECUTION_NAME_MAX = 80;
 const HASH_LENGTH = 10;
 
-function sha256(text: string): string {
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
