@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  adoptionProblem,
+  capacityShortfall,
+  greenGroupName,
+  groupHealth,
+  groupReadiness,
+  policyForGreen,
+  replacements,
+} from '#shared/domain/groups.ts';
+import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+
+const member = (id: string, lifecycleState = 'InService', healthStatus = 'Healthy') => ({
+  id,
+  lifecycleState,
+  healthStatus,
+});
+const healthy = (id: string) => ({ id, state: 'healthy' });
+
+describe('green group name', () => {
+  it('names app, env, slot and version, and differs per deployment', () => {
+    const d = { app: 'web', env: 'prod', version: '1.1.0', deploymentId: 'dep-1' };
+    expect(greenGroupName(d, 'b')).toMatch(/^bluegreen-web-prod-b-1\.1\.0-[0-9a-f]{8}$/);
+    expect(greenGroupName({ ...d, deploymentId: 'dep-2' }, 'b')).not.toBe(greenGroupName(d, 'b'));
+  });
+});
+
+describe('adopting a group in blue slot', () => {
+  const tags = { [TAG.managedBy]: MANAGED_BY, [TAG.app]: 'web', [TAG.env]: 'prod', [TAG.slot]: 'a' };
+  it('takes a group tagged as the app/env in that slot', () => {
+    expect(adoptionProblem({ name: 'web-blue', tags }, 'web', 'prod', 'a')).toBeUndefined();
+  });
+  it('names the tags a group someone made must carry to be handed over', () => {
+    const problem = adoptionProblem({ name: 'web-blue', tags: { Name: 'x' } }, 'web', 'prod', 'a');
+    expect(problem).toContain('web-blue');
+    expect(problem).toContain(`${TAG.managedBy}=${MANAGED_BY}`);
+    expect(problem).toContain(`${TAG.slot}=a`);
+  });
+});
+
+describe('green group readiness', () => {
+  it('waits until the desired capacity is in service', () => {
+    const verdict = groupReadiness([member('i-1'), member('i-2', 'Pending')], [healthy('i-1')], 100, 2);
+    expect(verdict.healthy).toBe(false);
+    expect(verdict.inService).toBe(1);
+  });
+  it('is ready with every instance in service and healthy', () => {
+    const verdict = groupReadiness([member('i-1'), member('i-2')], [healthy('i-1'), healthy('i-2')], 100, 2);
+    expect(verdict.healthy).toBe(true);
+  });
+});
+
+describe('green group health while it carries traffic', () => {
+  it('lets one instance be replaced by the group', () => {
+    const members = [member('i-1'), member('i-2'), member('i-3', 'Pending')];
+    const verdict = groupHealth(members, [healthy('i-1'), healthy('i-2')], 100, 3);
+    expect(verdict.healthy).toBe(true);
+    expect(verdict.replacing).toBe(1);
+  });
+  it('is not healthy when more are being replaced than the minimum leaves', () => {
+    const members = [member('i-1'), member('i-2', 'Pending'), member('i-3', 'InService', 'Unhealthy')];
+    expect(groupHealth(members, [healthy('i-1')], 100, 3).healthy).toBe(false);
+  });
+  it('is not healthy with an unhealthy target the group has not marked', () => {
+    const members = [member('i-1'), member('i-2')];
+    expect(groupHealth(members, [healthy('i-1'), { id: 'i-2', state: 'unhealthy' }], 100, 2).healthy).toBe(
+      false,
+    );
+  });
+  it('is never healthy with no healthy target', () => {
+    expect(groupHealth([member('i-1', 'Pending')], [], 1, 1).healthy).toBe(false);
+  });
+});
+
+describe('activity history', () => {
+  const failed = {
+    description: 'Launching a new EC2 instance.  Status Reason: no capacity',
+    status: 'Failed',
+    statusMessage: 'We currently do not have sufficient capacity',
+  };
+  it("gives the newest failed launch's reason while short of capacity", () => {
+    expect(capacityShortfall([failed], 1, 3)).toContain('sufficient capacity');
+    expect(capacityShortfall([failed], 3, 3)).toBeUndefined();
+  });
+  it('counts no shortfall once a later launch succeeded', () => {
+    const ok = { description: 'Launching a new EC2 instance: i-9', status: 'Successful' };
+    expect(capacityShortfall([ok, failed], 2, 3)).toBeUndefined();
+  });
+  it('counts replacements for failed health checks, not scale-in', () => {
+    const replaced = {
+      description: 'Terminating EC2 instance: i-1',
+      cause: 'an instance was taken out of service in response to an ELB system health check failure.',
+      status: 'Successful',
+    };
+    const scaledIn = {
+      description: 'Terminating EC2 instance: i-2',
+      cause: 'a user request update',
+      status: 'Successful',
+    };
+    expect(replacements([replaced, scaledIn])).toBe(1);
+  });
+});
+
+describe("blue's scaling policies on green", () => {
+  it("points a requests-per-target policy at green's target group", () => {
+    const blueTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/aaaaaaaaaaaaaaaa';
+    const greenTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b/bbbbbbbbbbbbbbbb';
+    const input = policyForGreen(
+      {
+        PolicyName: 'requests',
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingConfiguration: {
+          TargetValue: 100,
+          PredefinedMetricSpecification: {
+            PredefinedMetricType: 'ALBRequestCountPerTarget',
+            ResourceLabel: 'app/web/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa',
+          },
+        },
+      },
+      'bluegreen-web-prod-b-1.1.0-12345678',
+      blueTg,
+      greenTg,
+    );
+    expect(input.AutoScalingGroupName).toBe('bluegreen-web-prod-b-1.1.0-12345678');
+    expect(input.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel).toBe(
+      'app/web/50dc6c495c0c9188/targetgroup/web-b/bbbbbbbbbbbbbbbb',
+    );
+  });
+});
