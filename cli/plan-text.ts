@@ -53,11 +53,7 @@ function deployLines(r: PlanReport): string[] {
     d.approvals.beforeShift ? 'before the first shift' : '',
     d.approvals.beforeTermination ? 'before blue is terminated' : '',
   ].filter(Boolean);
-  const fleet = d.group
-    ? `fleet: Auto Scaling group ${oneLine(d.group.green)} in ${d.group.subnetIds.map(oneLine).join(', ')} (grace period ${d.group.gracePeriodSeconds} s); ${d.group.blue ? `blue's group ${oneLine(d.group.blue)} keeps its size until it is deleted after the window` : 'no group serves blue'}`
-    : 'fleet: instances launched and registered by the service';
   return [
-    fleet,
     `a deploy now: green is slot ${d.green}${d.blue ? `, blue slot ${d.blue}` : ' (first deploy: no blue)'}, ${d.instanceCount} instance${d.instanceCount === 1 ? '' : 's'}; approval ${approvals.join(' and ') || 'not asked'}`,
     'timeline (latest start of each step, every earlier wait taken to its limit):',
     ...timelineText(d.timeline).map((line) => `  ${line}`),

@@ -15,7 +15,6 @@ export const SCHEMA_PATH = resolve(import.meta.dirname, '../schema/deploy-config
 export const NOT_IN_SCHEMA = [
   'traffic.steps must increase (JSON Schema cannot compare items; it checks that they are distinct and end at 100)',
   'slots.a and slots.b must use different target groups (JSON Schema cannot compare two values)',
-  'fleet.subnetIds and fleet.healthCheckGracePeriodSeconds only with fleet.kind autoScalingGroup',
   "notifications.topicArn must be the service's own topic or one in its account and Region whose name matches the stack parameter NotificationTopicNames (it depends on where the service is deployed)",
 ];
 

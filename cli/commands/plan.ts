@@ -49,8 +49,6 @@ export interface DeployReport {
   instanceCount: number;
   approvals: { beforeShift: boolean; beforeTermination: boolean; timeoutSeconds: number };
   traffic: TrafficReport;
-  /** fleet.kind autoScalingGroup: the group green would be, and blue's group (null when none serves blue). */
-  group: { green: string; blue: string | null; subnetIds: string[]; gracePeriodSeconds: number } | null;
   timeline: TimelineStep[];
 }
 
@@ -223,14 +221,6 @@ async function planReport(
         source: trafficSource(config),
         leaveSeconds: plan.leaveSeconds,
       },
-      group: plan.group
-        ? {
-            green: plan.group.green,
-            blue: plan.group.blue ?? null,
-            subnetIds: plan.group.subnetIds,
-            gracePeriodSeconds: plan.group.gracePeriodSeconds,
-          }
-        : null,
       timeline: deployTimeline(plan),
     };
   return report;

@@ -1,7 +1,5 @@
 import {
-  CreateLaunchTemplateVersionCommand,
   CreateTagsCommand,
-  DeleteLaunchTemplateVersionsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
@@ -67,47 +65,6 @@ export async function launchInstances(args: {
     }),
   );
   return (out.Instances ?? []).map((i) => i.InstanceId ?? '').filter(Boolean);
-}
-
-/**
- * A new version of the launch template: the version given with the baked AMI in place of its own.
- * An Auto Scaling group launches from a template version and takes no AMI of its own. The client
- * token makes a retried call return the version the first one made.
- */
-export async function templateVersionWithImage(args: {
-  launchTemplate: DeployConfig['launchTemplate'];
-  amiId: string;
-  clientToken: string;
-  description: string;
-}): Promise<string> {
-  const { id, name, version } = args.launchTemplate;
-  const out = await ec2.send(
-    new CreateLaunchTemplateVersionCommand({
-      ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }),
-      SourceVersion: version,
-      LaunchTemplateData: { ImageId: args.amiId },
-      VersionDescription: args.description.slice(0, 255),
-      ClientToken: args.clientToken,
-    }),
-  );
-  const made = out.LaunchTemplateVersion?.VersionNumber;
-  if (made === undefined) throw new Error('CreateLaunchTemplateVersion returned no version number');
-  return String(made);
-}
-
-/** Deletes versions of the launch template the service made (one already gone counts as deleted). */
-export async function deleteTemplateVersions(
-  launchTemplate: DeployConfig['launchTemplate'],
-  versions: readonly string[],
-): Promise<void> {
-  if (versions.length === 0) return;
-  const { id, name } = launchTemplate;
-  await ec2.send(
-    new DeleteLaunchTemplateVersionsCommand({
-      ...(id ? { LaunchTemplateId: id } : { LaunchTemplateName: name }),
-      Versions: [...versions],
-    }),
-  );
 }
 
 /**

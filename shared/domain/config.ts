@@ -269,34 +269,6 @@ const listenerSchema = v.pipe(
   ),
 );
 
-/** What green is: bare instances the service launches, or an Auto Scaling group per deployment. */
-export const FLEET_KINDS = ['instances', 'autoScalingGroup'] as const;
-export type FleetKind = (typeof FLEET_KINDS)[number];
-
-const fleetSchema = section('What the green fleet is made of.', {
-  // No default written into the config (absent means instances): a config reads as it did.
-  kind: about(
-    v.optional(v.picklist(FLEET_KINDS)),
-    "Default instances. instances: the service launches bare instances and registers them. autoScalingGroup: green is a new Auto Scaling group per deployment, sized like blue's group (desired, min, max), with blue's scaling policies, health check type ELB and grace period; blue's group keeps its size until it is deleted after the window.",
-  ),
-  subnetIds: about(
-    v.optional(
-      v.pipe(
-        v.array(text(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id such as subnet-0123456789abcdef0')),
-        v.minLength(1),
-        v.maxLength(16),
-        v.check((ids) => new Set(ids).size === ids.length, 'name each subnet once'),
-        jsonSchemaForm({ uniqueItems: true }),
-      ),
-    ),
-    "autoScalingGroup only: the subnets green's group launches in (default: blue's group's). Required when no group serves blue (a first deploy, or blue of bare instances).",
-  ),
-  healthCheckGracePeriodSeconds: about(
-    v.optional(int(0, 7200)),
-    "autoScalingGroup only: how long a new instance has before its failed ELB health checks make the group replace it (default: blue's group's, else 300).",
-  ),
-});
-
 const healthSchema = section('When green counts as healthy.', {
   timeoutSeconds: bounded(
     60,
@@ -419,10 +391,9 @@ export const deployConfigSchema = v.pipe(
     ),
     listener: about(v.optional(listenerSchema), 'traffic.mode alb only.'),
     launchTemplate: launchTemplateSchema,
-    fleet: v.optional(fleetSchema, {}),
     instanceCount: about(
       v.optional(int(1, 1000)),
-      "Green fleet size (default: blue's current registered target count, or with fleet.kind autoScalingGroup blue's group's desired capacity; at least 1).",
+      "Green fleet size (default: blue's current registered target count, at least 1).",
     ),
     bake: bakeSchema,
     traffic: v.optional(trafficSchema, {}),
@@ -467,20 +438,6 @@ export const deployConfigSchema = v.pipe(
       'slots a and b must use different target groups',
     ),
     ['slots', 'b', 'targetGroupArn'] as const,
-  ),
-  v.forward(
-    v.check(
-      (c) => c.fleet.kind === 'autoScalingGroup' || c.fleet.subnetIds === undefined,
-      'only for fleet.kind autoScalingGroup: bare instances launch where the launch template says; remove it',
-    ),
-    ['fleet', 'subnetIds'] as const,
-  ),
-  v.forward(
-    v.check(
-      (c) => c.fleet.kind === 'autoScalingGroup' || c.fleet.healthCheckGracePeriodSeconds === undefined,
-      'only for fleet.kind autoScalingGroup; remove it',
-    ),
-    ['fleet', 'healthCheckGracePeriodSeconds'] as const,
   ),
   v.forward(
     v.check((c) => MODE_RULES.dnsNeeded(c), ROUTE53_NEEDS),
@@ -559,9 +516,4 @@ export function parseConfigText(text: string): ConfigParseResult {
     return { ok: false, problems: [`(file): not valid JSON: ${(error as Error).message}`] };
   }
   return validateConfig(json);
-}
-
-/** The fleet kind a config deploys (instances unless it says). */
-export function fleetKindOf(config: { fleet?: { kind?: FleetKind | undefined } | undefined }): FleetKind {
-  return config.fleet?.kind ?? 'instances';
 }

@@ -135,19 +135,6 @@ export interface ListenerPlan {
   stickinessSeconds: number;
 }
 
-/**
- * fleet.kind autoScalingGroup: the group green is made as (named at Plan, so a retried launch
- * finds the group the first one made), and blue's group when one serves blue's slot.
- */
-export interface GroupPlan {
-  green: string;
-  /** The group attached to blue's target group (absent on a first deploy, or when blue is bare instances). */
-  blue?: string;
-  /** Where green's group launches: the config's subnets, else blue's group's. */
-  subnetIds: string[];
-  gracePeriodSeconds: number;
-}
-
 export interface Plan {
   deploymentId: string;
   app: string;
@@ -202,8 +189,6 @@ export interface Plan {
    */
   leaveSeconds: number;
   launchTemplate: DeployConfig['launchTemplate'];
-  /** Set when green is an Auto Scaling group (fleet.kind autoScalingGroup); bare instances otherwise. */
-  group?: GroupPlan;
   /** The bake's settings but the install command and directory (read from the config when baking). */
   bake: Omit<DeployConfig['bake'], 'installCommand' | 'installDirectory'> & { maxPolls: number };
   health: DeployConfig['health'] & { maxPolls: number };
@@ -260,8 +245,6 @@ export interface GreenFleet {
   amiId: string;
   launched: number;
   launchedAt: string;
-  /** fleet.kind autoScalingGroup: green's group and the launch template version made for it. */
-  group?: { name: string; templateVersion: string };
 }
 
 export interface HealthState {

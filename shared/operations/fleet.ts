@@ -1,9 +1,7 @@
 import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
-import type { DeployConfig } from '../domain/config.ts';
 import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
-import { deleteGroups, detachGroups } from './groups.ts';
 import { requireNoTraffic } from './records-check.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
 import { drainSeconds, registeredWithInstances, type TakenOut, takeOut } from './slot-targets.ts';
@@ -24,31 +22,21 @@ async function deregisterOurs(targetGroupArn: string, tags: Tags): Promise<Taken
 export interface Fleet {
   targetGroupArn: string;
   tags: Tags;
-  /**
-   * fleet.kind autoScalingGroup: the fleet's groups too (found by the same tags), and the launch
-   * template whose versions the service made for them (deleted with them).
-   */
-  groups?: { launchTemplate: DeployConfig['launchTemplate'] } | undefined;
 }
 
 /**
- * Deregisters from the target group and terminates every instance of ours matching the tags, and
- * deletes our Auto Scaling groups matching them (with their instances: a group would replace what
- * is terminated under it). Every call is idempotent, so a retried task finishes what a failed one
- * started. Counts, not ids: the state must not grow with the fleet (the instances are found by tag
- * again).
+ * Deregisters from the target group and terminates every instance of ours matching the tags.
+ * Both calls are idempotent, so a retried task finishes what a failed one started. Counts, not
+ * ids: the state must not grow with the fleet (the instances are found by tag again).
  */
 export async function retireInstances({
   targetGroupArn,
   tags,
-  groups,
 }: Fleet): Promise<{ deregistered: number; terminated: number }> {
-  if (groups) await detachGroups(tags, targetGroupArn);
   const { deregistered } = await deregisterOurs(targetGroupArn, tags);
-  const inGroups = groups ? await deleteGroups(tags, groups.launchTemplate) : 0;
   const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
-  return { deregistered, terminated: Math.max(inGroups, ids.length) };
+  return { deregistered, terminated: ids.length };
 }
 
 /**
@@ -59,10 +47,7 @@ export async function retireInstances({
 export async function takeOutOfService({
   targetGroupArn,
   tags,
-  groups,
 }: Fleet): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
-  // Detached first: a group would register replacements in the target group meanwhile.
-  if (groups) await detachGroups(tags, targetGroupArn);
   const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
   return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
@@ -76,7 +61,7 @@ export async function takeOutOfService({
  * (if it launched any) go regardless, and nothing else is touched.
  */
 export async function idleGreen(
-  plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env' | 'launchTemplate' | 'group'>,
+  plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
   deploymentId: string,
   doing: string,
 ): Promise<Fleet> {
@@ -91,6 +76,5 @@ export async function idleGreen(
   return {
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },
-    groups: plan.group && { launchTemplate: plan.launchTemplate },
   };
 }

@@ -1,13 +1,11 @@
 import { findLaunchedInstances } from '../aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '../aws/elbv2.ts';
-import { groupReadiness } from '../domain/groups.ts';
-import { describeHealth, evaluateHealth, type HealthVerdict } from '../domain/health.ts';
+import { describeHealth, evaluateHealth } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { TAG } from '../domain/tags.ts';
-import type { DeploymentState, GreenFleet, HealthState, Plan } from '../domain/workflow.ts';
+import type { DeploymentState, HealthState } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { greenGroupNow } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { assertRecordsAsWritten } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
@@ -21,7 +19,6 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
   const state = need(input, 'plan', 'green');
   const { plan, green } = state;
   const polls = (state.health?.polls ?? 0) + 1;
-  if (green.group) return checkGreenGroup({ ...state, plan, green }, green.group.name, polls);
   // Found by this deployment's tag, in any state (the state carries the fleet's size, not its ids).
   const instances = await findLaunchedInstances({ [TAG.deploymentId]: state.deploymentId });
   if (instances.length < green.launched) {
@@ -50,37 +47,6 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
     logger.info('registered green instances', { registered: toRegister.length });
   }
   const verdict = evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched);
-  return judged({ ...state, plan, green }, verdict, polls);
-}
-
-/**
- * fleet.kind autoScalingGroup: the group launches and registers its instances itself. Ready when
- * its desired capacity is InService and the required share healthy; a group that cannot launch
- * (its newest launch activity failed) rolls back with Auto Scaling's reason.
- */
-async function checkGreenGroup(
-  state: DeploymentState & { plan: Plan; green: GreenFleet },
-  name: string,
-  polls: number,
-): Promise<HealthState> {
-  const { plan, green } = state;
-  const { group, shortfall } = await greenGroupNow(name, green.launchedAt);
-  if (shortfall) throw new CapacityShortfall(`green's Auto Scaling group ${name}: ${shortfall}`);
-  await assertGreenStillOurs(plan, state.deploymentId);
-  await assertRecordsAsWritten(plan, undefined);
-  const ids = group.instances.map((i) => i.id);
-  const reported = await describeTargetHealth(plan.slots[green.slot].targetGroupArn, ids);
-  const verdict = groupReadiness(group.instances, reported, plan.health.minHealthyPercent, group.desired);
-  return judged(state, verdict, polls);
-}
-
-/** The poll's answer: healthy, still waiting, or out of time (GreenUnhealthy). */
-async function judged(
-  state: DeploymentState & { plan: Plan; green: GreenFleet },
-  verdict: HealthVerdict,
-  polls: number,
-): Promise<HealthState> {
-  const { plan, green } = state;
   const summary = describeHealth(verdict);
   if (verdict.healthy) {
     await tellProgress(state, 'green-healthy', { green: green.slot });

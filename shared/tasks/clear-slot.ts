@@ -3,7 +3,6 @@ import { launchedByUs, TAG } from '../domain/tags.ts';
 import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
 import { UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { detachGroups } from '../operations/groups.ts';
 import { fleetToClear, requireOnlyTheFleetFound, slotWithoutTraffic } from '../operations/healing.ts';
 import { drainSeconds, isGone, registeredWithInstances, takeOut } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
@@ -36,7 +35,6 @@ export async function clearSlot(input: DeploymentState): Promise<ClearedSlot> {
     slot,
   );
   const instances = (await fleetToClear(state, slot)).length;
-  if (state.plan.group) await detachGroups(tags, targetGroupArn);
   const out = await takeOut(targetGroupArn, registered);
   logger.warn('clearing the slot that lost its traffic', { slot, instances });
   return {

@@ -1,11 +1,9 @@
 import { deregistrationDelaySeconds } from '../aws/elbv2.ts';
-import { TAG } from '../domain/tags.ts';
 import type { BlueDrain, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
 import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
-import { detachGroups } from '../operations/groups.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { deregisterBlueTargets } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
@@ -31,10 +29,6 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   );
   const instances = await blueInstances(state, blue);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
-  // Blue's group is detached first: Auto Scaling deregisters its instances and registers no
-  // replacement while they drain.
-  if (plan.group)
-    await detachGroups({ [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: blue }, targetGroupArn);
   // Targets already draining (a retry of this task, or someone else's deregistration) are watched
   // like the ones deregistered now: terminating them early would cut their connections. Blue's
   // instances that died are deregistered too, but have nothing to drain.

@@ -6,7 +6,6 @@ import type { DeploymentState, GreenFleet, Plan } from '../domain/workflow.ts';
 import { CapacityShortfall, SlotInUse } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
-import { holdBlue, launchGreenGroup } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { foreignTargets } from '../operations/slot-instances.ts';
 import { claimSlot } from '../operations/slot-ownership.ts';
@@ -52,8 +51,6 @@ async function claimGreen(
 /**
  * Claims green's slot, then launches the green fleet, tagged at launch so it can be found and
  * cleaned up by tag even if this task dies halfway. Fewer instances than planned is a failure the rollback cleans up.
- * With fleet.kind autoScalingGroup, green is a group of its own (it launches its instances itself,
- * tagged as the group is), and blue's group is held at its size first.
  */
 export async function launchGreen(input: DeploymentState, executionArn: string): Promise<GreenFleet> {
   const state = need(input, 'plan', 'bake');
@@ -73,20 +70,6 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
     [TAG.env]: state.env,
   });
   if (released > 0) logger.warn('deregistered dead instances of ours from green slot', { released });
-  const tags = fleetTags({ ...state, slot: plan.green });
-  if (plan.group) {
-    // Blue keeps its size before anything of green exists: traffic may return to it at any time.
-    await holdBlue(plan);
-    const group = await launchGreenGroup({ ...state, plan }, amiId, tags);
-    await tellProgress(state, 'green-launched', { green: plan.green });
-    return {
-      slot: plan.green,
-      amiId,
-      launched: group.desired,
-      launchedAt: nowIso(),
-      group: { name: group.name, templateVersion: group.templateVersion },
-    };
-  }
   let instanceIds: string[];
   try {
     instanceIds = await launchInstances({
@@ -94,7 +77,7 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
       amiId,
       count: plan.instanceCount,
       clientToken: clientToken(state.deploymentId, 'green-fleet'),
-      tags,
+      tags: fleetTags({ ...state, slot: plan.green }),
     });
   } catch (error) {
     if (CAPACITY_ERRORS.has((error as Error).name)) {

@@ -3,7 +3,7 @@ import { instancesById } from '../aws/ec2.ts';
 import { registeredTargets } from '../aws/elbv2.ts';
 import { currentVersion, otherVersions, readObject } from '../aws/s3.ts';
 import { configKey, releaseKeyOf } from '../domain/artifact-key.ts';
-import { type DeployConfig, fleetKindOf } from '../domain/config.ts';
+import type { DeployConfig } from '../domain/config.ts';
 import { checkConfigText } from '../domain/config-check.ts';
 import type { TargetHealthState } from '../domain/health.ts';
 import { contentDigest } from '../domain/identity.ts';
@@ -21,7 +21,6 @@ import {
   readDeployment,
 } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
-import { assessGroups } from '../operations/groups.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
 import { readTraffic } from '../operations/weights.ts';
@@ -265,14 +264,7 @@ export async function assessAccount(
     );
   }
   if (release) plan = { ...plan, release };
-  const groupsOf = async (blueTargets: readonly TargetHealthState[]) =>
-    fleetKindOf(config) === 'autoScalingGroup'
-      ? await assessGroups(plan, config, blueTargets, where, refuse)
-      : undefined;
-  if (plan.blue === null) {
-    const groups = await groupsOf([]);
-    return { ...assessed, plan: groups ? { ...plan, group: groups.group } : plan };
-  }
+  if (plan.blue === null) return { ...assessed, plan };
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
     refuse(
@@ -282,16 +274,14 @@ export async function assessAccount(
     );
   }
   const blueTargets = await targetsOf(plan.blue);
-  const groups = await groupsOf(blueTargets);
   // What green replaces, for the approvers: the version blue's instances are tagged with.
   const blueVersion = fleetVersion(await instancesById(blueTargets.map((t) => t.id)));
   return {
     ...assessed,
     plan: {
       ...plan,
-      ...(groups ? { group: groups.group } : {}),
       blueTargetCount: blueTargets.length,
-      instanceCount: config.instanceCount ?? Math.max(1, groups?.blueDesired ?? blueTargets.length),
+      instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
       ...(blueVersion ? { blueVersion } : {}),
     },
   };

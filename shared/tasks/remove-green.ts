@@ -2,7 +2,6 @@ import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { idleGreen, retireInstances } from '../operations/fleet.ts';
-import { releaseBlue } from '../operations/groups.ts';
 import { need } from '../state.ts';
 
 /**
@@ -14,8 +13,6 @@ export async function removeGreen(input: DeploymentState): Promise<GreenRemoval>
   const state = need(input, 'plan');
   const removed = await retireInstances(await idleGreen(state.plan, state.deploymentId, 'terminating it'));
   logger.warn('green fleet removed', { ...removed });
-  // Blue carries all traffic again: its group may scale with it once more.
-  await releaseBlue(state.plan);
   return {
     ...removed,
     summary:

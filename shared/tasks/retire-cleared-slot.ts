@@ -1,7 +1,5 @@
 import { terminateInstances } from '../aws/ec2.ts';
-import { TAG } from '../domain/tags.ts';
 import type { ClearedSlot, DeploymentState } from '../domain/workflow.ts';
-import { deleteGroups } from '../operations/groups.ts';
 import { fleetToClear, slotWithoutTraffic } from '../operations/healing.ts';
 import { need } from '../state.ts';
 
@@ -15,13 +13,7 @@ export async function retireClearedSlot(input: DeploymentState): Promise<Cleared
   if (!cleared) throw new TypeError('execution state has no cleared slot');
   const slot = await slotWithoutTraffic(state);
   // Found by tag again: the state carries counts, not the fleet's ids.
-  const inGroups = state.plan.group
-    ? await deleteGroups(
-        { [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: slot },
-        state.plan.launchTemplate,
-      )
-    : 0;
   const ids = (await fleetToClear(state, slot)).map((i) => i.id);
   await terminateInstances(ids);
-  return { ...cleared, terminated: Math.max(inGroups, ids.length) };
+  return { ...cleared, terminated: ids.length };
 }

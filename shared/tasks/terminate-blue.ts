@@ -1,10 +1,8 @@
 import { terminateInstances } from '../aws/ec2.ts';
-import { TAG } from '../domain/tags.ts';
 import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
-import { deleteGroups } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { need, nowIso } from '../state.ts';
@@ -22,17 +20,9 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
     drain.slot,
     (weights) => new TrafficDrift(`not terminating blue slot ${drain.slot}: the records hold ${weights}`),
   );
-  // Blue's group first, with its instances: a group replaces what is terminated under it.
-  const inGroup = plan.group
-    ? await deleteGroups(
-        { [TAG.app]: state.app, [TAG.env]: state.env, [TAG.slot]: drain.slot },
-        plan.launchTemplate,
-      )
-    : 0;
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
-  const terminated = Math.max(inGroup, ids.length);
-  logger.info('blue fleet terminated', { slot: drain.slot, terminated });
+  logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });
   await tellProgress(state, 'blue-terminated', { green: plan.green });
-  return { slot: drain.slot, deregistered: drain.deregistered, terminated, at: nowIso() };
+  return { slot: drain.slot, deregistered: drain.deregistered, terminated: ids.length, at: nowIso() };
 }
