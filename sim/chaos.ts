@@ -44,7 +44,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** The AWS operations the service calls, per service: where API faults land (only the command line calls CloudFormation, STS and IAM; progress events are best effort, and faulted in their own test). */
 const OPERATIONS: Record<
-  Exclude<Service, 'secretsmanager' | 'cloudformation' | 'sts' | 'iam' | 'events'>,
+  Exclude<Service, 'secretsmanager' | 'cloudformation' | 'sts' | 'iam' | 'events' | 'autoscaling'>,
   string[]
 > = {
   ec2: ['RunInstances', 'DescribeInstances', 'TerminateInstances', 'CreateTags', 'DescribeImages'],

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { autoscaling } from '#shared/aws/autoscaling.ts';
 import { cloudformation } from '#shared/aws/cloudformation.ts';
 import { cloudwatch } from '#shared/aws/cloudwatch.ts';
 import { dynamodb } from '#shared/aws/dynamodb.ts';
@@ -59,6 +60,7 @@ export function routeClientsTo(world: World): void {
   const clients: [MiddlewareClient, Service][] = [
     [ec2 as unknown as MiddlewareClient, 'ec2'],
     [elbv2 as unknown as MiddlewareClient, 'elbv2'],
+    [autoscaling as unknown as MiddlewareClient, 'autoscaling'],
     [route53 as unknown as MiddlewareClient, 'route53'],
     [imagebuilder as unknown as MiddlewareClient, 'imagebuilder'],
     [cloudwatch as unknown as MiddlewareClient, 'cloudwatch'],

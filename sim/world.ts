@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { AutoScalingModel } from './aws/autoscaling.ts';
 import { CloudFormationModel } from './aws/cloudformation.ts';
 import type { WorldContext } from './aws/context.ts';
 import { DynamoDbModel } from './aws/dynamodb.ts';
@@ -28,6 +29,7 @@ export const APPROVAL_BASE_URL = 'https://approvals.example.test';
 
 export type Service =
   | 'ec2'
+  | 'autoscaling'
   | 'elbv2'
   | 'route53'
   | 'imagebuilder'
@@ -114,6 +116,7 @@ export interface WorldHooks {
 export class World implements WorldContext {
   readonly ec2: Ec2Model;
   readonly elbv2: Elbv2Model;
+  readonly autoscaling: AutoScalingModel;
   readonly route53: Route53Model;
   readonly imagebuilder: ImagebuilderModel;
   readonly cloudwatch: CloudWatchModel;
@@ -140,6 +143,7 @@ export class World implements WorldContext {
     this.startedAt = Date.now();
     this.ec2 = new Ec2Model(this);
     this.elbv2 = new Elbv2Model(this, this.ec2);
+    this.autoscaling = new AutoScalingModel(this, this.ec2, this.elbv2);
     this.route53 = new Route53Model(this);
     this.cloudwatch = new CloudWatchModel(this);
     this.sns = new SnsModel(this);
