@@ -22,9 +22,14 @@ function trafficLine(t: NonNullable<PlanReport['deploy']>['traffic']): string {
     : `traffic: route53, the weighted records ${oneLine(t.source)}; each step waits for INSYNC and the record TTL (${t.leaveSeconds} s)`;
 }
 
+function fleetLine(g: NonNullable<PlanReport['deploy']>['group']): string {
+  if (!g) return 'fleet: instances the service launches';
+  return `fleet: Auto Scaling group ${oneLine(g.name)} (desired ${g.desired}, min ${g.min}, max ${g.max}, grace ${g.gracePeriodSeconds} s, subnets ${oneLine(g.subnets)})${g.blue ? `; blue's group ${oneLine(g.blue)} held at its size until the deploy ends` : '; no blue group'}`;
+}
+
 function accountLines(r: PlanReport): string[] {
   const lines: string[] = [];
-  if (r.deploy) lines.push(trafficLine(r.deploy.traffic));
+  if (r.deploy) lines.push(trafficLine(r.deploy.traffic), fleetLine(r.deploy.group));
   if (r.live && 'slot' in r.live)
     lines.push(`live: slot ${r.live.slot}, ${r.live.versions.map(oneLine).join(', ') || 'no instances'}`);
   else if (r.live) lines.push(`traffic split: ${formatWeights(r.live.split)}`);

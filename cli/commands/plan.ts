@@ -8,6 +8,7 @@ import { claimOf, ownerOf } from '#shared/domain/ownership.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import { deployTimeline, type TimelineStep } from '#shared/domain/timeline.ts';
 import { findLiveSlot, SLOTS, type Slot, type Weights } from '#shared/domain/traffic.ts';
+import type { GroupPlan } from '#shared/domain/workflow.ts';
 import { trafficSource } from '#shared/operations/weights.ts';
 import { type Assessed, previewDeployment } from '#shared/tasks/plan-deployment.ts';
 import { DEFAULT_TOPIC_NAMES } from '../config-file.ts';
@@ -49,6 +50,8 @@ export interface DeployReport {
   instanceCount: number;
   approvals: { beforeShift: boolean; beforeTermination: boolean; timeoutSeconds: number };
   traffic: TrafficReport;
+  /** fleet.kind autoScalingGroup: green's group and blue's (null: bare instances). */
+  group: GroupPlan | null;
   timeline: TimelineStep[];
 }
 
@@ -222,6 +225,7 @@ async function planReport(
         leaveSeconds: plan.leaveSeconds,
       },
       timeline: deployTimeline(plan),
+      group: plan.group ?? null,
     };
   return report;
 }

@@ -1,5 +1,7 @@
 import {
+  CreateLaunchTemplateVersionCommand,
   CreateTagsCommand,
+  DeleteLaunchTemplateVersionsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
@@ -227,4 +229,53 @@ export async function findLaunchTemplate(
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * A new version of the launch template holding the baked AMI, based on the version the config
+ * names (resolved to its number: SourceVersion takes a number). The client token makes a retried
+ * call return the version the first one made. Returns the version's number.
+ */
+export async function templateVersionWithImage(
+  template: LaunchTemplateSummary,
+  sourceVersion: string,
+  amiId: string,
+  clientToken: string,
+  description: string,
+): Promise<number> {
+  const source =
+    sourceVersion === '$Default'
+      ? template.defaultVersion
+      : sourceVersion === '$Latest'
+        ? template.latestVersion
+        : Number(sourceVersion);
+  const out = await ec2.send(
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: template.id,
+      ...(source !== undefined ? { SourceVersion: String(source) } : {}),
+      LaunchTemplateData: { ImageId: amiId },
+      VersionDescription: description.slice(0, 255),
+      ClientToken: clientToken,
+    }),
+  );
+  const number = out.LaunchTemplateVersion?.VersionNumber;
+  if (number === undefined) throw new TypeError('CreateLaunchTemplateVersion returned no version number');
+  return number;
+}
+
+/**
+ * Deletes versions of a launch template the service made; a version already gone is fine, any
+ * other refusal (the template's default version, say) is reported, not thrown: the version is
+ * left, and nothing runs from it once its group is gone.
+ */
+export async function deleteTemplateVersions(templateId: string, versions: number[]): Promise<string[]> {
+  if (versions.length === 0) return [];
+  const out = await ec2.send(
+    new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: versions.map(String) }),
+  );
+  return (out.UnsuccessfullyDeletedLaunchTemplateVersions ?? [])
+    .filter((v) => v.ResponseError?.Code !== 'launchTemplateVersionDoesNotExist')
+    .map((v) =>
+      `version ${v.VersionNumber}: ${v.ResponseError?.Code} ${v.ResponseError?.Message ?? ''}`.trim(),
+    );
 }

@@ -337,6 +337,32 @@ const approvalSchema = section(
   },
 );
 
+/** What a fleet is: instances the service launches, or an Auto Scaling group per deployment. */
+export const FLEET_KINDS = ['instances', 'autoScalingGroup'] as const;
+export type FleetKind = (typeof FLEET_KINDS)[number];
+
+const fleetSchema = section("What green's fleet is.", {
+  kind: setting(
+    v.picklist(FLEET_KINDS),
+    'instances',
+    "instances: the service launches green's instances itself. autoScalingGroup: green is a new Auto Scaling group per deployment, sized, bounded and scaled like blue's group, which replaces failed instances by itself.",
+  ),
+  subnetIds: about(
+    v.optional(
+      v.pipe(
+        v.array(text(/^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id such as subnet-0123456789abcdef0')),
+        v.minLength(1),
+        v.maxLength(16),
+      ),
+    ),
+    "fleet.kind autoScalingGroup: the subnets green's group launches into (default: blue's group's; required on a first deploy, which has no blue group).",
+  ),
+  healthCheckGracePeriodSeconds: about(
+    v.optional(int(0, 7200)),
+    "fleet.kind autoScalingGroup: how long a new instance may fail its target group's health checks before the group replaces it (default: blue's group's, else 300).",
+  ),
+});
+
 /** The fields each traffic mode needs and the ones it has no use for. */
 interface ModeFields {
   traffic?: { mode?: TrafficMode | undefined };
@@ -396,6 +422,7 @@ export const deployConfigSchema = v.pipe(
       "Green fleet size (default: blue's current registered target count, at least 1).",
     ),
     bake: bakeSchema,
+    fleet: v.optional(fleetSchema, {}),
     traffic: v.optional(trafficSchema, {}),
     health: v.optional(healthSchema, {}),
     alarms: about(
@@ -476,6 +503,20 @@ export const deployConfigSchema = v.pipe(
   v.forward(
     v.check((c) => MODE_RULES.loadBalancerUnused('b')(c), LB_UNUSED),
     ['slots', 'b', 'loadBalancer'] as const,
+  ),
+  v.forward(
+    v.check(
+      (c) => c.fleet.kind === 'autoScalingGroup' || c.fleet.subnetIds === undefined,
+      "only for fleet.kind autoScalingGroup: instances launch into the launch template's subnet; remove it",
+    ),
+    ['fleet', 'subnetIds'] as const,
+  ),
+  v.forward(
+    v.check(
+      (c) => c.fleet.kind === 'autoScalingGroup' || c.fleet.healthCheckGracePeriodSeconds === undefined,
+      'only for fleet.kind autoScalingGroup; remove it',
+    ),
+    ['fleet', 'healthCheckGracePeriodSeconds'] as const,
   ),
   // The JSON Schema form of the rules above: which of dns and listener each mode needs and forbids.
   jsonSchemaForm({

@@ -135,6 +135,23 @@ export interface ListenerPlan {
   stickinessSeconds: number;
 }
 
+/**
+ * fleet.kind autoScalingGroup: green's group, sized, bounded and placed like blue's (or as the
+ * config says on a first deploy), and blue's group, held at its size while green takes traffic.
+ */
+export interface GroupPlan {
+  /** Green's group, made by launchGreen (greenGroupName). */
+  name: string;
+  desired: number;
+  min: number;
+  max: number;
+  /** VPCZoneIdentifier: the subnets, comma-separated. */
+  subnets: string;
+  gracePeriodSeconds: number;
+  /** Blue's group (attached to blue's target group, tagged as the service's); absent on a first deploy. */
+  blue?: string;
+}
+
 export interface Plan {
   deploymentId: string;
   app: string;
@@ -209,6 +226,8 @@ export interface Plan {
   blueVersion?: string;
   /** Where the release came from, for the people asked to approve it; absent when nothing says. */
   release?: ReleaseProvenance;
+  /** fleet.kind autoScalingGroup: the groups; absent when the fleet is bare instances. */
+  group?: GroupPlan;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Slot } from '../domain/traffic.ts';
 import type { GreenFleet, Plan } from '../domain/workflow.ts';
 import { GreenUnhealthy } from '../errors.ts';
 import { requireNoAlarm } from './alarm-guards.ts';
-import { greenIds, greenVerdict } from './green-health.ts';
+import { findGreen, greenVerdict } from './green-health.ts';
 import { pinnedConfig } from './pinned-config.ts';
 import { assertRecordsAsWritten } from './records-check.ts';
 import { assertGreenStillOurs } from './slot-instances.ts';
@@ -24,8 +24,8 @@ export async function assertGreenGood(
   since: string,
 ): Promise<string> {
   // Green found by its tag once, for both the slot's check and the health verdict.
-  const ours = await greenIds(deploymentId);
-  await assertGreenStillOurs(plan, deploymentId, ours);
+  const ours = await findGreen(plan, deploymentId);
+  await assertGreenStillOurs(plan, deploymentId, ours.ids);
   await assertRecordsAsWritten(plan, written);
   const watched = plan.alarmCount === 0 ? [] : (await pinnedConfig(plan)).alarms;
   const alarms = await checkAlarms(watched);

@@ -2,6 +2,7 @@ import { findManagedInstances, terminateInstances } from '../aws/ec2.ts';
 import { launchedByUs, TAG, type Tags } from '../domain/tags.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { RollbackBlocked } from '../errors.ts';
+import { deleteGroups, detachGroups, type GroupsOf } from './groups.ts';
 import { requireNoTraffic } from './records-check.ts';
 import { greenHeldByAnother } from './slot-tags.ts';
 import { drainSeconds, registeredWithInstances, type TakenOut, takeOut } from './slot-targets.ts';
@@ -18,10 +19,14 @@ async function deregisterOurs(targetGroupArn: string, tags: Tags): Promise<Taken
   return takeOut(targetGroupArn, ours);
 }
 
-/** Instances of ours, by their tags, and the target group they may be registered in. */
+/**
+ * Instances of ours, by their tags, and the target group they may be registered in; for a group
+ * fleet, the groups they belong to (which replace instances until they are detached and deleted).
+ */
 export interface Fleet {
   targetGroupArn: string;
   tags: Tags;
+  groups?: GroupsOf;
 }
 
 /**
@@ -32,7 +37,14 @@ export interface Fleet {
 export async function retireInstances({
   targetGroupArn,
   tags,
+  groups,
 }: Fleet): Promise<{ deregistered: number; terminated: number }> {
+  // A group goes first: detached, it launches nothing into the target group; deleted, it
+  // terminates its instances and replaces none of those terminated below.
+  if (groups) {
+    await detachGroups(groups, targetGroupArn);
+    await deleteGroups(groups);
+  }
   const { deregistered } = await deregisterOurs(targetGroupArn, tags);
   const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
@@ -47,7 +59,10 @@ export async function retireInstances({
 export async function takeOutOfService({
   targetGroupArn,
   tags,
+  groups,
 }: Fleet): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
+  // Detached, a group deregisters its instances and registers no replacement.
+  if (groups) await detachGroups(groups, targetGroupArn);
   const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
   return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
@@ -61,7 +76,7 @@ export async function takeOutOfService({
  * (if it launched any) go regardless, and nothing else is touched.
  */
 export async function idleGreen(
-  plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env'>,
+  plan: Pick<Plan, 'dns' | 'green' | 'slots' | 'app' | 'env' | 'group'>,
   deploymentId: string,
   doing: string,
 ): Promise<Fleet> {
@@ -76,5 +91,6 @@ export async function idleGreen(
   return {
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },
+    ...(plan.group ? { groups: { tags: { [TAG.deploymentId]: deploymentId } } } : {}),
   };
 }

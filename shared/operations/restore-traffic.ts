@@ -8,6 +8,7 @@ import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { retireInstances } from './fleet.ts';
+import { releaseBlue } from './groups.ts';
 import { greenSlotStanding } from './slot-tags.ts';
 import { healLeftovers } from './survey.ts';
 import { returnDecision } from './traffic-moves.ts';
@@ -91,7 +92,9 @@ export async function restoreTraffic(stopped: Stopped, report: RecoveryReport): 
   const removed = await retireInstances({
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     tags: { [TAG.deploymentId]: deploymentId },
+    ...(plan.group ? { groups: { tags: { [TAG.deploymentId]: deploymentId } } } : {}),
   });
+  await releaseBlue(plan);
   if (removed.terminated > 0)
     report.actions.push(
       `${removed.terminated} green instance(s) terminated (tagged ${TAG.deploymentId}=${deploymentId})`,

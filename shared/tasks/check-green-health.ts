@@ -1,11 +1,15 @@
+import type { GroupSummary } from '../aws/autoscaling.ts';
 import { findLaunchedInstances } from '../aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '../aws/elbv2.ts';
-import { describeHealth, evaluateHealth } from '../domain/health.ts';
+import { capacityShortfall, groupReadiness } from '../domain/groups.ts';
+import { describeHealth, evaluateHealth, type HealthVerdict } from '../domain/health.ts';
 import { idList } from '../domain/leftovers.ts';
 import { TAG } from '../domain/tags.ts';
-import type { DeploymentState, HealthState } from '../domain/workflow.ts';
+import type { DeploymentState, GreenFleet, GroupPlan, HealthState, Plan } from '../domain/workflow.ts';
 import { AwsTransient, CapacityShortfall, GreenUnhealthy } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { findGreen, requireFewReplacements } from '../operations/green-health.ts';
+import { greenActivities } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { assertRecordsAsWritten } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
@@ -19,6 +23,7 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
   const state = need(input, 'plan', 'green');
   const { plan, green } = state;
   const polls = (state.health?.polls ?? 0) + 1;
+  if (plan.group) return judged(state, polls, await groupReadinessNow({ ...plan, group: plan.group }, state));
   // Found by this deployment's tag, in any state (the state carries the fleet's size, not its ids).
   const instances = await findLaunchedInstances({ [TAG.deploymentId]: state.deploymentId });
   if (instances.length < green.launched) {
@@ -46,7 +51,38 @@ export async function checkGreenHealth(input: DeploymentState): Promise<HealthSt
     await registerTargets(targetGroupArn, toRegister);
     logger.info('registered green instances', { registered: toRegister.length });
   }
-  const verdict = evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched);
+  return judged(state, polls, evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched));
+}
+
+/**
+ * Green's group before traffic: short of capacity (its newest launch failed) is a CapacityShortfall
+ * with Auto Scaling's reason; otherwise ready once its desired capacity is InService and the
+ * required share healthy (groupReadiness). The group registers its instances itself.
+ */
+async function groupReadinessNow(
+  plan: Plan & { group: GroupPlan },
+  state: DeploymentState & { green: GreenFleet },
+): Promise<HealthVerdict> {
+  const found = await findGreen(plan, state.deploymentId);
+  const group = found.group as GroupSummary;
+  const activities = await greenActivities(plan, state.green.launchedAt);
+  const inService = group.members.filter((m) => m.lifecycleState === 'InService').length;
+  const short = capacityShortfall(activities, inService, group.desired);
+  if (short) throw new CapacityShortfall(`green's group ${group.name}: ${short}`);
+  await assertGreenStillOurs(plan, state.deploymentId, found.ids);
+  await assertRecordsAsWritten(plan, undefined);
+  await requireFewReplacements(plan, state.green, group);
+  const reported = await describeTargetHealth(plan.slots[state.green.slot].targetGroupArn, found.ids);
+  return groupReadiness(group.members, reported, plan.health.minHealthyPercent, group.desired);
+}
+
+/** A poll's verdict: HEALTHY, WAITING, or GreenUnhealthy once the wait is over. */
+async function judged(
+  state: DeploymentState & { plan: Plan; green: GreenFleet },
+  polls: number,
+  verdict: HealthVerdict,
+): Promise<HealthState> {
+  const { plan, green } = state;
   const summary = describeHealth(verdict);
   if (verdict.healthy) {
     await tellProgress(state, 'green-healthy', { green: green.slot });

@@ -4,6 +4,7 @@ import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
 import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
+import { detachGroups } from '../operations/groups.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { deregisterBlueTargets } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
@@ -27,8 +28,10 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     (weights) => new TrafficDrift(`not retiring blue slot ${blue}: the records hold ${weights}`),
     plan.green,
   );
-  const instances = await blueInstances(state, blue);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
+  // Blue's group first: detached, it deregisters its instances and registers no replacement.
+  if (plan.group?.blue) await detachGroups({ name: plan.group.blue }, targetGroupArn);
+  const instances = await blueInstances(state, blue);
   // Targets already draining (a retry of this task, or someone else's deregistration) are watched
   // like the ones deregistered now: terminating them early would cut their connections. Blue's
   // instances that died are deregistered too, but have nothing to drain.

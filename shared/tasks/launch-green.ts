@@ -6,6 +6,7 @@ import type { DeploymentState, GreenFleet, Plan } from '../domain/workflow.ts';
 import { CapacityShortfall, SlotInUse } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
+import { launchGreenGroup } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { foreignTargets } from '../operations/slot-instances.ts';
 import { claimSlot } from '../operations/slot-ownership.ts';
@@ -70,6 +71,12 @@ export async function launchGreen(input: DeploymentState, executionArn: string):
     [TAG.env]: state.env,
   });
   if (released > 0) logger.warn('deregistered dead instances of ours from green slot', { released });
+  if (plan.group) {
+    // Green is a group: Auto Scaling launches and registers its instances.
+    const made = await launchGreenGroup({ ...state, plan: { ...plan, group: plan.group } }, amiId);
+    await tellProgress(state, 'green-launched', { green: plan.green });
+    return { slot: plan.green, amiId, launched: made.launched, launchedAt: nowIso() };
+  }
   let instanceIds: string[];
   try {
     instanceIds = await launchInstances({

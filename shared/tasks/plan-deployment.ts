@@ -21,6 +21,7 @@ import {
   readDeployment,
 } from '../domain/workflow.ts';
 import { InvalidConfig, UnsafeToDeploy } from '../errors.ts';
+import { planGroups } from '../operations/groups.ts';
 import { checkSlotOwnership, type Refuse, refuseAtOnce } from '../operations/slot-ownership.ts';
 import { isDeadOfOurs, isGone } from '../operations/slot-targets.ts';
 import { readTraffic } from '../operations/weights.ts';
@@ -264,7 +265,7 @@ export async function assessAccount(
     );
   }
   if (release) plan = { ...plan, release };
-  if (plan.blue === null) return { ...assessed, plan };
+  if (plan.blue === null) return { ...assessed, plan: await withGroups(config, plan, refuse) };
   // Traffic that is already failing would be blamed on the release: nothing starts then.
   if (alarms.alarming.length > 0) {
     refuse(
@@ -278,13 +279,26 @@ export async function assessAccount(
   const blueVersion = fleetVersion(await instancesById(blueTargets.map((t) => t.id)));
   return {
     ...assessed,
-    plan: {
-      ...plan,
-      blueTargetCount: blueTargets.length,
-      instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
-      ...(blueVersion ? { blueVersion } : {}),
-    },
+    plan: await withGroups(
+      config,
+      {
+        ...plan,
+        blueTargetCount: blueTargets.length,
+        instanceCount: config.instanceCount ?? Math.max(1, blueTargets.length),
+        ...(blueVersion ? { blueVersion } : {}),
+      },
+      refuse,
+    ),
   };
+}
+
+/**
+ * fleet.kind autoScalingGroup: the plan with its groups (planGroups), green's size being its
+ * group's desired capacity.
+ */
+async function withGroups(config: DeployConfig, plan: Plan, refuse: Refuse): Promise<Plan> {
+  const group = await planGroups(config, plan, refuse);
+  return group ? { ...plan, group, instanceCount: group.desired } : plan;
 }
 
 /** The version a preview plans for: a next release that was never uploaded. */

@@ -2,6 +2,7 @@ import { TAG } from '../domain/tags.ts';
 import type { DeploymentState, GreenRemoval } from '../domain/workflow.ts';
 import { logger } from '../logger.ts';
 import { idleGreen, retireInstances } from '../operations/fleet.ts';
+import { releaseBlue } from '../operations/groups.ts';
 import { need } from '../state.ts';
 
 /**
@@ -12,6 +13,8 @@ import { need } from '../state.ts';
 export async function removeGreen(input: DeploymentState): Promise<GreenRemoval> {
   const state = need(input, 'plan');
   const removed = await retireInstances(await idleGreen(state.plan, state.deploymentId, 'terminating it'));
+  // Blue serves alone again: its group may scale as its policies say.
+  await releaseBlue(state.plan);
   logger.warn('green fleet removed', { ...removed });
   return {
     ...removed,

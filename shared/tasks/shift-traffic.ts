@@ -4,7 +4,7 @@ import type { DeploymentState, Plan, ShiftState } from '../domain/workflow.ts';
 import { GreenUnhealthy, LoopBoundExceeded, TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
-import { greenIds, greenVerdict } from '../operations/green-health.ts';
+import { findGreen, greenVerdict } from '../operations/green-health.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { assertStickinessAsPlanned } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
@@ -34,8 +34,8 @@ export async function shiftTraffic(input: DeploymentState): Promise<ShiftState> 
   const weights = weightsForStep(plan.green, step.percent);
 
   // Green found by its tag once, for both the slot's check and the health verdict.
-  const ours = await greenIds(state.deploymentId);
-  await assertGreenStillOurs(plan, state.deploymentId, ours);
+  const ours = await findGreen(plan, state.deploymentId);
+  await assertGreenStillOurs(plan, state.deploymentId, ours.ids);
   const verdict = await greenVerdict(plan, green, state.deploymentId, ours);
   if (!verdict.healthy)
     throw new GreenUnhealthy(`not shifting to ${step.percent} %: ${describeHealth(verdict)}`);

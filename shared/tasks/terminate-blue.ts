@@ -3,6 +3,7 @@ import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
+import { deleteGroups, releaseGreen } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { need, nowIso } from '../state.ts';
@@ -20,8 +21,12 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
     drain.slot,
     (weights) => new TrafficDrift(`not terminating blue slot ${drain.slot}: the records hold ${weights}`),
   );
+  // Blue's group first: deleted, it terminates its instances and replaces none of them.
+  if (plan.group?.blue) await deleteGroups({ name: plan.group.blue });
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
+  // Green is the live fleet now: its group scales as its policies say.
+  await releaseGreen(plan);
   logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });
   await tellProgress(state, 'blue-terminated', { green: plan.green });
   return { slot: drain.slot, deregistered: drain.deregistered, terminated: ids.length, at: nowIso() };

@@ -1,0 +1,232 @@
+import {
+  createGroup,
+  deleteGroup,
+  detachFromTargetGroup,
+  findGroup,
+  type GroupSummary,
+  groupActivities,
+  groupPolicies,
+  groupsAttachedTo,
+  groupsTagged,
+  putPolicy,
+  resumeProcesses,
+  SIZE_PROCESSES,
+  suspendProcesses,
+} from '../aws/autoscaling.ts';
+import { deleteTemplateVersions, findLaunchTemplate, templateVersionWithImage } from '../aws/ec2.ts';
+import type { DeployConfig } from '../domain/config.ts';
+import { adoptionProblem, greenGroupName, policyForGreen } from '../domain/groups.ts';
+import { clientToken } from '../domain/identity.ts';
+import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
+import type { Slot } from '../domain/traffic.ts';
+import type { DeploymentState, GroupPlan, Plan } from '../domain/workflow.ts';
+import { InvalidConfig, SlotInUse, UnsafeToDeploy } from '../errors.ts';
+import { logger } from '../logger.ts';
+import type { Refuse } from './slot-ownership.ts';
+
+/** Green's group's grace period when neither the config nor blue's group says. */
+const DEFAULT_GRACE_SECONDS = 300;
+
+/** The tag on a group the service made: the launch template version it made for it. */
+const VERSION_TAG = 'bluegreen:launch-template-version';
+
+const names = (groups: readonly GroupSummary[]) => groups.map((g) => g.name).join(', ');
+
+/**
+ * Plan, for fleet.kind autoScalingGroup: blue's group (the one attached to blue's target group,
+ * tagged as this app/env's), and green's group sized, bounded and placed like it. Green's target
+ * group must have no group attached. A slot whose blue is bare instances (a fleet moving to groups)
+ * has no blue group: green is sized by the plan's instance count, in the config's subnets.
+ * A split is not healed with groups. Read-only; each problem goes to `refuse`.
+ */
+export async function planGroups(
+  config: DeployConfig,
+  plan: Plan,
+  refuse: Refuse,
+): Promise<GroupPlan | undefined> {
+  if (config.fleet.kind !== 'autoScalingGroup') return undefined;
+  if (plan.heal) {
+    refuse(
+      new UnsafeToDeploy(
+        `both slots carry traffic; with fleet.kind autoScalingGroup the service does not heal a split: put all traffic on one slot, then upload again`,
+      ),
+    );
+    return undefined;
+  }
+  const live = (arn: string) => groupsAttachedTo(arn).then((all) => all.filter((g) => !g.deleting));
+  const onGreen = await live(plan.slots[plan.green].targetGroupArn);
+  if (onGreen.length > 0) {
+    refuse(
+      new UnsafeToDeploy(
+        `green slot ${plan.green}'s target group has Auto Scaling group(s) attached (${names(onGreen)}); detach or delete them before deploying`,
+      ),
+    );
+  }
+  let blue: GroupSummary | undefined;
+  if (plan.blue) {
+    const onBlue = await live(plan.slots[plan.blue].targetGroupArn);
+    if (onBlue.length > 1) {
+      refuse(
+        new UnsafeToDeploy(
+          `blue slot ${plan.blue}'s target group has ${onBlue.length} Auto Scaling groups attached (${names(onBlue)}); the service replaces one group, detach the others`,
+        ),
+      );
+      return undefined;
+    }
+    blue = onBlue[0];
+    const problem = blue && adoptionProblem(blue, plan.app, plan.env, plan.blue);
+    if (problem) {
+      refuse(new UnsafeToDeploy(problem));
+      return undefined;
+    }
+  }
+  const subnets = config.fleet.subnetIds?.join(',') ?? blue?.subnets;
+  if (!subnets) {
+    refuse(
+      new InvalidConfig(
+        `fleet.subnetIds is required: ${blue ? `blue's group ${blue.name} names no subnets` : 'there is no blue group to copy the subnets from'}`,
+      ),
+    );
+    return undefined;
+  }
+  const desired = blue ? blue.desired : plan.instanceCount;
+  return {
+    name: greenGroupName(plan, plan.green),
+    desired,
+    min: blue ? Math.min(blue.min, desired) : desired,
+    max: blue ? Math.max(blue.max, desired) : desired,
+    subnets,
+    gracePeriodSeconds:
+      config.fleet.healthCheckGracePeriodSeconds ?? blue?.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
+    ...(blue ? { blue: blue.name } : {}),
+  };
+}
+
+/**
+ * Green's group: a launch template version with the baked AMI, then the group from it, attached to
+ * green's target group, sized like blue's, with blue's scaling policies. Both green's and blue's
+ * groups are held at their size (their policies' alarms and scheduled actions suspended) until the
+ * deployment ends: traffic moving between them must not make either scale in. Every call is
+ * idempotent: a retry finds the version by its client token and the group by its name, and is
+ * refused if the group of that name is not this deployment's.
+ */
+export async function launchGreenGroup(
+  state: DeploymentState & { plan: Plan & { group: GroupPlan } },
+  amiId: string,
+): Promise<{ launched: number; version: number }> {
+  const { plan } = state;
+  const { group } = plan;
+  const template = await findLaunchTemplate(plan.launchTemplate);
+  if (!template)
+    throw new InvalidConfig(
+      `launchTemplate ${plan.launchTemplate.id ?? plan.launchTemplate.name} does not exist; nothing was launched`,
+    );
+  const version = await templateVersionWithImage(
+    template,
+    plan.launchTemplate.version,
+    amiId,
+    clientToken(state.deploymentId, 'green-template-version'),
+    `${plan.app}/${plan.env} ${plan.version}: deployment ${state.deploymentId}`,
+  );
+  const tags: Tags = { ...fleetTags({ ...state, slot: plan.green }), [VERSION_TAG]: String(version) };
+  const made = await createGroup({
+    name: group.name,
+    launchTemplate: { id: template.id, version: String(version) },
+    desired: group.desired,
+    min: group.min,
+    max: group.max,
+    subnets: group.subnets,
+    targetGroupArn: plan.slots[plan.green].targetGroupArn,
+    gracePeriodSeconds: group.gracePeriodSeconds,
+    tags,
+  });
+  if (made === 'existed') {
+    const found = await findGroup(group.name);
+    if (found?.tags[TAG.deploymentId] !== state.deploymentId)
+      throw new SlotInUse(
+        `an Auto Scaling group named ${group.name} exists and is not this deployment's (${found ? `tagged ${TAG.deploymentId}=${found.tags[TAG.deploymentId] ?? '(none)'}` : 'being deleted'}); nothing was launched`,
+      );
+  }
+  // A first deploy takes all traffic at once: nothing to hold.
+  if (plan.blue !== null) await suspendProcesses(group.name, SIZE_PROCESSES);
+  if (group.blue) {
+    const blueArn = plan.slots[plan.blue as Slot].targetGroupArn;
+    const greenArn = plan.slots[plan.green].targetGroupArn;
+    for (const policy of await groupPolicies(group.blue))
+      await putPolicy(policyForGreen(policy, group.name, blueArn, greenArn));
+    await suspendProcesses(group.blue, SIZE_PROCESSES);
+  }
+  logger.info('green group created', { group: group.name, desired: group.desired, made, version });
+  return { launched: group.desired, version };
+}
+
+/** Green's group as it is now; undefined once it is gone. */
+export function greenGroup(plan: Plan & { group: GroupPlan }): Promise<GroupSummary | undefined> {
+  return findGroup(plan.group.name);
+}
+
+/** Green's group's activities since it was made (newest first), a minute's margin for clocks. */
+export function greenActivities(plan: Plan & { group: GroupPlan }, launchedAt: string) {
+  return groupActivities(plan.group.name, new Date(new Date(launchedAt).getTime() - 60_000));
+}
+
+/** The service's groups carrying the tags (every group it makes carries managed-by). */
+async function ourGroups(tags: Tags): Promise<GroupSummary[]> {
+  return (await groupsTagged({ ...tags, [TAG.managedBy]: MANAGED_BY })).filter(
+    (g) => g.tags[TAG.managedBy] === MANAGED_BY,
+  );
+}
+
+/** The groups of a fleet: by name (blue's adopted group) or by the tags of the ones the service made. */
+export type GroupsOf = { name: string } | { tags: Tags };
+
+async function groupsOf(of: GroupsOf): Promise<GroupSummary[]> {
+  if ('tags' in of) return ourGroups(of.tags);
+  const group = await findGroup(of.name);
+  return group && group.tags[TAG.managedBy] === MANAGED_BY ? [group] : [];
+}
+
+/**
+ * Detaches the fleet's groups from the target group: Auto Scaling deregisters their instances,
+ * which drain, and registers none again. Returns how many were attached.
+ */
+export async function detachGroups(of: GroupsOf, targetGroupArn: string): Promise<number> {
+  const attached = (await groupsOf(of)).filter((g) => g.targetGroupArns.includes(targetGroupArn));
+  for (const group of attached) await detachFromTargetGroup(group.name, targetGroupArn);
+  if (attached.length > 0) logger.info('groups detached', { groups: names(attached) });
+  return attached.length;
+}
+
+/**
+ * Deletes the fleet's groups with their instances, and the launch template versions the service
+ * made for them (a version of a group it adopted is the owner's and stays). Idempotent: a group
+ * being deleted is left to finish. Returns how many it deleted, and the versions it could not.
+ */
+export async function deleteGroups(of: GroupsOf): Promise<{ deleted: number; versionsLeft: string[] }> {
+  const groups = await groupsOf(of);
+  const versionsLeft: string[] = [];
+  for (const group of groups) {
+    if (!group.deleting) await deleteGroup(group.name);
+    const version = Number(group.tags[VERSION_TAG]);
+    if (group.launchTemplate && Number.isInteger(version) && version > 0)
+      versionsLeft.push(...(await deleteTemplateVersions(group.launchTemplate.id, [version])));
+  }
+  if (groups.length > 0) logger.warn('groups deleted', { groups: names(groups) });
+  return { deleted: groups.length, versionsLeft };
+}
+
+/** Lets blue's group scale again (a rollback leaves it serving alone). */
+export async function releaseBlue(plan: Plan): Promise<void> {
+  const name = plan.group?.blue;
+  if (!name) return;
+  const group = await findGroup(name);
+  if (group && !group.deleting && group.tags[TAG.managedBy] === MANAGED_BY)
+    await resumeProcesses(name, SIZE_PROCESSES);
+}
+
+/** Lets green's group scale on its own once it is the live fleet (blue's is gone). */
+export async function releaseGreen(plan: Plan): Promise<void> {
+  if (!plan.group) return;
+  const group = await findGroup(plan.group.name);
+  if (group && !group.deleting) await resumeProcesses(plan.group.name, SIZE_PROCESSES);
+}
