@@ -104,6 +104,7 @@ export async function packageTemplate(): Promise<Json> {
 /** IAM action prefix of each AWS SDK client package. */
 const SERVICE_PREFIX: Record<string, string> = {
   'client-ec2': 'ec2',
+  'client-auto-scaling': 'autoscaling',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-route-53': 'route53',
   'client-imagebuilder': 'imagebuilder',
