@@ -349,7 +349,8 @@ export class Ec2Model {
   }) {
     const template = this.launchTemplate({ id: input.LaunchTemplateId, name: input.LaunchTemplateName });
     const versions = input.Versions ?? [];
-    if (versions.length === 0) throw awsError('MissingParameter', 'The request must contain the parameter Versions');
+    if (versions.length === 0)
+      throw awsError('MissingParameter', 'The request must contain the parameter Versions');
     if (versions.length > EC2_LIMITS.deleteVersions)
       throw tooMany('Versions', EC2_LIMITS.deleteVersions, versions.length);
     const ids = { LaunchTemplateId: template.id, LaunchTemplateName: template.name };
@@ -425,7 +426,10 @@ export class Ec2Model {
     }
     const found = this.launchTemplates.get(key);
     if (!found) {
-      throw awsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, ${key}, does not exist.`);
+      throw awsError(
+        'InvalidLaunchTemplateId.NotFound',
+        `The specified launch template, ${key}, does not exist.`,
+      );
     }
     // Launched from a version: its AMI unless the request names one ("any parameters that you specify
     // in the request override the same parameters in the launch template", RunInstances).
@@ -434,7 +438,9 @@ export class Ec2Model {
         ? this.templateVersion(found, input.LaunchTemplate.Version)
         : undefined;
     const imageId =
-      input.ImageId ?? (versionNumber !== undefined ? found.versions.get(versionNumber)?.imageId : undefined) ?? '';
+      input.ImageId ??
+      (versionNumber !== undefined ? found.versions.get(versionNumber)?.imageId : undefined) ??
+      '';
     if (!this.images.has(imageId))
       throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
     const min = input.MinCount ?? 1;
