@@ -143,7 +143,7 @@ export class World implements WorldContext {
     this.startedAt = Date.now();
     this.ec2 = new Ec2Model(this);
     this.elbv2 = new Elbv2Model(this, this.ec2);
-    this.autoscaling = new AutoScalingModel(this, this.ec2, this.elbv2);
+    this.autoscaling = new AutoScalingModel(this, this.ec2, this.elbv2, ACCOUNT);
     this.route53 = new Route53Model(this);
     this.cloudwatch = new CloudWatchModel(this);
     this.sns = new SnsModel(this);
@@ -206,8 +206,18 @@ export class World implements WorldContext {
     return this[service] as unknown as Record<string, unknown>;
   }
 
+  /**
+   * Brings the Auto Scaling groups up to date with the time, as Auto Scaling itself: outside any
+   * execution's or function's context, so what the groups launch and terminate is no role's doing.
+   */
+  reconcileGroups(): void {
+    actor.exit(() => lambdaFunction.exit(() => this.autoscaling.reconcile()));
+  }
+
   /** One API call, as the SDK client would make it. */
   async call(service: Service, operation: string, input: unknown): Promise<unknown> {
+    // Auto Scaling works on its own time: whatever it did since the last call is done first.
+    this.reconcileGroups();
     const by = actor.getStore();
     const fn = lambdaFunction.getStore();
     const call: ApiCall = {

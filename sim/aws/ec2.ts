@@ -7,7 +7,10 @@ type Tags = Record<string, string>;
 export interface SimInstance {
   id: string;
   imageId: string;
+  /** The launch template it was launched from (its id or name, as the launch named it), or 'seed'. */
   launchTemplate: string;
+  /** The launch template version it was launched from, when the launch named the template's version. */
+  launchTemplateVersion?: number;
   launchedAt: number;
   bootSeconds: number;
   tags: Tags;
@@ -25,7 +28,15 @@ export interface SimImage {
   tags: Tags;
 }
 
-/** What a launch template holds that IAM authorizes a launch from it on. */
+/** One version of a launch template: what the simulator keeps of its launch data. */
+export interface SimLaunchTemplateVersion {
+  /** The AMI the version launches (undefined: the launch must name one, as RunInstances' ImageId). */
+  imageId?: string;
+  description?: string;
+  createdAt: number;
+}
+
+/** What a launch template holds that IAM authorizes a launch from it on, and its versions. */
 export interface SimLaunchTemplate {
   id: string;
   name: string;
@@ -36,7 +47,14 @@ export interface SimLaunchTemplate {
   vpcId: string;
   securityGroupIds: string[];
   keyName?: string;
+  /** Its versions by number; version 1 is the template as it was added. */
+  versions: Map<number, SimLaunchTemplateVersion>;
+  defaultVersion: number;
+  latestVersion: number;
 }
+
+/** A launch template as the starting world adds it: its versions are made for it (version 1). */
+export type NewLaunchTemplate = Omit<SimLaunchTemplate, 'versions' | 'defaultVersion' | 'latestVersion'>;
 
 const SHUTDOWN_SECONDS = 30;
 
@@ -53,6 +71,14 @@ export const EC2_LIMITS = {
   maxResults: [5, 1000],
   filters: 50,
   filterValues: 200,
+  /**
+   * DeleteLaunchTemplateVersions: "You can delete up to 200 launch template versions in a single
+   * request" (EC2 API reference); VersionDescription: "Constraints: Maximum 255 characters"
+   * (CreateLaunchTemplateVersion); ClientToken: "Constraint: Maximum 128 ASCII characters."
+   */
+  deleteVersions: 200,
+  versionDescription: 255,
+  clientToken: 128,
 } as const;
 
 function tooMany(what: string, limit: number, got: number) {
@@ -87,6 +113,8 @@ export class Ec2Model {
   /** Launch templates by id and by name. */
   readonly launchTemplates = new Map<string, SimLaunchTemplate>();
   private readonly tokens = new Map<string, string[]>();
+  /** CreateLaunchTemplateVersion's client tokens: the template and the version each one made. */
+  private readonly versionTokens = new Map<string, { templateId: string; version: number }>();
   /** How many more instances EC2 will launch (undefined: unlimited). */
   capacity: number | undefined;
   bootSeconds = 60;
@@ -162,40 +190,205 @@ export class Ec2Model {
     return instance;
   }
 
-  addLaunchTemplate(template: SimLaunchTemplate): void {
-    this.launchTemplates.set(template.id, template);
-    this.launchTemplates.set(template.name, template);
+  /** Adds a launch template as made earlier: version 1 (its default and latest) is the template as given. */
+  addLaunchTemplate(template: NewLaunchTemplate): SimLaunchTemplate {
+    const added: SimLaunchTemplate = {
+      ...template,
+      versions: new Map([[1, { createdAt: this.world.now() }]]),
+      defaultVersion: 1,
+      latestVersion: 1,
+    };
+    this.launchTemplates.set(added.id, added);
+    this.launchTemplates.set(added.name, added);
+    return added;
   }
 
   /**
-   * The templates asked for, by id or by name; one that does not exist fails the call, as EC2
-   * answers InvalidLaunchTemplateId.NotFound (by id) or InvalidLaunchTemplateName.NotFoundException.
+   * The template of that id or name, as EC2 finds it: one that does not exist fails the call with
+   * InvalidLaunchTemplateId.NotFound (by id) or InvalidLaunchTemplateName.NotFoundException.
    */
+  launchTemplate(key: { id?: string | undefined; name?: string | undefined }): SimLaunchTemplate {
+    const byId = key.id !== undefined;
+    const asked = key.id ?? key.name ?? '';
+    const template = this.launchTemplates.get(asked);
+    if (!template || (byId ? template.id : template.name) !== asked)
+      throw byId
+        ? awsError(
+            'InvalidLaunchTemplateId.NotFound',
+            `The specified launch template, with template ID ${asked}, does not exist.`,
+          )
+        : awsError(
+            'InvalidLaunchTemplateName.NotFoundException',
+            `The specified launch template, with template name ${asked}, does not exist.`,
+          );
+    return template;
+  }
+
+  /**
+   * The version number a launch names: a number, `$Latest` or `$Default` (the default when none is
+   * named), as the LaunchTemplateSpecification's Version reads. A version the template does not have
+   * fails with InvalidLaunchTemplateId.VersionNotFound.
+   */
+  templateVersion(template: SimLaunchTemplate, version: string | undefined): number {
+    const number =
+      version === undefined || version === '$Default'
+        ? template.defaultVersion
+        : version === '$Latest'
+          ? template.latestVersion
+          : Number(version);
+    if (!Number.isInteger(number) || !template.versions.has(number))
+      throw awsError(
+        'InvalidLaunchTemplateId.VersionNotFound',
+        `Could not find launch template version ${version} for launch template ${template.id}.`,
+      );
+    return number;
+  }
+
+  /** The templates asked for, by id or by name; one that does not exist fails the call. */
   DescribeLaunchTemplates(input: { LaunchTemplateIds?: string[]; LaunchTemplateNames?: string[] }) {
-    const byId = input.LaunchTemplateIds !== undefined;
-    const asked = input.LaunchTemplateIds ?? input.LaunchTemplateNames ?? [];
-    const found = asked.map((key) => {
-      const template = this.launchTemplates.get(key);
-      if (!template || (byId ? template.id : template.name) !== key)
-        throw byId
-          ? awsError(
-              'InvalidLaunchTemplateId.NotFound',
-              `The specified launch template, with template ID ${key}, does not exist.`,
-            )
-          : awsError(
-              'InvalidLaunchTemplateName.NotFoundException',
-              `The specified launch template, with template name ${key}, does not exist.`,
-            );
-      return template;
-    });
+    const found = input.LaunchTemplateIds
+      ? input.LaunchTemplateIds.map((id) => this.launchTemplate({ id }))
+      : (input.LaunchTemplateNames ?? []).map((name) => this.launchTemplate({ name }));
     return {
       LaunchTemplates: found.map((t) => ({
         LaunchTemplateId: t.id,
         LaunchTemplateName: t.name,
-        DefaultVersionNumber: 1,
-        LatestVersionNumber: 1,
+        DefaultVersionNumber: t.defaultVersion,
+        LatestVersionNumber: t.latestVersion,
         Tags: tagList(t.tags),
       })),
+    };
+  }
+
+  private describeVersion(template: SimLaunchTemplate, number: number) {
+    const version = template.versions.get(number) as SimLaunchTemplateVersion;
+    return {
+      LaunchTemplateId: template.id,
+      LaunchTemplateName: template.name,
+      VersionNumber: number,
+      ...(version.description !== undefined ? { VersionDescription: version.description } : {}),
+      CreateTime: new Date(version.createdAt),
+      DefaultVersion: number === template.defaultVersion,
+      LaunchTemplateData: version.imageId !== undefined ? { ImageId: version.imageId } : {},
+    };
+  }
+
+  /**
+   * A new version of the template: the source version's launch data (SourceVersion; none: only the
+   * data given) with LaunchTemplateData over it. It becomes the latest, not the default. A ClientToken
+   * seen before answers with the version that call made and makes none ("Ensuring idempotency", EC2
+   * API reference).
+   */
+  CreateLaunchTemplateVersion(input: {
+    LaunchTemplateId?: string;
+    LaunchTemplateName?: string;
+    SourceVersion?: string;
+    LaunchTemplateData?: { ImageId?: string };
+    VersionDescription?: string;
+    ClientToken?: string;
+  }) {
+    const token = input.ClientToken;
+    if (token !== undefined && token.length > EC2_LIMITS.clientToken)
+      throw awsError('InvalidParameterValue', `ClientToken: at most ${EC2_LIMITS.clientToken} characters`);
+    const made = token !== undefined ? this.versionTokens.get(token) : undefined;
+    if (made) {
+      const template = this.launchTemplate({ id: made.templateId });
+      return { LaunchTemplateVersion: this.describeVersion(template, made.version) };
+    }
+    const template = this.launchTemplate({ id: input.LaunchTemplateId, name: input.LaunchTemplateName });
+    const description = input.VersionDescription;
+    if (description !== undefined && description.length > EC2_LIMITS.versionDescription)
+      throw awsError(
+        'InvalidParameterValue',
+        `VersionDescription: at most ${EC2_LIMITS.versionDescription} characters`,
+      );
+    const source =
+      input.SourceVersion !== undefined
+        ? template.versions.get(this.templateVersion(template, input.SourceVersion))
+        : undefined;
+    const imageId = input.LaunchTemplateData?.ImageId ?? source?.imageId;
+    if (imageId !== undefined && !this.images.has(imageId))
+      throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
+    const number = template.latestVersion + 1;
+    template.versions.set(number, {
+      ...(imageId !== undefined ? { imageId } : {}),
+      ...(description !== undefined ? { description } : {}),
+      createdAt: this.world.now(),
+    });
+    template.latestVersion = number;
+    if (token !== undefined) this.versionTokens.set(token, { templateId: template.id, version: number });
+    return { LaunchTemplateVersion: this.describeVersion(template, number) };
+  }
+
+  /** The template's versions asked for (numbers, $Latest, $Default), or all of them. */
+  DescribeLaunchTemplateVersions(input: {
+    LaunchTemplateId?: string;
+    LaunchTemplateName?: string;
+    Versions?: string[];
+  }) {
+    const template = this.launchTemplate({ id: input.LaunchTemplateId, name: input.LaunchTemplateName });
+    const numbers = input.Versions?.length
+      ? input.Versions.map((v) => this.templateVersion(template, v))
+      : [...template.versions.keys()].sort((a, b) => a - b);
+    return { LaunchTemplateVersions: numbers.map((n) => this.describeVersion(template, n)) };
+  }
+
+  /**
+   * Deletes versions of the template, each on its own: the answer lists those deleted and those
+   * not, each with a ResponseError (launchTemplateVersionDoesNotExist for a version it does not
+   * have). "You can't delete the default version of a launch template" (DeleteLaunchTemplateVersions);
+   * ResponseError's Code has no value of its own for that (its valid values: launchTemplateIdDoesNotExist,
+   * launchTemplateIdMalformed, launchTemplateNameDoesNotExist, launchTemplateNameMalformed,
+   * launchTemplateVersionDoesNotExist, unexpectedError), so the default answers unexpectedError
+   * with a message saying why.
+   */
+  DeleteLaunchTemplateVersions(input: {
+    LaunchTemplateId?: string;
+    LaunchTemplateName?: string;
+    Versions?: string[];
+  }) {
+    const template = this.launchTemplate({ id: input.LaunchTemplateId, name: input.LaunchTemplateName });
+    const versions = input.Versions ?? [];
+    if (versions.length === 0)
+      throw awsError('MissingParameter', 'The request must contain the parameter Versions');
+    if (versions.length > EC2_LIMITS.deleteVersions)
+      throw tooMany('Versions', EC2_LIMITS.deleteVersions, versions.length);
+    const ids = { LaunchTemplateId: template.id, LaunchTemplateName: template.name };
+    const deleted: { LaunchTemplateId: string; LaunchTemplateName: string; VersionNumber: number }[] = [];
+    const failed: {
+      LaunchTemplateId: string;
+      LaunchTemplateName: string;
+      VersionNumber: number;
+      ResponseError: { Code: string; Message: string };
+    }[] = [];
+    for (const version of versions) {
+      const number = Number(version);
+      if (!Number.isInteger(number) || !template.versions.has(number)) {
+        failed.push({
+          ...ids,
+          VersionNumber: number,
+          ResponseError: {
+            Code: 'launchTemplateVersionDoesNotExist',
+            Message: `The specified launch template version ${version} does not exist.`,
+          },
+        });
+      } else if (number === template.defaultVersion) {
+        failed.push({
+          ...ids,
+          VersionNumber: number,
+          ResponseError: {
+            Code: 'unexpectedError',
+            Message: `Version ${number} is the default version of the launch template and cannot be deleted.`,
+          },
+        });
+      } else {
+        template.versions.delete(number);
+        deleted.push({ ...ids, VersionNumber: number });
+      }
+    }
+    return {
+      SuccessfullyDeletedLaunchTemplateVersions: deleted,
+      UnsuccessfullyDeletedLaunchTemplateVersions: failed,
     };
   }
 
@@ -226,18 +419,28 @@ export class Ec2Model {
     ClientToken?: string;
     TagSpecifications?: { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[];
   }) {
-    const template = input.LaunchTemplate?.LaunchTemplateId ?? input.LaunchTemplate?.LaunchTemplateName ?? '';
+    const key = input.LaunchTemplate?.LaunchTemplateId ?? input.LaunchTemplate?.LaunchTemplateName ?? '';
     if (input.ClientToken && this.tokens.has(input.ClientToken)) {
       const ids = this.tokens.get(input.ClientToken) ?? [];
       return { Instances: ids.map((id) => this.describe(this.instances.get(id) as SimInstance)) };
     }
-    if (!this.launchTemplates.has(template)) {
+    const found = this.launchTemplates.get(key);
+    if (!found) {
       throw awsError(
         'InvalidLaunchTemplateId.NotFound',
-        `The specified launch template, ${template}, does not exist.`,
+        `The specified launch template, ${key}, does not exist.`,
       );
     }
-    const imageId = input.ImageId ?? '';
+    // Launched from a version: its AMI unless the request names one ("any parameters that you specify
+    // in the request override the same parameters in the launch template", RunInstances).
+    const versionNumber =
+      input.LaunchTemplate?.Version !== undefined
+        ? this.templateVersion(found, input.LaunchTemplate.Version)
+        : undefined;
+    const imageId =
+      input.ImageId ??
+      (versionNumber !== undefined ? found.versions.get(versionNumber)?.imageId : undefined) ??
+      '';
     if (!this.images.has(imageId))
       throw awsError('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`);
     const min = input.MinCount ?? 1;
@@ -262,7 +465,8 @@ export class Ec2Model {
       const instance: SimInstance = {
         id: this.world.id('i-', 17),
         imageId,
-        launchTemplate: template,
+        launchTemplate: key,
+        ...(versionNumber !== undefined ? { launchTemplateVersion: versionNumber } : {}),
         launchedAt: now,
         bootSeconds: this.bootSeconds,
         tags: { ...tags },
