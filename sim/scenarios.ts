@@ -57,6 +57,11 @@ export interface Scenario {
    * `rule`: a rule of the listener does (listener.ruleArn).
    */
   alb?: boolean | 'rule';
+  /**
+   * The built-in app with fleet.kind autoScalingGroup: blue is a group an earlier deployment made
+   * (worlds.ts seedBlueGroup), green a new one.
+   */
+  asg?: boolean;
   /** Weights the records start with (default a=100 b=0). */
   startWeights?: Record<Slot, number>;
   /** Blue's size (default 3). */
@@ -158,6 +163,65 @@ export const SCENARIOS: Scenario[] = [
     prepare: (ctx) => {
       stopAfterGreenReaches(ctx, 50);
     },
+  },
+  {
+    name: 'asg-happy',
+    summary:
+      "fleet.kind autoScalingGroup: green is a new group made like blue's (3 instances, its scaling policy, the ELB health check), both held at their size through 10/50/100 %; after the window blue's group is detached, drained and deleted.",
+    expect: 'SUCCEEDED',
+    asg: true,
+  },
+  {
+    name: 'asg-capacity-shortfall',
+    summary:
+      "fleet.kind autoScalingGroup: EC2 has capacity for 2 of green's 3 instances; the group's launch fails with EC2's reason and the deploy rolls back with it, green's group deleted.",
+    expect: 'ROLLED_BACK',
+    asg: true,
+    prepare: ({ world }) => {
+      world.ec2.capacity = 2;
+    },
+  },
+  {
+    name: 'asg-alarm-during-shift',
+    summary:
+      "fleet.kind autoScalingGroup: the 5xx alarm fires while green takes 50 %: traffic returns to blue's group (held at its size), green's group is detached and deleted.",
+    expect: 'ROLLED_BACK',
+    asg: true,
+    prepare: ({ world }) => {
+      alarmAfterGreenReaches(world, 50, 90, 'Threshold Crossed: 5xx rate 4.2 % > 1 %');
+    },
+  },
+  {
+    name: 'asg-instance-replaced',
+    summary:
+      'fleet.kind autoScalingGroup: a green instance starts failing its health checks once green takes 10 %; the group replaces it (ELB health check) and the deploy goes on to 100 %.',
+    expect: 'SUCCEEDED',
+    asg: true,
+    prepare: ({ world }) => {
+      greenWeightReaches(world, 10, () => {
+        const [failing] = [...world.ec2.instances.values()].filter(
+          (i) => i.tags[TAG.version] === '1.1.0' && i.terminateRequestedAt === undefined,
+        );
+        const from = world.now();
+        world.elbv2.failingFrom = (instance) => (instance.id === failing?.id ? from : undefined);
+      });
+    },
+  },
+  {
+    name: 'asg-first-deploy',
+    summary:
+      "fleet.kind autoScalingGroup, no fleet yet: green's group is made in the config's subnets, sized by instanceCount, and takes 100 % at once.",
+    expect: 'SUCCEEDED',
+    asg: true,
+    firstDeploy: true,
+  },
+  {
+    name: 'asg-alb-happy',
+    summary:
+      "fleet.kind autoScalingGroup with traffic.mode alb: green's group behind the one listener, 10/50/100 % by ModifyListener; blue's group deleted once sticky clients have left and the window has passed.",
+    expect: 'SUCCEEDED',
+    asg: true,
+    alb: true,
   },
   {
     name: 'bake-fails',

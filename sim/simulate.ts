@@ -267,7 +267,7 @@ export function buildScenarioWorld(
   { world, handlers, loaded }: SimulatedAccount,
   options: RunOptions,
 ) {
-  const own = options.own ?? builtInApp(undefined, scenario.alb ?? false);
+  const own = options.own ?? builtInApp(undefined, scenario.alb ?? false, scenario.asg ?? false);
   seedWorld(world, {
     own,
     firstDeploy: scenario.firstDeploy ?? false,

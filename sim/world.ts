@@ -16,6 +16,9 @@ import { SlidingWindowLimit } from './aws/throttling.ts';
 import type { WrittenMetrics } from './metrics.ts';
 
 export const REGION = 'us-east-1';
+/** How finely the groups catch up on time that passed without a call, and at most how many steps. */
+const GROUP_STEP_MS = 10_000;
+const MAX_GROUP_STEPS = 720;
 export const ACCOUNT = '123456789012';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-ec2-sim-deploy`;
 export const ROLLBACK_STATE_MACHINE_ARN = `${STATE_MACHINE_ARN}-rollback`;
@@ -154,8 +157,13 @@ export class World implements WorldContext {
   }
 
   now(): number {
-    return Date.now();
+    return this.replayingAt ?? Date.now();
   }
+
+  /** While the groups catch up on time that passed without a call: the moment they are at. */
+  private replayingAt: number | undefined;
+  /** When the groups were last brought up to date. */
+  private reconciledAt: number | undefined;
 
   id(prefix: string, hexDigits: number): string {
     this.counter += 1;
@@ -211,7 +219,31 @@ export class World implements WorldContext {
    * execution's or function's context, so what the groups launch and terminate is no role's doing.
    */
   reconcileGroups(): void {
-    actor.exit(() => lambdaFunction.exit(() => this.autoscaling.reconcile()));
+    actor.exit(() => lambdaFunction.exit(() => this.catchUpGroups()));
+  }
+
+  /**
+   * Time passes between calls (a Wait state, a task's backoff) without anyone asking: the groups
+   * catch up on it step by step, as if Auto Scaling had been at work all along (an instance failing
+   * its checks is replaced, and its replacement boots, while nobody calls), each step at its own
+   * moment (now() answers it), then at the present.
+   */
+  private catchUpGroups(): void {
+    const now = Date.now();
+    const from = this.reconciledAt ?? now;
+    this.reconciledAt = now;
+    if (this.autoscaling.groups.size > 0 && now - from > GROUP_STEP_MS) {
+      const step = Math.max(GROUP_STEP_MS, Math.ceil((now - from) / MAX_GROUP_STEPS));
+      try {
+        for (let at = from + step; at < now; at += step) {
+          this.replayingAt = at;
+          this.autoscaling.reconcile();
+        }
+      } finally {
+        this.replayingAt = undefined;
+      }
+    }
+    this.autoscaling.reconcile();
   }
 
   /** One API call, as the SDK client would make it. */

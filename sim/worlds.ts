@@ -2,9 +2,10 @@ import type { S3EventRecord } from 'aws-lambda';
 import { startExecution } from '#shared/aws/sfn.ts';
 import { encodeEventKey } from '#shared/domain/artifact-key.ts';
 import type { DeployConfigInput } from '#shared/domain/config.ts';
+import { greenGroupName } from '#shared/domain/groups.ts';
 import { artifactId, executionName } from '#shared/domain/identity.ts';
 import { lockId } from '#shared/domain/lock.ts';
-import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
+import { fleetTags, MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { SLOTS, type Slot } from '#shared/domain/traffic.ts';
 import { redeployRequest } from '#shared/operations/redeploy.ts';
 import type { SimInstance } from './aws/ec2.ts';
@@ -139,9 +140,21 @@ export interface SimApp {
  * The built-in app/env of the simulated account: `alb`, its traffic.mode alb form, whose listener's
  * default action (or, `rule`, one of its rules) forwards to both target groups.
  */
-export function builtInApp(app = APP, alb: boolean | 'rule' = false): SimApp {
-  return { app, env: ENV, config: alb ? albConfig(app, alb === 'rule') : defaultConfig(app) };
+export function builtInApp(app = APP, alb: boolean | 'rule' = false, groups = false): SimApp {
+  const config = alb ? albConfig(app, alb === 'rule') : defaultConfig(app);
+  return { app, env: ENV, config: groups ? groupConfig(config) : config };
 }
+
+/**
+ * A config whose fleets are Auto Scaling groups (fleet.kind autoScalingGroup), in the launch
+ * template's subnet; blue's group, when there is one, is seeded by seedApp (seedBlueGroup).
+ */
+export function groupConfig(config: DeployConfigInput): DeployConfigInput {
+  return { ...config, fleet: { kind: 'autoScalingGroup', subnetIds: [LAUNCH_TEMPLATE.subnetId] } };
+}
+
+/** The target tracking policy of blue's seeded group: 1,000 requests a target (ALBRequestCountPerTarget). */
+export const BLUE_POLICY = 'requests-per-target';
 
 /** What a scenario can change before the upload, and how it delivers S3 events. */
 export interface ScenarioContext {
@@ -346,6 +359,19 @@ export function seedApp(world: World, options: AppSeed): void {
     [TAG.version]: '1.0.0',
   }).id;
   const deploymentId = executionName(app, env, '1.0.0', old);
+  const fleet = {
+    own,
+    slot: 'a' as const,
+    version: '1.0.0',
+    deploymentId,
+    ami,
+    count: options.blueCount ?? 3,
+    at: longAgo,
+  };
+  if (config.fleet?.kind === 'autoScalingGroup') {
+    seedBlueGroup(world, fleet);
+    return;
+  }
   seedFleet(world, {
     own,
     slot: 'a',
@@ -444,6 +470,53 @@ function seedFleet(
     const instance = world.ec2.seedInstance(tags, fleet.ami, fleet.at);
     group?.registrations.set(instance.id, { registeredAt: fleet.at });
     return instance;
+  });
+}
+
+/**
+ * Blue as an Auto Scaling group an earlier deployment made: `count` instances InService and
+ * registered since `at`, tagged (and propagating) as the service tags its groups, with a target
+ * tracking policy on its target group's requests.
+ */
+function seedBlueGroup(world: World, fleet: Parameters<typeof seedFleet>[1]): void {
+  const { app, env, config } = fleet.own;
+  const targetGroupArn = config.slots[fleet.slot].targetGroupArn;
+  const tags = {
+    ...fleetTags({ app, env, version: fleet.version, slot: fleet.slot, deploymentId: fleet.deploymentId }),
+  };
+  const name = greenGroupName(
+    { app, env, version: fleet.version, deploymentId: fleet.deploymentId },
+    fleet.slot,
+  );
+  const group = world.autoscaling.seedGroup({
+    name,
+    launchTemplate: { id: LAUNCH_TEMPLATE.id },
+    imageId: fleet.ami,
+    count: fleet.count,
+    min: Math.max(1, fleet.count - 1),
+    max: fleet.count * 2,
+    targetGroupArns: [targetGroupArn],
+    subnets: [LAUNCH_TEMPLATE.subnetId],
+    tags,
+    at: fleet.at,
+  });
+  // As the service tags a group it makes: the launch template version it made for it.
+  group.tags['bluegreen:launch-template-version'] = group.launchTemplate.version;
+  const [, , , , , resource = ''] = targetGroupArn.split(':');
+  const loadBalancer = world.elbv2.targetGroups
+    .get(targetGroupArn)
+    ?.loadBalancerArn?.split(':loadbalancer/')[1];
+  world.autoscaling.PutScalingPolicy({
+    AutoScalingGroupName: name,
+    PolicyName: BLUE_POLICY,
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingConfiguration: {
+      PredefinedMetricSpecification: {
+        PredefinedMetricType: 'ALBRequestCountPerTarget',
+        ResourceLabel: `${loadBalancer}/${resource}`,
+      },
+      TargetValue: 1000,
+    },
   });
 }
 

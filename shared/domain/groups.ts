@@ -57,6 +57,9 @@ export interface GroupMember {
   healthStatus: string;
 }
 
+/** A member on its way out (Terminating, Terminating:Wait, …, Terminated): no longer green's. */
+const leaving = (member: GroupMember) => member.lifecycleState.startsWith('Terminat');
+
 /** A member the group is replacing or has not brought into service yet. */
 function inReplacement(member: GroupMember): boolean {
   return member.lifecycleState !== 'InService' || member.healthStatus !== 'Healthy';
@@ -96,16 +99,18 @@ export function groupHealth(
 ): HealthVerdict & { replacing: number } {
   const byId = new Map(reported.map((t) => [t.id, t]));
   const healthy = (m: GroupMember) => byId.get(m.id)?.state === 'healthy';
-  const replacing = members.filter(
+  // One the group is terminating counts neither way: its replacement stands for it.
+  const staying = members.filter((m) => !leaving(m));
+  const replacing = staying.filter(
     (m) => !healthy(m) && (inReplacement(m) || byId.get(m.id)?.state === 'initial'),
   );
-  const counted = members.filter((m) => !replacing.includes(m));
+  const counted = staying.filter((m) => !replacing.includes(m));
   const verdict = evaluateHealth(
     counted.map((m) => m.id),
     reported,
     minHealthyPercent,
   );
-  const total = Math.max(desired, members.filter((m) => m.lifecycleState !== 'Terminating').length);
+  const total = Math.max(desired, staying.length);
   const required = requiredHealthy(total, minHealthyPercent);
   const allowance = Math.max(1, total - required);
   const ok =
@@ -150,7 +155,8 @@ export function capacityShortfall(
   if (inService >= desired) return undefined;
   const launch = activities.find((a) => /^Launching a new EC2 instance/.test(a.description));
   if (launch?.status !== 'Failed') return undefined;
-  return `the group has ${inService} of ${desired} instances in service and could not launch more: ${launch.statusMessage ?? launch.description}`;
+  const reason = (launch.statusMessage ?? launch.description).replace(/\.+$/, '');
+  return `the group could not launch all ${desired} instances (${inService} in service so far): ${reason}`;
 }
 
 /** An instance the group terminated because it failed a health check (not a scale-in). */

@@ -41,14 +41,18 @@ export async function retireInstances({
 }: Fleet): Promise<{ deregistered: number; terminated: number }> {
   // A group goes first: detached, it launches nothing into the target group; deleted, it
   // terminates its instances and replaces none of those terminated below.
+  const byGroups = { deregistered: 0, terminated: 0 };
   if (groups) {
-    await detachGroups(groups, targetGroupArn);
-    await deleteGroups(groups);
+    byGroups.deregistered = await detachGroups(groups, targetGroupArn);
+    byGroups.terminated = (await deleteGroups(groups)).terminated;
   }
   const { deregistered } = await deregisterOurs(targetGroupArn, tags);
   const ids = (await findManagedInstances(tags)).map((i) => i.id);
   await terminateInstances(ids);
-  return { deregistered, terminated: ids.length };
+  return {
+    deregistered: deregistered + byGroups.deregistered,
+    terminated: Math.max(ids.length, byGroups.terminated),
+  };
 }
 
 /**
@@ -62,10 +66,11 @@ export async function takeOutOfService({
   groups,
 }: Fleet): Promise<{ instances: number; deregistered: number; drainSeconds: number }> {
   // Detached, a group deregisters its instances and registers no replacement.
-  if (groups) await detachGroups(groups, targetGroupArn);
+  const detached = groups ? await detachGroups(groups, targetGroupArn) : 0;
   const out = await deregisterOurs(targetGroupArn, tags);
   const instances = (await findManagedInstances(tags)).length;
-  return { instances, deregistered: out.deregistered, drainSeconds: await drainSeconds(targetGroupArn, out) };
+  const drain = await drainSeconds(targetGroupArn, { ...out, serving: out.serving + detached });
+  return { instances, deregistered: out.deregistered + detached, drainSeconds: drain };
 }
 
 /**

@@ -186,15 +186,19 @@ async function groupsOf(of: GroupsOf): Promise<GroupSummary[]> {
   return group && group.tags[TAG.managedBy] === MANAGED_BY ? [group] : [];
 }
 
+/** A group's members that are not on their way out. */
+const staying = (group: GroupSummary) =>
+  group.members.filter((m) => !m.lifecycleState.startsWith('Terminat'));
+
 /**
  * Detaches the fleet's groups from the target group: Auto Scaling deregisters their instances,
- * which drain, and registers none again. Returns how many were attached.
+ * which drain, and registers none again. Returns how many instances the detached groups held.
  */
 export async function detachGroups(of: GroupsOf, targetGroupArn: string): Promise<number> {
   const attached = (await groupsOf(of)).filter((g) => g.targetGroupArns.includes(targetGroupArn));
   for (const group of attached) await detachFromTargetGroup(group.name, targetGroupArn);
   if (attached.length > 0) logger.info('groups detached', { groups: names(attached) });
-  return attached.length;
+  return attached.reduce((sum, g) => sum + staying(g).length, 0);
 }
 
 /**
@@ -202,17 +206,24 @@ export async function detachGroups(of: GroupsOf, targetGroupArn: string): Promis
  * made for them (a version of a group it adopted is the owner's and stays). Idempotent: a group
  * being deleted is left to finish. Returns how many it deleted, and the versions it could not.
  */
-export async function deleteGroups(of: GroupsOf): Promise<{ deleted: number; versionsLeft: string[] }> {
+export async function deleteGroups(
+  of: GroupsOf,
+): Promise<{ deleted: number; terminated: number; versionsLeft: string[] }> {
   const groups = await groupsOf(of);
   const versionsLeft: string[] = [];
+  let terminated = 0;
   for (const group of groups) {
-    if (!group.deleting) await deleteGroup(group.name);
+    if (!group.deleting) {
+      await deleteGroup(group.name);
+      terminated += staying(group).length;
+    }
     const version = Number(group.tags[VERSION_TAG]);
     if (group.launchTemplate && Number.isInteger(version) && version > 0)
       versionsLeft.push(...(await deleteTemplateVersions(group.launchTemplate.id, [version])));
   }
-  if (groups.length > 0) logger.warn('groups deleted', { groups: names(groups) });
-  return { deleted: groups.length, versionsLeft };
+  if (groups.length > 0) logger.warn('groups deleted', { groups: names(groups), terminated });
+  if (versionsLeft.length > 0) logger.warn('launch template versions left', { versionsLeft });
+  return { deleted: groups.length, terminated, versionsLeft };
 }
 
 /** Lets blue's group scale again (a rollback leaves it serving alone). */

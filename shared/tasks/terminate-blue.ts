@@ -22,12 +22,17 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
     (weights) => new TrafficDrift(`not terminating blue slot ${drain.slot}: the records hold ${weights}`),
   );
   // Blue's group first: deleted, it terminates its instances and replaces none of them.
-  if (plan.group?.blue) await deleteGroups({ name: plan.group.blue });
+  const byGroup = plan.group?.blue ? (await deleteGroups({ name: plan.group.blue })).terminated : 0;
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
   // Green is the live fleet now: its group scales as its policies say.
   await releaseGreen(plan);
-  logger.info('blue fleet terminated', { slot: drain.slot, terminated: ids.length });
+  logger.info('blue fleet terminated', { slot: drain.slot, terminated: Math.max(ids.length, byGroup) });
   await tellProgress(state, 'blue-terminated', { green: plan.green });
-  return { slot: drain.slot, deregistered: drain.deregistered, terminated: ids.length, at: nowIso() };
+  return {
+    slot: drain.slot,
+    deregistered: drain.deregistered,
+    terminated: Math.max(ids.length, byGroup),
+    at: nowIso(),
+  };
 }

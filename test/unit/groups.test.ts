@@ -57,6 +57,13 @@ describe('green group health while it carries traffic', () => {
     expect(verdict.healthy).toBe(true);
     expect(verdict.replacing).toBe(1);
   });
+  it('counts an instance being terminated neither way: its replacement stands for it', () => {
+    const members = [member('i-1'), member('i-2'), member('i-3', 'Terminating'), member('i-4', 'Pending')];
+    const verdict = groupHealth(members, [healthy('i-1'), healthy('i-2'), healthy('i-3')], 100, 3);
+    expect(verdict.healthy).toBe(true);
+    expect(verdict.replacing).toBe(1);
+    expect(verdict.healthyCount).toBe(2);
+  });
   it('is not healthy when more are being replaced than the minimum leaves', () => {
     const members = [member('i-1'), member('i-2', 'Pending'), member('i-3', 'InService', 'Unhealthy')];
     expect(groupHealth(members, [healthy('i-1')], 100, 3).healthy).toBe(false);
