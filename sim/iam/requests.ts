@@ -171,14 +171,21 @@ function runInstancesRequests(world: World, input: Json): IamRequest[] {
 }
 
 /**
+ * The id in the ARN of a group that does not exist yet (the one CreateAutoScalingGroup is authorized
+ * on): Auto Scaling gives the id when it makes the group. Not "*", which the evaluation would read as
+ * a wildcard in the request, matching every policy resource.
+ */
+export const UNMADE_GROUP_ID = '00000000-0000-4000-8000-000000000000';
+
+/**
  * An Auto Scaling group's ARN as the reference gives it (resource type autoScalingGroup:
  * arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}):
- * the group's own when it exists, else with "*" for the id Auto Scaling has not given it yet.
+ * the group's own when it exists, else with UNMADE_GROUP_ID.
  */
 function groupArn(world: World, name: string): string {
   return (
     world.autoscaling.groups.get(name)?.arn ??
-    `arn:${P}:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${name}`
+    `arn:${P}:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:${UNMADE_GROUP_ID}:autoScalingGroupName/${name}`
   );
 }
 
