@@ -1212,6 +1212,135 @@ describe('fleet.kind autoScalingGroup: creating green’s group, as IAM requests
   });
 });
 
+describe('fleet.kind autoScalingGroup: the group calls, as IAM requests', () => {
+  const TEMPLATE_NAME = 'web-prod';
+
+  /** A world with the config's launch template and the two groups of the slots, as Auto Scaling has them. */
+  function world(): World {
+    const w = new World();
+    w.ec2.addLaunchTemplate({ ...structuredClone(LAUNCH_TEMPLATE), name: TEMPLATE_NAME });
+    for (const [name, arn, tags] of [
+      [GREEN_GROUP, greenGroup, greenTags],
+      ['web-prod-fleet', blueGroup, { ...ourTags, [TAG.slot]: 'a' }],
+    ] as const) {
+      w.autoscaling.groups.set(name, {
+        name,
+        arn,
+        launchTemplate: { id: LAUNCH_TEMPLATE.id, name: TEMPLATE_NAME, version: '2' },
+        min: 2,
+        max: 4,
+        desired: 2,
+        targetGroupArns: [GREEN_TG],
+        healthCheckType: 'ELB',
+        gracePeriodSeconds: 300,
+        subnets: LAUNCH_TEMPLATE.subnetId,
+        tags: { ...tags },
+        propagated: new Set(Object.keys(tags)),
+        suspended: new Set(),
+        members: new Map(),
+        activities: [],
+        policies: [],
+        createdAt: 0,
+      });
+    }
+    return w;
+  }
+
+  const requestsOf = (w: World, service: 'autoscaling' | 'ec2', operation: string, input: unknown) =>
+    iamRequestsFor(w, { at: 0, service, operation, fn: 'launchGreen' }, input);
+
+  it.each([
+    ['DescribeAutoScalingGroups', { AutoScalingGroupNames: [GREEN_GROUP] }],
+    ['DescribeScalingActivities', { AutoScalingGroupName: GREEN_GROUP }],
+    ['DescribePolicies', { AutoScalingGroupName: 'web-prod-fleet' }],
+    ['PutScalingPolicy', { AutoScalingGroupName: GREEN_GROUP, PolicyName: 'cpu' }],
+    ['SuspendProcesses', { AutoScalingGroupName: 'web-prod-fleet', ScalingProcesses: ['AlarmNotification'] }],
+    ['ResumeProcesses', { AutoScalingGroupName: 'web-prod-fleet', ScalingProcesses: ['AlarmNotification'] }],
+    ['DetachLoadBalancerTargetGroups', { AutoScalingGroupName: GREEN_GROUP, TargetGroupARNs: [GREEN_TG] }],
+    ['DeleteAutoScalingGroup', { AutoScalingGroupName: GREEN_GROUP, ForceDelete: true }],
+  ] as const)('%s is authorized as the role tests above assume', (operation, input) => {
+    const requests = requestsOf(world(), 'autoscaling', operation, input);
+    expect(requests).toHaveLength(1);
+    const assumed = Object.values(GROUP_CALLS)
+      .flat()
+      .filter((r) => r.action === `autoscaling:${operation}`);
+    expect(assumed).toContainEqual(requests[0]);
+  });
+
+  it.each([
+    ['by id', { LaunchTemplateId: LAUNCH_TEMPLATE.id }],
+    ['by name', { LaunchTemplateName: TEMPLATE_NAME }],
+  ])('a launch template version is made and deleted on the template, %s, with its tags', (_how, template) => {
+    const w = world();
+    for (const [operation, input] of [
+      [
+        'CreateLaunchTemplateVersion',
+        { ...template, SourceVersion: '1', LaunchTemplateData: { ImageId: 'ami-1' } },
+      ],
+      ['DeleteLaunchTemplateVersions', { ...template, Versions: ['2'] }],
+    ] as const) {
+      expect(requestsOf(w, 'ec2', operation, input)).toEqual([ourTemplate(`ec2:${operation}`)]);
+    }
+  });
+
+  it('tags are authorized on each group tagged, with the tags it has and the tags asked for', async () => {
+    const w = world();
+    const requests = requestsOf(w, 'autoscaling', 'CreateOrUpdateTags', {
+      Tags: [
+        { ResourceId: GREEN_GROUP, ResourceType: 'auto-scaling-group', Key: 'Name', Value: 'web' },
+        {
+          ResourceId: 'payments-prod',
+          ResourceType: 'auto-scaling-group',
+          Key: TAG.managedBy,
+          Value: MANAGED_BY,
+        },
+      ],
+    });
+    expect(requests).toEqual([
+      {
+        action: 'autoscaling:CreateOrUpdateTags',
+        resource: greenGroup,
+        context: { ...onGreen, ...tagged({ Name: 'web' }) },
+      },
+      {
+        action: 'autoscaling:CreateOrUpdateTags',
+        resource: newGroup('payments-prod'),
+        context: tagged({ [TAG.managedBy]: MANAGED_BY }),
+      },
+    ]);
+    for (const request of requests)
+      expect(
+        (await evaluate(roleArn('launchGreen'), policies.launchGreen ?? [], request)).invalid,
+      ).toBeUndefined();
+  });
+
+  it('an update to another launch template version is authorized with the launch it implies, and no role may make it', async () => {
+    const w = world();
+    const requests = requestsOf(w, 'autoscaling', 'UpdateAutoScalingGroup', {
+      AutoScalingGroupName: GREEN_GROUP,
+      LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE.id, Version: '3' },
+      MaxSize: 8,
+    });
+    expect(requests[0]).toEqual({
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: greenGroup,
+      context: {
+        ...onGreen,
+        'autoscaling:LaunchTemplateVersionSpecified': 'true',
+        'autoscaling:MaxSize': '8',
+      },
+    });
+    expect(new Set(requests.map((r) => r.action))).toEqual(
+      new Set(['autoscaling:UpdateAutoScalingGroup', 'ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole']),
+    );
+    for (const fn of functions) {
+      const result = await evaluate(roleArn(fn), policies[fn] ?? [], requests[0] as IamRequest);
+      expect(result.invalid).toBeUndefined();
+      expect(result.decision, fn).not.toBe('Allowed');
+    }
+  });
+});
+
 // Progress events: the functions that mark a phase put them on the default bus, with the service's
 // source only; the others may not put events at all.
 const EMITTERS = [
