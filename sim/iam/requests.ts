@@ -220,7 +220,11 @@ function versionSpecified(input: Json): Record<string, string> {
   };
 }
 
-/** The image a launch template version launches (the simulated EC2 keeps each version's). */
+/**
+ * The image a launch template version launches: from the simulated template's versions (version
+ * number to { imageId }, as a Map or a record), defaultVersion and latestVersion, read by their
+ * shape. Undefined for a version that names no image of its own.
+ */
 function versionImage(world: World, templateKey: string, version: string | undefined): string | undefined {
   const template = world.ec2.launchTemplates.get(templateKey) as
     | (Record<string, unknown> & { versions?: unknown; defaultVersion?: number; latestVersion?: number })
