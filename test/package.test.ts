@@ -80,6 +80,7 @@ const IMPLIED: Record<string, Record<string, string>> = {
   launchGreen: {
     'ec2:CreateTags': 'RunInstances tags on launch (TagSpecifications)',
     'iam:PassRole': "RunInstances passes the launch template's instance profile",
+    'autoscaling:CreateOrUpdateTags': 'CreateAutoScalingGroup tags the group it creates',
   },
   startDeployment: {
     'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
@@ -686,7 +687,7 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
       expect([...bundled].sort()).toEqual([...use.clients].sort());
     });
 
-    it('can terminate, deregister or register only what carries the service tag', () => {
+    it('can terminate, deregister, register, or change a group or launch template, only what carries the service tag', () => {
       for (const statement of roleStatements(template, key)) {
         const actions = asList(statement.Action);
         const guarded = actions.filter((a) =>
@@ -694,6 +695,15 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
             'ec2:TerminateInstances',
             'elasticloadbalancing:DeregisterTargets',
             'elasticloadbalancing:RegisterTargets',
+            'autoscaling:DeleteAutoScalingGroup',
+            'autoscaling:DetachLoadBalancerTargetGroups',
+            'autoscaling:SuspendProcesses',
+            'autoscaling:ResumeProcesses',
+            'autoscaling:PutScalingPolicy',
+            'autoscaling:UpdateAutoScalingGroup',
+            'autoscaling:CreateOrUpdateTags',
+            'ec2:CreateLaunchTemplateVersion',
+            'ec2:DeleteLaunchTemplateVersions',
           ].includes(a),
         );
         if (guarded.length === 0) continue;

@@ -50,7 +50,19 @@ function ec2Requests(world: World, operation: string, input: Json): IamRequest[]
     case 'DescribeInstances':
     case 'DescribeImages':
     case 'DescribeLaunchTemplates':
+    // No resource type in the reference: "*" (condition key ec2:Region only).
+    case 'DescribeLaunchTemplateVersions':
       return [request(`ec2:${operation}`, '*')];
+    // Authorized on the launch template (resource type launch-template, required; condition keys
+    // aws:ResourceTag/${TagKey}, ec2:ResourceTag/${TagKey}, ec2:ManagedResourceOperator), with its tags.
+    case 'CreateLaunchTemplateVersion':
+    case 'DeleteLaunchTemplateVersions': {
+      const template = world.ec2.launchTemplates.get(
+        String(input.LaunchTemplateId ?? input.LaunchTemplateName ?? ''),
+      );
+      const id = template?.id ?? String(input.LaunchTemplateId ?? input.LaunchTemplateName ?? '');
+      return [request(`ec2:${operation}`, ec2Arn('launch-template', id), resourceTags(template?.tags))];
+    }
     case 'TerminateInstances':
       return ((input.InstanceIds as string[] | undefined) ?? []).map((id) =>
         request(
@@ -156,6 +168,233 @@ function runInstancesRequests(world: World, input: Json): IamRequest[] {
     );
   }
   return requests;
+}
+
+/**
+ * The id in the ARN of a group that does not exist yet (the one CreateAutoScalingGroup is authorized
+ * on): Auto Scaling gives the id when it makes the group. Not "*", which the evaluation would read as
+ * a wildcard in the request, matching every policy resource.
+ */
+export const UNMADE_GROUP_ID = '00000000-0000-4000-8000-000000000000';
+
+/**
+ * An Auto Scaling group's ARN as the reference gives it (resource type autoScalingGroup:
+ * arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName}):
+ * the group's own when it exists, else with UNMADE_GROUP_ID.
+ */
+function groupArn(world: World, name: string): string {
+  return (
+    world.autoscaling.groups.get(name)?.arn ??
+    `arn:${P}:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:${UNMADE_GROUP_ID}:autoScalingGroupName/${name}`
+  );
+}
+
+/** The tags of a group as both resource-tag keys the reference lists for autoScalingGroup. */
+function groupTags(tags: Tags | undefined): Record<string, string> {
+  return {
+    ...resourceTags(tags),
+    ...Object.fromEntries(Object.entries(tags ?? {}).map(([k, v]) => [`autoscaling:ResourceTag/${k}`, v])),
+  };
+}
+
+/** The launch template of a CreateAutoScalingGroup or UpdateAutoScalingGroup input, if it names one. */
+function groupLaunchTemplate(
+  input: Json,
+): { LaunchTemplateId?: string; LaunchTemplateName?: string; Version?: string } | undefined {
+  const mixed = (input.MixedInstancesPolicy as Json | undefined)?.LaunchTemplate as Json | undefined;
+  return (input.LaunchTemplate ?? mixed?.LaunchTemplateSpecification) as
+    | { LaunchTemplateId?: string; LaunchTemplateName?: string; Version?: string }
+    | undefined;
+}
+
+/**
+ * autoscaling:LaunchTemplateVersionSpecified (Bool): whether the request names a version of the
+ * template by its number, rather than $Latest or $Default (or nothing, which is $Default: API
+ * reference, LaunchTemplateSpecification). Absent when the request names no launch template.
+ */
+function versionSpecified(input: Json): Record<string, string> {
+  const spec = groupLaunchTemplate(input);
+  if (!spec) return {};
+  return {
+    'autoscaling:LaunchTemplateVersionSpecified': /^\d+$/.test(spec.Version ?? '') ? 'true' : 'false',
+  };
+}
+
+/**
+ * The image a launch template version launches: from the simulated template's versions (version
+ * number to { imageId }, as a Map or a record), defaultVersion and latestVersion, read by their
+ * shape. Undefined for a version that names no image of its own.
+ */
+function versionImage(world: World, templateKey: string, version: string | undefined): string | undefined {
+  const template = world.ec2.launchTemplates.get(templateKey) as
+    | (Record<string, unknown> & { versions?: unknown; defaultVersion?: number; latestVersion?: number })
+    | undefined;
+  if (!template) return undefined;
+  const number =
+    version === '$Latest'
+      ? template.latestVersion
+      : version === undefined || version === '$Default'
+        ? template.defaultVersion
+        : Number(version);
+  const versions = template.versions;
+  const found =
+    versions instanceof Map
+      ? (versions.get(number) ?? versions.get(String(number)))
+      : (versions as Record<string, unknown> | undefined)?.[String(number)];
+  return (found as { imageId?: string } | undefined)?.imageId;
+}
+
+/**
+ * The launch a group would make, which Auto Scaling authorizes as the caller's when a group is
+ * created or updated with a launch template (user guide, "Control Amazon EC2 launch template usage in
+ * Auto Scaling groups": "ec2:RunInstances are checked when an Auto Scaling group is created or
+ * updated using a launch template"; "Amazon EC2 Auto Scaling API permissions": CreateAutoScalingGroup
+ * needs ec2:RunInstances when a launch template is provided, iam:PassRole when the template
+ * specifies an instance profile, ec2:CreateTags when it tags instances and volumes on launch).
+ * Authorized as RunInstances from that template version: its image, and the instance tagged with
+ * the group's tags that propagate at launch (the simulated templates have no tag specifications of
+ * their own; the group's tags never reach volumes: user guide, "Tag Auto Scaling groups and
+ * instances": "Tags are not propagated to Amazon EBS volumes").
+ */
+function groupLaunchRequests(world: World, input: Json): IamRequest[] {
+  const spec = groupLaunchTemplate(input);
+  if (!spec) return [];
+  const key = spec.LaunchTemplateId ?? spec.LaunchTemplateName ?? '';
+  const propagated = (
+    (input.Tags ?? []) as { Key?: string; Value?: string; PropagateAtLaunch?: boolean }[]
+  ).filter((t) => t.PropagateAtLaunch);
+  return runInstancesRequests(world, {
+    LaunchTemplate: { LaunchTemplateId: world.ec2.launchTemplates.get(key)?.id ?? key },
+    // An image the version does not name cannot be shown to be the service's: judged as unknown.
+    ImageId: versionImage(world, key, spec.Version) ?? 'ami-00000000000000000',
+    TagSpecifications: propagated.length > 0 ? [{ ResourceType: 'instance', Tags: propagated }] : [],
+  });
+}
+
+/**
+ * Auto Scaling (service authorization reference, Amazon EC2 Auto Scaling): the Describe actions
+ * have no resource type ("*"); every other action here is authorized on the group (resource type
+ * autoScalingGroup, required) with its tags as aws:ResourceTag and autoscaling:ResourceTag.
+ */
+function autoscalingRequests(world: World, operation: string, input: Json): IamRequest[] {
+  const action = `autoscaling:${operation}`;
+  const name = String(input.AutoScalingGroupName ?? '');
+  const existing = world.autoscaling.groups.get(name);
+  switch (operation) {
+    case 'DescribeAutoScalingGroups':
+    case 'DescribeAutoScalingInstances':
+    case 'DescribeScalingActivities':
+    case 'DescribePolicies':
+      return [request(action, '*')];
+    case 'PutScalingPolicy':
+    case 'SuspendProcesses':
+    case 'ResumeProcesses':
+      return [request(action, groupArn(world, name), groupTags(existing?.tags))];
+    // The action also takes autoscaling:TargetGroupARNs, the target groups detached.
+    case 'DetachLoadBalancerTargetGroups':
+      return [
+        request(action, groupArn(world, name), {
+          ...groupTags(existing?.tags),
+          'autoscaling:TargetGroupARNs': ((input.TargetGroupARNs as string[] | undefined) ?? []).map(String),
+        }),
+      ];
+    // autoscaling:ForceDelete (Bool) on the group: whether its instances go with it.
+    case 'DeleteAutoScalingGroup':
+      return [
+        request(action, groupArn(world, name), {
+          ...groupTags(existing?.tags),
+          ...(input.ForceDelete === undefined
+            ? {}
+            : { 'autoscaling:ForceDelete': String(input.ForceDelete) }),
+        }),
+      ];
+    // Tags of a group, given one by one with the group each is for (Tags[].ResourceId): authorized on
+    // each group tagged, with the tags it has and the tags asked for.
+    case 'CreateOrUpdateTags': {
+      const byGroup = new Map<string, Tags>();
+      for (const t of (input.Tags ?? []) as { ResourceId?: string; Key?: string; Value?: string }[]) {
+        const group = String(t.ResourceId ?? '');
+        byGroup.set(group, { ...byGroup.get(group), [t.Key ?? '']: t.Value ?? '' });
+      }
+      return [...byGroup].map(([group, tags]) =>
+        request(action, groupArn(world, group), {
+          ...groupTags(world.autoscaling.groups.get(group)?.tags),
+          ...requestTags(tags),
+        }),
+      );
+    }
+    case 'CreateAutoScalingGroup':
+      return createGroupRequests(world, name, input);
+    case 'UpdateAutoScalingGroup':
+      return [
+        request(action, groupArn(world, name), {
+          ...groupTags(existing?.tags),
+          ...versionSpecified(input),
+          ...sizes(input),
+        }),
+        ...groupLaunchRequests(world, { ...input, Tags: groupTagList(existing?.tags, existing?.propagated) }),
+      ];
+    default:
+      throw new Error(`no IAM mapping for ${action}`);
+  }
+}
+
+/** autoscaling:MinSize and autoscaling:MaxSize (Numeric), when the request sets them. */
+function sizes(input: Json): Record<string, string> {
+  return {
+    ...(input.MinSize === undefined ? {} : { 'autoscaling:MinSize': String(input.MinSize) }),
+    ...(input.MaxSize === undefined ? {} : { 'autoscaling:MaxSize': String(input.MaxSize) }),
+  };
+}
+
+/** A group's tags as the Tags list of a request, each propagated at launch if the group propagates it. */
+function groupTagList(tags: Tags | undefined, propagated: Set<string> | undefined) {
+  return Object.entries(tags ?? {}).map(([Key, Value]) => ({
+    Key,
+    Value,
+    PropagateAtLaunch: propagated?.has(Key) ?? false,
+  }));
+}
+
+/**
+ * CreateAutoScalingGroup is authorized on the group it creates, whose tags are the ones it is
+ * created with: the user guide's policy examples allow CreateAutoScalingGroup on
+ * autoscaling:ResourceTag/purpose = testing "only if the group uses the tag", which holds only if the
+ * requested tags are the group's at that check. With them: aws:RequestTag/${TagKey} and aws:TagKeys,
+ * autoscaling:LaunchTemplateVersionSpecified, the sizes, target groups and subnets asked for. The
+ * reference lists no dependent actions; the user guide lists the launch's (groupLaunchRequests).
+ * Tagging at creation is authorized as autoscaling:CreateOrUpdateTags on the group too: the roles'
+ * documented assumption, as for EC2's tag-on-create (the reference gives CreateOrUpdateTags the
+ * aws:RequestTag and aws:TagKeys keys that CreateAutoScalingGroup has). The service-linked role
+ * AWSServiceRoleForAutoScaling must exist already: creating it (iam:CreateServiceLinkedRole, on a
+ * group's first use in an account) is for the operator, and no role of the service may.
+ */
+function createGroupRequests(world: World, name: string, input: Json): IamRequest[] {
+  const tags = tagsOf(input.Tags);
+  const arn = groupArn(world, name);
+  const tagged = Object.keys(tags).length > 0;
+  const subnets = String(input.VPCZoneIdentifier ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const targetGroups = ((input.TargetGroupARNs as string[] | undefined) ?? []).map(String);
+  return [
+    request('autoscaling:CreateAutoScalingGroup', arn, {
+      ...groupTags(tags),
+      ...(tagged ? requestTags(tags) : {}),
+      ...versionSpecified(input),
+      ...(input.LaunchConfigurationName
+        ? { 'autoscaling:LaunchConfigurationName': String(input.LaunchConfigurationName) }
+        : {}),
+      ...sizes(input),
+      ...(targetGroups.length > 0 ? { 'autoscaling:TargetGroupARNs': targetGroups } : {}),
+      ...(subnets.length > 0 ? { 'autoscaling:VPCZoneIdentifiers': subnets } : {}),
+    }),
+    ...(tagged
+      ? [request('autoscaling:CreateOrUpdateTags', arn, { ...groupTags(tags), ...requestTags(tags) })]
+      : []),
+    ...groupLaunchRequests(world, input),
+  ];
 }
 
 function elbRequests(world: World, operation: string, input: Json): IamRequest[] {
@@ -378,6 +617,8 @@ export function iamRequestsFor(world: World, call: ApiCall, input: unknown): Iam
   switch (call.service) {
     case 'ec2':
       return ec2Requests(world, call.operation, json);
+    case 'autoscaling':
+      return autoscalingRequests(world, call.operation, json);
     case 'elbv2':
       return elbRequests(world, call.operation, json);
     case 'route53':
