@@ -1027,14 +1027,15 @@ const detach = [
     'autoscaling:TargetGroupARNs': [GREEN_TG],
   }),
 ];
-const removeGroups = [
-  ...detach,
+const deleteGroups = [
+  read('DescribeAutoScalingGroups'),
   onGroup('DeleteAutoScalingGroup', greenGroup, { ...onGreen, 'autoscaling:ForceDelete': 'true' }),
   onGroup('ResumeProcesses', blueGroup, onBlue),
   ourTemplate('ec2:DeleteLaunchTemplateVersions'),
 ];
+const removeGroups = [...detach, ...deleteGroups];
 const GROUP_CALLS: Record<string, IamRequest[]> = {
-  planDeployment: [read('DescribeAutoScalingGroups'), read('DescribePolicies')],
+  planDeployment: [read('DescribeAutoScalingGroups')],
   launchGreen: [
     read('DescribeAutoScalingGroups'),
     read('DescribePolicies'),
@@ -1056,10 +1057,8 @@ const GROUP_CALLS: Record<string, IamRequest[]> = {
   shiftTraffic: watchGroup,
   drainGreen: detach,
   deregisterBlue: detach,
-  clearSlot: detach,
   removeGreen: removeGroups,
-  terminateBlue: removeGroups,
-  retireClearedSlot: removeGroups,
+  terminateBlue: deleteGroups,
   recoverExecution: removeGroups,
 };
 
