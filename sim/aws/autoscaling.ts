@@ -269,7 +269,7 @@ export class AutoScalingModel {
   /**
    * Takes a member out of service: deregistered from its target groups, then terminated through
    * EC2 once the longest deregistration delay has passed (at once when `now` is set: ForceDelete,
-   * or an instance EC2 already took down).
+   * which terminates before it deregisters, or an instance EC2 already took down).
    */
   private startTermination(
     group: SimGroup,
@@ -279,6 +279,10 @@ export class AutoScalingModel {
     now: boolean,
   ): void {
     const at = this.world.now();
+    const instance = this.ec2.instances.get(member.id);
+    // ForceDelete does not drain: what is still registered is terminated as it is, then deregistered
+    // (the monitor sees a deletion of a group still serving for what it is).
+    if (reason === 'deletion' && instance) this.terminate(instance);
     let delaySeconds = 0;
     for (const arn of member.registeredIn) {
       const targetGroup = this.elbv2.targetGroups.get(arn);
@@ -295,7 +299,6 @@ export class AutoScalingModel {
       cause,
       status: 'InProgress',
     });
-    const instance = this.ec2.instances.get(member.id);
     if (instance && at >= member.terminateAt) this.terminate(instance);
   }
 
