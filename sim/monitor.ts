@@ -14,6 +14,9 @@ import { APPROVALS_TABLE, actor, lambdaFunction, type World } from './world.ts';
 /** The functions that undo a deployment's traffic: the rollback task, and the recovery after a Stop. */
 const UNDOING = new Set(['rollbackTraffic', 'recoverExecution']);
 
+/** The calls that launch a fleet: instances (fleet.kind instances), or green's Auto Scaling group. */
+const LAUNCHES = new Set(['RunInstances', 'CreateAutoScalingGroup']);
+
 /** The app/env the monitor watches, as the scenario set it up. */
 export interface WatchedApp {
   app: string;
@@ -292,6 +295,9 @@ export class SafetyMonitor implements ExecutionObserver {
     this.checkNotServing(instance, slot);
     // Another app's fleet (many apps share one world at scale): its own monitor judges it.
     if (!this.isWatched(instance)) return;
+    // A group replacing a member that failed its checks, or shrinking to its desired capacity, is
+    // Auto Scaling at work on a fleet, not the service retiring blue.
+    if (this.groupsOwn(instance)) return;
     this.checkPastTtl(instance);
     const green = this.retiredBlueOf(instance, slot);
     if (!green) return;
@@ -335,6 +341,12 @@ export class SafetyMonitor implements ExecutionObserver {
     }
   }
 
+  /** Whether the instance's group is taking it out by itself (a replacement or a scale-in). */
+  private groupsOwn(instance: SimInstance): boolean {
+    const reason = this.world.autoscaling.memberOf(instance.id)?.member.terminationReason;
+    return reason === 'replacement' || reason === 'scale-in';
+  }
+
   /**
    * The green slot, when terminating `instance` retires blue; undefined when no window applies: a
    * deployment (or its recovery) removing its own green, which never went live, or clearing a slot
@@ -345,8 +357,7 @@ export class SafetyMonitor implements ExecutionObserver {
     const owner = this.world.sfn.executions.get(instance.tags[TAG.deploymentId] ?? '');
     if (owner && owner.status !== 'SUCCEEDED') return undefined;
     const by = actor.getStore();
-    if (by && !this.world.calls.some((c) => c.actor === by && c.operation === 'RunInstances'))
-      return undefined;
+    if (by && !this.world.calls.some((c) => c.actor === by && LAUNCHES.has(c.operation))) return undefined;
     const blue = (instance.tags[TAG.slot] as Slot | undefined) ?? slot;
     return blue ? otherSlot(blue) : undefined;
   }
@@ -475,7 +486,11 @@ export class SafetyMonitor implements ExecutionObserver {
     return versions.size === 1 ? [...versions][0] : undefined;
   }
 
-  /** Running instances of the app/env per slot (active in its target group), and in neither. */
+  /**
+   * Running instances of the app/env per slot (active in its target group), and in neither. A
+   * member of a group counts for its slot while Pending (the group registers it once it runs), and
+   * not at all once the group is taking it out (it drains, then goes).
+   */
   fleets(): FleetCount {
     const count: FleetCount = { a: 0, b: 0, other: 0 };
     for (const instance of this.world.ec2.instances.values()) {
@@ -483,7 +498,13 @@ export class SafetyMonitor implements ExecutionObserver {
       if (state !== 'pending' && state !== 'running') continue;
       if (!this.isWatched(instance)) continue;
       if (instance.tags[TAG.managedBy] !== MANAGED_BY) continue;
-      count[this.slotOf(instance.id) ?? 'other'] += 1;
+      const own = this.world.autoscaling.memberOf(instance.id);
+      if (own?.member.lifecycleState === 'Terminating') continue;
+      const pendingIn =
+        own?.member.lifecycleState === 'Pending'
+          ? SLOTS.find((s) => own.group.targetGroupArns.includes(this.targetGroup(s)))
+          : undefined;
+      count[this.slotOf(instance.id) ?? pendingIn ?? 'other'] += 1;
     }
     return count;
   }
@@ -542,7 +563,7 @@ export class SafetyMonitor implements ExecutionObserver {
     if (fleets.other > 0)
       this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
     const launched = this.world.calls.some(
-      (c) => c.operation === 'RunInstances' && !c.error && c.actor && this.isWatchedExecution(c.actor),
+      (c) => LAUNCHES.has(c.operation) && !c.error && c.actor && this.isWatchedExecution(c.actor),
     );
     const untouchedSplit =
       !launched &&
@@ -574,4 +595,33 @@ export class SafetyMonitor implements ExecutionObserver {
     if (live === this.returnedTo ? health.healthyCount === 0 : !health.healthy)
       this.violation(`invariant 1: the live slot ${live} is not healthy at the end`);
   }
+}
+
+/**
+ * Invariant 3 for group fleets (fleet.kind autoScalingGroup), once every execution has ended: no
+ * Auto Scaling group of the app/env is left but the one serving the live slot (attached to its
+ * target group). A group being deleted is on its way out. Returns the breaches, for a scenario to
+ * add to its monitor's.
+ */
+export function groupsLeftAtEnd(world: World, watched: WatchedApp, live: Slot | undefined): string[] {
+  const ours = [...world.autoscaling.groups.values()].filter(
+    (g) =>
+      g.deletingSince === undefined &&
+      g.tags[TAG.managedBy] === MANAGED_BY &&
+      g.tags[TAG.app] === watched.app &&
+      g.tags[TAG.env] === watched.env,
+  );
+  const liveTargetGroup = live ? watched.config.slots[live].targetGroupArn : undefined;
+  const serving = ours.filter((g) => liveTargetGroup && g.targetGroupArns.includes(liveTargetGroup));
+  const breaches = ours
+    .filter((g) => !serving.includes(g))
+    .map(
+      (g) =>
+        `invariant 3: Auto Scaling group ${g.name} (slot ${g.tags[TAG.slot] ?? '?'}, ${g.members.size} instance(s)) is left at the end, where ${live ? `only the live slot ${live}'s group may be` : 'no slot is live'}`,
+    );
+  if (serving.length > 1)
+    breaches.push(
+      `invariant 3: ${serving.length} Auto Scaling groups serve the live slot ${live} at the end (${serving.map((g) => g.name).join(', ')})`,
+    );
+  return breaches;
 }

@@ -303,7 +303,10 @@ export class World implements WorldContext {
       throw new Error(`the simulated ${service} does not implement ${operation}`);
     }
     try {
-      return (handler as (input: unknown) => unknown).call(model, input ?? {});
+      const output = (handler as (input: unknown) => unknown).call(model, input ?? {});
+      // What the call asked of a group (a new one, a new size) starts at once, not at the next call.
+      if (service === 'autoscaling') this.reconcileGroups();
+      return output;
     } catch (error) {
       call.error = (error as Error).name;
       throw error;

@@ -261,11 +261,16 @@ function seedResourcesOf(world: World, { app, env, config }: SimApp): void {
     world.route53.addZone(config.dns.hostedZoneId);
   const template = config.launchTemplate;
   if (!world.ec2.launchTemplates.has(template.id ?? template.name ?? '')) {
-    world.ec2.addLaunchTemplate({
+    const added = world.ec2.addLaunchTemplate({
       ...structuredClone(LAUNCH_TEMPLATE),
       id: template.id ?? LAUNCH_TEMPLATE.id,
       name: template.name ?? `${app}-${env}`,
     });
+    // The version the config names exists: the template has that many (all launch as version 1).
+    const named = Number(template.version);
+    for (let version = 2; Number.isInteger(named) && version <= named; version++)
+      added.versions.set(version, { createdAt: world.now() });
+    if (Number.isInteger(named) && named > 1) added.latestVersion = named;
   }
   const infrastructure = config.bake.infrastructureConfigurationArn;
   if (!world.imagebuilder.infrastructureConfigurations.has(infrastructure)) {

@@ -19,6 +19,11 @@ export interface SimGroupMember {
   registeredIn: Set<string>;
   /** Once Terminating: when the group terminates it (after the deregistration delay). */
   terminateAt?: number;
+  /**
+   * Once Terminating, why: the group replacing it (a failed health check), shrinking to its desired
+   * capacity, or the group being deleted (DeleteAutoScalingGroup, a caller's doing).
+   */
+  terminationReason?: 'replacement' | 'scale-in' | 'deletion';
   /** The activity that launched it (in progress until it is InService). */
   launchActivity?: SimActivity;
   /** The activity that terminates it (in progress until EC2 says terminated). */
@@ -203,6 +208,7 @@ export class AutoScalingModel {
       this.startTermination(
         group,
         member,
+        'replacement',
         `At ${iso(now)} an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.`,
         true,
       );
@@ -226,6 +232,7 @@ export class AutoScalingModel {
       this.startTermination(
         group,
         member,
+        'replacement',
         `At ${iso(now)} an instance was taken out of service in response to an ELB system health check failure.`,
         false,
       );
@@ -262,10 +269,20 @@ export class AutoScalingModel {
   /**
    * Takes a member out of service: deregistered from its target groups, then terminated through
    * EC2 once the longest deregistration delay has passed (at once when `now` is set: ForceDelete,
-   * or an instance EC2 already took down).
+   * which terminates before it deregisters, or an instance EC2 already took down).
    */
-  private startTermination(group: SimGroup, member: SimGroupMember, cause: string, now: boolean): void {
+  private startTermination(
+    group: SimGroup,
+    member: SimGroupMember,
+    reason: NonNullable<SimGroupMember['terminationReason']>,
+    cause: string,
+    now: boolean,
+  ): void {
     const at = this.world.now();
+    const instance = this.ec2.instances.get(member.id);
+    // ForceDelete does not drain: what is still registered is terminated as it is, then deregistered
+    // (the monitor sees a deletion of a group still serving for what it is).
+    if (reason === 'deletion' && instance) this.terminate(instance);
     let delaySeconds = 0;
     for (const arn of member.registeredIn) {
       const targetGroup = this.elbv2.targetGroups.get(arn);
@@ -275,13 +292,13 @@ export class AutoScalingModel {
     }
     member.registeredIn.clear();
     member.lifecycleState = 'Terminating';
+    member.terminationReason = reason;
     member.terminateAt = now ? at : at + delaySeconds * 1000;
     member.terminateActivity = this.record(group, {
       description: `Terminating EC2 instance: ${member.id}`,
       cause,
       status: 'InProgress',
     });
-    const instance = this.ec2.instances.get(member.id);
     if (instance && at >= member.terminateAt) this.terminate(instance);
   }
 
@@ -372,6 +389,7 @@ export class AutoScalingModel {
       this.startTermination(
         group,
         member,
+        'scale-in',
         `${prefix}At ${iso(now)} an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${actual} to ${actual - 1}.`,
         false,
       );
@@ -500,6 +518,15 @@ export class AutoScalingModel {
   }
 
   // ---------------------------------------------------------------- the API
+
+  /** The group an instance is a member of, and the member (undefined when it is in none). */
+  memberOf(instanceId: string): { group: SimGroup; member: SimGroupMember } | undefined {
+    for (const group of this.groups.values()) {
+      const member = group.members.get(instanceId);
+      if (member) return { group, member };
+    }
+    return undefined;
+  }
 
   /** The group of that name, to change: one being deleted takes no change. */
   private live(name: string | undefined): SimGroup {
@@ -913,6 +940,8 @@ export class AutoScalingModel {
     group.deletingSince = now;
     for (const member of group.members.values()) {
       if (member.lifecycleState === 'Terminating') {
+        // Being replaced or scaled in, and draining: the deletion does not wait for it.
+        member.terminationReason = 'deletion';
         member.terminateAt = Math.min(member.terminateAt ?? now, now);
         const instance = this.ec2.instances.get(member.id);
         if (instance) this.terminate(instance);
@@ -921,6 +950,7 @@ export class AutoScalingModel {
       this.startTermination(
         group,
         member,
+        'deletion',
         `At ${iso(now)} a user request deleted the AutoScalingGroup.  At ${iso(now)} an instance was taken out of service in response to a user request.`,
         true,
       );
