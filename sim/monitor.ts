@@ -560,6 +560,9 @@ export class SafetyMonitor implements ExecutionObserver {
     this.checkOverlap(options.mutating);
     const fleets = this.fleets();
     const weights = this.weights() ?? { a: 0, b: 0 };
+    // Group fleets: no group of the app/env left but the one serving the live slot.
+    const carrying = SLOTS.find((slot) => weights[slot] > 0 && weights[otherSlot(slot)] === 0);
+    for (const breach of groupsLeftAtEnd(this.world, this.watched, carrying)) this.violation(breach);
     if (fleets.other > 0)
       this.violation(`invariant 3: ${fleets.other} instance(s) of ours run outside both slots`);
     const launched = this.world.calls.some(
