@@ -208,6 +208,16 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'asg-stopped-by-operator',
+    summary:
+      "fleet.kind autoScalingGroup: an operator presses Stop 30 s after green takes 50 %: the rollback the recovery starts returns traffic to blue's group, deletes green's and lets blue's scale again.",
+    expect: 'ROLLED_BACK',
+    asg: true,
+    prepare: (ctx) => {
+      stopAfterGreenReaches(ctx, 50);
+    },
+  },
+  {
     name: 'asg-first-deploy',
     summary:
       "fleet.kind autoScalingGroup, no fleet yet: green's group is made in the config's subnets, sized by instanceCount, and takes 100 % at once.",
