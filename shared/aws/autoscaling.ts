@@ -115,11 +115,11 @@ export function groupsTagged(tags: Tags): Promise<GroupSummary[]> {
 }
 
 /**
- * Every group attached to the target group, whoever made it: DescribeAutoScalingGroups has no
- * filter by target group, so the account's groups are read page by page.
+ * Every group of the account, whoever made it, page by page: DescribeAutoScalingGroups has no
+ * filter by target group, so finding the groups attached to one reads them all.
  */
-export async function groupsAttachedTo(targetGroupArn: string): Promise<GroupSummary[]> {
-  return (await describeGroups({})).filter((g) => g.targetGroupArns.includes(targetGroupArn));
+export function allGroups(): Promise<GroupSummary[]> {
+  return describeGroups({});
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  allGroups,
   createGroup,
   deleteGroup,
   detachFromTargetGroup,
@@ -6,7 +7,6 @@ import {
   type GroupSummary,
   groupActivities,
   groupPolicies,
-  groupsAttachedTo,
   groupsTagged,
   putPolicy,
   resumeProcesses,
@@ -18,7 +18,7 @@ import type { DeployConfig } from '../domain/config.ts';
 import { adoptionProblem, greenGroupName, policyForGreen } from '../domain/groups.ts';
 import { clientToken } from '../domain/identity.ts';
 import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
-import type { Slot } from '../domain/traffic.ts';
+import { SLOTS, type Slot } from '../domain/traffic.ts';
 import type { DeploymentState, GroupPlan, Plan } from '../domain/workflow.ts';
 import { InvalidConfig, SlotInUse, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
@@ -44,7 +44,23 @@ export async function planGroups(
   plan: Plan,
   refuse: Refuse,
 ): Promise<GroupPlan | undefined> {
-  if (config.fleet.kind !== 'autoScalingGroup') return undefined;
+  // The account's groups read once; one being deleted is on its way out.
+  const groups = (await allGroups()).filter((g) => !g.deleting);
+  const live = (arn: string) => groups.filter((g) => g.targetGroupArns.includes(arn));
+  if (config.fleet.kind !== 'autoScalingGroup') {
+    // Bare instances next to a group: the group would replace what the deploy retires, and
+    // launch into a slot the deploy believes empty.
+    for (const slot of SLOTS) {
+      const attached = live(plan.slots[slot].targetGroupArn);
+      if (attached.length > 0)
+        refuse(
+          new UnsafeToDeploy(
+            `slot ${slot}'s target group has Auto Scaling group(s) attached (${names(attached)}), and fleet.kind is instances: set fleet.kind to autoScalingGroup, or detach them`,
+          ),
+        );
+    }
+    return undefined;
+  }
   if (plan.heal) {
     refuse(
       new UnsafeToDeploy(
@@ -53,8 +69,7 @@ export async function planGroups(
     );
     return undefined;
   }
-  const live = (arn: string) => groupsAttachedTo(arn).then((all) => all.filter((g) => !g.deleting));
-  const onGreen = await live(plan.slots[plan.green].targetGroupArn);
+  const onGreen = live(plan.slots[plan.green].targetGroupArn);
   if (onGreen.length > 0) {
     refuse(
       new UnsafeToDeploy(
@@ -64,7 +79,7 @@ export async function planGroups(
   }
   let blue: GroupSummary | undefined;
   if (plan.blue) {
-    const onBlue = await live(plan.slots[plan.blue].targetGroupArn);
+    const onBlue = live(plan.slots[plan.blue].targetGroupArn);
     if (onBlue.length > 1) {
       refuse(
         new UnsafeToDeploy(
