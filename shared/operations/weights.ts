@@ -72,10 +72,18 @@ export async function writeWeights(
 ): Promise<{ changeId: string; submittedAt: string; inSync: boolean }> {
   if (target.listener) {
     const { listener } = target;
-    const { action, weights: now } = await forwardOf(target, listener);
+    const { action, weights: now, stickinessSeconds } = await forwardOf(target, listener);
     if (checked && !sameWeights(now, { a: checked.a ?? 0, b: checked.b ?? 0 })) {
       throw new TrafficDrift(
         `${trafficSource(target)} holds ${formatWeights(now)}, not the ${formatWeights(checked)} read before this write; someone else is moving traffic`,
+      );
+    }
+    // A step writes the action back with its stickiness: one lengthened since the step's own check
+    // would be carried on past the waits planned on it. (A return to blue writes regardless.)
+    const planned = (listener as { stickinessSeconds?: number }).stickinessSeconds;
+    if (checked && planned !== undefined && stickinessSeconds > planned) {
+      throw new TrafficDrift(
+        `the forward action of ${trafficSource(target)} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${planned} s the deployment planned its waits on; someone else changed the listener`,
       );
     }
     await writeListenerActions(listener, [forwardAction(weights, targetGroupsOf(target), action)]);

@@ -220,6 +220,34 @@ describe('shift-traffic in traffic.mode alb', () => {
     expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
   });
 
+  it('refuses, writing nothing, when someone lengthens the stickiness between its check and its write', async () => {
+    // Prepare: the check reads this deployment's 90/10 with 600 s; the read right before the
+    // write, the same weights with an hour of stickiness (which the write would carry on).
+    listenerAt(90, 10);
+    const longer = forward(90, 10).map((action) => ({
+      ...action,
+      ForwardConfig: {
+        ...action.ForwardConfig,
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 },
+      },
+    }));
+    elbv2Mock
+      .on(DescribeListenersCommand)
+      .resolvesOnce({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: forward(90, 10) }] })
+      .resolves({ Listeners: [{ ListenerArn: LISTENER, DefaultActions: longer }] });
+
+    // Act
+    const run = shiftAfterFirstStep();
+
+    // Assess
+    await expect(run).rejects.toMatchObject({
+      name: 'TrafficDrift',
+      message: expect.stringContaining('for 3600 s (target group stickiness), not the 600 s'),
+    });
+    expect(elbv2Mock.commandCalls(DescribeListenersCommand)).toHaveLength(2);
+    expect(elbv2Mock.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+  });
+
   it('goes on when the stickiness was shortened (the planned waits still cover it)', async () => {
     // Prepare
     const shorter = forward(90, 10).map((action) => ({
