@@ -4,7 +4,8 @@ import { validateConfig } from '#shared/domain/config.ts';
 
 /**
  * Writes an app/env's deploy config from the outputs of its app stack (examples/app-stack.cfn.yml,
- * or in traffic.mode alb examples/alb-app-stack.cfn.yml):
+ * in traffic.mode alb examples/alb-app-stack.cfn.yml, with fleet.kind autoScalingGroup
+ * examples/asg-app-stack.cfn.yml):
  *
  *   aws cloudformation describe-stacks --stack-name web-prod --query Stacks[0].Outputs > outputs.json
  *   npm run --silent config:from-stack -- --outputs outputs.json [--base config.json] > config.json
@@ -46,6 +47,23 @@ export const ALB_OUTPUT_FIELDS = {
   BakeInfrastructureConfigurationArn: 'bake.infrastructureConfigurationArn',
   BakeParentImage: 'bake.parentImage',
   BakeInstallCommand: 'bake.installCommand',
+} as const;
+
+/**
+ * The same for the app stack of fleet.kind autoScalingGroup (examples/asg-app-stack.cfn.yml, in
+ * traffic.mode alb): the alb stack's, and the subnets of the groups the service makes, which one
+ * output holds comma-separated.
+ */
+export const GROUP_OUTPUT_FIELDS = {
+  ...ALB_OUTPUT_FIELDS,
+  FleetSubnetIds: 'fleet.subnetIds',
+} as const;
+
+/** Which stack the outputs come from, and the template it is made from. */
+const STACKS = {
+  route53: { fields: OUTPUT_FIELDS, template: 'examples/app-stack.cfn.yml' },
+  alb: { fields: ALB_OUTPUT_FIELDS, template: 'examples/alb-app-stack.cfn.yml' },
+  groups: { fields: GROUP_OUTPUT_FIELDS, template: 'examples/asg-app-stack.cfn.yml' },
 } as const;
 
 export type ConfigFromStack =
@@ -110,12 +128,13 @@ export function configFromOutputs(rawOutputs: unknown, base?: unknown): ConfigFr
     }
     values.set(entry.OutputKey, entry.OutputValue);
   });
-  // The alb stack is told by its listener.
-  const alb = values.has('ListenerArn');
-  const fields: Record<string, string> = alb ? ALB_OUTPUT_FIELDS : OUTPUT_FIELDS;
+  // The group stack is told by its subnets, the alb stack by its listener.
+  const groups = values.has('FleetSubnetIds');
+  const alb = groups || values.has('ListenerArn');
+  const { fields, template }: { fields: Record<string, string>; template: string } =
+    STACKS[groups ? 'groups' : alb ? 'alb' : 'route53'];
   const missing = Object.keys(fields).filter((key) => !values.has(key));
   if (missing.length > 0) {
-    const template = alb ? 'examples/alb-app-stack.cfn.yml' : 'examples/app-stack.cfn.yml';
     problems.push(
       `outputs: missing ${missing.join(', ')} (are these the outputs of a stack made from ${template}?)`,
     );
@@ -131,13 +150,26 @@ export function configFromOutputs(rawOutputs: unknown, base?: unknown): ConfigFr
   // A base of the other mode keeps its traffic settings, not where its traffic went.
   const { dns: _records, ...withoutRecords } = start;
   const { listener: _listener, ...withoutListener } = start;
-  const kept = alb ? withoutRecords : withoutListener;
+  const { fleet: _fleet, ...kept } = alb ? withoutRecords : withoutListener;
   const traffic = alb
     ? {
         traffic: { ...section('traffic'), mode: 'alb' },
         listener: { ...section('listener'), ...(fromStack.listener as Json) },
       }
     : { dns: { ...section('dns'), ...(fromStack.dns as Json) } };
+  // The group stack's fleet is groups in its subnets (the base's grace period kept); the others'
+  // launch templates name their instances' subnet, so a base's group settings do not apply.
+  const fleet = groups
+    ? {
+        fleet: {
+          ...section('fleet'),
+          kind: 'autoScalingGroup',
+          subnetIds: (values.get('FleetSubnetIds') ?? '').split(',').map((id) => id.trim()),
+        },
+      }
+    : section('fleet').kind === 'autoScalingGroup' || start.fleet === undefined
+      ? {}
+      : { fleet: start.fleet };
   if (!alb && section('traffic').mode === 'alb') {
     const { mode: _mode, ...rest } = section('traffic');
     kept.traffic = rest;
@@ -146,6 +178,7 @@ export function configFromOutputs(rawOutputs: unknown, base?: unknown): ConfigFr
     ...kept,
     slots: fromStack.slots,
     ...traffic,
+    ...fleet,
     launchTemplate: {
       ...(fromStack.launchTemplate as Json),
       ...(baseVersion === undefined ? {} : { version: baseVersion }),

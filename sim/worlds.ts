@@ -493,9 +493,12 @@ function seedBlueGroup(world: World, fleet: Parameters<typeof seedFleet>[1]): vo
     { app, env, version: fleet.version, deploymentId: fleet.deploymentId },
     fleet.slot,
   );
+  // The config's launch template, as seedResourcesOf added it.
+  const template = config.launchTemplate;
   const group = world.autoscaling.seedGroup({
     name,
-    launchTemplate: { id: LAUNCH_TEMPLATE.id },
+    launchTemplate:
+      template.id !== undefined ? { id: template.id } : { name: template.name ?? `${app}-${env}` },
     imageId: fleet.ami,
     count: fleet.count,
     min: Math.max(1, fleet.count - 1),

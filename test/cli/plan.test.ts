@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { PlanReport } from '../../cli/commands/plan.ts';
 import { EXIT } from '../../cli/exit-codes.ts';
 import { TAG } from '../../shared/domain/tags.ts';
-import { ALARM, buildProfile, defaultConfig, TARGET_GROUPS } from '../../sim/worlds.ts';
+import { evaluate } from '../../sim/iam/evaluate.ts';
+import { OPERATOR_POLICY_TEMPLATE, operatorPolicies } from '../../sim/iam/operator.ts';
+import { IamRecorder, roleArn } from '../../sim/iam/recorder.ts';
+import { OPERATOR } from '../../sim/world.ts';
+import { ALARM, buildProfile, defaultConfig, LAUNCH_TEMPLATE, TARGET_GROUPS } from '../../sim/worlds.ts';
+import { readTemplate } from '../support/cfn-template.ts';
 import { ARTIFACT, bluegreen, inAccount } from '../support/cli.ts';
 
 const PLAN = ['plan', 'web', 'prod', '--json'];
@@ -187,6 +192,49 @@ describe('bluegreen plan', () => {
         'shift 100 % of traffic to slot a, then let it settle (alarms watched)',
       ]);
     }, 'first-deploy'));
+
+  it("plans a group fleet: green's group sized like blue's, and the operator policy allows plan's group reads", () =>
+    inAccount(async ({ bluegreen, session }) => {
+      // The asg world: the built-in app with fleet.kind autoScalingGroup, blue a group of 3.
+      const [blue] = [...session.world.autoscaling.groups.values()];
+      expect(blue).toMatchObject({ min: 2, max: 6, desired: 3 });
+      const recorder = new IamRecorder().start();
+      const ran = await bluegreen(...PLAN);
+      recorder.stop();
+      expect(ran.code).toBe(EXIT.ok);
+      const plan = report(ran);
+      expect(plan.problems).toEqual([]);
+      expect(plan.deploy).toMatchObject({ blue: 'a', green: 'b', instanceCount: 3 });
+      const group = plan.deploy?.group;
+      expect(group).toEqual({
+        name: expect.stringMatching(/^bluegreen-web-prod-b-/),
+        desired: 3,
+        min: 2,
+        max: 6,
+        subnets: LAUNCH_TEMPLATE.subnetId,
+        gracePeriodSeconds: 300,
+        blue: blue?.name,
+      });
+
+      const text = await bluegreen('plan', 'web', 'prod');
+      expect(text.code).toBe(EXIT.ok);
+      expect(text.stdout).toContain(
+        `fleet: Auto Scaling group ${group?.name} (desired 3, min 2, max 6, grace 300 s, subnets ${LAUNCH_TEMPLATE.subnetId}); blue's group ${blue?.name} held at its size until the deploy ends`,
+      );
+
+      // Every call plan made as the operator, judged by the operator policy here as well as at the
+      // end of the file: the group reads among them.
+      const policies = operatorPolicies(
+        readTemplate(OPERATOR_POLICY_TEMPLATE) as unknown as Record<string, unknown>,
+      );
+      const calls = recorder.recorded().filter((r) => r.fn === OPERATOR);
+      expect(calls.map((r) => r.request.action)).toContain('autoscaling:DescribeAutoScalingGroups');
+      for (const { request } of calls)
+        expect([request.action, (await evaluate(roleArn(OPERATOR), policies, request)).decision]).toEqual([
+          request.action,
+          'Allowed',
+        ]);
+    }, 'asg-happy'));
 
   it("names an instance profile whose role cannot read the app/env's releases", () =>
     inAccount(async ({ bluegreen, session }) => {

@@ -205,4 +205,27 @@ describe('bluegreen simulate --config', () => {
     expect(child.status).toBe(EXIT.ok);
     expect(JSON.parse(child.stdout)).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'b', violations: [] });
   });
+
+  it("deploys the config from the group app stack's outputs in a child process: green's group behind its listener", () => {
+    const made = configFromOutputs(
+      JSON.parse(readFileSync(join(ROOT, 'test/fixtures/asg-app-stack-outputs.json'), 'utf8')),
+    );
+    if (!made.ok) throw new Error(made.problems.join('; '));
+    const path = join(mkdtempSync(join(tmpdir(), 'bluegreen-simulate-')), 'asg.json');
+    writeFileSync(path, JSON.stringify(made.config));
+    // npm run simulate names the config's listener in the simulated stack's ListenerArns.
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'sim/cli.ts', '--config', path, '--json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(0);
+    const summary = JSON.parse(child.stdout);
+    expect(summary).toMatchObject({ status: 'SUCCEEDED', liveSlot: 'b', violations: [] });
+    // Green's group made and blue's (seeded as an earlier deployment's) deleted.
+    expect(summary.apiCalls).toMatchObject({
+      'autoscaling:CreateAutoScalingGroup': 1,
+      'autoscaling:DeleteAutoScalingGroup': 1,
+    });
+  });
 });

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NAME_PATTERN } from '#shared/domain/artifact-key.ts';
 import { validateConfig } from '#shared/domain/config.ts';
-import { configFromOutputs, main, OUTPUT_FIELDS } from '../../scripts/config-from-stack.ts';
+import {
+  configFromOutputs,
+  GROUP_OUTPUT_FIELDS,
+  main,
+  OUTPUT_FIELDS,
+} from '../../scripts/config-from-stack.ts';
 import { readTemplate } from '../support/cfn-template.ts';
 
 // The example app stack must deploy as it is and give the service what its IAM policies and
@@ -11,6 +16,8 @@ import { readTemplate } from '../support/cfn-template.ts';
 
 const TEMPLATE_PATH = 'examples/app-stack.cfn.yml';
 const FIXTURE_PATH = 'test/fixtures/app-stack-outputs.json';
+const GROUP_TEMPLATE_PATH = 'examples/asg-app-stack.cfn.yml';
+const GROUP_FIXTURE_PATH = 'test/fixtures/asg-app-stack-outputs.json';
 const template = readTemplate(TEMPLATE_PATH);
 const resources = template.Resources;
 const fixture = JSON.parse(readFileSync(FIXTURE_PATH, 'utf8')) as {
@@ -318,4 +325,185 @@ describe('npm run config:from-stack', () => {
       expect(stderr).toContain('usage: npm run --silent config:from-stack -- --outputs outputs.json');
     },
   );
+});
+
+// The app stack of fleet.kind autoScalingGroup: the alb stack's load balancer and target groups,
+// a launch template the service makes each green group's version of, and no group: the service
+// makes every group, the first one included.
+describe('examples/asg-app-stack.cfn.yml', () => {
+  const groupTemplate = readTemplate(GROUP_TEMPLATE_PATH);
+  const groupResources = groupTemplate.Resources;
+  const groupProperties = (logicalId: string): Record<string, unknown> => {
+    const resource = groupResources[logicalId];
+    if (!resource) throw new Error(`${GROUP_TEMPLATE_PATH} has no resource ${logicalId}`);
+    return resource.Properties ?? {};
+  };
+
+  it('makes no Auto Scaling group (nor anything of Auto Scaling): the service makes green’s', () => {
+    expect(Object.values(groupResources).filter((r) => r.Type.startsWith('AWS::AutoScaling::'))).toEqual([]);
+  });
+
+  it('has one load balancer and no records, both slots’ target groups tagged as the service’s', () => {
+    const types = Object.values(groupResources).map((r) => r.Type);
+    expect(types.filter((t) => t === 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toHaveLength(1);
+    expect(types.filter((t) => t === 'AWS::Route53::RecordSet')).toHaveLength(0);
+    for (const slot of ['a', 'b']) {
+      expect(groupProperties(`TargetGroup${slot.toUpperCase()}`).Tags).toEqual([
+        { Key: 'bluegreen:managed-by', Value: 'bluegreen-ec2' },
+        { Key: 'bluegreen:slot', Value: slot },
+        { Key: 'bluegreen:app', Value: { Ref: 'App' } },
+        { Key: 'bluegreen:env', Value: { Ref: 'Env' } },
+      ]);
+    }
+  });
+
+  it('puts the fleet role and its profile under the IAM path the service may pass (serverless.yml)', () => {
+    const path = readFileSync('serverless.yml', 'utf8').match(/^ {4}instanceRolePath: (\S+)$/m)?.[1];
+    expect(path).toBe('/bluegreen-ec2/');
+    expect(groupProperties('InstanceRole').Path).toBe(path);
+    expect(groupProperties('InstanceProfile')).toEqual({ Path: path, Roles: [{ Ref: 'InstanceRole' }] });
+  });
+
+  it('tags the launch template as the service’s, with no AMI and no subnet (a group launches into its own)', () => {
+    const lt = groupProperties('LaunchTemplate');
+    expect(lt.TagSpecifications).toEqual([
+      {
+        ResourceType: 'launch-template',
+        Tags: [
+          { Key: 'bluegreen:managed-by', Value: 'bluegreen-ec2' },
+          { Key: 'bluegreen:app', Value: { Ref: 'App' } },
+          { Key: 'bluegreen:env', Value: { Ref: 'Env' } },
+        ],
+      },
+    ]);
+    expect(lt.LaunchTemplateData).toEqual({
+      InstanceType: { Ref: 'InstanceType' },
+      IamInstanceProfile: { Arn: { 'Fn::GetAtt': ['InstanceProfile', 'Arn'] } },
+      MetadataOptions: { HttpEndpoint: 'enabled', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      SecurityGroupIds: [{ 'Fn::GetAtt': ['InstanceSecurityGroup', 'GroupId'] }],
+    });
+  });
+
+  it('outputs the groups’ subnets comma-separated: the instance subnets given, else the load balancers’', () => {
+    const subnets = { 'Fn::If': ['HasInstanceSubnets', { Ref: 'InstanceSubnetIds' }, { Ref: 'SubnetIds' }] };
+    expect(groupTemplate.Outputs.FleetSubnetIds?.Value).toEqual({ 'Fn::Join': [',', subnets] });
+    // The image builds run in the first of them.
+    expect(groupProperties('InfrastructureConfiguration').SubnetId).toEqual({ 'Fn::Select': [0, subnets] });
+  });
+
+  it('has one output per config field, each described by the field it is, and the load balancer’s name', () => {
+    const { LoadBalancerDnsName, ...fields } = groupTemplate.Outputs;
+    expect(LoadBalancerDnsName?.Description).toMatch(/not a config field/);
+    expect(Object.fromEntries(Object.entries(fields).map(([key, o]) => [key, o.Description]))).toEqual(
+      GROUP_OUTPUT_FIELDS,
+    );
+  });
+});
+
+describe('config-from-stack with the group app stack’s outputs', () => {
+  const outputs = JSON.parse(readFileSync(GROUP_FIXTURE_PATH, 'utf8')) as {
+    OutputKey: string;
+    OutputValue: string;
+  }[];
+  const value = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
+  const SUBNETS = ['subnet-0a1b2c3d4e5f67890', 'subnet-0f9e8d7c6b5a43210'];
+  const withSubnets = (subnets: string) =>
+    outputs.map((o) => (o.OutputKey === 'FleetSubnetIds' ? { ...o, OutputValue: subnets } : o));
+
+  it('has a fixture with exactly the outputs the template declares', () => {
+    expect(outputs.map((o) => o.OutputKey).sort()).toEqual(
+      Object.keys(readTemplate(GROUP_TEMPLATE_PATH).Outputs).sort(),
+    );
+    expect(value('FleetSubnetIds')).toBe(SUBNETS.join(','));
+  });
+
+  it('writes a fleet.kind autoScalingGroup config in traffic.mode alb the service accepts, the subnets as a list', () => {
+    const result = configFromOutputs(outputs);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    expect(result.config).toEqual({
+      slots: {
+        a: { targetGroupArn: value('SlotATargetGroupArn') },
+        b: { targetGroupArn: value('SlotBTargetGroupArn') },
+      },
+      traffic: { mode: 'alb' },
+      listener: { listenerArn: value('ListenerArn') },
+      fleet: { kind: 'autoScalingGroup', subnetIds: SUBNETS },
+      launchTemplate: { id: value('LaunchTemplateId') },
+      bake: {
+        infrastructureConfigurationArn: value('BakeInfrastructureConfigurationArn'),
+        parentImage: value('BakeParentImage'),
+        installCommand: value('BakeInstallCommand'),
+      },
+    });
+    const checked = validateConfig(result.config);
+    expect(checked.ok && checked.config.fleet).toEqual({ kind: 'autoScalingGroup', subnetIds: SUBNETS });
+  });
+
+  it('over a base keeps its grace period, steps and alarms, not its records nor its subnets', () => {
+    const base = JSON.parse(readFileSync('examples/web-prod.config.json', 'utf8'));
+    base.fleet = {
+      kind: 'autoScalingGroup',
+      subnetIds: ['subnet-00000000000000000'],
+      healthCheckGracePeriodSeconds: 120,
+    };
+    const result = configFromOutputs(outputs, base);
+    if (!result.ok) throw new Error(result.problems.join('; '));
+    expect(result.config).not.toHaveProperty('dns');
+    expect(result.config).toMatchObject({
+      traffic: { ...base.traffic, mode: 'alb' },
+      alarms: base.alarms,
+      fleet: { kind: 'autoScalingGroup', subnetIds: SUBNETS, healthCheckGracePeriodSeconds: 120 },
+    });
+  });
+
+  it('leaves out a group base’s fleet for the outputs of a stack whose template names the subnet', () => {
+    const group = configFromOutputs(outputs);
+    if (!group.ok) throw new Error(group.problems.join('; '));
+    for (const other of [
+      fixture,
+      JSON.parse(readFileSync('test/fixtures/alb-app-stack-outputs.json', 'utf8')),
+    ]) {
+      const result = configFromOutputs(other, group.config);
+      if (!result.ok) throw new Error(result.problems.join('; '));
+      expect(result.config).not.toHaveProperty('fleet');
+    }
+    const instances = configFromOutputs(fixture, { fleet: { kind: 'instances' } });
+    expect(instances.ok && instances.config.fleet).toEqual({ kind: 'instances' });
+  });
+
+  it('names the missing outputs and the group template they come from', () => {
+    const partial = outputs.filter((o) => o.OutputKey !== 'ListenerArn');
+    expect(configFromOutputs(partial)).toEqual({
+      ok: false,
+      problems: [
+        `outputs: missing ListenerArn (are these the outputs of a stack made from ${GROUP_TEMPLATE_PATH}?)`,
+      ],
+    });
+  });
+
+  it.each([
+    [
+      'a subnet that is none',
+      'subnet-0a1b2c3d4e5f67890,sg-0123456789abcdef0',
+      /^fleet\.subnetIds\.\[1\]: must be a subnet id/,
+    ],
+    ['no subnet', '', /^fleet\.subnetIds\.\[0\]: must be a subnet id/],
+  ])('names the field when the output holds %s', (_what, subnets, problem) => {
+    const result = configFromOutputs(withSubnets(subnets));
+    expect(result.ok ? [] : result.problems).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it('prints the config with npm run config:from-stack', () => {
+    let stdout = '';
+    expect(
+      main(
+        ['--outputs', GROUP_FIXTURE_PATH],
+        (text) => {
+          stdout += text;
+        },
+        () => undefined,
+      ),
+    ).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ fleet: { kind: 'autoScalingGroup', subnetIds: SUBNETS } });
+  });
 });
