@@ -309,6 +309,40 @@ describe('a recovery that meets faults', () => {
     expect(message).not.toMatch(/set slot a to 100|once no traffic reaches slot b|keep slot b/);
   });
 
+  it("with group fleets and green's slot claimed by another deployment, deletes only this deployment's group and lets blue's scale again", async () => {
+    const other = 'web-prod-1_2_0-0123456789';
+    const scenario: Scenario = {
+      ...stopAtHalf('recovery-groups-green-claimed', (world) => {
+        const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
+        if (group) {
+          group.tags = {
+            ...group.tags,
+            [TAG.deploymentId]: other,
+            [TAG.version]: '1.2.0',
+            [TAG.execution]: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}`,
+          };
+        }
+      }),
+      asg: true,
+      // Green's slot is another's by its tags while this deployment's group serves half the
+      // traffic there: what the recovery removes is this deployment's, whatever it carried.
+      breaksInvariants: true,
+    };
+    const { world } = await simulate(scenario);
+    const ours = [...world.autoscaling.groups.values()].filter((g) => g.tags[TAG.version] === '1.1.0');
+    expect(ours.every((g) => g.deletingSince !== undefined)).toBe(true);
+    const blue = [...world.autoscaling.groups.values()].find((g) => g.tags[TAG.version] === '1.0.0');
+    expect(blue?.deletingSince).toBeUndefined();
+    expect([...(blue?.suspended ?? [])]).toEqual([]);
+    const byRecovery = (operation: string) =>
+      world.calls.filter((c) => c.fn === 'recoverExecution' && c.operation === operation && !c.error).length;
+    expect(byRecovery('DetachLoadBalancerTargetGroups')).toBe(1);
+    expect(byRecovery('DeleteAutoScalingGroup')).toBe(1);
+    expect(byRecovery('DeleteLaunchTemplateVersions')).toBe(1);
+    expect(byRecovery('ResumeProcesses')).toBe(1);
+    expect(stoppedMessages(world)).toHaveLength(1);
+  });
+
   it('that cannot even read the history tells what to check by hand, and frees the app', async () => {
     const scenario = stopAtHalf('recovery-blind', (world) =>
       world.inject({ service: 'sfn', operation: 'GetExecutionHistory', kind: 'permanent', times: 1_000_000 }),
