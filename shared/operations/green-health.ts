@@ -5,7 +5,7 @@ import { groupHealth, replacedText, replacements } from '../domain/groups.ts';
 import { evaluateHealth, type HealthVerdict } from '../domain/health.ts';
 import { TAG } from '../domain/tags.ts';
 import type { GreenFleet, GroupPlan, Plan } from '../domain/workflow.ts';
-import { GreenUnhealthy } from '../errors.ts';
+import { AwsTransient, GreenUnhealthy } from '../errors.ts';
 import { greenActivities, greenGroup } from './groups.ts';
 
 /** Green as a task finds it: its instances' ids and, for a group fleet, the group. */
@@ -17,11 +17,15 @@ export interface GreenFound {
 /**
  * Green's instances: every one this deployment launched, found by its tag in any state; or, for a
  * group fleet, the group's members (instances it replaced are no longer green's). A group that is
- * gone is a green that is not there (GreenUnhealthy).
+ * gone is a green that is not there (GreenUnhealthy); `justMade`: not listed yet is retried.
  */
-export async function findGreen(plan: Plan, deploymentId: string): Promise<GreenFound> {
+export async function findGreen(plan: Plan, deploymentId: string, justMade = false): Promise<GreenFound> {
   if (!plan.group) return { ids: await greenIds(deploymentId) };
   const group = await greenGroup({ ...plan, group: plan.group });
+  // Just made (green's health polls), a group may not be listed yet: Auto Scaling is eventually
+  // consistent, and the poll is retried.
+  if (!group && justMade)
+    throw new AwsTransient(`green's Auto Scaling group ${plan.group.name} is not listed yet`);
   if (!group || group.deleting)
     throw new GreenUnhealthy(`green's Auto Scaling group ${plan.group.name} is gone or being deleted`);
   return { ids: group.members.map((m) => m.id), group };

@@ -63,7 +63,7 @@ async function groupReadinessNow(
   plan: Plan & { group: GroupPlan },
   state: DeploymentState & { green: GreenFleet },
 ): Promise<HealthVerdict> {
-  const found = await findGreen(plan, state.deploymentId);
+  const found = await findGreen(plan, state.deploymentId, true);
   const group = found.group as GroupSummary;
   const activities = await greenActivities(plan, state.green.launchedAt);
   const inService = group.members.filter((m) => m.lifecycleState === 'InService').length;
