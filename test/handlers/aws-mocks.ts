@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -14,6 +15,7 @@ import { alarmStates, mockPinnedConfig, slotTags } from './fixtures.ts';
 
 /** The SDK mocks of a handler test file, one per service the handlers call. */
 export interface AwsMocks {
+  autoscalingMock: AwsClientStub<AutoScalingClient>;
   cloudwatchMock: AwsClientStub<CloudWatchClient>;
   dynamodbMock: AwsClientStub<DynamoDBClient>;
   ec2Mock: AwsClientStub<EC2Client>;
@@ -42,6 +44,7 @@ export interface AwsDefaults {
  */
 export function mockAws(defaults: AwsDefaults = {}): AwsMocks {
   const mocks: AwsMocks = {
+    autoscalingMock: mockClient(AutoScalingClient),
     cloudwatchMock: mockClient(CloudWatchClient),
     dynamodbMock: mockClient(DynamoDBClient),
     ec2Mock: mockClient(EC2Client),
