@@ -178,17 +178,27 @@ export function replacedText(activities: readonly ActivityFacts[]): string {
   return idList(ids);
 }
 
+/** A target tracking policy's resource label for the target group behind the load balancer (both ARN suffixes). */
+export function resourceLabel(dimensions: {
+  LoadBalancer?: string;
+  TargetGroup: string;
+}): string | undefined {
+  return dimensions.LoadBalancer ? `${dimensions.LoadBalancer}/${dimensions.TargetGroup}` : undefined;
+}
+
 /**
  * One of blue's scaling policies as green's: the same settings on green's group. A target tracking
- * policy on requests per target names blue's target group in its resource label; green's names its own.
+ * policy on requests per target names blue's load balancer and target group in its resource label
+ * ("app/<load balancer>/<id>/targetgroup/<target group>/<id>"); green's names its own
+ * (`greenResourceLabel`): each slot may be behind a load balancer of its own (traffic.mode route53).
  */
 export function policyForGreen(
   policy: ScalingPolicy,
   greenGroup: string,
   blueTargetGroupArn: string,
-  greenTargetGroupArn: string,
+  greenResourceLabel: string,
 ): PutScalingPolicyCommandInput {
-  const label = (arn: string) => arn.slice(arn.indexOf('targetgroup/'));
+  const blueTargetGroup = blueTargetGroupArn.slice(blueTargetGroupArn.indexOf('targetgroup/'));
   const tracking = policy.TargetTrackingConfiguration;
   const predefined = tracking?.PredefinedMetricSpecification;
   return {
@@ -215,10 +225,9 @@ export function policyForGreen(
               ? {
                   PredefinedMetricSpecification: {
                     ...predefined,
-                    ResourceLabel: predefined.ResourceLabel.replace(
-                      label(blueTargetGroupArn),
-                      label(greenTargetGroupArn),
-                    ),
+                    ResourceLabel: predefined.ResourceLabel.endsWith(`/${blueTargetGroup}`)
+                      ? greenResourceLabel
+                      : predefined.ResourceLabel,
                   },
                 }
               : {}),

@@ -14,8 +14,9 @@ import {
   suspendProcesses,
 } from '../aws/autoscaling.ts';
 import { deleteTemplateVersions, findLaunchTemplate, templateVersionWithImage } from '../aws/ec2.ts';
+import { metricDimensions } from '../aws/elbv2.ts';
 import type { DeployConfig } from '../domain/config.ts';
-import { adoptionProblem, greenGroupName, policyForGreen } from '../domain/groups.ts';
+import { adoptionProblem, greenGroupName, policyForGreen, resourceLabel } from '../domain/groups.ts';
 import { clientToken } from '../domain/identity.ts';
 import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
 import type { Slot } from '../domain/traffic.ts';
@@ -152,8 +153,18 @@ export async function launchGreenGroup(
   if (group.blue) {
     const blueArn = plan.slots[plan.blue as Slot].targetGroupArn;
     const greenArn = plan.slots[plan.green].targetGroupArn;
-    for (const policy of await groupPolicies(group.blue))
-      await putPolicy(policyForGreen(policy, group.name, blueArn, greenArn));
+    const policies = await groupPolicies(group.blue);
+    // Green's resource label names green's own load balancer, read only when a policy needs it.
+    const labelled = policies.some(
+      (p) => p.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel,
+    );
+    const greenLabel = labelled ? resourceLabel(await metricDimensions(greenArn)) : undefined;
+    if (labelled && !greenLabel)
+      throw new InvalidConfig(
+        `blue's group ${group.blue} scales on requests per target, but green slot ${plan.green}'s target group is behind no Application Load Balancer`,
+      );
+    for (const policy of policies)
+      await putPolicy(policyForGreen(policy, group.name, blueArn, greenLabel ?? ''));
     await suspendProcesses(group.blue, SIZE_PROCESSES);
   }
   logger.info('green group created', { group: group.name, desired: group.desired, made, version });

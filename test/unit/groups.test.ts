@@ -7,6 +7,7 @@ import {
   groupReadiness,
   policyForGreen,
   replacements,
+  resourceLabel,
 } from '#shared/domain/groups.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 
@@ -109,28 +110,57 @@ describe('activity history', () => {
 });
 
 describe("blue's scaling policies on green", () => {
-  it("points a requests-per-target policy at green's target group", () => {
-    const blueTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/aaaaaaaaaaaaaaaa';
-    const greenTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b/bbbbbbbbbbbbbbbb';
-    const input = policyForGreen(
-      {
-        PolicyName: 'requests',
-        PolicyType: 'TargetTrackingScaling',
-        TargetTrackingConfiguration: {
-          TargetValue: 100,
-          PredefinedMetricSpecification: {
-            PredefinedMetricType: 'ALBRequestCountPerTarget',
-            ResourceLabel: 'app/web/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa',
-          },
-        },
+  const blueTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/aaaaaaaaaaaaaaaa';
+  const requests = (ResourceLabel: string) => ({
+    PolicyName: 'requests',
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingConfiguration: {
+      TargetValue: 100,
+      PredefinedMetricSpecification: {
+        PredefinedMetricType: 'ALBRequestCountPerTarget' as const,
+        ResourceLabel,
       },
+    },
+  });
+  const labelOf = (input: ReturnType<typeof policyForGreen>) =>
+    input.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel;
+
+  it("points a requests-per-target policy at green's target group behind the same load balancer", () => {
+    const input = policyForGreen(
+      requests('app/web/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa'),
       'bluegreen-web-prod-b-1.1.0-12345678',
       blueTg,
-      greenTg,
-    );
-    expect(input.AutoScalingGroupName).toBe('bluegreen-web-prod-b-1.1.0-12345678');
-    expect(input.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel).toBe(
       'app/web/50dc6c495c0c9188/targetgroup/web-b/bbbbbbbbbbbbbbbb',
     );
+    expect(input.AutoScalingGroupName).toBe('bluegreen-web-prod-b-1.1.0-12345678');
+    expect(labelOf(input)).toBe('app/web/50dc6c495c0c9188/targetgroup/web-b/bbbbbbbbbbbbbbbb');
+  });
+
+  it("names green's own load balancer when each slot has one (traffic.mode route53)", () => {
+    const input = policyForGreen(
+      requests('app/web-a/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa'),
+      'bluegreen-web-prod-b-1.1.0-12345678',
+      blueTg,
+      resourceLabel({
+        LoadBalancer: 'app/web-b/7f3e2d1c0b9a8877',
+        TargetGroup: 'targetgroup/web-b/bbbbbbbbbbbbbbbb',
+      }) ?? '',
+    );
+    expect(labelOf(input)).toBe('app/web-b/7f3e2d1c0b9a8877/targetgroup/web-b/bbbbbbbbbbbbbbbb');
+  });
+
+  it("leaves a label naming another target group than blue's as it is", () => {
+    const other = 'app/web/50dc6c495c0c9188/targetgroup/web-admin/cccccccccccccccc';
+    const input = policyForGreen(
+      requests(other),
+      'g',
+      blueTg,
+      'app/web/50dc6c495c0c9188/targetgroup/web-b/b',
+    );
+    expect(labelOf(input)).toBe(other);
+  });
+
+  it('has no resource label for a target group behind no Application Load Balancer', () => {
+    expect(resourceLabel({ TargetGroup: 'targetgroup/web-b/bbbbbbbbbbbbbbbb' })).toBeUndefined();
   });
 });
