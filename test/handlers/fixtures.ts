@@ -427,7 +427,7 @@ export function autoScalingGroup(args: {
   name: string;
   targetGroupArn: string;
   tags: { Key: string; Value: string }[];
-  members?: string[] | { id: string; lifecycleState: string; healthStatus?: string }[];
+  members?: (string | { id: string; lifecycleState: string; healthStatus?: string })[];
   desired?: number;
   min?: number;
   max?: number;
