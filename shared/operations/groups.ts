@@ -204,9 +204,13 @@ const staying = (group: GroupSummary) =>
 /**
  * Detaches the fleet's groups from the target group: Auto Scaling deregisters their instances,
  * which drain, and registers none again. Returns how many instances the detached groups held.
+ * A group being deleted takes no change (Auto Scaling refuses it while the deletion runs): it
+ * launches nothing more, and its instances, still registered, are deregistered by their tags.
  */
 export async function detachGroups(of: GroupsOf, targetGroupArn: string): Promise<number> {
-  const attached = (await groupsOf(of)).filter((g) => g.targetGroupArns.includes(targetGroupArn));
+  const attached = (await groupsOf(of)).filter(
+    (g) => !g.deleting && g.targetGroupArns.includes(targetGroupArn),
+  );
   for (const group of attached) await detachFromTargetGroup(group.name, targetGroupArn);
   if (attached.length > 0) logger.info('groups detached', { groups: names(attached) });
   return attached.reduce((sum, g) => sum + staying(g).length, 0);
