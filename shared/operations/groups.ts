@@ -250,7 +250,10 @@ export async function releaseBlue(plan: Plan): Promise<void> {
     await resumeProcesses(name, SIZE_PROCESSES);
 }
 
-/** Lets green's group scale on its own once it is the live fleet (blue's is gone). */
+/**
+ * Lets green's group scale on its own once it is the live fleet: all traffic on it after the
+ * termination window, when blue is being retired (resuming again is a no-op).
+ */
 export async function releaseGreen(plan: Plan): Promise<void> {
   if (!plan.group) return;
   const group = await findGroup(plan.group.name);
