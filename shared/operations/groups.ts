@@ -16,7 +16,13 @@ import {
 import { deleteTemplateVersions, findLaunchTemplate, templateVersionWithImage } from '../aws/ec2.ts';
 import { metricDimensions } from '../aws/elbv2.ts';
 import type { DeployConfig } from '../domain/config.ts';
-import { adoptionProblem, greenGroupName, policyForGreen, resourceLabel } from '../domain/groups.ts';
+import {
+  adoptionProblem,
+  greenGroupName,
+  namesResourceLabel,
+  policyForGreen,
+  resourceLabel,
+} from '../domain/groups.ts';
 import { clientToken } from '../domain/identity.ts';
 import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
 import type { Slot } from '../domain/traffic.ts';
@@ -155,9 +161,7 @@ export async function launchGreenGroup(
     const greenArn = plan.slots[plan.green].targetGroupArn;
     const policies = await groupPolicies(group.blue);
     // Green's resource label names green's own load balancer, read only when a policy needs it.
-    const labelled = policies.some(
-      (p) => p.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel,
-    );
+    const labelled = policies.some(namesResourceLabel);
     const greenLabel = labelled ? resourceLabel(await metricDimensions(greenArn)) : undefined;
     if (labelled && !greenLabel)
       throw new InvalidConfig(

@@ -5,6 +5,7 @@ import {
   greenGroupName,
   groupHealth,
   groupReadiness,
+  namesResourceLabel,
   policyForGreen,
   replacements,
   resourceLabel,
@@ -158,6 +159,64 @@ describe("blue's scaling policies on green", () => {
       'app/web/50dc6c495c0c9188/targetgroup/web-b/b',
     );
     expect(labelOf(input)).toBe(other);
+  });
+
+  it("points predictive scaling's request count metric at green's target group", () => {
+    const blueLabel = 'app/web-a/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa';
+    const greenLabel = 'app/web-b/7f3e2d1c0b9a8877/targetgroup/web-b/bbbbbbbbbbbbbbbb';
+    const policy = {
+      AutoScalingGroupName: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a',
+      PolicyName: 'forecast',
+      PolicyType: 'PredictiveScaling',
+      PredictiveScalingConfiguration: {
+        MetricSpecifications: [
+          {
+            TargetValue: 1000,
+            PredefinedMetricPairSpecification: {
+              PredefinedMetricType: 'ALBRequestCount' as const,
+              ResourceLabel: blueLabel,
+            },
+          },
+        ],
+        Mode: 'ForecastAndScale' as const,
+      },
+    };
+    expect(namesResourceLabel(policy)).toBe(true);
+    const input = policyForGreen(policy, 'bluegreen-web-prod-b-1.1.0-12345678', blueTg, greenLabel);
+    expect(
+      input.PredictiveScalingConfiguration?.MetricSpecifications?.[0]?.PredefinedMetricPairSpecification,
+    ).toEqual({
+      PredefinedMetricType: 'ALBRequestCount',
+      ResourceLabel: greenLabel,
+    });
+    expect(input.PredictiveScalingConfiguration?.Mode).toBe('ForecastAndScale');
+  });
+
+  it("points a customized metric of blue's group at green's group, and no other dimension", () => {
+    const policy = {
+      AutoScalingGroupName: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a',
+      PolicyName: 'queue-per-instance',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: {
+        TargetValue: 50,
+        CustomizedMetricSpecification: {
+          MetricName: 'CPUUtilization',
+          Namespace: 'AWS/EC2',
+          Statistic: 'Average' as const,
+          Dimensions: [
+            { Name: 'AutoScalingGroupName', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+            { Name: 'Queue', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+          ],
+        },
+      },
+    };
+    expect(namesResourceLabel(policy)).toBe(false);
+    const input = policyForGreen(policy, 'bluegreen-web-prod-b-1.1.0-12345678', blueTg, '');
+    expect(input.TargetTrackingConfiguration?.CustomizedMetricSpecification?.Dimensions).toEqual([
+      { Name: 'AutoScalingGroupName', Value: 'bluegreen-web-prod-b-1.1.0-12345678' },
+      { Name: 'Queue', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+    ]);
+    expect(input.TargetTrackingConfiguration?.TargetValue).toBe(50);
   });
 
   it('has no resource label for a target group behind no Application Load Balancer', () => {
