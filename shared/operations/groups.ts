@@ -97,6 +97,7 @@ export async function planGroups(
     return undefined;
   }
   const desired = blue ? blue.desired : plan.instanceCount;
+  const heldBefore = SIZE_PROCESSES.filter((p) => blue?.suspended.includes(p));
   return {
     name: greenGroupName(plan, plan.green),
     desired,
@@ -106,6 +107,7 @@ export async function planGroups(
     gracePeriodSeconds:
       config.fleet.healthCheckGracePeriodSeconds ?? blue?.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
     ...(blue ? { blue: blue.name } : {}),
+    ...(heldBefore.length > 0 ? { heldBefore } : {}),
   };
 }
 
@@ -245,13 +247,20 @@ export async function deleteGroups(
   return { deleted: groups.length, terminated, versionsLeft };
 }
 
+/** The processes the service suspended and may resume: none blue's owner had suspended before. */
+function released(group: GroupPlan): string[] {
+  return SIZE_PROCESSES.filter((p) => !group.heldBefore?.includes(p));
+}
+
 /** Lets blue's group scale again (a rollback leaves it serving alone). */
 export async function releaseBlue(plan: Plan): Promise<void> {
   const name = plan.group?.blue;
-  if (!name) return;
+  if (!plan.group || !name) return;
+  const processes = released(plan.group);
+  if (processes.length === 0) return;
   const group = await findGroup(name);
   if (group && !group.deleting && group.tags[TAG.managedBy] === MANAGED_BY)
-    await resumeProcesses(name, SIZE_PROCESSES);
+    await resumeProcesses(name, processes);
 }
 
 /**
@@ -260,6 +269,8 @@ export async function releaseBlue(plan: Plan): Promise<void> {
  */
 export async function releaseGreen(plan: Plan): Promise<void> {
   if (!plan.group) return;
+  const processes = released(plan.group);
+  if (processes.length === 0) return;
   const group = await findGroup(plan.group.name);
-  if (group && !group.deleting) await resumeProcesses(plan.group.name, SIZE_PROCESSES);
+  if (group && !group.deleting) await resumeProcesses(plan.group.name, processes);
 }

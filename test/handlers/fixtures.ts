@@ -433,6 +433,8 @@ export function autoScalingGroup(args: {
   max?: number;
   deleting?: boolean;
   launchTemplateVersion?: string;
+  /** Processes suspended on the group. */
+  suspended?: string[];
 }): AutoScalingGroup {
   const members = (args.members ?? []).map((m) =>
     typeof m === 'string' ? { id: m, lifecycleState: 'InService', healthStatus: 'Healthy' } : m,
@@ -467,6 +469,10 @@ export function autoScalingGroup(args: {
       ResourceId: args.name,
       ResourceType: 'auto-scaling-group',
       PropagateAtLaunch: true,
+    })),
+    SuspendedProcesses: (args.suspended ?? []).map((ProcessName) => ({
+      ProcessName,
+      SuspensionReason: 'User suspended at 2026-02-21T08:00:00Z',
     })),
     ...(args.deleting ? { Status: 'Delete in progress' } : {}),
   };

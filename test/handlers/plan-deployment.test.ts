@@ -771,6 +771,18 @@ describe('plan-deployment with fleet.kind autoScalingGroup', () => {
     expect(reads).toEqual([{ MaxRecords: 100 }, { MaxRecords: 100 }]);
   });
 
+  it("records which of the processes it holds blue's group had suspended already", async () => {
+    // Prepare: its owner suspended scheduled actions (and launches) before this deploy.
+    liveAccount(groupConfigText);
+    groups(blueGroup({ suspended: ['ScheduledActions', 'Launch'] }));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.group?.heldBefore).toEqual(['ScheduledActions']);
+  });
+
   it("refuses with UnsafeToDeploy, naming the tags it lacks, when blue's group is not tagged as web/prod's", async () => {
     // Prepare: a group someone made by hand, attached to blue's target group.
     liveAccount(groupConfigText);

@@ -32,6 +32,7 @@ import {
   greenFleet,
   greenGroup,
   greenInstances,
+  groupPlan,
   groupStateWith,
   LAUNCH_TEMPLATE_ID,
   lambdaContext,
@@ -232,6 +233,24 @@ describe('remove-green with fleet.kind autoScalingGroup', () => {
       .filter((input) => input.AutoScalingGroupName === BLUE_GROUP);
     expect(touched).toHaveLength(1);
     expect(result.terminated).toBe(3);
+  });
+
+  it("leaves suspended what blue's group had suspended before the deployment", async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 100, b: 0 }));
+    greenFleetFound();
+    groupsFound();
+
+    // Act
+    await handler(
+      groupStateWith({ green: greenFleet, failure }, { ...groupPlan, heldBefore: ['AlarmNotification'] }),
+      context,
+    );
+
+    // Assess
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: BLUE_GROUP, ScalingProcesses: ['ScheduledActions'] },
+    ]);
   });
 
   it('leaves a group already being deleted to finish, deleting its template version again', async () => {

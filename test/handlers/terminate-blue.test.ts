@@ -29,6 +29,7 @@ import {
   greenFleet,
   greenGroup,
   greenInstances,
+  groupPlan,
   groupStateWith,
   LAUNCH_TEMPLATE_ID,
   lambdaContext,
@@ -232,6 +233,22 @@ describe('terminate-blue with fleet.kind autoScalingGroup', () => {
       { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
     ]);
     expect(result.terminated).toBe(3);
+  });
+
+  it("lets green's group scale only as blue's did: what blue's owner had suspended stays suspended", async () => {
+    // Act
+    await handler(
+      groupStateWith(
+        { green: greenFleet, drain: drained() },
+        { ...groupPlan, heldBefore: ['ScheduledActions'] },
+      ),
+      context,
+    );
+
+    // Assess
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification'] },
+    ]);
   });
 
   it("deletes no group blue's name finds that is not the service's", async () => {
