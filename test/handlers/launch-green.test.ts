@@ -11,6 +11,7 @@ import {
   CreateLaunchTemplateVersionCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -526,6 +527,81 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(0);
     expect(autoscalingMock.commandCalls(DescribePoliciesCommand)).toHaveLength(0);
     expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(0);
+  });
+
+  /** The launch of a config whose launchTemplate.version is $Latest. */
+  function latestLaunch() {
+    const plan = { ...planFor(), group: groupPlan, launchTemplate: { name: 'web-prod', version: '$Latest' } };
+    return { deployment: { ...deployment, plan, bake: baked }, executionArn: EXECUTION_ARN };
+  }
+
+  it('bases the version on the latest one when the config says $Latest', async () => {
+    // Prepare: the latest version is the owner's.
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          VersionNumber: 6,
+          VersionDescription: 'web 1.0.0 base',
+          LaunchTemplateData: { ImageId: 'ami-0123456789abcdef0' },
+        },
+      ],
+    });
+    // Act
+    await handler(latestLaunch(), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(DescribeLaunchTemplateVersionsCommand).map((c) => c.args[0].input)).toEqual([
+      { LaunchTemplateId: LAUNCH_TEMPLATE_ID, Versions: ['6'] },
+    ]);
+    expect(ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)[0]?.args[0].input.SourceVersion).toBe(
+      '6',
+    );
+  });
+
+  it('takes the version a first try made when retried with $Latest, which now names that version', async () => {
+    // Prepare: the first try made version 7 from 6, then died; 7 is the latest now. EC2 refuses the
+    // client token with another SourceVersion.
+    ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+      LaunchTemplates: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          LaunchTemplateName: 'web-prod',
+          DefaultVersionNumber: 6,
+          LatestVersionNumber: 7,
+        },
+      ],
+    });
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          VersionNumber: 7,
+          VersionDescription: `web/prod 1.1.0: deployment ${DEPLOYMENT_ID}`,
+          LaunchTemplateData: { ImageId: AMI_ID },
+        },
+      ],
+    });
+    ec2Mock
+      .on(CreateLaunchTemplateVersionCommand, { SourceVersion: '7' })
+      .rejects(
+        awsError(
+          'IdempotentParameterMismatch',
+          'The client token you have provided is associated with a resource that is already deleted or has different parameters',
+          400,
+        ),
+      );
+    // Act
+    await handler(latestLaunch(), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+    expect(
+      autoscalingMock.commandCalls(CreateAutoScalingGroupCommand)[0]?.args[0].input.LaunchTemplate,
+    ).toEqual({
+      LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+      Version: '7',
+    });
   });
 
   it("goes on when a retry finds green's group already made by this deployment (AlreadyExists)", async () => {
