@@ -1056,7 +1056,7 @@ const GROUP_CALLS: Record<string, IamRequest[]> = {
   watchWindow: watchGroup,
   shiftTraffic: watchGroup,
   drainGreen: detach,
-  deregisterBlue: detach,
+  deregisterBlue: [...detach, onGroup('ResumeProcesses', greenGroup, onGreen)],
   removeGreen: removeGroups,
   terminateBlue: deleteGroups,
   recoverExecution: removeGroups,

@@ -5,6 +5,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   type Filter,
   type Image,
@@ -231,10 +232,40 @@ export async function findLaunchTemplate(
   }
 }
 
+/** One version of the launch template: its description and image; undefined when it is gone. */
+async function templateVersion(
+  templateId: string,
+  version: number,
+): Promise<{ description?: string; imageId?: string } | undefined> {
+  try {
+    const out = await ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateId: templateId,
+        Versions: [String(version)],
+      }),
+    );
+    const [found] = out.LaunchTemplateVersions ?? [];
+    if (!found) return undefined;
+    return {
+      ...(found.VersionDescription !== undefined ? { description: found.VersionDescription } : {}),
+      ...(found.LaunchTemplateData?.ImageId !== undefined
+        ? { imageId: found.LaunchTemplateData.ImageId }
+        : {}),
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /**
  * A new version of the launch template holding the baked AMI, based on the version the config
  * names (resolved to its number: SourceVersion takes a number). The client token makes a retried
  * call return the version the first one made. Returns the version's number.
+ *
+ * $Latest resolves to another number once the first call has made its version: a retry sending
+ * that number with the same token would be refused (IdempotentParameterMismatch). So a latest
+ * version that is the one this call makes (same description, same image) is returned as it is.
  */
 export async function templateVersionWithImage(
   template: LaunchTemplateSummary,
@@ -243,6 +274,11 @@ export async function templateVersionWithImage(
   clientToken: string,
   description: string,
 ): Promise<number> {
+  const text = description.slice(0, 255);
+  if (sourceVersion === '$Latest' && template.latestVersion !== undefined) {
+    const latest = await templateVersion(template.id, template.latestVersion);
+    if (latest?.description === text && latest.imageId === amiId) return template.latestVersion;
+  }
   const source =
     sourceVersion === '$Default'
       ? template.defaultVersion
@@ -254,7 +290,7 @@ export async function templateVersionWithImage(
       LaunchTemplateId: template.id,
       ...(source !== undefined ? { SourceVersion: String(source) } : {}),
       LaunchTemplateData: { ImageId: amiId },
-      VersionDescription: description.slice(0, 255),
+      VersionDescription: text,
       ClientToken: clientToken,
     }),
   );

@@ -178,19 +178,69 @@ export function replacedText(activities: readonly ActivityFacts[]): string {
   return idList(ids);
 }
 
+/** A target tracking policy's resource label for the target group behind the load balancer (both ARN suffixes). */
+export function resourceLabel(dimensions: {
+  LoadBalancer?: string;
+  TargetGroup: string;
+}): string | undefined {
+  return dimensions.LoadBalancer ? `${dimensions.LoadBalancer}/${dimensions.TargetGroup}` : undefined;
+}
+
+/** What names blue in a policy's settings, and what names green in its place. */
+interface Retarget {
+  blueGroup: string | undefined;
+  greenGroup: string;
+  /** The final portion of blue's target group ARN ("targetgroup/<name>/<id>"). */
+  blueTargetGroup: string;
+  greenResourceLabel: string;
+}
+
 /**
- * One of blue's scaling policies as green's: the same settings on green's group. A target tracking
- * policy on requests per target names blue's target group in its resource label; green's names its own.
+ * `value` with what names blue naming green: a resource label ending in blue's target group
+ * (target tracking's and predictive scaling's predefined metrics) is green's label, and a metric
+ * dimension AutoScalingGroupName naming blue's group (a customized metric) names green's.
+ */
+function retarget<T>(value: T, to: Retarget): T {
+  if (Array.isArray(value)) return value.map((v) => retarget(v, to)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      key === 'ResourceLabel' && typeof v === 'string' && v.endsWith(`/${to.blueTargetGroup}`)
+        ? to.greenResourceLabel
+        : retarget(v, to);
+  }
+  if (out.Name === 'AutoScalingGroupName' && to.blueGroup !== undefined && out.Value === to.blueGroup)
+    out.Value = to.greenGroup;
+  return out as T;
+}
+
+/** Whether the policy's metrics name a load balancer's target group (a resource label). */
+export function namesResourceLabel(policy: ScalingPolicy): boolean {
+  return JSON.stringify([policy.TargetTrackingConfiguration, policy.PredictiveScalingConfiguration]).includes(
+    '"ResourceLabel"',
+  );
+}
+
+/**
+ * One of blue's scaling policies as green's: the same settings on green's group. A policy on
+ * requests per target names blue's load balancer and target group in its resource label
+ * ("app/<load balancer>/<id>/targetgroup/<target group>/<id>"); green's names its own
+ * (`greenResourceLabel`): each slot may be behind a load balancer of its own (traffic.mode route53).
+ * A customized metric of blue's group (dimension AutoScalingGroupName) is green's group's.
  */
 export function policyForGreen(
   policy: ScalingPolicy,
   greenGroup: string,
   blueTargetGroupArn: string,
-  greenTargetGroupArn: string,
+  greenResourceLabel: string,
 ): PutScalingPolicyCommandInput {
-  const label = (arn: string) => arn.slice(arn.indexOf('targetgroup/'));
-  const tracking = policy.TargetTrackingConfiguration;
-  const predefined = tracking?.PredefinedMetricSpecification;
+  const to: Retarget = {
+    blueGroup: policy.AutoScalingGroupName,
+    greenGroup,
+    blueTargetGroup: blueTargetGroupArn.slice(blueTargetGroupArn.indexOf('targetgroup/')),
+    greenResourceLabel,
+  };
   return {
     AutoScalingGroupName: greenGroup,
     PolicyName: policy.PolicyName,
@@ -207,26 +257,11 @@ export function policyForGreen(
       ? { EstimatedInstanceWarmup: policy.EstimatedInstanceWarmup }
       : {}),
     ...(policy.Enabled !== undefined ? { Enabled: policy.Enabled } : {}),
-    ...(tracking
-      ? {
-          TargetTrackingConfiguration: {
-            ...tracking,
-            ...(predefined?.ResourceLabel
-              ? {
-                  PredefinedMetricSpecification: {
-                    ...predefined,
-                    ResourceLabel: predefined.ResourceLabel.replace(
-                      label(blueTargetGroupArn),
-                      label(greenTargetGroupArn),
-                    ),
-                  },
-                }
-              : {}),
-          },
-        }
+    ...(policy.TargetTrackingConfiguration
+      ? { TargetTrackingConfiguration: retarget(policy.TargetTrackingConfiguration, to) }
       : {}),
     ...(policy.PredictiveScalingConfiguration
-      ? { PredictiveScalingConfiguration: policy.PredictiveScalingConfiguration }
+      ? { PredictiveScalingConfiguration: retarget(policy.PredictiveScalingConfiguration, to) }
       : {}),
   };
 }

@@ -150,6 +150,12 @@ export interface GroupPlan {
   gracePeriodSeconds: number;
   /** Blue's group (attached to blue's target group, tagged as the service's); absent on a first deploy. */
   blue?: string;
+  /**
+   * The processes the service holds both groups by (their scaling policies' alarms, scheduled
+   * actions) that blue's group already had suspended at Plan: its owner's choice, left suspended
+   * on both groups when the service lets them scale again.
+   */
+  heldBefore?: string[];
 }
 
 export interface Plan {

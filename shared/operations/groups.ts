@@ -14,8 +14,15 @@ import {
   suspendProcesses,
 } from '../aws/autoscaling.ts';
 import { deleteTemplateVersions, findLaunchTemplate, templateVersionWithImage } from '../aws/ec2.ts';
+import { metricDimensions } from '../aws/elbv2.ts';
 import type { DeployConfig } from '../domain/config.ts';
-import { adoptionProblem, greenGroupName, policyForGreen } from '../domain/groups.ts';
+import {
+  adoptionProblem,
+  greenGroupName,
+  namesResourceLabel,
+  policyForGreen,
+  resourceLabel,
+} from '../domain/groups.ts';
 import { clientToken } from '../domain/identity.ts';
 import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
 import { SLOTS, type Slot } from '../domain/traffic.ts';
@@ -105,6 +112,7 @@ export async function planGroups(
     return undefined;
   }
   const desired = blue ? blue.desired : plan.instanceCount;
+  const heldBefore = SIZE_PROCESSES.filter((p) => blue?.suspended.includes(p));
   return {
     name: greenGroupName(plan, plan.green),
     desired,
@@ -114,6 +122,7 @@ export async function planGroups(
     gracePeriodSeconds:
       config.fleet.healthCheckGracePeriodSeconds ?? blue?.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
     ...(blue ? { blue: blue.name } : {}),
+    ...(heldBefore.length > 0 ? { heldBefore } : {}),
   };
 }
 
@@ -167,8 +176,16 @@ export async function launchGreenGroup(
   if (group.blue) {
     const blueArn = plan.slots[plan.blue as Slot].targetGroupArn;
     const greenArn = plan.slots[plan.green].targetGroupArn;
-    for (const policy of await groupPolicies(group.blue))
-      await putPolicy(policyForGreen(policy, group.name, blueArn, greenArn));
+    const policies = await groupPolicies(group.blue);
+    // Green's resource label names green's own load balancer, read only when a policy needs it.
+    const labelled = policies.some(namesResourceLabel);
+    const greenLabel = labelled ? resourceLabel(await metricDimensions(greenArn)) : undefined;
+    if (labelled && !greenLabel)
+      throw new InvalidConfig(
+        `blue's group ${group.blue} scales on requests per target, but green slot ${plan.green}'s target group is behind no Application Load Balancer`,
+      );
+    for (const policy of policies)
+      await putPolicy(policyForGreen(policy, group.name, blueArn, greenLabel ?? ''));
     await suspendProcesses(group.blue, SIZE_PROCESSES);
   }
   logger.info('green group created', { group: group.name, desired: group.desired, made, version });
@@ -208,9 +225,13 @@ const staying = (group: GroupSummary) =>
 /**
  * Detaches the fleet's groups from the target group: Auto Scaling deregisters their instances,
  * which drain, and registers none again. Returns how many instances the detached groups held.
+ * A group being deleted takes no change (Auto Scaling refuses it while the deletion runs): it
+ * launches nothing more, and its instances, still registered, are deregistered by their tags.
  */
 export async function detachGroups(of: GroupsOf, targetGroupArn: string): Promise<number> {
-  const attached = (await groupsOf(of)).filter((g) => g.targetGroupArns.includes(targetGroupArn));
+  const attached = (await groupsOf(of)).filter(
+    (g) => !g.deleting && g.targetGroupArns.includes(targetGroupArn),
+  );
   for (const group of attached) await detachFromTargetGroup(group.name, targetGroupArn);
   if (attached.length > 0) logger.info('groups detached', { groups: names(attached) });
   return attached.reduce((sum, g) => sum + staying(g).length, 0);
@@ -241,18 +262,30 @@ export async function deleteGroups(
   return { deleted: groups.length, terminated, versionsLeft };
 }
 
+/** The processes the service suspended and may resume: none blue's owner had suspended before. */
+function released(group: GroupPlan): string[] {
+  return SIZE_PROCESSES.filter((p) => !group.heldBefore?.includes(p));
+}
+
 /** Lets blue's group scale again (a rollback leaves it serving alone). */
 export async function releaseBlue(plan: Plan): Promise<void> {
   const name = plan.group?.blue;
-  if (!name) return;
+  if (!plan.group || !name) return;
+  const processes = released(plan.group);
+  if (processes.length === 0) return;
   const group = await findGroup(name);
   if (group && !group.deleting && group.tags[TAG.managedBy] === MANAGED_BY)
-    await resumeProcesses(name, SIZE_PROCESSES);
+    await resumeProcesses(name, processes);
 }
 
-/** Lets green's group scale on its own once it is the live fleet (blue's is gone). */
+/**
+ * Lets green's group scale on its own once it is the live fleet: all traffic on it after the
+ * termination window, when blue is being retired (resuming again is a no-op).
+ */
 export async function releaseGreen(plan: Plan): Promise<void> {
   if (!plan.group) return;
+  const processes = released(plan.group);
+  if (processes.length === 0) return;
   const group = await findGroup(plan.group.name);
-  if (group && !group.deleting) await resumeProcesses(plan.group.name, SIZE_PROCESSES);
+  if (group && !group.deleting) await resumeProcesses(plan.group.name, processes);
 }

@@ -4,7 +4,7 @@ import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
 import { IDLE_SECONDS, targetGroupIdle } from '../operations/drain.ts';
-import { detachGroups } from '../operations/groups.ts';
+import { detachGroups, releaseGreen } from '../operations/groups.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { deregisterBlueTargets } from '../operations/slot-targets.ts';
 import { need } from '../state.ts';
@@ -28,6 +28,9 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
     (weights) => new TrafficDrift(`not retiring blue slot ${blue}: the records hold ${weights}`),
     plan.green,
   );
+  // Green is the live fleet from here on (no state after this one returns traffic to blue): its
+  // group scales as its policies say, even if blue's retirement fails and blue is left for a person.
+  await releaseGreen(plan);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
   // Blue's group first: detached, it deregisters its instances and registers no replacement.
   if (plan.group?.blue) await detachGroups({ name: plan.group.blue }, targetGroupArn);

@@ -1,3 +1,8 @@
+import {
+  type Activity,
+  DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeTargetHealthCommand,
@@ -13,8 +18,11 @@ import {
   GREEN_1,
   GREEN_2,
   GREEN_3,
+  GREEN_GROUP,
   GREEN_IDS,
   greenFleet,
+  greenGroup,
+  groupStateWith,
   healthy,
   lambdaContext,
   planFor,
@@ -23,7 +31,7 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const { ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
+const { autoscalingMock, ec2Mock, elbv2Mock, route53Mock } = mockAws({ slotsOurs: true });
 
 // Blue serves all traffic, unless a test says otherwise.
 beforeEach(() => {
@@ -177,5 +185,137 @@ describe('check-green-health', () => {
 
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'GreenUnhealthy' });
+  });
+});
+
+describe('check-green-health with fleet.kind autoScalingGroup', () => {
+  const ACTIVITY_AT = new Date(Date.now() - 20_000);
+
+  /** A scaling activity of green's group, as DescribeScalingActivities lists it. */
+  function activity(description: string, status: string, extra: Partial<Activity> = {}): Activity {
+    return {
+      ActivityId: `a1b2c3d4-0000-4000-8000-${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}`,
+      AutoScalingGroupName: GREEN_GROUP,
+      Description: description,
+      Cause: `At ${ACTIVITY_AT.toISOString()} a user request created an AutoScalingGroup changing the desired capacity from 0 to 3.`,
+      StartTime: ACTIVITY_AT,
+      StatusCode: status as 'Successful',
+      Progress: 100,
+      ...extra,
+    };
+  }
+
+  function group(
+    members: NonNullable<NonNullable<Parameters<typeof greenGroup>[0]>['members']>,
+    activities: Activity[] = [],
+  ) {
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup({ members })] });
+    autoscalingMock.on(DescribeScalingActivitiesCommand).resolves({ Activities: activities });
+  }
+
+  it("fails with CapacityShortfall giving Auto Scaling's reason when the group's launch failed", async () => {
+    // Prepare: two of three in service, the third launch refused by EC2.
+    group(
+      [GREEN_1, GREEN_2],
+      [
+        activity(
+          'Launching a new EC2 instance.  Status Reason: We currently do not have sufficient t3.micro capacity.',
+          'Failed',
+          {
+            StatusMessage:
+              'We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a). Launching EC2 instance failed.',
+          },
+        ),
+        activity(`Launching a new EC2 instance: ${GREEN_2}`, 'Successful'),
+        activity(`Launching a new EC2 instance: ${GREEN_1}`, 'Successful'),
+      ],
+    );
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([GREEN_1, GREEN_2]));
+
+    // Act
+    const run = handler(groupStateWith({ green: launchedSecondsAgo(60) }), context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'CapacityShortfall',
+      `green's group ${GREEN_GROUP}: the group could not launch all 3 instances (2 in service so far): We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a). Launching EC2 instance failed`,
+    );
+  });
+
+  it('keeps WAITING until its desired capacity is InService, though those in service are healthy', async () => {
+    // Prepare: the third instance is still starting.
+    group(
+      [GREEN_1, GREEN_2, { id: GREEN_3, lifecycleState: 'Pending' }],
+      [
+        activity(`Launching a new EC2 instance: ${GREEN_3}`, 'InProgress'),
+        activity(`Launching a new EC2 instance: ${GREEN_1}`, 'Successful'),
+      ],
+    );
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy([GREEN_1, GREEN_2]));
+
+    // Act
+    const waiting = await handler(groupStateWith({ green: launchedSecondsAgo(60) }), context);
+
+    // Assess
+    expect(waiting).toMatchObject({ status: 'WAITING', polls: 1 });
+
+    // Prepare: in service and healthy.
+    group(GREEN_IDS, [activity(`Launching a new EC2 instance: ${GREEN_3}`, 'Successful')]);
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+
+    // Act
+    const ready = await handler(groupStateWith({ green: launchedSecondsAgo(90) }), context);
+
+    // Assess
+    expect(ready).toMatchObject({ status: 'HEALTHY', healthyCount: 3, total: 3 });
+    // The group registers its instances itself.
+    expect(elbv2Mock.commandCalls(RegisterTargetsCommand)).toHaveLength(0);
+  });
+
+  it('fails with GreenUnhealthy when the group replaced more instances than its size', async () => {
+    // Prepare: four instances terminated for failing the ELB health check, a group of three.
+    const replaced = [
+      'i-0feedface00000001',
+      'i-0feedface00000002',
+      'i-0feedface00000003',
+      'i-0feedface00000004',
+    ];
+    group(
+      GREEN_IDS,
+      replaced.map((id) =>
+        activity(`Terminating EC2 instance: ${id}`, 'Successful', {
+          Cause: `At ${ACTIVITY_AT.toISOString()} an instance was taken out of service in response to an ELB system health check failure.`,
+        }),
+      ),
+    );
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves(healthy(GREEN_IDS));
+
+    // Act
+    const run = handler(groupStateWith({ green: launchedSecondsAgo(300) }), context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'GreenUnhealthy',
+      `green's group ${GREEN_GROUP} replaced 4 instances that failed their health checks`,
+    );
+  });
+
+  it("fails with GreenUnhealthy when green's group is gone", async () => {
+    // Prepare
+    autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+
+    // Act
+    const run = handler(groupStateWith({ green: launchedSecondsAgo(60) }), context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'GreenUnhealthy',
+      `green's Auto Scaling group ${GREEN_GROUP} is gone or being deleted`,
+    );
   });
 });

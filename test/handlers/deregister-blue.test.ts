@@ -1,3 +1,8 @@
+import {
+  DescribeAutoScalingGroupsCommand,
+  DetachLoadBalancerTargetGroupsCommand,
+  ResumeProcessesCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
@@ -16,13 +21,18 @@ import {
   BLUE_2,
   BLUE_3,
   BLUE_DEPLOYMENT_ID,
+  BLUE_GROUP,
   BLUE_IDS,
+  blueGroup,
   blueInstances,
   blueRequestCountQuery,
   blueTargetGroup,
   DEPLOYMENT_ID,
   fleetInstanceTags,
+  GREEN_GROUP,
   greenFleet,
+  greenGroup,
+  groupStateWith,
   healthy,
   lambdaContext,
   requestCounts,
@@ -32,7 +42,7 @@ import {
   weightedRecords,
 } from './fixtures.ts';
 
-const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
+const { autoscalingMock, cloudwatchMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 /** When the termination window ended and blue is retired. */
 const NOW = freezeClock(new Date('2026-03-02T10:31:12.000Z'));
@@ -478,5 +488,66 @@ describe('deregister-blue', () => {
     const [deregistration, query] = [elbv2Mock.commandCalls(DeregisterTargetsCommand)[0], queries[0]];
     if (!deregistration || !query) throw new Error('expected one deregistration and one metric query');
     expect(deregistration.calledBefore(query)).toBe(true);
+  });
+});
+
+describe('deregister-blue with fleet.kind autoScalingGroup', () => {
+  function groupsFound() {
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [BLUE_GROUP] })
+      .resolves({ AutoScalingGroups: [blueGroup()] });
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup()] });
+    autoscalingMock.on(DetachLoadBalancerTargetGroupsCommand).resolves({});
+    autoscalingMock.on(ResumeProcessesCommand).resolves({});
+  }
+
+  it("detaches blue's group from blue's target group, before deregistering what is left", async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    groupsFound();
+
+    // Act
+    await handler(groupStateWith({ green: greenFleet }), context);
+
+    // Assess
+    const detached = autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand);
+    expect(detached.map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: BLUE_GROUP, TargetGroupARNs: [TARGET_GROUP.a] },
+    ]);
+    const [deregistration] = elbv2Mock.commandCalls(DeregisterTargetsCommand);
+    if (!detached[0] || !deregistration) throw new Error('expected a detach and a deregistration');
+    expect(detached[0].calledBefore(deregistration)).toBe(true);
+  });
+
+  it("lets green's group scale: it is the live fleet from here on, even if blue's retirement fails later", async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    groupsFound();
+
+    // Act
+    await handler(groupStateWith({ green: greenFleet }), context);
+
+    // Assess
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+    ]);
+  });
+
+  it('touches no group while blue still has weight', async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 10, b: 90 }));
+    blueFleetFound();
+    groupsFound();
+
+    // Act
+    const run = handler(groupStateWith({ green: greenFleet }), context);
+
+    // Assess
+    await expectFailure(run, 'TrafficDrift', 'not retiring blue slot a');
+    expect(autoscalingMock.calls()).toHaveLength(0);
   });
 });

@@ -1,3 +1,4 @@
+import type { AutoScalingGroup } from '@aws-sdk/client-auto-scaling';
 import {
   GetObjectCommand,
   type GetObjectCommandOutput,
@@ -8,6 +9,7 @@ import {
 import type { Context, S3EventRecord } from 'aws-lambda';
 import type { AwsStub } from 'aws-sdk-client-mock';
 import { type DeployConfig, type SlotConfig, validateConfig } from '#shared/domain/config.ts';
+import { greenGroupName } from '#shared/domain/groups.ts';
 import { executionName } from '#shared/domain/identity.ts';
 import { buildPlan } from '#shared/domain/plan.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
@@ -15,6 +17,7 @@ import type { Slot } from '#shared/domain/traffic.ts';
 import type {
   DeploymentState,
   GreenFleet,
+  GroupPlan,
   PinnedDeployment,
   Plan,
   RecordsPlan,
@@ -393,4 +396,126 @@ export function mockPinnedConfig(
     Body: objectBody(text),
     VersionId: CONFIG_VERSION_ID,
   });
+}
+
+// fleet.kind autoScalingGroup: blue is the group an earlier deployment made in slot a (three
+// instances, two to six), green the group this deployment makes in slot b.
+
+/** The example config with fleet.kind autoScalingGroup and no subnets of its own (blue's are copied). */
+export const groupConfigText = JSON.stringify({ ...example, fleet: { kind: 'autoScalingGroup' } });
+
+export const LAUNCH_TEMPLATE_ID = 'lt-0a1b2c3d4e5f60718';
+export const SUBNETS = 'subnet-0a1b2c3d4e5f60718,subnet-0b1c2d3e4f5a60719';
+/** Blue's group, made by the deployment of 1.0.0. */
+export const BLUE_GROUP = greenGroupName(
+  { ...deployment, version: '1.0.0', deploymentId: BLUE_DEPLOYMENT_ID },
+  'a',
+);
+/** Green's group, made by this deployment. */
+export const GREEN_GROUP = greenGroupName(deployment, 'b');
+
+/** The tags of a group the service made for `slot` in deployment `deploymentId` of `version`. */
+export function groupTags(slot: Slot, version: string, deploymentId: string, launchTemplateVersion = 7) {
+  return [
+    ...fleetInstanceTags(slot, version, deploymentId),
+    { Key: 'bluegreen:launch-template-version', Value: String(launchTemplateVersion) },
+  ];
+}
+
+/** A group as DescribeAutoScalingGroups lists it; its members are InService and Healthy unless said. */
+export function autoScalingGroup(args: {
+  name: string;
+  targetGroupArn: string;
+  tags: { Key: string; Value: string }[];
+  members?: (string | { id: string; lifecycleState: string; healthStatus?: string })[];
+  desired?: number;
+  min?: number;
+  max?: number;
+  deleting?: boolean;
+  launchTemplateVersion?: string;
+  /** Processes suspended on the group. */
+  suspended?: string[];
+}): AutoScalingGroup {
+  const members = (args.members ?? []).map((m) =>
+    typeof m === 'string' ? { id: m, lifecycleState: 'InService', healthStatus: 'Healthy' } : m,
+  );
+  return {
+    AutoScalingGroupName: args.name,
+    AutoScalingGroupARN: `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0:autoScalingGroupName/${args.name}`,
+    LaunchTemplate: {
+      LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+      LaunchTemplateName: 'web-prod',
+      Version: args.launchTemplateVersion ?? '7',
+    },
+    MinSize: args.min ?? 2,
+    MaxSize: args.max ?? 6,
+    DesiredCapacity: args.desired ?? 3,
+    DefaultCooldown: 300,
+    AvailabilityZones: ['us-east-1a', 'us-east-1b'],
+    TargetGroupARNs: [args.targetGroupArn],
+    HealthCheckType: 'ELB',
+    HealthCheckGracePeriod: 240,
+    VPCZoneIdentifier: SUBNETS,
+    Instances: members.map((m) => ({
+      InstanceId: m.id,
+      AvailabilityZone: 'us-east-1a',
+      LifecycleState: m.lifecycleState as 'InService',
+      HealthStatus: m.healthStatus ?? 'Healthy',
+      ProtectedFromScaleIn: false,
+    })),
+    CreatedTime: new Date('2026-02-20T10:00:00Z'),
+    Tags: args.tags.map((t) => ({
+      ...t,
+      ResourceId: args.name,
+      ResourceType: 'auto-scaling-group',
+      PropagateAtLaunch: true,
+    })),
+    SuspendedProcesses: (args.suspended ?? []).map((ProcessName) => ({
+      ProcessName,
+      SuspensionReason: 'User suspended at 2026-02-21T08:00:00Z',
+    })),
+    ...(args.deleting ? { Status: 'Delete in progress' } : {}),
+  };
+}
+
+/** Blue's group: the service's, in slot a, attached to its target group, with blue's instances. */
+export function blueGroup(extra: Partial<Parameters<typeof autoScalingGroup>[0]> = {}): AutoScalingGroup {
+  return autoScalingGroup({
+    name: BLUE_GROUP,
+    targetGroupArn: TARGET_GROUP.a,
+    tags: groupTags('a', '1.0.0', BLUE_DEPLOYMENT_ID, 6),
+    members: BLUE_IDS,
+    launchTemplateVersion: '6',
+    ...extra,
+  });
+}
+
+/** Green's group: this deployment's, in slot b, attached to its target group. */
+export function greenGroup(extra: Partial<Parameters<typeof autoScalingGroup>[0]> = {}): AutoScalingGroup {
+  return autoScalingGroup({
+    name: GREEN_GROUP,
+    targetGroupArn: TARGET_GROUP.b,
+    tags: groupTags('b', '1.1.0', DEPLOYMENT_ID),
+    members: GREEN_IDS,
+    ...extra,
+  });
+}
+
+/** The group plan Plan makes from blue's group: green sized, bounded and placed like it. */
+export const groupPlan: GroupPlan = {
+  name: GREEN_GROUP,
+  desired: 3,
+  min: 2,
+  max: 6,
+  subnets: SUBNETS,
+  gracePeriodSeconds: 240,
+  blue: BLUE_GROUP,
+};
+
+/** The execution state of a group fleet: the plan with its groups, and whatever earlier tasks wrote. */
+export function groupStateWith(
+  extra: Partial<DeploymentState> = {},
+  group: GroupPlan = groupPlan,
+): DeploymentState {
+  return { ...deployment, plan: { ...planFor(), group, instanceCount: group.desired }, ...extra };
 }

@@ -1,7 +1,17 @@
+import {
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribePoliciesCommand,
+  PutScalingPolicyCommand,
+  SuspendProcessesCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateLaunchTemplateVersionCommand,
   DescribeInstancesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -9,11 +19,13 @@ import {
   AddTagsCommand,
   DeregisterTargetsCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { clientToken } from '#shared/domain/identity.ts';
 import type { BakeState } from '#shared/domain/workflow.ts';
 import { handler } from '../../functions/launch-green.ts';
 import { expectFailure } from '../support/failures.ts';
@@ -22,9 +34,18 @@ import {
   AMI_ID,
   alarmStates,
   awsError,
+  BLUE_GROUP,
   DEPLOYMENT_ID,
+  deployment,
   fleetInstanceTags,
+  GREEN_GROUP,
   GREEN_IDS,
+  greenGroup,
+  groupPlan,
+  groupStateWith,
+  groupTags,
+  LAUNCH_TEMPLATE_ID,
+  LOAD_BALANCER_A,
   lambdaContext,
   planFor,
   reservation,
@@ -33,7 +54,7 @@ import {
   TARGET_GROUP,
 } from './fixtures.ts';
 
-const { cloudwatchMock, dynamodbMock, ec2Mock, elbv2Mock, sfnMock } = mockAws({
+const { autoscalingMock, cloudwatchMock, dynamodbMock, ec2Mock, elbv2Mock, sfnMock } = mockAws({
   slotsOurs: true,
   alarmsOk: true,
   pinnedConfig: true,
@@ -358,5 +379,280 @@ describe('launch-green', () => {
     // Assess
     await expectFailure(run, 'SlotInUse', '(i-0abc0000000000001 not launched by this service)');
     expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+  });
+});
+
+describe('launch-green with fleet.kind autoScalingGroup', () => {
+  const LOAD_BALANCER_B =
+    'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-prod-b/7f3e2d1c0b9a8877';
+  /** Blue's policy: about 1,000 requests a minute per instance of blue's target group. */
+  const bluePolicy = {
+    AutoScalingGroupName: BLUE_GROUP,
+    PolicyName: 'requests-per-target',
+    PolicyARN: `arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d:autoScalingGroupName/${BLUE_GROUP}:policyName/requests-per-target`,
+    PolicyType: 'TargetTrackingScaling',
+    EstimatedInstanceWarmup: 120,
+    Enabled: true,
+    TargetTrackingConfiguration: {
+      TargetValue: 1000,
+      PredefinedMetricSpecification: {
+        PredefinedMetricType: 'ALBRequestCountPerTarget' as const,
+        ResourceLabel: 'app/web-prod-a/50dc6c495c0c9188/targetgroup/web-prod-a/0123456789abcdef',
+      },
+    },
+  };
+
+  // The config's launch template is the service's; blue's group has its policy; each slot's target
+  // group is behind its own load balancer (traffic.mode route53).
+  beforeEach(() => {
+    ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+      LaunchTemplates: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          LaunchTemplateName: 'web-prod',
+          DefaultVersionNumber: 6,
+          LatestVersionNumber: 6,
+        },
+      ],
+    });
+    ec2Mock.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 7 } });
+    autoscalingMock.on(CreateAutoScalingGroupCommand).resolves({});
+    autoscalingMock.on(SuspendProcessesCommand).resolves({});
+    autoscalingMock.on(PutScalingPolicyCommand).resolves({ PolicyARN: 'arn:aws:autoscaling:policy-green' });
+    autoscalingMock
+      .on(DescribePoliciesCommand, { AutoScalingGroupName: BLUE_GROUP })
+      .resolves({ ScalingPolicies: [bluePolicy] });
+    elbv2Mock.on(DescribeTargetGroupsCommand, { TargetGroupArns: [TARGET_GROUP.a] }).resolves({
+      TargetGroups: [{ TargetGroupArn: TARGET_GROUP.a, LoadBalancerArns: [LOAD_BALANCER_A] }],
+    });
+    elbv2Mock.on(DescribeTargetGroupsCommand, { TargetGroupArns: [TARGET_GROUP.b] }).resolves({
+      TargetGroups: [{ TargetGroupArn: TARGET_GROUP.b, LoadBalancerArns: [LOAD_BALANCER_B] }],
+    });
+  });
+
+  function groupLaunch(extra: Parameters<typeof groupStateWith>[0] = {}) {
+    return { deployment: groupStateWith({ bake: baked, ...extra }), executionArn: EXECUTION_ARN };
+  }
+
+  it("makes a template version with the baked AMI by the deployment's client token, then green's group from it", async () => {
+    // Act
+    const result = await handler(groupLaunch(), context);
+
+    // Assess
+    const versions = ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand).map((c) => c.args[0].input);
+    expect(versions).toEqual([
+      {
+        LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+        SourceVersion: '6',
+        LaunchTemplateData: { ImageId: AMI_ID },
+        VersionDescription: `web/prod 1.1.0: deployment ${DEPLOYMENT_ID}`,
+        ClientToken: clientToken(DEPLOYMENT_ID, 'green-template-version'),
+      },
+    ]);
+    const made = autoscalingMock.commandCalls(CreateAutoScalingGroupCommand).map((c) => c.args[0].input);
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({
+      AutoScalingGroupName: GREEN_GROUP,
+      LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE_ID, Version: '7' },
+      MinSize: 2,
+      MaxSize: 6,
+      DesiredCapacity: 3,
+      VPCZoneIdentifier: groupPlan.subnets,
+      TargetGroupARNs: [TARGET_GROUP.b],
+      HealthCheckType: 'ELB',
+      HealthCheckGracePeriod: 240,
+    });
+    // Tagged at creation as this deployment's, each tag propagated to its instances.
+    const tags = Object.fromEntries((made[0]?.Tags ?? []).map((t) => [t.Key, t]));
+    expect(tags['bluegreen:deployment-id']).toMatchObject({ Value: DEPLOYMENT_ID, PropagateAtLaunch: true });
+    expect(tags['bluegreen:slot']).toMatchObject({ Value: 'b', PropagateAtLaunch: true });
+    expect(tags['bluegreen:managed-by']).toMatchObject({ Value: 'bluegreen-ec2', PropagateAtLaunch: true });
+    expect(tags['bluegreen:launch-template-version']).toMatchObject({ Value: '7' });
+    expect(ec2Mock.commandCalls(RunInstancesCommand)).toHaveLength(0);
+    expect(result).toEqual({ slot: 'b', amiId: AMI_ID, launched: 3, launchedAt: expect.any(String) });
+  });
+
+  it("copies blue's policies to green's group, the resource label naming green's load balancer and target group", async () => {
+    // Act
+    await handler(groupLaunch(), context);
+
+    // Assess
+    const puts = autoscalingMock.commandCalls(PutScalingPolicyCommand).map((c) => c.args[0].input);
+    expect(puts).toEqual([
+      {
+        AutoScalingGroupName: GREEN_GROUP,
+        PolicyName: 'requests-per-target',
+        PolicyType: 'TargetTrackingScaling',
+        EstimatedInstanceWarmup: 120,
+        Enabled: true,
+        TargetTrackingConfiguration: {
+          TargetValue: 1000,
+          PredefinedMetricSpecification: {
+            PredefinedMetricType: 'ALBRequestCountPerTarget',
+            ResourceLabel: 'app/web-prod-b/7f3e2d1c0b9a8877/targetgroup/web-prod-b/fedcba9876543210',
+          },
+        },
+      },
+    ]);
+  });
+
+  it("holds both groups at their size: green's and blue's scaling processes suspended", async () => {
+    // Act
+    await handler(groupLaunch(), context);
+
+    // Assess
+    const suspended = autoscalingMock.commandCalls(SuspendProcessesCommand).map((c) => c.args[0].input);
+    expect(suspended).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+      { AutoScalingGroupName: BLUE_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+    ]);
+  });
+
+  it('suspends nothing and copies no policy on a first deploy: green takes all traffic at once', async () => {
+    // Prepare
+    const plan = { ...planFor({ a: null, b: null }, 0) };
+    const { blue: _, ...firstGroup } = groupPlan;
+    const state = {
+      ...deployment,
+      plan: { ...plan, group: { ...firstGroup, name: GREEN_GROUP.replace('-b-', '-a-') } },
+      bake: baked,
+    };
+
+    // Act
+    await handler({ deployment: state, executionArn: EXECUTION_ARN }, context);
+
+    // Assess
+    expect(plan.blue).toBeNull();
+    expect(autoscalingMock.commandCalls(CreateAutoScalingGroupCommand)).toHaveLength(1);
+    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(0);
+    expect(autoscalingMock.commandCalls(DescribePoliciesCommand)).toHaveLength(0);
+    expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(0);
+  });
+
+  /** The launch of a config whose launchTemplate.version is $Latest. */
+  function latestLaunch() {
+    const plan = { ...planFor(), group: groupPlan, launchTemplate: { name: 'web-prod', version: '$Latest' } };
+    return { deployment: { ...deployment, plan, bake: baked }, executionArn: EXECUTION_ARN };
+  }
+
+  it('bases the version on the latest one when the config says $Latest', async () => {
+    // Prepare: the latest version is the owner's.
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          VersionNumber: 6,
+          VersionDescription: 'web 1.0.0 base',
+          LaunchTemplateData: { ImageId: 'ami-0123456789abcdef0' },
+        },
+      ],
+    });
+    // Act
+    await handler(latestLaunch(), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(DescribeLaunchTemplateVersionsCommand).map((c) => c.args[0].input)).toEqual([
+      { LaunchTemplateId: LAUNCH_TEMPLATE_ID, Versions: ['6'] },
+    ]);
+    expect(ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)[0]?.args[0].input.SourceVersion).toBe(
+      '6',
+    );
+  });
+
+  it('takes the version a first try made when retried with $Latest, which now names that version', async () => {
+    // Prepare: the first try made version 7 from 6, then died; 7 is the latest now. EC2 refuses the
+    // client token with another SourceVersion.
+    ec2Mock.on(DescribeLaunchTemplatesCommand).resolves({
+      LaunchTemplates: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          LaunchTemplateName: 'web-prod',
+          DefaultVersionNumber: 6,
+          LatestVersionNumber: 7,
+        },
+      ],
+    });
+    ec2Mock.on(DescribeLaunchTemplateVersionsCommand).resolves({
+      LaunchTemplateVersions: [
+        {
+          LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+          VersionNumber: 7,
+          VersionDescription: `web/prod 1.1.0: deployment ${DEPLOYMENT_ID}`,
+          LaunchTemplateData: { ImageId: AMI_ID },
+        },
+      ],
+    });
+    ec2Mock
+      .on(CreateLaunchTemplateVersionCommand, { SourceVersion: '7' })
+      .rejects(
+        awsError(
+          'IdempotentParameterMismatch',
+          'The client token you have provided is associated with a resource that is already deleted or has different parameters',
+          400,
+        ),
+      );
+    // Act
+    await handler(latestLaunch(), context);
+
+    // Assess
+    expect(ec2Mock.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
+    expect(
+      autoscalingMock.commandCalls(CreateAutoScalingGroupCommand)[0]?.args[0].input.LaunchTemplate,
+    ).toEqual({
+      LaunchTemplateId: LAUNCH_TEMPLATE_ID,
+      Version: '7',
+    });
+  });
+
+  it("goes on when a retry finds green's group already made by this deployment (AlreadyExists)", async () => {
+    // Prepare: the first try made the group, then its answer was lost.
+    autoscalingMock
+      .on(CreateAutoScalingGroupCommand)
+      .rejects(
+        awsError(
+          'AlreadyExists',
+          `AutoScalingGroup by this name already exists - A group with the name ${GREEN_GROUP} already exists`,
+          400,
+        ),
+      );
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup()] });
+
+    // Act
+    const result = await handler(groupLaunch(), context);
+
+    // Assess
+    expect(result.launched).toBe(3);
+    expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(1);
+    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(2);
+  });
+
+  it("fails with SlotInUse, changing nothing more, when the group of green's name is another deployment's", async () => {
+    // Prepare
+    autoscalingMock
+      .on(CreateAutoScalingGroupCommand)
+      .rejects(
+        awsError(
+          'AlreadyExists',
+          `AutoScalingGroup by this name already exists - A group with the name ${GREEN_GROUP} already exists`,
+          400,
+        ),
+      );
+    autoscalingMock.on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] }).resolves({
+      AutoScalingGroups: [greenGroup({ tags: groupTags('b', '1.1.0', 'web-prod-1_1_0-someoneelse') })],
+    });
+
+    // Act
+    const run = handler(groupLaunch(), context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'SlotInUse',
+      `an Auto Scaling group named ${GREEN_GROUP} exists and is not this deployment's (tagged bluegreen:deployment-id=web-prod-1_1_0-someoneelse)`,
+    );
+    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(0);
+    expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(0);
   });
 });

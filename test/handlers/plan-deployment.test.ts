@@ -1,3 +1,4 @@
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -11,22 +12,31 @@ import {
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../functions/plan-deployment.ts';
+import { expectFailure } from '../support/failures.ts';
 import { mockAws } from './aws-mocks.ts';
 import {
+  autoScalingGroup,
+  BLUE_GROUP,
   BLUE_IDS,
   BUCKET,
+  blueGroup,
   CONFIG_KEY,
   CONFIG_VERSION_ID,
   deployment,
   exampleConfigText,
   fleetInstanceTags,
+  GREEN_GROUP,
   GREEN_IDS,
+  groupConfigText,
+  groupPlan,
+  groupTags,
   healthy,
   KEY,
   lambdaContext,
   planFor,
   RECORD_NAME,
   reservation,
+  SUBNETS,
   TARGET_GROUP,
   TOPIC_ARN,
   VERSION_ID,
@@ -34,7 +44,9 @@ import {
   ZONE_ID,
 } from './fixtures.ts';
 
-const { cloudwatchMock, ec2Mock, elbv2Mock, route53Mock, s3Mock } = mockAws({ slotsOurs: true });
+const { autoscalingMock, cloudwatchMock, ec2Mock, elbv2Mock, route53Mock, s3Mock } = mockAws({
+  slotsOurs: true,
+});
 
 const context = lambdaContext('planDeployment');
 
@@ -734,5 +746,190 @@ describe('plan-deployment', () => {
     // Assess
     if (digest) expect(plan.contentDigest).toMatch(digest);
     else expect(plan.contentDigest).toBeUndefined();
+  });
+});
+
+describe('plan-deployment with fleet.kind autoScalingGroup', () => {
+  /** The account's groups as DescribeAutoScalingGroups lists them (one page). */
+  function groups(...found: ReturnType<typeof autoScalingGroup>[]) {
+    autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: found });
+  }
+
+  it("adopts blue's group and plans green's sized, bounded and placed like it", async () => {
+    // Prepare: blue's group wants 4 though 3 are registered now (one is being replaced).
+    liveAccount(groupConfigText);
+    groups(blueGroup({ desired: 4, min: 2, max: 8 }));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.group).toEqual({ ...groupPlan, desired: 4, max: 8 });
+    expect(plan).toMatchObject({ blue: 'a', green: 'b', blueTargetCount: 3, instanceCount: 4 });
+    // The account's groups are read in full (no filter by target group), for each slot.
+    const reads = autoscalingMock.commandCalls(DescribeAutoScalingGroupsCommand).map((c) => c.args[0].input);
+    expect(reads).toEqual([{ MaxRecords: 100 }, { MaxRecords: 100 }]);
+  });
+
+  it("records which of the processes it holds blue's group had suspended already", async () => {
+    // Prepare: its owner suspended scheduled actions (and launches) before this deploy.
+    liveAccount(groupConfigText);
+    groups(blueGroup({ suspended: ['ScheduledActions', 'Launch'] }));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.group?.heldBefore).toEqual(['ScheduledActions']);
+  });
+
+  it("refuses with UnsafeToDeploy, naming the tags it lacks, when blue's group is not tagged as web/prod's", async () => {
+    // Prepare: a group someone made by hand, attached to blue's target group.
+    liveAccount(groupConfigText);
+    groups(
+      autoScalingGroup({
+        name: 'web-prod-hand-made',
+        targetGroupArn: TARGET_GROUP.a,
+        tags: [{ Key: 'team', Value: 'web' }],
+        members: BLUE_IDS,
+      }),
+    );
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'UnsafeToDeploy',
+      "Auto Scaling group web-prod-hand-made serves blue slot a but is not tagged as this app/env's (missing or different: bluegreen:managed-by=bluegreen-ec2, bluegreen:app=web, bluegreen:env=prod, bluegreen:slot=a)",
+    );
+  });
+
+  it("refuses blue's group tagged for the other slot", async () => {
+    // Prepare
+    liveAccount(groupConfigText);
+    groups(blueGroup({ tags: groupTags('b', '1.0.0', 'web-prod-1_0_0-0000000000') }));
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(run, 'UnsafeToDeploy', '(missing or different: bluegreen:slot=a)');
+  });
+
+  it("refuses with UnsafeToDeploy when two groups are attached to blue's target group", async () => {
+    // Prepare
+    liveAccount(groupConfigText);
+    groups(blueGroup(), blueGroup({ name: 'bluegreen-web-prod-a-0.9.0-0badc0de', members: [] }));
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'UnsafeToDeploy',
+      `blue slot a's target group has 2 Auto Scaling groups attached (${BLUE_GROUP}, bluegreen-web-prod-a-0.9.0-0badc0de)`,
+    );
+  });
+
+  it("refuses with UnsafeToDeploy when a group is attached to green's target group; one being deleted does not count", async () => {
+    // Prepare
+    liveAccount(groupConfigText);
+    const leftover = autoScalingGroup({
+      name: 'bluegreen-web-prod-b-1.0.9-1234abcd',
+      targetGroupArn: TARGET_GROUP.b,
+      tags: groupTags('b', '1.0.9', 'web-prod-1_0_9-0123456789'),
+    });
+    groups(blueGroup(), leftover);
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'UnsafeToDeploy',
+      "green slot b's target group has Auto Scaling group(s) attached (bluegreen-web-prod-b-1.0.9-1234abcd)",
+    );
+
+    // Prepare: the same group, its deletion under way.
+    groups(blueGroup(), { ...leftover, Status: 'Delete in progress' });
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.group?.blue).toBe(BLUE_GROUP);
+  });
+
+  it('refuses with InvalidConfig a first deploy without fleet.subnetIds: there is no blue group to copy them from', async () => {
+    // Prepare
+    liveAccount(groupConfigText);
+    route53Mock
+      .on(ListResourceRecordSetsCommand)
+      .resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 100 });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    groups();
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'InvalidConfig',
+      'fleet.subnetIds is required: there is no blue group to copy the subnets from',
+    );
+  });
+
+  it("plans a first deploy's group in the config's subnets, sized by instanceCount", async () => {
+    // Prepare
+    const example = JSON.parse(exampleConfigText);
+    const subnetIds = SUBNETS.split(',');
+    liveAccount(
+      JSON.stringify({ ...example, instanceCount: 2, fleet: { kind: 'autoScalingGroup', subnetIds } }),
+    );
+    route53Mock
+      .on(ListResourceRecordSetsCommand)
+      .resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 100 });
+    elbv2Mock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    groups();
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan).toMatchObject({ blue: null, green: 'a', instanceCount: 2 });
+    expect(plan.group).toEqual({
+      name: GREEN_GROUP.replace('-b-', '-a-'),
+      desired: 2,
+      min: 2,
+      max: 2,
+      subnets: SUBNETS,
+      gracePeriodSeconds: 300,
+    });
+  });
+
+  it('refuses with UnsafeToDeploy to heal a split: a split is not healed with groups', async () => {
+    // Prepare
+    const example = JSON.parse(groupConfigText);
+    liveAccount(JSON.stringify({ ...example, traffic: { ...example.traffic, healSplit: true } }));
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 60, b: 40 }));
+    elbv2Mock
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TARGET_GROUP.b })
+      .resolves(healthy(['i-0deadbeef00000001']));
+    groups(blueGroup());
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'UnsafeToDeploy',
+      'both slots carry traffic; with fleet.kind autoScalingGroup the service does not heal a split',
+    );
   });
 });

@@ -1,4 +1,14 @@
-import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  DetachLoadBalancerTargetGroupsCommand,
+  ResumeProcessesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DeleteLaunchTemplateVersionsCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BlueDrain } from '#shared/domain/workflow.ts';
@@ -10,11 +20,18 @@ import {
   BLUE_2,
   BLUE_3,
   BLUE_DEPLOYMENT_ID,
+  BLUE_GROUP,
   BLUE_IDS,
+  blueGroup,
   blueInstances,
   fleetInstanceTags,
+  GREEN_GROUP,
   greenFleet,
+  greenGroup,
   greenInstances,
+  groupPlan,
+  groupStateWith,
+  LAUNCH_TEMPLATE_ID,
   lambdaContext,
   planFor,
   RECORD_NAME,
@@ -24,7 +41,7 @@ import {
   ZONE_ID,
 } from './fixtures.ts';
 
-const { ec2Mock, elbv2Mock, route53Mock } = mockAws();
+const { autoscalingMock, ec2Mock, elbv2Mock, route53Mock } = mockAws();
 
 freezeClock(new Date('2026-03-02T10:37:42.000Z'));
 beforeEach(() => {
@@ -180,5 +197,83 @@ describe('terminate-blue', () => {
     // Assess
     await expectFailure(run, 'TypeError', 'execution state is missing drain');
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+});
+
+describe('terminate-blue with fleet.kind autoScalingGroup', () => {
+  beforeEach(() => {
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [BLUE_GROUP] })
+      .resolves({ AutoScalingGroups: [blueGroup({ targetGroupArn: 'none' })] });
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup()] });
+    autoscalingMock.on(DeleteAutoScalingGroupCommand).resolves({});
+    autoscalingMock.on(ResumeProcessesCommand).resolves({});
+    ec2Mock.on(DeleteLaunchTemplateVersionsCommand).resolves({
+      SuccessfullyDeletedLaunchTemplateVersions: [{ LaunchTemplateId: LAUNCH_TEMPLATE_ID, VersionNumber: 6 }],
+    });
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+  });
+
+  it("deletes blue's group and the template version it was made from, then lets green's group scale", async () => {
+    // Act
+    const result = await handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
+
+    // Assess
+    expect(autoscalingMock.commandCalls(DeleteAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: BLUE_GROUP, ForceDelete: true },
+    ]);
+    expect(ec2Mock.commandCalls(DeleteLaunchTemplateVersionsCommand).map((c) => c.args[0].input)).toEqual([
+      { LaunchTemplateId: LAUNCH_TEMPLATE_ID, Versions: ['6'] },
+    ]);
+    // Detached by deregister-blue already.
+    expect(autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand)).toHaveLength(0);
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+    ]);
+    expect(result.terminated).toBe(3);
+  });
+
+  it("lets green's group scale only as blue's did: what blue's owner had suspended stays suspended", async () => {
+    // Act
+    await handler(
+      groupStateWith(
+        { green: greenFleet, drain: drained() },
+        { ...groupPlan, heldBefore: ['ScheduledActions'] },
+      ),
+      context,
+    );
+
+    // Assess
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification'] },
+    ]);
+  });
+
+  it("deletes no group blue's name finds that is not the service's", async () => {
+    // Prepare: the group by that name was replaced by one someone else made.
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [BLUE_GROUP] })
+      .resolves({ AutoScalingGroups: [blueGroup({ tags: [{ Key: 'team', Value: 'web' }] })] });
+
+    // Act
+    await handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
+
+    // Assess
+    expect(autoscalingMock.commandCalls(DeleteAutoScalingGroupCommand)).toHaveLength(0);
+    expect(ec2Mock.commandCalls(DeleteLaunchTemplateVersionsCommand)).toHaveLength(0);
+  });
+
+  it("keeps green's group held, deleting nothing, when the drained slot has weight again", async () => {
+    // Prepare
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 10, b: 90 }));
+
+    // Act
+    const run = handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
+
+    // Assess
+    await expectFailure(run, 'TrafficDrift', 'not terminating blue slot a');
+    expect(autoscalingMock.calls()).toHaveLength(0);
   });
 });

@@ -5,8 +5,10 @@ import {
   greenGroupName,
   groupHealth,
   groupReadiness,
+  namesResourceLabel,
   policyForGreen,
   replacements,
+  resourceLabel,
 } from '#shared/domain/groups.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 
@@ -109,28 +111,115 @@ describe('activity history', () => {
 });
 
 describe("blue's scaling policies on green", () => {
-  it("points a requests-per-target policy at green's target group", () => {
-    const blueTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/aaaaaaaaaaaaaaaa';
-    const greenTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-b/bbbbbbbbbbbbbbbb';
-    const input = policyForGreen(
-      {
-        PolicyName: 'requests',
-        PolicyType: 'TargetTrackingScaling',
-        TargetTrackingConfiguration: {
-          TargetValue: 100,
-          PredefinedMetricSpecification: {
-            PredefinedMetricType: 'ALBRequestCountPerTarget',
-            ResourceLabel: 'app/web/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa',
-          },
-        },
+  const blueTg = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-a/aaaaaaaaaaaaaaaa';
+  const requests = (ResourceLabel: string) => ({
+    PolicyName: 'requests',
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingConfiguration: {
+      TargetValue: 100,
+      PredefinedMetricSpecification: {
+        PredefinedMetricType: 'ALBRequestCountPerTarget' as const,
+        ResourceLabel,
       },
+    },
+  });
+  const labelOf = (input: ReturnType<typeof policyForGreen>) =>
+    input.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel;
+
+  it("points a requests-per-target policy at green's target group behind the same load balancer", () => {
+    const input = policyForGreen(
+      requests('app/web/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa'),
       'bluegreen-web-prod-b-1.1.0-12345678',
       blueTg,
-      greenTg,
-    );
-    expect(input.AutoScalingGroupName).toBe('bluegreen-web-prod-b-1.1.0-12345678');
-    expect(input.TargetTrackingConfiguration?.PredefinedMetricSpecification?.ResourceLabel).toBe(
       'app/web/50dc6c495c0c9188/targetgroup/web-b/bbbbbbbbbbbbbbbb',
     );
+    expect(input.AutoScalingGroupName).toBe('bluegreen-web-prod-b-1.1.0-12345678');
+    expect(labelOf(input)).toBe('app/web/50dc6c495c0c9188/targetgroup/web-b/bbbbbbbbbbbbbbbb');
+  });
+
+  it("names green's own load balancer when each slot has one (traffic.mode route53)", () => {
+    const input = policyForGreen(
+      requests('app/web-a/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa'),
+      'bluegreen-web-prod-b-1.1.0-12345678',
+      blueTg,
+      resourceLabel({
+        LoadBalancer: 'app/web-b/7f3e2d1c0b9a8877',
+        TargetGroup: 'targetgroup/web-b/bbbbbbbbbbbbbbbb',
+      }) ?? '',
+    );
+    expect(labelOf(input)).toBe('app/web-b/7f3e2d1c0b9a8877/targetgroup/web-b/bbbbbbbbbbbbbbbb');
+  });
+
+  it("leaves a label naming another target group than blue's as it is", () => {
+    const other = 'app/web/50dc6c495c0c9188/targetgroup/web-admin/cccccccccccccccc';
+    const input = policyForGreen(
+      requests(other),
+      'g',
+      blueTg,
+      'app/web/50dc6c495c0c9188/targetgroup/web-b/b',
+    );
+    expect(labelOf(input)).toBe(other);
+  });
+
+  it("points predictive scaling's request count metric at green's target group", () => {
+    const blueLabel = 'app/web-a/50dc6c495c0c9188/targetgroup/web-a/aaaaaaaaaaaaaaaa';
+    const greenLabel = 'app/web-b/7f3e2d1c0b9a8877/targetgroup/web-b/bbbbbbbbbbbbbbbb';
+    const policy = {
+      AutoScalingGroupName: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a',
+      PolicyName: 'forecast',
+      PolicyType: 'PredictiveScaling',
+      PredictiveScalingConfiguration: {
+        MetricSpecifications: [
+          {
+            TargetValue: 1000,
+            PredefinedMetricPairSpecification: {
+              PredefinedMetricType: 'ALBRequestCount' as const,
+              ResourceLabel: blueLabel,
+            },
+          },
+        ],
+        Mode: 'ForecastAndScale' as const,
+      },
+    };
+    expect(namesResourceLabel(policy)).toBe(true);
+    const input = policyForGreen(policy, 'bluegreen-web-prod-b-1.1.0-12345678', blueTg, greenLabel);
+    expect(
+      input.PredictiveScalingConfiguration?.MetricSpecifications?.[0]?.PredefinedMetricPairSpecification,
+    ).toEqual({
+      PredefinedMetricType: 'ALBRequestCount',
+      ResourceLabel: greenLabel,
+    });
+    expect(input.PredictiveScalingConfiguration?.Mode).toBe('ForecastAndScale');
+  });
+
+  it("points a customized metric of blue's group at green's group, and no other dimension", () => {
+    const policy = {
+      AutoScalingGroupName: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a',
+      PolicyName: 'queue-per-instance',
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingConfiguration: {
+        TargetValue: 50,
+        CustomizedMetricSpecification: {
+          MetricName: 'CPUUtilization',
+          Namespace: 'AWS/EC2',
+          Statistic: 'Average' as const,
+          Dimensions: [
+            { Name: 'AutoScalingGroupName', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+            { Name: 'Queue', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+          ],
+        },
+      },
+    };
+    expect(namesResourceLabel(policy)).toBe(false);
+    const input = policyForGreen(policy, 'bluegreen-web-prod-b-1.1.0-12345678', blueTg, '');
+    expect(input.TargetTrackingConfiguration?.CustomizedMetricSpecification?.Dimensions).toEqual([
+      { Name: 'AutoScalingGroupName', Value: 'bluegreen-web-prod-b-1.1.0-12345678' },
+      { Name: 'Queue', Value: 'bluegreen-web-prod-a-1.0.0-0a0a0a0a' },
+    ]);
+    expect(input.TargetTrackingConfiguration?.TargetValue).toBe(50);
+  });
+
+  it('has no resource label for a target group behind no Application Load Balancer', () => {
+    expect(resourceLabel({ TargetGroup: 'targetgroup/web-b/bbbbbbbbbbbbbbbb' })).toBeUndefined();
   });
 });
