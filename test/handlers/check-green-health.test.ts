@@ -304,9 +304,22 @@ describe('check-green-health with fleet.kind autoScalingGroup', () => {
     );
   });
 
-  it("fails with GreenUnhealthy when green's group is gone", async () => {
+  it("is retried while green's group is not listed yet (Auto Scaling is eventually consistent)", async () => {
     // Prepare
     autoscalingMock.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+
+    // Act
+    const run = handler(groupStateWith({ green: launchedSecondsAgo(60) }), context);
+
+    // Assess
+    await expectFailure(run, 'AwsTransient', `green's Auto Scaling group ${GREEN_GROUP} is not listed yet`);
+  });
+
+  it("fails with GreenUnhealthy when green's group is being deleted", async () => {
+    // Prepare
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .resolves({ AutoScalingGroups: [greenGroup({ deleting: true })] });
 
     // Act
     const run = handler(groupStateWith({ green: launchedSecondsAgo(60) }), context);
