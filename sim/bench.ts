@@ -45,7 +45,11 @@ type Variation = (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void;
 function standardScenario(
   name: string,
   extra?: Variation,
-  { alb = false, instances = STANDARD.instances }: { alb?: boolean; instances?: number } = {},
+  {
+    alb = false,
+    asg = false,
+    instances = STANDARD.instances,
+  }: { alb?: boolean; asg?: boolean; instances?: number } = {},
 ): Scenario {
   return {
     name,
@@ -53,6 +57,7 @@ function standardScenario(
     expect: 'SUCCEEDED',
     blueCount: instances,
     ...(alb ? { alb: true } : {}),
+    ...(asg ? { asg: true } : {}),
     prepare: (ctx) => {
       const { world, config } = ctx;
       world.imagebuilder.buildMinutes = STANDARD.buildMinutes;
@@ -201,16 +206,18 @@ const CONCURRENT_APPS = 100;
 /**
  * The standard deploy at the largest fleet the config allows (`instanceCount` 1,000, blue as
  * large), in an account with AWS's rate limits: 1,000 instances take EC2's whole RunInstances
- * resource bucket in one launch. The safety monitor judges it as every scenario.
+ * resource bucket in one launch. With `groups`, both fleets are Auto Scaling groups (blue's seeded,
+ * green's made by the deploy), which launch through the same buckets. The safety monitor judges it
+ * as every scenario.
  */
-async function largestFleet() {
+async function largestFleet(groups = false) {
   const scenario = standardScenario(
-    'bench-fleet1000',
+    groups ? 'bench-fleet1000-groups' : 'bench-fleet1000',
     ({ world, config }) => {
       config.instanceCount = FLEET_MAX;
       limitAccount(world, ROUTE53_RATE);
     },
-    { instances: FLEET_MAX },
+    { instances: FLEET_MAX, asg: groups },
   );
   const { summary, world } = await simulate(scenario, { taskLatencyMs: TASK_MS });
   return {
