@@ -144,7 +144,10 @@ describe('simulated Auto Scaling', () => {
   it('pages groups 50 at a time by default and 100 at most: MaxRecords 101 is refused', () => {
     for (let i = 0; i < 120; i++) group(`group-${String(i).padStart(3, '0')}`, 0);
     const first = world.autoscaling.DescribeAutoScalingGroups({});
-    const rest = world.autoscaling.DescribeAutoScalingGroups({ MaxRecords: 100, NextToken: first.NextToken });
+    const rest = world.autoscaling.DescribeAutoScalingGroups({
+      MaxRecords: 100,
+      NextToken: first.NextToken ?? '',
+    });
     expect(first.AutoScalingGroups).toHaveLength(50);
     expect(rest.AutoScalingGroups).toHaveLength(70);
     expect(rest.NextToken).toBeUndefined();
@@ -157,7 +160,10 @@ describe('simulated Auto Scaling', () => {
     group('big', 1000);
     world.autoscaling.reconcile();
     const all = (NextToken?: string) =>
-      world.autoscaling.DescribeScalingActivities({ AutoScalingGroupName: 'big', NextToken });
+      world.autoscaling.DescribeScalingActivities({
+        AutoScalingGroupName: 'big',
+        ...(NextToken ? { NextToken } : {}),
+      });
     let page = all();
     let activities = page.Activities.length;
     while (page.NextToken) {
