@@ -101,6 +101,12 @@ export const AUTOSCALING_LIMITS = {
   instances: { default: 50, max: 50, ids: 50 },
   detachTargetGroups: 10,
   tagsPerGroup: 50,
+  /**
+   * "Auto Scaling groups per region: 500", the default quota (Quotas for Auto Scaling resources and
+   * groups, https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-account-limits.html, read
+   * 2026-12); a group being deleted still counts until it is gone.
+   */
+  groupsPerRegion: 500,
 } as const;
 
 /** How often a group that could not launch tries again (the simulator's pace, not AWS's back-off). */
@@ -642,6 +648,11 @@ export class AutoScalingModel {
       throw awsError(
         'AlreadyExistsFault',
         `AutoScalingGroup by this name already exists - A group with the name ${name} already exists`,
+      );
+    if (this.groups.size >= AUTOSCALING_LIMITS.groupsPerRegion)
+      throw awsError(
+        'LimitExceededFault',
+        `You have reached your limit of ${AUTOSCALING_LIMITS.groupsPerRegion} Auto Scaling groups in this Region.`,
       );
     const spec = input.LaunchTemplate;
     if (!spec)

@@ -156,6 +156,22 @@ describe('simulated Auto Scaling', () => {
     );
   });
 
+  it('holds at most 500 groups in the Region (the default quota): one more is refused until one is gone', () => {
+    for (let i = 0; i < 500; i++) group(`group-${String(i).padStart(3, '0')}`, 0);
+    const create = () =>
+      world.autoscaling.CreateAutoScalingGroup({
+        AutoScalingGroupName: 'one-more',
+        LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE.id, Version: '$Default' },
+        MinSize: 0,
+        MaxSize: 1,
+        VPCZoneIdentifier: LAUNCH_TEMPLATE.subnetId,
+      });
+    expect(create).toThrow(expect.objectContaining({ name: 'LimitExceededFault' }));
+    world.autoscaling.DeleteAutoScalingGroup({ AutoScalingGroupName: 'group-000' });
+    create();
+    expect(world.autoscaling.groups.has('one-more')).toBe(true);
+  });
+
   it("keeps a 1,000-instance group's launches, and no activity past six weeks", () => {
     group('big', 1000);
     world.autoscaling.reconcile();
