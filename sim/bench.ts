@@ -5,7 +5,7 @@ import { measureColdStarts } from './coldstart.ts';
 import { HISTORY_LIMIT } from './history.ts';
 import { runMain } from './main.ts';
 import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
-import { limitAccount, simulateApps, throttledBy, throttledCalls } from './scale.ts';
+import { limitAccount, type ScaleResult, simulateApps, throttledBy, throttledCalls } from './scale.ts';
 import { findScenario, type Scenario } from './scenarios.ts';
 import { simulate, simulatedEnvironment } from './simulate.ts';
 import type { World } from './world.ts';
@@ -45,7 +45,11 @@ type Variation = (ctx: Parameters<NonNullable<Scenario['prepare']>>[0]) => void;
 function standardScenario(
   name: string,
   extra?: Variation,
-  { alb = false, instances = STANDARD.instances }: { alb?: boolean; instances?: number } = {},
+  {
+    alb = false,
+    asg = false,
+    instances = STANDARD.instances,
+  }: { alb?: boolean; asg?: boolean; instances?: number } = {},
 ): Scenario {
   return {
     name,
@@ -53,6 +57,7 @@ function standardScenario(
     expect: 'SUCCEEDED',
     blueCount: instances,
     ...(alb ? { alb: true } : {}),
+    ...(asg ? { asg: true } : {}),
     prepare: (ctx) => {
       const { world, config } = ctx;
       world.imagebuilder.buildMinutes = STANDARD.buildMinutes;
@@ -201,16 +206,18 @@ const CONCURRENT_APPS = 100;
 /**
  * The standard deploy at the largest fleet the config allows (`instanceCount` 1,000, blue as
  * large), in an account with AWS's rate limits: 1,000 instances take EC2's whole RunInstances
- * resource bucket in one launch. The safety monitor judges it as every scenario.
+ * resource bucket in one launch. With `groups`, both fleets are Auto Scaling groups (blue's seeded,
+ * green's made by the deploy), which launch through the same buckets. The safety monitor judges it
+ * as every scenario.
  */
-async function largestFleet() {
+async function largestFleet(groups = false) {
   const scenario = standardScenario(
-    'bench-fleet1000',
+    groups ? 'bench-fleet1000-groups' : 'bench-fleet1000',
     ({ world, config }) => {
       config.instanceCount = FLEET_MAX;
       limitAccount(world, ROUTE53_RATE);
     },
-    { instances: FLEET_MAX },
+    { instances: FLEET_MAX, asg: groups },
   );
   const { summary, world } = await simulate(scenario, { taskLatencyMs: TASK_MS });
   return {
@@ -284,6 +291,36 @@ async function largestState() {
 /** Target for the largest state: an eighth of Step Functions' 262,144-byte payload quota. */
 const STATE_TARGET_BYTES = 32_768;
 
+/** A largest-fleet run as `--json` reports it. */
+function fleetReport(run: Awaited<ReturnType<typeof largestFleet>>) {
+  return {
+    status: run.status,
+    instances: run.launched,
+    virtualSeconds: run.virtualSeconds,
+    transitions: run.transitions,
+    apiCalls: run.apiCalls,
+    throttled: run.throttled,
+    throttledBy: run.throttledBy,
+    violations: run.violations,
+  };
+}
+
+/** A many-apps run as `--json` reports it. */
+function appsReport(run: ScaleResult) {
+  return {
+    status: run.status,
+    apps: run.apps,
+    succeeded: run.succeeded,
+    virtualSeconds: run.virtualSeconds,
+    transitions: run.transitions,
+    apiCalls: run.apiCalls,
+    throttled: run.throttled,
+    throttledBy: run.throttledBy,
+    violations: run.violations,
+    failures: run.failures,
+  };
+}
+
 function table(rows: [string, string, string][]): string {
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
   return rows
@@ -352,6 +389,15 @@ async function main(): Promise<number> {
     route53RatePerSecond: ROUTE53_RATE,
     taskLatencyMs: TASK_MS,
   });
+  say('scale: the standard deploy of 1,000 instances in Auto Scaling groups under AWS rate limits...');
+  const fleet1000Groups = await largestFleet(true);
+  say(`scale: ${CONCURRENT_APPS} apps at once in Auto Scaling groups, under the same limits...`);
+  const concurrent100Groups = await simulateApps({
+    apps: CONCURRENT_APPS,
+    groups: true,
+    route53RatePerSecond: ROUTE53_RATE,
+    taskLatencyMs: TASK_MS,
+  });
   const coldStart = values['skip-cold-start'] ? {} : await measureColdStarts(runs, say);
   const wallSeconds = Math.round((performance.now() - started) / 100) / 10;
 
@@ -363,9 +409,14 @@ async function main(): Promise<number> {
     coldStartWithin10Percent: coldRatios
       .filter(([, r]) => r > 1.1)
       .map(([key, r]) => `${key} ${r.toFixed(2)}x`),
-    scaleRunsSucceed: [fleet500, concurrent20, fleet1000, concurrent100].every(
-      (r) => r.status === 'SUCCEEDED',
-    ),
+    scaleRunsSucceed: [
+      fleet500,
+      concurrent20,
+      fleet1000,
+      concurrent100,
+      fleet1000Groups,
+      concurrent100Groups,
+    ].every((r) => r.status === 'SUCCEEDED'),
     albShiftSucceeds: albShift.status === 'SUCCEEDED' && albShift.violations.length === 0,
     historyUnder5000: worst.events < 5000,
     stateUnder32KiB: state.status === 'SUCCEEDED' && state.bytes <= STATE_TARGET_BYTES,
@@ -438,6 +489,16 @@ async function main(): Promise<number> {
       `${concurrent100.status} (${concurrent100.succeeded}/${CONCURRENT_APPS}) in ${formatDuration(concurrent100.virtualSeconds)}, ${concurrent100.transitions} transitions, ${concurrent100.apiCalls} API calls, ${concurrent100.throttled} throttled and retried`,
       'all SUCCEEDED',
     ],
+    [
+      'scale: the standard deploy, 1,000 instances in groups',
+      `${fleet1000Groups.status} (${fleet1000Groups.launched} launched) in ${formatDuration(fleet1000Groups.virtualSeconds)}, ${fleet1000Groups.transitions} transitions, ${fleet1000Groups.apiCalls} API calls, ${fleet1000Groups.throttled} throttled and retried`,
+      'SUCCEEDED',
+    ],
+    [
+      `scale: ${CONCURRENT_APPS} apps at once in groups`,
+      `${concurrent100Groups.status} (${concurrent100Groups.succeeded}/${CONCURRENT_APPS}) in ${formatDuration(concurrent100Groups.virtualSeconds)}, ${concurrent100Groups.transitions} transitions, ${concurrent100Groups.apiCalls} API calls, ${concurrent100Groups.throttled} throttled and retried`,
+      'all SUCCEEDED',
+    ],
   ];
   for (const [key, c] of Object.entries(coldStart)) {
     rows.push([
@@ -456,6 +517,9 @@ async function main(): Promise<number> {
   say(table(rows));
   say(`\nAPI calls of the standard deploy: ${JSON.stringify(standard.apiCalls)}`);
   say(`throttled calls of ${CONCURRENT_APPS} apps at once: ${JSON.stringify(concurrent100.throttledBy)}`);
+  say(
+    `throttled calls of ${CONCURRENT_APPS} apps at once in groups: ${JSON.stringify(concurrent100Groups.throttledBy)}`,
+  );
   say(`bench took ${wallSeconds} s of wall time`);
   if (busy) {
     say(
@@ -510,28 +574,10 @@ async function main(): Promise<number> {
             apiCalls: concurrent20.apiCalls,
             throttled: concurrent20.throttled,
           },
-          fleet1000: {
-            status: fleet1000.status,
-            instances: fleet1000.launched,
-            virtualSeconds: fleet1000.virtualSeconds,
-            transitions: fleet1000.transitions,
-            apiCalls: fleet1000.apiCalls,
-            throttled: fleet1000.throttled,
-            throttledBy: fleet1000.throttledBy,
-            violations: fleet1000.violations,
-          },
-          concurrent100: {
-            status: concurrent100.status,
-            apps: concurrent100.apps,
-            succeeded: concurrent100.succeeded,
-            virtualSeconds: concurrent100.virtualSeconds,
-            transitions: concurrent100.transitions,
-            apiCalls: concurrent100.apiCalls,
-            throttled: concurrent100.throttled,
-            throttledBy: concurrent100.throttledBy,
-            violations: concurrent100.violations,
-            failures: concurrent100.failures,
-          },
+          fleet1000: fleetReport(fleet1000),
+          concurrent100: appsReport(concurrent100),
+          fleet1000Groups: fleetReport(fleet1000Groups),
+          concurrent100Groups: appsReport(concurrent100Groups),
         },
         targets,
         wallSeconds,

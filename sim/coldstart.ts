@@ -71,6 +71,7 @@ async function pairedMedians(file: string, baseline: string, runs: number): Prom
 
 const CLIENT_CLASS: Record<string, string> = {
   'client-ec2': 'EC2Client',
+  'client-auto-scaling': 'AutoScalingClient',
   'client-sfn': 'SFNClient',
   'client-route-53': 'Route53Client',
   'client-elastic-load-balancing-v2': 'ElasticLoadBalancingV2Client',

@@ -6,7 +6,7 @@ import { SafetyMonitor } from './monitor.ts';
 import { Printer } from './printer.ts';
 import { inSimulatedAccount, MUTATING_OPERATIONS } from './simulate.ts';
 import { LOCKS_TABLE, type World } from './world.ts';
-import { BUCKET, defaultConfig, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
+import { BUCKET, builtInApp, ENV, releaseKey, seedAccount, seedApp } from './worlds.ts';
 
 function isThrottled(call: World['calls'][number]): boolean {
   return call.error !== undefined && /Throttl|RequestLimitExceeded/.test(call.error);
@@ -55,11 +55,14 @@ export interface ScaleResult {
  * Many apps deploying at once in one account: every app gets its own slots, records (one hosted
  * zone, as an account usually has) and config; all releases are uploaded in the same second; Route
  * 53 answers at most `route53RatePerSecond` requests a second account-wide, and EC2 throttles each
- * action by its token buckets, as AWS does (sim/aws/throttling.ts).
+ * action by its token buckets, as AWS does (sim/aws/throttling.ts). With `groups`, every app's
+ * fleets are Auto Scaling groups (fleet.kind autoScalingGroup; blue's seeded as an earlier deploy
+ * made it), all in the one account.
  */
 export async function simulateApps(options: {
   apps: number;
   blueCount?: number;
+  groups?: boolean;
   route53RatePerSecond?: number;
   taskLatencyMs?: number;
 }): Promise<ScaleResult> {
@@ -71,12 +74,13 @@ export async function simulateApps(options: {
     );
     const monitors: SafetyMonitor[] = [];
     for (const app of names) {
+      const own = builtInApp(app, false, options.groups ?? false);
       seedApp(world, {
-        app,
+        own,
         firstDeploy: false,
         ...(options.blueCount ? { blueCount: options.blueCount } : {}),
       });
-      const config = defaultConfig(app);
+      const { config } = own;
       world.s3.put(BUCKET, configKey(app, ENV), JSON.stringify(config));
       const parsed = validateConfig(config);
       if (!parsed.ok) throw new Error(parsed.problems.join('; '));

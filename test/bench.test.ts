@@ -33,13 +33,17 @@ describe('npm run bench -- --json', () => {
     expect(report.scale.concurrent20.status).toBe('SUCCEEDED');
     // At AWS's own limits, with the account's rate limits on: 1,000 instances in one deploy, and
     // 100 app/envs at once sharing Route 53's 5 requests a second and EC2's token buckets.
-    const { fleet1000, concurrent100 } = report.scale;
-    expect(fleet1000).toMatchObject({ status: 'SUCCEEDED', instances: 1000, violations: [] });
-    expect(concurrent100).toMatchObject({ status: 'SUCCEEDED', apps: 100, succeeded: 100, violations: [] });
-    expect(concurrent100.failures).toEqual([]);
-    // The throttling was real, and absorbed by the retries.
-    expect(concurrent100.throttled).toBeGreaterThan(0);
-    for (const run of [fleet1000, concurrent100]) {
+    // Both for bare instances and for Auto Scaling groups (fleet.kind autoScalingGroup).
+    const { fleet1000, concurrent100, fleet1000Groups, concurrent100Groups } = report.scale;
+    for (const fleet of [fleet1000, fleet1000Groups])
+      expect(fleet).toMatchObject({ status: 'SUCCEEDED', instances: 1000, violations: [] });
+    for (const apps of [concurrent100, concurrent100Groups]) {
+      expect(apps).toMatchObject({ status: 'SUCCEEDED', apps: 100, succeeded: 100, violations: [] });
+      expect(apps.failures).toEqual([]);
+      // The throttling was real, and absorbed by the retries.
+      expect(apps.throttled).toBeGreaterThan(0);
+    }
+    for (const run of [fleet1000, concurrent100, fleet1000Groups, concurrent100Groups]) {
       expect(run.transitions).toBeGreaterThan(0);
       expect(run.apiCalls).toBeGreaterThan(run.throttled);
     }

@@ -106,16 +106,31 @@ export const AUTOSCALING_LIMITS = {
   instances: { default: 50, max: 50, ids: 50 },
   detachTargetGroups: 10,
   tagsPerGroup: 50,
+  /**
+   * "Auto Scaling groups per region: 500", the default quota (Quotas for Auto Scaling resources and
+   * groups, https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-account-limits.html, read
+   * 2026-12); a group being deleted still counts until it is gone.
+   */
+  groupsPerRegion: 500,
 } as const;
 
 /** How often a group that could not launch tries again (the simulator's pace, not AWS's back-off). */
 const LAUNCH_RETRY_SECONDS = 10;
 
 /**
- * Activities kept per group. Auto Scaling keeps six weeks of them; a group short of capacity for
- * hours would fail a launch every LAUNCH_RETRY_SECONDS, so the simulator keeps the newest only.
+ * How long a group's activities are kept: "Only activities started within the last six weeks can
+ * be returned" (API reference, DescribeScalingActivities ActivityIds, read 2026-12).
  */
-const ACTIVITY_HISTORY = 500;
+const ACTIVITY_RETENTION_MS = 6 * 7 * 86_400_000;
+
+/**
+ * Activities kept per group at most, the simulator's own bound within those six weeks (a group
+ * short of capacity for days would fail a launch every LAUNCH_RETRY_SECONDS). It holds a deploy of
+ * the largest group many times over: 1,000 launches (the ALB's 1,000 targets per target group),
+ * and a termination and a launch for each instance replaced, all of which the service reads back
+ * to count the replacements since green's launch.
+ */
+const ACTIVITY_HISTORY = 10_000;
 
 /** The tag Auto Scaling puts on every instance it launches, naming its group. */
 export const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
@@ -407,7 +422,17 @@ export class AutoScalingModel {
     if (full.status !== 'InProgress') full.endedAt = full.startedAt;
     group.activities.unshift(full);
     if (group.activities.length > ACTIVITY_HISTORY) group.activities.length = ACTIVITY_HISTORY;
+    const kept = this.retained(group.activities);
+    if (kept < group.activities.length) group.activities.length = kept;
     return full;
+  }
+
+  /** How many of the activities (newest first) started within the retention period. */
+  private retained(activities: readonly SimActivity[]): number {
+    const from = this.world.now() - ACTIVITY_RETENTION_MS;
+    let kept = activities.length;
+    while (kept > 0 && (activities[kept - 1]?.startedAt ?? 0) < from) kept -= 1;
+    return kept;
   }
 
   private end(activity: SimActivity, status: 'Successful' | 'Failed', message?: string): void {
@@ -651,6 +676,11 @@ export class AutoScalingModel {
         'AlreadyExistsFault',
         `AutoScalingGroup by this name already exists - A group with the name ${name} already exists`,
       );
+    if (this.groups.size >= AUTOSCALING_LIMITS.groupsPerRegion)
+      throw awsError(
+        'LimitExceededFault',
+        `You have reached your limit of ${AUTOSCALING_LIMITS.groupsPerRegion} Auto Scaling groups in this Region.`,
+      );
     const spec = input.LaunchTemplate;
     if (!spec)
       throw validation(
@@ -788,7 +818,9 @@ export class AutoScalingModel {
           ? [this.groups.get(input.AutoScalingGroupName)].filter((g): g is SimGroup => g !== undefined)
           : [...this.groups.values()];
       items = groups
-        .flatMap((group) => group.activities.map((activity) => ({ group, activity })))
+        .flatMap((group) =>
+          group.activities.slice(0, this.retained(group.activities)).map((activity) => ({ group, activity })),
+        )
         .filter(({ activity }) => !ids || ids.includes(activity.id))
         .sort((a, b) => b.activity.startedAt - a.activity.startedAt)
         .map(({ group, activity }) => ({

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { groupActivities, groupsAttachedTo } from '#shared/aws/autoscaling.ts';
 import { describeAlarms } from '#shared/aws/cloudwatch.ts';
 import { findLaunchedInstances, instancesById, tagResources, terminateInstances } from '#shared/aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '#shared/aws/elbv2.ts';
 import { MANAGED_BY, TAG } from '#shared/domain/tags.ts';
 import { routeClientsTo } from '../../sim/router.ts';
 import { type ApiCall, asSomeoneElse, callObservers, World } from '../../sim/world.ts';
-import { seedWorld, TARGET_GROUPS } from '../../sim/worlds.ts';
+import { LAUNCH_TEMPLATE, seedWorld, TARGET_GROUPS } from '../../sim/worlds.ts';
 
 // The service's AWS calls against a simulated account that refuses over-limit batches and pages
 // its answers as AWS does (test/unit/sim-limits.test.ts): at fleet sizes past one page or one
@@ -100,5 +101,48 @@ describe('CloudWatch calls at scale', () => {
     expect([...found.keys()].sort()).toEqual([...names].sort());
     const calls = inputsOf('DescribeAlarms');
     expect(calls.map((c) => (c.AlarmNames as string[]).length)).toEqual([100, 100, 20]);
+  });
+});
+
+describe('Auto Scaling calls at scale', () => {
+  /** A group of `desired` instances with none launched yet, attached to `targetGroupArns`. */
+  function group(name: string, desired: number, targetGroupArns: string[] = []) {
+    const image = [...world.ec2.images.values()][0]?.id ?? '';
+    return world.autoscaling.seedGroup({
+      name,
+      launchTemplate: { id: LAUNCH_TEMPLATE.id },
+      imageId: image,
+      count: 0,
+      min: 0,
+      max: Math.max(desired, 1),
+      desired,
+      targetGroupArns,
+      subnets: [LAUNCH_TEMPLATE.subnetId],
+      tags: {},
+      at: Date.now(),
+    });
+  }
+
+  it("finds the group attached to a target group among the account's 200: both pages of 100", async () => {
+    for (let i = 0; i < 200; i++) {
+      const name = `group-${String(i).padStart(3, '0')}`;
+      group(name, 0, i === 150 ? [TARGET_GROUPS.b] : []);
+    }
+    const found = await asSomeoneElse(() => groupsAttachedTo(TARGET_GROUPS.b));
+    expect(found.map((g) => g.name)).toEqual(['group-150']);
+    const calls = inputsOf('DescribeAutoScalingGroups');
+    expect(calls.map((c) => c.MaxRecords)).toEqual([100, 100]);
+    expect(calls[0]?.NextToken).toBeUndefined();
+    expect(calls[1]?.NextToken).toEqual(expect.any(String));
+  });
+
+  it("reads a 1,000-instance group's launch back to its first activity: every page of 100", async () => {
+    const since = new Date(Date.now() - 60_000);
+    group('big', 1000);
+    world.autoscaling.reconcile();
+    const activities = await asSomeoneElse(() => groupActivities('big', since));
+    expect(activities).toHaveLength(1000);
+    expect(activities.every((a) => a.description.startsWith('Launching a new EC2 instance: i-'))).toBe(true);
+    expect(inputsOf('DescribeScalingActivities')).toHaveLength(10);
   });
 });

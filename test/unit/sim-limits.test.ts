@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TARGETS_PER_GROUP } from '../../sim/aws/elbv2.ts';
 import { Ec2RateLimits, SlidingWindowLimit, TokenBucket } from '../../sim/aws/throttling.ts';
 import { asSomeoneElse, World } from '../../sim/world.ts';
-import { seedWorld, TARGET_GROUPS } from '../../sim/worlds.ts';
+import { LAUNCH_TEMPLATE, seedWorld, TARGET_GROUPS } from '../../sim/worlds.ts';
 
 // The simulated account refuses what AWS refuses (batches over their documented limits) and
 // throttles as AWS throttles (EC2's token buckets, Route 53's five requests a second), so a
@@ -120,6 +120,75 @@ describe('simulated ELBv2 target groups', () => {
     // Registering one already there again is idempotent, not one more.
     world.elbv2.RegisterTargets({ TargetGroupArn: group, Targets: [{ Id: first[0] ?? '' }] });
     expect(world.elbv2.activeTargets(group)).toHaveLength(TARGETS_PER_GROUP);
+  });
+});
+
+describe('simulated Auto Scaling', () => {
+  function group(name: string, desired: number) {
+    const image = [...world.ec2.images.values()][0]?.id ?? '';
+    return world.autoscaling.seedGroup({
+      name,
+      launchTemplate: { id: LAUNCH_TEMPLATE.id },
+      imageId: image,
+      count: 0,
+      min: 0,
+      max: Math.max(desired, 1),
+      desired,
+      targetGroupArns: [],
+      subnets: [LAUNCH_TEMPLATE.subnetId],
+      tags: {},
+      at: Date.now(),
+    });
+  }
+
+  it('pages groups 50 at a time by default and 100 at most: MaxRecords 101 is refused', () => {
+    for (let i = 0; i < 120; i++) group(`group-${String(i).padStart(3, '0')}`, 0);
+    const first = world.autoscaling.DescribeAutoScalingGroups({});
+    const rest = world.autoscaling.DescribeAutoScalingGroups({
+      MaxRecords: 100,
+      NextToken: first.NextToken ?? '',
+    });
+    expect(first.AutoScalingGroups).toHaveLength(50);
+    expect(rest.AutoScalingGroups).toHaveLength(70);
+    expect(rest.NextToken).toBeUndefined();
+    expect(() => world.autoscaling.DescribeAutoScalingGroups({ MaxRecords: 101 })).toThrow(
+      expect.objectContaining({ name: 'ValidationError' }),
+    );
+  });
+
+  it('holds at most 500 groups in the Region (the default quota): one more is refused until one is gone', () => {
+    for (let i = 0; i < 500; i++) group(`group-${String(i).padStart(3, '0')}`, 0);
+    const create = () =>
+      world.autoscaling.CreateAutoScalingGroup({
+        AutoScalingGroupName: 'one-more',
+        LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE.id, Version: '$Default' },
+        MinSize: 0,
+        MaxSize: 1,
+        VPCZoneIdentifier: LAUNCH_TEMPLATE.subnetId,
+      });
+    expect(create).toThrow(expect.objectContaining({ name: 'LimitExceededFault' }));
+    world.autoscaling.DeleteAutoScalingGroup({ AutoScalingGroupName: 'group-000' });
+    create();
+    expect(world.autoscaling.groups.has('one-more')).toBe(true);
+  });
+
+  it("keeps a 1,000-instance group's launches, and no activity past six weeks", () => {
+    group('big', 1000);
+    world.autoscaling.reconcile();
+    const all = (NextToken?: string) =>
+      world.autoscaling.DescribeScalingActivities({
+        AutoScalingGroupName: 'big',
+        ...(NextToken ? { NextToken } : {}),
+      });
+    let page = all();
+    let activities = page.Activities.length;
+    while (page.NextToken) {
+      page = all(page.NextToken);
+      activities += page.Activities.length;
+    }
+    expect(activities).toBe(1000);
+    later(6 * 7 * 86_400_000 + 1000);
+    expect(all().Activities).toEqual([]);
   });
 });
 
