@@ -34,9 +34,10 @@ const MAX_RECORDS = { groups: 100, activities: 100, policies: 100 } as const;
 
 /**
  * Pages read at most: 100 pages of groups is 10,000 groups (far beyond one account's quota of
- * 500 a Region); activities are read only as far back as a deployment needs.
+ * 500 a Region). Activities are read only as far back as a deployment needs: a group of 1,000
+ * launched (1,000 activities) and replacing more than its size (over 2,000 more) fits in 100 pages.
  */
-const MAX_PAGES = { groups: 100, activities: 20, policies: 20 } as const;
+const MAX_PAGES = { groups: 100, activities: 100, policies: 20 } as const;
 
 /** A group as the service uses it. */
 export interface GroupSummary {

@@ -143,9 +143,17 @@ export interface ActivityFacts {
 }
 
 /**
- * Why the group is short of capacity, when its newest launch failed and it has fewer than desired
- * InService: the activity's own reason (EC2's InsufficientInstanceCapacity, a limit, a bad
- * template). Activities come newest first.
+ * How many launches in a row must fail before the group counts as short of capacity: Auto Scaling
+ * retries a failed launch, in another Availability Zone of the group when one has capacity, so one
+ * failure is not yet a group that cannot reach its size.
+ */
+export const LAUNCH_FAILURES_IN_A_ROW = 3;
+
+/**
+ * Why the group is short of capacity, when its newest launches failed (LAUNCH_FAILURES_IN_A_ROW
+ * of them, none succeeding since) and it has fewer than desired InService: the newest activity's
+ * own reason (EC2's InsufficientInstanceCapacity, a limit, a bad template). Activities come newest
+ * first.
  */
 export function capacityShortfall(
   activities: readonly ActivityFacts[],
@@ -153,8 +161,10 @@ export function capacityShortfall(
   desired: number,
 ): string | undefined {
   if (inService >= desired) return undefined;
-  const launch = activities.find((a) => /^Launching a new EC2 instance/.test(a.description));
-  if (launch?.status !== 'Failed') return undefined;
+  const launches = activities.filter((a) => /^Launching a new EC2 instance/.test(a.description));
+  const newest = launches.slice(0, LAUNCH_FAILURES_IN_A_ROW);
+  if (newest.length < LAUNCH_FAILURES_IN_A_ROW || newest.some((a) => a.status !== 'Failed')) return undefined;
+  const [launch] = newest as [ActivityFacts];
   const reason = (launch.statusMessage ?? launch.description).replace(/\.+$/, '');
   return `the group could not launch all ${desired} instances (${inService} in service so far): ${reason}`;
 }

@@ -27,7 +27,7 @@ import { clientToken } from '../domain/identity.ts';
 import { fleetTags, MANAGED_BY, TAG, type Tags } from '../domain/tags.ts';
 import { SLOTS, type Slot } from '../domain/traffic.ts';
 import type { DeploymentState, GroupPlan, Plan } from '../domain/workflow.ts';
-import { InvalidConfig, SlotInUse, UnsafeToDeploy } from '../errors.ts';
+import { GreenUnhealthy, InvalidConfig, SlotInUse, UnsafeToDeploy } from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { Refuse } from './slot-ownership.ts';
 
@@ -101,6 +101,18 @@ export async function planGroups(
       refuse(new UnsafeToDeploy(problem));
       return undefined;
     }
+    // Deleted once green replaces it: a group serving more than blue's slot would take the others down.
+    const others = blue?.targetGroupArns.filter(
+      (arn) => arn !== plan.slots[plan.blue as Slot].targetGroupArn,
+    );
+    if (blue && others && others.length > 0) {
+      refuse(
+        new UnsafeToDeploy(
+          `blue's group ${blue.name} is attached to other target groups too (${others.join(', ')}); the service deletes it once green replaces it, so it must serve blue's slot alone: detach the others`,
+        ),
+      );
+      return undefined;
+    }
   }
   const subnets = config.fleet.subnetIds?.join(',') ?? blue?.subnets;
   if (!subnets) {
@@ -111,7 +123,8 @@ export async function planGroups(
     );
     return undefined;
   }
-  const desired = blue ? blue.desired : plan.instanceCount;
+  // A blue group scaled to 0 serves nothing: green gets at least one instance.
+  const desired = blue ? Math.max(1, blue.desired) : plan.instanceCount;
   const heldBefore = SIZE_PROCESSES.filter((p) => blue?.suspended.includes(p));
   return {
     name: greenGroupName(plan, plan.green),
@@ -169,6 +182,11 @@ export async function launchGreenGroup(
     if (found?.tags[TAG.deploymentId] !== state.deploymentId)
       throw new SlotInUse(
         `an Auto Scaling group named ${group.name} exists and is not this deployment's (${found ? `tagged ${TAG.deploymentId}=${found.tags[TAG.deploymentId] ?? '(none)'}` : 'being deleted'}); nothing was launched`,
+      );
+    // This deployment's own, being deleted (by hand, or a rollback already under way): not green.
+    if (found.deleting)
+      throw new GreenUnhealthy(
+        `green's Auto Scaling group ${group.name} is being deleted; not launching into it`,
       );
   }
   // A first deploy takes all traffic at once: nothing to hold.

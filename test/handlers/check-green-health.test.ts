@@ -216,18 +216,22 @@ describe('check-green-health with fleet.kind autoScalingGroup', () => {
   }
 
   it("fails with CapacityShortfall giving Auto Scaling's reason when the group's launch failed", async () => {
-    // Prepare: two of three in service, the third launch refused by EC2.
+    // Prepare: two of three in service, the third launch refused by EC2 three times in a row.
+    const refused = () =>
+      activity(
+        'Launching a new EC2 instance.  Status Reason: We currently do not have sufficient t3.micro capacity.',
+        'Failed',
+        {
+          StatusMessage:
+            'We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a). Launching EC2 instance failed.',
+        },
+      );
     group(
       [GREEN_1, GREEN_2],
       [
-        activity(
-          'Launching a new EC2 instance.  Status Reason: We currently do not have sufficient t3.micro capacity.',
-          'Failed',
-          {
-            StatusMessage:
-              'We currently do not have sufficient t3.micro capacity in the Availability Zone you requested (us-east-1a). Launching EC2 instance failed.',
-          },
-        ),
+        refused(),
+        refused(),
+        refused(),
         activity(`Launching a new EC2 instance: ${GREEN_2}`, 'Successful'),
         activity(`Launching a new EC2 instance: ${GREEN_1}`, 'Successful'),
       ],

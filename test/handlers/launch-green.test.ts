@@ -628,6 +628,30 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(2);
   });
 
+  it("fails with GreenUnhealthy, changing nothing more, when a retry finds this deployment's group being deleted", async () => {
+    // Prepare: the group this deployment made is being deleted (by hand, or by a rollback).
+    autoscalingMock
+      .on(CreateAutoScalingGroupCommand)
+      .rejects(
+        awsError(
+          'AlreadyExists',
+          `AutoScalingGroup by this name already exists - A group with the name ${GREEN_GROUP} already exists`,
+          400,
+        ),
+      );
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup({ deleting: true })] });
+
+    // Act
+    const run = handler(groupLaunch(), context);
+
+    // Assess
+    await expectFailure(run, 'GreenUnhealthy', `green's Auto Scaling group ${GREEN_GROUP} is being deleted`);
+    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(0);
+    expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(0);
+  });
+
   it("fails with SlotInUse, changing nothing more, when the group of green's name is another deployment's", async () => {
     // Prepare
     autoscalingMock

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { groupActivities, groupsAttachedTo } from '#shared/aws/autoscaling.ts';
+import { allGroups, groupActivities } from '#shared/aws/autoscaling.ts';
 import { describeAlarms } from '#shared/aws/cloudwatch.ts';
 import { findLaunchedInstances, instancesById, tagResources, terminateInstances } from '#shared/aws/ec2.ts';
 import { describeTargetHealth, registerTargets } from '#shared/aws/elbv2.ts';
@@ -128,7 +128,9 @@ describe('Auto Scaling calls at scale', () => {
       const name = `group-${String(i).padStart(3, '0')}`;
       group(name, 0, i === 150 ? [TARGET_GROUPS.b] : []);
     }
-    const found = await asSomeoneElse(() => groupsAttachedTo(TARGET_GROUPS.b));
+    const found = (await asSomeoneElse(() => allGroups())).filter((g) =>
+      g.targetGroupArns.includes(TARGET_GROUPS.b),
+    );
     expect(found.map((g) => g.name)).toEqual(['group-150']);
     const calls = inputsOf('DescribeAutoScalingGroups');
     expect(calls.map((c) => c.MaxRecords)).toEqual([100, 100]);

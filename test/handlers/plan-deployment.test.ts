@@ -834,6 +834,38 @@ describe('plan-deployment with fleet.kind autoScalingGroup', () => {
     );
   });
 
+  it('refuses with UnsafeToDeploy a blue group that serves another target group too (its deletion would take that down)', async () => {
+    // Prepare
+    const other =
+      'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-admin/0123456789abcdef';
+    liveAccount(groupConfigText);
+    const shared = blueGroup();
+    groups({ ...shared, TargetGroupARNs: [...(shared.TargetGroupARNs ?? []), other] });
+
+    // Act
+    const run = handler(deployment, context);
+
+    // Assess
+    await expectFailure(
+      run,
+      'UnsafeToDeploy',
+      `blue's group ${BLUE_GROUP} is attached to other target groups too (${other})`,
+    );
+  });
+
+  it("gives green at least one instance when blue's group is scaled to 0", async () => {
+    // Prepare
+    liveAccount(groupConfigText);
+    groups(blueGroup({ desired: 0, min: 0 }));
+
+    // Act
+    const plan = await handler(deployment, context);
+
+    // Assess
+    expect(plan.group).toMatchObject({ desired: 1, min: 0 });
+    expect(plan.instanceCount).toBe(1);
+  });
+
   it("refuses with UnsafeToDeploy when a group is attached to green's target group; one being deleted does not count", async () => {
     // Prepare
     liveAccount(groupConfigText);

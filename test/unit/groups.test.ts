@@ -87,13 +87,19 @@ describe('activity history', () => {
     status: 'Failed',
     statusMessage: 'We currently do not have sufficient capacity',
   };
-  it("gives the newest failed launch's reason while short of capacity", () => {
-    expect(capacityShortfall([failed], 1, 3)).toContain('sufficient capacity');
-    expect(capacityShortfall([failed], 3, 3)).toBeUndefined();
+  const thrice = [failed, failed, failed];
+  it("gives the newest failed launch's reason while short of capacity, once launches failed 3 times in a row", () => {
+    expect(capacityShortfall(thrice, 1, 3)).toContain('sufficient capacity');
+    expect(capacityShortfall(thrice, 3, 3)).toBeUndefined();
+  });
+  it('waits for Auto Scaling to retry a launch that failed once or twice (another zone may have capacity)', () => {
+    expect(capacityShortfall([failed], 1, 3)).toBeUndefined();
+    expect(capacityShortfall([failed, failed], 1, 3)).toBeUndefined();
   });
   it('counts no shortfall once a later launch succeeded', () => {
     const ok = { description: 'Launching a new EC2 instance: i-9', status: 'Successful' };
-    expect(capacityShortfall([ok, failed], 2, 3)).toBeUndefined();
+    expect(capacityShortfall([ok, ...thrice], 2, 3)).toBeUndefined();
+    expect(capacityShortfall([failed, failed, ok, failed], 2, 3)).toBeUndefined();
   });
   it('counts replacements for failed health checks, not scale-in', () => {
     const replaced = {
