@@ -604,8 +604,8 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     });
   });
 
-  it("goes on when a retry finds green's group already made by this deployment (AlreadyExists)", async () => {
-    // Prepare: the first try made the group, then its answer was lost.
+  /** CreateAutoScalingGroup answers that green's group exists (an earlier try made it, or another deployment did). */
+  const groupAlreadyMade = () =>
     autoscalingMock
       .on(CreateAutoScalingGroupCommand)
       .rejects(
@@ -615,6 +615,10 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
           400,
         ),
       );
+
+  it("goes on when a retry finds green's group already made by this deployment (AlreadyExists)", async () => {
+    // Prepare: the first try made the group, then its answer was lost.
+    groupAlreadyMade();
     autoscalingMock
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
       .resolves({ AutoScalingGroups: [greenGroup()] });
@@ -630,15 +634,7 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
 
   it("fails with GreenUnhealthy, changing nothing more, when a retry finds this deployment's group being deleted", async () => {
     // Prepare: the group this deployment made is being deleted (by hand, or by a rollback).
-    autoscalingMock
-      .on(CreateAutoScalingGroupCommand)
-      .rejects(
-        awsError(
-          'AlreadyExists',
-          `AutoScalingGroup by this name already exists - A group with the name ${GREEN_GROUP} already exists`,
-          400,
-        ),
-      );
+    groupAlreadyMade();
     autoscalingMock
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
       .resolves({ AutoScalingGroups: [greenGroup({ deleting: true })] });
@@ -654,15 +650,7 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
 
   it("fails with SlotInUse, changing nothing more, when the group of green's name is another deployment's", async () => {
     // Prepare
-    autoscalingMock
-      .on(CreateAutoScalingGroupCommand)
-      .rejects(
-        awsError(
-          'AlreadyExists',
-          `AutoScalingGroup by this name already exists - A group with the name ${GREEN_GROUP} already exists`,
-          400,
-        ),
-      );
+    groupAlreadyMade();
     autoscalingMock.on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] }).resolves({
       AutoScalingGroups: [greenGroup({ tags: groupTags('b', '1.1.0', 'web-prod-1_1_0-someoneelse') })],
     });

@@ -190,6 +190,19 @@ describe('stopped after the lock item was lost', () => {
   });
 });
 
+/** A second deployment of web/prod, 1.2.0 as `other` (a lost lock item), claims green's slot b. */
+function claimGreenFor(world: World, other: string): void {
+  const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
+  if (group) {
+    group.tags = {
+      ...group.tags,
+      [TAG.deploymentId]: other,
+      [TAG.version]: '1.2.0',
+      [TAG.execution]: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}`,
+    };
+  }
+}
+
 describe('a recovery that meets faults', () => {
   /** Stops 1.1.0 30 s after green takes 50 %, with `faults` injected at the same moment. */
   const stopAtHalf = (name: string, faults: (world: World) => void): Scenario => ({
@@ -284,15 +297,7 @@ describe('a recovery that meets faults', () => {
     const other = 'web-prod-1_2_0-0123456789';
     const scenario = stopAtHalf('recovery-cannot-finish-green-claimed', (world) => {
       // A second deployment of web/prod (a lost lock item) claimed green's slot.
-      const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
-      if (group) {
-        group.tags = {
-          ...group.tags,
-          [TAG.deploymentId]: other,
-          [TAG.version]: '1.2.0',
-          [TAG.execution]: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}`,
-        };
-      }
+      claimGreenFor(world, other);
       world.inject({ service: 'ec2', operation: 'TerminateInstances', kind: 'permanent', times: 1_000_000 });
     });
     const { world } = await simulate(scenario);
@@ -313,15 +318,7 @@ describe('a recovery that meets faults', () => {
     const other = 'web-prod-1_2_0-0123456789';
     const scenario: Scenario = {
       ...stopAtHalf('recovery-groups-green-claimed', (world) => {
-        const group = world.elbv2.targetGroups.get(TARGET_GROUPS.b);
-        if (group) {
-          group.tags = {
-            ...group.tags,
-            [TAG.deploymentId]: other,
-            [TAG.version]: '1.2.0',
-            [TAG.execution]: `arn:aws:states:us-east-1:123456789012:execution:bluegreen-ec2-sim-deploy:${other}`,
-          };
-        }
+        claimGreenFor(world, other);
       }),
       asg: true,
       // Green's slot is another's by its tags while this deployment's group serves half the
