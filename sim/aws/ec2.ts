@@ -114,7 +114,7 @@ export class Ec2Model {
   readonly launchTemplates = new Map<string, SimLaunchTemplate>();
   private readonly tokens = new Map<string, string[]>();
   /** CreateLaunchTemplateVersion's client tokens: the template and the version each one made. */
-  private readonly versionTokens = new Map<string, { templateId: string; version: number }>();
+  private readonly versionTokens = new Map<string, { templateId: string; version: number; asked: string }>();
   /** How many more instances EC2 will launch (undefined: unlimited). */
   capacity: number | undefined;
   bootSeconds = 60;
@@ -291,7 +291,20 @@ export class Ec2Model {
     if (token !== undefined && token.length > EC2_LIMITS.clientToken)
       throw awsError('InvalidParameterValue', `ClientToken: at most ${EC2_LIMITS.clientToken} characters`);
     const made = token !== undefined ? this.versionTokens.get(token) : undefined;
+    const asked = JSON.stringify([
+      input.LaunchTemplateId ?? input.LaunchTemplateName,
+      input.SourceVersion,
+      input.LaunchTemplateData,
+      input.VersionDescription,
+    ]);
     if (made) {
+      // A client token names one request: the same token with other parameters is refused
+      // (EC2 API reference, "Ensuring idempotency": IdempotentParameterMismatch).
+      if (made.asked !== asked)
+        throw awsError(
+          'IdempotentParameterMismatch',
+          'The client token you have provided is associated with a resource that is already deleted or has different parameters.',
+        );
       const template = this.launchTemplate({ id: made.templateId });
       return { LaunchTemplateVersion: this.describeVersion(template, made.version) };
     }
@@ -316,7 +329,8 @@ export class Ec2Model {
       createdAt: this.world.now(),
     });
     template.latestVersion = number;
-    if (token !== undefined) this.versionTokens.set(token, { templateId: template.id, version: number });
+    if (token !== undefined)
+      this.versionTokens.set(token, { templateId: template.id, version: number, asked });
     return { LaunchTemplateVersion: this.describeVersion(template, number) };
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STATE } from '#shared/domain/states.ts';
 import { TAG } from '#shared/domain/tags.ts';
 import type { SimGroup } from '../../sim/aws/autoscaling.ts';
 import { findScenario, type Scenario } from '../../sim/scenarios.ts';
@@ -61,6 +62,35 @@ describe('fleet.kind autoScalingGroup', () => {
       [...world.ec2.instances.values()].filter((i) => i.tags[TAG.version] === '1.1.0').map((i) => i.imageId),
     );
     expect(amis.size).toBe(1);
+  });
+
+  it('with launchTemplate.version $Latest, a launch delivered twice makes one version and one group', async () => {
+    const base = scenario('asg-happy');
+    const { summary, world } = await simulate(
+      {
+        ...base,
+        name: 'asg-latest-delivered-twice',
+        prepare: (ctx) => {
+          ctx.config.launchTemplate = { ...ctx.config.launchTemplate, version: '$Latest' };
+        },
+      },
+      {
+        // At-least-once: the launch runs twice; the second finds the version the first made.
+        intercept: async (call, invoke) => {
+          if (call.state !== STATE.launch) return invoke();
+          await invoke();
+          return invoke();
+        },
+      },
+    );
+    expect(summary.violations).toEqual([]);
+    expect(summary.status).toBe('SUCCEEDED');
+    const made = world.calls.filter((c) => c.operation === 'CreateLaunchTemplateVersion' && !c.error);
+    expect(made).toHaveLength(1);
+    expect(
+      world.calls.some((c) => c.operation === 'DescribeLaunchTemplateVersions' && c.fn === 'launchGreen'),
+    ).toBe(true);
+    expect(live(groupsOf(world, '1.1.0'))).toHaveLength(1);
   });
 
   it('asg-instance-replaced: the group replaces the failing green instance and the deploy goes on', async () => {
