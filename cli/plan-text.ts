@@ -24,7 +24,7 @@ function trafficLine(t: NonNullable<PlanReport['deploy']>['traffic']): string {
 
 function fleetLine(g: NonNullable<PlanReport['deploy']>['group']): string {
   if (!g) return 'fleet: instances the service launches';
-  return `fleet: Auto Scaling group ${oneLine(g.name)} (desired ${g.desired}, min ${g.min}, max ${g.max}, grace ${g.gracePeriodSeconds} s, subnets ${oneLine(g.subnets)})${g.blue ? `; blue's group ${oneLine(g.blue)} held at its size until the deploy ends` : '; no blue group'}`;
+  return `fleet: Auto Scaling group ${oneLine(g.name)} (desired ${g.desired}, min ${g.min}, max ${g.max}, grace ${g.gracePeriodSeconds} s, subnets ${oneLine(g.subnets)})${g.blue ? `; its minimum held at its size and blue's group ${oneLine(g.blue)} at its own until the deploy ends` : '; no blue group'}`;
 }
 
 function accountLines(r: PlanReport): string[] {

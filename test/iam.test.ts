@@ -561,11 +561,35 @@ const HOSTILE: { what: string; request: IamRequest }[] = [
     },
   ]),
   {
-    what: 'update the service’s group (its size or its launch template version)',
+    what: 'update the service’s group’s launch template version',
     request: {
       action: 'autoscaling:UpdateAutoScalingGroup',
       resource: group(GREEN_GROUP),
       context: { ...groupTagged(greenTags), 'autoscaling:LaunchTemplateVersionSpecified': 'true' },
+    },
+  },
+  {
+    what: 'update the service’s group’s maximum',
+    request: {
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: group(GREEN_GROUP),
+      context: { ...groupTagged(greenTags), 'autoscaling:MinSize': '1', 'autoscaling:MaxSize': '100' },
+    },
+  },
+  {
+    what: 'move the service’s group to other subnets',
+    request: {
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: group(GREEN_GROUP),
+      context: { ...groupTagged(greenTags), 'autoscaling:VPCZoneIdentifiers': ['subnet-0badc0de0badc0de0'] },
+    },
+  },
+  {
+    what: 'set the minimum of a group that is not the service’s',
+    request: {
+      action: 'autoscaling:UpdateAutoScalingGroup',
+      resource: group('payments-prod'),
+      context: { 'autoscaling:MinSize': '0' },
     },
   },
   {
@@ -1030,10 +1054,14 @@ const detach = [
 const deleteGroups = [
   read('DescribeAutoScalingGroups'),
   onGroup('DeleteAutoScalingGroup', greenGroup, { ...onGreen, 'autoscaling:ForceDelete': 'true' }),
-  onGroup('ResumeProcesses', blueGroup, onBlue),
   ourTemplate('ec2:DeleteLaunchTemplateVersions'),
 ];
-const removeGroups = [...detach, ...deleteGroups];
+/** Green's minimum, held at its size while traffic moved, back to blue's. */
+const releaseGreen = onGroup('UpdateAutoScalingGroup', greenGroup, {
+  ...onGreen,
+  'autoscaling:MinSize': '2',
+});
+const removeGroups = [...detach, ...deleteGroups, onGroup('ResumeProcesses', blueGroup, onBlue)];
 const GROUP_CALLS: Record<string, IamRequest[]> = {
   planDeployment: [read('DescribeAutoScalingGroups')],
   launchGreen: [
@@ -1056,9 +1084,9 @@ const GROUP_CALLS: Record<string, IamRequest[]> = {
   watchWindow: watchGroup,
   shiftTraffic: watchGroup,
   drainGreen: detach,
-  deregisterBlue: [...detach, onGroup('ResumeProcesses', greenGroup, onGreen)],
+  deregisterBlue: [...detach, releaseGreen],
   removeGreen: removeGroups,
-  terminateBlue: deleteGroups,
+  terminateBlue: [...deleteGroups, releaseGreen],
   recoverExecution: removeGroups,
 };
 
@@ -1085,6 +1113,7 @@ describe('fleet.kind autoScalingGroup: the roles', () => {
       'autoscaling:PutScalingPolicy',
       'autoscaling:ResumeProcesses',
       'autoscaling:SuspendProcesses',
+      'autoscaling:UpdateAutoScalingGroup',
       'ec2:CreateLaunchTemplateVersion',
       'ec2:DeleteLaunchTemplateVersions',
     ]);

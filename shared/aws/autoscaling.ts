@@ -14,6 +14,7 @@ import {
   ResumeProcessesCommand,
   type ScalingPolicy,
   SuspendProcessesCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import type { ActivityFacts, GroupMember } from '../domain/groups.ts';
 import type { Tags } from '../domain/tags.ts';
@@ -239,6 +240,11 @@ export async function resumeProcesses(name: string, processes: string[]): Promis
   await autoscaling.send(
     new ResumeProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: processes }),
   );
+}
+
+/** Sets the group's minimum size (its desired capacity and maximum stay as they are). */
+export async function setMinSize(name: string, min: number): Promise<void> {
+  await autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: min }));
 }
 
 /**

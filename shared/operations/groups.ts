@@ -11,6 +11,7 @@ import {
   putPolicy,
   resumeProcesses,
   SIZE_PROCESSES,
+  setMinSize,
   suspendProcesses,
 } from '../aws/autoscaling.ts';
 import { deleteTemplateVersions, findLaunchTemplate, templateVersionWithImage } from '../aws/ec2.ts';
@@ -141,11 +142,12 @@ export async function planGroups(
 
 /**
  * Green's group: a launch template version with the baked AMI, then the group from it, attached to
- * green's target group, sized like blue's, with blue's scaling policies. Both green's and blue's
- * groups are held at their size (their policies' alarms and scheduled actions suspended) until the
- * deployment ends: traffic moving between them must not make either scale in. Every call is
- * idempotent: a retry finds the version by its client token and the group by its name, and is
- * refused if the group of that name is not this deployment's.
+ * green's target group, sized like blue's is now (blue may have scaled out during the bake), with
+ * blue's scaling policies. Until the deployment ends neither scales in: blue's policies' alarms and
+ * scheduled actions are suspended (it keeps its size, to take all traffic back at once), and
+ * green's minimum is its size (its policies may still scale it out as it takes blue's traffic).
+ * Every call is idempotent: a retry finds the version by its client token and the group by its
+ * name, and is refused if the group of that name is not this deployment's.
  */
 export async function launchGreenGroup(
   state: DeploymentState & { plan: Plan & { group: GroupPlan } },
@@ -166,12 +168,17 @@ export async function launchGreenGroup(
     `${plan.app}/${plan.env} ${plan.version}: deployment ${state.deploymentId}`,
   );
   const tags: Tags = { ...fleetTags({ ...state, slot: plan.green }), [VERSION_TAG]: String(version) };
+  // Blue as it is now: it may have scaled out since Plan (the bake came between).
+  const blueNow = group.blue ? await findGroup(group.blue) : undefined;
+  const desired = Math.max(group.desired, blueNow && !blueNow.deleting ? blueNow.desired : 0);
+  const max = Math.max(group.max, desired);
   const made = await createGroup({
     name: group.name,
     launchTemplate: { id: template.id, version: String(version) },
-    desired: group.desired,
-    min: group.min,
-    max: group.max,
+    desired,
+    // Held at its size while traffic moves (a first deploy takes it all at once: nothing to hold).
+    min: plan.blue !== null ? desired : group.min,
+    max,
     subnets: group.subnets,
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
     gracePeriodSeconds: group.gracePeriodSeconds,
@@ -189,8 +196,6 @@ export async function launchGreenGroup(
         `green's Auto Scaling group ${group.name} is being deleted; not launching into it`,
       );
   }
-  // A first deploy takes all traffic at once: nothing to hold.
-  if (plan.blue !== null) await suspendProcesses(group.name, SIZE_PROCESSES);
   if (group.blue) {
     const blueArn = plan.slots[plan.blue as Slot].targetGroupArn;
     const greenArn = plan.slots[plan.green].targetGroupArn;
@@ -206,8 +211,8 @@ export async function launchGreenGroup(
       await putPolicy(policyForGreen(policy, group.name, blueArn, greenLabel ?? ''));
     await suspendProcesses(group.blue, SIZE_PROCESSES);
   }
-  logger.info('green group created', { group: group.name, desired: group.desired, made, version });
-  return { launched: group.desired, version };
+  logger.info('green group created', { group: group.name, desired, made, version });
+  return { launched: desired, version };
 }
 
 /** Green's group as it is now; undefined once it is gone. */
@@ -272,7 +277,9 @@ export async function deleteGroups(
       terminated += staying(group).length;
     }
     const version = Number(group.tags[VERSION_TAG]);
-    if (group.launchTemplate && Number.isInteger(version) && version > 0)
+    // Only while the group still launches from it: an owner who moved the group to another
+    // template or version made that one, and it is theirs.
+    if (group.launchTemplate?.version === String(version) && Number.isInteger(version) && version > 0)
       versionsLeft.push(...(await deleteTemplateVersions(group.launchTemplate.id, [version])));
   }
   if (groups.length > 0) logger.warn('groups deleted', { groups: names(groups), terminated });
@@ -297,13 +304,13 @@ export async function releaseBlue(plan: Plan): Promise<void> {
 }
 
 /**
- * Lets green's group scale on its own once it is the live fleet: all traffic on it after the
- * termination window, when blue is being retired (resuming again is a no-op).
+ * Lets green's group scale in again once it is the live fleet (all traffic on it after the
+ * termination window, when blue is being retired): its minimum, held at its size, back to the one
+ * Plan took from blue's group. Setting it again is a no-op.
  */
 export async function releaseGreen(plan: Plan): Promise<void> {
-  if (!plan.group) return;
-  const processes = released(plan.group);
-  if (processes.length === 0) return;
+  if (!plan.group || plan.blue === null) return;
   const group = await findGroup(plan.group.name);
-  if (group && !group.deleting) await resumeProcesses(plan.group.name, processes);
+  if (group && !group.deleting && group.min > plan.group.min)
+    await setMinSize(plan.group.name, plan.group.min);
 }

@@ -33,7 +33,7 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   await releaseGreen(plan);
   const targetGroupArn = plan.slots[blue].targetGroupArn;
   // Blue's group first: detached, it deregisters its instances and registers no replacement.
-  if (plan.group?.blue) await detachGroups({ name: plan.group.blue }, targetGroupArn);
+  const detached = plan.group?.blue ? await detachGroups({ name: plan.group.blue }, targetGroupArn) : 0;
   const instances = await blueInstances(state, blue);
   // Targets already draining (a retry of this task, or someone else's deregistration) are watched
   // like the ones deregistered now: terminating them early would cut their connections. Blue's
@@ -41,20 +41,22 @@ export async function deregisterBlue(input: DeploymentState): Promise<BlueDrain>
   const { serving, deregistered } = await deregisterBlueTargets(targetGroupArn, state, blue);
   const delay = await deregistrationDelaySeconds(targetGroupArn);
   // Blue has carried no traffic for the whole window: usually it is idle already.
-  const idle = serving === 0 || (await targetGroupIdle(targetGroupArn));
+  // A group's instances drain once detached, tagged or not (an adopted group's older instances
+  // may carry none of the service's tags): with a group, the target group's requests say.
+  const idle = (serving === 0 && !plan.group?.blue) || (await targetGroupIdle(targetGroupArn));
   const now = new Date();
   const bound = delay + 60;
   const every = Math.max(DRAIN_POLL_SECONDS, Math.ceil(bound / DRAIN_MAX_POLLS));
   logger.info('blue deregistered, draining', { slot: blue, deregistered, delay });
   return {
     slot: blue,
-    instances: instances.length,
-    deregistered,
+    instances: Math.max(instances.length, detached),
+    deregistered: deregistered + detached,
     deregisteredAt: now.toISOString(),
     drainUntil: new Date(now.getTime() + delay * 1000).toISOString(),
     drained: idle,
     reason:
-      serving === 0
+      serving + detached === 0
         ? 'nothing that could serve was registered'
         : idle
           ? `no request in the last ${IDLE_SECONDS} s`

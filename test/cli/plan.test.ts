@@ -219,7 +219,7 @@ describe('bluegreen plan', () => {
       const text = await bluegreen('plan', 'web', 'prod');
       expect(text.code).toBe(EXIT.ok);
       expect(text.stdout).toContain(
-        `fleet: Auto Scaling group ${group?.name} (desired 3, min 2, max 6, grace 300 s, subnets ${LAUNCH_TEMPLATE.subnetId}); blue's group ${blue?.name} held at its size until the deploy ends`,
+        `fleet: Auto Scaling group ${group?.name} (desired 3, min 2, max 6, grace 300 s, subnets ${LAUNCH_TEMPLATE.subnetId}); its minimum held at its size and blue's group ${blue?.name} at its own until the deploy ends`,
       );
 
       // Every call plan made as the operator, judged by the operator policy here as well as at the

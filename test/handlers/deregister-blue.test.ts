@@ -2,6 +2,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DetachLoadBalancerTargetGroupsCommand,
   ResumeProcessesCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
@@ -496,11 +497,12 @@ describe('deregister-blue with fleet.kind autoScalingGroup', () => {
     autoscalingMock
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [BLUE_GROUP] })
       .resolves({ AutoScalingGroups: [blueGroup()] });
+    // Green's minimum held at its size while traffic moved.
     autoscalingMock
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
-      .resolves({ AutoScalingGroups: [greenGroup()] });
+      .resolves({ AutoScalingGroups: [greenGroup({ min: 3 })] });
     autoscalingMock.on(DetachLoadBalancerTargetGroupsCommand).resolves({});
-    autoscalingMock.on(ResumeProcessesCommand).resolves({});
+    autoscalingMock.on(UpdateAutoScalingGroupCommand).resolves({});
   }
 
   it("detaches blue's group from blue's target group, before deregistering what is left", async () => {
@@ -522,7 +524,7 @@ describe('deregister-blue with fleet.kind autoScalingGroup', () => {
     expect(detached[0].calledBefore(deregistration)).toBe(true);
   });
 
-  it("lets green's group scale: it is the live fleet from here on, even if blue's retirement fails later", async () => {
+  it("lets green's group scale in again: it is the live fleet from here on, even if blue's retirement fails later", async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
     blueFleetFound();
@@ -532,9 +534,27 @@ describe('deregister-blue with fleet.kind autoScalingGroup', () => {
     await handler(groupStateWith({ green: greenFleet }), context);
 
     // Assess
-    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
-      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+    // Its minimum back to blue's; no process of it was suspended.
+    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, MinSize: 2 },
     ]);
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand)).toHaveLength(0);
+  });
+
+  it("waits for blue's group's instances to drain though none carries the service's tags (an adopted group's older ones)", async () => {
+    // Prepare: blue's target group still serves requests; its registered instances carry no tags
+    // of ours (launched before the group was tagged), so only the detach takes them out.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound({ requestsPerMinute: [40, 55] });
+    ec2Mock.on(DescribeInstancesCommand).resolves(reservation([BLUE_1, BLUE_2, BLUE_3], []));
+    groupsFound();
+
+    // Act
+    const drain = await handler(groupStateWith({ green: greenFleet }), context);
+
+    // Assess
+    expect(drain).toMatchObject({ drained: false, reason: 'draining', instances: 3 });
+    expect(autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand)).toHaveLength(1);
   });
 
   it('touches no group while blue still has weight', async () => {

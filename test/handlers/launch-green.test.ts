@@ -35,6 +35,7 @@ import {
   alarmStates,
   awsError,
   BLUE_GROUP,
+  blueGroup,
   DEPLOYMENT_ID,
   deployment,
   fleetInstanceTags,
@@ -454,7 +455,8 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     expect(made[0]).toMatchObject({
       AutoScalingGroupName: GREEN_GROUP,
       LaunchTemplate: { LaunchTemplateId: LAUNCH_TEMPLATE_ID, Version: '7' },
-      MinSize: 2,
+      // Held at its size while traffic moves: it may scale out, not in.
+      MinSize: 3,
       MaxSize: 6,
       DesiredCapacity: 3,
       VPCZoneIdentifier: groupPlan.subnets,
@@ -496,16 +498,32 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     ]);
   });
 
-  it("holds both groups at their size: green's and blue's scaling processes suspended", async () => {
+  it("holds both groups at their size: blue's scaling processes suspended, green's minimum its size", async () => {
     // Act
     await handler(groupLaunch(), context);
 
-    // Assess
+    // Assess: green's policies stay on, so it can scale out as it takes blue's traffic.
     const suspended = autoscalingMock.commandCalls(SuspendProcessesCommand).map((c) => c.args[0].input);
     expect(suspended).toEqual([
-      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
       { AutoScalingGroupName: BLUE_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
     ]);
+    const [made] = autoscalingMock.commandCalls(CreateAutoScalingGroupCommand).map((c) => c.args[0].input);
+    expect(made?.MinSize).toBe(made?.DesiredCapacity);
+  });
+
+  it('sizes green like blue is now, when blue scaled out during the bake', async () => {
+    // Prepare: Plan saw 3; load has scaled blue to 5 since (its maximum is 6).
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [BLUE_GROUP] })
+      .resolves({ AutoScalingGroups: [blueGroup({ desired: 5 })] });
+
+    // Act
+    const result = await handler(groupLaunch(), context);
+
+    // Assess
+    const [made] = autoscalingMock.commandCalls(CreateAutoScalingGroupCommand).map((c) => c.args[0].input);
+    expect(made).toMatchObject({ DesiredCapacity: 5, MinSize: 5, MaxSize: 6 });
+    expect(result.launched).toBe(5);
   });
 
   it('suspends nothing and copies no policy on a first deploy: green takes all traffic at once', async () => {
@@ -629,7 +647,7 @@ describe('launch-green with fleet.kind autoScalingGroup', () => {
     // Assess
     expect(result.launched).toBe(3);
     expect(autoscalingMock.commandCalls(PutScalingPolicyCommand)).toHaveLength(1);
-    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(2);
+    expect(autoscalingMock.commandCalls(SuspendProcessesCommand)).toHaveLength(1);
   });
 
   it("fails with GreenUnhealthy, changing nothing more, when a retry finds this deployment's group being deleted", async () => {

@@ -3,6 +3,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DetachLoadBalancerTargetGroupsCommand,
   ResumeProcessesCommand,
+  UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeleteLaunchTemplateVersionsCommand,
@@ -29,7 +30,6 @@ import {
   greenFleet,
   greenGroup,
   greenInstances,
-  groupPlan,
   groupStateWith,
   LAUNCH_TEMPLATE_ID,
   lambdaContext,
@@ -207,9 +207,9 @@ describe('terminate-blue with fleet.kind autoScalingGroup', () => {
       .resolves({ AutoScalingGroups: [blueGroup({ targetGroupArn: 'none' })] });
     autoscalingMock
       .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
-      .resolves({ AutoScalingGroups: [greenGroup()] });
+      .resolves({ AutoScalingGroups: [greenGroup({ min: 3 })] });
     autoscalingMock.on(DeleteAutoScalingGroupCommand).resolves({});
-    autoscalingMock.on(ResumeProcessesCommand).resolves({});
+    autoscalingMock.on(UpdateAutoScalingGroupCommand).resolves({});
     ec2Mock.on(DeleteLaunchTemplateVersionsCommand).resolves({
       SuccessfullyDeletedLaunchTemplateVersions: [{ LaunchTemplateId: LAUNCH_TEMPLATE_ID, VersionNumber: 6 }],
     });
@@ -229,26 +229,24 @@ describe('terminate-blue with fleet.kind autoScalingGroup', () => {
     ]);
     // Detached by deregister-blue already.
     expect(autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand)).toHaveLength(0);
-    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
-      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification', 'ScheduledActions'] },
+    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: GREEN_GROUP, MinSize: 2 },
     ]);
+    expect(autoscalingMock.commandCalls(ResumeProcessesCommand)).toHaveLength(0);
     expect(result.terminated).toBe(3);
   });
 
-  it("lets green's group scale only as blue's did: what blue's owner had suspended stays suspended", async () => {
+  it("sets green's minimum only while it is held above blue's (a retry changes nothing more)", async () => {
+    // Prepare: an earlier try set it back already.
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup({ min: 2 })] });
+
     // Act
-    await handler(
-      groupStateWith(
-        { green: greenFleet, drain: drained() },
-        { ...groupPlan, heldBefore: ['ScheduledActions'] },
-      ),
-      context,
-    );
+    await handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
 
     // Assess
-    expect(autoscalingMock.commandCalls(ResumeProcessesCommand).map((c) => c.args[0].input)).toEqual([
-      { AutoScalingGroupName: GREEN_GROUP, ScalingProcesses: ['AlarmNotification'] },
-    ]);
+    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
   });
 
   it("deletes no group blue's name finds that is not the service's", async () => {

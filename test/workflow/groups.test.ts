@@ -40,10 +40,15 @@ describe('fleet.kind autoScalingGroup', () => {
     expect(g.targetGroupArns).toEqual([names.targetGroups.b]);
     expect({ min: g.min, max: g.max, desired: g.desired }).toEqual({ min: 2, max: 6, desired: 3 });
     expect(g.healthCheckType).toBe('ELB');
-    // Held while traffic moved, released once it is the live fleet.
+    // Blue's processes suspended while traffic moved; green's minimum held at its size, then blue's
+    // minimum again once it is the live fleet. Green's own processes never suspended.
     expect([...g.suspended]).toEqual([]);
     const suspends = world.calls.filter((c) => c.operation === 'SuspendProcesses' && !c.error);
-    expect(suspends.length).toBe(2);
+    expect(suspends.length).toBe(1);
+    const created = world.calls.filter((c) => c.operation === 'CreateAutoScalingGroup' && !c.error);
+    expect(created.length).toBe(1);
+    const minimums = world.calls.filter((c) => c.operation === 'UpdateAutoScalingGroup' && !c.error);
+    expect(minimums.map((c) => c.fn)).toEqual(['deregisterBlue']);
     // Blue's target tracking policy, on green's own target group.
     const policy = g.policies.find((p) => p.PolicyName === BLUE_POLICY) as
       | { TargetTrackingConfiguration: { PredefinedMetricSpecification: { ResourceLabel: string } } }
