@@ -320,6 +320,7 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect([...asyncFunctions].sort()).toEqual([
       'OnAwsEventLambdaFunction',
       'RecoverExecutionLambdaFunction',
+      'RedriveWaitsLambdaFunction',
       'StartDeploymentLambdaFunction',
     ]);
     const queues = new Set<string>();
