@@ -92,6 +92,9 @@ const IMPLIED: Record<string, Record<string, string>> = {
   recoverExecution: {
     'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
   },
+  redriveWaits: {
+    'sqs:SendMessage': 'on-failure destination of its asynchronous (scheduled) invocations',
+  },
 };
 
 /**
