@@ -81,6 +81,7 @@ const CLIENT_CLASS: Record<string, string> = {
   'client-dynamodb': 'DynamoDBClient',
   'client-secrets-manager': 'SecretsManagerClient',
   'client-eventbridge': 'EventBridgeClient',
+  'client-auto-scaling': 'AutoScalingClient',
 };
 
 /**
