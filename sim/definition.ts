@@ -190,3 +190,37 @@ export function loadEventRules(
       })),
   );
 }
+
+/** A scheduled rule of serverless.yml (`schedule: rate(N minute[s])`) and the function it invokes. */
+export interface ScheduleRule {
+  target: string;
+  everySeconds: number;
+  timeoutSeconds: number;
+}
+
+/** The `schedule` events of serverless.yml's functions: rate expressions only (the ones used here). */
+export function loadScheduleRules(path = SERVERLESS_PATH): ScheduleRule[] {
+  const config = readYaml(path);
+  const functions = (config.functions ?? {}) as Record<
+    string,
+    { timeout?: number; events?: { schedule?: string | { rate?: string | string[] } }[] }
+  >;
+  const providerTimeout = ((config.provider ?? {}) as { timeout?: number }).timeout ?? 3;
+  return Object.entries(functions).flatMap(([target, fn]) =>
+    (fn.events ?? [])
+      .filter((e) => e.schedule !== undefined)
+      .map((e) => {
+        const schedule = e.schedule;
+        const rate = typeof schedule === 'string' ? schedule : [schedule?.rate ?? ''].flat()[0];
+        const match = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(rate ?? '');
+        if (!match)
+          throw new Error(`${target}: the simulator reads rate(N minutes) schedules only, not ${rate}`);
+        const unit = match[2]?.startsWith('hour') ? 3600 : 60;
+        return {
+          target,
+          everySeconds: Number(match[1]) * unit,
+          timeoutSeconds: fn.timeout ?? providerTimeout,
+        };
+      }),
+  );
+}

@@ -3,7 +3,14 @@ import { RELEASE_PREFIX } from '#shared/domain/artifact-key.ts';
 import type { SimExecution } from './aws/sfn.ts';
 import type { UploadOptions } from './aws/small.ts';
 import type { InstalledClock } from './clock.ts';
-import { type LoadedDefinition, loadDefinition, loadEventRules, ROLLBACK_ASL_PATH } from './definition.ts';
+import {
+  type LoadedDefinition,
+  loadDefinition,
+  loadEventRules,
+  loadScheduleRules,
+  ROLLBACK_ASL_PATH,
+  type ScheduleRule,
+} from './definition.ts';
 import type { Printer } from './printer.ts';
 import { type ExecutionObserver, type Handler, Runner, type TaskInterceptor } from './runner.ts';
 import { actor, type World } from './world.ts';
@@ -45,6 +52,8 @@ export class Harness {
     world.events.rules.push(...rules);
     for (const rule of rules) this.timeouts.set(rule.target, rule.timeoutSeconds);
     world.events.deliver = (target, event) => this.after(1, () => this.onEvent(target, event));
+    this.schedules = loadScheduleRules();
+    for (const rule of this.schedules) this.timeouts.set(rule.target, rule.timeoutSeconds);
     const statusEvents: ExecutionObserver = {
       executionEnded: (execution: SimExecution) =>
         world.events.put({
@@ -76,6 +85,51 @@ export class Harness {
       if (bucket === BUCKET && key.startsWith(RELEASE_PREFIX) && /\.(zip|tar\.gz)$/.test(key))
         this.deliver([s3Record(bucket, key, object, world.now())]);
     };
+  }
+
+  /** Scheduled rules of serverless.yml, and which of them have their next invocation set. */
+  private readonly schedules: ScheduleRule[];
+  private readonly armed = new Set<string>();
+  private clock: InstalledClock | undefined;
+
+  /**
+   * A scheduled rule invokes its function on the rate's boundaries of virtual time while anything
+   * runs (unless the world switched it off). Its invocations keep nothing waiting (the clock runs
+   * until the executions end, not until a scheduled function has), and a schedule that is the only
+   * thing left stops, so an execution that nothing else would move is still reported as stalled.
+   */
+  private arm(rule: ScheduleRule, alone = 0): void {
+    if (this.armed.has(rule.target)) return;
+    this.armed.add(rule.target);
+    const every = rule.everySeconds * 1000;
+    const now = this.world.now();
+    setTimeout(
+      () => {
+        this.armed.delete(rule.target);
+        const lonely = (this.clock?.countTimers() ?? 0) === 0 ? alone + 1 : 0;
+        if (!this.runner.busy && this.pending === 0) return;
+        if (!this.world.events.schedulesOff.has(rule.target)) {
+          this.world.events.scheduled.push({ at: this.world.now(), target: rule.target });
+          this.invokeScheduled(rule.target);
+        }
+        if (lonely < 2) this.arm(rule, lonely);
+      },
+      Math.ceil((now + 1) / every) * every - now,
+    );
+  }
+
+  private invokeScheduled(target: string): void {
+    const handler = this.handlers[target];
+    if (!handler) throw new Error(`a schedule targets ${target}, which serverless.yml does not define`);
+    const deadline = this.world.now() + (this.timeouts.get(target) ?? 3) * 1000;
+    const context = {
+      awsRequestId: `schedule-${target}-${this.world.now()}`,
+      getRemainingTimeInMillis: () => deadline - this.world.now(),
+    } as Context;
+    const event = { source: 'aws.events', 'detail-type': 'Scheduled Event', time: new Date().toISOString() };
+    void Promise.resolve(handler(event, context)).catch((error: Error) =>
+      this.printer.note(`${target} failed on its schedule: ${error.name}: ${error.message}`),
+    );
   }
 
   /** Something more will happen later: the clock must keep running until it has. */
@@ -167,6 +221,8 @@ export class Harness {
 
   /** Runs the clock until every execution has ended and nothing else is due. */
   run(clock: InstalledClock, hold: () => boolean = () => false): Promise<void> {
+    this.clock = clock;
+    for (const rule of this.schedules) this.arm(rule);
     return this.runner.runUntilSettled(clock, () => this.pending > 0, hold);
   }
 }

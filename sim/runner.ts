@@ -134,6 +134,11 @@ export class Runner {
   /** Executions stopped by stop(): Step Functions schedules nothing more for them. */
   private readonly stopped = new Set<string>();
   private inFlight = 0;
+
+  /** Whether any execution is still running. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
   private requests = 0;
   interceptor: TaskInterceptor | undefined;
   /** Virtual time a task takes before its result reaches the state machine (Lambda and transition latency). */

@@ -62,9 +62,15 @@ describe('npm run bench -- --json', () => {
     expect(report.albShift.apiCalls['route53:GetChange']).toBeUndefined();
     expect(report.albShift.transitions).toBeLessThan(report.transitions);
     // The bake wait with and without the end-of-build event: the same deploy, in virtual time.
-    const { event, polledEvery10Minutes, polledEveryMinute } = report.bakeWait;
-    for (const run of [event, polledEvery10Minutes, polledEveryMinute]) expect(run.status).toBe('SUCCEEDED');
+    const { event, eventLost, polledEvery10Minutes, polledEveryMinute } = report.bakeWait;
+    for (const run of [event, eventLost, polledEvery10Minutes, polledEveryMinute]) {
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run).toHaveProperty('overheadPercent');
+    }
     expect(event.overheadSeconds).toBeLessThan(polledEvery10Minutes.overheadSeconds);
     expect(event.transitions).toBeLessThan(polledEveryMinute.transitions);
+    // The re-drive resumes the wait the lost event would have: no transition more than the event's.
+    expect(eventLost.transitions).toBe(event.transitions);
+    expect(report).toHaveProperty('rollbackDetectSecondsAlarmEventLost');
   }, 410_000);
 });

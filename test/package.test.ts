@@ -92,6 +92,9 @@ const IMPLIED: Record<string, Record<string, string>> = {
   recoverExecution: {
     'sqs:SendMessage': 'on-failure destination of its asynchronous invocations',
   },
+  redriveWaits: {
+    'sqs:SendMessage': 'on-failure destination of its asynchronous (scheduled) invocations',
+  },
 };
 
 /**
@@ -320,6 +323,7 @@ describe('the packaged CloudFormation template (osls package, offline)', () => {
     expect([...asyncFunctions].sort()).toEqual([
       'OnAwsEventLambdaFunction',
       'RecoverExecutionLambdaFunction',
+      'RedriveWaitsLambdaFunction',
       'StartDeploymentLambdaFunction',
     ]);
     const queues = new Set<string>();

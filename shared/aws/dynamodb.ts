@@ -11,6 +11,7 @@ import type { ApprovalState, ApprovalSummary, DecisionRecord } from '../domain/a
 import type { LockItem } from '../domain/lock.ts';
 import type { PromotableWait } from '../domain/promotion.ts';
 import type { PublicationRecord } from '../domain/publication.ts';
+import { waitTtl } from '../domain/waits.ts';
 
 export const dynamodb = new DynamoDBClient({});
 
@@ -280,6 +281,34 @@ export async function findAlarmWatches(table: string, alarmName: string): Promis
       }),
     );
     for (const item of out.Items ?? []) found.push(unmarshall(item) as WaitItem);
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return found;
+}
+
+/**
+ * The waits that may still be parked at `now`: bake waits and alarm watches whose own timeout (their
+ * TTL less the day they are kept) has not passed. Every page is read; the table holds one lock and
+ * a few waits per running deployment.
+ */
+export async function listLiveWaits(table: string, now: Date): Promise<WaitItem[]> {
+  const found: WaitItem[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        // The expiry of a wait stored now with no time left (shared/domain/waits.ts waitTtl).
+        FilterExpression: '#ttl > :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: marshall({ ':ttl': waitTtl(now, 0) }),
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      const wait = unmarshall(item) as WaitItem;
+      if (wait.id.startsWith('bake#') || wait.id.startsWith('watch#')) found.push(wait);
+    }
     ExclusiveStartKey = out.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return found;

@@ -40,6 +40,10 @@ export class EventBusModel {
   readonly rules: BusRule[] = [];
   readonly delivered: { at: number; target: string; event: BusEvent }[] = [];
   readonly lostSources = new Set<string>();
+  /** Scheduled rules (serverless.yml `schedule`) switched off, by target function. */
+  readonly schedulesOff = new Set<string>();
+  /** The invocations scheduled rules made: when, and which function. */
+  readonly scheduled: { at: number; target: string }[] = [];
   deliver: ((target: string, event: BusEvent) => void) | undefined;
   private count = 0;
 
