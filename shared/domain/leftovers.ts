@@ -255,3 +255,35 @@ export function recoveryUnfinished(
   if (!blind) return why;
   return `${why} before it could read what the deployment had done: check the weights of ${blind.app}/${blind.env}'s records, put all traffic on the slot that was live before if it is not there, then terminate the instances tagged ${TAG.deploymentId}=${blind.deploymentId} unless they carry traffic`;
 }
+
+/** A group of a fleet as what is left names it: its name, and whether it is being deleted. */
+export interface GroupLeft {
+  name: string;
+  deleting: boolean;
+}
+
+/**
+ * fleet.kind autoScalingGroup: the groups still there. Their instances are theirs: terminated by
+ * hand, they are replaced; what is left says to delete the group instead wherever it says to
+ * terminate its instances, and that blue's processes the service suspended are still suspended.
+ */
+export function groupsLeftText(groups: {
+  green?: Read<GroupLeft | undefined>;
+  blue?: Read<GroupLeft | undefined>;
+}): string[] {
+  const left: string[] = [];
+  const { green, blue } = groups;
+  if (green && !green.ok)
+    left.push(`Auto Scaling groups: could not read green's (${green.error}); check it by hand`);
+  if (green?.ok && green.value && !green.value.deleting)
+    left.push(
+      `green's Auto Scaling group ${green.value.name} is still there: where this says to terminate green's instances, delete the group instead (force delete), or it replaces them`,
+    );
+  if (blue && !blue.ok)
+    left.push(`Auto Scaling groups: could not read blue's (${blue.error}); check it by hand`);
+  if (blue?.ok && blue.value && !blue.value.deleting)
+    left.push(
+      `blue's Auto Scaling group ${blue.value.name} is still there, its AlarmNotification and ScheduledActions processes suspended by this deployment: resume them once it serves alone, or, where this says to terminate blue's instances, delete the group instead (force delete)`,
+    );
+  return left;
+}

@@ -1,8 +1,10 @@
+import { findGroup } from '../aws/autoscaling.ts';
 import { findManagedInstances } from '../aws/ec2.ts';
 import { slotTargets } from '../aws/elbv2.ts';
 import {
   attempt,
   blueLeftText,
+  groupsLeftText,
   healLeftText,
   healMayHaveLeft,
   leftForAPerson,
@@ -95,7 +97,7 @@ export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}):
     'greenInstances',
     'greenHeldBy',
   ]);
-  return leftForAPerson({
+  const left = leftForAPerson({
     ...facts,
     blue: plan.blue,
     green: plan.green,
@@ -108,14 +110,33 @@ export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}):
     }),
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
   });
+  return [...left, ...(await groupsLeft(plan, ['green', 'blue']))];
 }
 
-/** After a failed blue termination: which blue instances still run. */
+/** After a failed blue termination: which blue instances still run (and blue's group, if any). */
 export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const { plan } = state;
   if (!plan?.blue) return [];
   const { blueInstances: running } = await survey(surveyed({ ...state, plan }), ['blueInstances']);
-  return blueLeftText(plan.blue, running);
+  return [...blueLeftText(plan.blue, running), ...(await groupsLeft(plan, ['blue']))];
+}
+
+/** fleet.kind autoScalingGroup: green's and blue's groups still there, read best effort. */
+async function groupsLeft(plan: Plan, which: ('green' | 'blue')[]): Promise<string[]> {
+  const { group } = plan;
+  if (!group) return [];
+  const read = (name: string | undefined) =>
+    name
+      ? attempt(async () => {
+          const found = await findGroup(name);
+          return found ? { name: found.name, deleting: found.deleting } : undefined;
+        })
+      : undefined;
+  const [green, blue] = await Promise.all([
+    which.includes('green') ? read(group.name) : undefined,
+    which.includes('blue') ? read(group.blue) : undefined,
+  ]);
+  return groupsLeftText({ ...(green ? { green } : {}), ...(blue ? { blue } : {}) });
 }
 
 /**

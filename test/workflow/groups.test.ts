@@ -140,6 +140,18 @@ describe('fleet.kind autoScalingGroup', () => {
     expect([...(blue?.suspended ?? [])]).toEqual([]);
   });
 
+  it("a rollback that cannot finish names the groups left: green's to delete rather than its instances, blue's still held", async () => {
+    const base = scenario('rollback-fails');
+    const { summary, world } = await simulate({ ...base, name: 'asg-rollback-fails', asg: true });
+    expect(summary.status).toBe('FAILED');
+    const [green] = live(groupsOf(world, '1.1.0'));
+    const [blue] = live(groupsOf(world, '1.0.0'));
+    expect(summary.cause).toContain('Left for a person:');
+    expect(summary.cause).toContain(`green's Auto Scaling group ${green?.name} is still there`);
+    expect(summary.cause).toContain(`blue's Auto Scaling group ${blue?.name} is still there`);
+    expect([...(blue?.suspended ?? [])].sort()).toEqual(['AlarmNotification', 'ScheduledActions']);
+  });
+
   it("asg-first-deploy: green's group in the config's subnets, sized by instanceCount, never held", async () => {
     const { summary, world } = await simulate(scenario('asg-first-deploy'));
     expect(summary.violations).toEqual([]);
