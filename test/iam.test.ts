@@ -1086,7 +1086,7 @@ const GROUP_CALLS: Record<string, IamRequest[]> = {
   drainGreen: detach,
   deregisterBlue: [...detach, releaseGreen],
   removeGreen: removeGroups,
-  terminateBlue: [...deleteGroups, releaseGreen],
+  terminateBlue: deleteGroups,
   recoverExecution: removeGroups,
 };
 

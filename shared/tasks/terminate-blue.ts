@@ -3,7 +3,7 @@ import type { BlueRetirement, DeploymentState } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { blueInstances } from '../operations/blue-fleet.ts';
-import { deleteGroups, releaseGreen } from '../operations/groups.ts';
+import { deleteGroups } from '../operations/groups.ts';
 import { tellProgress } from '../operations/progress.ts';
 import { requireNoTraffic } from '../operations/records-check.ts';
 import { need, nowIso } from '../state.ts';
@@ -25,8 +25,6 @@ export async function terminateBlue(input: DeploymentState): Promise<BlueRetirem
   const byGroup = plan.group?.blue ? (await deleteGroups({ name: plan.group.blue })).terminated : 0;
   const ids = (await blueInstances(state, drain.slot)).map((i) => i.id);
   await terminateInstances(ids);
-  // Green is the live fleet now: its group scales as its policies say.
-  await releaseGreen(plan);
   logger.info('blue fleet terminated', { slot: drain.slot, terminated: Math.max(ids.length, byGroup) });
   await tellProgress(state, 'blue-terminated', { green: plan.green });
   return {

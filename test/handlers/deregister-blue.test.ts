@@ -557,6 +557,22 @@ describe('deregister-blue with fleet.kind autoScalingGroup', () => {
     expect(autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand)).toHaveLength(1);
   });
 
+  it("sets green's minimum only while it is held above blue's (a retry changes nothing more)", async () => {
+    // Prepare: an earlier try set it back already.
+    route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
+    blueFleetFound();
+    groupsFound();
+    autoscalingMock
+      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
+      .resolves({ AutoScalingGroups: [greenGroup({ min: 2 })] });
+
+    // Act
+    await handler(groupStateWith({ green: greenFleet }), context);
+
+    // Assess
+    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
   it('touches no group while blue still has weight', async () => {
     // Prepare
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 10, b: 90 }));

@@ -216,7 +216,7 @@ describe('terminate-blue with fleet.kind autoScalingGroup', () => {
     route53Mock.on(ListResourceRecordSetsCommand).resolves(weightedRecords({ a: 0, b: 100 }));
   });
 
-  it("deletes blue's group and the template version it was made from, then lets green's group scale", async () => {
+  it("deletes blue's group and the template version it was made from, and leaves green's alone (deregister-blue let it scale in)", async () => {
     // Act
     const result = await handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
 
@@ -229,24 +229,9 @@ describe('terminate-blue with fleet.kind autoScalingGroup', () => {
     ]);
     // Detached by deregister-blue already.
     expect(autoscalingMock.commandCalls(DetachLoadBalancerTargetGroupsCommand)).toHaveLength(0);
-    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
-      { AutoScalingGroupName: GREEN_GROUP, MinSize: 2 },
-    ]);
+    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
     expect(autoscalingMock.commandCalls(ResumeProcessesCommand)).toHaveLength(0);
     expect(result.terminated).toBe(3);
-  });
-
-  it("sets green's minimum only while it is held above blue's (a retry changes nothing more)", async () => {
-    // Prepare: an earlier try set it back already.
-    autoscalingMock
-      .on(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GREEN_GROUP] })
-      .resolves({ AutoScalingGroups: [greenGroup({ min: 2 })] });
-
-    // Act
-    await handler(groupStateWith({ green: greenFleet, drain: drained() }), context);
-
-    // Assess
-    expect(autoscalingMock.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
   });
 
   it("deletes no group blue's name finds that is not the service's", async () => {
