@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { formatDuration } from '#shared/domain/report.ts';
 import { REDRIVE_PAUSE_SECONDS } from '#shared/tasks/redrive-waits.ts';
 import { measureColdStarts } from './coldstart.ts';
+import { readYaml, SERVERLESS_PATH } from './definition.ts';
 import { HISTORY_LIMIT } from './history.ts';
 import { runMain } from './main.ts';
 import { PAYLOAD_LIMIT_BYTES, type TaskInterceptor } from './runner.ts';
@@ -138,6 +139,13 @@ function scheduledSeconds(world: World): number {
   return world.events.scheduled.length * REDRIVE_PAUSE_SECONDS;
 }
 
+/** The re-drive's memory in GB, as serverless.yml gives it (it mostly waits: billed by memory). */
+const REDRIVE_GB =
+  Number(
+    (readYaml(SERVERLESS_PATH) as { functions?: { redriveWaits?: { memorySize?: number } } }).functions
+      ?.redriveWaits?.memorySize ?? 256,
+  ) / 1024;
+
 /**
  * The waits without AWS's events: EventBridge delivers service events best effort, so each wait
  * has a bounded fallback poll; these variations show what the events save.
@@ -198,7 +206,7 @@ async function standardDeploy(
   const cost =
     summary.transitions * PRICE.transition +
     lambdaCalls * (PRICE.lambdaRequest + LAMBDA_GB * (TASK_MS / 1000) * PRICE.lambdaGbSecond) +
-    LAMBDA_GB * scheduledSeconds(world) * PRICE.lambdaGbSecond;
+    REDRIVE_GB * scheduledSeconds(world) * PRICE.lambdaGbSecond;
   return {
     status: summary.status,
     inherentSeconds: inherent,
