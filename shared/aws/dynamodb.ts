@@ -4,6 +4,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  type ScanCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -12,6 +13,7 @@ import type { LockItem } from '../domain/lock.ts';
 import type { PromotableWait } from '../domain/promotion.ts';
 import type { PublicationRecord } from '../domain/publication.ts';
 import { waitTtl } from '../domain/waits.ts';
+import { LoopBoundExceeded } from '../errors.ts';
 
 export const dynamodb = new DynamoDBClient({});
 
@@ -267,23 +269,38 @@ export async function getWait(table: string, id: string): Promise<WaitItem | und
   return itemById<WaitItem>(table, id);
 }
 
+/**
+ * Pages of a Scan read at most: the locks table holds one lock and a few waits per app/env that is
+ * deploying, far under a page of 1 MB each; 100 pages is DynamoDB misbehaving, not a larger table.
+ */
+const MAX_SCAN_PAGES = 100;
+
+/** Every item a Scan of the table with `filter` finds, page by page (LastEvaluatedKey). */
+async function scanAll<T>(
+  table: string,
+  filter: Pick<
+    ScanCommandInput,
+    'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >,
+): Promise<T[]> {
+  const found: T[] = [];
+  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+  for (let page = 0; ; page++) {
+    if (page === MAX_SCAN_PAGES)
+      throw new LoopBoundExceeded(`Scan of ${table} returned more than ${MAX_SCAN_PAGES} pages`);
+    const out = await dynamodb.send(new ScanCommand({ TableName: table, ...filter, ExclusiveStartKey }));
+    for (const item of out.Items ?? []) found.push(unmarshall(item) as T);
+    ExclusiveStartKey = out.LastEvaluatedKey;
+    if (!ExclusiveStartKey) return found;
+  }
+}
+
 /** The alarm watches that name this alarm (a small table: one item per running deployment). */
 export async function findAlarmWatches(table: string, alarmName: string): Promise<WaitItem[]> {
-  const found: WaitItem[] = [];
-  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await dynamodb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(id, :prefix) AND contains(alarms, :alarm)',
-        ExpressionAttributeValues: marshall({ ':prefix': 'watch#', ':alarm': alarmName }),
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of out.Items ?? []) found.push(unmarshall(item) as WaitItem);
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return found;
+  return scanAll<WaitItem>(table, {
+    FilterExpression: 'begins_with(id, :prefix) AND contains(alarms, :alarm)',
+    ExpressionAttributeValues: marshall({ ':prefix': 'watch#', ':alarm': alarmName }),
+  });
 }
 
 /**
@@ -292,26 +309,13 @@ export async function findAlarmWatches(table: string, alarmName: string): Promis
  * a few waits per running deployment.
  */
 export async function listLiveWaits(table: string, now: Date): Promise<WaitItem[]> {
-  const found: WaitItem[] = [];
-  let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await dynamodb.send(
-      new ScanCommand({
-        TableName: table,
-        // The expiry of a wait stored now with no time left (shared/domain/waits.ts waitTtl).
-        FilterExpression: '#ttl > :ttl',
-        ExpressionAttributeNames: { '#ttl': 'ttl' },
-        ExpressionAttributeValues: marshall({ ':ttl': waitTtl(now, 0) }),
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      const wait = unmarshall(item) as WaitItem;
-      if (wait.id.startsWith('bake#') || wait.id.startsWith('watch#')) found.push(wait);
-    }
-    ExclusiveStartKey = out.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return found;
+  const items = await scanAll<WaitItem>(table, {
+    // The expiry of a wait stored now with no time left (shared/domain/waits.ts waitTtl).
+    FilterExpression: '#ttl > :ttl',
+    ExpressionAttributeNames: { '#ttl': 'ttl' },
+    ExpressionAttributeValues: marshall({ ':ttl': waitTtl(now, 0) }),
+  });
+  return items.filter((wait) => wait.id.startsWith('bake#') || wait.id.startsWith('watch#'));
 }
 
 /**

@@ -220,3 +220,17 @@ describe('redrive-waits: the scheduled fallback for lost AWS events', () => {
     expect(report).toEqual({ checked: 2, resumed: 1, failed: 0 });
   });
 });
+
+describe('the scan of the live waits', () => {
+  it('reads every page, and gives up past 100 pages (DynamoDB misbehaving, not a larger table)', async () => {
+    // Prepare: every page says there is another.
+    dynamodbMock.on(ScanCommand).resolves({ Items: [], LastEvaluatedKey: marshall({ id: 'lock#web/prod' }) });
+
+    // Act
+    const run = redriveWaits(TABLE, 1);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'LoopBoundExceeded' });
+    expect(dynamodbMock.commandCalls(ScanCommand)).toHaveLength(100);
+  });
+});
