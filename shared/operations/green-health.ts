@@ -1,10 +1,10 @@
 import type { GroupSummary } from '../aws/autoscaling.ts';
 import { findLaunchedInstances } from '../aws/ec2.ts';
 import { describeTargetHealth } from '../aws/elbv2.ts';
-import { groupHealth, replacedText, replacements } from '../domain/groups.ts';
+import { type ActivityFacts, groupHealth, replacedText, replacements } from '../domain/groups.ts';
 import { evaluateHealth, type HealthVerdict } from '../domain/health.ts';
 import { TAG } from '../domain/tags.ts';
-import type { GreenFleet, GroupPlan, Plan } from '../domain/workflow.ts';
+import type { GreenFleet, Plan } from '../domain/workflow.ts';
 import { AwsTransient, GreenUnhealthy } from '../errors.ts';
 import { greenActivities, greenGroup } from './groups.ts';
 
@@ -49,17 +49,12 @@ export async function greenVerdict(
   const reported = await describeTargetHealth(plan.slots[green.slot].targetGroupArn, ids);
   if (!plan.group || !group)
     return evaluateHealth(ids, reported, plan.health.minHealthyPercent, green.launched);
-  await requireFewReplacements({ ...plan, group: plan.group }, green, group);
+  requireFewReplacements(group, await greenActivities({ ...plan, group: plan.group }, green.launchedAt));
   return groupHealth(group.members, reported, plan.health.minHealthyPercent, group.desired);
 }
 
 /** More replacements for failed health checks than the group's size fails green (GreenUnhealthy). */
-export async function requireFewReplacements(
-  plan: Plan & { group: GroupPlan },
-  green: GreenFleet,
-  group: GroupSummary,
-): Promise<void> {
-  const activities = await greenActivities(plan, green.launchedAt);
+export function requireFewReplacements(group: GroupSummary, activities: readonly ActivityFacts[]): void {
   const replaced = replacements(activities);
   if (replaced > Math.max(1, group.desired))
     throw new GreenUnhealthy(

@@ -71,7 +71,7 @@ async function groupReadinessNow(
   if (short) throw new CapacityShortfall(`green's group ${group.name}: ${short}`);
   await assertGreenStillOurs(plan, state.deploymentId, found.ids);
   await assertRecordsAsWritten(plan, undefined);
-  await requireFewReplacements(plan, state.green, group);
+  requireFewReplacements(group, activities);
   const reported = await describeTargetHealth(plan.slots[state.green.slot].targetGroupArn, found.ids);
   return groupReadiness(group.members, reported, plan.health.minHealthyPercent, group.desired);
 }
