@@ -1,25 +1,13 @@
 import { carriesTraffic, formatWeights, type Slot, sameWeights, type Weights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
 import { TrafficDrift } from '../errors.ts';
-import { readTraffic, readWeights, type TrafficTarget } from './weights.ts';
-
-/** A listener as the plan read it: with the target group stickiness its waits were planned on. */
-type PlannedListener = NonNullable<TrafficTarget['listener']> & { stickinessSeconds?: number };
-
-/**
- * A listener's forward action must not keep clients on a target group longer than the plan's
- * waits allow for (plan.leaveSeconds): a longer stickiness, set since by someone else, would
- * outlast the wait before a slot's instances go.
- */
-export function assertStickinessAsPlanned(
-  listener: PlannedListener | undefined,
-  stickinessSeconds: number,
-): void {
-  if (!listener || stickinessSeconds <= (listener.stickinessSeconds ?? 0)) return;
-  throw new TrafficDrift(
-    `the forward action of ${listener.ruleArn ?? listener.listenerArn} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${listener.stickinessSeconds ?? 0} s the deployment planned its waits on; someone else changed the listener`,
-  );
-}
+import {
+  assertStickinessAsPlanned,
+  type PlannedListener,
+  readTraffic,
+  readWeights,
+  type TrafficTarget,
+} from './weights.ts';
 
 /**
  * The records (or the listener) must hold what this deployment last wrote (`expected`), or before

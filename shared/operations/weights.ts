@@ -37,6 +37,24 @@ async function forwardOf(target: TrafficTarget, listener: NonNullable<TrafficTar
   return reading;
 }
 
+/** A listener as the plan read it: with the target group stickiness its waits were planned on. */
+export type PlannedListener = NonNullable<TrafficTarget['listener']> & { stickinessSeconds?: number };
+
+/**
+ * A listener's forward action must not keep clients on a target group longer than the plan's
+ * waits allow for (plan.leaveSeconds): a longer stickiness, set since by someone else, would
+ * outlast the wait before a slot's instances go.
+ */
+export function assertStickinessAsPlanned(
+  listener: PlannedListener | undefined,
+  stickinessSeconds: number,
+): void {
+  if (!listener || stickinessSeconds <= (listener.stickinessSeconds ?? 0)) return;
+  throw new TrafficDrift(
+    `the forward action of ${listener.ruleArn ?? listener.listenerArn} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${listener.stickinessSeconds ?? 0} s the deployment planned its waits on; someone else changed the listener`,
+  );
+}
+
 /** The current weight of each slot (null where its record, or its target group in the forward action, is missing). */
 export async function readWeights(target: TrafficTarget): Promise<Weights> {
   return (await readTraffic(target)).weights;
@@ -80,12 +98,7 @@ export async function writeWeights(
     }
     // A step writes the action back with its stickiness: one lengthened since the step's own check
     // would be carried on past the waits planned on it. (A return to blue writes regardless.)
-    const planned = (listener as { stickinessSeconds?: number }).stickinessSeconds;
-    if (checked && planned !== undefined && stickinessSeconds > planned) {
-      throw new TrafficDrift(
-        `the forward action of ${trafficSource(target)} now keeps a client on its target group for ${stickinessSeconds} s (target group stickiness), not the ${planned} s the deployment planned its waits on; someone else changed the listener`,
-      );
-    }
+    if (checked) assertStickinessAsPlanned(listener, stickinessSeconds);
     await writeListenerActions(listener, [forwardAction(weights, targetGroupsOf(target), action)]);
     return {
       changeId: listener.ruleArn ?? listener.listenerArn,

@@ -6,10 +6,9 @@ import { logger } from '../logger.ts';
 import { assertAlarmsQuietBeforeTraffic } from '../operations/alarm-guards.ts';
 import { findGreen, greenVerdict } from '../operations/green-health.ts';
 import { tellProgress } from '../operations/progress.ts';
-import { assertStickinessAsPlanned } from '../operations/records-check.ts';
 import { assertGreenStillOurs } from '../operations/slot-instances.ts';
 import { writeChange } from '../operations/traffic-moves.ts';
-import { readTraffic } from '../operations/weights.ts';
+import { assertStickinessAsPlanned, readTraffic } from '../operations/weights.ts';
 import { need } from '../state.ts';
 
 /** Whether the records hold what they must before this step: the previous step's, or the start. */
