@@ -50,6 +50,10 @@ export interface Survey {
    * claimed it), undefined when it is not.
    */
   greenHeldBy: Read<string | undefined>;
+  /** fleet.kind autoScalingGroup: green's group, undefined when there is none (or no group fleet). */
+  greenGroup: Read<GroupLeft | undefined>;
+  /** fleet.kind autoScalingGroup: blue's group, undefined when there is none. */
+  blueGroup: Read<GroupLeft | undefined>;
 }
 
 /** What is there when a rollback could not finish, read once, before any words are chosen. */
@@ -268,11 +272,11 @@ export interface GroupLeft {
  * terminate its instances, and that blue's processes the service suspended are still suspended.
  */
 export function groupsLeftText(groups: {
-  green?: Read<GroupLeft | undefined>;
-  blue?: Read<GroupLeft | undefined>;
+  greenGroup?: Survey['greenGroup'];
+  blueGroup?: Survey['blueGroup'];
 }): string[] {
   const left: string[] = [];
-  const { green, blue } = groups;
+  const { greenGroup: green, blueGroup: blue } = groups;
   if (green && !green.ok)
     left.push(`Auto Scaling groups: could not read green's (${green.error}); check it by hand`);
   if (green?.ok && green.value && !green.value.deleting)

@@ -93,9 +93,15 @@ export async function idleGreen(
       (weights) =>
         new RollbackBlocked(`green slot ${plan.green} still carries traffic (${weights}); not ${doing}`),
     );
+  return greenFleetOf(plan, deploymentId);
+}
+
+/** This deployment's green fleet: its instances by its tag in green's slot, and its groups if any. */
+export function greenFleetOf(plan: Pick<Plan, 'green' | 'slots' | 'group'>, deploymentId: string): Fleet {
+  const tags = { [TAG.deploymentId]: deploymentId };
   return {
     targetGroupArn: plan.slots[plan.green].targetGroupArn,
-    tags: { [TAG.deploymentId]: deploymentId },
-    ...(plan.group ? { groups: { tags: { [TAG.deploymentId]: deploymentId } } } : {}),
+    tags,
+    ...(plan.group ? { groups: { tags } } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { STATE } from '../domain/states.ts';
 import { TAG } from '../domain/tags.ts';
 import { formatWeights, sameWeights } from '../domain/traffic.ts';
 import type { Plan } from '../domain/workflow.ts';
-import { retireInstances } from './fleet.ts';
+import { greenFleetOf, retireInstances } from './fleet.ts';
 import { releaseBlue } from './groups.ts';
 import { greenSlotStanding } from './slot-tags.ts';
 import { healLeftovers } from './survey.ts';
@@ -89,11 +89,7 @@ export async function restoreTraffic(stopped: Stopped, report: RecoveryReport): 
     );
     return;
   }
-  const removed = await retireInstances({
-    targetGroupArn: plan.slots[plan.green].targetGroupArn,
-    tags: { [TAG.deploymentId]: deploymentId },
-    ...(plan.group ? { groups: { tags: { [TAG.deploymentId]: deploymentId } } } : {}),
-  });
+  const removed = await retireInstances(greenFleetOf(plan, deploymentId));
   await releaseBlue(plan);
   if (removed.terminated > 0)
     report.actions.push(

@@ -4,10 +4,12 @@ import { slotTargets } from '../aws/elbv2.ts';
 import {
   attempt,
   blueLeftText,
+  type GroupLeft,
   groupsLeftText,
   healLeftText,
   healMayHaveLeft,
   leftForAPerson,
+  type Read,
   type Survey,
 } from '../domain/leftovers.ts';
 import { approvalTimedOut } from '../domain/report.ts';
@@ -21,7 +23,10 @@ import { readWeights, trafficSource } from './weights.ts';
 
 /** The deployment whose leftovers are surveyed. */
 export interface Surveyed {
-  plan: Pick<Plan, 'dns' | 'listener' | 'slots' | 'blue' | 'green' | 'heal' | 'startedAt' | 'app' | 'env'>;
+  plan: Pick<
+    Plan,
+    'dns' | 'listener' | 'slots' | 'blue' | 'green' | 'heal' | 'startedAt' | 'app' | 'env' | 'group'
+  >;
   app: string;
   env: string;
   deploymentId: string;
@@ -56,7 +61,18 @@ const READS: { [K in keyof Survey]: (of: Surveyed) => Promise<Survey[K]> } = {
     );
   },
   greenHeldBy: (of) => attempt(() => greenHeldByAnother(of.plan, of.deploymentId)),
+  greenGroup: (of) => groupLeft(of.plan.group?.name),
+  blueGroup: (of) => groupLeft(of.plan.group?.blue),
 };
+
+/** A group of the fleet as what is left names it; none read when the fleet has none. */
+function groupLeft(name: string | undefined): Promise<Read<GroupLeft | undefined>> {
+  if (!name) return Promise.resolve({ ok: true, value: undefined });
+  return attempt(async () => {
+    const found = await findGroup(name);
+    return found ? { name: found.name, deleting: found.deleting } : undefined;
+  });
+}
 
 /**
  * What is left after a failure, surveyed: the facts asked for, read from AWS now and at once, each
@@ -96,6 +112,8 @@ export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}):
     'greenTargets',
     'greenInstances',
     'greenHeldBy',
+    'greenGroup',
+    'blueGroup',
   ]);
   const left = leftForAPerson({
     ...facts,
@@ -110,33 +128,15 @@ export async function whatIsLeft(state: DeploymentState, end: LeftContext = {}):
     }),
     deploymentTag: `${TAG.deploymentId}=${state.deploymentId}`,
   });
-  return [...left, ...(await groupsLeft(plan, ['green', 'blue']))];
+  return [...left, ...groupsLeftText(facts)];
 }
 
 /** After a failed blue termination: which blue instances still run (and blue's group, if any). */
 export async function blueLeft(state: DeploymentState): Promise<string[]> {
   const { plan } = state;
   if (!plan?.blue) return [];
-  const { blueInstances: running } = await survey(surveyed({ ...state, plan }), ['blueInstances']);
-  return [...blueLeftText(plan.blue, running), ...(await groupsLeft(plan, ['blue']))];
-}
-
-/** fleet.kind autoScalingGroup: green's and blue's groups still there, read best effort. */
-async function groupsLeft(plan: Plan, which: ('green' | 'blue')[]): Promise<string[]> {
-  const { group } = plan;
-  if (!group) return [];
-  const read = (name: string | undefined) =>
-    name
-      ? attempt(async () => {
-          const found = await findGroup(name);
-          return found ? { name: found.name, deleting: found.deleting } : undefined;
-        })
-      : undefined;
-  const [green, blue] = await Promise.all([
-    which.includes('green') ? read(group.name) : undefined,
-    which.includes('blue') ? read(group.blue) : undefined,
-  ]);
-  return groupsLeftText({ ...(green ? { green } : {}), ...(blue ? { blue } : {}) });
+  const facts = await survey(surveyed({ ...state, plan }), ['blueInstances', 'blueGroup']);
+  return [...blueLeftText(plan.blue, facts.blueInstances), ...groupsLeftText(facts)];
 }
 
 /**

@@ -141,17 +141,17 @@ describe('instance ids in what a cause or a message says', () => {
 describe('the groups left (fleet.kind autoScalingGroup)', () => {
   it("names green's and blue's groups still there, and none being deleted", () => {
     const lines = groupsLeftText({
-      green: { ok: true, value: { name: 'bluegreen-web-prod-b-1.1.0-1f2d46a9', deleting: false } },
-      blue: { ok: true, value: { name: 'bluegreen-web-prod-a-1.0.0-0badc0de', deleting: true } },
+      greenGroup: { ok: true, value: { name: 'bluegreen-web-prod-b-1.1.0-1f2d46a9', deleting: false } },
+      blueGroup: { ok: true, value: { name: 'bluegreen-web-prod-a-1.0.0-0badc0de', deleting: true } },
     });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('bluegreen-web-prod-b-1.1.0-1f2d46a9 is still there');
     expect(lines[0]).toContain('delete the group instead');
   });
   it('says what could not be read, for a person to check', () => {
-    expect(groupsLeftText({ blue: { ok: false, error: 'Throttling: Rate exceeded' } })).toEqual([
+    expect(groupsLeftText({ blueGroup: { ok: false, error: 'Throttling: Rate exceeded' } })).toEqual([
       "Auto Scaling groups: could not read blue's (Throttling: Rate exceeded); check it by hand",
     ]);
-    expect(groupsLeftText({ green: { ok: true, value: undefined } })).toEqual([]);
+    expect(groupsLeftText({ greenGroup: { ok: true, value: undefined } })).toEqual([]);
   });
 });
